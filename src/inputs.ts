@@ -1,0 +1,292 @@
+import * as core from '@actions/core'
+import { cloudEndpoints, CLOUDS, parseCloud, type Cloud } from './config/clouds.js'
+import { CONTENT_TYPES, parseContentType, type ContentType } from './config/content-types.js'
+import { explainInvalidBranchName } from './config/branch-name.js'
+import { parseDuration } from './config/duration.js'
+import { parseInstant } from './config/timestamp.js'
+import { checkSegment, PlanError, resolveRange, splitRange, type Plan, type PlanWindow } from './plan/segments.js'
+import { Inputs, type Credential, type RepositoryRef, type Settings } from './settings.js'
+
+/** Where inputs come from: the runner's `INPUT_*` variables in production, a map in tests. */
+export interface InputSource {
+  getInput(name: string): string
+  setSecret(value: string): void
+  env: Readonly<Record<string, string | undefined>>
+}
+
+/** One bad input value and what to do about it. */
+export interface InputProblem {
+  input: string
+  message: string
+}
+
+/** Thrown when inputs are invalid; carries every problem found, not only the first. */
+export class InputError extends Error {
+  constructor(readonly problems: InputProblem[]) {
+    super(problems.map((problem) => problem.message).join('\n'))
+    this.name = 'InputError'
+  }
+}
+
+/** The runner's inputs, read through @actions/core. */
+export const actionInputs: InputSource = {
+  getInput: (name) => core.getInput(name),
+  setSecret: (value) => core.setSecret(value),
+  env: process.env
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const REPOSITORY = /^([A-Za-z0-9-_.]+)\/([A-Za-z0-9-_.]+)$/
+const MAX_CONCURRENCY = 64
+
+/**
+ * Reads and validates every input before anything touches the network, so a typo fails
+ * in seconds with a message naming the input, rather than after a sign-in or a download.
+ * Secrets are masked the moment they are read. Returns the settings and the plan preview
+ * (the final plan of a scheduled run also depends on what the data branch has covered).
+ */
+export function readSettings(source: InputSource, now: Date): { settings: Settings; plan: Plan } {
+  const problems: InputProblem[] = []
+  const problem = (input: string, message: string): undefined => {
+    problems.push({ input, message })
+    return undefined
+  }
+  const input = (name: string): string => source.getInput(name).trim()
+
+  const clientSecret = source.getInput(Inputs.ClientSecret)
+  if (clientSecret) source.setSecret(clientSecret)
+  const githubToken = source.getInput(Inputs.GitHubToken).trim()
+  if (githubToken) source.setSecret(githubToken)
+
+  const tenantId = readGuid(input(Inputs.TenantId), Inputs.TenantId, 'the Directory (tenant) ID', problem)
+  const clientId = readGuid(input(Inputs.ClientId), Inputs.ClientId, 'the Application (client) ID', problem)
+  const credential: Credential | undefined = clientSecret
+    ? { kind: 'client-secret', secret: clientSecret }
+    : problem(
+        Inputs.ClientSecret,
+        `No credential for the app registration: set 'client-secret' to a client secret of app ${clientId ?? '(client-id)'}, ` +
+          `passed from a repository secret (for example client-secret: \${{ secrets.M365_CLIENT_SECRET }}).`
+      )
+
+  const cloudText = input(Inputs.Cloud) || 'commercial'
+  const cloud: Cloud | undefined =
+    parseCloud(cloudText) ??
+    problem(Inputs.Cloud, `Input 'cloud' must be one of ${CLOUDS.join(', ')}; got ${quote(cloudText)}.`)
+  const preset = cloud ? cloudEndpoints(cloud) : undefined
+  const authorityHost = readEndpoint(input(Inputs.Authority), Inputs.Authority, tenantId, problem) ?? preset?.authorityHost
+  const audience = readEndpoint(input(Inputs.Audience), Inputs.Audience, undefined, problem) ?? preset?.audience
+
+  const contentTypes = readContentTypes(input(Inputs.ContentTypes) || 'Audit.General', problem)
+  const publisherText = input(Inputs.PublisherId)
+  const publisherId = publisherText
+    ? readGuid(publisherText, Inputs.PublisherId, 'a tenant GUID (by default the tenant-id)', problem)
+    : tenantId
+
+  const segmentText = input(Inputs.Segment) || '1h'
+  const segmentLength = readDuration(segmentText, Inputs.Segment, problem)
+  const segmentMs = segmentLength === undefined ? undefined : attempt(() => checkSegment(segmentLength), problem)
+  const lookbackMs = readDuration(input(Inputs.Lookback) || '1d', Inputs.Lookback, problem)
+  const maxSegments = readInteger(input(Inputs.MaxSegments) || '200', Inputs.MaxSegments, 1, 10_000, problem)
+  const window = readWindow(input(Inputs.Start), input(Inputs.End), lookbackMs, problem)
+
+  const formatText = (input(Inputs.Format) || 'csv').toLowerCase()
+  const format =
+    formatText === 'csv'
+      ? 'csv'
+      : problem(
+          Inputs.Format,
+          formatText === 'parquet'
+            ? `Input 'format' is 'parquet', which this version cannot write yet; use 'csv'.`
+            : `Input 'format' must be 'csv' or 'parquet'; got ${quote(input(Inputs.Format))}.`
+        )
+
+  const dataBranch = readBranch(input(Inputs.DataBranch) || 'audit-data', problem)
+  const dryRun = readBoolean(input(Inputs.DryRun), Inputs.DryRun, false, problem)
+  const repository = readRepository(input(Inputs.Repository) || source.env.GITHUB_REPOSITORY || '', dryRun, problem)
+  if (!githubToken && dryRun === false) {
+    problem(
+      Inputs.GitHubToken,
+      `Input 'github-token' is empty; the action needs a token with 'contents: write' and 'issues: write' ` +
+        `(the default \${{ github.token }} works when the workflow grants those permissions).`
+    )
+  }
+  const openIssue = readBoolean(input(Inputs.OpenIssue), Inputs.OpenIssue, true, problem)
+  const failOnError = readBoolean(input(Inputs.FailOnError), Inputs.FailOnError, true, problem)
+  const concurrency = readInteger(input(Inputs.Concurrency) || '8', Inputs.Concurrency, 1, MAX_CONCURRENCY, problem)
+
+  const range = window ? attempt(() => resolveRange(window, now), problem) : undefined
+  const plan =
+    range && segmentMs !== undefined && maxSegments !== undefined
+      ? attempt(() => splitRange(range, segmentMs, maxSegments), problem)
+      : undefined
+
+  if (
+    problems.length > 0 ||
+    !tenantId ||
+    !clientId ||
+    !credential ||
+    !cloud ||
+    !authorityHost ||
+    !audience ||
+    !contentTypes ||
+    !publisherId ||
+    !window ||
+    segmentMs === undefined ||
+    maxSegments === undefined ||
+    !format ||
+    !dataBranch ||
+    dryRun === undefined ||
+    openIssue === undefined ||
+    failOnError === undefined ||
+    concurrency === undefined ||
+    !plan
+  ) {
+    throw new InputError(problems)
+  }
+
+  const settings: Settings = {
+    tenantId,
+    clientId,
+    credential,
+    cloud,
+    authorityHost,
+    audience,
+    contentTypes,
+    publisherId,
+    window,
+    segmentMs,
+    maxSegments,
+    format,
+    dataBranch,
+    repository,
+    githubToken,
+    openIssue,
+    failOnError,
+    concurrency,
+    dryRun
+  }
+  return { settings, plan }
+}
+
+type Report = (input: string, message: string) => undefined
+
+/** Runs a planning step, turning its PlanError into an input problem. */
+function attempt<T>(step: () => T, problem: Report): T | undefined {
+  try {
+    return step()
+  } catch (error) {
+    if (!(error instanceof PlanError)) throw error
+    return problem(error.input, error.message)
+  }
+}
+
+function readGuid(value: string, name: string, what: string, problem: Report): string | undefined {
+  if (!value) return problem(name, `Input '${name}' is required: ${what}, a GUID from the app registration's Overview page in Entra ID.`)
+  if (!GUID.test(value)) {
+    return problem(name, `Input '${name}' must be ${what}, a GUID like 00000000-0000-0000-0000-000000000000; got ${quote(value)}.`)
+  }
+  return value.toLowerCase()
+}
+
+function readEndpoint(value: string, name: string, tenantId: string | undefined, problem: Report): string | undefined {
+  if (!value) return undefined
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return problem(name, `Input '${name}' must be an https URL such as https://login.microsoftonline.com; got ${quote(value)}.`)
+  }
+  if (url.protocol !== 'https:') {
+    return problem(name, `Input '${name}' must use https (Entra ID and the Management API accept nothing else); got ${quote(value)}.`)
+  }
+  // The CoE's "Audit Logs - Authority" is a bare host, but people paste the tenant URL too.
+  const path = url.pathname.replace(/\/+$/, '')
+  if (path !== '' && !(tenantId && path.toLowerCase() === `/${tenantId}`)) {
+    return problem(name, `Input '${name}' must be a scheme and host only, such as https://${url.host}; got ${quote(value)}.`)
+  }
+  if (url.search || url.hash) return problem(name, `Input '${name}' must not carry a query or fragment; got ${quote(value)}.`)
+  return url.origin
+}
+
+function readContentTypes(value: string, problem: Report): ContentType[] | undefined {
+  const names = value
+    .split(/[,\n]/)
+    .map((name) => name.trim())
+    .filter((name) => name !== '')
+  const types: ContentType[] = []
+  const unknown: string[] = []
+  for (const name of names) {
+    const type = parseContentType(name)
+    if (!type) unknown.push(name)
+    else if (!types.includes(type)) types.push(type)
+  }
+  if (unknown.length > 0) {
+    return problem(
+      Inputs.ContentTypes,
+      `Input 'content-types' has unknown content type${unknown.length > 1 ? 's' : ''} ${unknown.map(quote).join(', ')}; ` +
+        `the API knows ${CONTENT_TYPES.join(', ')} (Power Platform events are in Audit.General).`
+    )
+  }
+  if (types.length === 0) return problem(Inputs.ContentTypes, `Input 'content-types' names no content type; use for example Audit.General.`)
+  return types
+}
+
+function readDuration(value: string, name: string, problem: Report): number | undefined {
+  const ms = parseDuration(value)
+  if (ms === undefined) {
+    return problem(name, `Input '${name}' must be a duration such as 15m, 1h, 1d or '1 hour'; got ${quote(value)}.`)
+  }
+  return ms
+}
+
+function readInteger(value: string, name: string, min: number, max: number, problem: Report): number | undefined {
+  const number = /^\d+$/.test(value) ? Number(value) : NaN
+  if (!Number.isSafeInteger(number) || number < min || number > max) {
+    return problem(name, `Input '${name}' must be a whole number from ${min} to ${max}; got ${quote(value)}.`)
+  }
+  return number
+}
+
+function readBoolean(value: string, name: string, fallback: boolean, problem: Report): boolean | undefined {
+  if (value === '') return fallback
+  // The same spellings @actions/core's getBooleanInput accepts (YAML 1.2 core schema).
+  if (['true', 'True', 'TRUE'].includes(value)) return true
+  if (['false', 'False', 'FALSE'].includes(value)) return false
+  return problem(name, `Input '${name}' must be true or false; got ${quote(value)}.`)
+}
+
+function readWindow(startText: string, endText: string, lookbackMs: number | undefined, problem: Report): PlanWindow | undefined {
+  const start = startText ? parseInstant(startText) : undefined
+  const end = endText ? parseInstant(endText) : undefined
+  const format = 'an ISO 8601 UTC date or time such as 2026-11-20 or 2026-11-20T06:00Z'
+  if (startText && !start) problem(Inputs.Start, `Input 'start' must be ${format}; got ${quote(startText)}.`)
+  if (endText && !end) problem(Inputs.End, `Input 'end' must be ${format}; got ${quote(endText)}.`)
+  if (endText && !startText) {
+    return problem(Inputs.End, `Input 'end' (${quote(endText)}) needs 'start': a backfill covers start to end; a scheduled run uses 'lookback'.`)
+  }
+  if (startText) return start && (end || !endText) ? { mode: 'backfill', start, ...(end ? { end } : {}) } : undefined
+  return lookbackMs === undefined ? undefined : { mode: 'scheduled', lookbackMs }
+}
+
+function readBranch(value: string, problem: Report): string | undefined {
+  const name = value.replace(/^refs\/heads\//, '')
+  const reason = explainInvalidBranchName(name)
+  return reason ? problem(Inputs.DataBranch, `Input 'data-branch' is not a valid git branch name: ${reason}; got ${quote(value)}.`) : name
+}
+
+function readRepository(value: string, dryRun: boolean | undefined, problem: Report): RepositoryRef | undefined {
+  if (!value) {
+    return dryRun
+      ? undefined
+      : problem(Inputs.Repository, `Input 'repository' is empty and GITHUB_REPOSITORY is not set; give it as owner/name.`)
+  }
+  const match = REPOSITORY.exec(value)
+  if (!match?.[1] || !match[2]) return problem(Inputs.Repository, `Input 'repository' must be owner/name; got ${quote(value)}.`)
+  return { owner: match[1], repo: match[2] }
+}
+
+/** Quotes a user's value for a message, short and on one line. */
+function quote(value: string): string {
+  const oneLine = JSON.stringify(value).slice(1, -1)
+  return `'${oneLine.length > 80 ? `${oneLine.slice(0, 77)}...` : oneLine}'`
+}

@@ -1,0 +1,38 @@
+import { formatDuration } from '../config/duration.js'
+import { formatInstant } from '../config/timestamp.js'
+import type { Plan } from './segments.js'
+
+/** One line that says what a plan covers, for logs and the job summary. */
+export function describePlan(plan: Plan, contentTypes: readonly string[]): string {
+  const listings = plan.segments.length * contentTypes.length
+  return (
+    `${plan.mode === 'backfill' ? 'Backfill' : 'Scheduled run'}: ${formatInstant(plan.from)} to ${formatInstant(plan.to)}, ` +
+    `${plan.segments.length} segment${plan.segments.length === 1 ? '' : 's'} of ${formatDuration(plan.segmentMs)} ` +
+    `for ${contentTypes.join(', ')} (${listings} listing${listings === 1 ? '' : 's'}).`
+  )
+}
+
+/** The plan as a fixed-width text table, one row per segment. */
+export function renderPlanTable(plan: Plan): string {
+  const rows = planTableRows(plan)
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? []
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, column) => (column === 0 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd()
+  return rows.map(line).join('\n')
+}
+
+/** The plan as rows for a Markdown table (header first). */
+export function planTableRows(plan: Plan): string[][] {
+  return [
+    ['#', 'start (UTC)', 'end (UTC)', 'length'],
+    ...plan.segments.map((segment, index) => [
+      String(index + 1),
+      formatInstant(segment.start),
+      formatInstant(segment.end),
+      formatDuration(segment.end.getTime() - segment.start.getTime())
+    ])
+  ]
+}

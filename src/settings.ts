@@ -1,0 +1,88 @@
+import type { Cloud } from './config/clouds.js'
+import type { ContentType } from './config/content-types.js'
+import type { PlanWindow } from './plan/segments.js'
+
+/** Input names as they appear in action.yml; no other module spells them. */
+export const Inputs = {
+  TenantId: 'tenant-id',
+  ClientId: 'client-id',
+  ClientSecret: 'client-secret',
+  Cloud: 'cloud',
+  Authority: 'authority',
+  Audience: 'audience',
+  ContentTypes: 'content-types',
+  PublisherId: 'publisher-id',
+  Start: 'start',
+  End: 'end',
+  Lookback: 'lookback',
+  Segment: 'segment',
+  MaxSegments: 'max-segments',
+  Format: 'format',
+  DataBranch: 'data-branch',
+  Repository: 'repository',
+  GitHubToken: 'github-token',
+  OpenIssue: 'open-issue',
+  FailOnError: 'fail-on-error',
+  Concurrency: 'concurrency',
+  DryRun: 'dry-run'
+} as const
+
+/** Output names as they appear in action.yml. */
+export const Outputs = {
+  RecordsAdded: 'records-added',
+  FilesChanged: 'files-changed',
+  CommitSha: 'commit-sha',
+  FailedSegments: 'failed-segments',
+  IssueUrl: 'issue-url'
+} as const
+
+/** How the action proves its identity to Entra ID. */
+export type Credential = { kind: 'client-secret'; secret: string }
+
+/** `owner/name` of the repository that receives the data branch. */
+export interface RepositoryRef {
+  owner: string
+  repo: string
+}
+
+/** Everything the action was asked to do, validated. Built once by `readSettings`. */
+export interface Settings {
+  /** Directory (tenant) ID of the Microsoft 365 tenant, a GUID. */
+  tenantId: string
+  /** Application (client) ID of the app registration, a GUID. */
+  clientId: string
+  /** The app's credential; its secret parts are already masked in the log. */
+  credential: Credential
+  /** The Microsoft 365 cloud the tenant lives in. */
+  cloud: Cloud
+  /** Entra ID authority host (from the cloud, or the `authority` override), no trailing slash. */
+  authorityHost: string
+  /** Management API root and token resource (from the cloud, or the `audience` override). */
+  audience: string
+  /** Content types to collect, without duplicates, in the order given. */
+  contentTypes: ContentType[]
+  /** `PublisherIdentifier` sent on every API call: it selects the tenant's own quota. */
+  publisherId: string
+  /** Backfill range or scheduled look-back. */
+  window: PlanWindow
+  /** Length of each listing window, at most 24 h. */
+  segmentMs: number
+  /** Largest number of listing windows a run may plan. */
+  maxSegments: number
+  /** Snapshot file format. */
+  format: 'csv'
+  /** Branch that receives snapshots. */
+  dataBranch: string
+  /** Repository that holds the data branch. */
+  repository: RepositoryRef | undefined
+  /** Token for the GitHub API; masked. */
+  githubToken: string
+  /** Open, update and close an issue for failed segments. */
+  openIssue: boolean
+  /** Exit non-zero when segments failed. */
+  failOnError: boolean
+  /** Parallel blob downloads. */
+  concurrency: number
+  /** Print the plan and stop before any network call. */
+  dryRun: boolean
+}

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest'
+import { InputError, readSettings, type InputSource } from '../../src/inputs.js'
+import { DAY_MS, HOUR_MS } from '../../src/config/duration.js'
+
+const NOW = new Date('2026-11-22T03:57:00Z')
+const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
+const CLIENT = '0f8d2a6e-5b1c-4d3e-9a7f-1c2b3d4e5f60'
+const SECRET = 'Xy9~s3cr3t.value_with-symbols'
+const TOKEN = 'ghs_faketoken0123456789'
+
+function source(inputs: Record<string, string>, env: Record<string, string> = { GITHUB_REPOSITORY: 'contoso/audit' }) {
+  const masked: string[] = []
+  const all: Record<string, string> = {
+    'tenant-id': TENANT,
+    'client-id': CLIENT,
+    'client-secret': SECRET,
+    'github-token': TOKEN,
+    ...inputs
+  }
+  const input: InputSource = {
+    getInput: (name) => all[name] ?? '',
+    setSecret: (value) => masked.push(value),
+    env
+  }
+  return { input, masked }
+}
+
+function problemsOf(inputs: Record<string, string>, env?: Record<string, string>) {
+  try {
+    readSettings(source(inputs, env).input, NOW)
+  } catch (error) {
+    if (error instanceof InputError) return error.problems
+    throw error
+  }
+  throw new Error('expected an InputError')
+}
+
+describe('readSettings', () => {
+  it('fills every default from the contract', () => {
+    const { settings, plan } = readSettings(source({}).input, NOW)
+    expect(settings).toEqual({
+      tenantId: TENANT,
+      clientId: CLIENT,
+      credential: { kind: 'client-secret', secret: SECRET },
+      cloud: 'commercial',
+      authorityHost: 'https://login.microsoftonline.com',
+      audience: 'https://manage.office.com',
+      contentTypes: ['Audit.General'],
+      publisherId: TENANT,
+      window: { mode: 'scheduled', lookbackMs: DAY_MS },
+      segmentMs: HOUR_MS,
+      maxSegments: 200,
+      format: 'csv',
+      dataBranch: 'audit-data',
+      repository: { owner: 'contoso', repo: 'audit' },
+      githubToken: TOKEN,
+      openIssue: true,
+      failOnError: true,
+      concurrency: 8,
+      dryRun: false
+    })
+    expect(plan.segments).toHaveLength(24)
+  })
+
+  it('masks the client secret and the GitHub token as soon as they are read', () => {
+    const { input, masked } = source({ 'tenant-id': 'not-a-guid' })
+    expect(() => readSettings(input, NOW)).toThrow(InputError)
+    expect(masked).toEqual([SECRET, TOKEN])
+  })
+
+  it('reads the cloud presets and overrides', () => {
+    const gccHigh = readSettings(source({ cloud: 'gcc-high' }).input, NOW).settings
+    expect([gccHigh.authorityHost, gccHigh.audience]).toEqual(['https://login.microsoftonline.us', 'https://manage.office365.us'])
+    const dod = readSettings(source({ cloud: 'DoD' }).input, NOW).settings
+    expect(dod.audience).toBe('https://manage.protection.apps.mil')
+    const gcc = readSettings(source({ cloud: 'gcc' }).input, NOW).settings
+    expect(gcc.audience).toBe('https://manage-gcc.office.com')
+    const custom = readSettings(
+      source({ authority: 'https://login.windows.net/', audience: `https://127.0.0.1:8443` }).input,
+      NOW
+    ).settings
+    expect([custom.authorityHost, custom.audience]).toEqual(['https://login.windows.net', 'https://127.0.0.1:8443'])
+    const withTenant = readSettings(source({ authority: `https://login.microsoftonline.com/${TENANT}` }).input, NOW).settings
+    expect(withTenant.authorityHost).toBe('https://login.microsoftonline.com')
+  })
+
+  it('reads a backfill with content types, separators and case as people write them', () => {
+    const { settings, plan } = readSettings(
+      source({
+        start: '2026-11-20',
+        end: '2026-11-21T06:00Z',
+        'content-types': 'audit.general, Audit.SharePoint\nAudit.General\n',
+        segment: '1 hour',
+        'data-branch': 'refs/heads/data/audit',
+        'dry-run': 'True',
+        concurrency: '16'
+      }).input,
+      NOW
+    )
+    expect(settings.window).toEqual({
+      mode: 'backfill',
+      start: new Date('2026-11-20T00:00:00Z'),
+      end: new Date('2026-11-21T06:00:00Z')
+    })
+    expect(settings.contentTypes).toEqual(['Audit.General', 'Audit.SharePoint'])
+    expect(settings.dataBranch).toBe('data/audit')
+    expect(settings.dryRun).toBe(true)
+    expect(settings.concurrency).toBe(16)
+    expect(plan.segments).toHaveLength(30)
+  })
+
+  it.each([
+    [{ 'tenant-id': '' }, 'tenant-id', /is required/],
+    [{ 'tenant-id': 'contoso.onmicrosoft.com' }, 'tenant-id', /must be the Directory \(tenant\) ID.*got 'contoso.onmicrosoft.com'/],
+    [{ 'client-id': '1234' }, 'client-id', /Application \(client\) ID.*got '1234'/],
+    [{ 'client-secret': '' }, 'client-secret', /No credential/],
+    [{ cloud: 'azure-china' }, 'cloud', /one of commercial, gcc, gcc-high, dod; got 'azure-china'/],
+    [{ authority: 'http://login.microsoftonline.com' }, 'authority', /must use https/],
+    [{ audience: 'manage.office.com' }, 'audience', /https URL/],
+    [{ audience: 'https://manage.office.com/api/v1.0' }, 'audience', /scheme and host only/],
+    [{ 'content-types': 'Audit.General,Audit.PowerApps' }, 'content-types', /'Audit.PowerApps'.*Audit.AzureActiveDirectory, Audit.Exchange, Audit.SharePoint, Audit.General, DLP.All/],
+    [{ 'content-types': ' , ' }, 'content-types', /names no content type/],
+    [{ 'publisher-id': 'me' }, 'publisher-id', /got 'me'/],
+    [{ format: 'json' }, 'format', /'csv' or 'parquet'; got 'json'/],
+    [{ format: 'parquet' }, 'format', /cannot write yet/],
+    [{ lookback: 'a while' }, 'lookback', /duration.*got 'a while'/],
+    [{ lookback: '8d' }, 'lookback', /at most 7d/],
+    [{ segment: '90 seconds' }, 'segment', /duration.*got '90 seconds'/],
+    [{ segment: '2 days' }, 'segment', /at most 24 hours/],
+    [{ start: 'last tuesday' }, 'start', /ISO 8601.*got 'last tuesday'/],
+    [{ start: '2026-11-21', end: '2026-11-20' }, 'start', /must be before 'end'/],
+    [{ start: '2026-11-01' }, 'start', /21d3h57m ago.*7 days.*'import'/],
+    [{ end: '2026-11-21' }, 'end', /needs 'start'/],
+    [{ start: '2026-11-21', end: 'tomorrow' }, 'end', /got 'tomorrow'/],
+    [{ segment: '5m', 'max-segments': '60' }, 'max-segments', /takes 288 segments.*\(60\)/],
+    [{ 'max-segments': 'lots' }, 'max-segments', /whole number/],
+    [{ 'data-branch': 'audit data' }, 'data-branch', /not a valid git branch name: it must not contain spaces; got 'audit data'/],
+    [{ 'data-branch': 'audit..data' }, 'data-branch', /'\.\.'/],
+    [{ repository: 'just-a-name' }, 'repository', /owner\/name; got 'just-a-name'/],
+    [{ 'github-token': '' }, 'github-token', /contents: write/],
+    [{ 'dry-run': 'yes' }, 'dry-run', /true or false; got 'yes'/],
+    [{ 'open-issue': '1' }, 'open-issue', /true or false/],
+    [{ 'fail-on-error': 'no' }, 'fail-on-error', /true or false/],
+    [{ concurrency: '0' }, 'concurrency', /from 1 to 64; got '0'/],
+    [{ concurrency: '100' }, 'concurrency', /from 1 to 64/]
+  ])('refuses %j', (inputs, name, message) => {
+    const problems = problemsOf(inputs)
+    expect(problems).toHaveLength(1)
+    expect(problems[0]?.input).toBe(name)
+    expect(problems[0]?.message).toMatch(message)
+    expect(problems[0]?.message).toContain(`'${name === 'client-secret' ? 'client-secret' : name}'`)
+  })
+
+  it('needs a repository unless it is a dry run', () => {
+    expect(problemsOf({}, {}).map((problem) => problem.input)).toEqual(['repository'])
+    expect(readSettings(source({ 'dry-run': 'true' }, {}).input, NOW).settings.repository).toBeUndefined()
+  })
+
+  it('reports every problem at once, and a bad segment does not hide a bad start', () => {
+    const problems = problemsOf({ 'tenant-id': 'x', segment: '3d', start: '2026-10-01', cloud: 'mars' })
+    expect(problems.map((problem) => problem.input).sort()).toEqual(['cloud', 'segment', 'start', 'tenant-id'])
+  })
+
+  it('never quotes the secret in a message', () => {
+    const problems = problemsOf({ 'tenant-id': 'x', 'client-id': 'y', cloud: 'z', format: 'w', 'github-token': '' })
+    for (const problem of problems) {
+      expect(problem.message).not.toContain(SECRET)
+      expect(problem.message).not.toContain(TOKEN)
+    }
+  })
+
+  it('quotes long or multi-line values on one short line', () => {
+    const [problem] = problemsOf({ 'tenant-id': `line one\nline two ${'x'.repeat(200)}` })
+    expect(problem?.message).toContain(`'line one\\nline two`)
+    expect(problem?.message).toMatch(/\.\.\.'\.$/)
+  })
+})

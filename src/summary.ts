@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { planTableRows } from './plan/render-plan.js'
 import type { Plan } from './plan/segments.js'
+import type { SyncResult } from './sync.js'
 
 /** Writes the job summary, when the runner provides one (local runs may not). */
 async function writeSummary(build: (summary: typeof core.summary) => void): Promise<void> {
@@ -16,5 +17,29 @@ export async function writePlanSummary(plan: Plan, headline: string, notes: read
     if (notes.length > 0) summary.addList([...notes])
     const [header = [], ...rows] = planTableRows(plan)
     summary.addTable([header.map((data) => ({ data, header: true })), ...rows])
+  })
+}
+
+/** The summary of a sync: records added per content type and day, and the commit. */
+export async function writeSyncSummary(result: SyncResult, headline: string, commitUrl: string | undefined): Promise<void> {
+  await writeSummary((summary) => {
+    summary.addHeading('m365-audit-sync', 2).addRaw(headline, true)
+    const { stats, report } = result
+    summary.addRaw(
+      `Listed ${stats.blobsListed} blobs on ${stats.pages} pages, downloaded ${stats.blobsDownloaded}, ` +
+        `received ${stats.recordsReceived} records; ${report.recordsAdded} new records in ${report.filesChanged} files.`,
+      true
+    )
+    if (report.added.length > 0) {
+      summary.addTable([
+        [
+          { data: 'content type', header: true },
+          { data: 'day (UTC)', header: true },
+          { data: 'records added', header: true }
+        ],
+        ...report.added.map((entry) => [entry.type, entry.day, String(entry.records)])
+      ])
+    }
+    summary.addRaw(commitUrl ? `Commit: ${commitUrl}` : 'No commit: nothing new.', true)
   })
 }

@@ -1,0 +1,56 @@
+import type { ContentType } from '../config/content-types.js'
+import { ApiError } from '../m365/api-error.js'
+import type { ActivityClient } from '../m365/activity-client.js'
+
+/** What ensureSubscriptions did, per content type. */
+export type SubscriptionOutcome = 'enabled' | 'started' | 'already-enabled'
+
+/**
+ * Makes sure each content type has an enabled subscription. Lists first and starts only
+ * what is missing: the service allows one start per 15 minutes, and starting on every run
+ * is what got other collectors throttled.
+ */
+export async function ensureSubscriptions(
+  client: Pick<ActivityClient, 'listSubscriptions' | 'startSubscription'>,
+  types: readonly ContentType[]
+): Promise<Map<ContentType, SubscriptionOutcome>> {
+  const existing = await client.listSubscriptions()
+  const outcomes = new Map<ContentType, SubscriptionOutcome>()
+  for (const type of types) {
+    const subscription = existing.find((entry) => entry.contentType?.toLowerCase() === type.toLowerCase())
+    if (subscription?.status?.toLowerCase() === 'enabled') {
+      outcomes.set(type, 'enabled')
+      continue
+    }
+    try {
+      outcomes.set(type, await client.startSubscription(type))
+    } catch (error) {
+      throw explainStartFailure(error, type)
+    }
+  }
+  return outcomes
+}
+
+function explainStartFailure(error: unknown, type: ContentType): Error {
+  if (!(error instanceof ApiError)) return error as Error
+  const text = error.message
+  if (error.code === 'AF20023') {
+    return new Error(`The ${type} subscription was disabled by an administrator (AF20023); re-enable it, or remove ${type} from 'content-types'. ${text}`)
+  }
+  if (/DataServiceException|does not exist/i.test(text)) {
+    return new Error(
+      `Starting the ${type} subscription failed because unified audit logging is off for this tenant; turn it on in Microsoft Purview ` +
+        `(Audit > Start recording user and admin activity), wait up to 60 minutes, then run again. ${text}`
+    )
+  }
+  if (error.code === 'AF10001' || error.status === 401 || error.status === 403) {
+    return new Error(
+      `Starting the ${type} subscription was refused: the app needs the Office 365 Management APIs application permission ` +
+        `ActivityFeed.Read${type === 'DLP.All' ? ' and ActivityFeed.ReadDlp' : ''} with admin consent. ${text}`
+    )
+  }
+  if (error.code === '429') {
+    return new Error(`Starting the ${type} subscription was throttled: the service allows one start per 15 minutes; run again later. ${text}`)
+  }
+  return error
+}

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createPool } from '../collect/pool.js'
+import type { GitDatabase, TreeChange } from './git-database.js'
+
+/** Read access to the files of the branch tip a commit is being built on. */
+export interface BranchFiles {
+  has(path: string): boolean
+  read(path: string): Promise<string | undefined>
+}
+
+/** What to write: file contents by path, and the commit message. */
+export interface FileChanges {
+  files: Map<string, string>
+  message: string
+}
+
+/** How a commit attempt ended. */
+export type CommitResult =
+  | { status: 'committed'; commitSha: string; changedPaths: string[]; attempts: number; createdBranch: boolean }
+  | { status: 'unchanged'; attempts: number }
+
+/** GitHub rejects trees with too many entries per call; chain chunks through base_tree. */
+const TREE_CHUNK = 100
+const BLOB_CONCURRENCY = 4
+
+/**
+ * Commits files to a branch through the Git Data API, without a checkout:
+ * blobs → tree on the tip's tree → commit → fast-forward ref update (never force). When
+ * another writer moved the branch first, the changes are rebuilt on the new tip by calling
+ * `build` again, so both writers' data survives. A missing branch is created as an orphan.
+ */
+export async function commitFiles(options: {
+  git: GitDatabase
+  branch: string
+  build: (files: BranchFiles) => Promise<FileChanges | undefined>
+  maxAttempts?: number
+  log?: (message: string) => void
+}): Promise<CommitResult> {
+  const { git, branch } = options
+  const maxAttempts = options.maxAttempts ?? 8
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const head = await git.getHead(branch)
+    const existing = head ? await git.listFiles(head.treeSha) : new Map<string, string>()
+    const files: BranchFiles = {
+      has: (path) => existing.has(path),
+      read: async (path) => {
+        const sha = existing.get(path)
+        return sha ? (await git.readBlob(sha)).toString('utf8') : undefined
+      }
+    }
+    const changes = await options.build(files)
+    const changed = [...(changes?.files ?? [])].filter(([path, text]) => existing.get(path) !== gitBlobSha(Buffer.from(text, 'utf8')))
+    if (!changes || changed.length === 0) return { status: 'unchanged', attempts: attempt }
+
+    const entries: TreeChange[] = []
+    const pool = createPool(BLOB_CONCURRENCY)
+    for (const [path, text] of changed) {
+      pool.add(async () => {
+        entries.push({ path, sha: await git.createBlob(Buffer.from(text, 'utf8')) })
+      })
+    }
+    await pool.drain()
+    entries.sort((a, b) => (a.path < b.path ? -1 : 1))
+
+    let tree = head?.treeSha
+    for (let i = 0; i < entries.length; i += TREE_CHUNK) tree = await git.createTree(tree, entries.slice(i, i + TREE_CHUNK))
+    if (!tree) throw new Error('No tree was created for a non-empty change.')
+    const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : [])
+
+    const outcome = head ? await git.updateRef(branch, commitSha) : await git.createRef(branch, commitSha)
+    if (outcome === 'updated' || outcome === 'created') {
+      return { status: 'committed', commitSha, changedPaths: entries.map((e) => e.path), attempts: attempt, createdBranch: outcome === 'created' }
+    }
+    const delay = Math.random() * Math.min(8_000, 250 * 2 ** attempt)
+    options.log?.(`Branch '${branch}' moved while committing (attempt ${attempt}); rebuilding on the new tip in ${Math.round(delay)} ms.`)
+    await sleep(delay)
+  }
+  throw new Error(
+    `Branch '${branch}' kept moving while committing; gave up after ${maxAttempts} attempts. ` +
+      `Give concurrent runs a workflow 'concurrency:' group, then run again: nothing was lost, the next run collects the same data.`
+  )
+}
+
+/** The sha git gives a blob with these bytes, to skip uploading files that did not change. */
+export function gitBlobSha(content: Buffer): string {
+  return createHash('sha1').update(`blob ${content.byteLength}\0`).update(content).digest('hex')
+}

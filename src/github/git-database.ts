@@ -1,0 +1,166 @@
+import { Octokit } from '@octokit/rest'
+
+/** The tip of a branch. */
+export interface BranchHead {
+  commitSha: string
+  treeSha: string
+}
+
+/** A tree entry to write: a file's blob, or null to delete the path. */
+export interface TreeChange {
+  path: string
+  sha: string | null
+}
+
+/**
+ * The few Git Data API calls the data branch needs. The seam keeps commit logic testable
+ * and names each outcome the logic branches on, instead of HTTP statuses.
+ */
+export interface GitDatabase {
+  /** The branch tip, or undefined when the branch does not exist. */
+  getHead(branch: string): Promise<BranchHead | undefined>
+  /** Every file of a tree, path → blob sha. */
+  listFiles(treeSha: string): Promise<Map<string, string>>
+  readBlob(sha: string): Promise<Buffer>
+  createBlob(content: Buffer): Promise<string>
+  createTree(baseTree: string | undefined, changes: readonly TreeChange[]): Promise<string>
+  createCommit(message: string, treeSha: string, parents: readonly string[]): Promise<string>
+  /** Creates the branch; 'exists' when another writer created it first. */
+  createRef(branch: string, sha: string): Promise<'created' | 'exists'>
+  /** Moves the branch without force; 'not-fast-forward' when another writer moved it first. */
+  updateRef(branch: string, sha: string): Promise<'updated' | 'not-fast-forward'>
+}
+
+/** API error texts the logic recognises. */
+export const ERROR_NOT_FAST_FORWARD = 'Update is not a fast forward'
+export const ERROR_REFERENCE_EXISTS = 'Reference already exists'
+export const ERROR_REPOSITORY_EMPTY = 'Git Repository is empty'
+
+interface RequestErrorLike {
+  status?: number
+  message?: string
+  response?: { data?: { message?: string } }
+}
+
+function apiMessage(error: unknown): string {
+  const e = error as RequestErrorLike
+  return e.response?.data?.message ?? e.message ?? ''
+}
+
+function status(error: unknown): number | undefined {
+  return (error as RequestErrorLike).status
+}
+
+/** Where the data branch lives and how to reach GitHub. */
+export interface GitHubTarget {
+  owner: string
+  repo: string
+  token: string
+  /** REST API root: GITHUB_API_URL (GitHub Enterprise Server works too). */
+  baseUrl: string
+}
+
+/** Builds the Octokit client every GitHub call of the action goes through. */
+export function createOctokit(target: GitHubTarget): Octokit {
+  return new Octokit({ auth: target.token, baseUrl: target.baseUrl, userAgent: 'm365-audit-sync' })
+}
+
+/** The Git Data API of one repository, through Octokit. */
+export function createGitDatabase(octokit: Octokit, target: Pick<GitHubTarget, 'owner' | 'repo'>): GitDatabase {
+  const repo = { owner: target.owner, repo: target.repo }
+  const where = `${target.owner}/${target.repo}`
+  const explain = (error: unknown, action: string): Error => {
+    const code = status(error)
+    const message = apiMessage(error)
+    if (code === 409 && message.includes(ERROR_REPOSITORY_EMPTY)) {
+      return new Error(`${where} has no commits yet, and GitHub's Git Data API does not work on an empty repository; create an initial commit (for example a README) and run again.`)
+    }
+    if (code === 401) return new Error(`GitHub rejected the token while trying to ${action} in ${where} (401 ${message}); check 'github-token'.`)
+    if (code === 403 || code === 404) {
+      return new Error(
+        `GitHub refused to ${action} in ${where} (${code} ${message}); the token needs 'contents: write' on that repository ` +
+          `(in the workflow: permissions: contents: write).`
+      )
+    }
+    return new Error(`Could not ${action} in ${where}: ${code ?? ''} ${message}`.replace(/\s+/g, ' ').trim())
+  }
+
+  return {
+    async getHead(branch) {
+      try {
+        const { data: ref } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${branch}` })
+        const { data: commit } = await octokit.rest.git.getCommit({ ...repo, commit_sha: ref.object.sha })
+        return { commitSha: commit.sha, treeSha: commit.tree.sha }
+      } catch (error) {
+        if (status(error) === 404) return undefined
+        throw explain(error, `read branch '${branch}'`)
+      }
+    },
+    async listFiles(treeSha) {
+      try {
+        const { data } = await octokit.rest.git.getTree({ ...repo, tree_sha: treeSha, recursive: 'true' })
+        if (data.truncated) throw new Error(`the tree ${treeSha} is too large for one listing`)
+        const files = new Map<string, string>()
+        for (const entry of data.tree) if (entry.type === 'blob' && entry.path && entry.sha) files.set(entry.path, entry.sha)
+        return files
+      } catch (error) {
+        throw explain(error, 'list the data branch files')
+      }
+    },
+    async readBlob(sha) {
+      try {
+        const { data } = await octokit.rest.git.getBlob({ ...repo, file_sha: sha })
+        return Buffer.from(data.content, data.encoding === 'base64' ? 'base64' : 'utf8')
+      } catch (error) {
+        throw explain(error, `read blob ${sha}`)
+      }
+    },
+    async createBlob(content) {
+      try {
+        const { data } = await octokit.rest.git.createBlob({ ...repo, content: content.toString('base64'), encoding: 'base64' })
+        return data.sha
+      } catch (error) {
+        throw explain(error, 'create a blob')
+      }
+    },
+    async createTree(baseTree, changes) {
+      try {
+        const { data } = await octokit.rest.git.createTree({
+          ...repo,
+          ...(baseTree ? { base_tree: baseTree } : {}),
+          tree: changes.map((change) => ({ path: change.path, mode: '100644' as const, type: 'blob' as const, sha: change.sha }))
+        })
+        return data.sha
+      } catch (error) {
+        throw explain(error, 'create a tree')
+      }
+    },
+    async createCommit(message, treeSha, parents) {
+      try {
+        // No author or committer: with an Actions or App token GitHub then signs the commit.
+        const { data } = await octokit.rest.git.createCommit({ ...repo, message, tree: treeSha, parents: [...parents] })
+        return data.sha
+      } catch (error) {
+        throw explain(error, 'create a commit')
+      }
+    },
+    async createRef(branch, sha) {
+      try {
+        await octokit.rest.git.createRef({ ...repo, ref: `refs/heads/${branch}`, sha })
+        return 'created'
+      } catch (error) {
+        if (status(error) === 422 && apiMessage(error).includes(ERROR_REFERENCE_EXISTS)) return 'exists'
+        throw explain(error, `create branch '${branch}'`)
+      }
+    },
+    async updateRef(branch, sha) {
+      try {
+        await octokit.rest.git.updateRef({ ...repo, ref: `heads/${branch}`, sha, force: false })
+        return 'updated'
+      } catch (error) {
+        if (status(error) === 422 && apiMessage(error).includes(ERROR_NOT_FAST_FORWARD)) return 'not-fast-forward'
+        throw explain(error, `update branch '${branch}'`)
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/** How hard to try. */
+export interface RetryPolicy {
+  /** Total attempts, the first included. */
+  attempts: number
+  /** First backoff; doubles each attempt, with full jitter. */
+  baseDelayMs: number
+  /** Longest backoff, and the longest Retry-After honoured; a longer one fails at once. */
+  maxDelayMs: number
+}
+
+/** A failure that may succeed when tried again, with the server's wish for when. */
+export interface RetryableFailure {
+  retryable: boolean
+  retryAfterMs?: number
+}
+
+/** The default for Microsoft and GitHub calls: 6 attempts over about a minute at worst. */
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 500, maxDelayMs: 30_000 }
+
+/**
+ * Runs `task` until it succeeds, it fails with an error `classify` calls permanent, or the
+ * attempts run out. Waits Retry-After when the server sent one, else exponential backoff
+ * with full jitter (so parallel downloads that failed together do not retry together).
+ */
+export async function withRetry<T>(
+  task: (attempt: number) => Promise<T>,
+  classify: (error: unknown) => RetryableFailure,
+  policy: RetryPolicy = DEFAULT_RETRY,
+  onRetry: (error: unknown, attempt: number, delayMs: number) => void = () => {}
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await task(attempt)
+    } catch (error) {
+      const failure = classify(error)
+      if (!failure.retryable || attempt >= policy.attempts) throw error
+      const backoff = Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1))
+      const delay = failure.retryAfterMs ?? backoff
+      if (delay > policy.maxDelayMs) throw error
+      onRetry(error, attempt, delay)
+      await sleep(delay)
+    }
+  }
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}

@@ -1,0 +1,208 @@
+import type { ContentType } from '../config/content-types.js'
+import { formatInstant } from '../config/timestamp.js'
+import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../http/retry.js'
+import type { Segment } from '../plan/segments.js'
+import type { TokenProvider } from '../auth/entra-token.js'
+import { ApiError, classifyApiError, isTransient, parseErrorBody } from './api-error.js'
+import type { AuditRecord } from './audit-record.js'
+
+/** A content blob as `subscriptions/content` lists it. */
+export interface ContentBlob {
+  contentType: string
+  contentId: string
+  contentUri: string
+  contentCreated: string
+  contentExpiration: string
+}
+
+/** A subscription as `subscriptions/list` reports it. */
+export interface Subscription {
+  contentType: string
+  status: string
+}
+
+/** Where the API is and who is calling. */
+export interface ActivityClientOptions {
+  /** API host, e.g. https://manage.office.com. */
+  audience: string
+  tenantId: string
+  publisherId: string
+  tokens: TokenProvider
+  retry?: RetryPolicy
+  /** Told of every retry, for the log. */
+  onRetry?: (what: string, error: unknown, attempt: number, delayMs: number) => void
+}
+
+/** Longest time a single call may take before it counts as a dropped connection. */
+const REQUEST_TIMEOUT_MS = 120_000
+/** A guard against a service that keeps handing out the same next page. */
+const MAX_PAGES = 5_000
+
+/**
+ * The Office 365 Management Activity API, as this action uses it. Every call carries
+ * PublisherIdentifier (without it the tenant shares a global quota) and is retried when the
+ * failure is transient. A 401 gets one fresh token, since a revoked token can be unexpired.
+ */
+export class ActivityClient {
+  private readonly root: string
+  private readonly origin: string
+
+  constructor(private readonly options: ActivityClientOptions) {
+    this.origin = new URL(options.audience).origin
+    this.root = `${this.origin}/api/v1.0/${options.tenantId}/activity/feed`
+  }
+
+  /** `subscriptions/list`: every subscription of the tenant with its status. */
+  async listSubscriptions(): Promise<Subscription[]> {
+    const { body } = await this.call('list subscriptions', 'GET', `${this.root}/subscriptions/list`)
+    return expectArray<Subscription>(body, 'subscriptions/list')
+  }
+
+  /** `subscriptions/start`; an already enabled subscription (AF20024) is not an error. */
+  async startSubscription(type: ContentType): Promise<'started' | 'already-enabled'> {
+    try {
+      await this.call(`start subscription ${type}`, 'POST', `${this.root}/subscriptions/start?contentType=${encodeURIComponent(type)}`)
+      return 'started'
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'AF20024') return 'already-enabled'
+      throw error
+    }
+  }
+
+  /** Lists the blobs of one window page by page, following NextPageUri to the end. */
+  async *listContent(type: ContentType, segment: Segment): AsyncGenerator<ContentBlob[]> {
+    let url: string | undefined =
+      `${this.root}/subscriptions/content?contentType=${encodeURIComponent(type)}` +
+      `&startTime=${formatInstant(segment.start)}&endTime=${formatInstant(segment.end)}`
+    const seen = new Set<string>()
+    const what = `list ${type} ${formatInstant(segment.start)}..${formatInstant(segment.end)}`
+    while (url) {
+      if (seen.has(url) || seen.size >= MAX_PAGES) {
+        throw new ApiError(`${what}: the API returned the same next page twice (${seen.size} pages so far).`, 200, undefined, false)
+      }
+      seen.add(url)
+      const { body, headers } = await this.call(what, 'GET', url)
+      yield expectArray<ContentBlob>(body, what)
+      // Node's Headers are case-insensitive; the service sends NextPageUri, gateways lower-case it.
+      const next = headers.get('NextPageUri')
+      url = next ? this.sameOrigin(next, what) : undefined
+    }
+  }
+
+  /** Downloads a blob's records. */
+  async fetchBlob(blob: ContentBlob): Promise<AuditRecord[]> {
+    const what = `download ${blob.contentType} blob ${blob.contentId}`
+    // The bearer token goes only to the API host, whatever a response says a URI is.
+    const url = this.isSameOrigin(blob.contentUri) ? blob.contentUri : `${this.root}/audit/${encodeURIComponent(blob.contentId)}`
+    const { body } = await this.call(what, 'GET', url)
+    return expectArray<AuditRecord>(body, what)
+  }
+
+  private async call(what: string, method: 'GET' | 'POST', url: string): Promise<{ body: unknown; headers: Headers }> {
+    const target = withPublisher(url, this.options.publisherId)
+    let refreshed = false
+    return withRetry(
+      async () => {
+        const token = await this.options.tokens.getToken(refreshed)
+        let response: Response
+        try {
+          response = await fetch(target, {
+            method,
+            headers: {
+              Authorization: `Bearer ${token}`,
+              Accept: 'application/json',
+              ...(method === 'POST' ? { 'Content-Type': 'application/json; charset=utf-8' } : {})
+            },
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+          })
+        } catch (error) {
+          throw new ApiError(`${what}: ${describeNetworkError(error)}`, undefined, undefined, true)
+        }
+        const text = await readText(response, what)
+        if (response.status === 401 && !refreshed) {
+          refreshed = true
+          throw new ApiError(`${what}: 401 Unauthorized; retrying with a fresh token`, 401, undefined, true, 0)
+        }
+        if (!response.ok) throw this.failure(what, response, text)
+        if (text.trim() === '') return { body: undefined, headers: response.headers }
+        try {
+          return { body: JSON.parse(text) as unknown, headers: response.headers }
+        } catch {
+          throw new ApiError(`${what}: the response body is not complete JSON (${text.length} bytes); it was probably cut off`, response.status, undefined, true)
+        }
+      },
+      classifyApiError,
+      this.options.retry ?? DEFAULT_RETRY,
+      (error, attempt, delayMs) => this.options.onRetry?.(what, error, attempt, delayMs)
+    )
+  }
+
+  private failure(what: string, response: Response, text: string): ApiError {
+    const { code, message } = parseErrorBody(text)
+    const retryAfter = parseRetryAfter(response.headers.get('Retry-After'))
+    const detail = [code, message].filter(Boolean).join(' ') || response.statusText
+    return new ApiError(
+      `${what}: HTTP ${response.status} ${detail}`,
+      response.status,
+      code,
+      isTransient(response.status, code),
+      retryAfter
+    )
+  }
+
+  private isSameOrigin(url: string): boolean {
+    try {
+      return new URL(url).origin === this.origin
+    } catch {
+      return false
+    }
+  }
+
+  private sameOrigin(url: string, what: string): string {
+    if (!this.isSameOrigin(url)) {
+      throw new ApiError(`${what}: NextPageUri points to another host (${safeHost(url)}); refusing to send the token there.`, 200, undefined, false)
+    }
+    return url
+  }
+}
+
+function withPublisher(url: string, publisherId: string): string {
+  if (/[?&]publisheridentifier=/i.test(url)) return url
+  return `${url}${url.includes('?') ? '&' : '?'}PublisherIdentifier=${encodeURIComponent(publisherId)}`
+}
+
+async function readText(response: Response, what: string): Promise<string> {
+  try {
+    return await response.text()
+  } catch (error) {
+    throw new ApiError(`${what}: the connection dropped while reading the response (${describeNetworkError(error)})`, response.status, undefined, true)
+  }
+}
+
+function expectArray<T>(body: unknown, what: string): T[] {
+  if (Array.isArray(body)) return body as T[]
+  // The service sometimes answers 200 with an error object instead of the array.
+  const { code, message } = parseErrorBody(JSON.stringify(body ?? null))
+  throw new ApiError(
+    `${what}: expected a JSON array, got ${code ? `${code} ${message ?? ''}`.trim() : typeof body}`,
+    200,
+    code,
+    true
+  )
+}
+
+function describeNetworkError(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause
+    return cause?.code ? `${cause.code} ${cause.message ?? ''}`.trim() : error.message
+  }
+  return String(error)
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host
+  } catch {
+    return 'an invalid URL'
+  }
+}

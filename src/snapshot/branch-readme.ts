@@ -1,0 +1,47 @@
+import { SNAPSHOT_COLUMNS } from '../m365/audit-record.js'
+
+/**
+ * README.md of the data branch: what is where and how to read it. Generated once and kept
+ * stable (no dates), so it never causes a commit by itself.
+ */
+export function renderBranchReadme(branch: string): string {
+  return `# Microsoft 365 audit log snapshots
+
+This branch is written by the m365-audit-sync GitHub Action and holds Microsoft 365 audit
+records from the Office 365 Management Activity API, one file per content type and UTC day.
+Do not edit it by hand: every run merges into these files.
+
+## Layout
+
+\`\`\`
+audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv   records whose CreationTime falls on that UTC day
+state/ledger.json                                 coverage and downloaded content blobs (the action's state)
+manifest.json                                     every file: rows, bytes, sha256, first/last CreationTime
+\`\`\`
+
+Each record appears once (de-duplicated by \`Id\`), rows are sorted by \`CreationTime\` then \`Id\`.
+Events arrive late: a run can add rows to an earlier day's file.
+
+## Columns
+
+${SNAPSHOT_COLUMNS.map((column) => `- \`${column}\``).join('\n')}
+
+\`CreationTime\` is UTC (\`YYYY-MM-DDTHH:MM:SSZ\`). \`AuditData\` is the full record as JSON.
+Files are RFC 4180 CSV, UTF-8, with a header row.
+
+## Query
+
+\`\`\`sh
+git clone --branch ${branch} --single-branch <this repository> audit && cd audit
+duckdb -c "SELECT Operation, count(*) FROM read_csv('audit/Audit.General/*/*/*.csv') GROUP BY 1 ORDER BY 2 DESC"
+\`\`\`
+
+\`\`\`python
+import pandas as pd, glob
+df = pd.concat(pd.read_csv(f) for f in glob.glob("audit/Audit.General/*/*/*.csv"))
+launches = df[df.Operation == "LaunchPowerApp"]
+\`\`\`
+
+Power BI and Excel: *Get Data > Text/CSV* (or *Folder*) on the files, UTF-8.
+`
+}

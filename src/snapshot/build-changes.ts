@@ -1,0 +1,108 @@
+import type { Collection } from '../collect/collect.js'
+import type { ContentType } from '../config/content-types.js'
+import type { BranchFiles, FileChanges } from '../github/commit-files.js'
+import { applyUpdates, emptyLedger, parseLedger, renderLedger, type Ledger } from '../state/ledger.js'
+import { describeFile, parseManifest, renderManifest } from '../state/manifest.js'
+import { renderBranchReadme } from './branch-readme.js'
+import { mergeRows, parseDayFile, renderDayFile } from './day-file.js'
+import { dayFilePath, LEDGER_PATH, MANIFEST_PATH } from './paths.js'
+
+/** What one commit adds, for the message, the outputs and the summary. */
+export interface SnapshotReport {
+  recordsAdded: number
+  /** Records added per content type and day. */
+  added: { type: ContentType; day: string; records: number; path: string }[]
+  filesChanged: number
+}
+
+/** Everything needed to turn a collection into file changes on a given branch tip. */
+export interface SnapshotInput {
+  collection: Collection
+  branch: string
+  now: Date
+  /**
+   * Coverage alone moves every run; it is committed without new data only once it falls
+   * behind by this much (a scheduled run's look-back), so quiet hours make no commits.
+   */
+  coverageSlackMs: number
+  runUrl?: string
+}
+
+/**
+ * Merges collected rows into the day files of the branch tip, and updates the ledger and
+ * the manifest to match, all for one commit: state never moves ahead of data.
+ * Returns undefined when nothing worth a commit changed. `report` receives the figures of
+ * the last build (the one that is committed).
+ */
+export async function buildSnapshotChanges(
+  files: BranchFiles,
+  input: SnapshotInput,
+  report: (report: SnapshotReport) => void
+): Promise<FileChanges | undefined> {
+  const changed = new Map<string, string>()
+  const manifestText = await files.read(MANIFEST_PATH)
+  const manifest = parseManifest(manifestText)
+  const added: SnapshotReport['added'] = []
+
+  const batches = [...input.collection.days.values()].sort((a, b) => (a.type + a.day < b.type + b.day ? -1 : 1))
+  for (const batch of batches) {
+    const path = dayFilePath(batch.type, batch.day)
+    const text = await files.read(path)
+    const existing = text === undefined ? [] : parseDayFile(text, path)
+    const merged = mergeRows(existing, batch.rows.values())
+    if (merged.added === 0) continue
+    const rendered = renderDayFile(merged.rows)
+    changed.set(path, rendered)
+    manifest.files[path] = describeFile(merged.rows, Buffer.from(rendered, 'utf8'))
+    added.push({ type: batch.type, day: batch.day, records: merged.added, path })
+  }
+
+  const ledgerText = await files.read(LEDGER_PATH)
+  const ledger = ledgerText === undefined ? emptyLedger() : parseLedger(ledgerText, LEDGER_PATH)
+  const nextLedger = applyUpdates(ledger, input.collection.updates, input.now)
+  const nextLedgerText = renderLedger(nextLedger)
+  if (nextLedgerText !== ledgerText && (changed.size > 0 || ledgerWorthCommitting(ledger, nextLedger, input))) {
+    changed.set(LEDGER_PATH, nextLedgerText)
+  }
+  if (changed.size === 0) {
+    report({ recordsAdded: 0, added: [], filesChanged: 0 })
+    return undefined
+  }
+  const nextManifestText = renderManifest(manifest)
+  if (nextManifestText !== manifestText) changed.set(MANIFEST_PATH, nextManifestText)
+  if (!files.has('README.md')) changed.set('README.md', renderBranchReadme(input.branch))
+
+  const recordsAdded = added.reduce((sum, entry) => sum + entry.records, 0)
+  report({ recordsAdded, added, filesChanged: added.length })
+  return { files: changed, message: commitMessage(recordsAdded, added, input.runUrl) }
+}
+
+function ledgerWorthCommitting(before: Ledger, after: Ledger, input: SnapshotInput): boolean {
+  for (const [type, entry] of Object.entries(after.contentTypes)) {
+    const previous = before.contentTypes[type as ContentType]
+    if (!previous) return true
+    const ids = Object.keys(entry.fetched)
+    const previousIds = Object.keys(previous.fetched)
+    if (ids.length !== previousIds.length || ids.some((id) => previous.fetched[id] === undefined)) return true
+    if (entry.coveredUntil !== previous.coveredUntil) {
+      const covered = previous.coveredUntil ? Date.parse(previous.coveredUntil) : 0
+      if (covered < input.now.getTime() - input.coverageSlackMs) return true
+    }
+  }
+  return false
+}
+
+function commitMessage(recordsAdded: number, added: SnapshotReport['added'], runUrl: string | undefined): string {
+  const perType = new Map<string, number>()
+  for (const entry of added) perType.set(entry.type, (perType.get(entry.type) ?? 0) + entry.records)
+  const days = [...new Set(added.map((entry) => entry.day))].sort()
+  const title =
+    recordsAdded > 0
+      ? `audit-sync: +${recordsAdded} record${recordsAdded === 1 ? '' : 's'} (${[...perType].map(([type, n]) => `${type} ${n}`).join(', ')})`
+      : 'audit-sync: update coverage ledger'
+  const lines = [title, '']
+  if (days.length > 0) lines.push(`Days: ${days.join(', ')}`)
+  for (const entry of added) lines.push(`- ${entry.path}: +${entry.records}`)
+  if (runUrl) lines.push('', `Run: ${runUrl}`)
+  return `${lines.join('\n').trimEnd()}\n`
+}

@@ -1,0 +1,19 @@
+import type { ContentType } from '../config/content-types.js'
+
+/** Where the ledger lives on the data branch. */
+export const LEDGER_PATH = 'state/ledger.json'
+/** Where the manifest lives on the data branch. */
+export const MANIFEST_PATH = 'manifest.json'
+
+/** `audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv`: one file per content type and UTC day. */
+export function dayFilePath(contentType: ContentType, day: string, extension = 'csv'): string {
+  const [year, month] = day.split('-')
+  return `audit/${contentType}/${year}/${month}/${day}.${extension}`
+}
+
+/** The content type and day of a snapshot path, or undefined for any other file. */
+export function parseDayFilePath(path: string): { contentType: string; day: string } | undefined {
+  const match = /^audit\/([^/]+)\/(\d{4})\/(\d{2})\/(\d{4}-\d{2}-\d{2})\.csv$/.exec(path)
+  if (!match?.[1] || !match[4]) return undefined
+  return { contentType: match[1], day: match[4] }
+}

@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { commitFiles, type BranchFiles } from '../../src/github/commit-files.js'
+import { createGitDatabase, createOctokit, type GitDatabase } from '../../src/github/git-database.js'
+import { startFakeGitHub, type FakeGitHub } from '../fake-github/index.js'
+
+let fake: FakeGitHub | undefined
+
+afterEach(async () => {
+  await fake?.close()
+  fake = undefined
+})
+
+async function setUp(
+  options: Parameters<typeof startFakeGitHub>[0] = {},
+  clientToken?: string
+): Promise<{ fake: FakeGitHub; git: GitDatabase }> {
+  fake = await startFakeGitHub(options)
+  const octokit = createOctokit({ owner: fake.owner, repo: fake.repo, token: clientToken ?? fake.token, baseUrl: fake.url })
+  return { fake, git: createGitDatabase(octokit, { owner: fake.owner, repo: fake.repo }) }
+}
+
+const files = (entries: Record<string, string>) => async () => ({ files: new Map(Object.entries(entries)), message: 'test commit\n' })
+
+describe('commitFiles through the Git Data API (real git behind the fake)', () => {
+  it('creates a missing branch as an orphan holding exactly the files', async () => {
+    const { fake, git } = await setUp()
+    const result = await commitFiles({ git, branch: 'audit-data', build: files({ 'audit/a.csv': 'x\r\n', 'state/ledger.json': '{}\n' }) })
+    expect(result).toMatchObject({ status: 'committed', createdBranch: true, attempts: 1 })
+    expect(await fake.git(['rev-parse', 'audit-data'])).toBe(result.status === 'committed' ? result.commitSha : '')
+    expect(await fake.git(['rev-list', '--count', 'audit-data'])).toBe('1')
+    expect((await fake.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n')).toEqual(['audit/a.csv', 'state/ledger.json'])
+    expect(await fake.git(['show', 'audit-data:audit/a.csv'])).toBe('x\r')
+    expect(await fake.git(['log', '-1', '--format=%s', 'audit-data'])).toBe('test commit')
+    expect(await fake.git(['merge-base', '--is-ancestor', 'main', 'audit-data']).catch(() => 'not an ancestor')).toBe('not an ancestor')
+    await fake.git(['fsck', '--strict'])
+  })
+
+  it('builds on the tip, uploads only changed files, and makes no commit when nothing changed', async () => {
+    const { fake, git } = await setUp()
+    await commitFiles({ git, branch: 'audit-data', build: files({ 'a.csv': '1\n', 'b.csv': '2\n' }) })
+    const blobsBefore = fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/blobs')).length
+    const second = await commitFiles({ git, branch: 'audit-data', build: files({ 'a.csv': '1\n', 'b.csv': '22\n', 'c.csv': '3\n' }) })
+    expect(second).toMatchObject({ status: 'committed', changedPaths: ['b.csv', 'c.csv'], createdBranch: false })
+    expect(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/blobs')).length - blobsBefore).toBe(2)
+    expect(await fake.git(['rev-list', '--count', 'audit-data'])).toBe('2')
+    expect(await fake.git(['show', 'audit-data:b.csv'])).toBe('22')
+
+    const head = await fake.git(['rev-parse', 'audit-data'])
+    expect(await commitFiles({ git, branch: 'audit-data', build: files({ 'a.csv': '1\n' }) })).toEqual({ status: 'unchanged', attempts: 1 })
+    expect(await commitFiles({ git, branch: 'audit-data', build: async () => undefined })).toEqual({ status: 'unchanged', attempts: 1 })
+    expect(await fake.git(['rev-parse', 'audit-data'])).toBe(head)
+  })
+
+  it('rebuilds on the new tip when another writer moves the branch, losing nobody', async () => {
+    const { fake, git } = await setUp()
+    await commitFiles({ git, branch: 'audit-data', build: files({ 'shared.csv': 'base\n' }) })
+    const foreign = fake.raceNextRefUpdates(2, 'audit-data')
+    const seen: string[] = []
+    const build = async (tip: BranchFiles) => {
+      const shared = (await tip.read('shared.csv')) ?? ''
+      seen.push(shared)
+      return { files: new Map([['shared.csv', `${shared}mine\n`]]), message: 'mine\n' }
+    }
+    const result = await commitFiles({ git, branch: 'audit-data', build })
+    expect(result).toMatchObject({ status: 'committed', attempts: 3 })
+    expect(foreign).toHaveLength(2)
+    for (const sha of foreign) await fake.git(['merge-base', '--is-ancestor', sha, 'audit-data'])
+    expect(seen).toHaveLength(3)
+    expect(await fake.git(['show', 'audit-data:shared.csv'])).toBe('base\nmine')
+    expect(await fake.git(['rev-list', '--count', 'audit-data'])).toBe('4')
+  })
+
+  it('joins a branch another writer created first', async () => {
+    const { fake, git } = await setUp()
+    const racingGit: GitDatabase = {
+      ...git,
+      async createRef(branch, sha) {
+        await fake.commitFiles(branch, { 'theirs.csv': 'theirs\n' })
+        return git.createRef(branch, sha)
+      }
+    }
+    let builds = 0
+    const result = await commitFiles({
+      git: racingGit,
+      branch: 'audit-data',
+      build: async () => ({ files: new Map([['mine.csv', `mine ${++builds}\n`]]), message: 'mine\n' })
+    })
+    expect(result).toMatchObject({ status: 'committed', attempts: 2, createdBranch: false })
+    expect((await fake.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n')).toEqual(['mine.csv', 'theirs.csv'])
+  })
+
+  it('writes more files than one tree call takes', async () => {
+    const { fake, git } = await setUp()
+    const many = Object.fromEntries(Array.from({ length: 230 }, (_, i) => [`audit/d/${String(i).padStart(3, '0')}.csv`, `${i}\n`]))
+    const result = await commitFiles({ git, branch: 'audit-data', build: files(many) })
+    expect(result.status).toBe('committed')
+    expect((await fake.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n')).toHaveLength(230)
+    expect(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/trees'))).toHaveLength(3)
+  })
+
+  it('explains an empty repository and a bad token', async () => {
+    const empty = await setUp({ empty: true })
+    await expect(commitFiles({ git: empty.git, branch: 'audit-data', build: files({ 'a.csv': '1\n' }) })).rejects.toThrow(
+      /contoso\/audit has no commits yet.*create an initial commit/
+    )
+    await empty.fake.close()
+    fake = undefined
+
+    const bad = await setUp({}, 'ghs_not-the-right-token')
+    await expect(commitFiles({ git: bad.git, branch: 'audit-data', build: files({ 'a.csv': '1\n' }) })).rejects.toThrow(
+      /rejected the token.*401.*'github-token'/
+    )
+  })
+})

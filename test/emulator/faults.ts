@@ -1,0 +1,232 @@
+/**
+ * Fault injection per route, and the tenant-wide request quota.
+ *
+ * A fault rule picks requests (route, `match`, every N-th, seeded probability, a budget of
+ * `times`) and replaces or distorts the answer. The first rule that fires wins.
+ */
+import { af, AUTHORIZATION_DENIED } from './errors.js'
+import { apiJson, type EmulatorRequest, type EmulatorResponse, type Route } from './http.js'
+import type { Rng } from './rng.js'
+
+/** The ways a request can go wrong. */
+export type FaultKind =
+  /** 403 AF429, the documented throttling answer. */
+  | 'throttle'
+  /** HTTP 429 with an AF429 body, the undocumented variant. */
+  | 'throttle-429'
+  /** 500 AF50000. */
+  | 'internal-error'
+  /** 503 with IIS's HTML page (not JSON). */
+  | 'unavailable'
+  /** 408 request timeout. */
+  | 'timeout'
+  /** The TCP connection is destroyed without an answer. */
+  | 'reset'
+  /** 200 whose JSON body is cut in the middle (consistent Content-Length). */
+  | 'truncated'
+  /** 200 carrying `{"error":…}` where an array was due. */
+  | 'error-object'
+  /** The normal answer, after `delayMs`. */
+  | 'slow'
+  /** 401 "Authorization has been denied" although the token is fine. */
+  | 'invalid-token'
+  /** AF20051 (content expired). */
+  | 'expired'
+  /** AF20050 (content missing). */
+  | 'missing'
+
+/** How to pick requests and what to do to them. */
+export interface FaultRule {
+  /** One route, several, or `'*'` for all. */
+  route: Route | readonly Route[] | '*'
+  kind: FaultKind
+  /** Fire at most this many times (default unlimited). */
+  times?: number
+  /** Fire only on every N-th matching request (1-based: every 3 → 3rd, 6th, …). */
+  every?: number
+  /** Fire with this probability, drawn from the emulator's seeded RNG. */
+  probability?: number
+  /** Extra predicate on the request. */
+  match?: (req: EmulatorRequest) => boolean
+  /** Adds `Retry-After` to throttling answers. */
+  retryAfterSeconds?: number
+  /** For `slow` (default 1,000 ms). */
+  delayMs?: number
+}
+
+/** A registered rule; `fired` counts how often it acted. */
+export interface ActiveFault {
+  readonly rule: FaultRule
+  readonly fired: number
+  readonly seen: number
+  remove(): void
+}
+
+/** What the server must do for a faulted request. */
+export type FaultAction =
+  | { type: 'respond'; response: EmulatorResponse }
+  | { type: 'reset' }
+  | { type: 'distort'; distort: (normal: EmulatorResponse) => EmulatorResponse }
+  | { type: 'delay'; ms: number }
+
+/** The method names the service prints in AF429 messages. */
+const METHOD_NAMES: Partial<Record<Route, string>> = {
+  blob: 'GetBlob',
+  content: 'ListContent',
+  notifications: 'ListNotifications',
+  start: 'StartSubscription',
+  stop: 'StopSubscription',
+  list: 'ListSubscriptions',
+  dlp: 'GetDlpSensitiveTypes'
+}
+
+/** Registry of fault rules. */
+export class Faults {
+  private readonly rules: { rule: FaultRule; fired: number; seen: number }[] = []
+
+  constructor(private readonly rng: Rng) {}
+
+  /** Registers a rule; returns a handle to inspect or remove it. */
+  add(rule: FaultRule): ActiveFault {
+    const entry = { rule, fired: 0, seen: 0 }
+    this.rules.push(entry)
+    return {
+      rule,
+      get fired() {
+        return entry.fired
+      },
+      get seen() {
+        return entry.seen
+      },
+      remove: () => {
+        const index = this.rules.indexOf(entry)
+        if (index >= 0) this.rules.splice(index, 1)
+      }
+    }
+  }
+
+  /** Removes every rule. */
+  clear(): void {
+    this.rules.length = 0
+  }
+
+  /** The first rule that fires for `req`, as an action, or undefined. */
+  pick(req: EmulatorRequest): { kind: FaultKind; action: FaultAction } | undefined {
+    for (const entry of this.rules) {
+      const { rule } = entry
+      if (!routeMatches(rule.route, req.route) || (rule.match && !rule.match(req))) continue
+      if (rule.times !== undefined && entry.fired >= rule.times) continue
+      entry.seen++
+      if (rule.every !== undefined && entry.seen % rule.every !== 0) continue
+      if (rule.probability !== undefined && !this.rng.chance(rule.probability)) continue
+      entry.fired++
+      return { kind: rule.kind, action: actionFor(rule, req) }
+    }
+    return undefined
+  }
+}
+
+function routeMatches(wanted: FaultRule['route'], route: Route): boolean {
+  if (wanted === '*') return true
+  return typeof wanted === 'string' ? wanted === route : wanted.includes(route)
+}
+
+/** Builds the answer of a throttled request (shared with the quota). */
+export function throttled(req: EmulatorRequest, status: 403 | 429, retryAfterSeconds?: number): EmulatorResponse {
+  const error = af.tooManyRequests(METHOD_NAMES[req.route] ?? 'Unknown', req.query.get('publisheridentifier'), status)
+  const extra: Record<string, string> = retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) }
+  return apiJson(error.status, error.body, extra)
+}
+
+function actionFor(rule: FaultRule, req: EmulatorRequest): FaultAction {
+  const respond = (response: EmulatorResponse): FaultAction => ({ type: 'respond', response })
+  switch (rule.kind) {
+    case 'throttle':
+      return respond(throttled(req, 403, rule.retryAfterSeconds))
+    case 'throttle-429':
+      return respond(throttled(req, 429, rule.retryAfterSeconds))
+    case 'internal-error': {
+      const e = af.internal()
+      return respond(apiJson(e.status, e.body))
+    }
+    case 'unavailable':
+      return respond({
+        status: 503,
+        headers: { 'Content-Type': 'text/html', Server: 'Microsoft-HTTPAPI/2.0' },
+        body: '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n<HTML><HEAD><TITLE>Service Unavailable</TITLE>\r\n<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n<BODY><h2>Service Unavailable</h2>\r\n<hr><p>HTTP Error 503. The service is unavailable.</p>\r\n</BODY></HTML>\r\n'
+      })
+    case 'timeout':
+      return respond({
+        status: 408,
+        headers: { 'Content-Type': 'text/html', Server: 'Microsoft-HTTPAPI/2.0' },
+        body: '<HTML><BODY><h2>Request Timeout</h2><hr><p>HTTP Error 408. The request timed out.</p></BODY></HTML>'
+      })
+    case 'reset':
+      return { type: 'reset' }
+    case 'truncated':
+      return {
+        type: 'distort',
+        distort: (normal) => {
+          const bytes = Buffer.from(normal.body)
+          // At least one byte, never the whole body: the cut must land mid-document.
+          const cut = Math.max(1, Math.min(bytes.length - 1, Math.floor(bytes.length / 2)))
+          return { ...normal, status: 200, body: bytes.subarray(0, cut) }
+        }
+      }
+    case 'error-object': {
+      const e = af.internal()
+      return respond(apiJson(200, e.body))
+    }
+    case 'slow':
+      return { type: 'delay', ms: rule.delayMs ?? 1_000 }
+    case 'invalid-token':
+      return respond(apiJson(401, AUTHORIZATION_DENIED, { 'WWW-Authenticate': 'Bearer error="invalid_token"' }))
+    case 'expired': {
+      const e = af.contentExpired(req.contentId ?? '')
+      return respond(apiJson(e.status, e.body))
+    }
+    case 'missing': {
+      const e = af.contentNotFound(req.contentId ?? '')
+      return respond(apiJson(e.status, e.body))
+    }
+  }
+}
+
+/** Options of the tenant-wide quota. */
+export interface QuotaOptions {
+  /** Requests per minute (the documented baseline is 2,000). */
+  requestsPerMinute?: number
+  /** 403 (documented) or 429. */
+  status?: 403 | 429
+  retryAfterSeconds?: number
+}
+
+/** A token bucket refilled by the emulator clock, so a frozen clock means a fixed budget. */
+export class Quota {
+  private tokens: number
+  private last: number
+  private readonly perMs: number
+
+  constructor(
+    private readonly options: QuotaOptions,
+    private readonly now: () => Date
+  ) {
+    const rpm = options.requestsPerMinute ?? 2_000
+    this.tokens = rpm
+    this.perMs = rpm / 60_000
+    this.last = now().getTime()
+  }
+
+  /** Takes one request from the bucket; returns the throttled answer when empty. */
+  take(req: EmulatorRequest): EmulatorResponse | undefined {
+    const now = this.now().getTime()
+    const capacity = this.options.requestsPerMinute ?? 2_000
+    this.tokens = Math.min(capacity, this.tokens + Math.max(0, now - this.last) * this.perMs)
+    this.last = now
+    if (this.tokens >= 1) {
+      this.tokens -= 1
+      return undefined
+    }
+    return throttled(req, this.options.status ?? 403, this.options.retryAfterSeconds)
+  }
+}

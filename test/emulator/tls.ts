@@ -1,0 +1,67 @@
+/**
+ * Throwaway self-signed certificates made with the `openssl` CLI.
+ *
+ * MSAL refuses http authorities, so the emulator must speak TLS. Node can make keys but not
+ * X.509 certificates, hence openssl. The server certificate is made once per process and
+ * shared by every emulator started in it.
+ */
+import { execFile } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+
+/** A certificate and its private key, both PEM, plus where they live on disk. */
+export interface SelfSignedCertificate {
+  certPem: string
+  keyPem: string
+  /** PEM file usable as `NODE_EXTRA_CA_CERTS` by a child process. */
+  certPath: string
+  keyPath: string
+  dir: string
+}
+
+/**
+ * Makes a new self-signed certificate in a fresh temp directory.
+ * @param commonName the subject CN; the SAN always covers 127.0.0.1 and localhost.
+ * @param keyType `rsa` (2048 bits; needed to sign RS256/PS256 client assertions) or `ec`
+ *   (P-256; generated in milliseconds, where an RSA key takes 0.1–0.5 s of CPU).
+ */
+export async function createSelfSignedCertificate(
+  commonName = '127.0.0.1',
+  keyType: 'rsa' | 'ec' = 'rsa'
+): Promise<SelfSignedCertificate> {
+  const dir = await mkdtemp(join(tmpdir(), 'o365-emulator-tls-'))
+  const keyPath = join(dir, 'key.pem')
+  const certPath = join(dir, 'cert.pem')
+  await run('openssl', [
+    'req', '-x509', '-nodes',
+    ...(keyType === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']),
+    '-keyout', keyPath, '-out', certPath, '-days', '2',
+    '-subj', `/CN=${commonName}`,
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'
+  ])
+  const [certPem, keyPem] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')])
+  return { certPem, keyPem, certPath, keyPath, dir }
+}
+
+let serverCertificate: Promise<SelfSignedCertificate> | undefined
+
+/** The process-wide server certificate (created on first use, removed at process exit). */
+export function getServerCertificate(): Promise<SelfSignedCertificate> {
+  if (!serverCertificate) {
+    // The server key only secures loopback traffic in tests, so the fast EC key is enough.
+    serverCertificate = createSelfSignedCertificate('127.0.0.1', 'ec')
+    // A failed openssl run must not poison the cache for the next caller.
+    serverCertificate.catch(() => {
+      serverCertificate = undefined
+    })
+    serverCertificate
+      .then((cert) => process.once('exit', () => rmSync(cert.dir, { recursive: true, force: true })))
+      .catch(() => undefined)
+  }
+  return serverCertificate
+}

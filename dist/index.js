@@ -62914,7 +62914,14 @@ function compare(a = '', b = '') {
 }
 /** The day file's text: RFC 4180 (CRLF, quotes only where needed), UTF-8, header row. */
 function renderDayFile(rows) {
-    return stringify([...rows], { header: true, columns: [...SNAPSHOT_COLUMNS], record_delimiter: 'windows' });
+    return stringify([...rows], {
+        header: true,
+        columns: [...SNAPSHOT_COLUMNS],
+        record_delimiter: 'windows',
+        // csv-stringify quotes a field holding the record delimiter (CRLF), not a lone LF or CR;
+        // RFC 4180 readers such as DuckDB then split the record. Values like ObjectId can hold one.
+        quoted_match: /[\r\n]/
+    });
 }
 /**
  * Reads a day file back, with a real CSV parser: AuditData holds quotes and commas, and

@@ -31,7 +31,14 @@ function compare(a = '', b = ''): number {
 
 /** The day file's text: RFC 4180 (CRLF, quotes only where needed), UTF-8, header row. */
 export function renderDayFile(rows: readonly SnapshotRow[]): string {
-  return stringify([...rows], { header: true, columns: [...SNAPSHOT_COLUMNS], record_delimiter: 'windows' })
+  return stringify([...rows], {
+    header: true,
+    columns: [...SNAPSHOT_COLUMNS],
+    record_delimiter: 'windows',
+    // csv-stringify quotes a field holding the record delimiter (CRLF), not a lone LF or CR;
+    // RFC 4180 readers such as DuckDB then split the record. Values like ObjectId can hold one.
+    quoted_match: /[\r\n]/
+  })
 }
 
 /**

@@ -96,6 +96,15 @@ describe('day files', () => {
     expect(parseDayFile(text, 'f.csv')).toEqual(mergeRows([], [a, b]).rows)
   })
 
+  it('quotes a value holding a lone LF or CR, as RFC 4180 requires', () => {
+    const odd = toSnapshotRow({ Id: 'n', CreationTime: '2026-11-20T01:00:00', ObjectId: 'a\nb', UserId: 'c\rd' }, 'x')
+    const text = renderDayFile([odd])
+    expect(text).toContain(',"a\nb",')
+    expect(text).toContain(',"c\rd",')
+    expect(text.split('\r\n').filter(Boolean)).toHaveLength(2)
+    expect(parseDayFile(text, 'f.csv')).toEqual([odd])
+  })
+
   it('refuses to rewrite a file that is not ours', () => {
     expect(() => parseDayFile('a,b\r\n1,2\r\n', 'audit/x.csv')).toThrow(/audit\/x\.csv.*expected header/)
   })

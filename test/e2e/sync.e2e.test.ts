@@ -1,0 +1,175 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { DuckDBInstance } from '@duckdb/node-api'
+import { findLeaks } from './run-action.js'
+import { BRANCH, csvFiles, expectedPath, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
+
+const HOUR = 3_600_000
+let world: World | undefined
+
+afterEach(async () => {
+  await world?.close()
+  world = undefined
+})
+
+/** Every record the emulator served is on the branch exactly once, in its UTC day's file, intact. */
+async function expectBranchHoldsExactly(w: World, contentTypes: string[]): Promise<number> {
+  const rows = await w.branchRows()
+  const byId = new Map<string, { path: string; row: Record<string, string> }[]>()
+  for (const entry of rows) byId.set(entry.row.Id ?? '', [...(byId.get(entry.row.Id ?? '') ?? []), entry])
+  let served = 0
+  for (const type of contentTypes) {
+    for (const record of w.emulator.servedRecords(type as never)) {
+      served++
+      const id = String(record.Id).toLowerCase()
+      const copies = byId.get(id) ?? []
+      expect(copies, `record ${id}`).toHaveLength(1)
+      expect(copies[0]?.path).toBe(expectedPath(type, String(record.CreationTime)))
+      expect(JSON.parse(copies[0]?.row.AuditData ?? '')).toEqual(record)
+    }
+  }
+  expect(rows).toHaveLength(served)
+  return served
+}
+
+describe('sync: backfill of two content types', () => {
+  it('puts every served record on the branch once, requests every page and blob once, and repeats as a no-op', async () => {
+    world = await startWorld({ emulator: { pageSize: 1 } })
+    const { emulator, github } = world
+    const types = ['Audit.General', 'Audit.SharePoint']
+    const start = hourFloor(Date.now() - 31 * HOUR)
+    const end = new Date(start.getTime() + 30 * HOUR)
+    const blobs = emulator.generate({ contentTypes: types as never, from: start, to: end, blobsPerHour: 2 })
+    expect(emulator.subscriptions.get('Audit.General')).toBeUndefined()
+
+    const first = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(',') })
+    expect(first.exitCode, first.stdout + first.stderr).toBe(0)
+
+    const served = await expectBranchHoldsExactly(world, types)
+    expect(served).toBeGreaterThan(300)
+    expect(Number(first.outputs['records-added'])).toBe(served)
+    expect(first.outputs['commit-sha']).toBe(await world.head())
+    expect(Number(first.outputs['files-changed'])).toBeGreaterThanOrEqual(4)
+
+    // Late events: records of days before the window land in those days' files.
+    const days = new Set((await world.branchRows()).map((entry) => entry.row.CreationTime?.slice(0, 10)))
+    expect(days.size).toBeGreaterThanOrEqual(3)
+
+    const log = emulator.requests
+    expect(log.byRoute('start')).toHaveLength(2)
+    const windows = log.listWindows()
+    expect(windows).toHaveLength(60)
+    expect(new Set(windows.map((w) => `${w.contentType} ${w.startTime}`)).size).toBe(60)
+    for (const window of windows) expect((window.end?.getTime() ?? 0) - (window.start?.getTime() ?? 0)).toBeLessThanOrEqual(24 * HOUR)
+    const pages = log.nextPageFollowCounts()
+    expect(pages.size).toBeGreaterThan(0)
+    for (const [page, count] of pages) expect(count, `page ${page}`).toBe(1)
+    const fetched = log.blobFetchCounts({ successfulOnly: false })
+    expect(fetched.size).toBe(blobs.length)
+    for (const [id, count] of fetched) expect(count, `blob ${id}`).toBe(1)
+    expect(log.withoutPublisherId()).toEqual([])
+
+    // The same run again: nothing downloaded, no data file changed, no commit.
+    const head = await world.head()
+    const filesBefore = await world.branchFiles()
+    const requestsBefore = log.length
+    const again = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(',') })
+    expect(again.exitCode, again.stdout + again.stderr).toBe(0)
+    expect(again.outputs['commit-sha']).toBe('')
+    expect(again.outputs['records-added']).toBe('0')
+    expect(await world.head()).toBe(head)
+    expect(await world.branchFiles()).toEqual(filesBefore)
+    expect(log.entries.slice(requestsBefore).filter((e) => e.route === 'blob')).toEqual([])
+    expect(log.entries.slice(requestsBefore).filter((e) => e.route === 'start')).toEqual([])
+
+    // The branch is readable as data: DuckDB reads every CSV with the right row count.
+    const dir = await world.checkout()
+    const instance = await DuckDBInstance.create(':memory:')
+    const connection = await instance.connect()
+    let total = 0
+    for (const file of await csvFiles(dir)) {
+      const result = await connection.runAndReadAll(
+        `SELECT count(*) AS n, count(DISTINCT Id) AS ids, count(*) FILTER (WHERE json_valid(AuditData)) AS json FROM read_csv('${file}', header = true, all_varchar = true)`
+      )
+      const [row] = result.getRowObjects() as { n: bigint; ids: bigint; json: bigint }[]
+      expect(row?.ids).toBe(row?.n)
+      expect(row?.json).toBe(row?.n)
+      total += Number(row?.n)
+    }
+    expect(total).toBe(served)
+    connection.closeSync()
+
+    // Secrets stay out of logs, summaries and data.
+    const texts: Record<string, string> = { log: first.visibleLog + again.visibleLog, summary: first.summary + again.summary }
+    for (const [path, text] of await world.branchFiles()) texts[path] = text
+    texts.commits = await github.git(['log', '--format=%B', BRANCH])
+    expect(findLeaks([SECRET, GITHUB_TOKEN], texts)).toEqual([])
+    expect(first.summary).toContain('records added')
+  })
+})
+
+describe('sync: concurrent writers', () => {
+  it('lands all three runs of a matrix on one branch, nothing lost or doubled, with ref updates colliding', async () => {
+    world = await startWorld()
+    const { emulator, github } = world
+    const types = ['Audit.General', 'Audit.SharePoint', 'Audit.Exchange']
+    const start = hourFloor(Date.now() - 7 * HOUR)
+    const end = new Date(start.getTime() + 6 * HOUR)
+    emulator.generate({ contentTypes: types as never, from: start, to: end, blobsPerHour: 2 })
+    await github.commitFiles(BRANCH, { 'notes/hello.txt': 'written by someone else\n' })
+    const foreign = github.raceNextRefUpdates(3, BRANCH)
+
+    const results = await Promise.all(
+      types.map((type) => world!.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': type }))
+    )
+    for (const result of results) expect(result.exitCode, result.stdout + result.stderr).toBe(0)
+
+    await expectBranchHoldsExactly(world, types)
+    expect(foreign).toHaveLength(3)
+    for (const sha of foreign) await github.git(['merge-base', '--is-ancestor', sha, BRANCH])
+    const files = await world.branchFiles()
+    expect(files.get('notes/hello.txt')).toBe('written by someone else\n')
+    const ledger = JSON.parse(files.get('state/ledger.json') ?? '{}') as { contentTypes: Record<string, { fetched: object }> }
+    expect(Object.keys(ledger.contentTypes).sort()).toEqual([...types].sort())
+    for (const type of types) {
+      expect(Object.keys(ledger.contentTypes[type]?.fetched ?? {})).toHaveLength(emulator.blobs(type as never).length)
+    }
+    const manifest = JSON.parse(files.get('manifest.json') ?? '{}') as { files: Record<string, { rows: number }> }
+    const rowsPerFile = new Map<string, number>()
+    for (const { path } of await world.branchRows()) rowsPerFile.set(path, (rowsPerFile.get(path) ?? 0) + 1)
+    expect(Object.keys(manifest.files).sort()).toEqual([...rowsPerFile.keys()].sort())
+    for (const [path, rows] of rowsPerFile) expect(manifest.files[path]?.rows, path).toBe(rows)
+    expect(results.some((result) => /moved while committing/.test(result.stdout))).toBe(true)
+  })
+})
+
+describe('sync: scheduled runs', () => {
+  it('covers a two-day gap after missed runs, then downloads no blob twice', async () => {
+    world = await startWorld()
+    const { emulator, github } = world
+    const coveredUntil = hourFloor(Date.now() - 3 * 24 * HOUR)
+    await github.commitFiles(BRANCH, {
+      'state/ledger.json': `${JSON.stringify({ version: 1, contentTypes: { 'Audit.General': { coveredUntil: coveredUntil.toISOString().replace('.000', ''), fetched: {} } } }, null, 2)}\n`
+    })
+    emulator.subscriptions.enable('Audit.General')
+    emulator.generate({ contentTypes: ['Audit.General'], from: coveredUntil, to: new Date(Date.now() - HOUR), blobsPerHour: 1 })
+
+    const first = await world.run({ lookback: '1d', segment: '6h' })
+    expect(first.exitCode, first.stdout + first.stderr).toBe(0)
+    const windows = emulator.requests.listWindows()
+    expect(windows[0]?.start).toEqual(coveredUntil)
+    for (let i = 1; i < windows.length; i++) expect(windows[i]?.start).toEqual(windows[i - 1]?.end)
+    expect(Date.now() - (windows.at(-1)?.end?.getTime() ?? 0)).toBeLessThan(5 * 60_000)
+    expect(emulator.requests.byRoute('start')).toEqual([])
+    await expectBranchHoldsExactly(world, ['Audit.General'])
+
+    // New content arrives, some of it late; the next run fetches it and nothing twice.
+    emulator.generate({ contentTypes: ['Audit.General'], from: new Date(Date.now() - HOUR), to: new Date(Date.now() - 60_000), blobsPerHour: 4 })
+    const second = await world.run({ lookback: '1d', segment: '6h' })
+    expect(second.exitCode, second.stdout + second.stderr).toBe(0)
+    const secondWindows = emulator.requests.listWindows().slice(windows.length)
+    expect(secondWindows[0]?.start?.getTime()).toBeGreaterThan(Date.now() - 25 * HOUR)
+    for (const [id, count] of emulator.requests.blobFetchCounts({ successfulOnly: false })) expect(count, `blob ${id}`).toBe(1)
+    expect(emulator.requests.blobFetchCounts().size).toBe(emulator.blobs('Audit.General').length)
+    await expectBranchHoldsExactly(world, ['Audit.General'])
+  })
+})

@@ -35276,7 +35276,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -38079,7 +38079,7 @@ function isDebug() {
  * @param message debug message
  */
 function core_debug(message) {
-    issueCommand('debug', {}, message);
+    command_issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -38087,7 +38087,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function core_error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -38095,7 +38095,7 @@ function core_error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -38103,7 +38103,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    command_issueCommand('notice', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -58599,9 +58599,19 @@ function apiMessage(error) {
 function git_database_status(error) {
     return error.status;
 }
-/** Builds the Octokit client every GitHub call of the action goes through. */
-function createOctokit(target) {
-    return new dist_src_Octokit({ auth: target.token, baseUrl: target.baseUrl, userAgent: 'm365-audit-sync' });
+/**
+ * Builds the Octokit client every GitHub call of the action goes through. Octokit logs each
+ * failed request itself, including the expected 404 of a branch that does not exist yet;
+ * those lines go to the debug log, and the action explains real failures in its own words.
+ */
+function createOctokit(target, log) {
+    const debug = (message) => log?.debug(message);
+    return new dist_src_Octokit({
+        auth: target.token,
+        baseUrl: target.baseUrl,
+        userAgent: 'm365-audit-sync',
+        log: { debug, info: debug, warn: (message) => log?.warn(message), error: debug }
+    });
 }
 /** The Git Data API of one repository, through Octokit. */
 function createGitDatabase(octokit, target) {
@@ -59198,6 +59208,15 @@ function readSettings(source, now) {
         dryRun
     };
     return { settings, plan };
+}
+/** The settings in a few lines for the log; secrets are never part of it. */
+function describeSettings(settings) {
+    const where = settings.repository ? `${settings.repository.owner}/${settings.repository.repo}` : '(no repository: dry run)';
+    return [
+        `Tenant ${settings.tenantId}, app ${settings.clientId}, cloud ${settings.cloud}: sign-in at ${settings.authorityHost}, API at ${settings.audience}.`,
+        `Content types ${settings.contentTypes.join(', ')}; PublisherIdentifier ${settings.publisherId}.`,
+        `Snapshots (${settings.format}) go to branch '${settings.dataBranch}' of ${where}; ${settings.concurrency} downloads at a time.`
+    ].join('\n');
 }
 /** Runs a planning step, turning its PlanError into an input problem. */
 function attempt(step, problem) {
@@ -59889,7 +59908,68 @@ function createPool(limit) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/collect/subscriptions.ts
+
+/**
+ * Makes sure each content type has an enabled subscription. Lists first and starts only
+ * what is missing: the service allows one start per 15 minutes, and starting on every run
+ * is what got other collectors throttled.
+ */
+async function ensureSubscriptions(client, types) {
+    let existing;
+    try {
+        existing = await client.listSubscriptions();
+    }
+    catch (error) {
+        throw explainSubscriptionError(error, types.join(', '));
+    }
+    const outcomes = new Map();
+    for (const type of types) {
+        const subscription = existing.find((entry) => entry.contentType?.toLowerCase() === type.toLowerCase());
+        if (subscription?.status?.toLowerCase() === 'enabled') {
+            outcomes.set(type, 'enabled');
+            continue;
+        }
+        try {
+            outcomes.set(type, await client.startSubscription(type));
+        }
+        catch (error) {
+            throw explainSubscriptionError(error, type);
+        }
+    }
+    return outcomes;
+}
+/**
+ * Turns the subscription errors a user can fix into instructions; other errors pass through.
+ * Used for listing too: a subscription can be disabled or missing when content is listed.
+ */
+function explainSubscriptionError(error, type) {
+    if (!(error instanceof ApiError))
+        return error;
+    const text = error.message;
+    if (error.code === 'AF20023') {
+        return new Error(`The ${type} subscription was disabled by an administrator (AF20023); re-enable it (the next run starts it again), ` +
+            `or remove ${type} from 'content-types'. ${text}`);
+    }
+    if (error.code === 'AF20022') {
+        return new Error(`There is no ${type} subscription (AF20022): it was stopped during the run; the next run starts it again. ${text}`);
+    }
+    if (/DataServiceException|does not exist/i.test(text)) {
+        return new Error(`Starting the ${type} subscription failed because unified audit logging is off for this tenant; turn it on in Microsoft Purview ` +
+            `(Audit > Start recording user and admin activity), wait up to 60 minutes, then run again. ${text}`);
+    }
+    if (error.code === 'AF10001' || error.status === 401 || error.status === 403) {
+        return new Error(`The Management API refused the app for ${type}: it needs the Office 365 Management APIs application permission ` +
+            `ActivityFeed.Read${type.includes('DLP.All') ? ' (and ActivityFeed.ReadDlp for DLP.All)' : ''} with admin consent. ${text}`);
+    }
+    if (error.code === '429') {
+        return new Error(`Starting the ${type} subscription was throttled: the service allows one start per 15 minutes; run again later. ${text}`);
+    }
+    return error;
+}
+
 ;// CONCATENATED MODULE: ./src/collect/collect.ts
+
 
 
 
@@ -59944,7 +60024,7 @@ async function collect(options) {
             }
         }
         catch (error) {
-            listingFailure = { error };
+            listingFailure = { error: explainSubscriptionError(error, type) };
         }
         // Downloads started while listing went on; all of them settle before anything is reported.
         await pool.drain();
@@ -59955,52 +60035,6 @@ async function collect(options) {
         options.log?.(`${type}: ${queued.size} new blobs, ${distinct} distinct records.`);
     }
     return { days, updates, stats };
-}
-
-;// CONCATENATED MODULE: ./src/collect/subscriptions.ts
-
-/**
- * Makes sure each content type has an enabled subscription. Lists first and starts only
- * what is missing: the service allows one start per 15 minutes, and starting on every run
- * is what got other collectors throttled.
- */
-async function ensureSubscriptions(client, types) {
-    const existing = await client.listSubscriptions();
-    const outcomes = new Map();
-    for (const type of types) {
-        const subscription = existing.find((entry) => entry.contentType?.toLowerCase() === type.toLowerCase());
-        if (subscription?.status?.toLowerCase() === 'enabled') {
-            outcomes.set(type, 'enabled');
-            continue;
-        }
-        try {
-            outcomes.set(type, await client.startSubscription(type));
-        }
-        catch (error) {
-            throw explainStartFailure(error, type);
-        }
-    }
-    return outcomes;
-}
-function explainStartFailure(error, type) {
-    if (!(error instanceof ApiError))
-        return error;
-    const text = error.message;
-    if (error.code === 'AF20023') {
-        return new Error(`The ${type} subscription was disabled by an administrator (AF20023); re-enable it, or remove ${type} from 'content-types'. ${text}`);
-    }
-    if (/DataServiceException|does not exist/i.test(text)) {
-        return new Error(`Starting the ${type} subscription failed because unified audit logging is off for this tenant; turn it on in Microsoft Purview ` +
-            `(Audit > Start recording user and admin activity), wait up to 60 minutes, then run again. ${text}`);
-    }
-    if (error.code === 'AF10001' || error.status === 401 || error.status === 403) {
-        return new Error(`Starting the ${type} subscription was refused: the app needs the Office 365 Management APIs application permission ` +
-            `ActivityFeed.Read${type === 'DLP.All' ? ' and ActivityFeed.ReadDlp' : ''} with admin consent. ${text}`);
-    }
-    if (error.code === '429') {
-        return new Error(`Starting the ${type} subscription was throttled: the service allows one start per 15 minutes; run again later. ${text}`);
-    }
-    return error;
 }
 
 ;// CONCATENATED MODULE: ./src/github/commit-files.ts
@@ -63134,7 +63168,11 @@ function optional(key, value) {
  */
 async function run(now = () => new Date()) {
     try {
-        const { settings, plan } = await group('Inputs', async () => readSettings(actionInputs, now()));
+        const { settings, plan } = await group('Inputs', async () => {
+            const validated = readSettings(actionInputs, now());
+            info(describeSettings(validated.settings));
+            return validated;
+        });
         for (const note of plan.notes)
             notice(note);
         if (settings.dryRun) {
@@ -63173,7 +63211,7 @@ async function runSync(settings, now) {
         tokens,
         onRetry: (what, error, attempt, delayMs) => info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
     });
-    const octokit = createOctokit({ ...repository, token: settings.githubToken, baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com' });
+    const octokit = createOctokit({ ...repository, token: settings.githubToken, baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com' }, { debug: (message) => core_debug(message), warn: (message) => warning(message) });
     const git = createGitDatabase(octokit, repository);
     const result = await sync(settings, {
         api,

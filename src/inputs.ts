@@ -168,6 +168,16 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
   return { settings, plan }
 }
 
+/** The settings in a few lines for the log; secrets are never part of it. */
+export function describeSettings(settings: Settings): string {
+  const where = settings.repository ? `${settings.repository.owner}/${settings.repository.repo}` : '(no repository: dry run)'
+  return [
+    `Tenant ${settings.tenantId}, app ${settings.clientId}, cloud ${settings.cloud}: sign-in at ${settings.authorityHost}, API at ${settings.audience}.`,
+    `Content types ${settings.contentTypes.join(', ')}; PublisherIdentifier ${settings.publisherId}.`,
+    `Snapshots (${settings.format}) go to branch '${settings.dataBranch}' of ${where}; ${settings.concurrency} downloads at a time.`
+  ].join('\n')
+}
+
 type Report = (input: string, message: string) => undefined
 
 /** Runs a planning step, turning its PlanError into an input problem. */

@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { createTokenProvider } from './auth/entra-token.js'
 import { errorMessage } from './errors.js'
 import { createGitDatabase, createOctokit } from './github/git-database.js'
-import { actionInputs, InputError, readSettings } from './inputs.js'
+import { actionInputs, describeSettings, InputError, readSettings } from './inputs.js'
 import { ActivityClient } from './m365/activity-client.js'
 import { describePlan, renderPlanTable } from './plan/render-plan.js'
 import { Outputs, type Settings } from './settings.js'
@@ -15,7 +15,11 @@ import { sync } from './sync.js'
  */
 export async function run(now: () => Date = () => new Date()): Promise<void> {
   try {
-    const { settings, plan } = await core.group('Inputs', async () => readSettings(actionInputs, now()))
+    const { settings, plan } = await core.group('Inputs', async () => {
+      const validated = readSettings(actionInputs, now())
+      core.info(describeSettings(validated.settings))
+      return validated
+    })
     for (const note of plan.notes) core.notice(note)
 
     if (settings.dryRun) {
@@ -55,7 +59,10 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
     onRetry: (what, error, attempt, delayMs) =>
       core.info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
   })
-  const octokit = createOctokit({ ...repository, token: settings.githubToken, baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com' })
+  const octokit = createOctokit(
+    { ...repository, token: settings.githubToken, baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com' },
+    { debug: (message) => core.debug(message), warn: (message) => core.warning(message) }
+  )
   const git = createGitDatabase(octokit, repository)
 
   const result = await sync(settings, {

@@ -4,6 +4,7 @@ import { recordId, rowDay, toSnapshotRow, type AuditRecord, type SnapshotRow } f
 import type { Plan } from '../plan/segments.js'
 import { wasFetched, type Ledger, type LedgerUpdate } from '../state/ledger.js'
 import { createPool } from './pool.js'
+import { explainSubscriptionError } from './subscriptions.js'
 
 /** The two calls collection needs from the Management API. */
 export interface ActivitySource {
@@ -97,7 +98,7 @@ export async function collect(options: {
         }
       }
     } catch (error) {
-      listingFailure = { error }
+      listingFailure = { error: explainSubscriptionError(error, type) }
     }
     // Downloads started while listing went on; all of them settle before anything is reported.
     await pool.drain()

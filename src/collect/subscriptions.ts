@@ -14,7 +14,12 @@ export async function ensureSubscriptions(
   client: Pick<ActivityClient, 'listSubscriptions' | 'startSubscription'>,
   types: readonly ContentType[]
 ): Promise<Map<ContentType, SubscriptionOutcome>> {
-  const existing = await client.listSubscriptions()
+  let existing: Awaited<ReturnType<typeof client.listSubscriptions>>
+  try {
+    existing = await client.listSubscriptions()
+  } catch (error) {
+    throw explainSubscriptionError(error, types.join(', '))
+  }
   const outcomes = new Map<ContentType, SubscriptionOutcome>()
   for (const type of types) {
     const subscription = existing.find((entry) => entry.contentType?.toLowerCase() === type.toLowerCase())
@@ -25,17 +30,27 @@ export async function ensureSubscriptions(
     try {
       outcomes.set(type, await client.startSubscription(type))
     } catch (error) {
-      throw explainStartFailure(error, type)
+      throw explainSubscriptionError(error, type)
     }
   }
   return outcomes
 }
 
-function explainStartFailure(error: unknown, type: ContentType): Error {
+/**
+ * Turns the subscription errors a user can fix into instructions; other errors pass through.
+ * Used for listing too: a subscription can be disabled or missing when content is listed.
+ */
+export function explainSubscriptionError(error: unknown, type: string): Error {
   if (!(error instanceof ApiError)) return error as Error
   const text = error.message
   if (error.code === 'AF20023') {
-    return new Error(`The ${type} subscription was disabled by an administrator (AF20023); re-enable it, or remove ${type} from 'content-types'. ${text}`)
+    return new Error(
+      `The ${type} subscription was disabled by an administrator (AF20023); re-enable it (the next run starts it again), ` +
+        `or remove ${type} from 'content-types'. ${text}`
+    )
+  }
+  if (error.code === 'AF20022') {
+    return new Error(`There is no ${type} subscription (AF20022): it was stopped during the run; the next run starts it again. ${text}`)
   }
   if (/DataServiceException|does not exist/i.test(text)) {
     return new Error(
@@ -45,8 +60,8 @@ function explainStartFailure(error: unknown, type: ContentType): Error {
   }
   if (error.code === 'AF10001' || error.status === 401 || error.status === 403) {
     return new Error(
-      `Starting the ${type} subscription was refused: the app needs the Office 365 Management APIs application permission ` +
-        `ActivityFeed.Read${type === 'DLP.All' ? ' and ActivityFeed.ReadDlp' : ''} with admin consent. ${text}`
+      `The Management API refused the app for ${type}: it needs the Office 365 Management APIs application permission ` +
+        `ActivityFeed.Read${type.includes('DLP.All') ? ' (and ActivityFeed.ReadDlp for DLP.All)' : ''} with admin consent. ${text}`
     )
   }
   if (error.code === '429') {

@@ -60,9 +60,25 @@ export interface GitHubTarget {
   baseUrl: string
 }
 
-/** Builds the Octokit client every GitHub call of the action goes through. */
-export function createOctokit(target: GitHubTarget): Octokit {
-  return new Octokit({ auth: target.token, baseUrl: target.baseUrl, userAgent: 'm365-audit-sync' })
+/** Where Octokit's own messages go. */
+export interface OctokitLog {
+  debug(message: string): void
+  warn(message: string): void
+}
+
+/**
+ * Builds the Octokit client every GitHub call of the action goes through. Octokit logs each
+ * failed request itself, including the expected 404 of a branch that does not exist yet;
+ * those lines go to the debug log, and the action explains real failures in its own words.
+ */
+export function createOctokit(target: GitHubTarget, log?: OctokitLog): Octokit {
+  const debug = (message: string): void => log?.debug(message)
+  return new Octokit({
+    auth: target.token,
+    baseUrl: target.baseUrl,
+    userAgent: 'm365-audit-sync',
+    log: { debug, info: debug, warn: (message: string) => log?.warn(message), error: debug }
+  })
 }
 
 /** The Git Data API of one repository, through Octokit. */

@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { findLeaks } from './run-action.js'
+import { GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
+
+let world: World | undefined
+
+afterEach(async () => {
+  await world?.close()
+  world = undefined
+})
+
+function backfill(): Record<string, string> {
+  const start = hourFloor(Date.now() - 3 * 3_600_000)
+  return { start: start.toISOString(), end: new Date(start.getTime() + 2 * 3_600_000).toISOString() }
+}
+
+describe('set-up problems are explained, and nothing is written', () => {
+  it('a wrong client secret: says what to do, leaks nothing, creates no branch', async () => {
+    world = await startWorld()
+    const wrong = 'not-the-secret~0123456789'
+    const result = await world.run({ ...backfill(), 'client-secret': wrong })
+    expect(result.exitCode).toBe(1)
+    expect(result.errors.at(-1)?.message).toMatch(/Sign-in to Entra ID failed.*client secret is wrong.*AADSTS7000215/)
+    expect(await world.head()).toBeUndefined()
+    expect(world.emulator.requests.byRoute('list', 'content', 'blob')).toEqual([])
+    expect(findLeaks([wrong, GITHUB_TOKEN], { log: result.visibleLog, summary: result.summary })).toEqual([])
+  })
+
+  it('an unknown app in the tenant', async () => {
+    world = await startWorld()
+    const result = await world.run({ ...backfill(), 'client-id': '99999999-9999-4999-8999-999999999999' })
+    expect(result.exitCode).toBe(1)
+    expect(result.errors.at(-1)?.message).toMatch(/no app with this client-id exists in this tenant.*AADSTS700016/)
+  })
+
+  it('a subscription an administrator disables during the run', async () => {
+    world = await startWorld()
+    const { emulator } = world
+    emulator.subscriptions.enable('Audit.General')
+    emulator.faults.add({
+      route: 'content',
+      kind: 'slow',
+      delayMs: 0,
+      times: 1,
+      match: () => {
+        emulator.subscriptions.disableByAdmin('Audit.General')
+        return false
+      }
+    })
+    const result = await world.run(backfill())
+    expect(result.exitCode).toBe(1)
+    expect(result.errors.at(-1)?.message).toMatch(/Audit\.General subscription was disabled by an administrator \(AF20023\)/)
+    expect(await world.head()).toBeUndefined()
+  })
+
+  it('a tenant with unified audit logging off', async () => {
+    world = await startWorld({ emulator: { auditDisabled: true } })
+    const result = await world.run(backfill())
+    expect(result.exitCode).toBe(1)
+    expect(result.errors.at(-1)?.message).toMatch(/unified audit logging is off for this tenant.*Purview/)
+  })
+
+  it('an app without ActivityFeed.Read', async () => {
+    world = await startWorld({ emulator: { roles: [] } })
+    const result = await world.run(backfill())
+    expect(result.exitCode).toBe(1)
+    expect(result.errors.at(-1)?.message).toMatch(/ActivityFeed\.Read with admin consent/)
+  })
+
+  it('masks every access token it receives before using it', async () => {
+    world = await startWorld()
+    world.emulator.subscriptions.enable('Audit.General')
+    const result = await world.run(backfill())
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0)
+    const tokens = result.masked.filter((value) => value.split('.').length === 3)
+    expect(tokens.length).toBeGreaterThanOrEqual(1)
+    expect(findLeaks([SECRET, GITHUB_TOKEN, ...tokens], { log: result.visibleLog, summary: result.summary })).toEqual([])
+  })
+})

@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { Agent, setGlobalDispatcher, getGlobalDispatcher } from 'undici'
+import { ActivityClient } from '../../src/m365/activity-client.js'
+import { ensureSubscriptions } from '../../src/collect/subscriptions.js'
+import { startEmulator, type Emulator } from '../emulator/index.js'
+
+let emulator: Emulator | undefined
+const original = getGlobalDispatcher()
+
+afterEach(async () => {
+  setGlobalDispatcher(original)
+  await emulator?.close()
+  emulator = undefined
+})
+
+async function setUp(options: Parameters<typeof startEmulator>[0] = {}): Promise<{ emulator: Emulator; client: ActivityClient }> {
+  emulator = await startEmulator(options)
+  // The client uses the global fetch; trust the emulator's throwaway certificate for this test.
+  setGlobalDispatcher(new Agent({ connect: { ca: emulator.caCertPem } }))
+  const token = emulator.mintAccessToken()
+  const client = new ActivityClient({
+    audience: emulator.url,
+    tenantId: emulator.tenantId,
+    publisherId: emulator.tenantId,
+    tokens: { getToken: async () => token },
+    retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 50 }
+  })
+  return { emulator, client }
+}
+
+describe('ActivityClient against the emulator', () => {
+  it('treats AF20024 (already enabled) as success, and starts only missing subscriptions', async () => {
+    const { emulator, client } = await setUp({ subscriptionStartCooldownMinutes: 0 })
+    expect(await client.startSubscription('Audit.General')).toBe('started')
+    expect(await client.startSubscription('Audit.General')).toBe('already-enabled')
+    const outcomes = await ensureSubscriptions(client, ['Audit.General', 'Audit.Exchange'])
+    expect([...outcomes]).toEqual([
+      ['Audit.General', 'enabled'],
+      ['Audit.Exchange', 'started']
+    ])
+    expect(emulator.requests.byRoute('start').map((e) => e.status)).toEqual([200, 400, 200])
+  })
+
+  it('follows NextPageUri verbatim to the last page and carries PublisherIdentifier everywhere', async () => {
+    const { emulator, client } = await setUp({ pageSize: 2 })
+    emulator.subscriptions.enable('Audit.General')
+    const start = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000)
+    const end = new Date(start.getTime() + 2 * 3_600_000)
+    const published = emulator.generate({ contentTypes: ['Audit.General'], from: start, to: end, blobsPerHour: 5 })
+    const pages = []
+    for await (const page of client.listContent('Audit.General', { start, end })) pages.push(page)
+    expect(pages).toHaveLength(5)
+    expect(pages.flat().map((blob) => blob.contentId)).toEqual(published.map((blob) => blob.contentId))
+    const records = await client.fetchBlob(pages[0]![0]!)
+    expect(records.length).toBeGreaterThan(0)
+    expect(emulator.requests.withoutPublisherId()).toEqual([])
+    for (const count of emulator.requests.nextPageFollowCounts().values()) expect(count).toBe(1)
+  })
+
+  it('refuses to send the token to another host named by a response', async () => {
+    const { emulator, client } = await setUp()
+    emulator.subscriptions.enable('Audit.General')
+    const start = new Date(Date.now() - 2 * 3_600_000)
+    const [blob] = emulator.generate({ contentTypes: ['Audit.General'], from: start, to: new Date(start.getTime() + 600_000), blobsPerHour: 6 })
+    const records = await client.fetchBlob({ ...blob!, contentUri: 'https://attacker.example/steal' })
+    expect(records.length).toBeGreaterThan(0)
+    expect(emulator.requests.byRoute('blob').at(-1)?.contentId).toBe(blob!.contentId)
+  })
+})

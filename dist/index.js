@@ -28090,6 +28090,1536 @@ module.exports = {
 
 /***/ }),
 
+/***/ 3251:
+/***/ (function(module) {
+
+/**
+  * This file contains the Bottleneck library (MIT), compiled to ES2017, and without Clustering support.
+  * https://github.com/SGrondin/bottleneck
+  */
+(function (global, factory) {
+	 true ? module.exports = factory() :
+	0;
+}(this, (function () { 'use strict';
+
+	var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
+
+	function getCjsExportFromNamespace (n) {
+		return n && n['default'] || n;
+	}
+
+	var load = function(received, defaults, onto = {}) {
+	  var k, ref, v;
+	  for (k in defaults) {
+	    v = defaults[k];
+	    onto[k] = (ref = received[k]) != null ? ref : v;
+	  }
+	  return onto;
+	};
+
+	var overwrite = function(received, defaults, onto = {}) {
+	  var k, v;
+	  for (k in received) {
+	    v = received[k];
+	    if (defaults[k] !== void 0) {
+	      onto[k] = v;
+	    }
+	  }
+	  return onto;
+	};
+
+	var parser = {
+		load: load,
+		overwrite: overwrite
+	};
+
+	var DLList;
+
+	DLList = class DLList {
+	  constructor(incr, decr) {
+	    this.incr = incr;
+	    this.decr = decr;
+	    this._first = null;
+	    this._last = null;
+	    this.length = 0;
+	  }
+
+	  push(value) {
+	    var node;
+	    this.length++;
+	    if (typeof this.incr === "function") {
+	      this.incr();
+	    }
+	    node = {
+	      value,
+	      prev: this._last,
+	      next: null
+	    };
+	    if (this._last != null) {
+	      this._last.next = node;
+	      this._last = node;
+	    } else {
+	      this._first = this._last = node;
+	    }
+	    return void 0;
+	  }
+
+	  shift() {
+	    var value;
+	    if (this._first == null) {
+	      return;
+	    } else {
+	      this.length--;
+	      if (typeof this.decr === "function") {
+	        this.decr();
+	      }
+	    }
+	    value = this._first.value;
+	    if ((this._first = this._first.next) != null) {
+	      this._first.prev = null;
+	    } else {
+	      this._last = null;
+	    }
+	    return value;
+	  }
+
+	  first() {
+	    if (this._first != null) {
+	      return this._first.value;
+	    }
+	  }
+
+	  getArray() {
+	    var node, ref, results;
+	    node = this._first;
+	    results = [];
+	    while (node != null) {
+	      results.push((ref = node, node = node.next, ref.value));
+	    }
+	    return results;
+	  }
+
+	  forEachShift(cb) {
+	    var node;
+	    node = this.shift();
+	    while (node != null) {
+	      (cb(node), node = this.shift());
+	    }
+	    return void 0;
+	  }
+
+	  debug() {
+	    var node, ref, ref1, ref2, results;
+	    node = this._first;
+	    results = [];
+	    while (node != null) {
+	      results.push((ref = node, node = node.next, {
+	        value: ref.value,
+	        prev: (ref1 = ref.prev) != null ? ref1.value : void 0,
+	        next: (ref2 = ref.next) != null ? ref2.value : void 0
+	      }));
+	    }
+	    return results;
+	  }
+
+	};
+
+	var DLList_1 = DLList;
+
+	var Events;
+
+	Events = class Events {
+	  constructor(instance) {
+	    this.instance = instance;
+	    this._events = {};
+	    if ((this.instance.on != null) || (this.instance.once != null) || (this.instance.removeAllListeners != null)) {
+	      throw new Error("An Emitter already exists for this object");
+	    }
+	    this.instance.on = (name, cb) => {
+	      return this._addListener(name, "many", cb);
+	    };
+	    this.instance.once = (name, cb) => {
+	      return this._addListener(name, "once", cb);
+	    };
+	    this.instance.removeAllListeners = (name = null) => {
+	      if (name != null) {
+	        return delete this._events[name];
+	      } else {
+	        return this._events = {};
+	      }
+	    };
+	  }
+
+	  _addListener(name, status, cb) {
+	    var base;
+	    if ((base = this._events)[name] == null) {
+	      base[name] = [];
+	    }
+	    this._events[name].push({cb, status});
+	    return this.instance;
+	  }
+
+	  listenerCount(name) {
+	    if (this._events[name] != null) {
+	      return this._events[name].length;
+	    } else {
+	      return 0;
+	    }
+	  }
+
+	  async trigger(name, ...args) {
+	    var e, promises;
+	    try {
+	      if (name !== "debug") {
+	        this.trigger("debug", `Event triggered: ${name}`, args);
+	      }
+	      if (this._events[name] == null) {
+	        return;
+	      }
+	      this._events[name] = this._events[name].filter(function(listener) {
+	        return listener.status !== "none";
+	      });
+	      promises = this._events[name].map(async(listener) => {
+	        var e, returned;
+	        if (listener.status === "none") {
+	          return;
+	        }
+	        if (listener.status === "once") {
+	          listener.status = "none";
+	        }
+	        try {
+	          returned = typeof listener.cb === "function" ? listener.cb(...args) : void 0;
+	          if (typeof (returned != null ? returned.then : void 0) === "function") {
+	            return (await returned);
+	          } else {
+	            return returned;
+	          }
+	        } catch (error) {
+	          e = error;
+	          {
+	            this.trigger("error", e);
+	          }
+	          return null;
+	        }
+	      });
+	      return ((await Promise.all(promises))).find(function(x) {
+	        return x != null;
+	      });
+	    } catch (error) {
+	      e = error;
+	      {
+	        this.trigger("error", e);
+	      }
+	      return null;
+	    }
+	  }
+
+	};
+
+	var Events_1 = Events;
+
+	var DLList$1, Events$1, Queues;
+
+	DLList$1 = DLList_1;
+
+	Events$1 = Events_1;
+
+	Queues = class Queues {
+	  constructor(num_priorities) {
+	    var i;
+	    this.Events = new Events$1(this);
+	    this._length = 0;
+	    this._lists = (function() {
+	      var j, ref, results;
+	      results = [];
+	      for (i = j = 1, ref = num_priorities; (1 <= ref ? j <= ref : j >= ref); i = 1 <= ref ? ++j : --j) {
+	        results.push(new DLList$1((() => {
+	          return this.incr();
+	        }), (() => {
+	          return this.decr();
+	        })));
+	      }
+	      return results;
+	    }).call(this);
+	  }
+
+	  incr() {
+	    if (this._length++ === 0) {
+	      return this.Events.trigger("leftzero");
+	    }
+	  }
+
+	  decr() {
+	    if (--this._length === 0) {
+	      return this.Events.trigger("zero");
+	    }
+	  }
+
+	  push(job) {
+	    return this._lists[job.options.priority].push(job);
+	  }
+
+	  queued(priority) {
+	    if (priority != null) {
+	      return this._lists[priority].length;
+	    } else {
+	      return this._length;
+	    }
+	  }
+
+	  shiftAll(fn) {
+	    return this._lists.forEach(function(list) {
+	      return list.forEachShift(fn);
+	    });
+	  }
+
+	  getFirst(arr = this._lists) {
+	    var j, len, list;
+	    for (j = 0, len = arr.length; j < len; j++) {
+	      list = arr[j];
+	      if (list.length > 0) {
+	        return list;
+	      }
+	    }
+	    return [];
+	  }
+
+	  shiftLastFrom(priority) {
+	    return this.getFirst(this._lists.slice(priority).reverse()).shift();
+	  }
+
+	};
+
+	var Queues_1 = Queues;
+
+	var BottleneckError;
+
+	BottleneckError = class BottleneckError extends Error {};
+
+	var BottleneckError_1 = BottleneckError;
+
+	var BottleneckError$1, DEFAULT_PRIORITY, Job, NUM_PRIORITIES, parser$1;
+
+	NUM_PRIORITIES = 10;
+
+	DEFAULT_PRIORITY = 5;
+
+	parser$1 = parser;
+
+	BottleneckError$1 = BottleneckError_1;
+
+	Job = class Job {
+	  constructor(task, args, options, jobDefaults, rejectOnDrop, Events, _states, Promise) {
+	    this.task = task;
+	    this.args = args;
+	    this.rejectOnDrop = rejectOnDrop;
+	    this.Events = Events;
+	    this._states = _states;
+	    this.Promise = Promise;
+	    this.options = parser$1.load(options, jobDefaults);
+	    this.options.priority = this._sanitizePriority(this.options.priority);
+	    if (this.options.id === jobDefaults.id) {
+	      this.options.id = `${this.options.id}-${this._randomIndex()}`;
+	    }
+	    this.promise = new this.Promise((_resolve, _reject) => {
+	      this._resolve = _resolve;
+	      this._reject = _reject;
+	    });
+	    this.retryCount = 0;
+	  }
+
+	  _sanitizePriority(priority) {
+	    var sProperty;
+	    sProperty = ~~priority !== priority ? DEFAULT_PRIORITY : priority;
+	    if (sProperty < 0) {
+	      return 0;
+	    } else if (sProperty > NUM_PRIORITIES - 1) {
+	      return NUM_PRIORITIES - 1;
+	    } else {
+	      return sProperty;
+	    }
+	  }
+
+	  _randomIndex() {
+	    return Math.random().toString(36).slice(2);
+	  }
+
+	  doDrop({error, message = "This job has been dropped by Bottleneck"} = {}) {
+	    if (this._states.remove(this.options.id)) {
+	      if (this.rejectOnDrop) {
+	        this._reject(error != null ? error : new BottleneckError$1(message));
+	      }
+	      this.Events.trigger("dropped", {args: this.args, options: this.options, task: this.task, promise: this.promise});
+	      return true;
+	    } else {
+	      return false;
+	    }
+	  }
+
+	  _assertStatus(expected) {
+	    var status;
+	    status = this._states.jobStatus(this.options.id);
+	    if (!(status === expected || (expected === "DONE" && status === null))) {
+	      throw new BottleneckError$1(`Invalid job status ${status}, expected ${expected}. Please open an issue at https://github.com/SGrondin/bottleneck/issues`);
+	    }
+	  }
+
+	  doReceive() {
+	    this._states.start(this.options.id);
+	    return this.Events.trigger("received", {args: this.args, options: this.options});
+	  }
+
+	  doQueue(reachedHWM, blocked) {
+	    this._assertStatus("RECEIVED");
+	    this._states.next(this.options.id);
+	    return this.Events.trigger("queued", {args: this.args, options: this.options, reachedHWM, blocked});
+	  }
+
+	  doRun() {
+	    if (this.retryCount === 0) {
+	      this._assertStatus("QUEUED");
+	      this._states.next(this.options.id);
+	    } else {
+	      this._assertStatus("EXECUTING");
+	    }
+	    return this.Events.trigger("scheduled", {args: this.args, options: this.options});
+	  }
+
+	  async doExecute(chained, clearGlobalState, run, free) {
+	    var error, eventInfo, passed;
+	    if (this.retryCount === 0) {
+	      this._assertStatus("RUNNING");
+	      this._states.next(this.options.id);
+	    } else {
+	      this._assertStatus("EXECUTING");
+	    }
+	    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+	    this.Events.trigger("executing", eventInfo);
+	    try {
+	      passed = (await (chained != null ? chained.schedule(this.options, this.task, ...this.args) : this.task(...this.args)));
+	      if (clearGlobalState()) {
+	        this.doDone(eventInfo);
+	        await free(this.options, eventInfo);
+	        this._assertStatus("DONE");
+	        return this._resolve(passed);
+	      }
+	    } catch (error1) {
+	      error = error1;
+	      return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+	    }
+	  }
+
+	  doExpire(clearGlobalState, run, free) {
+	    var error, eventInfo;
+	    if (this._states.jobStatus(this.options.id === "RUNNING")) {
+	      this._states.next(this.options.id);
+	    }
+	    this._assertStatus("EXECUTING");
+	    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+	    error = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
+	    return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+	  }
+
+	  async _onFailure(error, eventInfo, clearGlobalState, run, free) {
+	    var retry, retryAfter;
+	    if (clearGlobalState()) {
+	      retry = (await this.Events.trigger("failed", error, eventInfo));
+	      if (retry != null) {
+	        retryAfter = ~~retry;
+	        this.Events.trigger("retry", `Retrying ${this.options.id} after ${retryAfter} ms`, eventInfo);
+	        this.retryCount++;
+	        return run(retryAfter);
+	      } else {
+	        this.doDone(eventInfo);
+	        await free(this.options, eventInfo);
+	        this._assertStatus("DONE");
+	        return this._reject(error);
+	      }
+	    }
+	  }
+
+	  doDone(eventInfo) {
+	    this._assertStatus("EXECUTING");
+	    this._states.next(this.options.id);
+	    return this.Events.trigger("done", eventInfo);
+	  }
+
+	};
+
+	var Job_1 = Job;
+
+	var BottleneckError$2, LocalDatastore, parser$2;
+
+	parser$2 = parser;
+
+	BottleneckError$2 = BottleneckError_1;
+
+	LocalDatastore = class LocalDatastore {
+	  constructor(instance, storeOptions, storeInstanceOptions) {
+	    this.instance = instance;
+	    this.storeOptions = storeOptions;
+	    this.clientId = this.instance._randomIndex();
+	    parser$2.load(storeInstanceOptions, storeInstanceOptions, this);
+	    this._nextRequest = this._lastReservoirRefresh = this._lastReservoirIncrease = Date.now();
+	    this._running = 0;
+	    this._done = 0;
+	    this._unblockTime = 0;
+	    this.ready = this.Promise.resolve();
+	    this.clients = {};
+	    this._startHeartbeat();
+	  }
+
+	  _startHeartbeat() {
+	    var base;
+	    if ((this.heartbeat == null) && (((this.storeOptions.reservoirRefreshInterval != null) && (this.storeOptions.reservoirRefreshAmount != null)) || ((this.storeOptions.reservoirIncreaseInterval != null) && (this.storeOptions.reservoirIncreaseAmount != null)))) {
+	      return typeof (base = (this.heartbeat = setInterval(() => {
+	        var amount, incr, maximum, now, reservoir;
+	        now = Date.now();
+	        if ((this.storeOptions.reservoirRefreshInterval != null) && now >= this._lastReservoirRefresh + this.storeOptions.reservoirRefreshInterval) {
+	          this._lastReservoirRefresh = now;
+	          this.storeOptions.reservoir = this.storeOptions.reservoirRefreshAmount;
+	          this.instance._drainAll(this.computeCapacity());
+	        }
+	        if ((this.storeOptions.reservoirIncreaseInterval != null) && now >= this._lastReservoirIncrease + this.storeOptions.reservoirIncreaseInterval) {
+	          ({
+	            reservoirIncreaseAmount: amount,
+	            reservoirIncreaseMaximum: maximum,
+	            reservoir
+	          } = this.storeOptions);
+	          this._lastReservoirIncrease = now;
+	          incr = maximum != null ? Math.min(amount, maximum - reservoir) : amount;
+	          if (incr > 0) {
+	            this.storeOptions.reservoir += incr;
+	            return this.instance._drainAll(this.computeCapacity());
+	          }
+	        }
+	      }, this.heartbeatInterval))).unref === "function" ? base.unref() : void 0;
+	    } else {
+	      return clearInterval(this.heartbeat);
+	    }
+	  }
+
+	  async __publish__(message) {
+	    await this.yieldLoop();
+	    return this.instance.Events.trigger("message", message.toString());
+	  }
+
+	  async __disconnect__(flush) {
+	    await this.yieldLoop();
+	    clearInterval(this.heartbeat);
+	    return this.Promise.resolve();
+	  }
+
+	  yieldLoop(t = 0) {
+	    return new this.Promise(function(resolve, reject) {
+	      return setTimeout(resolve, t);
+	    });
+	  }
+
+	  computePenalty() {
+	    var ref;
+	    return (ref = this.storeOptions.penalty) != null ? ref : (15 * this.storeOptions.minTime) || 5000;
+	  }
+
+	  async __updateSettings__(options) {
+	    await this.yieldLoop();
+	    parser$2.overwrite(options, options, this.storeOptions);
+	    this._startHeartbeat();
+	    this.instance._drainAll(this.computeCapacity());
+	    return true;
+	  }
+
+	  async __running__() {
+	    await this.yieldLoop();
+	    return this._running;
+	  }
+
+	  async __queued__() {
+	    await this.yieldLoop();
+	    return this.instance.queued();
+	  }
+
+	  async __done__() {
+	    await this.yieldLoop();
+	    return this._done;
+	  }
+
+	  async __groupCheck__(time) {
+	    await this.yieldLoop();
+	    return (this._nextRequest + this.timeout) < time;
+	  }
+
+	  computeCapacity() {
+	    var maxConcurrent, reservoir;
+	    ({maxConcurrent, reservoir} = this.storeOptions);
+	    if ((maxConcurrent != null) && (reservoir != null)) {
+	      return Math.min(maxConcurrent - this._running, reservoir);
+	    } else if (maxConcurrent != null) {
+	      return maxConcurrent - this._running;
+	    } else if (reservoir != null) {
+	      return reservoir;
+	    } else {
+	      return null;
+	    }
+	  }
+
+	  conditionsCheck(weight) {
+	    var capacity;
+	    capacity = this.computeCapacity();
+	    return (capacity == null) || weight <= capacity;
+	  }
+
+	  async __incrementReservoir__(incr) {
+	    var reservoir;
+	    await this.yieldLoop();
+	    reservoir = this.storeOptions.reservoir += incr;
+	    this.instance._drainAll(this.computeCapacity());
+	    return reservoir;
+	  }
+
+	  async __currentReservoir__() {
+	    await this.yieldLoop();
+	    return this.storeOptions.reservoir;
+	  }
+
+	  isBlocked(now) {
+	    return this._unblockTime >= now;
+	  }
+
+	  check(weight, now) {
+	    return this.conditionsCheck(weight) && (this._nextRequest - now) <= 0;
+	  }
+
+	  async __check__(weight) {
+	    var now;
+	    await this.yieldLoop();
+	    now = Date.now();
+	    return this.check(weight, now);
+	  }
+
+	  async __register__(index, weight, expiration) {
+	    var now, wait;
+	    await this.yieldLoop();
+	    now = Date.now();
+	    if (this.conditionsCheck(weight)) {
+	      this._running += weight;
+	      if (this.storeOptions.reservoir != null) {
+	        this.storeOptions.reservoir -= weight;
+	      }
+	      wait = Math.max(this._nextRequest - now, 0);
+	      this._nextRequest = now + wait + this.storeOptions.minTime;
+	      return {
+	        success: true,
+	        wait,
+	        reservoir: this.storeOptions.reservoir
+	      };
+	    } else {
+	      return {
+	        success: false
+	      };
+	    }
+	  }
+
+	  strategyIsBlock() {
+	    return this.storeOptions.strategy === 3;
+	  }
+
+	  async __submit__(queueLength, weight) {
+	    var blocked, now, reachedHWM;
+	    await this.yieldLoop();
+	    if ((this.storeOptions.maxConcurrent != null) && weight > this.storeOptions.maxConcurrent) {
+	      throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
+	    }
+	    now = Date.now();
+	    reachedHWM = (this.storeOptions.highWater != null) && queueLength === this.storeOptions.highWater && !this.check(weight, now);
+	    blocked = this.strategyIsBlock() && (reachedHWM || this.isBlocked(now));
+	    if (blocked) {
+	      this._unblockTime = now + this.computePenalty();
+	      this._nextRequest = this._unblockTime + this.storeOptions.minTime;
+	      this.instance._dropAllQueued();
+	    }
+	    return {
+	      reachedHWM,
+	      blocked,
+	      strategy: this.storeOptions.strategy
+	    };
+	  }
+
+	  async __free__(index, weight) {
+	    await this.yieldLoop();
+	    this._running -= weight;
+	    this._done += weight;
+	    this.instance._drainAll(this.computeCapacity());
+	    return {
+	      running: this._running
+	    };
+	  }
+
+	};
+
+	var LocalDatastore_1 = LocalDatastore;
+
+	var BottleneckError$3, States;
+
+	BottleneckError$3 = BottleneckError_1;
+
+	States = class States {
+	  constructor(status1) {
+	    this.status = status1;
+	    this._jobs = {};
+	    this.counts = this.status.map(function() {
+	      return 0;
+	    });
+	  }
+
+	  next(id) {
+	    var current, next;
+	    current = this._jobs[id];
+	    next = current + 1;
+	    if ((current != null) && next < this.status.length) {
+	      this.counts[current]--;
+	      this.counts[next]++;
+	      return this._jobs[id]++;
+	    } else if (current != null) {
+	      this.counts[current]--;
+	      return delete this._jobs[id];
+	    }
+	  }
+
+	  start(id) {
+	    var initial;
+	    initial = 0;
+	    this._jobs[id] = initial;
+	    return this.counts[initial]++;
+	  }
+
+	  remove(id) {
+	    var current;
+	    current = this._jobs[id];
+	    if (current != null) {
+	      this.counts[current]--;
+	      delete this._jobs[id];
+	    }
+	    return current != null;
+	  }
+
+	  jobStatus(id) {
+	    var ref;
+	    return (ref = this.status[this._jobs[id]]) != null ? ref : null;
+	  }
+
+	  statusJobs(status) {
+	    var k, pos, ref, results, v;
+	    if (status != null) {
+	      pos = this.status.indexOf(status);
+	      if (pos < 0) {
+	        throw new BottleneckError$3(`status must be one of ${this.status.join(', ')}`);
+	      }
+	      ref = this._jobs;
+	      results = [];
+	      for (k in ref) {
+	        v = ref[k];
+	        if (v === pos) {
+	          results.push(k);
+	        }
+	      }
+	      return results;
+	    } else {
+	      return Object.keys(this._jobs);
+	    }
+	  }
+
+	  statusCounts() {
+	    return this.counts.reduce(((acc, v, i) => {
+	      acc[this.status[i]] = v;
+	      return acc;
+	    }), {});
+	  }
+
+	};
+
+	var States_1 = States;
+
+	var DLList$2, Sync;
+
+	DLList$2 = DLList_1;
+
+	Sync = class Sync {
+	  constructor(name, Promise) {
+	    this.schedule = this.schedule.bind(this);
+	    this.name = name;
+	    this.Promise = Promise;
+	    this._running = 0;
+	    this._queue = new DLList$2();
+	  }
+
+	  isEmpty() {
+	    return this._queue.length === 0;
+	  }
+
+	  async _tryToRun() {
+	    var args, cb, error, reject, resolve, returned, task;
+	    if ((this._running < 1) && this._queue.length > 0) {
+	      this._running++;
+	      ({task, args, resolve, reject} = this._queue.shift());
+	      cb = (await (async function() {
+	        try {
+	          returned = (await task(...args));
+	          return function() {
+	            return resolve(returned);
+	          };
+	        } catch (error1) {
+	          error = error1;
+	          return function() {
+	            return reject(error);
+	          };
+	        }
+	      })());
+	      this._running--;
+	      this._tryToRun();
+	      return cb();
+	    }
+	  }
+
+	  schedule(task, ...args) {
+	    var promise, reject, resolve;
+	    resolve = reject = null;
+	    promise = new this.Promise(function(_resolve, _reject) {
+	      resolve = _resolve;
+	      return reject = _reject;
+	    });
+	    this._queue.push({task, args, resolve, reject});
+	    this._tryToRun();
+	    return promise;
+	  }
+
+	};
+
+	var Sync_1 = Sync;
+
+	var version = "2.19.5";
+	var version$1 = {
+		version: version
+	};
+
+	var version$2 = /*#__PURE__*/Object.freeze({
+		version: version,
+		default: version$1
+	});
+
+	var require$$2 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$3 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$4 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var Events$2, Group, IORedisConnection$1, RedisConnection$1, Scripts$1, parser$3;
+
+	parser$3 = parser;
+
+	Events$2 = Events_1;
+
+	RedisConnection$1 = require$$2;
+
+	IORedisConnection$1 = require$$3;
+
+	Scripts$1 = require$$4;
+
+	Group = (function() {
+	  class Group {
+	    constructor(limiterOptions = {}) {
+	      this.deleteKey = this.deleteKey.bind(this);
+	      this.limiterOptions = limiterOptions;
+	      parser$3.load(this.limiterOptions, this.defaults, this);
+	      this.Events = new Events$2(this);
+	      this.instances = {};
+	      this.Bottleneck = Bottleneck_1;
+	      this._startAutoCleanup();
+	      this.sharedConnection = this.connection != null;
+	      if (this.connection == null) {
+	        if (this.limiterOptions.datastore === "redis") {
+	          this.connection = new RedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+	        } else if (this.limiterOptions.datastore === "ioredis") {
+	          this.connection = new IORedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+	        }
+	      }
+	    }
+
+	    key(key = "") {
+	      var ref;
+	      return (ref = this.instances[key]) != null ? ref : (() => {
+	        var limiter;
+	        limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+	          id: `${this.id}-${key}`,
+	          timeout: this.timeout,
+	          connection: this.connection
+	        }));
+	        this.Events.trigger("created", limiter, key);
+	        return limiter;
+	      })();
+	    }
+
+	    async deleteKey(key = "") {
+	      var deleted, instance;
+	      instance = this.instances[key];
+	      if (this.connection) {
+	        deleted = (await this.connection.__runCommand__(['del', ...Scripts$1.allKeys(`${this.id}-${key}`)]));
+	      }
+	      if (instance != null) {
+	        delete this.instances[key];
+	        await instance.disconnect();
+	      }
+	      return (instance != null) || deleted > 0;
+	    }
+
+	    limiters() {
+	      var k, ref, results, v;
+	      ref = this.instances;
+	      results = [];
+	      for (k in ref) {
+	        v = ref[k];
+	        results.push({
+	          key: k,
+	          limiter: v
+	        });
+	      }
+	      return results;
+	    }
+
+	    keys() {
+	      return Object.keys(this.instances);
+	    }
+
+	    async clusterKeys() {
+	      var cursor, end, found, i, k, keys, len, next, start;
+	      if (this.connection == null) {
+	        return this.Promise.resolve(this.keys());
+	      }
+	      keys = [];
+	      cursor = null;
+	      start = `b_${this.id}-`.length;
+	      end = "_settings".length;
+	      while (cursor !== 0) {
+	        [next, found] = (await this.connection.__runCommand__(["scan", cursor != null ? cursor : 0, "match", `b_${this.id}-*_settings`, "count", 10000]));
+	        cursor = ~~next;
+	        for (i = 0, len = found.length; i < len; i++) {
+	          k = found[i];
+	          keys.push(k.slice(start, -end));
+	        }
+	      }
+	      return keys;
+	    }
+
+	    _startAutoCleanup() {
+	      var base;
+	      clearInterval(this.interval);
+	      return typeof (base = (this.interval = setInterval(async() => {
+	        var e, k, ref, results, time, v;
+	        time = Date.now();
+	        ref = this.instances;
+	        results = [];
+	        for (k in ref) {
+	          v = ref[k];
+	          try {
+	            if ((await v._store.__groupCheck__(time))) {
+	              results.push(this.deleteKey(k));
+	            } else {
+	              results.push(void 0);
+	            }
+	          } catch (error) {
+	            e = error;
+	            results.push(v.Events.trigger("error", e));
+	          }
+	        }
+	        return results;
+	      }, this.timeout / 2))).unref === "function" ? base.unref() : void 0;
+	    }
+
+	    updateSettings(options = {}) {
+	      parser$3.overwrite(options, this.defaults, this);
+	      parser$3.overwrite(options, options, this.limiterOptions);
+	      if (options.timeout != null) {
+	        return this._startAutoCleanup();
+	      }
+	    }
+
+	    disconnect(flush = true) {
+	      var ref;
+	      if (!this.sharedConnection) {
+	        return (ref = this.connection) != null ? ref.disconnect(flush) : void 0;
+	      }
+	    }
+
+	  }
+	  Group.prototype.defaults = {
+	    timeout: 1000 * 60 * 5,
+	    connection: null,
+	    Promise: Promise,
+	    id: "group-key"
+	  };
+
+	  return Group;
+
+	}).call(commonjsGlobal);
+
+	var Group_1 = Group;
+
+	var Batcher, Events$3, parser$4;
+
+	parser$4 = parser;
+
+	Events$3 = Events_1;
+
+	Batcher = (function() {
+	  class Batcher {
+	    constructor(options = {}) {
+	      this.options = options;
+	      parser$4.load(this.options, this.defaults, this);
+	      this.Events = new Events$3(this);
+	      this._arr = [];
+	      this._resetPromise();
+	      this._lastFlush = Date.now();
+	    }
+
+	    _resetPromise() {
+	      return this._promise = new this.Promise((res, rej) => {
+	        return this._resolve = res;
+	      });
+	    }
+
+	    _flush() {
+	      clearTimeout(this._timeout);
+	      this._lastFlush = Date.now();
+	      this._resolve();
+	      this.Events.trigger("batch", this._arr);
+	      this._arr = [];
+	      return this._resetPromise();
+	    }
+
+	    add(data) {
+	      var ret;
+	      this._arr.push(data);
+	      ret = this._promise;
+	      if (this._arr.length === this.maxSize) {
+	        this._flush();
+	      } else if ((this.maxTime != null) && this._arr.length === 1) {
+	        this._timeout = setTimeout(() => {
+	          return this._flush();
+	        }, this.maxTime);
+	      }
+	      return ret;
+	    }
+
+	  }
+	  Batcher.prototype.defaults = {
+	    maxTime: null,
+	    maxSize: null,
+	    Promise: Promise
+	  };
+
+	  return Batcher;
+
+	}).call(commonjsGlobal);
+
+	var Batcher_1 = Batcher;
+
+	var require$$4$1 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$8 = getCjsExportFromNamespace(version$2);
+
+	var Bottleneck, DEFAULT_PRIORITY$1, Events$4, Job$1, LocalDatastore$1, NUM_PRIORITIES$1, Queues$1, RedisDatastore$1, States$1, Sync$1, parser$5,
+	  splice = [].splice;
+
+	NUM_PRIORITIES$1 = 10;
+
+	DEFAULT_PRIORITY$1 = 5;
+
+	parser$5 = parser;
+
+	Queues$1 = Queues_1;
+
+	Job$1 = Job_1;
+
+	LocalDatastore$1 = LocalDatastore_1;
+
+	RedisDatastore$1 = require$$4$1;
+
+	Events$4 = Events_1;
+
+	States$1 = States_1;
+
+	Sync$1 = Sync_1;
+
+	Bottleneck = (function() {
+	  class Bottleneck {
+	    constructor(options = {}, ...invalid) {
+	      var storeInstanceOptions, storeOptions;
+	      this._addToQueue = this._addToQueue.bind(this);
+	      this._validateOptions(options, invalid);
+	      parser$5.load(options, this.instanceDefaults, this);
+	      this._queues = new Queues$1(NUM_PRIORITIES$1);
+	      this._scheduled = {};
+	      this._states = new States$1(["RECEIVED", "QUEUED", "RUNNING", "EXECUTING"].concat(this.trackDoneStatus ? ["DONE"] : []));
+	      this._limiter = null;
+	      this.Events = new Events$4(this);
+	      this._submitLock = new Sync$1("submit", this.Promise);
+	      this._registerLock = new Sync$1("register", this.Promise);
+	      storeOptions = parser$5.load(options, this.storeDefaults, {});
+	      this._store = (function() {
+	        if (this.datastore === "redis" || this.datastore === "ioredis" || (this.connection != null)) {
+	          storeInstanceOptions = parser$5.load(options, this.redisStoreDefaults, {});
+	          return new RedisDatastore$1(this, storeOptions, storeInstanceOptions);
+	        } else if (this.datastore === "local") {
+	          storeInstanceOptions = parser$5.load(options, this.localStoreDefaults, {});
+	          return new LocalDatastore$1(this, storeOptions, storeInstanceOptions);
+	        } else {
+	          throw new Bottleneck.prototype.BottleneckError(`Invalid datastore type: ${this.datastore}`);
+	        }
+	      }).call(this);
+	      this._queues.on("leftzero", () => {
+	        var ref;
+	        return (ref = this._store.heartbeat) != null ? typeof ref.ref === "function" ? ref.ref() : void 0 : void 0;
+	      });
+	      this._queues.on("zero", () => {
+	        var ref;
+	        return (ref = this._store.heartbeat) != null ? typeof ref.unref === "function" ? ref.unref() : void 0 : void 0;
+	      });
+	    }
+
+	    _validateOptions(options, invalid) {
+	      if (!((options != null) && typeof options === "object" && invalid.length === 0)) {
+	        throw new Bottleneck.prototype.BottleneckError("Bottleneck v2 takes a single object argument. Refer to https://github.com/SGrondin/bottleneck#upgrading-to-v2 if you're upgrading from Bottleneck v1.");
+	      }
+	    }
+
+	    ready() {
+	      return this._store.ready;
+	    }
+
+	    clients() {
+	      return this._store.clients;
+	    }
+
+	    channel() {
+	      return `b_${this.id}`;
+	    }
+
+	    channel_client() {
+	      return `b_${this.id}_${this._store.clientId}`;
+	    }
+
+	    publish(message) {
+	      return this._store.__publish__(message);
+	    }
+
+	    disconnect(flush = true) {
+	      return this._store.__disconnect__(flush);
+	    }
+
+	    chain(_limiter) {
+	      this._limiter = _limiter;
+	      return this;
+	    }
+
+	    queued(priority) {
+	      return this._queues.queued(priority);
+	    }
+
+	    clusterQueued() {
+	      return this._store.__queued__();
+	    }
+
+	    empty() {
+	      return this.queued() === 0 && this._submitLock.isEmpty();
+	    }
+
+	    running() {
+	      return this._store.__running__();
+	    }
+
+	    done() {
+	      return this._store.__done__();
+	    }
+
+	    jobStatus(id) {
+	      return this._states.jobStatus(id);
+	    }
+
+	    jobs(status) {
+	      return this._states.statusJobs(status);
+	    }
+
+	    counts() {
+	      return this._states.statusCounts();
+	    }
+
+	    _randomIndex() {
+	      return Math.random().toString(36).slice(2);
+	    }
+
+	    check(weight = 1) {
+	      return this._store.__check__(weight);
+	    }
+
+	    _clearGlobalState(index) {
+	      if (this._scheduled[index] != null) {
+	        clearTimeout(this._scheduled[index].expiration);
+	        delete this._scheduled[index];
+	        return true;
+	      } else {
+	        return false;
+	      }
+	    }
+
+	    async _free(index, job, options, eventInfo) {
+	      var e, running;
+	      try {
+	        ({running} = (await this._store.__free__(index, options.weight)));
+	        this.Events.trigger("debug", `Freed ${options.id}`, eventInfo);
+	        if (running === 0 && this.empty()) {
+	          return this.Events.trigger("idle");
+	        }
+	      } catch (error1) {
+	        e = error1;
+	        return this.Events.trigger("error", e);
+	      }
+	    }
+
+	    _run(index, job, wait) {
+	      var clearGlobalState, free, run;
+	      job.doRun();
+	      clearGlobalState = this._clearGlobalState.bind(this, index);
+	      run = this._run.bind(this, index, job);
+	      free = this._free.bind(this, index, job);
+	      return this._scheduled[index] = {
+	        timeout: setTimeout(() => {
+	          return job.doExecute(this._limiter, clearGlobalState, run, free);
+	        }, wait),
+	        expiration: job.options.expiration != null ? setTimeout(function() {
+	          return job.doExpire(clearGlobalState, run, free);
+	        }, wait + job.options.expiration) : void 0,
+	        job: job
+	      };
+	    }
+
+	    _drainOne(capacity) {
+	      return this._registerLock.schedule(() => {
+	        var args, index, next, options, queue;
+	        if (this.queued() === 0) {
+	          return this.Promise.resolve(null);
+	        }
+	        queue = this._queues.getFirst();
+	        ({options, args} = next = queue.first());
+	        if ((capacity != null) && options.weight > capacity) {
+	          return this.Promise.resolve(null);
+	        }
+	        this.Events.trigger("debug", `Draining ${options.id}`, {args, options});
+	        index = this._randomIndex();
+	        return this._store.__register__(index, options.weight, options.expiration).then(({success, wait, reservoir}) => {
+	          var empty;
+	          this.Events.trigger("debug", `Drained ${options.id}`, {success, args, options});
+	          if (success) {
+	            queue.shift();
+	            empty = this.empty();
+	            if (empty) {
+	              this.Events.trigger("empty");
+	            }
+	            if (reservoir === 0) {
+	              this.Events.trigger("depleted", empty);
+	            }
+	            this._run(index, next, wait);
+	            return this.Promise.resolve(options.weight);
+	          } else {
+	            return this.Promise.resolve(null);
+	          }
+	        });
+	      });
+	    }
+
+	    _drainAll(capacity, total = 0) {
+	      return this._drainOne(capacity).then((drained) => {
+	        var newCapacity;
+	        if (drained != null) {
+	          newCapacity = capacity != null ? capacity - drained : capacity;
+	          return this._drainAll(newCapacity, total + drained);
+	        } else {
+	          return this.Promise.resolve(total);
+	        }
+	      }).catch((e) => {
+	        return this.Events.trigger("error", e);
+	      });
+	    }
+
+	    _dropAllQueued(message) {
+	      return this._queues.shiftAll(function(job) {
+	        return job.doDrop({message});
+	      });
+	    }
+
+	    stop(options = {}) {
+	      var done, waitForExecuting;
+	      options = parser$5.load(options, this.stopDefaults);
+	      waitForExecuting = (at) => {
+	        var finished;
+	        finished = () => {
+	          var counts;
+	          counts = this._states.counts;
+	          return (counts[0] + counts[1] + counts[2] + counts[3]) === at;
+	        };
+	        return new this.Promise((resolve, reject) => {
+	          if (finished()) {
+	            return resolve();
+	          } else {
+	            return this.on("done", () => {
+	              if (finished()) {
+	                this.removeAllListeners("done");
+	                return resolve();
+	              }
+	            });
+	          }
+	        });
+	      };
+	      done = options.dropWaitingJobs ? (this._run = function(index, next) {
+	        return next.doDrop({
+	          message: options.dropErrorMessage
+	        });
+	      }, this._drainOne = () => {
+	        return this.Promise.resolve(null);
+	      }, this._registerLock.schedule(() => {
+	        return this._submitLock.schedule(() => {
+	          var k, ref, v;
+	          ref = this._scheduled;
+	          for (k in ref) {
+	            v = ref[k];
+	            if (this.jobStatus(v.job.options.id) === "RUNNING") {
+	              clearTimeout(v.timeout);
+	              clearTimeout(v.expiration);
+	              v.job.doDrop({
+	                message: options.dropErrorMessage
+	              });
+	            }
+	          }
+	          this._dropAllQueued(options.dropErrorMessage);
+	          return waitForExecuting(0);
+	        });
+	      })) : this.schedule({
+	        priority: NUM_PRIORITIES$1 - 1,
+	        weight: 0
+	      }, () => {
+	        return waitForExecuting(1);
+	      });
+	      this._receive = function(job) {
+	        return job._reject(new Bottleneck.prototype.BottleneckError(options.enqueueErrorMessage));
+	      };
+	      this.stop = () => {
+	        return this.Promise.reject(new Bottleneck.prototype.BottleneckError("stop() has already been called"));
+	      };
+	      return done;
+	    }
+
+	    async _addToQueue(job) {
+	      var args, blocked, error, options, reachedHWM, shifted, strategy;
+	      ({args, options} = job);
+	      try {
+	        ({reachedHWM, blocked, strategy} = (await this._store.__submit__(this.queued(), options.weight)));
+	      } catch (error1) {
+	        error = error1;
+	        this.Events.trigger("debug", `Could not queue ${options.id}`, {args, options, error});
+	        job.doDrop({error});
+	        return false;
+	      }
+	      if (blocked) {
+	        job.doDrop();
+	        return true;
+	      } else if (reachedHWM) {
+	        shifted = strategy === Bottleneck.prototype.strategy.LEAK ? this._queues.shiftLastFrom(options.priority) : strategy === Bottleneck.prototype.strategy.OVERFLOW_PRIORITY ? this._queues.shiftLastFrom(options.priority + 1) : strategy === Bottleneck.prototype.strategy.OVERFLOW ? job : void 0;
+	        if (shifted != null) {
+	          shifted.doDrop();
+	        }
+	        if ((shifted == null) || strategy === Bottleneck.prototype.strategy.OVERFLOW) {
+	          if (shifted == null) {
+	            job.doDrop();
+	          }
+	          return reachedHWM;
+	        }
+	      }
+	      job.doQueue(reachedHWM, blocked);
+	      this._queues.push(job);
+	      await this._drainAll();
+	      return reachedHWM;
+	    }
+
+	    _receive(job) {
+	      if (this._states.jobStatus(job.options.id) != null) {
+	        job._reject(new Bottleneck.prototype.BottleneckError(`A job with the same id already exists (id=${job.options.id})`));
+	        return false;
+	      } else {
+	        job.doReceive();
+	        return this._submitLock.schedule(this._addToQueue, job);
+	      }
+	    }
+
+	    submit(...args) {
+	      var cb, fn, job, options, ref, ref1, task;
+	      if (typeof args[0] === "function") {
+	        ref = args, [fn, ...args] = ref, [cb] = splice.call(args, -1);
+	        options = parser$5.load({}, this.jobDefaults);
+	      } else {
+	        ref1 = args, [options, fn, ...args] = ref1, [cb] = splice.call(args, -1);
+	        options = parser$5.load(options, this.jobDefaults);
+	      }
+	      task = (...args) => {
+	        return new this.Promise(function(resolve, reject) {
+	          return fn(...args, function(...args) {
+	            return (args[0] != null ? reject : resolve)(args);
+	          });
+	        });
+	      };
+	      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+	      job.promise.then(function(args) {
+	        return typeof cb === "function" ? cb(...args) : void 0;
+	      }).catch(function(args) {
+	        if (Array.isArray(args)) {
+	          return typeof cb === "function" ? cb(...args) : void 0;
+	        } else {
+	          return typeof cb === "function" ? cb(args) : void 0;
+	        }
+	      });
+	      return this._receive(job);
+	    }
+
+	    schedule(...args) {
+	      var job, options, task;
+	      if (typeof args[0] === "function") {
+	        [task, ...args] = args;
+	        options = {};
+	      } else {
+	        [options, task, ...args] = args;
+	      }
+	      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+	      this._receive(job);
+	      return job.promise;
+	    }
+
+	    wrap(fn) {
+	      var schedule, wrapped;
+	      schedule = this.schedule.bind(this);
+	      wrapped = function(...args) {
+	        return schedule(fn.bind(this), ...args);
+	      };
+	      wrapped.withOptions = function(options, ...args) {
+	        return schedule(options, fn, ...args);
+	      };
+	      return wrapped;
+	    }
+
+	    async updateSettings(options = {}) {
+	      await this._store.__updateSettings__(parser$5.overwrite(options, this.storeDefaults));
+	      parser$5.overwrite(options, this.instanceDefaults, this);
+	      return this;
+	    }
+
+	    currentReservoir() {
+	      return this._store.__currentReservoir__();
+	    }
+
+	    incrementReservoir(incr = 0) {
+	      return this._store.__incrementReservoir__(incr);
+	    }
+
+	  }
+	  Bottleneck.default = Bottleneck;
+
+	  Bottleneck.Events = Events$4;
+
+	  Bottleneck.version = Bottleneck.prototype.version = require$$8.version;
+
+	  Bottleneck.strategy = Bottleneck.prototype.strategy = {
+	    LEAK: 1,
+	    OVERFLOW: 2,
+	    OVERFLOW_PRIORITY: 4,
+	    BLOCK: 3
+	  };
+
+	  Bottleneck.BottleneckError = Bottleneck.prototype.BottleneckError = BottleneckError_1;
+
+	  Bottleneck.Group = Bottleneck.prototype.Group = Group_1;
+
+	  Bottleneck.RedisConnection = Bottleneck.prototype.RedisConnection = require$$2;
+
+	  Bottleneck.IORedisConnection = Bottleneck.prototype.IORedisConnection = require$$3;
+
+	  Bottleneck.Batcher = Bottleneck.prototype.Batcher = Batcher_1;
+
+	  Bottleneck.prototype.jobDefaults = {
+	    priority: DEFAULT_PRIORITY$1,
+	    weight: 1,
+	    expiration: null,
+	    id: "<no-id>"
+	  };
+
+	  Bottleneck.prototype.storeDefaults = {
+	    maxConcurrent: null,
+	    minTime: 0,
+	    highWater: null,
+	    strategy: Bottleneck.prototype.strategy.LEAK,
+	    penalty: null,
+	    reservoir: null,
+	    reservoirRefreshInterval: null,
+	    reservoirRefreshAmount: null,
+	    reservoirIncreaseInterval: null,
+	    reservoirIncreaseAmount: null,
+	    reservoirIncreaseMaximum: null
+	  };
+
+	  Bottleneck.prototype.localStoreDefaults = {
+	    Promise: Promise,
+	    timeout: null,
+	    heartbeatInterval: 250
+	  };
+
+	  Bottleneck.prototype.redisStoreDefaults = {
+	    Promise: Promise,
+	    timeout: null,
+	    heartbeatInterval: 5000,
+	    clientTimeout: 10000,
+	    Redis: null,
+	    clientOptions: {},
+	    clusterNodes: null,
+	    clearDatastore: false,
+	    connection: null
+	  };
+
+	  Bottleneck.prototype.instanceDefaults = {
+	    datastore: "local",
+	    connection: null,
+	    id: "<no-id>",
+	    rejectOnDrop: true,
+	    trackDoneStatus: false,
+	    Promise: Promise
+	  };
+
+	  Bottleneck.prototype.stopDefaults = {
+	    enqueueErrorMessage: "This limiter has been stopped and cannot accept new jobs.",
+	    dropWaitingJobs: true,
+	    dropErrorMessage: "This limiter has been stopped."
+	  };
+
+	  return Bottleneck;
+
+	}).call(commonjsGlobal);
+
+	var Bottleneck_1 = Bottleneck;
+
+	var lib = Bottleneck_1;
+
+	return lib;
+
+})));
+
+
+/***/ }),
+
 /***/ 9732:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -35233,7 +36763,7 @@ __webpack_unused_export__ = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(518);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3756);
 /** The action's entry point: everything happens in run(). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -35243,7 +36773,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 518:
+/***/ 3756:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -53703,6 +55233,554 @@ function explainSignInFailure(error, options) {
         : `Sign-in to Entra ID failed for ${where}: ${firstLine}`);
 }
 
+;// CONCATENATED MODULE: ./src/report/failure-issue-text.ts
+/** GitHub refuses issue bodies over 65,536 characters; stay well below. */
+const MAX_ISSUE_TEXT = 60_000;
+const MAX_ROWS = 50;
+const MAX_CELL = 240;
+/** The hidden line that marks our issue, per data branch, so reruns find it again. */
+function issueMarker(branch) {
+    return `<!-- m365-audit-sync:failures branch=${branch.replace(/[^A-Za-z0-9._/-]/g, '_')} -->`;
+}
+/** Title of the failure issue. */
+function issueTitle(failures) {
+    return `m365-audit-sync: ${failures.length} audit log window${failures.length === 1 ? '' : 's'} failed to sync`;
+}
+/** Body of the failure issue: what failed, since when, and the command to backfill it. */
+function renderIssueBody(failures, gaps, context) {
+    const lines = [
+        issueMarker(context.branch),
+        `The audit log sync to branch \`${cell(context.branch)}\` could not collect these listing windows, even after retries.`,
+        'Every run retries them first (within the API\'s 7 days); this issue closes itself when they recover.',
+        '',
+        ...failureTable(failures),
+        '',
+        ...backfillHint(failures, context),
+        ...gapSection(gaps),
+        ...(context.runUrl ? ['', `Last failing run: ${context.runUrl}`] : [])
+    ];
+    return fit(lines.join('\n'));
+}
+/** Comment for a run that still fails. */
+function renderStillFailingComment(failures, gaps, context) {
+    return fit([
+        `Still failing after the run of ${context.now.toISOString().replace(/\.\d{3}Z$/, 'Z')}: ${failures.length} window${failures.length === 1 ? '' : 's'}.`,
+        '',
+        ...failureTable(failures),
+        ...gapSection(gaps),
+        ...(context.runUrl ? ['', `Run: ${context.runUrl}`] : [])
+    ].join('\n'));
+}
+/** Comment that closes the issue. */
+function renderRecoveredComment(recovered, context) {
+    const rows = recovered.slice(0, MAX_ROWS).map((failure) => `| ${cell(failure.type)} | ${cell(failure.start)} – ${cell(failure.end)} | ${failure.attempts} |`);
+    return fit([
+        `All failed windows have recovered${recovered.length > 0 ? `; these were collected by the run of ${context.now.toISOString().replace(/\.\d{3}Z$/, 'Z')}` : ''}.`,
+        ...(rows.length > 0 ? ['', '| content type | window (UTC) | failed runs |', '|---|---|---|', ...rows] : []),
+        ...(recovered.length > MAX_ROWS ? [`…and ${recovered.length - MAX_ROWS} more.`] : []),
+        ...(context.runUrl ? ['', `Run: ${context.runUrl}`] : [])
+    ].join('\n'));
+}
+function failureTable(failures) {
+    const rows = failures
+        .slice(0, MAX_ROWS)
+        .map((failure) => `| ${cell(failure.type)} | ${cell(failure.start)} – ${cell(failure.end)} | ${cell(failure.code)} | ${cell(failure.message)} | ${cell(failure.firstFailure)} | ${cell(failure.lastFailure)} | ${failure.attempts} |`);
+    return [
+        '| content type | window (UTC) | error | message | first failure | last failure | failed runs |',
+        '|---|---|---|---|---|---|---|',
+        ...rows,
+        ...(failures.length > MAX_ROWS ? [`…and ${failures.length - MAX_ROWS} more windows (see \`state/ledger.json\` on the branch).`] : [])
+    ];
+}
+function backfillHint(failures, context) {
+    if (failures.length === 0)
+        return [];
+    const start = failures.map((failure) => failure.start).sort()[0];
+    const end = failures.map((failure) => failure.end).sort().at(-1);
+    const workflow = context.workflowFile ?? '<workflow file>';
+    const repo = context.repository ? ` --repo ${context.repository}` : '';
+    return [
+        'To retry now rather than at the next scheduled run, dispatch a backfill of the failed range:',
+        '',
+        '```sh',
+        `gh workflow run ${shellWord(workflow)}${repo} -f start=${start} -f end=${end}`,
+        '```'
+    ];
+}
+function gapSection(gaps) {
+    if (gaps.length === 0)
+        return [];
+    return [
+        '',
+        `**Gaps the API can no longer fill** (${gaps.length}): content that expired or aged past 7 days before it could be collected.`,
+        'Export the audit log for these times from Microsoft Purview (Audit > Search > Export) and merge it in with the `import` input.',
+        '',
+        '| content type | time (UTC) | reason |',
+        '|---|---|---|',
+        ...gaps.slice(0, MAX_ROWS).map((gap) => `| ${cell(gap.type)} | ${cell(gap.start)}${gap.end !== gap.start ? ` – ${cell(gap.end)}` : ''} | ${cell(gap.reason)} |`)
+    ];
+}
+/**
+ * Error messages come from the network: untrusted. In a table cell they must not break the
+ * table, open HTML, ping people or run long.
+ */
+function cell(text) {
+    const flat = text.replace(/[\r\n\t]+/g, ' ').trim();
+    const short = flat.length > MAX_CELL ? `${flat.slice(0, MAX_CELL - 1)}…` : flat;
+    return short
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\|/g, '\\|')
+        .replace(/`/g, "'")
+        .replace(/@/g, '@\u200b');
+}
+function shellWord(text) {
+    return /^[A-Za-z0-9._/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+function fit(text) {
+    return text.length <= MAX_ISSUE_TEXT ? text : `${text.slice(0, MAX_ISSUE_TEXT - 40)}\n\n…(truncated to fit GitHub's limit)`;
+}
+
+;// CONCATENATED MODULE: ./src/github/failure-issue.ts
+
+
+/**
+ * Keeps one issue per data branch in step with the ledger's failed windows: opens it when
+ * windows fail, comments on it while they keep failing (never a second issue), and comments
+ * and closes it once they have all recovered.
+ */
+async function syncFailureIssue(octokit, target, state, context) {
+    const repo = { owner: target.owner, repo: target.repo };
+    const existing = await findIssue(octokit, target, context.branch);
+    try {
+        if (state.open.length > 0) {
+            if (!existing) {
+                const { data } = await octokit.rest.issues.create({
+                    ...repo,
+                    title: issueTitle(state.open),
+                    body: renderIssueBody(state.open, state.gaps, context),
+                    labels: [...target.labels]
+                });
+                return { action: 'opened', url: data.html_url, number: data.number };
+            }
+            await octokit.rest.issues.update({
+                ...repo,
+                issue_number: existing.number,
+                title: issueTitle(state.open),
+                body: renderIssueBody(state.open, state.gaps, context)
+            });
+            await octokit.rest.issues.createComment({
+                ...repo,
+                issue_number: existing.number,
+                body: renderStillFailingComment(state.open, state.gaps, context)
+            });
+            return { action: 'commented', url: existing.html_url, number: existing.number };
+        }
+        if (existing) {
+            await octokit.rest.issues.createComment({ ...repo, issue_number: existing.number, body: renderRecoveredComment(state.recovered, context) });
+            await octokit.rest.issues.update({ ...repo, issue_number: existing.number, state: 'closed', state_reason: 'completed' });
+            return { action: 'closed', url: existing.html_url, number: existing.number };
+        }
+        return { action: 'none' };
+    }
+    catch (error) {
+        throw explainIssueError(error, target);
+    }
+}
+async function findIssue(octokit, target, branch) {
+    const marker = issueMarker(branch);
+    try {
+        const issues = await octokit.paginate(octokit.rest.issues.listForRepo, {
+            owner: target.owner,
+            repo: target.repo,
+            state: 'open',
+            ...(target.labels[0] ? { labels: target.labels[0] } : {}),
+            per_page: 100
+        });
+        return issues.find((issue) => !issue.pull_request && (issue.body ?? '').includes(marker));
+    }
+    catch (error) {
+        throw explainIssueError(error, target);
+    }
+}
+function explainIssueError(error, target) {
+    const status = error.status;
+    if (status === 403 || status === 404) {
+        return new Error(`Could not update the failure issue in ${target.owner}/${target.repo} (${status} ${errorMessage(error)}): ` +
+            `the workflow needs 'permissions: issues: write', or set 'open-issue: false'. The collected data was committed.`);
+    }
+    return new Error(`Could not update the failure issue in ${target.owner}/${target.repo}: ${errorMessage(error)}`);
+}
+
+// EXTERNAL MODULE: ./node_modules/bottleneck/light.js
+var light = __nccwpck_require__(3251);
+;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
+class RequestError extends Error {
+  name;
+  /**
+   * http status code
+   */
+  status;
+  /**
+   * Request options that lead to the error.
+   */
+  request;
+  /**
+   * Response object if a response was received
+   */
+  response;
+  constructor(message, statusCode, options) {
+    super(message, { cause: options.cause });
+    this.name = "HttpError";
+    this.status = Number.parseInt(statusCode);
+    if (Number.isNaN(this.status)) {
+      this.status = 0;
+    }
+    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
+    if ("response" in options) {
+      this.response = options.response;
+    }
+    const requestCopy = Object.assign({}, options.request);
+    if (options.request.headers.authorization) {
+      requestCopy.headers = Object.assign({}, options.request.headers, {
+        authorization: options.request.headers.authorization.replace(
+          /(?<! ) .*$/,
+          " [REDACTED]"
+        )
+      });
+    }
+    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
+    this.request = requestCopy;
+  }
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-retry/dist-bundle/index.js
+// pkg/dist-src/version.js
+var VERSION = "0.0.0-development";
+
+// pkg/dist-src/error-request.js
+function isRequestError(error) {
+  return error.request !== void 0;
+}
+async function errorRequest(state, octokit, error, options) {
+  if (!isRequestError(error) || !error?.request.request) {
+    throw error;
+  }
+  if (error.status >= 400 && !state.doNotRetry.includes(error.status)) {
+    const retries = options.request.retries != null ? options.request.retries : state.retries;
+    const retryAfter = Math.pow((options.request.retryCount || 0) + 1, 2);
+    throw octokit.retry.retryRequest(error, retries, retryAfter);
+  }
+  throw error;
+}
+
+// pkg/dist-src/wrap-request.js
+
+
+async function wrapRequest(state, octokit, request, options) {
+  const limiter = new light();
+  limiter.on("failed", function(error, info) {
+    const maxRetries = ~~error.request.request?.retries;
+    const after = ~~error.request.request?.retryAfter;
+    options.request.retryCount = info.retryCount + 1;
+    if (maxRetries > info.retryCount) {
+      return after * state.retryAfterBaseValue;
+    }
+  });
+  return limiter.schedule(
+    requestWithGraphqlErrorHandling.bind(null, state, octokit, request),
+    options
+  );
+}
+async function requestWithGraphqlErrorHandling(state, octokit, request, options) {
+  const response = await request(options);
+  if (response.data && response.data.errors && response.data.errors.length > 0 && /Something went wrong while executing your query/.test(
+    response.data.errors[0].message
+  )) {
+    const error = new RequestError(response.data.errors[0].message, 500, {
+      request: options,
+      response
+    });
+    return errorRequest(state, octokit, error, options);
+  }
+  return response;
+}
+
+// pkg/dist-src/index.js
+function retry(octokit, octokitOptions) {
+  const state = Object.assign(
+    {
+      enabled: true,
+      retryAfterBaseValue: 1e3,
+      doNotRetry: [400, 401, 403, 404, 410, 422, 451],
+      retries: 3
+    },
+    octokitOptions.retry
+  );
+  const retryPlugin = {
+    retry: {
+      retryRequest: (error, retries, retryAfter) => {
+        error.request.request = Object.assign({}, error.request.request, {
+          retries,
+          retryAfter
+        });
+        return error;
+      }
+    }
+  };
+  if (state.enabled) {
+    octokit.hook.error("request", errorRequest.bind(null, state, retryPlugin));
+    octokit.hook.wrap("request", wrapRequest.bind(null, state, retryPlugin));
+  }
+  return retryPlugin;
+}
+retry.VERSION = VERSION;
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-throttling/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/version.js
+var dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/wrap-request.js
+var noop = () => Promise.resolve();
+function dist_bundle_wrapRequest(state, request, options) {
+  return state.retryLimiter.schedule(doRequest, state, request, options);
+}
+async function doRequest(state, request, options) {
+  const { pathname } = new URL(options.url, "http://github.test");
+  const isAuth = isAuthRequest(options.method, pathname);
+  const isWrite = !isAuth && options.method !== "GET" && options.method !== "HEAD";
+  const isSearch = options.method === "GET" && pathname.startsWith("/search/");
+  const isGraphQL = pathname.startsWith("/graphql");
+  const retryCount = ~~request.retryCount;
+  const jobOptions = retryCount > 0 ? { priority: 0, weight: 0 } : {};
+  if (state.clustering) {
+    jobOptions.expiration = 1e3 * 60;
+  }
+  if (isWrite || isGraphQL) {
+    await state.write.key(state.id).schedule(jobOptions, noop);
+  }
+  if (isWrite && state.triggersNotification(pathname)) {
+    await state.notifications.key(state.id).schedule(jobOptions, noop);
+  }
+  if (isSearch) {
+    await state.search.key(state.id).schedule(jobOptions, noop);
+  }
+  const req = (isAuth ? state.auth : state.global).key(state.id).schedule(jobOptions, request, options);
+  if (isGraphQL) {
+    const res = await req;
+    if (res.data.errors != null && res.data.errors.some((error) => error.type === "RATE_LIMITED")) {
+      const error = Object.assign(new Error("GraphQL Rate Limit Exceeded"), {
+        response: res,
+        data: res.data
+      });
+      throw error;
+    }
+  }
+  return req;
+}
+function isAuthRequest(method, pathname) {
+  return method === "PATCH" && // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-a-scoped-access-token
+  /^\/applications\/[^/]+\/token\/scoped$/.test(pathname) || method === "POST" && // https://docs.github.com/en/rest/apps/oauth-applications?apiVersion=2022-11-28#reset-a-token
+  (/^\/applications\/[^/]+\/token$/.test(pathname) || // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-an-installation-access-token-for-an-app
+  /^\/app\/installations\/[^/]+\/access_tokens$/.test(pathname) || // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+  pathname === "/login/oauth/access_token");
+}
+
+// pkg/dist-src/generated/triggers-notification-paths.js
+var triggers_notification_paths_default = [
+  "/orgs/{org}/invitations",
+  "/orgs/{org}/invitations/{invitation_id}",
+  "/orgs/{org}/teams/{team_slug}/discussions",
+  "/orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "/repos/{owner}/{repo}/collaborators/{username}",
+  "/repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "/repos/{owner}/{repo}/issues",
+  "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority",
+  "/repos/{owner}/{repo}/pulls",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "/repos/{owner}/{repo}/releases",
+  "/teams/{team_id}/discussions",
+  "/teams/{team_id}/discussions/{discussion_number}/comments"
+];
+
+// pkg/dist-src/route-matcher.js
+function routeMatcher(paths) {
+  const regexes = paths.map(
+    (path) => path.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+  );
+  const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
+  return new RegExp(regex2, "i");
+}
+
+// pkg/dist-src/index.js
+var regex = routeMatcher(triggers_notification_paths_default);
+var triggersNotification = regex.test.bind(regex);
+var groups = {};
+var createGroups = function(Bottleneck, common) {
+  groups.global = new Bottleneck.Group({
+    id: "octokit-global",
+    maxConcurrent: 10,
+    ...common
+  });
+  groups.auth = new Bottleneck.Group({
+    id: "octokit-auth",
+    maxConcurrent: 1,
+    ...common
+  });
+  groups.search = new Bottleneck.Group({
+    id: "octokit-search",
+    maxConcurrent: 1,
+    minTime: 2e3,
+    ...common
+  });
+  groups.write = new Bottleneck.Group({
+    id: "octokit-write",
+    maxConcurrent: 1,
+    minTime: 1e3,
+    ...common
+  });
+  groups.notifications = new Bottleneck.Group({
+    id: "octokit-notifications",
+    maxConcurrent: 1,
+    minTime: 3e3,
+    ...common
+  });
+};
+function throttling(octokit, octokitOptions) {
+  const {
+    enabled = true,
+    Bottleneck = light,
+    id = "no-id",
+    timeout = 1e3 * 60 * 2,
+    // Redis TTL: 2 minutes
+    connection
+  } = octokitOptions.throttle || {};
+  if (!enabled) {
+    return {};
+  }
+  const common = { timeout };
+  if (typeof connection !== "undefined") {
+    common.connection = connection;
+  }
+  const state = Object.assign(
+    {
+      clustering: connection != null,
+      triggersNotification,
+      fallbackSecondaryRateRetryAfter: 60,
+      retryAfterBaseValue: 1e3,
+      id
+    },
+    octokitOptions.throttle
+  );
+  if (typeof state.onSecondaryRateLimit !== "function" || typeof state.onRateLimit !== "function") {
+    throw new Error(`octokit/plugin-throttling error:
+        You must pass the onSecondaryRateLimit and onRateLimit error handlers.
+        See https://octokit.github.io/rest.js/#throttling
+
+        const octokit = new Octokit({
+          throttle: {
+            onSecondaryRateLimit: (retryAfter, options) => {/* ... */},
+            onRateLimit: (retryAfter, options) => {/* ... */}
+          }
+        })
+    `);
+  }
+  let initialized = false;
+  const initializeBottleneck = () => {
+    if (initialized) {
+      return;
+    }
+    initialized = true;
+    if (groups.global == null) {
+      createGroups(Bottleneck, common);
+    }
+    state.global = state.global ?? groups.global;
+    state.auth = state.auth ?? groups.auth;
+    state.search = state.search ?? groups.search;
+    state.write = state.write ?? groups.write;
+    state.notifications = state.notifications ?? groups.notifications;
+    state.retryLimiter = state.retryLimiter ?? new Bottleneck();
+    const events = {};
+    const emitter = new Bottleneck.Events(events);
+    events.on("secondary-limit", state.onSecondaryRateLimit);
+    events.on("rate-limit", state.onRateLimit);
+    events.on(
+      "error",
+      (e) => octokit.log.warn("Error in throttling-plugin limit handler", e)
+    );
+    state.retryLimiter.on("failed", async function(error, info) {
+      const [state2, request, options] = info.args;
+      const { pathname } = new URL(options.url, "http://github.test");
+      const shouldRetryGraphQL = pathname.startsWith("/graphql") && error.status !== 401;
+      if (!(shouldRetryGraphQL || error.status === 403 || error.status === 429)) {
+        return;
+      }
+      const retryCount = ~~request.retryCount;
+      request.retryCount = retryCount;
+      options.request.retryCount = retryCount;
+      const { wantRetry, retryAfter = 0 } = await (async function() {
+        if (/\bsecondary rate\b/i.test(error.message)) {
+          const retryAfter2 = Number(error.response.headers["retry-after"]) || state2.fallbackSecondaryRateRetryAfter;
+          const wantRetry2 = await emitter.trigger(
+            "secondary-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        if (error.response.headers != null && error.response.headers["x-ratelimit-remaining"] === "0" || (error.response.data?.errors ?? []).some(
+          (error2) => error2.type === "RATE_LIMITED"
+        )) {
+          const rateLimitReset = new Date(
+            ~~error.response.headers["x-ratelimit-reset"] * 1e3
+          ).getTime();
+          const retryAfter2 = Math.max(
+            // Add one second so we retry _after_ the reset time
+            // https://docs.github.com/en/rest/overview/resources-in-the-rest-api?apiVersion=2022-11-28#exceeding-the-rate-limit
+            Math.ceil((rateLimitReset - Date.now()) / 1e3) + 1,
+            0
+          );
+          const wantRetry2 = await emitter.trigger(
+            "rate-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        return {};
+      })();
+      if (wantRetry) {
+        request.retryCount++;
+        return retryAfter * state2.retryAfterBaseValue;
+      }
+    });
+  };
+  octokit.hook.wrap("request", (request, options) => {
+    initializeBottleneck();
+    return dist_bundle_wrapRequest(state, request, options);
+  });
+  return {};
+}
+throttling.VERSION = dist_bundle_VERSION;
+throttling.triggersNotification = triggersNotification;
+
+
 ;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {
@@ -53868,10 +55946,10 @@ function Collection() {
 
 
 // pkg/dist-src/version.js
-var VERSION = "0.0.0-development";
+var endpoint_dist_bundle_VERSION = "0.0.0-development";
 
 // pkg/dist-src/defaults.js
-var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+var userAgent = `octokit-endpoint.js/${endpoint_dist_bundle_VERSION} ${getUserAgent()}`;
 var DEFAULTS = {
   method: "GET",
   baseUrl: "https://api.github.com",
@@ -55102,47 +57180,6 @@ const JSONParse = (text, reviver) => {
 
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
-class RequestError extends Error {
-  name;
-  /**
-   * http status code
-   */
-  status;
-  /**
-   * Request options that lead to the error.
-   */
-  request;
-  /**
-   * Response object if a response was received
-   */
-  response;
-  constructor(message, statusCode, options) {
-    super(message, { cause: options.cause });
-    this.name = "HttpError";
-    this.status = Number.parseInt(statusCode);
-    if (Number.isNaN(this.status)) {
-      this.status = 0;
-    }
-    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
-    if ("response" in options) {
-      this.response = options.response;
-    }
-    const requestCopy = Object.assign({}, options.request);
-    if (options.request.headers.authorization) {
-      requestCopy.headers = Object.assign({}, options.request.headers, {
-        authorization: options.request.headers.authorization.replace(
-          /(?<! ) .*$/,
-          " [REDACTED]"
-        )
-      });
-    }
-    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
-    this.request = requestCopy;
-  }
-}
-
-
 ;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
 // pkg/dist-src/index.js
 
@@ -55151,12 +57188,12 @@ class RequestError extends Error {
 
 
 // pkg/dist-src/version.js
-var dist_bundle_VERSION = "10.0.16";
+var request_dist_bundle_VERSION = "10.0.16";
 
 // pkg/dist-src/defaults.js
 var defaults_default = {
   headers: {
-    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
+    "user-agent": `octokit-request.js/${request_dist_bundle_VERSION} ${getUserAgent()}`
   }
 };
 
@@ -55176,7 +57213,7 @@ function request_dist_bundle_isPlainObject(value) {
 
 // pkg/dist-src/fetch-wrapper.js
 
-var noop = () => "";
+var dist_bundle_noop = () => "";
 async function fetchWrapper(requestOptions) {
   const fetch = requestOptions.request?.fetch || globalThis.fetch;
   if (!fetch) {
@@ -55278,7 +57315,7 @@ async function fetchWrapper(requestOptions) {
 async function getResponseData(response) {
   const contentType = response.headers.get("content-type");
   if (!contentType) {
-    return response.text().catch(noop);
+    return response.text().catch(dist_bundle_noop);
   }
   const mimetype = dist_parse(contentType);
   if (isJSONResponse(mimetype)) {
@@ -55293,7 +57330,7 @@ async function getResponseData(response) {
   // (RFC 2046) and must never be decoded as text, even when the response
   // carries a (misleading) `charset=utf-8` parameter — see #751.
   mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
-    return response.text().catch(noop);
+    return response.text().catch(dist_bundle_noop);
   } else {
     return response.arrayBuffer().catch(
       /* v8 ignore next -- @preserve */
@@ -58588,6 +60625,8 @@ const dist_src_Octokit = Octokit.plugin(requestLog, legacyRestEndpointMethods, p
 
 ;// CONCATENATED MODULE: ./src/github/git-database.ts
 
+
+
 /** API error texts the logic recognises. */
 const ERROR_NOT_FAST_FORWARD = 'Update is not a fast forward';
 const ERROR_REFERENCE_EXISTS = 'Reference already exists';
@@ -58599,18 +60638,36 @@ function apiMessage(error) {
 function git_database_status(error) {
     return error.status;
 }
+/** Octokit with GitHub's own retry and throttling plugins, the well-kept way to be polite. */
+const GitHubClient = dist_src_Octokit.plugin(retry, throttling);
+/** Retries of a rate-limited request before giving up. */
+const RATE_LIMIT_RETRIES = 3;
 /**
- * Builds the Octokit client every GitHub call of the action goes through. Octokit logs each
+ * Builds the Octokit client every GitHub call of the action goes through: 5xx answers are
+ * retried; primary and secondary rate limits wait as GitHub asks (a few times); errors that
+ * another try cannot fix (401, 403, 404, 409, 422...) are not retried. Octokit logs each
  * failed request itself, including the expected 404 of a branch that does not exist yet;
  * those lines go to the debug log, and the action explains real failures in its own words.
  */
 function createOctokit(target, log) {
     const debug = (message) => log?.debug(message);
-    return new dist_src_Octokit({
+    const warn = (message) => log?.warn(message);
+    return new GitHubClient({
         auth: target.token,
         baseUrl: target.baseUrl,
         userAgent: 'm365-audit-sync',
-        log: { debug, info: debug, warn: (message) => log?.warn(message), error: debug }
+        log: { debug, info: debug, warn: debug, error: debug },
+        retry: { doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451] },
+        throttle: {
+            onRateLimit: (retryAfter, options, _octokit, retryCount) => {
+                warn(`GitHub rate limit reached for ${options.method} ${options.url}; retrying after ${retryAfter} s.`);
+                return retryCount < RATE_LIMIT_RETRIES;
+            },
+            onSecondaryRateLimit: (retryAfter, options, _octokit, retryCount) => {
+                warn(`GitHub secondary rate limit for ${options.method} ${options.url}; retrying after ${retryAfter} s.`);
+                return retryCount < RATE_LIMIT_RETRIES;
+            }
+        }
     });
 }
 /** The Git Data API of one repository, through Octokit. */
@@ -58668,21 +60725,12 @@ function createGitDatabase(octokit, target) {
                 throw explain(error, `read blob ${sha}`);
             }
         },
-        async createBlob(content) {
-            try {
-                const { data } = await octokit.rest.git.createBlob({ ...repo, content: content.toString('base64'), encoding: 'base64' });
-                return data.sha;
-            }
-            catch (error) {
-                throw explain(error, 'create a blob');
-            }
-        },
         async createTree(baseTree, changes) {
             try {
                 const { data } = await octokit.rest.git.createTree({
                     ...repo,
                     ...(baseTree ? { base_tree: baseTree } : {}),
-                    tree: changes.map((change) => ({ path: change.path, mode: '100644', type: 'blob', sha: change.sha }))
+                    tree: changes.map((change) => ({ mode: '100644', type: 'blob', ...change }))
                 });
                 return data.sha;
             }
@@ -58723,6 +60771,47 @@ function createGitDatabase(octokit, target) {
             }
         }
     };
+}
+
+;// CONCATENATED MODULE: ./src/config/timestamp.ts
+/**
+ * Instants in inputs are ISO 8601 and UTC unless they say otherwise: `2026-11-20`,
+ * `2026-11-20T06:00`, `2026-11-20T06:00Z`, `2026-11-20T06:00:00.000+02:00`. A bare date
+ * or time is UTC, because the Management API and every file we write speak UTC, and the
+ * runner's zone must never change what gets collected.
+ */
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+/** Parses an ISO 8601 instant; undefined when it is not one or names an impossible date. */
+function parseInstant(text) {
+    const match = ISO_INSTANT.exec(text.trim());
+    if (!match)
+        return undefined;
+    const [, y, mo, d, h = '00', mi = '00', s = '00', fraction = '', zone = 'Z'] = match;
+    const year = Number(y);
+    const month = Number(mo);
+    const day = Number(d);
+    const hour = Number(h);
+    const minute = Number(mi);
+    const second = Number(s);
+    if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59)
+        return undefined;
+    const millis = Math.floor(Number(`0.${fraction || '0'}`) * 1000);
+    const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+    // Date.UTC rolls 2026-02-30 over into March; a real calendar date survives the round trip.
+    if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day)
+        return undefined;
+    return new Date(utc - zoneOffsetMs(zone));
+}
+function zoneOffsetMs(zone) {
+    if (zone.toUpperCase() === 'Z')
+        return 0;
+    const sign = zone.startsWith('-') ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
+}
+/** `2026-11-20T06:00:00Z`: the one way instants are shown to users and the API. */
+function formatInstant(date) {
+    return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 ;// CONCATENATED MODULE: ./src/config/clouds.ts
@@ -58892,47 +60981,6 @@ function formatDuration(ms) {
     return parts.join('');
 }
 
-;// CONCATENATED MODULE: ./src/config/timestamp.ts
-/**
- * Instants in inputs are ISO 8601 and UTC unless they say otherwise: `2026-11-20`,
- * `2026-11-20T06:00`, `2026-11-20T06:00Z`, `2026-11-20T06:00:00.000+02:00`. A bare date
- * or time is UTC, because the Management API and every file we write speak UTC, and the
- * runner's zone must never change what gets collected.
- */
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
-/** Parses an ISO 8601 instant; undefined when it is not one or names an impossible date. */
-function parseInstant(text) {
-    const match = ISO_INSTANT.exec(text.trim());
-    if (!match)
-        return undefined;
-    const [, y, mo, d, h = '00', mi = '00', s = '00', fraction = '', zone = 'Z'] = match;
-    const year = Number(y);
-    const month = Number(mo);
-    const day = Number(d);
-    const hour = Number(h);
-    const minute = Number(mi);
-    const second = Number(s);
-    if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59)
-        return undefined;
-    const millis = Math.floor(Number(`0.${fraction || '0'}`) * 1000);
-    const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-    // Date.UTC rolls 2026-02-30 over into March; a real calendar date survives the round trip.
-    if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day)
-        return undefined;
-    return new Date(utc - zoneOffsetMs(zone));
-}
-function zoneOffsetMs(zone) {
-    if (zone.toUpperCase() === 'Z')
-        return 0;
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
-}
-/** `2026-11-20T06:00:00Z`: the one way instants are shown to users and the API. */
-function formatInstant(date) {
-    return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 ;// CONCATENATED MODULE: ./src/plan/segments.ts
 
 
@@ -59063,6 +61111,7 @@ const Inputs = {
     Repository: 'repository',
     GitHubToken: 'github-token',
     OpenIssue: 'open-issue',
+    IssueLabels: 'issue-labels',
     FailOnError: 'fail-on-error',
     Concurrency: 'concurrency',
     DryRun: 'dry-run'
@@ -59159,6 +61208,7 @@ function readSettings(source, now) {
             `(the default \${{ github.token }} works when the workflow grants those permissions).`);
     }
     const openIssue = readBoolean(input(Inputs.OpenIssue), Inputs.OpenIssue, true, problem);
+    const issueLabels = readLabels(input(Inputs.IssueLabels) || 'audit-sync', problem);
     const failOnError = readBoolean(input(Inputs.FailOnError), Inputs.FailOnError, true, problem);
     const concurrency = readInteger(input(Inputs.Concurrency) || '8', Inputs.Concurrency, 1, MAX_CONCURRENCY, problem);
     const range = window ? attempt(() => resolveRange(window, now), problem) : undefined;
@@ -59181,6 +61231,7 @@ function readSettings(source, now) {
         !dataBranch ||
         dryRun === undefined ||
         openIssue === undefined ||
+        !issueLabels ||
         failOnError === undefined ||
         concurrency === undefined ||
         !plan) {
@@ -59203,6 +61254,7 @@ function readSettings(source, now) {
         repository,
         githubToken,
         openIssue,
+        issueLabels,
         failOnError,
         concurrency,
         dryRun
@@ -59319,6 +61371,15 @@ function readWindow(startText, endText, lookbackMs, problem) {
     if (startText)
         return start && (end || !endText) ? { mode: 'backfill', start, ...(end ? { end } : {}) } : undefined;
     return lookbackMs === undefined ? undefined : { mode: 'scheduled', lookbackMs };
+}
+function readLabels(value, problem) {
+    const labels = [...new Set(value.split(/[,\n]/).map((label) => label.trim()).filter((label) => label !== ''))];
+    const tooLong = labels.find((label) => label.length > 50);
+    if (tooLong)
+        return problem(Inputs.IssueLabels, `Input 'issue-labels' has a label over 50 characters, GitHub's limit; got ${quote(tooLong)}.`);
+    if (labels.length === 0)
+        return problem(Inputs.IssueLabels, `Input 'issue-labels' names no label; use for example audit-sync.`);
+    return labels;
 }
 function readBranch(value, problem) {
     const name = value.replace(/^refs\/heads\//, '');
@@ -59634,6 +61695,7 @@ function planTableRows(plan) {
 ;// CONCATENATED MODULE: ./src/summary.ts
 
 
+
 /** Writes the job summary, when the runner provides one (local runs may not). */
 async function writeSummary(build) {
     if (!process.env.GITHUB_STEP_SUMMARY)
@@ -59669,6 +61731,21 @@ async function writeSyncSummary(result, headline, commitUrl) {
             ]);
         }
         summary.addRaw(commitUrl ? `Commit: ${commitUrl}` : 'No commit: nothing new.', true);
+        const { open, recovered } = report.failures;
+        if (recovered.length > 0)
+            summary.addRaw(`Recovered ${recovered.length} window(s) that failed in earlier runs.`, true);
+        if (open.length > 0) {
+            summary.addHeading('Failed windows', 3);
+            summary.addTable([
+                [
+                    { data: 'content type', header: true },
+                    { data: 'window (UTC)', header: true },
+                    { data: 'error', header: true },
+                    { data: 'failed runs', header: true }
+                ],
+                ...open.slice(0, 50).map((failure) => [failure.type, `${failure.start} to ${failure.end}`, cell(failure.code), String(failure.attempts)])
+            ]);
+        }
     });
 }
 
@@ -59754,11 +61831,11 @@ function toSnapshotRow(record, fallbackTime) {
             case 'AuditData':
                 return canonicalJson(record);
             default:
-                return cell(record[column]);
+                return audit_record_cell(record[column]);
         }
     });
 }
-function cell(value) {
+function audit_record_cell(value) {
     if (value === undefined || value === null)
         return '';
     if (typeof value === 'string')
@@ -59799,7 +61876,9 @@ function parseLedger(text, path) {
             continue;
         ledger.contentTypes[type] = {
             ...(typeof entry.coveredUntil === 'string' && parseInstant(entry.coveredUntil) ? { coveredUntil: entry.coveredUntil } : {}),
-            fetched: { ...(entry.fetched ?? {}) }
+            fetched: { ...(entry.fetched ?? {}) },
+            failed: Array.isArray(entry.failed) ? entry.failed.map((failure) => ({ ...failure })) : [],
+            gaps: Array.isArray(entry.gaps) ? entry.gaps.map((gap) => ({ ...gap })) : []
         };
     }
     return ledger;
@@ -59814,7 +61893,12 @@ function renderLedger(ledger) {
         const fetched = {};
         for (const id of Object.keys(entry.fetched).sort())
             fetched[id] = entry.fetched[id] ?? '';
-        contentTypes[type] = { ...(entry.coveredUntil ? { coveredUntil: entry.coveredUntil } : {}), fetched };
+        contentTypes[type] = {
+            ...(entry.coveredUntil ? { coveredUntil: entry.coveredUntil } : {}),
+            fetched,
+            failed: [...entry.failed].sort((a, b) => compare(a.start, b.start) || compare(a.end, b.end)),
+            gaps: [...entry.gaps].sort((a, b) => compare(a.start, b.start) || compare(a.contentId ?? '', b.contentId ?? ''))
+        };
     }
     return `${JSON.stringify({ version: 1, contentTypes }, null, 2)}\n`;
 }
@@ -59835,16 +61919,24 @@ function coveredUntil(ledger, types) {
 function wasFetched(ledger, type, contentId) {
     return ledger.contentTypes[type]?.fetched[contentId] !== undefined;
 }
+function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
 /**
- * Applies a run's results to a ledger (a copy; the input is not changed), then forgets
- * blobs whose content has expired: the API will never list them again.
- * Coverage only grows when the new range touches what was covered, so a backfill further
- * ahead never hides a hole behind it.
+ * Applies a run's results to a ledger (a copy; the input is not changed):
+ * - fetched blobs are remembered until they expire (the API never lists them again after);
+ * - coverage only grows when the new range touches it, so a backfill further ahead never
+ *   hides a hole behind it;
+ * - a failed window is recorded (or its count raised); one that a successful window covers
+ *   is recovered; one that aged past the API's 7 days becomes a permanent gap.
  */
-function applyUpdates(ledger, updates, now) {
+function applyUpdates(ledger, updates, now, oldestReachable = new Date(now.getTime() - 7 * 24 * 3_600_000)) {
     const next = parseLedger(renderLedger(ledger), 'ledger');
+    const changes = { recovered: [], newGaps: [] };
+    const stamp = formatInstant(now);
     for (const update of updates) {
-        const entry = next.contentTypes[update.type] ?? { fetched: {} };
+        const entry = next.contentTypes[update.type] ?? { fetched: {}, failed: [], gaps: [] };
+        next.contentTypes[update.type] = entry;
         Object.assign(entry.fetched, update.fetched);
         if (update.listed) {
             const covered = entry.coveredUntil ? parseInstant(entry.coveredUntil) : undefined;
@@ -59852,16 +61944,75 @@ function applyUpdates(ledger, updates, now) {
                 entry.coveredUntil = formatInstant(update.listed.to);
             }
         }
-        next.contentTypes[update.type] = entry;
+        const succeeded = update.succeeded ?? [];
+        entry.failed = entry.failed.filter((failure) => {
+            const start = parseInstant(failure.start);
+            const end = parseInstant(failure.end);
+            const recovered = start && end && succeeded.some((window) => window.start <= start && window.end >= end);
+            if (recovered)
+                changes.recovered.push({ ...failure, type: update.type });
+            return !recovered;
+        });
+        for (const failure of update.failures ?? []) {
+            const start = formatInstant(failure.start);
+            const end = formatInstant(failure.end);
+            const known = entry.failed.find((existing) => existing.start === start && existing.end === end);
+            if (known) {
+                Object.assign(known, { code: failure.code, message: failure.message, attempts: known.attempts + 1, lastFailure: stamp });
+            }
+            else {
+                entry.failed.push({ start, end, code: failure.code, message: failure.message, attempts: 1, firstFailure: stamp, lastFailure: stamp });
+            }
+        }
+        for (const blob of update.expired ?? []) {
+            if (entry.gaps.some((gap) => gap.contentId === blob.contentId))
+                continue;
+            const created = blob.contentCreated.replace(/\.\d+Z$/, 'Z');
+            const gap = {
+                start: created,
+                end: created,
+                reason: 'expired-blob',
+                code: 'AF20051',
+                message: blob.message,
+                contentId: blob.contentId,
+                recordedAt: stamp
+            };
+            entry.gaps.push(gap);
+            changes.newGaps.push({ ...gap, type: update.type });
+        }
     }
-    for (const entry of Object.values(next.contentTypes)) {
+    for (const [type, entry] of Object.entries(next.contentTypes)) {
+        entry.failed = entry.failed.filter((failure) => {
+            const start = parseInstant(failure.start);
+            if (!start || start >= oldestReachable)
+                return true;
+            const gap = {
+                start: failure.start,
+                end: failure.end,
+                reason: 'out-of-reach',
+                code: failure.code,
+                message: `Still failing (${failure.message}) when the window passed the API's 7 days; fill it from a Purview audit export.`,
+                recordedAt: stamp
+            };
+            entry.gaps.push(gap);
+            changes.newGaps.push({ ...gap, type });
+            return false;
+        });
         for (const [id, expiration] of Object.entries(entry.fetched)) {
             const expires = parseInstant(expiration);
             if (expires && expires <= now)
                 delete entry.fetched[id];
         }
     }
-    return next;
+    return { ledger: next, changes };
+}
+/** Failed windows still within reach, per content type, oldest first. */
+function failedSegments(ledger, types) {
+    return types.flatMap((type) => (ledger.contentTypes[type]?.failed ?? []).map((failure) => ({ type, failure })));
+}
+/** Every open failure in the ledger, whatever run recorded it. */
+function allFailures(ledger) {
+    return Object.entries(ledger.contentTypes).flatMap(([type, entry]) => entry.failed.map((failure) => ({ ...failure, type })));
 }
 
 ;// CONCATENATED MODULE: ./src/collect/pool.ts
@@ -59973,77 +62124,145 @@ function explainSubscriptionError(error, type) {
 
 
 
+
+
 /**
- * Lists every window of the plan for each content type and downloads the blobs the ledger
- * has not seen, `concurrency` at a time. Records go to the UTC day of their CreationTime,
- * whichever window listed their blob (late events land in older days), once per Id.
+ * Lists every task's window page by page and downloads the blobs the ledger has not seen,
+ * `concurrency` at a time. Records go to the UTC day of their CreationTime, whichever
+ * window listed their blob (late events land in older days), once per Id.
+ * A window whose listing or downloads still fail after retries is reported as failed and the
+ * rest goes on; what it did download is kept. A blob that expired before it could be
+ * downloaded (AF20051) is reported as a gap, never dropped silently.
  */
 async function collect(options) {
-    const { source, plan, types, ledger } = options;
+    const { source, tasks, ledger } = options;
     const days = new Map();
-    const stats = { pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, recordsReceived: 0, distinctRecords: {} };
-    const updates = [];
-    for (const type of types) {
-        const fetched = {};
-        const queued = new Set();
-        const pool = createPool(options.concurrency);
-        let distinct = 0;
-        const download = async (blob) => {
-            const records = await source.fetchBlob(blob);
-            stats.blobsDownloaded++;
-            stats.recordsReceived += records.length;
-            for (const record of records) {
-                const row = toSnapshotRow(record, blob.contentCreated.replace(/\.\d+Z$/, 'Z'));
-                const key = `${type}|${rowDay(row)}`;
-                let batch = days.get(key);
-                if (!batch)
-                    days.set(key, (batch = { type, day: rowDay(row), rows: new Map() }));
-                const id = recordId(record);
-                if (!batch.rows.has(id)) {
-                    batch.rows.set(id, row);
-                    distinct++;
-                }
+    const stats = {
+        tasks: tasks.length,
+        pages: 0,
+        blobsListed: 0,
+        blobsDownloaded: 0,
+        blobsSkipped: 0,
+        blobsExpired: 0,
+        recordsReceived: 0,
+        distinctRecords: {}
+    };
+    const failures = [];
+    const types = [...new Set(tasks.map((task) => task.type))];
+    const perType = new Map(types.map((type) => [type, { fetched: {}, expired: [], succeeded: [], queued: new Set(), distinct: 0 }]));
+    const pool = createPool(options.concurrency);
+    const addRecords = (type, blob, records) => {
+        let added = 0;
+        for (const record of records) {
+            const row = toSnapshotRow(record, blob.contentCreated.replace(/\.\d+Z$/, 'Z'));
+            const key = `${type}|${rowDay(row)}`;
+            let batch = days.get(key);
+            if (!batch)
+                days.set(key, (batch = { type, day: rowDay(row), rows: new Map() }));
+            const id = recordId(record);
+            if (!batch.rows.has(id)) {
+                batch.rows.set(id, row);
+                added++;
             }
-            fetched[blob.contentId] = blob.contentExpiration;
+        }
+        return added;
+    };
+    /** Lists one window; resolves after listing with a promise that settles with its downloads. */
+    const listTask = async (task) => {
+        const state = perType.get(task.type);
+        if (!state)
+            return { done: Promise.resolve() };
+        const downloads = [];
+        let failure;
+        const fail = (error) => {
+            failure ??= describeFailure(explainSubscriptionError(error, task.type), error);
         };
-        let listingFailure;
         try {
-            for (const segment of plan.segments) {
-                for await (const page of source.listContent(type, segment)) {
-                    stats.pages++;
-                    for (const blob of page) {
-                        stats.blobsListed++;
-                        if (queued.has(blob.contentId) || wasFetched(ledger, type, blob.contentId)) {
-                            stats.blobsSkipped++;
-                            continue;
-                        }
-                        queued.add(blob.contentId);
-                        pool.add(() => download(blob));
+            for await (const page of source.listContent(task.type, task.segment)) {
+                stats.pages++;
+                for (const blob of page) {
+                    stats.blobsListed++;
+                    if (state.queued.has(blob.contentId) || wasFetched(ledger, task.type, blob.contentId)) {
+                        stats.blobsSkipped++;
+                        continue;
                     }
+                    state.queued.add(blob.contentId);
+                    downloads.push(new Promise((settled) => {
+                        pool.add(async () => {
+                            try {
+                                const records = await source.fetchBlob(blob);
+                                stats.blobsDownloaded++;
+                                stats.recordsReceived += records.length;
+                                state.distinct += addRecords(task.type, blob, records);
+                                state.fetched[blob.contentId] = blob.contentExpiration;
+                            }
+                            catch (error) {
+                                if (error instanceof ApiError && error.code === 'AF20051') {
+                                    stats.blobsExpired++;
+                                    state.expired.push({ contentId: blob.contentId, contentCreated: blob.contentCreated, message: error.message });
+                                }
+                                else {
+                                    fail(error);
+                                }
+                            }
+                            finally {
+                                settled();
+                            }
+                        });
+                    }));
                 }
             }
         }
         catch (error) {
-            listingFailure = { error: explainSubscriptionError(error, type) };
+            fail(error);
         }
-        // Downloads started while listing went on; all of them settle before anything is reported.
-        await pool.drain();
-        if (listingFailure)
-            throw listingFailure.error;
-        stats.distinctRecords[type] = distinct;
-        updates.push({ type, fetched, listed: { from: plan.from, to: plan.to } });
-        options.log?.(`${type}: ${queued.size} new blobs, ${distinct} distinct records.`);
-    }
-    return { days, updates, stats };
+        const done = Promise.all(downloads).then(() => {
+            if (failure) {
+                failures.push({ type: task.type, retry: task.retry, start: task.segment.start, end: task.segment.end, ...failure });
+                options.log?.(`${task.type} ${formatInstant(task.segment.start)}..${formatInstant(task.segment.end)} failed: ${failure.message}`);
+            }
+            else {
+                state.succeeded.push(task.segment);
+            }
+        });
+        return { done };
+    };
+    // Windows are listed one at a time, so the listing load stays flat; the downloads they
+    // find run in the shared pool meanwhile.
+    const pending = [];
+    for (const task of tasks)
+        pending.push((await listTask(task)).done);
+    await Promise.all(pending);
+    await pool.drain();
+    const updates = types.map((type) => {
+        const state = perType.get(type);
+        stats.distinctRecords[type] = state.distinct;
+        options.log?.(`${type}: ${state.queued.size} new blobs, ${state.distinct} distinct records.`);
+        return {
+            type,
+            fetched: state.fetched,
+            listed: options.range,
+            succeeded: state.succeeded,
+            failures: failures.filter((failure) => failure.type === type),
+            expired: state.expired
+        };
+    });
+    return { days, updates, failures, stats };
+}
+function describeFailure(explained, original) {
+    const code = original instanceof ApiError ? (original.code ?? (original.status ? `HTTP ${original.status}` : 'network')) : 'error';
+    return { code, message: explained.message };
 }
 
 ;// CONCATENATED MODULE: ./src/github/commit-files.ts
 
 
-
-/** GitHub rejects trees with too many entries per call; chain chunks through base_tree. */
-const TREE_CHUNK = 100;
-const BLOB_CONCURRENCY = 4;
+/**
+ * GitHub times out on large tree requests ("Sorry, your request timed out"); chunks chain
+ * through base_tree, each at most this many entries and (roughly) bytes of content.
+ */
+const TREE_CHUNK_ENTRIES = 100;
+const TREE_CHUNK_BYTES = 8 * 1024 * 1024;
 /**
  * Commits files to a branch through the Git Data API, without a checkout:
  * blobs → tree on the tip's tree → commit → fast-forward ref update (never force). When
@@ -60067,24 +62286,18 @@ async function commitFiles(options) {
         const changed = [...(changes?.files ?? [])].filter(([path, text]) => existing.get(path) !== gitBlobSha(Buffer.from(text, 'utf8')));
         if (!changes || changed.length === 0)
             return { status: 'unchanged', attempts: attempt };
-        const entries = [];
-        const pool = createPool(BLOB_CONCURRENCY);
-        for (const [path, text] of changed) {
-            pool.add(async () => {
-                entries.push({ path, sha: await git.createBlob(Buffer.from(text, 'utf8')) });
-            });
-        }
-        await pool.drain();
-        entries.sort((a, b) => (a.path < b.path ? -1 : 1));
+        // File contents travel inside the tree requests: one content-creating call per chunk
+        // instead of one per file keeps a large backfill far from GitHub's secondary limits.
+        const entries = changed.map(([path, content]) => ({ path, content })).sort((a, b) => (a.path < b.path ? -1 : 1));
         let tree = head?.treeSha;
-        for (let i = 0; i < entries.length; i += TREE_CHUNK)
-            tree = await git.createTree(tree, entries.slice(i, i + TREE_CHUNK));
+        for (const chunk of chunkTreeChanges(entries))
+            tree = await git.createTree(tree, chunk);
         if (!tree)
             throw new Error('No tree was created for a non-empty change.');
         const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : []);
         const outcome = head ? await git.updateRef(branch, commitSha) : await git.createRef(branch, commitSha);
         if (outcome === 'updated' || outcome === 'created') {
-            return { status: 'committed', commitSha, changedPaths: entries.map((e) => e.path), attempts: attempt, createdBranch: outcome === 'created' };
+            return { status: 'committed', commitSha, changedPaths: entries.map((entry) => entry.path), attempts: attempt, createdBranch: outcome === 'created' };
         }
         const delay = Math.random() * Math.min(8_000, 250 * 2 ** attempt);
         options.log?.(`Branch '${branch}' moved while committing (attempt ${attempt}); rebuilding on the new tip in ${Math.round(delay)} ms.`);
@@ -60092,6 +62305,25 @@ async function commitFiles(options) {
     }
     throw new Error(`Branch '${branch}' kept moving while committing; gave up after ${maxAttempts} attempts. ` +
         `Give concurrent runs a workflow 'concurrency:' group, then run again: nothing was lost, the next run collects the same data.`);
+}
+/** Splits tree changes into requests of bounded entries and bytes (a huge file gets its own). */
+function chunkTreeChanges(entries) {
+    const chunks = [];
+    let current = [];
+    let bytes = 0;
+    for (const entry of entries) {
+        const size = 'content' in entry ? Buffer.byteLength(entry.content) : 0;
+        if (current.length > 0 && (current.length >= TREE_CHUNK_ENTRIES || bytes + size > TREE_CHUNK_BYTES)) {
+            chunks.push(current);
+            current = [];
+            bytes = 0;
+        }
+        current.push(entry);
+        bytes += size;
+    }
+    if (current.length > 0)
+        chunks.push(current);
+    return chunks;
 }
 /** The sha git gives a blob with these bytes, to skip uploading files that did not change. */
 function gitBlobSha(content) {
@@ -62941,9 +65173,9 @@ function mergeRows(existing, incoming) {
 }
 /** Rows in file order: by CreationTime, then Id, so the same records give the same bytes. */
 function sortRows(rows) {
-    return rows.sort((a, b) => compare(a[Column.CreationTime], b[Column.CreationTime]) || compare(a[Column.Id], b[Column.Id]));
+    return rows.sort((a, b) => day_file_compare(a[Column.CreationTime], b[Column.CreationTime]) || day_file_compare(a[Column.Id], b[Column.Id]));
 }
-function compare(a = '', b = '') {
+function day_file_compare(a = '', b = '') {
     return a < b ? -1 : a > b ? 1 : 0;
 }
 /** The day file's text: RFC 4180 (CRLF, quotes only where needed), UTF-8, header row. */
@@ -63022,13 +65254,14 @@ async function buildSnapshotChanges(files, input, report) {
     }
     const ledgerText = await files.read(LEDGER_PATH);
     const ledger = ledgerText === undefined ? emptyLedger() : parseLedger(ledgerText, LEDGER_PATH);
-    const nextLedger = applyUpdates(ledger, input.collection.updates, input.now);
+    const { ledger: nextLedger, changes } = applyUpdates(ledger, input.collection.updates, input.now);
+    const failures = { ...changes, open: allFailures(nextLedger) };
     const nextLedgerText = renderLedger(nextLedger);
     if (nextLedgerText !== ledgerText && (changed.size > 0 || ledgerWorthCommitting(ledger, nextLedger, input))) {
         changed.set(LEDGER_PATH, nextLedgerText);
     }
     if (changed.size === 0) {
-        report({ recordsAdded: 0, added: [], filesChanged: 0 });
+        report({ recordsAdded: 0, added: [], filesChanged: 0, failures });
         return undefined;
     }
     const nextManifestText = renderManifest(manifest);
@@ -63037,13 +65270,15 @@ async function buildSnapshotChanges(files, input, report) {
     if (!files.has('README.md'))
         changed.set('README.md', renderBranchReadme(input.branch));
     const recordsAdded = added.reduce((sum, entry) => sum + entry.records, 0);
-    report({ recordsAdded, added, filesChanged: added.length });
-    return { files: changed, message: commitMessage(recordsAdded, added, input.runUrl) };
+    report({ recordsAdded, added, filesChanged: added.length, failures });
+    return { files: changed, message: commitMessage(recordsAdded, added, failures, input.runUrl) };
 }
 function ledgerWorthCommitting(before, after, input) {
     for (const [type, entry] of Object.entries(after.contentTypes)) {
         const previous = before.contentTypes[type];
         if (!previous)
+            return true;
+        if (JSON.stringify([entry.failed, entry.gaps]) !== JSON.stringify([previous.failed, previous.gaps]))
             return true;
         const ids = Object.keys(entry.fetched);
         const previousIds = Object.keys(previous.fetched);
@@ -63057,7 +65292,7 @@ function ledgerWorthCommitting(before, after, input) {
     }
     return false;
 }
-function commitMessage(recordsAdded, added, runUrl) {
+function commitMessage(recordsAdded, added, failures, runUrl) {
     const perType = new Map();
     for (const entry of added)
         perType.set(entry.type, (perType.get(entry.type) ?? 0) + entry.records);
@@ -63070,6 +65305,12 @@ function commitMessage(recordsAdded, added, runUrl) {
         lines.push(`Days: ${days.join(', ')}`);
     for (const entry of added)
         lines.push(`- ${entry.path}: +${entry.records}`);
+    if (failures.recovered.length > 0)
+        lines.push(`Recovered ${failures.recovered.length} failed window(s).`);
+    if (failures.open.length > 0)
+        lines.push(`Failed windows still open: ${failures.open.length} (retried by the next run).`);
+    if (failures.newGaps.length > 0)
+        lines.push(`New gaps (content the API no longer serves): ${failures.newGaps.length}.`);
     if (runUrl)
         lines.push('', `Run: ${runUrl}`);
     return `${lines.join('\n').trimEnd()}\n`;
@@ -63084,42 +65325,45 @@ function commitMessage(recordsAdded, added, runUrl) {
 
 
 
+
 /**
- * One sync: read the branch's state, plan from it, make sure subscriptions exist, collect,
- * and commit data, ledger and manifest together.
+ * One sync: read the branch's state, plan from it (failed windows first), make sure
+ * subscriptions exist, collect, and commit data, ledger and manifest together.
  */
 async function sync(settings, deps) {
     const { git, log, group } = deps;
-    const plan = await group('Plan', async () => {
-        const head = await git.getHead(settings.dataBranch);
-        const ledgerSha = head ? (await git.listFiles(head.treeSha)).get(LEDGER_PATH) : undefined;
-        const ledger = ledgerSha ? parseLedger((await git.readBlob(ledgerSha)).toString('utf8'), LEDGER_PATH) : emptyLedger();
+    const { plan, ledger, tasks, retried } = await group('Plan', async () => {
+        const current = await readLedger(git, settings.dataBranch);
         const window = settings.window.mode === 'scheduled'
-            ? { ...settings.window, ...optional('coveredUntil', coveredUntil(ledger, settings.contentTypes)) }
+            ? { ...settings.window, ...optional('coveredUntil', coveredUntil(current, settings.contentTypes)) }
             : settings.window;
         const planned = planSegments({ now: deps.now(), window, segmentMs: settings.segmentMs, maxSegments: settings.maxSegments });
+        const retries = retryTasks(current, settings, planned, deps.now());
         log(describePlan(planned, settings.contentTypes));
+        if (retries.length > 0)
+            log(`Retrying ${retries.length} window(s) that failed in earlier runs first.`);
         for (const note of planned.notes)
             log(note);
-        return { planned, ledger };
+        const normal = settings.contentTypes.flatMap((type) => planned.segments.map((segment) => ({ type, segment, retry: false })));
+        return { plan: planned, ledger: current, tasks: [...retries, ...normal], retried: retries.length };
     });
     await group('Subscriptions', async () => {
         const outcomes = await ensureSubscriptions(deps.api, settings.contentTypes);
-        for (const [type, outcome] of outcomes)
+        for (const [type, outcome] of outcomes) {
             log(`${type}: ${outcome === 'started' ? 'subscription started now (content can take up to 12 hours to appear)' : 'subscription enabled'}`);
+        }
     });
-    const collection = await group('Collect', () => collect({
-        source: deps.api,
-        plan: plan.planned,
-        types: settings.contentTypes,
-        ledger: plan.ledger,
-        concurrency: settings.concurrency,
-        log
-    }));
+    const collection = await group('Collect', () => collect({ source: deps.api, tasks, range: { from: plan.from, to: plan.to }, ledger, concurrency: settings.concurrency, log }));
     const { stats } = collection;
-    log(`Listed ${stats.pages} pages and ${stats.blobsListed} blobs; downloaded ${stats.blobsDownloaded} ` +
-        `(${stats.blobsSkipped} already collected), ${stats.recordsReceived} records received.`);
-    let report = { recordsAdded: 0, added: [], filesChanged: 0 };
+    log(`Listed ${stats.tasks} windows (${stats.pages} pages, ${stats.blobsListed} blobs); downloaded ${stats.blobsDownloaded} blobs ` +
+        `(${stats.blobsSkipped} already collected, ${stats.blobsExpired} expired), ${stats.recordsReceived} records; ` +
+        `${collection.failures.length} window(s) failed.`);
+    let report = {
+        recordsAdded: 0,
+        added: [],
+        filesChanged: 0,
+        failures: { open: allFailures(ledger), recovered: [], newGaps: [] }
+    };
     const committed = await group('Commit', async () => {
         const result = await commitFiles({
             git,
@@ -63139,19 +65383,45 @@ async function sync(settings, deps) {
         return result;
     });
     return {
-        plan: plan.planned,
+        plan,
+        retried,
         stats,
+        failures: collection.failures,
         report,
         ...(committed.status === 'committed' ? { commitSha: committed.commitSha } : {}),
         commitAttempts: committed.attempts
     };
 }
-/** `{ [key]: value }` when value is defined, else `{}` (exactOptionalPropertyTypes-friendly). */
+async function readLedger(git, branch) {
+    const head = await git.getHead(branch);
+    const sha = head ? (await git.listFiles(head.treeSha)).get(LEDGER_PATH) : undefined;
+    return sha ? parseLedger((await git.readBlob(sha)).toString('utf8'), LEDGER_PATH) : emptyLedger();
+}
+/**
+ * Windows earlier runs failed on, still inside the API's reach, that this run's plan does
+ * not list anyway: they are retried before anything else. Older ones become gaps when the
+ * ledger is next written.
+ */
+function retryTasks(ledger, settings, plan, now) {
+    const oldest = now.getTime() - RETENTION_MS + RETENTION_SAFETY_MS;
+    return failedSegments(ledger, settings.contentTypes).flatMap(({ type, failure }) => {
+        const start = parseInstant(failure.start);
+        const end = parseInstant(failure.end);
+        if (!start || !end || start.getTime() < oldest)
+            return [];
+        if (start >= plan.from && end <= plan.to)
+            return [];
+        return [{ type, segment: { start, end }, retry: true }];
+    });
+}
+/** `{ [key]: value }` when value is defined, else `{}`. */
 function optional(key, value) {
     return value === undefined ? {} : { [key]: value };
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
 
 
 
@@ -63221,13 +65491,59 @@ async function runSync(settings, now) {
         group: (name, work) => group(name, work),
         ...(runUrl ? { runUrl } : {})
     });
+    // The data is committed; from here on nothing may lose it, and a failed report only warns.
+    const { failures } = result.report;
+    let issue = { action: 'none' };
+    if (settings.openIssue) {
+        issue = await group('Failure issue', async () => {
+            try {
+                const outcome = await syncFailureIssue(octokit, { ...repository, labels: settings.issueLabels }, { open: failures.open, recovered: failures.recovered, gaps: failures.newGaps }, {
+                    branch: settings.dataBranch,
+                    now: now(),
+                    ...(runUrl ? { runUrl } : {}),
+                    ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
+                    ...workflowFile(env.GITHUB_WORKFLOW_REF)
+                });
+                if (outcome.action !== 'none')
+                    info(`Failure issue #${outcome.number} ${outcome.action}: ${outcome.url}`);
+                return outcome;
+            }
+            catch (error) {
+                warning(errorMessage(error), { title: 'Failure issue not updated' });
+                return { action: 'none' };
+            }
+        });
+    }
     const commitUrl = result.commitSha ? `${serverUrl}/${repository.owner}/${repository.repo}/commit/${result.commitSha}` : undefined;
     setOutput(Outputs.RecordsAdded, result.report.recordsAdded);
     setOutput(Outputs.FilesChanged, result.report.filesChanged);
     setOutput(Outputs.CommitSha, result.commitSha ?? '');
-    setOutput(Outputs.FailedSegments, 0);
-    setOutput(Outputs.IssueUrl, '');
+    setOutput(Outputs.FailedSegments, result.failures.length);
+    setOutput(Outputs.IssueUrl, issue.action === 'none' ? '' : issue.url);
     await writeSyncSummary(result, describePlan(result.plan, settings.contentTypes), commitUrl);
+    for (const gap of failures.newGaps.slice(0, MAX_ANNOTATIONS)) {
+        warning(`${gap.type} ${gap.start}: ${gap.message}`, { title: 'Audit content no longer available from the API' });
+    }
+    if (result.failures.length > 0) {
+        for (const failure of result.failures.slice(0, MAX_ANNOTATIONS)) {
+            core_error(`${failure.type} ${formatInstant(failure.start)} to ${formatInstant(failure.end)}: ${failure.message}`, {
+                title: `Window failed (${failure.code})`
+            });
+        }
+        const message = `${result.failures.length} listing window(s) failed after retries; everything else was committed` +
+            `${result.commitSha ? ` (${result.commitSha.slice(0, 7)})` : ''} and the next run retries them first.`;
+        if (settings.failOnError)
+            setFailed(message);
+        else
+            warning(message);
+    }
+}
+/** GitHub shows 10 annotations of each kind per step; a handful says enough. */
+const MAX_ANNOTATIONS = 5;
+/** The workflow file of `owner/repo/.github/workflows/file.yml@ref`, for the backfill command. */
+function workflowFile(ref) {
+    const file = ref?.split('@')[0]?.split('/').at(-1);
+    return file ? { workflowFile: file } : {};
 }
 function reportFailure(error) {
     if (error instanceof InputError && error.problems.length > 1) {
@@ -63481,7 +65797,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];

@@ -111,6 +111,7 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
     )
   }
   const openIssue = readBoolean(input(Inputs.OpenIssue), Inputs.OpenIssue, true, problem)
+  const issueLabels = readLabels(input(Inputs.IssueLabels) || 'audit-sync', problem)
   const failOnError = readBoolean(input(Inputs.FailOnError), Inputs.FailOnError, true, problem)
   const concurrency = readInteger(input(Inputs.Concurrency) || '8', Inputs.Concurrency, 1, MAX_CONCURRENCY, problem)
 
@@ -137,6 +138,7 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
     !dataBranch ||
     dryRun === undefined ||
     openIssue === undefined ||
+    !issueLabels ||
     failOnError === undefined ||
     concurrency === undefined ||
     !plan
@@ -161,6 +163,7 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
     repository,
     githubToken,
     openIssue,
+    issueLabels,
     failOnError,
     concurrency,
     dryRun
@@ -276,6 +279,14 @@ function readWindow(startText: string, endText: string, lookbackMs: number | und
   }
   if (startText) return start && (end || !endText) ? { mode: 'backfill', start, ...(end ? { end } : {}) } : undefined
   return lookbackMs === undefined ? undefined : { mode: 'scheduled', lookbackMs }
+}
+
+function readLabels(value: string, problem: Report): string[] | undefined {
+  const labels = [...new Set(value.split(/[,\n]/).map((label) => label.trim()).filter((label) => label !== ''))]
+  const tooLong = labels.find((label) => label.length > 50)
+  if (tooLong) return problem(Inputs.IssueLabels, `Input 'issue-labels' has a label over 50 characters, GitHub's limit; got ${quote(tooLong)}.`)
+  if (labels.length === 0) return problem(Inputs.IssueLabels, `Input 'issue-labels' names no label; use for example audit-sync.`)
+  return labels
 }
 
 function readBranch(value: string, problem: Report): string | undefined {

@@ -1,7 +1,9 @@
 import * as core from '@actions/core'
 import { createTokenProvider } from './auth/entra-token.js'
 import { errorMessage } from './errors.js'
+import { syncFailureIssue, type IssueOutcome } from './github/failure-issue.js'
 import { createGitDatabase, createOctokit } from './github/git-database.js'
+import { formatInstant } from './config/timestamp.js'
 import { actionInputs, describeSettings, InputError, readSettings } from './inputs.js'
 import { ActivityClient } from './m365/activity-client.js'
 import { describePlan, renderPlanTable } from './plan/render-plan.js'
@@ -74,13 +76,65 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
     ...(runUrl ? { runUrl } : {})
   })
 
+  // The data is committed; from here on nothing may lose it, and a failed report only warns.
+  const { failures } = result.report
+  let issue: IssueOutcome = { action: 'none' }
+  if (settings.openIssue) {
+    issue = await core.group('Failure issue', async () => {
+      try {
+        const outcome = await syncFailureIssue(
+          octokit,
+          { ...repository, labels: settings.issueLabels },
+          { open: failures.open, recovered: failures.recovered, gaps: failures.newGaps },
+          {
+            branch: settings.dataBranch,
+            now: now(),
+            ...(runUrl ? { runUrl } : {}),
+            ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
+            ...workflowFile(env.GITHUB_WORKFLOW_REF)
+          }
+        )
+        if (outcome.action !== 'none') core.info(`Failure issue #${outcome.number} ${outcome.action}: ${outcome.url}`)
+        return outcome
+      } catch (error) {
+        core.warning(errorMessage(error), { title: 'Failure issue not updated' })
+        return { action: 'none' } as const
+      }
+    })
+  }
+
   const commitUrl = result.commitSha ? `${serverUrl}/${repository.owner}/${repository.repo}/commit/${result.commitSha}` : undefined
   core.setOutput(Outputs.RecordsAdded, result.report.recordsAdded)
   core.setOutput(Outputs.FilesChanged, result.report.filesChanged)
   core.setOutput(Outputs.CommitSha, result.commitSha ?? '')
-  core.setOutput(Outputs.FailedSegments, 0)
-  core.setOutput(Outputs.IssueUrl, '')
+  core.setOutput(Outputs.FailedSegments, result.failures.length)
+  core.setOutput(Outputs.IssueUrl, issue.action === 'none' ? '' : issue.url)
   await writeSyncSummary(result, describePlan(result.plan, settings.contentTypes), commitUrl)
+  for (const gap of failures.newGaps.slice(0, MAX_ANNOTATIONS)) {
+    core.warning(`${gap.type} ${gap.start}: ${gap.message}`, { title: 'Audit content no longer available from the API' })
+  }
+
+  if (result.failures.length > 0) {
+    for (const failure of result.failures.slice(0, MAX_ANNOTATIONS)) {
+      core.error(`${failure.type} ${formatInstant(failure.start)} to ${formatInstant(failure.end)}: ${failure.message}`, {
+        title: `Window failed (${failure.code})`
+      })
+    }
+    const message =
+      `${result.failures.length} listing window(s) failed after retries; everything else was committed` +
+      `${result.commitSha ? ` (${result.commitSha.slice(0, 7)})` : ''} and the next run retries them first.`
+    if (settings.failOnError) core.setFailed(message)
+    else core.warning(message)
+  }
+}
+
+/** GitHub shows 10 annotations of each kind per step; a handful says enough. */
+const MAX_ANNOTATIONS = 5
+
+/** The workflow file of `owner/repo/.github/workflows/file.yml@ref`, for the backfill command. */
+function workflowFile(ref: string | undefined): { workflowFile?: string } {
+  const file = ref?.split('@')[0]?.split('/').at(-1)
+  return file ? { workflowFile: file } : {}
 }
 
 function reportFailure(error: unknown): void {

@@ -22,6 +22,7 @@ export const Inputs = {
   Repository: 'repository',
   GitHubToken: 'github-token',
   OpenIssue: 'open-issue',
+  IssueLabels: 'issue-labels',
   FailOnError: 'fail-on-error',
   Concurrency: 'concurrency',
   DryRun: 'dry-run'
@@ -79,6 +80,8 @@ export interface Settings {
   githubToken: string
   /** Open, update and close an issue for failed segments. */
   openIssue: boolean
+  /** Labels of the failure issue; the first one is how later runs find it. */
+  issueLabels: string[]
   /** Exit non-zero when segments failed. */
   failOnError: boolean
   /** Parallel blob downloads. */

@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import { planTableRows } from './plan/render-plan.js'
 import type { Plan } from './plan/segments.js'
 import type { SyncResult } from './sync.js'
+import { cell } from './report/failure-issue-text.js'
 
 /** Writes the job summary, when the runner provides one (local runs may not). */
 async function writeSummary(build: (summary: typeof core.summary) => void): Promise<void> {
@@ -41,5 +42,19 @@ export async function writeSyncSummary(result: SyncResult, headline: string, com
       ])
     }
     summary.addRaw(commitUrl ? `Commit: ${commitUrl}` : 'No commit: nothing new.', true)
+    const { open, recovered } = report.failures
+    if (recovered.length > 0) summary.addRaw(`Recovered ${recovered.length} window(s) that failed in earlier runs.`, true)
+    if (open.length > 0) {
+      summary.addHeading('Failed windows', 3)
+      summary.addTable([
+        [
+          { data: 'content type', header: true },
+          { data: 'window (UTC)', header: true },
+          { data: 'error', header: true },
+          { data: 'failed runs', header: true }
+        ],
+        ...open.slice(0, 50).map((failure) => [failure.type, `${failure.start} to ${failure.end}`, cell(failure.code), String(failure.attempts)])
+      ])
+    }
   })
 }

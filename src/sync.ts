@@ -1,14 +1,15 @@
-import { collect, type ActivitySource, type CollectionStats } from './collect/collect.js'
+import { collect, type ActivitySource, type CollectionStats, type ListingTask, type TaskFailure } from './collect/collect.js'
 import { ensureSubscriptions } from './collect/subscriptions.js'
+import { parseInstant } from './config/timestamp.js'
 import { commitFiles } from './github/commit-files.js'
 import type { GitDatabase } from './github/git-database.js'
 import type { ActivityClient } from './m365/activity-client.js'
 import { describePlan } from './plan/render-plan.js'
-import { planSegments, type Plan } from './plan/segments.js'
+import { planSegments, RETENTION_MS, RETENTION_SAFETY_MS, type Plan } from './plan/segments.js'
 import { buildSnapshotChanges, type SnapshotReport } from './snapshot/build-changes.js'
 import { LEDGER_PATH } from './snapshot/paths.js'
 import type { Settings } from './settings.js'
-import { coveredUntil, emptyLedger, parseLedger } from './state/ledger.js'
+import { allFailures, coveredUntil, emptyLedger, failedSegments, parseLedger, type Ledger } from './state/ledger.js'
 
 /** The outside world of a run, passed in so the run can be tested against fakes. */
 export interface SyncDependencies {
@@ -23,54 +24,62 @@ export interface SyncDependencies {
 /** What a run did. */
 export interface SyncResult {
   plan: Plan
+  /** Windows of earlier runs retried by this one. */
+  retried: number
   stats: CollectionStats
+  /** Windows that failed in this run, after retries. */
+  failures: TaskFailure[]
   report: SnapshotReport
   commitSha?: string
   commitAttempts: number
 }
 
 /**
- * One sync: read the branch's state, plan from it, make sure subscriptions exist, collect,
- * and commit data, ledger and manifest together.
+ * One sync: read the branch's state, plan from it (failed windows first), make sure
+ * subscriptions exist, collect, and commit data, ledger and manifest together.
  */
 export async function sync(settings: Settings, deps: SyncDependencies): Promise<SyncResult> {
   const { git, log, group } = deps
-  const plan = await group('Plan', async () => {
-    const head = await git.getHead(settings.dataBranch)
-    const ledgerSha = head ? (await git.listFiles(head.treeSha)).get(LEDGER_PATH) : undefined
-    const ledger = ledgerSha ? parseLedger((await git.readBlob(ledgerSha)).toString('utf8'), LEDGER_PATH) : emptyLedger()
+  const { plan, ledger, tasks, retried } = await group('Plan', async () => {
+    const current = await readLedger(git, settings.dataBranch)
     const window =
       settings.window.mode === 'scheduled'
-        ? { ...settings.window, ...optional('coveredUntil', coveredUntil(ledger, settings.contentTypes)) }
+        ? { ...settings.window, ...optional('coveredUntil', coveredUntil(current, settings.contentTypes)) }
         : settings.window
     const planned = planSegments({ now: deps.now(), window, segmentMs: settings.segmentMs, maxSegments: settings.maxSegments })
+    const retries = retryTasks(current, settings, planned, deps.now())
     log(describePlan(planned, settings.contentTypes))
+    if (retries.length > 0) log(`Retrying ${retries.length} window(s) that failed in earlier runs first.`)
     for (const note of planned.notes) log(note)
-    return { planned, ledger }
+    const normal: ListingTask[] = settings.contentTypes.flatMap((type) =>
+      planned.segments.map((segment) => ({ type, segment, retry: false }))
+    )
+    return { plan: planned, ledger: current, tasks: [...retries, ...normal], retried: retries.length }
   })
 
   await group('Subscriptions', async () => {
     const outcomes = await ensureSubscriptions(deps.api, settings.contentTypes)
-    for (const [type, outcome] of outcomes) log(`${type}: ${outcome === 'started' ? 'subscription started now (content can take up to 12 hours to appear)' : 'subscription enabled'}`)
+    for (const [type, outcome] of outcomes) {
+      log(`${type}: ${outcome === 'started' ? 'subscription started now (content can take up to 12 hours to appear)' : 'subscription enabled'}`)
+    }
   })
 
   const collection = await group('Collect', () =>
-    collect({
-      source: deps.api,
-      plan: plan.planned,
-      types: settings.contentTypes,
-      ledger: plan.ledger,
-      concurrency: settings.concurrency,
-      log
-    })
+    collect({ source: deps.api, tasks, range: { from: plan.from, to: plan.to }, ledger, concurrency: settings.concurrency, log })
   )
   const { stats } = collection
   log(
-    `Listed ${stats.pages} pages and ${stats.blobsListed} blobs; downloaded ${stats.blobsDownloaded} ` +
-      `(${stats.blobsSkipped} already collected), ${stats.recordsReceived} records received.`
+    `Listed ${stats.tasks} windows (${stats.pages} pages, ${stats.blobsListed} blobs); downloaded ${stats.blobsDownloaded} blobs ` +
+      `(${stats.blobsSkipped} already collected, ${stats.blobsExpired} expired), ${stats.recordsReceived} records; ` +
+      `${collection.failures.length} window(s) failed.`
   )
 
-  let report: SnapshotReport = { recordsAdded: 0, added: [], filesChanged: 0 }
+  let report: SnapshotReport = {
+    recordsAdded: 0,
+    added: [],
+    filesChanged: 0,
+    failures: { open: allFailures(ledger), recovered: [], newGaps: [] }
+  }
   const committed = await group('Commit', async () => {
     const result = await commitFiles({
       git,
@@ -98,16 +107,39 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
   })
 
   return {
-    plan: plan.planned,
+    plan,
+    retried,
     stats,
+    failures: collection.failures,
     report,
     ...(committed.status === 'committed' ? { commitSha: committed.commitSha } : {}),
     commitAttempts: committed.attempts
   }
 }
 
-/** `{ [key]: value }` when value is defined, else `{}` (exactOptionalPropertyTypes-friendly). */
+async function readLedger(git: GitDatabase, branch: string): Promise<Ledger> {
+  const head = await git.getHead(branch)
+  const sha = head ? (await git.listFiles(head.treeSha)).get(LEDGER_PATH) : undefined
+  return sha ? parseLedger((await git.readBlob(sha)).toString('utf8'), LEDGER_PATH) : emptyLedger()
+}
+
+/**
+ * Windows earlier runs failed on, still inside the API's reach, that this run's plan does
+ * not list anyway: they are retried before anything else. Older ones become gaps when the
+ * ledger is next written.
+ */
+function retryTasks(ledger: Ledger, settings: Settings, plan: Plan, now: Date): ListingTask[] {
+  const oldest = now.getTime() - RETENTION_MS + RETENTION_SAFETY_MS
+  return failedSegments(ledger, settings.contentTypes).flatMap(({ type, failure }) => {
+    const start = parseInstant(failure.start)
+    const end = parseInstant(failure.end)
+    if (!start || !end || start.getTime() < oldest) return []
+    if (start >= plan.from && end <= plan.to) return []
+    return [{ type, segment: { start, end }, retry: true }]
+  })
+}
+
+/** `{ [key]: value }` when value is defined, else `{}`. */
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V })
 }
-

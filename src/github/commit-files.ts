@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createPool } from '../collect/pool.js'
 import type { GitDatabase, TreeChange } from './git-database.js'
 
 /** Read access to the files of the branch tip a commit is being built on. */
@@ -20,9 +19,12 @@ export type CommitResult =
   | { status: 'committed'; commitSha: string; changedPaths: string[]; attempts: number; createdBranch: boolean }
   | { status: 'unchanged'; attempts: number }
 
-/** GitHub rejects trees with too many entries per call; chain chunks through base_tree. */
-const TREE_CHUNK = 100
-const BLOB_CONCURRENCY = 4
+/**
+ * GitHub times out on large tree requests ("Sorry, your request timed out"); chunks chain
+ * through base_tree, each at most this many entries and (roughly) bytes of content.
+ */
+const TREE_CHUNK_ENTRIES = 100
+const TREE_CHUNK_BYTES = 8 * 1024 * 1024
 
 /**
  * Commits files to a branch through the Git Data API, without a checkout:
@@ -53,24 +55,17 @@ export async function commitFiles(options: {
     const changed = [...(changes?.files ?? [])].filter(([path, text]) => existing.get(path) !== gitBlobSha(Buffer.from(text, 'utf8')))
     if (!changes || changed.length === 0) return { status: 'unchanged', attempts: attempt }
 
-    const entries: TreeChange[] = []
-    const pool = createPool(BLOB_CONCURRENCY)
-    for (const [path, text] of changed) {
-      pool.add(async () => {
-        entries.push({ path, sha: await git.createBlob(Buffer.from(text, 'utf8')) })
-      })
-    }
-    await pool.drain()
-    entries.sort((a, b) => (a.path < b.path ? -1 : 1))
-
+    // File contents travel inside the tree requests: one content-creating call per chunk
+    // instead of one per file keeps a large backfill far from GitHub's secondary limits.
+    const entries: TreeChange[] = changed.map(([path, content]) => ({ path, content })).sort((a, b) => (a.path < b.path ? -1 : 1))
     let tree = head?.treeSha
-    for (let i = 0; i < entries.length; i += TREE_CHUNK) tree = await git.createTree(tree, entries.slice(i, i + TREE_CHUNK))
+    for (const chunk of chunkTreeChanges(entries)) tree = await git.createTree(tree, chunk)
     if (!tree) throw new Error('No tree was created for a non-empty change.')
     const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : [])
 
     const outcome = head ? await git.updateRef(branch, commitSha) : await git.createRef(branch, commitSha)
     if (outcome === 'updated' || outcome === 'created') {
-      return { status: 'committed', commitSha, changedPaths: entries.map((e) => e.path), attempts: attempt, createdBranch: outcome === 'created' }
+      return { status: 'committed', commitSha, changedPaths: entries.map((entry) => entry.path), attempts: attempt, createdBranch: outcome === 'created' }
     }
     const delay = Math.random() * Math.min(8_000, 250 * 2 ** attempt)
     options.log?.(`Branch '${branch}' moved while committing (attempt ${attempt}); rebuilding on the new tip in ${Math.round(delay)} ms.`)
@@ -80,6 +75,25 @@ export async function commitFiles(options: {
     `Branch '${branch}' kept moving while committing; gave up after ${maxAttempts} attempts. ` +
       `Give concurrent runs a workflow 'concurrency:' group, then run again: nothing was lost, the next run collects the same data.`
   )
+}
+
+/** Splits tree changes into requests of bounded entries and bytes (a huge file gets its own). */
+export function chunkTreeChanges(entries: readonly TreeChange[]): TreeChange[][] {
+  const chunks: TreeChange[][] = []
+  let current: TreeChange[] = []
+  let bytes = 0
+  for (const entry of entries) {
+    const size = 'content' in entry ? Buffer.byteLength(entry.content) : 0
+    if (current.length > 0 && (current.length >= TREE_CHUNK_ENTRIES || bytes + size > TREE_CHUNK_BYTES)) {
+      chunks.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(entry)
+    bytes += size
+  }
+  if (current.length > 0) chunks.push(current)
+  return chunks
 }
 
 /** The sha git gives a blob with these bytes, to skip uploading files that did not change. */

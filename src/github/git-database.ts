@@ -1,3 +1,5 @@
+import { retry } from '@octokit/plugin-retry'
+import { throttling } from '@octokit/plugin-throttling'
 import { Octokit } from '@octokit/rest'
 
 /** The tip of a branch. */
@@ -6,11 +8,8 @@ export interface BranchHead {
   treeSha: string
 }
 
-/** A tree entry to write: a file's blob, or null to delete the path. */
-export interface TreeChange {
-  path: string
-  sha: string | null
-}
+/** A tree entry to write: a file's text (GitHub stores the blob), an existing blob, or null to delete. */
+export type TreeChange = { path: string; content: string } | { path: string; sha: string | null }
 
 /**
  * The few Git Data API calls the data branch needs. The seam keeps commit logic testable
@@ -22,7 +21,6 @@ export interface GitDatabase {
   /** Every file of a tree, path → blob sha. */
   listFiles(treeSha: string): Promise<Map<string, string>>
   readBlob(sha: string): Promise<Buffer>
-  createBlob(content: Buffer): Promise<string>
   createTree(baseTree: string | undefined, changes: readonly TreeChange[]): Promise<string>
   createCommit(message: string, treeSha: string, parents: readonly string[]): Promise<string>
   /** Creates the branch; 'exists' when another writer created it first. */
@@ -66,18 +64,38 @@ export interface OctokitLog {
   warn(message: string): void
 }
 
+/** Octokit with GitHub's own retry and throttling plugins, the well-kept way to be polite. */
+const GitHubClient = Octokit.plugin(retry, throttling)
+
+/** Retries of a rate-limited request before giving up. */
+const RATE_LIMIT_RETRIES = 3
+
 /**
- * Builds the Octokit client every GitHub call of the action goes through. Octokit logs each
+ * Builds the Octokit client every GitHub call of the action goes through: 5xx answers are
+ * retried; primary and secondary rate limits wait as GitHub asks (a few times); errors that
+ * another try cannot fix (401, 403, 404, 409, 422...) are not retried. Octokit logs each
  * failed request itself, including the expected 404 of a branch that does not exist yet;
  * those lines go to the debug log, and the action explains real failures in its own words.
  */
 export function createOctokit(target: GitHubTarget, log?: OctokitLog): Octokit {
   const debug = (message: string): void => log?.debug(message)
-  return new Octokit({
+  const warn = (message: string): void => log?.warn(message)
+  return new GitHubClient({
     auth: target.token,
     baseUrl: target.baseUrl,
     userAgent: 'm365-audit-sync',
-    log: { debug, info: debug, warn: (message: string) => log?.warn(message), error: debug }
+    log: { debug, info: debug, warn: debug, error: debug },
+    retry: { doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451] },
+    throttle: {
+      onRateLimit: (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
+        warn(`GitHub rate limit reached for ${options.method} ${options.url}; retrying after ${retryAfter} s.`)
+        return retryCount < RATE_LIMIT_RETRIES
+      },
+      onSecondaryRateLimit: (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
+        warn(`GitHub secondary rate limit for ${options.method} ${options.url}; retrying after ${retryAfter} s.`)
+        return retryCount < RATE_LIMIT_RETRIES
+      }
+    }
   })
 }
 
@@ -131,20 +149,12 @@ export function createGitDatabase(octokit: Octokit, target: Pick<GitHubTarget, '
         throw explain(error, `read blob ${sha}`)
       }
     },
-    async createBlob(content) {
-      try {
-        const { data } = await octokit.rest.git.createBlob({ ...repo, content: content.toString('base64'), encoding: 'base64' })
-        return data.sha
-      } catch (error) {
-        throw explain(error, 'create a blob')
-      }
-    },
     async createTree(baseTree, changes) {
       try {
         const { data } = await octokit.rest.git.createTree({
           ...repo,
           ...(baseTree ? { base_tree: baseTree } : {}),
-          tree: changes.map((change) => ({ path: change.path, mode: '100644' as const, type: 'blob' as const, sha: change.sha }))
+          tree: changes.map((change) => ({ mode: '100644' as const, type: 'blob' as const, ...change }))
         })
         return data.sha
       } catch (error) {

@@ -1,7 +1,16 @@
 import type { Collection } from '../collect/collect.js'
 import type { ContentType } from '../config/content-types.js'
 import type { BranchFiles, FileChanges } from '../github/commit-files.js'
-import { applyUpdates, emptyLedger, parseLedger, renderLedger, type Ledger } from '../state/ledger.js'
+import {
+  allFailures,
+  applyUpdates,
+  emptyLedger,
+  parseLedger,
+  renderLedger,
+  type FailedSegment,
+  type FailureChanges,
+  type Ledger
+} from '../state/ledger.js'
 import { describeFile, parseManifest, renderManifest } from '../state/manifest.js'
 import { renderBranchReadme } from './branch-readme.js'
 import { mergeRows, parseDayFile, renderDayFile } from './day-file.js'
@@ -13,6 +22,8 @@ export interface SnapshotReport {
   /** Records added per content type and day. */
   added: { type: ContentType; day: string; records: number; path: string }[]
   filesChanged: number
+  /** Failed windows open in the committed ledger (all content types), and what changed. */
+  failures: FailureChanges & { open: (FailedSegment & { type: ContentType })[] }
 }
 
 /** Everything needed to turn a collection into file changes on a given branch tip. */
@@ -59,13 +70,14 @@ export async function buildSnapshotChanges(
 
   const ledgerText = await files.read(LEDGER_PATH)
   const ledger = ledgerText === undefined ? emptyLedger() : parseLedger(ledgerText, LEDGER_PATH)
-  const nextLedger = applyUpdates(ledger, input.collection.updates, input.now)
+  const { ledger: nextLedger, changes } = applyUpdates(ledger, input.collection.updates, input.now)
+  const failures = { ...changes, open: allFailures(nextLedger) }
   const nextLedgerText = renderLedger(nextLedger)
   if (nextLedgerText !== ledgerText && (changed.size > 0 || ledgerWorthCommitting(ledger, nextLedger, input))) {
     changed.set(LEDGER_PATH, nextLedgerText)
   }
   if (changed.size === 0) {
-    report({ recordsAdded: 0, added: [], filesChanged: 0 })
+    report({ recordsAdded: 0, added: [], filesChanged: 0, failures })
     return undefined
   }
   const nextManifestText = renderManifest(manifest)
@@ -73,14 +85,15 @@ export async function buildSnapshotChanges(
   if (!files.has('README.md')) changed.set('README.md', renderBranchReadme(input.branch))
 
   const recordsAdded = added.reduce((sum, entry) => sum + entry.records, 0)
-  report({ recordsAdded, added, filesChanged: added.length })
-  return { files: changed, message: commitMessage(recordsAdded, added, input.runUrl) }
+  report({ recordsAdded, added, filesChanged: added.length, failures })
+  return { files: changed, message: commitMessage(recordsAdded, added, failures, input.runUrl) }
 }
 
 function ledgerWorthCommitting(before: Ledger, after: Ledger, input: SnapshotInput): boolean {
   for (const [type, entry] of Object.entries(after.contentTypes)) {
     const previous = before.contentTypes[type as ContentType]
     if (!previous) return true
+    if (JSON.stringify([entry.failed, entry.gaps]) !== JSON.stringify([previous.failed, previous.gaps])) return true
     const ids = Object.keys(entry.fetched)
     const previousIds = Object.keys(previous.fetched)
     if (ids.length !== previousIds.length || ids.some((id) => previous.fetched[id] === undefined)) return true
@@ -92,7 +105,12 @@ function ledgerWorthCommitting(before: Ledger, after: Ledger, input: SnapshotInp
   return false
 }
 
-function commitMessage(recordsAdded: number, added: SnapshotReport['added'], runUrl: string | undefined): string {
+function commitMessage(
+  recordsAdded: number,
+  added: SnapshotReport['added'],
+  failures: SnapshotReport['failures'],
+  runUrl: string | undefined
+): string {
   const perType = new Map<string, number>()
   for (const entry of added) perType.set(entry.type, (perType.get(entry.type) ?? 0) + entry.records)
   const days = [...new Set(added.map((entry) => entry.day))].sort()
@@ -103,6 +121,9 @@ function commitMessage(recordsAdded: number, added: SnapshotReport['added'], run
   const lines = [title, '']
   if (days.length > 0) lines.push(`Days: ${days.join(', ')}`)
   for (const entry of added) lines.push(`- ${entry.path}: +${entry.records}`)
+  if (failures.recovered.length > 0) lines.push(`Recovered ${failures.recovered.length} failed window(s).`)
+  if (failures.open.length > 0) lines.push(`Failed windows still open: ${failures.open.length} (retried by the next run).`)
+  if (failures.newGaps.length > 0) lines.push(`New gaps (content the API no longer serves): ${failures.newGaps.length}.`)
   if (runUrl) lines.push('', `Run: ${runUrl}`)
   return `${lines.join('\n').trimEnd()}\n`
 }

@@ -49,8 +49,9 @@ describe('set-up problems are explained, and nothing is written', () => {
     })
     const result = await world.run(backfill())
     expect(result.exitCode).toBe(1)
-    expect(result.errors.at(-1)?.message).toMatch(/Audit\.General subscription was disabled by an administrator \(AF20023\)/)
-    expect(await world.head()).toBeUndefined()
+    const windowError = result.errors.find((error) => error.properties.title === 'Window failed (AF20023)')
+    expect(windowError?.message).toMatch(/Audit\.General subscription was disabled by an administrator \(AF20023\).*re-enable/)
+    expect(result.outputs['failed-segments']).toBe('1')
   })
 
   it('a tenant with unified audit logging off', async () => {

@@ -62,7 +62,13 @@ describe('ActivityClient against the emulator', () => {
     emulator.subscriptions.enable('Audit.General')
     const start = new Date(Date.now() - 2 * 3_600_000)
     const [blob] = emulator.generate({ contentTypes: ['Audit.General'], from: start, to: new Date(start.getTime() + 600_000), blobsPerHour: 6 })
-    const records = await client.fetchBlob({ ...blob!, contentUri: 'https://attacker.example/steal' })
+    const records = await client.fetchBlob({
+      contentType: blob!.contentType,
+      contentId: blob!.contentId,
+      contentUri: 'https://attacker.example/steal',
+      contentCreated: blob!.contentCreated.toISOString(),
+      contentExpiration: blob!.contentExpiration.toISOString()
+    })
     expect(records.length).toBeGreaterThan(0)
     expect(emulator.requests.byRoute('blob').at(-1)?.contentId).toBe(blob!.contentId)
   })

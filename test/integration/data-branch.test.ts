@@ -35,13 +35,13 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
     await fake.git(['fsck', '--strict'])
   })
 
-  it('builds on the tip, uploads only changed files, and makes no commit when nothing changed', async () => {
+  it('builds on the tip, sends only changed files, and makes no commit when nothing changed', async () => {
     const { fake, git } = await setUp()
     await commitFiles({ git, branch: 'audit-data', build: files({ 'a.csv': '1\n', 'b.csv': '2\n' }) })
-    const blobsBefore = fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/blobs')).length
     const second = await commitFiles({ git, branch: 'audit-data', build: files({ 'a.csv': '1\n', 'b.csv': '22\n', 'c.csv': '3\n' }) })
     expect(second).toMatchObject({ status: 'committed', changedPaths: ['b.csv', 'c.csv'], createdBranch: false })
-    expect(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/blobs')).length - blobsBefore).toBe(2)
+    const lastTree = fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/trees')).at(-1)
+    expect((lastTree?.body as { tree: { path: string }[] }).tree.map((entry) => entry.path)).toEqual(['b.csv', 'c.csv'])
     expect(await fake.git(['rev-list', '--count', 'audit-data'])).toBe('2')
     expect(await fake.git(['show', 'audit-data:b.csv'])).toBe('22')
 

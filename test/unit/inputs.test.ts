@@ -55,6 +55,7 @@ describe('readSettings', () => {
       repository: { owner: 'contoso', repo: 'audit' },
       githubToken: TOKEN,
       openIssue: true,
+      issueLabels: ['audit-sync'],
       failOnError: true,
       concurrency: 8,
       dryRun: false
@@ -142,6 +143,8 @@ describe('readSettings', () => {
     [{ 'open-issue': '1' }, 'open-issue', /true or false/],
     [{ 'fail-on-error': 'no' }, 'fail-on-error', /true or false/],
     [{ concurrency: '0' }, 'concurrency', /from 1 to 64; got '0'/],
+    [{ 'issue-labels': ' , ' }, 'issue-labels', /names no label/],
+    [{ 'issue-labels': `ok,${'x'.repeat(51)}` }, 'issue-labels', /over 50 characters/],
     [{ concurrency: '100' }, 'concurrency', /from 1 to 64/]
   ])('refuses %j', (inputs, name, message) => {
     const problems = problemsOf(inputs)

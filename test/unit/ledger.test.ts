@@ -5,7 +5,7 @@ const NOW = new Date('2026-11-22T04:00:00Z')
 
 describe('ledger', () => {
   it('remembers fetched blobs until they expire, then forgets them', () => {
-    const ledger = applyUpdates(
+    const { ledger } = applyUpdates(
       emptyLedger(),
       [{ type: 'Audit.General', fetched: { keep: '2026-11-29T00:00:00.000Z', gone: '2026-11-22T03:00:00.000Z' } }],
       NOW
@@ -17,20 +17,59 @@ describe('ledger', () => {
 
   it('grows coverage only when the listed range touches it', () => {
     const listed = (from: string, to: string) => ({ from: new Date(from), to: new Date(to) })
-    let ledger = applyUpdates(emptyLedger(), [{ type: 'Audit.General', fetched: {}, listed: listed('2026-11-20T00:00:00Z', '2026-11-21T00:00:00Z') }], NOW)
+    let ledger = applyUpdates(emptyLedger(), [{ type: 'Audit.General', fetched: {}, listed: listed('2026-11-20T00:00:00Z', '2026-11-21T00:00:00Z') }], NOW).ledger
     expect(coveredUntil(ledger, ['Audit.General'])?.toISOString()).toBe('2026-11-21T00:00:00.000Z')
-    ledger = applyUpdates(ledger, [{ type: 'Audit.General', fetched: {}, listed: listed('2026-11-21T06:00:00Z', '2026-11-22T00:00:00Z') }], NOW)
+    ledger = applyUpdates(ledger, [{ type: 'Audit.General', fetched: {}, listed: listed('2026-11-21T06:00:00Z', '2026-11-22T00:00:00Z') }], NOW).ledger
     expect(coveredUntil(ledger, ['Audit.General'])?.toISOString()).toBe('2026-11-21T00:00:00.000Z')
-    ledger = applyUpdates(ledger, [{ type: 'Audit.General', fetched: {}, listed: listed('2026-11-20T12:00:00Z', '2026-11-21T12:00:00Z') }], NOW)
+    ledger = applyUpdates(ledger, [{ type: 'Audit.General', fetched: {}, listed: listed('2026-11-20T12:00:00Z', '2026-11-21T12:00:00Z') }], NOW).ledger
     expect(coveredUntil(ledger, ['Audit.General'])?.toISOString()).toBe('2026-11-21T12:00:00.000Z')
     expect(coveredUntil(ledger, ['Audit.General', 'Audit.Exchange'])).toBeUndefined()
   })
 
   it('renders stable text and reads it back', () => {
-    const one = applyUpdates(emptyLedger(), [{ type: 'Audit.SharePoint', fetched: { b: '2026-11-29T00:00:00Z', a: '2026-11-29T00:00:00Z' } }], NOW)
-    const two = applyUpdates(emptyLedger(), [{ type: 'Audit.SharePoint', fetched: { a: '2026-11-29T00:00:00Z', b: '2026-11-29T00:00:00Z' } }], NOW)
+    const one = applyUpdates(emptyLedger(), [{ type: 'Audit.SharePoint', fetched: { b: '2026-11-29T00:00:00Z', a: '2026-11-29T00:00:00Z' } }], NOW).ledger
+    const two = applyUpdates(emptyLedger(), [{ type: 'Audit.SharePoint', fetched: { a: '2026-11-29T00:00:00Z', b: '2026-11-29T00:00:00Z' } }], NOW).ledger
     expect(renderLedger(one)).toBe(renderLedger(two))
     expect(parseLedger(renderLedger(one), 'l')).toEqual(one)
+  })
+
+  it('records failed windows, counts repeats, and recovers them when a window covering them succeeds', () => {
+    const window = { start: new Date('2026-11-21T10:00:00Z'), end: new Date('2026-11-21T11:00:00Z') }
+    const failure = { ...window, code: 'AF50000', message: 'boom' }
+    let { ledger } = applyUpdates(emptyLedger(), [{ type: 'Audit.General', fetched: {}, failures: [failure] }], NOW)
+    ledger = applyUpdates(ledger, [{ type: 'Audit.General', fetched: {}, failures: [{ ...failure, code: 'HTTP 503' }] }], new Date('2026-11-22T05:00:00Z')).ledger
+    expect(ledger.contentTypes['Audit.General']?.failed).toEqual([
+      {
+        start: '2026-11-21T10:00:00Z',
+        end: '2026-11-21T11:00:00Z',
+        code: 'HTTP 503',
+        message: 'boom',
+        attempts: 2,
+        firstFailure: '2026-11-22T04:00:00Z',
+        lastFailure: '2026-11-22T05:00:00Z'
+      }
+    ])
+    const partly = applyUpdates(ledger, [{ type: 'Audit.General', fetched: {}, succeeded: [{ start: window.start, end: new Date('2026-11-21T10:30:00Z') }] }], NOW)
+    expect(partly.changes.recovered).toEqual([])
+    const whole = applyUpdates(ledger, [{ type: 'Audit.General', fetched: {}, succeeded: [{ start: new Date('2026-11-21T00:00:00Z'), end: new Date('2026-11-22T00:00:00Z') }] }], NOW)
+    expect(whole.changes.recovered.map((r) => [r.type, r.start])).toEqual([['Audit.General', '2026-11-21T10:00:00Z']])
+    expect(whole.ledger.contentTypes['Audit.General']?.failed).toEqual([])
+  })
+
+  it('turns a failed window that aged past 7 days into a permanent gap, and records expired blobs once', () => {
+    const failure = { start: new Date('2026-11-15T03:00:00Z'), end: new Date('2026-11-15T04:00:00Z'), code: 'AF50000', message: 'boom' }
+    const { ledger } = applyUpdates(emptyLedger(), [{ type: 'Audit.Exchange', fetched: {}, failures: [failure] }], new Date('2026-11-21T00:00:00Z'))
+    const expired = { contentId: 'blob$1', contentCreated: '2026-11-15T05:00:00.000Z', message: 'AF20051 expired' }
+    const later = applyUpdates(ledger, [{ type: 'Audit.Exchange', fetched: {}, expired: [expired] }], NOW)
+    expect(later.ledger.contentTypes['Audit.Exchange']?.failed).toEqual([])
+    expect(later.changes.newGaps.map((gap) => [gap.reason, gap.start])).toEqual([
+      ['expired-blob', '2026-11-15T05:00:00Z'],
+      ['out-of-reach', '2026-11-15T03:00:00Z']
+    ])
+    expect(later.changes.newGaps[1]?.message).toMatch(/Purview/)
+    const again = applyUpdates(later.ledger, [{ type: 'Audit.Exchange', fetched: {}, expired: [expired] }], NOW)
+    expect(again.changes.newGaps).toEqual([])
+    expect(again.ledger.contentTypes['Audit.Exchange']?.gaps).toHaveLength(2)
   })
 
   it('refuses a file that is not a ledger', () => {

@@ -51,7 +51,7 @@ describe('set-up problems are explained, and nothing is written', () => {
     expect(result.exitCode).toBe(1)
     const windowError = result.errors.find((error) => error.properties.title === 'Window failed (AF20023)')
     expect(windowError?.message).toMatch(/Audit\.General subscription was disabled by an administrator \(AF20023\).*re-enable/)
-    expect(result.outputs['failed-segments']).toBe('1')
+    expect(result.outputs['failed-segments']).toBe('2')
   })
 
   it('a tenant with unified audit logging off', async () => {

@@ -36763,7 +36763,7 @@ __webpack_unused_export__ = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3756);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7554);
 /** The action's entry point: everything happens in run(). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -36773,7 +36773,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3756:
+/***/ 7554:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -61405,6 +61405,43 @@ function quote(value) {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/http/rate-limiter.ts
+
+/**
+ * A token bucket: `burst` requests at once, refilled at `perMinute`. The Management API's
+ * quota is about 2,000 requests per minute per tenant, shared by every publisher; staying
+ * below it keeps throttling (403 AF429) the exception rather than the rule.
+ */
+function createRateLimiter(options) {
+    const now = options.now ?? Date.now;
+    const wait = options.wait ?? promises_namespaceObject.setTimeout;
+    const perMs = options.perMinute / 60_000;
+    let tokens = options.burst;
+    let updated = now();
+    let queue = Promise.resolve();
+    const take = async () => {
+        const time = now();
+        tokens = Math.min(options.burst, tokens + (time - updated) * perMs);
+        updated = time;
+        if (tokens < 1) {
+            await wait(Math.ceil((1 - tokens) / perMs));
+            tokens = Math.min(options.burst, tokens + (now() - updated) * perMs);
+            updated = now();
+        }
+        tokens -= 1;
+    };
+    return {
+        acquire() {
+            // One waiter at a time, in arrival order, so the bucket's arithmetic stays exact.
+            const turn = queue.then(take);
+            queue = turn.catch(() => undefined);
+            return turn;
+        }
+    };
+}
+/** The default for a run: 1,800 a minute with a burst of 200, so no minute exceeds 2,000. */
+const TENANT_QUOTA = { perMinute: 1_800, burst: 200 };
+
 ;// CONCATENATED MODULE: ./src/http/retry.ts
 
 /** The default for Microsoft and GitHub calls: 6 attempts over about a minute at worst. */
@@ -61504,6 +61541,7 @@ function parseErrorBody(text) {
 
 
 
+
 /** Longest time a single call may take before it counts as a dropped connection. */
 const REQUEST_TIMEOUT_MS = 120_000;
 /** A guard against a service that keeps handing out the same next page. */
@@ -61517,8 +61555,10 @@ class ActivityClient {
     options;
     root;
     origin;
+    limiter;
     constructor(options) {
         this.options = options;
+        this.limiter = options.limiter ?? createRateLimiter(TENANT_QUOTA);
         this.origin = new URL(options.audience).origin;
         this.root = `${this.origin}/api/v1.0/${options.tenantId}/activity/feed`;
     }
@@ -61570,6 +61610,7 @@ class ActivityClient {
         let refreshed = false;
         return withRetry(async () => {
             const token = await this.options.tokens.getToken(refreshed);
+            await this.limiter.acquire();
             let response;
             try {
                 response = await fetch(target, {

@@ -1,5 +1,6 @@
 import type { ContentType } from '../config/content-types.js'
 import { formatInstant } from '../config/timestamp.js'
+import { createRateLimiter, TENANT_QUOTA, type RateLimiter } from '../http/rate-limiter.js'
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../http/retry.js'
 import type { Segment } from '../plan/segments.js'
 import type { TokenProvider } from '../auth/entra-token.js'
@@ -29,6 +30,8 @@ export interface ActivityClientOptions {
   publisherId: string
   tokens: TokenProvider
   retry?: RetryPolicy
+  /** Shared by every call of the run; defaults to the tenant quota. */
+  limiter?: RateLimiter
   /** Told of every retry, for the log. */
   onRetry?: (what: string, error: unknown, attempt: number, delayMs: number) => void
 }
@@ -46,8 +49,10 @@ const MAX_PAGES = 5_000
 export class ActivityClient {
   private readonly root: string
   private readonly origin: string
+  private readonly limiter: RateLimiter
 
   constructor(private readonly options: ActivityClientOptions) {
+    this.limiter = options.limiter ?? createRateLimiter(TENANT_QUOTA)
     this.origin = new URL(options.audience).origin
     this.root = `${this.origin}/api/v1.0/${options.tenantId}/activity/feed`
   }
@@ -104,6 +109,7 @@ export class ActivityClient {
     return withRetry(
       async () => {
         const token = await this.options.tokens.getToken(refreshed)
+        await this.limiter.acquire()
         let response: Response
         try {
           response = await fetch(target, {

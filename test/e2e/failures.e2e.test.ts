@@ -1,0 +1,182 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { findLeaks } from './run-action.js'
+import { BRANCH, expectedPath, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
+
+const HOUR = 3_600_000
+let world: World | undefined
+
+afterEach(async () => {
+  await world?.close()
+  world = undefined
+})
+
+/** Every served record of the types is on the branch exactly once, in its day's file, intact. */
+async function expectExactlyServed(w: World, types: string[]): Promise<number> {
+  const rows = await w.branchRows()
+  const byId = new Map(rows.map((entry) => [entry.row.Id, entry]))
+  expect(byId.size, 'no record twice').toBe(rows.length)
+  let served = 0
+  for (const type of types) {
+    for (const record of w.emulator.servedRecords(type as never)) {
+      served++
+      const entry = byId.get(String(record.Id).toLowerCase())
+      expect(entry?.path, `record ${String(record.Id)}`).toBe(expectedPath(type, String(record.CreationTime)))
+      expect(JSON.parse(entry?.row.AuditData ?? 'null')).toEqual(record)
+    }
+  }
+  expect(rows).toHaveLength(served)
+  return served
+}
+
+describe('transient faults everywhere', () => {
+  it('15% of API calls fail, 5% of blobs are cut off, 5% of GitHub calls answer 502, tokens are revoked: the branch holds exactly what was served', async () => {
+    world = await startWorld({ emulator: { pageSize: 3, seed: 7 } })
+    const { emulator, github } = world
+    const types = ['Audit.General', 'Audit.SharePoint']
+    const start = hourFloor(Date.now() - 13 * HOUR)
+    const end = new Date(start.getTime() + 12 * HOUR)
+    emulator.generate({ contentTypes: types as never, from: start, to: end, blobsPerHour: 3 })
+
+    const api = ['list', 'start', 'content', 'blob'] as const
+    const faults = [
+      emulator.faults.add({ route: [...api], kind: 'throttle', probability: 0.04, retryAfterSeconds: 1 }),
+      emulator.faults.add({ route: [...api], kind: 'internal-error', probability: 0.04 }),
+      emulator.faults.add({ route: [...api], kind: 'unavailable', probability: 0.04 }),
+      emulator.faults.add({ route: [...api], kind: 'reset', probability: 0.03 }),
+      emulator.faults.add({ route: 'blob', kind: 'truncated', probability: 0.05 })
+    ]
+    let blobRequests = 0
+    emulator.faults.add({
+      route: 'blob',
+      kind: 'slow',
+      delayMs: 0,
+      match: () => {
+        if (++blobRequests === 20 || blobRequests === 45) emulator.revokeTokens()
+        return false
+      }
+    })
+    const badGateway = github.faults.add({ path: /\/repos\//, status: 502, body: { message: 'Server Error' }, times: Infinity, every: 20 })
+
+    const result = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(',') })
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0)
+    expect(result.outputs['failed-segments']).toBe('0')
+
+    const served = await expectExactlyServed(world, types)
+    expect(Number(result.outputs['records-added'])).toBe(served)
+    const fired = faults.map((fault) => fault.fired)
+    expect(fired.every((count) => count > 0), `faults fired: ${fired.join(', ')}`).toBe(true)
+    expect(emulator.requests.byRoute('blob').filter((e) => e.status === 401).length).toBeGreaterThan(0)
+    expect(emulator.issuedTokens).toBeGreaterThanOrEqual(3)
+    expect(badGateway.fired).toBeGreaterThan(0)
+    expect(await github.git(['fsck', '--strict']).then(() => 'ok')).toBe('ok')
+    expect(findLeaks([SECRET, GITHUB_TOKEN], { log: result.visibleLog, summary: result.summary })).toEqual([])
+  })
+})
+
+describe('a window that keeps failing', () => {
+  it('commits the rest, opens one issue, updates it on a repeat, and closes it when a later scheduled run recovers the window', async () => {
+    world = await startWorld()
+    const { emulator, github } = world
+    emulator.subscriptions.enable('Audit.General')
+    const now = hourFloor(Date.now())
+    const failingStart = new Date(now.getTime() - 8 * HOUR)
+    const failingEnd = new Date(now.getTime() - 7 * HOUR)
+    emulator.generate({ contentTypes: ['Audit.General'], from: new Date(now.getTime() - 10 * HOUR), to: new Date(now.getTime() - HOUR), blobsPerHour: 2 })
+    const doomed = new Set(
+      emulator
+        .blobs('Audit.General')
+        .filter((blob) => blob.contentCreated >= failingStart && blob.contentCreated < failingEnd)
+        .map((blob) => blob.contentId)
+    )
+    expect(doomed.size).toBeGreaterThan(0)
+    const missing = emulator.faults.add({ route: 'blob', kind: 'missing', match: (request) => doomed.has(request.contentId ?? '') })
+    const backfill = { start: new Date(now.getTime() - 10 * HOUR).toISOString(), end: new Date(now.getTime() - 2 * HOUR).toISOString() }
+
+    const first = await world.run(backfill)
+    expect(first.exitCode).toBe(1)
+    expect(first.outputs['failed-segments']).toBe('1')
+    expect(first.errors.map((e) => e.properties.title)).toContain('Window failed (AF20050)')
+    expect(first.outputs['commit-sha']).toBe(await world.head())
+    const committed = (await world.branchRows()).length
+    expect(committed).toBeGreaterThan(0)
+    expect(github.issues).toHaveLength(1)
+    const issue = github.issues[0]!
+    expect(first.outputs['issue-url']).toBe(`${github.htmlUrl}/contoso/audit/issues/${issue.number}`)
+    expect(issue.title).toBe('m365-audit-sync: 1 audit log window failed to sync')
+    expect(issue.labels).toEqual(['audit-sync'])
+    expect(issue.body).toContain(`| Audit.General | ${failingStart.toISOString().replace('.000', '')} – ${failingEnd.toISOString().replace('.000', '')} | AF20050 |`)
+    expect(issue.body).toContain(`-f start=${failingStart.toISOString().replace('.000', '')}`)
+    const ledger = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
+    expect(ledger.contentTypes['Audit.General'].failed).toHaveLength(1)
+
+    const repeat = await world.run(backfill)
+    expect(repeat.exitCode).toBe(1)
+    expect(github.issues).toHaveLength(1)
+    expect(github.issues[0]!.comments.length).toBe(1)
+    expect(github.issues[0]!.comments[0]!.body).toMatch(/Still failing/)
+    expect(github.issues[0]!.state).toBe('open')
+    const afterRepeat = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
+    expect(afterRepeat.contentTypes['Audit.General'].failed[0].attempts).toBe(2)
+
+    // The service serves the content again; the next scheduled run only looks back 2 hours,
+    // so the window comes back from the ledger, not from the look-back.
+    missing.remove()
+    const listedBefore = emulator.requests.listWindows().length
+    const scheduled = await world.run({ lookback: '2h' })
+    expect(scheduled.exitCode, scheduled.stdout + scheduled.stderr).toBe(0)
+    const windows = emulator.requests.listWindows().slice(listedBefore)
+    expect(windows[0]?.start).toEqual(failingStart)
+    expect(windows[0]?.end).toEqual(failingEnd)
+    expect(scheduled.outputs['failed-segments']).toBe('0')
+    await expectExactlyServed(world, ['Audit.General'])
+    for (const [id, count] of emulator.requests.blobFetchCounts()) expect(count, `blob ${id}`).toBe(1)
+    const closed = github.issues[0]!
+    expect(closed.state).toBe('closed')
+    expect(closed.state_reason).toBe('completed')
+    expect(closed.comments.at(-1)?.body).toMatch(/All failed windows have recovered/)
+    expect(scheduled.outputs['issue-url']).toBe(first.outputs['issue-url'])
+    const finalLedger = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
+    expect(finalLedger.contentTypes['Audit.General'].failed).toEqual([])
+
+    const texts: Record<string, string> = { logs: first.visibleLog + repeat.visibleLog + scheduled.visibleLog }
+    for (const issueOrComment of [closed, ...closed.comments]) texts[`issue ${issueOrComment.body?.slice(0, 20)}`] = issueOrComment.body ?? ''
+    for (const [path, text] of await world.branchFiles()) texts[path] = text
+    texts.commits = await github.git(['log', '--format=%B', BRANCH])
+    expect(findLeaks([SECRET, GITHUB_TOKEN], texts)).toEqual([])
+  })
+
+  it('without issues permission: explains it, keeps the committed data, still fails the step', async () => {
+    world = await startWorld({ github: { permissions: { issues: 'none' } } })
+    const { emulator } = world
+    emulator.subscriptions.enable('Audit.General')
+    const now = hourFloor(Date.now())
+    emulator.generate({ contentTypes: ['Audit.General'], from: new Date(now.getTime() - 4 * HOUR), to: new Date(now.getTime() - 2 * HOUR), blobsPerHour: 2 })
+    const doomed = emulator.blobs('Audit.General')[0]!.contentId
+    emulator.faults.add({ route: 'blob', kind: 'missing', match: (request) => request.contentId === doomed })
+    const result = await world.run({ start: new Date(now.getTime() - 4 * HOUR).toISOString(), end: new Date(now.getTime() - 2 * HOUR).toISOString() })
+    expect(result.exitCode).toBe(1)
+    const warning = result.commands.find((c) => c.command === 'warning' && c.properties.title === 'Failure issue not updated')
+    expect(warning?.message).toMatch(/issues: write.*The collected data was committed/)
+    expect(result.outputs['commit-sha']).toBe(await world.head())
+    expect((await world.branchRows()).length).toBeGreaterThan(0)
+  })
+
+  it('with fail-on-error false and open-issue false: warns, opens nothing, exits 0', async () => {
+    world = await startWorld()
+    const { emulator, github } = world
+    emulator.subscriptions.enable('Audit.General')
+    const now = hourFloor(Date.now())
+    emulator.generate({ contentTypes: ['Audit.General'], from: new Date(now.getTime() - 3 * HOUR), to: new Date(now.getTime() - 2 * HOUR), blobsPerHour: 2 })
+    emulator.faults.add({ route: 'content', kind: 'internal-error' })
+    const result = await world.run({
+      start: new Date(now.getTime() - 3 * HOUR).toISOString(),
+      end: new Date(now.getTime() - 2 * HOUR).toISOString(),
+      'fail-on-error': 'false',
+      'open-issue': 'false'
+    })
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs['failed-segments']).toBe('1')
+    expect(github.issues).toHaveLength(0)
+    expect(result.commands.some((c) => c.command === 'warning' && /failed after retries/.test(c.message))).toBe(true)
+  })
+})

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest'
+import { createRateLimiter } from '../../src/http/rate-limiter.js'
+import { parseRetryAfter, withRetry } from '../../src/http/retry.js'
+import { ApiError, classifyApiError, isTransient, parseErrorBody } from '../../src/m365/api-error.js'
+
+const fast = { attempts: 4, baseDelayMs: 1, maxDelayMs: 1_000 }
+
+describe('withRetry', () => {
+  it('retries transient failures until success, honouring Retry-After', async () => {
+    const delays: number[] = []
+    let calls = 0
+    const result = await withRetry(
+      async () => {
+        calls++
+        if (calls === 1) throw new ApiError('throttled', 403, 'AF429', true, 20)
+        if (calls === 2) throw new ApiError('busy', 500, 'AF50000', true)
+        return 'ok'
+      },
+      classifyApiError,
+      fast,
+      (_, __, delay) => delays.push(delay)
+    )
+    expect(result).toBe('ok')
+    expect(calls).toBe(3)
+    expect(delays[0]).toBe(20)
+    expect(delays[1]).toBeLessThanOrEqual(2)
+  })
+
+  it('does not retry what another try cannot fix', async () => {
+    let calls = 0
+    await expect(
+      withRetry(async () => {
+        calls++
+        throw new ApiError('no subscription', 400, 'AF20022', false)
+      }, classifyApiError, fast)
+    ).rejects.toThrow('no subscription')
+    expect(calls).toBe(1)
+  })
+
+  it('gives up after the last attempt, and at once when Retry-After asks for too long', async () => {
+    let calls = 0
+    await expect(
+      withRetry(async () => {
+        calls++
+        throw new ApiError('down', 503, undefined, true)
+      }, classifyApiError, fast)
+    ).rejects.toThrow('down')
+    expect(calls).toBe(4)
+    calls = 0
+    await expect(
+      withRetry(async () => {
+        calls++
+        throw new ApiError('come back in 9 minutes', 403, '429', true, 540_000)
+      }, classifyApiError, fast)
+    ).rejects.toThrow('9 minutes')
+    expect(calls).toBe(1)
+  })
+
+  it('retries network errors (fetch rejects with TypeError)', () => {
+    expect(classifyApiError(new TypeError('fetch failed')).retryable).toBe(true)
+    expect(classifyApiError(new Error('bug')).retryable).toBe(false)
+  })
+
+  it.each([
+    [403, 'AF429', true],
+    [429, undefined, true],
+    [500, 'AF50000', true],
+    [503, undefined, true],
+    [408, undefined, true],
+    [400, 'AF20055', false],
+    [401, 'AF10001', false],
+    [403, 'AF20010', false],
+    [400, 'AF20022', false],
+    [404, 'AF20050', false]
+  ])('status %i code %s transient: %s', (status, code, transient) => {
+    expect(isTransient(status, code)).toBe(transient)
+  })
+
+  it('reads AF bodies, the 401 shape and HTML pages', () => {
+    expect(parseErrorBody('{"error":{"code":"AF20022","message":"No subscription found for the specified content type."}}')).toEqual({
+      code: 'AF20022',
+      message: 'No subscription found for the specified content type.'
+    })
+    expect(parseErrorBody('{"Message":"Authorization has been denied for this request."}').message).toMatch(/denied/)
+    expect(parseErrorBody('<html><head><title>Service Unavailable</title></head></html>').message).toBe('Service Unavailable')
+    expect(parseErrorBody('')).toEqual({})
+  })
+
+  it.each([
+    ['3', 3000],
+    ['0', 0],
+    ['Wed, 22 Nov 2026 04:00:10 GMT', 10_000],
+    ['soon', undefined],
+    [null, undefined]
+  ])('Retry-After %j is %j ms', (value, ms) => {
+    expect(parseRetryAfter(value, Date.parse('2026-11-22T04:00:00Z'))).toBe(ms)
+  })
+})
+
+describe('createRateLimiter', () => {
+  it('lets a burst through, then spaces requests at the rate', async () => {
+    let clock = 0
+    const waits: number[] = []
+    const limiter = createRateLimiter({
+      perMinute: 600,
+      burst: 3,
+      now: () => clock,
+      wait: async (ms) => {
+        waits.push(ms)
+        clock += ms
+      }
+    })
+    for (let i = 0; i < 6; i++) await limiter.acquire()
+    expect(waits).toEqual([100, 100, 100])
+    expect(clock).toBe(300)
+  })
+
+  it('never lets more than burst + rate through in a minute, even when called concurrently', async () => {
+    let clock = 0
+    const limiter = createRateLimiter({
+      perMinute: 120,
+      burst: 10,
+      now: () => clock,
+      wait: async (ms) => {
+        clock += ms
+      }
+    })
+    const started: number[] = []
+    await Promise.all(Array.from({ length: 200 }, () => limiter.acquire().then(() => started.push(clock))))
+    expect(started.filter((t) => t < 60_000).length).toBeLessThanOrEqual(130)
+    expect(started).toHaveLength(200)
+  })
+})

@@ -61517,6 +61517,16 @@ function classifyApiError(error) {
     // fetch rejects with TypeError for resets, refused connections and timeouts.
     return { retryable: error instanceof TypeError || (error instanceof Error && error.name === 'AbortError') };
 }
+/**
+ * The wait the subscription-start throttle names in its message ("Please retry again after
+ * 8m 46s."), in milliseconds: it comes without a Retry-After header.
+ */
+function retryAfterFromMessage(message) {
+    const match = /retry again after\s+(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?/i.exec(message ?? '');
+    if (!match || (match[1] === undefined && match[2] === undefined))
+        return undefined;
+    return (Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0)) * 1000;
+}
 /** Parses an AF error body; tolerant of HTML pages and the 401 `{"Message":...}` shape. */
 function parseErrorBody(text) {
     try {
@@ -61564,8 +61574,8 @@ class ActivityClient {
     }
     /** `subscriptions/list`: every subscription of the tenant with its status. */
     async listSubscriptions() {
-        const { body } = await this.call('list subscriptions', 'GET', `${this.root}/subscriptions/list`);
-        return expectArray(body, 'subscriptions/list');
+        const { body } = await this.call('list subscriptions', 'GET', `${this.root}/subscriptions/list`, { array: true });
+        return body;
     }
     /** `subscriptions/start`; an already enabled subscription (AF20024) is not an error. */
     async startSubscription(type) {
@@ -61590,8 +61600,8 @@ class ActivityClient {
                 throw new ApiError(`${what}: the API returned the same next page twice (${seen.size} pages so far).`, 200, undefined, false);
             }
             seen.add(url);
-            const { body, headers } = await this.call(what, 'GET', url);
-            yield expectArray(body, what);
+            const { body, headers } = await this.call(what, 'GET', url, { array: true });
+            yield body;
             // Node's Headers are case-insensitive; the service sends NextPageUri, gateways lower-case it.
             const next = headers.get('NextPageUri');
             url = next ? this.sameOrigin(next, what) : undefined;
@@ -61602,10 +61612,15 @@ class ActivityClient {
         const what = `download ${blob.contentType} blob ${blob.contentId}`;
         // The bearer token goes only to the API host, whatever a response says a URI is.
         const url = this.isSameOrigin(blob.contentUri) ? blob.contentUri : `${this.root}/audit/${encodeURIComponent(blob.contentId)}`;
-        const { body } = await this.call(what, 'GET', url);
-        return expectArray(body, what);
+        const { body } = await this.call(what, 'GET', url, { array: true });
+        return body;
     }
-    async call(what, method, url) {
+    /**
+     * One API call, retried as a whole when it fails transiently. With `array`, a 200 whose
+     * body is not a JSON array (the service sometimes answers 200 with an error object) is
+     * such a failure too.
+     */
+    async call(what, method, url, expect = {}) {
         const target = withPublisher(url, this.options.publisherId);
         let refreshed = false;
         return withRetry(async () => {
@@ -61633,19 +61648,23 @@ class ActivityClient {
             }
             if (!response.ok)
                 throw this.failure(what, response, text);
-            if (text.trim() === '')
+            if (text.trim() === '' && !expect.array)
                 return { body: undefined, headers: response.headers };
+            let body;
             try {
-                return { body: JSON.parse(text), headers: response.headers };
+                body = JSON.parse(text);
             }
             catch {
                 throw new ApiError(`${what}: the response body is not complete JSON (${text.length} bytes); it was probably cut off`, response.status, undefined, true);
             }
+            if (expect.array)
+                expectArray(body, what);
+            return { body, headers: response.headers };
         }, classifyApiError, this.options.retry ?? DEFAULT_RETRY, (error, attempt, delayMs) => this.options.onRetry?.(what, error, attempt, delayMs));
     }
     failure(what, response, text) {
         const { code, message } = parseErrorBody(text);
-        const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
+        const retryAfter = parseRetryAfter(response.headers.get('Retry-After')) ?? retryAfterFromMessage(message);
         const detail = [code, message].filter(Boolean).join(' ') || response.statusText;
         return new ApiError(`${what}: HTTP ${response.status} ${detail}`, response.status, code, isTransient(response.status, code), retryAfter);
     }
@@ -61679,7 +61698,7 @@ async function readText(response, what) {
 }
 function expectArray(body, what) {
     if (Array.isArray(body))
-        return body;
+        return;
     // The service sometimes answers 200 with an error object instead of the array.
     const { code, message } = parseErrorBody(JSON.stringify(body ?? null));
     throw new ApiError(`${what}: expected a JSON array, got ${code ? `${code} ${message ?? ''}`.trim() : typeof body}`, 200, code, true);
@@ -62126,6 +62145,13 @@ async function ensureSubscriptions(client, types) {
             outcomes.set(type, await client.startSubscription(type));
         }
         catch (error) {
+            // Another run (a matrix job, a manual backfill) may have started it moments ago: the
+            // service then refuses starts for 15 minutes. Carry on; if there really is no
+            // subscription, its windows fail with AF20022 and are retried by the next run.
+            if (error instanceof ApiError && error.code === '429') {
+                outcomes.set(type, 'start-throttled');
+                continue;
+            }
             throw explainSubscriptionError(error, type);
         }
     }
@@ -65390,9 +65416,14 @@ async function sync(settings, deps) {
     });
     await group('Subscriptions', async () => {
         const outcomes = await ensureSubscriptions(deps.api, settings.contentTypes);
-        for (const [type, outcome] of outcomes) {
-            log(`${type}: ${outcome === 'started' ? 'subscription started now (content can take up to 12 hours to appear)' : 'subscription enabled'}`);
-        }
+        const describe = {
+            enabled: 'subscription enabled',
+            'already-enabled': 'subscription enabled',
+            started: 'subscription started now (content can take up to 12 hours to appear)',
+            'start-throttled': 'subscription start refused for now (one start per 15 minutes); listing anyway'
+        };
+        for (const [type, outcome] of outcomes)
+            log(`${type}: ${describe[outcome]}`);
     });
     const collection = await group('Collect', () => collect({ source: deps.api, tasks, range: { from: plan.from, to: plan.to }, ledger, concurrency: settings.concurrency, log }));
     const { stats } = collection;

@@ -59,9 +59,13 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
 
   await group('Subscriptions', async () => {
     const outcomes = await ensureSubscriptions(deps.api, settings.contentTypes)
-    for (const [type, outcome] of outcomes) {
-      log(`${type}: ${outcome === 'started' ? 'subscription started now (content can take up to 12 hours to appear)' : 'subscription enabled'}`)
-    }
+    const describe = {
+      enabled: 'subscription enabled',
+      'already-enabled': 'subscription enabled',
+      started: 'subscription started now (content can take up to 12 hours to appear)',
+      'start-throttled': 'subscription start refused for now (one start per 15 minutes); listing anyway'
+    } as const
+    for (const [type, outcome] of outcomes) log(`${type}: ${describe[outcome]}`)
   })
 
   const collection = await group('Collect', () =>

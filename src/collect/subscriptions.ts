@@ -3,7 +3,7 @@ import { ApiError } from '../m365/api-error.js'
 import type { ActivityClient } from '../m365/activity-client.js'
 
 /** What ensureSubscriptions did, per content type. */
-export type SubscriptionOutcome = 'enabled' | 'started' | 'already-enabled'
+export type SubscriptionOutcome = 'enabled' | 'started' | 'already-enabled' | 'start-throttled'
 
 /**
  * Makes sure each content type has an enabled subscription. Lists first and starts only
@@ -30,6 +30,13 @@ export async function ensureSubscriptions(
     try {
       outcomes.set(type, await client.startSubscription(type))
     } catch (error) {
+      // Another run (a matrix job, a manual backfill) may have started it moments ago: the
+      // service then refuses starts for 15 minutes. Carry on; if there really is no
+      // subscription, its windows fail with AF20022 and are retried by the next run.
+      if (error instanceof ApiError && error.code === '429') {
+        outcomes.set(type, 'start-throttled')
+        continue
+      }
       throw explainSubscriptionError(error, type)
     }
   }

@@ -4,7 +4,7 @@ import { createRateLimiter, TENANT_QUOTA, type RateLimiter } from '../http/rate-
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../http/retry.js'
 import type { Segment } from '../plan/segments.js'
 import type { TokenProvider } from '../auth/entra-token.js'
-import { ApiError, classifyApiError, isTransient, parseErrorBody } from './api-error.js'
+import { ApiError, classifyApiError, isTransient, parseErrorBody, retryAfterFromMessage } from './api-error.js'
 import type { AuditRecord } from './audit-record.js'
 
 /** A content blob as `subscriptions/content` lists it. */
@@ -59,8 +59,8 @@ export class ActivityClient {
 
   /** `subscriptions/list`: every subscription of the tenant with its status. */
   async listSubscriptions(): Promise<Subscription[]> {
-    const { body } = await this.call('list subscriptions', 'GET', `${this.root}/subscriptions/list`)
-    return expectArray<Subscription>(body, 'subscriptions/list')
+    const { body } = await this.call('list subscriptions', 'GET', `${this.root}/subscriptions/list`, { array: true })
+    return body as Subscription[]
   }
 
   /** `subscriptions/start`; an already enabled subscription (AF20024) is not an error. */
@@ -86,8 +86,8 @@ export class ActivityClient {
         throw new ApiError(`${what}: the API returned the same next page twice (${seen.size} pages so far).`, 200, undefined, false)
       }
       seen.add(url)
-      const { body, headers } = await this.call(what, 'GET', url)
-      yield expectArray<ContentBlob>(body, what)
+      const { body, headers } = await this.call(what, 'GET', url, { array: true })
+      yield body as ContentBlob[]
       // Node's Headers are case-insensitive; the service sends NextPageUri, gateways lower-case it.
       const next = headers.get('NextPageUri')
       url = next ? this.sameOrigin(next, what) : undefined
@@ -99,11 +99,21 @@ export class ActivityClient {
     const what = `download ${blob.contentType} blob ${blob.contentId}`
     // The bearer token goes only to the API host, whatever a response says a URI is.
     const url = this.isSameOrigin(blob.contentUri) ? blob.contentUri : `${this.root}/audit/${encodeURIComponent(blob.contentId)}`
-    const { body } = await this.call(what, 'GET', url)
-    return expectArray<AuditRecord>(body, what)
+    const { body } = await this.call(what, 'GET', url, { array: true })
+    return body as AuditRecord[]
   }
 
-  private async call(what: string, method: 'GET' | 'POST', url: string): Promise<{ body: unknown; headers: Headers }> {
+  /**
+   * One API call, retried as a whole when it fails transiently. With `array`, a 200 whose
+   * body is not a JSON array (the service sometimes answers 200 with an error object) is
+   * such a failure too.
+   */
+  private async call(
+    what: string,
+    method: 'GET' | 'POST',
+    url: string,
+    expect: { array?: boolean } = {}
+  ): Promise<{ body: unknown; headers: Headers }> {
     const target = withPublisher(url, this.options.publisherId)
     let refreshed = false
     return withRetry(
@@ -130,12 +140,15 @@ export class ActivityClient {
           throw new ApiError(`${what}: 401 Unauthorized; retrying with a fresh token`, 401, undefined, true, 0)
         }
         if (!response.ok) throw this.failure(what, response, text)
-        if (text.trim() === '') return { body: undefined, headers: response.headers }
+        if (text.trim() === '' && !expect.array) return { body: undefined, headers: response.headers }
+        let body: unknown
         try {
-          return { body: JSON.parse(text) as unknown, headers: response.headers }
+          body = JSON.parse(text)
         } catch {
           throw new ApiError(`${what}: the response body is not complete JSON (${text.length} bytes); it was probably cut off`, response.status, undefined, true)
         }
+        if (expect.array) expectArray(body, what)
+        return { body, headers: response.headers }
       },
       classifyApiError,
       this.options.retry ?? DEFAULT_RETRY,
@@ -145,7 +158,7 @@ export class ActivityClient {
 
   private failure(what: string, response: Response, text: string): ApiError {
     const { code, message } = parseErrorBody(text)
-    const retryAfter = parseRetryAfter(response.headers.get('Retry-After'))
+    const retryAfter = parseRetryAfter(response.headers.get('Retry-After')) ?? retryAfterFromMessage(message)
     const detail = [code, message].filter(Boolean).join(' ') || response.statusText
     return new ApiError(
       `${what}: HTTP ${response.status} ${detail}`,
@@ -185,8 +198,8 @@ async function readText(response: Response, what: string): Promise<string> {
   }
 }
 
-function expectArray<T>(body: unknown, what: string): T[] {
-  if (Array.isArray(body)) return body as T[]
+function expectArray(body: unknown, what: string): void {
+  if (Array.isArray(body)) return
   // The service sometimes answers 200 with an error object instead of the array.
   const { code, message } = parseErrorBody(JSON.stringify(body ?? null))
   throw new ApiError(

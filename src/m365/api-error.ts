@@ -36,6 +36,16 @@ export function classifyApiError(error: unknown): RetryableFailure {
   return { retryable: error instanceof TypeError || (error instanceof Error && error.name === 'AbortError') }
 }
 
+/**
+ * The wait the subscription-start throttle names in its message ("Please retry again after
+ * 8m 46s."), in milliseconds: it comes without a Retry-After header.
+ */
+export function retryAfterFromMessage(message: string | undefined): number | undefined {
+  const match = /retry again after\s+(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?/i.exec(message ?? '')
+  if (!match || (match[1] === undefined && match[2] === undefined)) return undefined
+  return (Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0)) * 1000
+}
+
 /** Parses an AF error body; tolerant of HTML pages and the 401 `{"Message":...}` shape. */
 export function parseErrorBody(text: string): { code?: string; message?: string } {
   try {

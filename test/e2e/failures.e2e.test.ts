@@ -38,12 +38,17 @@ describe('transient faults everywhere', () => {
     emulator.generate({ contentTypes: types as never, from: start, to: end, blobsPerHour: 3 })
 
     const api = ['list', 'start', 'content', 'blob'] as const
+    // About 15% of API calls in all, every transient answer the service is known to give;
+    // counted rather than drawn, so each kind fires whatever order requests arrive in.
     const faults = [
-      emulator.faults.add({ route: [...api], kind: 'throttle', probability: 0.04, retryAfterSeconds: 1 }),
-      emulator.faults.add({ route: [...api], kind: 'internal-error', probability: 0.04 }),
-      emulator.faults.add({ route: [...api], kind: 'unavailable', probability: 0.04 }),
-      emulator.faults.add({ route: [...api], kind: 'reset', probability: 0.03 }),
-      emulator.faults.add({ route: 'blob', kind: 'truncated', probability: 0.05 })
+      emulator.faults.add({ route: [...api], kind: 'throttle', every: 31, retryAfterSeconds: 1 }),
+      emulator.faults.add({ route: [...api], kind: 'throttle-429', every: 47 }),
+      emulator.faults.add({ route: [...api], kind: 'internal-error', every: 29 }),
+      emulator.faults.add({ route: [...api], kind: 'unavailable', every: 37 }),
+      emulator.faults.add({ route: [...api], kind: 'timeout', every: 71 }),
+      emulator.faults.add({ route: [...api], kind: 'reset', every: 43 }),
+      emulator.faults.add({ route: ['content', 'blob'], kind: 'error-object', every: 53 }),
+      emulator.faults.add({ route: 'blob', kind: 'truncated', every: 20 })
     ]
     let blobRequests = 0
     emulator.faults.add({
@@ -65,6 +70,10 @@ describe('transient faults everywhere', () => {
     expect(Number(result.outputs['records-added'])).toBe(served)
     const fired = faults.map((fault) => fault.fired)
     expect(fired.every((count) => count > 0), `faults fired: ${fired.join(', ')}`).toBe(true)
+    const apiCalls = emulator.requests.byRoute(...api).length
+    const faulted = fired.reduce((sum, count) => sum + count, 0)
+    console.info(`fault soup: ${faulted} of ${apiCalls} API calls faulted, ${served} records, ${badGateway.fired} GitHub 502s`)
+    expect(faulted / apiCalls).toBeGreaterThanOrEqual(0.12)
     expect(emulator.requests.byRoute('blob').filter((e) => e.status === 401).length).toBeGreaterThan(0)
     expect(emulator.issuedTokens).toBeGreaterThanOrEqual(3)
     expect(badGateway.fired).toBeGreaterThan(0)

@@ -41,6 +41,15 @@ describe('ActivityClient against the emulator', () => {
     expect(emulator.requests.byRoute('start').map((e) => e.status)).toEqual([200, 400, 200])
   })
 
+  it('does not hammer a throttled subscription start; a run carries on without it', async () => {
+    const { emulator, client } = await setUp()
+    expect(await client.startSubscription('Audit.General')).toBe('started')
+    emulator.subscriptions.disableByAdmin('Audit.General')
+    const outcomes = await ensureSubscriptions(client, ['Audit.General'])
+    expect(outcomes.get('Audit.General')).toBe('start-throttled')
+    expect(emulator.requests.byRoute('start').map((e) => e.status)).toEqual([200, 403])
+  })
+
   it('follows NextPageUri verbatim to the last page and carries PublisherIdentifier everywhere', async () => {
     const { emulator, client } = await setUp({ pageSize: 2 })
     emulator.subscriptions.enable('Audit.General')

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createRateLimiter } from '../../src/http/rate-limiter.js'
 import { parseRetryAfter, withRetry } from '../../src/http/retry.js'
-import { ApiError, classifyApiError, isTransient, parseErrorBody } from '../../src/m365/api-error.js'
+import { ApiError, classifyApiError, isTransient, parseErrorBody, retryAfterFromMessage } from '../../src/m365/api-error.js'
 
 const fast = { attempts: 4, baseDelayMs: 1, maxDelayMs: 1_000 }
 
@@ -84,6 +84,12 @@ describe('withRetry', () => {
     expect(parseErrorBody('{"Message":"Authorization has been denied for this request."}').message).toMatch(/denied/)
     expect(parseErrorBody('<html><head><title>Service Unavailable</title></head></html>').message).toBe('Service Unavailable')
     expect(parseErrorBody('')).toEqual({})
+  })
+
+  it('reads the wait out of the subscription-start throttle message', () => {
+    expect(retryAfterFromMessage('Too many frequent subscription start requests. Please retry again after 8m 46s.')).toBe(526_000)
+    expect(retryAfterFromMessage('Please retry again after 45s.')).toBe(45_000)
+    expect(retryAfterFromMessage('An internal error occurred.')).toBeUndefined()
   })
 
   it.each([

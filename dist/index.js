@@ -65544,7 +65544,7 @@ async function runSync(settings, now) {
         credential: settings.credential,
         authorityHost: settings.authorityHost,
         audience: settings.audience,
-        onToken: (token) => core_setSecret(token)
+        onToken: maskOnce()
     });
     const api = new ActivityClient({
         audience: settings.audience,
@@ -65609,6 +65609,16 @@ async function runSync(settings, now) {
         else
             warning(message);
     }
+}
+/** Masks each distinct token once: MSAL hands back the same cached token on every call. */
+function maskOnce() {
+    const masked = new Set();
+    return (token) => {
+        if (masked.has(token))
+            return;
+        masked.add(token);
+        core_setSecret(token);
+    };
 }
 /** GitHub shows 10 annotations of each kind per step; a handful says enough. */
 const MAX_ANNOTATIONS = 5;

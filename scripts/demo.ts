@@ -8,17 +8,10 @@ import { execFile } from 'node:child_process'
 import { rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { runAction } from '../test/e2e/run-action.js'
-import { startEmulator } from '../test/emulator/index.js'
-import { startFakeGitHub } from '../test/fake-github/index.js'
+import { BRANCH, startWorld } from '../test/e2e/world.js'
 
 const exec = promisify(execFile)
 const HOUR = 3_600_000
-const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
-const CLIENT = '0f8d2a6e-5b1c-4d3e-9a7f-1c2b3d4e5f60'
-const SECRET = 'demo~client-secret'
-const TOKEN = 'ghs_demo-token'
-const BRANCH = 'audit-data'
 
 function heading(text: string): void {
   console.log(`\n\x1b[1m== ${text}\x1b[0m`)
@@ -26,10 +19,8 @@ function heading(text: string): void {
 
 async function main(): Promise<void> {
   const outputDir = resolve(process.cwd(), '.demo', BRANCH)
-  const [emulator, github] = await Promise.all([
-    startEmulator({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, seed: 2026 }),
-    startFakeGitHub({ owner: 'contoso', repo: 'audit', token: TOKEN })
-  ])
+  const world = await startWorld({ emulator: { seed: 2026 } })
+  const { emulator, github } = world
   try {
     const end = new Date(Math.floor(Date.now() / HOUR) * HOUR)
     const start = new Date(end.getTime() - 24 * HOUR)
@@ -41,22 +32,7 @@ async function main(): Promise<void> {
     )
 
     heading(`Running dist/index.js: backfill ${start.toISOString()} to ${end.toISOString()}`)
-    const result = await runAction({
-      inputs: {
-        'tenant-id': TENANT,
-        'client-id': CLIENT,
-        'client-secret': SECRET,
-        authority: emulator.url,
-        audience: emulator.url,
-        'github-token': TOKEN,
-        repository: 'contoso/audit',
-        'data-branch': BRANCH,
-        start: start.toISOString(),
-        end: end.toISOString(),
-        segment: '1 hour'
-      },
-      env: { GITHUB_API_URL: github.url, NODE_EXTRA_CA_CERTS: emulator.caCertPath }
-    })
+    const result = await world.run({ start: start.toISOString(), end: end.toISOString(), segment: '1 hour' })
     console.log(
       result.visibleLog
         .split('\n')
@@ -86,7 +62,7 @@ duckdb -c "SELECT Operation, count(*) AS n FROM read_csv('audit/Audit.General/*/
 duckdb -c "SELECT CreationTime::DATE AS day, count(DISTINCT UserId) AS users FROM read_csv('audit/Audit.General/*/*/*.csv') WHERE Operation = 'LaunchPowerApp' GROUP BY 1 ORDER BY 1"
 python -c "import pandas as pd, glob; df = pd.concat(pd.read_csv(f) for f in glob.glob('audit/*/*/*/*.csv')); print(df.Operation.value_counts())"`)
   } finally {
-    await Promise.all([emulator.close(), github.close()])
+    await world.close()
   }
 }
 

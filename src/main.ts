@@ -51,7 +51,7 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
     credential: settings.credential,
     authorityHost: settings.authorityHost,
     audience: settings.audience,
-    onToken: (token) => core.setSecret(token)
+    onToken: maskOnce()
   })
   const api = new ActivityClient({
     audience: settings.audience,
@@ -125,6 +125,16 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
       `${result.commitSha ? ` (${result.commitSha.slice(0, 7)})` : ''} and the next run retries them first.`
     if (settings.failOnError) core.setFailed(message)
     else core.warning(message)
+  }
+}
+
+/** Masks each distinct token once: MSAL hands back the same cached token on every call. */
+function maskOnce(): (token: string) => void {
+  const masked = new Set<string>()
+  return (token) => {
+    if (masked.has(token)) return
+    masked.add(token)
+    core.setSecret(token)
   }
 }
 

@@ -1,50 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startEmulator, type Emulator } from '../emulator/index.js'
-import { startFakeGitHub, type FakeGitHub } from '../fake-github/index.js'
-import { findLeaks, runAction, type ActionResult } from './run-action.js'
+import { findLeaks, type ActionResult } from './run-action.js'
+import { GITHUB_TOKEN, SECRET, startWorld, type World } from './world.js'
 
-const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
-const CLIENT = '0f8d2a6e-5b1c-4d3e-9a7f-1c2b3d4e5f60'
-const SECRET = 'e2e~Secret.Value-0123456789abcdef'
-const GITHUB_TOKEN = 'ghs_e2eTokenValue0123456789'
-
-let emulator: Emulator
-let github: FakeGitHub
+let world: World
 
 beforeAll(async () => {
-  ;[emulator, github] = await Promise.all([
-    startEmulator({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET }),
-    startFakeGitHub({ owner: 'contoso', repo: 'audit', token: GITHUB_TOKEN })
-  ])
+  world = await startWorld()
 })
 
 afterAll(async () => {
-  await Promise.all([emulator?.close(), github?.close()])
+  await world?.close()
 })
 
-/** Inputs that point a real run at the fakes. */
-function baseInputs(): Record<string, string> {
-  return {
-    'tenant-id': TENANT,
-    'client-id': CLIENT,
-    'client-secret': SECRET,
-    authority: emulator.url,
-    audience: emulator.url,
-    'github-token': GITHUB_TOKEN,
-    repository: 'contoso/audit'
-  }
-}
-
 function run(inputs: Record<string, string>): Promise<ActionResult> {
-  return runAction({
-    inputs: { ...baseInputs(), ...inputs },
-    env: { GITHUB_API_URL: github.url, NODE_EXTRA_CA_CERTS: emulator.caCertPath }
-  })
+  return world.run(inputs)
 }
 
 async function dataBranchExists(): Promise<boolean> {
-  const refs = await github.git(['for-each-ref', '--format=%(refname)', 'refs/heads/'])
-  return refs.split('\n').includes('refs/heads/audit-data')
+  return (await world.head()) !== undefined
 }
 
 describe('bad inputs fail fast against the shipped bundle', () => {
@@ -72,15 +45,15 @@ describe('bad inputs fail fast against the shipped bundle', () => {
   ]
 
   it.each(cases)('%s', async (_, inputs, input, message) => {
-    const requestsBefore = emulator.requests.length
-    const githubBefore = github.requests.length
+    const requestsBefore = world.emulator.requests.length
+    const githubBefore = world.github.requests.length
     const result = await run(inputs)
 
     expect(result.exitCode).toBe(1)
     const error = result.errors.find((e) => e.message.includes(`'${input}'`))
     expect(error?.message, result.stdout).toMatch(message)
-    expect(emulator.requests.length, 'no token or API request').toBe(requestsBefore)
-    expect(github.requests.length, 'no GitHub request').toBe(githubBefore)
+    expect(world.emulator.requests.length, 'no token or API request').toBe(requestsBefore)
+    expect(world.github.requests.length, 'no GitHub request').toBe(githubBefore)
     expect(await dataBranchExists()).toBe(false)
     expect(findLeaks([SECRET, GITHUB_TOKEN], { log: result.visibleLog, summary: result.summary })).toEqual([])
   })
@@ -109,8 +82,8 @@ describe('bad inputs fail fast against the shipped bundle', () => {
 
 describe('dry-run', () => {
   it('prints the plan as a table, writes it to the summary and exits 0 without a request', async () => {
-    const requestsBefore = emulator.requests.length
-    const githubBefore = github.requests.length
+    const requestsBefore = world.emulator.requests.length
+    const githubBefore = world.github.requests.length
     const result = await run({
       'dry-run': 'true',
       start: new Date(Date.now() - 31 * 3600_000).toISOString().slice(0, 13) + ':00Z',
@@ -125,8 +98,8 @@ describe('dry-run', () => {
     expect(rows).toHaveLength(30)
     expect(result.summary).toContain('<table>')
     expect(result.summary.match(/<tr>/g)).toHaveLength(31)
-    expect(emulator.requests.length).toBe(requestsBefore)
-    expect(github.requests.length).toBe(githubBefore)
+    expect(world.emulator.requests.length).toBe(requestsBefore)
+    expect(world.github.requests.length).toBe(githubBefore)
     expect(await dataBranchExists()).toBe(false)
     expect(findLeaks([SECRET, GITHUB_TOKEN], { log: result.visibleLog, summary: result.summary })).toEqual([])
   })

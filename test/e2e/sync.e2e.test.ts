@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { DuckDBInstance } from '@duckdb/node-api'
+import { expectBranchHoldsExactlyServed } from './assertions.js'
 import { findLeaks } from './run-action.js'
-import { BRANCH, csvFiles, expectedPath, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
+import { BRANCH, csvFiles, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
 
 const HOUR = 3_600_000
 let world: World | undefined
@@ -10,26 +11,6 @@ afterEach(async () => {
   await world?.close()
   world = undefined
 })
-
-/** Every record the emulator served is on the branch exactly once, in its UTC day's file, intact. */
-async function expectBranchHoldsExactly(w: World, contentTypes: string[]): Promise<number> {
-  const rows = await w.branchRows()
-  const byId = new Map<string, { path: string; row: Record<string, string> }[]>()
-  for (const entry of rows) byId.set(entry.row.Id ?? '', [...(byId.get(entry.row.Id ?? '') ?? []), entry])
-  let served = 0
-  for (const type of contentTypes) {
-    for (const record of w.emulator.servedRecords(type as never)) {
-      served++
-      const id = String(record.Id).toLowerCase()
-      const copies = byId.get(id) ?? []
-      expect(copies, `record ${id}`).toHaveLength(1)
-      expect(copies[0]?.path).toBe(expectedPath(type, String(record.CreationTime)))
-      expect(JSON.parse(copies[0]?.row.AuditData ?? '')).toEqual(record)
-    }
-  }
-  expect(rows).toHaveLength(served)
-  return served
-}
 
 describe('sync: backfill of two content types', () => {
   it('puts every served record on the branch once, requests every page and blob once, and repeats as a no-op', async () => {
@@ -44,7 +25,7 @@ describe('sync: backfill of two content types', () => {
     const first = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(',') })
     expect(first.exitCode, first.stdout + first.stderr).toBe(0)
 
-    const served = await expectBranchHoldsExactly(world, types)
+    const served = await expectBranchHoldsExactlyServed(world, types)
     expect(served).toBeGreaterThan(300)
     expect(Number(first.outputs['records-added'])).toBe(served)
     expect(first.outputs['commit-sha']).toBe(await world.head())
@@ -123,7 +104,7 @@ describe('sync: concurrent writers', () => {
     )
     for (const result of results) expect(result.exitCode, result.stdout + result.stderr).toBe(0)
 
-    await expectBranchHoldsExactly(world, types)
+    await expectBranchHoldsExactlyServed(world, types)
     expect(foreign).toHaveLength(3)
     for (const sha of foreign) await github.git(['merge-base', '--is-ancestor', sha, BRANCH])
     const files = await world.branchFiles()
@@ -160,7 +141,7 @@ describe('sync: scheduled runs', () => {
     for (let i = 1; i < windows.length; i++) expect(windows[i]?.start).toEqual(windows[i - 1]?.end)
     expect(Date.now() - (windows.at(-1)?.end?.getTime() ?? 0)).toBeLessThan(5 * 60_000)
     expect(emulator.requests.byRoute('start')).toEqual([])
-    await expectBranchHoldsExactly(world, ['Audit.General'])
+    await expectBranchHoldsExactlyServed(world, ['Audit.General'])
 
     // New content arrives, some of it late; the next run fetches it and nothing twice.
     emulator.generate({ contentTypes: ['Audit.General'], from: new Date(Date.now() - HOUR), to: new Date(Date.now() - 60_000), blobsPerHour: 4 })
@@ -170,6 +151,6 @@ describe('sync: scheduled runs', () => {
     expect(secondWindows[0]?.start?.getTime()).toBeGreaterThan(Date.now() - 25 * HOUR)
     for (const [id, count] of emulator.requests.blobFetchCounts({ successfulOnly: false })) expect(count, `blob ${id}`).toBe(1)
     expect(emulator.requests.blobFetchCounts().size).toBe(emulator.blobs('Audit.General').length)
-    await expectBranchHoldsExactly(world, ['Audit.General'])
+    await expectBranchHoldsExactlyServed(world, ['Audit.General'])
   })
 })

@@ -61791,7 +61791,19 @@ async function writeSyncSummary(result, headline, commitUrl) {
             ]);
         }
         summary.addRaw(commitUrl ? `Commit: ${commitUrl}` : 'No commit: nothing new.', true);
-        const { open, recovered } = report.failures;
+        const { open, recovered, newGaps } = report.failures;
+        if (newGaps.length > 0) {
+            summary.addHeading('Gaps the API can no longer fill', 3);
+            summary.addRaw('Export these times from Microsoft Purview (Audit > Search > Export) to fill them.', true);
+            summary.addTable([
+                [
+                    { data: 'content type', header: true },
+                    { data: 'time (UTC)', header: true },
+                    { data: 'reason', header: true }
+                ],
+                ...newGaps.slice(0, 50).map((gap) => [gap.type, gap.start === gap.end ? gap.start : `${gap.start} to ${gap.end}`, gap.reason])
+            ]);
+        }
         if (recovered.length > 0)
             summary.addRaw(`Recovered ${recovered.length} window(s) that failed in earlier runs.`, true);
         if (open.length > 0) {

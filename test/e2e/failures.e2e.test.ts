@@ -175,3 +175,43 @@ describe('a window that keeps failing', () => {
     expect(result.commands.some((c) => c.command === 'warning' && /failed after retries/.test(c.message))).toBe(true)
   })
 })
+
+describe('content the API no longer serves, and tokens that expire', () => {
+  it('records a blob that expired before download as a gap, warns, and commits the rest', async () => {
+    world = await startWorld()
+    const { emulator } = world
+    emulator.subscriptions.enable('Audit.General')
+    const now = hourFloor(Date.now())
+    emulator.generate({ contentTypes: ['Audit.General'], from: new Date(now.getTime() - 3 * HOUR), to: new Date(now.getTime() - HOUR), blobsPerHour: 3 })
+    const expired = emulator.blobs('Audit.General')[1]!
+    emulator.faults.add({ route: 'blob', kind: 'expired', match: (request) => request.contentId === expired.contentId })
+    const result = await world.run({ start: new Date(now.getTime() - 3 * HOUR).toISOString(), end: new Date(now.getTime() - HOUR).toISOString() })
+
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0)
+    expect(result.outputs['failed-segments']).toBe('0')
+    const warning = result.commands.find((c) => c.command === 'warning' && c.properties.title === 'Audit content no longer available from the API')
+    expect(warning?.message).toMatch(/AF20051/)
+    expect(result.summary).toContain('Gaps the API can no longer fill')
+    const ledger = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
+    expect(ledger.contentTypes['Audit.General'].gaps).toEqual([
+      expect.objectContaining({ reason: 'expired-blob', code: 'AF20051', contentId: expired.contentId })
+    ])
+    const ids = new Set((await world.branchRows()).map((entry) => entry.row.Id))
+    const others = emulator.blobs('Audit.General').filter((blob) => blob.contentId !== expired.contentId)
+    for (const record of others.flatMap((blob) => blob.records)) expect(ids.has(String(record.Id).toLowerCase())).toBe(true)
+    expect(await world.github.git(['log', '-1', '--format=%B', BRANCH])).toMatch(/New gaps .*: 1/)
+  })
+
+  it('renews tokens that expire during a run instead of failing on them', async () => {
+    world = await startWorld({ emulator: { tokenLifetimeSeconds: 1 } })
+    const { emulator } = world
+    emulator.subscriptions.enable('Audit.General')
+    const now = hourFloor(Date.now())
+    emulator.generate({ contentTypes: ['Audit.General'], from: new Date(now.getTime() - 4 * HOUR), to: new Date(now.getTime() - HOUR), blobsPerHour: 3 })
+    emulator.faults.add({ route: 'blob', kind: 'slow', delayMs: 150 })
+    const result = await world.run({ start: new Date(now.getTime() - 4 * HOUR).toISOString(), end: new Date(now.getTime() - HOUR).toISOString(), concurrency: '2' })
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0)
+    expect(emulator.issuedTokens).toBeGreaterThan(1)
+    await expectBranchHoldsExactlyServed(world, ['Audit.General'])
+  })
+})

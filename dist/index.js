@@ -65476,6 +65476,7 @@ async function sync(settings, deps) {
         commitAttempts: committed.attempts
     };
 }
+/** The ledger at the branch tip (empty when there is no branch or no ledger yet). */
 async function readLedger(git, branch) {
     const head = await git.getHead(branch);
     const sha = head ? (await git.listFiles(head.treeSha)).get(LEDGER_PATH) : undefined;
@@ -65504,6 +65505,7 @@ function optional(key, value) {
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -65581,7 +65583,10 @@ async function runSync(settings, now) {
     if (settings.openIssue) {
         issue = await group('Failure issue', async () => {
             try {
-                const outcome = await syncFailureIssue(octokit, { ...repository, labels: settings.issueLabels }, { open: failures.open, recovered: failures.recovered, gaps: failures.newGaps }, {
+                // Decide from the branch tip, not this run's commit: in a matrix another run may have
+                // recorded failures since, and its issue must not be closed by a run that saw none.
+                const open = allFailures(await readLedger(git, settings.dataBranch));
+                const outcome = await syncFailureIssue(octokit, { ...repository, labels: settings.issueLabels }, { open, recovered: failures.recovered, gaps: failures.newGaps }, {
                     branch: settings.dataBranch,
                     now: now(),
                     ...(runUrl ? { runUrl } : {}),

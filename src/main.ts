@@ -9,7 +9,8 @@ import { ActivityClient } from './m365/activity-client.js'
 import { describePlan, renderPlanTable } from './plan/render-plan.js'
 import { Outputs, type Settings } from './settings.js'
 import { writePlanSummary, writeSyncSummary } from './summary.js'
-import { sync } from './sync.js'
+import { readLedger, sync } from './sync.js'
+import { allFailures } from './state/ledger.js'
 
 /**
  * One run of the action: validate inputs, then plan, sign in, collect and commit. Every
@@ -82,10 +83,13 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
   if (settings.openIssue) {
     issue = await core.group('Failure issue', async () => {
       try {
+        // Decide from the branch tip, not this run's commit: in a matrix another run may have
+        // recorded failures since, and its issue must not be closed by a run that saw none.
+        const open = allFailures(await readLedger(git, settings.dataBranch))
         const outcome = await syncFailureIssue(
           octokit,
           { ...repository, labels: settings.issueLabels },
-          { open: failures.open, recovered: failures.recovered, gaps: failures.newGaps },
+          { open, recovered: failures.recovered, gaps: failures.newGaps },
           {
             branch: settings.dataBranch,
             now: now(),

@@ -121,7 +121,8 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
   }
 }
 
-async function readLedger(git: GitDatabase, branch: string): Promise<Ledger> {
+/** The ledger at the branch tip (empty when there is no branch or no ledger yet). */
+export async function readLedger(git: GitDatabase, branch: string): Promise<Ledger> {
   const head = await git.getHead(branch)
   const sha = head ? (await git.listFiles(head.treeSha)).get(LEDGER_PATH) : undefined
   return sha ? parseLedger((await git.readBlob(sha)).toString('utf8'), LEDGER_PATH) : emptyLedger()

@@ -215,3 +215,32 @@ describe('content the API no longer serves, and tokens that expire', () => {
     await expectBranchHoldsExactlyServed(world, ['Audit.General'])
   })
 })
+
+describe('one issue for the whole data branch', () => {
+  it('a run of another content type that succeeds does not close the issue of a failing one', async () => {
+    world = await startWorld()
+    const { emulator, github } = world
+    const now = hourFloor(Date.now())
+    const window = { start: new Date(now.getTime() - 5 * HOUR), end: new Date(now.getTime() - 4 * HOUR) }
+    emulator.subscriptions.enable('Audit.General')
+    emulator.subscriptions.enable('Audit.Exchange')
+    emulator.generate({ contentTypes: ['Audit.General', 'Audit.Exchange'], from: window.start, to: new Date(now.getTime() - 2 * HOUR), blobsPerHour: 2 })
+    const exchangeDown = emulator.faults.add({ route: 'content', kind: 'missing', match: (request) => request.query.get('contenttype') === 'Audit.Exchange' })
+    const backfill = { start: window.start.toISOString(), end: new Date(now.getTime() - 2 * HOUR).toISOString() }
+
+    const exchange = await world.run({ ...backfill, 'content-types': 'Audit.Exchange' })
+    expect(exchange.exitCode).toBe(1)
+    expect(github.issues.filter((issue) => issue.state === 'open')).toHaveLength(1)
+
+    const general = await world.run({ ...backfill, 'content-types': 'Audit.General' })
+    expect(general.exitCode, general.stdout + general.stderr).toBe(0)
+    expect(github.issues).toHaveLength(1)
+    expect(github.issues[0]!.state).toBe('open')
+
+    exchangeDown.remove()
+    const recovered = await world.run({ lookback: '1h', 'content-types': 'Audit.Exchange' })
+    expect(recovered.exitCode, recovered.stdout + recovered.stderr).toBe(0)
+    expect(github.issues[0]!.state).toBe('closed')
+    await expectBranchHoldsExactlyServed(world, ['Audit.General', 'Audit.Exchange'])
+  })
+})

@@ -48,6 +48,11 @@ describe('sync: backfill of two content types', () => {
     expect(fetched.size).toBe(blobs.length)
     for (const [id, count] of fetched) expect(count, `blob ${id}`).toBe(1)
     expect(log.withoutPublisherId()).toEqual([])
+    console.info(
+      `backfill: ${served} records from ${blobs.length} blobs, ${windows.length} windows, ${pages.size} next pages, ` +
+        `${first.outputs['files-changed']} day files, ${days.size} days, ${log.length} API requests, ` +
+        `${github.requests.filter((r) => r.method !== 'GET').length} GitHub writes`
+    )
 
     // The same run again: nothing downloaded, no data file changed, no commit.
     const head = await world.head()
@@ -120,6 +125,8 @@ describe('sync: concurrent writers', () => {
     expect(Object.keys(manifest.files).sort()).toEqual([...rowsPerFile.keys()].sort())
     for (const [path, rows] of rowsPerFile) expect(manifest.files[path]?.rows, path).toBe(rows)
     expect(results.some((result) => /moved while committing/.test(result.stdout))).toBe(true)
+    const rebuilt = results.map((result) => result.stdout.match(/moved while committing/g)?.length ?? 0)
+    console.info(`matrix: ${(await world.branchRows()).length} records, commit rebuilds per run ${rebuilt.join('/')}, ${foreign.length} foreign commits kept`)
   })
 })
 

@@ -65579,30 +65579,15 @@ async function runSync(settings, now) {
     });
     // The data is committed; from here on nothing may lose it, and a failed report only warns.
     const { failures } = result.report;
-    let issue = { action: 'none' };
-    if (settings.openIssue) {
-        issue = await group('Failure issue', async () => {
-            try {
-                // Decide from the branch tip, not this run's commit: in a matrix another run may have
-                // recorded failures since, and its issue must not be closed by a run that saw none.
-                const open = allFailures(await readLedger(git, settings.dataBranch));
-                const outcome = await syncFailureIssue(octokit, { ...repository, labels: settings.issueLabels }, { open, recovered: failures.recovered, gaps: failures.newGaps }, {
-                    branch: settings.dataBranch,
-                    now: now(),
-                    ...(runUrl ? { runUrl } : {}),
-                    ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
-                    ...workflowFile(env.GITHUB_WORKFLOW_REF)
-                });
-                if (outcome.action !== 'none')
-                    info(`Failure issue #${outcome.number} ${outcome.action}: ${outcome.url}`);
-                return outcome;
-            }
-            catch (error) {
-                warning(errorMessage(error), { title: 'Failure issue not updated' });
-                return { action: 'none' };
-            }
-        });
-    }
+    const issue = settings.openIssue
+        ? await group('Failure issue', () => updateFailureIssue(octokit, git, settings, repository, failures, {
+            branch: settings.dataBranch,
+            now: now(),
+            ...(runUrl ? { runUrl } : {}),
+            ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
+            ...workflowFile(env.GITHUB_WORKFLOW_REF)
+        }))
+        : { action: 'none' };
     const commitUrl = result.commitSha ? `${serverUrl}/${repository.owner}/${repository.repo}/commit/${result.commitSha}` : undefined;
     setOutput(Outputs.RecordsAdded, result.report.recordsAdded);
     setOutput(Outputs.FilesChanged, result.report.filesChanged);
@@ -65625,6 +65610,24 @@ async function runSync(settings, now) {
             setFailed(message);
         else
             warning(message);
+    }
+}
+/**
+ * Brings the failure issue in line with the branch. Decides from the ledger at the branch
+ * tip, not this run's commit: in a matrix another run may have recorded failures since, and
+ * its issue must not be closed by a run that saw none. Never throws: the data is committed.
+ */
+async function updateFailureIssue(octokit, git, settings, repository, failures, context) {
+    try {
+        const open = allFailures(await readLedger(git, settings.dataBranch));
+        const outcome = await syncFailureIssue(octokit, { ...repository, labels: settings.issueLabels }, { open, recovered: failures.recovered, gaps: failures.newGaps }, context);
+        if (outcome.action !== 'none')
+            info(`Failure issue #${outcome.number} ${outcome.action}: ${outcome.url}`);
+        return outcome;
+    }
+    catch (error) {
+        warning(errorMessage(error), { title: 'Failure issue not updated' });
+        return { action: 'none' };
     }
 }
 /** Masks each distinct token once: MSAL hands back the same cached token on every call. */

@@ -2,12 +2,15 @@ import * as core from '@actions/core'
 import { createTokenProvider } from './auth/entra-token.js'
 import { errorMessage } from './errors.js'
 import { syncFailureIssue, type IssueOutcome } from './github/failure-issue.js'
-import { createGitDatabase, createOctokit } from './github/git-database.js'
+import { createGitDatabase, createOctokit, type GitDatabase } from './github/git-database.js'
+import type { Octokit } from '@octokit/rest'
+import type { IssueContext } from './report/failure-issue-text.js'
+import type { SnapshotReport } from './snapshot/build-changes.js'
 import { formatInstant } from './config/timestamp.js'
 import { actionInputs, describeSettings, InputError, readSettings } from './inputs.js'
 import { ActivityClient } from './m365/activity-client.js'
 import { describePlan, renderPlanTable } from './plan/render-plan.js'
-import { Outputs, type Settings } from './settings.js'
+import { Outputs, type RepositoryRef, type Settings } from './settings.js'
 import { writePlanSummary, writeSyncSummary } from './summary.js'
 import { readLedger, sync } from './sync.js'
 import { allFailures } from './state/ledger.js'
@@ -79,33 +82,17 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
 
   // The data is committed; from here on nothing may lose it, and a failed report only warns.
   const { failures } = result.report
-  let issue: IssueOutcome = { action: 'none' }
-  if (settings.openIssue) {
-    issue = await core.group('Failure issue', async () => {
-      try {
-        // Decide from the branch tip, not this run's commit: in a matrix another run may have
-        // recorded failures since, and its issue must not be closed by a run that saw none.
-        const open = allFailures(await readLedger(git, settings.dataBranch))
-        const outcome = await syncFailureIssue(
-          octokit,
-          { ...repository, labels: settings.issueLabels },
-          { open, recovered: failures.recovered, gaps: failures.newGaps },
-          {
-            branch: settings.dataBranch,
-            now: now(),
-            ...(runUrl ? { runUrl } : {}),
-            ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
-            ...workflowFile(env.GITHUB_WORKFLOW_REF)
-          }
-        )
-        if (outcome.action !== 'none') core.info(`Failure issue #${outcome.number} ${outcome.action}: ${outcome.url}`)
-        return outcome
-      } catch (error) {
-        core.warning(errorMessage(error), { title: 'Failure issue not updated' })
-        return { action: 'none' } as const
-      }
-    })
-  }
+  const issue = settings.openIssue
+    ? await core.group('Failure issue', () =>
+        updateFailureIssue(octokit, git, settings, repository, failures, {
+          branch: settings.dataBranch,
+          now: now(),
+          ...(runUrl ? { runUrl } : {}),
+          ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
+          ...workflowFile(env.GITHUB_WORKFLOW_REF)
+        })
+      )
+    : ({ action: 'none' } as const)
 
   const commitUrl = result.commitSha ? `${serverUrl}/${repository.owner}/${repository.repo}/commit/${result.commitSha}` : undefined
   core.setOutput(Outputs.RecordsAdded, result.report.recordsAdded)
@@ -129,6 +116,35 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
       `${result.commitSha ? ` (${result.commitSha.slice(0, 7)})` : ''} and the next run retries them first.`
     if (settings.failOnError) core.setFailed(message)
     else core.warning(message)
+  }
+}
+
+/**
+ * Brings the failure issue in line with the branch. Decides from the ledger at the branch
+ * tip, not this run's commit: in a matrix another run may have recorded failures since, and
+ * its issue must not be closed by a run that saw none. Never throws: the data is committed.
+ */
+async function updateFailureIssue(
+  octokit: Octokit,
+  git: GitDatabase,
+  settings: Settings,
+  repository: RepositoryRef,
+  failures: SnapshotReport['failures'],
+  context: IssueContext
+): Promise<IssueOutcome> {
+  try {
+    const open = allFailures(await readLedger(git, settings.dataBranch))
+    const outcome = await syncFailureIssue(
+      octokit,
+      { ...repository, labels: settings.issueLabels },
+      { open, recovered: failures.recovered, gaps: failures.newGaps },
+      context
+    )
+    if (outcome.action !== 'none') core.info(`Failure issue #${outcome.number} ${outcome.action}: ${outcome.url}`)
+    return outcome
+  } catch (error) {
+    core.warning(errorMessage(error), { title: 'Failure issue not updated' })
+    return { action: 'none' }
   }
 }
 

@@ -8,6 +8,7 @@ import type { IssueContext } from './report/failure-issue-text.js'
 import type { SnapshotReport } from './snapshot/build-changes.js'
 import { formatInstant } from './config/timestamp.js'
 import { actionInputs, describeSettings, InputError, readSettings } from './inputs.js'
+import { useProxyFromEnvironment } from './http/proxy.js'
 import { ActivityClient } from './m365/activity-client.js'
 import { describePlan, renderPlanTable } from './plan/render-plan.js'
 import { Outputs, type RepositoryRef, type Settings } from './settings.js'
@@ -48,6 +49,8 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
   const env = process.env
   const serverUrl = env.GITHUB_SERVER_URL ?? 'https://github.com'
   const runUrl = env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY ? `${serverUrl}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined
+  const proxy = useProxyFromEnvironment(env)
+  if (proxy) core.info(`Using the proxy ${proxy} from the environment (NO_PROXY exceptions apply).`)
 
   const tokens = createTokenProvider({
     tenantId: settings.tenantId,

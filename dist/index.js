@@ -110536,13 +110536,6 @@ function dayFilePath(contentType, day, extension = 'csv') {
     const [year, month] = day.split('-');
     return `audit/${contentType}/${year}/${month}/${day}.${extension}`;
 }
-/** The content type and day of a snapshot path, or undefined for any other file. */
-function parseDayFilePath(path) {
-    const match = /^audit\/([^/]+)\/(\d{4})\/(\d{2})\/(\d{4}-\d{2}-\d{2})\.csv$/.exec(path);
-    if (!match?.[1] || !match[4])
-        return undefined;
-    return { contentType: match[1], day: match[4] };
-}
 
 ;// CONCATENATED MODULE: ./src/snapshot/build-changes.ts
 

@@ -10,10 +10,3 @@ export function dayFilePath(contentType: ContentType, day: string, extension = '
   const [year, month] = day.split('-')
   return `audit/${contentType}/${year}/${month}/${day}.${extension}`
 }
-
-/** The content type and day of a snapshot path, or undefined for any other file. */
-export function parseDayFilePath(path: string): { contentType: string; day: string } | undefined {
-  const match = /^audit\/([^/]+)\/(\d{4})\/(\d{2})\/(\d{4}-\d{2}-\d{2})\.csv$/.exec(path)
-  if (!match?.[1] || !match[4]) return undefined
-  return { contentType: match[1], day: match[4] }
-}

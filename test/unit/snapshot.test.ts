@@ -11,7 +11,7 @@ import {
   type AuditRecord
 } from '../../src/m365/audit-record.js'
 import { mergeRows, parseDayFile, renderDayFile } from '../../src/snapshot/day-file.js'
-import { dayFilePath, parseDayFilePath } from '../../src/snapshot/paths.js'
+import { dayFilePath } from '../../src/snapshot/paths.js'
 
 const launch: AuditRecord = {
   Id: 'E2A84675-8952-4D91-A2EA-4D89F310F1A7',
@@ -111,7 +111,5 @@ describe('day files', () => {
 
   it('names files by content type and UTC day', () => {
     expect(dayFilePath('Audit.General', '2026-11-20')).toBe('audit/Audit.General/2026/11/2026-11-20.csv')
-    expect(parseDayFilePath('audit/Audit.General/2026/11/2026-11-20.csv')).toEqual({ contentType: 'Audit.General', day: '2026-11-20' })
-    expect(parseDayFilePath('state/ledger.json')).toBeUndefined()
   })
 })

@@ -106097,7 +106097,6 @@ function explainInvalidBranchName(name) {
         return "it must not contain '@{'";
     if (name.endsWith('.'))
         return "it must not end with '.'";
-    // eslint-disable-next-line no-control-regex
     const forbidden = /[\x00-\x20\x7f~^:?*[\\]/.exec(name);
     if (forbidden)
         return `it must not contain ${describeChar(forbidden[0])}`;
@@ -107332,44 +107331,33 @@ function allFailures(ledger) {
 
 ;// CONCATENATED MODULE: ./src/collect/pool.ts
 /**
- * Runs tasks with at most `limit` in flight, starting each as soon as a slot is free, so
- * downloads begin while listing goes on. After the last `add`, `drain` resolves when all
- * are done, or rejects with the first failure once the tasks already running have settled
- * (no new task starts after a failure).
+ * Runs async tasks with at most `limit` in flight; each starts as soon as a slot is free,
+ * so downloads begin while listing goes on. `run` resolves or rejects with its own task.
  */
-function createPool(limit) {
-    const queue = [];
+function createLimiter(limit) {
+    const waiting = [];
     let running = 0;
-    let failure;
-    let idle;
-    const next = () => {
-        while (running < limit && queue.length > 0 && !failure) {
-            const task = queue.shift();
-            if (!task)
-                break;
-            running++;
-            task()
-                .catch((error) => {
-                failure ??= { error };
-            })
-                .finally(() => {
-                running--;
-                next();
-            });
-        }
-        if (running === 0 && (queue.length === 0 || failure))
-            idle?.();
+    // A finishing task hands its slot straight to the next waiter, so no newcomer can slip in
+    // between and exceed the limit.
+    const release = () => {
+        const next = waiting.shift();
+        if (next)
+            next();
+        else
+            running--;
     };
     return {
-        add(task) {
-            queue.push(task);
-            next();
-        },
-        drain() {
-            return new Promise((resolve, reject) => {
-                idle = () => (failure ? reject(failure.error) : resolve());
-                next();
-            });
+        async run(task) {
+            if (running >= limit)
+                await new Promise((resolve) => waiting.push(resolve));
+            else
+                running++;
+            try {
+                return await task();
+            }
+            finally {
+                release();
+            }
         }
     };
 }
@@ -107472,7 +107460,7 @@ async function collect(options) {
     const failures = [];
     const types = [...new Set(tasks.map((task) => task.type))];
     const perType = new Map(types.map((type) => [type, { fetched: {}, expired: [], succeeded: [], queued: new Set(), distinct: 0 }]));
-    const pool = createPool(options.concurrency);
+    const downloadSlots = createLimiter(options.concurrency);
     const addRecords = (type, blob, records) => {
         let added = 0;
         for (const record of records) {
@@ -107509,28 +107497,23 @@ async function collect(options) {
                         continue;
                     }
                     state.queued.add(blob.contentId);
-                    downloads.push(new Promise((settled) => {
-                        pool.add(async () => {
-                            try {
-                                const records = await source.fetchBlob(blob);
-                                stats.blobsDownloaded++;
-                                stats.recordsReceived += records.length;
-                                state.distinct += addRecords(task.type, blob, records);
-                                state.fetched[blob.contentId] = blob.contentExpiration;
+                    downloads.push(downloadSlots.run(async () => {
+                        try {
+                            const records = await source.fetchBlob(blob);
+                            stats.blobsDownloaded++;
+                            stats.recordsReceived += records.length;
+                            state.distinct += addRecords(task.type, blob, records);
+                            state.fetched[blob.contentId] = blob.contentExpiration;
+                        }
+                        catch (error) {
+                            if (error instanceof ApiError && error.code === 'AF20051') {
+                                stats.blobsExpired++;
+                                state.expired.push({ contentId: blob.contentId, contentCreated: blob.contentCreated, message: error.message });
                             }
-                            catch (error) {
-                                if (error instanceof ApiError && error.code === 'AF20051') {
-                                    stats.blobsExpired++;
-                                    state.expired.push({ contentId: blob.contentId, contentCreated: blob.contentCreated, message: error.message });
-                                }
-                                else {
-                                    fail(error);
-                                }
+                            else {
+                                fail(error);
                             }
-                            finally {
-                                settled();
-                            }
-                        });
+                        }
                     }));
                 }
             }
@@ -107555,7 +107538,6 @@ async function collect(options) {
     for (const task of tasks)
         pending.push((await listTask(task)).done);
     await Promise.all(pending);
-    await pool.drain();
     const updates = types.map((type) => {
         const state = perType.get(type);
         stats.distinctRecords[type] = state.distinct;

@@ -5,7 +5,7 @@ import type { ContentBlob } from '../m365/activity-client.js'
 import { recordId, rowDay, toSnapshotRow, type AuditRecord, type SnapshotRow } from '../m365/audit-record.js'
 import type { Segment } from '../plan/segments.js'
 import { wasFetched, type Ledger, type LedgerUpdate, type SegmentFailure } from '../state/ledger.js'
-import { createPool } from './pool.js'
+import { createLimiter } from './pool.js'
 import { explainSubscriptionError } from './subscriptions.js'
 
 /** The two calls collection needs from the Management API. */
@@ -91,7 +91,7 @@ export async function collect(options: {
   const perType = new Map(
     types.map((type) => [type, { fetched: {} as Record<string, string>, expired: [] as NonNullable<LedgerUpdate['expired']>, succeeded: [] as Segment[], queued: new Set<string>(), distinct: 0 }])
   )
-  const pool = createPool(options.concurrency)
+  const downloadSlots = createLimiter(options.concurrency)
 
   const addRecords = (type: ContentType, blob: ContentBlob, records: AuditRecord[]): number => {
     let added = 0
@@ -129,25 +129,21 @@ export async function collect(options: {
           }
           state.queued.add(blob.contentId)
           downloads.push(
-            new Promise<void>((settled) => {
-              pool.add(async () => {
-                try {
-                  const records = await source.fetchBlob(blob)
-                  stats.blobsDownloaded++
-                  stats.recordsReceived += records.length
-                  state.distinct += addRecords(task.type, blob, records)
-                  state.fetched[blob.contentId] = blob.contentExpiration
-                } catch (error) {
-                  if (error instanceof ApiError && error.code === 'AF20051') {
-                    stats.blobsExpired++
-                    state.expired.push({ contentId: blob.contentId, contentCreated: blob.contentCreated, message: error.message })
-                  } else {
-                    fail(error)
-                  }
-                } finally {
-                  settled()
+            downloadSlots.run(async () => {
+              try {
+                const records = await source.fetchBlob(blob)
+                stats.blobsDownloaded++
+                stats.recordsReceived += records.length
+                state.distinct += addRecords(task.type, blob, records)
+                state.fetched[blob.contentId] = blob.contentExpiration
+              } catch (error) {
+                if (error instanceof ApiError && error.code === 'AF20051') {
+                  stats.blobsExpired++
+                  state.expired.push({ contentId: blob.contentId, contentCreated: blob.contentCreated, message: error.message })
+                } else {
+                  fail(error)
                 }
-              })
+              }
             })
           )
         }
@@ -171,7 +167,6 @@ export async function collect(options: {
   const pending: Promise<void>[] = []
   for (const task of tasks) pending.push((await listTask(task)).done)
   await Promise.all(pending)
-  await pool.drain()
 
   const updates: LedgerUpdate[] = types.map((type) => {
     const state = perType.get(type)!

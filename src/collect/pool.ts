@@ -1,42 +1,26 @@
 /**
- * Runs tasks with at most `limit` in flight, starting each as soon as a slot is free, so
- * downloads begin while listing goes on. After the last `add`, `drain` resolves when all
- * are done, or rejects with the first failure once the tasks already running have settled
- * (no new task starts after a failure).
+ * Runs async tasks with at most `limit` in flight; each starts as soon as a slot is free,
+ * so downloads begin while listing goes on. `run` resolves or rejects with its own task.
  */
-export function createPool(limit: number): { add(task: () => Promise<void>): void; drain(): Promise<void> } {
-  const queue: (() => Promise<void>)[] = []
+export function createLimiter(limit: number): { run<T>(task: () => Promise<T>): Promise<T> } {
+  const waiting: (() => void)[] = []
   let running = 0
-  let failure: { error: unknown } | undefined
-  let idle: (() => void) | undefined
-
-  const next = (): void => {
-    while (running < limit && queue.length > 0 && !failure) {
-      const task = queue.shift()
-      if (!task) break
-      running++
-      task()
-        .catch((error: unknown) => {
-          failure ??= { error }
-        })
-        .finally(() => {
-          running--
-          next()
-        })
-    }
-    if (running === 0 && (queue.length === 0 || failure)) idle?.()
+  // A finishing task hands its slot straight to the next waiter, so no newcomer can slip in
+  // between and exceed the limit.
+  const release = (): void => {
+    const next = waiting.shift()
+    if (next) next()
+    else running--
   }
-
   return {
-    add(task) {
-      queue.push(task)
-      next()
-    },
-    drain() {
-      return new Promise<void>((resolve, reject) => {
-        idle = () => (failure ? reject(failure.error) : resolve())
-        next()
-      })
+    async run(task) {
+      if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve))
+      else running++
+      try {
+        return await task()
+      } finally {
+        release()
+      }
     }
   }
 }

@@ -146,6 +146,14 @@ describe('fault selection', () => {
     expect(a).toContain(200)
   })
 
+  it('limitStreaks: no target faults more times in a row than the limit', async () => {
+    emulator.faults.add({ route: 'blob', kind: 'internal-error' })
+    emulator.faults.limitStreaks(2)
+    const statuses: number[] = []
+    for (let i = 0; i < 6; i++) statuses.push((await getBlob()).status)
+    expect(statuses).toEqual([500, 500, 200, 500, 500, 200])
+  })
+
   it('remove: a removed rule stops firing', async () => {
     const fault = emulator.faults.add({ route: 'blob', kind: 'internal-error' })
     expect((await getBlob()).status).toBe(500)

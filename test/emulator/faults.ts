@@ -83,6 +83,9 @@ const METHOD_NAMES: Partial<Record<Route, string>> = {
 /** Registry of fault rules. */
 export class Faults {
   private readonly rules: { rule: FaultRule; fired: number; seen: number }[] = []
+  private maxStreak = Infinity
+  /** Faults in a row per request target (method, path and query), reset by a clean answer. */
+  private readonly streaks = new Map<string, number>()
 
   constructor(private readonly rng: Rng) {}
 
@@ -105,13 +108,37 @@ export class Faults {
     }
   }
 
-  /** Removes every rule. */
+  /** Removes every rule and the streak limit. */
   clear(): void {
     this.rules.length = 0
+    this.streaks.clear()
+    this.maxStreak = Infinity
+  }
+
+  /**
+   * Lets no target fault more than `max` times in a row. Random faults are independent per
+   * request, so now and then one request loses every retry; a test about recovering from
+   * transient faults needs each retry chain to end, whatever order concurrency gave the draws.
+   */
+  limitStreaks(max: number): void {
+    this.maxStreak = max
   }
 
   /** The first rule that fires for `req`, as an action, or undefined. */
   pick(req: EmulatorRequest): { kind: FaultKind; action: FaultAction } | undefined {
+    const target = `${req.method} ${req.url.pathname}${req.url.search}`
+    const streak = this.streaks.get(target) ?? 0
+    if (streak >= this.maxStreak) {
+      this.streaks.delete(target)
+      return undefined
+    }
+    const picked = this.firstFiring(req)
+    if (picked) this.streaks.set(target, streak + 1)
+    else this.streaks.delete(target)
+    return picked
+  }
+
+  private firstFiring(req: EmulatorRequest): { kind: FaultKind; action: FaultAction } | undefined {
     for (const entry of this.rules) {
       const { rule } = entry
       if (!routeMatches(rule.route, req.route) || (rule.match && !rule.match(req))) continue

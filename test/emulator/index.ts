@@ -115,7 +115,7 @@ export interface Emulator {
   /** File holding `caCertPem`, e.g. for a child's `NODE_EXTRA_CA_CERTS`. */
   readonly caCertPath: string
   readonly requests: RequestLog
-  readonly faults: { add(rule: FaultRule): ActiveFault; clear(): void }
+  readonly faults: { add(rule: FaultRule): ActiveFault; clear(): void; limitStreaks(max: number): void }
   readonly subscriptions: SubscriptionControls
   /** Number of access tokens issued. */
   readonly issuedTokens: number

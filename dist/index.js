@@ -107581,18 +107581,21 @@ async function commitFiles(options) {
         const existing = head ? await git.listFiles(head.treeSha) : new Map();
         const files = {
             has: (path) => existing.has(path),
+            paths: () => existing.keys(),
             read: async (path) => {
                 const sha = existing.get(path);
                 return sha ? (await git.readBlob(sha)).toString('utf8') : undefined;
             }
         };
         const changes = await options.build(files);
-        const changed = [...(changes?.files ?? [])].filter(([path, text]) => existing.get(path) !== gitBlobSha(Buffer.from(text, 'utf8')));
+        const changed = [...(changes?.files ?? [])].filter(([path, text]) => text === null ? existing.has(path) : existing.get(path) !== gitBlobSha(Buffer.from(text, 'utf8')));
         if (!changes || changed.length === 0)
             return { status: 'unchanged', attempts: attempt };
         // File contents travel inside the tree requests: one content-creating call per chunk
         // instead of one per file keeps a large backfill far from GitHub's secondary limits.
-        const entries = changed.map(([path, content]) => ({ path, content })).sort((a, b) => (a.path < b.path ? -1 : 1));
+        const entries = changed
+            .map(([path, content]) => (content === null ? { path, sha: null } : { path, content }))
+            .sort((a, b) => (a.path < b.path ? -1 : 1));
         let tree = head?.treeSha;
         for (const chunk of chunkTreeChanges(entries))
             tree = await git.createTree(tree, chunk);
@@ -107689,12 +107692,14 @@ Do not edit it by hand: every run merges into these files.
 
 \`\`\`
 audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv   records whose CreationTime falls on that UTC day
+audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.<n>.csv  part n of a day too large for one file (about 40 MB each)
 state/ledger.json                                 coverage and downloaded content blobs (the action's state)
 manifest.json                                     every file: rows, bytes, sha256, first/last CreationTime
 \`\`\`
 
 Each record appears once (de-duplicated by \`Id\`), rows are sorted by \`CreationTime\` then \`Id\`.
-Events arrive late: a run can add rows to an earlier day's file.
+Events arrive late: a run can add rows to an earlier day's file. A day that outgrows one
+file is rewritten as parts 1, 2, … in the same row order; the globs below read both shapes.
 
 ## Columns
 
@@ -110482,16 +110487,51 @@ function sortRows(rows) {
 function day_file_compare(a = '', b = '') {
     return a < b ? -1 : a > b ? 1 : 0;
 }
+const CSV_OPTIONS = {
+    columns: [...SNAPSHOT_COLUMNS],
+    record_delimiter: 'windows',
+    // csv-stringify quotes a field holding the record delimiter (CRLF), not a lone LF or CR;
+    // RFC 4180 readers such as DuckDB then split the record. Values like ObjectId can hold one.
+    quoted_match: /[\r\n]/
+};
 /** The day file's text: RFC 4180 (CRLF, quotes only where needed), UTF-8, header row. */
 function renderDayFile(rows) {
-    return stringify([...rows], {
-        header: true,
-        columns: [...SNAPSHOT_COLUMNS],
-        record_delimiter: 'windows',
-        // csv-stringify quotes a field holding the record delimiter (CRLF), not a lone LF or CR;
-        // RFC 4180 readers such as DuckDB then split the record. Values like ObjectId can hold one.
-        quoted_match: /[\r\n]/
-    });
+    return stringify([...rows], { ...CSV_OPTIONS, header: true });
+}
+/**
+ * A day's rows as one file, or, when that would exceed `maxBytes`, as consecutive parts that
+ * each stay within it (each with the header, so every part reads on its own). Filling parts
+ * in row order keeps the split a function of the rows alone: the same records always give
+ * the same parts. A single row larger than `maxBytes` gets a part of its own.
+ */
+function renderDayFileParts(rows, maxBytes) {
+    const whole = renderDayFile(rows);
+    if (Buffer.byteLength(whole, 'utf8') <= maxBytes)
+        return [{ text: whole, rows: [...rows] }];
+    const header = stringify([], { ...CSV_OPTIONS, header: true });
+    const headerBytes = Buffer.byteLength(header, 'utf8');
+    const parts = [];
+    let lines = [];
+    let partRows = [];
+    let bytes = headerBytes;
+    const flush = () => {
+        parts.push({ text: header + lines.join(''), rows: partRows });
+        lines = [];
+        partRows = [];
+        bytes = headerBytes;
+    };
+    for (const row of rows) {
+        const line = stringify([row], CSV_OPTIONS);
+        const size = Buffer.byteLength(line, 'utf8');
+        if (partRows.length > 0 && bytes + size > maxBytes)
+            flush();
+        lines.push(line);
+        partRows.push(row);
+        bytes += size;
+    }
+    if (partRows.length > 0)
+        flush();
+    return parts;
 }
 /**
  * Reads a day file back, with a real CSV parser: AuditData holds quotes and commas, and
@@ -110513,10 +110553,38 @@ function parseDayFile(text, path) {
 const LEDGER_PATH = 'state/ledger.json';
 /** Where the manifest lives on the data branch. */
 const MANIFEST_PATH = 'manifest.json';
-/** `audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv`: one file per content type and UTC day. */
-function dayFilePath(contentType, day, extension = 'csv') {
+/**
+ * `audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv`: one file per content type and UTC day,
+ * or `<YYYY-MM-DD>.<part>.csv` (part 1, 2, …) for a day too large for one file.
+ */
+function dayFilePath(contentType, day, part, extension = 'csv') {
     const [year, month] = day.split('-');
-    return `audit/${contentType}/${year}/${month}/${day}.${extension}`;
+    return `audit/${contentType}/${year}/${month}/${day}${part === undefined ? '' : `.${part}`}.${extension}`;
+}
+/** The paths a day's snapshot is written to: one file, or numbered parts. */
+function dayFilePaths(contentType, day, parts, extension = 'csv') {
+    if (parts <= 1)
+        return [dayFilePath(contentType, day, undefined, extension)];
+    return Array.from({ length: parts }, (_, index) => dayFilePath(contentType, day, index + 1, extension));
+}
+/**
+ * The files among `paths` that hold a day's snapshot, the single file first, then the parts
+ * in part order: whatever layout an earlier run left, all of it is read back and rewritten.
+ */
+function findDayFiles(paths, contentType, day, extension = 'csv') {
+    const single = dayFilePath(contentType, day, undefined, extension);
+    const stem = single.slice(0, -`.${extension}`.length);
+    const found = [];
+    for (const path of paths) {
+        if (path === single)
+            found.push({ path, part: 0 });
+        else if (path.startsWith(`${stem}.`) && path.endsWith(`.${extension}`)) {
+            const part = path.slice(stem.length + 1, -extension.length - 1);
+            if (/^[1-9]\d*$/.test(part))
+                found.push({ path, part: Number(part) });
+        }
+    }
+    return found.sort((a, b) => a.part - b.part).map((entry) => entry.path);
 }
 
 ;// CONCATENATED MODULE: ./src/snapshot/build-changes.ts
@@ -110525,6 +110593,12 @@ function dayFilePath(contentType, day, extension = 'csv') {
 
 
 
+/**
+ * A day's snapshot larger than this is split into parts. GitHub warns about files over
+ * 50 MB and refuses them over 100 MB; smaller files also stay quick to fetch one by one
+ * (raw URLs, the contents API) and to read back and merge on the next run.
+ */
+const MAX_DAY_FILE_BYTES = 40 * 1024 * 1024;
 /**
  * Merges collected rows into the day files of the branch tip, and updates the ledger and
  * the manifest to match, all for one commit: state never moves ahead of data.
@@ -110536,18 +110610,33 @@ async function buildSnapshotChanges(files, input, report) {
     const manifestText = await files.read(MANIFEST_PATH);
     const manifest = parseManifest(manifestText);
     const added = [];
+    let filesChanged = 0;
     const batches = [...input.collection.days.values()].sort((a, b) => (a.type + a.day < b.type + b.day ? -1 : 1));
     for (const batch of batches) {
-        const path = dayFilePath(batch.type, batch.day);
-        const text = await files.read(path);
-        const existing = text === undefined ? [] : parseDayFile(text, path);
+        const existingPaths = findDayFiles(files.paths(), batch.type, batch.day);
+        const existingTexts = new Map();
+        for (const path of existingPaths)
+            existingTexts.set(path, (await files.read(path)) ?? '');
+        const existing = [...existingTexts].flatMap(([path, text]) => parseDayFile(text, path));
         const merged = mergeRows(existing, batch.rows.values());
         if (merged.added === 0)
             continue;
-        const rendered = renderDayFile(merged.rows);
-        changed.set(path, rendered);
-        manifest.files[path] = describeFile(merged.rows, Buffer.from(rendered, 'utf8'));
-        added.push({ type: batch.type, day: batch.day, records: merged.added, path });
+        const parts = renderDayFileParts(merged.rows, input.maxFileBytes ?? MAX_DAY_FILE_BYTES);
+        const paths = dayFilePaths(batch.type, batch.day, parts.length);
+        parts.forEach((part, index) => {
+            const path = paths[index] ?? '';
+            manifest.files[path] = describeFile(part.rows, Buffer.from(part.text, 'utf8'));
+            if (existingTexts.get(path) === part.text)
+                return;
+            changed.set(path, part.text);
+            filesChanged++;
+        });
+        for (const stale of existingPaths.filter((path) => !paths.includes(path))) {
+            changed.set(stale, null);
+            delete manifest.files[stale];
+            filesChanged++;
+        }
+        added.push({ type: batch.type, day: batch.day, records: merged.added, paths });
     }
     const ledgerText = await files.read(LEDGER_PATH);
     const ledger = ledgerText === undefined ? emptyLedger() : parseLedger(ledgerText, LEDGER_PATH);
@@ -110567,7 +110656,7 @@ async function buildSnapshotChanges(files, input, report) {
     if (!files.has('README.md'))
         changed.set('README.md', renderBranchReadme(input.branch));
     const recordsAdded = added.reduce((sum, entry) => sum + entry.records, 0);
-    report({ recordsAdded, added, filesChanged: added.length, failures });
+    report({ recordsAdded, added, filesChanged, failures });
     return { files: changed, message: commitMessage(recordsAdded, added, failures, input.runUrl) };
 }
 function ledgerWorthCommitting(before, after, input) {
@@ -110600,8 +110689,10 @@ function commitMessage(recordsAdded, added, failures, runUrl) {
     const lines = [title, ''];
     if (days.length > 0)
         lines.push(`Days: ${days.join(', ')}`);
-    for (const entry of added)
-        lines.push(`- ${entry.path}: +${entry.records}`);
+    for (const entry of added) {
+        const where = entry.paths.length === 1 ? entry.paths[0] : `${entry.type} ${entry.day} (${entry.paths.length} parts)`;
+        lines.push(`- ${where}: +${entry.records}`);
+    }
     if (failures.recovered.length > 0)
         lines.push(`Recovered ${failures.recovered.length} failed window(s).`);
     if (failures.open.length > 0)

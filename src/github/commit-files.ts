@@ -5,12 +5,14 @@ import type { GitDatabase, TreeChange } from './git-database.js'
 /** Read access to the files of the branch tip a commit is being built on. */
 export interface BranchFiles {
   has(path: string): boolean
+  /** Every file path of the tip. */
+  paths(): Iterable<string>
   read(path: string): Promise<string | undefined>
 }
 
-/** What to write: file contents by path, and the commit message. */
+/** What to write: file contents by path (null deletes the file), and the commit message. */
 export interface FileChanges {
-  files: Map<string, string>
+  files: Map<string, string | null>
   message: string
 }
 
@@ -46,18 +48,23 @@ export async function commitFiles(options: {
     const existing = head ? await git.listFiles(head.treeSha) : new Map<string, string>()
     const files: BranchFiles = {
       has: (path) => existing.has(path),
+      paths: () => existing.keys(),
       read: async (path) => {
         const sha = existing.get(path)
         return sha ? (await git.readBlob(sha)).toString('utf8') : undefined
       }
     }
     const changes = await options.build(files)
-    const changed = [...(changes?.files ?? [])].filter(([path, text]) => existing.get(path) !== gitBlobSha(Buffer.from(text, 'utf8')))
+    const changed = [...(changes?.files ?? [])].filter(([path, text]) =>
+      text === null ? existing.has(path) : existing.get(path) !== gitBlobSha(Buffer.from(text, 'utf8'))
+    )
     if (!changes || changed.length === 0) return { status: 'unchanged', attempts: attempt }
 
     // File contents travel inside the tree requests: one content-creating call per chunk
     // instead of one per file keeps a large backfill far from GitHub's secondary limits.
-    const entries: TreeChange[] = changed.map(([path, content]) => ({ path, content })).sort((a, b) => (a.path < b.path ? -1 : 1))
+    const entries: TreeChange[] = changed
+      .map(([path, content]): TreeChange => (content === null ? { path, sha: null } : { path, content }))
+      .sort((a, b) => (a.path < b.path ? -1 : 1))
     let tree = head?.treeSha
     for (const chunk of chunkTreeChanges(entries)) tree = await git.createTree(tree, chunk)
     if (!tree) throw new Error('No tree was created for a non-empty change.')

@@ -15,12 +15,14 @@ Do not edit it by hand: every run merges into these files.
 
 \`\`\`
 audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv   records whose CreationTime falls on that UTC day
+audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.<n>.csv  part n of a day too large for one file (about 40 MB each)
 state/ledger.json                                 coverage and downloaded content blobs (the action's state)
 manifest.json                                     every file: rows, bytes, sha256, first/last CreationTime
 \`\`\`
 
 Each record appears once (de-duplicated by \`Id\`), rows are sorted by \`CreationTime\` then \`Id\`.
-Events arrive late: a run can add rows to an earlier day's file.
+Events arrive late: a run can add rows to an earlier day's file. A day that outgrows one
+file is rewritten as parts 1, 2, … in the same row order; the globs below read both shapes.
 
 ## Columns
 

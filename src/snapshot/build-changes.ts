@@ -13,14 +13,22 @@ import {
 } from '../state/ledger.js'
 import { describeFile, parseManifest, renderManifest } from '../state/manifest.js'
 import { renderBranchReadme } from './branch-readme.js'
-import { mergeRows, parseDayFile, renderDayFile } from './day-file.js'
-import { dayFilePath, LEDGER_PATH, MANIFEST_PATH } from './paths.js'
+import { mergeRows, parseDayFile, renderDayFileParts } from './day-file.js'
+import { dayFilePaths, findDayFiles, LEDGER_PATH, MANIFEST_PATH } from './paths.js'
+
+/**
+ * A day's snapshot larger than this is split into parts. GitHub warns about files over
+ * 50 MB and refuses them over 100 MB; smaller files also stay quick to fetch one by one
+ * (raw URLs, the contents API) and to read back and merge on the next run.
+ */
+export const MAX_DAY_FILE_BYTES = 40 * 1024 * 1024
 
 /** What one commit adds, for the message, the outputs and the summary. */
 export interface SnapshotReport {
   recordsAdded: number
-  /** Records added per content type and day. */
-  added: { type: ContentType; day: string; records: number; path: string }[]
+  /** Records added per content type and day, and the day's files (one, or its parts). */
+  added: { type: ContentType; day: string; records: number; paths: string[] }[]
+  /** Data files written or removed (a day re-split into parts changes several). */
   filesChanged: number
   /** Failed windows open in the committed ledger (all content types), and what changed. */
   failures: FailureChanges & { open: (FailedSegment & { type: ContentType })[] }
@@ -37,6 +45,8 @@ export interface SnapshotInput {
    */
   coverageSlackMs: number
   runUrl?: string
+  /** Split a day's snapshot into parts above this size (default MAX_DAY_FILE_BYTES). */
+  maxFileBytes?: number
 }
 
 /**
@@ -50,22 +60,36 @@ export async function buildSnapshotChanges(
   input: SnapshotInput,
   report: (report: SnapshotReport) => void
 ): Promise<FileChanges | undefined> {
-  const changed = new Map<string, string>()
+  const changed = new Map<string, string | null>()
   const manifestText = await files.read(MANIFEST_PATH)
   const manifest = parseManifest(manifestText)
   const added: SnapshotReport['added'] = []
+  let filesChanged = 0
 
   const batches = [...input.collection.days.values()].sort((a, b) => (a.type + a.day < b.type + b.day ? -1 : 1))
   for (const batch of batches) {
-    const path = dayFilePath(batch.type, batch.day)
-    const text = await files.read(path)
-    const existing = text === undefined ? [] : parseDayFile(text, path)
+    const existingPaths = findDayFiles(files.paths(), batch.type, batch.day)
+    const existingTexts = new Map<string, string>()
+    for (const path of existingPaths) existingTexts.set(path, (await files.read(path)) ?? '')
+    const existing = [...existingTexts].flatMap(([path, text]) => parseDayFile(text, path))
     const merged = mergeRows(existing, batch.rows.values())
     if (merged.added === 0) continue
-    const rendered = renderDayFile(merged.rows)
-    changed.set(path, rendered)
-    manifest.files[path] = describeFile(merged.rows, Buffer.from(rendered, 'utf8'))
-    added.push({ type: batch.type, day: batch.day, records: merged.added, path })
+
+    const parts = renderDayFileParts(merged.rows, input.maxFileBytes ?? MAX_DAY_FILE_BYTES)
+    const paths = dayFilePaths(batch.type, batch.day, parts.length)
+    parts.forEach((part, index) => {
+      const path = paths[index] ?? ''
+      manifest.files[path] = describeFile(part.rows, Buffer.from(part.text, 'utf8'))
+      if (existingTexts.get(path) === part.text) return
+      changed.set(path, part.text)
+      filesChanged++
+    })
+    for (const stale of existingPaths.filter((path) => !paths.includes(path))) {
+      changed.set(stale, null)
+      delete manifest.files[stale]
+      filesChanged++
+    }
+    added.push({ type: batch.type, day: batch.day, records: merged.added, paths })
   }
 
   const ledgerText = await files.read(LEDGER_PATH)
@@ -85,7 +109,7 @@ export async function buildSnapshotChanges(
   if (!files.has('README.md')) changed.set('README.md', renderBranchReadme(input.branch))
 
   const recordsAdded = added.reduce((sum, entry) => sum + entry.records, 0)
-  report({ recordsAdded, added, filesChanged: added.length, failures })
+  report({ recordsAdded, added, filesChanged, failures })
   return { files: changed, message: commitMessage(recordsAdded, added, failures, input.runUrl) }
 }
 
@@ -120,7 +144,10 @@ function commitMessage(
       : 'audit-sync: update coverage ledger'
   const lines = [title, '']
   if (days.length > 0) lines.push(`Days: ${days.join(', ')}`)
-  for (const entry of added) lines.push(`- ${entry.path}: +${entry.records}`)
+  for (const entry of added) {
+    const where = entry.paths.length === 1 ? entry.paths[0] : `${entry.type} ${entry.day} (${entry.paths.length} parts)`
+    lines.push(`- ${where}: +${entry.records}`)
+  }
   if (failures.recovered.length > 0) lines.push(`Recovered ${failures.recovered.length} failed window(s).`)
   if (failures.open.length > 0) lines.push(`Failed windows still open: ${failures.open.length} (retried by the next run).`)
   if (failures.newGaps.length > 0) lines.push(`New gaps (content the API no longer serves): ${failures.newGaps.length}.`)

@@ -29,16 +29,57 @@ function compare(a = '', b = ''): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
+const CSV_OPTIONS = {
+  columns: [...SNAPSHOT_COLUMNS],
+  record_delimiter: 'windows',
+  // csv-stringify quotes a field holding the record delimiter (CRLF), not a lone LF or CR;
+  // RFC 4180 readers such as DuckDB then split the record. Values like ObjectId can hold one.
+  quoted_match: /[\r\n]/
+} as const
+
 /** The day file's text: RFC 4180 (CRLF, quotes only where needed), UTF-8, header row. */
 export function renderDayFile(rows: readonly SnapshotRow[]): string {
-  return stringify([...rows], {
-    header: true,
-    columns: [...SNAPSHOT_COLUMNS],
-    record_delimiter: 'windows',
-    // csv-stringify quotes a field holding the record delimiter (CRLF), not a lone LF or CR;
-    // RFC 4180 readers such as DuckDB then split the record. Values like ObjectId can hold one.
-    quoted_match: /[\r\n]/
-  })
+  return stringify([...rows], { ...CSV_OPTIONS, header: true })
+}
+
+/** One file of a day's snapshot: its text and the rows it holds. */
+export interface DayFilePart {
+  text: string
+  rows: SnapshotRow[]
+}
+
+/**
+ * A day's rows as one file, or, when that would exceed `maxBytes`, as consecutive parts that
+ * each stay within it (each with the header, so every part reads on its own). Filling parts
+ * in row order keeps the split a function of the rows alone: the same records always give
+ * the same parts. A single row larger than `maxBytes` gets a part of its own.
+ */
+export function renderDayFileParts(rows: readonly SnapshotRow[], maxBytes: number): DayFilePart[] {
+  const whole = renderDayFile(rows)
+  if (Buffer.byteLength(whole, 'utf8') <= maxBytes) return [{ text: whole, rows: [...rows] }]
+
+  const header = stringify([], { ...CSV_OPTIONS, header: true })
+  const headerBytes = Buffer.byteLength(header, 'utf8')
+  const parts: DayFilePart[] = []
+  let lines: string[] = []
+  let partRows: SnapshotRow[] = []
+  let bytes = headerBytes
+  const flush = (): void => {
+    parts.push({ text: header + lines.join(''), rows: partRows })
+    lines = []
+    partRows = []
+    bytes = headerBytes
+  }
+  for (const row of rows) {
+    const line = stringify([row], CSV_OPTIONS)
+    const size = Buffer.byteLength(line, 'utf8')
+    if (partRows.length > 0 && bytes + size > maxBytes) flush()
+    lines.push(line)
+    partRows.push(row)
+    bytes += size
+  }
+  if (partRows.length > 0) flush()
+  return parts
 }
 
 /**

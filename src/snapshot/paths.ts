@@ -5,8 +5,35 @@ export const LEDGER_PATH = 'state/ledger.json'
 /** Where the manifest lives on the data branch. */
 export const MANIFEST_PATH = 'manifest.json'
 
-/** `audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv`: one file per content type and UTC day. */
-export function dayFilePath(contentType: ContentType, day: string, extension = 'csv'): string {
+/**
+ * `audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv`: one file per content type and UTC day,
+ * or `<YYYY-MM-DD>.<part>.csv` (part 1, 2, …) for a day too large for one file.
+ */
+export function dayFilePath(contentType: ContentType, day: string, part?: number, extension = 'csv'): string {
   const [year, month] = day.split('-')
-  return `audit/${contentType}/${year}/${month}/${day}.${extension}`
+  return `audit/${contentType}/${year}/${month}/${day}${part === undefined ? '' : `.${part}`}.${extension}`
+}
+
+/** The paths a day's snapshot is written to: one file, or numbered parts. */
+export function dayFilePaths(contentType: ContentType, day: string, parts: number, extension = 'csv'): string[] {
+  if (parts <= 1) return [dayFilePath(contentType, day, undefined, extension)]
+  return Array.from({ length: parts }, (_, index) => dayFilePath(contentType, day, index + 1, extension))
+}
+
+/**
+ * The files among `paths` that hold a day's snapshot, the single file first, then the parts
+ * in part order: whatever layout an earlier run left, all of it is read back and rewritten.
+ */
+export function findDayFiles(paths: Iterable<string>, contentType: ContentType, day: string, extension = 'csv'): string[] {
+  const single = dayFilePath(contentType, day, undefined, extension)
+  const stem = single.slice(0, -`.${extension}`.length)
+  const found: { path: string; part: number }[] = []
+  for (const path of paths) {
+    if (path === single) found.push({ path, part: 0 })
+    else if (path.startsWith(`${stem}.`) && path.endsWith(`.${extension}`)) {
+      const part = path.slice(stem.length + 1, -extension.length - 1)
+      if (/^[1-9]\d*$/.test(part)) found.push({ path, part: Number(part) })
+    }
+  }
+  return found.sort((a, b) => a.part - b.part).map((entry) => entry.path)
 }

@@ -89,6 +89,29 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
     expect((await fake.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n')).toEqual(['mine.csv', 'theirs.csv'])
   })
 
+  it('removes files the build sets to null, and ignores a removal of a file that is not there', async () => {
+    const { fake, git } = await setUp()
+    await commitFiles({ git, branch: 'audit-data', build: files({ 'day.csv': 'whole\n', 'other.csv': 'o\n' }) })
+    const split = await commitFiles({
+      git,
+      branch: 'audit-data',
+      build: async (tip) => ({
+        files: new Map<string, string | null>([
+          ...[...tip.paths()].filter((path) => path === 'day.csv').map((path): [string, null] => [path, null]),
+          ['day.1.csv', 'part 1\n'],
+          ['day.2.csv', 'part 2\n'],
+          ['never-there.csv', null]
+        ]),
+        message: 'split\n'
+      })
+    })
+    expect(split).toMatchObject({ status: 'committed', changedPaths: ['day.1.csv', 'day.2.csv', 'day.csv'] })
+    expect((await fake.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n')).toEqual(['day.1.csv', 'day.2.csv', 'other.csv'])
+    expect(await fake.git(['diff', '--name-status', 'audit-data~1', 'audit-data'])).toBe('A\tday.1.csv\nA\tday.2.csv\nD\tday.csv')
+    await fake.git(['fsck', '--strict'])
+    expect(await commitFiles({ git, branch: 'audit-data', build: files({}) }).then((r) => r.status)).toBe('unchanged')
+  })
+
   it('writes more files than one tree call takes', async () => {
     const { fake, git } = await setUp()
     const many = Object.fromEntries(Array.from({ length: 230 }, (_, i) => [`audit/d/${String(i).padStart(3, '0')}.csv`, `${i}\n`]))

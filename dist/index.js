@@ -105943,7 +105943,12 @@ function createGitDatabase(octokit, target) {
                 const { data } = await octokit.rest.git.createTree({
                     ...repo,
                     ...(baseTree ? { base_tree: baseTree } : {}),
-                    tree: changes.map((change) => ({ mode: '100644', type: 'blob', ...change }))
+                    tree: changes.map((change) => ({
+                        mode: '100644',
+                        type: 'blob',
+                        path: change.path,
+                        ...('content' in change ? { content: change.content.toString('utf8') } : { sha: change.sha })
+                    }))
                 });
                 return data.sha;
             }
@@ -107582,19 +107587,20 @@ async function commitFiles(options) {
         const files = {
             has: (path) => existing.has(path),
             paths: () => existing.keys(),
+            blobSha: (path) => existing.get(path),
             read: async (path) => {
                 const sha = existing.get(path);
                 return sha ? (await git.readBlob(sha)).toString('utf8') : undefined;
             }
         };
         const changes = await options.build(files);
-        const changed = [...(changes?.files ?? [])].filter(([path, text]) => text === null ? existing.has(path) : existing.get(path) !== gitBlobSha(Buffer.from(text, 'utf8')));
+        const changed = [...(changes?.files ?? [])].filter(([path, content]) => content === null ? existing.has(path) : existing.get(path) !== gitBlobSha(content));
         if (!changes || changed.length === 0)
             return { status: 'unchanged', attempts: attempt };
         // File contents travel inside the tree requests: one content-creating call per chunk
         // instead of one per file keeps a large backfill far from GitHub's secondary limits.
         const entries = changed
-            .map(([path, content]) => (content === null ? { path, sha: null } : { path, content }))
+            .map(([path, content]) => content === null ? { path, sha: null } : { path, content: typeof content === 'string' ? Buffer.from(content, 'utf8') : content })
             .sort((a, b) => (a.path < b.path ? -1 : 1));
         let tree = head?.treeSha;
         for (const chunk of chunkTreeChanges(entries))
@@ -107619,7 +107625,7 @@ function chunkTreeChanges(entries) {
     let current = [];
     let bytes = 0;
     for (const entry of entries) {
-        const size = 'content' in entry ? Buffer.byteLength(entry.content) : 0;
+        const size = 'content' in entry ? entry.content.byteLength : 0;
         if (current.length > 0 && (current.length >= TREE_CHUNK_ENTRIES || bytes + size > TREE_CHUNK_BYTES)) {
             chunks.push(current);
             current = [];
@@ -107632,9 +107638,10 @@ function chunkTreeChanges(entries) {
         chunks.push(current);
     return chunks;
 }
-/** The sha git gives a blob with these bytes, to skip uploading files that did not change. */
+/** The sha git gives a blob with this content, to skip uploading files that did not change. */
 function gitBlobSha(content) {
-    return (0,external_node_crypto_.createHash)('sha1').update(`blob ${content.byteLength}\0`).update(content).digest('hex');
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    return (0,external_node_crypto_.createHash)('sha1').update(`blob ${bytes.byteLength}\0`).update(bytes).digest('hex');
 }
 
 ;// CONCATENATED MODULE: ./src/state/manifest.ts
@@ -107692,7 +107699,7 @@ Do not edit it by hand: every run merges into these files.
 
 \`\`\`
 audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv   records whose CreationTime falls on that UTC day
-audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.<n>.csv  part n of a day too large for one file (about 40 MB each)
+audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.<n>.csv  part n of a day too large for one file (at most 32 MB each)
 state/ledger.json                                 coverage and downloaded content blobs (the action's state)
 manifest.json                                     every file: rows, bytes, sha256, first/last CreationTime
 \`\`\`
@@ -110494,9 +110501,19 @@ const CSV_OPTIONS = {
     // RFC 4180 readers such as DuckDB then split the record. Values like ObjectId can hold one.
     quoted_match: /[\r\n]/
 };
-/** The day file's text: RFC 4180 (CRLF, quotes only where needed), UTF-8, header row. */
+const HEADER = Buffer.from(stringify([], { ...CSV_OPTIONS, header: true }), 'utf8');
+/**
+ * One row's CSV line as UTF-8 bytes. Rendering row by row into bytes keeps memory flat:
+ * stringifying a whole day at once builds a rope of every escaped field before joining it,
+ * several times the size of the file (measured by `npm run bench`), and a string of
+ * non-ASCII text takes two bytes a character where UTF-8 mostly takes one.
+ */
+function renderLine(row) {
+    return Buffer.from(stringify([row], CSV_OPTIONS), 'utf8');
+}
+/** The day file: RFC 4180 (CRLF, quotes only where needed), UTF-8, header row. */
 function renderDayFile(rows) {
-    return stringify([...rows], { ...CSV_OPTIONS, header: true });
+    return Buffer.concat([HEADER, ...rows.map(renderLine)]);
 }
 /**
  * A day's rows as one file, or, when that would exceed `maxBytes`, as consecutive parts that
@@ -110505,31 +110522,25 @@ function renderDayFile(rows) {
  * the same parts. A single row larger than `maxBytes` gets a part of its own.
  */
 function renderDayFileParts(rows, maxBytes) {
-    const whole = renderDayFile(rows);
-    if (Buffer.byteLength(whole, 'utf8') <= maxBytes)
-        return [{ text: whole, rows: [...rows] }];
-    const header = stringify([], { ...CSV_OPTIONS, header: true });
-    const headerBytes = Buffer.byteLength(header, 'utf8');
     const parts = [];
     let lines = [];
     let partRows = [];
-    let bytes = headerBytes;
+    let bytes = HEADER.byteLength;
     const flush = () => {
-        parts.push({ text: header + lines.join(''), rows: partRows });
+        parts.push({ bytes: Buffer.concat([HEADER, ...lines]), rows: partRows });
         lines = [];
         partRows = [];
-        bytes = headerBytes;
+        bytes = HEADER.byteLength;
     };
     for (const row of rows) {
-        const line = stringify([row], CSV_OPTIONS);
-        const size = Buffer.byteLength(line, 'utf8');
-        if (partRows.length > 0 && bytes + size > maxBytes)
+        const line = renderLine(row);
+        if (partRows.length > 0 && bytes + line.byteLength > maxBytes)
             flush();
         lines.push(line);
         partRows.push(row);
-        bytes += size;
+        bytes += line.byteLength;
     }
-    if (partRows.length > 0)
+    if (partRows.length > 0 || parts.length === 0)
         flush();
     return parts;
 }
@@ -110593,12 +110604,14 @@ function findDayFiles(paths, contentType, day, extension = 'csv') {
 
 
 
+
 /**
  * A day's snapshot larger than this is split into parts. GitHub warns about files over
- * 50 MB and refuses them over 100 MB; smaller files also stay quick to fetch one by one
- * (raw URLs, the contents API) and to read back and merge on the next run.
+ * 50 MB and refuses them over 100 MB, and its Git Data API has been measured to refuse
+ * blobs of 40 MiB; smaller files also stay quick to fetch one by one (raw URLs, the
+ * contents API) and to read back and merge on the next run.
  */
-const MAX_DAY_FILE_BYTES = 40 * 1024 * 1024;
+const MAX_DAY_FILE_BYTES = 32 * 1024 * 1024;
 /**
  * Merges collected rows into the day files of the branch tip, and updates the ledger and
  * the manifest to match, all for one commit: state never moves ahead of data.
@@ -110614,10 +110627,10 @@ async function buildSnapshotChanges(files, input, report) {
     const batches = [...input.collection.days.values()].sort((a, b) => (a.type + a.day < b.type + b.day ? -1 : 1));
     for (const batch of batches) {
         const existingPaths = findDayFiles(files.paths(), batch.type, batch.day);
-        const existingTexts = new Map();
+        const existing = [];
         for (const path of existingPaths)
-            existingTexts.set(path, (await files.read(path)) ?? '');
-        const existing = [...existingTexts].flatMap(([path, text]) => parseDayFile(text, path));
+            for (const row of parseDayFile((await files.read(path)) ?? '', path))
+                existing.push(row);
         const merged = mergeRows(existing, batch.rows.values());
         if (merged.added === 0)
             continue;
@@ -110625,10 +110638,10 @@ async function buildSnapshotChanges(files, input, report) {
         const paths = dayFilePaths(batch.type, batch.day, parts.length);
         parts.forEach((part, index) => {
             const path = paths[index] ?? '';
-            manifest.files[path] = describeFile(part.rows, Buffer.from(part.text, 'utf8'));
-            if (existingTexts.get(path) === part.text)
+            manifest.files[path] = describeFile(part.rows, part.bytes);
+            if (files.blobSha(path) === gitBlobSha(part.bytes))
                 return;
-            changed.set(path, part.text);
+            changed.set(path, part.bytes);
             filesChanged++;
         });
         for (const stale of existingPaths.filter((path) => !paths.includes(path))) {

@@ -7,12 +7,14 @@ export interface BranchFiles {
   has(path: string): boolean
   /** Every file path of the tip. */
   paths(): Iterable<string>
+  /** The git blob sha of a file, to tell unchanged content without reading it. */
+  blobSha(path: string): string | undefined
   read(path: string): Promise<string | undefined>
 }
 
 /** What to write: file contents by path (null deletes the file), and the commit message. */
 export interface FileChanges {
-  files: Map<string, string | null>
+  files: Map<string, Buffer | string | null>
   message: string
 }
 
@@ -49,21 +51,24 @@ export async function commitFiles(options: {
     const files: BranchFiles = {
       has: (path) => existing.has(path),
       paths: () => existing.keys(),
+      blobSha: (path) => existing.get(path),
       read: async (path) => {
         const sha = existing.get(path)
         return sha ? (await git.readBlob(sha)).toString('utf8') : undefined
       }
     }
     const changes = await options.build(files)
-    const changed = [...(changes?.files ?? [])].filter(([path, text]) =>
-      text === null ? existing.has(path) : existing.get(path) !== gitBlobSha(Buffer.from(text, 'utf8'))
+    const changed = [...(changes?.files ?? [])].filter(([path, content]) =>
+      content === null ? existing.has(path) : existing.get(path) !== gitBlobSha(content)
     )
     if (!changes || changed.length === 0) return { status: 'unchanged', attempts: attempt }
 
     // File contents travel inside the tree requests: one content-creating call per chunk
     // instead of one per file keeps a large backfill far from GitHub's secondary limits.
     const entries: TreeChange[] = changed
-      .map(([path, content]): TreeChange => (content === null ? { path, sha: null } : { path, content }))
+      .map(([path, content]): TreeChange =>
+        content === null ? { path, sha: null } : { path, content: typeof content === 'string' ? Buffer.from(content, 'utf8') : content }
+      )
       .sort((a, b) => (a.path < b.path ? -1 : 1))
     let tree = head?.treeSha
     for (const chunk of chunkTreeChanges(entries)) tree = await git.createTree(tree, chunk)
@@ -90,7 +95,7 @@ export function chunkTreeChanges(entries: readonly TreeChange[]): TreeChange[][]
   let current: TreeChange[] = []
   let bytes = 0
   for (const entry of entries) {
-    const size = 'content' in entry ? Buffer.byteLength(entry.content) : 0
+    const size = 'content' in entry ? entry.content.byteLength : 0
     if (current.length > 0 && (current.length >= TREE_CHUNK_ENTRIES || bytes + size > TREE_CHUNK_BYTES)) {
       chunks.push(current)
       current = []
@@ -103,7 +108,8 @@ export function chunkTreeChanges(entries: readonly TreeChange[]): TreeChange[][]
   return chunks
 }
 
-/** The sha git gives a blob with these bytes, to skip uploading files that did not change. */
-export function gitBlobSha(content: Buffer): string {
-  return createHash('sha1').update(`blob ${content.byteLength}\0`).update(content).digest('hex')
+/** The sha git gives a blob with this content, to skip uploading files that did not change. */
+export function gitBlobSha(content: Buffer | string): string {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+  return createHash('sha1').update(`blob ${bytes.byteLength}\0`).update(bytes).digest('hex')
 }

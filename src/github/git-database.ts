@@ -8,8 +8,12 @@ export interface BranchHead {
   treeSha: string
 }
 
-/** A tree entry to write: a file's text (GitHub stores the blob), an existing blob, or null to delete. */
-export type TreeChange = { path: string; content: string } | { path: string; sha: string | null }
+/**
+ * A tree entry to write: a file's UTF-8 bytes (sent as text; GitHub stores the blob), an
+ * existing blob, or null to delete. Bytes become text only when their request is sent, so a
+ * large commit holds one request's worth of strings at a time.
+ */
+export type TreeChange = { path: string; content: Buffer } | { path: string; sha: string | null }
 
 /**
  * The few Git Data API calls the data branch needs. The seam keeps commit logic testable
@@ -154,7 +158,12 @@ export function createGitDatabase(octokit: Octokit, target: Pick<GitHubTarget, '
         const { data } = await octokit.rest.git.createTree({
           ...repo,
           ...(baseTree ? { base_tree: baseTree } : {}),
-          tree: changes.map((change) => ({ mode: '100644' as const, type: 'blob' as const, ...change }))
+          tree: changes.map((change) => ({
+            mode: '100644' as const,
+            type: 'blob' as const,
+            path: change.path,
+            ...('content' in change ? { content: change.content.toString('utf8') } : { sha: change.sha })
+          }))
         })
         return data.sha
       } catch (error) {

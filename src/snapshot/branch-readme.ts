@@ -15,7 +15,7 @@ Do not edit it by hand: every run merges into these files.
 
 \`\`\`
 audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv   records whose CreationTime falls on that UTC day
-audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.<n>.csv  part n of a day too large for one file (about 40 MB each)
+audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.<n>.csv  part n of a day too large for one file (at most 32 MB each)
 state/ledger.json                                 coverage and downloaded content blobs (the action's state)
 manifest.json                                     every file: rows, bytes, sha256, first/last CreationTime
 \`\`\`

@@ -1,6 +1,6 @@
 import type { Collection } from '../collect/collect.js'
 import type { ContentType } from '../config/content-types.js'
-import type { BranchFiles, FileChanges } from '../github/commit-files.js'
+import { gitBlobSha, type BranchFiles, type FileChanges } from '../github/commit-files.js'
 import {
   allFailures,
   applyUpdates,
@@ -12,16 +12,18 @@ import {
   type Ledger
 } from '../state/ledger.js'
 import { describeFile, parseManifest, renderManifest } from '../state/manifest.js'
+import type { SnapshotRow } from '../m365/audit-record.js'
 import { renderBranchReadme } from './branch-readme.js'
 import { mergeRows, parseDayFile, renderDayFileParts } from './day-file.js'
 import { dayFilePaths, findDayFiles, LEDGER_PATH, MANIFEST_PATH } from './paths.js'
 
 /**
  * A day's snapshot larger than this is split into parts. GitHub warns about files over
- * 50 MB and refuses them over 100 MB; smaller files also stay quick to fetch one by one
- * (raw URLs, the contents API) and to read back and merge on the next run.
+ * 50 MB and refuses them over 100 MB, and its Git Data API has been measured to refuse
+ * blobs of 40 MiB; smaller files also stay quick to fetch one by one (raw URLs, the
+ * contents API) and to read back and merge on the next run.
  */
-export const MAX_DAY_FILE_BYTES = 40 * 1024 * 1024
+export const MAX_DAY_FILE_BYTES = 32 * 1024 * 1024
 
 /** What one commit adds, for the message, the outputs and the summary. */
 export interface SnapshotReport {
@@ -60,7 +62,7 @@ export async function buildSnapshotChanges(
   input: SnapshotInput,
   report: (report: SnapshotReport) => void
 ): Promise<FileChanges | undefined> {
-  const changed = new Map<string, string | null>()
+  const changed = new Map<string, Buffer | string | null>()
   const manifestText = await files.read(MANIFEST_PATH)
   const manifest = parseManifest(manifestText)
   const added: SnapshotReport['added'] = []
@@ -69,9 +71,8 @@ export async function buildSnapshotChanges(
   const batches = [...input.collection.days.values()].sort((a, b) => (a.type + a.day < b.type + b.day ? -1 : 1))
   for (const batch of batches) {
     const existingPaths = findDayFiles(files.paths(), batch.type, batch.day)
-    const existingTexts = new Map<string, string>()
-    for (const path of existingPaths) existingTexts.set(path, (await files.read(path)) ?? '')
-    const existing = [...existingTexts].flatMap(([path, text]) => parseDayFile(text, path))
+    const existing: SnapshotRow[] = []
+    for (const path of existingPaths) for (const row of parseDayFile((await files.read(path)) ?? '', path)) existing.push(row)
     const merged = mergeRows(existing, batch.rows.values())
     if (merged.added === 0) continue
 
@@ -79,9 +80,9 @@ export async function buildSnapshotChanges(
     const paths = dayFilePaths(batch.type, batch.day, parts.length)
     parts.forEach((part, index) => {
       const path = paths[index] ?? ''
-      manifest.files[path] = describeFile(part.rows, Buffer.from(part.text, 'utf8'))
-      if (existingTexts.get(path) === part.text) return
-      changed.set(path, part.text)
+      manifest.files[path] = describeFile(part.rows, part.bytes)
+      if (files.blobSha(path) === gitBlobSha(part.bytes)) return
+      changed.set(path, part.bytes)
       filesChanged++
     })
     for (const stale of existingPaths.filter((path) => !paths.includes(path))) {

@@ -20,7 +20,7 @@ export const BRANCH = 'audit-data'
 export interface World {
   emulator: Emulator
   github: FakeGitHub
-  run(inputs: Record<string, string>, env?: Record<string, string>): Promise<ActionResult>
+  run(inputs: Record<string, string>, env?: Record<string, string>, timeoutMs?: number): Promise<ActionResult>
   /** Every file on the data branch, path → text. */
   branchFiles(): Promise<Map<string, string>>
   /** Rows of every day CSV on the branch, parsed with a CSV parser. */
@@ -55,8 +55,9 @@ export async function startWorld(
   return {
     emulator,
     github,
-    run: (inputs, env = {}) =>
+    run: (inputs, env = {}, timeoutMs) =>
       runAction({
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
         inputs: {
           'tenant-id': TENANT,
           'client-id': CLIENT,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Collection, DayBatch } from '../../src/collect/collect.js'
-import type { BranchFiles, FileChanges } from '../../src/github/commit-files.js'
+import { gitBlobSha, type BranchFiles, type FileChanges } from '../../src/github/commit-files.js'
 import { Column, toSnapshotRow, type SnapshotRow } from '../../src/m365/audit-record.js'
 import { buildSnapshotChanges, type SnapshotReport } from '../../src/snapshot/build-changes.js'
 import { mergeRows, parseDayFile, renderDayFile, renderDayFileParts } from '../../src/snapshot/day-file.js'
@@ -61,24 +61,26 @@ describe('splitting a large day into parts', () => {
   const whole = renderDayFile(day)
 
   it('keeps one file while the day fits', () => {
-    expect(renderDayFileParts(day, Buffer.byteLength(whole))).toEqual([{ text: whole, rows: day }])
+    expect(renderDayFileParts(day, whole.byteLength)).toEqual([{ bytes: whole, rows: day }])
   })
 
   it('splits in row order into parts within the cap, each with the header, losing and doubling nothing', () => {
-    const cap = Math.ceil(Buffer.byteLength(whole) / 4)
+    const cap = Math.ceil(whole.byteLength / 4)
     const parts = renderDayFileParts(day, cap)
     expect(parts.length).toBeGreaterThanOrEqual(4)
     expect(parts.length).toBeLessThanOrEqual(6)
+    const header = whole.subarray(0, whole.indexOf('\r\n') + 2)
     for (const part of parts) {
-      expect(Buffer.byteLength(part.text)).toBeLessThanOrEqual(cap)
-      expect(part.text.startsWith(whole.slice(0, whole.indexOf('\r\n') + 2))).toBe(true)
-      expect(parseDayFile(part.text, 'part.csv')).toEqual(part.rows)
+      expect(part.bytes.byteLength).toBeLessThanOrEqual(cap)
+      expect(part.bytes.subarray(0, header.byteLength).equals(header)).toBe(true)
+      expect(parseDayFile(part.bytes, 'part.csv')).toEqual(part.rows)
+      expect(part.bytes.equals(renderDayFile(part.rows))).toBe(true)
     }
     expect(parts.flatMap((part) => part.rows)).toEqual(day)
     // Parts are full: the next row of a part would not have fitted in it.
     for (const [index, part] of parts.slice(0, -1).entries()) {
       const next = parts[index + 1]?.rows[0]
-      expect(Buffer.byteLength(renderDayFile([...part.rows, next!]))).toBeGreaterThan(cap)
+      expect(renderDayFile([...part.rows, next!]).byteLength).toBeGreaterThan(cap)
     }
   })
 
@@ -88,7 +90,7 @@ describe('splitting a large day into parts', () => {
   })
 
   it('splits the same records the same way whatever order they arrived in', () => {
-    const cap = Math.ceil(Buffer.byteLength(whole) / 3)
+    const cap = Math.ceil(whole.byteLength / 3)
     const shuffled = [...day].reverse()
     expect(renderDayFileParts(mergeRows([], shuffled).rows, cap)).toEqual(renderDayFileParts(mergeRows([], day).rows, cap))
   })
@@ -96,7 +98,12 @@ describe('splitting a large day into parts', () => {
 
 /** A branch tip in memory. */
 function tip(files: Map<string, string>): BranchFiles {
-  return { has: (path) => files.has(path), paths: () => files.keys(), read: async (path) => files.get(path) }
+  return {
+    has: (path) => files.has(path),
+    paths: () => files.keys(),
+    blobSha: (path) => (files.has(path) ? gitBlobSha(files.get(path) ?? '') : undefined),
+    read: async (path) => files.get(path)
+  }
 }
 
 function collectionOf(batch: SnapshotRow[]): Collection {
@@ -124,13 +131,13 @@ async function build(branch: Map<string, string>, batch: SnapshotRow[], maxFileB
 function apply(branch: Map<string, string>, changes: FileChanges): void {
   for (const [path, text] of changes.files) {
     if (text === null) branch.delete(path)
-    else branch.set(path, text)
+    else branch.set(path, text.toString())
   }
 }
 
 describe('snapshot changes across the part boundary', () => {
   const single = dayFilePath('Audit.General', DAY)
-  const cap = Buffer.byteLength(renderDayFile(rows(100))) + 100
+  const cap = renderDayFile(rows(100)).byteLength + 100
 
   it('turns a day that outgrows the cap into parts, removes the single file, and keeps the manifest in step', async () => {
     const branch = new Map<string, string>()

@@ -82,13 +82,13 @@ describe('day files', () => {
   })
 
   it('gives the same bytes for the same records in any arrival order', () => {
-    const one = renderDayFile(mergeRows([], [a, b, c]).rows)
-    const two = renderDayFile(mergeRows([c], [b, a]).rows)
+    const one = renderDayFile(mergeRows([], [a, b, c]).rows).toString()
+    const two = renderDayFile(mergeRows([c], [b, a]).rows).toString()
     expect(two).toBe(one)
   })
 
   it('writes RFC 4180 that a CSV parser reads back exactly, JSON intact', () => {
-    const text = renderDayFile(mergeRows([], [a, b]).rows)
+    const text = renderDayFile(mergeRows([], [a, b]).rows).toString()
     expect(text.startsWith(`${SNAPSHOT_COLUMNS.join(',')}\r\n`)).toBe(true)
     const parsed = parse(text, { columns: true }) as Record<string, string>[]
     expect(parsed).toHaveLength(2)
@@ -98,7 +98,7 @@ describe('day files', () => {
 
   it('quotes a value holding a lone LF or CR, as RFC 4180 requires', () => {
     const odd = toSnapshotRow({ Id: 'n', CreationTime: '2026-11-20T01:00:00', ObjectId: 'a\nb', UserId: 'c\rd' }, 'x')
-    const text = renderDayFile([odd])
+    const text = renderDayFile([odd]).toString()
     expect(text).toContain(',"a\nb",')
     expect(text).toContain(',"c\rd",')
     expect(text.split('\r\n').filter(Boolean)).toHaveLength(2)

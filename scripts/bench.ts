@@ -1,0 +1,186 @@
+/**
+ * `npm run bench`: how fast and how lean a sync is, measured on this machine with the test
+ * fakes (no tenant, no github.com). Two parts:
+ *
+ * 1. The snapshot pipeline in process, on the records the emulator serves: records → rows →
+ *    merged, sorted days → CSV text (parts when large) → parsed back, as the next run does.
+ * 2. The shipped dist/index.js end to end: a backfill, then the same run again (which must
+ *    download nothing and commit nothing). Wall time, requests, and the action's peak memory.
+ *
+ * Workload flags (defaults in brackets): --hours [24] --types [2] --blobs-per-hour [12]
+ * --records-per-blob [150] --concurrency [8]. Figures go to stdout and build/bench.json.
+ * BENCH_NODE_OPTIONS adds Node flags to the action's process (`--max-old-space-size=256`
+ * shows whether a workload fits a given heap).
+ * The action keeps under the tenant's API quota (~2,000 calls a minute), so past a couple of
+ * hundred calls the end-to-end time is bounded by that limit, not by this machine.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import type { ContentType } from '../src/config/content-types.js'
+import { rowDay, toSnapshotRow, type AuditRecord, type SnapshotRow } from '../src/m365/audit-record.js'
+import { MAX_DAY_FILE_BYTES } from '../src/snapshot/build-changes.js'
+import { mergeRows, parseDayFile, renderDayFileParts } from '../src/snapshot/day-file.js'
+import { BRANCH, startWorld } from '../test/e2e/world.js'
+
+const HOUR = 3_600_000
+const ALL_TYPES: ContentType[] = ['Audit.General', 'Audit.SharePoint', 'Audit.Exchange', 'Audit.AzureActiveDirectory', 'DLP.All']
+
+interface Workload {
+  hours: number
+  types: ContentType[]
+  blobsPerHour: number
+  recordsPerBlob: number
+  concurrency: number
+}
+
+function readWorkload(): Workload {
+  const { values } = parseArgs({
+    options: {
+      hours: { type: 'string', default: '24' },
+      types: { type: 'string', default: '2' },
+      'blobs-per-hour': { type: 'string', default: '12' },
+      'records-per-blob': { type: 'string', default: '150' },
+      concurrency: { type: 'string', default: '8' }
+    }
+  })
+  const number = (name: keyof typeof values, max: number): number => {
+    const value = Number(values[name])
+    if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`--${name} must be a whole number from 1 to ${max}; got '${values[name]}'.`)
+    return value
+  }
+  return {
+    // The API serves 7 days; a backfill further back is refused by the action itself.
+    hours: number('hours', 167),
+    types: ALL_TYPES.slice(0, number('types', ALL_TYPES.length)),
+    blobsPerHour: number('blobs-per-hour', 200),
+    recordsPerBlob: number('records-per-blob', 5_000),
+    concurrency: number('concurrency', 64)
+  }
+}
+
+/** Runs `work` and returns its result with the elapsed milliseconds. */
+function timed<T>(work: () => T): [T, number] {
+  const started = performance.now()
+  const result = work()
+  return [result, performance.now() - started]
+}
+
+const perSecond = (count: number, ms: number): string => `${Math.round((count / ms) * 1000).toLocaleString('en-US')}/s`
+const megabytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+
+/** The snapshot pipeline on `records`, stage by stage. */
+function benchPipeline(records: AuditRecord[]): Record<string, string | number> {
+  const [rows, toRowsMs] = timed(() => records.map((record) => toSnapshotRow(record, '2026-01-01T00:00:00Z')))
+  const [days, mergeMs] = timed(() => {
+    const byDay = new Map<string, SnapshotRow[]>()
+    for (const row of rows) {
+      const day = rowDay(row)
+      const dayRows = byDay.get(day)
+      if (dayRows) dayRows.push(row)
+      else byDay.set(day, [row])
+    }
+    return [...byDay.values()].map((dayRows) => mergeRows([], dayRows).rows)
+  })
+  const [files, renderMs] = timed(() => days.flatMap((dayRows) => renderDayFileParts(dayRows, MAX_DAY_FILE_BYTES)))
+  const bytes = files.reduce((sum, file) => sum + file.bytes.byteLength, 0)
+  const [parsedRows, parseMs] = timed(() => files.reduce((sum, file, index) => sum + parseDayFile(file.bytes, `file ${index}`).length, 0))
+  if (parsedRows !== days.reduce((sum, dayRows) => sum + dayRows.length, 0)) throw new Error('The pipeline lost rows: the bench is measuring a bug.')
+  return {
+    records: records.length,
+    'day files': files.length,
+    'CSV size': megabytes(bytes),
+    'records → rows': perSecond(records.length, toRowsMs),
+    'merge + sort by day': perSecond(rows.length, mergeMs),
+    'render CSV': `${perSecond(parsedRows, renderMs)} (${megabytes((bytes / renderMs) * 1000)}/s)`,
+    'parse CSV back': `${perSecond(parsedRows, parseMs)} (${megabytes((bytes / parseMs) * 1000)}/s)`
+  }
+}
+
+/** Loaded into the action's process (NODE_OPTIONS=--import) to report its own resource use. */
+const PROBE = `import { writeFileSync } from 'node:fs'
+process.on('exit', () => {
+  const usage = process.resourceUsage()
+  writeFileSync(process.env.BENCH_PROBE_FILE, JSON.stringify({ maxRssKb: usage.maxRSS, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000 }))
+})
+`
+
+async function main(): Promise<void> {
+  const workload = readWorkload()
+  const outDir = resolve(process.cwd(), 'build', 'bench')
+  await mkdir(outDir, { recursive: true })
+  const probePath = resolve(outDir, 'probe.mjs')
+  await writeFile(probePath, PROBE)
+
+  const world = await startWorld({ emulator: { seed: 2026 } })
+  const { emulator, github } = world
+  try {
+    const end = new Date(Math.floor(Date.now() / HOUR) * HOUR - HOUR)
+    const start = new Date(end.getTime() - workload.hours * HOUR)
+    const blobs = emulator.generate({
+      contentTypes: workload.types,
+      from: start,
+      to: end,
+      blobsPerHour: workload.blobsPerHour,
+      recordsPerBlob: workload.recordsPerBlob
+    })
+    const served = workload.types.reduce((sum, type) => sum + emulator.servedRecords(type).length, 0)
+    console.log(
+      `Workload: ${workload.hours} h × ${workload.types.join(', ')}; ${blobs.length} blobs, ${served.toLocaleString('en-US')} distinct records; ` +
+        `concurrency ${workload.concurrency}.`
+    )
+
+    const pipeline = benchPipeline(workload.types.flatMap((type) => emulator.servedRecords(type) as AuditRecord[]))
+    console.log('\nSnapshot pipeline (in process)')
+    console.table(pipeline)
+
+    const runs: Record<string, Record<string, string | number>> = {}
+    for (const name of ['backfill', 'repeat'] as const) {
+      const probeFile = resolve(outDir, `${name}.json`)
+      const apiBefore = emulator.requests.byRoute('list', 'content', 'blob', 'start', 'token').length
+      const githubBefore = github.requests.length
+      const started = performance.now()
+      const result = await world.run(
+        { start: start.toISOString(), end: end.toISOString(), 'content-types': workload.types.join(','), concurrency: String(workload.concurrency) },
+        { NODE_OPTIONS: `--import=${pathToFileURL(probePath).href} ${process.env.BENCH_NODE_OPTIONS ?? ''}`, BENCH_PROBE_FILE: probeFile },
+        30 * 60_000
+      )
+      const wallMs = performance.now() - started
+      if (result.exitCode !== 0) throw new Error(`The ${name} run failed:\n${result.visibleLog}`)
+      const added = Number(result.outputs['records-added'])
+      const expected = name === 'backfill' ? served : 0
+      if (added !== expected) throw new Error(`The ${name} run added ${added} records; ${expected} were due.`)
+      const probe = JSON.parse(await readFile(probeFile, 'utf8')) as { maxRssKb: number; cpuMs: number }
+      const apiCalls = emulator.requests.byRoute('list', 'content', 'blob', 'start', 'token').length - apiBefore
+      runs[name] = {
+        'wall time': seconds(wallMs),
+        'records added': added,
+        'records/s': name === 'backfill' ? perSecond(added, wallMs) : '-',
+        'API calls': apiCalls,
+        'API calls/min': Math.round((apiCalls / wallMs) * 60_000),
+        'GitHub calls': github.requests.length - githubBefore,
+        'files changed': Number(result.outputs['files-changed']),
+        'peak RSS': megabytes(probe.maxRssKb * 1024),
+        'CPU time': seconds(probe.cpuMs)
+      }
+    }
+    console.log('\ndist/index.js end to end (a backfill, then the same run again)')
+    console.table(runs)
+    const commits = await github.git(['rev-list', '--count', BRANCH])
+    console.log(`The data branch has ${commits} commit(s).`)
+
+    const report = { date: new Date().toISOString(), node: process.version, workload, blobs: blobs.length, served, pipeline, runs }
+    await writeFile(resolve(process.cwd(), 'build', 'bench.json'), `${JSON.stringify(report, null, 2)}\n`)
+    console.log('\nWritten to build/bench.json.')
+  } finally {
+    await world.close()
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error)
+  process.exitCode = 1
+})

@@ -106331,6 +106331,7 @@ const Inputs = {
     IssueLabels: 'issue-labels',
     FailOnError: 'fail-on-error',
     Concurrency: 'concurrency',
+    RecordsPerCommit: 'records-per-commit',
     DryRun: 'dry-run'
 };
 /** Output names as they appear in action.yml. */
@@ -106369,6 +106370,9 @@ const actionInputs = {
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REPOSITORY = /^([A-Za-z0-9-_.]+)\/([A-Za-z0-9-_.]+)$/;
 const MAX_CONCURRENCY = 64;
+/** About 2 GB at the measured ~10 KB of memory per record held (npm run bench). */
+const DEFAULT_RECORDS_PER_COMMIT = 200_000;
+const MAX_RECORDS_PER_COMMIT = 5_000_000;
 /**
  * Reads and validates every input before anything touches the network, so a typo fails
  * in seconds with a message naming the input, rather than after a sign-in or a download.
@@ -106428,6 +106432,7 @@ function readSettings(source, now) {
     const issueLabels = readLabels(input(Inputs.IssueLabels) || 'audit-sync', problem);
     const failOnError = readBoolean(input(Inputs.FailOnError), Inputs.FailOnError, true, problem);
     const concurrency = readInteger(input(Inputs.Concurrency) || '8', Inputs.Concurrency, 1, MAX_CONCURRENCY, problem);
+    const recordsPerCommit = readInteger(input(Inputs.RecordsPerCommit) || String(DEFAULT_RECORDS_PER_COMMIT), Inputs.RecordsPerCommit, 1, MAX_RECORDS_PER_COMMIT, problem);
     const range = window ? attempt(() => resolveRange(window, now), problem) : undefined;
     const plan = range && segmentMs !== undefined && maxSegments !== undefined
         ? attempt(() => splitRange(range, segmentMs, maxSegments), problem)
@@ -106451,6 +106456,7 @@ function readSettings(source, now) {
         !issueLabels ||
         failOnError === undefined ||
         concurrency === undefined ||
+        recordsPerCommit === undefined ||
         !plan) {
         throw new InputError(problems);
     }
@@ -106474,6 +106480,7 @@ function readSettings(source, now) {
         issueLabels,
         failOnError,
         concurrency,
+        recordsPerCommit,
         dryRun
     };
     return { settings, plan };
@@ -107466,6 +107473,7 @@ async function collect(options) {
     const types = [...new Set(tasks.map((task) => task.type))];
     const perType = new Map(types.map((type) => [type, { fetched: {}, expired: [], succeeded: [], queued: new Set(), distinct: 0 }]));
     const downloadSlots = createLimiter(options.concurrency);
+    let held = 0;
     const addRecords = (type, blob, records) => {
         let added = 0;
         for (const record of records) {
@@ -107480,6 +107488,7 @@ async function collect(options) {
                 added++;
             }
         }
+        held += added;
         return added;
     };
     /** Lists one window; resolves after listing with a promise that settles with its downloads. */
@@ -107540,23 +107549,44 @@ async function collect(options) {
     // Windows are listed one at a time, so the listing load stays flat; the downloads they
     // find run in the shared pool meanwhile.
     const pending = [];
-    for (const task of tasks)
+    let started = 0;
+    for (const task of tasks) {
+        if (started > 0 && options.maxRecords !== undefined && held >= options.maxRecords)
+            break;
         pending.push((await listTask(task)).done);
+        started++;
+    }
     await Promise.all(pending);
+    const remaining = tasks.slice(started);
+    stats.tasks = started;
     const updates = types.map((type) => {
         const state = perType.get(type);
         stats.distinctRecords[type] = state.distinct;
         options.log?.(`${type}: ${state.queued.size} new blobs, ${state.distinct} distinct records.`);
+        const listed = remaining.length === 0 ? options.range : listedRange(tasks.slice(0, started), type);
         return {
             type,
             fetched: state.fetched,
-            listed: options.range,
+            ...(listed ? { listed } : {}),
             succeeded: state.succeeded,
             failures: failures.filter((failure) => failure.type === type),
             expired: state.expired
         };
     });
-    return { days, updates, failures, stats };
+    return { days, updates, failures, stats, remaining };
+}
+/**
+ * The range a part of a plan listed for one content type: from its first planned window to
+ * its last (retried windows of earlier runs do not count: coverage moves with the plan).
+ */
+function listedRange(tasks, type) {
+    const windows = tasks.filter((task) => task.type === type && !task.retry).map((task) => task.segment);
+    if (windows.length === 0)
+        return undefined;
+    return {
+        from: new Date(Math.min(...windows.map((window) => window.start.getTime()))),
+        to: new Date(Math.max(...windows.map((window) => window.end.getTime())))
+    };
 }
 function describeFailure(explained, original) {
     const code = original instanceof ApiError ? (original.code ?? (original.status ? `HTTP ${original.status}` : 'network')) : 'error';
@@ -110759,43 +110789,95 @@ async function sync(settings, deps) {
         for (const [type, outcome] of outcomes)
             log(`${type}: ${describe[outcome]}`);
     });
-    const collection = await group('Collect', () => collect({ source: deps.api, tasks, range: { from: plan.from, to: plan.to }, ledger, concurrency: settings.concurrency, log }));
-    const { stats } = collection;
-    log(`Listed ${stats.tasks} windows (${stats.pages} pages, ${stats.blobsListed} blobs); downloaded ${stats.blobsDownloaded} blobs ` +
-        `(${stats.blobsSkipped} already collected, ${stats.blobsExpired} expired), ${stats.recordsReceived} records; ` +
-        `${collection.failures.length} window(s) failed.`);
     let report = {
         recordsAdded: 0,
         added: [],
         filesChanged: 0,
         failures: { open: allFailures(ledger), recovered: [], newGaps: [] }
     };
-    const committed = await group('Commit', async () => {
-        const result = await commitFiles({
-            git,
-            branch: settings.dataBranch,
-            log,
-            build: (files) => buildSnapshotChanges(files, {
-                collection,
+    const stats = emptyStats();
+    const failures = [];
+    let commitSha;
+    let commitAttempts = 0;
+    let remaining = tasks;
+    let tipLedger = ledger;
+    // Usually one pass; a run that collects more than records-per-commit commits what it holds
+    // and goes on with the windows it has not listed yet, on top of its own commit.
+    for (let pass = 1; remaining.length > 0 || pass === 1; pass++) {
+        const suffix = pass === 1 ? '' : ` (part ${pass})`;
+        const collection = await group(`Collect${suffix}`, () => collect({
+            source: deps.api,
+            tasks: remaining,
+            range: { from: plan.from, to: plan.to },
+            ledger: tipLedger,
+            concurrency: settings.concurrency,
+            maxRecords: settings.recordsPerCommit,
+            log
+        }));
+        addStats(stats, collection.stats);
+        failures.push(...collection.failures);
+        remaining = collection.remaining;
+        const part = collection.stats;
+        log(`Listed ${part.tasks} windows (${part.pages} pages, ${part.blobsListed} blobs); downloaded ${part.blobsDownloaded} blobs ` +
+            `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records; ` +
+            `${collection.failures.length} window(s) failed.`);
+        if (remaining.length > 0) {
+            log(`Holding ${sumDistinct(part)} new records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${remaining.length} window(s) left.`);
+        }
+        const committed = await group(`Commit${suffix}`, async () => {
+            let built;
+            const result = await commitFiles({
+                git,
                 branch: settings.dataBranch,
-                now: deps.now(),
-                coverageSlackMs: settings.window.mode === 'scheduled' ? settings.window.lookbackMs : 0,
-                ...optional('runUrl', deps.runUrl)
-            }, (built) => (report = built))
+                log,
+                build: (files) => buildSnapshotChanges(files, {
+                    collection,
+                    branch: settings.dataBranch,
+                    now: deps.now(),
+                    coverageSlackMs: settings.window.mode === 'scheduled' && remaining.length === 0 ? settings.window.lookbackMs : 0,
+                    ...optional('runUrl', deps.runUrl)
+                }, (last) => (built = last))
+            });
+            log(result.status === 'committed'
+                ? `Committed ${result.commitSha} to '${settings.dataBranch}' (${result.changedPaths.length} files, attempt ${result.attempts}).`
+                : `Nothing new for '${settings.dataBranch}'; no commit.`);
+            if (built)
+                report = pass === 1 ? built : combineReports(report, built);
+            return result;
         });
-        log(result.status === 'committed'
-            ? `Committed ${result.commitSha} to '${settings.dataBranch}' (${result.changedPaths.length} files, attempt ${result.attempts}).`
-            : `Nothing new for '${settings.dataBranch}'; no commit.`);
-        return result;
-    });
+        commitAttempts += committed.attempts;
+        if (committed.status === 'committed')
+            commitSha = committed.commitSha;
+        if (remaining.length > 0)
+            tipLedger = await readLedger(git, settings.dataBranch);
+    }
+    return { plan, retried, stats, failures, report, ...optional('commitSha', commitSha), commitAttempts };
+}
+function emptyStats() {
+    return { tasks: 0, pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, blobsExpired: 0, recordsReceived: 0, distinctRecords: {} };
+}
+function addStats(total, part) {
+    for (const key of ['tasks', 'pages', 'blobsListed', 'blobsDownloaded', 'blobsSkipped', 'blobsExpired', 'recordsReceived']) {
+        total[key] += part[key];
+    }
+    for (const [type, count] of Object.entries(part.distinctRecords)) {
+        total.distinctRecords[type] = (total.distinctRecords[type] ?? 0) + count;
+    }
+}
+function sumDistinct(stats) {
+    return Object.values(stats.distinctRecords).reduce((sum, count) => sum + (count ?? 0), 0);
+}
+/** The report of a run that committed in parts: additions add up; failures are the last commit's. */
+function combineReports(earlier, later) {
     return {
-        plan,
-        retried,
-        stats,
-        failures: collection.failures,
-        report,
-        ...(committed.status === 'committed' ? { commitSha: committed.commitSha } : {}),
-        commitAttempts: committed.attempts
+        recordsAdded: earlier.recordsAdded + later.recordsAdded,
+        added: [...earlier.added, ...later.added],
+        filesChanged: earlier.filesChanged + later.filesChanged,
+        failures: {
+            open: later.failures.open,
+            recovered: [...earlier.failures.recovered, ...later.failures.recovered],
+            newGaps: [...earlier.failures.newGaps, ...later.failures.newGaps]
+        }
     };
 }
 /** The ledger at the branch tip (empty when there is no branch or no ledger yet). */

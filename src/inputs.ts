@@ -38,6 +38,9 @@ export const actionInputs: InputSource = {
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const REPOSITORY = /^([A-Za-z0-9-_.]+)\/([A-Za-z0-9-_.]+)$/
 const MAX_CONCURRENCY = 64
+/** About 2 GB at the measured ~10 KB of memory per record held (npm run bench). */
+const DEFAULT_RECORDS_PER_COMMIT = 200_000
+const MAX_RECORDS_PER_COMMIT = 5_000_000
 
 /**
  * Reads and validates every input before anything touches the network, so a typo fails
@@ -114,6 +117,13 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
   const issueLabels = readLabels(input(Inputs.IssueLabels) || 'audit-sync', problem)
   const failOnError = readBoolean(input(Inputs.FailOnError), Inputs.FailOnError, true, problem)
   const concurrency = readInteger(input(Inputs.Concurrency) || '8', Inputs.Concurrency, 1, MAX_CONCURRENCY, problem)
+  const recordsPerCommit = readInteger(
+    input(Inputs.RecordsPerCommit) || String(DEFAULT_RECORDS_PER_COMMIT),
+    Inputs.RecordsPerCommit,
+    1,
+    MAX_RECORDS_PER_COMMIT,
+    problem
+  )
 
   const range = window ? attempt(() => resolveRange(window, now), problem) : undefined
   const plan =
@@ -141,6 +151,7 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
     !issueLabels ||
     failOnError === undefined ||
     concurrency === undefined ||
+    recordsPerCommit === undefined ||
     !plan
   ) {
     throw new InputError(problems)
@@ -166,6 +177,7 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
     issueLabels,
     failOnError,
     concurrency,
+    recordsPerCommit,
     dryRun
   }
   return { settings, plan }

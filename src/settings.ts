@@ -25,6 +25,7 @@ export const Inputs = {
   IssueLabels: 'issue-labels',
   FailOnError: 'fail-on-error',
   Concurrency: 'concurrency',
+  RecordsPerCommit: 'records-per-commit',
   DryRun: 'dry-run'
 } as const
 
@@ -86,6 +87,11 @@ export interface Settings {
   failOnError: boolean
   /** Parallel blob downloads. */
   concurrency: number
+  /**
+   * A run commits once it holds about this many new records, then goes on with the rest of
+   * its plan: memory stays bounded and a long backfill keeps what it collected so far.
+   */
+  recordsPerCommit: number
   /** Print the plan and stop before any network call. */
   dryRun: boolean
 }

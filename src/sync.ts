@@ -1,4 +1,5 @@
 import { collect, type ActivitySource, type CollectionStats, type ListingTask, type TaskFailure } from './collect/collect.js'
+import type { ContentType } from './config/content-types.js'
 import { ensureSubscriptions } from './collect/subscriptions.js'
 import { parseInstant } from './config/timestamp.js'
 import { commitFiles } from './github/commit-files.js'
@@ -68,56 +69,109 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
     for (const [type, outcome] of outcomes) log(`${type}: ${describe[outcome]}`)
   })
 
-  const collection = await group('Collect', () =>
-    collect({ source: deps.api, tasks, range: { from: plan.from, to: plan.to }, ledger, concurrency: settings.concurrency, log })
-  )
-  const { stats } = collection
-  log(
-    `Listed ${stats.tasks} windows (${stats.pages} pages, ${stats.blobsListed} blobs); downloaded ${stats.blobsDownloaded} blobs ` +
-      `(${stats.blobsSkipped} already collected, ${stats.blobsExpired} expired), ${stats.recordsReceived} records; ` +
-      `${collection.failures.length} window(s) failed.`
-  )
-
   let report: SnapshotReport = {
     recordsAdded: 0,
     added: [],
     filesChanged: 0,
     failures: { open: allFailures(ledger), recovered: [], newGaps: [] }
   }
-  const committed = await group('Commit', async () => {
-    const result = await commitFiles({
-      git,
-      branch: settings.dataBranch,
-      log,
-      build: (files) =>
-        buildSnapshotChanges(
-          files,
-          {
-            collection,
-            branch: settings.dataBranch,
-            now: deps.now(),
-            coverageSlackMs: settings.window.mode === 'scheduled' ? settings.window.lookbackMs : 0,
-            ...optional('runUrl', deps.runUrl)
-          },
-          (built) => (report = built)
-        )
-    })
-    log(
-      result.status === 'committed'
-        ? `Committed ${result.commitSha} to '${settings.dataBranch}' (${result.changedPaths.length} files, attempt ${result.attempts}).`
-        : `Nothing new for '${settings.dataBranch}'; no commit.`
+  const stats = emptyStats()
+  const failures: TaskFailure[] = []
+  let commitSha: string | undefined
+  let commitAttempts = 0
+  let remaining = tasks
+  let tipLedger = ledger
+  // Usually one pass; a run that collects more than records-per-commit commits what it holds
+  // and goes on with the windows it has not listed yet, on top of its own commit.
+  for (let pass = 1; remaining.length > 0 || pass === 1; pass++) {
+    const suffix = pass === 1 ? '' : ` (part ${pass})`
+    const collection = await group(`Collect${suffix}`, () =>
+      collect({
+        source: deps.api,
+        tasks: remaining,
+        range: { from: plan.from, to: plan.to },
+        ledger: tipLedger,
+        concurrency: settings.concurrency,
+        maxRecords: settings.recordsPerCommit,
+        log
+      })
     )
-    return result
-  })
+    addStats(stats, collection.stats)
+    failures.push(...collection.failures)
+    remaining = collection.remaining
+    const part = collection.stats
+    log(
+      `Listed ${part.tasks} windows (${part.pages} pages, ${part.blobsListed} blobs); downloaded ${part.blobsDownloaded} blobs ` +
+        `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records; ` +
+        `${collection.failures.length} window(s) failed.`
+    )
+    if (remaining.length > 0) {
+      log(`Holding ${sumDistinct(part)} new records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${remaining.length} window(s) left.`)
+    }
 
+    const committed = await group(`Commit${suffix}`, async () => {
+      let built: SnapshotReport | undefined
+      const result = await commitFiles({
+        git,
+        branch: settings.dataBranch,
+        log,
+        build: (files) =>
+          buildSnapshotChanges(
+            files,
+            {
+              collection,
+              branch: settings.dataBranch,
+              now: deps.now(),
+              coverageSlackMs: settings.window.mode === 'scheduled' && remaining.length === 0 ? settings.window.lookbackMs : 0,
+              ...optional('runUrl', deps.runUrl)
+            },
+            (last) => (built = last)
+          )
+      })
+      log(
+        result.status === 'committed'
+          ? `Committed ${result.commitSha} to '${settings.dataBranch}' (${result.changedPaths.length} files, attempt ${result.attempts}).`
+          : `Nothing new for '${settings.dataBranch}'; no commit.`
+      )
+      if (built) report = pass === 1 ? built : combineReports(report, built)
+      return result
+    })
+    commitAttempts += committed.attempts
+    if (committed.status === 'committed') commitSha = committed.commitSha
+    if (remaining.length > 0) tipLedger = await readLedger(git, settings.dataBranch)
+  }
+
+  return { plan, retried, stats, failures, report, ...optional('commitSha', commitSha), commitAttempts }
+}
+
+function emptyStats(): CollectionStats {
+  return { tasks: 0, pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, blobsExpired: 0, recordsReceived: 0, distinctRecords: {} }
+}
+
+function addStats(total: CollectionStats, part: CollectionStats): void {
+  for (const key of ['tasks', 'pages', 'blobsListed', 'blobsDownloaded', 'blobsSkipped', 'blobsExpired', 'recordsReceived'] as const) {
+    total[key] += part[key]
+  }
+  for (const [type, count] of Object.entries(part.distinctRecords) as [ContentType, number][]) {
+    total.distinctRecords[type] = (total.distinctRecords[type] ?? 0) + count
+  }
+}
+
+function sumDistinct(stats: CollectionStats): number {
+  return Object.values(stats.distinctRecords).reduce((sum, count) => sum + (count ?? 0), 0)
+}
+
+/** The report of a run that committed in parts: additions add up; failures are the last commit's. */
+function combineReports(earlier: SnapshotReport, later: SnapshotReport): SnapshotReport {
   return {
-    plan,
-    retried,
-    stats,
-    failures: collection.failures,
-    report,
-    ...(committed.status === 'committed' ? { commitSha: committed.commitSha } : {}),
-    commitAttempts: committed.attempts
+    recordsAdded: earlier.recordsAdded + later.recordsAdded,
+    added: [...earlier.added, ...later.added],
+    filesChanged: earlier.filesChanged + later.filesChanged,
+    failures: {
+      open: later.failures.open,
+      recovered: [...earlier.failures.recovered, ...later.failures.recovered],
+      newGaps: [...earlier.failures.newGaps, ...later.failures.newGaps]
+    }
   }
 }
 

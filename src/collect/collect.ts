@@ -34,7 +34,7 @@ export interface TaskFailure extends SegmentFailure {
   retry: boolean
 }
 
-/** What a collection run gathered. */
+/** What a collection run gathered; `remaining` holds the tasks a full budget left for later. */
 export interface Collection {
   /** Rows per `${type}|${day}`. */
   days: Map<string, DayBatch>
@@ -42,6 +42,7 @@ export interface Collection {
   updates: LedgerUpdate[]
   failures: TaskFailure[]
   stats: CollectionStats
+  remaining: ListingTask[]
 }
 
 /** Counts for the log, the summary and the tests. */
@@ -72,6 +73,11 @@ export async function collect(options: {
   range: { from: Date; to: Date }
   ledger: Ledger
   concurrency: number
+  /**
+   * Stop listing new windows once this many new records are held (downloads under way still
+   * finish); the tasks not started are returned in `remaining`. At least one task is listed.
+   */
+  maxRecords?: number
   log?: (message: string) => void
 }): Promise<Collection> {
   const { source, tasks, ledger } = options
@@ -92,6 +98,7 @@ export async function collect(options: {
     types.map((type) => [type, { fetched: {} as Record<string, string>, expired: [] as NonNullable<LedgerUpdate['expired']>, succeeded: [] as Segment[], queued: new Set<string>(), distinct: 0 }])
   )
   const downloadSlots = createLimiter(options.concurrency)
+  let held = 0
 
   const addRecords = (type: ContentType, blob: ContentBlob, records: AuditRecord[]): number => {
     let added = 0
@@ -106,6 +113,7 @@ export async function collect(options: {
         added++
       }
     }
+    held += added
     return added
   }
 
@@ -165,23 +173,44 @@ export async function collect(options: {
   // Windows are listed one at a time, so the listing load stays flat; the downloads they
   // find run in the shared pool meanwhile.
   const pending: Promise<void>[] = []
-  for (const task of tasks) pending.push((await listTask(task)).done)
+  let started = 0
+  for (const task of tasks) {
+    if (started > 0 && options.maxRecords !== undefined && held >= options.maxRecords) break
+    pending.push((await listTask(task)).done)
+    started++
+  }
   await Promise.all(pending)
+  const remaining = tasks.slice(started)
+  stats.tasks = started
 
   const updates: LedgerUpdate[] = types.map((type) => {
     const state = perType.get(type)!
     stats.distinctRecords[type] = state.distinct
     options.log?.(`${type}: ${state.queued.size} new blobs, ${state.distinct} distinct records.`)
+    const listed = remaining.length === 0 ? options.range : listedRange(tasks.slice(0, started), type)
     return {
       type,
       fetched: state.fetched,
-      listed: options.range,
+      ...(listed ? { listed } : {}),
       succeeded: state.succeeded,
       failures: failures.filter((failure) => failure.type === type),
       expired: state.expired
     }
   })
-  return { days, updates, failures, stats }
+  return { days, updates, failures, stats, remaining }
+}
+
+/**
+ * The range a part of a plan listed for one content type: from its first planned window to
+ * its last (retried windows of earlier runs do not count: coverage moves with the plan).
+ */
+function listedRange(tasks: readonly ListingTask[], type: ContentType): { from: Date; to: Date } | undefined {
+  const windows = tasks.filter((task) => task.type === type && !task.retry).map((task) => task.segment)
+  if (windows.length === 0) return undefined
+  return {
+    from: new Date(Math.min(...windows.map((window) => window.start.getTime()))),
+    to: new Date(Math.max(...windows.map((window) => window.end.getTime())))
+  }
 }
 
 function describeFailure(explained: Error, original: unknown): { code: string; message: string } {

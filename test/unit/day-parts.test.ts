@@ -113,6 +113,7 @@ function collectionOf(batch: SnapshotRow[]): Collection {
     days,
     updates: [],
     failures: [],
+    remaining: [],
     stats: { tasks: 0, pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, blobsExpired: 0, recordsReceived: batch.length, distinctRecords: {} }
   }
 }

@@ -58,6 +58,7 @@ describe('readSettings', () => {
       issueLabels: ['audit-sync'],
       failOnError: true,
       concurrency: 8,
+      recordsPerCommit: 200_000,
       dryRun: false
     })
     expect(plan.segments).toHaveLength(24)
@@ -145,7 +146,9 @@ describe('readSettings', () => {
     [{ concurrency: '0' }, 'concurrency', /from 1 to 64; got '0'/],
     [{ 'issue-labels': ' , ' }, 'issue-labels', /names no label/],
     [{ 'issue-labels': `ok,${'x'.repeat(51)}` }, 'issue-labels', /over 50 characters/],
-    [{ concurrency: '100' }, 'concurrency', /from 1 to 64/]
+    [{ concurrency: '100' }, 'concurrency', /from 1 to 64/],
+    [{ 'records-per-commit': '1e5' }, 'records-per-commit', /whole number from 1 to 5000000; got '1e5'/],
+    [{ 'records-per-commit': '9000000' }, 'records-per-commit', /from 1 to 5000000/]
   ])('refuses %j', (inputs, name, message) => {
     const problems = problemsOf(inputs)
     expect(problems).toHaveLength(1)

@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { parse } from 'csv-parse/sync'
+import { expectBranchHoldsExactlyServed } from './assertions.js'
+import { BRANCH, hourFloor, startWorld, type World } from './world.js'
+
+const HOUR = 3_600_000
+let world: World | undefined
+
+afterEach(async () => {
+  await world?.close()
+  world = undefined
+})
+
+describe('records-per-commit', () => {
+  it('commits a large run in parts, each commit holding the data of every blob its ledger says was downloaded', async () => {
+    world = await startWorld({ emulator: { seed: 5 } })
+    const { emulator, github } = world
+    const types = ['Audit.General', 'Audit.SharePoint']
+    const start = hourFloor(Date.now() - 13 * HOUR)
+    const end = new Date(start.getTime() + 12 * HOUR)
+    emulator.generate({ contentTypes: types as never, from: start, to: end, blobsPerHour: 2, recordsPerBlob: 20 })
+    const perType = types.map((type) => emulator.servedRecords(type as never).length)
+
+    const result = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(','), 'records-per-commit': '150' })
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0)
+    const served = await expectBranchHoldsExactlyServed(world, types)
+    expect(Number(result.outputs['records-added'])).toBe(served)
+    expect(result.outputs['commit-sha']).toBe(await world.head())
+    for (const [id, count] of emulator.requests.blobFetchCounts()) expect(count, `blob ${id}`).toBe(1)
+
+    // Each part holds a little over 150 records (downloads under way finish), so several commits.
+    const commits = (await github.git(['rev-list', '--reverse', BRANCH])).split('\n')
+    expect(commits.length).toBeGreaterThanOrEqual(Math.floor(served / 220))
+    expect(commits.length).toBeLessThanOrEqual(Math.ceil(served / 150))
+    expect(result.visibleLog).toMatch(/committing them before the \d+ window\(s\) left/)
+    expect(perType.every((count) => count > 150)).toBe(true)
+
+    // State never runs ahead of data: in every commit, each blob the ledger lists as
+    // downloaded has all its records in that commit's files, and coverage only grows.
+    const blobs = new Map(emulator.blobs().map((blob) => [blob.contentId, blob]))
+    let previousCoverage = ''
+    for (const commit of commits) {
+      const ledger = JSON.parse((await github.readFile(commit, 'state/ledger.json'))?.toString('utf8') ?? '{}')
+      const paths = (await github.git(['ls-tree', '-r', '--name-only', commit])).split('\n').filter((path) => path.endsWith('.csv'))
+      const ids = new Set<string>()
+      for (const path of paths) {
+        const rows = parse((await github.readFile(commit, path)) ?? '', { columns: true }) as { Id: string }[]
+        for (const row of rows) ids.add(row.Id)
+      }
+      for (const [type, entry] of Object.entries(ledger.contentTypes) as [string, { fetched: Record<string, string>; coveredUntil?: string }][]) {
+        for (const contentId of Object.keys(entry.fetched)) {
+          const blob = blobs.get(contentId)
+          expect(blob?.contentType).toBe(type)
+          for (const record of blob?.records ?? []) expect(ids.has(String(record.Id).toLowerCase()), `${commit}: ${String(record.Id)}`).toBe(true)
+        }
+      }
+      const coverage = JSON.stringify(types.map((type) => ledger.contentTypes[type]?.coveredUntil ?? ''))
+      expect(coverage >= previousCoverage).toBe(true)
+      previousCoverage = coverage
+    }
+    const final = JSON.parse((await github.readFile(BRANCH, 'state/ledger.json'))?.toString('utf8') ?? '{}')
+    for (const type of types) expect(final.contentTypes[type].coveredUntil).toBe(end.toISOString().replace('.000', ''))
+  })
+
+  it('refuses a value that is not a positive whole number', async () => {
+    world = await startWorld()
+    const result = await world.run({ 'records-per-commit': '0' })
+    expect(result.exitCode).toBe(1)
+    expect(result.errors.map((e) => e.message)).toContain("Input 'records-per-commit' must be a whole number from 1 to 5000000; got '0'.")
+    expect(world.emulator.requests.length).toBe(0)
+  })
+})

@@ -110867,11 +110867,21 @@ function addStats(total, part) {
 function sumDistinct(stats) {
     return Object.values(stats.distinctRecords).reduce((sum, count) => sum + (count ?? 0), 0);
 }
+/** One entry per content type and day, whichever commits of the run added to it. */
+function mergeAdded(entries) {
+    const byDay = new Map();
+    for (const entry of entries) {
+        const key = `${entry.type}|${entry.day}`;
+        const known = byDay.get(key);
+        byDay.set(key, known ? { ...entry, records: known.records + entry.records } : entry);
+    }
+    return [...byDay.values()].sort((a, b) => (a.type + a.day < b.type + b.day ? -1 : 1));
+}
 /** The report of a run that committed in parts: additions add up; failures are the last commit's. */
 function combineReports(earlier, later) {
     return {
         recordsAdded: earlier.recordsAdded + later.recordsAdded,
-        added: [...earlier.added, ...later.added],
+        added: mergeAdded([...earlier.added, ...later.added]),
         filesChanged: earlier.filesChanged + later.filesChanged,
         failures: {
             open: later.failures.open,

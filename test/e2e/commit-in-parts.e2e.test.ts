@@ -4,6 +4,7 @@ import { expectBranchHoldsExactlyServed } from './assertions.js'
 import { BRANCH, hourFloor, startWorld, type World } from './world.js'
 
 const HOUR = 3_600_000
+const BUDGET = 400
 let world: World | undefined
 
 afterEach(async () => {
@@ -15,25 +16,31 @@ describe('records-per-commit', () => {
   it('commits a large run in parts, each commit holding the data of every blob its ledger says was downloaded', async () => {
     world = await startWorld({ emulator: { seed: 5 } })
     const { emulator, github } = world
+    // Two content types, and more records of each than one commit holds: parts split within
+    // a type's range too, so several commits add to the same days.
     const types = ['Audit.General', 'Audit.SharePoint']
     const start = hourFloor(Date.now() - 13 * HOUR)
     const end = new Date(start.getTime() + 12 * HOUR)
-    emulator.generate({ contentTypes: types as never, from: start, to: end, blobsPerHour: 2, recordsPerBlob: 20 })
+    emulator.generate({ contentTypes: types as never, from: start, to: end, blobsPerHour: 4, recordsPerBlob: 20 })
     const perType = types.map((type) => emulator.servedRecords(type as never).length)
 
-    const result = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(','), 'records-per-commit': '150' })
+    const result = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(','), 'records-per-commit': String(BUDGET) })
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
     const served = await expectBranchHoldsExactlyServed(world, types)
     expect(Number(result.outputs['records-added'])).toBe(served)
     expect(result.outputs['commit-sha']).toBe(await world.head())
     for (const [id, count] of emulator.requests.blobFetchCounts()) expect(count, `blob ${id}`).toBe(1)
 
-    // Each part holds a little over 150 records (downloads under way finish), so several commits.
+    // Each part holds a little over the budget (downloads under way finish), so several commits.
     const commits = (await github.git(['rev-list', '--reverse', BRANCH])).split('\n')
-    expect(commits.length).toBeGreaterThanOrEqual(Math.floor(served / 220))
-    expect(commits.length).toBeLessThanOrEqual(Math.ceil(served / 150))
+    expect(commits.length).toBeGreaterThanOrEqual(Math.floor(served / (BUDGET + 200)))
+    expect(commits.length).toBeLessThanOrEqual(Math.ceil(served / BUDGET))
     expect(result.visibleLog).toMatch(/committing them before the \d+ window\(s\) left/)
-    expect(perType.every((count) => count > 150)).toBe(true)
+    expect(perType.every((count) => count > BUDGET)).toBe(true)
+    // The job summary adds the parts up: one row per content type and day.
+    const summaryRows = [...result.summary.matchAll(/<tr><td>(Audit\.\w+)<\/td><td>(\d{4}-\d{2}-\d{2})<\/td><td>(\d+)<\/td><\/tr>/g)]
+    expect(new Set(summaryRows.map((row) => `${row[1]} ${row[2]}`)).size).toBe(summaryRows.length)
+    expect(summaryRows.reduce((sum, row) => sum + Number(row[3]), 0)).toBe(served)
 
     // State never runs ahead of data: in every commit, each blob the ledger lists as
     // downloaded has all its records in that commit's files, and coverage only grows.

@@ -26,6 +26,7 @@ import { mergeRows, parseDayFile, renderDayFileParts } from '../src/snapshot/day
 import { BRANCH, startWorld } from '../test/e2e/world.js'
 
 const HOUR = 3_600_000
+/** The content types in the order --types takes them: the CoE's own first, as the README's figures assume. */
 const ALL_TYPES: ContentType[] = ['Audit.General', 'Audit.SharePoint', 'Audit.Exchange', 'Audit.AzureActiveDirectory', 'DLP.All']
 
 interface Workload {

@@ -3,11 +3,18 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Rebuilds a stale dist/ before the end-to-end tests run it; checks that tests clean up.
+    globalSetup: ['test/global-setup.ts'],
     // The product works in UTC whatever the machine's zone; the suite proves it by running
     // in a zone with DST and a non-zero offset.
     env: { TZ: 'America/New_York' },
+    // Unit and fake tests take milliseconds; the end-to-end files set budgets of their own,
+    // sized from what each scenario does (see test/e2e/budgets.ts).
     testTimeout: 20_000,
     hookTimeout: 20_000,
-    pool: 'forks'
+    pool: 'forks',
+    // Most of an end-to-end test's time is the action's own process and the fakes' I/O, so
+    // files run side by side even on two cores (vitest would otherwise use one worker there).
+    maxWorkers: 3
   }
 })

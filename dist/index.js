@@ -81976,7 +81976,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5108);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6364);
 /** The action's entry point: everything happens in run(). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -81986,7 +81986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5108:
+/***/ 6364:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -100628,6 +100628,7 @@ function explainIssueError(error, target) {
 
 // EXTERNAL MODULE: ./node_modules/bottleneck/light.js
 var light = __nccwpck_require__(3251);
+var light_default = /*#__PURE__*/__nccwpck_require__.n(light);
 ;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
 class RequestError extends Error {
   name;
@@ -105840,6 +105841,7 @@ const dist_src_Octokit = Octokit.plugin(requestLog, legacyRestEndpointMethods, p
 
 
 
+
 /** API error texts the logic recognises. */
 const ERROR_NOT_FAST_FORWARD = 'Update is not a fast forward';
 const ERROR_REFERENCE_EXISTS = 'Reference already exists';
@@ -105851,6 +105853,8 @@ function apiMessage(error) {
 function git_database_status(error) {
     return error.status;
 }
+/** GitHub's advice: at least one second between content-creating requests. */
+const GITHUB_PACING_MS = 1_000;
 /** Octokit with GitHub's own retry and throttling plugins, the well-kept way to be polite. */
 const GitHubClient = dist_src_Octokit.plugin(retry, throttling);
 /** Retries of a rate-limited request before giving up. */
@@ -105865,13 +105869,20 @@ const RATE_LIMIT_RETRIES = 3;
 function createOctokit(target, log) {
     const debug = (message) => log?.debug(message);
     const warn = (message) => log?.warn(message);
+    const pacingMs = target.pacingMs ?? GITHUB_PACING_MS;
+    // Groups of our own rather than the plugin's process-wide defaults, so that the pacing is
+    // a property of this client alone.
+    const spaced = (minTime) => new (light_default()).Group({ maxConcurrent: 1, minTime });
     return new GitHubClient({
         auth: target.token,
         baseUrl: target.baseUrl,
         userAgent: 'm365-audit-sync',
         log: { debug, info: debug, warn: debug, error: debug },
-        retry: { doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451] },
+        retry: { doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451], retryAfterBaseValue: pacingMs },
         throttle: {
+            write: spaced(pacingMs),
+            notifications: spaced(3 * pacingMs),
+            retryAfterBaseValue: pacingMs,
             onRateLimit: (retryAfter, options, _octokit, retryCount) => {
                 warn(`GitHub rate limit reached for ${options.method} ${options.url}; retrying after ${retryAfter} s.`);
                 return retryCount < RATE_LIMIT_RETRIES;
@@ -105989,6 +106000,84 @@ function createGitDatabase(octokit, target) {
             }
         }
     };
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/http/retry.ts
+
+/** The default for Microsoft and GitHub calls: 6 attempts over about a minute at worst. */
+const DEFAULT_RETRY = { attempts: 6, baseDelayMs: 500, maxDelayMs: 30_000 };
+/**
+ * Runs `task` until it succeeds, it fails with an error `classify` calls permanent, or the
+ * attempts run out. Waits Retry-After when the server sent one, else exponential backoff
+ * with full jitter (so parallel downloads that failed together do not retry together).
+ */
+async function withRetry(task, classify, policy = DEFAULT_RETRY, onRetry = () => { }) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await task(attempt);
+        }
+        catch (error) {
+            const failure = classify(error);
+            if (!failure.retryable || attempt >= policy.attempts)
+                throw error;
+            const backoff = Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+            const delay = failure.retryAfterMs ?? backoff;
+            if (delay > policy.maxDelayMs)
+                throw error;
+            onRetry(error, attempt, delay);
+            await (0,promises_namespaceObject.setTimeout)(delay);
+        }
+    }
+}
+/** Retry-After as milliseconds: delta-seconds or an HTTP date. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const seconds = Number(value);
+    if (Number.isFinite(seconds) && seconds >= 0)
+        return seconds * 1000;
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+;// CONCATENATED MODULE: ./src/test-hooks.ts
+/**
+ * Settings only a test suite changes, read from the environment (never inputs, so that no
+ * workflow turns off the pacing github.com asks for by accident). Each shortens a wait or a
+ * size that is right for production but would make tests against local fakes slow; none
+ * changes what the action does, only how long it waits or how large a file grows.
+ *
+ * | variable | production value | what it scales |
+ * |---|---|---|
+ * | `M365_AUDIT_SYNC_TEST_GITHUB_PACING_MS` | 1000 | spacing of GitHub writes (×3 for issues), GitHub retry backoff |
+ * | `M365_AUDIT_SYNC_TEST_RETRY_BASE_MS` | 500 | first backoff of a failed Management API call (doubles per attempt) |
+ * | `M365_AUDIT_SYNC_TEST_MAX_PART_BYTES` | 33554432 | size at which a day's snapshot is cut into parts |
+ */
+const TEST_HOOKS = {
+    githubPacingMs: 'M365_AUDIT_SYNC_TEST_GITHUB_PACING_MS',
+    retryBaseDelayMs: 'M365_AUDIT_SYNC_TEST_RETRY_BASE_MS',
+    maxPartBytes: 'M365_AUDIT_SYNC_TEST_MAX_PART_BYTES'
+};
+function readTestHooks(env) {
+    const hooks = {};
+    for (const [key, variable] of Object.entries(TEST_HOOKS)) {
+        const text = env[variable]?.trim();
+        const value = text ? Number(text) : NaN;
+        if (Number.isFinite(value) && value >= 0)
+            hooks[key] = value;
+    }
+    return hooks;
+}
+
+;// CONCATENATED MODULE: ./src/util/optional.ts
+/**
+ * `{ [key]: value }` when value is defined, else `{}`: with exactOptionalPropertyTypes-style
+ * strictness an optional property must be absent, not undefined.
+ */
+function optional(key, value) {
+    return value === undefined ? {} : { [key]: value };
 }
 
 ;// CONCATENATED MODULE: ./src/config/timestamp.ts
@@ -106657,8 +106746,6 @@ function describeProxy(url) {
     }
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/http/rate-limiter.ts
 
 /**
@@ -106695,44 +106782,6 @@ function createRateLimiter(options) {
 }
 /** The default for a run: 1,800 a minute with a burst of 200, so no minute exceeds 2,000. */
 const TENANT_QUOTA = { perMinute: 1_800, burst: 200 };
-
-;// CONCATENATED MODULE: ./src/http/retry.ts
-
-/** The default for Microsoft and GitHub calls: 6 attempts over about a minute at worst. */
-const DEFAULT_RETRY = { attempts: 6, baseDelayMs: 500, maxDelayMs: 30_000 };
-/**
- * Runs `task` until it succeeds, it fails with an error `classify` calls permanent, or the
- * attempts run out. Waits Retry-After when the server sent one, else exponential backoff
- * with full jitter (so parallel downloads that failed together do not retry together).
- */
-async function withRetry(task, classify, policy = DEFAULT_RETRY, onRetry = () => { }) {
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await task(attempt);
-        }
-        catch (error) {
-            const failure = classify(error);
-            if (!failure.retryable || attempt >= policy.attempts)
-                throw error;
-            const backoff = Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-            const delay = failure.retryAfterMs ?? backoff;
-            if (delay > policy.maxDelayMs)
-                throw error;
-            onRetry(error, attempt, delay);
-            await (0,promises_namespaceObject.setTimeout)(delay);
-        }
-    }
-}
-/** Retry-After as milliseconds: delta-seconds or an HTTP date. */
-function parseRetryAfter(value, now = Date.now()) {
-    if (!value)
-        return undefined;
-    const seconds = Number(value);
-    if (Number.isFinite(seconds) && seconds >= 0)
-        return seconds * 1000;
-    const date = Date.parse(value);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
 
 ;// CONCATENATED MODULE: ./src/m365/api-error.ts
 /**
@@ -110757,6 +110806,7 @@ function commitMessage(recordsAdded, added, failures, runUrl) {
 
 
 
+
 /**
  * One sync: read the branch's state, plan from it (failed windows first), make sure
  * subscriptions exist, collect, and commit data, ledger and manifest together.
@@ -110835,7 +110885,8 @@ async function sync(settings, deps) {
                     branch: settings.dataBranch,
                     now: deps.now(),
                     coverageSlackMs: settings.window.mode === 'scheduled' && remaining.length === 0 ? settings.window.lookbackMs : 0,
-                    ...optional('runUrl', deps.runUrl)
+                    ...optional('runUrl', deps.runUrl),
+                    ...optional('maxFileBytes', deps.maxPartBytes)
                 }, (last) => (built = last))
             });
             log(result.status === 'committed'
@@ -110913,12 +110964,11 @@ function retryTasks(ledger, settings, plan, now) {
         return [{ type, segment: { start, end }, retry: true }];
     });
 }
-/** `{ [key]: value }` when value is defined, else `{}`. */
-function optional(key, value) {
-    return value === undefined ? {} : { [key]: value };
-}
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
+
 
 
 
@@ -110967,6 +111017,7 @@ async function runSync(settings, now) {
     const env = process.env;
     const serverUrl = env.GITHUB_SERVER_URL ?? 'https://github.com';
     const runUrl = env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY ? `${serverUrl}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
+    const hooks = readTestHooks(env);
     const proxy = useProxyFromEnvironment(env);
     if (proxy)
         info(`Using the proxy ${proxy} from the environment (NO_PROXY exceptions apply).`);
@@ -110983,9 +111034,10 @@ async function runSync(settings, now) {
         tenantId: settings.tenantId,
         publisherId: settings.publisherId,
         tokens,
+        ...optional('retry', hooks.retryBaseDelayMs === undefined ? undefined : { ...DEFAULT_RETRY, baseDelayMs: hooks.retryBaseDelayMs }),
         onRetry: (what, error, attempt, delayMs) => info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
     });
-    const octokit = createOctokit({ ...repository, token: settings.githubToken, baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com' }, { debug: (message) => core_debug(message), warn: (message) => warning(message) });
+    const octokit = createOctokit({ ...repository, token: settings.githubToken, baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com', ...optional('pacingMs', hooks.githubPacingMs) }, { debug: (message) => core_debug(message), warn: (message) => warning(message) });
     const git = createGitDatabase(octokit, repository);
     const result = await sync(settings, {
         api,
@@ -110993,7 +111045,8 @@ async function runSync(settings, now) {
         now,
         log: (message) => info(message),
         group: (name, work) => group(name, work),
-        ...(runUrl ? { runUrl } : {})
+        ...(runUrl ? { runUrl } : {}),
+        ...optional('maxPartBytes', hooks.maxPartBytes)
     });
     // The data is committed; from here on nothing may lose it, and a failed report only warns.
     const { failures } = result.report;
@@ -111435,6 +111488,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

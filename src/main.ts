@@ -3,6 +3,9 @@ import { createTokenProvider } from './auth/entra-token.js'
 import { errorMessage } from './errors.js'
 import { syncFailureIssue, type IssueOutcome } from './github/failure-issue.js'
 import { createGitDatabase, createOctokit, type GitDatabase } from './github/git-database.js'
+import { DEFAULT_RETRY } from './http/retry.js'
+import { readTestHooks } from './test-hooks.js'
+import { optional } from './util/optional.js'
 import type { Octokit } from '@octokit/rest'
 import type { IssueContext } from './report/failure-issue-text.js'
 import type { SnapshotReport } from './snapshot/build-changes.js'
@@ -49,6 +52,7 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
   const env = process.env
   const serverUrl = env.GITHUB_SERVER_URL ?? 'https://github.com'
   const runUrl = env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY ? `${serverUrl}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined
+  const hooks = readTestHooks(env)
   const proxy = useProxyFromEnvironment(env)
   if (proxy) core.info(`Using the proxy ${proxy} from the environment (NO_PROXY exceptions apply).`)
 
@@ -65,11 +69,12 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
     tenantId: settings.tenantId,
     publisherId: settings.publisherId,
     tokens,
+    ...optional('retry', hooks.retryBaseDelayMs === undefined ? undefined : { ...DEFAULT_RETRY, baseDelayMs: hooks.retryBaseDelayMs }),
     onRetry: (what, error, attempt, delayMs) =>
       core.info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
   })
   const octokit = createOctokit(
-    { ...repository, token: settings.githubToken, baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com' },
+    { ...repository, token: settings.githubToken, baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com', ...optional('pacingMs', hooks.githubPacingMs) },
     { debug: (message) => core.debug(message), warn: (message) => core.warning(message) }
   )
   const git = createGitDatabase(octokit, repository)
@@ -80,7 +85,8 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
     now,
     log: (message) => core.info(message),
     group: (name, work) => core.group(name, work),
-    ...(runUrl ? { runUrl } : {})
+    ...(runUrl ? { runUrl } : {}),
+    ...optional('maxPartBytes', hooks.maxPartBytes)
   })
 
   // The data is committed; from here on nothing may lose it, and a failed report only warns.

@@ -10,6 +10,7 @@ import { planSegments, RETENTION_MS, RETENTION_SAFETY_MS, type Plan } from './pl
 import { buildSnapshotChanges, type SnapshotReport } from './snapshot/build-changes.js'
 import { LEDGER_PATH } from './snapshot/paths.js'
 import type { Settings } from './settings.js'
+import { optional } from './util/optional.js'
 import { allFailures, coveredUntil, emptyLedger, failedSegments, parseLedger, type Ledger } from './state/ledger.js'
 
 /** The outside world of a run, passed in so the run can be tested against fakes. */
@@ -20,6 +21,8 @@ export interface SyncDependencies {
   log: (message: string) => void
   group: <T>(name: string, work: () => Promise<T>) => Promise<T>
   runUrl?: string
+  /** Cut a day's snapshot into parts above this size (a test hook; MAX_DAY_FILE_BYTES otherwise). */
+  maxPartBytes?: number
 }
 
 /** What a run did. */
@@ -123,7 +126,8 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
               branch: settings.dataBranch,
               now: deps.now(),
               coverageSlackMs: settings.window.mode === 'scheduled' && remaining.length === 0 ? settings.window.lookbackMs : 0,
-              ...optional('runUrl', deps.runUrl)
+              ...optional('runUrl', deps.runUrl),
+              ...optional('maxFileBytes', deps.maxPartBytes)
             },
             (last) => (built = last)
           )
@@ -207,9 +211,4 @@ function retryTasks(ledger: Ledger, settings: Settings, plan: Plan, now: Date): 
     if (start >= plan.from && end <= plan.to) return []
     return [{ type, segment: { start, end }, retry: true }]
   })
-}
-
-/** `{ [key]: value }` when value is defined, else `{}`. */
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V })
 }

@@ -1,6 +1,7 @@
 import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
 import { Octokit } from '@octokit/rest'
+import Bottleneck from 'bottleneck/light.js'
 
 /** The tip of a branch. */
 export interface BranchHead {
@@ -60,7 +61,18 @@ export interface GitHubTarget {
   token: string
   /** REST API root: GITHUB_API_URL (GitHub Enterprise Server works too). */
   baseUrl: string
+  /**
+   * The unit of GitHub pacing, GITHUB_PACING_MS by default: content-creating requests are
+   * spaced by it (GitHub asks for at least a second between them), requests that notify
+   * people (issues, comments) by three times it, and retries of failed requests back off
+   * by it squared per attempt. Only tests against a fake GitHub lower it.
+   */
+  pacingMs?: number
 }
+
+/** GitHub's advice: at least one second between content-creating requests. */
+export const GITHUB_PACING_MS = 1_000
+
 
 /** Where Octokit's own messages go. */
 export interface OctokitLog {
@@ -84,13 +96,20 @@ const RATE_LIMIT_RETRIES = 3
 export function createOctokit(target: GitHubTarget, log?: OctokitLog): Octokit {
   const debug = (message: string): void => log?.debug(message)
   const warn = (message: string): void => log?.warn(message)
+  const pacingMs = target.pacingMs ?? GITHUB_PACING_MS
+  // Groups of our own rather than the plugin's process-wide defaults, so that the pacing is
+  // a property of this client alone.
+  const spaced = (minTime: number): Bottleneck.Group => new Bottleneck.Group({ maxConcurrent: 1, minTime })
   return new GitHubClient({
     auth: target.token,
     baseUrl: target.baseUrl,
     userAgent: 'm365-audit-sync',
     log: { debug, info: debug, warn: debug, error: debug },
-    retry: { doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451] },
+    retry: { doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451], retryAfterBaseValue: pacingMs },
     throttle: {
+      write: spaced(pacingMs),
+      notifications: spaced(3 * pacingMs),
+      retryAfterBaseValue: pacingMs,
       onRateLimit: (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
         warn(`GitHub rate limit reached for ${options.method} ${options.url}; retrying after ${retryAfter} s.`)
         return retryCount < RATE_LIMIT_RETRIES

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { parse } from 'csv-parse/sync'
 import { expectBranchHoldsExactlyServed } from './assertions.js'
 import { BRANCH, hourFloor, startWorld, type World } from './world.js'
+import { E2E_TEST_BUDGET_MS } from './budgets.js'
 
 const HOUR = 3_600_000
 const BUDGET = 400
@@ -12,7 +13,7 @@ afterEach(async () => {
   world = undefined
 })
 
-describe('records-per-commit', () => {
+describe('records-per-commit', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it('commits a large run in parts, each commit holding the data of every blob its ledger says was downloaded', async () => {
     world = await startWorld({ emulator: { seed: 5 } })
     const { emulator, github } = world
@@ -47,12 +48,12 @@ describe('records-per-commit', () => {
     const blobs = new Map(emulator.blobs().map((blob) => [blob.contentId, blob]))
     let previousCoverage = ''
     for (const commit of commits) {
-      const ledger = JSON.parse((await github.readFile(commit, 'state/ledger.json'))?.toString('utf8') ?? '{}')
-      const paths = (await github.git(['ls-tree', '-r', '--name-only', commit])).split('\n').filter((path) => path.endsWith('.csv'))
+      const files = await github.readAllFiles(commit)
+      const ledger = JSON.parse(files.get('state/ledger.json')?.toString('utf8') ?? '{}')
       const ids = new Set<string>()
-      for (const path of paths) {
-        const rows = parse((await github.readFile(commit, path)) ?? '', { columns: true }) as { Id: string }[]
-        for (const row of rows) ids.add(row.Id)
+      for (const [path, bytes] of files) {
+        if (!path.endsWith('.csv')) continue
+        for (const row of parse(bytes, { columns: true }) as { Id: string }[]) ids.add(row.Id)
       }
       for (const [type, entry] of Object.entries(ledger.contentTypes) as [string, { fetched: Record<string, string>; coveredUntil?: string }][]) {
         for (const contentId of Object.keys(entry.fetched)) {

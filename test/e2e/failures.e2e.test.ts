@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { expectBranchHoldsExactlyServed } from './assertions.js'
 import { findLeaks } from './run-action.js'
 import { BRANCH, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
+import { E2E_TEST_BUDGET_MS } from './budgets.js'
 
 const HOUR = 3_600_000
 let world: World | undefined
@@ -11,7 +12,7 @@ afterEach(async () => {
   world = undefined
 })
 
-describe('transient faults everywhere', () => {
+describe('transient faults everywhere', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it('15% of API calls fail, 5% of blobs are cut off, 5% of GitHub calls answer 502, tokens are revoked: the branch holds exactly what was served', async () => {
     world = await startWorld({ emulator: { pageSize: 3, seed: 7 } })
     const { emulator, github } = world
@@ -71,7 +72,7 @@ describe('transient faults everywhere', () => {
   })
 })
 
-describe('a window that keeps failing', () => {
+describe('a window that keeps failing', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it('commits the rest, opens one issue, updates it on a repeat, and closes it when a later scheduled run recovers the window', async () => {
     world = await startWorld()
     const { emulator, github } = world
@@ -179,7 +180,7 @@ describe('a window that keeps failing', () => {
   })
 })
 
-describe('content the API no longer serves, and tokens that expire', () => {
+describe('content the API no longer serves, and tokens that expire', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it('records a blob that expired before download as a gap, warns, and commits the rest', async () => {
     world = await startWorld()
     const { emulator } = world
@@ -219,7 +220,7 @@ describe('content the API no longer serves, and tokens that expire', () => {
   })
 })
 
-describe('one issue for the whole data branch', () => {
+describe('one issue for the whole data branch', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it('a run of another content type that succeeds does not close the issue of a failing one', async () => {
     world = await startWorld()
     const { emulator, github } = world

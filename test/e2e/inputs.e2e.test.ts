@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findLeaks, type ActionResult } from './run-action.js'
 import { GITHUB_TOKEN, SECRET, startWorld, type World } from './world.js'
+import { E2E_TEST_BUDGET_MS } from './budgets.js'
 
 let world: World
 
@@ -20,7 +21,7 @@ async function dataBranchExists(): Promise<boolean> {
   return (await world.head()) !== undefined
 }
 
-describe('bad inputs fail fast against the shipped bundle', () => {
+describe('bad inputs fail fast against the shipped bundle', { timeout: E2E_TEST_BUDGET_MS }, () => {
   const cases: [string, Record<string, string>, string, RegExp][] = [
     ['missing tenant-id', { 'tenant-id': '' }, 'tenant-id', /is required/],
     ['non-GUID tenant-id', { 'tenant-id': 'contoso.onmicrosoft.com' }, 'tenant-id', /'contoso\.onmicrosoft\.com'/],
@@ -80,7 +81,7 @@ describe('bad inputs fail fast against the shipped bundle', () => {
   })
 })
 
-describe('dry-run', () => {
+describe('dry-run', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it('prints the plan as a table, writes it to the summary and exits 0 without a request', async () => {
     const requestsBefore = world.emulator.requests.length
     const githubBefore = world.github.requests.length

@@ -3,6 +3,7 @@ import { expectBranchHoldsExactlyServed } from './assertions.js'
 import { startForwardProxy, type ForwardProxy } from './forward-proxy.js'
 import { findLeaks } from './run-action.js'
 import { GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
+import { E2E_TEST_BUDGET_MS } from './budgets.js'
 
 const HOUR = 3_600_000
 let world: World | undefined
@@ -14,7 +15,7 @@ afterEach(async () => {
   proxy = undefined
 })
 
-describe('behind a proxy', () => {
+describe('behind a proxy', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it('sends sign-in, API and GitHub calls through HTTPS_PROXY / HTTP_PROXY, never showing its password', async () => {
     world = await startWorld()
     proxy = await startForwardProxy()

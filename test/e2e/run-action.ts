@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { ACTION_RUN_BUDGET_MS } from './budgets.js'
 
 /** The shipped action, as GitHub runs it. */
 export const ACTION_ENTRY = resolve(import.meta.dirname, '../../dist/index.js')
@@ -73,7 +74,7 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
     }
     for (const [name, value] of Object.entries(run.inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
 
-    const { exitCode, stdout, stderr } = await spawnNode(ACTION_ENTRY, env, run.timeoutMs ?? 60_000)
+    const { exitCode, stdout, stderr } = await spawnNode(ACTION_ENTRY, env, run.timeoutMs ?? ACTION_RUN_BUDGET_MS)
     const commands = parseCommands(stdout)
     const masked = commands.filter((c) => c.command === 'add-mask').map((c) => c.message)
     return {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { findLeaks } from './run-action.js'
 import { GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
+import { E2E_TEST_BUDGET_MS } from './budgets.js'
 
 let world: World | undefined
 
@@ -14,7 +15,7 @@ function backfill(): Record<string, string> {
   return { start: start.toISOString(), end: new Date(start.getTime() + 2 * 3_600_000).toISOString() }
 }
 
-describe('set-up problems are explained, and nothing is written', () => {
+describe('set-up problems are explained, and nothing is written', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it('a wrong client secret: says what to do, leaks nothing, creates no branch', async () => {
     world = await startWorld()
     const wrong = 'not-the-secret~0123456789'

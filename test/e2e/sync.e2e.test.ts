@@ -3,6 +3,7 @@ import { DuckDBInstance } from '@duckdb/node-api'
 import { expectBranchHoldsExactlyServed } from './assertions.js'
 import { findLeaks } from './run-action.js'
 import { BRANCH, csvFiles, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
+import { E2E_TEST_BUDGET_MS } from './budgets.js'
 
 const HOUR = 3_600_000
 let world: World | undefined
@@ -12,7 +13,7 @@ afterEach(async () => {
   world = undefined
 })
 
-describe('sync: backfill of two content types', () => {
+describe('sync: backfill of two content types', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it('puts every served record on the branch once, requests every page and blob once, and repeats as a no-op', async () => {
     world = await startWorld({ emulator: { pageSize: 1 } })
     const { emulator, github } = world
@@ -93,7 +94,7 @@ describe('sync: backfill of two content types', () => {
   })
 })
 
-describe('sync: concurrent writers', () => {
+describe('sync: concurrent writers', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it('lands all three runs of a matrix on one branch, nothing lost or doubled, with ref updates colliding', async () => {
     world = await startWorld()
     const { emulator, github } = world
@@ -130,7 +131,7 @@ describe('sync: concurrent writers', () => {
   })
 })
 
-describe('sync: scheduled runs', () => {
+describe('sync: scheduled runs', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it('covers a two-day gap after missed runs, then downloads no blob twice', async () => {
     world = await startWorld()
     const { emulator, github } = world

@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import { parse } from 'csv-parse/sync'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.js'
 import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../fake-github/index.js'
+import { TEST_HOOKS } from '../../src/test-hooks.js'
 import { runAction, type ActionResult } from './run-action.js'
 
 const exec = promisify(execFile)
@@ -46,9 +47,7 @@ export async function startWorld(
 
   const branchFiles = async () => {
     const files = new Map<string, string>()
-    if (!(await head())) return files
-    const paths = (await git(['ls-tree', '-r', '--name-only', BRANCH])).split('\n').filter(Boolean)
-    for (const path of paths) files.set(path, (await github.readFile(BRANCH, path))?.toString('utf8') ?? '')
+    for (const [path, bytes] of await github.readAllFiles(BRANCH)) files.set(path, bytes.toString('utf8'))
     return files
   }
 
@@ -69,7 +68,15 @@ export async function startWorld(
           'data-branch': BRANCH,
           ...inputs
         },
-        env: { GITHUB_API_URL: github.url, NODE_EXTRA_CA_CERTS: emulator.caCertPath, ...env }
+        env: {
+          GITHUB_API_URL: github.url,
+          NODE_EXTRA_CA_CERTS: emulator.caCertPath,
+          // Fakes on loopback: no GitHub secondary limits to be polite to, and a failing API
+          // call is retried after milliseconds, not seconds (the action's test hooks).
+          [TEST_HOOKS.githubPacingMs]: '0',
+          [TEST_HOOKS.retryBaseDelayMs]: '20',
+          ...env
+        }
       }),
     branchFiles,
     async branchRows() {

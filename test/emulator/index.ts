@@ -19,7 +19,7 @@ import { RequestLog } from './request-log.js'
 import { Rng } from './rng.js'
 import { listen, type ServerParts } from './server.js'
 import { Subscriptions } from './subscriptions.js'
-import { getServerCertificate } from './tls.js'
+import { getServerCertificate, writeTrustFile } from './tls.js'
 
 export { createManualClock, type ManualClock, MINUTE, HOUR, DAY } from './clock.js'
 export { CONTENT_TYPES, type ContentType } from './content-types.js'
@@ -151,6 +151,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return parts
   })
   const origin = server.origin
+  const trustFile = await writeTrustFile(cert.certPem).catch(async (error: unknown) => {
+    await server.close()
+    throw error
+  })
   const extraResources = typeof options.resource === 'string' ? [options.resource] : (options.resource ?? [])
   const resources = [origin, ...extraResources].map(normaliseResource)
   const federated: readonly FederatedCredential[] =
@@ -214,7 +218,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     apiRoot: `${origin}/api/v1.0/${tenantId}/activity/feed`,
     resource: origin,
     caCertPem: cert.certPem,
-    caCertPath: cert.certPath,
+    caCertPath: trustFile.path,
     requests: log,
     faults,
     subscriptions: {
@@ -232,7 +236,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     servedRecords: (ct) => distinctRecords(feed.blobs(ct)),
     revokeTokens: () => entra.revokeTokens(),
     mintAccessToken: (overrides) => entra.mintAccessToken(overrides),
-    close: () => server.close()
+    close: async () => {
+      await Promise.all([server.close(), trustFile.remove()])
+    }
   }
 }
 

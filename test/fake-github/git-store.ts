@@ -194,6 +194,27 @@ export class GitStore {
     return (await this.git.run(['cat-file', 'blob', sha])).stdout
   }
 
+  /**
+   * Every file of a commit's tree, path → bytes, read with two git processes (ls-tree and one
+   * `cat-file --batch`) however many files there are: tests read whole branches back often.
+   */
+  async readAllFiles(rev: string): Promise<Map<string, Buffer>> {
+    const files = new Map<string, Buffer>()
+    const commit = await this.resolveCommit(rev)
+    if (commit === null) return files
+    const blobs = (await this.readTree(commit, true)).filter((entry) => entry.type === 'blob')
+    if (blobs.length === 0) return files
+    const { stdout } = await this.git.run(['cat-file', '--batch'], { input: blobs.map((entry) => `${entry.sha}\n`).join('') })
+    let offset = 0
+    for (const entry of blobs) {
+      const headerEnd = stdout.indexOf(0x0a, offset)
+      const size = Number(stdout.subarray(offset, headerEnd).toString('latin1').split(' ')[2])
+      files.set(entry.path, Buffer.from(stdout.subarray(headerEnd + 1, headerEnd + 1 + size)))
+      offset = headerEnd + 1 + size + 1
+    }
+    return files
+  }
+
   /** The entries of a tree; with `recursive`, every subtree and blob below it (paths in full). */
   async readTree(sha: string, recursive = false): Promise<TreeEntry[]> {
     const args = ['ls-tree', '-l', '-z', ...(recursive ? ['-r', '-t'] : []), sha]

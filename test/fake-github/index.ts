@@ -61,6 +61,8 @@ export interface FakeGitHub {
   git(args: readonly string[]): Promise<string>
   /** The bytes of `path` at a branch, tag or commit, or `undefined` when absent. */
   readFile(rev: string, path: string): Promise<Buffer | undefined>
+  /** Every file at a branch, tag or commit, path → bytes (empty when the revision does not exist). */
+  readAllFiles(rev: string): Promise<Map<string, Buffer>>
   /**
    * Commits `files` (`null` deletes) on top of `branch`, creating it as an orphan when missing,
    * as a push from another clone would. Returns the commit id.
@@ -131,6 +133,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
         const found = commit === null ? null : await store.objectAtPath(commit, path)
         return found === null ? undefined : ((await store.readBlob(found.sha)) ?? undefined)
       },
+      readAllFiles: (rev) => store.readAllFiles(rev),
       commitFiles: (branch, files, message = 'Update from another clone') =>
         store.commitFiles(branch, files, { message, author: { name: 'Another Clone', email: 'another-clone@example.com' } }),
       raceNextRefUpdates: (count, branch, files) => store.raceNextRefUpdates(count, branch, files),

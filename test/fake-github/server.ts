@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -19,6 +20,8 @@ export interface RequestLogEntry {
   body?: unknown
   /** True when a registered fault answered instead of the API. */
   injected?: boolean
+  /** When the request arrived (`performance.now()` of the fake's process), for pacing checks. */
+  receivedAt: number
 }
 
 /** Token permissions, as a GitHub App installation token or `permissions:` block grants them. */
@@ -70,7 +73,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const method = request.method ?? 'GET'
     const url = new URL(request.url ?? '/', 'http://fake')
     const path = url.pathname.startsWith(config.pathPrefix) ? url.pathname.slice(config.pathPrefix.length) : url.pathname
-    const entry: RequestLogEntry = { method, path, query: url.search.slice(1), status: 0 }
+    const entry: RequestLogEntry = { method, path, query: url.search.slice(1), status: 0, receivedAt: performance.now() }
     config.requests.push(entry)
     rateLimit.used += 1
 

@@ -15,7 +15,7 @@ async function setUp(
   clientToken?: string
 ): Promise<{ fake: FakeGitHub; git: GitDatabase }> {
   fake = await startFakeGitHub(options)
-  const octokit = createOctokit({ owner: fake.owner, repo: fake.repo, token: clientToken ?? fake.token, baseUrl: fake.url })
+  const octokit = createOctokit({ owner: fake.owner, repo: fake.repo, token: clientToken ?? fake.token, baseUrl: fake.url, pacingMs: 0 })
   return { fake, git: createGitDatabase(octokit, { owner: fake.owner, repo: fake.repo }) }
 }
 

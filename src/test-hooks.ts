@@ -1,0 +1,30 @@
+/**
+ * Settings only a test suite changes, read from the environment (never inputs, so that no
+ * workflow turns off the pacing github.com asks for by accident). Each shortens a wait or a
+ * size that is right for production but would make tests against local fakes slow; none
+ * changes what the action does, only how long it waits or how large a file grows.
+ *
+ * | variable | production value | what it scales |
+ * |---|---|---|
+ * | `M365_AUDIT_SYNC_TEST_GITHUB_PACING_MS` | 1000 | spacing of GitHub writes (×3 for issues), GitHub retry backoff |
+ * | `M365_AUDIT_SYNC_TEST_RETRY_BASE_MS` | 500 | first backoff of a failed Management API call (doubles per attempt) |
+ * | `M365_AUDIT_SYNC_TEST_MAX_PART_BYTES` | 33554432 | size at which a day's snapshot is cut into parts |
+ */
+export const TEST_HOOKS = {
+  githubPacingMs: 'M365_AUDIT_SYNC_TEST_GITHUB_PACING_MS',
+  retryBaseDelayMs: 'M365_AUDIT_SYNC_TEST_RETRY_BASE_MS',
+  maxPartBytes: 'M365_AUDIT_SYNC_TEST_MAX_PART_BYTES'
+} as const
+
+/** The hooks that are set, as numbers; an unset or unreadable one is left out. */
+export type TestHooks = Partial<Record<keyof typeof TEST_HOOKS, number>>
+
+export function readTestHooks(env: Readonly<Record<string, string | undefined>>): TestHooks {
+  const hooks: TestHooks = {}
+  for (const [key, variable] of Object.entries(TEST_HOOKS) as [keyof typeof TEST_HOOKS, string][]) {
+    const text = env[variable]?.trim()
+    const value = text ? Number(text) : NaN
+    if (Number.isFinite(value) && value >= 0) hooks[key] = value
+  }
+  return hooks
+}

@@ -62,9 +62,10 @@ describe('HTTP layer', () => {
     expect(first.headers['x-github-request-id']).toMatch(/^[0-9A-F]{4}(:[0-9A-F]+){4}$/)
     expect(first.headers['x-github-request-id']).not.toBe(second.headers['x-github-request-id'])
     expect(github.requests).toEqual([
-      { method: 'GET', path: '/repos/contoso/audit/git/ref/heads%2Fmain', query: '', status: 200 },
-      { method: 'GET', path: '/repos/contoso/audit/git/ref/heads%2Fmain', query: '', status: 200 }
+      { method: 'GET', path: '/repos/contoso/audit/git/ref/heads%2Fmain', query: '', status: 200, receivedAt: expect.any(Number) },
+      { method: 'GET', path: '/repos/contoso/audit/git/ref/heads%2Fmain', query: '', status: 200, receivedAt: expect.any(Number) }
     ])
+    expect(github.requests[1]!.receivedAt).toBeGreaterThanOrEqual(github.requests[0]!.receivedAt)
   })
 
   it('serves under a GitHub Enterprise path prefix', async () => {

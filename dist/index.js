@@ -81976,7 +81976,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6364);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4393);
 /** The action's entry point: everything happens in run(). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -81986,7 +81986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6364:
+/***/ 4393:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -84940,6 +84940,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./node_modules/@azure/msal-common/dist/utils/Constants.mjs
 /*! @azure/msal-common v16.16.1 2026-11-06 */
 
@@ -105837,7 +105839,13 @@ const dist_src_Octokit = Octokit.plugin(requestLog, legacyRestEndpointMethods, p
 );
 
 
+// EXTERNAL MODULE: external "node:buffer"
+var external_node_buffer_ = __nccwpck_require__(4573);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./src/github/git-database.ts
+
+
 
 
 
@@ -105912,6 +105920,58 @@ function createGitDatabase(octokit, target) {
         }
         return new Error(`Could not ${action} in ${where}: ${code ?? ''} ${message}`.replace(/\s+/g, ' ').trim());
     };
+    const createTree = async (baseTree, entries) => {
+        try {
+            const { data } = await octokit.rest.git.createTree({
+                ...repo,
+                ...(baseTree ? { base_tree: baseTree } : {}),
+                tree: entries.map((entry) => ({ mode: '100644', type: 'blob', ...entry }))
+            });
+            return data.sha;
+        }
+        catch (error) {
+            throw explain(error, 'create a tree');
+        }
+    };
+    async function* streamBlob(sha) {
+        let body;
+        try {
+            const response = await octokit.request('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', {
+                ...repo,
+                file_sha: sha,
+                headers: { accept: 'application/vnd.github.raw+json' },
+                request: { parseSuccessResponseBody: false }
+            });
+            body = response.data;
+        }
+        catch (error) {
+            throw explain(error, `read blob ${sha}`);
+        }
+        if (!body)
+            return;
+        try {
+            for await (const chunk of body)
+                yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        }
+        catch (error) {
+            throw new Error(`Could not read blob ${sha} in ${where}: the download broke off (${error.message}).`);
+        }
+    }
+    /** Text goes inline in the tree request; other bytes are uploaded as a base64 blob first. */
+    const treeEntry = async (change) => {
+        if (!change.content)
+            return { path: change.path, sha: change.sha };
+        const bytes = 'bytes' in change.content ? change.content.bytes : await (0,promises_.readFile)(change.content.file);
+        if ((0,external_node_buffer_.isUtf8)(bytes))
+            return { path: change.path, content: bytes.toString('utf8') };
+        try {
+            const { data } = await octokit.rest.git.createBlob({ ...repo, content: bytes.toString('base64'), encoding: 'base64' });
+            return { path: change.path, sha: data.sha };
+        }
+        catch (error) {
+            throw explain(error, `upload ${change.path}`);
+        }
+    };
     return {
         async getHead(branch) {
             try {
@@ -105931,9 +105991,10 @@ function createGitDatabase(octokit, target) {
                 if (data.truncated)
                     throw new Error(`the tree ${treeSha} is too large for one listing`);
                 const files = new Map();
-                for (const entry of data.tree)
+                for (const entry of data.tree) {
                     if (entry.type === 'blob' && entry.path && entry.sha)
-                        files.set(entry.path, entry.sha);
+                        files.set(entry.path, { sha: entry.sha, size: entry.size ?? 0 });
+                }
                 return files;
             }
             catch (error) {
@@ -105941,31 +106002,23 @@ function createGitDatabase(octokit, target) {
             }
         },
         async readBlob(sha) {
-            try {
-                const { data } = await octokit.rest.git.getBlob({ ...repo, file_sha: sha });
-                return Buffer.from(data.content, data.encoding === 'base64' ? 'base64' : 'utf8');
-            }
-            catch (error) {
-                throw explain(error, `read blob ${sha}`);
-            }
+            const chunks = [];
+            for await (const chunk of streamBlob(sha))
+                chunks.push(chunk);
+            return Buffer.concat(chunks);
         },
-        async createTree(baseTree, changes) {
-            try {
-                const { data } = await octokit.rest.git.createTree({
-                    ...repo,
-                    ...(baseTree ? { base_tree: baseTree } : {}),
-                    tree: changes.map((change) => ({
-                        mode: '100644',
-                        type: 'blob',
-                        path: change.path,
-                        ...('content' in change ? { content: change.content.toString('utf8') } : { sha: change.sha })
-                    }))
-                });
-                return data.sha;
+        streamBlob,
+        async writeTree(baseTree, changes) {
+            let tree = baseTree;
+            for (const chunk of chunkTreeChanges(changes)) {
+                const entries = [];
+                for (const change of chunk)
+                    entries.push(await treeEntry(change));
+                tree = await createTree(tree, entries);
             }
-            catch (error) {
-                throw explain(error, 'create a tree');
-            }
+            if (!tree)
+                throw new Error('No tree was created for a non-empty change.');
+            return tree;
         },
         async createCommit(message, treeSha, parents) {
             try {
@@ -106001,9 +106054,34 @@ function createGitDatabase(octokit, target) {
         }
     };
 }
+/**
+ * GitHub times out on large tree requests ("Sorry, your request timed out"); chunks chain
+ * through base_tree, each at most this many entries and (roughly) bytes of content.
+ */
+const TREE_CHUNK_ENTRIES = 100;
+const TREE_CHUNK_BYTES = 8 * 1024 * 1024;
+/** Splits tree changes into requests of bounded entries and bytes (a huge file gets its own). */
+function chunkTreeChanges(entries) {
+    const chunks = [];
+    let current = [];
+    let bytes = 0;
+    for (const entry of entries) {
+        const size = !entry.content ? 0 : 'bytes' in entry.content ? entry.content.bytes.byteLength : entry.content.size;
+        if (current.length > 0 && (current.length >= TREE_CHUNK_ENTRIES || bytes + size > TREE_CHUNK_BYTES)) {
+            chunks.push(current);
+            current = [];
+            bytes = 0;
+        }
+        current.push(entry);
+        bytes += size;
+    }
+    if (current.length > 0)
+        chunks.push(current);
+    return chunks;
+}
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/http/retry.ts
 
 /** The default for Microsoft and GitHub calls: 6 attempts over about a minute at worst. */
@@ -106027,7 +106105,7 @@ async function withRetry(task, classify, policy = DEFAULT_RETRY, onRetry = () =>
             if (delay > policy.maxDelayMs)
                 throw error;
             onRetry(error, attempt, delay);
-            await (0,promises_namespaceObject.setTimeout)(delay);
+            await (0,external_node_timers_promises_namespaceObject.setTimeout)(delay);
         }
     }
 }
@@ -106755,7 +106833,7 @@ function describeProxy(url) {
  */
 function createRateLimiter(options) {
     const now = options.now ?? Date.now;
-    const wait = options.wait ?? promises_namespaceObject.setTimeout;
+    const wait = options.wait ?? external_node_timers_promises_namespaceObject.setTimeout;
     const perMs = options.perMinute / 60_000;
     let tokens = options.burst;
     let updated = now();
@@ -107126,24 +107204,6 @@ async function writeSyncSummary(result, headline, commitUrl) {
 
 ;// CONCATENATED MODULE: ./src/m365/audit-record.ts
 
-/** Columns of an audit snapshot, in file order, named as the API names them (DESIGN.md §2). */
-const SNAPSHOT_COLUMNS = [
-    'Id',
-    'CreationTime',
-    'RecordType',
-    'Operation',
-    'Workload',
-    'UserId',
-    'UserType',
-    'UserKey',
-    'OrganizationId',
-    'ResultStatus',
-    'ObjectId',
-    'ClientIP',
-    'AuditData'
-];
-/** Index of each column in a SnapshotRow. */
-const Column = Object.fromEntries(SNAPSHOT_COLUMNS.map((name, index) => [name, index]));
 const NAIVE_OR_ZONED = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/i;
 /**
  * `CreationTime` as `YYYY-MM-DDTHH:MM:SSZ`. The API sends it without a zone, and it is UTC;
@@ -107191,26 +107251,54 @@ function recordId(record) {
         return id.trim().toLowerCase();
     return `sha256-${(0,external_node_crypto_.createHash)('sha256').update(canonicalJson(record)).digest('hex').slice(0, 32)}`;
 }
+
+;// CONCATENATED MODULE: ./src/snapshot/row.ts
+
+/** Columns of an audit snapshot, in file order, named as the API names them. */
+const SNAPSHOT_COLUMNS = [
+    'Id',
+    'CreationTime',
+    'RecordType',
+    'Operation',
+    'Workload',
+    'UserId',
+    'UserType',
+    'UserKey',
+    'OrganizationId',
+    'ResultStatus',
+    'ObjectId',
+    'ClientIP',
+    'AuditData'
+];
+/** Index of each column in a SnapshotRow. */
+const Column = Object.fromEntries(SNAPSHOT_COLUMNS.map((name, index) => [name, index]));
 /**
- * The snapshot row of a record. `fallbackTime` places a record whose CreationTime is
- * missing or unreadable (the blob's contentCreated): every record lands in some day's file.
+ * The snapshot row of a record placed at `creationTime` (its own CreationTime, normalised, or
+ * where the run placed a record that has none). `AuditData` is the record's JSON with its keys
+ * in the order the API served them.
  */
-function toSnapshotRow(record, fallbackTime) {
-    const creationTime = normalizeCreationTime(record.CreationTime) ?? fallbackTime;
-    return SNAPSHOT_COLUMNS.map((column) => {
-        switch (column) {
-            case 'Id':
-                return recordId(record);
-            case 'CreationTime':
-                return creationTime;
-            case 'AuditData':
-                return canonicalJson(record);
-            default:
-                return audit_record_cell(record[column]);
-        }
-    });
+function toSnapshotRow(record, creationTime, id = recordId(record)) {
+    return [
+        id,
+        creationTime,
+        row_cell(record.RecordType),
+        row_cell(record.Operation),
+        row_cell(record.Workload),
+        row_cell(record.UserId),
+        row_cell(record.UserType),
+        row_cell(record.UserKey),
+        row_cell(record.OrganizationId),
+        row_cell(record.ResultStatus),
+        row_cell(record.ObjectId),
+        row_cell(record.ClientIP),
+        JSON.stringify(record)
+    ];
 }
-function audit_record_cell(value) {
+/** The record's own CreationTime as `YYYY-MM-DDTHH:MM:SSZ`, or undefined when it has none. */
+function recordTime(record) {
+    return normalizeCreationTime(record.CreationTime);
+}
+function row_cell(value) {
     if (value === undefined || value === null)
         return '';
     if (typeof value === 'string')
@@ -107219,9 +107307,128 @@ function audit_record_cell(value) {
         return String(value);
     return JSON.stringify(value);
 }
-/** The UTC day (`YYYY-MM-DD`) a row belongs to. */
-function rowDay(row) {
-    return (row[Column.CreationTime] ?? '').slice(0, 10);
+/** The UTC day (`YYYY-MM-DD`) of a `YYYY-MM-DDTHH:MM:SSZ` time. */
+function dayOf(time) {
+    return time.slice(0, 10);
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/csv-codec.ts
+
+/**
+ * Day files as CSV: RFC 4180, UTF-8, CRLF, a header row, quotes only where needed.
+ *
+ * Rows are encoded once, when their record arrives, and existing files are read back by
+ * splitting them into raw rows, not by parsing every field: a day can hold a million rows
+ * and each run rewrites the parts that new rows fall into. Both directions are written here
+ * rather than with csv-stringify and csv-parse because they are the hottest code of a run
+ * (measured by `npm run bench`: csv-stringify took 2× and csv-parse 20× as long per row),
+ * and the dialect is our own: the test suite reads every file back with csv-parse and DuckDB.
+ */
+const CSV_HEADER = Buffer.from(`${SNAPSHOT_COLUMNS.join(',')}\r\n`, 'utf8');
+/** A field needs quotes when it holds a quote, a comma or a line break (a lone LF or CR too). */
+const NEEDS_QUOTES = /[",\r\n]/;
+function field(value) {
+    return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+/** One row as a CSV line, CRLF included. */
+function encodeCsvRow(row) {
+    let line = field(row[0] ?? '');
+    for (let index = 1; index < row.length; index++)
+        line += `,${field(row[index] ?? '')}`;
+    return Buffer.from(`${line}\r\n`, 'utf8');
+}
+const QUOTE = 0x22;
+const csv_codec_COMMA = 0x2c;
+const CR = 0x0d;
+const LF = 0x0a;
+/**
+ * Splits a day file into its rows, keeping each row's bytes (its CSV line) as they are and
+ * reading only the first two fields, Id and CreationTime. Takes the file as chunks of any
+ * size, in order; yields batches of rows in file order. Refuses a file that does not start
+ * with our header (rewriting it would lose whatever columns it had).
+ */
+async function* readCsvRows(chunks, path) {
+    let pending = Buffer.alloc(0);
+    let headerChecked = false;
+    for await (const chunk of chunks) {
+        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+        let offset = 0;
+        if (!headerChecked) {
+            const bom = pending[0] === 0xef && pending[1] === 0xbb && pending[2] === 0xbf ? 3 : 0;
+            if (pending.length < bom + CSV_HEADER.length)
+                continue;
+            if (!pending.subarray(bom, bom + CSV_HEADER.length).equals(CSV_HEADER))
+                throw notOurs(path);
+            headerChecked = true;
+            offset = bom + CSV_HEADER.length;
+        }
+        const rows = [];
+        for (;;) {
+            const end = rowEnd(pending, offset);
+            if (end < 0)
+                break;
+            rows.push(splitRow(pending, offset, end, path));
+            offset = end;
+        }
+        pending = pending.subarray(offset);
+        if (rows.length > 0)
+            yield rows;
+    }
+    if (!headerChecked) {
+        if (pending.length === 0)
+            return;
+        throw notOurs(path);
+    }
+    if (pending.length > 0)
+        throw new Error(`${path} on the data branch ends inside a row; move or delete it, then run again.`);
+}
+/** The offset just past the CRLF that ends the row starting at `start`, or -1 if it is not complete. */
+function rowEnd(bytes, start) {
+    let quoted = false;
+    for (let index = start; index < bytes.length; index++) {
+        const byte = bytes[index];
+        if (byte === QUOTE)
+            quoted = !quoted;
+        else if (!quoted && byte === CR && bytes[index + 1] === LF)
+            return index + 2;
+        else if (!quoted && byte === CR && index + 1 === bytes.length)
+            return -1;
+    }
+    return -1;
+}
+/** A row's Id and CreationTime (the first two fields) and its bytes. */
+function splitRow(bytes, start, end, path) {
+    const [id, afterId] = readField(bytes, start, end);
+    const [time] = readField(bytes, afterId, end);
+    if (time.length !== 20)
+        throw new Error(`${path} on the data branch has a row whose CreationTime is not YYYY-MM-DDTHH:MM:SSZ ('${time.slice(0, 40)}'); move or delete it, then run again.`);
+    return { id, time, payload: bytes.subarray(start, end) };
+}
+/** The field at `start` and the offset of the next one. */
+function readField(bytes, start, end) {
+    if (bytes[start] !== QUOTE) {
+        let stop = bytes.indexOf(csv_codec_COMMA, start);
+        if (stop < 0 || stop > end)
+            stop = end - 2;
+        return [bytes.toString('utf8', start, stop), stop + 1];
+    }
+    let value = '';
+    let from = start + 1;
+    for (;;) {
+        const quote = bytes.indexOf(QUOTE, from);
+        value += bytes.toString('utf8', from, quote);
+        if (bytes[quote + 1] === QUOTE) {
+            value += '"';
+            from = quote + 2;
+        }
+        else {
+            return [value, quote + 2];
+        }
+    }
+}
+function notOurs(path) {
+    return new Error(`${path} on the data branch does not start with the expected header (${SNAPSHOT_COLUMNS.join(',')}); ` +
+        `move or delete it, then run again.`);
 }
 
 ;// CONCATENATED MODULE: ./src/state/ledger.ts
@@ -107497,17 +107704,19 @@ function explainSubscriptionError(error, type) {
 
 
 
+
+
 /**
  * Lists every task's window page by page and downloads the blobs the ledger has not seen,
- * `concurrency` at a time. Records go to the UTC day of their CreationTime, whichever
- * window listed their blob (late events land in older days), once per Id.
+ * `concurrency` at a time. Each record becomes a row of the UTC day of its CreationTime,
+ * whichever window listed its blob (late events land in older days), in the spool; copies
+ * are dropped when the spool is merged into the day files.
  * A window whose listing or downloads still fail after retries is reported as failed and the
  * rest goes on; what it did download is kept. A blob that expired before it could be
  * downloaded (AF20051) is reported as a gap, never dropped silently.
  */
 async function collect(options) {
-    const { source, tasks, ledger } = options;
-    const days = new Map();
+    const { source, spool, tasks, ledger } = options;
     const stats = {
         tasks: tasks.length,
         pages: 0,
@@ -107516,29 +107725,25 @@ async function collect(options) {
         blobsSkipped: 0,
         blobsExpired: 0,
         recordsReceived: 0,
-        distinctRecords: {}
+        recordsByType: {}
     };
     const failures = [];
     const types = [...new Set(tasks.map((task) => task.type))];
-    const perType = new Map(types.map((type) => [type, { fetched: {}, expired: [], succeeded: [], queued: new Set(), distinct: 0 }]));
+    const perType = new Map(types.map((type) => [type, { fetched: {}, expired: [], succeeded: [], queued: new Set(), records: 0 }]));
     const downloadSlots = createLimiter(options.concurrency);
-    let held = 0;
+    // A record without a readable CreationTime is placed at its blob's time; copies of it in
+    // other blobs go to the same place, so that the merge sees them side by side.
+    const untimed = new Map();
     const addRecords = (type, blob, records) => {
-        let added = 0;
         for (const record of records) {
-            const row = toSnapshotRow(record, blob.contentCreated.replace(/\.\d+Z$/, 'Z'));
-            const key = `${type}|${rowDay(row)}`;
-            let batch = days.get(key);
-            if (!batch)
-                days.set(key, (batch = { type, day: rowDay(row), rows: new Map() }));
             const id = recordId(record);
-            if (!batch.rows.has(id)) {
-                batch.rows.set(id, row);
-                added++;
+            let time = recordTime(record);
+            if (time === undefined) {
+                time = untimed.get(`${type}|${id}`) ?? blob.contentCreated.replace(/\.\d+Z$/, 'Z');
+                untimed.set(`${type}|${id}`, time);
             }
+            spool.add(type, dayOf(time), { time, id, payload: encodeCsvRow(toSnapshotRow(record, time, id)) });
         }
-        held += added;
-        return added;
     };
     /** Lists one window; resolves after listing with a promise that settles with its downloads. */
     const listTask = async (task) => {
@@ -107565,7 +107770,9 @@ async function collect(options) {
                             const records = await source.fetchBlob(blob);
                             stats.blobsDownloaded++;
                             stats.recordsReceived += records.length;
-                            state.distinct += addRecords(task.type, blob, records);
+                            state.records += records.length;
+                            addRecords(task.type, blob, records);
+                            await spool.spillIfFull();
                             state.fetched[blob.contentId] = blob.contentExpiration;
                         }
                         catch (error) {
@@ -107600,7 +107807,7 @@ async function collect(options) {
     const pending = [];
     let started = 0;
     for (const task of tasks) {
-        if (started > 0 && options.maxRecords !== undefined && held >= options.maxRecords)
+        if (started > 0 && options.maxRecords !== undefined && spool.rows >= options.maxRecords)
             break;
         pending.push((await listTask(task)).done);
         started++;
@@ -107610,8 +107817,8 @@ async function collect(options) {
     stats.tasks = started;
     const updates = types.map((type) => {
         const state = perType.get(type);
-        stats.distinctRecords[type] = state.distinct;
-        options.log?.(`${type}: ${state.queued.size} new blobs, ${state.distinct} distinct records.`);
+        stats.recordsByType[type] = state.records;
+        options.log?.(`${type}: ${state.queued.size} new blobs, ${state.records} records.`);
         const listed = remaining.length === 0 ? options.range : listedRange(tasks.slice(0, started), type);
         return {
             type,
@@ -107622,7 +107829,7 @@ async function collect(options) {
             expired: state.expired
         };
     });
-    return { days, updates, failures, stats, remaining };
+    return { updates, failures, stats, remaining };
 }
 /**
  * The range a part of a plan listed for one content type: from its first planned window to
@@ -107646,76 +107853,89 @@ function describeFailure(explained, original) {
 
 
 /**
- * GitHub times out on large tree requests ("Sorry, your request timed out"); chunks chain
- * through base_tree, each at most this many entries and (roughly) bytes of content.
- */
-const TREE_CHUNK_ENTRIES = 100;
-const TREE_CHUNK_BYTES = 8 * 1024 * 1024;
-/**
  * Commits files to a branch through the Git Data API, without a checkout:
  * blobs → tree on the tip's tree → commit → fast-forward ref update (never force). When
  * another writer moved the branch first, the changes are rebuilt on the new tip by calling
  * `build` again, so both writers' data survives. A missing branch is created as an orphan.
+ * `afterAttempt` runs after every attempt, whatever its outcome (to remove its temp files).
  */
 async function commitFiles(options) {
     const { git, branch } = options;
     const maxAttempts = options.maxAttempts ?? 8;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const head = await git.getHead(branch);
-        const existing = head ? await git.listFiles(head.treeSha) : new Map();
-        const files = {
-            has: (path) => existing.has(path),
-            paths: () => existing.keys(),
-            blobSha: (path) => existing.get(path),
-            read: async (path) => {
-                const sha = existing.get(path);
-                return sha ? (await git.readBlob(sha)).toString('utf8') : undefined;
+        try {
+            const head = await git.getHead(branch);
+            const existing = head ? await git.listFiles(head.treeSha) : new Map();
+            const files = {
+                has: (path) => existing.has(path),
+                paths: () => existing.keys(),
+                blobSha: (path) => existing.get(path)?.sha,
+                size: (path) => existing.get(path)?.size,
+                read: async (path) => {
+                    const entry = existing.get(path);
+                    return entry ? await git.readBlob(entry.sha) : undefined;
+                },
+                stream: (path) => {
+                    const entry = existing.get(path);
+                    if (!entry)
+                        throw new Error(`${path} is not on branch '${branch}'.`);
+                    return checkedLength(git.streamBlob(entry.sha), entry.size, path);
+                }
+            };
+            const changes = await options.build(files, attempt);
+            const entries = [];
+            for (const [path, content] of changes?.files ?? []) {
+                const entry = treeChange(path, content);
+                const current = existing.get(path)?.sha;
+                if (entry.sha === null ? current === undefined : current === entry.sha)
+                    continue;
+                entries.push(entry);
             }
-        };
-        const changes = await options.build(files);
-        const changed = [...(changes?.files ?? [])].filter(([path, content]) => content === null ? existing.has(path) : existing.get(path) !== gitBlobSha(content));
-        if (!changes || changed.length === 0)
-            return { status: 'unchanged', attempts: attempt };
-        // File contents travel inside the tree requests: one content-creating call per chunk
-        // instead of one per file keeps a large backfill far from GitHub's secondary limits.
-        const entries = changed
-            .map(([path, content]) => content === null ? { path, sha: null } : { path, content: typeof content === 'string' ? Buffer.from(content, 'utf8') : content })
-            .sort((a, b) => (a.path < b.path ? -1 : 1));
-        let tree = head?.treeSha;
-        for (const chunk of chunkTreeChanges(entries))
-            tree = await git.createTree(tree, chunk);
-        if (!tree)
-            throw new Error('No tree was created for a non-empty change.');
-        const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : []);
-        const outcome = head ? await git.updateRef(branch, commitSha) : await git.createRef(branch, commitSha);
-        if (outcome === 'updated' || outcome === 'created') {
-            return { status: 'committed', commitSha, changedPaths: entries.map((entry) => entry.path), attempts: attempt, createdBranch: outcome === 'created' };
+            if (!changes || entries.length === 0)
+                return { status: 'unchanged', attempts: attempt };
+            entries.sort((a, b) => (a.path < b.path ? -1 : 1));
+            const tree = await git.writeTree(head?.treeSha, entries);
+            const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : []);
+            const outcome = head ? await git.updateRef(branch, commitSha) : await git.createRef(branch, commitSha);
+            if (outcome === 'updated' || outcome === 'created') {
+                return { status: 'committed', commitSha, changedPaths: entries.map((entry) => entry.path), attempts: attempt, createdBranch: outcome === 'created' };
+            }
+        }
+        finally {
+            await options.afterAttempt?.(attempt);
         }
         const delay = Math.random() * Math.min(8_000, 250 * 2 ** attempt);
         options.log?.(`Branch '${branch}' moved while committing (attempt ${attempt}); rebuilding on the new tip in ${Math.round(delay)} ms.`);
-        await (0,promises_namespaceObject.setTimeout)(delay);
+        await (0,external_node_timers_promises_namespaceObject.setTimeout)(delay);
     }
     throw new Error(`Branch '${branch}' kept moving while committing; gave up after ${maxAttempts} attempts. ` +
         `Give concurrent runs a workflow 'concurrency:' group, then run again: nothing was lost, the next run collects the same data.`);
 }
-/** Splits tree changes into requests of bounded entries and bytes (a huge file gets its own). */
-function chunkTreeChanges(entries) {
-    const chunks = [];
-    let current = [];
-    let bytes = 0;
-    for (const entry of entries) {
-        const size = 'content' in entry ? entry.content.byteLength : 0;
-        if (current.length > 0 && (current.length >= TREE_CHUNK_ENTRIES || bytes + size > TREE_CHUNK_BYTES)) {
-            chunks.push(current);
-            current = [];
-            bytes = 0;
-        }
-        current.push(entry);
-        bytes += size;
+/**
+ * Passes a download through, failing it when it ends short of the size the tree gave: a cut
+ * that happens to fall between two rows must not read as a day with fewer rows.
+ */
+async function* checkedLength(chunks, size, path) {
+    let received = 0;
+    for await (const chunk of chunks) {
+        received += chunk.byteLength;
+        yield chunk;
     }
-    if (current.length > 0)
-        chunks.push(current);
-    return chunks;
+    if (received !== size)
+        throw new Error(`Downloading ${path} from the data branch stopped after ${received} of ${size} bytes; run again.`);
+}
+/** A path's new content as a tree change, with the blob sha it will have. */
+function treeChange(path, content) {
+    if (content === null)
+        return { path, sha: null };
+    if (typeof content === 'string' || Buffer.isBuffer(content)) {
+        const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+        return { path, sha: gitBlobSha(bytes), content: { bytes } };
+    }
+    if ('blobSha' in content)
+        return { path, sha: content.blobSha };
+    const file = { file: content.file, size: content.size };
+    return { path, sha: content.gitSha, content: file };
 }
 /** The sha git gives a blob with this content, to skip uploading files that did not change. */
 function gitBlobSha(content) {
@@ -107723,19 +107943,9 @@ function gitBlobSha(content) {
     return (0,external_node_crypto_.createHash)('sha1').update(`blob ${bytes.byteLength}\0`).update(bytes).digest('hex');
 }
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/state/manifest.ts
-
-
-/** Describes a day file from its sorted rows and its bytes. */
-function describeFile(rows, bytes) {
-    return {
-        rows: rows.length,
-        bytes: bytes.byteLength,
-        sha256: (0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex'),
-        firstCreationTime: rows[0]?.[Column.CreationTime] ?? '',
-        lastCreationTime: rows.at(-1)?.[Column.CreationTime] ?? ''
-    };
-}
 /** Reads manifest.json; a missing or unreadable one starts over (it is derived data). */
 function parseManifest(text) {
     if (!text)
@@ -107811,2831 +108021,106 @@ Power BI and Excel: *Get Data > Text/CSV* (or *Folder*) on the files, UTF-8.
 `;
 }
 
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/CsvError.js
-class CsvError extends Error {
-  constructor(code, message, options, ...contexts) {
-    if (Array.isArray(message)) message = message.join(" ").trim();
-    super(message);
-    if (Error.captureStackTrace !== undefined) {
-      Error.captureStackTrace(this, CsvError);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/snapshot/part-writer.ts
+
+
+
+const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Writes sorted rows into consecutive part files of at most `maxBytes` each (a row larger
+ * than that gets a part of its own), each starting with `header`. Filling parts in row order
+ * keeps the split a function of the rows alone: the same records always give the same parts.
+ */
+class PartWriter {
+    dir;
+    header;
+    maxBytes;
+    parts = [];
+    current;
+    chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    used = 0;
+    constructor(dir, header, maxBytes) {
+        this.dir = dir;
+        this.header = header;
+        this.maxBytes = maxBytes;
     }
-    this.code = code;
-    for (const context of contexts) {
-      for (const key in context) {
-        const value = context[key];
-        this[key] = Buffer.isBuffer(value)
-          ? value.toString(options.encoding)
-          : value == null
-            ? value
-            : JSON.parse(JSON.stringify(value));
-      }
+    write(row) {
+        const size = row.payload.byteLength;
+        if (this.current && this.current.rows > 0 && this.current.bytes + size > this.maxBytes)
+            this.closePart();
+        const part = this.current ?? this.openPart();
+        this.append(part, row.payload);
+        part.rows++;
+        if (part.rows === 1)
+            part.first = row.time;
+        part.last = row.time;
     }
-  }
-}
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/is_object.js
-const is_object = function (obj) {
-  return typeof obj === "object" && obj !== null && !Array.isArray(obj);
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/normalize_columns_array.js
-
-
-
-const normalize_columns_array = function (columns) {
-  const normalizedColumns = [];
-  for (let i = 0, l = columns.length; i < l; i++) {
-    const column = columns[i];
-    if (column === undefined || column === null || column === false) {
-      normalizedColumns[i] = { disabled: true };
-    } else if (typeof column === "string" || typeof column === "number") {
-      normalizedColumns[i] = { name: `${column}` };
-    } else if (is_object(column)) {
-      if (typeof column.name !== "string") {
-        throw new CsvError("CSV_OPTION_COLUMNS_MISSING_NAME", [
-          "Option columns missing name:",
-          `property "name" is required at position ${i}`,
-          "when column is an object literal",
-        ]);
-      }
-      normalizedColumns[i] = column;
-    } else {
-      throw new CsvError("CSV_INVALID_COLUMN_DEFINITION", [
-        "Invalid column definition:",
-        "expect a string or a literal object,",
-        `got ${JSON.stringify(column)} at position ${i}`,
-      ]);
+    /** Closes the last part and returns every part written, in order. */
+    finish() {
+        if (this.current)
+            this.closePart();
+        return this.parts;
     }
-  }
-  return normalizedColumns;
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/ResizeableBuffer.js
-class ResizeableBuffer {
-  constructor(size = 100) {
-    this.size = size;
-    this.length = 0;
-    this.buf = Buffer.allocUnsafe(size);
-  }
-  prepend(val) {
-    if (Buffer.isBuffer(val)) {
-      const length = this.length + val.length;
-      if (length >= this.size) {
-        this.resize();
-        if (length >= this.size) {
-          throw Error("INVALID_BUFFER_STATE");
-        }
-      }
-      const buf = this.buf;
-      this.buf = Buffer.allocUnsafe(this.size);
-      val.copy(this.buf, 0);
-      buf.copy(this.buf, val.length);
-      this.length += val.length;
-    } else {
-      const length = this.length++;
-      if (length === this.size) {
-        this.resize();
-      }
-      const buf = this.clone();
-      this.buf[0] = val;
-      buf.copy(this.buf, 1, 0, length);
+    openPart() {
+        const file = (0,external_node_path_.join)(this.dir, `part-${this.parts.length + 1}`);
+        const part = { fd: (0,external_node_fs_namespaceObject.openSync)(file, 'w'), file, bytes: 0, rows: 0, sha256: (0,external_node_crypto_.createHash)('sha256'), first: '', last: '' };
+        this.current = part;
+        this.append(part, this.header);
+        return part;
     }
-  }
-  append(val) {
-    const length = this.length++;
-    if (length === this.size) {
-      this.resize();
-    }
-    this.buf[length] = val;
-  }
-  clone() {
-    return Buffer.from(this.buf.slice(0, this.length));
-  }
-  resize() {
-    const length = this.length;
-    this.size = this.size * 2;
-    const buf = Buffer.allocUnsafe(this.size);
-    this.buf.copy(buf, 0, 0, length);
-    this.buf = buf;
-  }
-  toString(encoding) {
-    if (encoding) {
-      return this.buf.slice(0, this.length).toString(encoding);
-    } else {
-      return Uint8Array.prototype.slice.call(this.buf.slice(0, this.length));
-    }
-  }
-  toJSON() {
-    return this.toString("utf8");
-  }
-  reset() {
-    this.length = 0;
-  }
-}
-
-/* harmony default export */ const utils_ResizeableBuffer = (ResizeableBuffer);
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/init_state.js
-
-
-// white space characters
-// https://en.wikipedia.org/wiki/Whitespace_character
-// https://developer.mozilla.org/en-US/docs/Web/JavaScript/Guide/Regular_Expressions/Character_Classes#Types
-// \f\n\r\t\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff
-const np = 12;
-const cr = 13; // `\r`, carriage return, 0x0D in hexadécimal, 13 in decimal
-const nl = 10; // `\n`, newline, 0x0A in hexadecimal, 10 in decimal
-const space = 32;
-const tab = 9;
-
-const init_state = function (options) {
-  return {
-    bomSkipped: false,
-    bufBytesStart: 0,
-    castField: options.cast_function,
-    commenting: false,
-    // Current error encountered by a record
-    error: undefined,
-    enabled: options.from_line === 1,
-    escaping: false,
-    escapeIsQuote:
-      Buffer.isBuffer(options.escape) &&
-      Buffer.isBuffer(options.quote) &&
-      Buffer.compare(options.escape, options.quote) === 0,
-    // columns can be `false`, `true`, `Array`
-    expectedRecordLength: Array.isArray(options.columns)
-      ? options.columns.length
-      : undefined,
-    field: new utils_ResizeableBuffer(20),
-    firstLineToHeaders: options.cast_first_line_to_header,
-    needMoreDataSize: Math.max(
-      // Skip if the remaining buffer smaller than comment
-      options.comment !== null ? options.comment.length : 0,
-      // Skip if the remaining buffer can be delimiter
-      ...options.delimiter.map((delimiter) => delimiter.length),
-      // Skip if the remaining buffer can be escape sequence
-      options.quote !== null ? options.quote.length : 0,
-    ),
-    previousBuf: undefined,
-    quoting: false,
-    stop: false,
-    rawBuffer: new utils_ResizeableBuffer(100),
-    record: [],
-    recordHasError: false,
-    record_length: 0,
-    recordDelimiterMaxLength:
-      options.record_delimiter.length === 0
-        ? 0
-        : Math.max(...options.record_delimiter.map((v) => v.length)),
-    trimChars: [
-      Buffer.from(" ", options.encoding)[0],
-      Buffer.from("\t", options.encoding)[0],
-    ],
-    wasQuoting: false,
-    wasRowDelimiter: false,
-    timchars: [
-      Buffer.from(Buffer.from([cr], "utf8").toString(), options.encoding),
-      Buffer.from(Buffer.from([nl], "utf8").toString(), options.encoding),
-      Buffer.from(Buffer.from([np], "utf8").toString(), options.encoding),
-      Buffer.from(Buffer.from([space], "utf8").toString(), options.encoding),
-      Buffer.from(Buffer.from([tab], "utf8").toString(), options.encoding),
-    ],
-  };
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/underscore.js
-const underscore = function (str) {
-  return str.replace(/([A-Z])/g, function (_, match) {
-    return "_" + match.toLowerCase();
-  });
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/normalize_options.js
-
-
-
-
-const normalize_options = function (opts) {
-  const options = {};
-  // Merge with user options
-  for (const opt in opts) {
-    options[underscore(opt)] = opts[opt];
-  }
-  // Normalize option `encoding`
-  // Note: defined first because other options depends on it
-  // to convert chars/strings into buffers.
-  if (options.encoding === undefined || options.encoding === true) {
-    options.encoding = "utf8";
-  } else if (options.encoding === null || options.encoding === false) {
-    options.encoding = null;
-  } else if (
-    typeof options.encoding !== "string" &&
-    options.encoding !== null
-  ) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_ENCODING",
-      [
-        "Invalid option encoding:",
-        "encoding must be a string or null to return a buffer,",
-        `got ${JSON.stringify(options.encoding)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `bom`
-  if (
-    options.bom === undefined ||
-    options.bom === null ||
-    options.bom === false
-  ) {
-    options.bom = false;
-  } else if (options.bom !== true) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_BOM",
-      [
-        "Invalid option bom:",
-        "bom must be true,",
-        `got ${JSON.stringify(options.bom)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `cast`
-  options.cast_function = null;
-  if (
-    options.cast === undefined ||
-    options.cast === null ||
-    options.cast === false ||
-    options.cast === ""
-  ) {
-    options.cast = undefined;
-  } else if (typeof options.cast === "function") {
-    options.cast_function = options.cast;
-    options.cast = true;
-  } else if (options.cast !== true) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_CAST",
-      [
-        "Invalid option cast:",
-        "cast must be true or a function,",
-        `got ${JSON.stringify(options.cast)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `cast_date`
-  if (
-    options.cast_date === undefined ||
-    options.cast_date === null ||
-    options.cast_date === false ||
-    options.cast_date === ""
-  ) {
-    options.cast_date = false;
-  } else if (options.cast_date === true) {
-    options.cast_date = function (value) {
-      const date = Date.parse(value);
-      return !isNaN(date) ? new Date(date) : value;
-    };
-  } else if (typeof options.cast_date !== "function") {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_CAST_DATE",
-      [
-        "Invalid option cast_date:",
-        "cast_date must be true or a function,",
-        `got ${JSON.stringify(options.cast_date)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `columns`
-  options.cast_first_line_to_header = undefined;
-  if (options.columns === true) {
-    // Fields in the first line are converted as-is to columns
-    options.cast_first_line_to_header = undefined;
-  } else if (typeof options.columns === "function") {
-    options.cast_first_line_to_header = options.columns;
-    options.columns = true;
-  } else if (Array.isArray(options.columns)) {
-    options.columns = normalize_columns_array(options.columns);
-  } else if (
-    options.columns === undefined ||
-    options.columns === null ||
-    options.columns === false
-  ) {
-    options.columns = false;
-  } else {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_COLUMNS",
-      [
-        "Invalid option columns:",
-        "expect an array, a function or true,",
-        `got ${JSON.stringify(options.columns)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `group_columns_by_name`
-  if (
-    options.group_columns_by_name === undefined ||
-    options.group_columns_by_name === null ||
-    options.group_columns_by_name === false
-  ) {
-    options.group_columns_by_name = false;
-  } else if (options.group_columns_by_name !== true) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_GROUP_COLUMNS_BY_NAME",
-      [
-        "Invalid option group_columns_by_name:",
-        "expect an boolean,",
-        `got ${JSON.stringify(options.group_columns_by_name)}`,
-      ],
-      options,
-    );
-  } else if (options.columns === false) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_GROUP_COLUMNS_BY_NAME",
-      [
-        "Invalid option group_columns_by_name:",
-        "the `columns` mode must be activated.",
-      ],
-      options,
-    );
-  }
-  // Normalize option `comment`
-  if (
-    options.comment === undefined ||
-    options.comment === null ||
-    options.comment === false ||
-    options.comment === ""
-  ) {
-    options.comment = null;
-  } else {
-    if (typeof options.comment === "string") {
-      options.comment = Buffer.from(options.comment, options.encoding);
-    }
-    if (!Buffer.isBuffer(options.comment)) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_COMMENT",
-        [
-          "Invalid option comment:",
-          "comment must be a buffer or a string,",
-          `got ${JSON.stringify(options.comment)}`,
-        ],
-        options,
-      );
-    }
-  }
-  // Normalize option `comment_no_infix`
-  if (
-    options.comment_no_infix === undefined ||
-    options.comment_no_infix === null ||
-    options.comment_no_infix === false
-  ) {
-    options.comment_no_infix = false;
-  } else if (options.comment_no_infix !== true) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_COMMENT",
-      [
-        "Invalid option comment_no_infix:",
-        "value must be a boolean,",
-        `got ${JSON.stringify(options.comment_no_infix)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `delimiter`
-  const delimiter_json = JSON.stringify(options.delimiter);
-  if (!Array.isArray(options.delimiter))
-    options.delimiter = [options.delimiter];
-  if (options.delimiter.length === 0) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_DELIMITER",
-      [
-        "Invalid option delimiter:",
-        "delimiter must be a non empty string or buffer or array of string|buffer,",
-        `got ${delimiter_json}`,
-      ],
-      options,
-    );
-  }
-  options.delimiter = options.delimiter.map(function (delimiter) {
-    if (delimiter === undefined || delimiter === null || delimiter === false) {
-      return Buffer.from(",", options.encoding);
-    }
-    if (typeof delimiter === "string") {
-      delimiter = Buffer.from(delimiter, options.encoding);
-    }
-    if (!Buffer.isBuffer(delimiter) || delimiter.length === 0) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_DELIMITER",
-        [
-          "Invalid option delimiter:",
-          "delimiter must be a non empty string or buffer or array of string|buffer,",
-          `got ${delimiter_json}`,
-        ],
-        options,
-      );
-    }
-    return delimiter;
-  });
-  // Normalize option `escape`
-  if (options.escape === undefined || options.escape === true) {
-    options.escape = Buffer.from('"', options.encoding);
-  } else if (typeof options.escape === "string") {
-    options.escape = Buffer.from(options.escape, options.encoding);
-  } else if (options.escape === null || options.escape === false) {
-    options.escape = null;
-  }
-  if (options.escape !== null) {
-    if (!Buffer.isBuffer(options.escape)) {
-      throw new Error(
-        `Invalid Option: escape must be a buffer, a string or a boolean, got ${JSON.stringify(options.escape)}`,
-      );
-    }
-  }
-  // Normalize option `from`
-  if (options.from === undefined || options.from === null) {
-    options.from = 1;
-  } else {
-    if (typeof options.from === "string" && /\d+/.test(options.from)) {
-      options.from = parseInt(options.from);
-    }
-    if (Number.isInteger(options.from)) {
-      if (options.from < 0) {
-        throw new Error(
-          `Invalid Option: from must be a positive integer, got ${JSON.stringify(opts.from)}`,
-        );
-      }
-    } else {
-      throw new Error(
-        `Invalid Option: from must be an integer, got ${JSON.stringify(options.from)}`,
-      );
-    }
-  }
-  // Normalize option `from_line`
-  if (options.from_line === undefined || options.from_line === null) {
-    options.from_line = 1;
-  } else {
-    if (
-      typeof options.from_line === "string" &&
-      /\d+/.test(options.from_line)
-    ) {
-      options.from_line = parseInt(options.from_line);
-    }
-    if (Number.isInteger(options.from_line)) {
-      if (options.from_line <= 0) {
-        throw new Error(
-          `Invalid Option: from_line must be a positive integer greater than 0, got ${JSON.stringify(opts.from_line)}`,
-        );
-      }
-    } else {
-      throw new Error(
-        `Invalid Option: from_line must be an integer, got ${JSON.stringify(opts.from_line)}`,
-      );
-    }
-  }
-  // Normalize options `ignore_last_delimiters`
-  if (
-    options.ignore_last_delimiters === undefined ||
-    options.ignore_last_delimiters === null
-  ) {
-    options.ignore_last_delimiters = false;
-  } else if (typeof options.ignore_last_delimiters === "number") {
-    options.ignore_last_delimiters = Math.floor(options.ignore_last_delimiters);
-    if (options.ignore_last_delimiters === 0) {
-      options.ignore_last_delimiters = false;
-    }
-  } else if (typeof options.ignore_last_delimiters !== "boolean") {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_IGNORE_LAST_DELIMITERS",
-      [
-        "Invalid option `ignore_last_delimiters`:",
-        "the value must be a boolean value or an integer,",
-        `got ${JSON.stringify(options.ignore_last_delimiters)}`,
-      ],
-      options,
-    );
-  }
-  if (options.ignore_last_delimiters === true && options.columns === false) {
-    throw new CsvError(
-      "CSV_IGNORE_LAST_DELIMITERS_REQUIRES_COLUMNS",
-      [
-        "The option `ignore_last_delimiters`",
-        "requires the activation of the `columns` option",
-      ],
-      options,
-    );
-  }
-  // Normalize option `info`
-  if (
-    options.info === undefined ||
-    options.info === null ||
-    options.info === false
-  ) {
-    options.info = false;
-  } else if (options.info !== true) {
-    throw new Error(
-      `Invalid Option: info must be true, got ${JSON.stringify(options.info)}`,
-    );
-  }
-  // Normalize option `max_record_size`
-  if (
-    options.max_record_size === undefined ||
-    options.max_record_size === null ||
-    options.max_record_size === false
-  ) {
-    options.max_record_size = 0;
-  } else if (
-    Number.isInteger(options.max_record_size) &&
-    options.max_record_size >= 0
-  ) {
-    // Great, nothing to do
-  } else if (
-    typeof options.max_record_size === "string" &&
-    /\d+/.test(options.max_record_size)
-  ) {
-    options.max_record_size = parseInt(options.max_record_size);
-  } else {
-    throw new Error(
-      `Invalid Option: max_record_size must be a positive integer, got ${JSON.stringify(options.max_record_size)}`,
-    );
-  }
-  // Normalize option `objname`
-  if (
-    options.objname === undefined ||
-    options.objname === null ||
-    options.objname === false
-  ) {
-    options.objname = undefined;
-  } else if (Buffer.isBuffer(options.objname)) {
-    if (options.objname.length === 0) {
-      throw new Error(`Invalid Option: objname must be a non empty buffer`);
-    }
-    if (options.encoding === null) {
-      // Don't call `toString`, leave objname as a buffer
-    } else {
-      options.objname = options.objname.toString(options.encoding);
-    }
-  } else if (typeof options.objname === "string") {
-    if (options.objname.length === 0) {
-      throw new Error(`Invalid Option: objname must be a non empty string`);
-    }
-    // Great, nothing to do
-  } else if (typeof options.objname === "number") {
-    // if(options.objname.length === 0){
-    //   throw new Error(`Invalid Option: objname must be a non empty string`);
-    // }
-    // Great, nothing to do
-  } else {
-    throw new Error(
-      `Invalid Option: objname must be a string or a buffer, got ${options.objname}`,
-    );
-  }
-  if (options.objname !== undefined) {
-    if (typeof options.objname === "number") {
-      if (options.columns !== false) {
-        throw Error(
-          "Invalid Option: objname index cannot be combined with columns or be defined as a field",
-        );
-      }
-    } else {
-      // A string or a buffer
-      if (options.columns === false) {
-        throw Error(
-          "Invalid Option: objname field must be combined with columns or be defined as an index",
-        );
-      }
-    }
-  }
-  // Normalize option `on_record`
-  if (options.on_record === undefined || options.on_record === null) {
-    options.on_record = undefined;
-  } else if (typeof options.on_record !== "function") {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_ON_RECORD",
-      [
-        "Invalid option `on_record`:",
-        "expect a function,",
-        `got ${JSON.stringify(options.on_record)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `on_skip`
-  // options.on_skip ??= (err, chunk) => {
-  //   this.emit('skip', err, chunk);
-  // };
-  if (
-    options.on_skip !== undefined &&
-    options.on_skip !== null &&
-    typeof options.on_skip !== "function"
-  ) {
-    throw new Error(
-      `Invalid Option: on_skip must be a function, got ${JSON.stringify(options.on_skip)}`,
-    );
-  }
-  // Normalize option `quote`
-  if (
-    options.quote === null ||
-    options.quote === false ||
-    options.quote === ""
-  ) {
-    options.quote = null;
-  } else {
-    if (options.quote === undefined || options.quote === true) {
-      options.quote = Buffer.from('"', options.encoding);
-    } else if (typeof options.quote === "string") {
-      options.quote = Buffer.from(options.quote, options.encoding);
-    }
-    if (!Buffer.isBuffer(options.quote)) {
-      throw new Error(
-        `Invalid Option: quote must be a buffer or a string, got ${JSON.stringify(options.quote)}`,
-      );
-    }
-  }
-  // Normalize option `raw`
-  if (
-    options.raw === undefined ||
-    options.raw === null ||
-    options.raw === false
-  ) {
-    options.raw = false;
-  } else if (options.raw !== true) {
-    throw new Error(
-      `Invalid Option: raw must be true, got ${JSON.stringify(options.raw)}`,
-    );
-  }
-  // Normalize option `record_delimiter`
-  if (options.record_delimiter === undefined) {
-    options.record_delimiter = [];
-  } else if (
-    typeof options.record_delimiter === "string" ||
-    Buffer.isBuffer(options.record_delimiter)
-  ) {
-    if (options.record_delimiter.length === 0) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_RECORD_DELIMITER",
-        [
-          "Invalid option `record_delimiter`:",
-          "value must be a non empty string or buffer,",
-          `got ${JSON.stringify(options.record_delimiter)}`,
-        ],
-        options,
-      );
-    }
-    options.record_delimiter = [options.record_delimiter];
-  } else if (!Array.isArray(options.record_delimiter)) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_RECORD_DELIMITER",
-      [
-        "Invalid option `record_delimiter`:",
-        "value must be a string, a buffer or array of string|buffer,",
-        `got ${JSON.stringify(options.record_delimiter)}`,
-      ],
-      options,
-    );
-  }
-  options.record_delimiter = options.record_delimiter.map(function (rd, i) {
-    if (typeof rd !== "string" && !Buffer.isBuffer(rd)) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_RECORD_DELIMITER",
-        [
-          "Invalid option `record_delimiter`:",
-          "value must be a string, a buffer or array of string|buffer",
-          `at index ${i},`,
-          `got ${JSON.stringify(rd)}`,
-        ],
-        options,
-      );
-    } else if (rd.length === 0) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_RECORD_DELIMITER",
-        [
-          "Invalid option `record_delimiter`:",
-          "value must be a non empty string or buffer",
-          `at index ${i},`,
-          `got ${JSON.stringify(rd)}`,
-        ],
-        options,
-      );
-    }
-    if (typeof rd === "string") {
-      rd = Buffer.from(rd, options.encoding);
-    }
-    return rd;
-  });
-  // Normalize option `relax_column_count`
-  if (typeof options.relax_column_count === "boolean") {
-    // Great, nothing to do
-  } else if (
-    options.relax_column_count === undefined ||
-    options.relax_column_count === null
-  ) {
-    options.relax_column_count = false;
-  } else {
-    throw new Error(
-      `Invalid Option: relax_column_count must be a boolean, got ${JSON.stringify(options.relax_column_count)}`,
-    );
-  }
-  if (typeof options.relax_column_count_less === "boolean") {
-    // Great, nothing to do
-  } else if (
-    options.relax_column_count_less === undefined ||
-    options.relax_column_count_less === null
-  ) {
-    options.relax_column_count_less = false;
-  } else {
-    throw new Error(
-      `Invalid Option: relax_column_count_less must be a boolean, got ${JSON.stringify(options.relax_column_count_less)}`,
-    );
-  }
-  if (typeof options.relax_column_count_more === "boolean") {
-    // Great, nothing to do
-  } else if (
-    options.relax_column_count_more === undefined ||
-    options.relax_column_count_more === null
-  ) {
-    options.relax_column_count_more = false;
-  } else {
-    throw new Error(
-      `Invalid Option: relax_column_count_more must be a boolean, got ${JSON.stringify(options.relax_column_count_more)}`,
-    );
-  }
-  // Normalize option `relax_quotes`
-  if (typeof options.relax_quotes === "boolean") {
-    // Great, nothing to do
-  } else if (
-    options.relax_quotes === undefined ||
-    options.relax_quotes === null
-  ) {
-    options.relax_quotes = false;
-  } else {
-    throw new Error(
-      `Invalid Option: relax_quotes must be a boolean, got ${JSON.stringify(options.relax_quotes)}`,
-    );
-  }
-  // Normalize option `skip_empty_lines`
-  if (typeof options.skip_empty_lines === "boolean") {
-    // Great, nothing to do
-  } else if (
-    options.skip_empty_lines === undefined ||
-    options.skip_empty_lines === null
-  ) {
-    options.skip_empty_lines = false;
-  } else {
-    throw new Error(
-      `Invalid Option: skip_empty_lines must be a boolean, got ${JSON.stringify(options.skip_empty_lines)}`,
-    );
-  }
-  // Normalize option `skip_records_with_empty_values`
-  if (typeof options.skip_records_with_empty_values === "boolean") {
-    // Great, nothing to do
-  } else if (
-    options.skip_records_with_empty_values === undefined ||
-    options.skip_records_with_empty_values === null
-  ) {
-    options.skip_records_with_empty_values = false;
-  } else {
-    throw new Error(
-      `Invalid Option: skip_records_with_empty_values must be a boolean, got ${JSON.stringify(options.skip_records_with_empty_values)}`,
-    );
-  }
-  // Normalize option `skip_records_with_error`
-  if (typeof options.skip_records_with_error === "boolean") {
-    // Great, nothing to do
-  } else if (
-    options.skip_records_with_error === undefined ||
-    options.skip_records_with_error === null
-  ) {
-    options.skip_records_with_error = false;
-  } else {
-    throw new Error(
-      `Invalid Option: skip_records_with_error must be a boolean, got ${JSON.stringify(options.skip_records_with_error)}`,
-    );
-  }
-  // Normalize option `rtrim`
-  if (
-    options.rtrim === undefined ||
-    options.rtrim === null ||
-    options.rtrim === false
-  ) {
-    options.rtrim = false;
-  } else if (options.rtrim !== true) {
-    throw new Error(
-      `Invalid Option: rtrim must be a boolean, got ${JSON.stringify(options.rtrim)}`,
-    );
-  }
-  // Normalize option `ltrim`
-  if (
-    options.ltrim === undefined ||
-    options.ltrim === null ||
-    options.ltrim === false
-  ) {
-    options.ltrim = false;
-  } else if (options.ltrim !== true) {
-    throw new Error(
-      `Invalid Option: ltrim must be a boolean, got ${JSON.stringify(options.ltrim)}`,
-    );
-  }
-  // Normalize option `trim`
-  if (
-    options.trim === undefined ||
-    options.trim === null ||
-    options.trim === false
-  ) {
-    options.trim = false;
-  } else if (options.trim !== true) {
-    throw new Error(
-      `Invalid Option: trim must be a boolean, got ${JSON.stringify(options.trim)}`,
-    );
-  }
-  // Normalize options `trim`, `ltrim` and `rtrim`
-  if (options.trim === true && opts.ltrim !== false) {
-    options.ltrim = true;
-  } else if (options.ltrim !== true) {
-    options.ltrim = false;
-  }
-  if (options.trim === true && opts.rtrim !== false) {
-    options.rtrim = true;
-  } else if (options.rtrim !== true) {
-    options.rtrim = false;
-  }
-  // Normalize option `to`
-  if (options.to === undefined || options.to === null) {
-    options.to = -1;
-  } else if (options.to !== -1) {
-    if (typeof options.to === "string" && /\d+/.test(options.to)) {
-      options.to = parseInt(options.to);
-    }
-    if (Number.isInteger(options.to)) {
-      if (options.to <= 0) {
-        throw new Error(
-          `Invalid Option: to must be a positive integer greater than 0, got ${JSON.stringify(opts.to)}`,
-        );
-      }
-    } else {
-      throw new Error(
-        `Invalid Option: to must be an integer, got ${JSON.stringify(opts.to)}`,
-      );
-    }
-  }
-  // Normalize option `to_line`
-  if (options.to_line === undefined || options.to_line === null) {
-    options.to_line = -1;
-  } else if (options.to_line !== -1) {
-    if (typeof options.to_line === "string" && /\d+/.test(options.to_line)) {
-      options.to_line = parseInt(options.to_line);
-    }
-    if (Number.isInteger(options.to_line)) {
-      if (options.to_line <= 0) {
-        throw new Error(
-          `Invalid Option: to_line must be a positive integer greater than 0, got ${JSON.stringify(opts.to_line)}`,
-        );
-      }
-    } else {
-      throw new Error(
-        `Invalid Option: to_line must be an integer, got ${JSON.stringify(opts.to_line)}`,
-      );
-    }
-  }
-  return options;
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/index.js
-
-
-
-
-
-const isRecordEmpty = function (record) {
-  return record.every(
-    (field) =>
-      field == null || (field.toString && field.toString().trim() === ""),
-  );
-};
-
-const api_cr = 13; // `\r`, carriage return, 0x0D in hexadécimal, 13 in decimal
-const api_nl = 10; // `\n`, newline, 0x0A in hexadecimal, 10 in decimal
-
-const boms = {
-  // Note, the following are equals:
-  // Buffer.from("\ufeff")
-  // Buffer.from([239, 187, 191])
-  // Buffer.from('EFBBBF', 'hex')
-  utf8: Buffer.from([239, 187, 191]),
-  // Note, the following are equals:
-  // Buffer.from "\ufeff", 'utf16le
-  // Buffer.from([255, 254])
-  utf16le: Buffer.from([255, 254]),
-};
-
-const transform = function (original_options = {}) {
-  const info = {
-    bytes: 0,
-    bytes_records: 0,
-    comment_lines: 0,
-    empty_lines: 0,
-    invalid_field_length: 0,
-    lines: 1,
-    records: 0,
-  };
-  const options = normalize_options(original_options);
-  return {
-    info: info,
-    original_options: original_options,
-    options: options,
-    state: init_state(options),
-    __needMoreData: function (i, bufLen, end) {
-      if (end) return false;
-      const { encoding, escape, quote } = this.options;
-      const { quoting, needMoreDataSize, recordDelimiterMaxLength } =
-        this.state;
-      const numOfCharLeft = bufLen - i - 1;
-      const requiredLength = Math.max(
-        needMoreDataSize,
-        // Skip if the remaining buffer smaller than record delimiter
-        // If "record_delimiter" is yet to be discovered:
-        // 1. It is equals to `[]` and "recordDelimiterMaxLength" equals `0`
-        // 2. We set the length to windows line ending in the current encoding
-        // Note, that encoding is known from user or bom discovery at that point
-        // recordDelimiterMaxLength,
-        recordDelimiterMaxLength === 0
-          ? Buffer.from("\r\n", encoding).length
-          : recordDelimiterMaxLength,
-        // Skip if remaining buffer can be an escaped quote
-        quoting ? (escape === null ? 0 : escape.length) + quote.length : 0,
-        // Skip if remaining buffer can be record delimiter following the closing quote
-        quoting ? quote.length + recordDelimiterMaxLength : 0,
-      );
-      return numOfCharLeft < requiredLength;
-    },
-    // Central parser implementation
-    parse: function (nextBuf, end, push, close) {
-      const {
-        bom,
-        comment_no_infix,
-        encoding,
-        from_line,
-        ltrim,
-        max_record_size,
-        raw,
-        relax_quotes,
-        rtrim,
-        skip_empty_lines,
-        to,
-        to_line,
-      } = this.options;
-      let { comment, escape, quote, record_delimiter } = this.options;
-      const { bomSkipped, previousBuf, rawBuffer, escapeIsQuote } = this.state;
-      let buf;
-      if (previousBuf === undefined) {
-        if (nextBuf === undefined) {
-          // Handle empty string
-          close();
-          return;
-        } else {
-          buf = nextBuf;
-        }
-      } else if (previousBuf !== undefined && nextBuf === undefined) {
-        buf = previousBuf;
-      } else {
-        buf = Buffer.concat([previousBuf, nextBuf]);
-      }
-      // Handle UTF BOM
-      if (bomSkipped === false) {
-        if (bom === false) {
-          this.state.bomSkipped = true;
-        } else if (buf.length < 3) {
-          // No enough data
-          if (end === false) {
-            // Wait for more data
-            this.state.previousBuf = buf;
+    append(part, bytes) {
+        part.sha256.update(bytes);
+        part.bytes += bytes.byteLength;
+        if (this.used + bytes.byteLength > this.chunk.length)
+            this.flush(part);
+        if (bytes.byteLength > this.chunk.length) {
+            (0,external_node_fs_namespaceObject.writeSync)(part.fd, bytes);
             return;
-          }
-        } else {
-          for (const encoding in boms) {
-            if (boms[encoding].compare(buf, 0, boms[encoding].length) === 0) {
-              // Skip BOM
-              const bomLength = boms[encoding].length;
-              this.state.bufBytesStart += bomLength;
-              buf = buf.slice(bomLength);
-              // Renormalize original options with the new encoding
-              const options = normalize_options({
-                ...this.original_options,
-                encoding: encoding,
-              });
-              // Properties are merged with the existing options instance
-              for (const key in options) {
-                this.options[key] = options[key];
-              }
-              // Options will re-evaluate the Buffer with the new encoding
-              ({ comment, escape, quote } = this.options);
-              break;
-            }
-          }
-          this.state.bomSkipped = true;
         }
-      }
-      const bufLen = buf.length;
-      let pos;
-      for (pos = 0; pos < bufLen; pos++) {
-        // Ensure we get enough space to look ahead
-        // There should be a way to move this out of the loop
-        if (this.__needMoreData(pos, bufLen, end)) {
-          break;
-        }
-        if (this.state.wasRowDelimiter === true) {
-          this.info.lines++;
-          this.state.wasRowDelimiter = false;
-        }
-        if (to_line !== -1 && this.info.lines > to_line) {
-          this.state.stop = true;
-          close();
-          return;
-        }
-        // Auto discovery of record_delimiter, unix, mac and windows supported
-        if (this.state.quoting === false && record_delimiter.length === 0) {
-          const record_delimiterCount = this.__autoDiscoverRecordDelimiter(
-            buf,
-            pos,
-          );
-          if (record_delimiterCount) {
-            record_delimiter = this.options.record_delimiter;
-          }
-        }
-        const chr = buf[pos];
-        if (raw === true) {
-          rawBuffer.append(chr);
-        }
-        if (
-          (chr === api_cr || chr === api_nl) &&
-          this.state.wasRowDelimiter === false
-        ) {
-          this.state.wasRowDelimiter = true;
-        }
-        // Previous char was a valid escape char
-        // treat the current char as a regular char
-        if (this.state.escaping === true) {
-          this.state.escaping = false;
-        } else {
-          // Escape is only active inside quoted fields
-          // We are quoting, the char is an escape chr and there is a chr to escape
-          // if(escape !== null && this.state.quoting === true && chr === escape && pos + 1 < bufLen){
-          if (
-            escape !== null &&
-            this.state.quoting === true &&
-            this.__isEscape(buf, pos, chr) &&
-            pos + escape.length < bufLen
-          ) {
-            if (escapeIsQuote) {
-              if (this.__isQuote(buf, pos + escape.length)) {
-                this.state.escaping = true;
-                pos += escape.length - 1;
-                continue;
-              }
-            } else {
-              this.state.escaping = true;
-              pos += escape.length - 1;
-              continue;
-            }
-          }
-          // Not currently escaping and chr is a quote
-          // TODO: need to compare bytes instead of single char
-          if (this.state.commenting === false && this.__isQuote(buf, pos)) {
-            if (this.state.quoting === true) {
-              const nextChr = buf[pos + quote.length];
-              const isNextChrTrimable =
-                rtrim && this.__isCharTrimable(buf, pos + quote.length);
-              const isNextChrComment =
-                comment !== null &&
-                this.__compareBytes(comment, buf, pos + quote.length, nextChr);
-              const isNextChrDelimiter = this.__isDelimiter(
-                buf,
-                pos + quote.length,
-                nextChr,
-              );
-              const isNextChrRecordDelimiter =
-                record_delimiter.length === 0
-                  ? this.__autoDiscoverRecordDelimiter(buf, pos + quote.length)
-                  : this.__isRecordDelimiter(nextChr, buf, pos + quote.length);
-              // Escape a quote
-              // Treat next char as a regular character
-              if (
-                escape !== null &&
-                this.__isEscape(buf, pos, chr) &&
-                this.__isQuote(buf, pos + escape.length)
-              ) {
-                pos += escape.length - 1;
-              } else if (
-                !nextChr ||
-                isNextChrDelimiter ||
-                isNextChrRecordDelimiter ||
-                isNextChrComment ||
-                isNextChrTrimable
-              ) {
-                this.state.quoting = false;
-                this.state.wasQuoting = true;
-                pos += quote.length - 1;
-                continue;
-              } else if (relax_quotes === false) {
-                const err = this.__error(
-                  new CsvError(
-                    "CSV_INVALID_CLOSING_QUOTE",
-                    [
-                      "Invalid Closing Quote:",
-                      `got "${String.fromCharCode(nextChr)}"`,
-                      `at line ${this.info.lines}`,
-                      "instead of delimiter, record delimiter, trimable character",
-                      "(if activated) or comment",
-                    ],
-                    this.options,
-                    this.__infoField(),
-                  ),
-                );
-                if (err !== undefined) return err;
-              } else {
-                this.state.quoting = false;
-                this.state.wasQuoting = true;
-                this.state.field.prepend(quote);
-                pos += quote.length - 1;
-              }
-            } else {
-              if (this.state.field.length !== 0) {
-                // In relax_quotes mode, treat opening quote preceded by chrs as regular
-                if (relax_quotes === false) {
-                  const info = this.__infoField();
-                  const bom = Object.keys(boms)
-                    .map((b) =>
-                      boms[b].equals(this.state.field.toString()) ? b : false,
-                    )
-                    .filter(Boolean)[0];
-                  const err = this.__error(
-                    new CsvError(
-                      "INVALID_OPENING_QUOTE",
-                      [
-                        "Invalid Opening Quote:",
-                        `a quote is found on field ${JSON.stringify(info.column)} at line ${info.lines}, value is ${JSON.stringify(this.state.field.toString(encoding))}`,
-                        bom ? `(${bom} bom)` : undefined,
-                      ],
-                      this.options,
-                      info,
-                      {
-                        field: this.state.field,
-                      },
-                    ),
-                  );
-                  if (err !== undefined) return err;
-                }
-              } else {
-                this.state.quoting = true;
-                pos += quote.length - 1;
-                continue;
-              }
-            }
-          }
-          if (this.state.quoting === false) {
-            const recordDelimiterLength = this.__isRecordDelimiter(
-              chr,
-              buf,
-              pos,
-            );
-            if (recordDelimiterLength !== 0) {
-              // Do not emit comments which take a full line
-              const skipCommentLine =
-                this.state.commenting &&
-                this.state.wasQuoting === false &&
-                this.state.record.length === 0 &&
-                this.state.field.length === 0;
-              if (skipCommentLine) {
-                this.info.comment_lines++;
-                // Skip full comment line
-              } else {
-                // Activate records emission if above from_line
-                if (
-                  this.state.enabled === false &&
-                  this.info.lines +
-                    (this.state.wasRowDelimiter === true ? 1 : 0) >=
-                    from_line
-                ) {
-                  this.state.enabled = true;
-                  this.__resetField();
-                  this.__resetRecord();
-                  pos += recordDelimiterLength - 1;
-                  continue;
-                }
-                // Skip if line is empty and skip_empty_lines activated
-                if (
-                  skip_empty_lines === true &&
-                  this.state.wasQuoting === false &&
-                  this.state.record.length === 0 &&
-                  this.state.field.length === 0
-                ) {
-                  this.info.empty_lines++;
-                  pos += recordDelimiterLength - 1;
-                  continue;
-                }
-                this.info.bytes = this.state.bufBytesStart + pos;
-                const errField = this.__onField();
-                if (errField !== undefined) return errField;
-                this.info.bytes =
-                  this.state.bufBytesStart + pos + recordDelimiterLength;
-                const errRecord = this.__onRecord(push);
-                if (errRecord !== undefined) return errRecord;
-                if (to !== -1 && this.info.records >= to) {
-                  this.state.stop = true;
-                  close();
-                  return;
-                }
-              }
-              this.state.commenting = false;
-              pos += recordDelimiterLength - 1;
-              continue;
-            }
-            if (this.state.commenting) {
-              continue;
-            }
-            if (
-              comment !== null &&
-              (comment_no_infix === false ||
-                (this.state.record.length === 0 &&
-                  this.state.field.length === 0))
-            ) {
-              const commentCount = this.__compareBytes(comment, buf, pos, chr);
-              if (commentCount !== 0) {
-                this.state.commenting = true;
-                continue;
-              }
-            }
-            const delimiterLength = this.__isDelimiter(buf, pos, chr);
-            if (delimiterLength !== 0) {
-              this.info.bytes = this.state.bufBytesStart + pos;
-              const errField = this.__onField();
-              if (errField !== undefined) return errField;
-              pos += delimiterLength - 1;
-              continue;
-            }
-          }
-        }
-        if (this.state.commenting === false) {
-          if (
-            max_record_size !== 0 &&
-            this.state.record_length + this.state.field.length > max_record_size
-          ) {
-            return this.__error(
-              new CsvError(
-                "CSV_MAX_RECORD_SIZE",
-                [
-                  "Max Record Size:",
-                  "record exceed the maximum number of tolerated bytes",
-                  `of ${max_record_size}`,
-                  `at line ${this.info.lines}`,
-                ],
-                this.options,
-                this.__infoField(),
-              ),
-            );
-          }
-        }
-        const lappend =
-          ltrim === false ||
-          this.state.quoting === true ||
-          this.state.field.length !== 0 ||
-          !this.__isCharTrimable(buf, pos);
-        // rtrim in non quoting is handle in __onField
-        const rappend = rtrim === false || this.state.wasQuoting === false;
-        if (lappend === true && rappend === true) {
-          this.state.field.append(chr);
-        } else if (rtrim === true && !this.__isCharTrimable(buf, pos)) {
-          return this.__error(
-            new CsvError(
-              "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE",
-              [
-                "Invalid Closing Quote:",
-                "found non trimable byte after quote",
-                `at line ${this.info.lines}`,
-              ],
-              this.options,
-              this.__infoField(),
-            ),
-          );
-        } else {
-          if (lappend === false) {
-            pos += this.__isCharTrimable(buf, pos) - 1;
-          }
-          continue;
-        }
-      }
-      if (end === true) {
-        // Ensure we are not ending in a quoting state
-        if (this.state.quoting === true) {
-          const err = this.__error(
-            new CsvError(
-              "CSV_QUOTE_NOT_CLOSED",
-              [
-                "Quote Not Closed:",
-                `the parsing is finished with an opening quote at line ${this.info.lines}`,
-              ],
-              this.options,
-              this.__infoField(),
-            ),
-          );
-          if (err !== undefined) return err;
-        } else {
-          // Skip last line if it has no characters
-          if (
-            this.state.wasQuoting === true ||
-            this.state.record.length !== 0 ||
-            this.state.field.length !== 0
-          ) {
-            this.info.bytes = this.state.bufBytesStart + pos;
-            const errField = this.__onField();
-            if (errField !== undefined) return errField;
-            const errRecord = this.__onRecord(push);
-            if (errRecord !== undefined) return errRecord;
-          } else if (this.state.wasRowDelimiter === true) {
-            this.info.empty_lines++;
-          } else if (this.state.commenting === true) {
-            this.info.comment_lines++;
-          }
-        }
-      } else {
-        this.state.bufBytesStart += pos;
-        this.state.previousBuf = buf.slice(pos);
-      }
-      if (this.state.wasRowDelimiter === true) {
-        this.info.lines++;
-        this.state.wasRowDelimiter = false;
-      }
-    },
-    __onRecord: function (push) {
-      const {
-        columns,
-        group_columns_by_name,
-        encoding,
-        info,
-        from,
-        relax_column_count,
-        relax_column_count_less,
-        relax_column_count_more,
-        raw,
-        skip_records_with_empty_values,
-      } = this.options;
-      const { enabled, record } = this.state;
-      if (enabled === false) {
-        return this.__resetRecord();
-      }
-      // Convert the first line into column names
-      const recordLength = record.length;
-      if (columns === true) {
-        if (skip_records_with_empty_values === true && isRecordEmpty(record)) {
-          this.__resetRecord();
-          return;
-        }
-        return this.__firstLineToColumns(record);
-      }
-      if (columns === false && this.info.records === 0) {
-        this.state.expectedRecordLength = recordLength;
-      }
-      if (recordLength !== this.state.expectedRecordLength) {
-        const err =
-          columns === false
-            ? new CsvError(
-                "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH",
-                [
-                  "Invalid Record Length:",
-                  `expect ${this.state.expectedRecordLength},`,
-                  `got ${recordLength} on line ${this.info.lines}`,
-                ],
-                this.options,
-                this.__infoField(),
-                {
-                  record: record,
-                },
-              )
-            : new CsvError(
-                "CSV_RECORD_INCONSISTENT_COLUMNS",
-                [
-                  "Invalid Record Length:",
-                  `columns length is ${columns.length},`, // rename columns
-                  `got ${recordLength} on line ${this.info.lines}`,
-                ],
-                this.options,
-                this.__infoField(),
-                {
-                  record: record,
-                },
-              );
-        if (
-          relax_column_count === true ||
-          (relax_column_count_less === true &&
-            recordLength < this.state.expectedRecordLength) ||
-          (relax_column_count_more === true &&
-            recordLength > this.state.expectedRecordLength)
-        ) {
-          this.info.invalid_field_length++;
-          this.state.error = err;
-          // Error is undefined with skip_records_with_error
-        } else {
-          const finalErr = this.__error(err);
-          if (finalErr) return finalErr;
-        }
-      }
-      if (skip_records_with_empty_values === true && isRecordEmpty(record)) {
-        this.__resetRecord();
-        return;
-      }
-      if (this.state.recordHasError === true) {
-        this.__resetRecord();
-        this.state.recordHasError = false;
-        return;
-      }
-      this.info.records++;
-      if (from === 1 || this.info.records >= from) {
-        const { objname } = this.options;
-        // With columns, records are object
-        if (columns !== false) {
-          const obj = {};
-          // Transform record array to an object
-          for (let i = 0, l = record.length; i < l; i++) {
-            if (columns[i] === undefined || columns[i].disabled) continue;
-            // Turn duplicate columns into an array
-            if (
-              group_columns_by_name === true &&
-              obj[columns[i].name] !== undefined
-            ) {
-              if (Array.isArray(obj[columns[i].name])) {
-                obj[columns[i].name] = obj[columns[i].name].concat(record[i]);
-              } else {
-                obj[columns[i].name] = [obj[columns[i].name], record[i]];
-              }
-            } else {
-              obj[columns[i].name] = record[i];
-            }
-          }
-          // Without objname (default)
-          if (raw === true || info === true) {
-            const extRecord = Object.assign(
-              { record: obj },
-              raw === true
-                ? { raw: this.state.rawBuffer.toString(encoding) }
-                : {},
-              info === true ? { info: this.__infoRecord() } : {},
-            );
-            const err = this.__push(
-              objname === undefined ? extRecord : [obj[objname], extRecord],
-              push,
-            );
-            if (err) {
-              return err;
-            }
-          } else {
-            const err = this.__push(
-              objname === undefined ? obj : [obj[objname], obj],
-              push,
-            );
-            if (err) {
-              return err;
-            }
-          }
-          // Without columns, records are array
-        } else {
-          if (raw === true || info === true) {
-            const extRecord = Object.assign(
-              { record: record },
-              raw === true
-                ? { raw: this.state.rawBuffer.toString(encoding) }
-                : {},
-              info === true ? { info: this.__infoRecord() } : {},
-            );
-            const err = this.__push(
-              objname === undefined ? extRecord : [record[objname], extRecord],
-              push,
-            );
-            if (err) {
-              return err;
-            }
-          } else {
-            const err = this.__push(
-              objname === undefined ? record : [record[objname], record],
-              push,
-            );
-            if (err) {
-              return err;
-            }
-          }
-        }
-      }
-      this.__resetRecord();
-    },
-    __firstLineToColumns: function (record) {
-      const { firstLineToHeaders } = this.state;
-      try {
-        const headers =
-          firstLineToHeaders === undefined
-            ? record
-            : firstLineToHeaders.call(null, record);
-        if (!Array.isArray(headers)) {
-          return this.__error(
-            new CsvError(
-              "CSV_INVALID_COLUMN_MAPPING",
-              [
-                "Invalid Column Mapping:",
-                "expect an array from column function,",
-                `got ${JSON.stringify(headers)}`,
-              ],
-              this.options,
-              this.__infoField(),
-              {
-                headers: headers,
-              },
-            ),
-          );
-        }
-        const normalizedHeaders = normalize_columns_array(headers);
-        this.state.expectedRecordLength = normalizedHeaders.length;
-        this.options.columns = normalizedHeaders;
-        this.__resetRecord();
-        return;
-      } catch (err) {
-        return err;
-      }
-    },
-    __resetRecord: function () {
-      if (this.options.raw === true) {
-        this.state.rawBuffer.reset();
-      }
-      this.state.error = undefined;
-      this.state.record = [];
-      this.state.record_length = 0;
-    },
-    __onField: function () {
-      const { cast, encoding, rtrim, max_record_size } = this.options;
-      const { enabled, wasQuoting } = this.state;
-      // Short circuit for the from_line options
-      if (enabled === false) {
-        return this.__resetField();
-      }
-      let field = this.state.field.toString(encoding);
-      if (rtrim === true && wasQuoting === false) {
-        field = field.trimRight();
-      }
-      if (cast === true) {
-        const [err, f] = this.__cast(field);
-        if (err !== undefined) return err;
-        field = f;
-      }
-      this.state.record.push(field);
-      // Increment record length if record size must not exceed a limit
-      if (max_record_size !== 0 && typeof field === "string") {
-        this.state.record_length += field.length;
-      }
-      this.__resetField();
-    },
-    __resetField: function () {
-      this.state.field.reset();
-      this.state.wasQuoting = false;
-    },
-    __push: function (record, push) {
-      const { on_record } = this.options;
-      if (on_record !== undefined) {
-        const info = this.__infoRecord();
-        try {
-          record = on_record.call(null, record, info);
-        } catch (err) {
-          return err;
-        }
-        if (record === undefined || record === null) {
-          return;
-        }
-      }
-      this.info.bytes_records += this.info.bytes;
-      push(record);
-    },
-    // Return a tuple with the error and the casted value
-    __cast: function (field) {
-      const { columns, relax_column_count } = this.options;
-      const isColumns = Array.isArray(columns);
-      // Dont loose time calling cast
-      // because the final record is an object
-      // and this field can't be associated to a key present in columns
-      if (
-        isColumns === true &&
-        relax_column_count &&
-        this.options.columns.length <= this.state.record.length
-      ) {
-        return [undefined, undefined];
-      }
-      if (this.state.castField !== null) {
-        try {
-          const info = this.__infoField();
-          return [undefined, this.state.castField.call(null, field, info)];
-        } catch (err) {
-          return [err];
-        }
-      }
-      if (this.__isFloat(field)) {
-        return [undefined, parseFloat(field)];
-      } else if (this.options.cast_date !== false) {
-        const info = this.__infoField();
-        return [undefined, this.options.cast_date.call(null, field, info)];
-      }
-      return [undefined, field];
-    },
-    // Helper to test if a character is a space or a line delimiter
-    __isCharTrimable: function (buf, pos) {
-      const isTrim = (buf, pos) => {
-        const { timchars } = this.state;
-        loop1: for (let i = 0; i < timchars.length; i++) {
-          const timchar = timchars[i];
-          for (let j = 0; j < timchar.length; j++) {
-            if (timchar[j] !== buf[pos + j]) continue loop1;
-          }
-          return timchar.length;
-        }
-        return 0;
-      };
-      return isTrim(buf, pos);
-    },
-    // Keep it in case we implement the `cast_int` option
-    // __isInt(value){
-    //   // return Number.isInteger(parseInt(value))
-    //   // return !isNaN( parseInt( obj ) );
-    //   return /^(\-|\+)?[1-9][0-9]*$/.test(value)
-    // }
-    __isFloat: function (value) {
-      return value - parseFloat(value) + 1 >= 0; // Borrowed from jquery
-    },
-    __compareBytes: function (sourceBuf, targetBuf, targetPos, firstByte) {
-      if (sourceBuf[0] !== firstByte) return 0;
-      const sourceLength = sourceBuf.length;
-      for (let i = 1; i < sourceLength; i++) {
-        if (sourceBuf[i] !== targetBuf[targetPos + i]) return 0;
-      }
-      return sourceLength;
-    },
-    __isDelimiter: function (buf, pos, chr) {
-      const { delimiter, ignore_last_delimiters } = this.options;
-      if (
-        ignore_last_delimiters === true &&
-        this.state.record.length === this.options.columns.length - 1
-      ) {
-        return 0;
-      } else if (
-        ignore_last_delimiters !== false &&
-        typeof ignore_last_delimiters === "number" &&
-        this.state.record.length === ignore_last_delimiters - 1
-      ) {
-        return 0;
-      }
-      loop1: for (let i = 0; i < delimiter.length; i++) {
-        const del = delimiter[i];
-        if (del[0] === chr) {
-          for (let j = 1; j < del.length; j++) {
-            if (del[j] !== buf[pos + j]) continue loop1;
-          }
-          return del.length;
-        }
-      }
-      return 0;
-    },
-    __isRecordDelimiter: function (chr, buf, pos) {
-      const { record_delimiter } = this.options;
-      const recordDelimiterLength = record_delimiter.length;
-      loop1: for (let i = 0; i < recordDelimiterLength; i++) {
-        const rd = record_delimiter[i];
-        const rdLength = rd.length;
-        if (rd[0] !== chr) {
-          continue;
-        }
-        for (let j = 1; j < rdLength; j++) {
-          if (rd[j] !== buf[pos + j]) {
-            continue loop1;
-          }
-        }
-        return rd.length;
-      }
-      return 0;
-    },
-    __isEscape: function (buf, pos, chr) {
-      const { escape } = this.options;
-      if (escape === null) return false;
-      const l = escape.length;
-      if (escape[0] === chr) {
-        for (let i = 0; i < l; i++) {
-          if (escape[i] !== buf[pos + i]) {
-            return false;
-          }
-        }
-        return true;
-      }
-      return false;
-    },
-    __isQuote: function (buf, pos) {
-      const { quote } = this.options;
-      if (quote === null) return false;
-      const l = quote.length;
-      for (let i = 0; i < l; i++) {
-        if (quote[i] !== buf[pos + i]) {
-          return false;
-        }
-      }
-      return true;
-    },
-    __autoDiscoverRecordDelimiter: function (buf, pos) {
-      const { encoding } = this.options;
-      // Note, we don't need to cache this information in state,
-      // It is only called on the first line until we find out a suitable
-      // record delimiter.
-      const rds = [
-        // Important, the windows line ending must be before mac os 9
-        Buffer.from("\r\n", encoding),
-        Buffer.from("\n", encoding),
-        Buffer.from("\r", encoding),
-      ];
-      loop: for (let i = 0; i < rds.length; i++) {
-        const l = rds[i].length;
-        for (let j = 0; j < l; j++) {
-          if (rds[i][j] !== buf[pos + j]) {
-            continue loop;
-          }
-        }
-        this.options.record_delimiter.push(rds[i]);
-        this.state.recordDelimiterMaxLength = rds[i].length;
-        return rds[i].length;
-      }
-      return 0;
-    },
-    __error: function (msg) {
-      const { encoding, raw, skip_records_with_error } = this.options;
-      const err = typeof msg === "string" ? new Error(msg) : msg;
-      if (skip_records_with_error) {
-        this.state.recordHasError = true;
-        if (this.options.on_skip !== undefined) {
-          try {
-            this.options.on_skip(
-              err,
-              raw ? this.state.rawBuffer.toString(encoding) : undefined,
-            );
-          } catch (err) {
-            return err;
-          }
-        }
-        // this.emit('skip', err, raw ? this.state.rawBuffer.toString(encoding) : undefined);
-        return undefined;
-      } else {
-        return err;
-      }
-    },
-    __infoDataSet: function () {
-      return {
-        ...this.info,
-        columns: this.options.columns,
-      };
-    },
-    __infoRecord: function () {
-      const { columns, raw, encoding } = this.options;
-      return {
-        ...this.__infoDataSet(),
-        bytes_records: this.info.bytes,
-        error: this.state.error,
-        header: columns === true,
-        index: this.state.record.length,
-        raw: raw ? this.state.rawBuffer.toString(encoding) : undefined,
-      };
-    },
-    __infoField: function () {
-      const { columns } = this.options;
-      const isColumns = Array.isArray(columns);
-      // Bytes records are only incremented when all records'fields are parsed
-      const bytes_records = this.info.bytes_records;
-      return {
-        ...this.__infoRecord(),
-        bytes_records: bytes_records,
-        column:
-          isColumns === true
-            ? columns.length > this.state.record.length
-              ? columns[this.state.record.length].name
-              : null
-            : this.state.record.length,
-        quoting: this.state.wasQuoting,
-      };
-    },
-  };
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/sync.js
-
-
-const sync_parse = function (data, opts = {}) {
-  if (typeof data === "string") {
-    data = Buffer.from(data);
-  }
-  const records = opts && opts.objname ? {} : [];
-  const parser = transform(opts);
-  const push = (record) => {
-    if (parser.options.objname === undefined) records.push(record);
-    else {
-      records[record[0]] = record[1];
+        this.used += bytes.copy(this.chunk, this.used);
     }
-  };
-  const close = () => {};
-  const error = parser.parse(data, true, push, close);
-  if (error !== undefined) throw error;
-  // 250606: `parser.parse` was implemented as 2 calls:
-  // const err1 = parser.parse(data, false, push, close);
-  // if (err1 !== undefined) throw err1;
-  // const err2 = parser.parse(undefined, true, push, close);
-  // if (err2 !== undefined) throw err2;
-  return records;
-};
-
-// export default parse
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-stringify/lib/utils/get.js
-// Lodash implementation of `get`
-
-const charCodeOfDot = ".".charCodeAt(0);
-const reEscapeChar = /\\(\\)?/g;
-const rePropName = RegExp(
-  // Match anything that isn't a dot or bracket.
-  "[^.[\\]]+" +
-    "|" +
-    // Or match property names within brackets.
-    "\\[(?:" +
-    // Match a non-string expression.
-    "([^\"'][^[]*)" +
-    "|" +
-    // Or match strings (supports escaping characters).
-    "([\"'])((?:(?!\\2)[^\\\\]|\\\\.)*?)\\2" +
-    ")\\]" +
-    "|" +
-    // Or match "" as the space between consecutive dots or empty brackets.
-    "(?=(?:\\.|\\[\\])(?:\\.|\\[\\]|$))",
-  "g",
-);
-const reIsDeepProp = /\.|\[(?:[^[\]]*|(["'])(?:(?!\1)[^\\]|\\.)*?\1)\]/;
-const reIsPlainProp = /^\w*$/;
-
-const getTag = function (value) {
-  // if (!value) value === undefined ? "[object Undefined]" : "[object Null]";
-  return Object.prototype.toString.call(value);
-};
-
-const isSymbol = function (value) {
-  const type = typeof value;
-  return (
-    type === "symbol" ||
-    (type === "object" && value && getTag(value) === "[object Symbol]")
-  );
-};
-
-const isKey = function (value, object) {
-  if (Array.isArray(value)) {
-    return false;
-  }
-  const type = typeof value;
-  if (
-    type === "number" ||
-    type === "symbol" ||
-    type === "boolean" ||
-    !value ||
-    isSymbol(value)
-  ) {
-    return true;
-  }
-  return (
-    reIsPlainProp.test(value) ||
-    !reIsDeepProp.test(value) ||
-    (object != null && value in Object(object))
-  );
-};
-
-const stringToPath = function (string) {
-  const result = [];
-  if (string.charCodeAt(0) === charCodeOfDot) {
-    result.push("");
-  }
-  string.replace(rePropName, function (match, expression, quote, subString) {
-    let key = match;
-    if (quote) {
-      key = subString.replace(reEscapeChar, "$1");
-    } else if (expression) {
-      key = expression.trim();
+    flush(part) {
+        if (this.used > 0)
+            (0,external_node_fs_namespaceObject.writeSync)(part.fd, this.chunk, 0, this.used);
+        this.used = 0;
     }
-    result.push(key);
-  });
-  return result;
-};
-
-const castPath = function (value, object) {
-  if (Array.isArray(value)) {
-    return value;
-  } else {
-    return isKey(value, object) ? [value] : stringToPath(value);
-  }
-};
-
-const toKey = function (value) {
-  if (typeof value === "string" || isSymbol(value)) return value;
-  const result = `${value}`;
-  return result == "0" && 1 / value == -Infinity ? "-0" : result;
-};
-
-const get = function (object, path) {
-  path = castPath(path, object);
-  let index = 0;
-  const length = path.length;
-  while (object != null && index < length) {
-    object = object[toKey(path[index++])];
-  }
-  return index && index === length ? object : undefined;
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-stringify/lib/utils/is_object.js
-const is_object_is_object = function (obj) {
-  return typeof obj === "object" && obj !== null && !Array.isArray(obj);
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-stringify/lib/api/normalize_columns.js
-const normalize_columns = function (columns) {
-  if (columns === undefined || columns === null) {
-    return [undefined, undefined];
-  }
-  if (typeof columns !== "object") {
-    return [Error('Invalid option "columns": expect an array or an object')];
-  }
-  if (!Array.isArray(columns)) {
-    const newcolumns = [];
-    for (const k in columns) {
-      newcolumns.push({
-        key: k,
-        header: columns[k],
-      });
-    }
-    columns = newcolumns;
-  } else {
-    const newcolumns = [];
-    for (const column of columns) {
-      if (typeof column === "string") {
-        newcolumns.push({
-          key: column,
-          header: column,
+    closePart() {
+        const part = this.current;
+        if (!part)
+            return;
+        this.flush(part);
+        (0,external_node_fs_namespaceObject.closeSync)(part.fd);
+        this.current = undefined;
+        this.parts.push({
+            file: part.file,
+            bytes: part.bytes,
+            rows: part.rows,
+            gitSha: gitBlobShaOfFile(part.file, part.bytes),
+            sha256: part.sha256.digest('hex'),
+            firstCreationTime: part.first,
+            lastCreationTime: part.last
         });
-      } else if (
-        typeof column === "object" &&
-        column !== null &&
-        !Array.isArray(column)
-      ) {
-        if (!column.key) {
-          return [
-            Error('Invalid column definition: property "key" is required'),
-          ];
-        }
-        if (column.header === undefined) {
-          column.header = column.key;
-        }
-        newcolumns.push(column);
-      } else {
-        return [
-          Error("Invalid column definition: expect a string or an object"),
-        ];
-      }
     }
-    columns = newcolumns;
-  }
-  return [undefined, columns];
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-stringify/lib/api/CsvError.js
-class CsvError_CsvError extends Error {
-  constructor(code, message, ...contexts) {
-    if (Array.isArray(message)) message = message.join(" ");
-    super(message);
-    if (Error.captureStackTrace !== undefined) {
-      Error.captureStackTrace(this, CsvError_CsvError);
-    }
-    this.code = code;
-    for (const context of contexts) {
-      for (const key in context) {
-        const value = context[key];
-        this[key] = Buffer.isBuffer(value)
-          ? value.toString()
-          : value == null
-            ? value
-            : JSON.parse(JSON.stringify(value));
-      }
-    }
-  }
 }
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-stringify/lib/utils/underscore.js
-const underscore_underscore = function (str) {
-  return str.replace(/([A-Z])/g, function (_, match) {
-    return "_" + match.toLowerCase();
-  });
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-stringify/lib/api/normalize_options.js
-
-
-
-
-const normalize_options_normalize_options = function (opts) {
-  const options = {};
-  // Merge with user options
-  for (const opt in opts) {
-    options[underscore_underscore(opt)] = opts[opt];
-  }
-  // Normalize option `bom`
-  if (
-    options.bom === undefined ||
-    options.bom === null ||
-    options.bom === false
-  ) {
-    options.bom = false;
-  } else if (options.bom !== true) {
-    return [
-      new CsvError_CsvError("CSV_OPTION_BOOLEAN_INVALID_TYPE", [
-        "option `bom` is optional and must be a boolean value,",
-        `got ${JSON.stringify(options.bom)}`,
-      ]),
-    ];
-  }
-  // Normalize option `delimiter`
-  if (options.delimiter === undefined || options.delimiter === null) {
-    options.delimiter = ",";
-  } else if (Buffer.isBuffer(options.delimiter)) {
-    options.delimiter = options.delimiter.toString();
-  } else if (typeof options.delimiter !== "string") {
-    return [
-      new CsvError_CsvError("CSV_OPTION_DELIMITER_INVALID_TYPE", [
-        "option `delimiter` must be a buffer or a string,",
-        `got ${JSON.stringify(options.delimiter)}`,
-      ]),
-    ];
-  }
-  // Normalize option `quote`
-  if (options.quote === undefined || options.quote === null) {
-    options.quote = '"';
-  } else if (options.quote === true) {
-    options.quote = '"';
-  } else if (options.quote === false) {
-    options.quote = "";
-  } else if (Buffer.isBuffer(options.quote)) {
-    options.quote = options.quote.toString();
-  } else if (typeof options.quote !== "string") {
-    return [
-      new CsvError_CsvError("CSV_OPTION_QUOTE_INVALID_TYPE", [
-        "option `quote` must be a boolean, a buffer or a string,",
-        `got ${JSON.stringify(options.quote)}`,
-      ]),
-    ];
-  }
-  // Normalize option `quoted`
-  if (options.quoted === undefined || options.quoted === null) {
-    options.quoted = false;
-  } else {
-    // todo
-  }
-  // Normalize option `escape_formulas`
-  if (
-    options.escape_formulas === undefined ||
-    options.escape_formulas === null
-  ) {
-    options.escape_formulas = false;
-  } else if (typeof options.escape_formulas !== "boolean") {
-    return [
-      new CsvError_CsvError("CSV_OPTION_ESCAPE_FORMULAS_INVALID_TYPE", [
-        "option `escape_formulas` must be a boolean,",
-        `got ${JSON.stringify(options.escape_formulas)}`,
-      ]),
-    ];
-  }
-  // Normalize option `quoted_empty`
-  if (options.quoted_empty === undefined || options.quoted_empty === null) {
-    options.quoted_empty = undefined;
-  } else {
-    // todo
-  }
-  // Normalize option `quoted_match`
-  if (
-    options.quoted_match === undefined ||
-    options.quoted_match === null ||
-    options.quoted_match === false
-  ) {
-    options.quoted_match = null;
-  } else if (!Array.isArray(options.quoted_match)) {
-    options.quoted_match = [options.quoted_match];
-  }
-  if (options.quoted_match) {
-    for (const quoted_match of options.quoted_match) {
-      const isString = typeof quoted_match === "string";
-      const isRegExp = quoted_match instanceof RegExp;
-      if (!isString && !isRegExp) {
-        return [
-          new CsvError_CsvError("CSV_OPTION_QUOTED_MATCH", [
-            "option `quoted_match` must be a string or a regex,",
-            `got ${JSON.stringify(options.quoted_match)}`,
-          ]),
-        ];
-      }
-    }
-  }
-  // Normalize option `quoted_string`
-  if (options.quoted_string === undefined || options.quoted_string === null) {
-    options.quoted_string = false;
-  } else {
-    // todo
-  }
-  // Normalize option `eof`
-  if (options.eof === undefined || options.eof === null) {
-    options.eof = true;
-  } else {
-    // todo
-  }
-  // Normalize option `escape`
-  if (options.escape === undefined || options.escape === null) {
-    options.escape = '"';
-  } else if (Buffer.isBuffer(options.escape)) {
-    options.escape = options.escape.toString();
-  } else if (typeof options.escape !== "string") {
-    return [
-      Error(
-        `Invalid Option: escape must be a buffer or a string, got ${JSON.stringify(options.escape)}`,
-      ),
-    ];
-  }
-  if (options.escape.length > 1) {
-    return [
-      Error(
-        `Invalid Option: escape must be one character, got ${options.escape.length} characters`,
-      ),
-    ];
-  }
-  // Normalize option `header`
-  if (
-    options.header === undefined ||
-    options.header === null ||
-    options.header === false
-  ) {
-    options.header = false;
-  } else if (options.header !== true) {
-    throw new CsvError_CsvError(
-      "CSV_INVALID_OPTION_HEADER",
-      [
-        "option `header` is expected to be a boolean,",
-        `got ${JSON.stringify(options.header)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `headers_as_comment`
-  if (
-    options.header_as_comment === undefined ||
-    options.header_as_comment === null ||
-    options.header_as_comment === false
-  ) {
-    options.header_as_comment = false;
-  } else if (options.header_as_comment === true) {
-    options.header_as_comment = "#";
-  } else if (Buffer.isBuffer(options.header_as_comment)) {
-    options.header_as_comment = options.header_as_comment.toString();
-  } else if (typeof options.header_as_comment !== "string") {
-    throw new CsvError_CsvError(
-      "CSV_INVALID_OPTION_HEADER_AS_COMMENT",
-      [
-        "option `header_as_comment` must be a boolean, a string or a buffer,",
-        `got ${JSON.stringify(options.header_as_comment)}`,
-      ],
-      options,
-    );
-  }
-  // if (options.header_as_comment && !options.comment?.length) {
-  //   throw new CsvError(
-  //     "CSV_INVALID_OPTION_COMMENT",
-  //     [
-  //       "option `comment` must be a non empty string or buffer when using `header_as_comment`,",
-  //       `got ${JSON.stringify(options.comment)}`,
-  //     ],
-  //     options,
-  //   );
-  // }
-  // Header is always enabled with `header_as_comment`
-  // if (options.header_as_comment === true) {
-  //   options.header = true;
-  // }
-  // Normalize option `columns`
-  const [errColumns, columns] = normalize_columns(options.columns);
-  if (errColumns !== undefined) return [errColumns];
-  options.columns = columns;
-  // Normalize option `quoted`
-  if (options.quoted === undefined || options.quoted === null) {
-    options.quoted = false;
-  } else {
-    // todo
-  }
-  // Normalize option `cast`
-  if (options.cast === undefined || options.cast === null) {
-    options.cast = {};
-  } else {
-    // todo
-  }
-  // Normalize option cast.bigint
-  if (options.cast.bigint === undefined || options.cast.bigint === null) {
-    // Cast boolean to string by default
-    options.cast.bigint = (value) => "" + value;
-  }
-  // Normalize option cast.boolean
-  if (options.cast.boolean === undefined || options.cast.boolean === null) {
-    // Cast boolean to string by default
-    options.cast.boolean = (value) => (value ? "1" : "");
-  }
-  // Normalize option cast.date
-  if (options.cast.date === undefined || options.cast.date === null) {
-    // Cast date to timestamp string by default
-    options.cast.date = (value) => "" + value.getTime();
-  }
-  // Normalize option cast.number
-  if (options.cast.number === undefined || options.cast.number === null) {
-    // Cast number to string using native casting by default
-    options.cast.number = (value) => "" + value;
-  }
-  // Normalize option cast.object
-  if (options.cast.object === undefined || options.cast.object === null) {
-    // Stringify object as JSON by default
-    options.cast.object = (value) => JSON.stringify(value);
-  }
-  // Normalize option cast.string
-  if (options.cast.string === undefined || options.cast.string === null) {
-    // Leave string untouched
-    options.cast.string = function (value) {
-      return value;
-    };
-  }
-  // Normalize option `on_record`
-  if (
-    options.on_record !== undefined &&
-    typeof options.on_record !== "function"
-  ) {
-    return [Error(`Invalid Option: "on_record" must be a function.`)];
-  }
-  // Normalize option `quote_record_delimiter`
-  if (
-    options.quote_record_delimiter === undefined ||
-    options.quote_record_delimiter === null
-  ) {
-    options.quote_record_delimiter = !options.record_delimiter;
-  } else if (typeof options.quote_record_delimiter !== "boolean") {
-    return [
-      new CsvError_CsvError("CSV_OPTION_QUOTE_RECORD_DELIMITER_INVALID_TYPE", [
-        "option `quote_record_delimiter` must be a boolean,",
-        `got ${JSON.stringify(options.quote_record_delimiter)}`,
-      ]),
-    ];
-  }
-  // Normalize option `record_delimiter`
-  if (
-    options.record_delimiter === undefined ||
-    options.record_delimiter === null
-  ) {
-    options.record_delimiter = "\n";
-  } else if (Buffer.isBuffer(options.record_delimiter)) {
-    options.record_delimiter = options.record_delimiter.toString();
-  } else if (typeof options.record_delimiter !== "string") {
-    return [
-      Error(
-        `Invalid Option: record_delimiter must be a buffer or a string, got ${JSON.stringify(options.record_delimiter)}`,
-      ),
-    ];
-  }
-  switch (options.record_delimiter) {
-    case "unix":
-      options.record_delimiter = "\n";
-      break;
-    case "mac":
-      options.record_delimiter = "\r";
-      break;
-    case "windows":
-      options.record_delimiter = "\r\n";
-      break;
-    case "ascii":
-      options.record_delimiter = "\u001e";
-      break;
-    case "unicode":
-      options.record_delimiter = "\u2028";
-      break;
-  }
-  return [undefined, options];
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-stringify/lib/api/index.js
-
-
-
-
-const bom_utf8 = Buffer.from([239, 187, 191]);
-// True when appending `separator` after `value` would let `parse` find
-// `separator` starting inside `value`. Besides the field containing the whole
-// separator, this also covers boundary fusion: a field whose tail is a
-// non-empty prefix of a multi-character separator merges with the appended
-// separator (eg value "a:" + delimiter "::" => "a:::", matched at offset 1).
-// Such fields must be quoted to round-trip, like RFC 4180 fields containing the
-// delimiter, generalized to multi-character delimiters and record delimiters.
-const emits_separator = function (value, separators) {
-  return separators.some(
-    (separator) =>
-      separator.length !== 0 &&
-      (value.indexOf(separator) !== -1 ||
-        (separator.length > 1 &&
-          (value + separator).indexOf(separator) < value.length)),
-  );
-};
-// True when `value` matches one of the `quoted_match` patterns. The regexps
-// come from the user and the same objects are reused for every field, so the
-// test must not depend on their state: `RegExp.prototype.test` advances
-// `lastIndex` on a global or sticky regexp, which would make a match in one
-// field move where the next field starts matching. `String.prototype.search`
-// searches from the start and restores `lastIndex`, and is equivalent to
-// `test` for the stateless regexps.
-const matches_quoted_match = function (value, quoted_match) {
-  if (!quoted_match) return false;
-  return quoted_match.some((pattern) =>
-    typeof pattern === "string"
-      ? value.indexOf(pattern) !== -1
-      : value.search(pattern) !== -1,
-  );
-};
-
-const stringifier = function (options, state, info) {
-  return {
-    options: options,
-    state: state,
-    info: info,
-    __transform: function (chunk, push) {
-      // Chunk validation
-      if (!Array.isArray(chunk) && typeof chunk !== "object") {
-        return Error(
-          `Invalid Record: expect an array or an object, got ${JSON.stringify(chunk)}`,
-        );
-      }
-      // Detect columns from the first record
-      if (this.info.records === 0) {
-        if (Array.isArray(chunk)) {
-          if (
-            this.options.header === true &&
-            this.options.columns === undefined
-          ) {
-            return Error(
-              "Undiscoverable Columns: header option requires column option or object records",
-            );
-          }
-        } else if (this.options.columns === undefined) {
-          const [err, columns] = normalize_columns(Object.keys(chunk));
-          if (err) return;
-          this.options.columns = columns;
-        }
-      }
-      // Emit the header
-      if (this.info.records === 0) {
-        this.bom(push);
-        const err = this.headers(push);
-        if (err) return err;
-      }
-      // Emit and stringify the record if an object or an array
-      try {
-        // this.emit('record', chunk, this.info.records);
-        if (this.options.on_record) {
-          this.options.on_record(chunk, this.info.records);
-        }
-      } catch (err) {
-        return err;
-      }
-      // Convert the record into a string
-      let err, chunk_string;
-      if (this.options.eof) {
-        [err, chunk_string] = this.stringify(chunk);
-        if (err) return err;
-        if (chunk_string === undefined) {
-          return;
-        } else {
-          chunk_string = chunk_string + this.options.record_delimiter;
-        }
-      } else {
-        [err, chunk_string] = this.stringify(chunk);
-        if (err) return err;
-        if (chunk_string === undefined) {
-          return;
-        } else {
-          if (this.options.header || this.info.records) {
-            chunk_string = this.options.record_delimiter + chunk_string;
-          }
-        }
-      }
-      // Emit the csv
-      this.info.records++;
-      push(chunk_string);
-    },
-    stringify: function (chunk, chunkIsHeader = false) {
-      if (typeof chunk !== "object") {
-        return [undefined, chunk];
-      }
-      const { columns } = this.options;
-      const record = [];
-      // Record is an array
-      if (Array.isArray(chunk)) {
-        // We are getting an array but the user has specified output columns. In
-        // this case, we respect the columns indexes
-        const length = columns
-          ? Math.min(chunk.length, columns.length)
-          : chunk.length;
-        // Cast record elements
-        for (let i = 0; i < length; i++) {
-          const field = chunk[i];
-          const [err, value] = this.__cast(field, {
-            index: i,
-            column: i,
-            records: this.info.records,
-            header: chunkIsHeader,
-          });
-          if (err) return [err];
-          record[i] = [value, field];
-        }
-        // Record is a literal object
-        // `columns` is always defined: it is either provided or discovered.
-      } else {
-        for (let i = 0; i < columns.length; i++) {
-          const field = get(chunk, columns[i].key);
-          const [err, value] = this.__cast(field, {
-            index: i,
-            column: columns[i].key,
-            records: this.info.records,
-            header: chunkIsHeader,
-          });
-          if (err) return [err];
-          record[i] = [value, field];
-        }
-      }
-      let csvrecord = "";
-      for (let i = 0; i < record.length; i++) {
-        let options, err;
-
-        let [value, field] = record[i];
-        if (typeof value === "string") {
-          options = this.options;
-        } else if (is_object_is_object(value)) {
-          // Value is considerered as a mix of a value and options
-          options = { ...value };
-          value = options.value;
-          delete options.value;
-          if (
-            typeof value !== "string" &&
-            value !== undefined &&
-            value !== null
-          ) {
-            if (err)
-              return [
-                Error(
-                  `Invalid Casting Value: returned value must return a string, null or undefined, got ${JSON.stringify(value)}`,
-                ),
-              ];
-          }
-          // Merge global options with the ones returned by cast
-          options = { ...this.options, ...options };
-          [err, options] = normalize_options_normalize_options(options);
-          if (err !== undefined) {
-            return [err];
-          }
-        } else if (value === undefined || value === null) {
-          options = this.options;
-        } else {
-          return [
-            Error(
-              `Invalid Casting Value: returned value must return a string, an object, null or undefined, got ${JSON.stringify(value)}`,
-            ),
-          ];
-        }
-        const {
-          delimiter,
-          escape,
-          quote,
-          quoted,
-          quoted_empty,
-          quoted_string,
-          quoted_match,
-          record_delimiter,
-          quote_record_delimiter,
-          escape_formulas,
-        } = options;
-        if ("" === value && "" === field) {
-          const quotedMatch = matches_quoted_match(value, quoted_match);
-          const shouldQuote =
-            quotedMatch ||
-            true === quoted_empty ||
-            (true === quoted_string && false !== quoted_empty);
-          if (shouldQuote === true) {
-            value = quote + value + quote;
-          }
-          csvrecord += value;
-        } else if (value) {
-          if (typeof value !== "string") {
-            return [
-              Error(
-                `Formatter must return a string, null or undefined, got ${JSON.stringify(value)}`,
-              ),
-            ];
-          }
-          const containsdelimiter = emits_separator(value, [delimiter]);
-          const containsQuote = quote !== "" && value.indexOf(quote) >= 0;
-          const containsEscape = value.indexOf(escape) >= 0 && escape !== quote;
-          // Testing `\n` and `\r` covers the three sequences `parse` discovers
-          const containsRecordDelimiter = emits_separator(value, [
-            record_delimiter,
-            ...(quote_record_delimiter === false ? [] : ["\n", "\r"]),
-          ]);
-          const quotedString = quoted_string && typeof field === "string";
-          const quotedMatch = matches_quoted_match(value, quoted_match);
-          // See https://github.com/adaltas/node-csv/pull/387
-          // More about CSV injection or formula injection, when websites embed
-          // untrusted input inside CSV files:
-          // https://owasp.org/www-community/attacks/CSV_Injection
-          // http://georgemauer.net/2017/10/07/csv-injection.html
-          // Apple Numbers unicode normalization is empirical from testing
-          if (escape_formulas) {
-            switch (value[0]) {
-              case "-":
-                if (typeof field === "number" || typeof field === "bigint") {
-                  break;
-                }
-                value = `'${value}`;
+/** The git blob sha of a file's content (git hashes a header with the size, then the bytes). */
+function gitBlobShaOfFile(file, size) {
+    const hash = (0,external_node_crypto_.createHash)('sha1').update(`blob ${size}\0`);
+    const fd = (0,external_node_fs_namespaceObject.openSync)(file, 'r');
+    try {
+        const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+        for (;;) {
+            const read = (0,external_node_fs_namespaceObject.readSync)(fd, chunk, 0, chunk.length, null);
+            if (read === 0)
                 break;
-              case "=":
-              case "+":
-              case "@":
-              case "\t":
-              case "\r":
-              case "\uFF1D": // Unicode '='
-              case "\uFF0B": // Unicode '+'
-              case "\uFF0D": // Unicode '-'
-              case "\uFF20": // Unicode '@'
-                value = `'${value}`;
-                break;
-            }
-          }
-          const shouldQuote =
-            containsQuote === true ||
-            containsdelimiter ||
-            containsRecordDelimiter ||
-            quoted ||
-            quotedString ||
-            quotedMatch;
-          if (shouldQuote === true && containsEscape === true) {
-            value = value.replaceAll(escape, () => escape + escape);
-          }
-          if (containsQuote === true) {
-            value = value.replaceAll(quote, () => escape + quote);
-          }
-          if (shouldQuote === true) {
-            value = quote + value + quote;
-          }
-          csvrecord += value;
-        } else if (
-          quoted_empty === true ||
-          (field === "" && quoted_string === true && quoted_empty !== false)
-        ) {
-          csvrecord += quote + quote;
+            hash.update(chunk.subarray(0, read));
         }
-        if (i !== record.length - 1) {
-          csvrecord += delimiter;
-        }
-      }
-      return [undefined, csvrecord];
-    },
-    bom: function (push) {
-      if (this.options.bom !== true) {
-        return;
-      }
-      push(bom_utf8);
-    },
-    headers: function (push) {
-      if (this.options.header === false) {
-        return;
-      }
-      if (this.options.columns === undefined) {
-        return;
-      }
-      let err;
-      let headers = this.options.columns.map((column) => column.header);
-      if (this.options.eof) {
-        [err, headers] = this.stringify(headers, true);
-        headers += this.options.record_delimiter;
-      } else {
-        [err, headers] = this.stringify(headers, true);
-      }
-      if (err) return err;
-      if (this.options.header_as_comment) {
-        headers = this.options.header_as_comment + " " + headers;
-      }
-      push(headers);
-    },
-    __cast: function (value, context) {
-      const type = typeof value;
-      try {
-        if (type === "string") {
-          // Fine for 99% of the cases
-          return [undefined, this.options.cast.string(value, context)];
-        } else if (type === "bigint") {
-          return [undefined, this.options.cast.bigint(value, context)];
-        } else if (type === "number") {
-          return [undefined, this.options.cast.number(value, context)];
-        } else if (type === "boolean") {
-          return [undefined, this.options.cast.boolean(value, context)];
-        } else if (value instanceof Date) {
-          return [undefined, this.options.cast.date(value, context)];
-        } else if (type === "object" && value !== null) {
-          return [undefined, this.options.cast.object(value, context)];
-        } else if (value === null && this.options.cast.null !== undefined) {
-          return [undefined, this.options.cast.null(value, context)];
-        } else if (
-          value === undefined &&
-          this.options.cast.undefined !== undefined
-        ) {
-          return [undefined, this.options.cast.undefined(value, context)];
-        } else {
-          return [undefined, value];
-        }
-      } catch (err) {
-        return [err];
-      }
-    },
-  };
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-stringify/lib/sync.js
-/*
-CSV Stringify
-
-Please look at the [Sync API](https://csv.js.org/stringify/api/sync/) for
-additional information.
-*/
-
-
-
-
-const stringify = function (records, opts = {}) {
-  const data = [];
-  const [err, options] = normalize_options_normalize_options(opts);
-  if (err !== undefined) throw err;
-  const state = {
-    stop: false,
-  };
-  // Information
-  const info = {
-    records: 0,
-  };
-  const api = stringifier(options, state, info);
-  for (const record of records) {
-    const err = api.__transform(record, function (record) {
-      data.push(record);
-    });
-    if (err !== undefined) throw err;
-  }
-  if (data.length === 0) {
-    api.bom((d) => {
-      data.push(d);
-    });
-    const err = api.headers((headers) => {
-      data.push(headers);
-    });
-    if (err !== undefined) throw err;
-  }
-  return data.join("");
-};
-
-
-
-;// CONCATENATED MODULE: ./src/snapshot/day-file.ts
-
-
-
-/**
- * A day file's rows, keyed by record Id. Merging new rows into what the branch already
- * holds keeps the first copy of each Id: a record is the same event whichever blob or run
- * delivered it.
- */
-function mergeRows(existing, incoming) {
-    const byId = new Map();
-    for (const row of existing)
-        byId.set(row[Column.Id] ?? '', row);
-    let added = 0;
-    for (const row of incoming) {
-        const id = row[Column.Id] ?? '';
-        if (byId.has(id))
-            continue;
-        byId.set(id, row);
-        added++;
     }
-    return { rows: sortRows([...byId.values()]), added };
-}
-/** Rows in file order: by CreationTime, then Id, so the same records give the same bytes. */
-function sortRows(rows) {
-    return rows.sort((a, b) => day_file_compare(a[Column.CreationTime], b[Column.CreationTime]) || day_file_compare(a[Column.Id], b[Column.Id]));
-}
-function day_file_compare(a = '', b = '') {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-const CSV_OPTIONS = {
-    columns: [...SNAPSHOT_COLUMNS],
-    record_delimiter: 'windows',
-    // csv-stringify quotes a field holding the record delimiter (CRLF), not a lone LF or CR;
-    // RFC 4180 readers such as DuckDB then split the record. Values like ObjectId can hold one.
-    quoted_match: /[\r\n]/
-};
-const HEADER = Buffer.from(stringify([], { ...CSV_OPTIONS, header: true }), 'utf8');
-/**
- * One row's CSV line as UTF-8 bytes. Rendering row by row into bytes keeps memory flat:
- * stringifying a whole day at once builds a rope of every escaped field before joining it,
- * several times the size of the file (measured by `npm run bench`), and a string of
- * non-ASCII text takes two bytes a character where UTF-8 mostly takes one.
- */
-function renderLine(row) {
-    return Buffer.from(stringify([row], CSV_OPTIONS), 'utf8');
-}
-/** The day file: RFC 4180 (CRLF, quotes only where needed), UTF-8, header row. */
-function renderDayFile(rows) {
-    return Buffer.concat([HEADER, ...rows.map(renderLine)]);
-}
-/**
- * A day's rows as one file, or, when that would exceed `maxBytes`, as consecutive parts that
- * each stay within it (each with the header, so every part reads on its own). Filling parts
- * in row order keeps the split a function of the rows alone: the same records always give
- * the same parts. A single row larger than `maxBytes` gets a part of its own.
- */
-function renderDayFileParts(rows, maxBytes) {
-    const parts = [];
-    let lines = [];
-    let partRows = [];
-    let bytes = HEADER.byteLength;
-    const flush = () => {
-        parts.push({ bytes: Buffer.concat([HEADER, ...lines]), rows: partRows });
-        lines = [];
-        partRows = [];
-        bytes = HEADER.byteLength;
-    };
-    for (const row of rows) {
-        const line = renderLine(row);
-        if (partRows.length > 0 && bytes + line.byteLength > maxBytes)
-            flush();
-        lines.push(line);
-        partRows.push(row);
-        bytes += line.byteLength;
+    finally {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
     }
-    if (partRows.length > 0 || parts.length === 0)
-        flush();
-    return parts;
-}
-/**
- * Reads a day file back, with a real CSV parser: AuditData holds quotes and commas, and
- * other columns may hold newlines. Refuses a file whose header is not ours rather than
- * guessing, because rewriting it would lose whatever columns it had.
- */
-function parseDayFile(text, path) {
-    const records = sync_parse(text, { bom: true, relax_column_count: false });
-    const [header, ...rows] = records;
-    if (!header || header.join(',') !== SNAPSHOT_COLUMNS.join(',')) {
-        throw new Error(`${path} on the data branch does not start with the expected header (${SNAPSHOT_COLUMNS.join(',')}); ` +
-            `move or delete it, then run again.`);
-    }
-    return rows;
+    return hash.digest('hex');
 }
 
 ;// CONCATENATED MODULE: ./src/snapshot/paths.ts
@@ -110677,6 +108162,196 @@ function findDayFiles(paths, contentType, day, extension = 'csv') {
     return found.sort((a, b) => a.part - b.part).map((entry) => entry.path);
 }
 
+;// CONCATENATED MODULE: ./src/snapshot/spooled-row.ts
+/** File order: by CreationTime, then Id. */
+function compareRows(a, b) {
+    if (a.time !== b.time)
+        return a.time < b.time ? -1 : 1;
+    if (a.id !== b.id)
+        return a.id < b.id ? -1 : 1;
+    return 0;
+}
+/**
+ * Of two copies of one record (same time and Id), the one to keep: the smaller bytes, so
+ * that the same records give the same file whichever copy a run happened to receive first.
+ */
+function preferredCopy(a, b) {
+    return Buffer.compare(a.payload, b.payload) <= 0 ? a : b;
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/sorted-merge.ts
+
+/**
+ * Merges sources that are each sorted by (time, Id) into one sorted stream, keeping one row
+ * per (time, Id). Among copies, a source listed earlier wins (existing rows over new ones);
+ * copies within the same source rank give way to `preferredCopy`. Sources and the result
+ * are batches of rows, so that the merge runs synchronously between refills.
+ *
+ * `onKept` is told of every row kept, with the index of the source it came from.
+ */
+async function* mergeSorted(sources, options = {}) {
+    const rank = options.rank ?? ((source) => source);
+    const batchRows = options.batchRows ?? 4_096;
+    const cursors = sources.map((source, index) => ({ index, iterator: source[Symbol.asyncIterator](), batch: [], at: 0, done: false }));
+    const refill = async (cursor) => {
+        while (cursor.at >= cursor.batch.length && !cursor.done) {
+            const next = await cursor.iterator.next();
+            if (next.done)
+                cursor.done = true;
+            else {
+                cursor.batch = next.value;
+                cursor.at = 0;
+            }
+        }
+    };
+    await Promise.all(cursors.map(refill));
+    // A binary heap of the cursors that still hold rows, by their current row.
+    const heap = cursors.filter((cursor) => !cursor.done);
+    const less = (a, b) => {
+        const order = compareRows(a.batch[a.at], b.batch[b.at]);
+        return order < 0 || (order === 0 && rank(a.index) < rank(b.index));
+    };
+    const siftDown = (from) => {
+        for (let at = from;;) {
+            const left = 2 * at + 1;
+            const right = left + 1;
+            let smallest = at;
+            if (left < heap.length && less(heap[left], heap[smallest]))
+                smallest = left;
+            if (right < heap.length && less(heap[right], heap[smallest]))
+                smallest = right;
+            if (smallest === at)
+                return;
+            [heap[at], heap[smallest]] = [heap[smallest], heap[at]];
+            at = smallest;
+        }
+    };
+    for (let at = Math.floor(heap.length / 2) - 1; at >= 0; at--)
+        siftDown(at);
+    let out = [];
+    let last;
+    let lastSource = -1;
+    while (heap.length > 0) {
+        const top = heap[0];
+        const row = top.batch[top.at++];
+        if (last && compareRows(last, row) === 0) {
+            // A copy of the row just kept: the better-ranked source already won; within one rank
+            // the preferred copy replaces it. (The kept row is always in `out`: a batch is only
+            // handed on once a row with another key follows it.)
+            if (rank(top.index) === rank(lastSource) && preferredCopy(last, row) === row) {
+                out[out.length - 1] = row;
+                last = row;
+            }
+        }
+        else {
+            if (out.length >= batchRows) {
+                yield out;
+                out = [];
+            }
+            out.push(row);
+            last = row;
+            lastSource = top.index;
+            options.onKept?.(top.index);
+        }
+        if (top.at >= top.batch.length) {
+            await refill(top);
+            if (top.done) {
+                const end = heap.pop();
+                if (heap.length > 0)
+                    heap[0] = end;
+            }
+        }
+        if (heap.length > 0)
+            siftDown(0);
+    }
+    if (out.length > 0)
+        yield out;
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/merge-day.ts
+
+
+
+
+
+/**
+ * Merges a day's new rows (sorted, one per key) into its files on the branch, streaming:
+ *
+ * - parts that end before the first new row are kept as they are, unread (the manifest
+ *   knows each part's time range; late events mostly land at the end of a day);
+ * - the other parts are streamed from the branch and merged with the new rows, dropping
+ *   copies of rows the branch already holds, into new parts cut at `maxPartBytes`;
+ * - a part that comes out the same as the branch's is not written again.
+ */
+async function mergeDay(input) {
+    const { branch, manifest } = input;
+    const existing = findDayFiles(branch.paths(), input.type, input.day);
+    const keep = keptPrefix(existing, branch, manifest, input.firstIncomingTime);
+    const rewritten = existing.slice(keep);
+    await (0,promises_.mkdir)(input.dir, { recursive: true });
+    const writer = new PartWriter(input.dir, CSV_HEADER, input.maxPartBytes);
+    let added = 0;
+    const sources = [concat(rewritten.map((path) => readCsvRows(branch.stream(path), path))), input.incoming];
+    for await (const batch of mergeSorted(sources, { onKept: (source) => source === 1 && added++ })) {
+        for (const row of batch)
+            writer.write(row);
+    }
+    const written = writer.finish();
+    const merge = { added, paths: existing, files: new Map(), manifest: new Map() };
+    if (added === 0)
+        return merge;
+    const kept = existing.slice(0, keep);
+    const paths = dayFilePaths(input.type, input.day, kept.length + written.length);
+    merge.paths = paths;
+    paths.forEach((path, index) => {
+        const keptPath = kept[index];
+        const part = written[index - kept.length];
+        const sha = keptPath ? branch.blobSha(keptPath) : part?.gitSha;
+        if (keptPath && keptPath !== path)
+            merge.manifest.set(path, manifest.files[keptPath] ?? null);
+        if (part)
+            merge.manifest.set(path, describePart(part));
+        if (sha === undefined || branch.blobSha(path) === sha)
+            return;
+        merge.files.set(path, keptPath ? { blobSha: sha } : { file: part.file, size: part.bytes, gitSha: part.gitSha });
+    });
+    for (const stale of existing.filter((path) => !paths.includes(path))) {
+        merge.files.set(stale, null);
+        merge.manifest.set(stale, null);
+    }
+    return merge;
+}
+/**
+ * How many leading parts no new row can fall into: each ends before the first new row, and
+ * the manifest's word for it can be trusted (it has an entry whose size matches the blob).
+ * A day whose layout is not a clean run of parts is rewritten whole.
+ */
+function keptPrefix(existing, branch, manifest, firstIncomingTime) {
+    if (existing.length > 1 && !/\.1\.[a-z]+$/.test(existing[0] ?? ''))
+        return 0;
+    let keep = 0;
+    for (const path of existing.slice(0, -1)) {
+        const entry = manifest.files[path];
+        if (!entry || entry.bytes !== branch.size(path) || !(entry.lastCreationTime < firstIncomingTime))
+            break;
+        keep++;
+    }
+    return keep;
+}
+function describePart(part) {
+    return {
+        rows: part.rows,
+        bytes: part.bytes,
+        sha256: part.sha256,
+        firstCreationTime: part.firstCreationTime,
+        lastCreationTime: part.lastCreationTime
+    };
+}
+async function* concat(sources) {
+    for (const source of sources)
+        yield* source;
+}
+
 ;// CONCATENATED MODULE: ./src/snapshot/build-changes.ts
 
 
@@ -110699,38 +108374,35 @@ const MAX_DAY_FILE_BYTES = 32 * 1024 * 1024;
  */
 async function buildSnapshotChanges(files, input, report) {
     const changed = new Map();
-    const manifestText = await files.read(MANIFEST_PATH);
+    const manifestText = (await files.read(MANIFEST_PATH))?.toString('utf8');
     const manifest = parseManifest(manifestText);
     const added = [];
     let filesChanged = 0;
-    const batches = [...input.collection.days.values()].sort((a, b) => (a.type + a.day < b.type + b.day ? -1 : 1));
-    for (const batch of batches) {
-        const existingPaths = findDayFiles(files.paths(), batch.type, batch.day);
-        const existing = [];
-        for (const path of existingPaths)
-            for (const row of parseDayFile((await files.read(path)) ?? '', path))
-                existing.push(row);
-        const merged = mergeRows(existing, batch.rows.values());
-        if (merged.added === 0)
-            continue;
-        const parts = renderDayFileParts(merged.rows, input.maxFileBytes ?? MAX_DAY_FILE_BYTES);
-        const paths = dayFilePaths(batch.type, batch.day, parts.length);
-        parts.forEach((part, index) => {
-            const path = paths[index] ?? '';
-            manifest.files[path] = describeFile(part.rows, part.bytes);
-            if (files.blobSha(path) === gitBlobSha(part.bytes))
-                return;
-            changed.set(path, part.bytes);
-            filesChanged++;
+    for (const [index, day] of input.spool.entries().entries()) {
+        const merge = await mergeDay({
+            type: day.type,
+            day: day.day,
+            branch: files,
+            manifest,
+            incoming: input.spool.read(day.type, day.day),
+            firstIncomingTime: day.firstTime,
+            dir: (0,external_node_path_.join)(input.dir, `day-${index + 1}`),
+            maxPartBytes: input.maxFileBytes ?? MAX_DAY_FILE_BYTES
         });
-        for (const stale of existingPaths.filter((path) => !paths.includes(path))) {
-            changed.set(stale, null);
-            delete manifest.files[stale];
-            filesChanged++;
+        if (merge.added === 0)
+            continue;
+        for (const [path, content] of merge.files)
+            changed.set(path, content);
+        for (const [path, entry] of merge.manifest) {
+            if (entry)
+                manifest.files[path] = entry;
+            else
+                delete manifest.files[path];
         }
-        added.push({ type: batch.type, day: batch.day, records: merged.added, paths });
+        filesChanged += merge.files.size;
+        added.push({ type: day.type, day: day.day, records: merge.added, paths: merge.paths });
     }
-    const ledgerText = await files.read(LEDGER_PATH);
+    const ledgerText = (await files.read(LEDGER_PATH))?.toString('utf8');
     const ledger = ledgerText === undefined ? emptyLedger() : parseLedger(ledgerText, LEDGER_PATH);
     const { ledger: nextLedger, changes } = applyUpdates(ledger, input.collection.updates, input.now);
     const failures = { ...changes, open: allFailures(nextLedger) };
@@ -110796,7 +108468,181 @@ function commitMessage(recordsAdded, added, failures, runUrl) {
     return `${lines.join('\n').trimEnd()}\n`;
 }
 
+;// CONCATENATED MODULE: ./src/snapshot/spool.ts
+
+
+
+
+/**
+ * Where a run keeps the rows it collects until they are merged into day files: in memory up
+ * to a budget, then spilled to sorted run files under the run's temp folder. Memory stays
+ * the same whatever a day holds; reading a day back merges its runs into one sorted stream.
+ *
+ * A run file is a sequence of frames: u32 length of the rest, u8 time length, u16 Id length,
+ * the time, the Id, then the row's encoded bytes.
+ */
+class Spool {
+    dir;
+    memoryBytes;
+    days = new Map();
+    bufferedBytes = 0;
+    runCount = 0;
+    constructor(dir, memoryBytes) {
+        this.dir = dir;
+        this.memoryBytes = memoryBytes;
+    }
+    /** A spool in `dir` (created; removed again by `remove`) that holds `memoryBytes` before spilling. */
+    static async create(dir, memoryBytes = DEFAULT_SPOOL_MEMORY_BYTES) {
+        await (0,promises_.mkdir)(dir, { recursive: true });
+        return new Spool(dir, memoryBytes);
+    }
+    /** Adds a row of a content type's day. Call `spillIfFull` after a batch of adds. */
+    add(type, day, row) {
+        const key = `${type}|${day}`;
+        let entry = this.days.get(key);
+        if (!entry)
+            this.days.set(key, (entry = { type, day, buffer: [], runs: [], rows: 0, firstTime: row.time }));
+        entry.buffer.push(row);
+        entry.rows++;
+        if (row.time < entry.firstTime)
+            entry.firstTime = row.time;
+        this.bufferedBytes += row.payload.byteLength + row.id.length + ROW_OVERHEAD_BYTES;
+    }
+    /** Writes the buffered rows to run files once they exceed the memory budget. */
+    async spillIfFull() {
+        if (this.bufferedBytes >= this.memoryBytes)
+            await this.spill();
+    }
+    /** Writes every buffered row to run files, one sorted run per day. */
+    async spill() {
+        for (const entry of this.days.values()) {
+            if (entry.buffer.length === 0)
+                continue;
+            const rows = entry.buffer.sort(compareRows);
+            entry.buffer = [];
+            const path = (0,external_node_path_.join)(this.dir, `run-${++this.runCount}.bin`);
+            await writeRun(path, rows);
+            entry.runs.push(path);
+        }
+        this.bufferedBytes = 0;
+    }
+    /** The days that hold rows, by content type then day. */
+    entries() {
+        return [...this.days.values()]
+            .map(({ type, day, rows, firstTime }) => ({ type, day, rows, firstTime }))
+            .sort((a, b) => (a.type === b.type ? (a.day < b.day ? -1 : a.day > b.day ? 1 : 0) : a.type < b.type ? -1 : 1));
+    }
+    /** Rows held in all, counting copies. */
+    get rows() {
+        let rows = 0;
+        for (const entry of this.days.values())
+            rows += entry.rows;
+        return rows;
+    }
+    /**
+     * A day's rows, sorted, one per (time, Id): its run files merged, plus what is still in
+     * memory. Can be read any number of times (a commit rebuilt on a moved branch reads again).
+     */
+    read(type, day) {
+        const entry = this.days.get(`${type}|${day}`);
+        if (!entry)
+            return emptyRows();
+        const memory = [...entry.buffer].sort(compareRows);
+        const sources = [...entry.runs.map((path) => readRun(path)), oneBatch(memory)];
+        return mergeSorted(sources, { rank: () => 0 });
+    }
+    /** Deletes the spool's folder and everything in it. */
+    async remove() {
+        this.days.clear();
+        await (0,promises_.rm)(this.dir, { recursive: true, force: true });
+    }
+}
+/** What a run holds in memory before it spills, about 64 MB with the rows' overhead. */
+const DEFAULT_SPOOL_MEMORY_BYTES = 48 * 1024 * 1024;
+/** Roughly what a buffered row costs beyond its bytes (the object, its strings, the array slot). */
+const ROW_OVERHEAD_BYTES = 160;
+const WRITE_CHUNK_BYTES = 1024 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
+async function writeRun(path, rows) {
+    const file = await (0,promises_.open)(path, 'w');
+    try {
+        let chunk = Buffer.allocUnsafe(WRITE_CHUNK_BYTES);
+        let used = 0;
+        for (const row of rows) {
+            const timeLength = Buffer.byteLength(row.time, 'latin1');
+            const idLength = Buffer.byteLength(row.id, 'utf8');
+            const frame = 3 + timeLength + idLength + row.payload.byteLength;
+            if (used + 4 + frame > chunk.length) {
+                if (used > 0)
+                    await file.write(chunk, 0, used);
+                used = 0;
+                if (4 + frame > chunk.length)
+                    chunk = Buffer.allocUnsafe(4 + frame);
+            }
+            chunk.writeUInt32LE(frame, used);
+            chunk.writeUInt8(timeLength, used + 4);
+            chunk.writeUInt16LE(idLength, used + 5);
+            used += 7;
+            used += chunk.write(row.time, used, 'latin1');
+            used += chunk.write(row.id, used, 'utf8');
+            used += row.payload.copy(chunk, used);
+        }
+        if (used > 0)
+            await file.write(chunk, 0, used);
+    }
+    finally {
+        await file.close();
+    }
+}
+async function* readRun(path) {
+    const file = await (0,promises_.open)(path, 'r');
+    try {
+        let pending = Buffer.alloc(0);
+        for (;;) {
+            const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+            const { bytesRead } = await file.read(chunk, 0, chunk.length, null);
+            if (bytesRead === 0)
+                break;
+            const data = pending.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([pending, chunk.subarray(0, bytesRead)]);
+            const rows = [];
+            let offset = 0;
+            while (offset + 4 <= data.length) {
+                const frame = data.readUInt32LE(offset);
+                if (offset + 4 + frame > data.length)
+                    break;
+                const timeLength = data.readUInt8(offset + 4);
+                const idLength = data.readUInt16LE(offset + 5);
+                const timeStart = offset + 7;
+                const idStart = timeStart + timeLength;
+                const payloadStart = idStart + idLength;
+                rows.push({
+                    time: data.toString('latin1', timeStart, idStart),
+                    id: data.toString('utf8', idStart, payloadStart),
+                    payload: data.subarray(payloadStart, offset + 4 + frame)
+                });
+                offset += 4 + frame;
+            }
+            pending = data.subarray(offset);
+            if (rows.length > 0)
+                yield rows;
+        }
+        if (pending.length > 0)
+            throw new Error(`The spool file ${path} ends inside a row; it was changed while the run used it.`);
+    }
+    finally {
+        await file.close();
+    }
+}
+async function* oneBatch(rows) {
+    if (rows.length > 0)
+        yield rows;
+}
+async function* emptyRows() { }
+
 ;// CONCATENATED MODULE: ./src/sync.ts
+
+
+
 
 
 
@@ -110839,6 +108685,19 @@ async function sync(settings, deps) {
         for (const [type, outcome] of outcomes)
             log(`${type}: ${describe[outcome]}`);
     });
+    // Scratch space for the collected rows and the files of each commit attempt: the branch is
+    // the only truth, so whatever happens here is removed when the run ends.
+    const scratch = await (0,promises_.mkdtemp)((0,external_node_path_.join)(deps.tempDir, 'm365-audit-sync-'));
+    try {
+        return await collectAndCommit(settings, deps, { plan, ledger, tasks, retried, scratch });
+    }
+    finally {
+        await (0,promises_.rm)(scratch, { recursive: true, force: true });
+    }
+}
+async function collectAndCommit(settings, deps, planned) {
+    const { git, log, group } = deps;
+    const { plan, ledger, tasks, retried, scratch } = planned;
     let report = {
         recordsAdded: 0,
         added: [],
@@ -110855,8 +108714,10 @@ async function sync(settings, deps) {
     // and goes on with the windows it has not listed yet, on top of its own commit.
     for (let pass = 1; remaining.length > 0 || pass === 1; pass++) {
         const suffix = pass === 1 ? '' : ` (part ${pass})`;
+        const spool = await Spool.create((0,external_node_path_.join)(scratch, `spool-${pass}`));
         const collection = await group(`Collect${suffix}`, () => collect({
             source: deps.api,
+            spool,
             tasks: remaining,
             range: { from: plan.from, to: plan.to },
             ledger: tipLedger,
@@ -110872,7 +108733,7 @@ async function sync(settings, deps) {
             `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records; ` +
             `${collection.failures.length} window(s) failed.`);
         if (remaining.length > 0) {
-            log(`Holding ${sumDistinct(part)} new records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${remaining.length} window(s) left.`);
+            log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${remaining.length} window(s) left.`);
         }
         const committed = await group(`Commit${suffix}`, async () => {
             let built;
@@ -110880,8 +108741,11 @@ async function sync(settings, deps) {
                 git,
                 branch: settings.dataBranch,
                 log,
-                build: (files) => buildSnapshotChanges(files, {
+                afterAttempt: (attempt) => (0,promises_.rm)((0,external_node_path_.join)(scratch, `commit-${pass}-${attempt}`), { recursive: true, force: true }),
+                build: (files, attempt) => buildSnapshotChanges(files, {
                     collection,
+                    spool,
+                    dir: (0,external_node_path_.join)(scratch, `commit-${pass}-${attempt}`),
                     branch: settings.dataBranch,
                     now: deps.now(),
                     coverageSlackMs: settings.window.mode === 'scheduled' && remaining.length === 0 ? settings.window.lookbackMs : 0,
@@ -110896,6 +108760,7 @@ async function sync(settings, deps) {
                 report = pass === 1 ? built : combineReports(report, built);
             return result;
         });
+        await spool.remove();
         commitAttempts += committed.attempts;
         if (committed.status === 'committed')
             commitSha = committed.commitSha;
@@ -110905,18 +108770,15 @@ async function sync(settings, deps) {
     return { plan, retried, stats, failures, report, ...optional('commitSha', commitSha), commitAttempts };
 }
 function emptyStats() {
-    return { tasks: 0, pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, blobsExpired: 0, recordsReceived: 0, distinctRecords: {} };
+    return { tasks: 0, pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, blobsExpired: 0, recordsReceived: 0, recordsByType: {} };
 }
 function addStats(total, part) {
     for (const key of ['tasks', 'pages', 'blobsListed', 'blobsDownloaded', 'blobsSkipped', 'blobsExpired', 'recordsReceived']) {
         total[key] += part[key];
     }
-    for (const [type, count] of Object.entries(part.distinctRecords)) {
-        total.distinctRecords[type] = (total.distinctRecords[type] ?? 0) + count;
+    for (const [type, count] of Object.entries(part.recordsByType)) {
+        total.recordsByType[type] = (total.recordsByType[type] ?? 0) + count;
     }
-}
-function sumDistinct(stats) {
-    return Object.values(stats.distinctRecords).reduce((sum, count) => sum + (count ?? 0), 0);
 }
 /** One entry per content type and day, whichever commits of the run added to it. */
 function mergeAdded(entries) {
@@ -110944,8 +108806,8 @@ function combineReports(earlier, later) {
 /** The ledger at the branch tip (empty when there is no branch or no ledger yet). */
 async function readLedger(git, branch) {
     const head = await git.getHead(branch);
-    const sha = head ? (await git.listFiles(head.treeSha)).get(LEDGER_PATH) : undefined;
-    return sha ? parseLedger((await git.readBlob(sha)).toString('utf8'), LEDGER_PATH) : emptyLedger();
+    const entry = head ? (await git.listFiles(head.treeSha)).get(LEDGER_PATH) : undefined;
+    return entry ? parseLedger((await git.readBlob(entry.sha)).toString('utf8'), LEDGER_PATH) : emptyLedger();
 }
 /**
  * Windows earlier runs failed on, still inside the API's reach, that this run's plan does
@@ -110966,6 +108828,7 @@ function retryTasks(ledger, settings, plan, now) {
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -111040,6 +108903,7 @@ async function runSync(settings, now) {
     const octokit = createOctokit({ ...repository, token: settings.githubToken, baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com', ...optional('pacingMs', hooks.githubPacingMs) }, { debug: (message) => core_debug(message), warn: (message) => warning(message) });
     const git = createGitDatabase(octokit, repository);
     const result = await sync(settings, {
+        tempDir: env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(),
         api,
         git,
         now,

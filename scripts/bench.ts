@@ -1,11 +1,8 @@
 /**
  * `npm run bench`: how fast and how lean a sync is, measured on this machine with the test
- * fakes (no tenant, no github.com). Two parts:
- *
- * 1. The snapshot pipeline in process, on the records the emulator serves: records → rows →
- *    merged, sorted days → CSV text (parts when large) → parsed back, as the next run does.
- * 2. The shipped dist/index.js end to end: a backfill, then the same run again (which must
- *    download nothing and commit nothing). Wall time, requests, and the action's peak memory.
+ * fakes (no tenant, no github.com): the shipped dist/index.js end to end, a backfill, then
+ * the same run again (which must download nothing and commit nothing). Wall time, requests,
+ * and the action's peak memory and CPU.
  *
  * Workload flags (defaults in brackets): --hours [24] --types [2] --blobs-per-hour [12]
  * --records-per-blob [150] --concurrency [8]. Figures go to stdout and build/bench.json.
@@ -20,9 +17,6 @@ import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { ContentType } from '../src/config/content-types.js'
-import { rowDay, toSnapshotRow, type AuditRecord, type SnapshotRow } from '../src/m365/audit-record.js'
-import { MAX_DAY_FILE_BYTES } from '../src/snapshot/build-changes.js'
-import { mergeRows, parseDayFile, renderDayFileParts } from '../src/snapshot/day-file.js'
 import { BRANCH, startWorld } from '../test/e2e/world.js'
 
 const HOUR = 3_600_000
@@ -62,44 +56,9 @@ function readWorkload(): Workload {
   }
 }
 
-/** Runs `work` and returns its result with the elapsed milliseconds. */
-function timed<T>(work: () => T): [T, number] {
-  const started = performance.now()
-  const result = work()
-  return [result, performance.now() - started]
-}
-
 const perSecond = (count: number, ms: number): string => `${Math.round((count / ms) * 1000).toLocaleString('en-US')}/s`
 const megabytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
-
-/** The snapshot pipeline on `records`, stage by stage. */
-function benchPipeline(records: AuditRecord[]): Record<string, string | number> {
-  const [rows, toRowsMs] = timed(() => records.map((record) => toSnapshotRow(record, '2026-01-01T00:00:00Z')))
-  const [days, mergeMs] = timed(() => {
-    const byDay = new Map<string, SnapshotRow[]>()
-    for (const row of rows) {
-      const day = rowDay(row)
-      const dayRows = byDay.get(day)
-      if (dayRows) dayRows.push(row)
-      else byDay.set(day, [row])
-    }
-    return [...byDay.values()].map((dayRows) => mergeRows([], dayRows).rows)
-  })
-  const [files, renderMs] = timed(() => days.flatMap((dayRows) => renderDayFileParts(dayRows, MAX_DAY_FILE_BYTES)))
-  const bytes = files.reduce((sum, file) => sum + file.bytes.byteLength, 0)
-  const [parsedRows, parseMs] = timed(() => files.reduce((sum, file, index) => sum + parseDayFile(file.bytes, `file ${index}`).length, 0))
-  if (parsedRows !== days.reduce((sum, dayRows) => sum + dayRows.length, 0)) throw new Error('The pipeline lost rows: the bench is measuring a bug.')
-  return {
-    records: records.length,
-    'day files': files.length,
-    'CSV size': megabytes(bytes),
-    'records → rows': perSecond(records.length, toRowsMs),
-    'merge + sort by day': perSecond(rows.length, mergeMs),
-    'render CSV': `${perSecond(parsedRows, renderMs)} (${megabytes((bytes / renderMs) * 1000)}/s)`,
-    'parse CSV back': `${perSecond(parsedRows, parseMs)} (${megabytes((bytes / parseMs) * 1000)}/s)`
-  }
-}
 
 /** Loaded into the action's process (NODE_OPTIONS=--import) to report its own resource use. */
 const PROBE = `import { writeFileSync } from 'node:fs'
@@ -133,10 +92,6 @@ async function main(): Promise<void> {
       `Workload: ${workload.hours} h × ${workload.types.join(', ')}; ${blobs.length} blobs, ${served.toLocaleString('en-US')} distinct records; ` +
         `concurrency ${workload.concurrency}.`
     )
-
-    const pipeline = benchPipeline(workload.types.flatMap((type) => emulator.servedRecords(type) as AuditRecord[]))
-    console.log('\nSnapshot pipeline (in process)')
-    console.table(pipeline)
 
     const runs: Record<string, Record<string, string | number>> = {}
     for (const name of ['backfill', 'repeat'] as const) {
@@ -173,7 +128,7 @@ async function main(): Promise<void> {
     const commits = await github.git(['rev-list', '--count', BRANCH])
     console.log(`The data branch has ${commits} commit(s).`)
 
-    const report = { date: new Date().toISOString(), node: process.version, workload, blobs: blobs.length, served, pipeline, runs }
+    const report = { date: new Date().toISOString(), node: process.version, workload, blobs: blobs.length, served, runs }
     await writeFile(resolve(process.cwd(), 'build', 'bench.json'), `${JSON.stringify(report, null, 2)}\n`)
     console.log('\nWritten to build/bench.json.')
   } finally {

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { tmpdir } from 'node:os'
 import { createTokenProvider } from './auth/entra-token.js'
 import { errorMessage } from './errors.js'
 import { syncFailureIssue, type IssueOutcome } from './github/failure-issue.js'
@@ -80,6 +81,7 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
   const git = createGitDatabase(octokit, repository)
 
   const result = await sync(settings, {
+    tempDir: env.RUNNER_TEMP || tmpdir(),
     api,
     git,
     now,

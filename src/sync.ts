@@ -8,6 +8,9 @@ import type { ActivityClient } from './m365/activity-client.js'
 import { describePlan } from './plan/render-plan.js'
 import { planSegments, RETENTION_MS, RETENTION_SAFETY_MS, type Plan } from './plan/segments.js'
 import { buildSnapshotChanges, type SnapshotReport } from './snapshot/build-changes.js'
+import { Spool } from './snapshot/spool.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { LEDGER_PATH } from './snapshot/paths.js'
 import type { Settings } from './settings.js'
 import { optional } from './util/optional.js'
@@ -15,6 +18,8 @@ import { allFailures, coveredUntil, emptyLedger, failedSegments, parseLedger, ty
 
 /** The outside world of a run, passed in so the run can be tested against fakes. */
 export interface SyncDependencies {
+  /** A folder for the run's scratch files (RUNNER_TEMP on a runner); the run removes what it makes. */
+  tempDir: string
   api: ActivitySource & Pick<ActivityClient, 'listSubscriptions' | 'startSubscription'>
   git: GitDatabase
   now: () => Date
@@ -72,6 +77,23 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
     for (const [type, outcome] of outcomes) log(`${type}: ${describe[outcome]}`)
   })
 
+  // Scratch space for the collected rows and the files of each commit attempt: the branch is
+  // the only truth, so whatever happens here is removed when the run ends.
+  const scratch = await mkdtemp(join(deps.tempDir, 'm365-audit-sync-'))
+  try {
+    return await collectAndCommit(settings, deps, { plan, ledger, tasks, retried, scratch })
+  } finally {
+    await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+async function collectAndCommit(
+  settings: Settings,
+  deps: SyncDependencies,
+  planned: { plan: Plan; ledger: Ledger; tasks: ListingTask[]; retried: number; scratch: string }
+): Promise<SyncResult> {
+  const { git, log, group } = deps
+  const { plan, ledger, tasks, retried, scratch } = planned
   let report: SnapshotReport = {
     recordsAdded: 0,
     added: [],
@@ -88,9 +110,11 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
   // and goes on with the windows it has not listed yet, on top of its own commit.
   for (let pass = 1; remaining.length > 0 || pass === 1; pass++) {
     const suffix = pass === 1 ? '' : ` (part ${pass})`
+    const spool = await Spool.create(join(scratch, `spool-${pass}`))
     const collection = await group(`Collect${suffix}`, () =>
       collect({
         source: deps.api,
+        spool,
         tasks: remaining,
         range: { from: plan.from, to: plan.to },
         ledger: tipLedger,
@@ -109,7 +133,7 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
         `${collection.failures.length} window(s) failed.`
     )
     if (remaining.length > 0) {
-      log(`Holding ${sumDistinct(part)} new records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${remaining.length} window(s) left.`)
+      log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${remaining.length} window(s) left.`)
     }
 
     const committed = await group(`Commit${suffix}`, async () => {
@@ -118,11 +142,14 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
         git,
         branch: settings.dataBranch,
         log,
-        build: (files) =>
+        afterAttempt: (attempt) => rm(join(scratch, `commit-${pass}-${attempt}`), { recursive: true, force: true }),
+        build: (files, attempt) =>
           buildSnapshotChanges(
             files,
             {
               collection,
+              spool,
+              dir: join(scratch, `commit-${pass}-${attempt}`),
               branch: settings.dataBranch,
               now: deps.now(),
               coverageSlackMs: settings.window.mode === 'scheduled' && remaining.length === 0 ? settings.window.lookbackMs : 0,
@@ -140,6 +167,7 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
       if (built) report = pass === 1 ? built : combineReports(report, built)
       return result
     })
+    await spool.remove()
     commitAttempts += committed.attempts
     if (committed.status === 'committed') commitSha = committed.commitSha
     if (remaining.length > 0) tipLedger = await readLedger(git, settings.dataBranch)
@@ -149,20 +177,16 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
 }
 
 function emptyStats(): CollectionStats {
-  return { tasks: 0, pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, blobsExpired: 0, recordsReceived: 0, distinctRecords: {} }
+  return { tasks: 0, pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, blobsExpired: 0, recordsReceived: 0, recordsByType: {} }
 }
 
 function addStats(total: CollectionStats, part: CollectionStats): void {
   for (const key of ['tasks', 'pages', 'blobsListed', 'blobsDownloaded', 'blobsSkipped', 'blobsExpired', 'recordsReceived'] as const) {
     total[key] += part[key]
   }
-  for (const [type, count] of Object.entries(part.distinctRecords) as [ContentType, number][]) {
-    total.distinctRecords[type] = (total.distinctRecords[type] ?? 0) + count
+  for (const [type, count] of Object.entries(part.recordsByType) as [ContentType, number][]) {
+    total.recordsByType[type] = (total.recordsByType[type] ?? 0) + count
   }
-}
-
-function sumDistinct(stats: CollectionStats): number {
-  return Object.values(stats.distinctRecords).reduce((sum, count) => sum + (count ?? 0), 0)
 }
 
 /** One entry per content type and day, whichever commits of the run added to it. */
@@ -193,8 +217,8 @@ function combineReports(earlier: SnapshotReport, later: SnapshotReport): Snapsho
 /** The ledger at the branch tip (empty when there is no branch or no ledger yet). */
 export async function readLedger(git: GitDatabase, branch: string): Promise<Ledger> {
   const head = await git.getHead(branch)
-  const sha = head ? (await git.listFiles(head.treeSha)).get(LEDGER_PATH) : undefined
-  return sha ? parseLedger((await git.readBlob(sha)).toString('utf8'), LEDGER_PATH) : emptyLedger()
+  const entry = head ? (await git.listFiles(head.treeSha)).get(LEDGER_PATH) : undefined
+  return entry ? parseLedger((await git.readBlob(entry.sha)).toString('utf8'), LEDGER_PATH) : emptyLedger()
 }
 
 /**

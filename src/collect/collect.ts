@@ -2,7 +2,10 @@ import type { ContentType } from '../config/content-types.js'
 import { formatInstant } from '../config/timestamp.js'
 import { ApiError } from '../m365/api-error.js'
 import type { ContentBlob } from '../m365/activity-client.js'
-import { recordId, rowDay, toSnapshotRow, type AuditRecord, type SnapshotRow } from '../m365/audit-record.js'
+import { recordId, type AuditRecord } from '../m365/audit-record.js'
+import { encodeCsvRow } from '../snapshot/csv-codec.js'
+import { dayOf, recordTime, toSnapshotRow } from '../snapshot/row.js'
+import type { Spool } from '../snapshot/spool.js'
 import type { Segment } from '../plan/segments.js'
 import { wasFetched, type Ledger, type LedgerUpdate, type SegmentFailure } from '../state/ledger.js'
 import { createLimiter } from './pool.js'
@@ -21,13 +24,6 @@ export interface ListingTask {
   retry: boolean
 }
 
-/** Records collected for one content type and UTC day, by record Id. */
-export interface DayBatch {
-  type: ContentType
-  day: string
-  rows: Map<string, SnapshotRow>
-}
-
 /** A window that failed after retries, with why. */
 export interface TaskFailure extends SegmentFailure {
   type: ContentType
@@ -36,8 +32,6 @@ export interface TaskFailure extends SegmentFailure {
 
 /** What a collection run gathered; `remaining` holds the tasks a full budget left for later. */
 export interface Collection {
-  /** Rows per `${type}|${day}`. */
-  days: Map<string, DayBatch>
   /** Ledger changes per content type. */
   updates: LedgerUpdate[]
   failures: TaskFailure[]
@@ -54,34 +48,35 @@ export interface CollectionStats {
   blobsSkipped: number
   blobsExpired: number
   recordsReceived: number
-  /** Distinct records by content type. */
-  distinctRecords: Partial<Record<ContentType, number>>
+  /** Records received by content type (copies included; the merge drops them). */
+  recordsByType: Partial<Record<ContentType, number>>
 }
 
 /**
  * Lists every task's window page by page and downloads the blobs the ledger has not seen,
- * `concurrency` at a time. Records go to the UTC day of their CreationTime, whichever
- * window listed their blob (late events land in older days), once per Id.
+ * `concurrency` at a time. Each record becomes a row of the UTC day of its CreationTime,
+ * whichever window listed its blob (late events land in older days), in the spool; copies
+ * are dropped when the spool is merged into the day files.
  * A window whose listing or downloads still fail after retries is reported as failed and the
  * rest goes on; what it did download is kept. A blob that expired before it could be
  * downloaded (AF20051) is reported as a gap, never dropped silently.
  */
 export async function collect(options: {
   source: ActivitySource
+  spool: Spool
   tasks: readonly ListingTask[]
   /** The range the plan covers per content type, for the ledger's coverage. */
   range: { from: Date; to: Date }
   ledger: Ledger
   concurrency: number
   /**
-   * Stop listing new windows once this many new records are held (downloads under way still
-   * finish); the tasks not started are returned in `remaining`. At least one task is listed.
+   * Stop listing new windows once the spool holds this many records (downloads under way
+   * still finish); the tasks not started are returned in `remaining`. At least one is listed.
    */
   maxRecords?: number
   log?: (message: string) => void
 }): Promise<Collection> {
-  const { source, tasks, ledger } = options
-  const days = new Map<string, DayBatch>()
+  const { source, spool, tasks, ledger } = options
   const stats: CollectionStats = {
     tasks: tasks.length,
     pages: 0,
@@ -90,31 +85,28 @@ export async function collect(options: {
     blobsSkipped: 0,
     blobsExpired: 0,
     recordsReceived: 0,
-    distinctRecords: {}
+    recordsByType: {}
   }
   const failures: TaskFailure[] = []
   const types = [...new Set(tasks.map((task) => task.type))]
   const perType = new Map(
-    types.map((type) => [type, { fetched: {} as Record<string, string>, expired: [] as NonNullable<LedgerUpdate['expired']>, succeeded: [] as Segment[], queued: new Set<string>(), distinct: 0 }])
+    types.map((type) => [type, { fetched: {} as Record<string, string>, expired: [] as NonNullable<LedgerUpdate['expired']>, succeeded: [] as Segment[], queued: new Set<string>(), records: 0 }])
   )
   const downloadSlots = createLimiter(options.concurrency)
-  let held = 0
+  // A record without a readable CreationTime is placed at its blob's time; copies of it in
+  // other blobs go to the same place, so that the merge sees them side by side.
+  const untimed = new Map<string, string>()
 
-  const addRecords = (type: ContentType, blob: ContentBlob, records: AuditRecord[]): number => {
-    let added = 0
+  const addRecords = (type: ContentType, blob: ContentBlob, records: AuditRecord[]): void => {
     for (const record of records) {
-      const row = toSnapshotRow(record, blob.contentCreated.replace(/\.\d+Z$/, 'Z'))
-      const key = `${type}|${rowDay(row)}`
-      let batch = days.get(key)
-      if (!batch) days.set(key, (batch = { type, day: rowDay(row), rows: new Map() }))
       const id = recordId(record)
-      if (!batch.rows.has(id)) {
-        batch.rows.set(id, row)
-        added++
+      let time = recordTime(record)
+      if (time === undefined) {
+        time = untimed.get(`${type}|${id}`) ?? blob.contentCreated.replace(/\.\d+Z$/, 'Z')
+        untimed.set(`${type}|${id}`, time)
       }
+      spool.add(type, dayOf(time), { time, id, payload: encodeCsvRow(toSnapshotRow(record, time, id)) })
     }
-    held += added
-    return added
   }
 
   /** Lists one window; resolves after listing with a promise that settles with its downloads. */
@@ -142,7 +134,9 @@ export async function collect(options: {
                 const records = await source.fetchBlob(blob)
                 stats.blobsDownloaded++
                 stats.recordsReceived += records.length
-                state.distinct += addRecords(task.type, blob, records)
+                state.records += records.length
+                addRecords(task.type, blob, records)
+                await spool.spillIfFull()
                 state.fetched[blob.contentId] = blob.contentExpiration
               } catch (error) {
                 if (error instanceof ApiError && error.code === 'AF20051') {
@@ -175,7 +169,7 @@ export async function collect(options: {
   const pending: Promise<void>[] = []
   let started = 0
   for (const task of tasks) {
-    if (started > 0 && options.maxRecords !== undefined && held >= options.maxRecords) break
+    if (started > 0 && options.maxRecords !== undefined && spool.rows >= options.maxRecords) break
     pending.push((await listTask(task)).done)
     started++
   }
@@ -185,8 +179,8 @@ export async function collect(options: {
 
   const updates: LedgerUpdate[] = types.map((type) => {
     const state = perType.get(type)!
-    stats.distinctRecords[type] = state.distinct
-    options.log?.(`${type}: ${state.queued.size} new blobs, ${state.distinct} distinct records.`)
+    stats.recordsByType[type] = state.records
+    options.log?.(`${type}: ${state.queued.size} new blobs, ${state.records} records.`)
     const listed = remaining.length === 0 ? options.range : listedRange(tasks.slice(0, started), type)
     return {
       type,
@@ -197,7 +191,7 @@ export async function collect(options: {
       expired: state.expired
     }
   })
-  return { days, updates, failures, stats, remaining }
+  return { updates, failures, stats, remaining }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { GitDatabase, TreeChange } from './git-database.js'
+import type { GitDatabase, TreeChange, TreeFile } from './git-database.js'
 
 /** Read access to the files of the branch tip a commit is being built on. */
 export interface BranchFiles {
@@ -9,12 +9,30 @@ export interface BranchFiles {
   paths(): Iterable<string>
   /** The git blob sha of a file, to tell unchanged content without reading it. */
   blobSha(path: string): string | undefined
-  read(path: string): Promise<string | undefined>
+  /** The size of a file in bytes. */
+  size(path: string): number | undefined
+  /** A file's bytes (for the small state files). */
+  read(path: string): Promise<Buffer | undefined>
+  /** A file's bytes in chunks, downloaded as they are read (for day files of any size). */
+  stream(path: string): AsyncIterable<Buffer>
 }
+
+/** A file written to disk for the commit, with its size and git blob sha. */
+export interface StagedFile {
+  file: string
+  size: number
+  gitSha: string
+}
+
+/**
+ * What a path should hold: bytes (or text, UTF-8), a file on disk, or a blob the branch already
+ * has (a file that moves to another path).
+ */
+export type FileContent = Buffer | string | StagedFile | { blobSha: string }
 
 /** What to write: file contents by path (null deletes the file), and the commit message. */
 export interface FileChanges {
-  files: Map<string, Buffer | string | null>
+  files: Map<string, FileContent | null>
   message: string
 }
 
@@ -24,60 +42,60 @@ export type CommitResult =
   | { status: 'unchanged'; attempts: number }
 
 /**
- * GitHub times out on large tree requests ("Sorry, your request timed out"); chunks chain
- * through base_tree, each at most this many entries and (roughly) bytes of content.
- */
-const TREE_CHUNK_ENTRIES = 100
-const TREE_CHUNK_BYTES = 8 * 1024 * 1024
-
-/**
  * Commits files to a branch through the Git Data API, without a checkout:
  * blobs → tree on the tip's tree → commit → fast-forward ref update (never force). When
  * another writer moved the branch first, the changes are rebuilt on the new tip by calling
  * `build` again, so both writers' data survives. A missing branch is created as an orphan.
+ * `afterAttempt` runs after every attempt, whatever its outcome (to remove its temp files).
  */
 export async function commitFiles(options: {
   git: GitDatabase
   branch: string
-  build: (files: BranchFiles) => Promise<FileChanges | undefined>
+  build: (files: BranchFiles, attempt: number) => Promise<FileChanges | undefined>
+  afterAttempt?: (attempt: number) => Promise<void>
   maxAttempts?: number
   log?: (message: string) => void
 }): Promise<CommitResult> {
   const { git, branch } = options
   const maxAttempts = options.maxAttempts ?? 8
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const head = await git.getHead(branch)
-    const existing = head ? await git.listFiles(head.treeSha) : new Map<string, string>()
-    const files: BranchFiles = {
-      has: (path) => existing.has(path),
-      paths: () => existing.keys(),
-      blobSha: (path) => existing.get(path),
-      read: async (path) => {
-        const sha = existing.get(path)
-        return sha ? (await git.readBlob(sha)).toString('utf8') : undefined
+    try {
+      const head = await git.getHead(branch)
+      const existing = head ? await git.listFiles(head.treeSha) : new Map<string, { sha: string; size: number }>()
+      const files: BranchFiles = {
+        has: (path) => existing.has(path),
+        paths: () => existing.keys(),
+        blobSha: (path) => existing.get(path)?.sha,
+        size: (path) => existing.get(path)?.size,
+        read: async (path) => {
+          const entry = existing.get(path)
+          return entry ? await git.readBlob(entry.sha) : undefined
+        },
+        stream: (path) => {
+          const entry = existing.get(path)
+          if (!entry) throw new Error(`${path} is not on branch '${branch}'.`)
+          return checkedLength(git.streamBlob(entry.sha), entry.size, path)
+        }
       }
-    }
-    const changes = await options.build(files)
-    const changed = [...(changes?.files ?? [])].filter(([path, content]) =>
-      content === null ? existing.has(path) : existing.get(path) !== gitBlobSha(content)
-    )
-    if (!changes || changed.length === 0) return { status: 'unchanged', attempts: attempt }
+      const changes = await options.build(files, attempt)
+      const entries: TreeChange[] = []
+      for (const [path, content] of changes?.files ?? []) {
+        const entry = treeChange(path, content)
+        const current = existing.get(path)?.sha
+        if (entry.sha === null ? current === undefined : current === entry.sha) continue
+        entries.push(entry)
+      }
+      if (!changes || entries.length === 0) return { status: 'unchanged', attempts: attempt }
+      entries.sort((a, b) => (a.path < b.path ? -1 : 1))
 
-    // File contents travel inside the tree requests: one content-creating call per chunk
-    // instead of one per file keeps a large backfill far from GitHub's secondary limits.
-    const entries: TreeChange[] = changed
-      .map(([path, content]): TreeChange =>
-        content === null ? { path, sha: null } : { path, content: typeof content === 'string' ? Buffer.from(content, 'utf8') : content }
-      )
-      .sort((a, b) => (a.path < b.path ? -1 : 1))
-    let tree = head?.treeSha
-    for (const chunk of chunkTreeChanges(entries)) tree = await git.createTree(tree, chunk)
-    if (!tree) throw new Error('No tree was created for a non-empty change.')
-    const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : [])
-
-    const outcome = head ? await git.updateRef(branch, commitSha) : await git.createRef(branch, commitSha)
-    if (outcome === 'updated' || outcome === 'created') {
-      return { status: 'committed', commitSha, changedPaths: entries.map((entry) => entry.path), attempts: attempt, createdBranch: outcome === 'created' }
+      const tree = await git.writeTree(head?.treeSha, entries)
+      const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : [])
+      const outcome = head ? await git.updateRef(branch, commitSha) : await git.createRef(branch, commitSha)
+      if (outcome === 'updated' || outcome === 'created') {
+        return { status: 'committed', commitSha, changedPaths: entries.map((entry) => entry.path), attempts: attempt, createdBranch: outcome === 'created' }
+      }
+    } finally {
+      await options.afterAttempt?.(attempt)
     }
     const delay = Math.random() * Math.min(8_000, 250 * 2 ** attempt)
     options.log?.(`Branch '${branch}' moved while committing (attempt ${attempt}); rebuilding on the new tip in ${Math.round(delay)} ms.`)
@@ -89,23 +107,29 @@ export async function commitFiles(options: {
   )
 }
 
-/** Splits tree changes into requests of bounded entries and bytes (a huge file gets its own). */
-export function chunkTreeChanges(entries: readonly TreeChange[]): TreeChange[][] {
-  const chunks: TreeChange[][] = []
-  let current: TreeChange[] = []
-  let bytes = 0
-  for (const entry of entries) {
-    const size = 'content' in entry ? entry.content.byteLength : 0
-    if (current.length > 0 && (current.length >= TREE_CHUNK_ENTRIES || bytes + size > TREE_CHUNK_BYTES)) {
-      chunks.push(current)
-      current = []
-      bytes = 0
-    }
-    current.push(entry)
-    bytes += size
+/**
+ * Passes a download through, failing it when it ends short of the size the tree gave: a cut
+ * that happens to fall between two rows must not read as a day with fewer rows.
+ */
+async function* checkedLength(chunks: AsyncIterable<Buffer>, size: number, path: string): AsyncGenerator<Buffer> {
+  let received = 0
+  for await (const chunk of chunks) {
+    received += chunk.byteLength
+    yield chunk
   }
-  if (current.length > 0) chunks.push(current)
-  return chunks
+  if (received !== size) throw new Error(`Downloading ${path} from the data branch stopped after ${received} of ${size} bytes; run again.`)
+}
+
+/** A path's new content as a tree change, with the blob sha it will have. */
+function treeChange(path: string, content: FileContent | null): TreeChange & { sha: string | null } {
+  if (content === null) return { path, sha: null }
+  if (typeof content === 'string' || Buffer.isBuffer(content)) {
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+    return { path, sha: gitBlobSha(bytes), content: { bytes } }
+  }
+  if ('blobSha' in content) return { path, sha: content.blobSha }
+  const file: TreeFile = { file: content.file, size: content.size }
+  return { path, sha: content.gitSha, content: file }
 }
 
 /** The sha git gives a blob with this content, to skip uploading files that did not change. */

@@ -2,6 +2,8 @@ import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
 import { Octokit } from '@octokit/rest'
 import Bottleneck from 'bottleneck/light.js'
+import { isUtf8 } from 'node:buffer'
+import { readFile } from 'node:fs/promises'
 
 /** The tip of a branch. */
 export interface BranchHead {
@@ -9,12 +11,22 @@ export interface BranchHead {
   treeSha: string
 }
 
+/** A file on disk to store as a blob; it is read only when its request is sent. */
+export interface TreeFile {
+  file: string
+  size: number
+}
+
 /**
- * A tree entry to write: a file's UTF-8 bytes (sent as text; GitHub stores the blob), an
- * existing blob, or null to delete. Bytes become text only when their request is sent, so a
- * large commit holds one request's worth of strings at a time.
+ * A tree entry to write: new content (bytes, or a file on disk) or an existing blob by sha,
+ * or null to delete. Content is loaded only when its request is sent, so a large commit
+ * holds one request's worth at a time.
  */
-export type TreeChange = { path: string; content: Buffer } | { path: string; sha: string | null }
+export interface TreeChange {
+  path: string
+  sha: string | null
+  content?: { bytes: Buffer } | TreeFile
+}
 
 /**
  * The few Git Data API calls the data branch needs. The seam keeps commit logic testable
@@ -23,10 +35,13 @@ export type TreeChange = { path: string; content: Buffer } | { path: string; sha
 export interface GitDatabase {
   /** The branch tip, or undefined when the branch does not exist. */
   getHead(branch: string): Promise<BranchHead | undefined>
-  /** Every file of a tree, path → blob sha. */
-  listFiles(treeSha: string): Promise<Map<string, string>>
+  /** Every file of a tree, path → blob sha and size. */
+  listFiles(treeSha: string): Promise<Map<string, { sha: string; size: number }>>
   readBlob(sha: string): Promise<Buffer>
-  createTree(baseTree: string | undefined, changes: readonly TreeChange[]): Promise<string>
+  /** A blob's bytes in chunks as they download (the raw media type: no base64, no JSON). */
+  streamBlob(sha: string): AsyncIterable<Buffer>
+  /** Writes the changes as a tree on `baseTree` (in as many requests as their size needs). */
+  writeTree(baseTree: string | undefined, changes: readonly TreeChange[]): Promise<string>
   createCommit(message: string, treeSha: string, parents: readonly string[]): Promise<string>
   /** Creates the branch; 'exists' when another writer created it first. */
   createRef(branch: string, sha: string): Promise<'created' | 'exists'>
@@ -142,6 +157,53 @@ export function createGitDatabase(octokit: Octokit, target: Pick<GitHubTarget, '
     return new Error(`Could not ${action} in ${where}: ${code ?? ''} ${message}`.replace(/\s+/g, ' ').trim())
   }
 
+  const createTree = async (baseTree: string | undefined, entries: readonly TreeEntry[]): Promise<string> => {
+    try {
+      const { data } = await octokit.rest.git.createTree({
+        ...repo,
+        ...(baseTree ? { base_tree: baseTree } : {}),
+        tree: entries.map((entry) => ({ mode: '100644' as const, type: 'blob' as const, ...entry }))
+      })
+      return data.sha
+    } catch (error) {
+      throw explain(error, 'create a tree')
+    }
+  }
+
+  async function* streamBlob(sha: string): AsyncGenerator<Buffer> {
+    let body: ReadableStream<Uint8Array> | null
+    try {
+      const response = await octokit.request('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', {
+        ...repo,
+        file_sha: sha,
+        headers: { accept: 'application/vnd.github.raw+json' },
+        request: { parseSuccessResponseBody: false }
+      })
+      body = response.data as unknown as ReadableStream<Uint8Array> | null
+    } catch (error) {
+      throw explain(error, `read blob ${sha}`)
+    }
+    if (!body) return
+    try {
+      for await (const chunk of body) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    } catch (error) {
+      throw new Error(`Could not read blob ${sha} in ${where}: the download broke off (${(error as Error).message}).`)
+    }
+  }
+
+  /** Text goes inline in the tree request; other bytes are uploaded as a base64 blob first. */
+  const treeEntry = async (change: TreeChange): Promise<TreeEntry> => {
+    if (!change.content) return { path: change.path, sha: change.sha }
+    const bytes = 'bytes' in change.content ? change.content.bytes : await readFile(change.content.file)
+    if (isUtf8(bytes)) return { path: change.path, content: bytes.toString('utf8') }
+    try {
+      const { data } = await octokit.rest.git.createBlob({ ...repo, content: bytes.toString('base64'), encoding: 'base64' })
+      return { path: change.path, sha: data.sha }
+    } catch (error) {
+      throw explain(error, `upload ${change.path}`)
+    }
+  }
+
   return {
     async getHead(branch) {
       try {
@@ -157,37 +219,30 @@ export function createGitDatabase(octokit: Octokit, target: Pick<GitHubTarget, '
       try {
         const { data } = await octokit.rest.git.getTree({ ...repo, tree_sha: treeSha, recursive: 'true' })
         if (data.truncated) throw new Error(`the tree ${treeSha} is too large for one listing`)
-        const files = new Map<string, string>()
-        for (const entry of data.tree) if (entry.type === 'blob' && entry.path && entry.sha) files.set(entry.path, entry.sha)
+        const files = new Map<string, { sha: string; size: number }>()
+        for (const entry of data.tree) {
+          if (entry.type === 'blob' && entry.path && entry.sha) files.set(entry.path, { sha: entry.sha, size: entry.size ?? 0 })
+        }
         return files
       } catch (error) {
         throw explain(error, 'list the data branch files')
       }
     },
     async readBlob(sha) {
-      try {
-        const { data } = await octokit.rest.git.getBlob({ ...repo, file_sha: sha })
-        return Buffer.from(data.content, data.encoding === 'base64' ? 'base64' : 'utf8')
-      } catch (error) {
-        throw explain(error, `read blob ${sha}`)
-      }
+      const chunks: Buffer[] = []
+      for await (const chunk of streamBlob(sha)) chunks.push(chunk)
+      return Buffer.concat(chunks)
     },
-    async createTree(baseTree, changes) {
-      try {
-        const { data } = await octokit.rest.git.createTree({
-          ...repo,
-          ...(baseTree ? { base_tree: baseTree } : {}),
-          tree: changes.map((change) => ({
-            mode: '100644' as const,
-            type: 'blob' as const,
-            path: change.path,
-            ...('content' in change ? { content: change.content.toString('utf8') } : { sha: change.sha })
-          }))
-        })
-        return data.sha
-      } catch (error) {
-        throw explain(error, 'create a tree')
+    streamBlob,
+    async writeTree(baseTree, changes) {
+      let tree = baseTree
+      for (const chunk of chunkTreeChanges(changes)) {
+        const entries: TreeEntry[] = []
+        for (const change of chunk) entries.push(await treeEntry(change))
+        tree = await createTree(tree, entries)
       }
+      if (!tree) throw new Error('No tree was created for a non-empty change.')
+      return tree
     },
     async createCommit(message, treeSha, parents) {
       try {
@@ -217,4 +272,33 @@ export function createGitDatabase(octokit: Octokit, target: Pick<GitHubTarget, '
       }
     }
   }
+}
+
+/** One entry of a tree request: inline text, or a blob by sha (null deletes). */
+type TreeEntry = { path: string; content: string } | { path: string; sha: string | null }
+
+/**
+ * GitHub times out on large tree requests ("Sorry, your request timed out"); chunks chain
+ * through base_tree, each at most this many entries and (roughly) bytes of content.
+ */
+const TREE_CHUNK_ENTRIES = 100
+const TREE_CHUNK_BYTES = 8 * 1024 * 1024
+
+/** Splits tree changes into requests of bounded entries and bytes (a huge file gets its own). */
+export function chunkTreeChanges(entries: readonly TreeChange[]): TreeChange[][] {
+  const chunks: TreeChange[][] = []
+  let current: TreeChange[] = []
+  let bytes = 0
+  for (const entry of entries) {
+    const size = !entry.content ? 0 : 'bytes' in entry.content ? entry.content.bytes.byteLength : entry.content.size
+    if (current.length > 0 && (current.length >= TREE_CHUNK_ENTRIES || bytes + size > TREE_CHUNK_BYTES)) {
+      chunks.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(entry)
+    bytes += size
+  }
+  if (current.length > 0) chunks.push(current)
+  return chunks
 }

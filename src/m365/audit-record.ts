@@ -6,31 +6,6 @@ import { createHash } from 'node:crypto'
  */
 export type AuditRecord = Record<string, unknown>
 
-/** Columns of an audit snapshot, in file order, named as the API names them (DESIGN.md §2). */
-export const SNAPSHOT_COLUMNS = [
-  'Id',
-  'CreationTime',
-  'RecordType',
-  'Operation',
-  'Workload',
-  'UserId',
-  'UserType',
-  'UserKey',
-  'OrganizationId',
-  'ResultStatus',
-  'ObjectId',
-  'ClientIP',
-  'AuditData'
-] as const
-
-/** A snapshot row: one string per column of SNAPSHOT_COLUMNS. */
-export type SnapshotRow = string[]
-
-/** Index of each column in a SnapshotRow. */
-export const Column = Object.fromEntries(SNAPSHOT_COLUMNS.map((name, index) => [name, index])) as {
-  readonly [Name in (typeof SNAPSHOT_COLUMNS)[number]]: number
-}
-
 const NAIVE_OR_ZONED = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/i
 
 /**
@@ -75,36 +50,4 @@ export function recordId(record: AuditRecord): string {
   const id = record.Id
   if (typeof id === 'string' && id.trim() !== '') return id.trim().toLowerCase()
   return `sha256-${createHash('sha256').update(canonicalJson(record)).digest('hex').slice(0, 32)}`
-}
-
-/**
- * The snapshot row of a record. `fallbackTime` places a record whose CreationTime is
- * missing or unreadable (the blob's contentCreated): every record lands in some day's file.
- */
-export function toSnapshotRow(record: AuditRecord, fallbackTime: string): SnapshotRow {
-  const creationTime = normalizeCreationTime(record.CreationTime) ?? fallbackTime
-  return SNAPSHOT_COLUMNS.map((column) => {
-    switch (column) {
-      case 'Id':
-        return recordId(record)
-      case 'CreationTime':
-        return creationTime
-      case 'AuditData':
-        return canonicalJson(record)
-      default:
-        return cell(record[column])
-    }
-  })
-}
-
-function cell(value: unknown): string {
-  if (value === undefined || value === null) return ''
-  if (typeof value === 'string') return value
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
-  return JSON.stringify(value)
-}
-
-/** The UTC day (`YYYY-MM-DD`) a row belongs to. */
-export function rowDay(row: SnapshotRow): string {
-  return (row[Column.CreationTime] ?? '').slice(0, 10)
 }

@@ -1,4 +1,4 @@
-import { SNAPSHOT_COLUMNS } from '../m365/audit-record.js'
+import { SNAPSHOT_COLUMNS } from './row.js'
 
 /**
  * README.md of the data branch: what is where and how to read it. Generated once and kept

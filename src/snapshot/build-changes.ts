@@ -1,6 +1,7 @@
+import { join } from 'node:path'
 import type { Collection } from '../collect/collect.js'
 import type { ContentType } from '../config/content-types.js'
-import { gitBlobSha, type BranchFiles, type FileChanges } from '../github/commit-files.js'
+import type { BranchFiles, FileChanges, FileContent } from '../github/commit-files.js'
 import {
   allFailures,
   applyUpdates,
@@ -11,11 +12,11 @@ import {
   type FailureChanges,
   type Ledger
 } from '../state/ledger.js'
-import { describeFile, parseManifest, renderManifest } from '../state/manifest.js'
-import type { SnapshotRow } from '../m365/audit-record.js'
+import { parseManifest, renderManifest } from '../state/manifest.js'
 import { renderBranchReadme } from './branch-readme.js'
-import { mergeRows, parseDayFile, renderDayFileParts } from './day-file.js'
-import { dayFilePaths, findDayFiles, LEDGER_PATH, MANIFEST_PATH } from './paths.js'
+import { mergeDay } from './merge-day.js'
+import { LEDGER_PATH, MANIFEST_PATH } from './paths.js'
+import type { Spool } from './spool.js'
 
 /**
  * A day's snapshot larger than this is split into parts. GitHub warns about files over
@@ -38,7 +39,11 @@ export interface SnapshotReport {
 
 /** Everything needed to turn a collection into file changes on a given branch tip. */
 export interface SnapshotInput {
-  collection: Collection
+  collection: Pick<Collection, 'updates'>
+  /** The collected rows, by content type and day. */
+  spool: Spool
+  /** A fresh temp folder for this build's files (removed by the caller after the commit attempt). */
+  dir: string
   branch: string
   now: Date
   /**
@@ -62,38 +67,34 @@ export async function buildSnapshotChanges(
   input: SnapshotInput,
   report: (report: SnapshotReport) => void
 ): Promise<FileChanges | undefined> {
-  const changed = new Map<string, Buffer | string | null>()
-  const manifestText = await files.read(MANIFEST_PATH)
+  const changed = new Map<string, FileContent | null>()
+  const manifestText = (await files.read(MANIFEST_PATH))?.toString('utf8')
   const manifest = parseManifest(manifestText)
   const added: SnapshotReport['added'] = []
   let filesChanged = 0
 
-  const batches = [...input.collection.days.values()].sort((a, b) => (a.type + a.day < b.type + b.day ? -1 : 1))
-  for (const batch of batches) {
-    const existingPaths = findDayFiles(files.paths(), batch.type, batch.day)
-    const existing: SnapshotRow[] = []
-    for (const path of existingPaths) for (const row of parseDayFile((await files.read(path)) ?? '', path)) existing.push(row)
-    const merged = mergeRows(existing, batch.rows.values())
-    if (merged.added === 0) continue
-
-    const parts = renderDayFileParts(merged.rows, input.maxFileBytes ?? MAX_DAY_FILE_BYTES)
-    const paths = dayFilePaths(batch.type, batch.day, parts.length)
-    parts.forEach((part, index) => {
-      const path = paths[index] ?? ''
-      manifest.files[path] = describeFile(part.rows, part.bytes)
-      if (files.blobSha(path) === gitBlobSha(part.bytes)) return
-      changed.set(path, part.bytes)
-      filesChanged++
+  for (const [index, day] of input.spool.entries().entries()) {
+    const merge = await mergeDay({
+      type: day.type,
+      day: day.day,
+      branch: files,
+      manifest,
+      incoming: input.spool.read(day.type, day.day),
+      firstIncomingTime: day.firstTime,
+      dir: join(input.dir, `day-${index + 1}`),
+      maxPartBytes: input.maxFileBytes ?? MAX_DAY_FILE_BYTES
     })
-    for (const stale of existingPaths.filter((path) => !paths.includes(path))) {
-      changed.set(stale, null)
-      delete manifest.files[stale]
-      filesChanged++
+    if (merge.added === 0) continue
+    for (const [path, content] of merge.files) changed.set(path, content)
+    for (const [path, entry] of merge.manifest) {
+      if (entry) manifest.files[path] = entry
+      else delete manifest.files[path]
     }
-    added.push({ type: batch.type, day: batch.day, records: merged.added, paths })
+    filesChanged += merge.files.size
+    added.push({ type: day.type, day: day.day, records: merge.added, paths: merge.paths })
   }
 
-  const ledgerText = await files.read(LEDGER_PATH)
+  const ledgerText = (await files.read(LEDGER_PATH))?.toString('utf8')
   const ledger = ledgerText === undefined ? emptyLedger() : parseLedger(ledgerText, LEDGER_PATH)
   const { ledger: nextLedger, changes } = applyUpdates(ledger, input.collection.updates, input.now)
   const failures = { ...changes, open: allFailures(nextLedger) }

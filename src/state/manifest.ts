@@ -1,6 +1,3 @@
-import { createHash } from 'node:crypto'
-import { Column, type SnapshotRow } from '../m365/audit-record.js'
-
 /** What manifest.json says of one snapshot file. */
 export interface ManifestEntry {
   rows: number
@@ -14,17 +11,6 @@ export interface ManifestEntry {
 export interface Manifest {
   version: 1
   files: Record<string, ManifestEntry>
-}
-
-/** Describes a day file from its sorted rows and its bytes. */
-export function describeFile(rows: readonly SnapshotRow[], bytes: Uint8Array): ManifestEntry {
-  return {
-    rows: rows.length,
-    bytes: bytes.byteLength,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    firstCreationTime: rows[0]?.[Column.CreationTime] ?? '',
-    lastCreationTime: rows.at(-1)?.[Column.CreationTime] ?? ''
-  }
 }
 
 /** Reads manifest.json; a missing or unreadable one starts over (it is derived data). */

@@ -89,6 +89,14 @@ export function gitRoutes(store: GitStore): Route[] {
       const sha = context.params.sha?.toLowerCase() ?? ''
       const bytes = await store.readBlob(sha)
       if (bytes === null) throw notFound()
+      // The raw media type answers with the blob's bytes, as GitHub does (any of its spellings).
+      if (/application\/vnd\.github(?:\.v3)?\.raw/i.test(context.accept)) {
+        return {
+          status: 200,
+          raw: bytes,
+          headers: { 'content-type': 'application/vnd.github.raw', 'content-length': String(bytes.length), 'x-github-media-type': 'github.v3; param=raw' }
+        }
+      }
       return {
         status: 200,
         body: {

@@ -6,6 +6,8 @@ export interface RouteContext {
   query: URLSearchParams
   /** Parsed JSON body, `undefined` when the request had none. */
   body: unknown
+  /** The request's Accept header (`''` when absent), for endpoints with media types. */
+  accept: string
   /** `http://127.0.0.1:<port>/repos/<owner>/<repo>`, the prefix of every `url` in responses. */
   repoApiUrl: string
   /** `http://127.0.0.1:<port>/<owner>/<repo>`, the prefix of every `html_url`. */
@@ -16,6 +18,8 @@ export interface RouteContext {
 export interface Reply {
   status: number
   body?: unknown
+  /** Bytes to send as they are instead of a JSON `body` (a raw media type). */
+  raw?: Buffer
   headers?: Record<string, string>
 }
 

@@ -77,7 +77,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     config.requests.push(entry)
     rateLimit.used += 1
 
-    const send = (status: number, body: string | undefined, headers: Record<string, string> = {}): void => {
+    const send = (status: number, body: string | Buffer | undefined, headers: Record<string, string> = {}): void => {
       entry.status = status
       response.writeHead(status, {
         'content-type': 'application/json; charset=utf-8',
@@ -158,6 +158,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         params,
         query: url.searchParams,
         body,
+        accept: request.headers.accept ?? '',
         repoApiUrl: `${origin}${config.pathPrefix}/repos/${config.owner}/${config.repo}`,
         repoHtmlUrl: `${origin}/${config.owner}/${config.repo}`
       })
@@ -166,7 +167,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       sendError(error, route.docs)
       return
     }
-    send(reply.status, reply.status === 204 ? undefined : JSON.stringify(reply.body), reply.headers)
+    send(reply.status, reply.status === 204 ? undefined : (reply.raw ?? JSON.stringify(reply.body)), reply.headers)
   }
 
   await new Promise<void>((resolve, reject) => {

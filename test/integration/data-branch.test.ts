@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { commitFiles, type BranchFiles } from '../../src/github/commit-files.js'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { commitFiles, gitBlobSha, type BranchFiles, type FileContent } from '../../src/github/commit-files.js'
 import { createGitDatabase, createOctokit, type GitDatabase } from '../../src/github/git-database.js'
 import { startFakeGitHub, type FakeGitHub } from '../fake-github/index.js'
 
@@ -57,7 +60,7 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
     const foreign = fake.raceNextRefUpdates(2, 'audit-data')
     const seen: string[] = []
     const build = async (tip: BranchFiles) => {
-      const shared = (await tip.read('shared.csv')) ?? ''
+      const shared = (await tip.read('shared.csv'))?.toString('utf8') ?? ''
       seen.push(shared)
       return { files: new Map([['shared.csv', `${shared}mine\n`]]), message: 'mine\n' }
     }
@@ -119,6 +122,72 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
     expect(result.status).toBe('committed')
     expect((await fake.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n')).toHaveLength(230)
     expect(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/trees'))).toHaveLength(3)
+  })
+
+  it('carries bytes exactly: binary files as base64 blobs, text inline, files from disk, and moves by blob sha', async () => {
+    const { fake, git } = await setUp()
+    const dir = await mkdtemp(join(tmpdir(), 'm365-commit-test-'))
+    try {
+      const binary = Buffer.from([0x50, 0x41, 0x52, 0x31, 0x00, 0xff, 0xfe, 0x0d, 0x0a, 0x80, 0x00])
+      const text = Buffer.from('Id,Note\r\n1,"Ñandú, ""Pérez""\nline 2 李小龙"\r\n', 'utf8')
+      await writeFile(join(dir, 'part'), text)
+      const first = await commitFiles({
+        git,
+        branch: 'audit-data',
+        build: async () => ({
+          files: new Map<string, FileContent>([
+            ['day.parquet', binary],
+            ['day.csv', { file: join(dir, 'part'), size: text.byteLength, gitSha: gitBlobSha(text) }]
+          ]),
+          message: 'bytes\n'
+        })
+      })
+      expect(first.status).toBe('committed')
+      expect((await fake.readFile('audit-data', 'day.parquet'))?.equals(binary)).toBe(true)
+      expect((await fake.readFile('audit-data', 'day.csv'))?.equals(text)).toBe(true)
+      expect(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/blobs'))).toHaveLength(1)
+
+      // A blob the branch has moves to another path without being uploaded again.
+      const blobsBefore = fake.requests.filter((r) => r.path.endsWith('/git/blobs')).length
+      await commitFiles({
+        git,
+        branch: 'audit-data',
+        build: async () => ({ files: new Map<string, FileContent | null>([['day.1.csv', { blobSha: gitBlobSha(text) }], ['day.csv', null]]), message: 'move\n' })
+      })
+      expect((await fake.readFile('audit-data', 'day.1.csv'))?.equals(text)).toBe(true)
+      expect(fake.requests.filter((r) => r.path.endsWith('/git/blobs'))).toHaveLength(blobsBefore)
+      await fake.git(['fsck', '--strict'])
+
+      // Reads stream the raw bytes, no base64, and stop with an error when a download is cut short.
+      const chunks: Buffer[] = []
+      for await (const chunk of git.streamBlob(gitBlobSha(binary))) chunks.push(chunk)
+      expect(Buffer.concat(chunks).equals(binary)).toBe(true)
+      expect(await git.readBlob(gitBlobSha(text))).toEqual(text)
+      await commitFiles({
+        git,
+        branch: 'audit-data',
+        build: async (tip) => {
+          expect(tip.size('day.1.csv')).toBe(text.byteLength)
+          const streamed: Buffer[] = []
+          for await (const chunk of tip.stream('day.1.csv')) streamed.push(chunk)
+          expect(Buffer.concat(streamed).equals(text)).toBe(true)
+          return undefined
+        }
+      })
+      const cut: GitDatabase = { ...git, async *streamBlob(sha) { yield (await git.readBlob(sha)).subarray(0, 5) } }
+      await expect(
+        commitFiles({
+          git: cut,
+          branch: 'audit-data',
+          build: async (tip) => {
+            for await (const chunk of tip.stream('day.1.csv')) expect(chunk.byteLength).toBe(5)
+            return undefined
+          }
+        })
+      ).rejects.toThrow(`Downloading day.1.csv from the data branch stopped after 5 of ${text.byteLength} bytes`)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('explains an empty repository and a bad token', async () => {

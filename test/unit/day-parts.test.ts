@@ -1,25 +1,85 @@
-import { describe, expect, it } from 'vitest'
-import type { Collection, DayBatch } from '../../src/collect/collect.js'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parse } from 'csv-parse/sync'
+import { afterEach, describe, expect, it } from 'vitest'
 import { gitBlobSha, type BranchFiles, type FileChanges } from '../../src/github/commit-files.js'
-import { Column, toSnapshotRow, type SnapshotRow } from '../../src/m365/audit-record.js'
 import { buildSnapshotChanges, type SnapshotReport } from '../../src/snapshot/build-changes.js'
-import { mergeRows, parseDayFile, renderDayFile, renderDayFileParts } from '../../src/snapshot/day-file.js'
+import { CSV_HEADER, encodeCsvRow } from '../../src/snapshot/csv-codec.js'
 import { dayFilePath, dayFilePaths, findDayFiles, MANIFEST_PATH } from '../../src/snapshot/paths.js'
+import { toSnapshotRow, type SnapshotRow } from '../../src/snapshot/row.js'
+import { Spool } from '../../src/snapshot/spool.js'
 import { parseManifest } from '../../src/state/manifest.js'
 
 const DAY = '2026-11-20'
+const dirs: string[] = []
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
+})
 
 function rows(count: number, from = 0): SnapshotRow[] {
   return Array.from({ length: count }, (_, index) => {
     const n = from + index
     const second = String(n % 60).padStart(2, '0')
     const minute = String(Math.floor(n / 60) % 60).padStart(2, '0')
-    return toSnapshotRow(
-      { Id: `id-${String(n).padStart(5, '0')}`, CreationTime: `${DAY}T10:${minute}:${second}`, Operation: 'LaunchPowerApp', Note: `row ${n}, "quoted"\nline` },
-      'x'
-    )
+    const time = `${DAY}T10:${minute}:${second}`
+    return toSnapshotRow({ Id: `id-${String(n).padStart(5, '0')}`, CreationTime: time, Operation: 'LaunchPowerApp', Note: `row ${n}, "quoted"\nline` }, `${time}Z`)
   })
 }
+
+const fileOf = (day: SnapshotRow[]): Buffer => Buffer.concat([CSV_HEADER, ...day.map(encodeCsvRow)])
+const readRows = (bytes: Buffer | undefined): string[][] => (parse(bytes ?? Buffer.alloc(0)) as string[][]).slice(1)
+
+/** A branch tip in memory; day files are streamed in small chunks, as a download arrives. */
+function tip(files: Map<string, Buffer>): BranchFiles {
+  return {
+    has: (path) => files.has(path),
+    paths: () => files.keys(),
+    blobSha: (path) => (files.has(path) ? gitBlobSha(files.get(path)!) : undefined),
+    size: (path) => files.get(path)?.byteLength,
+    read: async (path) => files.get(path),
+    async *stream(path) {
+      const bytes = files.get(path) ?? Buffer.alloc(0)
+      for (let at = 0; at < bytes.length; at += 997) yield bytes.subarray(at, at + 997)
+    }
+  }
+}
+
+/** Merges `batch` into the branch tip, spilling the spool often and in reverse order, as a real run might. */
+async function buildWith(files: BranchFiles, batch: SnapshotRow[], maxFileBytes: number): Promise<{ changes: FileChanges | undefined; report: SnapshotReport }> {
+  const dir = await mkdtemp(join(tmpdir(), 'm365-day-parts-'))
+  dirs.push(dir)
+  const spool = await Spool.create(join(dir, 'spool'), 4_096)
+  for (const row of [...batch].reverse()) {
+    spool.add('Audit.General', DAY, { id: row[0]!, time: row[1]!, payload: encodeCsvRow(row) })
+    await spool.spillIfFull()
+  }
+  let report: SnapshotReport | undefined
+  const changes = await buildSnapshotChanges(
+    files,
+    { collection: { updates: [] }, spool, dir: join(dir, 'build'), branch: 'audit-data', now: new Date(`${DAY}T12:00:00Z`), coverageSlackMs: 0, maxFileBytes },
+    (built) => (report = built)
+  )
+  if (!report) throw new Error('expected a report')
+  return { changes, report }
+}
+
+const build = (branch: Map<string, Buffer>, batch: SnapshotRow[], maxFileBytes: number) => buildWith(tip(branch), batch, maxFileBytes)
+
+/** Applies changes to the in-memory branch, reading staged files and resolving moved blobs. */
+function apply(branch: Map<string, Buffer>, changes: FileChanges | undefined): void {
+  const bySha = new Map([...branch.values()].map((bytes) => [gitBlobSha(bytes), bytes]))
+  for (const [path, content] of changes?.files ?? []) {
+    if (content === null) branch.delete(path)
+    else if (typeof content === 'string') branch.set(path, Buffer.from(content))
+    else if (Buffer.isBuffer(content)) branch.set(path, content)
+    else if ('blobSha' in content) branch.set(path, bySha.get(content.blobSha)!)
+    else branch.set(path, readFileSync(content.file))
+  }
+}
+
+const dayPaths = (branch: Map<string, Buffer>): string[] => findDayFiles(branch.keys(), 'Audit.General', DAY)
 
 describe('day file paths', () => {
   it('names the single file and numbered parts', () => {
@@ -56,137 +116,98 @@ describe('day file paths', () => {
   })
 })
 
-describe('splitting a large day into parts', () => {
-  const day = rows(200)
-  const whole = renderDayFile(day)
+describe('merging a day into its files', () => {
+  const single = dayFilePath('Audit.General', DAY)
+  const cap = fileOf(rows(100)).byteLength + 100
 
-  it('keeps one file while the day fits', () => {
-    expect(renderDayFileParts(day, whole.byteLength)).toEqual([{ bytes: whole, rows: day }])
+  it('keeps one file while the day fits, sorted, every record once, whatever order they arrived in', async () => {
+    const branch = new Map<string, Buffer>()
+    const { report, changes } = await build(branch, [...rows(50), ...rows(20, 10)], cap)
+    apply(branch, changes)
+    expect(dayPaths(branch)).toEqual([single])
+    expect(branch.get(single)?.equals(fileOf(rows(50)))).toBe(true)
+    expect(report.recordsAdded).toBe(50)
   })
 
-  it('splits in row order into parts within the cap, each with the header, losing and doubling nothing', () => {
-    const cap = Math.ceil(whole.byteLength / 4)
-    const parts = renderDayFileParts(day, cap)
-    expect(parts.length).toBeGreaterThanOrEqual(4)
-    expect(parts.length).toBeLessThanOrEqual(6)
-    const header = whole.subarray(0, whole.indexOf('\r\n') + 2)
+  it('splits in row order into full parts within the cap, each with the header, losing and doubling nothing', async () => {
+    const branch = new Map<string, Buffer>()
+    apply(branch, (await build(branch, rows(400), cap)).changes)
+    const paths = dayPaths(branch)
+    expect(paths).toEqual(dayFilePaths('Audit.General', DAY, paths.length))
+    expect(paths.length).toBeGreaterThanOrEqual(4)
+    const parts = paths.map((path) => branch.get(path)!)
     for (const part of parts) {
-      expect(part.bytes.byteLength).toBeLessThanOrEqual(cap)
-      expect(part.bytes.subarray(0, header.byteLength).equals(header)).toBe(true)
-      expect(parseDayFile(part.bytes, 'part.csv')).toEqual(part.rows)
-      expect(part.bytes.equals(renderDayFile(part.rows))).toBe(true)
+      expect(part.byteLength).toBeLessThanOrEqual(cap)
+      expect(part.subarray(0, CSV_HEADER.length).equals(CSV_HEADER)).toBe(true)
     }
-    expect(parts.flatMap((part) => part.rows)).toEqual(day)
+    expect(parts.flatMap(readRows)).toEqual(rows(400))
     // Parts are full: the next row of a part would not have fitted in it.
     for (const [index, part] of parts.slice(0, -1).entries()) {
-      const next = parts[index + 1]?.rows[0]
-      expect(renderDayFile([...part.rows, next!]).byteLength).toBeGreaterThan(cap)
+      const next = readRows(parts[index + 1])[0]!
+      expect(part.byteLength + encodeCsvRow(next).byteLength).toBeGreaterThan(cap)
     }
   })
 
-  it('gives a row larger than the cap a part of its own rather than dropping it', () => {
-    const parts = renderDayFileParts(day.slice(0, 3), 10)
-    expect(parts.map((part) => part.rows.length)).toEqual([1, 1, 1])
+  it('gives a row larger than the cap a part of its own rather than dropping it', async () => {
+    const branch = new Map<string, Buffer>()
+    apply(branch, (await build(branch, rows(3), 10)).changes)
+    expect(dayPaths(branch).map((path) => readRows(branch.get(path)).length)).toEqual([1, 1, 1])
   })
-
-  it('splits the same records the same way whatever order they arrived in', () => {
-    const cap = Math.ceil(whole.byteLength / 3)
-    const shuffled = [...day].reverse()
-    expect(renderDayFileParts(mergeRows([], shuffled).rows, cap)).toEqual(renderDayFileParts(mergeRows([], day).rows, cap))
-  })
-})
-
-/** A branch tip in memory. */
-function tip(files: Map<string, string>): BranchFiles {
-  return {
-    has: (path) => files.has(path),
-    paths: () => files.keys(),
-    blobSha: (path) => (files.has(path) ? gitBlobSha(files.get(path) ?? '') : undefined),
-    read: async (path) => files.get(path)
-  }
-}
-
-function collectionOf(batch: SnapshotRow[]): Collection {
-  const days = new Map<string, DayBatch>()
-  days.set(`Audit.General|${DAY}`, { type: 'Audit.General', day: DAY, rows: new Map(batch.map((row) => [row[Column.Id] ?? '', row])) })
-  return {
-    days,
-    updates: [],
-    failures: [],
-    remaining: [],
-    stats: { tasks: 0, pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, blobsExpired: 0, recordsReceived: batch.length, distinctRecords: {} }
-  }
-}
-
-async function build(branch: Map<string, string>, batch: SnapshotRow[], maxFileBytes: number): Promise<{ changes: FileChanges; report: SnapshotReport }> {
-  let report: SnapshotReport | undefined
-  const changes = await buildSnapshotChanges(
-    tip(branch),
-    { collection: collectionOf(batch), branch: 'audit-data', now: new Date(`${DAY}T12:00:00Z`), coverageSlackMs: 0, maxFileBytes },
-    (built) => (report = built)
-  )
-  if (!changes || !report) throw new Error('expected changes')
-  return { changes, report }
-}
-
-function apply(branch: Map<string, string>, changes: FileChanges): void {
-  for (const [path, text] of changes.files) {
-    if (text === null) branch.delete(path)
-    else branch.set(path, text.toString())
-  }
-}
-
-describe('snapshot changes across the part boundary', () => {
-  const single = dayFilePath('Audit.General', DAY)
-  const cap = renderDayFile(rows(100)).byteLength + 100
 
   it('turns a day that outgrows the cap into parts, removes the single file, and keeps the manifest in step', async () => {
-    const branch = new Map<string, string>()
+    const branch = new Map<string, Buffer>()
     apply(branch, (await build(branch, rows(80), cap)).changes)
-    expect(findDayFiles(branch.keys(), 'Audit.General', DAY)).toEqual([single])
+    expect(dayPaths(branch)).toEqual([single])
 
     const { changes, report } = await build(branch, rows(120, 60), cap)
     apply(branch, changes)
-    const paths = findDayFiles(branch.keys(), 'Audit.General', DAY)
+    const paths = dayPaths(branch)
     expect(paths).toEqual(dayFilePaths('Audit.General', DAY, paths.length))
     expect(paths.length).toBeGreaterThanOrEqual(2)
-    expect(changes.files.get(single)).toBeNull()
+    expect(changes?.files.get(single)).toBeNull()
     expect(report.recordsAdded).toBe(100)
     expect(report.filesChanged).toBe(paths.length + 1)
     expect(report.added).toEqual([{ type: 'Audit.General', day: DAY, records: 100, paths }])
-    expect(changes.message).toContain(`Audit.General ${DAY} (${paths.length} parts): +100`)
+    expect(changes?.message).toContain(`Audit.General ${DAY} (${paths.length} parts): +100`)
 
-    const onBranch = paths.flatMap((path) => parseDayFile(branch.get(path) ?? '', path))
-    expect(onBranch).toEqual(rows(180))
-    const manifest = parseManifest(branch.get(MANIFEST_PATH))
+    expect(paths.flatMap((path) => readRows(branch.get(path)))).toEqual(rows(180))
+    const manifest = parseManifest(branch.get(MANIFEST_PATH)?.toString())
     expect(Object.keys(manifest.files).sort()).toEqual([...paths].sort())
-    expect(paths.map((path) => manifest.files[path]?.rows)).toEqual(paths.map((path) => parseDayFile(branch.get(path) ?? '', path).length))
-    for (const path of paths) expect(manifest.files[path]?.bytes).toBe(Buffer.byteLength(branch.get(path) ?? ''))
+    for (const path of paths) {
+      const rowsOfPart = readRows(branch.get(path))
+      expect(manifest.files[path]).toMatchObject({
+        rows: rowsOfPart.length,
+        bytes: branch.get(path)?.byteLength,
+        firstCreationTime: rowsOfPart[0]?.[1],
+        lastCreationTime: rowsOfPart.at(-1)?.[1]
+      })
+    }
   })
 
-  it('rewrites only the parts that changed when a late record lands at the end of the day', async () => {
-    const branch = new Map<string, string>()
+  it('reads no part before the first new row, and rewrites only the parts from there on', async () => {
+    const branch = new Map<string, Buffer>()
     apply(branch, (await build(branch, rows(300), cap)).changes)
-    const paths = findDayFiles(branch.keys(), 'Audit.General', DAY)
+    const paths = dayPaths(branch)
     expect(paths.length).toBeGreaterThanOrEqual(3)
+    const before = new Map(branch)
 
-    const late = rows(1, 300)
-    const { changes, report } = await build(branch, late, cap)
-    const written = [...changes.files.keys()].filter((path) => path.startsWith('audit/'))
-    expect(written).toEqual([paths.at(-1)])
+    const streamed: string[] = []
+    const watched = tip(branch)
+    const stream = watched.stream.bind(watched)
+    const { changes, report } = await buildWith({ ...watched, stream: (path) => (streamed.push(path), stream(path)) }, rows(1, 300), cap)
+    expect(streamed).toEqual([paths.at(-1)])
+    expect([...(changes?.files.keys() ?? [])].filter((path) => path.startsWith('audit/'))).toEqual([paths.at(-1)])
     expect(report.filesChanged).toBe(1)
+    apply(branch, changes)
+    for (const path of paths.slice(0, -1)) expect(branch.get(path)?.equals(before.get(path)!)).toBe(true)
+    expect(dayPaths(branch).flatMap((path) => readRows(branch.get(path)))).toEqual(rows(301))
   })
 
-  it('reads back a day that a smaller cap split, and adds nothing that is already there', async () => {
-    const branch = new Map<string, string>()
+  it('adds nothing, and changes nothing, for records the day already holds', async () => {
+    const branch = new Map<string, Buffer>()
     apply(branch, (await build(branch, rows(150), cap)).changes)
-    let report: SnapshotReport | undefined
-    const again = await buildSnapshotChanges(
-      tip(branch),
-      { collection: collectionOf(rows(150)), branch: 'audit-data', now: new Date(`${DAY}T12:00:00Z`), coverageSlackMs: 0, maxFileBytes: cap },
-      (built) => (report = built)
-    )
-    expect(again).toBeUndefined()
-    expect(report?.recordsAdded).toBe(0)
+    const again = await build(branch, rows(150), cap)
+    expect(again.changes).toBeUndefined()
+    expect(again.report.recordsAdded).toBe(0)
   })
 })

@@ -1,0 +1,110 @@
+import { createHash, type Hash } from 'node:crypto'
+import { closeSync, openSync, readSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import type { SpooledRow } from './spooled-row.js'
+
+/** A day file part written to a temp file, with what the commit and the manifest need. */
+export interface WrittenPart {
+  file: string
+  bytes: number
+  rows: number
+  /** The git blob sha of the content: equal to the branch's means the part did not change. */
+  gitSha: string
+  sha256: string
+  firstCreationTime: string
+  lastCreationTime: string
+}
+
+const CHUNK_BYTES = 1024 * 1024
+
+/**
+ * Writes sorted rows into consecutive part files of at most `maxBytes` each (a row larger
+ * than that gets a part of its own), each starting with `header`. Filling parts in row order
+ * keeps the split a function of the rows alone: the same records always give the same parts.
+ */
+export class PartWriter {
+  private readonly parts: WrittenPart[] = []
+  private current: { fd: number; file: string; bytes: number; rows: number; sha256: Hash; first: string; last: string } | undefined
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES)
+  private used = 0
+
+  constructor(
+    private readonly dir: string,
+    private readonly header: Buffer,
+    private readonly maxBytes: number
+  ) {}
+
+  write(row: SpooledRow): void {
+    const size = row.payload.byteLength
+    if (this.current && this.current.rows > 0 && this.current.bytes + size > this.maxBytes) this.closePart()
+    const part = this.current ?? this.openPart()
+    this.append(part, row.payload)
+    part.rows++
+    if (part.rows === 1) part.first = row.time
+    part.last = row.time
+  }
+
+  /** Closes the last part and returns every part written, in order. */
+  finish(): WrittenPart[] {
+    if (this.current) this.closePart()
+    return this.parts
+  }
+
+  private openPart(): NonNullable<PartWriter['current']> {
+    const file = join(this.dir, `part-${this.parts.length + 1}`)
+    const part = { fd: openSync(file, 'w'), file, bytes: 0, rows: 0, sha256: createHash('sha256'), first: '', last: '' }
+    this.current = part
+    this.append(part, this.header)
+    return part
+  }
+
+  private append(part: NonNullable<PartWriter['current']>, bytes: Buffer): void {
+    part.sha256.update(bytes)
+    part.bytes += bytes.byteLength
+    if (this.used + bytes.byteLength > this.chunk.length) this.flush(part)
+    if (bytes.byteLength > this.chunk.length) {
+      writeSync(part.fd, bytes)
+      return
+    }
+    this.used += bytes.copy(this.chunk, this.used)
+  }
+
+  private flush(part: NonNullable<PartWriter['current']>): void {
+    if (this.used > 0) writeSync(part.fd, this.chunk, 0, this.used)
+    this.used = 0
+  }
+
+  private closePart(): void {
+    const part = this.current
+    if (!part) return
+    this.flush(part)
+    closeSync(part.fd)
+    this.current = undefined
+    this.parts.push({
+      file: part.file,
+      bytes: part.bytes,
+      rows: part.rows,
+      gitSha: gitBlobShaOfFile(part.file, part.bytes),
+      sha256: part.sha256.digest('hex'),
+      firstCreationTime: part.first,
+      lastCreationTime: part.last
+    })
+  }
+}
+
+/** The git blob sha of a file's content (git hashes a header with the size, then the bytes). */
+export function gitBlobShaOfFile(file: string, size: number): string {
+  const hash = createHash('sha1').update(`blob ${size}\0`)
+  const fd = openSync(file, 'r')
+  try {
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES)
+    for (;;) {
+      const read = readSync(fd, chunk, 0, chunk.length, null)
+      if (read === 0) break
+      hash.update(chunk.subarray(0, read))
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return hash.digest('hex')
+}

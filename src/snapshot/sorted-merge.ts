@@ -1,0 +1,85 @@
+import { compareRows, preferredCopy, type SpooledRow } from './spooled-row.js'
+
+/**
+ * Merges sources that are each sorted by (time, Id) into one sorted stream, keeping one row
+ * per (time, Id). Among copies, a source listed earlier wins (existing rows over new ones);
+ * copies within the same source rank give way to `preferredCopy`. Sources and the result
+ * are batches of rows, so that the merge runs synchronously between refills.
+ *
+ * `onKept` is told of every row kept, with the index of the source it came from.
+ */
+export async function* mergeSorted(
+  sources: readonly AsyncIterable<SpooledRow[]>[],
+  options: { rank?: (source: number) => number; onKept?: (source: number) => void; batchRows?: number } = {}
+): AsyncGenerator<SpooledRow[]> {
+  const rank = options.rank ?? ((source: number) => source)
+  const batchRows = options.batchRows ?? 4_096
+  const cursors = sources.map((source, index) => ({ index, iterator: source[Symbol.asyncIterator](), batch: [] as SpooledRow[], at: 0, done: false }))
+  type Cursor = (typeof cursors)[number]
+  const refill = async (cursor: Cursor): Promise<void> => {
+    while (cursor.at >= cursor.batch.length && !cursor.done) {
+      const next = await cursor.iterator.next()
+      if (next.done) cursor.done = true
+      else {
+        cursor.batch = next.value
+        cursor.at = 0
+      }
+    }
+  }
+  await Promise.all(cursors.map(refill))
+
+  // A binary heap of the cursors that still hold rows, by their current row.
+  const heap = cursors.filter((cursor) => !cursor.done)
+  const less = (a: Cursor, b: Cursor): boolean => {
+    const order = compareRows(a.batch[a.at]!, b.batch[b.at]!)
+    return order < 0 || (order === 0 && rank(a.index) < rank(b.index))
+  }
+  const siftDown = (from: number): void => {
+    for (let at = from; ; ) {
+      const left = 2 * at + 1
+      const right = left + 1
+      let smallest = at
+      if (left < heap.length && less(heap[left]!, heap[smallest]!)) smallest = left
+      if (right < heap.length && less(heap[right]!, heap[smallest]!)) smallest = right
+      if (smallest === at) return
+      ;[heap[at], heap[smallest]] = [heap[smallest]!, heap[at]!]
+      at = smallest
+    }
+  }
+  for (let at = Math.floor(heap.length / 2) - 1; at >= 0; at--) siftDown(at)
+
+  let out: SpooledRow[] = []
+  let last: SpooledRow | undefined
+  let lastSource = -1
+  while (heap.length > 0) {
+    const top = heap[0]!
+    const row = top.batch[top.at++]!
+    if (last && compareRows(last, row) === 0) {
+      // A copy of the row just kept: the better-ranked source already won; within one rank
+      // the preferred copy replaces it. (The kept row is always in `out`: a batch is only
+      // handed on once a row with another key follows it.)
+      if (rank(top.index) === rank(lastSource) && preferredCopy(last, row) === row) {
+        out[out.length - 1] = row
+        last = row
+      }
+    } else {
+      if (out.length >= batchRows) {
+        yield out
+        out = []
+      }
+      out.push(row)
+      last = row
+      lastSource = top.index
+      options.onKept?.(top.index)
+    }
+    if (top.at >= top.batch.length) {
+      await refill(top)
+      if (top.done) {
+        const end = heap.pop()!
+        if (heap.length > 0) heap[0] = end
+      }
+    }
+    if (heap.length > 0) siftDown(0)
+  }
+  if (out.length > 0) yield out
+}

@@ -1,0 +1,176 @@
+import { open, mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ContentType } from '../config/content-types.js'
+import { mergeSorted } from './sorted-merge.js'
+import { compareRows, type SpooledRow } from './spooled-row.js'
+
+/**
+ * Where a run keeps the rows it collects until they are merged into day files: in memory up
+ * to a budget, then spilled to sorted run files under the run's temp folder. Memory stays
+ * the same whatever a day holds; reading a day back merges its runs into one sorted stream.
+ *
+ * A run file is a sequence of frames: u32 length of the rest, u8 time length, u16 Id length,
+ * the time, the Id, then the row's encoded bytes.
+ */
+export class Spool {
+  private readonly days = new Map<string, SpoolDay>()
+  private bufferedBytes = 0
+  private runCount = 0
+
+  private constructor(
+    private readonly dir: string,
+    private readonly memoryBytes: number
+  ) {}
+
+  /** A spool in `dir` (created; removed again by `remove`) that holds `memoryBytes` before spilling. */
+  static async create(dir: string, memoryBytes = DEFAULT_SPOOL_MEMORY_BYTES): Promise<Spool> {
+    await mkdir(dir, { recursive: true })
+    return new Spool(dir, memoryBytes)
+  }
+
+  /** Adds a row of a content type's day. Call `spillIfFull` after a batch of adds. */
+  add(type: ContentType, day: string, row: SpooledRow): void {
+    const key = `${type}|${day}`
+    let entry = this.days.get(key)
+    if (!entry) this.days.set(key, (entry = { type, day, buffer: [], runs: [], rows: 0, firstTime: row.time }))
+    entry.buffer.push(row)
+    entry.rows++
+    if (row.time < entry.firstTime) entry.firstTime = row.time
+    this.bufferedBytes += row.payload.byteLength + row.id.length + ROW_OVERHEAD_BYTES
+  }
+
+  /** Writes the buffered rows to run files once they exceed the memory budget. */
+  async spillIfFull(): Promise<void> {
+    if (this.bufferedBytes >= this.memoryBytes) await this.spill()
+  }
+
+  /** Writes every buffered row to run files, one sorted run per day. */
+  async spill(): Promise<void> {
+    for (const entry of this.days.values()) {
+      if (entry.buffer.length === 0) continue
+      const rows = entry.buffer.sort(compareRows)
+      entry.buffer = []
+      const path = join(this.dir, `run-${++this.runCount}.bin`)
+      await writeRun(path, rows)
+      entry.runs.push(path)
+    }
+    this.bufferedBytes = 0
+  }
+
+  /** The days that hold rows, by content type then day. */
+  entries(): { type: ContentType; day: string; rows: number; firstTime: string }[] {
+    return [...this.days.values()]
+      .map(({ type, day, rows, firstTime }) => ({ type, day, rows, firstTime }))
+      .sort((a, b) => (a.type === b.type ? (a.day < b.day ? -1 : a.day > b.day ? 1 : 0) : a.type < b.type ? -1 : 1))
+  }
+
+  /** Rows held in all, counting copies. */
+  get rows(): number {
+    let rows = 0
+    for (const entry of this.days.values()) rows += entry.rows
+    return rows
+  }
+
+  /**
+   * A day's rows, sorted, one per (time, Id): its run files merged, plus what is still in
+   * memory. Can be read any number of times (a commit rebuilt on a moved branch reads again).
+   */
+  read(type: ContentType, day: string): AsyncIterable<SpooledRow[]> {
+    const entry = this.days.get(`${type}|${day}`)
+    if (!entry) return emptyRows()
+    const memory = [...entry.buffer].sort(compareRows)
+    const sources = [...entry.runs.map((path) => readRun(path)), oneBatch(memory)]
+    return mergeSorted(sources, { rank: () => 0 })
+  }
+
+  /** Deletes the spool's folder and everything in it. */
+  async remove(): Promise<void> {
+    this.days.clear()
+    await rm(this.dir, { recursive: true, force: true })
+  }
+}
+
+interface SpoolDay {
+  type: ContentType
+  day: string
+  buffer: SpooledRow[]
+  runs: string[]
+  rows: number
+  firstTime: string
+}
+
+/** What a run holds in memory before it spills, about 64 MB with the rows' overhead. */
+export const DEFAULT_SPOOL_MEMORY_BYTES = 48 * 1024 * 1024
+/** Roughly what a buffered row costs beyond its bytes (the object, its strings, the array slot). */
+const ROW_OVERHEAD_BYTES = 160
+const WRITE_CHUNK_BYTES = 1024 * 1024
+const READ_CHUNK_BYTES = 1024 * 1024
+
+async function writeRun(path: string, rows: readonly SpooledRow[]): Promise<void> {
+  const file = await open(path, 'w')
+  try {
+    let chunk = Buffer.allocUnsafe(WRITE_CHUNK_BYTES)
+    let used = 0
+    for (const row of rows) {
+      const timeLength = Buffer.byteLength(row.time, 'latin1')
+      const idLength = Buffer.byteLength(row.id, 'utf8')
+      const frame = 3 + timeLength + idLength + row.payload.byteLength
+      if (used + 4 + frame > chunk.length) {
+        if (used > 0) await file.write(chunk, 0, used)
+        used = 0
+        if (4 + frame > chunk.length) chunk = Buffer.allocUnsafe(4 + frame)
+      }
+      chunk.writeUInt32LE(frame, used)
+      chunk.writeUInt8(timeLength, used + 4)
+      chunk.writeUInt16LE(idLength, used + 5)
+      used += 7
+      used += chunk.write(row.time, used, 'latin1')
+      used += chunk.write(row.id, used, 'utf8')
+      used += row.payload.copy(chunk, used)
+    }
+    if (used > 0) await file.write(chunk, 0, used)
+  } finally {
+    await file.close()
+  }
+}
+
+async function* readRun(path: string): AsyncGenerator<SpooledRow[]> {
+  const file = await open(path, 'r')
+  try {
+    let pending = Buffer.alloc(0)
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES)
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, null)
+      if (bytesRead === 0) break
+      const data = pending.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([pending, chunk.subarray(0, bytesRead)])
+      const rows: SpooledRow[] = []
+      let offset = 0
+      while (offset + 4 <= data.length) {
+        const frame = data.readUInt32LE(offset)
+        if (offset + 4 + frame > data.length) break
+        const timeLength = data.readUInt8(offset + 4)
+        const idLength = data.readUInt16LE(offset + 5)
+        const timeStart = offset + 7
+        const idStart = timeStart + timeLength
+        const payloadStart = idStart + idLength
+        rows.push({
+          time: data.toString('latin1', timeStart, idStart),
+          id: data.toString('utf8', idStart, payloadStart),
+          payload: data.subarray(payloadStart, offset + 4 + frame)
+        })
+        offset += 4 + frame
+      }
+      pending = data.subarray(offset)
+      if (rows.length > 0) yield rows
+    }
+    if (pending.length > 0) throw new Error(`The spool file ${path} ends inside a row; it was changed while the run used it.`)
+  } finally {
+    await file.close()
+  }
+}
+
+async function* oneBatch(rows: SpooledRow[]): AsyncGenerator<SpooledRow[]> {
+  if (rows.length > 0) yield rows
+}
+
+async function* emptyRows(): AsyncGenerator<SpooledRow[]> {}

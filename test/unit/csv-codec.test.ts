@@ -1,0 +1,56 @@
+import { parse } from 'csv-parse/sync'
+import { describe, expect, it } from 'vitest'
+import { CSV_HEADER, encodeCsvRow, readCsvRows } from '../../src/snapshot/csv-codec.js'
+import { SNAPSHOT_COLUMNS, toSnapshotRow } from '../../src/snapshot/row.js'
+import type { SpooledRow } from '../../src/snapshot/spooled-row.js'
+import { launch } from './fixtures.js'
+
+const rows = [
+  toSnapshotRow({ ...launch, Id: 'a', CreationTime: '2026-11-20T09:00:00' }, '2026-11-20T09:00:00Z'),
+  toSnapshotRow({ Id: 'b,"odd"', CreationTime: '2026-11-20T10:00:00', ObjectId: 'a\nb', UserId: 'c\rd' }, '2026-11-20T10:00:00Z'),
+  toSnapshotRow({ ...launch, Id: 'c' }, '2026-11-20T23:59:59Z')
+]
+const file = Buffer.concat([CSV_HEADER, ...rows.map(encodeCsvRow)])
+
+async function* chunked(bytes: Buffer, sizes: () => number): AsyncGenerator<Buffer> {
+  for (let at = 0; at < bytes.length; ) {
+    const size = Math.max(1, sizes())
+    yield bytes.subarray(at, at + size)
+    at += size
+  }
+}
+
+async function readAll(chunks: AsyncIterable<Buffer>, path = 'f.csv'): Promise<SpooledRow[]> {
+  const out: SpooledRow[] = []
+  for await (const batch of readCsvRows(chunks, path)) out.push(...batch)
+  return out
+}
+
+describe('CSV day files', () => {
+  it('writes RFC 4180 (CRLF, quotes where needed) that csv-parse reads back field for field', () => {
+    expect(file.subarray(0, CSV_HEADER.length).toString()).toBe(`${SNAPSHOT_COLUMNS.join(',')}\r\n`)
+    expect(parse(file, { bom: true })).toEqual([[...SNAPSHOT_COLUMNS], ...rows])
+  })
+
+  it('quotes a value holding a lone LF or CR, which RFC 4180 readers such as DuckDB would split on', () => {
+    const line = encodeCsvRow(rows[1]!).toString()
+    expect(line).toContain(',"a\nb",')
+    expect(line).toContain(',"c\rd",')
+    expect(line.startsWith('"b,""odd""",')).toBe(true)
+  })
+
+  it('splits a file into rows with their exact bytes, Id and time, wherever the chunks break', async () => {
+    const expected = rows.map((row) => ({ id: row[0], time: row[1], payload: encodeCsvRow(row) }))
+    for (const sizes of [() => file.length, () => 1, () => 7, () => Math.floor(Math.random() * 300)]) {
+      const read = await readAll(chunked(file, sizes))
+      expect(read.map((row) => ({ id: row.id, time: row.time, payload: Buffer.from(row.payload) }))).toEqual(expected)
+    }
+    expect(await readAll(chunked(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), file]), () => 5))).toHaveLength(3)
+  })
+
+  it('refuses a file that is not ours, or that ends inside a row, naming it', async () => {
+    await expect(readAll(chunked(Buffer.from('a,b\r\n1,2\r\n'), () => 100), 'audit/x.csv')).rejects.toThrow(/audit\/x\.csv.*expected header/)
+    await expect(readAll(chunked(file.subarray(0, file.length - 10), () => 100), 'audit/y.csv')).rejects.toThrow(/audit\/y\.csv.*ends inside a row/)
+    expect(await readAll(chunked(Buffer.alloc(0), () => 1))).toEqual([])
+  })
+})

@@ -1,0 +1,102 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { mergeSorted } from '../../src/snapshot/sorted-merge.js'
+import { Spool } from '../../src/snapshot/spool.js'
+import type { SpooledRow } from '../../src/snapshot/spooled-row.js'
+
+const dirs: string[] = []
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
+})
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'm365-spool-test-'))
+  dirs.push(dir)
+  return dir
+}
+
+const row = (second: number, id: string, payload = `${id} at ${second}`): SpooledRow => ({
+  time: `2026-11-20T10:00:${String(second).padStart(2, '0')}Z`,
+  id,
+  payload: Buffer.from(payload)
+})
+
+async function all(batches: AsyncIterable<SpooledRow[]>): Promise<string[]> {
+  const out: string[] = []
+  for await (const batch of batches) for (const entry of batch) out.push(`${entry.time.slice(17, 19)} ${entry.id} ${entry.payload.toString()}`)
+  return out
+}
+
+async function* batches(...groups: SpooledRow[][]): AsyncGenerator<SpooledRow[]> {
+  for (const group of groups) yield group
+}
+
+describe('merging sorted rows', () => {
+  it('orders by time then Id, keeps one row per key, and lets an earlier source win', async () => {
+    const existing = batches([row(1, 'a', 'old a'), row(3, 'c', 'old c')])
+    const incoming = batches([row(1, 'a', 'new a'), row(2, 'b')], [row(3, 'c', 'new c'), row(4, 'd')])
+    const kept: number[] = []
+    expect(await all(mergeSorted([existing, incoming], { onKept: (source) => kept.push(source) }))).toEqual([
+      '01 a old a',
+      '02 b b at 2',
+      '03 c old c',
+      '04 d d at 4'
+    ])
+    expect(kept).toEqual([0, 1, 0, 1])
+  })
+
+  it('keeps the same copy of a record whichever order the copies arrive in', async () => {
+    const copies = [row(5, 'x', '{"b":1,"a":2}'), row(5, 'x', '{"a":2,"b":1}')]
+    const one = await all(mergeSorted([batches([copies[0]!]), batches([copies[1]!])], { rank: () => 0 }))
+    const two = await all(mergeSorted([batches([copies[1]!]), batches([copies[0]!])], { rank: () => 0 }))
+    expect(one).toEqual(['05 x {"a":2,"b":1}'])
+    expect(two).toEqual(one)
+  })
+
+  it('hands copies across batch boundaries to the same decision', async () => {
+    const sources = [batches([row(1, 'a', 'zz')]), batches([row(1, 'a', 'aa'), row(2, 'b')])]
+    expect(await all(mergeSorted(sources, { rank: () => 0, batchRows: 1 }))).toEqual(['01 a aa', '02 b b at 2'])
+  })
+})
+
+describe('the spool', () => {
+  it('spills to sorted run files beyond its memory budget and reads each day back sorted and without copies', async () => {
+    const dir = await tempDir()
+    const spool = await Spool.create(join(dir, 'spool'), 1_000)
+    const seconds = [9, 3, 7, 1, 5, 3, 8, 2, 6, 4, 0, 9]
+    for (const [index, second] of seconds.entries()) {
+      spool.add('Audit.General', '2026-11-20', row(second, `id${second}`))
+      if (index % 3 === 2) await spool.spillIfFull()
+      spool.add('Audit.SharePoint', '2026-11-21', row(second, `sp${second}`))
+    }
+    await spool.spillIfFull()
+    expect((await readdir(join(dir, 'spool'))).length).toBeGreaterThan(1)
+    expect(spool.rows).toBe(24)
+    expect(spool.entries()).toEqual([
+      { type: 'Audit.General', day: '2026-11-20', rows: 12, firstTime: '2026-11-20T10:00:00Z' },
+      { type: 'Audit.SharePoint', day: '2026-11-21', rows: 12, firstTime: '2026-11-20T10:00:00Z' }
+    ])
+    const expected = Array.from({ length: 10 }, (_, second) => `0${second} id${second} id${second} at ${second}`)
+    expect(await all(spool.read('Audit.General', '2026-11-20'))).toEqual(expected)
+    // A commit rebuilt on a moved branch reads the same rows again.
+    expect(await all(spool.read('Audit.General', '2026-11-20'))).toEqual(expected)
+    expect(await all(spool.read('Audit.Exchange', '2026-11-20'))).toEqual([])
+
+    await spool.remove()
+    expect(await readdir(dir)).toEqual([])
+  })
+
+  it('carries binary payloads and non-ASCII Ids through run files unchanged', async () => {
+    const spool = await Spool.create(join(await tempDir(), 'spool'), 0)
+    const payload = Buffer.from([0, 255, 13, 10, 34, 44, 0xe6, 0x9d, 0x8e])
+    spool.add('Audit.General', '2026-11-20', { time: '2026-11-20T00:00:00Z', id: 'ñandú-李', payload })
+    await spool.spillIfFull()
+    const read: SpooledRow[] = []
+    for await (const batch of spool.read('Audit.General', '2026-11-20')) read.push(...batch)
+    expect(read.map((entry) => entry.id)).toEqual(['ñandú-李'])
+    expect(Buffer.from(read[0]!.payload).equals(payload)).toBe(true)
+    await spool.remove()
+  })
+})

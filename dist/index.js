@@ -36800,7 +36800,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = RoundRobinPool
-__webpack_unused_export__ = Agent
+module.exports.g6 = Agent
 __webpack_unused_export__ = Dispatcher1Wrapper
 __webpack_unused_export__ = ProxyAgent
 __webpack_unused_export__ = Socks5ProxyAgent
@@ -36967,7 +36967,7 @@ __webpack_unused_export__ = ping
 /* unused reexport */ __nccwpck_require__(2873).WebSocketStream
 /* unused reexport */ __nccwpck_require__(6919).WebSocketError
 
-__webpack_unused_export__ = makeDispatcher(api.request)
+module.exports.Em = makeDispatcher(api.request)
 __webpack_unused_export__ = makeDispatcher(api.stream)
 __webpack_unused_export__ = makeDispatcher(api.pipeline)
 __webpack_unused_export__ = makeDispatcher(api.connect)
@@ -81976,7 +81976,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4393);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5008);
 /** The action's entry point: everything happens in run(). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -81986,7 +81986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4393:
+/***/ 5008:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -105957,15 +105957,26 @@ function createGitDatabase(octokit, target) {
             throw new Error(`Could not read blob ${sha} in ${where}: the download broke off (${error.message}).`);
         }
     }
-    /** Text goes inline in the tree request; other bytes are uploaded as a base64 blob first. */
+    /**
+     * Small content goes inline in the tree request; files are uploaded as base64 blobs first,
+     * binary-safe, with a request body built as bytes: base64 needs no JSON escaping, where a
+     * CSV file inline would be escaped, decoded and encoded again, costing more CPU than
+     * everything else the run does with its records (measured by `npm run bench`).
+     */
     const treeEntry = async (change) => {
         if (!change.content)
             return { path: change.path, sha: change.sha };
+        if ('bytes' in change.content && change.content.bytes.byteLength <= INLINE_MAX_BYTES && (0,external_node_buffer_.isUtf8)(change.content.bytes)) {
+            return { path: change.path, content: change.content.bytes.toString('utf8') };
+        }
         const bytes = 'bytes' in change.content ? change.content.bytes : await (0,promises_.readFile)(change.content.file);
-        if ((0,external_node_buffer_.isUtf8)(bytes))
-            return { path: change.path, content: bytes.toString('utf8') };
+        const body = Buffer.concat([BLOB_BODY_START, Buffer.from(bytes.toString('base64'), 'latin1'), BLOB_BODY_END]);
         try {
-            const { data } = await octokit.rest.git.createBlob({ ...repo, content: bytes.toString('base64'), encoding: 'base64' });
+            const { data } = await octokit.request('POST /repos/{owner}/{repo}/git/blobs', {
+                ...repo,
+                headers: { 'content-type': 'application/json; charset=utf-8' },
+                data: body
+            });
             return { path: change.path, sha: data.sha };
         }
         catch (error) {
@@ -106054,6 +106065,10 @@ function createGitDatabase(octokit, target) {
         }
     };
 }
+/** Content up to this size (the ledger, the manifest, the README) goes inline in the tree request. */
+const INLINE_MAX_BYTES = 1024 * 1024;
+const BLOB_BODY_START = Buffer.from('{"encoding":"base64","content":"');
+const BLOB_BODY_END = Buffer.from('"}');
 /**
  * GitHub times out on large tree requests ("Sorry, your request timed out"); chunks chain
  * through base_tree, each at most this many entries and (roughly) bytes of content.
@@ -106084,6 +106099,8 @@ function chunkTreeChanges(entries) {
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/http/retry.ts
 
+/** How often one call may be throttled before it fails: its window is retried by the next run. */
+const THROTTLED_RETRIES = 30;
 /** The default for Microsoft and GitHub calls: 6 attempts over about a minute at worst. */
 const DEFAULT_RETRY = { attempts: 6, baseDelayMs: 500, maxDelayMs: 30_000 };
 /**
@@ -106092,12 +106109,23 @@ const DEFAULT_RETRY = { attempts: 6, baseDelayMs: 500, maxDelayMs: 30_000 };
  * with full jitter (so parallel downloads that failed together do not retry together).
  */
 async function withRetry(task, classify, policy = DEFAULT_RETRY, onRetry = () => { }) {
-    for (let attempt = 1;; attempt++) {
+    let throttles = 0;
+    for (let attempt = 1;;) {
         try {
             return await task(attempt);
         }
         catch (error) {
             const failure = classify(error);
+            if (failure.throttled && failure.retryable && throttles < THROTTLED_RETRIES) {
+                throttles++;
+                const wait = failure.retryAfterMs ?? 0;
+                if (wait > policy.maxDelayMs)
+                    throw error;
+                onRetry(error, attempt, wait);
+                if (wait > 0)
+                    await (0,external_node_timers_promises_namespaceObject.setTimeout)(wait);
+                continue;
+            }
             if (!failure.retryable || attempt >= policy.attempts)
                 throw error;
             const backoff = Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
@@ -106105,6 +106133,7 @@ async function withRetry(task, classify, policy = DEFAULT_RETRY, onRetry = () =>
             if (delay > policy.maxDelayMs)
                 throw error;
             onRetry(error, attempt, delay);
+            attempt++;
             await (0,external_node_timers_promises_namespaceObject.setTimeout)(delay);
         }
     }
@@ -106365,6 +106394,98 @@ function formatDuration(ms) {
     return parts.join('');
 }
 
+;// CONCATENATED MODULE: ./src/http/quota-limiter.ts
+
+const WINDOW_MS = 60_000;
+/** Refusals in a row (no success between them) that mean the quota is used up. */
+const PERSISTENT_THROTTLING = 3;
+/** The pause after a refusal without Retry-After; it doubles with each refusal in a row. */
+const FIRST_PAUSE_MS = 250;
+const MAX_PAUSE_MS = 2_000;
+/**
+ * Probe upwards by this share of the limit after PROBE_AFTER_MS without being throttled,
+ * while the limit is what holds calls back; each probe that goes unpunished doubles the
+ * next one (up to half the limit), so that freed room is found in minutes, and a throttle
+ * starts over from the small step.
+ */
+const FIRST_PROBE_STEP = 0.02;
+const MAX_PROBE_STEP = 0.5;
+const PROBE_AFTER_MS = 20_000;
+function createQuotaLimiter(options) {
+    const now = options.now ?? Date.now;
+    const wait = options.wait ?? external_node_timers_promises_namespaceObject.setTimeout;
+    const floor = Math.max(1, options.floor ?? 10);
+    const ceiling = Math.max(floor, options.perMinute);
+    let limit = ceiling;
+    const started = [];
+    const succeeded = [];
+    let pausedUntil = 0;
+    let lastChange = now();
+    let probeStep = FIRST_PROBE_STEP;
+    let refusalsInARow = 0;
+    let queue = Promise.resolve();
+    const prune = (times, at) => {
+        let drop = 0;
+        while (drop < times.length && times[drop] <= at - WINDOW_MS)
+            drop++;
+        if (drop > 0)
+            times.splice(0, drop);
+    };
+    const take = async () => {
+        for (;;) {
+            const at = now();
+            prune(started, at);
+            if (pausedUntil > at) {
+                await wait(pausedUntil - at);
+                continue;
+            }
+            if (started.length < Math.floor(limit)) {
+                started.push(at);
+                return;
+            }
+            // Held back by the limit: if that has lasted a while without throttling, try a bit more.
+            if (limit < ceiling && at - lastChange >= PROBE_AFTER_MS) {
+                limit = Math.min(ceiling, limit + Math.max(1, limit * probeStep));
+                probeStep = Math.min(MAX_PROBE_STEP, probeStep * 2);
+                lastChange = at;
+                continue;
+            }
+            await wait(started[0] + WINDOW_MS - at);
+        }
+    };
+    return {
+        acquire() {
+            // One waiter at a time, in arrival order, so that the window's arithmetic stays exact.
+            const turn = queue.then(take);
+            queue = turn.catch(() => undefined);
+            return turn;
+        },
+        throttled(retryAfterMs) {
+            const at = now();
+            refusalsInARow++;
+            const pause = retryAfterMs !== undefined && retryAfterMs > 0 ? retryAfterMs : Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (refusalsInARow - 1));
+            pausedUntil = Math.max(pausedUntil, at + pause);
+            if (refusalsInARow < PERSISTENT_THROTTLING)
+                return;
+            prune(succeeded, at);
+            limit = Math.min(limit, Math.max(floor, succeeded.length));
+            probeStep = FIRST_PROBE_STEP;
+            lastChange = at;
+        },
+        succeeded() {
+            refusalsInARow = 0;
+            succeeded.push(now());
+            if (succeeded.length > 4 * ceiling)
+                prune(succeeded, now());
+        },
+        get limit() {
+            return Math.floor(limit);
+        }
+    };
+}
+/** The Management API's documented baseline: 2,000 calls a minute per tenant. */
+const DOCUMENTED_QUOTA_PER_MINUTE = 2_000;
+
 ;// CONCATENATED MODULE: ./src/plan/segments.ts
 
 
@@ -106498,6 +106619,7 @@ const Inputs = {
     IssueLabels: 'issue-labels',
     FailOnError: 'fail-on-error',
     Concurrency: 'concurrency',
+    ApiQuota: 'api-quota',
     RecordsPerCommit: 'records-per-commit',
     DryRun: 'dry-run'
 };
@@ -106511,6 +106633,7 @@ const Outputs = {
 };
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
+
 
 
 
@@ -106537,7 +106660,7 @@ const actionInputs = {
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REPOSITORY = /^([A-Za-z0-9-_.]+)\/([A-Za-z0-9-_.]+)$/;
 const MAX_CONCURRENCY = 64;
-/** About 2 GB at the measured ~10 KB of memory per record held (npm run bench). */
+/** How much work a stopped run can lose; memory does not depend on it. */
 const DEFAULT_RECORDS_PER_COMMIT = 200_000;
 const MAX_RECORDS_PER_COMMIT = 5_000_000;
 /**
@@ -106599,6 +106722,7 @@ function readSettings(source, now) {
     const issueLabels = readLabels(input(Inputs.IssueLabels) || 'audit-sync', problem);
     const failOnError = readBoolean(input(Inputs.FailOnError), Inputs.FailOnError, true, problem);
     const concurrency = readInteger(input(Inputs.Concurrency) || '8', Inputs.Concurrency, 1, MAX_CONCURRENCY, problem);
+    const apiQuota = readInteger(input(Inputs.ApiQuota) || String(DOCUMENTED_QUOTA_PER_MINUTE), Inputs.ApiQuota, 10, 100_000, problem);
     const recordsPerCommit = readInteger(input(Inputs.RecordsPerCommit) || String(DEFAULT_RECORDS_PER_COMMIT), Inputs.RecordsPerCommit, 1, MAX_RECORDS_PER_COMMIT, problem);
     const range = window ? attempt(() => resolveRange(window, now), problem) : undefined;
     const plan = range && segmentMs !== undefined && maxSegments !== undefined
@@ -106623,6 +106747,7 @@ function readSettings(source, now) {
         !issueLabels ||
         failOnError === undefined ||
         concurrency === undefined ||
+        apiQuota === undefined ||
         recordsPerCommit === undefined ||
         !plan) {
         throw new InputError(problems);
@@ -106647,6 +106772,7 @@ function readSettings(source, now) {
         issueLabels,
         failOnError,
         concurrency,
+        apiQuota,
         recordsPerCommit,
         dryRun
     };
@@ -106658,7 +106784,8 @@ function describeSettings(settings) {
     return [
         `Tenant ${settings.tenantId}, app ${settings.clientId}, cloud ${settings.cloud}: sign-in at ${settings.authorityHost}, API at ${settings.audience}.`,
         `Content types ${settings.contentTypes.join(', ')}; PublisherIdentifier ${settings.publisherId}.`,
-        `Snapshots (${settings.format}) go to branch '${settings.dataBranch}' of ${where}; ${settings.concurrency} downloads at a time.`
+        `Snapshots (${settings.format}) go to branch '${settings.dataBranch}' of ${where}; ${settings.concurrency} downloads at a time, ` +
+            `at most ${settings.apiQuota} API calls a minute.`
     ].join('\n');
 }
 /** Runs a planning step, turning its PlanError into an input problem. */
@@ -106800,18 +106927,18 @@ var node_modules_undici = __nccwpck_require__(6752);
 
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 /**
+ * Sets up the connections every call of the action uses (Entra ID, the Management API,
+ * GitHub): kept alive and reused, enough of them per host for `connections` calls at once.
  * Self-hosted runners often reach the internet only through a proxy named in HTTPS_PROXY /
- * HTTP_PROXY (with NO_PROXY exceptions), as every first-party action honours. Node's fetch
- * does not read them by itself; every call of this action (Entra ID, the Management API,
- * GitHub) goes through fetch, so one proxy-aware global dispatcher covers them all.
+ * HTTP_PROXY (with NO_PROXY exceptions), as every first-party action honours; Node does not
+ * read them by itself, so the one global dispatcher is proxy-aware when they are set.
  * Returns the proxy for the log, without any credentials, or undefined when there is none.
  */
-function useProxyFromEnvironment(env) {
+function configureConnections(env, connections) {
+    const options = { connections, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 };
     const configured = PROXY_VARIABLES.map((name) => env[name]).find((value) => value && value.trim() !== '');
-    if (!configured)
-        return undefined;
-    (0,node_modules_undici/* setGlobalDispatcher */.bj)(new node_modules_undici/* EnvHttpProxyAgent */.J2());
-    return describeProxy(configured);
+    (0,node_modules_undici/* setGlobalDispatcher */.bj)(configured ? new node_modules_undici/* EnvHttpProxyAgent */.J2(options) : new node_modules_undici/* Agent */.g6(options));
+    return configured ? describeProxy(configured) : undefined;
 }
 /** The proxy's scheme, host and port: a proxy URL may carry a user name and password. */
 function describeProxy(url) {
@@ -106824,43 +106951,8 @@ function describeProxy(url) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/http/rate-limiter.ts
-
-/**
- * A token bucket: `burst` requests at once, refilled at `perMinute`. The Management API's
- * quota is about 2,000 requests per minute per tenant, shared by every publisher; staying
- * below it keeps throttling (403 AF429) the exception rather than the rule.
- */
-function createRateLimiter(options) {
-    const now = options.now ?? Date.now;
-    const wait = options.wait ?? external_node_timers_promises_namespaceObject.setTimeout;
-    const perMs = options.perMinute / 60_000;
-    let tokens = options.burst;
-    let updated = now();
-    let queue = Promise.resolve();
-    const take = async () => {
-        const time = now();
-        tokens = Math.min(options.burst, tokens + (time - updated) * perMs);
-        updated = time;
-        if (tokens < 1) {
-            await wait(Math.ceil((1 - tokens) / perMs));
-            tokens = Math.min(options.burst, tokens + (now() - updated) * perMs);
-            updated = now();
-        }
-        tokens -= 1;
-    };
-    return {
-        acquire() {
-            // One waiter at a time, in arrival order, so the bucket's arithmetic stays exact.
-            const turn = queue.then(take);
-            queue = turn.catch(() => undefined);
-            return turn;
-        }
-    };
-}
-/** The default for a run: 1,800 a minute with a burst of 200, so no minute exceeds 2,000. */
-const TENANT_QUOTA = { perMinute: 1_800, burst: 200 };
-
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: ./src/m365/api-error.ts
 /**
  * A failed Management API call. `code` is the AF code of the error body
@@ -106879,6 +106971,10 @@ class ApiError extends Error {
         this.retryAfterMs = retryAfterMs;
         this.name = 'ApiError';
     }
+    /** The tenant's quota refused the call: 403 with AF429 (as documented), or a plain 429. */
+    get throttled() {
+        return this.code === 'AF429' || this.status === 429 || (this.status === 403 && this.code === '429' && !/subscription/i.test(this.message));
+    }
 }
 /** The service's own codes for "try again": throttling and internal errors. */
 const TRANSIENT_CODES = new Set(['AF429', '429', 'AF50000', 'AF50005', 'AF50006']);
@@ -106893,7 +106989,11 @@ function isTransient(status, code) {
 /** How the retry helper should treat an error thrown by the client. */
 function classifyApiError(error) {
     if (error instanceof ApiError) {
-        return { retryable: error.retryable, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) };
+        return {
+            retryable: error.retryable,
+            ...(error.throttled ? { throttled: true } : {}),
+            ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {})
+        };
     }
     // fetch rejects with TypeError for resets, refused connections and timeouts.
     return { retryable: error instanceof TypeError || (error instanceof Error && error.name === 'AbortError') };
@@ -106933,6 +107033,8 @@ function parseErrorBody(text) {
 
 
 
+
+
 /** Longest time a single call may take before it counts as a dropped connection. */
 const REQUEST_TIMEOUT_MS = 120_000;
 /** A guard against a service that keeps handing out the same next page. */
@@ -106949,7 +107051,7 @@ class ActivityClient {
     limiter;
     constructor(options) {
         this.options = options;
-        this.limiter = options.limiter ?? createRateLimiter(TENANT_QUOTA);
+        this.limiter = options.limiter ?? createQuotaLimiter({ perMinute: DOCUMENTED_QUOTA_PER_MINUTE });
         this.origin = new URL(options.audience).origin;
         this.root = `${this.origin}/api/v1.0/${options.tenantId}/activity/feed`;
     }
@@ -106983,8 +107085,8 @@ class ActivityClient {
             seen.add(url);
             const { body, headers } = await this.call(what, 'GET', url, { array: true });
             yield body;
-            // Node's Headers are case-insensitive; the service sends NextPageUri, gateways lower-case it.
-            const next = headers.get('NextPageUri');
+            // The service sends NextPageUri, gateways lower-case it; undici gives header names in lower case.
+            const next = headerValue(headers, 'nextpageuri');
             url = next ? this.sameOrigin(next, what) : undefined;
         }
     }
@@ -107008,27 +107110,40 @@ class ActivityClient {
             const token = await this.options.tokens.getToken(refreshed);
             await this.limiter.acquire();
             let response;
+            let text;
             try {
-                response = await fetch(target, {
+                response = await (0,node_modules_undici/* request */.Em)(target, {
                     method,
                     headers: {
-                        Authorization: `Bearer ${token}`,
-                        Accept: 'application/json',
-                        ...(method === 'POST' ? { 'Content-Type': 'application/json; charset=utf-8' } : {})
+                        authorization: `Bearer ${token}`,
+                        accept: 'application/json',
+                        ...(method === 'POST' ? { 'content-type': 'application/json; charset=utf-8' } : {})
                     },
-                    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+                    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+                    ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {})
                 });
             }
             catch (error) {
                 throw new ApiError(`${what}: ${describeNetworkError(error)}`, undefined, undefined, true);
             }
-            const text = await readText(response, what);
-            if (response.status === 401 && !refreshed) {
+            const status = response.statusCode;
+            try {
+                text = await response.body.text();
+            }
+            catch (error) {
+                throw new ApiError(`${what}: the connection dropped while reading the response (${describeNetworkError(error)})`, status, undefined, true);
+            }
+            if (status === 401 && !refreshed) {
                 refreshed = true;
                 throw new ApiError(`${what}: 401 Unauthorized; retrying with a fresh token`, 401, undefined, true, 0);
             }
-            if (!response.ok)
-                throw this.failure(what, response, text);
+            if (status < 200 || status >= 300) {
+                const failure = this.failure(what, status, response.headers, text);
+                if (failure.throttled)
+                    this.limiter.throttled(failure.retryAfterMs);
+                throw failure;
+            }
+            this.limiter.succeeded();
             if (text.trim() === '' && !expect.array)
                 return { body: undefined, headers: response.headers };
             let body;
@@ -107036,18 +107151,18 @@ class ActivityClient {
                 body = JSON.parse(text);
             }
             catch {
-                throw new ApiError(`${what}: the response body is not complete JSON (${text.length} bytes); it was probably cut off`, response.status, undefined, true);
+                throw new ApiError(`${what}: the response body is not complete JSON (${text.length} bytes); it was probably cut off`, status, undefined, true);
             }
             if (expect.array)
                 expectArray(body, what);
             return { body, headers: response.headers };
         }, classifyApiError, this.options.retry ?? DEFAULT_RETRY, (error, attempt, delayMs) => this.options.onRetry?.(what, error, attempt, delayMs));
     }
-    failure(what, response, text) {
+    failure(what, status, headers, text) {
         const { code, message } = parseErrorBody(text);
-        const retryAfter = parseRetryAfter(response.headers.get('Retry-After')) ?? retryAfterFromMessage(message);
-        const detail = [code, message].filter(Boolean).join(' ') || response.statusText;
-        return new ApiError(`${what}: HTTP ${response.status} ${detail}`, response.status, code, isTransient(response.status, code), retryAfter);
+        const retryAfter = parseRetryAfter(headerValue(headers, 'retry-after')) ?? retryAfterFromMessage(message);
+        const detail = [code, message].filter(Boolean).join(' ') || external_node_http_.STATUS_CODES[status] || '';
+        return new ApiError(`${what}: HTTP ${status} ${detail}`.trimEnd(), status, code, isTransient(status, code), retryAfter);
     }
     isSameOrigin(url) {
         try {
@@ -107069,13 +107184,9 @@ function withPublisher(url, publisherId) {
         return url;
     return `${url}${url.includes('?') ? '&' : '?'}PublisherIdentifier=${encodeURIComponent(publisherId)}`;
 }
-async function readText(response, what) {
-    try {
-        return await response.text();
-    }
-    catch (error) {
-        throw new ApiError(`${what}: the connection dropped while reading the response (${describeNetworkError(error)})`, response.status, undefined, true);
-    }
+function headerValue(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
 }
 function expectArray(body, what) {
     if (Array.isArray(body))
@@ -107086,8 +107197,10 @@ function expectArray(body, what) {
 }
 function describeNetworkError(error) {
     if (error instanceof Error) {
-        const cause = error.cause;
-        return cause?.code ? `${cause.code} ${cause.message ?? ''}`.trim() : error.message;
+        const { code, cause } = error;
+        if (cause?.code)
+            return `${cause.code} ${cause.message ?? ''}`.trim();
+        return code && !error.message.includes(code) ? `${code} ${error.message}` : error.message;
     }
     return String(error);
 }
@@ -107204,6 +107317,14 @@ async function writeSyncSummary(result, headline, commitUrl) {
 
 ;// CONCATENATED MODULE: ./src/m365/audit-record.ts
 
+const API_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
+/** Whether a `YYYY-MM-DDTHH:MM:SS` text names a real instant (no 31 November, no hour 24). */
+function isValidTime(value) {
+    const month = Number(value.slice(5, 7));
+    const day = Number(value.slice(8, 10));
+    const daysInMonth = new Date(Date.UTC(Number(value.slice(0, 4)), month, 0)).getUTCDate();
+    return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && Number(value.slice(11, 13)) < 24 && Number(value.slice(14, 16)) < 60 && Number(value.slice(17, 19)) < 60;
+}
 const NAIVE_OR_ZONED = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/i;
 /**
  * `CreationTime` as `YYYY-MM-DDTHH:MM:SSZ`. The API sends it without a zone, and it is UTC;
@@ -107212,6 +107333,9 @@ const NAIVE_OR_ZONED = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\
 function normalizeCreationTime(value) {
     if (typeof value !== 'string')
         return undefined;
+    // The API's own shape, by far the most common: only the zone is missing.
+    if (value.length === 19 && API_TIME.test(value) && isValidTime(value))
+        return `${value}Z`;
     const match = NAIVE_OR_ZONED.exec(value.trim());
     if (!match)
         return undefined;
@@ -107330,12 +107454,47 @@ const NEEDS_QUOTES = /[",\r\n]/;
 function field(value) {
     return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
-/** One row as a CSV line, CRLF included. */
+/** Where rows are assembled before they get a buffer of their own; grows for a larger row. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+/**
+ * One row as a CSV line, CRLF included. The last field (AuditData, a JSON document full of
+ * quotes) is escaped byte by byte: doubling a few hundred quotes with string functions costs
+ * several times as much.
+ */
 function encodeCsvRow(row) {
-    let line = field(row[0] ?? '');
-    for (let index = 1; index < row.length; index++)
-        line += `,${field(row[index] ?? '')}`;
-    return Buffer.from(`${line}\r\n`, 'utf8');
+    const last = row.length - 1;
+    let head = '';
+    for (let index = 0; index < last; index++)
+        head += `${field(row[index] ?? '')},`;
+    const tail = Buffer.from(row[last] ?? '', 'utf8');
+    const size = Buffer.byteLength(head, 'utf8') + 2 * tail.length + 4;
+    if (size > scratch.length)
+        scratch = Buffer.allocUnsafe(Math.max(size, 2 * scratch.length));
+    const out = scratch;
+    let at = out.write(head, 0, 'utf8');
+    const open = at++;
+    let special = false;
+    for (let index = 0; index < tail.length; index++) {
+        const byte = tail[index];
+        out[at++] = byte;
+        if (byte === QUOTE)
+            out[at++] = QUOTE;
+        else if (byte === csv_codec_COMMA || byte === CR || byte === LF)
+            special = true;
+    }
+    if (special || at - open - 1 > tail.length) {
+        out[open] = QUOTE;
+        out[at++] = QUOTE;
+    }
+    else {
+        out.copyWithin(open, open + 1, at);
+        at--;
+    }
+    out[at++] = CR;
+    out[at++] = LF;
+    const line = Buffer.allocUnsafe(at);
+    out.copy(line, 0, 0, at);
+    return line;
 }
 const QUOTE = 0x22;
 const csv_codec_COMMA = 0x2c;
@@ -107676,6 +107835,11 @@ function explainSubscriptionError(error, type) {
     if (!(error instanceof ApiError))
         return error;
     const text = error.message;
+    if (error.throttled) {
+        return new Error(`The tenant's Management API quota kept refusing calls for ${type} (${error.code ?? `HTTP ${error.status}`}, throttled) even after ` +
+            `waiting; the next run retries this window first. The quota (about 2,000 calls a minute) is shared by every tool that ` +
+            `uses the same PublisherIdentifier: if others need part of it, set 'api-quota' lower or 'concurrency' smaller. ${text}`);
+    }
     if (error.code === 'AF20023') {
         return new Error(`The ${type} subscription was disabled by an administrator (AF20023); re-enable it (the next run starts it again), ` +
             `or remove ${type} from 'content-types'. ${text}`);
@@ -107687,12 +107851,12 @@ function explainSubscriptionError(error, type) {
         return new Error(`Starting the ${type} subscription failed because unified audit logging is off for this tenant; turn it on in Microsoft Purview ` +
             `(Audit > Start recording user and admin activity), wait up to 60 minutes, then run again. ${text}`);
     }
+    if (error.code === '429') {
+        return new Error(`Starting the ${type} subscription was throttled: the service allows one start per 15 minutes; run again later. ${text}`);
+    }
     if (error.code === 'AF10001' || error.status === 401 || error.status === 403) {
         return new Error(`The Management API refused the app for ${type}: it needs the Office 365 Management APIs application permission ` +
             `ActivityFeed.Read${type.includes('DLP.All') ? ' (and ActivityFeed.ReadDlp for DLP.All)' : ''} with admin consent. ${text}`);
-    }
-    if (error.code === '429') {
-        return new Error(`Starting the ${type} subscription was throttled: the service allows one start per 15 minutes; run again later. ${text}`);
     }
     return error;
 }
@@ -108846,6 +109010,7 @@ function retryTasks(ledger, settings, plan, now) {
 
 
 
+
 /**
  * One run of the action: validate inputs, then plan, sign in, collect and commit. Every
  * failure ends here, as one `::error::` per problem and a failed step.
@@ -108881,7 +109046,8 @@ async function runSync(settings, now) {
     const serverUrl = env.GITHUB_SERVER_URL ?? 'https://github.com';
     const runUrl = env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY ? `${serverUrl}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
     const hooks = readTestHooks(env);
-    const proxy = useProxyFromEnvironment(env);
+    // A few more connections than downloads: listing and sign-in run beside them.
+    const proxy = configureConnections(env, settings.concurrency + 4);
     if (proxy)
         info(`Using the proxy ${proxy} from the environment (NO_PROXY exceptions apply).`);
     const tokens = createTokenProvider({
@@ -108897,6 +109063,7 @@ async function runSync(settings, now) {
         tenantId: settings.tenantId,
         publisherId: settings.publisherId,
         tokens,
+        limiter: createQuotaLimiter({ perMinute: settings.apiQuota }),
         ...optional('retry', hooks.retryBaseDelayMs === undefined ? undefined : { ...DEFAULT_RETRY, baseDelayMs: hooks.retryBaseDelayMs }),
         onRetry: (what, error, attempt, delayMs) => info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
     });

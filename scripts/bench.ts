@@ -62,9 +62,19 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 
 /** Loaded into the action's process (NODE_OPTIONS=--import) to report its own resource use. */
 const PROBE = `import { writeFileSync } from 'node:fs'
+const peaks = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 }
+const timeline = []
+const started = Date.now()
+const sample = () => {
+  const usage = process.memoryUsage()
+  for (const key of Object.keys(peaks)) peaks[key] = Math.max(peaks[key], usage[key])
+  if (process.env.BENCH_TIMELINE) timeline.push([Date.now() - started, ...Object.keys(peaks).map((key) => Math.round(usage[key] / 1048576))])
+}
+setInterval(sample, 50).unref()
 process.on('exit', () => {
+  sample()
   const usage = process.resourceUsage()
-  writeFileSync(process.env.BENCH_PROBE_FILE, JSON.stringify({ maxRssKb: usage.maxRSS, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000 }))
+  writeFileSync(process.env.BENCH_PROBE_FILE, JSON.stringify({ maxRssKb: usage.maxRSS, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, peaks, timeline }))
 })
 `
 
@@ -101,7 +111,7 @@ async function main(): Promise<void> {
       const started = performance.now()
       const result = await world.run(
         { start: start.toISOString(), end: end.toISOString(), 'content-types': workload.types.join(','), concurrency: String(workload.concurrency) },
-        { NODE_OPTIONS: `--import=${pathToFileURL(probePath).href} ${process.env.BENCH_NODE_OPTIONS ?? ''}`, BENCH_PROBE_FILE: probeFile },
+        { NODE_OPTIONS: `--import=${pathToFileURL(probePath).href} ${process.env.BENCH_NODE_OPTIONS ?? ''}`, BENCH_PROBE_FILE: probeFile, BENCH_TIMELINE: process.env.BENCH_TIMELINE ?? "" },
         30 * 60_000
       )
       const wallMs = performance.now() - started

@@ -12,7 +12,8 @@ import type { IssueContext } from './report/failure-issue-text.js'
 import type { SnapshotReport } from './snapshot/build-changes.js'
 import { formatInstant } from './config/timestamp.js'
 import { actionInputs, describeSettings, InputError, readSettings } from './inputs.js'
-import { useProxyFromEnvironment } from './http/proxy.js'
+import { configureConnections } from './http/proxy.js'
+import { createQuotaLimiter } from './http/quota-limiter.js'
 import { ActivityClient } from './m365/activity-client.js'
 import { describePlan, renderPlanTable } from './plan/render-plan.js'
 import { Outputs, type RepositoryRef, type Settings } from './settings.js'
@@ -54,7 +55,8 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
   const serverUrl = env.GITHUB_SERVER_URL ?? 'https://github.com'
   const runUrl = env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY ? `${serverUrl}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined
   const hooks = readTestHooks(env)
-  const proxy = useProxyFromEnvironment(env)
+  // A few more connections than downloads: listing and sign-in run beside them.
+  const proxy = configureConnections(env, settings.concurrency + 4)
   if (proxy) core.info(`Using the proxy ${proxy} from the environment (NO_PROXY exceptions apply).`)
 
   const tokens = createTokenProvider({
@@ -70,6 +72,7 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
     tenantId: settings.tenantId,
     publisherId: settings.publisherId,
     tokens,
+    limiter: createQuotaLimiter({ perMinute: settings.apiQuota }),
     ...optional('retry', hooks.retryBaseDelayMs === undefined ? undefined : { ...DEFAULT_RETRY, baseDelayMs: hooks.retryBaseDelayMs }),
     onRetry: (what, error, attempt, delayMs) =>
       core.info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)

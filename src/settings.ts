@@ -25,6 +25,7 @@ export const Inputs = {
   IssueLabels: 'issue-labels',
   FailOnError: 'fail-on-error',
   Concurrency: 'concurrency',
+  ApiQuota: 'api-quota',
   RecordsPerCommit: 'records-per-commit',
   DryRun: 'dry-run'
 } as const
@@ -87,9 +88,11 @@ export interface Settings {
   failOnError: boolean
   /** Parallel blob downloads. */
   concurrency: number
+  /** Management API calls per rolling minute the run starts from (it adapts when throttled). */
+  apiQuota: number
   /**
    * A run commits once it holds about this many new records, then goes on with the rest of
-   * its plan: memory stays bounded and a long backfill keeps what it collected so far.
+   * its plan: a run that stops early keeps what it committed.
    */
   recordsPerCommit: number
   /** Print the plan and stop before any network call. */

@@ -50,6 +50,13 @@ export async function ensureSubscriptions(
 export function explainSubscriptionError(error: unknown, type: string): Error {
   if (!(error instanceof ApiError)) return error as Error
   const text = error.message
+  if (error.throttled) {
+    return new Error(
+      `The tenant's Management API quota kept refusing calls for ${type} (${error.code ?? `HTTP ${error.status}`}, throttled) even after ` +
+        `waiting; the next run retries this window first. The quota (about 2,000 calls a minute) is shared by every tool that ` +
+        `uses the same PublisherIdentifier: if others need part of it, set 'api-quota' lower or 'concurrency' smaller. ${text}`
+    )
+  }
   if (error.code === 'AF20023') {
     return new Error(
       `The ${type} subscription was disabled by an administrator (AF20023); re-enable it (the next run starts it again), ` +
@@ -65,14 +72,14 @@ export function explainSubscriptionError(error: unknown, type: string): Error {
         `(Audit > Start recording user and admin activity), wait up to 60 minutes, then run again. ${text}`
     )
   }
+  if (error.code === '429') {
+    return new Error(`Starting the ${type} subscription was throttled: the service allows one start per 15 minutes; run again later. ${text}`)
+  }
   if (error.code === 'AF10001' || error.status === 401 || error.status === 403) {
     return new Error(
       `The Management API refused the app for ${type}: it needs the Office 365 Management APIs application permission ` +
         `ActivityFeed.Read${type.includes('DLP.All') ? ' (and ActivityFeed.ReadDlp for DLP.All)' : ''} with admin consent. ${text}`
     )
-  }
-  if (error.code === '429') {
-    return new Error(`Starting the ${type} subscription was throttled: the service allows one start per 15 minutes; run again later. ${text}`)
   }
   return error
 }

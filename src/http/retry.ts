@@ -13,8 +13,16 @@ export interface RetryPolicy {
 /** A failure that may succeed when tried again, with the server's wish for when. */
 export interface RetryableFailure {
   retryable: boolean
+  /**
+   * Refused for quota reasons: retried after Retry-After, or at once (a quota limiter decides
+   * when the call goes out), without using up an attempt, up to THROTTLED_RETRIES times.
+   */
+  throttled?: boolean
   retryAfterMs?: number
 }
+
+/** How often one call may be throttled before it fails: its window is retried by the next run. */
+export const THROTTLED_RETRIES = 30
 
 /** The default for Microsoft and GitHub calls: 6 attempts over about a minute at worst. */
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 500, maxDelayMs: 30_000 }
@@ -30,16 +38,26 @@ export async function withRetry<T>(
   policy: RetryPolicy = DEFAULT_RETRY,
   onRetry: (error: unknown, attempt: number, delayMs: number) => void = () => {}
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  let throttles = 0
+  for (let attempt = 1; ; ) {
     try {
       return await task(attempt)
     } catch (error) {
       const failure = classify(error)
+      if (failure.throttled && failure.retryable && throttles < THROTTLED_RETRIES) {
+        throttles++
+        const wait = failure.retryAfterMs ?? 0
+        if (wait > policy.maxDelayMs) throw error
+        onRetry(error, attempt, wait)
+        if (wait > 0) await sleep(wait)
+        continue
+      }
       if (!failure.retryable || attempt >= policy.attempts) throw error
       const backoff = Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1))
       const delay = failure.retryAfterMs ?? backoff
       if (delay > policy.maxDelayMs) throw error
       onRetry(error, attempt, delay)
+      attempt++
       await sleep(delay)
     }
   }

@@ -1,6 +1,8 @@
 import type { ContentType } from '../config/content-types.js'
 import { formatInstant } from '../config/timestamp.js'
-import { createRateLimiter, TENANT_QUOTA, type RateLimiter } from '../http/rate-limiter.js'
+import { STATUS_CODES } from 'node:http'
+import { request, type Dispatcher } from 'undici'
+import { createQuotaLimiter, DOCUMENTED_QUOTA_PER_MINUTE, type QuotaLimiter } from '../http/quota-limiter.js'
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../http/retry.js'
 import type { Segment } from '../plan/segments.js'
 import type { TokenProvider } from '../auth/entra-token.js'
@@ -30,8 +32,10 @@ export interface ActivityClientOptions {
   publisherId: string
   tokens: TokenProvider
   retry?: RetryPolicy
-  /** Shared by every call of the run; defaults to the tenant quota. */
-  limiter?: RateLimiter
+  /** Shared by every call of the run; defaults to one that starts at the documented quota. */
+  limiter?: QuotaLimiter
+  /** Connection pool for the calls (the global dispatcher when absent). */
+  dispatcher?: Dispatcher
   /** Told of every retry, for the log. */
   onRetry?: (what: string, error: unknown, attempt: number, delayMs: number) => void
 }
@@ -49,10 +53,10 @@ const MAX_PAGES = 5_000
 export class ActivityClient {
   private readonly root: string
   private readonly origin: string
-  private readonly limiter: RateLimiter
+  private readonly limiter: QuotaLimiter
 
   constructor(private readonly options: ActivityClientOptions) {
-    this.limiter = options.limiter ?? createRateLimiter(TENANT_QUOTA)
+    this.limiter = options.limiter ?? createQuotaLimiter({ perMinute: DOCUMENTED_QUOTA_PER_MINUTE })
     this.origin = new URL(options.audience).origin
     this.root = `${this.origin}/api/v1.0/${options.tenantId}/activity/feed`
   }
@@ -88,8 +92,8 @@ export class ActivityClient {
       seen.add(url)
       const { body, headers } = await this.call(what, 'GET', url, { array: true })
       yield body as ContentBlob[]
-      // Node's Headers are case-insensitive; the service sends NextPageUri, gateways lower-case it.
-      const next = headers.get('NextPageUri')
+      // The service sends NextPageUri, gateways lower-case it; undici gives header names in lower case.
+      const next = headerValue(headers, 'nextpageuri')
       url = next ? this.sameOrigin(next, what) : undefined
     }
   }
@@ -113,39 +117,51 @@ export class ActivityClient {
     method: 'GET' | 'POST',
     url: string,
     expect: { array?: boolean } = {}
-  ): Promise<{ body: unknown; headers: Headers }> {
+  ): Promise<{ body: unknown; headers: IncomingHeaders }> {
     const target = withPublisher(url, this.options.publisherId)
     let refreshed = false
     return withRetry(
       async () => {
         const token = await this.options.tokens.getToken(refreshed)
         await this.limiter.acquire()
-        let response: Response
+        let response: Dispatcher.ResponseData
+        let text: string
         try {
-          response = await fetch(target, {
+          response = await request(target, {
             method,
             headers: {
-              Authorization: `Bearer ${token}`,
-              Accept: 'application/json',
-              ...(method === 'POST' ? { 'Content-Type': 'application/json; charset=utf-8' } : {})
+              authorization: `Bearer ${token}`,
+              accept: 'application/json',
+              ...(method === 'POST' ? { 'content-type': 'application/json; charset=utf-8' } : {})
             },
-            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+            ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {})
           })
         } catch (error) {
           throw new ApiError(`${what}: ${describeNetworkError(error)}`, undefined, undefined, true)
         }
-        const text = await readText(response, what)
-        if (response.status === 401 && !refreshed) {
+        const status = response.statusCode
+        try {
+          text = await response.body.text()
+        } catch (error) {
+          throw new ApiError(`${what}: the connection dropped while reading the response (${describeNetworkError(error)})`, status, undefined, true)
+        }
+        if (status === 401 && !refreshed) {
           refreshed = true
           throw new ApiError(`${what}: 401 Unauthorized; retrying with a fresh token`, 401, undefined, true, 0)
         }
-        if (!response.ok) throw this.failure(what, response, text)
+        if (status < 200 || status >= 300) {
+          const failure = this.failure(what, status, response.headers, text)
+          if (failure.throttled) this.limiter.throttled(failure.retryAfterMs)
+          throw failure
+        }
+        this.limiter.succeeded()
         if (text.trim() === '' && !expect.array) return { body: undefined, headers: response.headers }
         let body: unknown
         try {
           body = JSON.parse(text)
         } catch {
-          throw new ApiError(`${what}: the response body is not complete JSON (${text.length} bytes); it was probably cut off`, response.status, undefined, true)
+          throw new ApiError(`${what}: the response body is not complete JSON (${text.length} bytes); it was probably cut off`, status, undefined, true)
         }
         if (expect.array) expectArray(body, what)
         return { body, headers: response.headers }
@@ -156,17 +172,11 @@ export class ActivityClient {
     )
   }
 
-  private failure(what: string, response: Response, text: string): ApiError {
+  private failure(what: string, status: number, headers: IncomingHeaders, text: string): ApiError {
     const { code, message } = parseErrorBody(text)
-    const retryAfter = parseRetryAfter(response.headers.get('Retry-After')) ?? retryAfterFromMessage(message)
-    const detail = [code, message].filter(Boolean).join(' ') || response.statusText
-    return new ApiError(
-      `${what}: HTTP ${response.status} ${detail}`,
-      response.status,
-      code,
-      isTransient(response.status, code),
-      retryAfter
-    )
+    const retryAfter = parseRetryAfter(headerValue(headers, 'retry-after')) ?? retryAfterFromMessage(message)
+    const detail = [code, message].filter(Boolean).join(' ') || STATUS_CODES[status] || ''
+    return new ApiError(`${what}: HTTP ${status} ${detail}`.trimEnd(), status, code, isTransient(status, code), retryAfter)
   }
 
   private isSameOrigin(url: string): boolean {
@@ -190,12 +200,12 @@ function withPublisher(url: string, publisherId: string): string {
   return `${url}${url.includes('?') ? '&' : '?'}PublisherIdentifier=${encodeURIComponent(publisherId)}`
 }
 
-async function readText(response: Response, what: string): Promise<string> {
-  try {
-    return await response.text()
-  } catch (error) {
-    throw new ApiError(`${what}: the connection dropped while reading the response (${describeNetworkError(error)})`, response.status, undefined, true)
-  }
+/** Response headers as undici gives them: lower-case names, a value or a list of values. */
+type IncomingHeaders = Record<string, string | string[] | undefined>
+
+function headerValue(headers: IncomingHeaders, name: string): string | undefined {
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
 }
 
 function expectArray(body: unknown, what: string): void {
@@ -212,8 +222,9 @@ function expectArray(body: unknown, what: string): void {
 
 function describeNetworkError(error: unknown): string {
   if (error instanceof Error) {
-    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause
-    return cause?.code ? `${cause.code} ${cause.message ?? ''}`.trim() : error.message
+    const { code, cause } = error as Error & { code?: string; cause?: { code?: string; message?: string } }
+    if (cause?.code) return `${cause.code} ${cause.message ?? ''}`.trim()
+    return code && !error.message.includes(code) ? `${code} ${error.message}` : error.message
   }
   return String(error)
 }

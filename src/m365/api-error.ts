@@ -15,6 +15,11 @@ export class ApiError extends Error {
     super(message)
     this.name = 'ApiError'
   }
+
+  /** The tenant's quota refused the call: 403 with AF429 (as documented), or a plain 429. */
+  get throttled(): boolean {
+    return this.code === 'AF429' || this.status === 429 || (this.status === 403 && this.code === '429' && !/subscription/i.test(this.message))
+  }
 }
 
 /** The service's own codes for "try again": throttling and internal errors. */
@@ -30,7 +35,11 @@ export function isTransient(status: number | undefined, code: string | undefined
 /** How the retry helper should treat an error thrown by the client. */
 export function classifyApiError(error: unknown): RetryableFailure {
   if (error instanceof ApiError) {
-    return { retryable: error.retryable, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) }
+    return {
+      retryable: error.retryable,
+      ...(error.throttled ? { throttled: true } : {}),
+      ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {})
+    }
   }
   // fetch rejects with TypeError for resets, refused connections and timeouts.
   return { retryable: error instanceof TypeError || (error instanceof Error && error.name === 'AbortError') }

@@ -6,6 +6,16 @@ import { createHash } from 'node:crypto'
  */
 export type AuditRecord = Record<string, unknown>
 
+const API_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/
+
+/** Whether a `YYYY-MM-DDTHH:MM:SS` text names a real instant (no 31 November, no hour 24). */
+function isValidTime(value: string): boolean {
+  const month = Number(value.slice(5, 7))
+  const day = Number(value.slice(8, 10))
+  const daysInMonth = new Date(Date.UTC(Number(value.slice(0, 4)), month, 0)).getUTCDate()
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && Number(value.slice(11, 13)) < 24 && Number(value.slice(14, 16)) < 60 && Number(value.slice(17, 19)) < 60
+}
+
 const NAIVE_OR_ZONED = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/i
 
 /**
@@ -14,6 +24,8 @@ const NAIVE_OR_ZONED = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\
  */
 export function normalizeCreationTime(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined
+  // The API's own shape, by far the most common: only the zone is missing.
+  if (value.length === 19 && API_TIME.test(value) && isValidTime(value)) return `${value}Z`
   const match = NAIVE_OR_ZONED.exec(value.trim())
   if (!match) return undefined
   const [, day, time, , zone] = match

@@ -223,16 +223,28 @@ function actionFor(rule: FaultRule, req: EmulatorRequest): FaultAction {
 export interface QuotaOptions {
   /** Requests per minute (the documented baseline is 2,000). */
   requestsPerMinute?: number
+  /**
+   * `bucket` (default): a token bucket refilled continuously. `rolling-minute`: at most
+   * `requestsPerMinute` accepted requests in any 60 seconds, as a tenant-wide quota that other
+   * tools share behaves when they have used part of it.
+   */
+  window?: 'bucket' | 'rolling-minute'
   /** 403 (documented) or 429. */
   status?: 403 | 429
   retryAfterSeconds?: number
 }
 
-/** A token bucket refilled by the emulator clock, so a frozen clock means a fixed budget. */
+/**
+ * The tenant's quota on the emulator clock (a frozen clock means a fixed budget). Throttled
+ * requests do not count against it; `accepted` and `throttled` tell a test how it went.
+ */
 export class Quota {
   private tokens: number
   private last: number
   private readonly perMs: number
+  private readonly acceptedAt: number[] = []
+  accepted = 0
+  throttled = 0
 
   constructor(
     private readonly options: QuotaOptions,
@@ -244,16 +256,28 @@ export class Quota {
     this.last = now().getTime()
   }
 
-  /** Takes one request from the bucket; returns the throttled answer when empty. */
+  /** Takes one request from the quota; returns the throttled answer when there is no room. */
   take(req: EmulatorRequest): EmulatorResponse | undefined {
-    const now = this.now().getTime()
-    const capacity = this.options.requestsPerMinute ?? 2_000
-    this.tokens = Math.min(capacity, this.tokens + Math.max(0, now - this.last) * this.perMs)
-    this.last = now
-    if (this.tokens >= 1) {
-      this.tokens -= 1
+    if (this.admit(this.now().getTime())) {
+      this.accepted++
       return undefined
     }
+    this.throttled++
     return throttled(req, this.options.status ?? 403, this.options.retryAfterSeconds)
+  }
+
+  private admit(now: number): boolean {
+    const capacity = this.options.requestsPerMinute ?? 2_000
+    if (this.options.window === 'rolling-minute') {
+      while (this.acceptedAt.length > 0 && this.acceptedAt[0]! <= now - 60_000) this.acceptedAt.shift()
+      if (this.acceptedAt.length >= capacity) return false
+      this.acceptedAt.push(now)
+      return true
+    }
+    this.tokens = Math.min(capacity, this.tokens + Math.max(0, now - this.last) * this.perMs)
+    this.last = now
+    if (this.tokens < 1) return false
+    this.tokens -= 1
+    return true
   }
 }

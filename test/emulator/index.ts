@@ -79,7 +79,7 @@ export interface EmulatorOptions {
    * tests can seed content before the action under test starts its subscription.
    */
   contentRequiresSubscription?: boolean
-  /** Tenant-wide request quota (token bucket on the emulator clock); off unless given. */
+  /** Tenant-wide request quota (a token bucket or a rolling minute on the emulator clock); off unless given. */
   throttle?: QuotaOptions
 }
 
@@ -119,6 +119,8 @@ export interface Emulator {
   readonly subscriptions: SubscriptionControls
   /** Number of access tokens issued. */
   readonly issuedTokens: number
+  /** Requests the quota accepted and throttled, when there is one. */
+  readonly quota: { readonly accepted: number; readonly throttled: number } | undefined
   /** Publishes one blob. */
   publish(input: PublishInput): ContentBlob
   /** Publishes seeded traffic. */
@@ -198,13 +200,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   )
   const faults = new Faults(rng)
   const log = new RequestLog()
+  const quota = options.throttle ? new Quota(options.throttle, now) : undefined
   parts = {
     now,
     log,
     faults,
     entra,
     api,
-    ...(options.throttle ? { quota: new Quota(options.throttle, now) } : {})
+    ...(quota ? { quota } : {})
   }
   const generator = new TrafficGenerator(seed, tenantId, (input) => feed.publish(input))
 
@@ -230,6 +233,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     get issuedTokens() {
       return entra.issuedTokens
     },
+    quota,
     publish: (input) => feed.publish(input),
     generate: (generateOptions) => generator.generate(generateOptions),
     blobs: (ct) => feed.blobs(ct),

@@ -145,7 +145,8 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
       expect(first.status).toBe('committed')
       expect((await fake.readFile('audit-data', 'day.parquet'))?.equals(binary)).toBe(true)
       expect((await fake.readFile('audit-data', 'day.csv'))?.equals(text)).toBe(true)
-      expect(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/blobs'))).toHaveLength(1)
+      // Files go up as base64 blobs (binary-safe and cheap to encode); small state files go inline.
+      expect(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/blobs'))).toHaveLength(2)
 
       // A blob the branch has moves to another path without being uploaded again.
       const blobsBefore = fake.requests.filter((r) => r.path.endsWith('/git/blobs')).length

@@ -39,6 +39,21 @@ describe('CSV day files', () => {
     expect(line.startsWith('"b,""odd""",')).toBe(true)
   })
 
+  it('quotes every field exactly when it needs it, the last one too, for any text', () => {
+    const alphabet = ['a', 'é', '李', '"', ',', '\r', '\n', '\r\n', ' ', '{', '\\', '😀']
+    let seed = 7
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n)
+    for (let trial = 0; trial < 300; trial++) {
+      const row = Array.from({ length: SNAPSHOT_COLUMNS.length }, () => Array.from({ length: random(6) }, () => alphabet[random(alphabet.length)]).join(''))
+      const line = encodeCsvRow(row)
+      expect(parse(line)).toEqual([row])
+      const quoted = line.toString().endsWith('"\r\n')
+      expect(quoted, JSON.stringify(row.at(-1))).toBe(/[",\r\n]/.test(row.at(-1) ?? ''))
+    }
+    expect(encodeCsvRow(['a', 'plain']).toString()).toBe('a,plain\r\n')
+    expect(encodeCsvRow(['a', 'x,y']).toString()).toBe('a,"x,y"\r\n')
+  })
+
   it('splits a file into rows with their exact bytes, Id and time, wherever the chunks break', async () => {
     const expected = rows.map((row) => ({ id: row[0], time: row[1], payload: encodeCsvRow(row) }))
     for (const sizes of [() => file.length, () => 1, () => 7, () => Math.floor(Math.random() * 300)]) {

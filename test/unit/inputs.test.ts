@@ -58,6 +58,7 @@ describe('readSettings', () => {
       issueLabels: ['audit-sync'],
       failOnError: true,
       concurrency: 8,
+      apiQuota: 2000,
       recordsPerCommit: 200_000,
       dryRun: false
     })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createRateLimiter } from '../../src/http/rate-limiter.js'
+import { explainSubscriptionError } from '../../src/collect/subscriptions.js'
 import { parseRetryAfter, withRetry } from '../../src/http/retry.js'
 import { ApiError, classifyApiError, isTransient, parseErrorBody, retryAfterFromMessage } from '../../src/m365/api-error.js'
 
@@ -103,37 +103,19 @@ describe('withRetry', () => {
   })
 })
 
-describe('createRateLimiter', () => {
-  it('lets a burst through, then spaces requests at the rate', async () => {
-    let clock = 0
-    const waits: number[] = []
-    const limiter = createRateLimiter({
-      perMinute: 600,
-      burst: 3,
-      now: () => clock,
-      wait: async (ms) => {
-        waits.push(ms)
-        clock += ms
-      }
-    })
-    for (let i = 0; i < 6; i++) await limiter.acquire()
-    expect(waits).toEqual([100, 100, 100])
-    expect(clock).toBe(300)
-  })
-
-  it('never lets more than burst + rate through in a minute, even when called concurrently', async () => {
-    let clock = 0
-    const limiter = createRateLimiter({
-      perMinute: 120,
-      burst: 10,
-      now: () => clock,
-      wait: async (ms) => {
-        clock += ms
-      }
-    })
-    const started: number[] = []
-    await Promise.all(Array.from({ length: 200 }, () => limiter.acquire().then(() => started.push(clock))))
-    expect(started.filter((t) => t < 60_000).length).toBeLessThanOrEqual(130)
-    expect(started).toHaveLength(200)
+describe('explaining a failed window', () => {
+  it('follows the error code: a throttled call is never reported as a missing permission', () => {
+    const throttled = explainSubscriptionError(new ApiError('list Audit.General …: HTTP 403 AF429 Too many requests. Method=ListContent', 403, 'AF429', true), 'Audit.General')
+    expect(throttled.message).toMatch(/quota kept refusing calls for Audit\.General \(AF429, throttled\).*next run retries this window.*'api-quota'/)
+    expect(throttled.message).not.toMatch(/ActivityFeed\.Read|permission/)
+    const plain429 = explainSubscriptionError(new ApiError('download …: HTTP 429 Too Many Requests', 429, undefined, true), 'Audit.General')
+    expect(plain429.message).toMatch(/HTTP 429, throttled/)
+    const denied = explainSubscriptionError(new ApiError('list …: HTTP 403 AF10001 permission set', 403, 'AF10001', false), 'DLP.All')
+    expect(denied.message).toMatch(/ActivityFeed\.Read \(and ActivityFeed\.ReadDlp for DLP\.All\)/)
+    const startThrottle = explainSubscriptionError(
+      new ApiError('start subscription: HTTP 403 429 Too many frequent subscription start requests. Please retry again after 8m 46s.', 403, '429', true),
+      'Audit.General'
+    )
+    expect(startThrottle.message).toMatch(/one start per 15 minutes/)
   })
 })

@@ -1,4 +1,4 @@
-import './sourcemap-register.cjs';import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
+import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
 /***/ 3368:
@@ -81976,7 +81976,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5008);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(56);
 /** The action's entry point: everything happens in run(). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -81986,7 +81986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5008:
+/***/ 56:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -105843,7 +105843,13 @@ const dist_src_Octokit = Octokit.plugin(requestLog, legacyRestEndpointMethods, p
 var external_node_buffer_ = __nccwpck_require__(4573);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var node_modules_undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./src/github/git-database.ts
+
+
 
 
 
@@ -105959,9 +105965,9 @@ function createGitDatabase(octokit, target) {
     }
     /**
      * Small content goes inline in the tree request; files are uploaded as base64 blobs first,
-     * binary-safe, with a request body built as bytes: base64 needs no JSON escaping, where a
-     * CSV file inline would be escaped, decoded and encoded again, costing more CPU than
-     * everything else the run does with its records (measured by `npm run bench`).
+     * binary-safe and streamed from disk: base64 needs no JSON escaping, and a part file is
+     * never held in memory (a CSV file sent inline would be escaped, decoded and encoded again,
+     * several copies of it at once, costing more CPU and memory than the rest of the run).
      */
     const treeEntry = async (change) => {
         if (!change.content)
@@ -105969,13 +105975,13 @@ function createGitDatabase(octokit, target) {
         if ('bytes' in change.content && change.content.bytes.byteLength <= INLINE_MAX_BYTES && (0,external_node_buffer_.isUtf8)(change.content.bytes)) {
             return { path: change.path, content: change.content.bytes.toString('utf8') };
         }
-        const bytes = 'bytes' in change.content ? change.content.bytes : await (0,promises_.readFile)(change.content.file);
-        const body = Buffer.concat([BLOB_BODY_START, Buffer.from(bytes.toString('base64'), 'latin1'), BLOB_BODY_END]);
+        const source = change.content;
         try {
             const { data } = await octokit.request('POST /repos/{owner}/{repo}/git/blobs', {
                 ...repo,
                 headers: { 'content-type': 'application/json; charset=utf-8' },
-                data: body
+                // Octokit does the auth, pacing and retries; this sends the body, from the file, for every attempt.
+                request: { fetch: streamingFetch(() => base64BlobBody(source), blobBodyLength('bytes' in source ? source.bytes.byteLength : source.size)) }
             });
             return { path: change.path, sha: data.sha };
         }
@@ -106069,6 +106075,68 @@ function createGitDatabase(octokit, target) {
 const INLINE_MAX_BYTES = 1024 * 1024;
 const BLOB_BODY_START = Buffer.from('{"encoding":"base64","content":"');
 const BLOB_BODY_END = Buffer.from('"}');
+/** Read and encode this much at a time (a multiple of 3: base64 pieces then join without padding). */
+const UPLOAD_CHUNK_BYTES = 3 * 256 * 1024;
+/** The length of the createBlob body for content of `size` bytes. */
+function blobBodyLength(size) {
+    return BLOB_BODY_START.length + 4 * Math.ceil(size / 3) + BLOB_BODY_END.length;
+}
+/** The createBlob JSON body, `{"encoding":"base64","content":"…"}`, as it is read from its source. */
+async function* base64BlobBody(source) {
+    yield BLOB_BODY_START;
+    if ('bytes' in source) {
+        yield Buffer.from(source.bytes.toString('base64'), 'latin1');
+    }
+    else {
+        const file = await (0,promises_.open)(source.file, 'r');
+        try {
+            const chunk = Buffer.allocUnsafe(UPLOAD_CHUNK_BYTES);
+            for (;;) {
+                let filled = 0;
+                while (filled < chunk.length) {
+                    const { bytesRead } = await file.read(chunk, filled, chunk.length - filled, null);
+                    if (bytesRead === 0)
+                        break;
+                    filled += bytesRead;
+                }
+                if (filled === 0)
+                    break;
+                yield Buffer.from(chunk.subarray(0, filled).toString('base64'), 'latin1');
+                if (filled < chunk.length)
+                    break;
+            }
+        }
+        finally {
+            await file.close();
+        }
+    }
+    yield BLOB_BODY_END;
+}
+/**
+ * A fetch for one Octokit request that sends its body from `body()` (called afresh for every
+ * attempt) with a known length, through undici's request on the global dispatcher (so a
+ * proxy applies): the whole body never has to exist in memory at once.
+ */
+function streamingFetch(body, length) {
+    return (async (input, init) => {
+        const url = typeof input === 'string' || input instanceof URL ? input : input.url;
+        const headers = {};
+        new Headers(init?.headers).forEach((value, name) => (headers[name] = value));
+        headers['content-length'] = String(length);
+        const response = await (0,node_modules_undici/* request */.Em)(url, {
+            method: 'POST',
+            headers,
+            body: external_node_stream_.Readable.from(body()),
+            ...(init?.signal ? { signal: init.signal } : {})
+        });
+        const responseHeaders = new Headers();
+        for (const [name, value] of Object.entries(response.headers)) {
+            for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value])
+                responseHeaders.append(name, item);
+        }
+        return new Response(external_node_stream_.Readable.toWeb(response.body), { status: response.statusCode, headers: responseHeaders });
+    });
+}
 /**
  * GitHub times out on large tree requests ("Sorry, your request timed out"); chunks chain
  * through base_tree, each at most this many entries and (roughly) bytes of content.
@@ -106661,7 +106729,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REPOSITORY = /^([A-Za-z0-9-_.]+)\/([A-Za-z0-9-_.]+)$/;
 const MAX_CONCURRENCY = 64;
 /** How much work a stopped run can lose; memory does not depend on it. */
-const DEFAULT_RECORDS_PER_COMMIT = 200_000;
+const DEFAULT_RECORDS_PER_COMMIT = 1_000_000;
 const MAX_RECORDS_PER_COMMIT = 5_000_000;
 /**
  * Reads and validates every input before anything touches the network, so a typo fails
@@ -106921,8 +106989,6 @@ function quote(value) {
     return `'${oneLine.length > 80 ? `${oneLine.slice(0, 77)}...` : oneLine}'`;
 }
 
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var node_modules_undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./src/http/proxy.ts
 
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
@@ -107028,7 +107094,417 @@ function parseErrorBody(text) {
     return title ? { message: title.trim() } : {};
 }
 
+;// CONCATENATED MODULE: ./src/m365/record-scanner.ts
+/**
+ * Reads a content blob, the JSON array of audit records the API serves, without turning its
+ * records into objects: in one pass over the bytes it finds where each record starts and
+ * ends, where the values of a few top-level fields are, and (for CSV) writes each record's
+ * bytes with every quote doubled, ready to be a quoted CSV field. The record's own bytes
+ * thus become `AuditData` exactly as served.
+ *
+ * Why not JSON.parse: a record is about a kilobyte of nested JSON of which the snapshot
+ * reads a dozen short fields; parsing it into objects, writing it back with JSON.stringify,
+ * escaping it for CSV and collecting the garbage was most of a run's CPU (measured by
+ * `npm run bench`). The test suite checks this reader against JSON.parse on generated blobs
+ * and on random JSON.
+ */
+/** The blob is not a complete JSON array of objects. */
+class BlobFormatError extends Error {
+    truncated;
+    constructor(message, 
+    /** The bytes simply stop: a download cut short, worth fetching again. */
+    truncated) {
+        super(message);
+        this.truncated = truncated;
+        this.name = 'BlobFormatError';
+    }
+}
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const record_scanner_COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+function isSpace(byte) {
+    return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+/** The fields to find, as bytes; make once and reuse. */
+function fieldKeys(fields) {
+    return fields.map((field) => Buffer.from(field, 'utf8'));
+}
+/**
+ * Reads every record of `body` (a JSON array of objects). With `escape`, also writes each
+ * record's bytes with quotes doubled. Throws BlobFormatError when `body` is not such an
+ * array: `truncated` tells a cut-off download from other bytes.
+ */
+function scanRecords(body, keys, options = {}) {
+    const length = body.length;
+    const fields = keys.length;
+    let capacity = 64;
+    let bounds = new Int32Array(4 * capacity);
+    let spans = new Int32Array(2 * fields * capacity);
+    // Every byte a quote is the most a record can grow.
+    const escaped = options.escape ? Buffer.allocUnsafe(2 * length) : EMPTY;
+    let written = 0;
+    let count = 0;
+    let at = 0;
+    while (at < length && isSpace(body[at]))
+        at++;
+    if (at >= length)
+        throw new BlobFormatError('the body is empty', true);
+    if (body[at] !== OPEN_ARRAY)
+        throw new BlobFormatError(`the body is not a JSON array (it starts with ${describe(body, at)})`, false);
+    at++;
+    let expectRecord = true;
+    for (;;) {
+        while (at < length && isSpace(body[at]))
+            at++;
+        if (at >= length)
+            throw cutOff();
+        const byte = body[at];
+        if (byte === CLOSE_ARRAY && (count === 0 || !expectRecord))
+            break;
+        if (!expectRecord) {
+            if (byte !== record_scanner_COMMA)
+                throw unexpected(body, at);
+            expectRecord = true;
+            at++;
+            continue;
+        }
+        if (byte !== OPEN_OBJECT)
+            throw new BlobFormatError(`the element at byte ${at} is not a JSON object (${describe(body, at)})`, false);
+        if (count === capacity) {
+            capacity *= 2;
+            bounds = grow(bounds, 4 * capacity);
+            spans = grow(spans, 2 * fields * capacity);
+        }
+        spans.fill(-1, 2 * fields * count, 2 * fields * (count + 1));
+        const start = at;
+        const escapedStart = written;
+        at = options.escape
+            ? scanObject(body, at, keys, spans, 2 * fields * count, escaped, written)
+            : scanObject(body, at, keys, spans, 2 * fields * count, undefined, 0);
+        if (options.escape)
+            written = escapedEnd;
+        bounds[4 * count] = start;
+        bounds[4 * count + 1] = at;
+        bounds[4 * count + 2] = escapedStart;
+        bounds[4 * count + 3] = written;
+        count++;
+        expectRecord = false;
+    }
+    at++;
+    while (at < length && isSpace(body[at]))
+        at++;
+    if (at < length)
+        throw new BlobFormatError(`there is more after the array, at byte ${at}`, false);
+    return { count, bounds, escaped, spans };
+}
+const EMPTY = Buffer.alloc(0);
+/** Where the last scanObject with an output stopped writing (a second result without an allocation). */
+let escapedEnd = 0;
+function grow(array, size) {
+    const bigger = new Int32Array(size);
+    bigger.set(array);
+    return bigger;
+}
+/**
+ * Scans the object at `at`, noting the spans of wanted top-level values from `spans[base]`
+ * on, and copying its bytes to `out` from `written` on with quotes doubled (when `out` is
+ * given; `escapedEnd` is then where it stopped). Returns the offset just past the object.
+ * One loop over the bytes: strings are skipped honouring escapes, nesting is counted, and
+ * only keys at the object's own level are compared.
+ */
+function scanObject(body, at, keys, spans, base, out, written) {
+    const length = body.length;
+    let depth = 0;
+    let expectKey = true;
+    let wanted = -1;
+    let valueStart = -1;
+    for (;;) {
+        if (at >= length)
+            throw cutOff();
+        const byte = body[at];
+        if (byte === QUOTE) {
+            const stringStart = at;
+            at++;
+            if (out) {
+                out[written++] = QUOTE;
+                out[written++] = QUOTE;
+                for (;;) {
+                    if (at >= length)
+                        throw cutOff();
+                    const inner = body[at++];
+                    out[written++] = inner;
+                    if (inner === QUOTE) {
+                        out[written++] = QUOTE;
+                        break;
+                    }
+                    if (inner === BACKSLASH) {
+                        if (at >= length)
+                            throw cutOff();
+                        const escapedByte = body[at++];
+                        out[written++] = escapedByte;
+                        if (escapedByte === QUOTE)
+                            out[written++] = QUOTE;
+                    }
+                }
+            }
+            else {
+                for (;;) {
+                    if (at >= length)
+                        throw cutOff();
+                    const inner = body[at];
+                    if (inner === QUOTE)
+                        break;
+                    at += inner === BACKSLASH ? 2 : 1;
+                }
+                at++;
+            }
+            if (depth === 1) {
+                if (expectKey)
+                    wanted = findKey(body, stringStart + 1, at - 1, keys);
+                else if (wanted >= 0) {
+                    spans[base + 2 * wanted] = stringStart;
+                    spans[base + 2 * wanted + 1] = at;
+                    wanted = -1;
+                }
+            }
+            continue;
+        }
+        if (out)
+            out[written++] = byte;
+        if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
+            if (depth === 1) {
+                if (expectKey)
+                    throw unexpected(body, at);
+                valueStart = at;
+            }
+            depth++;
+            at++;
+            continue;
+        }
+        if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
+            depth--;
+            at++;
+            if (depth === 0) {
+                escapedEnd = written;
+                return at;
+            }
+            if (depth === 1 && wanted >= 0) {
+                spans[base + 2 * wanted] = valueStart;
+                spans[base + 2 * wanted + 1] = at;
+                wanted = -1;
+            }
+            continue;
+        }
+        if (byte === COLON) {
+            if (depth === 1)
+                expectKey = false;
+            at++;
+            continue;
+        }
+        if (byte === record_scanner_COMMA) {
+            if (depth === 1) {
+                expectKey = true;
+                wanted = -1;
+            }
+            at++;
+            continue;
+        }
+        if (isSpace(byte)) {
+            at++;
+            continue;
+        }
+        // A number, true, false or null.
+        const scalarStart = at;
+        at++;
+        while (at < length) {
+            const inner = body[at];
+            if (inner === record_scanner_COMMA || inner === CLOSE_OBJECT || inner === CLOSE_ARRAY || isSpace(inner))
+                break;
+            if (out)
+                out[written++] = inner;
+            at++;
+        }
+        if (depth === 1) {
+            if (expectKey)
+                throw unexpected(body, scalarStart);
+            if (wanted >= 0) {
+                spans[base + 2 * wanted] = scalarStart;
+                spans[base + 2 * wanted + 1] = at;
+                wanted = -1;
+            }
+        }
+    }
+}
+/** The index of the wanted key spelled by `body[start, end)`, or -1. */
+function findKey(body, start, end, keys) {
+    const length = end - start;
+    for (let index = 0; index < keys.length; index++) {
+        const key = keys[index];
+        if (key.length !== length)
+            continue;
+        let at = 0;
+        while (at < length && key[at] === body[start + at])
+            at++;
+        if (at === length)
+            return index;
+    }
+    return -1;
+}
+/**
+ * A value's text: a string decoded, `null` as undefined, anything else as written (a number,
+ * true or false, or the JSON of an object or array).
+ */
+function valueText(body, start, end) {
+    if (start < 0)
+        return undefined;
+    const bytes = Buffer.from(body.buffer, body.byteOffset + start, end - start);
+    if (body[start] === QUOTE) {
+        return bytes.includes(BACKSLASH) ? JSON.parse(bytes.toString('utf8')) : bytes.toString('utf8', 1, bytes.length - 1);
+    }
+    const text = bytes.toString('utf8');
+    return text === 'null' ? undefined : text;
+}
+function describe(body, at) {
+    return JSON.stringify(Buffer.from(body.buffer, body.byteOffset + at, Math.min(20, body.length - at)).toString('utf8'));
+}
+function cutOff() {
+    return new BlobFormatError('the body ends in the middle of the JSON; it was probably cut off', true);
+}
+function unexpected(body, at) {
+    return new BlobFormatError(`the body is not valid JSON at byte ${at} (${describe(body, at)})`, false);
+}
+
+;// CONCATENATED MODULE: ./src/m365/audit-record.ts
+
+const API_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
+/** Whether a `YYYY-MM-DDTHH:MM:SS` text names a real instant (no 31 November, no hour 24). */
+function isValidTime(value) {
+    const month = Number(value.slice(5, 7));
+    const day = Number(value.slice(8, 10));
+    const daysInMonth = new Date(Date.UTC(Number(value.slice(0, 4)), month, 0)).getUTCDate();
+    return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && Number(value.slice(11, 13)) < 24 && Number(value.slice(14, 16)) < 60 && Number(value.slice(17, 19)) < 60;
+}
+const NAIVE_OR_ZONED = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/i;
+/**
+ * `CreationTime` as `YYYY-MM-DDTHH:MM:SSZ`. The API sends it without a zone, and it is UTC;
+ * a zone, if present, is honoured. Undefined when the value is not a time.
+ */
+function audit_record_normalizeCreationTime(value) {
+    if (typeof value !== 'string')
+        return undefined;
+    // The API's own shape, by far the most common: only the zone is missing.
+    if (value.length === 19 && API_TIME.test(value) && isValidTime(value))
+        return `${value}Z`;
+    const match = NAIVE_OR_ZONED.exec(value.trim());
+    if (!match)
+        return undefined;
+    const [, day, time, , zone] = match;
+    const instant = new Date(`${day}T${time}${zone ?? 'Z'}`);
+    if (Number.isNaN(instant.getTime()))
+        return undefined;
+    return instant.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+/**
+ * The record as canonical JSON: keys sorted at every level. The API repeats records with
+ * their keys in another order; canonical text makes a record's bytes the same whichever
+ * copy arrived first, so snapshots are reproducible.
+ */
+function canonicalJson(value) {
+    return JSON.stringify(sortKeys(value));
+}
+function sortKeys(value) {
+    if (Array.isArray(value))
+        return value.map(sortKeys);
+    if (value !== null && typeof value === 'object') {
+        const sorted = {};
+        for (const key of Object.keys(value).sort())
+            sorted[key] = sortKeys(value[key]);
+        return sorted;
+    }
+    return value;
+}
+/**
+ * The identity of a record for de-duplication: its `Id`, lower-cased (a GUID). A record
+ * without one, which the schema does not allow but a workload might still send, is keyed by
+ * the hash of its canonical JSON so that it is kept once rather than dropped.
+ */
+function audit_record_recordId(record) {
+    const id = record.Id;
+    if (typeof id === 'string' && id.trim() !== '')
+        return id.trim().toLowerCase();
+    return `sha256-${(0,external_node_crypto_.createHash)('sha256').update(canonicalJson(record)).digest('hex').slice(0, 32)}`;
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/row.ts
+
+/** Columns of an audit snapshot, in file order, named as the API names them. */
+const SNAPSHOT_COLUMNS = [
+    'Id',
+    'CreationTime',
+    'RecordType',
+    'Operation',
+    'Workload',
+    'UserId',
+    'UserType',
+    'UserKey',
+    'OrganizationId',
+    'ResultStatus',
+    'ObjectId',
+    'ClientIP',
+    'AuditData'
+];
+/** The columns taken from a record's top-level fields: all but AuditData (the record itself). */
+const SCANNED_COLUMNS = SNAPSHOT_COLUMNS.slice(0, -1);
+/** Index of each column in a SnapshotRow. */
+const Column = Object.fromEntries(SNAPSHOT_COLUMNS.map((name, index) => [name, index]));
+/**
+ * The snapshot row of a record placed at `creationTime` (its own CreationTime, normalised, or
+ * where the run placed a record that has none). `AuditData` is the record's JSON with its keys
+ * in the order the API served them.
+ */
+function toSnapshotRow(record, creationTime, id = recordId(record)) {
+    return [
+        id,
+        creationTime,
+        row_cell(record.RecordType),
+        row_cell(record.Operation),
+        row_cell(record.Workload),
+        row_cell(record.UserId),
+        row_cell(record.UserType),
+        row_cell(record.UserKey),
+        row_cell(record.OrganizationId),
+        row_cell(record.ResultStatus),
+        row_cell(record.ObjectId),
+        row_cell(record.ClientIP),
+        JSON.stringify(record)
+    ];
+}
+/** The record's own CreationTime as `YYYY-MM-DDTHH:MM:SSZ`, or undefined when it has none. */
+function recordTime(record) {
+    return normalizeCreationTime(record.CreationTime);
+}
+function row_cell(value) {
+    if (value === undefined || value === null)
+        return '';
+    if (typeof value === 'string')
+        return value;
+    if (typeof value === 'number' || typeof value === 'boolean')
+        return String(value);
+    return JSON.stringify(value);
+}
+/** The UTC day (`YYYY-MM-DD`) of a `YYYY-MM-DDTHH:MM:SSZ` time. */
+function dayOf(time) {
+    return time.slice(0, 10);
+}
+
 ;// CONCATENATED MODULE: ./src/m365/activity-client.ts
+
+
 
 
 
@@ -107090,18 +107566,21 @@ class ActivityClient {
             url = next ? this.sameOrigin(next, what) : undefined;
         }
     }
-    /** Downloads a blob's records. */
+    /**
+     * Downloads a blob: its bytes, and where its records and their snapshot fields are (a
+     * truncated or malformed body is retried like any transient failure).
+     */
     async fetchBlob(blob) {
         const what = `download ${blob.contentType} blob ${blob.contentId}`;
         // The bearer token goes only to the API host, whatever a response says a URI is.
         const url = this.isSameOrigin(blob.contentUri) ? blob.contentUri : `${this.root}/audit/${encodeURIComponent(blob.contentId)}`;
-        const { body } = await this.call(what, 'GET', url, { array: true });
+        const { body } = await this.call(what, 'GET', url, { read: (bytes, status) => readBlob(bytes, status, what) });
         return body;
     }
     /**
-     * One API call, retried as a whole when it fails transiently. With `array`, a 200 whose
-     * body is not a JSON array (the service sometimes answers 200 with an error object) is
-     * such a failure too.
+     * One API call, retried as a whole when it fails transiently. The body is JSON (with
+     * `array`, a 200 whose body is not a JSON array, as the service sometimes sends with an
+     * error object, is such a failure too), or whatever `read` makes of its bytes.
      */
     async call(what, method, url, expect = {}) {
         const target = withPublisher(url, this.options.publisherId);
@@ -107110,7 +107589,7 @@ class ActivityClient {
             const token = await this.options.tokens.getToken(refreshed);
             await this.limiter.acquire();
             let response;
-            let text;
+            let bytes;
             try {
                 response = await (0,node_modules_undici/* request */.Em)(target, {
                     method,
@@ -107128,7 +107607,7 @@ class ActivityClient {
             }
             const status = response.statusCode;
             try {
-                text = await response.body.text();
+                bytes = Buffer.from(await response.body.arrayBuffer());
             }
             catch (error) {
                 throw new ApiError(`${what}: the connection dropped while reading the response (${describeNetworkError(error)})`, status, undefined, true);
@@ -107138,12 +107617,15 @@ class ActivityClient {
                 throw new ApiError(`${what}: 401 Unauthorized; retrying with a fresh token`, 401, undefined, true, 0);
             }
             if (status < 200 || status >= 300) {
-                const failure = this.failure(what, status, response.headers, text);
+                const failure = this.failure(what, status, response.headers, bytes.toString('utf8'));
                 if (failure.throttled)
                     this.limiter.throttled(failure.retryAfterMs);
                 throw failure;
             }
             this.limiter.succeeded();
+            if (expect.read)
+                return { body: expect.read(bytes, status), headers: response.headers };
+            const text = bytes.toString('utf8');
             if (text.trim() === '' && !expect.array)
                 return { body: undefined, headers: response.headers };
             let body;
@@ -107155,7 +107637,7 @@ class ActivityClient {
             }
             if (expect.array)
                 expectArray(body, what);
-            return { body, headers: response.headers };
+            return { body: body, headers: response.headers };
         }, classifyApiError, this.options.retry ?? DEFAULT_RETRY, (error, attempt, delayMs) => this.options.onRetry?.(what, error, attempt, delayMs));
     }
     failure(what, status, headers, text) {
@@ -107187,6 +107669,29 @@ function withPublisher(url, publisherId) {
 function headerValue(headers, name) {
     const value = headers[name];
     return Array.isArray(value) ? value[0] : value;
+}
+/** The fields the snapshot takes from each record, in column order. */
+const BLOB_FIELDS = fieldKeys(SCANNED_COLUMNS);
+function readBlob(bytes, status, what) {
+    try {
+        return { bytes, records: scanRecords(bytes, BLOB_FIELDS, { escape: true }) };
+    }
+    catch (error) {
+        if (!(error instanceof BlobFormatError))
+            throw error;
+        if (error.truncated)
+            throw new ApiError(`${what}: ${error.message} (${bytes.length} bytes)`, status, undefined, true);
+        // The service sometimes answers 200 with an error object instead of the array.
+        let body;
+        try {
+            body = JSON.parse(bytes.toString('utf8'));
+        }
+        catch {
+            throw new ApiError(`${what}: ${error.message}`, status, undefined, true);
+        }
+        expectArray(body, what);
+        throw new ApiError(`${what}: ${error.message}`, status, undefined, true);
+    }
 }
 function expectArray(body, what) {
     if (Array.isArray(body))
@@ -107315,127 +107820,6 @@ async function writeSyncSummary(result, headline, commitUrl) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/m365/audit-record.ts
-
-const API_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
-/** Whether a `YYYY-MM-DDTHH:MM:SS` text names a real instant (no 31 November, no hour 24). */
-function isValidTime(value) {
-    const month = Number(value.slice(5, 7));
-    const day = Number(value.slice(8, 10));
-    const daysInMonth = new Date(Date.UTC(Number(value.slice(0, 4)), month, 0)).getUTCDate();
-    return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && Number(value.slice(11, 13)) < 24 && Number(value.slice(14, 16)) < 60 && Number(value.slice(17, 19)) < 60;
-}
-const NAIVE_OR_ZONED = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/i;
-/**
- * `CreationTime` as `YYYY-MM-DDTHH:MM:SSZ`. The API sends it without a zone, and it is UTC;
- * a zone, if present, is honoured. Undefined when the value is not a time.
- */
-function normalizeCreationTime(value) {
-    if (typeof value !== 'string')
-        return undefined;
-    // The API's own shape, by far the most common: only the zone is missing.
-    if (value.length === 19 && API_TIME.test(value) && isValidTime(value))
-        return `${value}Z`;
-    const match = NAIVE_OR_ZONED.exec(value.trim());
-    if (!match)
-        return undefined;
-    const [, day, time, , zone] = match;
-    const instant = new Date(`${day}T${time}${zone ?? 'Z'}`);
-    if (Number.isNaN(instant.getTime()))
-        return undefined;
-    return instant.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-/**
- * The record as canonical JSON: keys sorted at every level. The API repeats records with
- * their keys in another order; canonical text makes a record's bytes the same whichever
- * copy arrived first, so snapshots are reproducible.
- */
-function canonicalJson(value) {
-    return JSON.stringify(sortKeys(value));
-}
-function sortKeys(value) {
-    if (Array.isArray(value))
-        return value.map(sortKeys);
-    if (value !== null && typeof value === 'object') {
-        const sorted = {};
-        for (const key of Object.keys(value).sort())
-            sorted[key] = sortKeys(value[key]);
-        return sorted;
-    }
-    return value;
-}
-/**
- * The identity of a record for de-duplication: its `Id`, lower-cased (a GUID). A record
- * without one, which the schema does not allow but a workload might still send, is keyed by
- * the hash of its canonical JSON so that it is kept once rather than dropped.
- */
-function recordId(record) {
-    const id = record.Id;
-    if (typeof id === 'string' && id.trim() !== '')
-        return id.trim().toLowerCase();
-    return `sha256-${(0,external_node_crypto_.createHash)('sha256').update(canonicalJson(record)).digest('hex').slice(0, 32)}`;
-}
-
-;// CONCATENATED MODULE: ./src/snapshot/row.ts
-
-/** Columns of an audit snapshot, in file order, named as the API names them. */
-const SNAPSHOT_COLUMNS = [
-    'Id',
-    'CreationTime',
-    'RecordType',
-    'Operation',
-    'Workload',
-    'UserId',
-    'UserType',
-    'UserKey',
-    'OrganizationId',
-    'ResultStatus',
-    'ObjectId',
-    'ClientIP',
-    'AuditData'
-];
-/** Index of each column in a SnapshotRow. */
-const Column = Object.fromEntries(SNAPSHOT_COLUMNS.map((name, index) => [name, index]));
-/**
- * The snapshot row of a record placed at `creationTime` (its own CreationTime, normalised, or
- * where the run placed a record that has none). `AuditData` is the record's JSON with its keys
- * in the order the API served them.
- */
-function toSnapshotRow(record, creationTime, id = recordId(record)) {
-    return [
-        id,
-        creationTime,
-        row_cell(record.RecordType),
-        row_cell(record.Operation),
-        row_cell(record.Workload),
-        row_cell(record.UserId),
-        row_cell(record.UserType),
-        row_cell(record.UserKey),
-        row_cell(record.OrganizationId),
-        row_cell(record.ResultStatus),
-        row_cell(record.ObjectId),
-        row_cell(record.ClientIP),
-        JSON.stringify(record)
-    ];
-}
-/** The record's own CreationTime as `YYYY-MM-DDTHH:MM:SSZ`, or undefined when it has none. */
-function recordTime(record) {
-    return normalizeCreationTime(record.CreationTime);
-}
-function row_cell(value) {
-    if (value === undefined || value === null)
-        return '';
-    if (typeof value === 'string')
-        return value;
-    if (typeof value === 'number' || typeof value === 'boolean')
-        return String(value);
-    return JSON.stringify(value);
-}
-/** The UTC day (`YYYY-MM-DD`) of a `YYYY-MM-DDTHH:MM:SSZ` time. */
-function dayOf(time) {
-    return time.slice(0, 10);
-}
-
 ;// CONCATENATED MODULE: ./src/snapshot/csv-codec.ts
 
 /**
@@ -107477,14 +107861,14 @@ function encodeCsvRow(row) {
     for (let index = 0; index < tail.length; index++) {
         const byte = tail[index];
         out[at++] = byte;
-        if (byte === QUOTE)
-            out[at++] = QUOTE;
+        if (byte === csv_codec_QUOTE)
+            out[at++] = csv_codec_QUOTE;
         else if (byte === csv_codec_COMMA || byte === CR || byte === LF)
             special = true;
     }
     if (special || at - open - 1 > tail.length) {
-        out[open] = QUOTE;
-        out[at++] = QUOTE;
+        out[open] = csv_codec_QUOTE;
+        out[at++] = csv_codec_QUOTE;
     }
     else {
         out.copyWithin(open, open + 1, at);
@@ -107496,10 +107880,85 @@ function encodeCsvRow(row) {
     out.copy(line, 0, 0, at);
     return line;
 }
-const QUOTE = 0x22;
+const csv_codec_QUOTE = 0x22;
 const csv_codec_COMMA = 0x2c;
 const CR = 0x0d;
 const LF = 0x0a;
+const csv_codec_BACKSLASH = 0x5c;
+/**
+ * Record `index` of a scanned blob as a CSV line: `id` and `time` (normalised by the caller)
+ * first, then the other columns from their spans, then the record's own bytes, escaped by
+ * the scanner, as AuditData. String values are copied as they are unless they hold a JSON
+ * escape, the rare case that is decoded first.
+ */
+function encodeBlobRecord(body, records, index, id, time) {
+    const columns = SNAPSHOT_COLUMNS.length - 1;
+    const base = 2 * columns * index;
+    const { spans } = records;
+    const headBound = 6 * Buffer.byteLength(id) + 2 * time.length + 2 * (spans[base + 2 * columns - 1] - spans[base + 4]) + 256;
+    if (headBound > scratch.length)
+        scratch = Buffer.allocUnsafe(Math.max(headBound, 2 * scratch.length));
+    const out = scratch;
+    const idBytes = Buffer.from(id, 'utf8');
+    let at = writeField(out, 0, idBytes, 0, idBytes.length);
+    out[at++] = csv_codec_COMMA;
+    at += scratch.write(time, at, 'latin1');
+    for (let column = 2; column < columns; column++) {
+        out[at++] = csv_codec_COMMA;
+        const start = spans[base + 2 * column];
+        const end = spans[base + 2 * column + 1];
+        if (start < 0)
+            continue;
+        if (body[start] === csv_codec_QUOTE) {
+            if (body.subarray(start, end).includes(csv_codec_BACKSLASH)) {
+                const decoded = Buffer.from(JSON.parse(Buffer.from(body.buffer, body.byteOffset + start, end - start).toString('utf8')), 'utf8');
+                at = writeField(out, at, decoded, 0, decoded.length);
+            }
+            else {
+                at = writeField(out, at, body, start + 1, end - 1);
+            }
+        }
+        else if (!(end - start === 4 && body[start] === 0x6e && body[start + 1] === 0x75)) {
+            // Anything but null: a number, true or false, or an object's or array's JSON.
+            at = writeField(out, at, body, start, end);
+        }
+    }
+    const auditStart = records.bounds[4 * index + 2];
+    const auditEnd = records.bounds[4 * index + 3];
+    const line = Buffer.allocUnsafe(at + auditEnd - auditStart + 5);
+    scratch.copy(line, 0, 0, at);
+    line[at++] = csv_codec_COMMA;
+    line[at++] = csv_codec_QUOTE;
+    at += records.escaped.copy(line, at, auditStart, auditEnd);
+    line[at++] = csv_codec_QUOTE;
+    line[at++] = CR;
+    line[at] = LF;
+    return line;
+}
+/** Writes `source[start, end)` as a CSV field at `at`, quoted when it must be; returns the new end. */
+function writeField(out, at, source, start, end) {
+    let special = false;
+    for (let index = start; index < end; index++) {
+        const byte = source[index];
+        if (byte === csv_codec_QUOTE || byte === csv_codec_COMMA || byte === CR || byte === LF) {
+            special = true;
+            break;
+        }
+    }
+    if (!special) {
+        out.set(source.subarray(start, end), at);
+        return at + end - start;
+    }
+    out[at++] = csv_codec_QUOTE;
+    for (let index = start; index < end; index++) {
+        const byte = source[index];
+        out[at++] = byte;
+        if (byte === csv_codec_QUOTE)
+            out[at++] = csv_codec_QUOTE;
+    }
+    out[at++] = csv_codec_QUOTE;
+    return at;
+}
 /**
  * Splits a day file into its rows, keeping each row's bytes (its CSV line) as they are and
  * reading only the first two fields, Id and CreationTime. Takes the file as chunks of any
@@ -107546,7 +108005,7 @@ function rowEnd(bytes, start) {
     let quoted = false;
     for (let index = start; index < bytes.length; index++) {
         const byte = bytes[index];
-        if (byte === QUOTE)
+        if (byte === csv_codec_QUOTE)
             quoted = !quoted;
         else if (!quoted && byte === CR && bytes[index + 1] === LF)
             return index + 2;
@@ -107565,7 +108024,7 @@ function splitRow(bytes, start, end, path) {
 }
 /** The field at `start` and the offset of the next one. */
 function readField(bytes, start, end) {
-    if (bytes[start] !== QUOTE) {
+    if (bytes[start] !== csv_codec_QUOTE) {
         let stop = bytes.indexOf(csv_codec_COMMA, start);
         if (stop < 0 || stop > end)
             stop = end - 2;
@@ -107574,9 +108033,9 @@ function readField(bytes, start, end) {
     let value = '';
     let from = start + 1;
     for (;;) {
-        const quote = bytes.indexOf(QUOTE, from);
+        const quote = bytes.indexOf(csv_codec_QUOTE, from);
         value += bytes.toString('utf8', from, quote);
-        if (bytes[quote + 1] === QUOTE) {
+        if (bytes[quote + 1] === csv_codec_QUOTE) {
             value += '"';
             from = quote + 2;
         }
@@ -107870,6 +108329,7 @@ function explainSubscriptionError(error, type) {
 
 
 
+
 /**
  * Lists every task's window page by page and downloads the blobs the ledger has not seen,
  * `concurrency` at a time. Each record becomes a row of the UTC day of its CreationTime,
@@ -107898,15 +108358,20 @@ async function collect(options) {
     // A record without a readable CreationTime is placed at its blob's time; copies of it in
     // other blobs go to the same place, so that the merge sees them side by side.
     const untimed = new Map();
-    const addRecords = (type, blob, records) => {
-        for (const record of records) {
-            const id = recordId(record);
-            let time = recordTime(record);
+    const addRecords = (type, blob, content) => {
+        const { bytes, records } = content;
+        const { spans, bounds } = records;
+        const stride = 2 * SCANNED_COLUMNS.length;
+        for (let index = 0; index < records.count; index++) {
+            const base = stride * index;
+            const named = valueText(bytes, spans[base + 2 * Column.Id], spans[base + 2 * Column.Id + 1]);
+            const id = recordKey(bytes, bounds[4 * index], bounds[4 * index + 1], named);
+            let time = audit_record_normalizeCreationTime(valueText(bytes, spans[base + 2 * Column.CreationTime], spans[base + 2 * Column.CreationTime + 1]));
             if (time === undefined) {
                 time = untimed.get(`${type}|${id}`) ?? blob.contentCreated.replace(/\.\d+Z$/, 'Z');
                 untimed.set(`${type}|${id}`, time);
             }
-            spool.add(type, dayOf(time), { time, id, payload: encodeCsvRow(toSnapshotRow(record, time, id)) });
+            spool.add(type, dayOf(time), { time, id, payload: encodeBlobRecord(bytes, records, index, id, time) });
         }
     };
     /** Lists one window; resolves after listing with a promise that settles with its downloads. */
@@ -107931,11 +108396,11 @@ async function collect(options) {
                     state.queued.add(blob.contentId);
                     downloads.push(downloadSlots.run(async () => {
                         try {
-                            const records = await source.fetchBlob(blob);
+                            const content = await source.fetchBlob(blob);
                             stats.blobsDownloaded++;
-                            stats.recordsReceived += records.length;
-                            state.records += records.length;
-                            addRecords(task.type, blob, records);
+                            stats.recordsReceived += content.records.count;
+                            state.records += content.records.count;
+                            addRecords(task.type, blob, content);
                             await spool.spillIfFull();
                             state.fetched[blob.contentId] = blob.contentExpiration;
                         }
@@ -108007,6 +108472,15 @@ function listedRange(tasks, type) {
         from: new Date(Math.min(...windows.map((window) => window.start.getTime()))),
         to: new Date(Math.max(...windows.map((window) => window.end.getTime())))
     };
+}
+/**
+ * A record's identity: its Id, or for a record without one (the schema requires it; a
+ * workload might still leave it out) the hash of its content, so that it is kept once.
+ */
+function recordKey(bytes, start, end, id) {
+    if (id !== undefined && id.trim() !== '')
+        return id.trim().toLowerCase();
+    return audit_record_recordId(JSON.parse(bytes.toString('utf8', start, end)));
 }
 function describeFailure(explained, original) {
     const code = original instanceof ApiError ? (original.code ?? (original.status ? `HTTP ${original.status}` : 'network')) : 'error';
@@ -108721,12 +109195,12 @@ class Spool {
         await (0,promises_.rm)(this.dir, { recursive: true, force: true });
     }
 }
-/** What a run holds in memory before it spills, about 64 MB with the rows' overhead. */
-const DEFAULT_SPOOL_MEMORY_BYTES = 48 * 1024 * 1024;
+/** What a run holds in memory before it spills (the rows and their overhead). */
+const DEFAULT_SPOOL_MEMORY_BYTES = 16 * 1024 * 1024;
 /** Roughly what a buffered row costs beyond its bytes (the object, its strings, the array slot). */
 const ROW_OVERHEAD_BYTES = 160;
 const WRITE_CHUNK_BYTES = 1024 * 1024;
-const READ_CHUNK_BYTES = 1024 * 1024;
+const READ_CHUNK_BYTES = 256 * 1024;
 async function writeRun(path, rows) {
     const file = await (0,promises_.open)(path, 'w');
     try {
@@ -109568,5 +110042,3 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ var __webpack_exports__ = __nccwpck_require__(9407);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 
-
-//# sourceMappingURL=index.js.map

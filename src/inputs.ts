@@ -40,7 +40,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const REPOSITORY = /^([A-Za-z0-9-_.]+)\/([A-Za-z0-9-_.]+)$/
 const MAX_CONCURRENCY = 64
 /** How much work a stopped run can lose; memory does not depend on it. */
-const DEFAULT_RECORDS_PER_COMMIT = 200_000
+const DEFAULT_RECORDS_PER_COMMIT = 1_000_000
 const MAX_RECORDS_PER_COMMIT = 5_000_000
 
 /**

@@ -2,9 +2,11 @@ import type { ContentType } from '../config/content-types.js'
 import { formatInstant } from '../config/timestamp.js'
 import { ApiError } from '../m365/api-error.js'
 import type { ContentBlob } from '../m365/activity-client.js'
-import { recordId, type AuditRecord } from '../m365/audit-record.js'
-import { encodeCsvRow } from '../snapshot/csv-codec.js'
-import { dayOf, recordTime, toSnapshotRow } from '../snapshot/row.js'
+import type { BlobContent } from '../m365/activity-client.js'
+import { normalizeCreationTime, recordId } from '../m365/audit-record.js'
+import { valueText } from '../m365/record-scanner.js'
+import { encodeBlobRecord } from '../snapshot/csv-codec.js'
+import { Column, dayOf, SCANNED_COLUMNS } from '../snapshot/row.js'
 import type { Spool } from '../snapshot/spool.js'
 import type { Segment } from '../plan/segments.js'
 import { wasFetched, type Ledger, type LedgerUpdate, type SegmentFailure } from '../state/ledger.js'
@@ -14,7 +16,7 @@ import { explainSubscriptionError } from './subscriptions.js'
 /** The two calls collection needs from the Management API. */
 export interface ActivitySource {
   listContent(type: ContentType, segment: Segment): AsyncIterable<ContentBlob[]>
-  fetchBlob(blob: ContentBlob): Promise<AuditRecord[]>
+  fetchBlob(blob: ContentBlob): Promise<BlobContent>
 }
 
 /** One listing window of one content type; `retry` marks a window an earlier run failed. */
@@ -97,15 +99,20 @@ export async function collect(options: {
   // other blobs go to the same place, so that the merge sees them side by side.
   const untimed = new Map<string, string>()
 
-  const addRecords = (type: ContentType, blob: ContentBlob, records: AuditRecord[]): void => {
-    for (const record of records) {
-      const id = recordId(record)
-      let time = recordTime(record)
+  const addRecords = (type: ContentType, blob: ContentBlob, content: BlobContent): void => {
+    const { bytes, records } = content
+    const { spans, bounds } = records
+    const stride = 2 * SCANNED_COLUMNS.length
+    for (let index = 0; index < records.count; index++) {
+      const base = stride * index
+      const named = valueText(bytes, spans[base + 2 * Column.Id]!, spans[base + 2 * Column.Id + 1]!)
+      const id = recordKey(bytes, bounds[4 * index]!, bounds[4 * index + 1]!, named)
+      let time = normalizeCreationTime(valueText(bytes, spans[base + 2 * Column.CreationTime]!, spans[base + 2 * Column.CreationTime + 1]!))
       if (time === undefined) {
         time = untimed.get(`${type}|${id}`) ?? blob.contentCreated.replace(/\.\d+Z$/, 'Z')
         untimed.set(`${type}|${id}`, time)
       }
-      spool.add(type, dayOf(time), { time, id, payload: encodeCsvRow(toSnapshotRow(record, time, id)) })
+      spool.add(type, dayOf(time), { time, id, payload: encodeBlobRecord(bytes, records, index, id, time) })
     }
   }
 
@@ -131,11 +138,11 @@ export async function collect(options: {
           downloads.push(
             downloadSlots.run(async () => {
               try {
-                const records = await source.fetchBlob(blob)
+                const content = await source.fetchBlob(blob)
                 stats.blobsDownloaded++
-                stats.recordsReceived += records.length
-                state.records += records.length
-                addRecords(task.type, blob, records)
+                stats.recordsReceived += content.records.count
+                state.records += content.records.count
+                addRecords(task.type, blob, content)
                 await spool.spillIfFull()
                 state.fetched[blob.contentId] = blob.contentExpiration
               } catch (error) {
@@ -205,6 +212,15 @@ function listedRange(tasks: readonly ListingTask[], type: ContentType): { from: 
     from: new Date(Math.min(...windows.map((window) => window.start.getTime()))),
     to: new Date(Math.max(...windows.map((window) => window.end.getTime())))
   }
+}
+
+/**
+ * A record's identity: its Id, or for a record without one (the schema requires it; a
+ * workload might still leave it out) the hash of its content, so that it is kept once.
+ */
+function recordKey(bytes: Buffer, start: number, end: number, id: string | undefined): string {
+  if (id !== undefined && id.trim() !== '') return id.trim().toLowerCase()
+  return recordId(JSON.parse(bytes.toString('utf8', start, end)) as Record<string, unknown>)
 }
 
 function describeFailure(explained: Error, original: unknown): { code: string; message: string } {

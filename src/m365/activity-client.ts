@@ -7,7 +7,8 @@ import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../
 import type { Segment } from '../plan/segments.js'
 import type { TokenProvider } from '../auth/entra-token.js'
 import { ApiError, classifyApiError, isTransient, parseErrorBody, retryAfterFromMessage } from './api-error.js'
-import type { AuditRecord } from './audit-record.js'
+import { BlobFormatError, fieldKeys, scanRecords, type BlobRecords } from './record-scanner.js'
+import { SCANNED_COLUMNS } from '../snapshot/row.js'
 
 /** A content blob as `subscriptions/content` lists it. */
 export interface ContentBlob {
@@ -98,26 +99,29 @@ export class ActivityClient {
     }
   }
 
-  /** Downloads a blob's records. */
-  async fetchBlob(blob: ContentBlob): Promise<AuditRecord[]> {
+  /**
+   * Downloads a blob: its bytes, and where its records and their snapshot fields are (a
+   * truncated or malformed body is retried like any transient failure).
+   */
+  async fetchBlob(blob: ContentBlob): Promise<BlobContent> {
     const what = `download ${blob.contentType} blob ${blob.contentId}`
     // The bearer token goes only to the API host, whatever a response says a URI is.
     const url = this.isSameOrigin(blob.contentUri) ? blob.contentUri : `${this.root}/audit/${encodeURIComponent(blob.contentId)}`
-    const { body } = await this.call(what, 'GET', url, { array: true })
-    return body as AuditRecord[]
+    const { body } = await this.call(what, 'GET', url, { read: (bytes, status) => readBlob(bytes, status, what) })
+    return body
   }
 
   /**
-   * One API call, retried as a whole when it fails transiently. With `array`, a 200 whose
-   * body is not a JSON array (the service sometimes answers 200 with an error object) is
-   * such a failure too.
+   * One API call, retried as a whole when it fails transiently. The body is JSON (with
+   * `array`, a 200 whose body is not a JSON array, as the service sometimes sends with an
+   * error object, is such a failure too), or whatever `read` makes of its bytes.
    */
-  private async call(
+  private async call<T = unknown>(
     what: string,
     method: 'GET' | 'POST',
     url: string,
-    expect: { array?: boolean } = {}
-  ): Promise<{ body: unknown; headers: IncomingHeaders }> {
+    expect: { array?: boolean; read?: (bytes: Buffer, status: number) => T } = {}
+  ): Promise<{ body: T; headers: IncomingHeaders }> {
     const target = withPublisher(url, this.options.publisherId)
     let refreshed = false
     return withRetry(
@@ -125,7 +129,7 @@ export class ActivityClient {
         const token = await this.options.tokens.getToken(refreshed)
         await this.limiter.acquire()
         let response: Dispatcher.ResponseData
-        let text: string
+        let bytes: Buffer
         try {
           response = await request(target, {
             method,
@@ -142,7 +146,7 @@ export class ActivityClient {
         }
         const status = response.statusCode
         try {
-          text = await response.body.text()
+          bytes = Buffer.from(await response.body.arrayBuffer())
         } catch (error) {
           throw new ApiError(`${what}: the connection dropped while reading the response (${describeNetworkError(error)})`, status, undefined, true)
         }
@@ -151,12 +155,14 @@ export class ActivityClient {
           throw new ApiError(`${what}: 401 Unauthorized; retrying with a fresh token`, 401, undefined, true, 0)
         }
         if (status < 200 || status >= 300) {
-          const failure = this.failure(what, status, response.headers, text)
+          const failure = this.failure(what, status, response.headers, bytes.toString('utf8'))
           if (failure.throttled) this.limiter.throttled(failure.retryAfterMs)
           throw failure
         }
         this.limiter.succeeded()
-        if (text.trim() === '' && !expect.array) return { body: undefined, headers: response.headers }
+        if (expect.read) return { body: expect.read(bytes, status), headers: response.headers }
+        const text = bytes.toString('utf8')
+        if (text.trim() === '' && !expect.array) return { body: undefined as T, headers: response.headers }
         let body: unknown
         try {
           body = JSON.parse(text)
@@ -164,7 +170,7 @@ export class ActivityClient {
           throw new ApiError(`${what}: the response body is not complete JSON (${text.length} bytes); it was probably cut off`, status, undefined, true)
         }
         if (expect.array) expectArray(body, what)
-        return { body, headers: response.headers }
+        return { body: body as T, headers: response.headers }
       },
       classifyApiError,
       this.options.retry ?? DEFAULT_RETRY,
@@ -206,6 +212,33 @@ type IncomingHeaders = Record<string, string | string[] | undefined>
 function headerValue(headers: IncomingHeaders, name: string): string | undefined {
   const value = headers[name]
   return Array.isArray(value) ? value[0] : value
+}
+
+/** A blob's bytes and its records, found (and escaped for CSV) by the scanner. */
+export interface BlobContent {
+  bytes: Buffer
+  records: BlobRecords
+}
+
+/** The fields the snapshot takes from each record, in column order. */
+const BLOB_FIELDS = fieldKeys(SCANNED_COLUMNS)
+
+function readBlob(bytes: Buffer, status: number, what: string): BlobContent {
+  try {
+    return { bytes, records: scanRecords(bytes, BLOB_FIELDS, { escape: true }) }
+  } catch (error) {
+    if (!(error instanceof BlobFormatError)) throw error
+    if (error.truncated) throw new ApiError(`${what}: ${error.message} (${bytes.length} bytes)`, status, undefined, true)
+    // The service sometimes answers 200 with an error object instead of the array.
+    let body: unknown
+    try {
+      body = JSON.parse(bytes.toString('utf8'))
+    } catch {
+      throw new ApiError(`${what}: ${error.message}`, status, undefined, true)
+    }
+    expectArray(body, what)
+    throw new ApiError(`${what}: ${error.message}`, status, undefined, true)
+  }
 }
 
 function expectArray(body: unknown, what: string): void {

@@ -1,3 +1,4 @@
+import type { BlobRecords } from '../m365/record-scanner.js'
 import { SNAPSHOT_COLUMNS, type SnapshotRow } from './row.js'
 import type { SpooledRow } from './spooled-row.js'
 
@@ -64,6 +65,78 @@ const QUOTE = 0x22
 const COMMA = 0x2c
 const CR = 0x0d
 const LF = 0x0a
+const BACKSLASH = 0x5c
+
+/**
+ * Record `index` of a scanned blob as a CSV line: `id` and `time` (normalised by the caller)
+ * first, then the other columns from their spans, then the record's own bytes, escaped by
+ * the scanner, as AuditData. String values are copied as they are unless they hold a JSON
+ * escape, the rare case that is decoded first.
+ */
+export function encodeBlobRecord(body: Uint8Array, records: BlobRecords, index: number, id: string, time: string): Buffer {
+  const columns = SNAPSHOT_COLUMNS.length - 1
+  const base = 2 * columns * index
+  const { spans } = records
+  const headBound = 6 * Buffer.byteLength(id) + 2 * time.length + 2 * (spans[base + 2 * columns - 1]! - spans[base + 4]!) + 256
+  if (headBound > scratch.length) scratch = Buffer.allocUnsafe(Math.max(headBound, 2 * scratch.length))
+  const out: Uint8Array = scratch
+  const idBytes = Buffer.from(id, 'utf8')
+  let at = writeField(out, 0, idBytes, 0, idBytes.length)
+  out[at++] = COMMA
+  at += scratch.write(time, at, 'latin1')
+  for (let column = 2; column < columns; column++) {
+    out[at++] = COMMA
+    const start = spans[base + 2 * column]!
+    const end = spans[base + 2 * column + 1]!
+    if (start < 0) continue
+    if (body[start] === QUOTE) {
+      if (body.subarray(start, end).includes(BACKSLASH)) {
+        const decoded = Buffer.from(JSON.parse(Buffer.from(body.buffer, body.byteOffset + start, end - start).toString('utf8')) as string, 'utf8')
+        at = writeField(out, at, decoded, 0, decoded.length)
+      } else {
+        at = writeField(out, at, body, start + 1, end - 1)
+      }
+    } else if (!(end - start === 4 && body[start] === 0x6e && body[start + 1] === 0x75)) {
+      // Anything but null: a number, true or false, or an object's or array's JSON.
+      at = writeField(out, at, body, start, end)
+    }
+  }
+  const auditStart = records.bounds[4 * index + 2]!
+  const auditEnd = records.bounds[4 * index + 3]!
+  const line = Buffer.allocUnsafe(at + auditEnd - auditStart + 5)
+  scratch.copy(line, 0, 0, at)
+  line[at++] = COMMA
+  line[at++] = QUOTE
+  at += records.escaped.copy(line, at, auditStart, auditEnd)
+  line[at++] = QUOTE
+  line[at++] = CR
+  line[at] = LF
+  return line
+}
+
+/** Writes `source[start, end)` as a CSV field at `at`, quoted when it must be; returns the new end. */
+function writeField(out: Uint8Array, at: number, source: Uint8Array, start: number, end: number): number {
+  let special = false
+  for (let index = start; index < end; index++) {
+    const byte = source[index]
+    if (byte === QUOTE || byte === COMMA || byte === CR || byte === LF) {
+      special = true
+      break
+    }
+  }
+  if (!special) {
+    out.set(source.subarray(start, end), at)
+    return at + end - start
+  }
+  out[at++] = QUOTE
+  for (let index = start; index < end; index++) {
+    const byte = source[index]!
+    out[at++] = byte
+    if (byte === QUOTE) out[at++] = QUOTE
+  }
+  out[at++] = QUOTE
+  return at
+}
 
 /**
  * Splits a day file into its rows, keeping each row's bytes (its CSV line) as they are and

@@ -17,6 +17,9 @@ export const SNAPSHOT_COLUMNS = [
   'AuditData'
 ] as const
 
+/** The columns taken from a record's top-level fields: all but AuditData (the record itself). */
+export const SCANNED_COLUMNS = SNAPSHOT_COLUMNS.slice(0, -1)
+
 /** A snapshot row: one string per column of SNAPSHOT_COLUMNS. */
 export type SnapshotRow = string[]
 

@@ -99,12 +99,12 @@ interface SpoolDay {
   firstTime: string
 }
 
-/** What a run holds in memory before it spills, about 64 MB with the rows' overhead. */
-export const DEFAULT_SPOOL_MEMORY_BYTES = 48 * 1024 * 1024
+/** What a run holds in memory before it spills (the rows and their overhead). */
+export const DEFAULT_SPOOL_MEMORY_BYTES = 16 * 1024 * 1024
 /** Roughly what a buffered row costs beyond its bytes (the object, its strings, the array slot). */
 const ROW_OVERHEAD_BYTES = 160
 const WRITE_CHUNK_BYTES = 1024 * 1024
-const READ_CHUNK_BYTES = 1024 * 1024
+const READ_CHUNK_BYTES = 256 * 1024
 
 async function writeRun(path: string, rows: readonly SpooledRow[]): Promise<void> {
   const file = await open(path, 'w')

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { commitFiles, gitBlobSha, type BranchFiles, type FileContent } from '../../src/github/commit-files.js'
 import { createGitDatabase, createOctokit, type GitDatabase } from '../../src/github/git-database.js'
+import { secondaryRateLimit } from '../fake-github/faults.js'
 import { startFakeGitHub, type FakeGitHub } from '../fake-github/index.js'
 
 let fake: FakeGitHub | undefined
@@ -186,6 +187,27 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
           }
         })
       ).rejects.toThrow(`Downloading day.1.csv from the data branch stopped after 5 of ${text.byteLength} bytes`)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('sends a file again, whole, when its upload is answered with a 5xx or a secondary rate limit', async () => {
+    const { fake, git } = await setUp()
+    const dir = await mkdtemp(join(tmpdir(), 'm365-commit-test-'))
+    try {
+      const text = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `row ${i},"ünï ""q"""\r\n`).join(''), 'utf8')
+      await writeFile(join(dir, 'part'), text)
+      fake.faults.add({ method: 'POST', path: /\/git\/blobs$/, status: 502, body: 'Bad Gateway', times: 1 })
+      fake.faults.add(secondaryRateLimit(0, { method: 'POST', path: /\/git\/blobs$/, times: 1 }))
+      const result = await commitFiles({
+        git,
+        branch: 'audit-data',
+        build: async () => ({ files: new Map<string, FileContent>([['big.csv', { file: join(dir, 'part'), size: text.byteLength, gitSha: gitBlobSha(text) }]]), message: 'big\n' })
+      })
+      expect(result.status).toBe('committed')
+      expect(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/blobs')).map((r) => r.status)).toEqual([502, 403, 201])
+      expect((await fake.readFile('audit-data', 'big.csv'))?.equals(text)).toBe(true)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

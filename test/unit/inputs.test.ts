@@ -59,7 +59,7 @@ describe('readSettings', () => {
       failOnError: true,
       concurrency: 8,
       apiQuota: 2000,
-      recordsPerCommit: 200_000,
+      recordsPerCommit: 1_000_000,
       dryRun: false
     })
     expect(plan.segments).toHaveLength(24)

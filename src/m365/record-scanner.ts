@@ -1,0 +1,290 @@
+/**
+ * Reads a content blob, the JSON array of audit records the API serves, without turning its
+ * records into objects: in one pass over the bytes it finds where each record starts and
+ * ends, where the values of a few top-level fields are, and (for CSV) writes each record's
+ * bytes with every quote doubled, ready to be a quoted CSV field. The record's own bytes
+ * thus become `AuditData` exactly as served.
+ *
+ * Why not JSON.parse: a record is about a kilobyte of nested JSON of which the snapshot
+ * reads a dozen short fields; parsing it into objects, writing it back with JSON.stringify,
+ * escaping it for CSV and collecting the garbage was most of a run's CPU (measured by
+ * `npm run bench`). The test suite checks this reader against JSON.parse on generated blobs
+ * and on random JSON.
+ */
+
+/** The records of one blob, as arrays indexed by record (no object per record). */
+export interface BlobRecords {
+  count: number
+  /** Record i is the JSON object `[bounds[4i], bounds[4i+1])` of the blob... */
+  bounds: Int32Array
+  /** ...and, quotes doubled, `[bounds[4i+2], bounds[4i+3])` of `escaped` (when asked for). */
+  escaped: Buffer
+  /**
+   * The value of wanted field f of record i is `[spans[2(iF+f)], spans[2(iF+f)+1])` of the
+   * blob, F being the number of wanted fields, quotes included for a string; -1 when absent.
+   */
+  spans: Int32Array
+}
+
+/** The blob is not a complete JSON array of objects. */
+export class BlobFormatError extends Error {
+  constructor(
+    message: string,
+    /** The bytes simply stop: a download cut short, worth fetching again. */
+    readonly truncated: boolean
+  ) {
+    super(message)
+    this.name = 'BlobFormatError'
+  }
+}
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const COMMA = 0x2c
+const COLON = 0x3a
+const OPEN_OBJECT = 0x7b
+const CLOSE_OBJECT = 0x7d
+const OPEN_ARRAY = 0x5b
+const CLOSE_ARRAY = 0x5d
+
+function isSpace(byte: number | undefined): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09
+}
+
+/** The fields to find, as bytes; make once and reuse. */
+export function fieldKeys(fields: readonly string[]): Uint8Array[] {
+  return fields.map((field) => Buffer.from(field, 'utf8'))
+}
+
+/**
+ * Reads every record of `body` (a JSON array of objects). With `escape`, also writes each
+ * record's bytes with quotes doubled. Throws BlobFormatError when `body` is not such an
+ * array: `truncated` tells a cut-off download from other bytes.
+ */
+export function scanRecords(body: Uint8Array, keys: readonly Uint8Array[], options: { escape?: boolean } = {}): BlobRecords {
+  const length = body.length
+  const fields = keys.length
+  let capacity = 64
+  let bounds: Int32Array = new Int32Array(4 * capacity)
+  let spans: Int32Array = new Int32Array(2 * fields * capacity)
+  // Every byte a quote is the most a record can grow.
+  const escaped = options.escape ? Buffer.allocUnsafe(2 * length) : EMPTY
+  let written = 0
+  let count = 0
+
+  let at = 0
+  while (at < length && isSpace(body[at])) at++
+  if (at >= length) throw new BlobFormatError('the body is empty', true)
+  if (body[at] !== OPEN_ARRAY) throw new BlobFormatError(`the body is not a JSON array (it starts with ${describe(body, at)})`, false)
+  at++
+  let expectRecord = true
+  for (;;) {
+    while (at < length && isSpace(body[at])) at++
+    if (at >= length) throw cutOff()
+    const byte = body[at]
+    if (byte === CLOSE_ARRAY && (count === 0 || !expectRecord)) break
+    if (!expectRecord) {
+      if (byte !== COMMA) throw unexpected(body, at)
+      expectRecord = true
+      at++
+      continue
+    }
+    if (byte !== OPEN_OBJECT) throw new BlobFormatError(`the element at byte ${at} is not a JSON object (${describe(body, at)})`, false)
+    if (count === capacity) {
+      capacity *= 2
+      bounds = grow(bounds, 4 * capacity)
+      spans = grow(spans, 2 * fields * capacity)
+    }
+    spans.fill(-1, 2 * fields * count, 2 * fields * (count + 1))
+    const start = at
+    const escapedStart = written
+    at = options.escape
+      ? scanObject(body, at, keys, spans, 2 * fields * count, escaped, written)
+      : scanObject(body, at, keys, spans, 2 * fields * count, undefined, 0)
+    if (options.escape) written = escapedEnd
+    bounds[4 * count] = start
+    bounds[4 * count + 1] = at
+    bounds[4 * count + 2] = escapedStart
+    bounds[4 * count + 3] = written
+    count++
+    expectRecord = false
+  }
+  at++
+  while (at < length && isSpace(body[at])) at++
+  if (at < length) throw new BlobFormatError(`there is more after the array, at byte ${at}`, false)
+  return { count, bounds, escaped, spans }
+}
+
+const EMPTY = Buffer.alloc(0)
+/** Where the last scanObject with an output stopped writing (a second result without an allocation). */
+let escapedEnd = 0
+
+function grow(array: Int32Array, size: number): Int32Array {
+  const bigger = new Int32Array(size)
+  bigger.set(array)
+  return bigger
+}
+
+/**
+ * Scans the object at `at`, noting the spans of wanted top-level values from `spans[base]`
+ * on, and copying its bytes to `out` from `written` on with quotes doubled (when `out` is
+ * given; `escapedEnd` is then where it stopped). Returns the offset just past the object.
+ * One loop over the bytes: strings are skipped honouring escapes, nesting is counted, and
+ * only keys at the object's own level are compared.
+ */
+function scanObject(
+  body: Uint8Array,
+  at: number,
+  keys: readonly Uint8Array[],
+  spans: Int32Array,
+  base: number,
+  out: Uint8Array | undefined,
+  written: number
+): number {
+  const length = body.length
+  let depth = 0
+  let expectKey = true
+  let wanted = -1
+  let valueStart = -1
+  for (;;) {
+    if (at >= length) throw cutOff()
+    const byte = body[at]!
+    if (byte === QUOTE) {
+      const stringStart = at
+      at++
+      if (out) {
+        out[written++] = QUOTE
+        out[written++] = QUOTE
+        for (;;) {
+          if (at >= length) throw cutOff()
+          const inner = body[at++]!
+          out[written++] = inner
+          if (inner === QUOTE) {
+            out[written++] = QUOTE
+            break
+          }
+          if (inner === BACKSLASH) {
+            if (at >= length) throw cutOff()
+            const escapedByte = body[at++]!
+            out[written++] = escapedByte
+            if (escapedByte === QUOTE) out[written++] = QUOTE
+          }
+        }
+      } else {
+        for (;;) {
+          if (at >= length) throw cutOff()
+          const inner = body[at]
+          if (inner === QUOTE) break
+          at += inner === BACKSLASH ? 2 : 1
+        }
+        at++
+      }
+      if (depth === 1) {
+        if (expectKey) wanted = findKey(body, stringStart + 1, at - 1, keys)
+        else if (wanted >= 0) {
+          spans[base + 2 * wanted] = stringStart
+          spans[base + 2 * wanted + 1] = at
+          wanted = -1
+        }
+      }
+      continue
+    }
+    if (out) out[written++] = byte
+    if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
+      if (depth === 1) {
+        if (expectKey) throw unexpected(body, at)
+        valueStart = at
+      }
+      depth++
+      at++
+      continue
+    }
+    if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
+      depth--
+      at++
+      if (depth === 0) {
+        escapedEnd = written
+        return at
+      }
+      if (depth === 1 && wanted >= 0) {
+        spans[base + 2 * wanted] = valueStart
+        spans[base + 2 * wanted + 1] = at
+        wanted = -1
+      }
+      continue
+    }
+    if (byte === COLON) {
+      if (depth === 1) expectKey = false
+      at++
+      continue
+    }
+    if (byte === COMMA) {
+      if (depth === 1) {
+        expectKey = true
+        wanted = -1
+      }
+      at++
+      continue
+    }
+    if (isSpace(byte)) {
+      at++
+      continue
+    }
+    // A number, true, false or null.
+    const scalarStart = at
+    at++
+    while (at < length) {
+      const inner = body[at]!
+      if (inner === COMMA || inner === CLOSE_OBJECT || inner === CLOSE_ARRAY || isSpace(inner)) break
+      if (out) out[written++] = inner
+      at++
+    }
+    if (depth === 1) {
+      if (expectKey) throw unexpected(body, scalarStart)
+      if (wanted >= 0) {
+        spans[base + 2 * wanted] = scalarStart
+        spans[base + 2 * wanted + 1] = at
+        wanted = -1
+      }
+    }
+  }
+}
+
+/** The index of the wanted key spelled by `body[start, end)`, or -1. */
+function findKey(body: Uint8Array, start: number, end: number, keys: readonly Uint8Array[]): number {
+  const length = end - start
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!
+    if (key.length !== length) continue
+    let at = 0
+    while (at < length && key[at] === body[start + at]) at++
+    if (at === length) return index
+  }
+  return -1
+}
+
+/**
+ * A value's text: a string decoded, `null` as undefined, anything else as written (a number,
+ * true or false, or the JSON of an object or array).
+ */
+export function valueText(body: Uint8Array, start: number, end: number): string | undefined {
+  if (start < 0) return undefined
+  const bytes = Buffer.from(body.buffer, body.byteOffset + start, end - start)
+  if (body[start] === QUOTE) {
+    return bytes.includes(BACKSLASH) ? (JSON.parse(bytes.toString('utf8')) as string) : bytes.toString('utf8', 1, bytes.length - 1)
+  }
+  const text = bytes.toString('utf8')
+  return text === 'null' ? undefined : text
+}
+
+function describe(body: Uint8Array, at: number): string {
+  return JSON.stringify(Buffer.from(body.buffer, body.byteOffset + at, Math.min(20, body.length - at)).toString('utf8'))
+}
+
+function cutOff(): BlobFormatError {
+  return new BlobFormatError('the body ends in the middle of the JSON; it was probably cut off', true)
+}
+
+function unexpected(body: Uint8Array, at: number): BlobFormatError {
+  return new BlobFormatError(`the body is not valid JSON at byte ${at} (${describe(body, at)})`, false)
+}

@@ -1,0 +1,127 @@
+import { parse } from 'csv-parse/sync'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BlobFormatError, fieldKeys, scanRecords, valueText } from '../../src/m365/record-scanner.js'
+import { encodeBlobRecord } from '../../src/snapshot/csv-codec.js'
+import { SCANNED_COLUMNS, toSnapshotRow } from '../../src/snapshot/row.js'
+import { startEmulator, type Emulator } from '../emulator/index.js'
+import { launch } from './fixtures.js'
+
+const KEYS = fieldKeys(SCANNED_COLUMNS)
+
+/** A random JSON value: nested objects and arrays, escapes, non-ASCII, numbers, literals. */
+function randomValue(random: () => number, depth: number): unknown {
+  const pick = Math.floor(random() * (depth > 3 ? 4 : 7))
+  const text = (): string => Array.from({ length: Math.floor(random() * 8) }, () => ['a', '"', '\\', '\n', 'é', '李', '😀', '{', ']', ',', ':', '\u0001'][Math.floor(random() * 12)]).join('')
+  switch (pick) {
+    case 0:
+      return text()
+    case 1:
+      return Math.round((random() - 0.5) * 1e6) / (random() < 0.5 ? 1 : 1000)
+    case 2:
+      return [true, false, null][Math.floor(random() * 3)]
+    case 3:
+      return ''
+    case 4:
+      return Array.from({ length: Math.floor(random() * 4) }, () => randomValue(random, depth + 1))
+    default:
+      return Object.fromEntries(Array.from({ length: Math.floor(random() * 5) }, () => [text(), randomValue(random, depth + 1)]))
+  }
+}
+
+function seeded(seed: number): () => number {
+  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+}
+
+/** What the scanner must agree with: JSON.parse of the record, field by field, and its CSV escape. */
+function expectAgreesWithJsonParse(text: string): void {
+  const bytes = Buffer.from(text, 'utf8')
+  const parsed = JSON.parse(text) as Record<string, unknown>[]
+  const scanned = scanRecords(bytes, KEYS, { escape: true })
+  const plain = scanRecords(bytes, KEYS)
+  expect(scanned.count).toBe(parsed.length)
+  expect(plain.count).toBe(parsed.length)
+  expect(plain.spans.subarray(0, 2 * KEYS.length * plain.count)).toEqual(scanned.spans.subarray(0, 2 * KEYS.length * scanned.count))
+  parsed.forEach((expected, index) => {
+    const [start, end, escapedStart, escapedEnd] = scanned.bounds.subarray(4 * index, 4 * index + 4)
+    const own = bytes.toString('utf8', start, end)
+    expect(JSON.parse(own)).toEqual(expected)
+    expect(scanned.escaped.toString('utf8', escapedStart, escapedEnd)).toBe(own.replaceAll('"', '""'))
+    SCANNED_COLUMNS.forEach((column, field) => {
+      const base = 2 * KEYS.length * index
+      const value = expected[column]
+      const text = valueText(bytes, scanned.spans[base + 2 * field]!, scanned.spans[base + 2 * field + 1]!)
+      if (value === undefined || value === null) expect(text, column).toBeUndefined()
+      else if (typeof value === 'string') expect(text, column).toBe(value)
+      else expect(JSON.parse(text ?? 'null'), column).toEqual(value)
+    })
+  })
+}
+
+describe('reading content blobs without JSON.parse', () => {
+  let emulator: Emulator
+  beforeAll(async () => {
+    emulator = await startEmulator({ seed: 12 })
+  })
+  afterAll(() => emulator.close())
+
+  it('finds every record and field of generated blobs, as JSON.parse reads them', () => {
+    const now = Date.now()
+    emulator.generate({ contentTypes: ['Audit.General', 'Audit.SharePoint', 'Audit.Exchange', 'Audit.AzureActiveDirectory', 'DLP.All'], from: new Date(now - 6 * 3_600_000), to: new Date(now), blobsPerHour: 2 })
+    for (const blob of emulator.blobs()) expectAgreesWithJsonParse(JSON.stringify(blob.records))
+    // More records than the first allocation holds.
+    expectAgreesWithJsonParse(JSON.stringify(Array.from({ length: 150 }, (_, index) => ({ ...launch, Id: `id-${index}` }))))
+  })
+
+  it('agrees with JSON.parse on random records, with the wanted fields holding any kind of value, compact or spaced out', () => {
+    const random = seeded(42)
+    for (let trial = 0; trial < 300; trial++) {
+      const records = Array.from({ length: Math.floor(random() * 4) }, () => {
+        const record: Record<string, unknown> = {}
+        for (const column of SCANNED_COLUMNS) if (random() < 0.7) record[random() < 0.1 ? `${column}x` : column] = randomValue(random, 1)
+        Object.assign(record, randomValue(random, 3) as object)
+        return record
+      })
+      expectAgreesWithJsonParse(JSON.stringify(records))
+      expectAgreesWithJsonParse(JSON.stringify(records, null, trial % 3))
+    }
+  })
+
+  it('tells a cut-off download from bytes that are not an array of records', () => {
+    const text = JSON.stringify([launch, launch])
+    for (let cut = 0; cut < text.length - 1; cut++) {
+      const error = (() => {
+        try {
+          scanRecords(Buffer.from(text.slice(0, cut)), KEYS, { escape: cut % 2 === 0 })
+        } catch (caught) {
+          return caught
+        }
+      })()
+      expect(error, `cut at ${cut}`).toBeInstanceOf(BlobFormatError)
+      expect((error as BlobFormatError).truncated, `cut at ${cut}`).toBe(true)
+    }
+    for (const body of ['{"error":{"code":"AF50000"}}', '[1,2]', '[{"a":1}] x', '[{"a":1}{"b":2}]', 'null']) {
+      expect(() => scanRecords(Buffer.from(body), KEYS), body).toThrow(BlobFormatError)
+      try {
+        scanRecords(Buffer.from(body), KEYS)
+      } catch (error) {
+        expect((error as BlobFormatError).truncated, body).toBe(false)
+      }
+    }
+    expect(scanRecords(Buffer.from(' [ ] '), KEYS).count).toBe(0)
+  })
+
+  it('writes the CSV line of a record from its bytes: the same columns as from the parsed record, AuditData exactly as served', () => {
+    const served = `[${JSON.stringify(launch)}, {"Id":"X-1","CreationTime":"2026-11-20T01:02:03","ObjectId":"a,\\"b\\"\\nc","UserType":7,"ClientIP":null,"RecordType":{"n":[1,"2"]},"Extra":"\\u00e9"}]`
+    const bytes = Buffer.from(served, 'utf8')
+    const parsed = JSON.parse(served) as Record<string, unknown>[]
+    const records = scanRecords(bytes, KEYS, { escape: true })
+    expect(records.count).toBe(2)
+    parsed.forEach((record, index) => {
+      const line = encodeBlobRecord(bytes, records, index, 'the-id', '2026-11-20T01:02:03Z')
+      const [fields] = parse(line) as string[][]
+      const expected = toSnapshotRow(record, '2026-11-20T01:02:03Z', 'the-id')
+      expect(fields!.slice(0, -1)).toEqual(expected.slice(0, -1))
+      expect(fields!.at(-1)).toBe(bytes.toString('utf8', records.bounds[4 * index], records.bounds[4 * index + 1]))
+    })
+  })
+})

@@ -108052,11 +108052,26 @@ function notOurs(path) {
 ;// CONCATENATED MODULE: ./src/state/ledger.ts
 
 
+
 /** A ledger with nothing in it: the state of a new data branch. */
 function emptyLedger() {
-    return { version: 1, contentTypes: {} };
+    return { version: 2, contentTypes: {} };
 }
-/** Reads ledger.json, refusing one that is not ours rather than overwriting it. */
+/** Characters of one blob in `fetched`: 9 bytes of SHA-256 in base64. */
+const BLOB_KEY_LENGTH = 12;
+/**
+ * How the ledger names a blob. 72 bits: the chance that a new blob's key equals one of the
+ * 50,000 a busy content type holds is about 1 in 10^17, against a download skipped.
+ */
+function blobKey(contentId) {
+    return (0,external_node_crypto_.createHash)('sha256').update(contentId, 'utf8').digest().subarray(0, 9).toString('base64');
+}
+/** The API lists no blob created more than 7 days (and an hour) ago: after that the ledger forgets it. */
+const LISTABLE_DAYS = 8;
+/**
+ * Reads ledger.json, refusing one that is not ours rather than overwriting it. A version 1
+ * ledger (each contentId in full, with its expiry) is read into the compact form.
+ */
 function parseLedger(text, path) {
     let value;
     try {
@@ -108066,8 +108081,8 @@ function parseLedger(text, path) {
         throw new Error(`${path} on the data branch is not valid JSON (${error.message}); fix or delete it, then run again.`);
     }
     const candidate = value;
-    if (!candidate || candidate.version !== 1 || typeof candidate.contentTypes !== 'object' || candidate.contentTypes === null) {
-        throw new Error(`${path} on the data branch is not a version 1 ledger; fix or delete it, then run again.`);
+    if (!candidate || (candidate.version !== 1 && candidate.version !== 2) || typeof candidate.contentTypes !== 'object' || candidate.contentTypes === null) {
+        throw new Error(`${path} on the data branch is not a version 1 or 2 ledger; fix or delete it, then run again.`);
     }
     const ledger = emptyLedger();
     for (const type of CONTENT_TYPES) {
@@ -108076,13 +108091,33 @@ function parseLedger(text, path) {
             continue;
         ledger.contentTypes[type] = {
             ...(typeof entry.coveredUntil === 'string' && parseInstant(entry.coveredUntil) ? { coveredUntil: entry.coveredUntil } : {}),
-            fetched: { ...(entry.fetched ?? {}) },
+            fetched: candidate.version === 1 ? fromVersion1(entry.fetched ?? {}) : readFetched(entry.fetched ?? {}),
             failed: Array.isArray(entry.failed) ? entry.failed.map((failure) => ({ ...failure })) : [],
-            gaps: Array.isArray(entry.gaps) ? entry.gaps.map((gap) => ({ ...gap })) : []
+            gaps: Array.isArray(entry.gaps) ? entry.gaps.map((gap) => ({ ...gap })) : [],
+            ...(entry.untimed && typeof entry.untimed === 'object' ? { untimed: { ...entry.untimed } } : {})
         };
     }
     return ledger;
 }
+function readFetched(value) {
+    const fetched = {};
+    for (const [day, keys] of Object.entries(value)) {
+        if (/^\d{4}-\d{2}-\d{2}$/.test(day) && typeof keys === 'string' && keys.length % BLOB_KEY_LENGTH === 0)
+            fetched[day] = keys;
+    }
+    return fetched;
+}
+/** Version 1 kept contentId → contentExpiration; the blob's day is taken as 7 days before it expired. */
+function fromVersion1(value) {
+    const fetched = {};
+    for (const [contentId, expiration] of Object.entries(value)) {
+        const expires = typeof expiration === 'string' ? parseInstant(expiration) : undefined;
+        const day = (expires ? new Date(expires.getTime() - 7 * ledger_DAY_MS) : new Date()).toISOString().slice(0, 10);
+        fetched[day] = (fetched[day] ?? '') + blobKey(contentId);
+    }
+    return fetched;
+}
+const ledger_DAY_MS = 24 * 3_600_000;
 /** The ledger as stable text: sorted keys, so unchanged state gives unchanged bytes. */
 function renderLedger(ledger) {
     const contentTypes = {};
@@ -108091,16 +108126,19 @@ function renderLedger(ledger) {
         if (!entry)
             continue;
         const fetched = {};
-        for (const id of Object.keys(entry.fetched).sort())
-            fetched[id] = entry.fetched[id] ?? '';
+        for (const day of Object.keys(entry.fetched).sort())
+            fetched[day] = entry.fetched[day] ?? '';
         contentTypes[type] = {
             ...(entry.coveredUntil ? { coveredUntil: entry.coveredUntil } : {}),
             fetched,
             failed: [...entry.failed].sort((a, b) => compare(a.start, b.start) || compare(a.end, b.end)),
-            gaps: [...entry.gaps].sort((a, b) => compare(a.start, b.start) || compare(a.contentId ?? '', b.contentId ?? ''))
+            gaps: [...entry.gaps].sort((a, b) => compare(a.start, b.start) || compare(a.contentId ?? '', b.contentId ?? '')),
+            ...(entry.untimed && Object.keys(entry.untimed).length > 0
+                ? { untimed: Object.fromEntries(Object.entries(entry.untimed).sort(([a], [b]) => compare(a, b))) }
+                : {})
         };
     }
-    return `${JSON.stringify({ version: 1, contentTypes }, null, 2)}\n`;
+    return `${JSON.stringify({ version: 2, contentTypes }, null, 2)}\n`;
 }
 /** The earliest coverage over the given content types, or undefined if any is uncovered. */
 function coveredUntil(ledger, types) {
@@ -108115,16 +108153,35 @@ function coveredUntil(ledger, types) {
     }
     return earliest;
 }
+/** Where an earlier run placed a record that has no readable CreationTime, if it did. */
+function untimedPlacement(ledger, type, id) {
+    return ledger.contentTypes[type]?.untimed?.[id];
+}
 /** Whether a blob was already downloaded and committed. */
 function wasFetched(ledger, type, contentId) {
-    return ledger.contentTypes[type]?.fetched[contentId] !== undefined;
+    const entry = ledger.contentTypes[type];
+    return entry !== undefined && fetchedKeys(entry).has(blobKey(contentId));
+}
+const keyCache = new WeakMap();
+/** Every blob key of a content type, read once per ledger. */
+function fetchedKeys(entry) {
+    let keys = keyCache.get(entry.fetched);
+    if (!keys) {
+        keys = new Set();
+        for (const day of Object.values(entry.fetched))
+            for (let at = 0; at < day.length; at += BLOB_KEY_LENGTH)
+                keys.add(day.slice(at, at + BLOB_KEY_LENGTH));
+        keyCache.set(entry.fetched, keys);
+    }
+    return keys;
 }
 function compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
 }
 /**
  * Applies a run's results to a ledger (a copy; the input is not changed):
- * - fetched blobs are remembered until they expire (the API never lists them again after);
+ * - fetched blobs are remembered until the API can no longer list them (8 days after the
+ *   day they were created);
  * - coverage only grows when the new range touches it, so a backfill further ahead never
  *   hides a hole behind it;
  * - a failed window is recorded (or its count raised); one that a successful window covers
@@ -108137,7 +108194,22 @@ function applyUpdates(ledger, updates, now, oldestReachable = new Date(now.getTi
     for (const update of updates) {
         const entry = next.contentTypes[update.type] ?? { fetched: {}, failed: [], gaps: [] };
         next.contentTypes[update.type] = entry;
-        Object.assign(entry.fetched, update.fetched);
+        const known = fetchedKeys(entry);
+        const added = new Map();
+        for (const blob of update.fetched) {
+            const key = blobKey(blob.contentId);
+            if (known.has(key))
+                continue;
+            known.add(key);
+            const day = blob.contentCreated.slice(0, 10);
+            added.set(day, [...(added.get(day) ?? []), key]);
+        }
+        // Each run's keys go in sorted, after what earlier runs wrote: the same blobs give the
+        // same text whatever order they downloaded in, and the line only grows at its end.
+        for (const [day, keys] of added)
+            entry.fetched[day] = (entry.fetched[day] ?? '') + keys.sort().join('');
+        if (update.untimed && Object.keys(update.untimed).length > 0)
+            entry.untimed = { ...entry.untimed, ...update.untimed };
         if (update.listed) {
             const covered = entry.coveredUntil ? parseInstant(entry.coveredUntil) : undefined;
             if (!covered || (update.listed.from <= covered && update.listed.to > covered)) {
@@ -108198,10 +108270,15 @@ function applyUpdates(ledger, updates, now, oldestReachable = new Date(now.getTi
             changes.newGaps.push({ ...gap, type });
             return false;
         });
-        for (const [id, expiration] of Object.entries(entry.fetched)) {
-            const expires = parseInstant(expiration);
-            if (expires && expires <= now)
-                delete entry.fetched[id];
+        const oldestListable = new Date(now.getTime() - LISTABLE_DAYS * ledger_DAY_MS).toISOString().slice(0, 10);
+        for (const [id, time] of Object.entries(entry.untimed ?? {}))
+            if (time.slice(0, 10) < oldestListable)
+                delete entry.untimed?.[id];
+        for (const day of Object.keys(entry.fetched)) {
+            if (day >= oldestListable)
+                continue;
+            delete entry.fetched[day];
+            keyCache.delete(entry.fetched);
         }
     }
     return { ledger: next, changes };
@@ -108353,11 +108430,12 @@ async function collect(options) {
     };
     const failures = [];
     const types = [...new Set(tasks.map((task) => task.type))];
-    const perType = new Map(types.map((type) => [type, { fetched: {}, expired: [], succeeded: [], queued: new Set(), records: 0 }]));
+    const perType = new Map(types.map((type) => [type, { fetched: [], expired: [], succeeded: [], queued: new Set(), records: 0 }]));
     const downloadSlots = createLimiter(options.concurrency);
     // A record without a readable CreationTime is placed at its blob's time; copies of it in
-    // other blobs go to the same place, so that the merge sees them side by side.
-    const untimed = new Map();
+    // other blobs (of this run or a later one, through the ledger) go to the same place, so
+    // that the merge sees them side by side.
+    const untimed = new Map(types.map((type) => [type, {}]));
     const addRecords = (type, blob, content) => {
         const { bytes, records } = content;
         const { spans, bounds } = records;
@@ -108368,8 +108446,9 @@ async function collect(options) {
             const id = recordKey(bytes, bounds[4 * index], bounds[4 * index + 1], named);
             let time = audit_record_normalizeCreationTime(valueText(bytes, spans[base + 2 * Column.CreationTime], spans[base + 2 * Column.CreationTime + 1]));
             if (time === undefined) {
-                time = untimed.get(`${type}|${id}`) ?? blob.contentCreated.replace(/\.\d+Z$/, 'Z');
-                untimed.set(`${type}|${id}`, time);
+                const placed = untimed.get(type);
+                time = placed[id] ?? untimedPlacement(ledger, type, id) ?? blob.contentCreated.replace(/\.\d+Z$/, 'Z');
+                placed[id] = time;
             }
             spool.add(type, dayOf(time), { time, id, payload: encodeBlobRecord(bytes, records, index, id, time) });
         }
@@ -108402,7 +108481,7 @@ async function collect(options) {
                             state.records += content.records.count;
                             addRecords(task.type, blob, content);
                             await spool.spillIfFull();
-                            state.fetched[blob.contentId] = blob.contentExpiration;
+                            state.fetched.push({ contentId: blob.contentId, contentCreated: blob.contentCreated });
                         }
                         catch (error) {
                             if (error instanceof ApiError && error.code === 'AF20051') {
@@ -108455,7 +108534,8 @@ async function collect(options) {
             ...(listed ? { listed } : {}),
             succeeded: state.succeeded,
             failures: failures.filter((failure) => failure.type === type),
-            expired: state.expired
+            expired: state.expired,
+            untimed: untimed.get(type) ?? {}
         };
     });
     return { updates, failures, stats, remaining };
@@ -109068,9 +109148,7 @@ function ledgerWorthCommitting(before, after, input) {
             return true;
         if (JSON.stringify([entry.failed, entry.gaps]) !== JSON.stringify([previous.failed, previous.gaps]))
             return true;
-        const ids = Object.keys(entry.fetched);
-        const previousIds = Object.keys(previous.fetched);
-        if (ids.length !== previousIds.length || ids.some((id) => previous.fetched[id] === undefined))
+        if (JSON.stringify(entry.fetched) !== JSON.stringify(previous.fetched))
             return true;
         if (entry.coveredUntil !== previous.coveredUntil) {
             const covered = previous.coveredUntil ? Date.parse(previous.coveredUntil) : 0;

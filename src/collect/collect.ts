@@ -9,7 +9,7 @@ import { encodeBlobRecord } from '../snapshot/csv-codec.js'
 import { Column, dayOf, SCANNED_COLUMNS } from '../snapshot/row.js'
 import type { Spool } from '../snapshot/spool.js'
 import type { Segment } from '../plan/segments.js'
-import { wasFetched, type Ledger, type LedgerUpdate, type SegmentFailure } from '../state/ledger.js'
+import { untimedPlacement, wasFetched, type FetchedBlob, type Ledger, type LedgerUpdate, type SegmentFailure } from '../state/ledger.js'
 import { createLimiter } from './pool.js'
 import { explainSubscriptionError } from './subscriptions.js'
 
@@ -92,12 +92,13 @@ export async function collect(options: {
   const failures: TaskFailure[] = []
   const types = [...new Set(tasks.map((task) => task.type))]
   const perType = new Map(
-    types.map((type) => [type, { fetched: {} as Record<string, string>, expired: [] as NonNullable<LedgerUpdate['expired']>, succeeded: [] as Segment[], queued: new Set<string>(), records: 0 }])
+    types.map((type) => [type, { fetched: [] as FetchedBlob[], expired: [] as NonNullable<LedgerUpdate['expired']>, succeeded: [] as Segment[], queued: new Set<string>(), records: 0 }])
   )
   const downloadSlots = createLimiter(options.concurrency)
   // A record without a readable CreationTime is placed at its blob's time; copies of it in
-  // other blobs go to the same place, so that the merge sees them side by side.
-  const untimed = new Map<string, string>()
+  // other blobs (of this run or a later one, through the ledger) go to the same place, so
+  // that the merge sees them side by side.
+  const untimed = new Map<ContentType, Record<string, string>>(types.map((type) => [type, {}]))
 
   const addRecords = (type: ContentType, blob: ContentBlob, content: BlobContent): void => {
     const { bytes, records } = content
@@ -109,8 +110,9 @@ export async function collect(options: {
       const id = recordKey(bytes, bounds[4 * index]!, bounds[4 * index + 1]!, named)
       let time = normalizeCreationTime(valueText(bytes, spans[base + 2 * Column.CreationTime]!, spans[base + 2 * Column.CreationTime + 1]!))
       if (time === undefined) {
-        time = untimed.get(`${type}|${id}`) ?? blob.contentCreated.replace(/\.\d+Z$/, 'Z')
-        untimed.set(`${type}|${id}`, time)
+        const placed = untimed.get(type)!
+        time = placed[id] ?? untimedPlacement(ledger, type, id) ?? blob.contentCreated.replace(/\.\d+Z$/, 'Z')
+        placed[id] = time
       }
       spool.add(type, dayOf(time), { time, id, payload: encodeBlobRecord(bytes, records, index, id, time) })
     }
@@ -144,7 +146,7 @@ export async function collect(options: {
                 state.records += content.records.count
                 addRecords(task.type, blob, content)
                 await spool.spillIfFull()
-                state.fetched[blob.contentId] = blob.contentExpiration
+                state.fetched.push({ contentId: blob.contentId, contentCreated: blob.contentCreated })
               } catch (error) {
                 if (error instanceof ApiError && error.code === 'AF20051') {
                   stats.blobsExpired++
@@ -195,7 +197,8 @@ export async function collect(options: {
       ...(listed ? { listed } : {}),
       succeeded: state.succeeded,
       failures: failures.filter((failure) => failure.type === type),
-      expired: state.expired
+      expired: state.expired,
+      untimed: untimed.get(type) ?? {}
     }
   })
   return { updates, failures, stats, remaining }

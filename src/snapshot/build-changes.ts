@@ -120,9 +120,7 @@ function ledgerWorthCommitting(before: Ledger, after: Ledger, input: SnapshotInp
     const previous = before.contentTypes[type as ContentType]
     if (!previous) return true
     if (JSON.stringify([entry.failed, entry.gaps]) !== JSON.stringify([previous.failed, previous.gaps])) return true
-    const ids = Object.keys(entry.fetched)
-    const previousIds = Object.keys(previous.fetched)
-    if (ids.length !== previousIds.length || ids.some((id) => previous.fetched[id] === undefined)) return true
+    if (JSON.stringify(entry.fetched) !== JSON.stringify(previous.fetched)) return true
     if (entry.coveredUntil !== previous.coveredUntil) {
       const covered = previous.coveredUntil ? Date.parse(previous.coveredUntil) : 0
       if (covered < input.now.getTime() - input.coverageSlackMs) return true

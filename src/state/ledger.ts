@@ -1,13 +1,15 @@
+import { createHash } from 'node:crypto'
 import { CONTENT_TYPES, type ContentType } from '../config/content-types.js'
 import { formatInstant, parseInstant } from '../config/timestamp.js'
 
 /**
  * What earlier runs achieved, committed with the data it describes (state/ledger.json):
  * how far each content type is covered, and which content blobs were already downloaded,
- * kept until they expire so that re-listing an overlapping window downloads nothing twice.
+ * kept while the API can still list them so that re-listing an overlapping window downloads
+ * nothing twice.
  */
 export interface Ledger {
-  version: 1
+  version: 2
   contentTypes: Partial<Record<ContentType, ContentTypeLedger>>
 }
 
@@ -15,12 +17,23 @@ export interface Ledger {
 export interface ContentTypeLedger {
   /** `contentCreated` up to which every listing window has been listed (failures are kept apart). */
   coveredUntil?: string
-  /** contentId → contentExpiration of every blob downloaded and committed. */
+  /**
+   * The blobs downloaded and committed, by the UTC day of their `contentCreated`: each blob is
+   * the 72-bit SHA-256 prefix of its contentId, 12 base64 characters, appended run by run
+   * (so that the file deltas well in git). A contentId is about 90 characters; a large
+   * tenant lists thousands of blobs a day, and the ledger is rewritten with every commit.
+   */
   fetched: Record<string, string>
   /** Listing windows that still failed after retries; every later run retries them first. */
   failed: FailedSegment[]
   /** Content that can no longer be collected from the API: blobs that expired, windows past 7 days. */
   gaps: ContentGap[]
+  /**
+   * Where records without a readable CreationTime were placed (record Id → the time used,
+   * their blob's). A copy of such a record in a later blob goes to the same place, so the
+   * merge drops it. Rare; kept while the API can still serve a copy.
+   */
+  untimed?: Record<string, string>
 }
 
 /** A listing window (content type × segment) that failed after retries. */
@@ -56,10 +69,33 @@ export interface SegmentFailure {
 
 /** A ledger with nothing in it: the state of a new data branch. */
 export function emptyLedger(): Ledger {
-  return { version: 1, contentTypes: {} }
+  return { version: 2, contentTypes: {} }
 }
 
-/** Reads ledger.json, refusing one that is not ours rather than overwriting it. */
+/** Characters of one blob in `fetched`: 9 bytes of SHA-256 in base64. */
+const BLOB_KEY_LENGTH = 12
+
+/**
+ * How the ledger names a blob. 72 bits: the chance that a new blob's key equals one of the
+ * 50,000 a busy content type holds is about 1 in 10^17, against a download skipped.
+ */
+export function blobKey(contentId: string): string {
+  return createHash('sha256').update(contentId, 'utf8').digest().subarray(0, 9).toString('base64')
+}
+
+/** A blob downloaded by a run: where the ledger files it. */
+export interface FetchedBlob {
+  contentId: string
+  contentCreated: string
+}
+
+/** The API lists no blob created more than 7 days (and an hour) ago: after that the ledger forgets it. */
+const LISTABLE_DAYS = 8
+
+/**
+ * Reads ledger.json, refusing one that is not ours rather than overwriting it. A version 1
+ * ledger (each contentId in full, with its expiry) is read into the compact form.
+ */
 export function parseLedger(text: string, path: string): Ledger {
   let value: unknown
   try {
@@ -67,9 +103,9 @@ export function parseLedger(text: string, path: string): Ledger {
   } catch (error) {
     throw new Error(`${path} on the data branch is not valid JSON (${(error as Error).message}); fix or delete it, then run again.`)
   }
-  const candidate = value as Partial<Ledger> | null
-  if (!candidate || candidate.version !== 1 || typeof candidate.contentTypes !== 'object' || candidate.contentTypes === null) {
-    throw new Error(`${path} on the data branch is not a version 1 ledger; fix or delete it, then run again.`)
+  const candidate = value as { version?: unknown; contentTypes?: Partial<Record<ContentType, Partial<ContentTypeLedger>>> } | null
+  if (!candidate || (candidate.version !== 1 && candidate.version !== 2) || typeof candidate.contentTypes !== 'object' || candidate.contentTypes === null) {
+    throw new Error(`${path} on the data branch is not a version 1 or 2 ledger; fix or delete it, then run again.`)
   }
   const ledger = emptyLedger()
   for (const type of CONTENT_TYPES) {
@@ -77,13 +113,35 @@ export function parseLedger(text: string, path: string): Ledger {
     if (!entry) continue
     ledger.contentTypes[type] = {
       ...(typeof entry.coveredUntil === 'string' && parseInstant(entry.coveredUntil) ? { coveredUntil: entry.coveredUntil } : {}),
-      fetched: { ...(entry.fetched ?? {}) },
+      fetched: candidate.version === 1 ? fromVersion1(entry.fetched ?? {}) : readFetched(entry.fetched ?? {}),
       failed: Array.isArray(entry.failed) ? entry.failed.map((failure) => ({ ...failure })) : [],
-      gaps: Array.isArray(entry.gaps) ? entry.gaps.map((gap) => ({ ...gap })) : []
+      gaps: Array.isArray(entry.gaps) ? entry.gaps.map((gap) => ({ ...gap })) : [],
+      ...(entry.untimed && typeof entry.untimed === 'object' ? { untimed: { ...entry.untimed } } : {})
     }
   }
   return ledger
 }
+
+function readFetched(value: Record<string, unknown>): Record<string, string> {
+  const fetched: Record<string, string> = {}
+  for (const [day, keys] of Object.entries(value)) {
+    if (/^\d{4}-\d{2}-\d{2}$/.test(day) && typeof keys === 'string' && keys.length % BLOB_KEY_LENGTH === 0) fetched[day] = keys
+  }
+  return fetched
+}
+
+/** Version 1 kept contentId → contentExpiration; the blob's day is taken as 7 days before it expired. */
+function fromVersion1(value: Record<string, unknown>): Record<string, string> {
+  const fetched: Record<string, string> = {}
+  for (const [contentId, expiration] of Object.entries(value)) {
+    const expires = typeof expiration === 'string' ? parseInstant(expiration) : undefined
+    const day = (expires ? new Date(expires.getTime() - 7 * DAY_MS) : new Date()).toISOString().slice(0, 10)
+    fetched[day] = (fetched[day] ?? '') + blobKey(contentId)
+  }
+  return fetched
+}
+
+const DAY_MS = 24 * 3_600_000
 
 /** The ledger as stable text: sorted keys, so unchanged state gives unchanged bytes. */
 export function renderLedger(ledger: Ledger): string {
@@ -92,15 +150,18 @@ export function renderLedger(ledger: Ledger): string {
     const entry = ledger.contentTypes[type]
     if (!entry) continue
     const fetched: Record<string, string> = {}
-    for (const id of Object.keys(entry.fetched).sort()) fetched[id] = entry.fetched[id] ?? ''
+    for (const day of Object.keys(entry.fetched).sort()) fetched[day] = entry.fetched[day] ?? ''
     contentTypes[type] = {
       ...(entry.coveredUntil ? { coveredUntil: entry.coveredUntil } : {}),
       fetched,
       failed: [...entry.failed].sort((a, b) => compare(a.start, b.start) || compare(a.end, b.end)),
-      gaps: [...entry.gaps].sort((a, b) => compare(a.start, b.start) || compare(a.contentId ?? '', b.contentId ?? ''))
+      gaps: [...entry.gaps].sort((a, b) => compare(a.start, b.start) || compare(a.contentId ?? '', b.contentId ?? '')),
+      ...(entry.untimed && Object.keys(entry.untimed).length > 0
+        ? { untimed: Object.fromEntries(Object.entries(entry.untimed).sort(([a], [b]) => compare(a, b))) }
+        : {})
     }
   }
-  return `${JSON.stringify({ version: 1, contentTypes }, null, 2)}\n`
+  return `${JSON.stringify({ version: 2, contentTypes }, null, 2)}\n`
 }
 
 /** The earliest coverage over the given content types, or undefined if any is uncovered. */
@@ -115,9 +176,28 @@ export function coveredUntil(ledger: Ledger, types: readonly ContentType[]): Dat
   return earliest
 }
 
+/** Where an earlier run placed a record that has no readable CreationTime, if it did. */
+export function untimedPlacement(ledger: Ledger, type: ContentType, id: string): string | undefined {
+  return ledger.contentTypes[type]?.untimed?.[id]
+}
+
 /** Whether a blob was already downloaded and committed. */
 export function wasFetched(ledger: Ledger, type: ContentType, contentId: string): boolean {
-  return ledger.contentTypes[type]?.fetched[contentId] !== undefined
+  const entry = ledger.contentTypes[type]
+  return entry !== undefined && fetchedKeys(entry).has(blobKey(contentId))
+}
+
+const keyCache = new WeakMap<Record<string, string>, Set<string>>()
+
+/** Every blob key of a content type, read once per ledger. */
+function fetchedKeys(entry: ContentTypeLedger): Set<string> {
+  let keys = keyCache.get(entry.fetched)
+  if (!keys) {
+    keys = new Set()
+    for (const day of Object.values(entry.fetched)) for (let at = 0; at < day.length; at += BLOB_KEY_LENGTH) keys.add(day.slice(at, at + BLOB_KEY_LENGTH))
+    keyCache.set(entry.fetched, keys)
+  }
+  return keys
 }
 
 function compare(a: string, b: string): number {
@@ -127,8 +207,8 @@ function compare(a: string, b: string): number {
 /** What one run adds to the ledger for one content type. */
 export interface LedgerUpdate {
   type: ContentType
-  /** Blobs downloaded this run: contentId → contentExpiration. */
-  fetched: Record<string, string>
+  /** Blobs downloaded this run. */
+  fetched: readonly FetchedBlob[]
   /** The range this run's plan listed, `[from, to)`. */
   listed?: { from: Date; to: Date }
   /** Windows listed and downloaded completely this run. */
@@ -137,6 +217,8 @@ export interface LedgerUpdate {
   failures?: SegmentFailure[]
   /** Blobs that expired before they could be downloaded. */
   expired?: { contentId: string; contentCreated: string; message: string }[]
+  /** Records without a readable CreationTime this run placed: record Id → time used. */
+  untimed?: Record<string, string>
 }
 
 /** What applying a run changed about failures, for the issue and the summary. */
@@ -149,7 +231,8 @@ export interface FailureChanges {
 
 /**
  * Applies a run's results to a ledger (a copy; the input is not changed):
- * - fetched blobs are remembered until they expire (the API never lists them again after);
+ * - fetched blobs are remembered until the API can no longer list them (8 days after the
+ *   day they were created);
  * - coverage only grows when the new range touches it, so a backfill further ahead never
  *   hides a hole behind it;
  * - a failed window is recorded (or its count raised); one that a successful window covers
@@ -167,7 +250,19 @@ export function applyUpdates(
   for (const update of updates) {
     const entry: ContentTypeLedger = next.contentTypes[update.type] ?? { fetched: {}, failed: [], gaps: [] }
     next.contentTypes[update.type] = entry
-    Object.assign(entry.fetched, update.fetched)
+    const known = fetchedKeys(entry)
+    const added = new Map<string, string[]>()
+    for (const blob of update.fetched) {
+      const key = blobKey(blob.contentId)
+      if (known.has(key)) continue
+      known.add(key)
+      const day = blob.contentCreated.slice(0, 10)
+      added.set(day, [...(added.get(day) ?? []), key])
+    }
+    // Each run's keys go in sorted, after what earlier runs wrote: the same blobs give the
+    // same text whatever order they downloaded in, and the line only grows at its end.
+    for (const [day, keys] of added) entry.fetched[day] = (entry.fetched[day] ?? '') + keys.sort().join('')
+    if (update.untimed && Object.keys(update.untimed).length > 0) entry.untimed = { ...entry.untimed, ...update.untimed }
     if (update.listed) {
       const covered = entry.coveredUntil ? parseInstant(entry.coveredUntil) : undefined
       if (!covered || (update.listed.from <= covered && update.listed.to > covered)) {
@@ -228,9 +323,12 @@ export function applyUpdates(
       changes.newGaps.push({ ...gap, type })
       return false
     })
-    for (const [id, expiration] of Object.entries(entry.fetched)) {
-      const expires = parseInstant(expiration)
-      if (expires && expires <= now) delete entry.fetched[id]
+    const oldestListable = new Date(now.getTime() - LISTABLE_DAYS * DAY_MS).toISOString().slice(0, 10)
+    for (const [id, time] of Object.entries(entry.untimed ?? {})) if (time.slice(0, 10) < oldestListable) delete entry.untimed?.[id]
+    for (const day of Object.keys(entry.fetched)) {
+      if (day >= oldestListable) continue
+      delete entry.fetched[day]
+      keyCache.delete(entry.fetched)
     }
   }
   return { ledger: next, changes }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { parse } from 'csv-parse/sync'
-import { expectBranchHoldsExactlyServed } from './assertions.js'
+import { expectBranchHoldsExactlyServed, ledgerBlobCount, ledgerFetched } from './assertions.js'
 import { BRANCH, hourFloor, startWorld, type World } from './world.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
 
@@ -55,8 +55,10 @@ describe('records-per-commit', { timeout: E2E_TEST_BUDGET_MS }, () => {
         if (!path.endsWith('.csv')) continue
         for (const row of parse(bytes, { columns: true }) as { Id: string }[]) ids.add(row.Id)
       }
-      for (const [type, entry] of Object.entries(ledger.contentTypes) as [string, { fetched: Record<string, string>; coveredUntil?: string }][]) {
-        for (const contentId of Object.keys(entry.fetched)) {
+      for (const type of Object.keys(ledger.contentTypes)) {
+        const fetched = ledgerFetched(ledger, type, [...blobs.keys()])
+        expect(fetched.length).toBe(ledgerBlobCount(ledger, type))
+        for (const contentId of fetched) {
           const blob = blobs.get(contentId)
           expect(blob?.contentType).toBe(type)
           for (const record of blob?.records ?? []) expect(ids.has(String(record.Id).toLowerCase()), `${commit}: ${String(record.Id)}`).toBe(true)

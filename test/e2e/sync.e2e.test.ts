@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { DuckDBInstance } from '@duckdb/node-api'
-import { expectBranchHoldsExactlyServed } from './assertions.js'
+import { expectBranchHoldsExactlyServed, ledgerBlobCount, ledgerFetched } from './assertions.js'
 import { findLeaks } from './run-action.js'
 import { BRANCH, csvFiles, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
@@ -115,10 +115,12 @@ describe('sync: concurrent writers', { timeout: E2E_TEST_BUDGET_MS }, () => {
     for (const sha of foreign) await github.git(['merge-base', '--is-ancestor', sha, BRANCH])
     const files = await world.branchFiles()
     expect(files.get('notes/hello.txt')).toBe('written by someone else\n')
-    const ledger = JSON.parse(files.get('state/ledger.json') ?? '{}') as { contentTypes: Record<string, { fetched: object }> }
+    const ledger = JSON.parse(files.get('state/ledger.json') ?? '{}') as { contentTypes: Record<string, { fetched: Record<string, string> }> }
     expect(Object.keys(ledger.contentTypes).sort()).toEqual([...types].sort())
     for (const type of types) {
-      expect(Object.keys(ledger.contentTypes[type]?.fetched ?? {})).toHaveLength(emulator.blobs(type as never).length)
+      const served = emulator.blobs(type as never).map((blob) => blob.contentId)
+      expect(ledgerFetched(ledger, type, served)).toEqual(served)
+      expect(ledgerBlobCount(ledger, type)).toBe(served.length)
     }
     const manifest = JSON.parse(files.get('manifest.json') ?? '{}') as { files: Record<string, { rows: number }> }
     const rowsPerFile = new Map<string, number>()
@@ -160,5 +162,30 @@ describe('sync: scheduled runs', { timeout: E2E_TEST_BUDGET_MS }, () => {
     for (const [id, count] of emulator.requests.blobFetchCounts({ successfulOnly: false })) expect(count, `blob ${id}`).toBe(1)
     expect(emulator.requests.blobFetchCounts().size).toBe(emulator.blobs('Audit.General').length)
     await expectBranchHoldsExactlyServed(world, ['Audit.General'])
+  })
+})
+
+describe('sync: records without a CreationTime', { timeout: E2E_TEST_BUDGET_MS }, () => {
+  it('keeps one copy of such a record when its copies arrive in blobs of different days and runs', async () => {
+    world = await startWorld()
+    const { emulator } = world
+    emulator.subscriptions.enable('Audit.General')
+    const now = hourFloor(Date.now())
+    const odd = { Id: '0DD00000-0000-4000-8000-000000000001', Operation: 'NoTime', Workload: 'Odd', RecordType: 1 }
+    const timed = { Id: '0DD00000-0000-4000-8000-000000000002', CreationTime: new Date(now.getTime() - 30 * HOUR).toISOString().slice(0, 19), Operation: 'Timed' }
+    emulator.publish({ contentType: 'Audit.General', contentCreated: new Date(now.getTime() - 30 * HOUR), records: [odd, timed] })
+    const first = await world.run({ start: new Date(now.getTime() - 31 * HOUR).toISOString(), end: new Date(now.getTime() - 29 * HOUR).toISOString() })
+    expect(first.exitCode, first.stdout + first.stderr).toBe(0)
+
+    // A copy, keys in another order, in a blob created a day later, listed by a later run.
+    emulator.publish({ contentType: 'Audit.General', contentCreated: new Date(now.getTime() - 2 * HOUR), records: [{ RecordType: 1, Workload: 'Odd', Operation: 'NoTime', Id: odd.Id }] })
+    const second = await world.run({ start: new Date(now.getTime() - 3 * HOUR).toISOString(), end: now.toISOString() })
+    expect(second.exitCode, second.stdout + second.stderr).toBe(0)
+    expect(second.outputs['records-added']).toBe('0')
+
+    const rows = (await world.branchRows()).filter((entry) => entry.row.Id === odd.Id.toLowerCase())
+    expect(rows).toHaveLength(1)
+    expect(rows[0]!.row.CreationTime).toBe(new Date(now.getTime() - 30 * HOUR).toISOString().replace('.000', ''))
+    expect(JSON.parse(rows[0]!.row.AuditData ?? '')).toEqual(odd)
   })
 })

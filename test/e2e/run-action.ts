@@ -17,6 +17,8 @@ export interface ActionRun {
   /** Extra environment (GITHUB_API_URL, NODE_EXTRA_CA_CERTS, ...). */
   env?: Record<string, string>
   timeoutMs?: number
+  /** Polled every few milliseconds; once it returns true the action is killed with SIGKILL. */
+  killWhen?: () => boolean
 }
 
 /** A workflow command the action printed, such as `::error title=x::message`. */
@@ -29,6 +31,8 @@ export interface WorkflowCommand {
 /** What a run left behind, for assertions. */
 export interface ActionResult {
   exitCode: number | null
+  /** The signal that ended the process, when one did. */
+  signal: NodeJS.Signals | null
   stdout: string
   stderr: string
   outputs: Record<string, string>
@@ -74,11 +78,12 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
     }
     for (const [name, value] of Object.entries(run.inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
 
-    const { exitCode, stdout, stderr } = await spawnNode(ACTION_ENTRY, env, run.timeoutMs ?? ACTION_RUN_BUDGET_MS)
+    const { exitCode, signal, stdout, stderr } = await spawnNode(ACTION_ENTRY, env, run.timeoutMs ?? ACTION_RUN_BUDGET_MS, run.killWhen)
     const commands = parseCommands(stdout)
     const masked = commands.filter((c) => c.command === 'add-mask').map((c) => c.message)
     return {
       exitCode,
+      signal,
       stdout,
       stderr,
       outputs: parseOutputFile(await readFile(outputFile, 'utf8')),
@@ -99,8 +104,9 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
 function spawnNode(
   entry: string,
   env: Record<string, string>,
-  timeoutMs: number
-): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  timeoutMs: number,
+  killWhen?: () => boolean
+): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
@@ -111,10 +117,16 @@ function spawnNode(
       child.kill('SIGKILL')
       reject(new Error(`The action did not finish within ${timeoutMs} ms.\nstdout:\n${stdout}\nstderr:\n${stderr}`))
     }, timeoutMs)
+    const poll = killWhen
+      ? setInterval(() => {
+          if (killWhen()) child.kill('SIGKILL')
+        }, 2)
+      : undefined
     child.on('error', reject)
-    child.on('close', (exitCode) => {
+    child.on('close', (exitCode, signal) => {
       clearTimeout(timer)
-      resolvePromise({ exitCode, stdout, stderr })
+      if (poll) clearInterval(poll)
+      resolvePromise({ exitCode, signal, stdout, stderr })
     })
   })
 }

@@ -21,7 +21,7 @@ export const BRANCH = 'audit-data'
 export interface World {
   emulator: Emulator
   github: FakeGitHub
-  run(inputs: Record<string, string>, env?: Record<string, string>, timeoutMs?: number): Promise<ActionResult>
+  run(inputs: Record<string, string>, env?: Record<string, string>, timeoutMs?: number, killWhen?: () => boolean): Promise<ActionResult>
   /** Every file on the data branch, path → text. */
   branchFiles(): Promise<Map<string, string>>
   /** Rows of every day CSV on the branch, parsed with a CSV parser. */
@@ -54,9 +54,10 @@ export async function startWorld(
   return {
     emulator,
     github,
-    run: (inputs, env = {}, timeoutMs) =>
+    run: (inputs, env = {}, timeoutMs, killWhen) =>
       runAction({
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(killWhen ? { killWhen } : {}),
         inputs: {
           'tenant-id': TENANT,
           'client-id': CLIENT,

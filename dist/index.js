@@ -107145,8 +107145,12 @@ function scanRecords(body, keys, options = {}) {
     let capacity = 64;
     let bounds = new Int32Array(4 * capacity);
     let spans = new Int32Array(2 * fields * capacity);
-    // Every byte a quote is the most a record can grow.
-    const escaped = options.escape ? Buffer.allocUnsafe(2 * length) : EMPTY;
+    // Every byte a quote is the most a blob can grow. One buffer serves every scan: a blob's
+    // rows are made from it before the next blob is read, and a fresh one per blob (twice the
+    // blob's size, thousands of times a run) kept the process's memory high for nothing.
+    if (options.escape && sharedEscaped.length < 2 * length)
+        sharedEscaped = Buffer.allocUnsafe(Math.max(2 * length, 2 * sharedEscaped.length));
+    const escaped = options.escape ? sharedEscaped : EMPTY;
     let written = 0;
     let count = 0;
     let at = 0;
@@ -107203,6 +107207,7 @@ function scanRecords(body, keys, options = {}) {
     return { count, bounds, escaped, spans };
 }
 const EMPTY = Buffer.alloc(0);
+let sharedEscaped = Buffer.allocUnsafe(1024 * 1024);
 /** Where the last scanObject with an output stopped writing (a second result without an allocation). */
 let escapedEnd = 0;
 function grow(array, size) {
@@ -107362,11 +107367,13 @@ function findKey(body, start, end, keys) {
 function valueText(body, start, end) {
     if (start < 0)
         return undefined;
-    const bytes = Buffer.from(body.buffer, body.byteOffset + start, end - start);
     if (body[start] === QUOTE) {
-        return bytes.includes(BACKSLASH) ? JSON.parse(bytes.toString('utf8')) : bytes.toString('utf8', 1, bytes.length - 1);
+        for (let at = start + 1; at < end - 1; at++)
+            if (body[at] === BACKSLASH)
+                return JSON.parse(body.toString('utf8', start, end));
+        return body.toString('utf8', start + 1, end - 1);
     }
-    const text = bytes.toString('utf8');
+    const text = body.toString('utf8', start, end);
     return text === 'null' ? undefined : text;
 }
 function describe(body, at) {
@@ -107567,14 +107574,15 @@ class ActivityClient {
         }
     }
     /**
-     * Downloads a blob: its bytes, and where its records and their snapshot fields are (a
-     * truncated or malformed body is retried like any transient failure).
+     * Downloads a blob and hands its bytes, with where its records and their snapshot fields
+     * are, to `use`, which must take what it needs before it returns (the scan's buffers serve
+     * the next blob). A truncated or malformed body is retried like any transient failure.
      */
-    async fetchBlob(blob) {
+    async fetchBlob(blob, use) {
         const what = `download ${blob.contentType} blob ${blob.contentId}`;
         // The bearer token goes only to the API host, whatever a response says a URI is.
         const url = this.isSameOrigin(blob.contentUri) ? blob.contentUri : `${this.root}/audit/${encodeURIComponent(blob.contentId)}`;
-        const { body } = await this.call(what, 'GET', url, { read: (bytes, status) => readBlob(bytes, status, what) });
+        const { body } = await this.call(what, 'GET', url, { read: (bytes, status) => use(readBlob(bytes, status, what)) });
         return body;
     }
     /**
@@ -107886,7 +107894,8 @@ const CR = 0x0d;
 const LF = 0x0a;
 const csv_codec_BACKSLASH = 0x5c;
 /**
- * Record `index` of a scanned blob as a CSV line: `id` and `time` (normalised by the caller)
+ * Record `index` of a scanned blob as a CSV line, in a buffer the next call reuses (the spool
+ * copies it; a buffer per row was garbage for the collector): `id` and `time` (normalised by the caller)
  * first, then the other columns from their spans, then the record's own bytes, escaped by
  * the scanner, as AuditData. String values are copied as they are unless they hold a JSON
  * escape, the rare case that is decoded first.
@@ -107899,8 +107908,14 @@ function encodeBlobRecord(body, records, index, id, time) {
     if (headBound > scratch.length)
         scratch = Buffer.allocUnsafe(Math.max(headBound, 2 * scratch.length));
     const out = scratch;
-    const idBytes = Buffer.from(id, 'utf8');
-    let at = writeField(out, 0, idBytes, 0, idBytes.length);
+    // Ids are GUIDs, needing no quotes; any other goes through the general path.
+    let at;
+    if (/^[\w-]*$/.test(id))
+        at = scratch.write(id, 0, 'latin1');
+    else {
+        const idBytes = Buffer.from(id, 'utf8');
+        at = writeField(out, 0, idBytes, 0, idBytes.length);
+    }
     out[at++] = csv_codec_COMMA;
     at += scratch.write(time, at, 'latin1');
     for (let column = 2; column < columns; column++) {
@@ -107910,8 +107925,8 @@ function encodeBlobRecord(body, records, index, id, time) {
         if (start < 0)
             continue;
         if (body[start] === csv_codec_QUOTE) {
-            if (body.subarray(start, end).includes(csv_codec_BACKSLASH)) {
-                const decoded = Buffer.from(JSON.parse(Buffer.from(body.buffer, body.byteOffset + start, end - start).toString('utf8')), 'utf8');
+            if (hasBackslash(body, start + 1, end - 1)) {
+                const decoded = Buffer.from(JSON.parse(body.toString('utf8', start, end)), 'utf8');
                 at = writeField(out, at, decoded, 0, decoded.length);
             }
             else {
@@ -107925,15 +107940,26 @@ function encodeBlobRecord(body, records, index, id, time) {
     }
     const auditStart = records.bounds[4 * index + 2];
     const auditEnd = records.bounds[4 * index + 3];
-    const line = Buffer.allocUnsafe(at + auditEnd - auditStart + 5);
-    scratch.copy(line, 0, 0, at);
+    const size = at + auditEnd - auditStart + 5;
+    if (size > scratch.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(size, 2 * scratch.length));
+        scratch.copy(bigger, 0, 0, at);
+        scratch = bigger;
+    }
+    const line = scratch;
     line[at++] = csv_codec_COMMA;
     line[at++] = csv_codec_QUOTE;
     at += records.escaped.copy(line, at, auditStart, auditEnd);
     line[at++] = csv_codec_QUOTE;
     line[at++] = CR;
-    line[at] = LF;
-    return line;
+    line[at++] = LF;
+    return line.subarray(0, at);
+}
+function hasBackslash(bytes, start, end) {
+    for (let at = start; at < end; at++)
+        if (bytes[at] === csv_codec_BACKSLASH)
+            return true;
+    return false;
 }
 /** Writes `source[start, end)` as a CSV field at `at`, quoted when it must be; returns the new end. */
 function writeField(out, at, source, start, end) {
@@ -107946,8 +107972,9 @@ function writeField(out, at, source, start, end) {
         }
     }
     if (!special) {
-        out.set(source.subarray(start, end), at);
-        return at + end - start;
+        for (let index = start; index < end; index++)
+            out[at++] = source[index];
+        return at;
     }
     out[at++] = csv_codec_QUOTE;
     for (let index = start; index < end; index++) {
@@ -108475,11 +108502,13 @@ async function collect(options) {
                     state.queued.add(blob.contentId);
                     downloads.push(downloadSlots.run(async () => {
                         try {
-                            const content = await source.fetchBlob(blob);
+                            const count = await source.fetchBlob(blob, (content) => {
+                                addRecords(task.type, blob, content);
+                                return content.records.count;
+                            });
                             stats.blobsDownloaded++;
-                            stats.recordsReceived += content.records.count;
-                            state.records += content.records.count;
-                            addRecords(task.type, blob, content);
+                            stats.recordsReceived += count;
+                            state.records += count;
                             await spool.spillIfFull();
                             state.fetched.push({ contentId: blob.contentId, contentCreated: blob.contentCreated });
                         }
@@ -109188,11 +109217,14 @@ function commitMessage(recordsAdded, added, failures, runUrl) {
 
 
 
-
 /**
  * Where a run keeps the rows it collects until they are merged into day files: in memory up
  * to a budget, then spilled to sorted run files under the run's temp folder. Memory stays
  * the same whatever a day holds; reading a day back merges its runs into one sorted stream.
+ *
+ * In memory a row is its bytes in a shared arena plus one string, its sort key: not an object
+ * per row. Thousands of small objects that live until the next spill are what made V8 grow
+ * its young generation to the maximum, tens of megabytes of memory for nothing.
  *
  * A run file is a sequence of frames: u32 length of the rest, u8 time length, u16 Id length,
  * the time, the Id, then the row's encoded bytes.
@@ -109201,6 +109233,8 @@ class Spool {
     dir;
     memoryBytes;
     days = new Map();
+    arena = [Buffer.allocUnsafe(ARENA_CHUNK_BYTES)];
+    arenaUsed = 0;
     bufferedBytes = 0;
     runCount = 0;
     constructor(dir, memoryBytes) {
@@ -109212,46 +109246,74 @@ class Spool {
         await (0,promises_.mkdir)(dir, { recursive: true });
         return new Spool(dir, memoryBytes);
     }
-    /** Adds a row of a content type's day. Call `spillIfFull` after a batch of adds. */
+    /**
+     * Adds a row of a content type's day; its bytes are copied (the caller may reuse them).
+     * Call `spillIfFull` after a batch of adds.
+     */
     add(type, day, row) {
-        const key = `${type}|${day}`;
-        let entry = this.days.get(key);
+        let days = this.days.get(type);
+        if (!days)
+            this.days.set(type, (days = new Map()));
+        let entry = days.get(day);
         if (!entry)
-            this.days.set(key, (entry = { type, day, buffer: [], runs: [], rows: 0, firstTime: row.time }));
-        entry.buffer.push(row);
+            days.set(day, (entry = { type, day, keys: [], places: [], lengths: [], runs: [], rows: 0, firstTime: row.time }));
+        const size = row.payload.byteLength;
+        let chunk = this.arena.at(-1);
+        if (this.arenaUsed + size > chunk.length) {
+            chunk = Buffer.allocUnsafe(Math.max(ARENA_CHUNK_BYTES, size));
+            this.arena.push(chunk);
+            this.arenaUsed = 0;
+        }
+        row.payload.copy(chunk, this.arenaUsed);
+        entry.keys.push(row.time + row.id);
+        entry.places.push((this.arena.length - 1) * ARENA_CHUNK_BYTES + this.arenaUsed);
+        entry.lengths.push(size);
+        this.arenaUsed += size;
         entry.rows++;
         if (row.time < entry.firstTime)
             entry.firstTime = row.time;
-        this.bufferedBytes += row.payload.byteLength + row.id.length + ROW_OVERHEAD_BYTES;
+        this.bufferedBytes += size + row.id.length + ROW_OVERHEAD_BYTES;
     }
     /** Writes the buffered rows to run files once they exceed the memory budget. */
     async spillIfFull() {
         if (this.bufferedBytes >= this.memoryBytes)
             await this.spill();
     }
-    /** Writes every buffered row to run files, one sorted run per day. */
+    /**
+     * Writes every buffered row to run files, one sorted run per day. What is buffered is taken
+     * over at once, so that rows added while the files are written (downloads go on) start a
+     * fresh buffer instead of being lost with this one.
+     */
     async spill() {
-        for (const entry of this.days.values()) {
-            if (entry.buffer.length === 0)
+        const arena = this.arena;
+        const taken = [];
+        for (const entry of this.allDays()) {
+            if (entry.keys.length === 0)
                 continue;
-            const rows = entry.buffer.sort(compareRows);
-            entry.buffer = [];
+            taken.push({ entry, rows: this.bufferedRows(entry, arena) });
+            entry.keys = [];
+            entry.places = [];
+            entry.lengths = [];
+        }
+        this.arena = [Buffer.allocUnsafe(ARENA_CHUNK_BYTES)];
+        this.arenaUsed = 0;
+        this.bufferedBytes = 0;
+        for (const { entry, rows } of taken) {
             const path = (0,external_node_path_.join)(this.dir, `run-${++this.runCount}.bin`);
             await writeRun(path, rows);
             entry.runs.push(path);
         }
-        this.bufferedBytes = 0;
     }
     /** The days that hold rows, by content type then day. */
     entries() {
-        return [...this.days.values()]
+        return [...this.allDays()]
             .map(({ type, day, rows, firstTime }) => ({ type, day, rows, firstTime }))
             .sort((a, b) => (a.type === b.type ? (a.day < b.day ? -1 : a.day > b.day ? 1 : 0) : a.type < b.type ? -1 : 1));
     }
     /** Rows held in all, counting copies. */
     get rows() {
         let rows = 0;
-        for (const entry of this.days.values())
+        for (const entry of this.allDays())
             rows += entry.rows;
         return rows;
     }
@@ -109260,19 +109322,37 @@ class Spool {
      * memory. Can be read any number of times (a commit rebuilt on a moved branch reads again).
      */
     read(type, day) {
-        const entry = this.days.get(`${type}|${day}`);
+        const entry = this.days.get(type)?.get(day);
         if (!entry)
             return emptyRows();
-        const memory = [...entry.buffer].sort(compareRows);
-        const sources = [...entry.runs.map((path) => readRun(path)), oneBatch(memory)];
+        const sources = [...entry.runs.map((path) => readRun(path)), oneBatch(this.bufferedRows(entry))];
         return mergeSorted(sources, { rank: () => 0 });
     }
     /** Deletes the spool's folder and everything in it. */
     async remove() {
         this.days.clear();
+        this.arena = [];
         await (0,promises_.rm)(this.dir, { recursive: true, force: true });
     }
+    *allDays() {
+        for (const days of this.days.values())
+            yield* days.values();
+    }
+    /** A day's rows still in memory, as rows, in file order. */
+    bufferedRows(entry, arena = this.arena) {
+        const order = entry.keys.map((_, index) => index);
+        order.sort((a, b) => (entry.keys[a] < entry.keys[b] ? -1 : entry.keys[a] > entry.keys[b] ? 1 : 0));
+        return order.map((index) => {
+            const key = entry.keys[index];
+            const place = entry.places[index];
+            const chunk = arena[Math.floor(place / ARENA_CHUNK_BYTES)];
+            const offset = place % ARENA_CHUNK_BYTES;
+            return { time: key.slice(0, TIME_LENGTH), id: key.slice(TIME_LENGTH), payload: chunk.subarray(offset, offset + entry.lengths[index]) };
+        });
+    }
 }
+const TIME_LENGTH = 'YYYY-MM-DDTHH:MM:SSZ'.length;
+const ARENA_CHUNK_BYTES = 1024 * 1024;
 /** What a run holds in memory before it spills (the rows and their overhead). */
 const DEFAULT_SPOOL_MEMORY_BYTES = 16 * 1024 * 1024;
 /** Roughly what a buffered row costs beyond its bytes (the object, its strings, the array slot). */

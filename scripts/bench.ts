@@ -1,149 +1,299 @@
 /**
- * `npm run bench`: how fast and how lean a sync is, measured on this machine with the test
- * fakes (no tenant, no github.com): the shipped dist/index.js end to end, a backfill, then
- * the same run again (which must download nothing and commit nothing). Wall time, requests,
- * and the action's peak memory and CPU.
+ * `npm run bench`: how lean, fast and polite a sync is, measured on this machine with the test
+ * fakes (no tenant, no github.com). Every figure is of the shipped dist/index.js, run as a
+ * runner runs it, with a probe in its process for peak memory and CPU time. Three scenarios:
  *
- * Workload flags (defaults in brackets): --hours [24] --types [2] --blobs-per-hour [12]
- * --records-per-blob [150] --concurrency [8]. Figures go to stdout and build/bench.json.
- * BENCH_NODE_OPTIONS adds Node flags to the action's process (`--max-old-space-size=256`
- * shows whether a workload fits a given heap).
- * The action keeps under the tenant's API quota (~2,000 calls a minute), so past a couple of
- * hundred calls the end-to-end time is bounded by that limit, not by this machine.
+ * - day: one UTC day of N records (--day-records, a list), collected by a backfill of the
+ *   first 20 hours, then a second run whose late events merge into that day. Peak RSS and CPU
+ *   per record of each run; the day's rows are counted back with DuckDB.
+ * - quota: a 36-hour backfill of about 800 calls against a rolling-minute quota the action is
+ *   not told (--quota per minute): calls, throttled calls, and wall time against the least
+ *   possible, ⌊(calls − 1) / quota⌋ minutes.
+ * - growth: one day collected by 24 hourly runs; the repository's packed size after `git gc`
+ *   against the day's final CSV bytes.
+ *
+ * `--smoke` runs all three on small numbers, for CI. BENCH_NODE_OPTIONS adds Node flags to the
+ * action's process (`--cpu-prof`); BENCH_TIMELINE=1 samples its memory every 100 ms into
+ * build/bench/<run>.json. Results go to stdout, build/bench.json
+ * and build/bench.md (the tables docs/benchmarks.md is made from).
  */
+import { DuckDBInstance } from '@duckdb/node-api'
+import { execFile } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { cpus, totalmem } from 'node:os'
 import { resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
-import type { ContentType } from '../src/config/content-types.js'
-import { BRANCH, startWorld } from '../test/e2e/world.js'
+import { parseArgs, promisify } from 'node:util'
+import { BRANCH, startWorld, type World } from '../test/e2e/world.js'
 
+const exec = promisify(execFile)
 const HOUR = 3_600_000
-/** The content types in the order --types takes them: the CoE's own first, as the README's figures assume. */
-const ALL_TYPES: ContentType[] = ['Audit.General', 'Audit.SharePoint', 'Audit.Exchange', 'Audit.AzureActiveDirectory', 'DLP.All']
+const DAY = 24 * HOUR
+const TYPE = 'Audit.General'
 
-interface Workload {
-  hours: number
-  types: ContentType[]
-  blobsPerHour: number
-  recordsPerBlob: number
-  concurrency: number
+interface Options {
+  scenarios: Set<string>
+  dayRecords: number[]
+  quota: number
+  smoke: boolean
 }
 
-function readWorkload(): Workload {
+function readOptions(): Options {
   const { values } = parseArgs({
     options: {
-      hours: { type: 'string', default: '24' },
-      types: { type: 'string', default: '2' },
-      'blobs-per-hour': { type: 'string', default: '12' },
-      'records-per-blob': { type: 'string', default: '150' },
-      concurrency: { type: 'string', default: '8' }
+      scenarios: { type: 'string', default: 'day,quota,growth' },
+      'day-records': { type: 'string', default: '50000,250000,1000000' },
+      quota: { type: 'string', default: '300' },
+      smoke: { type: 'boolean', default: false }
     }
   })
-  const number = (name: keyof typeof values, max: number): number => {
-    const value = Number(values[name])
-    if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`--${name} must be a whole number from 1 to ${max}; got '${values[name]}'.`)
-    return value
-  }
+  const numbers = (text: string, name: string): number[] =>
+    text.split(',').map((part) => {
+      const value = Number(part.trim())
+      if (!Number.isInteger(value) || value < 100) throw new Error(`--${name} takes whole numbers of at least 100; got '${part}'.`)
+      return value
+    })
+  const scenarios = new Set(values.scenarios.split(',').map((name) => name.trim()))
+  for (const name of scenarios) if (!['day', 'quota', 'growth'].includes(name)) throw new Error(`Unknown scenario '${name}': day, quota or growth.`)
   return {
-    // The API serves 7 days; a backfill further back is refused by the action itself.
-    hours: number('hours', 167),
-    types: ALL_TYPES.slice(0, number('types', ALL_TYPES.length)),
-    blobsPerHour: number('blobs-per-hour', 200),
-    recordsPerBlob: number('records-per-blob', 5_000),
-    concurrency: number('concurrency', 64)
+    scenarios,
+    dayRecords: values.smoke ? [2_000] : numbers(values['day-records'], 'day-records'),
+    quota: values.smoke ? 600 : (numbers(values.quota, 'quota')[0] ?? 300),
+    smoke: values.smoke
   }
 }
-
-const perSecond = (count: number, ms: number): string => `${Math.round((count / ms) * 1000).toLocaleString('en-US')}/s`
-const megabytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 
 /** Loaded into the action's process (NODE_OPTIONS=--import) to report its own resource use. */
-const PROBE = `import { writeFileSync } from 'node:fs'
-const peaks = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 }
+// Peak RSS is the kernel's VmHWM of the action's own address space: getrusage's maxRSS also
+// counts the process it was spawned from (Linux carries it across fork and exec), here the
+// bench holding every generated record.
+const PROBE = `import { readFileSync, writeFileSync } from 'node:fs'
 const timeline = []
-const started = Date.now()
-const sample = () => {
-  const usage = process.memoryUsage()
-  for (const key of Object.keys(peaks)) peaks[key] = Math.max(peaks[key], usage[key])
-  if (process.env.BENCH_TIMELINE) timeline.push([Date.now() - started, ...Object.keys(peaks).map((key) => Math.round(usage[key] / 1048576))])
+if (process.env.BENCH_TIMELINE) {
+  const started = Date.now()
+  setInterval(() => {
+    const m = process.memoryUsage()
+    timeline.push([Date.now() - started, ...[m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((v) => Math.round(v / 1048576))])
+  }, Number(process.env.BENCH_TIMELINE) > 1 ? Number(process.env.BENCH_TIMELINE) : 100).unref()
 }
-setInterval(sample, 50).unref()
 process.on('exit', () => {
-  sample()
   const usage = process.resourceUsage()
-  writeFileSync(process.env.BENCH_PROBE_FILE, JSON.stringify({ maxRssKb: usage.maxRSS, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, peaks, timeline }))
+  let peakKb = usage.maxRSS
+  try {
+    peakKb = Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1])
+  } catch {}
+  writeFileSync(process.env.BENCH_PROBE_FILE, JSON.stringify({ maxRssKb: peakKb, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, timeline }))
 })
 `
 
-async function main(): Promise<void> {
-  const workload = readWorkload()
-  const outDir = resolve(process.cwd(), 'build', 'bench')
-  await mkdir(outDir, { recursive: true })
-  const probePath = resolve(outDir, 'probe.mjs')
-  await writeFile(probePath, PROBE)
+interface Measured {
+  exitCode: number | null
+  outputs: Record<string, string>
+  log: string
+  wallMs: number
+  peakRssMb: number
+  cpuMs: number
+}
 
-  const world = await startWorld({ emulator: { seed: 2026 } })
-  const { emulator, github } = world
+const outDir = resolve(process.cwd(), 'build', 'bench')
+const probePath = resolve(outDir, 'probe.mjs')
+
+/** One run of the action with the probe; fails the bench when the action fails. */
+async function measure(world: World, name: string, inputs: Record<string, string>): Promise<Measured> {
+  const probeFile = resolve(outDir, `${name}.json`)
+  const started = performance.now()
+  const result = await world.run(
+    inputs,
+    { NODE_OPTIONS: `--import=${pathToFileURL(probePath).href} ${process.env.BENCH_NODE_OPTIONS ?? ''}`, BENCH_PROBE_FILE: probeFile, BENCH_TIMELINE: process.env.BENCH_TIMELINE ?? '' },
+    60 * 60_000
+  )
+  const wallMs = performance.now() - started
+  if (result.exitCode !== 0) throw new Error(`The ${name} run failed:\n${result.visibleLog}`)
+  const probe = JSON.parse(await readFile(probeFile, 'utf8')) as { maxRssKb: number; cpuMs: number }
+  return { exitCode: result.exitCode, outputs: result.outputs, log: result.visibleLog, wallMs, peakRssMb: probe.maxRssKb / 1024, cpuMs: probe.cpuMs }
+}
+
+const round = (value: number, digits = 0): string => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+/** The UTC day two days back: fully in the past, well inside the API's 7 days. */
+function benchDay(): Date {
+  return new Date(Math.floor(Date.now() / DAY) * DAY - 2 * DAY)
+}
+
+/** The day's rows on the branch, counted by DuckDB over a clone: all rows, and distinct Ids. */
+async function countDayRows(world: World, day: string): Promise<{ rows: number; ids: number }> {
+  const dir = await world.checkout()
+  const instance = await DuckDBInstance.create(':memory:')
+  const connection = await instance.connect()
   try {
-    const end = new Date(Math.floor(Date.now() / HOUR) * HOUR - HOUR)
-    const start = new Date(end.getTime() - workload.hours * HOUR)
-    const blobs = emulator.generate({
-      contentTypes: workload.types,
-      from: start,
-      to: end,
-      blobsPerHour: workload.blobsPerHour,
-      recordsPerBlob: workload.recordsPerBlob
+    const glob = `${dir}/audit/${TYPE}/${day.slice(0, 4)}/${day.slice(5, 7)}/${day}*.csv`
+    const result = await connection.runAndReadAll(`SELECT count(*) AS n, count(DISTINCT Id) AS ids FROM read_csv('${glob}', header = true, all_varchar = true)`)
+    const [row] = result.getRowObjects() as { n: bigint; ids: bigint }[]
+    return { rows: Number(row?.n ?? 0), ids: Number(row?.ids ?? 0) }
+  } finally {
+    connection.closeSync()
+    instance.closeSync()
+  }
+}
+
+/** One day of N records: a backfill, then a run that merges late events into the day. */
+async function dayScenario(records: number): Promise<Record<string, string | number>> {
+  const world = await startWorld({ emulator: { seed: 2026, pageSize: 50 } })
+  try {
+    const day = benchDay()
+    const dayText = day.toISOString().slice(0, 10)
+    // Blobs of a thousand records through the day and two hours into the next, their events
+    // up to an hour old: the day's records, a few of the day before, late ones after midnight.
+    const recordsPerBlob = Math.min(1_000, Math.max(20, Math.round(records / 100)))
+    const blobsPerHour = Math.max(1, Math.round(records / 0.9 / 24 / recordsPerBlob))
+    const generateStarted = performance.now()
+    world.emulator.generate({
+      contentTypes: [TYPE],
+      from: day,
+      to: new Date(day.getTime() + 26 * HOUR),
+      blobsPerHour,
+      recordsPerBlob,
+      lateness: [{ share: 1, minMinutes: 0, maxMinutes: 60 }],
+      compact: true
     })
-    const served = workload.types.reduce((sum, type) => sum + emulator.servedRecords(type).length, 0)
-    console.log(
-      `Workload: ${workload.hours} h × ${workload.types.join(', ')}; ${blobs.length} blobs, ${served.toLocaleString('en-US')} distinct records; ` +
-        `concurrency ${workload.concurrency}.`
-    )
-
-    const runs: Record<string, Record<string, string | number>> = {}
-    for (const name of ['backfill', 'repeat'] as const) {
-      const probeFile = resolve(outDir, `${name}.json`)
-      const apiBefore = emulator.requests.byRoute('list', 'content', 'blob', 'start', 'token').length
-      const githubBefore = github.requests.length
-      const started = performance.now()
-      const result = await world.run(
-        { start: start.toISOString(), end: end.toISOString(), 'content-types': workload.types.join(','), concurrency: String(workload.concurrency) },
-        { NODE_OPTIONS: `--import=${pathToFileURL(probePath).href} ${process.env.BENCH_NODE_OPTIONS ?? ''}`, BENCH_PROBE_FILE: probeFile, BENCH_TIMELINE: process.env.BENCH_TIMELINE ?? "" },
-        30 * 60_000
-      )
-      const wallMs = performance.now() - started
-      if (result.exitCode !== 0) throw new Error(`The ${name} run failed:\n${result.visibleLog}`)
-      const added = Number(result.outputs['records-added'])
-      const expected = name === 'backfill' ? served : 0
-      if (added !== expected) throw new Error(`The ${name} run added ${added} records; ${expected} were due.`)
-      const probe = JSON.parse(await readFile(probeFile, 'utf8')) as { maxRssKb: number; cpuMs: number }
-      const apiCalls = emulator.requests.byRoute('list', 'content', 'blob', 'start', 'token').length - apiBefore
-      runs[name] = {
-        'wall time': seconds(wallMs),
-        'records added': added,
-        'records/s': name === 'backfill' ? perSecond(added, wallMs) : '-',
-        'API calls': apiCalls,
-        'API calls/min': Math.round((apiCalls / wallMs) * 60_000),
-        'GitHub calls': github.requests.length - githubBefore,
-        'files changed': Number(result.outputs['files-changed']),
-        'peak RSS': megabytes(probe.maxRssKb * 1024),
-        'CPU time': seconds(probe.cpuMs)
-      }
+    const generateMs = performance.now() - generateStarted
+    const expected = world.emulator.generatedDistinct.get(`${TYPE}|${dayText}`) ?? 0
+    const cut = new Date(day.getTime() + 20 * HOUR)
+    const first = await measure(world, `day-${records}-backfill`, { start: day.toISOString(), end: cut.toISOString(), 'content-types': TYPE })
+    const second = await measure(world, `day-${records}-merge`, { start: cut.toISOString(), end: new Date(day.getTime() + 26 * HOUR).toISOString(), 'content-types': TYPE })
+    const counted = await countDayRows(world, dayText)
+    if (counted.rows !== expected || counted.ids !== expected) {
+      throw new Error(`Day ${dayText}: the branch holds ${counted.rows} rows (${counted.ids} distinct Ids); ${expected} distinct records were served. Runs added ${first.outputs["records-added"]} and ${second.outputs["records-added"]}.\n${first.log.split("\n").filter((line) => /Listed|Committed|failed|spill/.test(line)).join("\n")}`)
     }
-    console.log('\ndist/index.js end to end (a backfill, then the same run again)')
-    console.table(runs)
-    const commits = await github.git(['rev-list', '--count', BRANCH])
-    console.log(`The data branch has ${commits} commit(s).`)
-
-    const report = { date: new Date().toISOString(), node: process.version, workload, blobs: blobs.length, served, runs }
-    await writeFile(resolve(process.cwd(), 'build', 'bench.json'), `${JSON.stringify(report, null, 2)}\n`)
-    console.log('\nWritten to build/bench.json.')
+    const parts = (await world.github.git(['ls-tree', '-r', '--name-only', BRANCH])).split('\n').filter((path) => path.includes(dayText)).length
+    const added = [first, second].map((run) => Number(run.outputs['records-added']))
+    return {
+      'records in the day': expected,
+      'day parts': parts,
+      'run 1: records added': added[0]!,
+      'run 1: peak RSS (MB)': round(first.peakRssMb),
+      'run 1: CPU µs/record': round((first.cpuMs * 1000) / added[0]!, 1),
+      'run 1: wall (s)': round(first.wallMs / 1000, 1),
+      'run 2: records added': added[1]!,
+      'run 2: peak RSS (MB)': round(second.peakRssMb),
+      'run 2: CPU µs/record': round((second.cpuMs * 1000) / added[1]!, 1),
+      'run 2: wall (s)': round(second.wallMs / 1000, 1),
+      'generating the records (s)': round(generateMs / 1000, 1)
+    }
   } finally {
     await world.close()
   }
+}
+
+/** A 36-hour backfill against a rolling-minute quota the action is not told. */
+async function quotaScenario(quota: number, smoke: boolean): Promise<Record<string, string | number>> {
+  const world = await startWorld({ emulator: { seed: 7, pageSize: 5, throttle: { requestsPerMinute: quota, window: 'rolling-minute' } } })
+  try {
+    const hours = smoke ? 6 : 36
+    const end = new Date(Math.floor(Date.now() / HOUR) * HOUR - HOUR)
+    const start = new Date(end.getTime() - hours * HOUR)
+    world.emulator.generate({ contentTypes: [TYPE], from: start, to: end, blobsPerHour: smoke ? 4 : 18, recordsPerBlob: 20 })
+    const served = world.emulator.servedRecords(TYPE).length
+    const run = await measure(world, 'quota', { start: start.toISOString(), end: end.toISOString(), 'content-types': TYPE })
+    if (Number(run.outputs['records-added']) !== served || run.outputs['failed-segments'] !== '0') {
+      throw new Error(`Under the quota the run added ${run.outputs['records-added']} of ${served} records, with ${run.outputs['failed-segments']} failed windows.`)
+    }
+    const { accepted, throttled } = world.emulator.quota ?? { accepted: 0, throttled: 0 }
+    const calls = accepted + throttled
+    const boundMs = Math.floor((accepted - 1) / quota) * 60_000
+    return {
+      'quota (calls a minute, not told)': quota,
+      'calls accepted': accepted,
+      'calls throttled': throttled,
+      'throttled share': `${round((100 * throttled) / calls, 1)} %`,
+      'wall time (s)': round(run.wallMs / 1000, 1),
+      'least possible (s)': round(boundMs / 1000),
+      'wall / least possible': boundMs === 0 ? '-' : round(run.wallMs / boundMs, 2),
+      'failed windows': Number(run.outputs['failed-segments'])
+    }
+  } finally {
+    await world.close()
+  }
+}
+
+/** One day collected by 24 hourly runs: how much the repository grows. */
+async function growthScenario(smoke: boolean): Promise<Record<string, string | number>> {
+  const world = await startWorld({ emulator: { seed: 11 } })
+  try {
+    const day = benchDay()
+    const dayText = day.toISOString().slice(0, 10)
+    const runs = smoke ? 3 : 24
+    world.emulator.generate({ contentTypes: [TYPE], from: day, to: new Date(day.getTime() + runs * HOUR), blobsPerHour: 6, recordsPerBlob: smoke ? 20 : 120, lateness: [{ share: 1, minMinutes: 0, maxMinutes: 50 }] })
+    for (let hour = 0; hour < runs; hour++) {
+      const result = await world.run({ start: new Date(day.getTime() + hour * HOUR).toISOString(), end: new Date(day.getTime() + (hour + 1) * HOUR).toISOString(), 'content-types': TYPE })
+      if (result.exitCode !== 0) throw new Error(`Hourly run ${hour + 1} failed:\n${result.visibleLog}`)
+    }
+    const git = (args: string[]) => exec('git', [`--git-dir=${world.github.repoPath}`, ...args])
+    await git(['gc', '--quiet', '--prune=now'])
+    const counts = (await git(['count-objects', '-v'])).stdout
+    const packedKb = Number(/size-pack: (\d+)/.exec(counts)?.[1] ?? NaN)
+    const manifest = JSON.parse((await world.github.readFile(BRANCH, 'manifest.json'))?.toString('utf8') ?? '{}') as { files: Record<string, { bytes: number }> }
+    const dayBytes = Object.entries(manifest.files)
+      .filter(([path]) => path.includes(dayText))
+      .reduce((sum, [, entry]) => sum + entry.bytes, 0)
+    const commits = Number((await git(['rev-list', '--count', BRANCH])).stdout.trim())
+    return {
+      'hourly runs': runs,
+      commits,
+      'final CSV of the day (MB)': round(dayBytes / 1024 / 1024, 1),
+      'repository after git gc (MB)': round(packedKb / 1024, 2),
+      'repository / final CSV': round((packedKb * 1024) / dayBytes, 2)
+    }
+  } finally {
+    await world.close()
+  }
+}
+
+function markdownTable(rows: Record<string, Record<string, string | number>>): string {
+  const columns = Object.keys(rows)
+  const names = [...new Set(Object.values(rows).flatMap((row) => Object.keys(row)))]
+  const lines = [`| | ${columns.join(' | ')} |`, `|---|${columns.map(() => '---').join('|')}|`]
+  for (const name of names) lines.push(`| ${name} | ${columns.map((column) => String(rows[column]?.[name] ?? '')).join(' | ')} |`)
+  return lines.join('\n')
+}
+
+async function main(): Promise<void> {
+  const options = readOptions()
+  await mkdir(outDir, { recursive: true })
+  await writeFile(probePath, PROBE)
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}`
+  console.log(`Machine: ${machine}`)
+  const report: Record<string, unknown> = { date: new Date().toISOString(), machine, options: { ...options, scenarios: [...options.scenarios] } }
+  const markdown: string[] = [`Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`]
+
+  if (options.scenarios.has('day')) {
+    const days: Record<string, Record<string, string | number>> = {}
+    for (const records of options.dayRecords) {
+      console.log(`\nday: ${records.toLocaleString('en-US')} records…`)
+      days[`${records.toLocaleString('en-US')} records`] = await dayScenario(records)
+      console.table(days)
+    }
+    report.day = days
+    markdown.push('', '### One day, collected by a backfill, then a run merging late events into it', '', markdownTable(days))
+  }
+  if (options.scenarios.has('quota')) {
+    console.log(`\nquota: a backfill under ${options.quota} calls a minute…`)
+    const quota = { run: await quotaScenario(options.quota, options.smoke) }
+    console.table(quota)
+    report.quota = quota.run
+    markdown.push('', '### A backfill under a quota the action is not told', '', markdownTable(quota))
+  }
+  if (options.scenarios.has('growth')) {
+    console.log('\ngrowth: hourly runs of one day…')
+    const growth = { CSV: await growthScenario(options.smoke) }
+    console.table(growth)
+    report.growth = growth.CSV
+    markdown.push('', '### Repository growth for a day of hourly runs', '', markdownTable(growth))
+  }
+  await writeFile(resolve(process.cwd(), 'build', 'bench.json'), `${JSON.stringify(report, null, 2)}\n`)
+  await writeFile(resolve(process.cwd(), 'build', 'bench.md'), `${markdown.join('\n')}\n`)
+  console.log('\nWritten to build/bench.json and build/bench.md.')
 }
 
 main().catch((error: unknown) => {

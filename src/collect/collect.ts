@@ -16,7 +16,7 @@ import { explainSubscriptionError } from './subscriptions.js'
 /** The two calls collection needs from the Management API. */
 export interface ActivitySource {
   listContent(type: ContentType, segment: Segment): AsyncIterable<ContentBlob[]>
-  fetchBlob(blob: ContentBlob): Promise<BlobContent>
+  fetchBlob<T>(blob: ContentBlob, use: (content: BlobContent) => T): Promise<T>
 }
 
 /** One listing window of one content type; `retry` marks a window an earlier run failed. */
@@ -140,11 +140,13 @@ export async function collect(options: {
           downloads.push(
             downloadSlots.run(async () => {
               try {
-                const content = await source.fetchBlob(blob)
+                const count = await source.fetchBlob(blob, (content) => {
+                  addRecords(task.type, blob, content)
+                  return content.records.count
+                })
                 stats.blobsDownloaded++
-                stats.recordsReceived += content.records.count
-                state.records += content.records.count
-                addRecords(task.type, blob, content)
+                stats.recordsReceived += count
+                state.records += count
                 await spool.spillIfFull()
                 state.fetched.push({ contentId: blob.contentId, contentCreated: blob.contentCreated })
               } catch (error) {

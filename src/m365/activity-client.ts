@@ -100,14 +100,15 @@ export class ActivityClient {
   }
 
   /**
-   * Downloads a blob: its bytes, and where its records and their snapshot fields are (a
-   * truncated or malformed body is retried like any transient failure).
+   * Downloads a blob and hands its bytes, with where its records and their snapshot fields
+   * are, to `use`, which must take what it needs before it returns (the scan's buffers serve
+   * the next blob). A truncated or malformed body is retried like any transient failure.
    */
-  async fetchBlob(blob: ContentBlob): Promise<BlobContent> {
+  async fetchBlob<T>(blob: ContentBlob, use: (content: BlobContent) => T): Promise<T> {
     const what = `download ${blob.contentType} blob ${blob.contentId}`
     // The bearer token goes only to the API host, whatever a response says a URI is.
     const url = this.isSameOrigin(blob.contentUri) ? blob.contentUri : `${this.root}/audit/${encodeURIComponent(blob.contentId)}`
-    const { body } = await this.call(what, 'GET', url, { read: (bytes, status) => readBlob(bytes, status, what) })
+    const { body } = await this.call(what, 'GET', url, { read: (bytes, status) => use(readBlob(bytes, status, what)) })
     return body
   }
 

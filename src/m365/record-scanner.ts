@@ -17,7 +17,10 @@ export interface BlobRecords {
   count: number
   /** Record i is the JSON object `[bounds[4i], bounds[4i+1])` of the blob... */
   bounds: Int32Array
-  /** ...and, quotes doubled, `[bounds[4i+2], bounds[4i+3])` of `escaped` (when asked for). */
+  /**
+   * ...and, quotes doubled, `[bounds[4i+2], bounds[4i+3])` of `escaped` (when asked for). The
+   * buffer is shared by every scan: use it before the next one.
+   */
   escaped: Buffer
   /**
    * The value of wanted field f of record i is `[spans[2(iF+f)], spans[2(iF+f)+1])` of the
@@ -67,8 +70,11 @@ export function scanRecords(body: Uint8Array, keys: readonly Uint8Array[], optio
   let capacity = 64
   let bounds: Int32Array = new Int32Array(4 * capacity)
   let spans: Int32Array = new Int32Array(2 * fields * capacity)
-  // Every byte a quote is the most a record can grow.
-  const escaped = options.escape ? Buffer.allocUnsafe(2 * length) : EMPTY
+  // Every byte a quote is the most a blob can grow. One buffer serves every scan: a blob's
+  // rows are made from it before the next blob is read, and a fresh one per blob (twice the
+  // blob's size, thousands of times a run) kept the process's memory high for nothing.
+  if (options.escape && sharedEscaped.length < 2 * length) sharedEscaped = Buffer.allocUnsafe(Math.max(2 * length, 2 * sharedEscaped.length))
+  const escaped = options.escape ? sharedEscaped : EMPTY
   let written = 0
   let count = 0
 
@@ -116,6 +122,7 @@ export function scanRecords(body: Uint8Array, keys: readonly Uint8Array[], optio
 }
 
 const EMPTY = Buffer.alloc(0)
+let sharedEscaped = Buffer.allocUnsafe(1024 * 1024)
 /** Where the last scanObject with an output stopped writing (a second result without an allocation). */
 let escapedEnd = 0
 
@@ -267,13 +274,13 @@ function findKey(body: Uint8Array, start: number, end: number, keys: readonly Ui
  * A value's text: a string decoded, `null` as undefined, anything else as written (a number,
  * true or false, or the JSON of an object or array).
  */
-export function valueText(body: Uint8Array, start: number, end: number): string | undefined {
+export function valueText(body: Buffer, start: number, end: number): string | undefined {
   if (start < 0) return undefined
-  const bytes = Buffer.from(body.buffer, body.byteOffset + start, end - start)
   if (body[start] === QUOTE) {
-    return bytes.includes(BACKSLASH) ? (JSON.parse(bytes.toString('utf8')) as string) : bytes.toString('utf8', 1, bytes.length - 1)
+    for (let at = start + 1; at < end - 1; at++) if (body[at] === BACKSLASH) return JSON.parse(body.toString('utf8', start, end)) as string
+    return body.toString('utf8', start + 1, end - 1)
   }
-  const text = bytes.toString('utf8')
+  const text = body.toString('utf8', start, end)
   return text === 'null' ? undefined : text
 }
 

@@ -68,20 +68,26 @@ const LF = 0x0a
 const BACKSLASH = 0x5c
 
 /**
- * Record `index` of a scanned blob as a CSV line: `id` and `time` (normalised by the caller)
+ * Record `index` of a scanned blob as a CSV line, in a buffer the next call reuses (the spool
+ * copies it; a buffer per row was garbage for the collector): `id` and `time` (normalised by the caller)
  * first, then the other columns from their spans, then the record's own bytes, escaped by
  * the scanner, as AuditData. String values are copied as they are unless they hold a JSON
  * escape, the rare case that is decoded first.
  */
-export function encodeBlobRecord(body: Uint8Array, records: BlobRecords, index: number, id: string, time: string): Buffer {
+export function encodeBlobRecord(body: Buffer, records: BlobRecords, index: number, id: string, time: string): Buffer {
   const columns = SNAPSHOT_COLUMNS.length - 1
   const base = 2 * columns * index
   const { spans } = records
   const headBound = 6 * Buffer.byteLength(id) + 2 * time.length + 2 * (spans[base + 2 * columns - 1]! - spans[base + 4]!) + 256
   if (headBound > scratch.length) scratch = Buffer.allocUnsafe(Math.max(headBound, 2 * scratch.length))
   const out: Uint8Array = scratch
-  const idBytes = Buffer.from(id, 'utf8')
-  let at = writeField(out, 0, idBytes, 0, idBytes.length)
+  // Ids are GUIDs, needing no quotes; any other goes through the general path.
+  let at: number
+  if (/^[\w-]*$/.test(id)) at = scratch.write(id, 0, 'latin1')
+  else {
+    const idBytes = Buffer.from(id, 'utf8')
+    at = writeField(out, 0, idBytes, 0, idBytes.length)
+  }
   out[at++] = COMMA
   at += scratch.write(time, at, 'latin1')
   for (let column = 2; column < columns; column++) {
@@ -90,8 +96,8 @@ export function encodeBlobRecord(body: Uint8Array, records: BlobRecords, index: 
     const end = spans[base + 2 * column + 1]!
     if (start < 0) continue
     if (body[start] === QUOTE) {
-      if (body.subarray(start, end).includes(BACKSLASH)) {
-        const decoded = Buffer.from(JSON.parse(Buffer.from(body.buffer, body.byteOffset + start, end - start).toString('utf8')) as string, 'utf8')
+      if (hasBackslash(body, start + 1, end - 1)) {
+        const decoded = Buffer.from(JSON.parse(body.toString('utf8', start, end)) as string, 'utf8')
         at = writeField(out, at, decoded, 0, decoded.length)
       } else {
         at = writeField(out, at, body, start + 1, end - 1)
@@ -103,15 +109,25 @@ export function encodeBlobRecord(body: Uint8Array, records: BlobRecords, index: 
   }
   const auditStart = records.bounds[4 * index + 2]!
   const auditEnd = records.bounds[4 * index + 3]!
-  const line = Buffer.allocUnsafe(at + auditEnd - auditStart + 5)
-  scratch.copy(line, 0, 0, at)
+  const size = at + auditEnd - auditStart + 5
+  if (size > scratch.length) {
+    const bigger = Buffer.allocUnsafe(Math.max(size, 2 * scratch.length))
+    scratch.copy(bigger, 0, 0, at)
+    scratch = bigger
+  }
+  const line = scratch
   line[at++] = COMMA
   line[at++] = QUOTE
   at += records.escaped.copy(line, at, auditStart, auditEnd)
   line[at++] = QUOTE
   line[at++] = CR
-  line[at] = LF
-  return line
+  line[at++] = LF
+  return line.subarray(0, at)
+}
+
+function hasBackslash(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let at = start; at < end; at++) if (bytes[at] === BACKSLASH) return true
+  return false
 }
 
 /** Writes `source[start, end)` as a CSV field at `at`, quoted when it must be; returns the new end. */
@@ -125,8 +141,8 @@ function writeField(out: Uint8Array, at: number, source: Uint8Array, start: numb
     }
   }
   if (!special) {
-    out.set(source.subarray(start, end), at)
-    return at + end - start
+    for (let index = start; index < end; index++) out[at++] = source[index]!
+    return at
   }
   out[at++] = QUOTE
   for (let index = start; index < end; index++) {

@@ -143,7 +143,7 @@ export class ActivityApi {
     // A blob the clock has not reached yet does not exist for clients.
     if (!blob || blob.contentCreated > now) return send(af.contentNotFound(id))
     if (blob.contentExpiration <= now) return send(af.contentExpired(id))
-    return apiJson(200, blob.records)
+    return blob.body ? { status: 200, headers: iisHeaders(), body: blob.body } : apiJson(200, blob.records)
   }
 
   private listItem(blob: ContentBlob) {

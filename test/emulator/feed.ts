@@ -15,6 +15,11 @@ export interface ContentBlob {
   contentExpiration: Date
   /** Served verbatim (key order included) as the JSON array of `GET audit/{contentId}`. */
   records: readonly Record<string, unknown>[]
+  /**
+   * The served JSON itself, for blobs published compact (benchmarks of a million records keep
+   * bytes, not objects); `records` is then empty.
+   */
+  body?: Buffer
   /** Publication order; breaks ties between equal `contentCreated`. */
   seq: number
 }
@@ -24,6 +29,8 @@ export interface PublishInput {
   contentType: ContentType
   contentCreated: Date
   records: readonly Record<string, unknown>[]
+  /** Keep only the serialised body (see ContentBlob.body). */
+  compact?: boolean
   /** Defaults to `contentCreated` + the emulator's expiration period. */
   contentExpiration?: Date
   /** Defaults to a generated id in the real shape. */
@@ -85,7 +92,7 @@ export class Feed {
       contentId,
       contentCreated: new Date(input.contentCreated),
       contentExpiration: new Date(input.contentExpiration ?? input.contentCreated.getTime() + this.expirationMs),
-      records: input.records.map((r) => ({ ...r })),
+      ...(input.compact ? { records: [], body: Buffer.from(JSON.stringify(input.records), 'utf8') } : { records: input.records.map((r) => ({ ...r })) }),
       seq: ++this.seq
     }
     this.all.push(blob)

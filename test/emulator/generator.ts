@@ -40,6 +40,8 @@ export interface GenerateOptions {
   lateness?: readonly LatenessBand[]
   /** Probability that a record slot repeats an earlier record; default 0.1. */
   duplicateRate?: number
+  /** Publish the blobs' bodies only, not their records (see ContentBlob.body). */
+  compact?: boolean
 }
 
 /** How many earlier records a duplicate may be drawn from (keeps repeats recent). */
@@ -51,6 +53,8 @@ export class TrafficGenerator {
   private index = 0
   private readonly recent = new Map<ContentType, Record<string, unknown>[]>()
   private readonly cycle = new Map<ContentType, number>()
+  /** Records generated (not repeats) per `type|YYYY-MM-DD` of their CreationTime: the distinct records a day should hold. */
+  readonly distinctByDay = new Map<string, number>()
 
   constructor(
     seed: number,
@@ -103,10 +107,12 @@ export class TrafficGenerator {
         index: this.index++
       })
       records.push(record)
+      const key = `${contentType}|${String(record['CreationTime']).slice(0, 10)}`
+      this.distinctByDay.set(key, (this.distinctByDay.get(key) ?? 0) + 1)
     }
     recent.push(...records)
     if (recent.length > DUPLICATE_HORIZON) recent.splice(0, recent.length - DUPLICATE_HORIZON)
-    return this.publish({ contentType, contentCreated: created, records })
+    return this.publish({ contentType, contentCreated: created, records, ...(options.compact ? { compact: true } : {}) })
   }
 
   /** Half the duplicates repeat a record of the same blob, half one of an earlier blob. */

@@ -127,6 +127,8 @@ export interface Emulator {
   generate(options: GenerateOptions): ContentBlob[]
   /** All blobs in listing order. */
   blobs(contentType?: ContentType): ContentBlob[]
+  /** Distinct records generated per content type and UTC day of CreationTime (`type|YYYY-MM-DD`), compact blobs included. */
+  readonly generatedDistinct: ReadonlyMap<string, number>
   /** Distinct records (first occurrence by `Id`) in published blobs. */
   servedRecords(contentType?: ContentType): Record<string, unknown>[]
   /** Invalidates every issued access token (API answers 401 until a new one is fetched). */
@@ -234,6 +236,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return entra.issuedTokens
     },
     quota,
+    generatedDistinct: generator.distinctByDay,
     publish: (input) => feed.publish(input),
     generate: (generateOptions) => generator.generate(generateOptions),
     blobs: (ct) => feed.blobs(ct),

@@ -88,6 +88,21 @@ describe('the spool', () => {
     expect(await readdir(dir)).toEqual([])
   })
 
+  it('loses no row that arrives while a spill is being written (downloads go on meanwhile)', async () => {
+    const spool = await Spool.create(join(await tempDir(), 'spool'), 2_000)
+    const writes: Promise<void>[] = []
+    for (let second = 0; second < 60; second++) {
+      spool.add('Audit.General', '2026-11-20', row(second, `id${String(second).padStart(2, '0')}`, 'x'.repeat(100)))
+      // Spills started but not awaited, as concurrent downloads do.
+      writes.push(spool.spillIfFull())
+    }
+    await Promise.all(writes)
+    const read = await all(spool.read('Audit.General', '2026-11-20'))
+    expect(read).toHaveLength(60)
+    expect(read.map((line) => line.split(' ')[1])).toEqual(Array.from({ length: 60 }, (_, second) => `id${String(second).padStart(2, '0')}`))
+    await spool.remove()
+  })
+
   it('carries binary payloads and non-ASCII Ids through run files unchanged', async () => {
     const spool = await Spool.create(join(await tempDir(), 'spool'), 0)
     const payload = Buffer.from([0, 255, 13, 10, 34, 44, 0xe6, 0x9d, 0x8e])

@@ -1,9 +1,11 @@
 /**
  * Error codes and bodies of the Management Activity API (AF…) and of Entra ID (AADSTS…).
  *
- * Texts follow the reference (research/management-api.md §4, §8). HTTP statuses are mostly
- * undocumented; where the reference lists two candidates we pick one and say so here, so a
- * test that depends on the choice can find the reason.
+ * Texts follow Microsoft's reference (the "Errors" section of
+ * https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-reference,
+ * and https://learn.microsoft.com/entra/identity-platform/reference-error-codes). HTTP statuses
+ * are mostly undocumented; where reports differ we pick one and say so here, so a test that
+ * depends on the choice can find the reason.
  */
 
 /** The one body shape every AF error uses: `{"error":{"code","message"}}`. */

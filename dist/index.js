@@ -81976,7 +81976,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(56);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2785);
 /** The action's entry point: everything happens in run(). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -81986,7 +81986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 56:
+/***/ 2785:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -106139,17 +106139,21 @@ function streamingFetch(body, length) {
 }
 /**
  * GitHub times out on large tree requests ("Sorry, your request timed out"); chunks chain
- * through base_tree, each at most this many entries and (roughly) bytes of content.
+ * through base_tree, each at most this many entries and (roughly) bytes of inline content.
  */
 const TREE_CHUNK_ENTRIES = 100;
 const TREE_CHUNK_BYTES = 8 * 1024 * 1024;
-/** Splits tree changes into requests of bounded entries and bytes (a huge file gets its own). */
+/**
+ * Splits tree changes into requests of bounded entries and inline bytes. Files go up as blobs
+ * first and weigh nothing in the tree request: counting them would only add requests, each
+ * a paced content-creating call.
+ */
 function chunkTreeChanges(entries) {
     const chunks = [];
     let current = [];
     let bytes = 0;
     for (const entry of entries) {
-        const size = !entry.content ? 0 : 'bytes' in entry.content ? entry.content.bytes.byteLength : entry.content.size;
+        const size = entry.content && 'bytes' in entry.content ? entry.content.bytes.byteLength : 0;
         if (current.length > 0 && (current.length >= TREE_CHUNK_ENTRIES || bytes + size > TREE_CHUNK_BYTES)) {
             chunks.push(current);
             current = [];
@@ -107037,9 +107041,12 @@ class ApiError extends Error {
         this.retryAfterMs = retryAfterMs;
         this.name = 'ApiError';
     }
-    /** The tenant's quota refused the call: 403 with AF429 (as documented), or a plain 429. */
+    /**
+     * The tenant's quota refused the call: 403 with AF429 (as documented), or a 429. (The
+     * subscription-start throttle, 403 with code "429", is another matter: see subscriptions.)
+     */
     get throttled() {
-        return this.code === 'AF429' || this.status === 429 || (this.status === 403 && this.code === '429' && !/subscription/i.test(this.message));
+        return this.code === 'AF429' || this.status === 429;
     }
 }
 /** The service's own codes for "try again": throttling and internal errors. */
@@ -107135,11 +107142,11 @@ function fieldKeys(fields) {
     return fields.map((field) => Buffer.from(field, 'utf8'));
 }
 /**
- * Reads every record of `body` (a JSON array of objects). With `escape`, also writes each
- * record's bytes with quotes doubled. Throws BlobFormatError when `body` is not such an
- * array: `truncated` tells a cut-off download from other bytes.
+ * Reads every record of `body` (a JSON array of objects), writing each record's bytes with
+ * quotes doubled as it goes. Throws BlobFormatError when `body` is not such an array:
+ * `truncated` tells a cut-off download from other bytes.
  */
-function scanRecords(body, keys, options = {}) {
+function scanRecords(body, keys) {
     const length = body.length;
     const fields = keys.length;
     let capacity = 64;
@@ -107148,10 +107155,10 @@ function scanRecords(body, keys, options = {}) {
     // Every byte a quote is the most a blob can grow. One buffer serves every scan: a blob's
     // rows are made from it before the next blob is read, and a fresh one per blob (twice the
     // blob's size, thousands of times a run) kept the process's memory high for nothing.
-    if (options.escape && sharedEscaped.length < 2 * length)
+    if (sharedEscaped.length < 2 * length)
         sharedEscaped = Buffer.allocUnsafe(Math.max(2 * length, 2 * sharedEscaped.length));
-    const escaped = options.escape ? sharedEscaped : EMPTY;
-    let written = 0;
+    const escaped = sharedEscaped;
+    const cursor = { at: 0, written: 0 };
     let count = 0;
     let at = 0;
     while (at < length && isSpace(body[at]))
@@ -107185,17 +107192,13 @@ function scanRecords(body, keys, options = {}) {
             spans = grow(spans, 2 * fields * capacity);
         }
         spans.fill(-1, 2 * fields * count, 2 * fields * (count + 1));
-        const start = at;
-        const escapedStart = written;
-        at = options.escape
-            ? scanObject(body, at, keys, spans, 2 * fields * count, escaped, written)
-            : scanObject(body, at, keys, spans, 2 * fields * count, undefined, 0);
-        if (options.escape)
-            written = escapedEnd;
-        bounds[4 * count] = start;
+        bounds[4 * count] = at;
+        bounds[4 * count + 2] = cursor.written;
+        cursor.at = at;
+        scanObject(body, keys, spans, 2 * fields * count, escaped, cursor);
+        at = cursor.at;
         bounds[4 * count + 1] = at;
-        bounds[4 * count + 2] = escapedStart;
-        bounds[4 * count + 3] = written;
+        bounds[4 * count + 3] = cursor.written;
         count++;
         expectRecord = false;
     }
@@ -107206,24 +107209,21 @@ function scanRecords(body, keys, options = {}) {
         throw new BlobFormatError(`there is more after the array, at byte ${at}`, false);
     return { count, bounds, escaped, spans };
 }
-const EMPTY = Buffer.alloc(0);
 let sharedEscaped = Buffer.allocUnsafe(1024 * 1024);
-/** Where the last scanObject with an output stopped writing (a second result without an allocation). */
-let escapedEnd = 0;
 function grow(array, size) {
     const bigger = new Int32Array(size);
     bigger.set(array);
     return bigger;
 }
 /**
- * Scans the object at `at`, noting the spans of wanted top-level values from `spans[base]`
- * on, and copying its bytes to `out` from `written` on with quotes doubled (when `out` is
- * given; `escapedEnd` is then where it stopped). Returns the offset just past the object.
- * One loop over the bytes: strings are skipped honouring escapes, nesting is counted, and
- * only keys at the object's own level are compared.
+ * Scans the object at `cursor.at`, noting the spans of wanted top-level values from
+ * `spans[base]` on, and copying its bytes to `out` from `cursor.written` on with quotes
+ * doubled; leaves the cursor just past both. One loop over the bytes: strings are skipped
+ * honouring escapes, nesting is counted, and only keys at the object's own level are compared.
  */
-function scanObject(body, at, keys, spans, base, out, written) {
+function scanObject(body, keys, spans, base, out, cursor) {
     const length = body.length;
+    let { at, written } = cursor;
     let depth = 0;
     let expectKey = true;
     let wanted = -1;
@@ -107235,38 +107235,25 @@ function scanObject(body, at, keys, spans, base, out, written) {
         if (byte === QUOTE) {
             const stringStart = at;
             at++;
-            if (out) {
-                out[written++] = QUOTE;
-                out[written++] = QUOTE;
-                for (;;) {
+            out[written++] = QUOTE;
+            out[written++] = QUOTE;
+            for (;;) {
+                if (at >= length)
+                    throw cutOff();
+                const inner = body[at++];
+                out[written++] = inner;
+                if (inner === QUOTE) {
+                    out[written++] = QUOTE;
+                    break;
+                }
+                if (inner === BACKSLASH) {
                     if (at >= length)
                         throw cutOff();
-                    const inner = body[at++];
-                    out[written++] = inner;
-                    if (inner === QUOTE) {
+                    const escapedByte = body[at++];
+                    out[written++] = escapedByte;
+                    if (escapedByte === QUOTE)
                         out[written++] = QUOTE;
-                        break;
-                    }
-                    if (inner === BACKSLASH) {
-                        if (at >= length)
-                            throw cutOff();
-                        const escapedByte = body[at++];
-                        out[written++] = escapedByte;
-                        if (escapedByte === QUOTE)
-                            out[written++] = QUOTE;
-                    }
                 }
-            }
-            else {
-                for (;;) {
-                    if (at >= length)
-                        throw cutOff();
-                    const inner = body[at];
-                    if (inner === QUOTE)
-                        break;
-                    at += inner === BACKSLASH ? 2 : 1;
-                }
-                at++;
             }
             if (depth === 1) {
                 if (expectKey)
@@ -107279,8 +107266,7 @@ function scanObject(body, at, keys, spans, base, out, written) {
             }
             continue;
         }
-        if (out)
-            out[written++] = byte;
+        out[written++] = byte;
         if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
             if (depth === 1) {
                 if (expectKey)
@@ -107295,8 +107281,9 @@ function scanObject(body, at, keys, spans, base, out, written) {
             depth--;
             at++;
             if (depth === 0) {
-                escapedEnd = written;
-                return at;
+                cursor.at = at;
+                cursor.written = written;
+                return;
             }
             if (depth === 1 && wanted >= 0) {
                 spans[base + 2 * wanted] = valueStart;
@@ -107330,8 +107317,7 @@ function scanObject(body, at, keys, spans, base, out, written) {
             const inner = body[at];
             if (inner === record_scanner_COMMA || inner === CLOSE_OBJECT || inner === CLOSE_ARRAY || isSpace(inner))
                 break;
-            if (out)
-                out[written++] = inner;
+            out[written++] = inner;
             at++;
         }
         if (depth === 1) {
@@ -107386,69 +107372,7 @@ function unexpected(body, at) {
     return new BlobFormatError(`the body is not valid JSON at byte ${at} (${describe(body, at)})`, false);
 }
 
-;// CONCATENATED MODULE: ./src/m365/audit-record.ts
-
-const API_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
-/** Whether a `YYYY-MM-DDTHH:MM:SS` text names a real instant (no 31 November, no hour 24). */
-function isValidTime(value) {
-    const month = Number(value.slice(5, 7));
-    const day = Number(value.slice(8, 10));
-    const daysInMonth = new Date(Date.UTC(Number(value.slice(0, 4)), month, 0)).getUTCDate();
-    return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && Number(value.slice(11, 13)) < 24 && Number(value.slice(14, 16)) < 60 && Number(value.slice(17, 19)) < 60;
-}
-const NAIVE_OR_ZONED = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/i;
-/**
- * `CreationTime` as `YYYY-MM-DDTHH:MM:SSZ`. The API sends it without a zone, and it is UTC;
- * a zone, if present, is honoured. Undefined when the value is not a time.
- */
-function audit_record_normalizeCreationTime(value) {
-    if (typeof value !== 'string')
-        return undefined;
-    // The API's own shape, by far the most common: only the zone is missing.
-    if (value.length === 19 && API_TIME.test(value) && isValidTime(value))
-        return `${value}Z`;
-    const match = NAIVE_OR_ZONED.exec(value.trim());
-    if (!match)
-        return undefined;
-    const [, day, time, , zone] = match;
-    const instant = new Date(`${day}T${time}${zone ?? 'Z'}`);
-    if (Number.isNaN(instant.getTime()))
-        return undefined;
-    return instant.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-/**
- * The record as canonical JSON: keys sorted at every level. The API repeats records with
- * their keys in another order; canonical text makes a record's bytes the same whichever
- * copy arrived first, so snapshots are reproducible.
- */
-function canonicalJson(value) {
-    return JSON.stringify(sortKeys(value));
-}
-function sortKeys(value) {
-    if (Array.isArray(value))
-        return value.map(sortKeys);
-    if (value !== null && typeof value === 'object') {
-        const sorted = {};
-        for (const key of Object.keys(value).sort())
-            sorted[key] = sortKeys(value[key]);
-        return sorted;
-    }
-    return value;
-}
-/**
- * The identity of a record for de-duplication: its `Id`, lower-cased (a GUID). A record
- * without one, which the schema does not allow but a workload might still send, is keyed by
- * the hash of its canonical JSON so that it is kept once rather than dropped.
- */
-function audit_record_recordId(record) {
-    const id = record.Id;
-    if (typeof id === 'string' && id.trim() !== '')
-        return id.trim().toLowerCase();
-    return `sha256-${(0,external_node_crypto_.createHash)('sha256').update(canonicalJson(record)).digest('hex').slice(0, 32)}`;
-}
-
 ;// CONCATENATED MODULE: ./src/snapshot/row.ts
-
 /** Columns of an audit snapshot, in file order, named as the API names them. */
 const SNAPSHOT_COLUMNS = [
     'Id',
@@ -107469,41 +107393,6 @@ const SNAPSHOT_COLUMNS = [
 const SCANNED_COLUMNS = SNAPSHOT_COLUMNS.slice(0, -1);
 /** Index of each column in a SnapshotRow. */
 const Column = Object.fromEntries(SNAPSHOT_COLUMNS.map((name, index) => [name, index]));
-/**
- * The snapshot row of a record placed at `creationTime` (its own CreationTime, normalised, or
- * where the run placed a record that has none). `AuditData` is the record's JSON with its keys
- * in the order the API served them.
- */
-function toSnapshotRow(record, creationTime, id = recordId(record)) {
-    return [
-        id,
-        creationTime,
-        row_cell(record.RecordType),
-        row_cell(record.Operation),
-        row_cell(record.Workload),
-        row_cell(record.UserId),
-        row_cell(record.UserType),
-        row_cell(record.UserKey),
-        row_cell(record.OrganizationId),
-        row_cell(record.ResultStatus),
-        row_cell(record.ObjectId),
-        row_cell(record.ClientIP),
-        JSON.stringify(record)
-    ];
-}
-/** The record's own CreationTime as `YYYY-MM-DDTHH:MM:SSZ`, or undefined when it has none. */
-function recordTime(record) {
-    return normalizeCreationTime(record.CreationTime);
-}
-function row_cell(value) {
-    if (value === undefined || value === null)
-        return '';
-    if (typeof value === 'string')
-        return value;
-    if (typeof value === 'number' || typeof value === 'boolean')
-        return String(value);
-    return JSON.stringify(value);
-}
 /** The UTC day (`YYYY-MM-DD`) of a `YYYY-MM-DDTHH:MM:SSZ` time. */
 function dayOf(time) {
     return time.slice(0, 10);
@@ -107606,8 +107495,7 @@ class ActivityClient {
                         accept: 'application/json',
                         ...(method === 'POST' ? { 'content-type': 'application/json; charset=utf-8' } : {})
                     },
-                    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-                    ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {})
+                    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)
                 });
             }
             catch (error) {
@@ -107682,7 +107570,7 @@ function headerValue(headers, name) {
 const BLOB_FIELDS = fieldKeys(SCANNED_COLUMNS);
 function readBlob(bytes, status, what) {
     try {
-        return { bytes, records: scanRecords(bytes, BLOB_FIELDS, { escape: true }) };
+        return { bytes, records: scanRecords(bytes, BLOB_FIELDS) };
     }
     catch (error) {
         if (!(error instanceof BlobFormatError))
@@ -107828,6 +107716,67 @@ async function writeSyncSummary(result, headline, commitUrl) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/m365/audit-record.ts
+
+const API_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
+/** Whether a `YYYY-MM-DDTHH:MM:SS` text names a real instant (no 31 November, no hour 24). */
+function isValidTime(value) {
+    const month = Number(value.slice(5, 7));
+    const day = Number(value.slice(8, 10));
+    const daysInMonth = new Date(Date.UTC(Number(value.slice(0, 4)), month, 0)).getUTCDate();
+    return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && Number(value.slice(11, 13)) < 24 && Number(value.slice(14, 16)) < 60 && Number(value.slice(17, 19)) < 60;
+}
+const NAIVE_OR_ZONED = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/i;
+/**
+ * `CreationTime` as `YYYY-MM-DDTHH:MM:SSZ`. The API sends it without a zone, and it is UTC;
+ * a zone, if present, is honoured. Undefined when the value is not a time.
+ */
+function normalizeCreationTime(value) {
+    if (typeof value !== 'string')
+        return undefined;
+    // The API's own shape, by far the most common: only the zone is missing.
+    if (value.length === 19 && API_TIME.test(value) && isValidTime(value))
+        return `${value}Z`;
+    const match = NAIVE_OR_ZONED.exec(value.trim());
+    if (!match)
+        return undefined;
+    const [, day, time, , zone] = match;
+    const instant = new Date(`${day}T${time}${zone ?? 'Z'}`);
+    if (Number.isNaN(instant.getTime()))
+        return undefined;
+    return instant.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+/**
+ * The record as canonical JSON: keys sorted at every level. The API repeats records with
+ * their keys in another order; canonical text makes a record's bytes the same whichever
+ * copy arrived first, so snapshots are reproducible.
+ */
+function canonicalJson(value) {
+    return JSON.stringify(sortKeys(value));
+}
+function sortKeys(value) {
+    if (Array.isArray(value))
+        return value.map(sortKeys);
+    if (value !== null && typeof value === 'object') {
+        const sorted = {};
+        for (const key of Object.keys(value).sort())
+            sorted[key] = sortKeys(value[key]);
+        return sorted;
+    }
+    return value;
+}
+/**
+ * The identity of a record for de-duplication: its `Id`, lower-cased (a GUID). A record
+ * without one, which the schema does not allow but a workload might still send, is keyed by
+ * the hash of its canonical JSON so that it is kept once rather than dropped.
+ */
+function recordId(record) {
+    const id = record.Id;
+    if (typeof id === 'string' && id.trim() !== '')
+        return id.trim().toLowerCase();
+    return `sha256-${(0,external_node_crypto_.createHash)('sha256').update(canonicalJson(record)).digest('hex').slice(0, 32)}`;
+}
+
 ;// CONCATENATED MODULE: ./src/snapshot/csv-codec.ts
 
 /**
@@ -107870,11 +107819,11 @@ const CR = 0x0d;
 const LF = 0x0a;
 const csv_codec_BACKSLASH = 0x5c;
 /**
- * Record `index` of a scanned blob as a CSV line, in a buffer the next call reuses (the spool
- * copies it; a buffer per row was garbage for the collector): `id` and `time` (normalised by the caller)
+ * Record `index` of a scanned blob as a CSV line: `id` and `time` (normalised by the caller)
  * first, then the other columns from their spans, then the record's own bytes, escaped by
  * the scanner, as AuditData. String values are copied as they are unless they hold a JSON
- * escape, the rare case that is decoded first.
+ * escape, the rare case that is decoded first. The line lives in a buffer the next call
+ * reuses (the spool copies it; a buffer per row was garbage for the collector).
  */
 function encodeBlobRecord(body, records, index, id, time) {
     const columns = SNAPSHOT_COLUMNS.length - 1;
@@ -108052,6 +108001,40 @@ function notOurs(path) {
         `move or delete it, then run again.`);
 }
 
+;// CONCATENATED MODULE: ./src/snapshot/blob-rows.ts
+
+
+
+
+/**
+ * The rows of a downloaded blob: each record's key (its Id, lower-cased) and time (its
+ * CreationTime as `YYYY-MM-DDTHH:MM:SSZ`, or `placeUntimed(id)` for a record without a
+ * readable one), with its CSV line. The line's bytes are reused for the next row: take them
+ * before asking for it.
+ */
+function* blobRows(content, placeUntimed) {
+    const { bytes, records } = content;
+    const { spans, bounds } = records;
+    const stride = 2 * SCANNED_COLUMNS.length;
+    for (let index = 0; index < records.count; index++) {
+        const base = stride * index;
+        const named = valueText(bytes, spans[base + 2 * Column.Id], spans[base + 2 * Column.Id + 1]);
+        const id = recordKey(bytes, bounds[4 * index], bounds[4 * index + 1], named);
+        const time = normalizeCreationTime(valueText(bytes, spans[base + 2 * Column.CreationTime], spans[base + 2 * Column.CreationTime + 1])) ??
+            placeUntimed(id);
+        yield { time, id, payload: encodeBlobRecord(bytes, records, index, id, time) };
+    }
+}
+/**
+ * A record's identity: its Id, or for a record without one (the schema requires it; a
+ * workload might still leave it out) the hash of its content, so that it is kept once.
+ */
+function recordKey(bytes, start, end, id) {
+    if (id !== undefined && id.trim() !== '')
+        return id.trim().toLowerCase();
+    return recordId(JSON.parse(bytes.toString('utf8', start, end)));
+}
+
 ;// CONCATENATED MODULE: ./src/state/ledger.ts
 
 
@@ -108205,7 +108188,11 @@ function applyUpdates(ledger, updates, now, oldestReachable = new Date(now.getTi
                 continue;
             known.add(key);
             const day = blob.contentCreated.slice(0, 10);
-            added.set(day, [...(added.get(day) ?? []), key]);
+            const keys = added.get(day);
+            if (keys)
+                keys.push(key);
+            else
+                added.set(day, [key]);
         }
         // Each run's keys go in sorted, after what earlier runs wrote: the same blobs give the
         // same text whatever order they downloaded in, and the line only grows at its end.
@@ -108408,8 +108395,6 @@ function explainSubscriptionError(error, type) {
 
 
 
-
-
 /**
  * Lists every task's window page by page and downloads the blobs the ledger has not seen,
  * `concurrency` at a time. Each record becomes a row of the UTC day of its CreationTime,
@@ -108440,21 +108425,10 @@ async function collect(options) {
     // that the merge sees them side by side.
     const untimed = new Map(types.map((type) => [type, {}]));
     const addRecords = (type, blob, content) => {
-        const { bytes, records } = content;
-        const { spans, bounds } = records;
-        const stride = 2 * SCANNED_COLUMNS.length;
-        for (let index = 0; index < records.count; index++) {
-            const base = stride * index;
-            const named = valueText(bytes, spans[base + 2 * Column.Id], spans[base + 2 * Column.Id + 1]);
-            const id = recordKey(bytes, bounds[4 * index], bounds[4 * index + 1], named);
-            let time = audit_record_normalizeCreationTime(valueText(bytes, spans[base + 2 * Column.CreationTime], spans[base + 2 * Column.CreationTime + 1]));
-            if (time === undefined) {
-                const placed = untimed.get(type);
-                time = placed[id] ?? untimedPlacement(ledger, type, id) ?? blob.contentCreated.replace(/\.\d+Z$/, 'Z');
-                placed[id] = time;
-            }
-            spool.add(type, dayOf(time), { time, id, payload: encodeBlobRecord(bytes, records, index, id, time) });
-        }
+        const placed = untimed.get(type);
+        const placeUntimed = (id) => (placed[id] ??= untimedPlacement(ledger, type, id) ?? blob.contentCreated.replace(/\.\d+Z$/, 'Z'));
+        for (const row of blobRows(content, placeUntimed))
+            spool.add(type, dayOf(row.time), row);
     };
     /** Lists one window; resolves after listing with a promise that settles with its downloads. */
     const listTask = async (task) => {
@@ -108558,15 +108532,6 @@ function listedRange(tasks, type) {
         to: new Date(Math.max(...windows.map((window) => window.end.getTime())))
     };
 }
-/**
- * A record's identity: its Id, or for a record without one (the schema requires it; a
- * workload might still leave it out) the hash of its content, so that it is kept once.
- */
-function recordKey(bytes, start, end, id) {
-    if (id !== undefined && id.trim() !== '')
-        return id.trim().toLowerCase();
-    return audit_record_recordId(JSON.parse(bytes.toString('utf8', start, end)));
-}
 function describeFailure(explained, original) {
     const code = original instanceof ApiError ? (original.code ?? (original.status ? `HTTP ${original.status}` : 'network')) : 'error';
     return { code, message: explained.message };
@@ -108655,10 +108620,7 @@ function treeChange(path, content) {
         const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
         return { path, sha: gitBlobSha(bytes), content: { bytes } };
     }
-    if ('blobSha' in content)
-        return { path, sha: content.blobSha };
-    const file = { file: content.file, size: content.size };
-    return { path, sha: content.gitSha, content: file };
+    return { path, sha: content.gitSha, content };
 }
 /** The sha git gives a blob with this content, to skip uploading files that did not change. */
 function gitBlobSha(content) {
@@ -109023,20 +108985,15 @@ async function mergeDay(input) {
     const merge = { added, paths: existing, files: new Map(), manifest: new Map() };
     if (added === 0)
         return merge;
-    const kept = existing.slice(0, keep);
-    const paths = dayFilePaths(input.type, input.day, kept.length + written.length);
+    // Kept parts stay where they are (keptPrefix makes sure they are numbered 1, 2, …); the
+    // rest are written anew from the next number on.
+    const paths = dayFilePaths(input.type, input.day, keep + written.length);
     merge.paths = paths;
-    paths.forEach((path, index) => {
-        const keptPath = kept[index];
-        const part = written[index - kept.length];
-        const sha = keptPath ? branch.blobSha(keptPath) : part?.gitSha;
-        if (keptPath && keptPath !== path)
-            merge.manifest.set(path, manifest.files[keptPath] ?? null);
-        if (part)
-            merge.manifest.set(path, describePart(part));
-        if (sha === undefined || branch.blobSha(path) === sha)
-            return;
-        merge.files.set(path, keptPath ? { blobSha: sha } : { file: part.file, size: part.bytes, gitSha: part.gitSha });
+    written.forEach((part, index) => {
+        const path = paths[keep + index];
+        merge.manifest.set(path, describePart(part));
+        if (branch.blobSha(path) !== part.gitSha)
+            merge.files.set(path, { file: part.file, size: part.bytes, gitSha: part.gitSha });
     });
     for (const stale of existing.filter((path) => !paths.includes(path))) {
         merge.files.set(stale, null);
@@ -109045,17 +109002,15 @@ async function mergeDay(input) {
     return merge;
 }
 /**
- * How many leading parts no new row can fall into: each ends before the first new row, and
- * the manifest's word for it can be trusted (it has an entry whose size matches the blob).
- * A day whose layout is not a clean run of parts is rewritten whole.
+ * How many leading parts no new row can fall into: parts 1, 2, … (numbered without a gap),
+ * each ending before the first new row, and the manifest's word for it trusted (an entry
+ * whose size matches the blob). The last part is always rewritten: new rows may fill it.
  */
 function keptPrefix(existing, branch, manifest, firstIncomingTime) {
-    if (existing.length > 1 && !/\.1\.[a-z]+$/.test(existing[0] ?? ''))
-        return 0;
     let keep = 0;
     for (const path of existing.slice(0, -1)) {
         const entry = manifest.files[path];
-        if (!entry || entry.bytes !== branch.size(path) || !(entry.lastCreationTime < firstIncomingTime))
+        if (!path.endsWith(`.${keep + 1}.csv`) || !entry || entry.bytes !== branch.size(path) || !(entry.lastCreationTime < firstIncomingTime))
             break;
         keep++;
     }

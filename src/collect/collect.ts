@@ -1,12 +1,9 @@
 import type { ContentType } from '../config/content-types.js'
 import { formatInstant } from '../config/timestamp.js'
 import { ApiError } from '../m365/api-error.js'
-import type { ContentBlob } from '../m365/activity-client.js'
-import type { BlobContent } from '../m365/activity-client.js'
-import { normalizeCreationTime, recordId } from '../m365/audit-record.js'
-import { valueText } from '../m365/record-scanner.js'
-import { encodeBlobRecord } from '../snapshot/csv-codec.js'
-import { Column, dayOf, SCANNED_COLUMNS } from '../snapshot/row.js'
+import type { BlobContent, ContentBlob } from '../m365/activity-client.js'
+import { blobRows } from '../snapshot/blob-rows.js'
+import { dayOf } from '../snapshot/row.js'
 import type { Spool } from '../snapshot/spool.js'
 import type { Segment } from '../plan/segments.js'
 import { untimedPlacement, wasFetched, type FetchedBlob, type Ledger, type LedgerUpdate, type SegmentFailure } from '../state/ledger.js'
@@ -101,21 +98,10 @@ export async function collect(options: {
   const untimed = new Map<ContentType, Record<string, string>>(types.map((type) => [type, {}]))
 
   const addRecords = (type: ContentType, blob: ContentBlob, content: BlobContent): void => {
-    const { bytes, records } = content
-    const { spans, bounds } = records
-    const stride = 2 * SCANNED_COLUMNS.length
-    for (let index = 0; index < records.count; index++) {
-      const base = stride * index
-      const named = valueText(bytes, spans[base + 2 * Column.Id]!, spans[base + 2 * Column.Id + 1]!)
-      const id = recordKey(bytes, bounds[4 * index]!, bounds[4 * index + 1]!, named)
-      let time = normalizeCreationTime(valueText(bytes, spans[base + 2 * Column.CreationTime]!, spans[base + 2 * Column.CreationTime + 1]!))
-      if (time === undefined) {
-        const placed = untimed.get(type)!
-        time = placed[id] ?? untimedPlacement(ledger, type, id) ?? blob.contentCreated.replace(/\.\d+Z$/, 'Z')
-        placed[id] = time
-      }
-      spool.add(type, dayOf(time), { time, id, payload: encodeBlobRecord(bytes, records, index, id, time) })
-    }
+    const placed = untimed.get(type)!
+    const placeUntimed = (id: string): string =>
+      (placed[id] ??= untimedPlacement(ledger, type, id) ?? blob.contentCreated.replace(/\.\d+Z$/, 'Z'))
+    for (const row of blobRows(content, placeUntimed)) spool.add(type, dayOf(row.time), row)
   }
 
   /** Lists one window; resolves after listing with a promise that settles with its downloads. */
@@ -217,15 +203,6 @@ function listedRange(tasks: readonly ListingTask[], type: ContentType): { from: 
     from: new Date(Math.min(...windows.map((window) => window.start.getTime()))),
     to: new Date(Math.max(...windows.map((window) => window.end.getTime())))
   }
-}
-
-/**
- * A record's identity: its Id, or for a record without one (the schema requires it; a
- * workload might still leave it out) the hash of its content, so that it is kept once.
- */
-function recordKey(bytes: Buffer, start: number, end: number, id: string | undefined): string {
-  if (id !== undefined && id.trim() !== '') return id.trim().toLowerCase()
-  return recordId(JSON.parse(bytes.toString('utf8', start, end)) as Record<string, unknown>)
 }
 
 function describeFailure(explained: Error, original: unknown): { code: string; message: string } {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { GitDatabase, TreeChange, TreeFile } from './git-database.js'
+import type { GitDatabase, TreeChange } from './git-database.js'
 
 /** Read access to the files of the branch tip a commit is being built on. */
 export interface BranchFiles {
@@ -24,11 +24,8 @@ export interface StagedFile {
   gitSha: string
 }
 
-/**
- * What a path should hold: bytes (or text, UTF-8), a file on disk, or a blob the branch already
- * has (a file that moves to another path).
- */
-export type FileContent = Buffer | string | StagedFile | { blobSha: string }
+/** What a path should hold: bytes (or text, UTF-8), or a file on disk. */
+export type FileContent = Buffer | string | StagedFile
 
 /** What to write: file contents by path (null deletes the file), and the commit message. */
 export interface FileChanges {
@@ -127,9 +124,7 @@ function treeChange(path: string, content: FileContent | null): TreeChange & { s
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
     return { path, sha: gitBlobSha(bytes), content: { bytes } }
   }
-  if ('blobSha' in content) return { path, sha: content.blobSha }
-  const file: TreeFile = { file: content.file, size: content.size }
-  return { path, sha: content.gitSha, content: file }
+  return { path, sha: content.gitSha, content }
 }
 
 /** The sha git gives a blob with this content, to skip uploading files that did not change. */

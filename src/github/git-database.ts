@@ -90,7 +90,6 @@ export interface GitHubTarget {
 /** GitHub's advice: at least one second between content-creating requests. */
 export const GITHUB_PACING_MS = 1_000
 
-
 /** Where Octokit's own messages go. */
 export interface OctokitLog {
   debug(message: string): void
@@ -357,18 +356,22 @@ type TreeEntry = { path: string; content: string } | { path: string; sha: string
 
 /**
  * GitHub times out on large tree requests ("Sorry, your request timed out"); chunks chain
- * through base_tree, each at most this many entries and (roughly) bytes of content.
+ * through base_tree, each at most this many entries and (roughly) bytes of inline content.
  */
 const TREE_CHUNK_ENTRIES = 100
 const TREE_CHUNK_BYTES = 8 * 1024 * 1024
 
-/** Splits tree changes into requests of bounded entries and bytes (a huge file gets its own). */
+/**
+ * Splits tree changes into requests of bounded entries and inline bytes. Files go up as blobs
+ * first and weigh nothing in the tree request: counting them would only add requests, each
+ * a paced content-creating call.
+ */
 export function chunkTreeChanges(entries: readonly TreeChange[]): TreeChange[][] {
   const chunks: TreeChange[][] = []
   let current: TreeChange[] = []
   let bytes = 0
   for (const entry of entries) {
-    const size = !entry.content ? 0 : 'bytes' in entry.content ? entry.content.bytes.byteLength : entry.content.size
+    const size = entry.content && 'bytes' in entry.content ? entry.content.bytes.byteLength : 0
     if (current.length > 0 && (current.length >= TREE_CHUNK_ENTRIES || bytes + size > TREE_CHUNK_BYTES)) {
       chunks.push(current)
       current = []

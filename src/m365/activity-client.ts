@@ -35,8 +35,6 @@ export interface ActivityClientOptions {
   retry?: RetryPolicy
   /** Shared by every call of the run; defaults to one that starts at the documented quota. */
   limiter?: QuotaLimiter
-  /** Connection pool for the calls (the global dispatcher when absent). */
-  dispatcher?: Dispatcher
   /** Told of every retry, for the log. */
   onRetry?: (what: string, error: unknown, attempt: number, delayMs: number) => void
 }
@@ -139,8 +137,7 @@ export class ActivityClient {
               accept: 'application/json',
               ...(method === 'POST' ? { 'content-type': 'application/json; charset=utf-8' } : {})
             },
-            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-            ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {})
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)
           })
         } catch (error) {
           throw new ApiError(`${what}: ${describeNetworkError(error)}`, undefined, undefined, true)
@@ -226,7 +223,7 @@ const BLOB_FIELDS = fieldKeys(SCANNED_COLUMNS)
 
 function readBlob(bytes: Buffer, status: number, what: string): BlobContent {
   try {
-    return { bytes, records: scanRecords(bytes, BLOB_FIELDS, { escape: true }) }
+    return { bytes, records: scanRecords(bytes, BLOB_FIELDS) }
   } catch (error) {
     if (!(error instanceof BlobFormatError)) throw error
     if (error.truncated) throw new ApiError(`${what}: ${error.message} (${bytes.length} bytes)`, status, undefined, true)

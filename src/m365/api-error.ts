@@ -16,9 +16,12 @@ export class ApiError extends Error {
     this.name = 'ApiError'
   }
 
-  /** The tenant's quota refused the call: 403 with AF429 (as documented), or a plain 429. */
+  /**
+   * The tenant's quota refused the call: 403 with AF429 (as documented), or a 429. (The
+   * subscription-start throttle, 403 with code "429", is another matter: see subscriptions.)
+   */
   get throttled(): boolean {
-    return this.code === 'AF429' || this.status === 429 || (this.status === 403 && this.code === '429' && !/subscription/i.test(this.message))
+    return this.code === 'AF429' || this.status === 429
   }
 }
 

@@ -18,8 +18,8 @@ export interface BlobRecords {
   /** Record i is the JSON object `[bounds[4i], bounds[4i+1])` of the blob... */
   bounds: Int32Array
   /**
-   * ...and, quotes doubled, `[bounds[4i+2], bounds[4i+3])` of `escaped` (when asked for). The
-   * buffer is shared by every scan: use it before the next one.
+   * ...and, quotes doubled, `[bounds[4i+2], bounds[4i+3])` of `escaped`. The buffer is shared
+   * by every scan: use it before the next one.
    */
   escaped: Buffer
   /**
@@ -60,11 +60,11 @@ export function fieldKeys(fields: readonly string[]): Uint8Array[] {
 }
 
 /**
- * Reads every record of `body` (a JSON array of objects). With `escape`, also writes each
- * record's bytes with quotes doubled. Throws BlobFormatError when `body` is not such an
- * array: `truncated` tells a cut-off download from other bytes.
+ * Reads every record of `body` (a JSON array of objects), writing each record's bytes with
+ * quotes doubled as it goes. Throws BlobFormatError when `body` is not such an array:
+ * `truncated` tells a cut-off download from other bytes.
  */
-export function scanRecords(body: Uint8Array, keys: readonly Uint8Array[], options: { escape?: boolean } = {}): BlobRecords {
+export function scanRecords(body: Uint8Array, keys: readonly Uint8Array[]): BlobRecords {
   const length = body.length
   const fields = keys.length
   let capacity = 64
@@ -73,9 +73,9 @@ export function scanRecords(body: Uint8Array, keys: readonly Uint8Array[], optio
   // Every byte a quote is the most a blob can grow. One buffer serves every scan: a blob's
   // rows are made from it before the next blob is read, and a fresh one per blob (twice the
   // blob's size, thousands of times a run) kept the process's memory high for nothing.
-  if (options.escape && sharedEscaped.length < 2 * length) sharedEscaped = Buffer.allocUnsafe(Math.max(2 * length, 2 * sharedEscaped.length))
-  const escaped = options.escape ? sharedEscaped : EMPTY
-  let written = 0
+  if (sharedEscaped.length < 2 * length) sharedEscaped = Buffer.allocUnsafe(Math.max(2 * length, 2 * sharedEscaped.length))
+  const escaped = sharedEscaped
+  const cursor = { at: 0, written: 0 }
   let count = 0
 
   let at = 0
@@ -102,16 +102,13 @@ export function scanRecords(body: Uint8Array, keys: readonly Uint8Array[], optio
       spans = grow(spans, 2 * fields * capacity)
     }
     spans.fill(-1, 2 * fields * count, 2 * fields * (count + 1))
-    const start = at
-    const escapedStart = written
-    at = options.escape
-      ? scanObject(body, at, keys, spans, 2 * fields * count, escaped, written)
-      : scanObject(body, at, keys, spans, 2 * fields * count, undefined, 0)
-    if (options.escape) written = escapedEnd
-    bounds[4 * count] = start
+    bounds[4 * count] = at
+    bounds[4 * count + 2] = cursor.written
+    cursor.at = at
+    scanObject(body, keys, spans, 2 * fields * count, escaped, cursor)
+    at = cursor.at
     bounds[4 * count + 1] = at
-    bounds[4 * count + 2] = escapedStart
-    bounds[4 * count + 3] = written
+    bounds[4 * count + 3] = cursor.written
     count++
     expectRecord = false
   }
@@ -121,10 +118,7 @@ export function scanRecords(body: Uint8Array, keys: readonly Uint8Array[], optio
   return { count, bounds, escaped, spans }
 }
 
-const EMPTY = Buffer.alloc(0)
 let sharedEscaped = Buffer.allocUnsafe(1024 * 1024)
-/** Where the last scanObject with an output stopped writing (a second result without an allocation). */
-let escapedEnd = 0
 
 function grow(array: Int32Array, size: number): Int32Array {
   const bigger = new Int32Array(size)
@@ -133,22 +127,21 @@ function grow(array: Int32Array, size: number): Int32Array {
 }
 
 /**
- * Scans the object at `at`, noting the spans of wanted top-level values from `spans[base]`
- * on, and copying its bytes to `out` from `written` on with quotes doubled (when `out` is
- * given; `escapedEnd` is then where it stopped). Returns the offset just past the object.
- * One loop over the bytes: strings are skipped honouring escapes, nesting is counted, and
- * only keys at the object's own level are compared.
+ * Scans the object at `cursor.at`, noting the spans of wanted top-level values from
+ * `spans[base]` on, and copying its bytes to `out` from `cursor.written` on with quotes
+ * doubled; leaves the cursor just past both. One loop over the bytes: strings are skipped
+ * honouring escapes, nesting is counted, and only keys at the object's own level are compared.
  */
 function scanObject(
   body: Uint8Array,
-  at: number,
   keys: readonly Uint8Array[],
   spans: Int32Array,
   base: number,
-  out: Uint8Array | undefined,
-  written: number
-): number {
+  out: Uint8Array,
+  cursor: { at: number; written: number }
+): void {
   const length = body.length
+  let { at, written } = cursor
   let depth = 0
   let expectKey = true
   let wanted = -1
@@ -159,32 +152,22 @@ function scanObject(
     if (byte === QUOTE) {
       const stringStart = at
       at++
-      if (out) {
-        out[written++] = QUOTE
-        out[written++] = QUOTE
-        for (;;) {
-          if (at >= length) throw cutOff()
-          const inner = body[at++]!
-          out[written++] = inner
-          if (inner === QUOTE) {
-            out[written++] = QUOTE
-            break
-          }
-          if (inner === BACKSLASH) {
-            if (at >= length) throw cutOff()
-            const escapedByte = body[at++]!
-            out[written++] = escapedByte
-            if (escapedByte === QUOTE) out[written++] = QUOTE
-          }
+      out[written++] = QUOTE
+      out[written++] = QUOTE
+      for (;;) {
+        if (at >= length) throw cutOff()
+        const inner = body[at++]!
+        out[written++] = inner
+        if (inner === QUOTE) {
+          out[written++] = QUOTE
+          break
         }
-      } else {
-        for (;;) {
+        if (inner === BACKSLASH) {
           if (at >= length) throw cutOff()
-          const inner = body[at]
-          if (inner === QUOTE) break
-          at += inner === BACKSLASH ? 2 : 1
+          const escapedByte = body[at++]!
+          out[written++] = escapedByte
+          if (escapedByte === QUOTE) out[written++] = QUOTE
         }
-        at++
       }
       if (depth === 1) {
         if (expectKey) wanted = findKey(body, stringStart + 1, at - 1, keys)
@@ -196,7 +179,7 @@ function scanObject(
       }
       continue
     }
-    if (out) out[written++] = byte
+    out[written++] = byte
     if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
       if (depth === 1) {
         if (expectKey) throw unexpected(body, at)
@@ -210,8 +193,9 @@ function scanObject(
       depth--
       at++
       if (depth === 0) {
-        escapedEnd = written
-        return at
+        cursor.at = at
+        cursor.written = written
+        return
       }
       if (depth === 1 && wanted >= 0) {
         spans[base + 2 * wanted] = valueStart
@@ -243,7 +227,7 @@ function scanObject(
     while (at < length) {
       const inner = body[at]!
       if (inner === COMMA || inner === CLOSE_OBJECT || inner === CLOSE_ARRAY || isSpace(inner)) break
-      if (out) out[written++] = inner
+      out[written++] = inner
       at++
     }
     if (depth === 1) {

@@ -45,11 +45,11 @@ const LF = 0x0a
 const BACKSLASH = 0x5c
 
 /**
- * Record `index` of a scanned blob as a CSV line, in a buffer the next call reuses (the spool
- * copies it; a buffer per row was garbage for the collector): `id` and `time` (normalised by the caller)
+ * Record `index` of a scanned blob as a CSV line: `id` and `time` (normalised by the caller)
  * first, then the other columns from their spans, then the record's own bytes, escaped by
  * the scanner, as AuditData. String values are copied as they are unless they hold a JSON
- * escape, the rare case that is decoded first.
+ * escape, the rare case that is decoded first. The line lives in a buffer the next call
+ * reuses (the spool copies it; a buffer per row was garbage for the collector).
  */
 export function encodeBlobRecord(body: Buffer, records: BlobRecords, index: number, id: string, time: string): Buffer {
   const columns = SNAPSHOT_COLUMNS.length - 1

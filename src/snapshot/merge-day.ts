@@ -57,17 +57,14 @@ export async function mergeDay(input: {
   const merge: DayMerge = { added, paths: existing, files: new Map(), manifest: new Map() }
   if (added === 0) return merge
 
-  const kept = existing.slice(0, keep)
-  const paths = dayFilePaths(input.type, input.day, kept.length + written.length)
+  // Kept parts stay where they are (keptPrefix makes sure they are numbered 1, 2, …); the
+  // rest are written anew from the next number on.
+  const paths = dayFilePaths(input.type, input.day, keep + written.length)
   merge.paths = paths
-  paths.forEach((path, index) => {
-    const keptPath = kept[index]
-    const part: WrittenPart | undefined = written[index - kept.length]
-    const sha = keptPath ? branch.blobSha(keptPath) : part?.gitSha
-    if (keptPath && keptPath !== path) merge.manifest.set(path, manifest.files[keptPath] ?? null)
-    if (part) merge.manifest.set(path, describePart(part))
-    if (sha === undefined || branch.blobSha(path) === sha) return
-    merge.files.set(path, keptPath ? { blobSha: sha } : { file: part!.file, size: part!.bytes, gitSha: part!.gitSha })
+  written.forEach((part, index) => {
+    const path = paths[keep + index]!
+    merge.manifest.set(path, describePart(part))
+    if (branch.blobSha(path) !== part.gitSha) merge.files.set(path, { file: part.file, size: part.bytes, gitSha: part.gitSha })
   })
   for (const stale of existing.filter((path) => !paths.includes(path))) {
     merge.files.set(stale, null)
@@ -77,16 +74,15 @@ export async function mergeDay(input: {
 }
 
 /**
- * How many leading parts no new row can fall into: each ends before the first new row, and
- * the manifest's word for it can be trusted (it has an entry whose size matches the blob).
- * A day whose layout is not a clean run of parts is rewritten whole.
+ * How many leading parts no new row can fall into: parts 1, 2, … (numbered without a gap),
+ * each ending before the first new row, and the manifest's word for it trusted (an entry
+ * whose size matches the blob). The last part is always rewritten: new rows may fill it.
  */
 function keptPrefix(existing: readonly string[], branch: BranchFiles, manifest: Manifest, firstIncomingTime: string): number {
-  if (existing.length > 1 && !/\.1\.[a-z]+$/.test(existing[0] ?? '')) return 0
   let keep = 0
   for (const path of existing.slice(0, -1)) {
     const entry = manifest.files[path]
-    if (!entry || entry.bytes !== branch.size(path) || !(entry.lastCreationTime < firstIncomingTime)) break
+    if (!path.endsWith(`.${keep + 1}.csv`) || !entry || entry.bytes !== branch.size(path) || !(entry.lastCreationTime < firstIncomingTime)) break
     keep++
   }
   return keep

@@ -257,7 +257,9 @@ export function applyUpdates(
       if (known.has(key)) continue
       known.add(key)
       const day = blob.contentCreated.slice(0, 10)
-      added.set(day, [...(added.get(day) ?? []), key])
+      const keys = added.get(day)
+      if (keys) keys.push(key)
+      else added.set(day, [key])
     }
     // Each run's keys go in sorted, after what earlier runs wrote: the same blobs give the
     // same text whatever order they downloaded in, and the line only grows at its end.

@@ -1,14 +1,14 @@
 import { parse } from 'csv-parse/sync'
 import { describe, expect, it } from 'vitest'
 import { CSV_HEADER, encodeCsvRow, readCsvRows } from '../../src/snapshot/csv-codec.js'
-import { SNAPSHOT_COLUMNS, toSnapshotRow } from '../../src/snapshot/row.js'
+import { SNAPSHOT_COLUMNS } from '../../src/snapshot/row.js'
 import type { SpooledRow } from '../../src/snapshot/spooled-row.js'
-import { launch } from './fixtures.js'
+import { launch, referenceRow } from './fixtures.js'
 
 const rows = [
-  toSnapshotRow({ ...launch, Id: 'a', CreationTime: '2026-11-20T09:00:00' }, '2026-11-20T09:00:00Z'),
-  toSnapshotRow({ Id: 'b,"odd"', CreationTime: '2026-11-20T10:00:00', ObjectId: 'a\nb', UserId: 'c\rd' }, '2026-11-20T10:00:00Z'),
-  toSnapshotRow({ ...launch, Id: 'c' }, '2026-11-20T23:59:59Z')
+  referenceRow({ ...launch, Id: 'a', CreationTime: '2026-11-20T09:00:00' }, '2026-11-20T09:00:00Z'),
+  referenceRow({ Id: 'b,"odd"', CreationTime: '2026-11-20T10:00:00', ObjectId: 'a\nb', UserId: 'c\rd' }, '2026-11-20T10:00:00Z'),
+  referenceRow({ ...launch, Id: 'c' }, '2026-11-20T23:59:59Z')
 ]
 const file = Buffer.concat([CSV_HEADER, ...rows.map(encodeCsvRow)])
 

@@ -8,9 +8,10 @@ import { gitBlobSha, type BranchFiles, type FileChanges } from '../../src/github
 import { buildSnapshotChanges, type SnapshotReport } from '../../src/snapshot/build-changes.js'
 import { CSV_HEADER, encodeCsvRow } from '../../src/snapshot/csv-codec.js'
 import { dayFilePath, dayFilePaths, findDayFiles, MANIFEST_PATH } from '../../src/snapshot/paths.js'
-import { toSnapshotRow, type SnapshotRow } from '../../src/snapshot/row.js'
+import type { SnapshotRow } from '../../src/snapshot/row.js'
 import { Spool } from '../../src/snapshot/spool.js'
 import { parseManifest } from '../../src/state/manifest.js'
+import { referenceRow } from './fixtures.js'
 
 const DAY = '2026-11-20'
 const dirs: string[] = []
@@ -24,7 +25,7 @@ function rows(count: number, from = 0): SnapshotRow[] {
     const second = String(n % 60).padStart(2, '0')
     const minute = String(Math.floor(n / 60) % 60).padStart(2, '0')
     const time = `${DAY}T10:${minute}:${second}`
-    return toSnapshotRow({ Id: `id-${String(n).padStart(5, '0')}`, CreationTime: time, Operation: 'LaunchPowerApp', Note: `row ${n}, "quoted"\nline` }, `${time}Z`)
+    return referenceRow({ Id: `id-${String(n).padStart(5, '0')}`, CreationTime: time, Operation: 'LaunchPowerApp', Note: `row ${n}, "quoted"\nline` }, `${time}Z`)
   })
 }
 
@@ -67,14 +68,12 @@ async function buildWith(files: BranchFiles, batch: SnapshotRow[], maxFileBytes:
 
 const build = (branch: Map<string, Buffer>, batch: SnapshotRow[], maxFileBytes: number) => buildWith(tip(branch), batch, maxFileBytes)
 
-/** Applies changes to the in-memory branch, reading staged files and resolving moved blobs. */
+/** Applies changes to the in-memory branch, reading staged files from disk. */
 function apply(branch: Map<string, Buffer>, changes: FileChanges | undefined): void {
-  const bySha = new Map([...branch.values()].map((bytes) => [gitBlobSha(bytes), bytes]))
   for (const [path, content] of changes?.files ?? []) {
     if (content === null) branch.delete(path)
     else if (typeof content === 'string') branch.set(path, Buffer.from(content))
     else if (Buffer.isBuffer(content)) branch.set(path, content)
-    else if ('blobSha' in content) branch.set(path, bySha.get(content.blobSha)!)
     else branch.set(path, readFileSync(content.file))
   }
 }

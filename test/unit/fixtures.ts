@@ -1,4 +1,5 @@
-import type { AuditRecord } from '../../src/m365/audit-record.js'
+import { recordId, type AuditRecord } from '../../src/m365/audit-record.js'
+import type { SnapshotRow } from '../../src/snapshot/row.js'
 
 /** A Power Apps launch with the characters that CSV and JSON must carry intact. */
 export const launch: AuditRecord = {
@@ -14,4 +15,16 @@ export const launch: AuditRecord = {
   ResultStatus: 'Succeeded',
   ClientIP: '[fdfd::555]:12346',
   PropertyCollection: [{ Name: 'powerplatform.analytics.resource.power_app.display_name', Value: 'Ñandú, "Pérez"\r\nline 2 李小龙' }]
+}
+
+/**
+ * The snapshot row of a parsed record, written the plain way (JSON.parse's objects, one
+ * column each): the reference the blob reader's rows are checked against. `AuditData` is the
+ * record's JSON in the key order it was served.
+ */
+export function referenceRow(record: AuditRecord, creationTime: string, id: string = recordId(record)): SnapshotRow {
+  const cell = (value: unknown): string =>
+    value === undefined || value === null ? '' : typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value)
+  const columns = ['RecordType', 'Operation', 'Workload', 'UserId', 'UserType', 'UserKey', 'OrganizationId', 'ResultStatus', 'ObjectId', 'ClientIP']
+  return [id, creationTime, ...columns.map((column) => cell(record[column])), JSON.stringify(record)]
 }

@@ -13,13 +13,15 @@
  *   against the day's final CSV bytes.
  *
  * `--smoke` runs all three on small numbers, for CI. BENCH_NODE_OPTIONS adds Node flags to the
- * action's process (`--cpu-prof`); BENCH_TIMELINE=1 samples its memory every 100 ms into
- * build/bench/<run>.json. Results go to stdout, build/bench.json
- * and build/bench.md (the tables docs/benchmarks.md is made from).
+ * action's process (`--cpu-prof`), BENCH_V8_FLAGS sets V8 flags from inside it (those Node
+ * refuses in NODE_OPTIONS, such as `--trace-gc`); BENCH_TIMELINE=1 samples its memory every
+ * 100 ms. Each run leaves build/bench/<run>.json (peak memory, CPU per thread, garbage
+ * collections, the timeline) and build/bench/<run>.log (its output). Results go to stdout,
+ * build/bench.json and build/bench.md (the tables docs/benchmarks.md is made from).
  */
 import { DuckDBInstance } from '@duckdb/node-api'
 import { execFile } from 'node:child_process'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -68,8 +70,24 @@ function readOptions(): Options {
 // Peak RSS is the kernel's VmHWM of the action's own address space: getrusage's maxRSS also
 // counts the process it was spawned from (Linux carries it across fork and exec), here the
 // bench holding every generated record.
-const PROBE = `import { readFileSync, writeFileSync } from 'node:fs'
+const PROBE = `import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { PerformanceObserver, constants } from 'node:perf_hooks'
+import { setFlagsFromString } from 'node:v8'
+if (process.env.BENCH_V8_FLAGS) setFlagsFromString(process.env.BENCH_V8_FLAGS)
 const timeline = []
+if (process.env.BENCH_HEAP_SNAPSHOT_MS && !(await import('node:worker_threads')).isMainThread) {
+  setTimeout(async () => (await import('node:v8')).writeHeapSnapshot(process.env.BENCH_PROBE_FILE + '.heapsnapshot'), Number(process.env.BENCH_HEAP_SNAPSHOT_MS)).unref()
+}
+const gc = {}
+const gcKinds = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak' }
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = gcKinds[entry.detail?.kind] ?? 'other'
+    const seen = (gc[kind] ??= { count: 0, ms: 0 })
+    seen.count++
+    seen.ms += entry.duration
+  }
+}).observe({ entryTypes: ['gc'] })
 if (process.env.BENCH_TIMELINE) {
   const started = Date.now()
   setInterval(() => {
@@ -77,13 +95,27 @@ if (process.env.BENCH_TIMELINE) {
     timeline.push([Date.now() - started, ...[m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((v) => Math.round(v / 1048576))])
   }, Number(process.env.BENCH_TIMELINE) > 1 ? Number(process.env.BENCH_TIMELINE) : 100).unref()
 }
-process.on('exit', () => {
+import { isMainThread } from 'node:worker_threads'
+// The action works in a worker thread: its garbage collections are the worker's; process
+// figures are read by the main thread, which exits last.
+if (!isMainThread) process.on('exit', () => writeFileSync(process.env.BENCH_PROBE_FILE + '.worker', JSON.stringify({ gc, timeline })))
+else process.on('exit', () => {
   const usage = process.resourceUsage()
   let peakKb = usage.maxRSS
   try {
     peakKb = Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1])
   } catch {}
-  writeFileSync(process.env.BENCH_PROBE_FILE, JSON.stringify({ maxRssKb: peakKb, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, timeline }))
+  const threads = {}
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync('/proc/self/task/' + tid + '/stat', 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const ticks = Number(fields[11]) + Number(fields[12])
+      threads[name] = (threads[name] ?? 0) + ticks * 10
+    }
+  } catch {}
+  writeFileSync(process.env.BENCH_PROBE_FILE, JSON.stringify({ maxRssKb: peakKb, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, threads, gc, user: usage.userCPUTime / 1000, system: usage.systemCPUTime / 1000, timeline }))
 })
 `
 
@@ -104,12 +136,20 @@ async function measure(world: World, name: string, inputs: Record<string, string
   const started = performance.now()
   const result = await world.run(
     inputs,
-    { NODE_OPTIONS: `--import=${pathToFileURL(probePath).href} ${process.env.BENCH_NODE_OPTIONS ?? ''}`, BENCH_PROBE_FILE: probeFile, BENCH_TIMELINE: process.env.BENCH_TIMELINE ?? '' },
+    { NODE_OPTIONS: `--import=${pathToFileURL(probePath).href} ${process.env.BENCH_NODE_OPTIONS ?? ''}`, BENCH_PROBE_FILE: probeFile, BENCH_TIMELINE: process.env.BENCH_TIMELINE ?? '', BENCH_V8_FLAGS: process.env.BENCH_V8_FLAGS ?? '', BENCH_HEAP_SNAPSHOT_MS: process.env.BENCH_HEAP_SNAPSHOT_MS ?? '' },
     60 * 60_000
   )
   const wallMs = performance.now() - started
+  await writeFile(resolve(outDir, `${name}.log`), result.visibleLog)
   if (result.exitCode !== 0) throw new Error(`The ${name} run failed:\n${result.visibleLog}`)
   const probe = JSON.parse(await readFile(probeFile, 'utf8')) as { maxRssKb: number; cpuMs: number }
+  const worker = await readFile(`${probeFile}.worker`, 'utf8').catch(() => undefined)
+  if (worker !== undefined) {
+    const { gc, timeline } = JSON.parse(worker) as { gc: unknown; timeline: unknown }
+    Object.assign(probe, { workerGc: gc, workerTimeline: timeline })
+    await writeFile(probeFile, JSON.stringify(probe))
+    await rm(`${probeFile}.worker`)
+  }
   return { exitCode: result.exitCode, outputs: result.outputs, wallMs, peakRssMb: probe.maxRssKb / 1024, cpuMs: probe.cpuMs }
 }
 

@@ -1,4 +1,30 @@
-/** The action's entry point: everything happens in run(). */
-import { run } from './main.js'
+/**
+ * The action's entry point. The work runs in a worker thread, for one reason: it is the only
+ * way an action can size V8's heap (a runner starts `node dist/index.js` with no flags).
+ * V8 grows its young generation up to 48 MiB on a busy process whose objects mostly die
+ * young; a sync allocates a short-lived string or row for every record, so the default
+ * doubled the run's memory without making it faster (measured by `npm run bench`). The
+ * worker's output, exit code and uncaught errors are the process's.
+ */
+import { isMainThread, Worker } from 'node:worker_threads'
+import { fileURLToPath } from 'node:url'
 
-await run()
+/** The worker's young generation (two semi-spaces and their large objects), in MiB. */
+const YOUNG_GENERATION_MB = 12
+
+if (isMainThread) {
+  const worker = new Worker(fileURLToPath(import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } })
+  worker.on('error', (error) => {
+    // run() reports every failure itself; this is a crash outside it. Workflow-command escaping as @actions/core does it.
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    process.stdout.write(`::error::${text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n`)
+    process.exitCode = 1
+  })
+  worker.on('exit', (code) => {
+    if (code !== 0) process.exitCode = code
+  })
+} else {
+  // Loaded here only: the main thread needs none of it.
+  const { run } = await import('./main.js')
+  await run()
+}

@@ -291,8 +291,15 @@ export function createGitDatabase(octokit: Octokit, target: Pick<GitHubTarget, '
 const INLINE_MAX_BYTES = 1024 * 1024
 const BLOB_BODY_START = Buffer.from('{"encoding":"base64","content":"')
 const BLOB_BODY_END = Buffer.from('"}')
-/** Read and encode this much at a time (a multiple of 3: base64 pieces then join without padding). */
-const UPLOAD_CHUNK_BYTES = 3 * 256 * 1024
+/** Read this much of a file at a time. */
+const UPLOAD_READ_BYTES = 1024 * 1024
+/**
+ * Encode this much at a time (a multiple of 3: base64 pieces then join without padding).
+ * Pieces are strings, written to the socket as they are: 64 KiB of text is a short-lived
+ * object V8 collects cheaply, where a megabyte would be allocated as a large object and
+ * copied once more into a buffer.
+ */
+const BASE64_PIECE_BYTES = 3 * 16 * 1024
 
 /** The length of the createBlob body for content of `size` bytes. */
 function blobBodyLength(size: number): number {
@@ -300,14 +307,14 @@ function blobBodyLength(size: number): number {
 }
 
 /** The createBlob JSON body, `{"encoding":"base64","content":"…"}`, as it is read from its source. */
-async function* base64BlobBody(source: { bytes: Buffer } | TreeFile): AsyncGenerator<Buffer> {
+async function* base64BlobBody(source: { bytes: Buffer } | TreeFile): AsyncGenerator<Buffer | string> {
   yield BLOB_BODY_START
   if ('bytes' in source) {
-    yield Buffer.from(source.bytes.toString('base64'), 'latin1')
+    yield* base64Pieces(source.bytes, 0, source.bytes.length)
   } else {
     const file = await open(source.file, 'r')
     try {
-      const chunk = Buffer.allocUnsafe(UPLOAD_CHUNK_BYTES)
+      const chunk = Buffer.allocUnsafe(UPLOAD_READ_BYTES - (UPLOAD_READ_BYTES % BASE64_PIECE_BYTES))
       for (;;) {
         let filled = 0
         while (filled < chunk.length) {
@@ -316,7 +323,7 @@ async function* base64BlobBody(source: { bytes: Buffer } | TreeFile): AsyncGener
           filled += bytesRead
         }
         if (filled === 0) break
-        yield Buffer.from(chunk.subarray(0, filled).toString('base64'), 'latin1')
+        yield* base64Pieces(chunk, 0, filled)
         if (filled < chunk.length) break
       }
     } finally {
@@ -326,12 +333,16 @@ async function* base64BlobBody(source: { bytes: Buffer } | TreeFile): AsyncGener
   yield BLOB_BODY_END
 }
 
+function* base64Pieces(bytes: Buffer, start: number, end: number): Generator<string> {
+  for (let at = start; at < end; at += BASE64_PIECE_BYTES) yield bytes.toString('base64', at, Math.min(at + BASE64_PIECE_BYTES, end))
+}
+
 /**
  * A fetch for one Octokit request that sends its body from `body()` (called afresh for every
  * attempt) with a known length, through undici's request on the global dispatcher (so a
  * proxy applies): the whole body never has to exist in memory at once.
  */
-function streamingFetch(body: () => AsyncIterable<Buffer>, length: number): typeof fetch {
+function streamingFetch(body: () => AsyncIterable<Buffer | string>, length: number): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === 'string' || input instanceof URL ? input : input.url
     const headers: Record<string, string> = {}

@@ -2,6 +2,7 @@ import type { ContentType } from '../config/content-types.js'
 import { formatInstant } from '../config/timestamp.js'
 import { STATUS_CODES } from 'node:http'
 import { request, type Dispatcher } from 'undici'
+import { BodyBuffers } from '../http/body-buffers.js'
 import { createQuotaLimiter, DOCUMENTED_QUOTA_PER_MINUTE, type QuotaLimiter } from '../http/quota-limiter.js'
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../http/retry.js'
 import type { Segment } from '../plan/segments.js'
@@ -41,6 +42,8 @@ export interface ActivityClientOptions {
 
 /** Longest time a single call may take before it counts as a dropped connection. */
 const REQUEST_TIMEOUT_MS = 120_000
+/** Response bodies read at once, about: downloads in flight plus a listing or two. */
+const BODY_BUFFERS_KEPT = 12
 /** A guard against a service that keeps handing out the same next page. */
 const MAX_PAGES = 5_000
 
@@ -53,6 +56,7 @@ export class ActivityClient {
   private readonly root: string
   private readonly origin: string
   private readonly limiter: QuotaLimiter
+  private readonly bodies = new BodyBuffers(BODY_BUFFERS_KEPT)
 
   constructor(private readonly options: ActivityClientOptions) {
     this.limiter = options.limiter ?? createQuotaLimiter({ perMinute: DOCUMENTED_QUOTA_PER_MINUTE })
@@ -143,23 +147,29 @@ export class ActivityClient {
           throw new ApiError(`${what}: ${describeNetworkError(error)}`, undefined, undefined, true)
         }
         const status = response.statusCode
+        let release: () => void
         try {
-          bytes = Buffer.from(await response.body.arrayBuffer())
+          ;({ bytes, release } = await this.bodies.read(response.body, Number(headerValue(response.headers, 'content-length'))))
         } catch (error) {
           throw new ApiError(`${what}: the connection dropped while reading the response (${describeNetworkError(error)})`, status, undefined, true)
         }
-        if (status === 401 && !refreshed) {
-          refreshed = true
-          throw new ApiError(`${what}: 401 Unauthorized; retrying with a fresh token`, 401, undefined, true, 0)
+        let text: string
+        try {
+          if (status === 401 && !refreshed) {
+            refreshed = true
+            throw new ApiError(`${what}: 401 Unauthorized; retrying with a fresh token`, 401, undefined, true, 0)
+          }
+          if (status < 200 || status >= 300) {
+            const failure = this.failure(what, status, response.headers, bytes.toString('utf8'))
+            if (failure.throttled) this.limiter.throttled(failure.retryAfterMs)
+            throw failure
+          }
+          this.limiter.succeeded()
+          if (expect.read) return { body: expect.read(bytes, status), headers: response.headers }
+          text = bytes.toString('utf8')
+        } finally {
+          release()
         }
-        if (status < 200 || status >= 300) {
-          const failure = this.failure(what, status, response.headers, bytes.toString('utf8'))
-          if (failure.throttled) this.limiter.throttled(failure.retryAfterMs)
-          throw failure
-        }
-        this.limiter.succeeded()
-        if (expect.read) return { body: expect.read(bytes, status), headers: response.headers }
-        const text = bytes.toString('utf8')
         if (text.trim() === '' && !expect.array) return { body: undefined as T, headers: response.headers }
         let body: unknown
         try {

@@ -8,13 +8,26 @@ export type AuditRecord = Record<string, unknown>
 
 const API_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/
 
-/** Whether a `YYYY-MM-DDTHH:MM:SS` text names a real instant (no 31 November, no hour 24). */
+/**
+ * Whether a `YYYY-MM-DDTHH:MM:SS` text (digits where the shape has them) names a real
+ * instant: no 31 November, no hour 24. Read digit by digit: it runs for every record.
+ */
 function isValidTime(value: string): boolean {
-  const month = Number(value.slice(5, 7))
-  const day = Number(value.slice(8, 10))
-  const daysInMonth = new Date(Date.UTC(Number(value.slice(0, 4)), month, 0)).getUTCDate()
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && Number(value.slice(11, 13)) < 24 && Number(value.slice(14, 16)) < 60 && Number(value.slice(17, 19)) < 60
+  const digits = (at: number, count: number): number => {
+    let number = 0
+    for (let index = at; index < at + count; index++) number = 10 * number + value.charCodeAt(index) - 48
+    return number
+  }
+  const year = digits(0, 4)
+  const month = digits(5, 2)
+  const day = digits(8, 2)
+  if (month < 1 || month > 12 || day < 1) return false
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  const daysInMonth = month === 2 ? (leap ? 29 : 28) : DAYS_IN_MONTH[month - 1]!
+  return day <= daysInMonth && digits(11, 2) < 24 && digits(14, 2) < 60 && digits(17, 2) < 60
 }
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 const NAIVE_OR_ZONED = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/i
 
@@ -29,6 +42,8 @@ export function normalizeCreationTime(value: unknown): string | undefined {
   const match = NAIVE_OR_ZONED.exec(value.trim())
   if (!match) return undefined
   const [, day, time, , zone] = match
+  // Date would roll 29 February 2026 over to 1 March, and 24:00 to the next day.
+  if (!isValidTime(`${day}T${time}`)) return undefined
   const instant = new Date(`${day}T${time}${zone ?? 'Z'}`)
   if (Number.isNaN(instant.getTime())) return undefined
   return instant.toISOString().replace(/\.\d{3}Z$/, 'Z')

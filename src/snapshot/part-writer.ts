@@ -59,18 +59,23 @@ export class PartWriter {
   }
 
   private append(part: NonNullable<PartWriter['current']>, bytes: Buffer): void {
-    part.sha256.update(bytes)
     part.bytes += bytes.byteLength
     if (this.used + bytes.byteLength > this.chunk.length) this.flush(part)
     if (bytes.byteLength > this.chunk.length) {
+      part.sha256.update(bytes)
       writeSync(part.fd, bytes)
       return
     }
     this.used += bytes.copy(this.chunk, this.used)
   }
 
+  /** Writes the chunk out, hashing it on the way: a hash call per chunk, not per row. */
   private flush(part: NonNullable<PartWriter['current']>): void {
-    if (this.used > 0) writeSync(part.fd, this.chunk, 0, this.used)
+    if (this.used > 0) {
+      const filled = this.chunk.subarray(0, this.used)
+      part.sha256.update(filled)
+      writeSync(part.fd, filled)
+    }
     this.used = 0
   }
 

@@ -6,6 +6,11 @@ import { compareRows, preferredCopy, type SpooledRow } from './spooled-row.js'
  * copies within the same source rank give way to `preferredCopy`. Sources and the result
  * are batches of rows, so that the merge runs synchronously between refills.
  *
+ * A source may reuse a batch's memory once it is asked for the next one (the run files are
+ * read through one buffer each): before the merge asks, it hands on every row it took from
+ * that batch and copies the one it still holds back. Batches of the result are likewise only
+ * good until the next one is asked for; a caller that keeps rows longer copies them.
+ *
  * `onKept` is told of every row kept, with the index of the source it came from.
  */
 export async function* mergeSorted(
@@ -49,30 +54,34 @@ export async function* mergeSorted(
   for (let at = Math.floor(heap.length / 2) - 1; at >= 0; at--) siftDown(at)
 
   let out: SpooledRow[] = []
-  let last: SpooledRow | undefined
-  let lastSource = -1
+  // The row last kept: it goes into `out` once a row with another key follows, since a copy
+  // of it from a better source, or a preferred copy, may still replace it.
+  let kept: SpooledRow | undefined
+  let keptSource = -1
   while (heap.length > 0) {
     const top = heap[0]!
     const row = top.batch[top.at++]!
-    if (last && compareRows(last, row) === 0) {
-      // A copy of the row just kept: the better-ranked source already won; within one rank
-      // the preferred copy replaces it. (The kept row is always in `out`: a batch is only
-      // handed on once a row with another key follows it.)
-      if (rank(top.index) === rank(lastSource) && preferredCopy(last, row) === row) {
-        out[out.length - 1] = row
-        last = row
+    if (kept && compareRows(kept, row) === 0) {
+      if (rank(top.index) === rank(keptSource) && preferredCopy(kept, row) === row) {
+        kept = row
+        keptSource = top.index
       }
     } else {
+      if (kept) out.push(kept)
       if (out.length >= batchRows) {
         yield out
         out = []
       }
-      out.push(row)
-      last = row
-      lastSource = top.index
+      kept = row
+      keptSource = top.index
       options.onKept?.(top.index)
     }
     if (top.at >= top.batch.length) {
+      if (out.length > 0) {
+        yield out
+        out = []
+      }
+      if (kept && keptSource === top.index) kept = { time: kept.time, id: kept.id, payload: Buffer.from(kept.payload) }
       await refill(top)
       if (top.done) {
         const end = heap.pop()!
@@ -81,5 +90,6 @@ export async function* mergeSorted(
     }
     if (heap.length > 0) siftDown(0)
   }
+  if (kept) out.push(kept)
   if (out.length > 0) yield out
 }

@@ -1,3 +1,4 @@
+import { closeSync, openSync, writeSync } from 'node:fs'
 import { open, mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ContentType } from '../config/content-types.js'
@@ -19,6 +20,13 @@ import type { SpooledRow } from './spooled-row.js'
 export class Spool {
   private readonly days = new Map<ContentType, Map<string, SpoolDay>>()
   private arena: Buffer[] = [Buffer.allocUnsafe(ARENA_CHUNK_BYTES)]
+  /**
+   * Arena chunks whose rows were spilled, for the next rows: a fresh chunk per megabyte of
+   * rows would add up to a day of allocations, and V8 answers a churn of outside memory with
+   * full garbage collections.
+   */
+  private spareChunks: Buffer[] = []
+  private readonly writeChunk = Buffer.allocUnsafe(WRITE_CHUNK_BYTES)
   private arenaUsed = 0
   private bufferedBytes = 0
   private runCount = 0
@@ -46,7 +54,7 @@ export class Spool {
     const size = row.payload.byteLength
     let chunk = this.arena.at(-1)!
     if (this.arenaUsed + size > chunk.length) {
-      chunk = Buffer.allocUnsafe(Math.max(ARENA_CHUNK_BYTES, size))
+      chunk = (size <= ARENA_CHUNK_BYTES && this.spareChunks.pop()) || Buffer.allocUnsafe(Math.max(ARENA_CHUNK_BYTES, size))
       this.arena.push(chunk)
       this.arenaUsed = 0
     }
@@ -65,29 +73,21 @@ export class Spool {
     if (this.bufferedBytes >= this.memoryBytes) await this.spill()
   }
 
-  /**
-   * Writes every buffered row to run files, one sorted run per day. What is buffered is taken
-   * over at once, so that rows added while the files are written (downloads go on) start a
-   * fresh buffer instead of being lost with this one.
-   */
+  /** Writes every buffered row to run files, one sorted run per day, and empties the buffer. */
   async spill(): Promise<void> {
-    const arena = this.arena
-    const taken: { entry: SpoolDay; rows: SpooledRow[] }[] = []
     for (const entry of this.allDays()) {
       if (entry.keys.length === 0) continue
-      taken.push({ entry, rows: this.bufferedRows(entry, arena) })
+      const path = join(this.dir, `run-${++this.runCount}.bin`)
+      writeRun(path, this.bufferedRows(entry), this.writeChunk)
+      entry.runs.push(path)
       entry.keys = []
       entry.places = []
       entry.lengths = []
     }
-    this.arena = [Buffer.allocUnsafe(ARENA_CHUNK_BYTES)]
+    this.spareChunks.push(...this.arena.filter((chunk) => chunk.length === ARENA_CHUNK_BYTES))
+    this.arena = [this.spareChunks.pop() ?? Buffer.allocUnsafe(ARENA_CHUNK_BYTES)]
     this.arenaUsed = 0
     this.bufferedBytes = 0
-    for (const { entry, rows } of taken) {
-      const path = join(this.dir, `run-${++this.runCount}.bin`)
-      await writeRun(path, rows)
-      entry.runs.push(path)
-    }
   }
 
   /** The days that hold rows, by content type then day. */
@@ -107,6 +107,8 @@ export class Spool {
   /**
    * A day's rows, sorted, one per (time, Id): its run files merged, plus what is still in
    * memory. Can be read any number of times (a commit rebuilt on a moved branch reads again).
+   * A batch is good until the next is asked for (see `mergeSorted`), and no rows may be added
+   * while a day is read: a spill would hand the arena's chunks on.
    */
   read(type: ContentType, day: string): AsyncIterable<SpooledRow[]> {
     const entry = this.days.get(type)?.get(day)
@@ -119,6 +121,7 @@ export class Spool {
   async remove(): Promise<void> {
     this.days.clear()
     this.arena = []
+    this.spareChunks = []
     await rm(this.dir, { recursive: true, force: true })
   }
 
@@ -127,7 +130,8 @@ export class Spool {
   }
 
   /** A day's rows still in memory, as rows, in file order. */
-  private bufferedRows(entry: SpoolDay, arena: Buffer[] = this.arena): SpooledRow[] {
+  private bufferedRows(entry: SpoolDay): SpooledRow[] {
+    const arena = this.arena
     const order = entry.keys.map((_, index) => index)
     order.sort((a, b) => (entry.keys[a]! < entry.keys[b]! ? -1 : entry.keys[a]! > entry.keys[b]! ? 1 : 0))
     return order.map((index) => {
@@ -164,17 +168,21 @@ const ROW_OVERHEAD_BYTES = 160
 const WRITE_CHUNK_BYTES = 1024 * 1024
 const READ_CHUNK_BYTES = 256 * 1024
 
-async function writeRun(path: string, rows: readonly SpooledRow[]): Promise<void> {
-  const file = await open(path, 'w')
+/**
+ * Writes rows as a run file, synchronously: written a megabyte per event-loop turn, behind
+ * downloads that keep the loop busy, a spill took as long as the next 16 MB took to arrive,
+ * and the spills of several arenas overlapped in memory.
+ */
+function writeRun(path: string, rows: readonly SpooledRow[], chunk: Buffer): void {
+  const fd = openSync(path, 'w')
   try {
-    let chunk = Buffer.allocUnsafe(WRITE_CHUNK_BYTES)
     let used = 0
     for (const row of rows) {
       const timeLength = Buffer.byteLength(row.time, 'latin1')
       const idLength = Buffer.byteLength(row.id, 'utf8')
       const frame = 3 + timeLength + idLength + row.payload.byteLength
       if (used + 4 + frame > chunk.length) {
-        if (used > 0) await file.write(chunk, 0, used)
+        if (used > 0) writeSync(fd, chunk, 0, used)
         used = 0
         if (4 + frame > chunk.length) chunk = Buffer.allocUnsafe(4 + frame)
       }
@@ -186,42 +194,56 @@ async function writeRun(path: string, rows: readonly SpooledRow[]): Promise<void
       used += chunk.write(row.id, used, 'utf8')
       used += row.payload.copy(chunk, used)
     }
-    if (used > 0) await file.write(chunk, 0, used)
+    if (used > 0) writeSync(fd, chunk, 0, used)
   } finally {
-    await file.close()
+    closeSync(fd)
   }
 }
 
+/**
+ * A run file's rows in batches, read through one buffer: a batch's rows point into it, and
+ * it is filled again once the next batch is asked for (see `mergeSorted`).
+ */
 async function* readRun(path: string): AsyncGenerator<SpooledRow[]> {
   const file = await open(path, 'r')
   try {
-    let pending = Buffer.alloc(0)
+    let buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES)
+    let held = 0
     for (;;) {
-      const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES)
-      const { bytesRead } = await file.read(chunk, 0, chunk.length, null)
+      const { bytesRead } = await file.read(buffer, held, buffer.length - held, null)
       if (bytesRead === 0) break
-      const data = pending.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([pending, chunk.subarray(0, bytesRead)])
+      const end = held + bytesRead
       const rows: SpooledRow[] = []
       let offset = 0
-      while (offset + 4 <= data.length) {
-        const frame = data.readUInt32LE(offset)
-        if (offset + 4 + frame > data.length) break
-        const timeLength = data.readUInt8(offset + 4)
-        const idLength = data.readUInt16LE(offset + 5)
+      while (offset + 4 <= end) {
+        const frame = buffer.readUInt32LE(offset)
+        if (offset + 4 + frame > end) break
+        const timeLength = buffer.readUInt8(offset + 4)
+        const idLength = buffer.readUInt16LE(offset + 5)
         const timeStart = offset + 7
         const idStart = timeStart + timeLength
         const payloadStart = idStart + idLength
         rows.push({
-          time: data.toString('latin1', timeStart, idStart),
-          id: data.toString('utf8', idStart, payloadStart),
-          payload: data.subarray(payloadStart, offset + 4 + frame)
+          time: buffer.toString('latin1', timeStart, idStart),
+          id: buffer.toString('utf8', idStart, payloadStart),
+          payload: buffer.subarray(payloadStart, offset + 4 + frame)
         })
         offset += 4 + frame
       }
-      pending = data.subarray(offset)
       if (rows.length > 0) yield rows
+      // The rest is the start of a frame: keep it at the front, in a larger buffer if the
+      // frame does not fit this one.
+      held = end - offset
+      const needed = held >= 4 ? 4 + buffer.readUInt32LE(offset) : 0
+      if (needed > buffer.length) {
+        const larger = Buffer.allocUnsafe(Math.max(needed, 2 * buffer.length))
+        buffer.copy(larger, 0, offset, end)
+        buffer = larger
+      } else {
+        buffer.copy(buffer, 0, offset, end)
+      }
     }
-    if (pending.length > 0) throw new Error(`The spool file ${path} ends inside a row; it was changed while the run used it.`)
+    if (held > 0) throw new Error(`The spool file ${path} ends inside a row; it was changed while the run used it.`)
   } finally {
     await file.close()
   }

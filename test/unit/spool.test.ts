@@ -55,6 +55,26 @@ describe('merging sorted rows', () => {
     expect(two).toEqual(one)
   })
 
+  it('hands on rows before asking a source for its next batch, so that a source may reuse its memory', async () => {
+    // Each source overwrites its previous batch's bytes when asked for the next, as run files do.
+    async function* reusing(groups: SpooledRow[][]): AsyncGenerator<SpooledRow[]> {
+      let previous: SpooledRow[] = []
+      for (const group of groups) {
+        for (const stale of previous) stale.payload.fill(0x21)
+        previous = group
+        yield group
+      }
+      for (const stale of previous) stale.payload.fill(0x21)
+    }
+    const groups = (offset: number): SpooledRow[][] =>
+      Array.from({ length: 20 }, (_, batch) => Array.from({ length: 3 }, (_, at) => row((batch * 3 + at) % 60, `id${(batch * 3 + at + offset) % 7}`, `p${batch}-${at}-${offset}`)))
+    const plain = await all(mergeSorted([batches(...groups(0)), batches(...groups(1)), batches(...groups(2))], { rank: () => 0, batchRows: 4 }))
+    const reused = await all(mergeSorted([reusing(groups(0)), reusing(groups(1)), reusing(groups(2))], { rank: () => 0, batchRows: 4 }))
+    expect(reused).toEqual(plain)
+    expect(plain.length).toBeGreaterThan(50)
+    expect(reused.join('\n')).not.toContain('!')
+  })
+
   it('hands copies across batch boundaries to the same decision', async () => {
     const sources = [batches([row(1, 'a', 'zz')]), batches([row(1, 'a', 'aa'), row(2, 'b')])]
     expect(await all(mergeSorted(sources, { rank: () => 0, batchRows: 1 }))).toEqual(['01 a aa', '02 b b at 2'])
@@ -100,6 +120,29 @@ describe('the spool', () => {
     const read = await all(spool.read('Audit.General', '2026-11-20'))
     expect(read).toHaveLength(60)
     expect(read.map((line) => line.split(' ')[1])).toEqual(Array.from({ length: 60 }, (_, second) => `id${String(second).padStart(2, '0')}`))
+    await spool.remove()
+  })
+
+  it('reads back megabytes of rows through its reused buffers exactly, a row larger than a read among them', async () => {
+    const spool = await Spool.create(join(await tempDir(), 'spool'), 1_500_000)
+    const payloadOf = (index: number): Buffer => Buffer.from(`${index}:`.padEnd(index === 777 ? 700_000 : 200 + (index % 1_000), String.fromCharCode(97 + (index % 26))))
+    const expected: string[] = []
+    for (let index = 0; index < 12_000; index++) {
+      const second = (index * 7919) % 60
+      spool.add('Audit.General', '2026-11-20', row(second, `id${String(index).padStart(5, '0')}`, payloadOf(index).toString()))
+      expected.push(`${String(second).padStart(2, '0')} id${String(index).padStart(5, '0')}`)
+      if (index % 100 === 99) await spool.spillIfFull()
+    }
+    const read: string[] = []
+    let payloadsIntact = true
+    for await (const batch of spool.read('Audit.General', '2026-11-20')) {
+      for (const entry of batch) {
+        read.push(`${entry.time.slice(17, 19)} ${entry.id}`)
+        if (!entry.payload.equals(payloadOf(Number(entry.id.slice(2))))) payloadsIntact = false
+      }
+    }
+    expect(read).toEqual(expected.sort())
+    expect(payloadsIntact).toBe(true)
     await spool.remove()
   })
 

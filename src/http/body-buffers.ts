@@ -1,0 +1,67 @@
+/**
+ * Buffers for response bodies that are read whole and let go of at once (a content blob is
+ * scanned and its rows copied to the spool before the next download needs the buffer). A
+ * fresh buffer per blob would add up to a day's bytes in allocations, and V8 answers such a
+ * churn of memory outside its heap with full garbage collections.
+ */
+export class BodyBuffers {
+  private spare: Buffer[] = []
+
+  constructor(
+    /** How many buffers to keep for reuse: about as many as bodies are read at once. */
+    private readonly keep: number,
+    /** Larger buffers are not kept: one odd body should not pin its size for the whole run. */
+    private readonly maxKeptBytes = 32 * 1024 * 1024
+  ) {}
+
+  /**
+   * Reads `body` whole. The bytes stay valid until `release` is called; call it once done
+   * with them (it is safe to call more than once). A failed read releases by itself.
+   */
+  async read(body: AsyncIterable<Uint8Array>, expectedLength?: number): Promise<{ bytes: Buffer; release: () => void }> {
+    let buffer = this.take(expectedLength !== undefined && expectedLength > 0 ? expectedLength : INITIAL_BYTES)
+    let filled = 0
+    try {
+      for await (const chunk of body) {
+        if (filled + chunk.byteLength > buffer.length) {
+          const larger = Buffer.allocUnsafe(Math.max(filled + chunk.byteLength, 2 * buffer.length))
+          buffer.copy(larger, 0, 0, filled)
+          buffer = larger
+        }
+        buffer.set(chunk, filled)
+        filled += chunk.byteLength
+      }
+    } catch (error) {
+      this.give(buffer)
+      throw error
+    }
+    let released = false
+    const held = buffer
+    return {
+      bytes: held.subarray(0, filled),
+      release: () => {
+        if (released) return
+        released = true
+        this.give(held)
+      }
+    }
+  }
+
+  private take(size: number): Buffer {
+    const index = this.spare.findIndex((buffer) => buffer.length >= size)
+    if (index >= 0) return this.spare.splice(index, 1)[0]!
+    return Buffer.allocUnsafe(Math.max(size, INITIAL_BYTES))
+  }
+
+  private give(buffer: Buffer): void {
+    if (buffer.length > this.maxKeptBytes) return
+    this.spare.push(buffer)
+    if (this.spare.length > this.keep) {
+      // Keep the largest: they serve any body the smaller ones can.
+      this.spare.sort((a, b) => b.length - a.length)
+      this.spare.length = this.keep
+    }
+  }
+}
+
+const INITIAL_BYTES = 64 * 1024

@@ -429,8 +429,11 @@ function createGitDatabase(octokit, target) {
      * several copies of it at once, costing more CPU and memory than the rest of the run).
      */
     const treeEntry = async (change) => {
-        if (!change.content)
+        if (!change.content) {
+            if (change.sha === undefined)
+                throw new Error(`${change.path}: a tree change needs content or a blob sha.`);
             return { path: change.path, sha: change.sha };
+        }
         if ('bytes' in change.content && change.content.bytes.byteLength <= INLINE_MAX_BYTES && (0,external_node_buffer_.isUtf8)(change.content.bytes)) {
             return { path: change.path, content: change.content.bytes.toString('utf8') };
         }
@@ -3148,7 +3151,7 @@ async function commitFiles(options) {
             for (const [path, content] of changes?.files ?? []) {
                 const entry = treeChange(path, content);
                 const current = existing.get(path)?.sha;
-                if (entry.sha === null ? current === undefined : current === entry.sha)
+                if (entry.sha !== undefined && (entry.sha === null ? current === undefined : current === entry.sha))
                     continue;
                 entries.push(entry);
             }
@@ -3156,6 +3159,9 @@ async function commitFiles(options) {
                 return { status: 'unchanged', attempts: attempt };
             entries.sort((a, b) => (a.path < b.path ? -1 : 1));
             const tree = await git.writeTree(head?.treeSha, entries);
+            // Staged files are compared only once uploaded: all of them may turn out the same.
+            if (head && tree === head.treeSha)
+                return { status: 'unchanged', attempts: attempt };
             const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : []);
             const outcome = head ? await git.updateRef(branch, commitSha) : await git.createRef(branch, commitSha);
             if (outcome === 'updated' || outcome === 'created') {
@@ -3193,7 +3199,7 @@ function treeChange(path, content) {
         const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
         return { path, sha: gitBlobSha(bytes), content: { bytes } };
     }
-    return { path, sha: content.gitSha, content };
+    return { path, sha: undefined, content };
 }
 /** The sha git gives a blob with this content, to skip uploading files that did not change. */
 function gitBlobSha(content) {
@@ -3359,30 +3365,11 @@ class PartWriter {
             file: part.file,
             bytes: part.bytes,
             rows: part.rows,
-            gitSha: gitBlobShaOfFile(part.file, part.bytes),
             sha256: part.sha256.digest('hex'),
             firstCreationTime: part.first,
             lastCreationTime: part.last
         });
     }
-}
-/** The git blob sha of a file's content (git hashes a header with the size, then the bytes). */
-function gitBlobShaOfFile(file, size) {
-    const hash = (0,external_node_crypto_.createHash)('sha1').update(`blob ${size}\0`);
-    const fd = (0,external_node_fs_.openSync)(file, 'r');
-    try {
-        const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-        for (;;) {
-            const read = (0,external_node_fs_.readSync)(fd, chunk, 0, chunk.length, null);
-            if (read === 0)
-                break;
-            hash.update(chunk.subarray(0, read));
-        }
-    }
-    finally {
-        (0,external_node_fs_.closeSync)(fd);
-    }
-    return hash.digest('hex');
 }
 
 ;// CONCATENATED MODULE: ./src/snapshot/paths.ts
@@ -3582,8 +3569,8 @@ async function mergeDay(input) {
     written.forEach((part, index) => {
         const path = paths[keep + index];
         merge.manifest.set(path, describePart(part));
-        if (branch.blobSha(path) !== part.gitSha)
-            merge.files.set(path, { file: part.file, size: part.bytes, gitSha: part.gitSha });
+        if (!sameContent(path, part, branch, manifest))
+            merge.files.set(path, { file: part.file, size: part.bytes });
     });
     for (const stale of existing.filter((path) => !paths.includes(path))) {
         merge.files.set(stale, null);
@@ -3605,6 +3592,15 @@ function keptPrefix(existing, branch, manifest, firstIncomingTime) {
         keep++;
     }
     return keep;
+}
+/**
+ * Whether the branch already holds this part at `path`: the manifest's sha256 for it matches,
+ * and so does the size of the file the branch has there (a file changed behind the
+ * manifest's back is written again).
+ */
+function sameContent(path, part, branch, manifest) {
+    const entry = manifest.files[path];
+    return entry !== undefined && entry.sha256 === part.sha256 && entry.bytes === part.bytes && branch.size(path) === part.bytes;
 }
 function describePart(part) {
     return {

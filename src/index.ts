@@ -10,7 +10,7 @@ import { isMainThread, Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
 
 /** The worker's young generation (two semi-spaces and their large objects), in MiB. */
-const YOUNG_GENERATION_MB = 12
+const YOUNG_GENERATION_MB = 32
 
 if (isMainThread) {
   const worker = new Worker(fileURLToPath(import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } })

@@ -17,11 +17,14 @@ export interface BranchFiles {
   stream(path: string): AsyncIterable<Buffer>
 }
 
-/** A file written to disk for the commit, with its size and git blob sha. */
+/**
+ * A file written to disk for the commit, with its size. Its git blob sha is learnt when it is
+ * uploaded: hashing it beforehand would read it once more, for a comparison the caller
+ * already made (a day part is staged only when its content changed).
+ */
 export interface StagedFile {
   file: string
   size: number
-  gitSha: string
 }
 
 /** What a path should hold: bytes (or text, UTF-8), or a file on disk. */
@@ -79,13 +82,15 @@ export async function commitFiles(options: {
       for (const [path, content] of changes?.files ?? []) {
         const entry = treeChange(path, content)
         const current = existing.get(path)?.sha
-        if (entry.sha === null ? current === undefined : current === entry.sha) continue
+        if (entry.sha !== undefined && (entry.sha === null ? current === undefined : current === entry.sha)) continue
         entries.push(entry)
       }
       if (!changes || entries.length === 0) return { status: 'unchanged', attempts: attempt }
       entries.sort((a, b) => (a.path < b.path ? -1 : 1))
 
       const tree = await git.writeTree(head?.treeSha, entries)
+      // Staged files are compared only once uploaded: all of them may turn out the same.
+      if (head && tree === head.treeSha) return { status: 'unchanged', attempts: attempt }
       const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : [])
       const outcome = head ? await git.updateRef(branch, commitSha) : await git.createRef(branch, commitSha)
       if (outcome === 'updated' || outcome === 'created') {
@@ -118,13 +123,13 @@ async function* checkedLength(chunks: AsyncIterable<Buffer>, size: number, path:
 }
 
 /** A path's new content as a tree change, with the blob sha it will have. */
-function treeChange(path: string, content: FileContent | null): TreeChange & { sha: string | null } {
+function treeChange(path: string, content: FileContent | null): TreeChange {
   if (content === null) return { path, sha: null }
   if (typeof content === 'string' || Buffer.isBuffer(content)) {
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
     return { path, sha: gitBlobSha(bytes), content: { bytes } }
   }
-  return { path, sha: content.gitSha, content }
+  return { path, sha: undefined, content }
 }
 
 /** The sha git gives a blob with this content, to skip uploading files that did not change. */

@@ -26,7 +26,8 @@ export interface TreeFile {
  */
 export interface TreeChange {
   path: string
-  sha: string | null
+  /** The blob's sha (undefined: known once the content is uploaded), or null to delete. */
+  sha: string | null | undefined
   content?: { bytes: Buffer } | TreeFile
 }
 
@@ -199,7 +200,10 @@ export function createGitDatabase(octokit: Octokit, target: Pick<GitHubTarget, '
    * several copies of it at once, costing more CPU and memory than the rest of the run).
    */
   const treeEntry = async (change: TreeChange): Promise<TreeEntry> => {
-    if (!change.content) return { path: change.path, sha: change.sha }
+    if (!change.content) {
+      if (change.sha === undefined) throw new Error(`${change.path}: a tree change needs content or a blob sha.`)
+      return { path: change.path, sha: change.sha }
+    }
     if ('bytes' in change.content && change.content.bytes.byteLength <= INLINE_MAX_BYTES && isUtf8(change.content.bytes)) {
       return { path: change.path, content: change.content.bytes.toString('utf8') }
     }

@@ -64,7 +64,7 @@ export async function mergeDay(input: {
   written.forEach((part, index) => {
     const path = paths[keep + index]!
     merge.manifest.set(path, describePart(part))
-    if (branch.blobSha(path) !== part.gitSha) merge.files.set(path, { file: part.file, size: part.bytes, gitSha: part.gitSha })
+    if (!sameContent(path, part, branch, manifest)) merge.files.set(path, { file: part.file, size: part.bytes })
   })
   for (const stale of existing.filter((path) => !paths.includes(path))) {
     merge.files.set(stale, null)
@@ -86,6 +86,16 @@ function keptPrefix(existing: readonly string[], branch: BranchFiles, manifest: 
     keep++
   }
   return keep
+}
+
+/**
+ * Whether the branch already holds this part at `path`: the manifest's sha256 for it matches,
+ * and so does the size of the file the branch has there (a file changed behind the
+ * manifest's back is written again).
+ */
+function sameContent(path: string, part: WrittenPart, branch: BranchFiles, manifest: Manifest): boolean {
+  const entry = manifest.files[path]
+  return entry !== undefined && entry.sha256 === part.sha256 && entry.bytes === part.bytes && branch.size(path) === part.bytes
 }
 
 function describePart(part: WrittenPart): ManifestEntry {

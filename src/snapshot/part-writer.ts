@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto'
-import { closeSync, openSync, readSync, writeSync } from 'node:fs'
+import { closeSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { SpooledRow } from './spooled-row.js'
 
@@ -8,8 +8,7 @@ export interface WrittenPart {
   file: string
   bytes: number
   rows: number
-  /** The git blob sha of the content: equal to the branch's means the part did not change. */
-  gitSha: string
+  /** Of the content: equal to the manifest's for the same path means the part did not change. */
   sha256: string
   firstCreationTime: string
   lastCreationTime: string
@@ -89,27 +88,9 @@ export class PartWriter {
       file: part.file,
       bytes: part.bytes,
       rows: part.rows,
-      gitSha: gitBlobShaOfFile(part.file, part.bytes),
       sha256: part.sha256.digest('hex'),
       firstCreationTime: part.first,
       lastCreationTime: part.last
     })
   }
-}
-
-/** The git blob sha of a file's content (git hashes a header with the size, then the bytes). */
-export function gitBlobShaOfFile(file: string, size: number): string {
-  const hash = createHash('sha1').update(`blob ${size}\0`)
-  const fd = openSync(file, 'r')
-  try {
-    const chunk = Buffer.allocUnsafe(CHUNK_BYTES)
-    for (;;) {
-      const read = readSync(fd, chunk, 0, chunk.length, null)
-      if (read === 0) break
-      hash.update(chunk.subarray(0, read))
-    }
-  } finally {
-    closeSync(fd)
-  }
-  return hash.digest('hex')
 }

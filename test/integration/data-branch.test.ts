@@ -138,7 +138,7 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
         build: async () => ({
           files: new Map<string, FileContent>([
             ['day.parquet', binary],
-            ['day.csv', { file: join(dir, 'part'), size: text.byteLength, gitSha: gitBlobSha(text) }]
+            ['day.csv', { file: join(dir, 'part'), size: text.byteLength }]
           ]),
           message: 'bytes\n'
         })
@@ -167,6 +167,15 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
           return undefined
         }
       })
+      // A staged file is compared once uploaded: the same bytes again make no commit.
+      const commits = fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/commits')).length
+      const again = await commitFiles({
+        git,
+        branch: 'audit-data',
+        build: async () => ({ files: new Map<string, FileContent>([['day.csv', { file: join(dir, 'part'), size: text.byteLength }]]), message: 'same\n' })
+      })
+      expect(again.status).toBe('unchanged')
+      expect(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/commits'))).toHaveLength(commits)
       const cut: GitDatabase = { ...git, async *streamBlob(sha) { yield (await git.readBlob(sha)).subarray(0, 5) } }
       await expect(
         commitFiles({
@@ -194,7 +203,7 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
       const result = await commitFiles({
         git,
         branch: 'audit-data',
-        build: async () => ({ files: new Map<string, FileContent>([['big.csv', { file: join(dir, 'part'), size: text.byteLength, gitSha: gitBlobSha(text) }]]), message: 'big\n' })
+        build: async () => ({ files: new Map<string, FileContent>([['big.csv', { file: join(dir, 'part'), size: text.byteLength }]]), message: 'big\n' })
       })
       expect(result.status).toBe('committed')
       expect(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/blobs')).map((r) => r.status)).toEqual([502, 403, 201])

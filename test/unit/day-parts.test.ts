@@ -202,6 +202,25 @@ describe('merging a day into its files', () => {
     expect(dayPaths(branch).flatMap((path) => readRows(branch.get(path)))).toEqual(rows(301))
   })
 
+  it('does not write again a part that comes out as the branch has it', async () => {
+    const branch = new Map<string, Buffer>()
+    apply(branch, (await build(branch, rows(300), cap)).changes)
+    const paths = dayPaths(branch)
+    const manifest = parseManifest(branch.get(MANIFEST_PATH)!.toString('utf8'))
+    // A new record at the first part's last second, sorting after its rows: the first part is
+    // rewritten (a new row may fall into it) and comes out the same.
+    const last = manifest.files[paths[0]!]!.lastCreationTime
+    const late = referenceRow({ Id: 'id-99999', CreationTime: last.slice(0, 19), Operation: 'LaunchPowerApp' }, last)
+    const { changes } = await build(branch, [late], cap)
+    const written = [...(changes?.files.keys() ?? [])].filter((path) => path.startsWith('audit/'))
+    expect(written).not.toContain(paths[0])
+    expect(written).toContain(paths[1])
+    apply(branch, changes)
+    expect(dayPaths(branch).flatMap((path) => readRows(branch.get(path))).map((row) => row[0])).toEqual(
+      [...rows(300), late].sort((a, b) => (a[1]! < b[1]! ? -1 : a[1]! > b[1]! ? 1 : a[0]! < b[0]! ? -1 : 1)).map((row) => row[0])
+    )
+  })
+
   it('adds nothing, and changes nothing, for records the day already holds', async () => {
     const branch = new Map<string, Buffer>()
     apply(branch, (await build(branch, rows(150), cap)).changes)

@@ -75,6 +75,16 @@ import { PerformanceObserver, constants } from 'node:perf_hooks'
 import { setFlagsFromString } from 'node:v8'
 if (process.env.BENCH_V8_FLAGS) setFlagsFromString(process.env.BENCH_V8_FLAGS)
 const timeline = []
+if (process.env.BENCH_ALLOCATIONS && !(await import('node:worker_threads')).isMainThread) {
+  // Every allocation sampled, those already collected too: where the garbage comes from.
+  const { Session } = await import('node:inspector')
+  const session = new Session()
+  session.connect()
+  session.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+  process.on('exit', () => session.post('HeapProfiler.stopSampling', (error, result) => {
+    if (!error) writeFileSync(process.env.BENCH_PROBE_FILE + '.heapprofile', JSON.stringify(result.profile))
+  }))
+}
 if (process.env.BENCH_HEAP_SNAPSHOT_MS && !(await import('node:worker_threads')).isMainThread) {
   setTimeout(async () => (await import('node:v8')).writeHeapSnapshot(process.env.BENCH_PROBE_FILE + '.heapsnapshot'), Number(process.env.BENCH_HEAP_SNAPSHOT_MS)).unref()
 }
@@ -136,7 +146,7 @@ async function measure(world: World, name: string, inputs: Record<string, string
   const started = performance.now()
   const result = await world.run(
     inputs,
-    { NODE_OPTIONS: `--import=${pathToFileURL(probePath).href} ${process.env.BENCH_NODE_OPTIONS ?? ''}`, BENCH_PROBE_FILE: probeFile, BENCH_TIMELINE: process.env.BENCH_TIMELINE ?? '', BENCH_V8_FLAGS: process.env.BENCH_V8_FLAGS ?? '', BENCH_HEAP_SNAPSHOT_MS: process.env.BENCH_HEAP_SNAPSHOT_MS ?? '' },
+    { NODE_OPTIONS: `--import=${pathToFileURL(probePath).href} ${process.env.BENCH_NODE_OPTIONS ?? ''}`, BENCH_PROBE_FILE: probeFile, BENCH_TIMELINE: process.env.BENCH_TIMELINE ?? '', BENCH_V8_FLAGS: process.env.BENCH_V8_FLAGS ?? '', BENCH_HEAP_SNAPSHOT_MS: process.env.BENCH_HEAP_SNAPSHOT_MS ?? '', BENCH_ALLOCATIONS: process.env.BENCH_ALLOCATIONS ?? '' },
     60 * 60_000
   )
   const wallMs = performance.now() - started

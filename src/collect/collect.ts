@@ -1,6 +1,7 @@
 import type { ContentType } from '../config/content-types.js'
 import { formatInstant } from '../config/timestamp.js'
 import { ApiError } from '../m365/api-error.js'
+import { normalizeCreationTime } from '../m365/audit-record.js'
 import type { BlobContent, ContentBlob } from '../m365/activity-client.js'
 import { blobRows } from '../snapshot/blob-rows.js'
 import { dayOf } from '../snapshot/row.js'
@@ -100,7 +101,7 @@ export async function collect(options: {
   const addRecords = (type: ContentType, blob: ContentBlob, content: BlobContent): void => {
     const placed = untimed.get(type)!
     const placeUntimed = (id: string): string =>
-      (placed[id] ??= untimedPlacement(ledger, type, id) ?? blob.contentCreated.replace(/\.\d+Z$/, 'Z'))
+      (placed[id] ??= untimedPlacement(ledger, type, id) ?? normalizeCreationTime(blob.contentCreated) ?? formatInstant(new Date()))
     for (const row of blobRows(content, placeUntimed)) spool.add(type, dayOf(row.time), row)
   }
 

@@ -298,10 +298,10 @@ const BLOB_BODY_END = Buffer.from('"}')
 /** Read this much of a file at a time. */
 const UPLOAD_READ_BYTES = 1024 * 1024
 /**
- * Encode this much at a time (a multiple of 3: base64 pieces then join without padding).
- * Pieces are strings, written to the socket as they are: 64 KiB of text is a short-lived
- * object V8 collects cheaply, where a megabyte would be allocated as a large object and
- * copied once more into a buffer.
+ * Encode this much at a time (a multiple of 3: base64 pieces then join without padding):
+ * 64 KiB of text, a short-lived string V8 collects cheaply, where a megabyte would be
+ * allocated as a large object. Each piece goes out as latin1 bytes: a string chunk would be
+ * measured and encoded as UTF-8 again on its way to the socket (measured: 25% more CPU).
  */
 const BASE64_PIECE_BYTES = 3 * 16 * 1024
 
@@ -311,7 +311,7 @@ function blobBodyLength(size: number): number {
 }
 
 /** The createBlob JSON body, `{"encoding":"base64","content":"…"}`, as it is read from its source. */
-async function* base64BlobBody(source: { bytes: Buffer } | TreeFile): AsyncGenerator<Buffer | string> {
+async function* base64BlobBody(source: { bytes: Buffer } | TreeFile): AsyncGenerator<Buffer> {
   yield BLOB_BODY_START
   if ('bytes' in source) {
     yield* base64Pieces(source.bytes, 0, source.bytes.length)
@@ -337,8 +337,8 @@ async function* base64BlobBody(source: { bytes: Buffer } | TreeFile): AsyncGener
   yield BLOB_BODY_END
 }
 
-function* base64Pieces(bytes: Buffer, start: number, end: number): Generator<string> {
-  for (let at = start; at < end; at += BASE64_PIECE_BYTES) yield bytes.toString('base64', at, Math.min(at + BASE64_PIECE_BYTES, end))
+function* base64Pieces(bytes: Buffer, start: number, end: number): Generator<Buffer> {
+  for (let at = start; at < end; at += BASE64_PIECE_BYTES) yield Buffer.from(bytes.toString('base64', at, Math.min(at + BASE64_PIECE_BYTES, end)), 'latin1')
 }
 
 /**
@@ -346,7 +346,7 @@ function* base64Pieces(bytes: Buffer, start: number, end: number): Generator<str
  * attempt) with a known length, through undici's request on the global dispatcher (so a
  * proxy applies): the whole body never has to exist in memory at once.
  */
-function streamingFetch(body: () => AsyncIterable<Buffer | string>, length: number): typeof fetch {
+function streamingFetch(body: () => AsyncIterable<Buffer>, length: number): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === 'string' || input instanceof URL ? input : input.url
     const headers: Record<string, string> = {}

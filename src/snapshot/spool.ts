@@ -78,7 +78,7 @@ export class Spool {
     for (const entry of this.allDays()) {
       if (entry.keys.length === 0) continue
       const path = join(this.dir, `run-${++this.runCount}.bin`)
-      writeRun(path, this.bufferedRows(entry), this.writeChunk)
+      writeRun(path, entry, sortedOrder(entry), this.arena, this.writeChunk)
       entry.runs.push(path)
       entry.keys = []
       entry.places = []
@@ -132,9 +132,7 @@ export class Spool {
   /** A day's rows still in memory, as rows, in file order. */
   private bufferedRows(entry: SpoolDay): SpooledRow[] {
     const arena = this.arena
-    const order = entry.keys.map((_, index) => index)
-    order.sort((a, b) => (entry.keys[a]! < entry.keys[b]! ? -1 : entry.keys[a]! > entry.keys[b]! ? 1 : 0))
-    return order.map((index) => {
+    return sortedOrder(entry).map((index) => {
       const key = entry.keys[index]!
       const place = entry.places[index]!
       const chunk = arena[Math.floor(place / ARENA_CHUNK_BYTES)]!
@@ -142,6 +140,13 @@ export class Spool {
       return { time: key.slice(0, TIME_LENGTH), id: key.slice(TIME_LENGTH), payload: chunk.subarray(offset, offset + entry.lengths[index]!) }
     })
   }
+}
+
+/** The indices of a day's buffered rows in file order. */
+function sortedOrder(entry: SpoolDay): number[] {
+  const { keys } = entry
+  const order = keys.map((_, index) => index)
+  return order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0))
 }
 
 interface SpoolDay {
@@ -173,26 +178,29 @@ const READ_CHUNK_BYTES = 256 * 1024
  * downloads that keep the loop busy, a spill took as long as the next 16 MB took to arrive,
  * and the spills of several arenas overlapped in memory.
  */
-function writeRun(path: string, rows: readonly SpooledRow[], chunk: Buffer): void {
+function writeRun(path: string, entry: SpoolDay, order: readonly number[], arena: readonly Buffer[], chunk: Buffer): void {
   const fd = openSync(path, 'w')
   try {
     let used = 0
-    for (const row of rows) {
-      const timeLength = Buffer.byteLength(row.time, 'latin1')
-      const idLength = Buffer.byteLength(row.id, 'utf8')
-      const frame = 3 + timeLength + idLength + row.payload.byteLength
+    for (const index of order) {
+      // The key is the time (20 ASCII characters) then the Id: written at once, no slices.
+      const key = entry.keys[index]!
+      const keyLength = Buffer.byteLength(key, 'utf8')
+      const size = entry.lengths[index]!
+      const frame = 3 + keyLength + size
       if (used + 4 + frame > chunk.length) {
         if (used > 0) writeSync(fd, chunk, 0, used)
         used = 0
         if (4 + frame > chunk.length) chunk = Buffer.allocUnsafe(4 + frame)
       }
       chunk.writeUInt32LE(frame, used)
-      chunk.writeUInt8(timeLength, used + 4)
-      chunk.writeUInt16LE(idLength, used + 5)
+      chunk.writeUInt8(TIME_LENGTH, used + 4)
+      chunk.writeUInt16LE(keyLength - TIME_LENGTH, used + 5)
       used += 7
-      used += chunk.write(row.time, used, 'latin1')
-      used += chunk.write(row.id, used, 'utf8')
-      used += row.payload.copy(chunk, used)
+      used += chunk.write(key, used, 'utf8')
+      const place = entry.places[index]!
+      const offset = place % ARENA_CHUNK_BYTES
+      used += arena[Math.floor(place / ARENA_CHUNK_BYTES)]!.copy(chunk, used, offset, offset + size)
     }
     if (used > 0) writeSync(fd, chunk, 0, used)
   } finally {

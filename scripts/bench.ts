@@ -21,6 +21,7 @@
  */
 import { DuckDBInstance } from '@duckdb/node-api'
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { resolve } from 'node:path'
@@ -186,6 +187,40 @@ async function countDayRows(world: World, day: string): Promise<{ rows: number; 
   }
 }
 
+/**
+ * How fast this machine is right now, for comparing figures across machines and days (a
+ * shared virtual machine's speed drifts): a loop over bytes like the record scanner's, and
+ * SHA-256, each the best of three over 64 MiB.
+ */
+function machineSpeed(): { loopNsPerByte: number; sha256NsPerByte: number } {
+  const bytes = Buffer.alloc(64 * 1024 * 1024)
+  for (let at = 0; at < bytes.length; at++) bytes[at] = (at * 7919) & 0x7f
+  const best = (work: () => void): number => {
+    let fastest = Infinity
+    for (let round = 0; round < 3; round++) {
+      const started = performance.now()
+      work()
+      fastest = Math.min(fastest, performance.now() - started)
+    }
+    return (fastest * 1e6) / bytes.length
+  }
+  let sink = 0
+  const loopNsPerByte = best(() => {
+    let quotes = 0
+    for (let at = 0; at < bytes.length; at++) if (bytes[at] === 0x22) quotes++
+    sink += quotes
+  })
+  const sha256NsPerByte = best(() => void createHash('sha256').update(bytes).digest())
+  if (sink < 0) console.log(sink)
+  return { loopNsPerByte, sha256NsPerByte }
+}
+
+/** The manifest's entries, as the branch holds them now. */
+async function auditManifest(world: World): Promise<Record<string, { sha256: string; rows: number }>> {
+  const text = await world.github.git(['show', `${BRANCH}:manifest.json`])
+  return (JSON.parse(text) as { files: Record<string, { sha256: string; rows: number }> }).files
+}
+
 /** One day of N records: a backfill, then a run that merges late events into the day. */
 async function dayScenario(records: number): Promise<Record<string, string | number>> {
   const world = await startWorld({ emulator: { seed: 2026, pageSize: 50 } })
@@ -210,7 +245,16 @@ async function dayScenario(records: number): Promise<Record<string, string | num
     const expected = world.emulator.generatedDistinct.get(`${TYPE}|${dayText}`) ?? 0
     const cut = new Date(day.getTime() + 20 * HOUR)
     const first = await measure(world, `day-${records}-backfill`, { start: day.toISOString(), end: cut.toISOString(), 'content-types': TYPE })
+    const manifestBefore = await auditManifest(world)
     const second = await measure(world, `day-${records}-merge`, { start: cut.toISOString(), end: new Date(day.getTime() + 26 * HOUR).toISOString(), 'content-types': TYPE })
+    // Rows of the parts run 2 wrote anew (of this day and the next): the parts its records fall into, not whole days.
+    const manifestAfter = await auditManifest(world)
+    const rewritten = Object.entries(manifestAfter)
+      .filter(([path, entry]) => manifestBefore[path]?.sha256 !== entry.sha256)
+      .reduce((rows, [, entry]) => rows + entry.rows, 0)
+    // The same window again: nothing new, so what a run costs whatever it collects.
+    const idle = await measure(world, `day-${records}-nothing-new`, { start: cut.toISOString(), end: new Date(day.getTime() + 26 * HOUR).toISOString(), 'content-types': TYPE })
+    if (idle.outputs['records-added'] !== '0') throw new Error(`A repeated run added ${idle.outputs['records-added']} records.`)
     const counted = await countDayRows(world, dayText)
     if (counted.rows !== expected || counted.ids !== expected) {
       const byRuns = `${first.outputs['records-added']} + ${second.outputs['records-added']}`
@@ -228,7 +272,10 @@ async function dayScenario(records: number): Promise<Record<string, string | num
       'run 2: records added': added[1]!,
       'run 2: peak RSS (MB)': round(second.peakRssMb),
       'run 2: CPU µs/record': round((second.cpuMs * 1000) / added[1]!, 1),
+      'run 2: rows of rewritten parts': rewritten,
+      'run 2: CPU µs/row written': round((second.cpuMs * 1000) / rewritten, 1),
       'run 2: wall (s)': round(second.wallMs / 1000, 1),
+      'a run adding nothing: CPU (s)': round(idle.cpuMs / 1000, 2),
       'generating the records (s)': round(generateMs / 1000, 1)
     }
   } finally {
@@ -312,7 +359,10 @@ async function main(): Promise<void> {
   const options = readOptions()
   await mkdir(outDir, { recursive: true })
   await writeFile(probePath, PROBE)
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}`
+  const speed = machineSpeed()
+  const machine =
+    `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}; ` +
+    `at the start a JavaScript byte loop ran at ${round(speed.loopNsPerByte, 2)} ns a byte and SHA-256 at ${round(speed.sha256NsPerByte, 2)} ns a byte`
   console.log(`Machine: ${machine}`)
   const report: Record<string, unknown> = { date: new Date().toISOString(), machine, options: { ...options, scenarios: [...options.scenarios] } }
   const markdown: string[] = [`Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`]

@@ -2375,7 +2375,10 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
  * tests, imports), quoted by the same rule as every other line.
  */
 function encodeCsvRow(row) {
-    const fields = row.map((value) => Buffer.from(value, 'utf8'));
+    return encodeCsvFields(row.map((value) => Buffer.from(value, 'utf8')));
+}
+/** One row of fields (UTF-8 bytes) as a CSV line, CRLF included. */
+function encodeCsvFields(fields) {
     const bound = fields.reduce((sum, field) => sum + 2 * field.length + 3, 2);
     if (bound > scratch.length)
         scratch = Buffer.allocUnsafe(Math.max(bound, 2 * scratch.length));
@@ -2575,6 +2578,63 @@ function readField(bytes, start, end) {
 function notOurs(path) {
     return new Error(`${path} on the data branch does not start with the expected header (${SNAPSHOT_COLUMNS.join(',')}); ` +
         `move or delete it, then run again.`);
+}
+/**
+ * The fields of one of our CSV lines (CRLF included or not), unquoted. A field without
+ * doubled quotes is a view of `line`; one with them is written, undoubled, into `into` from
+ * `into.at` on (the caller provides room: the line's length is enough) and is a view of that.
+ */
+function decodeCsvLine(line, into) {
+    let end = line.length;
+    if (end >= 2 && line[end - 2] === CR && line[end - 1] === LF)
+        end -= 2;
+    const fields = [];
+    let at = 0;
+    for (;;) {
+        if (line[at] !== csv_codec_QUOTE) {
+            let stop = line.indexOf(csv_codec_COMMA, at);
+            if (stop < 0 || stop > end)
+                stop = end;
+            fields.push(line.subarray(at, stop));
+            if (stop >= end)
+                return fields;
+            at = stop + 1;
+            continue;
+        }
+        // Quoted: runs to the quote that is not followed by another.
+        const start = at + 1;
+        let doubled = false;
+        let scan = start;
+        for (;;) {
+            const quote = line.indexOf(csv_codec_QUOTE, scan);
+            if (quote < 0 || quote >= end)
+                throw new Error('a CSV line ends inside a quoted field');
+            if (line[quote + 1] === csv_codec_QUOTE) {
+                doubled = true;
+                scan = quote + 2;
+                continue;
+            }
+            if (!doubled)
+                fields.push(line.subarray(start, quote));
+            else {
+                const from = into.at;
+                let write = from;
+                for (let index = start; index < quote; index++) {
+                    const byte = line[index];
+                    into.bytes[write++] = byte;
+                    if (byte === csv_codec_QUOTE)
+                        index++;
+                }
+                into.at = write;
+                fields.push(into.bytes.subarray(from, write));
+            }
+            at = quote + 1;
+            if (at >= end)
+                return fields;
+            at++; // the comma
+            break;
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/snapshot/blob-rows.ts

@@ -93,16 +93,11 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
   const maxSegments = readInteger(input(Inputs.MaxSegments) || '200', Inputs.MaxSegments, 1, 10_000, problem)
   const window = readWindow(input(Inputs.Start), input(Inputs.End), lookbackMs, problem)
 
-  const formatText = (input(Inputs.Format) || 'csv').toLowerCase()
+  const formatText = (input(Inputs.Format) || 'csv').trim().toLowerCase()
   const format =
-    formatText === 'csv'
-      ? 'csv'
-      : problem(
-          Inputs.Format,
-          formatText === 'parquet'
-            ? `Input 'format' is 'parquet', which this version cannot write yet; use 'csv'.`
-            : `Input 'format' must be 'csv' or 'parquet'; got ${quote(input(Inputs.Format))}.`
-        )
+    formatText === 'csv' || formatText === 'parquet'
+      ? formatText
+      : problem(Inputs.Format, `Input 'format' must be 'csv' or 'parquet'; got ${quote(input(Inputs.Format))}.`)
 
   const dataBranch = readBranch(input(Inputs.DataBranch) || 'audit-data', problem)
   const dryRun = readBoolean(input(Inputs.DryRun), Inputs.DryRun, false, problem)

@@ -1,4 +1,5 @@
 import type { Cloud } from './config/clouds.js'
+import type { SnapshotFormat } from './state/manifest.js'
 import type { ContentType } from './config/content-types.js'
 import type { PlanWindow } from './plan/segments.js'
 
@@ -73,7 +74,7 @@ export interface Settings {
   /** Largest number of listing windows a run may plan. */
   maxSegments: number
   /** Snapshot file format. */
-  format: 'csv'
+  format: SnapshotFormat
   /** Branch that receives snapshots. */
   dataBranch: string
   /** Repository that holds the data branch. */

@@ -151,6 +151,7 @@ async function collectAndCommit(
               spool,
               dir: join(scratch, `commit-${pass}-${attempt}`),
               branch: settings.dataBranch,
+              format: settings.format,
               now: deps.now(),
               coverageSlackMs: settings.window.mode === 'scheduled' && remaining.length === 0 ? settings.window.lookbackMs : 0,
               ...optional('runUrl', deps.runUrl),

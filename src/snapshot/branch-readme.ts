@@ -14,36 +14,43 @@ Do not edit it by hand: every run merges into these files.
 ## Layout
 
 \`\`\`
-audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv   records whose CreationTime falls on that UTC day
+audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv      records whose CreationTime falls on that UTC day (format: csv)
 audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.<n>.csv  part n of a day too large for one file (at most 32 MB each)
-state/ledger.json                                 coverage and downloaded content blobs (the action's state)
-manifest.json                                     every file: rows, bytes, sha256, first/last CreationTime
+audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.parquet  the same, as Parquet (format: parquet; parts .<n>.parquet)
+state/ledger.json                                    coverage and downloaded content blobs (the action's state)
+manifest.json                                        every file: format, rows, bytes, sha256, first/last CreationTime
 \`\`\`
 
 Each record appears once (de-duplicated by \`Id\`), rows are sorted by \`CreationTime\` then \`Id\`.
 Events arrive late: a run can add rows to an earlier day's file. A day that outgrows one
 file is rewritten as parts 1, 2, … in the same row order; the globs below read both shapes.
+A day is in one format only: when the format changes, a day is converted when it is next
+written.
 
 ## Columns
 
 ${SNAPSHOT_COLUMNS.map((column) => `- \`${column}\``).join('\n')}
 
-\`CreationTime\` is UTC (\`YYYY-MM-DDTHH:MM:SSZ\`). \`AuditData\` is the full record as JSON.
-Files are RFC 4180 CSV, UTF-8, with a header row.
+\`AuditData\` is the full record as JSON, exactly as the API served it. CSV files are
+RFC 4180, UTF-8, with a header row; \`CreationTime\` is UTC text (\`YYYY-MM-DDTHH:MM:SSZ\`).
+Parquet files are typed: \`CreationTime\` a UTC timestamp, \`RecordType\` and \`UserType\`
+integers, the rest strings (absent values null); ZSTD-compressed.
 
 ## Query
 
 \`\`\`sh
 git clone --branch ${branch} --single-branch <this repository> audit && cd audit
 duckdb -c "SELECT Operation, count(*) FROM read_csv('audit/Audit.General/*/*/*.csv') GROUP BY 1 ORDER BY 2 DESC"
+duckdb -c "SELECT Operation, count(*) FROM read_parquet('audit/Audit.General/*/*/*.parquet') GROUP BY 1 ORDER BY 2 DESC"
 \`\`\`
 
 \`\`\`python
 import pandas as pd, glob
 df = pd.concat(pd.read_csv(f) for f in glob.glob("audit/Audit.General/*/*/*.csv"))
 launches = df[df.Operation == "LaunchPowerApp"]
+df = pd.concat(pd.read_parquet(f) for f in glob.glob("audit/Audit.General/*/*/*.parquet"))  # Parquet (pyarrow)
 \`\`\`
 
-Power BI and Excel: *Get Data > Text/CSV* (or *Folder*) on the files, UTF-8.
+Power BI: *Get Data > Parquet* or *Text/CSV* (or *Folder*) on the files; Excel: the CSV files, UTF-8.
 `
 }

@@ -12,7 +12,7 @@ import {
   type FailureChanges,
   type Ledger
 } from '../state/ledger.js'
-import { parseManifest, renderManifest } from '../state/manifest.js'
+import { parseManifest, renderManifest, type SnapshotFormat } from '../state/manifest.js'
 import { renderBranchReadme } from './branch-readme.js'
 import { mergeDay } from './merge-day.js'
 import { LEDGER_PATH, MANIFEST_PATH } from './paths.js'
@@ -45,6 +45,8 @@ export interface SnapshotInput {
   /** A fresh temp folder for this build's files (removed by the caller after the commit attempt). */
   dir: string
   branch: string
+  /** The format days are written in (default csv); a day in the other one is converted when written. */
+  format?: SnapshotFormat
   now: Date
   /**
    * Coverage alone moves every run; it is committed without new data only once it falls
@@ -82,7 +84,8 @@ export async function buildSnapshotChanges(
       incoming: input.spool.read(day.type, day.day),
       firstIncomingTime: day.firstTime,
       dir: join(input.dir, `day-${index + 1}`),
-      maxPartBytes: input.maxFileBytes ?? MAX_DAY_FILE_BYTES
+      maxPartBytes: input.maxFileBytes ?? MAX_DAY_FILE_BYTES,
+      format: input.format ?? 'csv'
     })
     if (merge.added === 0) continue
     for (const [path, content] of merge.files) changed.set(path, content)

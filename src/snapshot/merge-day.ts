@@ -1,8 +1,10 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, open } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import type { ContentType } from '../config/content-types.js'
 import type { BranchFiles, FileContent } from '../github/commit-files.js'
-import type { Manifest, ManifestEntry } from '../state/manifest.js'
+import type { Manifest, ManifestEntry, SnapshotFormat } from '../state/manifest.js'
 import { CSV_HEADER, readCsvRows } from './csv-codec.js'
+import { ParquetPartWriter, readParquetRows } from './parquet-codec.js'
 import { PartWriter, type WrittenPart } from './part-writer.js'
 import { dayFilePaths, findDayFiles } from './paths.js'
 import { mergeSorted } from './sorted-merge.js'
@@ -40,37 +42,55 @@ export async function mergeDay(input: {
   /** A fresh temp folder for the parts. */
   dir: string
   maxPartBytes: number
+  /** The format to write; a day found in the other one is converted, its old files removed. */
+  format: SnapshotFormat
 }): Promise<DayMerge> {
-  const { branch, manifest } = input
-  const existing = findDayFiles(branch.paths(), input.type, input.day)
-  const keep = keptPrefix(existing, branch, manifest, input.firstIncomingTime)
+  const { branch, manifest, format } = input
+  const other: SnapshotFormat = format === 'csv' ? 'parquet' : 'csv'
+  const existing = findDayFiles(branch.paths(), input.type, input.day, format)
+  const converted = findDayFiles(branch.paths(), input.type, input.day, other)
+  const keep = keptPrefix(existing, branch, manifest, input.firstIncomingTime, format)
   const rewritten = existing.slice(keep)
 
   await mkdir(input.dir, { recursive: true })
-  const writer = new PartWriter(input.dir, CSV_HEADER, input.maxPartBytes)
+  const writer = format === 'csv' ? new PartWriter(input.dir, CSV_HEADER, input.maxPartBytes) : new ParquetPartWriter(input.dir, input.maxPartBytes)
+  const read = (path: string): AsyncIterable<SpooledRow[]> =>
+    path.endsWith('.parquet') ? readParquetFromBranch(branch, path, join(input.dir, `existing-${basename(path)}`)) : readCsvRows(branch.stream(path), path)
   let added = 0
-  const sources = [concat(rewritten.map((path) => readCsvRows(branch.stream(path), path))), input.incoming]
-  for await (const batch of mergeSorted(sources, { onKept: (source) => source === 1 && added++ })) {
+  // Each source is sorted (a day's parts follow one another); copies in an earlier source win.
+  const sources = [concat(rewritten.map(read)), concat(converted.map(read)), input.incoming]
+  for await (const batch of mergeSorted(sources, { onKept: (source) => source === 2 && added++ })) {
     for (const row of batch) writer.write(row)
   }
   const written = writer.finish()
-  const merge: DayMerge = { added, paths: existing, files: new Map(), manifest: new Map() }
+  const merge: DayMerge = { added, paths: [...existing, ...converted], files: new Map(), manifest: new Map() }
   if (added === 0) return merge
 
   // Kept parts stay where they are (keptPrefix makes sure they are numbered 1, 2, …); the
   // rest are written anew from the next number on.
-  const paths = dayFilePaths(input.type, input.day, keep + written.length)
+  const paths = dayFilePaths(input.type, input.day, keep + written.length, format)
   merge.paths = paths
   written.forEach((part, index) => {
     const path = paths[keep + index]!
-    merge.manifest.set(path, describePart(part))
+    merge.manifest.set(path, describePart(part, format))
     if (!sameContent(path, part, branch, manifest)) merge.files.set(path, { file: part.file, size: part.bytes })
   })
-  for (const stale of existing.filter((path) => !paths.includes(path))) {
+  for (const stale of [...existing, ...converted].filter((path) => !paths.includes(path))) {
     merge.files.set(stale, null)
     merge.manifest.set(stale, null)
   }
   return merge
+}
+
+/** A Parquet file of the branch, downloaded to `file` (Parquet is read from its end), as rows. */
+async function* readParquetFromBranch(branch: BranchFiles, path: string, file: string): AsyncGenerator<SpooledRow[]> {
+  const handle = await open(file, 'w')
+  try {
+    for await (const chunk of branch.stream(path)) await handle.write(chunk)
+  } finally {
+    await handle.close()
+  }
+  yield* readParquetRows(file, path)
 }
 
 /**
@@ -78,11 +98,11 @@ export async function mergeDay(input: {
  * each ending before the first new row, and the manifest's word for it trusted (an entry
  * whose size matches the blob). The last part is always rewritten: new rows may fill it.
  */
-function keptPrefix(existing: readonly string[], branch: BranchFiles, manifest: Manifest, firstIncomingTime: string): number {
+function keptPrefix(existing: readonly string[], branch: BranchFiles, manifest: Manifest, firstIncomingTime: string, format: SnapshotFormat): number {
   let keep = 0
   for (const path of existing.slice(0, -1)) {
     const entry = manifest.files[path]
-    if (!path.endsWith(`.${keep + 1}.csv`) || !entry || entry.bytes !== branch.size(path) || !(entry.lastCreationTime < firstIncomingTime)) break
+    if (!path.endsWith(`.${keep + 1}.${format}`) || !entry || entry.bytes !== branch.size(path) || !(entry.lastCreationTime < firstIncomingTime)) break
     keep++
   }
   return keep
@@ -98,8 +118,9 @@ function sameContent(path: string, part: WrittenPart, branch: BranchFiles, manif
   return entry !== undefined && entry.sha256 === part.sha256 && entry.bytes === part.bytes && branch.size(path) === part.bytes
 }
 
-function describePart(part: WrittenPart): ManifestEntry {
+function describePart(part: WrittenPart, format: SnapshotFormat): ManifestEntry {
   return {
+    format,
     rows: part.rows,
     bytes: part.bytes,
     sha256: part.sha256,

@@ -1,5 +1,10 @@
+/** The formats a day file is written in. */
+export type SnapshotFormat = 'csv' | 'parquet'
+
 /** What manifest.json says of one snapshot file. */
 export interface ManifestEntry {
+  /** Absent in entries written before Parquet existed: those are CSV. */
+  format?: SnapshotFormat
   rows: number
   bytes: number
   sha256: string

@@ -125,7 +125,6 @@ describe('readSettings', () => {
     [{ 'content-types': ' , ' }, 'content-types', /names no content type/],
     [{ 'publisher-id': 'me' }, 'publisher-id', /got 'me'/],
     [{ format: 'json' }, 'format', /'csv' or 'parquet'; got 'json'/],
-    [{ format: 'parquet' }, 'format', /cannot write yet/],
     [{ lookback: 'a while' }, 'lookback', /duration.*got 'a while'/],
     [{ lookback: '8d' }, 'lookback', /at most 7d/],
     [{ segment: '90 seconds' }, 'segment', /duration.*got '90 seconds'/],

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { DuckDBInstance } from '@duckdb/node-api'
+import { afterEach, describe, expect, it } from 'vitest'
+import { E2E_TEST_BUDGET_MS } from './budgets.js'
+import { BRANCH, expectedPath, hourFloor, startWorld, type World } from './world.js'
+
+const HOUR = 3_600_000
+let world: World | undefined
+
+afterEach(async () => {
+  await world?.close()
+  world = undefined
+})
+
+interface ParquetRow {
+  Id: string
+  day: string
+  type: string
+  file: string
+  time: string
+  audit: string
+}
+
+/** Every row of the branch's Parquet files, read by DuckDB over a checkout, and the type it gives CreationTime. */
+async function parquetRows(dir: string): Promise<{ rows: ParquetRow[]; creationTimeType: string }> {
+  const instance = await DuckDBInstance.create(':memory:')
+  const connection = await instance.connect()
+  try {
+    const glob = `${dir}/audit/*/*/*/*.parquet`
+    const types = await connection.runAndReadAll(`SELECT column_type FROM (DESCRIBE SELECT * FROM read_parquet('${glob}')) WHERE column_name = 'CreationTime'`)
+    const result = await connection.runAndReadAll(
+      `SELECT Id, strftime(CreationTime AT TIME ZONE 'UTC', '%Y-%m-%d') AS day, strftime(CreationTime AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S') AS time,
+              AuditData AS audit, filename AS file FROM read_parquet('${glob}', filename = true)`
+    )
+    const rows = (result.getRowObjects() as unknown as Omit<ParquetRow, 'type'>[]).map((row) => ({ ...row, type: row.file.slice(dir.length + 1).split('/')[1]! }))
+    return { rows, creationTimeType: String(types.getRows()[0]?.[0]) }
+  } finally {
+    connection.closeSync()
+    instance.closeSync()
+  }
+}
+
+/** Each record's JSON as the emulator served it, per copy (the API repeats records, keys in another order). */
+function servedCopies(world: World, types: readonly string[]): Map<string, { type: string; time: string; json: Set<string> }> {
+  const copies = new Map<string, { type: string; time: string; json: Set<string> }>()
+  for (const type of types) {
+    for (const blob of world.emulator.blobs(type as never)) {
+      for (const record of blob.records) {
+        const id = String(record.Id).toLowerCase()
+        const entry = copies.get(id) ?? { type, time: String(record.CreationTime), json: new Set<string>() }
+        entry.json.add(JSON.stringify(record))
+        copies.set(id, entry)
+      }
+    }
+  }
+  return copies
+}
+
+/** The manifest says what the branch holds: a format, size, row count and sha256 per data file, and no more. */
+async function expectManifestMatchesFiles(dir: string, files: Map<string, Buffer>): Promise<void> {
+  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { files: Record<string, { format?: string; bytes: number; rows: number; sha256: string }> }
+  const dataFiles = [...files.keys()].filter((path) => path.startsWith('audit/')).sort()
+  expect(Object.keys(manifest.files).sort()).toEqual(dataFiles)
+  for (const path of dataFiles) {
+    const bytes = files.get(path)!
+    const entry = manifest.files[path]!
+    expect(entry.format ?? 'csv', path).toBe(path.endsWith('.parquet') ? 'parquet' : 'csv')
+    expect(entry.bytes, path).toBe(bytes.length)
+    expect(entry.sha256, path).toBe(createHash('sha256').update(bytes).digest('hex'))
+  }
+}
+
+describe('Parquet snapshots', { timeout: E2E_TEST_BUDGET_MS }, () => {
+  it('a 30-hour backfill of two content types: DuckDB reads every record once, typed, its JSON byte for byte as served', async () => {
+    world = await startWorld({ emulator: { pageSize: 3 } })
+    const types = ['Audit.General', 'Audit.SharePoint']
+    const start = hourFloor(Date.now() - 31 * HOUR)
+    const end = new Date(start.getTime() + 30 * HOUR)
+    world.emulator.generate({ contentTypes: types as never, from: start, to: end, blobsPerHour: 2 })
+
+    const run = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(','), format: 'parquet' })
+    expect(run.exitCode, run.visibleLog).toBe(0)
+
+    const files = await world.github.readAllFiles(BRANCH)
+    expect([...files.keys()].filter((path) => path.endsWith('.csv'))).toEqual([])
+    const dir = await world.checkout()
+    const { rows, creationTimeType } = await parquetRows(dir)
+    expect(creationTimeType).toBe('TIMESTAMP WITH TIME ZONE')
+    const served = servedCopies(world, types)
+    expect(served.size).toBeGreaterThan(300)
+    expect(rows).toHaveLength(served.size)
+    expect(Number(run.outputs['records-added'])).toBe(served.size)
+    expect(new Set(rows.map((row) => row.Id)).size).toBe(rows.length)
+    for (const row of rows) {
+      const copy = served.get(row.Id)
+      expect(copy, `record ${row.Id}`).toBeDefined()
+      expect(row.type).toBe(copy!.type)
+      expect(row.time).toBe(copy!.time.slice(0, 19))
+      expect(row.file.slice(dir.length + 1)).toBe(expectedPath(copy!.type, copy!.time).replace(/\.csv$/, '.parquet'))
+      // Commas, quotes, CR/LF and non-ASCII text included: the bytes the API sent.
+      expect(copy!.json.has(row.audit), `AuditData of ${row.Id}`).toBe(true)
+    }
+    await expectManifestMatchesFiles(dir, files)
+
+    // The same run again: no byte changes, no commit.
+    const head = await world.head()
+    const again = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(','), format: 'parquet' })
+    expect(again.exitCode, again.visibleLog).toBe(0)
+    expect(await world.head()).toBe(head)
+  })
+
+  it('switching a branch from CSV to Parquet converts each day when it is next written, never keeping one in both', async () => {
+    world = await startWorld({ emulator: { pageSize: 5 } })
+    const type = 'Audit.General'
+    const start = hourFloor(Date.now() - 50 * HOUR)
+    const middle = new Date(start.getTime() + 30 * HOUR)
+    const end = new Date(start.getTime() + 48 * HOUR)
+    world.emulator.generate({ contentTypes: [type], from: start, to: middle, blobsPerHour: 2 })
+    const csv = await world.run({ start: start.toISOString(), end: middle.toISOString(), 'content-types': type })
+    expect(csv.exitCode, csv.visibleLog).toBe(0)
+    const csvDays = new Set([...(await world.github.readAllFiles(BRANCH)).keys()].filter((path) => path.endsWith('.csv')).map((path) => path.slice(0, -4)))
+
+    // Later blobs, some of whose late events fall on days already written as CSV.
+    world.emulator.generate({ contentTypes: [type], from: middle, to: end, blobsPerHour: 2 })
+    const parquet = await world.run({ start: middle.toISOString(), end: end.toISOString(), 'content-types': type, format: 'parquet' })
+    expect(parquet.exitCode, parquet.visibleLog).toBe(0)
+
+    const files = await world.github.readAllFiles(BRANCH)
+    const days = [...files.keys()].filter((path) => path.startsWith('audit/')).map((path) => path.replace(/\.(csv|parquet)$/, ''))
+    expect(new Set(days).size, 'a day in both formats').toBe(days.length)
+    const converted = [...files.keys()].filter((path) => path.endsWith('.parquet') && csvDays.has(path.slice(0, -8)))
+    expect(converted.length, 'a CSV day that got late events is now Parquet').toBeGreaterThan(0)
+
+    const dir = await world.checkout()
+    await expectManifestMatchesFiles(dir, files)
+    const { rows } = await parquetRows(dir)
+    const csvRows = (await world.branchRows()).map((entry) => entry.row.Id)
+    const served = servedCopies(world, [type])
+    expect([...rows.map((row) => row.Id), ...csvRows].sort()).toEqual([...served.keys()].sort())
+  })
+})

@@ -38,6 +38,9 @@ const TYPE = 'Audit.General'
 interface Options {
   scenarios: Set<string>
   dayRecords: number[]
+  /** Day sizes measured in Parquet too (a subset: the figures are alike per record). */
+  parquetDayRecords: number[]
+  formats: ('csv' | 'parquet')[]
   quota: number
   smoke: boolean
 }
@@ -47,6 +50,8 @@ function readOptions(): Options {
     options: {
       scenarios: { type: 'string', default: 'day,quota,growth' },
       'day-records': { type: 'string', default: '50000,250000,1000000' },
+      formats: { type: 'string', default: 'csv,parquet' },
+      'parquet-day-records': { type: 'string', default: '250000' },
       quota: { type: 'string', default: '300' },
       smoke: { type: 'boolean', default: false }
     }
@@ -62,6 +67,12 @@ function readOptions(): Options {
   return {
     scenarios,
     dayRecords: values.smoke ? [2_000] : numbers(values['day-records'], 'day-records'),
+    parquetDayRecords: values.smoke ? [2_000] : numbers(values['parquet-day-records'], 'parquet-day-records'),
+    formats: values.formats.split(',').map((name) => {
+      const format = name.trim()
+      if (format !== 'csv' && format !== 'parquet') throw new Error(`--formats takes csv and parquet; got '${name}'.`)
+      return format
+    }),
     quota: values.smoke ? 600 : (numbers(values.quota, 'quota')[0] ?? 300),
     smoke: values.smoke
   }
@@ -172,13 +183,14 @@ function benchDay(): Date {
 }
 
 /** The day's rows on the branch, counted by DuckDB over a clone: all rows, and distinct Ids. */
-async function countDayRows(world: World, day: string): Promise<{ rows: number; ids: number }> {
+async function countDayRows(world: World, day: string, format: 'csv' | 'parquet'): Promise<{ rows: number; ids: number }> {
   const dir = await world.checkout()
   const instance = await DuckDBInstance.create(':memory:')
   const connection = await instance.connect()
   try {
-    const glob = `${dir}/audit/${TYPE}/${day.slice(0, 4)}/${day.slice(5, 7)}/${day}*.csv`
-    const result = await connection.runAndReadAll(`SELECT count(*) AS n, count(DISTINCT Id) AS ids FROM read_csv('${glob}', header = true, all_varchar = true)`)
+    const glob = `${dir}/audit/${TYPE}/${day.slice(0, 4)}/${day.slice(5, 7)}/${day}*.${format}`
+    const source = format === 'csv' ? `read_csv('${glob}', header = true, all_varchar = true)` : `read_parquet('${glob}')`
+    const result = await connection.runAndReadAll(`SELECT count(*) AS n, count(DISTINCT Id) AS ids FROM ${source}`)
     const [row] = result.getRowObjects() as { n: bigint; ids: bigint }[]
     return { rows: Number(row?.n ?? 0), ids: Number(row?.ids ?? 0) }
   } finally {
@@ -216,13 +228,13 @@ function machineSpeed(): { loopNsPerByte: number; sha256NsPerByte: number } {
 }
 
 /** The manifest's entries, as the branch holds them now. */
-async function auditManifest(world: World): Promise<Record<string, { sha256: string; rows: number }>> {
+async function auditManifest(world: World): Promise<Record<string, { sha256: string; rows: number; bytes: number }>> {
   const text = await world.github.git(['show', `${BRANCH}:manifest.json`])
-  return (JSON.parse(text) as { files: Record<string, { sha256: string; rows: number }> }).files
+  return (JSON.parse(text) as { files: Record<string, { sha256: string; rows: number; bytes: number }> }).files
 }
 
 /** One day of N records: a backfill, then a run that merges late events into the day. */
-async function dayScenario(records: number): Promise<Record<string, string | number>> {
+async function dayScenario(records: number, format: 'csv' | 'parquet'): Promise<Record<string, string | number>> {
   const world = await startWorld({ emulator: { seed: 2026, pageSize: 50 } })
   try {
     const day = benchDay()
@@ -244,27 +256,30 @@ async function dayScenario(records: number): Promise<Record<string, string | num
     const generateMs = performance.now() - generateStarted
     const expected = world.emulator.generatedDistinct.get(`${TYPE}|${dayText}`) ?? 0
     const cut = new Date(day.getTime() + 20 * HOUR)
-    const first = await measure(world, `day-${records}-backfill`, { start: day.toISOString(), end: cut.toISOString(), 'content-types': TYPE })
+    const first = await measure(world, `day-${records}-${format}-backfill`, { start: day.toISOString(), end: cut.toISOString(), 'content-types': TYPE, format })
     const manifestBefore = await auditManifest(world)
-    const second = await measure(world, `day-${records}-merge`, { start: cut.toISOString(), end: new Date(day.getTime() + 26 * HOUR).toISOString(), 'content-types': TYPE })
+    const second = await measure(world, `day-${records}-${format}-merge`, { start: cut.toISOString(), end: new Date(day.getTime() + 26 * HOUR).toISOString(), 'content-types': TYPE, format })
     // Rows of the parts run 2 wrote anew (of this day and the next): the parts its records fall into, not whole days.
     const manifestAfter = await auditManifest(world)
     const rewritten = Object.entries(manifestAfter)
       .filter(([path, entry]) => manifestBefore[path]?.sha256 !== entry.sha256)
       .reduce((rows, [, entry]) => rows + entry.rows, 0)
     // The same window again: nothing new, so what a run costs whatever it collects.
-    const idle = await measure(world, `day-${records}-nothing-new`, { start: cut.toISOString(), end: new Date(day.getTime() + 26 * HOUR).toISOString(), 'content-types': TYPE })
+    const idle = await measure(world, `day-${records}-${format}-nothing-new`, { start: cut.toISOString(), end: new Date(day.getTime() + 26 * HOUR).toISOString(), 'content-types': TYPE, format })
     if (idle.outputs['records-added'] !== '0') throw new Error(`A repeated run added ${idle.outputs['records-added']} records.`)
-    const counted = await countDayRows(world, dayText)
+    const counted = await countDayRows(world, dayText, format)
     if (counted.rows !== expected || counted.ids !== expected) {
       const byRuns = `${first.outputs['records-added']} + ${second.outputs['records-added']}`
       throw new Error(`Day ${dayText}: the branch holds ${counted.rows} rows (${counted.ids} distinct Ids); ${expected} distinct records were served (the runs added ${byRuns}).`)
     }
-    const parts = (await world.github.git(['ls-tree', '-r', '--name-only', BRANCH])).split('\n').filter((path) => path.includes(dayText)).length
+    const dayFiles = Object.entries(manifestAfter).filter(([path]) => path.includes(dayText))
+    const parts = dayFiles.length
+    const dayBytes = dayFiles.reduce((sum, [, entry]) => sum + entry.bytes, 0)
     const added = [first, second].map((run) => Number(run.outputs['records-added']))
     return {
       'records in the day': expected,
       'day parts': parts,
+      'day files (MB)': round(dayBytes / 1024 / 1024, 1),
       'run 1: records added': added[0]!,
       'run 1: peak RSS (MB)': round(first.peakRssMb),
       'run 1: CPU µs/record': round((first.cpuMs * 1000) / added[0]!, 1),
@@ -315,7 +330,7 @@ async function quotaScenario(quota: number, smoke: boolean): Promise<Record<stri
 }
 
 /** One day collected by 24 hourly runs: how much the repository grows. */
-async function growthScenario(smoke: boolean): Promise<Record<string, string | number>> {
+async function growthScenario(smoke: boolean, format: 'csv' | 'parquet'): Promise<Record<string, string | number>> {
   const world = await startWorld({ emulator: { seed: 11 } })
   try {
     const day = benchDay()
@@ -323,7 +338,7 @@ async function growthScenario(smoke: boolean): Promise<Record<string, string | n
     const runs = smoke ? 3 : 24
     world.emulator.generate({ contentTypes: [TYPE], from: day, to: new Date(day.getTime() + runs * HOUR), blobsPerHour: 6, recordsPerBlob: smoke ? 20 : 120, lateness: [{ share: 1, minMinutes: 0, maxMinutes: 50 }] })
     for (let hour = 0; hour < runs; hour++) {
-      const result = await world.run({ start: new Date(day.getTime() + hour * HOUR).toISOString(), end: new Date(day.getTime() + (hour + 1) * HOUR).toISOString(), 'content-types': TYPE })
+      const result = await world.run({ start: new Date(day.getTime() + hour * HOUR).toISOString(), end: new Date(day.getTime() + (hour + 1) * HOUR).toISOString(), 'content-types': TYPE, format })
       if (result.exitCode !== 0) throw new Error(`Hourly run ${hour + 1} failed:\n${result.visibleLog}`)
     }
     const git = (args: string[]) => exec('git', [`--git-dir=${world.github.repoPath}`, ...args])
@@ -338,9 +353,9 @@ async function growthScenario(smoke: boolean): Promise<Record<string, string | n
     return {
       'hourly runs': runs,
       commits,
-      'final CSV of the day (MB)': round(dayBytes / 1024 / 1024, 1),
+      'final files of the day (MB)': round(dayBytes / 1024 / 1024, 2),
       'repository after git gc (MB)': round(packedKb / 1024, 2),
-      'repository / final CSV': round((packedKb * 1024) / dayBytes, 2)
+      'repository / final files': round((packedKb * 1024) / dayBytes, 2)
     }
   } finally {
     await world.close()
@@ -369,10 +384,13 @@ async function main(): Promise<void> {
 
   if (options.scenarios.has('day')) {
     const days: Record<string, Record<string, string | number>> = {}
-    for (const records of options.dayRecords) {
-      console.log(`\nday: ${records.toLocaleString('en-US')} records…`)
-      days[`${records.toLocaleString('en-US')} records`] = await dayScenario(records)
-      console.table(days)
+    for (const format of options.formats) {
+      for (const records of format === 'csv' ? options.dayRecords : options.parquetDayRecords) {
+        const name = `${records.toLocaleString('en-US')} records, ${format === 'csv' ? 'CSV' : 'Parquet'}`
+        console.log(`\nday: ${name}…`)
+        days[name] = await dayScenario(records, format)
+        console.table(days)
+      }
     }
     report.day = days
     markdown.push('', '### One day, collected by a backfill, then a run merging late events into it', '', markdownTable(days))
@@ -386,9 +404,10 @@ async function main(): Promise<void> {
   }
   if (options.scenarios.has('growth')) {
     console.log('\ngrowth: hourly runs of one day…')
-    const growth = { CSV: await growthScenario(options.smoke) }
+    const growth: Record<string, Record<string, string | number>> = {}
+    for (const format of options.formats) growth[format === 'csv' ? 'CSV' : 'Parquet'] = await growthScenario(options.smoke, format)
     console.table(growth)
-    report.growth = growth.CSV
+    report.growth = growth
     markdown.push('', '### Repository growth for a day of hourly runs', '', markdownTable(growth))
   }
   await writeFile(resolve(process.cwd(), 'build', 'bench.json'), `${JSON.stringify(report, null, 2)}\n`)

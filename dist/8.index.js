@@ -2578,11 +2578,11 @@ function notOurs(path) {
         `move or delete it, then run again.`);
 }
 /**
- * The fields of one of our CSV lines (CRLF included or not), unquoted. A field without
- * doubled quotes is a view of `line`; one with them is written, undoubled, into `into` from
- * `into.at` on (the caller provides room: the line's length is enough) and is a view of that.
+ * The fields of one of our CSV lines (CRLF included or not), unquoted, as views of `line`.
+ * A field with doubled quotes is undoubled where it stands (it only shrinks, and the fields
+ * after it are found before it is written): `line` is changed, so pass a copy you own.
  */
-function decodeCsvLine(line, into) {
+function decodeCsvLine(line) {
     let end = line.length;
     if (end >= 2 && line[end - 2] === CR && line[end - 1] === LF)
         end -= 2;
@@ -2615,16 +2615,14 @@ function decodeCsvLine(line, into) {
             if (!doubled)
                 fields.push(line.subarray(start, quote));
             else {
-                const from = into.at;
-                let write = from;
+                let write = start;
                 for (let index = start; index < quote; index++) {
                     const byte = line[index];
-                    into.bytes[write++] = byte;
+                    line[write++] = byte;
                     if (byte === csv_codec_QUOTE)
                         index++;
                 }
-                into.at = write;
-                fields.push(into.bytes.subarray(from, write));
+                fields.push(line.subarray(start, write));
             }
             at = quote + 1;
             if (at >= end)
@@ -3386,8 +3384,13 @@ var bytewriter = __webpack_require__(3732);
  * turns them into columns and back. Rows keep their (CreationTime, Id) order, so the same
  * records always give the same bytes.
  */
-/** Rows per row group: measured to halve memory against 100k at no cost in size or speed. */
+/**
+ * A row group ends at this many rows (measured to halve memory against 100k at no cost in
+ * size or speed) or this many bytes of rows, whichever comes first: a group is held whole
+ * while it is encoded, and records of a few kilobytes would make 25,000 rows too much.
+ */
 const ROW_GROUP_ROWS = 25_000;
+const ROW_GROUP_BYTES = 12 * 1024 * 1024;
 const STRING = { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
 const INT32 = { type: 'INT32' };
 /** The schema, in SNAPSHOT_COLUMNS order. */
@@ -3426,20 +3429,20 @@ class ParquetPartWriter {
     columns = SNAPSHOT_COLUMNS.map(() => []);
     groupFirst = '';
     groupLast = '';
-    /** Undoubled quoted fields of the current group live here, reused group after group. */
-    scratch = { bytes: Buffer.allocUnsafe(1024 * 1024), at: 0 };
+    /** The current group's rows, decoded in place; reused group after group. */
+    scratch = { bytes: Buffer.allocUnsafe(ROW_GROUP_BYTES + 64 * 1024), at: 0 };
     constructor(dir, maxBytes) {
         this.dir = dir;
         this.maxBytes = maxBytes;
     }
     write(row) {
         // The row's bytes are only good until the next batch: the group keeps copies.
-        if (this.scratch.at + 2 * row.payload.length > this.scratch.bytes.length)
-            this.growScratch(2 * row.payload.length);
+        if (this.scratch.at + row.payload.length > this.scratch.bytes.length)
+            this.growScratch(row.payload.length);
         const start = this.scratch.at;
         row.payload.copy(this.scratch.bytes, start);
         this.scratch.at += row.payload.length;
-        const fields = decodeCsvLine(this.scratch.bytes.subarray(start, this.scratch.at), this.scratch);
+        const fields = decodeCsvLine(this.scratch.bytes.subarray(start, this.scratch.at));
         if (fields.length !== SNAPSHOT_COLUMNS.length)
             throw new Error(`A row of ${fields.length} fields cannot be written as Parquet (expected ${SNAPSHOT_COLUMNS.length}).`);
         for (let column = 0; column < fields.length; column++)
@@ -3447,7 +3450,7 @@ class ParquetPartWriter {
         if (this.columns[0].length === 1)
             this.groupFirst = row.time;
         this.groupLast = row.time;
-        if (this.columns[0].length >= ROW_GROUP_ROWS)
+        if (this.columns[0].length >= ROW_GROUP_ROWS || this.scratch.at >= ROW_GROUP_BYTES)
             this.flushGroup();
     }
     /** Closes the last part and returns every part written, in order. */

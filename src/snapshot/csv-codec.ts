@@ -220,11 +220,11 @@ function notOurs(path: string): Error {
 }
 
 /**
- * The fields of one of our CSV lines (CRLF included or not), unquoted. A field without
- * doubled quotes is a view of `line`; one with them is written, undoubled, into `into` from
- * `into.at` on (the caller provides room: the line's length is enough) and is a view of that.
+ * The fields of one of our CSV lines (CRLF included or not), unquoted, as views of `line`.
+ * A field with doubled quotes is undoubled where it stands (it only shrinks, and the fields
+ * after it are found before it is written): `line` is changed, so pass a copy you own.
  */
-export function decodeCsvLine(line: Buffer, into: { bytes: Buffer; at: number }): Buffer[] {
+export function decodeCsvLine(line: Buffer): Buffer[] {
   let end = line.length
   if (end >= 2 && line[end - 2] === CR && line[end - 1] === LF) end -= 2
   const fields: Buffer[] = []
@@ -252,15 +252,13 @@ export function decodeCsvLine(line: Buffer, into: { bytes: Buffer; at: number })
       }
       if (!doubled) fields.push(line.subarray(start, quote))
       else {
-        const from = into.at
-        let write = from
+        let write = start
         for (let index = start; index < quote; index++) {
           const byte = line[index]!
-          into.bytes[write++] = byte
+          line[write++] = byte
           if (byte === QUOTE) index++
         }
-        into.at = write
-        fields.push(into.bytes.subarray(from, write))
+        fields.push(line.subarray(start, write))
       }
       at = quote + 1
       if (at >= end) return fields

@@ -655,12 +655,18 @@ const DEFAULT_RETRY = { attempts: 6, baseDelayMs: 500, maxDelayMs: 30_000 };
  */
 async function withRetry(task, classify, policy = DEFAULT_RETRY, onRetry = () => { }) {
     let throttles = 0;
+    let renewals = 0;
     for (let attempt = 1;;) {
         try {
             return await task(attempt);
         }
         catch (error) {
             const failure = classify(error);
+            if (failure.renewed && failure.retryable && renewals < 1) {
+                renewals++;
+                onRetry(error, attempt, 0);
+                continue;
+            }
             if (failure.throttled && failure.retryable && throttles < THROTTLED_RETRIES) {
                 throttles++;
                 const wait = failure.retryAfterMs ?? 0;
@@ -1608,6 +1614,7 @@ function classifyApiError(error) {
         return {
             retryable: error.retryable,
             ...(error.throttled ? { throttled: true } : {}),
+            ...(error.status === 401 && error.retryable ? { renewed: true } : {}),
             ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {})
         };
     }

@@ -18,6 +18,11 @@ export interface RetryableFailure {
    * when the call goes out), without using up an attempt, up to THROTTLED_RETRIES times.
    */
   throttled?: boolean
+  /**
+   * Not a failure of the service but a credential renewed (a 401 answered with a fresh token,
+   * once per call): retried at once without using up an attempt.
+   */
+  renewed?: boolean
   retryAfterMs?: number
 }
 
@@ -39,11 +44,17 @@ export async function withRetry<T>(
   onRetry: (error: unknown, attempt: number, delayMs: number) => void = () => {}
 ): Promise<T> {
   let throttles = 0
+  let renewals = 0
   for (let attempt = 1; ; ) {
     try {
       return await task(attempt)
     } catch (error) {
       const failure = classify(error)
+      if (failure.renewed && failure.retryable && renewals < 1) {
+        renewals++
+        onRetry(error, attempt, 0)
+        continue
+      }
       if (failure.throttled && failure.retryable && throttles < THROTTLED_RETRIES) {
         throttles++
         const wait = failure.retryAfterMs ?? 0

@@ -41,6 +41,7 @@ export function classifyApiError(error: unknown): RetryableFailure {
     return {
       retryable: error.retryable,
       ...(error.throttled ? { throttled: true } : {}),
+      ...(error.status === 401 && error.retryable ? { renewed: true } : {}),
       ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {})
     }
   }

@@ -56,6 +56,31 @@ describe('withRetry', () => {
     expect(calls).toBe(1)
   })
 
+  it('renews a revoked token once without using up an attempt: a revocation among transient faults does not lose the call', async () => {
+    let calls = 0
+    const result = await withRetry(
+      async () => {
+        calls++
+        if (calls === 2) throw new ApiError('401 Unauthorized; retrying with a fresh token', 401, undefined, true, 0)
+        if (calls <= 4) throw new ApiError('busy', 503, undefined, true)
+        return 'ok'
+      },
+      classifyApiError,
+      fast
+    )
+    expect(result).toBe('ok')
+    expect(calls).toBe(5)
+    // A second renewal counts as an attempt: a credential that keeps failing cannot loop.
+    calls = 0
+    await expect(
+      withRetry(async () => {
+        calls++
+        throw new ApiError('401 again', 401, undefined, true, 0)
+      }, classifyApiError, fast)
+    ).rejects.toThrow('401 again')
+    expect(calls).toBe(5)
+  })
+
   it('retries network errors (fetch rejects with TypeError)', () => {
     expect(classifyApiError(new TypeError('fetch failed')).retryable).toBe(true)
     expect(classifyApiError(new Error('bug')).retryable).toBe(false)

@@ -3197,7 +3197,6 @@ async function commitFiles(options) {
             const files = {
                 has: (path) => existing.has(path),
                 paths: () => existing.keys(),
-                blobSha: (path) => existing.get(path)?.sha,
                 size: (path) => existing.get(path)?.size,
                 read: async (path) => {
                     const entry = existing.get(path);

@@ -7,8 +7,6 @@ export interface BranchFiles {
   has(path: string): boolean
   /** Every file path of the tip. */
   paths(): Iterable<string>
-  /** The git blob sha of a file, to tell unchanged content without reading it. */
-  blobSha(path: string): string | undefined
   /** The size of a file in bytes. */
   size(path: string): number | undefined
   /** A file's bytes (for the small state files). */
@@ -65,7 +63,6 @@ export async function commitFiles(options: {
       const files: BranchFiles = {
         has: (path) => existing.has(path),
         paths: () => existing.keys(),
-        blobSha: (path) => existing.get(path)?.sha,
         size: (path) => existing.get(path)?.size,
         read: async (path) => {
           const entry = existing.get(path)

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import { afterEach, describe, expect, it } from 'vitest'
-import { gitBlobSha, type BranchFiles, type FileChanges } from '../../src/github/commit-files.js'
+import { type BranchFiles, type FileChanges } from '../../src/github/commit-files.js'
 import { buildSnapshotChanges, type SnapshotReport } from '../../src/snapshot/build-changes.js'
 import { CSV_HEADER, encodeCsvRow } from '../../src/snapshot/csv-codec.js'
 import { dayFilePath, dayFilePaths, findDayFiles, MANIFEST_PATH } from '../../src/snapshot/paths.js'
@@ -37,7 +37,6 @@ function tip(files: Map<string, Buffer>): BranchFiles {
   return {
     has: (path) => files.has(path),
     paths: () => files.keys(),
-    blobSha: (path) => (files.has(path) ? gitBlobSha(files.get(path)!) : undefined),
     size: (path) => files.get(path)?.byteLength,
     read: async (path) => files.get(path),
     async *stream(path) {

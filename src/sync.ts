@@ -7,6 +7,7 @@ import type { GitDatabase } from './github/git-database.js'
 import type { ActivityClient } from './m365/activity-client.js'
 import { describePlan } from './plan/render-plan.js'
 import { planSegments, RETENTION_MS, RETENTION_SAFETY_MS, type Plan } from './plan/segments.js'
+import { blobRecordEncoder } from './snapshot/blob-rows.js'
 import { buildSnapshotChanges, type SnapshotReport } from './snapshot/build-changes.js'
 import { Spool } from './snapshot/spool.js'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -120,6 +121,7 @@ async function collectAndCommit(
         ledger: tipLedger,
         concurrency: settings.concurrency,
         maxRecords: settings.recordsPerCommit,
+        encodeRecord: blobRecordEncoder(settings.format),
         log
       })
     )

@@ -3,7 +3,7 @@ import { formatInstant } from '../config/timestamp.js'
 import { ApiError } from '../m365/api-error.js'
 import { normalizeCreationTime } from '../m365/audit-record.js'
 import type { BlobContent, ContentBlob } from '../m365/activity-client.js'
-import { blobRows } from '../snapshot/blob-rows.js'
+import { type BlobRecordEncoder, blobRows } from '../snapshot/blob-rows.js'
 import { dayOf } from '../snapshot/row.js'
 import type { Spool } from '../snapshot/spool.js'
 import type { Segment } from '../plan/segments.js'
@@ -74,6 +74,8 @@ export async function collect(options: {
    * still finish); the tasks not started are returned in `remaining`. At least one is listed.
    */
   maxRecords?: number
+  /** How rows are encoded for the day files they go to (CSV lines unless said otherwise). */
+  encodeRecord?: BlobRecordEncoder
   log?: (message: string) => void
 }): Promise<Collection> {
   const { source, spool, tasks, ledger } = options
@@ -102,7 +104,7 @@ export async function collect(options: {
     const placed = untimed.get(type)!
     const placeUntimed = (id: string): string =>
       (placed[id] ??= untimedPlacement(ledger, type, id) ?? normalizeCreationTime(blob.contentCreated) ?? formatInstant(new Date()))
-    for (const row of blobRows(content, placeUntimed)) spool.add(type, dayOf(row.time), row)
+    for (const row of blobRows(content, placeUntimed, options.encodeRecord)) spool.add(type, dayOf(row.time), row)
   }
 
   /** Lists one window; resolves after listing with a promise that settles with its downloads. */

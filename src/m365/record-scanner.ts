@@ -254,18 +254,43 @@ function findKey(body: Uint8Array, start: number, end: number, keys: readonly Ui
   return -1
 }
 
+/** How a top-level value found by the scanner becomes a field. */
+export const ValueKind = {
+  /** Absent, or JSON null: no value. */
+  Empty: 0,
+  /** A string without escapes: its bytes between the quotes. */
+  PlainString: 1,
+  /** A string with a JSON escape, the rare case: decoded first. */
+  EscapedString: 2,
+  /** A number, true, false, or an object's or array's JSON: as written. */
+  Literal: 3
+} as const
+
+export function valueKind(body: Uint8Array, start: number, end: number): (typeof ValueKind)[keyof typeof ValueKind] {
+  if (start < 0) return ValueKind.Empty
+  if (body[start] === QUOTE) {
+    for (let at = start + 1; at < end - 1; at++) if (body[at] === BACKSLASH) return ValueKind.EscapedString
+    return ValueKind.PlainString
+  }
+  if (end - start === 4 && body[start] === 0x6e && body[start + 1] === 0x75) return ValueKind.Empty
+  return ValueKind.Literal
+}
+
 /**
  * A value's text: a string decoded, `null` as undefined, anything else as written (a number,
  * true or false, or the JSON of an object or array).
  */
 export function valueText(body: Buffer, start: number, end: number): string | undefined {
-  if (start < 0) return undefined
-  if (body[start] === QUOTE) {
-    for (let at = start + 1; at < end - 1; at++) if (body[at] === BACKSLASH) return JSON.parse(body.toString('utf8', start, end)) as string
-    return body.toString('utf8', start + 1, end - 1)
+  switch (valueKind(body, start, end)) {
+    case ValueKind.Empty:
+      return undefined
+    case ValueKind.PlainString:
+      return body.toString('utf8', start + 1, end - 1)
+    case ValueKind.EscapedString:
+      return JSON.parse(body.toString('utf8', start, end)) as string
+    default:
+      return body.toString('utf8', start, end)
   }
-  const text = body.toString('utf8', start, end)
-  return text === 'null' ? undefined : text
 }
 
 function describe(body: Uint8Array, at: number): string {

@@ -1,17 +1,30 @@
 import type { BlobContent } from '../m365/activity-client.js'
 import { normalizeCreationTime, recordId } from '../m365/audit-record.js'
 import { valueText } from '../m365/record-scanner.js'
+import type { SnapshotFormat } from '../state/manifest.js'
 import { encodeBlobRecord } from './csv-codec.js'
+import { encodeBlobRecordFrame } from './field-frame.js'
 import { Column, SCANNED_COLUMNS } from './row.js'
 import type { SpooledRow } from './spooled-row.js'
+
+/** Encodes record `index` of a scanned blob as a row's payload, given its key and time. */
+export type BlobRecordEncoder = typeof encodeBlobRecord
+
+/**
+ * How rows travel to day files of a format: as CSV lines, copied into CSV files as they
+ * are, or as field frames, whose columns the Parquet writer takes without parsing.
+ */
+export function blobRecordEncoder(format: SnapshotFormat): BlobRecordEncoder {
+  return format === 'csv' ? encodeBlobRecord : encodeBlobRecordFrame
+}
 
 /**
  * The rows of a downloaded blob: each record's key (its Id, lower-cased) and time (its
  * CreationTime as `YYYY-MM-DDTHH:MM:SSZ`, or `placeUntimed(id)` for a record without a
- * readable one), with its CSV line. The line's bytes are reused for the next row: take them
- * before asking for it.
+ * readable one), with its payload (a CSV line unless `encode` says otherwise). The payload's
+ * bytes are reused for the next row: take them before asking for it.
  */
-export function* blobRows(content: BlobContent, placeUntimed: (id: string) => string): Generator<SpooledRow> {
+export function* blobRows(content: BlobContent, placeUntimed: (id: string) => string, encode: BlobRecordEncoder = encodeBlobRecord): Generator<SpooledRow> {
   const { bytes, records } = content
   const { spans, bounds } = records
   const stride = 2 * SCANNED_COLUMNS.length
@@ -22,7 +35,7 @@ export function* blobRows(content: BlobContent, placeUntimed: (id: string) => st
     const time =
       normalizeCreationTime(valueText(bytes, spans[base + 2 * Column.CreationTime]!, spans[base + 2 * Column.CreationTime + 1]!)) ??
       placeUntimed(id)
-    yield { time, id, payload: encodeBlobRecord(bytes, records, index, id, time) }
+    yield { time, id, payload: encode(bytes, records, index, id, time) }
   }
 }
 

@@ -1,4 +1,4 @@
-import type { BlobRecords } from '../m365/record-scanner.js'
+import { type BlobRecords, ValueKind, valueKind } from '../m365/record-scanner.js'
 import { SNAPSHOT_COLUMNS, type SnapshotRow } from './row.js'
 import type { SpooledRow } from './spooled-row.js'
 
@@ -46,13 +46,11 @@ const QUOTE = 0x22
 const COMMA = 0x2c
 const CR = 0x0d
 const LF = 0x0a
-const BACKSLASH = 0x5c
 
 /**
  * Record `index` of a scanned blob as a CSV line: `id` and `time` (normalised by the caller)
  * first, then the other columns from their spans, then the record's own bytes, escaped by
- * the scanner, as AuditData. String values are copied as they are unless they hold a JSON
- * escape, the rare case that is decoded first. The line lives in a buffer the next call
+ * the scanner, as AuditData (see `valueKind` for the other columns). The line lives in a buffer the next call
  * reuses (the spool copies it; a buffer per row was garbage for the collector).
  */
 export function encodeBlobRecord(body: Buffer, records: BlobRecords, index: number, id: string, time: string): Buffer {
@@ -75,17 +73,12 @@ export function encodeBlobRecord(body: Buffer, records: BlobRecords, index: numb
     out[at++] = COMMA
     const start = spans[base + 2 * column]!
     const end = spans[base + 2 * column + 1]!
-    if (start < 0) continue
-    if (body[start] === QUOTE) {
-      if (hasBackslash(body, start + 1, end - 1)) {
-        const decoded = Buffer.from(JSON.parse(body.toString('utf8', start, end)) as string, 'utf8')
-        at = writeField(out, at, decoded, 0, decoded.length)
-      } else {
-        at = writeField(out, at, body, start + 1, end - 1)
-      }
-    } else if (!(end - start === 4 && body[start] === 0x6e && body[start + 1] === 0x75)) {
-      // Anything but null: a number, true or false, or an object's or array's JSON.
-      at = writeField(out, at, body, start, end)
+    const kind = valueKind(body, start, end)
+    if (kind === ValueKind.PlainString) at = writeField(out, at, body, start + 1, end - 1)
+    else if (kind === ValueKind.Literal) at = writeField(out, at, body, start, end)
+    else if (kind === ValueKind.EscapedString) {
+      const decoded = Buffer.from(JSON.parse(body.toString('utf8', start, end)) as string, 'utf8')
+      at = writeField(out, at, decoded, 0, decoded.length)
     }
   }
   const auditStart = records.bounds[4 * index + 2]!
@@ -104,11 +97,6 @@ export function encodeBlobRecord(body: Buffer, records: BlobRecords, index: numb
   line[at++] = CR
   line[at++] = LF
   return line.subarray(0, at)
-}
-
-function hasBackslash(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let at = start; at < end; at++) if (bytes[at] === BACKSLASH) return true
-  return false
 }
 
 /** Writes `source[start, end)` as a CSV field at `at`, quoted when it must be; returns the new end. */

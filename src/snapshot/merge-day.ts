@@ -4,6 +4,7 @@ import type { ContentType } from '../config/content-types.js'
 import type { BranchFiles, FileContent } from '../github/commit-files.js'
 import type { Manifest, ManifestEntry, SnapshotFormat } from '../state/manifest.js'
 import { CSV_HEADER, readCsvRows } from './csv-codec.js'
+import { csvLineToFrame, frameToCsvLine } from './field-frame.js'
 import { ParquetPartWriter, readParquetRows } from './parquet-codec.js'
 import { PartWriter, type WrittenPart } from './part-writer.js'
 import { dayFilePaths, findDayFiles } from './paths.js'
@@ -58,7 +59,10 @@ export async function mergeDay(input: {
     path.endsWith('.parquet') ? readParquetFromBranch(branch, path, join(input.dir, `existing-${basename(path)}`)) : readCsvRows(branch.stream(path), path)
   let added = 0
   // Each source is sorted (a day's parts follow one another); copies in an earlier source win.
-  const sources = [concat(rewritten.map(read)), concat(converted.map(read)), input.incoming]
+  // Rows reach the writer in its format's payload (see blobRecordEncoder): those of files in
+  // the other format are converted.
+  const convert = format === 'csv' ? frameToCsvLine : csvLineToFrame
+  const sources = [concat(rewritten.map(read)), convertPayloads(concat(converted.map(read)), convert), input.incoming]
   for await (const batch of mergeSorted(sources, { onKept: (source) => source === 2 && added++ })) {
     for (const row of batch) writer.write(row)
   }
@@ -127,6 +131,10 @@ function describePart(part: WrittenPart, format: SnapshotFormat): ManifestEntry 
     firstCreationTime: part.firstCreationTime,
     lastCreationTime: part.lastCreationTime
   }
+}
+
+async function* convertPayloads(source: AsyncIterable<SpooledRow[]>, convert: (payload: Buffer) => Buffer): AsyncGenerator<SpooledRow[]> {
+  for await (const batch of source) yield batch.map((row) => ({ ...row, payload: convert(row.payload) }))
 }
 
 async function* concat(sources: readonly AsyncIterable<SpooledRow[]>[]): AsyncGenerator<SpooledRow[]> {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { zstdCompressSync, zstdDecompressSync } from 'node:zlib'
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet'
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
-import { decodeCsvLine, encodeCsvFields } from './csv-codec.js'
+import { decodeFieldFrame, fieldFrameBytes, writeFieldFrame } from './field-frame.js'
 import type { WrittenPart } from './part-writer.js'
 import { Column, SNAPSHOT_COLUMNS } from './row.js'
 import type { SpooledRow } from './spooled-row.js'
@@ -17,8 +17,8 @@ import type { SpooledRow } from './spooled-row.js'
  * JSON annotation reads as a BLOB in DuckDB (`AuditData::JSON` gives the JSON type).
  * ZSTD (from node:zlib), row groups of ROW_GROUP_ROWS rows written as they fill.
  *
- * Rows travel through the spool and the merge as CSV lines, as they do for CSV; this codec
- * turns them into columns and back. Rows keep their (CreationTime, Id) order, so the same
+ * Rows travel through the spool and the merge as field frames (see field-frame.ts); this
+ * codec turns them into columns and back. Rows keep their (CreationTime, Id) order, so the same
  * records always give the same bytes.
  */
 
@@ -28,7 +28,7 @@ import type { SpooledRow } from './spooled-row.js'
  * while it is encoded, and records of a few kilobytes would make 25,000 rows too much.
  */
 export const ROW_GROUP_ROWS = 25_000
-export const ROW_GROUP_BYTES = 12 * 1024 * 1024
+export const ROW_GROUP_BYTES = 6 * 1024 * 1024
 
 const STRING = { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } } as const
 const INT32 = { type: 'INT32' } as const
@@ -45,7 +45,10 @@ const SCHEMA = [
   })
 ]
 
-/** Columns whose values are (nearly) all different: a dictionary would only cost time. */
+/**
+ * Columns whose values are (nearly) all different: a dictionary would only cost time, and
+ * their min/max statistics prune nothing (a reader filters them by content, not by range).
+ */
 const PLAIN_COLUMNS = new Set(['Id', 'AuditData', 'ObjectId'])
 
 const compressors = {
@@ -58,7 +61,7 @@ const decompressors = {
 type ColumnValues = (Uint8Array | number | bigint | null)[]
 
 /**
- * Writes sorted rows (CSV lines) into consecutive Parquet part files, cutting a part once it
+ * Writes sorted rows (field frames) into consecutive Parquet part files, cutting a part once it
  * reaches `maxBytes` (checked after each row group, so a part may pass it by one group),
  * with the sha256 and row range the manifest needs.
  */
@@ -82,8 +85,7 @@ export class ParquetPartWriter {
     const start = this.scratch.at
     row.payload.copy(this.scratch.bytes, start)
     this.scratch.at += row.payload.length
-    const fields = decodeCsvLine(this.scratch.bytes.subarray(start, this.scratch.at))
-    if (fields.length !== SNAPSHOT_COLUMNS.length) throw new Error(`A row of ${fields.length} fields cannot be written as Parquet (expected ${SNAPSHOT_COLUMNS.length}).`)
+    const fields = decodeFieldFrame(this.scratch.bytes.subarray(start, this.scratch.at))
     for (let column = 0; column < fields.length; column++) this.columns[column]!.push(columnValue(column, fields[column]!, row.time))
     if (this.columns[0]!.length === 1) this.groupFirst = row.time
     this.groupLast = row.time
@@ -110,8 +112,7 @@ export class ParquetPartWriter {
       columnData: SNAPSHOT_COLUMNS.map((name, index) => ({
         name,
         data: this.columns[index]!,
-        ...(PLAIN_COLUMNS.has(name) ? { encoding: 'PLAIN' as const } : {}),
-        ...(name === 'AuditData' ? { statistics: false } : {})
+        ...(PLAIN_COLUMNS.has(name) ? { encoding: 'PLAIN' as const, statistics: false } : {})
       })),
       rowGroupSize: rows
     })
@@ -147,9 +148,9 @@ export class ParquetPartWriter {
   }
 }
 
-/** A CSV field as the column's Parquet value. */
+/** A field as the column's Parquet value. */
 function columnValue(column: number, field: Buffer, time: string): Uint8Array | number | bigint | null {
-  if (column === Column.CreationTime) return BigInt(Date.parse(time))
+  if (column === Column.CreationTime) return timestampMillis(time)
   if (column === Column.AuditData || column === Column.Id) return field
   if (field.length === 0) return null
   if (column === Column.RecordType || column === Column.UserType) {
@@ -160,6 +161,17 @@ function columnValue(column: number, field: Buffer, time: string): Uint8Array | 
     return number
   }
   return field
+}
+
+/** Rows come sorted by time, many sharing one: the last conversion is worth keeping. */
+let lastTime = ''
+let lastMillis = 0n
+function timestampMillis(time: string): bigint {
+  if (time !== lastTime) {
+    lastMillis = BigInt(Date.parse(time))
+    lastTime = time
+  }
+  return lastMillis
 }
 
 /**
@@ -200,8 +212,9 @@ class HashingFileWriter extends ByteWriter {
 const FLUSH_BYTES = 1024 * 1024
 
 /**
- * A Parquet day file's rows, as CSV lines, in batches of a row group: what the merge reads
- * back from the branch. Refuses a file whose columns are not ours.
+ * A Parquet day file's rows, as field frames, in batches of a row group: what the merge reads
+ * back from the branch. A batch's frames share one buffer, filled again for the next batch
+ * (see `mergeSorted`). Refuses a file whose columns are not ours.
  */
 export async function* readParquetRows(file: string, path: string): AsyncGenerator<SpooledRow[]> {
   const buffer = await asyncBufferFromFile(file)
@@ -210,10 +223,11 @@ export async function* readParquetRows(file: string, path: string): AsyncGenerat
   if (names.join(',') !== SNAPSHOT_COLUMNS.join(',')) {
     throw new Error(`${path} on the data branch is not one of our Parquet snapshots (columns ${names.slice(0, 5).join(', ')}…); move or delete it, then run again.`)
   }
+  let frames = Buffer.allocUnsafe(ROW_GROUP_BYTES + 1024 * 1024)
   let rowStart = 0
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows)
-    let rows: unknown[][] = []
+    let values: unknown[][] = []
     await parquetRead({
       file: buffer,
       metadata,
@@ -222,14 +236,23 @@ export async function* readParquetRows(file: string, path: string): AsyncGenerat
       utf8: false,
       compressors: decompressors,
       parsers: { stringFromBytes: (bytes: Uint8Array | undefined) => bytes as never },
-      onComplete: (read: unknown[][]) => (rows = read)
+      onComplete: (read: unknown[][]) => (values = read)
     })
     rowStart = rowEnd
-    yield rows.map((values) => spooledRow(values, path))
+    const rows = values.map((row) => rowFields(row, path))
+    const needed = rows.reduce((sum, row) => sum + fieldFrameBytes(row.fields), 0)
+    if (needed > frames.length) frames = Buffer.allocUnsafe(needed)
+    let at = 0
+    yield rows.map(({ time, fields }) => {
+      const start = at
+      at = writeFieldFrame(fields, frames, at)
+      const id = fields[Column.Id]!
+      return { time, id: Buffer.from(id.buffer, id.byteOffset, id.length).toString('utf8'), payload: frames.subarray(start, at) }
+    })
   }
 }
 
-function spooledRow(values: unknown[], path: string): SpooledRow {
+function rowFields(values: unknown[], path: string): { time: string; fields: Uint8Array[] } {
   const time = values[Column.CreationTime]
   const millis = time instanceof Date ? time.getTime() : Number(time)
   if (!Number.isFinite(millis)) throw new Error(`${path} on the data branch has a row without a CreationTime; move or delete it, then run again.`)
@@ -240,8 +263,7 @@ function spooledRow(values: unknown[], path: string): SpooledRow {
     if (value instanceof Uint8Array) return value
     return Buffer.from(String(value), 'utf8')
   })
-  const id = Buffer.from(fields[Column.Id]!).toString('utf8')
-  return { time: timeText, id, payload: encodeCsvFields(fields) }
+  return { time: timeText, fields }
 }
 
 const EMPTY = new Uint8Array(0)

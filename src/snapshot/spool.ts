@@ -142,11 +142,42 @@ export class Spool {
   }
 }
 
-/** The indices of a day's buffered rows in file order. */
+/**
+ * The indices of a day's buffered rows in file order: by time, then Id. The rows of a day
+ * differ in time by their seconds of the day, so a typed array of (second, index) pairs sorts
+ * them natively, and only rows of the same second are compared by Id: a comparator over the
+ * key strings cost four times as much, a tenth of a run's CPU (measured by `npm run bench`).
+ */
 function sortedOrder(entry: SpoolDay): number[] {
   const { keys } = entry
-  const order = keys.map((_, index) => index)
-  return order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0))
+  const count = keys.length
+  const byKey = (a: number, b: number): number => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0)
+  if (count >= INDEX_SPAN) return keys.map((_, index) => index).sort(byKey)
+  const packed = new Float64Array(count)
+  for (let index = 0; index < count; index++) packed[index] = secondOfDay(keys[index]!) * INDEX_SPAN + index
+  packed.sort()
+  const order: number[] = new Array<number>(count)
+  for (let at = 0; at < count; at++) order[at] = packed[at]! % INDEX_SPAN
+  for (let start = 0; start < count; ) {
+    const second = Math.floor(packed[start]! / INDEX_SPAN)
+    let end = start + 1
+    while (end < count && Math.floor(packed[end]! / INDEX_SPAN) === second) end++
+    if (end - start > 1) {
+      const same = order.slice(start, end).sort(byKey)
+      for (let at = start; at < end; at++) order[at] = same[at - start]!
+    }
+    start = end
+  }
+  return order
+}
+
+/** Room for the index beside the second in a packed sort key (a spill holds far fewer rows). */
+const INDEX_SPAN = 2 ** 20
+
+/** The second of the day of a key starting `YYYY-MM-DDTHH:MM:SS`. */
+function secondOfDay(key: string): number {
+  const digit = (at: number): number => key.charCodeAt(at) - 48
+  return (10 * digit(11) + digit(12)) * 3600 + (10 * digit(14) + digit(15)) * 60 + 10 * digit(17) + digit(18)
 }
 
 interface SpoolDay {

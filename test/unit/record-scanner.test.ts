@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BlobFormatError, fieldKeys, scanRecords, valueText } from '../../src/m365/record-scanner.js'
 import { encodeBlobRecord } from '../../src/snapshot/csv-codec.js'
+import { csvLineToFrame, decodeFieldFrame, encodeBlobRecordFrame, frameToCsvLine } from '../../src/snapshot/field-frame.js'
 import { SCANNED_COLUMNS } from '../../src/snapshot/row.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { launch, referenceRow } from './fixtures.js'
@@ -107,7 +108,7 @@ describe('reading content blobs without JSON.parse', () => {
     expect(scanRecords(Buffer.from(' [ ] '), KEYS).count).toBe(0)
   })
 
-  it('writes the CSV line of a record from its bytes: the same columns as from the parsed record, AuditData exactly as served', () => {
+  it('writes the CSV line and the field frame of a record from its bytes: the same columns as from the parsed record, AuditData exactly as served', () => {
     const served = `[${JSON.stringify(launch)}, {"Id":"X-1","CreationTime":"2026-11-20T01:02:03","ObjectId":"a,\\"b\\"\\nc","UserType":7,"ClientIP":null,"RecordType":{"n":[1,"2"]},"Extra":"\\u00e9"}]`
     const bytes = Buffer.from(served, 'utf8')
     const parsed = JSON.parse(served) as Record<string, unknown>[]
@@ -119,6 +120,11 @@ describe('reading content blobs without JSON.parse', () => {
       const expected = referenceRow(record, '2026-11-20T01:02:03Z', 'the-id')
       expect(fields!.slice(0, -1)).toEqual(expected.slice(0, -1))
       expect(fields!.at(-1)).toBe(bytes.toString('utf8', records.bounds[4 * index], records.bounds[4 * index + 1]))
+      // The same record as a field frame (Parquet's payload): the same fields, unquoted.
+      const frame = Buffer.from(encodeBlobRecordFrame(bytes, records, index, 'the-id', '2026-11-20T01:02:03Z'))
+      expect(decodeFieldFrame(frame).map((field) => field.toString('utf8'))).toEqual(fields)
+      expect(frameToCsvLine(frame).equals(line)).toBe(true)
+      expect(csvLineToFrame(line).equals(frame)).toBe(true)
     })
   })
 })

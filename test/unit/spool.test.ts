@@ -82,6 +82,30 @@ describe('merging sorted rows', () => {
 })
 
 describe('the spool', () => {
+  it('sorts a day of rows by time to the second, then by Id, in memory and in run files alike', async () => {
+    const dir = await tempDir()
+    let seed = 7
+    const random = (below: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % below)
+    const two = (value: number): string => String(value).padStart(2, '0')
+    // Few distinct seconds, so that many rows share one and are told apart by Id alone.
+    const rows = Array.from({ length: 3000 }, () => {
+      const time = `2026-11-20T${two(random(24))}:${two(random(2) * 59)}:${two(random(3) * 29)}Z`
+      return { time, id: `${['a', 'B', 'é', '李', '0'][random(5)]}${random(400)}`, payload: Buffer.from('x') }
+    })
+    const expected = [...new Set(rows.map((entry) => `${entry.time} ${entry.id}`))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    for (const budget of [1_000_000_000, 20_000]) {
+      const spool = await Spool.create(join(dir, `spool-${budget}`), budget)
+      for (const entry of rows) {
+        spool.add('Audit.General', '2026-11-20', entry)
+        await spool.spillIfFull()
+      }
+      const read: string[] = []
+      for await (const batch of spool.read('Audit.General', '2026-11-20')) for (const entry of batch) read.push(`${entry.time} ${entry.id}`)
+      expect(read).toEqual(expected)
+      await spool.remove()
+    }
+  })
+
   it('spills to sorted run files beyond its memory budget and reads each day back sorted and without copies', async () => {
     const dir = await tempDir()
     const spool = await Spool.create(join(dir, 'spool'), 1_000)

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterEach, describe, expect, it } from 'vitest'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
+import { asUsersPerDay, duckdbRecipes, launchUsersPerDay, runRecipe } from './readme-recipes.js'
 import { BRANCH, expectedPath, hourFloor, startWorld, type World } from './world.js'
 
 const HOUR = 3_600_000
@@ -103,6 +104,24 @@ describe('Parquet snapshots', { timeout: E2E_TEST_BUDGET_MS }, () => {
       expect(copy!.json.has(row.audit), `AuditData of ${row.Id}`).toBe(true)
     }
     await expectManifestMatchesFiles(dir, files)
+
+    // The recipes the READMEs give for Parquet read this branch and count what it holds.
+    const branchReadme = files.get('README.md')!.toString('utf8')
+    const [operations, ...otherBranchRecipes] = duckdbRecipes(branchReadme).filter((sql) => sql.includes('read_parquet'))
+    expect(otherBranchRecipes).toEqual([])
+    const perOperation = await runRecipe(dir, operations!)
+    const general = servedCopies(world, ['Audit.General'])
+    expect(perOperation.reduce((sum, row) => sum + Number(row['count_star()']), 0)).toBe(general.size)
+    const [usersPerDay, ...otherRecipes] = duckdbRecipes(await readFile('README.md', 'utf8')).filter((sql) => sql.includes('read_parquet'))
+    expect(otherRecipes).toEqual([])
+    const expectedUsers = launchUsersPerDay(
+      [...general.values()].map((copy) => {
+        const record = JSON.parse([...copy.json][0]!) as { Operation?: string; UserId?: string }
+        return { time: copy.time, operation: record.Operation, userId: record.UserId }
+      })
+    )
+    expect(expectedUsers.length).toBeGreaterThan(0)
+    expect(asUsersPerDay(await runRecipe(dir, usersPerDay!))).toEqual(expectedUsers)
 
     // The same run again: no byte changes, no commit.
     const head = await world.head()

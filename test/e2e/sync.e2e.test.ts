@@ -1,9 +1,11 @@
+import { readFile } from 'node:fs/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { expectBranchHoldsExactlyServed, ledgerBlobCount, ledgerFetched } from './assertions.js'
 import { findLeaks } from './run-action.js'
 import { BRANCH, csvFiles, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
+import { asUsersPerDay, duckdbRecipes, launchUsersPerDay, runRecipe } from './readme-recipes.js'
 
 const HOUR = 3_600_000
 let world: World | undefined
@@ -84,6 +86,17 @@ describe('sync: backfill of two content types', { timeout: E2E_TEST_BUDGET_MS },
     }
     expect(total).toBe(served)
     connection.closeSync()
+
+    // The recipes the READMEs give for CSV read this branch and count what it holds.
+    const [operations, ...otherBranchRecipes] = duckdbRecipes((await world.branchFiles()).get('README.md')!).filter((sql) => sql.includes('read_csv'))
+    expect(otherBranchRecipes).toEqual([])
+    const general = (await world.branchRows()).filter((entry) => entry.path.startsWith('audit/Audit.General/')).map((entry) => entry.row)
+    expect((await runRecipe(dir, operations!)).reduce((sum, row) => sum + Number(row['count_star()']), 0)).toBe(general.length)
+    const [usersPerDay, ...otherRecipes] = duckdbRecipes(await readFile('README.md', 'utf8')).filter((sql) => sql.includes('read_csv'))
+    expect(otherRecipes).toEqual([])
+    const expectedUsers = launchUsersPerDay(general.map((row) => ({ time: row.CreationTime!, operation: row.Operation, userId: row.UserId })))
+    expect(expectedUsers.length).toBeGreaterThan(0)
+    expect(asUsersPerDay(await runRecipe(dir, usersPerDay!))).toEqual(expectedUsers)
 
     // Secrets stay out of logs, summaries and data.
     const texts: Record<string, string> = { log: first.visibleLog + again.visibleLog, summary: first.summary + again.summary }

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { expectBranchHoldsExactlyServed } from './assertions.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
 import { findLeaks, type ActionResult } from './run-action.js'
-import { CLIENT, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
+import { CLIENT, disableWhenListing, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
 import { makeCertificate, rsaKeyPair, type TestCertificate } from '../emulator/index.js'
 
 const HOUR = 3_600_000
@@ -84,6 +84,23 @@ describe('certificate sign-in against the shipped bundle', { timeout: E2E_TEST_B
     expect(findLeaks([...secrets, GITHUB_TOKEN], published(world, result))).toEqual([])
     const files = [...(await world.branchFiles()).values()].join('\n')
     expect(findLeaks(secrets, { branch: files })).toEqual([])
+  })
+})
+
+describe('a failure issue opened by a certificate run', { timeout: E2E_TEST_BUDGET_MS }, () => {
+  it('carries neither the key nor the password', async () => {
+    const app = await makeCertificate({ subject: 'm365-audit-sync' })
+    const encryptedKey = app.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSWORD }).toString()
+    const world = await startWorld({ emulator: { certificate: app.certPem } })
+    try {
+      disableWhenListing(world)
+      const result = await world.run({ ...backfill(2).inputs, 'client-secret': '', certificate: encryptedKey + app.certPem, 'certificate-password': PASSWORD })
+      expect(result.exitCode).toBe(1)
+      expect(world.github.issues).toHaveLength(1)
+      expect(findLeaks([PASSWORD, ...secretsOf(encryptedKey, app.keyPem)], published(world, result))).toEqual([])
+    } finally {
+      await world.close()
+    }
   })
 })
 

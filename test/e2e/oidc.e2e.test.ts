@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { expectBranchHoldsExactlyServed } from './assertions.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
 import { findLeaks, type ActionResult } from './run-action.js'
-import { GITHUB_TOKEN, hourFloor, startWorld, type World } from './world.js'
+import { disableWhenListing, GITHUB_TOKEN, hourFloor, startWorld, type World } from './world.js'
 import { startFakeOidcIssuer, type FakeOidcIssuer } from '../fake-github/index.js'
 
 const HOUR = 3_600_000
@@ -96,6 +96,16 @@ describe('GitHub OIDC sign-in against the shipped bundle', { timeout: E2E_TEST_B
     expect(result.stdout).toContain('Sign-in with GitHub OIDC: GitHub\'s token for audience api://AzureADTokenExchange')
     expect(result.stdout).toContain(`GitHub OIDC token: issuer https://token.actions.githubusercontent.com, subject ${MAIN}, audience api://AzureADTokenExchange.`)
     expect(result.masked).toEqual(expect.arrayContaining([issuer.requestToken, ...issuer.issued]))
+    expectNoLeaks(world, issuer, result)
+  })
+
+  it('a failure issue opened by an OIDC run carries no GitHub token', async () => {
+    const { world, issuer } = await start()
+    disableWhenListing(world)
+    const result = await world.run(backfill(2).inputs, issuer.env())
+    expect(result.exitCode).toBe(1)
+    expect(world.github.issues).toHaveLength(1)
+    expect(issuer.issued.length).toBeGreaterThan(0)
     expectNoLeaks(world, issuer, result)
   })
 

@@ -6,7 +6,8 @@ import { parseDuration } from './config/duration.js'
 import { parseInstant } from './config/timestamp.js'
 import { DOCUMENTED_QUOTA_PER_MINUTE } from './http/quota-limiter.js'
 import { checkSegment, PlanError, resolveRange, splitRange, type Plan, type PlanWindow } from './plan/segments.js'
-import { Inputs, type Credential, type RepositoryRef, type Settings } from './settings.js'
+import { credentialSecrets, describeCredential, inputSecrets, readCredential, type CredentialInputs } from './auth/credential.js'
+import { Inputs, type RepositoryRef, type Settings } from './settings.js'
 
 /** Where inputs come from: the runner's `INPUT_*` variables in production, a map in tests. */
 export interface InputSource {
@@ -56,26 +57,32 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
     return undefined
   }
   const input = (name: string): string => source.getInput(name).trim()
+  const masked = new Set<string>()
+  const mask = (secret: string): void => {
+    if (masked.has(secret)) return
+    masked.add(secret)
+    source.setSecret(secret)
+  }
 
-  const clientSecret = source.getInput(Inputs.ClientSecret)
-  if (clientSecret) source.setSecret(clientSecret)
+  const credentialInputs: CredentialInputs = {
+    clientSecret: source.getInput(Inputs.ClientSecret),
+    certificate: source.getInput(Inputs.Certificate),
+    certificatePassword: source.getInput(Inputs.CertificatePassword),
+    oidcAudience: source.getInput(Inputs.OidcAudience)
+  }
+  for (const secret of inputSecrets(credentialInputs, source.env)) mask(secret)
   const githubToken = source.getInput(Inputs.GitHubToken).trim()
-  if (githubToken) source.setSecret(githubToken)
+  if (githubToken) mask(githubToken)
 
   const tenantId = readGuid(input(Inputs.TenantId), Inputs.TenantId, 'the Directory (tenant) ID', problem)
   const clientId = readGuid(input(Inputs.ClientId), Inputs.ClientId, 'the Application (client) ID', problem)
-  const credential: Credential | undefined = clientSecret
-    ? { kind: 'client-secret', secret: clientSecret }
-    : problem(
-        Inputs.ClientSecret,
-        `No credential for the app registration: set 'client-secret' to a client secret of app ${clientId ?? '(client-id)'}, ` +
-          `passed from a repository secret (for example client-secret: \${{ secrets.M365_CLIENT_SECRET }}).`
-      )
 
   const cloudText = input(Inputs.Cloud) || 'commercial'
   const cloud: Cloud | undefined =
     parseCloud(cloudText) ??
     problem(Inputs.Cloud, `Input 'cloud' must be one of ${CLOUDS.join(', ')}; got ${quote(cloudText)}.`)
+  const credential = readCredential(credentialInputs, { clientId, cloud, env: source.env, now }, problem)
+  if (credential) for (const secret of credentialSecrets(credential)) mask(secret)
   const preset = cloud ? cloudEndpoints(cloud) : undefined
   const authorityHost = readEndpoint(input(Inputs.Authority), Inputs.Authority, tenantId, problem) ?? preset?.authorityHost
   const audience = readEndpoint(input(Inputs.Audience), Inputs.Audience, undefined, problem) ?? preset?.audience
@@ -187,6 +194,7 @@ export function describeSettings(settings: Settings): string {
   const where = settings.repository ? `${settings.repository.owner}/${settings.repository.repo}` : '(no repository: dry run)'
   return [
     `Tenant ${settings.tenantId}, app ${settings.clientId}, cloud ${settings.cloud}: sign-in at ${settings.authorityHost}, API at ${settings.audience}.`,
+    describeCredential(settings.credential),
     `Content types ${settings.contentTypes.join(', ')}; PublisherIdentifier ${settings.publisherId}.`,
     `Snapshots (${settings.format}) go to branch '${settings.dataBranch}' of ${where}; ${settings.concurrency} downloads at a time, ` +
       `at most ${settings.apiQuota} API calls a minute.`

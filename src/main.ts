@@ -1,6 +1,8 @@
 import * as core from '@actions/core'
 import { tmpdir } from 'node:os'
+import { expiryWarning } from './auth/certificate.js'
 import { createTokenProvider } from './auth/entra-token.js'
+import type { PresentedToken } from './auth/github-oidc.js'
 import { errorMessage } from './errors.js'
 import { syncFailureIssue, type IssueOutcome } from './github/failure-issue.js'
 import { createGitDatabase, createOctokit, type GitDatabase } from './github/git-database.js'
@@ -33,6 +35,8 @@ export async function run(now: () => Date = () => new Date()): Promise<void> {
       return validated
     })
     for (const note of plan.notes) core.notice(note)
+    const expiring = settings.credential.kind === 'certificate' ? expiryWarning(settings.credential.certificate, now()) : undefined
+    if (expiring) core.warning(expiring, { title: 'Certificate expires soon' })
 
     if (settings.dryRun) {
       const headline = describePlan(plan, settings.contentTypes)
@@ -65,7 +69,9 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
     credential: settings.credential,
     authorityHost: settings.authorityHost,
     audience: settings.audience,
-    onToken: maskOnce()
+    onToken: maskOnce(),
+    getIDToken: (audience) => core.getIDToken(audience),
+    onPresented: logPresentedOnce()
   })
   const api = new ActivityClient({
     audience: settings.audience,
@@ -169,6 +175,16 @@ function maskOnce(): (token: string) => void {
     if (masked.has(token)) return
     masked.add(token)
     core.setSecret(token)
+  }
+}
+
+/** Logs what the workflow's GitHub token presents, once: what a federated credential must match. */
+function logPresentedOnce(): (presented: PresentedToken | undefined) => void {
+  let logged = false
+  return (presented) => {
+    if (logged || !presented) return
+    logged = true
+    core.info(`GitHub OIDC token: issuer ${presented.issuer}, subject ${presented.subject}, audience ${presented.audience}.`)
   }
 }
 

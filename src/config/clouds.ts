@@ -1,7 +1,10 @@
 /**
  * Microsoft 365 clouds and where each one signs in and serves the Management Activity API.
  * The audience is both the token resource and the API host: the CoE Starter Kit's
- * "Audit Logs - Audience" setting works the same way.
+ * "Audit Logs - Audience" setting works the same way. Hosts per cloud:
+ * https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-reference
+ * and https://learn.microsoft.com/power-platform/guidance/coe/setup-auditlog-http; federation
+ * audiences: https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust
  */
 
 export const CLOUDS = ['commercial', 'gcc', 'gcc-high', 'dod'] as const
@@ -15,13 +18,39 @@ export interface CloudEndpoints {
   authorityHost: string
   /** Management API root and token resource, e.g. https://manage.office.com. */
   audience: string
+  /**
+   * The `aud` a federated token (GitHub OIDC) must carry for this cloud's Entra ID, and the
+   * audience of the app's federated credential.
+   */
+  federationAudience: string
 }
 
+/** Federation audience of Entra ID's global service (commercial and GCC). */
+export const FEDERATION_AUDIENCE = 'api://AzureADTokenExchange'
+/** Federation audience of Entra ID for US Government (GCC High and DoD). */
+export const FEDERATION_AUDIENCE_US_GOV = 'api://AzureADTokenExchangeUSGov'
+
 const PRESETS: Readonly<Record<Cloud, CloudEndpoints>> = {
-  commercial: { authorityHost: 'https://login.microsoftonline.com', audience: 'https://manage.office.com' },
-  gcc: { authorityHost: 'https://login.microsoftonline.com', audience: 'https://manage-gcc.office.com' },
-  'gcc-high': { authorityHost: 'https://login.microsoftonline.us', audience: 'https://manage.office365.us' },
-  dod: { authorityHost: 'https://login.microsoftonline.us', audience: 'https://manage.protection.apps.mil' }
+  commercial: {
+    authorityHost: 'https://login.microsoftonline.com',
+    audience: 'https://manage.office.com',
+    federationAudience: FEDERATION_AUDIENCE
+  },
+  gcc: {
+    authorityHost: 'https://login.microsoftonline.com',
+    audience: 'https://manage-gcc.office.com',
+    federationAudience: FEDERATION_AUDIENCE
+  },
+  'gcc-high': {
+    authorityHost: 'https://login.microsoftonline.us',
+    audience: 'https://manage.office365.us',
+    federationAudience: FEDERATION_AUDIENCE_US_GOV
+  },
+  dod: {
+    authorityHost: 'https://login.microsoftonline.us',
+    audience: 'https://manage.protection.apps.mil',
+    federationAudience: FEDERATION_AUDIENCE_US_GOV
+  }
 }
 
 const ALIASES: Readonly<Record<string, Cloud>> = {

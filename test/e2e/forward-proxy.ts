@@ -11,8 +11,18 @@ export interface ForwardProxy {
   close(): Promise<void>
 }
 
+/** How the proxy routes. */
+export interface ForwardProxyOptions {
+  /**
+   * Where CONNECT tunnels go, by the `host:port` asked for (e.g. `login.microsoftonline.us:443`
+   * to `127.0.0.1:PORT`): a test can then serve the real names of Microsoft's hosts. With
+   * this set, a tunnel to any other host is refused (403), so nothing leaves the machine.
+   */
+  tunnels?: Readonly<Record<string, string>>
+}
+
 /** Starts an HTTP proxy that tunnels CONNECT and forwards absolute-form requests. */
-export async function startForwardProxy(): Promise<ForwardProxy> {
+export async function startForwardProxy(options: ForwardProxyOptions = {}): Promise<ForwardProxy> {
   const carried: string[] = []
   const authorizations: string[] = []
   const sockets = new Set<Socket>()
@@ -33,7 +43,12 @@ export async function startForwardProxy(): Promise<ForwardProxy> {
   server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
     carried.push(`CONNECT ${req.url}`)
     if (req.headers['proxy-authorization']) authorizations.push(String(req.headers['proxy-authorization']))
-    const [host, port] = (req.url ?? '').split(':')
+    const target = options.tunnels ? options.tunnels[req.url ?? ''] : req.url
+    if (target === undefined) {
+      client.end('HTTP/1.1 403 Forbidden\r\n\r\n')
+      return
+    }
+    const [host, port] = target.split(':')
     const upstream = connect(Number(port), host, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
       upstream.write(head)

@@ -21,7 +21,7 @@ describe('set-up problems are explained, and nothing is written', { timeout: E2E
     const wrong = 'not-the-secret~0123456789'
     const result = await world.run({ ...backfill(), 'client-secret': wrong })
     expect(result.exitCode).toBe(1)
-    expect(result.errors.at(-1)?.message).toMatch(/Sign-in to Entra ID failed.*client secret is wrong.*AADSTS7000215/)
+    expect(result.errors.at(-1)?.message).toMatch(/^Sign-in to Entra ID failed for app \S+ in tenant \S+ at \S+: AADSTS7000215: the client secret is wrong: use the secret's Value \(not its Secret ID\).*\(Entra ID: Invalid client secret provided\./)
     expect(await world.head()).toBeUndefined()
     expect(world.emulator.requests.byRoute('list', 'content', 'blob')).toEqual([])
     expect(findLeaks([wrong, GITHUB_TOKEN], { log: result.visibleLog, summary: result.summary })).toEqual([])
@@ -31,7 +31,7 @@ describe('set-up problems are explained, and nothing is written', { timeout: E2E
     world = await startWorld()
     const result = await world.run({ ...backfill(), 'client-id': '99999999-9999-4999-8999-999999999999' })
     expect(result.exitCode).toBe(1)
-    expect(result.errors.at(-1)?.message).toMatch(/no app with this client-id exists in this tenant.*AADSTS700016/)
+    expect(result.errors.at(-1)?.message).toMatch(/: AADSTS700016: no app with this client-id exists in this tenant: check 'client-id' and 'tenant-id'/)
   })
 
   it('a subscription an administrator disables during the run', async () => {

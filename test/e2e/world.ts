@@ -117,3 +117,22 @@ export async function csvFiles(dir: string): Promise<string[]> {
 export function hourFloor(t: number): Date {
   return new Date(Math.floor(t / 3_600_000) * 3_600_000)
 }
+
+/**
+ * An administrator disables the Audit.General subscription as the first listing arrives:
+ * every window fails with AF20023, which is not retried, and the run opens the failure issue.
+ */
+export function disableWhenListing(world: World): void {
+  const { emulator } = world
+  emulator.subscriptions.enable('Audit.General')
+  emulator.faults.add({
+    route: 'content',
+    kind: 'slow',
+    delayMs: 0,
+    times: 1,
+    match: () => {
+      emulator.subscriptions.disableByAdmin('Audit.General')
+      return false
+    }
+  })
+}

@@ -13,7 +13,6 @@ import { resolveWindow, type ListingWindow } from './time-window.js'
 
 /** Settings the API routes need. */
 export interface ActivityApiSettings {
-  origin: string
   tenantId: string
   pageSize: number
   now: () => Date
@@ -129,7 +128,9 @@ export class ActivityApi {
     })
     if (page === 'invalid-cursor') return send(af.invalidNextPage(cursor ?? ''))
     const items = page.items.map((blob) =>
-      req.route === 'notifications' ? { ...this.listItem(blob), notificationSent: blob.contentCreated.toISOString(), notificationStatus: 'Success' } : this.listItem(blob)
+      req.route === 'notifications'
+        ? { ...this.listItem(req, blob), notificationSent: blob.contentCreated.toISOString(), notificationStatus: 'Success' }
+        : this.listItem(req, blob)
     )
     const extra: Record<string, string> = page.nextPage ? { NextPageUri: this.nextPageUri(req, ct, window, page.nextPage) } : {}
     return apiJson(200, items, extra)
@@ -146,12 +147,12 @@ export class ActivityApi {
     return blob.body ? { status: 200, headers: iisHeaders(), body: blob.body } : apiJson(200, blob.records)
   }
 
-  private listItem(blob: ContentBlob) {
+  private listItem(req: EmulatorRequest, blob: ContentBlob) {
     return {
       contentType: blob.contentType,
       contentId: blob.contentId,
       // `$` is legal in a path; the service leaves it unencoded and so do we.
-      contentUri: `${this.settings.origin}/api/v1.0/${this.settings.tenantId}/activity/feed/audit/${blob.contentId}`,
+      contentUri: `${req.url.origin}/api/v1.0/${this.settings.tenantId}/activity/feed/audit/${blob.contentId}`,
       contentCreated: blob.contentCreated.toISOString(),
       contentExpiration: blob.contentExpiration.toISOString()
     }
@@ -164,7 +165,7 @@ export class ActivityApi {
    */
   private nextPageUri(req: EmulatorRequest, ct: ContentType, window: ListingWindow, nextPage: string): string {
     const segment = req.route === 'notifications' ? 'notifications' : 'content'
-    const url = new URL(`${this.settings.origin}/api/v1/${req.tenant ?? ''}/activity/feed/subscriptions/${segment}`)
+    const url = new URL(`${req.url.origin}/api/v1/${req.tenant ?? ''}/activity/feed/subscriptions/${segment}`)
     url.searchParams.set('contentType', ct)
     url.searchParams.set('startTime', window.startText)
     url.searchParams.set('endTime', window.endText)

@@ -61,6 +61,24 @@ export interface AccessTokenClaims {
   ver: '1.0'
 }
 
+/**
+ * One request to a token endpoint, as the emulator understood it: where it went, what it
+ * asked for, how the client authenticated and, for an assertion, its decoded header and claims
+ * (secrets are not kept).
+ */
+export interface SignInAttempt {
+  /** Host the request addressed, e.g. login.microsoftonline.us (or 127.0.0.1:PORT). */
+  host: string
+  path: string
+  /** `assertion` until the assertion is told apart as the app's own (certificate) or federated. */
+  method: 'secret' | 'certificate' | 'federated' | 'assertion' | 'none'
+  /** 0 when a token was issued, else the AADSTS code. */
+  code: number
+  scope?: string
+  resource?: string
+  assertion?: { header: Record<string, unknown>; claims: Record<string, unknown> }
+}
+
 /** Overrides for {@link Entra.mintAccessToken}, to make tokens the app could never get. */
 export type MintOptions = Partial<Omit<AccessTokenClaims, 'iat' | 'nbf' | 'exp'>> & { lifetimeSeconds?: number }
 
@@ -72,6 +90,8 @@ const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email'])
 export class Entra {
   /** How many access tokens were issued (token endpoint and `mintAccessToken`). */
   issuedTokens = 0
+  /** Every token request, in arrival order. */
+  readonly signIns: SignInAttempt[] = []
   private readonly signingKey = randomBytes(32)
   private readonly live = new Set<string>()
   private readonly certificate?: { key: KeyObject; x5t: string; x5tS256: string }
@@ -92,7 +112,8 @@ export class Entra {
   handleOpenId(req: EmulatorRequest): EmulatorResponse {
     const tenant = req.tenant ?? ''
     if (!this.isTenant(tenant)) return this.error(aadsts.tenantNotFound(tenant), req)
-    const base = `${this.settings.origin}/${tenant}`
+    const origin = req.url.origin
+    const base = `${origin}/${tenant}`
     const v2 = req.url.pathname.includes('/v2.0/')
     const doc = {
       token_endpoint: v2 ? `${base}/oauth2/v2.0/token` : `${base}/oauth2/token`,
@@ -104,21 +125,40 @@ export class Entra {
       response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       // MSAL requires the issuer on the authority's own scheme, host and port.
-      issuer: v2 ? `${base}/v2.0` : `${this.settings.origin}/${this.settings.tenantId}/`,
+      issuer: v2 ? `${base}/v2.0` : `${origin}/${this.settings.tenantId}/`,
       request_uri_parameter_supported: false,
       authorization_endpoint: `${base}/oauth2/${v2 ? 'v2.0/' : ''}authorize`,
       device_authorization_endpoint: `${base}/oauth2/${v2 ? 'v2.0/' : ''}devicecode`,
       end_session_endpoint: `${base}/oauth2/${v2 ? 'v2.0/' : ''}logout`,
       tenant_region_scope: 'EU',
-      cloud_instance_name: 'microsoftonline.com',
+      cloud_instance_name: req.url.hostname.endsWith('.us') ? 'microsoftonline.us' : 'microsoftonline.com',
       cloud_graph_host_name: 'graph.windows.net',
       msgraph_host: 'graph.microsoft.com'
     }
     return { status: 200, headers: entraHeaders(), body: JSON.stringify(doc) }
   }
 
-  /** `POST /{tenant}/oauth2/v2.0/token` and `POST /{tenant}/oauth2/token`. */
+  /** `POST /{tenant}/oauth2/v2.0/token` and `POST /{tenant}/oauth2/token`; every attempt lands in {@link signIns}. */
   handleToken(req: EmulatorRequest): EmulatorResponse {
+    const form = new URLSearchParams(req.body)
+    const assertion = form.get('client_assertion')
+    const jwt = assertion === null ? undefined : decodeJwt(assertion)
+    const attempt: SignInAttempt = {
+      host: req.url.host,
+      path: req.url.pathname,
+      method: form.has('client_secret') ? 'secret' : assertion === null ? 'none' : 'assertion',
+      code: 0,
+      ...(form.has('scope') ? { scope: form.get('scope') ?? '' } : {}),
+      ...(form.has('resource') ? { resource: form.get('resource') ?? '' } : {}),
+      ...(jwt ? { assertion: { header: jwt.header, claims: jwt.payload } } : {})
+    }
+    const response = this.token(req, attempt)
+    if (response.status !== 200) attempt.code = (JSON.parse(String(response.body)) as { error_codes: number[] }).error_codes[0] ?? -1
+    this.signIns.push(attempt)
+    return response
+  }
+
+  private token(req: EmulatorRequest, attempt: SignInAttempt): EmulatorResponse {
     const s = this.settings
     const tenant = req.tenant ?? ''
     const v1 = !req.url.pathname.includes('/v2.0/')
@@ -137,7 +177,7 @@ export class Entra {
     const resource = v1 ? this.resourceFromV1(form) : this.resourceFromScope(form)
     if ('status' in resource) return this.error(resource, req)
 
-    const auth = this.authenticateClient(form, req)
+    const auth = this.authenticateClient(form, req, attempt)
     if (auth) return this.error(auth, req)
 
     const appidacr = form.has('client_assertion') ? '2' : '1'
@@ -230,7 +270,7 @@ export class Entra {
   }
 
   /** Checks the client's credential; returns the error, or undefined when it is good. */
-  private authenticateClient(form: URLSearchParams, req: EmulatorRequest): EntraErrorSpec | undefined {
+  private authenticateClient(form: URLSearchParams, req: EmulatorRequest, attempt: SignInAttempt): EntraErrorSpec | undefined {
     const secret = form.get('client_secret')
     const assertion = form.get('client_assertion')
     if (secret !== null) {
@@ -245,9 +285,9 @@ export class Entra {
     const sub = stringClaim(jwt.payload, 'sub') ?? ''
     // An assertion the app signed itself names the app as issuer and subject; anything else
     // is a token from another identity provider that must match a federated credential.
-    return iss === this.settings.clientId && sub === this.settings.clientId
-      ? this.checkCertificateAssertion(jwt, req)
-      : this.checkFederatedAssertion(jwt, iss, sub)
+    const own = iss === this.settings.clientId && sub === this.settings.clientId
+    attempt.method = own ? 'certificate' : 'federated'
+    return own ? this.checkCertificateAssertion(jwt, req) : this.checkFederatedAssertion(jwt, iss, sub)
   }
 
   private checkCertificateAssertion(jwt: DecodedJwt, req: EmulatorRequest): EntraErrorSpec | undefined {
@@ -258,7 +298,7 @@ export class Entra {
     }
     if (!verifyRsa(jwt, cert.key)) return aadsts.badSignature()
     const aud = stringClaim(jwt.payload, 'aud') ?? ''
-    const tenantBase = `${this.settings.origin}/${req.tenant ?? ''}`.toLowerCase()
+    const tenantBase = `${req.url.origin}/${req.tenant ?? ''}`.toLowerCase()
     if (![`${tenantBase}/oauth2/v2.0/token`, `${tenantBase}/oauth2/token`].includes(aud.toLowerCase())) {
       return aadsts.malformedAssertion(`The audience '${aud}' is not this token endpoint.`)
     }
@@ -301,7 +341,7 @@ export class Entra {
       timestamp,
       trace_id: traceId,
       correlation_id: correlationId,
-      error_uri: `${this.settings.origin}/error?code=${spec.code}`
+      error_uri: `${req.url.origin}/error?code=${spec.code}`
     }
     return { status: spec.status, headers: entraHeaders(), body: JSON.stringify(body) }
   }

@@ -11,7 +11,7 @@
 import { ActivityApi } from './activity-api.js'
 import { DAY, MINUTE } from './clock.js'
 import type { ContentType } from './content-types.js'
-import { Entra, normaliseResource, type FederatedCredential, type MintOptions } from './entra.js'
+import { Entra, normaliseResource, type FederatedCredential, type MintOptions, type SignInAttempt } from './entra.js'
 import { Faults, Quota, type ActiveFault, type FaultRule, type QuotaOptions } from './faults.js'
 import { Feed, type ContentBlob, type PublishInput } from './feed.js'
 import { TrafficGenerator, type GenerateOptions } from './generator.js'
@@ -19,11 +19,11 @@ import { RequestLog } from './request-log.js'
 import { Rng } from './rng.js'
 import { listen, type ServerParts } from './server.js'
 import { Subscriptions } from './subscriptions.js'
-import { getServerCertificate, writeTrustFile } from './tls.js'
+import { createSelfSignedCertificate, getServerCertificate, writeTrustFile } from './tls.js'
 
 export { createManualClock, type ManualClock, MINUTE, HOUR, DAY } from './clock.js'
 export { CONTENT_TYPES, type ContentType } from './content-types.js'
-export type { FederatedCredential, MintOptions, AccessTokenClaims } from './entra.js'
+export type { FederatedCredential, MintOptions, AccessTokenClaims, SignInAttempt } from './entra.js'
 export type { FaultKind, FaultRule, ActiveFault, QuotaOptions } from './faults.js'
 export type { ContentBlob, PublishInput } from './feed.js'
 export { DEFAULT_LATENESS, type GenerateOptions, type LatenessBand } from './generator.js'
@@ -32,6 +32,7 @@ export { APPS, PEOPLE, formatCreationTime, type RecordKind } from './records.js'
 export type { RequestLogEntry, ListWindow, RequestLog } from './request-log.js'
 export type { SubscriptionView } from './subscriptions.js'
 export { createSelfSignedCertificate, type SelfSignedCertificate } from './tls.js'
+export { ecKeyPair, makeCertificate, pem, rsaKeyPair, type KeyPair, type TestCertificate, type TestCertificateOptions } from './x509.js'
 
 /** Default tenant: a fixed GUID so snapshots and URLs are stable. */
 export const DEFAULT_TENANT_ID = '33333333-3333-4333-8333-333333333333'
@@ -52,6 +53,13 @@ export interface EmulatorOptions {
   federated?: FederatedCredential | readonly FederatedCredential[]
   /** Extra accepted resources/audiences (the emulator's own origin is always accepted). */
   resource?: string | readonly string[]
+  /**
+   * Host names the emulator also answers as, such as login.microsoftonline.us, for a client
+   * that reaches it through a proxy tunnelling those names to it: its certificate covers
+   * them, and discovery documents, token audiences and content URIs name the host a request
+   * addressed.
+   */
+  hosts?: readonly string[]
   /** Application roles in issued tokens; default `['ActivityFeed.Read']`. */
   roles?: readonly string[]
   /** Emulator clock; default real time. */
@@ -119,6 +127,8 @@ export interface Emulator {
   readonly subscriptions: SubscriptionControls
   /** Number of access tokens issued. */
   readonly issuedTokens: number
+  /** Every token request: host, scope, how the client authenticated, the assertion's header and claims. */
+  readonly signIns: readonly SignInAttempt[]
   /** Requests the quota accepted and throttled, when there is one. */
   readonly quota: { readonly accepted: number; readonly throttled: number } | undefined
   /** Publishes one blob. */
@@ -145,7 +155,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const clientSecret = options.clientSecret === null ? undefined : (options.clientSecret ?? DEFAULT_CLIENT_SECRET)
   const now = options.now ?? (() => new Date())
   const seed = options.seed ?? 1
-  const cert = await getServerCertificate()
+  // The shared certificate covers 127.0.0.1 only; named hosts need one of their own.
+  const cert = options.hosts?.length ? await createSelfSignedCertificate('127.0.0.1', 'ec', options.hosts) : await getServerCertificate()
 
   // The handlers need the origin, known only once the server listens; requests arriving
   // before `parts` is set cannot happen because nobody knows the port yet.
@@ -187,7 +198,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   })
   const api = new ActivityApi(
     {
-      origin,
       tenantId,
       pageSize: options.pageSize ?? 5,
       now,
@@ -235,6 +245,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     get issuedTokens() {
       return entra.issuedTokens
     },
+    signIns: entra.signIns,
     quota,
     generatedDistinct: generator.distinctByDay,
     publish: (input) => feed.publish(input),

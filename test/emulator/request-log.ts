@@ -12,6 +12,8 @@ export interface RequestLogEntry {
   /** Emulator-clock time of arrival. */
   at: Date
   method: string
+  /** Host (and port) the request addressed: 127.0.0.1:PORT, or a name the emulator answers as. */
+  host: string
   /** Path as sent (still percent-encoded). */
   path: string
   route: Route
@@ -70,6 +72,7 @@ export class RequestLog {
       seq: this.list.length + 1,
       at,
       method: req.method,
+      host: req.url.host,
       path: req.url.pathname,
       route: req.route,
       query: Object.fromEntries(q),

@@ -86,7 +86,9 @@ export async function listen(tls: { key: string; cert: string }, parts: () => Se
 
 async function handle(req: IncomingMessage, res: ServerResponse, origin: string, parts: ServerParts): Promise<void> {
   const body = await readBody(req)
-  const url = new URL(req.url ?? '/', origin)
+  // Addressed by name (login.microsoftonline.us through a test proxy), the emulator answers
+  // as that host: discovery documents, token audiences and content URIs name it.
+  const url = new URL(req.url ?? '/', requestOrigin(req.headers.host, origin))
   const request: EmulatorRequest = {
     method: req.method ?? 'GET',
     url,
@@ -136,6 +138,16 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
     req.on('error', reject)
   })
+}
+
+/** The origin a request addressed, from its Host header; the listening origin without one. */
+function requestOrigin(host: string | undefined, fallback: string): string {
+  if (!host) return fallback
+  try {
+    return new URL(`https://${host}`).origin
+  } catch {
+    return fallback
+  }
 }
 
 function safeDecode(segment: string): string {

@@ -25,10 +25,12 @@ export interface SelfSignedCertificate {
  * @param commonName the subject CN; the SAN always covers 127.0.0.1 and localhost.
  * @param keyType `rsa` (2048 bits; needed to sign RS256/PS256 client assertions) or `ec`
  *   (P-256; generated in milliseconds, where an RSA key takes 0.1–0.5 s of CPU).
+ * @param dnsNames more host names the SAN covers, e.g. login.microsoftonline.us.
  */
 export async function createSelfSignedCertificate(
   commonName = '127.0.0.1',
-  keyType: 'rsa' | 'ec' = 'rsa'
+  keyType: 'rsa' | 'ec' = 'rsa',
+  dnsNames: readonly string[] = []
 ): Promise<SelfSignedCertificate> {
   const dir = await mkdtemp(join(tmpdir(), 'o365-emulator-tls-'))
   try {
@@ -39,7 +41,7 @@ export async function createSelfSignedCertificate(
       ...(keyType === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']),
       '-keyout', keyPath, '-out', certPath, '-days', '2',
       '-subj', `/CN=${commonName}`,
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'
+      '-addext', `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...dnsNames.map((name) => `DNS:${name}`)].join(',')}`
     ])
     const [certPem, keyPem] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')])
     return { certPem, keyPem }

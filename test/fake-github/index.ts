@@ -14,6 +14,7 @@ export { secondaryRateLimit, SECONDARY_RATE_LIMIT_MESSAGE, type Fault, type Faul
 export type { FileChanges } from './git-store.js'
 export type { FakeComment, FakeIssue, FakeLabel } from './issue-store.js'
 export { MAX_BODY_LENGTH } from './issue-routes.js'
+export { GITHUB_OIDC_ISSUER, startFakeOidcIssuer, type FakeOidcIssuer, type FakeOidcIssuerOptions, type OidcTokenRequest } from './oidc-issuer.js'
 export type { Permissions, RequestLogEntry } from './server.js'
 
 /** How to set up the fake. Every field is optional. */

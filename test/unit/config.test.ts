@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { explainInvalidBranchName } from '../../src/config/branch-name.js'
-import { parseCloud } from '../../src/config/clouds.js'
+import { cloudEndpoints, parseCloud } from '../../src/config/clouds.js'
 import { parseContentType } from '../../src/config/content-types.js'
 import { DAY_MS, formatDuration, HOUR_MS, MINUTE_MS, parseDuration } from '../../src/config/duration.js'
 import { formatInstant, parseInstant } from '../../src/config/timestamp.js'
@@ -107,6 +107,15 @@ describe('parseCloud and parseContentType', () => {
     ['azure', undefined]
   ])('cloud %s', (text, cloud) => {
     expect(parseCloud(text)).toBe(cloud)
+  })
+
+  it.each([
+    ['commercial', 'https://login.microsoftonline.com', 'https://manage.office.com', 'api://AzureADTokenExchange'],
+    ['gcc', 'https://login.microsoftonline.com', 'https://manage-gcc.office.com', 'api://AzureADTokenExchange'],
+    ['gcc-high', 'https://login.microsoftonline.us', 'https://manage.office365.us', 'api://AzureADTokenExchangeUSGov'],
+    ['dod', 'https://login.microsoftonline.us', 'https://manage.protection.apps.mil', 'api://AzureADTokenExchangeUSGov']
+  ] as const)('%s signs in at %s, calls %s, federates with %s', (cloud, authorityHost, audience, federationAudience) => {
+    expect(cloudEndpoints(cloud)).toEqual({ authorityHost, audience, federationAudience })
   })
 
   it('matches content types regardless of case', () => {

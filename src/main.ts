@@ -20,6 +20,7 @@ import { Outputs, type RepositoryRef, type Settings } from './settings.js'
 import { writePlanSummary, writeSyncSummary } from './summary.js'
 import { readLedger, sync } from './sync.js'
 import { allFailures } from './state/ledger.js'
+import { prepareImport } from './import/import-exports.js'
 
 /**
  * One run of the action: validate inputs, then plan, sign in, collect and commit. Every
@@ -37,8 +38,11 @@ export async function run(now: () => Date = () => new Date()): Promise<void> {
     if (settings.dryRun) {
       const headline = describePlan(plan, settings.contentTypes)
       core.info(headline)
-      core.info(renderPlanTable(plan))
-      await writePlanSummary(plan, headline, plan.notes)
+      if (settings.contentTypes.length > 0) core.info(renderPlanTable(plan))
+      // Exports are local files: a dry run checks them too.
+      const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, workspaceOf(process.env)) : []
+      for (const file of exports) core.info(`Would import ${file.shown} (a ${file.format} Purview audit export).`)
+      await writePlanSummary(plan, headline, [...plan.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)])
       core.info('dry-run: the plan above is what a real run would list; nothing was requested or written.')
       return
     }
@@ -85,6 +89,7 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
 
   const result = await sync(settings, {
     tempDir: env.RUNNER_TEMP || tmpdir(),
+    workspace: workspaceOf(env),
     api,
     git,
     now,
@@ -114,7 +119,16 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
   core.setOutput(Outputs.CommitSha, result.commitSha ?? '')
   core.setOutput(Outputs.FailedSegments, result.failures.length)
   core.setOutput(Outputs.IssueUrl, issue.action === 'none' ? '' : issue.url)
+  core.setOutput(Outputs.BadRows, result.imported?.badRows ?? 0)
   await writeSyncSummary(result, describePlan(result.plan, settings.contentTypes), commitUrl)
+  if (result.imported && result.imported.badRows > 0) {
+    const [first] = result.imported.bad
+    core.warning(
+      `${result.imported.badRows} row(s) of the exports were not imported (listed in the log and the job summary)` +
+        `${first ? `; the first: ${first.file}:${first.line}: ${first.reason}` : ''}.`,
+      { title: 'Bad rows in Purview exports' }
+    )
+  }
   for (const gap of failures.newGaps.slice(0, MAX_ANNOTATIONS)) {
     core.warning(`${gap.type} ${gap.start}: ${gap.message}`, { title: 'Audit content no longer available from the API' })
   }
@@ -170,6 +184,11 @@ function maskOnce(): (token: string) => void {
     masked.add(token)
     core.setSecret(token)
   }
+}
+
+/** Where `import` patterns are resolved: the workspace actions/checkout fills, else the current folder. */
+function workspaceOf(env: NodeJS.ProcessEnv): string {
+  return env.GITHUB_WORKSPACE || process.cwd()
 }
 
 /** GitHub shows 10 annotations of each kind per step; a handful says enough. */

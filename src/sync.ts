@@ -14,12 +14,16 @@ import { join } from 'node:path'
 import { LEDGER_PATH } from './snapshot/paths.js'
 import type { Settings } from './settings.js'
 import { optional } from './util/optional.js'
+import { compileFilter } from './filter/record-filter.js'
+import { importExports, prepareImport, type ExportFile, type ImportReport } from './import/import-exports.js'
 import { allFailures, coveredUntil, emptyLedger, failedSegments, parseLedger, type Ledger } from './state/ledger.js'
 
 /** The outside world of a run, passed in so the run can be tested against fakes. */
 export interface SyncDependencies {
   /** A folder for the run's scratch files (RUNNER_TEMP on a runner); the run removes what it makes. */
   tempDir: string
+  /** Where `import` patterns are resolved (GITHUB_WORKSPACE on a runner). */
+  workspace: string
   api: ActivitySource & Pick<ActivityClient, 'listSubscriptions' | 'startSubscription'>
   git: GitDatabase
   now: () => Date
@@ -39,6 +43,8 @@ export interface SyncResult {
   /** Windows that failed in this run, after retries. */
   failures: TaskFailure[]
   report: SnapshotReport
+  /** What the import of Purview exports did, when the run imported. */
+  imported?: ImportReport
   commitSha?: string
   commitAttempts: number
 }
@@ -49,6 +55,15 @@ export interface SyncResult {
  */
 export async function sync(settings: Settings, deps: SyncDependencies): Promise<SyncResult> {
   const { git, log, group } = deps
+  // Exports are checked first: a file that is not one fails the run before any request.
+  const exports =
+    settings.importPatterns.length === 0
+      ? []
+      : await group('Import files', async () => {
+          const files = await prepareImport(settings.importPatterns, deps.workspace)
+          for (const file of files) log(`${file.shown}: a ${file.format} Purview audit export.`)
+          return files
+        })
   const { plan, ledger, tasks, retried } = await group('Plan', async () => {
     const current = await readLedger(git, settings.dataBranch)
     const window =
@@ -66,22 +81,25 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
     return { plan: planned, ledger: current, tasks: [...retries, ...normal], retried: retries.length }
   })
 
-  await group('Subscriptions', async () => {
-    const outcomes = await ensureSubscriptions(deps.api, settings.contentTypes)
-    const describe = {
-      enabled: 'subscription enabled',
-      'already-enabled': 'subscription enabled',
-      started: 'subscription started now (content can take up to 12 hours to appear)',
-      'start-throttled': 'subscription start refused for now (one start per 15 minutes); listing anyway'
-    } as const
-    for (const [type, outcome] of outcomes) log(`${type}: ${describe[outcome]}`)
-  })
+  // A run that only imports needs no subscription (nor a token).
+  if (settings.contentTypes.length > 0) {
+    await group('Subscriptions', async () => {
+      const outcomes = await ensureSubscriptions(deps.api, settings.contentTypes)
+      const describe = {
+        enabled: 'subscription enabled',
+        'already-enabled': 'subscription enabled',
+        started: 'subscription started now (content can take up to 12 hours to appear)',
+        'start-throttled': 'subscription start refused for now (one start per 15 minutes); listing anyway'
+      } as const
+      for (const [type, outcome] of outcomes) log(`${type}: ${describe[outcome]}`)
+    })
+  }
 
   // Scratch space for the collected rows and the files of each commit attempt: the branch is
   // the only truth, so whatever happens here is removed when the run ends.
   const scratch = await mkdtemp(join(deps.tempDir, 'm365-audit-sync-'))
   try {
-    return await collectAndCommit(settings, deps, { plan, ledger, tasks, retried, scratch })
+    return await collectAndCommit(settings, deps, { plan, ledger, tasks, retried, scratch, exports })
   } finally {
     await rm(scratch, { recursive: true, force: true })
   }
@@ -90,16 +108,19 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
 async function collectAndCommit(
   settings: Settings,
   deps: SyncDependencies,
-  planned: { plan: Plan; ledger: Ledger; tasks: ListingTask[]; retried: number; scratch: string }
+  planned: { plan: Plan; ledger: Ledger; tasks: ListingTask[]; retried: number; scratch: string; exports: readonly ExportFile[] }
 ): Promise<SyncResult> {
   const { git, log, group } = deps
-  const { plan, ledger, tasks, retried, scratch } = planned
+  const { plan, ledger, tasks, retried, scratch, exports } = planned
+  const filter = compileFilter(settings.filter)
   let report: SnapshotReport = {
     recordsAdded: 0,
     added: [],
     filesChanged: 0,
+    usageDays: [],
     failures: { open: allFailures(ledger), recovered: [], newGaps: [] }
   }
+  let imported: ImportReport | undefined
   const stats = emptyStats()
   const failures: TaskFailure[] = []
   let commitSha: string | undefined
@@ -111,6 +132,15 @@ async function collectAndCommit(
   for (let pass = 1; remaining.length > 0 || pass === 1; pass++) {
     const suffix = pass === 1 ? '' : ` (part ${pass})`
     const spool = await Spool.create(join(scratch, `spool-${pass}`))
+    // The exports go into the first commit, before any download: a file that turns out not
+    // to be valid CSV fails the run before anything is committed or downloaded.
+    if (pass === 1 && exports.length > 0) {
+      imported = await group('Import', () => importExports({ files: exports, spool, ...optional('filter', filter), log }))
+      log(
+        `Imported ${imported.records} records from ${imported.rows} rows of ${exports.length} file(s)` +
+          `${imported.filtered > 0 ? `, ${imported.filtered} left out by the filters` : ''}; ${imported.badRows} bad row(s).`
+      )
+    }
     const collection = await group(`Collect${suffix}`, () =>
       collect({
         source: deps.api,
@@ -119,6 +149,7 @@ async function collectAndCommit(
         range: { from: plan.from, to: plan.to },
         ledger: tipLedger,
         concurrency: settings.concurrency,
+        ...optional('filter', filter),
         maxRecords: settings.recordsPerCommit,
         log
       })
@@ -129,7 +160,8 @@ async function collectAndCommit(
     const part = collection.stats
     log(
       `Listed ${part.tasks} windows (${part.pages} pages, ${part.blobsListed} blobs); downloaded ${part.blobsDownloaded} blobs ` +
-        `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records; ` +
+        `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records` +
+        `${filter ? ` (${part.recordsFiltered} left out by the filters)` : ''}; ` +
         `${collection.failures.length} window(s) failed.`
     )
     if (remaining.length > 0) {
@@ -153,6 +185,7 @@ async function collectAndCommit(
               branch: settings.dataBranch,
               format: settings.format,
               now: deps.now(),
+              usage: settings.usage,
               coverageSlackMs: settings.window.mode === 'scheduled' && remaining.length === 0 ? settings.window.lookbackMs : 0,
               ...optional('runUrl', deps.runUrl),
               ...optional('maxFileBytes', deps.maxPartBytes)
@@ -174,15 +207,15 @@ async function collectAndCommit(
     if (remaining.length > 0) tipLedger = await readLedger(git, settings.dataBranch)
   }
 
-  return { plan, retried, stats, failures, report, ...optional('commitSha', commitSha), commitAttempts }
+  return { plan, retried, stats, failures, report, ...optional('imported', imported), ...optional('commitSha', commitSha), commitAttempts }
 }
 
 function emptyStats(): CollectionStats {
-  return { tasks: 0, pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, blobsExpired: 0, recordsReceived: 0, recordsByType: {} }
+  return { tasks: 0, pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, blobsExpired: 0, recordsReceived: 0, recordsFiltered: 0, recordsByType: {} }
 }
 
 function addStats(total: CollectionStats, part: CollectionStats): void {
-  for (const key of ['tasks', 'pages', 'blobsListed', 'blobsDownloaded', 'blobsSkipped', 'blobsExpired', 'recordsReceived'] as const) {
+  for (const key of ['tasks', 'pages', 'blobsListed', 'blobsDownloaded', 'blobsSkipped', 'blobsExpired', 'recordsReceived', 'recordsFiltered'] as const) {
     total[key] += part[key]
   }
   for (const [type, count] of Object.entries(part.recordsByType) as [ContentType, number][]) {
@@ -207,6 +240,7 @@ function combineReports(earlier: SnapshotReport, later: SnapshotReport): Snapsho
     recordsAdded: earlier.recordsAdded + later.recordsAdded,
     added: mergeAdded([...earlier.added, ...later.added]),
     filesChanged: earlier.filesChanged + later.filesChanged,
+    usageDays: [...new Set([...earlier.usageDays, ...later.usageDays])].sort(),
     failures: {
       open: later.failures.open,
       recovered: [...earlier.failures.recovered, ...later.failures.recovered],

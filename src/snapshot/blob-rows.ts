@@ -1,3 +1,4 @@
+import type { FilterField, RecordMatcher } from '../filter/record-filter.js'
 import type { BlobContent } from '../m365/activity-client.js'
 import { normalizeCreationTime, recordId } from '../m365/audit-record.js'
 import { valueText } from '../m365/record-scanner.js'
@@ -10,13 +11,21 @@ import type { SpooledRow } from './spooled-row.js'
  * CreationTime as `YYYY-MM-DDTHH:MM:SSZ`, or `placeUntimed(id)` for a record without a
  * readable one), with its CSV line. The line's bytes are reused for the next row: take them
  * before asking for it.
+ *
+ * With `keep`, records it refuses are skipped before anything else is done with them: the
+ * filter reads the scanned spans of `Operation`, `Workload` and `RecordType`, no record is
+ * parsed for it, and a skipped record is not placed (nor remembered as untimed).
  */
-export function* blobRows(content: BlobContent, placeUntimed: (id: string) => string): Generator<SpooledRow> {
+export function* blobRows(content: BlobContent, placeUntimed: (id: string) => string, keep?: RecordMatcher): Generator<SpooledRow> {
   const { bytes, records } = content
   const { spans, bounds } = records
   const stride = 2 * SCANNED_COLUMNS.length
+  let base = 0
+  // One reader for every record (it follows `base`): no closure per record.
+  const read = (field: FilterField): string | undefined => valueText(bytes, spans[base + 2 * Column[field]]!, spans[base + 2 * Column[field] + 1]!)
   for (let index = 0; index < records.count; index++) {
-    const base = stride * index
+    base = stride * index
+    if (keep && !keep.matches(read)) continue
     const named = valueText(bytes, spans[base + 2 * Column.Id]!, spans[base + 2 * Column.Id + 1]!)
     const id = recordKey(bytes, bounds[4 * index]!, bounds[4 * index + 1]!, named)
     const time =

@@ -44,6 +44,13 @@ export async function mergeDay(input: {
   maxPartBytes: number
   /** The format to write; a day found in the other one is converted, its old files removed. */
   format: SnapshotFormat
+  /**
+   * Shown every row of the day as it stands after the merge, once each, when the merge adds
+   * rows (for figures derived from the whole day, such as Power Apps usage): the merged rows
+   * as they are written, then the rows of the parts kept as they are, read from the branch
+   * for it. A row's bytes are only good during the call.
+   */
+  observe?: (row: SpooledRow) => void
 }): Promise<DayMerge> {
   const { branch, manifest, format } = input
   const other: SnapshotFormat = format === 'csv' ? 'parquet' : 'csv'
@@ -59,12 +66,19 @@ export async function mergeDay(input: {
   let added = 0
   // Each source is sorted (a day's parts follow one another); copies in an earlier source win.
   const sources = [concat(rewritten.map(read)), concat(converted.map(read)), input.incoming]
+  const { observe } = input
   for await (const batch of mergeSorted(sources, { onKept: (source) => source === 2 && added++ })) {
-    for (const row of batch) writer.write(row)
+    for (const row of batch) {
+      writer.write(row)
+      observe?.(row)
+    }
   }
   const written = writer.finish()
   const merge: DayMerge = { added, paths: [...existing, ...converted], files: new Map(), manifest: new Map() }
   if (added === 0) return merge
+  if (observe) {
+    for await (const batch of concat(existing.slice(0, keep).map(read))) for (const row of batch) observe(row)
+  }
 
   // Kept parts stay where they are (keptPrefix makes sure they are numbered 1, 2, …); the
   // rest are written anew from the next number on.

@@ -101,17 +101,19 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
 
   // The data is committed; from here on nothing may lose it, and a failed report only warns.
   const { failures } = result.report
-  const issue = settings.openIssue
-    ? await core.group('Failure issue', () =>
-        updateFailureIssue(octokit, git, settings, repository, failures, {
-          branch: settings.dataBranch,
-          now: now(),
-          ...(runUrl ? { runUrl } : {}),
-          ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
-          ...workflowFile(env.GITHUB_WORKFLOW_REF)
-        })
-      )
-    : ({ action: 'none' } as const)
+  // The issue tracks API collection; a run that only imports has nothing to say to it.
+  const issue =
+    settings.openIssue && settings.contentTypes.length > 0
+      ? await core.group('Failure issue', () =>
+          updateFailureIssue(octokit, git, settings, repository, failures, {
+            branch: settings.dataBranch,
+            now: now(),
+            ...(runUrl ? { runUrl } : {}),
+            ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
+            ...workflowFile(env.GITHUB_WORKFLOW_REF)
+          })
+        )
+      : ({ action: 'none' } as const)
 
   const commitUrl = result.commitSha ? `${serverUrl}/${repository.owner}/${repository.repo}/commit/${result.commitSha}` : undefined
   core.setOutput(Outputs.RecordsAdded, result.report.recordsAdded)

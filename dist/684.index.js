@@ -2509,12 +2509,14 @@ async function writeSummary(build) {
     build(core/* summary */.z);
     await core/* summary */.z.write();
 }
-/** The dry-run summary: what the run would list. */
-async function writePlanSummary(plan, headline, notes) {
+/** The dry-run summary: what the run would list (no table for a run that only imports). */
+async function writePlanSummary(plan, headline, notes, listing = true) {
     await writeSummary((summary) => {
         summary.addHeading('m365-audit-sync: plan (dry run)', 2).addRaw(headline, true);
         if (notes.length > 0)
             summary.addList([...notes]);
+        if (!listing)
+            return;
         const [header = [], ...rows] = planTableRows(plan);
         summary.addTable([header.map((data) => ({ data, header: true })), ...rows]);
     });
@@ -4474,14 +4476,14 @@ async function mergeDay(input) {
         }
     }
     const written = writer.finish();
-    const merge = { added, paths: [...existing, ...converted], files: new Map(), manifest: new Map() };
-    if (added === 0)
-        return merge;
-    if (observe) {
+    if (observe && (added > 0 || input.observeUnchanged)) {
         for await (const batch of concat(existing.slice(0, keep).map(read)))
             for (const row of batch)
                 observe(row);
     }
+    const merge = { added, paths: [...existing, ...converted], files: new Map(), manifest: new Map() };
+    if (added === 0)
+        return merge;
     // Kept parts stay where they are (keptPrefix makes sure they are numbered 1, 2, …); the
     // rest are written anew from the next number on.
     const paths = dayFilePaths(input.type, input.day, keep + written.length, format);
@@ -4582,8 +4584,10 @@ async function buildSnapshotChanges(files, input, report) {
     let filesChanged = 0;
     for (const [index, day] of input.spool.entries().entries()) {
         // Launches are in Audit.General; their usage is counted from the whole merged day, so
-        // that late events and imports keep it exact.
+        // that late events and imports keep it exact. A day the branch holds without a usage file
+        // (written before usage existed) gets one when a run brings it records, even known ones.
         const usage = input.usage !== false && day.type === USAGE_CONTENT_TYPE ? new DayUsageCounter(day.day) : undefined;
+        const usageFile = usagePath(day.day);
         const merge = await mergeDay({
             type: day.type,
             day: day.day,
@@ -4594,19 +4598,18 @@ async function buildSnapshotChanges(files, input, report) {
             dir: (0,external_node_path_.join)(input.dir, `day-${index + 1}`),
             maxPartBytes: input.maxFileBytes ?? MAX_DAY_FILE_BYTES,
             format: input.format ?? 'csv',
-            ...(usage ? { observe: (row) => usage.observe(row) } : {})
+            ...(usage ? { observe: (row) => usage.observe(row), observeUnchanged: !files.has(usageFile) } : {})
         });
-        if (merge.added === 0)
-            continue;
-        if (usage) {
-            const path = usagePath(day.day);
+        if (usage && (merge.added > 0 || !files.has(usageFile))) {
             if (usage.usage.launches > 0)
-                changed.set(path, renderUsageCsv(usage.usage.rows()));
-            else if (files.has(path))
-                changed.set(path, null);
-            if (changed.has(path))
+                changed.set(usageFile, renderUsageCsv(usage.usage.rows()));
+            else if (files.has(usageFile))
+                changed.set(usageFile, null);
+            if (changed.has(usageFile))
                 usageDays.push(day.day);
         }
+        if (merge.added === 0)
+            continue;
         for (const [path, content] of merge.files)
             changed.set(path, content);
         for (const [path, entry] of merge.manifest) {
@@ -4666,7 +4669,9 @@ function commitMessage(recordsAdded, added, usageDays, failures, runUrl) {
     const days = [...new Set(added.map((entry) => entry.day))].sort();
     const title = recordsAdded > 0
         ? `audit-sync: +${recordsAdded} record${recordsAdded === 1 ? '' : 's'} (${[...perType].map(([type, n]) => `${type} ${n}`).join(', ')})`
-        : 'audit-sync: update coverage ledger';
+        : usageDays.length > 0
+            ? `audit-sync: Power Apps usage of ${usageDays.length} day${usageDays.length === 1 ? '' : 's'}`
+            : 'audit-sync: update coverage ledger';
     const lines = [title, ''];
     if (days.length > 0)
         lines.push(`Days: ${days.join(', ')}`);
@@ -5103,8 +5108,9 @@ async function findExports(patterns, workspace) {
                 found.set(path, { path, shown: shownPath(path, workspace) });
         }
         if (matched === 0) {
-            throw new ImportFileError(`Input 'import': '${pattern}' matches no file under ${workspace}. Patterns are relative to the workspace; ` +
-                `check out the repository that holds the exports first (actions/checkout), and check the path and the case of the names.`);
+            throw new ImportFileError(`Input 'import': '${pattern}' matches no file under ${workspace}. Patterns are relative to the workspace and match files ` +
+                `(for a folder, write exports/*.csv); check out the repository that holds the exports first (actions/checkout), ` +
+                `and check the path and the case of the names.`);
         }
     }
     return [...found.values()].sort((a, b) => (a.shown < b.shown ? -1 : a.shown > b.shown ? 1 : 0));
@@ -5546,7 +5552,8 @@ async function run(now = () => new Date()) {
             const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, workspaceOf(process.env)) : [];
             for (const file of exports)
                 core/* info */.pq(`Would import ${file.shown} (a ${file.format} Purview audit export).`);
-            await writePlanSummary(plan, headline, [...plan.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)]);
+            const notes = [...plan.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)];
+            await writePlanSummary(plan, headline, notes, settings.contentTypes.length > 0);
             core/* info */.pq('dry-run: the plan above is what a real run would list; nothing was requested or written.');
             return;
         }

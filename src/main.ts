@@ -42,7 +42,8 @@ export async function run(now: () => Date = () => new Date()): Promise<void> {
       // Exports are local files: a dry run checks them too.
       const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, workspaceOf(process.env)) : []
       for (const file of exports) core.info(`Would import ${file.shown} (a ${file.format} Purview audit export).`)
-      await writePlanSummary(plan, headline, [...plan.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)])
+      const notes = [...plan.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)]
+      await writePlanSummary(plan, headline, notes, settings.contentTypes.length > 0)
       core.info('dry-run: the plan above is what a real run would list; nothing was requested or written.')
       return
     }

@@ -12,11 +12,12 @@ async function writeSummary(build: (summary: typeof core.summary) => void): Prom
   await core.summary.write()
 }
 
-/** The dry-run summary: what the run would list. */
-export async function writePlanSummary(plan: Plan, headline: string, notes: readonly string[]): Promise<void> {
+/** The dry-run summary: what the run would list (no table for a run that only imports). */
+export async function writePlanSummary(plan: Plan, headline: string, notes: readonly string[], listing = true): Promise<void> {
   await writeSummary((summary) => {
     summary.addHeading('m365-audit-sync: plan (dry run)', 2).addRaw(headline, true)
     if (notes.length > 0) summary.addList([...notes])
+    if (!listing) return
     const [header = [], ...rows] = planTableRows(plan)
     summary.addTable([header.map((data) => ({ data, header: true })), ...rows])
   })

@@ -26,8 +26,9 @@ export async function findExports(patterns: readonly string[], workspace: string
     }
     if (matched === 0) {
       throw new ImportFileError(
-        `Input 'import': '${pattern}' matches no file under ${workspace}. Patterns are relative to the workspace; ` +
-          `check out the repository that holds the exports first (actions/checkout), and check the path and the case of the names.`
+        `Input 'import': '${pattern}' matches no file under ${workspace}. Patterns are relative to the workspace and match files ` +
+          `(for a folder, write exports/*.csv); check out the repository that holds the exports first (actions/checkout), ` +
+          `and check the path and the case of the names.`
       )
     }
   }

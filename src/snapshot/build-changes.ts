@@ -88,8 +88,10 @@ export async function buildSnapshotChanges(
 
   for (const [index, day] of input.spool.entries().entries()) {
     // Launches are in Audit.General; their usage is counted from the whole merged day, so
-    // that late events and imports keep it exact.
+    // that late events and imports keep it exact. A day the branch holds without a usage file
+    // (written before usage existed) gets one when a run brings it records, even known ones.
     const usage = input.usage !== false && day.type === USAGE_CONTENT_TYPE ? new DayUsageCounter(day.day) : undefined
+    const usageFile = usagePath(day.day)
     const merge = await mergeDay({
       type: day.type,
       day: day.day,
@@ -100,15 +102,14 @@ export async function buildSnapshotChanges(
       dir: join(input.dir, `day-${index + 1}`),
       maxPartBytes: input.maxFileBytes ?? MAX_DAY_FILE_BYTES,
       format: input.format ?? 'csv',
-      ...(usage ? { observe: (row: SpooledRow) => usage.observe(row) } : {})
+      ...(usage ? { observe: (row: SpooledRow) => usage.observe(row), observeUnchanged: !files.has(usageFile) } : {})
     })
-    if (merge.added === 0) continue
-    if (usage) {
-      const path = usagePath(day.day)
-      if (usage.usage.launches > 0) changed.set(path, renderUsageCsv(usage.usage.rows()))
-      else if (files.has(path)) changed.set(path, null)
-      if (changed.has(path)) usageDays.push(day.day)
+    if (usage && (merge.added > 0 || !files.has(usageFile))) {
+      if (usage.usage.launches > 0) changed.set(usageFile, renderUsageCsv(usage.usage.rows()))
+      else if (files.has(usageFile)) changed.set(usageFile, null)
+      if (changed.has(usageFile)) usageDays.push(day.day)
     }
+    if (merge.added === 0) continue
     for (const [path, content] of merge.files) changed.set(path, content)
     for (const [path, entry] of merge.manifest) {
       if (entry) manifest.files[path] = entry
@@ -169,7 +170,9 @@ function commitMessage(
   const title =
     recordsAdded > 0
       ? `audit-sync: +${recordsAdded} record${recordsAdded === 1 ? '' : 's'} (${[...perType].map(([type, n]) => `${type} ${n}`).join(', ')})`
-      : 'audit-sync: update coverage ledger'
+      : usageDays.length > 0
+        ? `audit-sync: Power Apps usage of ${usageDays.length} day${usageDays.length === 1 ? '' : 's'}`
+        : 'audit-sync: update coverage ledger'
   const lines = [title, '']
   if (days.length > 0) lines.push(`Days: ${days.join(', ')}`)
   for (const entry of added) {

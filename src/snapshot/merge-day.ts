@@ -51,6 +51,8 @@ export async function mergeDay(input: {
    * for it. A row's bytes are only good during the call.
    */
   observe?: (row: SpooledRow) => void
+  /** Show `observe` the whole day even when the merge adds nothing (a figure the day lacks). */
+  observeUnchanged?: boolean
 }): Promise<DayMerge> {
   const { branch, manifest, format } = input
   const other: SnapshotFormat = format === 'csv' ? 'parquet' : 'csv'
@@ -74,11 +76,11 @@ export async function mergeDay(input: {
     }
   }
   const written = writer.finish()
-  const merge: DayMerge = { added, paths: [...existing, ...converted], files: new Map(), manifest: new Map() }
-  if (added === 0) return merge
-  if (observe) {
+  if (observe && (added > 0 || input.observeUnchanged)) {
     for await (const batch of concat(existing.slice(0, keep).map(read))) for (const row of batch) observe(row)
   }
+  const merge: DayMerge = { added, paths: [...existing, ...converted], files: new Map(), manifest: new Map() }
+  if (added === 0) return merge
 
   // Kept parts stay where they are (keptPrefix makes sure they are numbered 1, 2, …); the
   // rest are written anew from the next number on.

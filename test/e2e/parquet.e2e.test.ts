@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterEach, describe, expect, it } from 'vitest'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
+import { branchUsageFiles, expectedUsageFiles } from './usage-expectations.js'
 import { BRANCH, expectedPath, hourFloor, startWorld, type World } from './world.js'
 
 const HOUR = 3_600_000
@@ -104,6 +105,8 @@ describe('Parquet snapshots', { timeout: E2E_TEST_BUDGET_MS }, () => {
       expect(copy!.json.has(row.audit), `AuditData of ${row.Id}`).toBe(true)
     }
     await expectManifestMatchesFiles(dir, files)
+    // Usage is counted from Parquet days as from CSV ones (and written as CSV).
+    expect(await branchUsageFiles(world)).toEqual(expectedUsageFiles(world.emulator.servedRecords('Audit.General')))
 
     // The same run again: no byte changes, no commit.
     const head = await world.head()

@@ -226,6 +226,24 @@ describe('merging a day into its files', () => {
     expect(changes?.message).toContain(`Power Apps usage recomputed: ${DAY}`)
   })
 
+  it('gives a day written before usage existed its usage file when known records come again, then nothing more', async () => {
+    const branch = new Map<string, Buffer>()
+    apply(branch, (await build(branch, rows(300), cap)).changes)
+    const usage = 'usage/power-apps/2026/11/2026-11-20.csv'
+    branch.delete(usage)
+    const before = new Map(branch)
+
+    const { changes, report } = await build(branch, rows(5, 100), cap)
+    expect([...(changes?.files.keys() ?? [])]).toEqual([usage])
+    expect(report).toMatchObject({ recordsAdded: 0, usageDays: [DAY] })
+    expect(changes?.message).toMatch(/^audit-sync: Power Apps usage of 1 day\n/)
+    apply(branch, changes)
+    expect(readRows(branch.get(usage))).toEqual([[DAY, '', '', '', '', '300', '0']])
+    for (const [path, bytes] of before) expect(branch.get(path)?.equals(bytes), path).toBe(true)
+
+    expect((await build(branch, rows(5, 100), cap)).changes).toBeUndefined()
+  })
+
   it('does not write again a part that comes out as the branch has it', async () => {
     const branch = new Map<string, Buffer>()
     apply(branch, (await build(branch, rows(300), cap)).changes)

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync'
 import { expect } from 'vitest'
-import type { World } from './world.js'
+import { BRANCH, type World } from './world.js'
 
 /** One row of a Power Apps usage file, as the test expects or reads it. */
 export interface UsageRow {
@@ -76,11 +76,10 @@ export function expectedUsageFiles(records: Iterable<Record<string, unknown>>): 
   return files
 }
 
-/** The usage files on the data branch, parsed with a CSV parser, by path. */
+/** The usage files on the data branch, parsed with a CSV parser, by path (no other file is read). */
 export async function branchUsageFiles(world: World): Promise<Map<string, UsageRow[]>> {
   const files = new Map<string, UsageRow[]>()
-  for (const [path, text] of await world.branchFiles()) {
-    if (path.startsWith('usage/')) files.set(path, parse(text, { columns: true }) as UsageRow[])
-  }
+  const paths = (await world.github.git(['ls-tree', '-r', '--name-only', BRANCH])).split('\n').filter((path) => path.startsWith('usage/'))
+  for (const path of paths) files.set(path, parse((await world.github.readFile(BRANCH, path)) ?? '', { columns: true }) as UsageRow[])
   return files
 }

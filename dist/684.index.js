@@ -5237,57 +5237,114 @@ async function prepareImport(patterns, workspace) {
     return files;
 }
 /**
- * Streams every row of the exports into the spool, each record to its content type and UTC
+ * Streams the rows of the exports into a spool, each record to its content type and UTC
  * day, through the run's filter: memory holds a row at a time, whatever the files' size.
  * A row that is not a record (wrong field count, AuditData not a JSON object, no
  * CreationTime) is counted and reported with its file and line, never dropped silently.
+ *
+ * Reading can stop once a spool holds enough rows for one commit and go on into the next
+ * spool from the row where it stopped (`fill`), so that records-per-commit holds for imports
+ * as it does for collection.
  */
-async function importExports(options) {
-    const { spool, filter, log } = options;
-    const report = { files: [], rows: 0, records: 0, filtered: 0, badRows: 0, bad: [], byType: {} };
-    for (const file of options.files) {
-        const { layout, rows } = await openExport(file.path, file.shown);
-        const counts = { file: file.shown, format: layout.format, rows: 0, records: 0, filtered: 0, bad: 0 };
-        const bad = (line, reason) => {
-            counts.bad++;
-            report.badRows++;
-            if (report.bad.length < MAX_BAD_ROWS_KEPT)
-                report.bad.push({ file: file.shown, line, reason });
-            if (report.badRows <= MAX_BAD_ROWS_LOGGED)
-                log?.(`${file.shown}:${line}: bad row, not imported: ${reason}.`);
-        };
-        for await (const { line, fields } of rows) {
-            if (fields.length === 1 && fields[0] === '')
-                continue;
-            counts.rows++;
-            if (fields.length !== layout.columns) {
-                bad(line, `${fields.length} fields where the header has ${layout.columns}`);
-                continue;
-            }
-            const outcome = importRecord(fields[layout.auditData] ?? '', filter);
-            if (outcome.kind === 'bad')
-                bad(line, outcome.reason);
-            else if (outcome.kind === 'filtered')
-                counts.filtered++;
-            else {
-                spool.add(outcome.type, dayOf(outcome.row.time), outcome.row);
-                counts.records++;
-                report.byType[outcome.type] = (report.byType[outcome.type] ?? 0) + 1;
-                if (counts.records % SPILL_CHECK_ROWS === 0)
+class ExportImport {
+    files;
+    options;
+    report = { files: [], rows: 0, records: 0, filtered: 0, badRows: 0, bad: [], byType: {} };
+    next = 0;
+    current;
+    constructor(files, options = {}) {
+        this.files = files;
+        this.options = options;
+    }
+    /** Whether every row of every file has been read. */
+    get done() {
+        return this.current === undefined && this.next >= this.files.length;
+    }
+    /**
+     * Reads rows into `spool` until every file is read or, with `maxRecords`, until the spool
+     * holds that many rows. Returns whether every file is read.
+     */
+    async fill(spool, maxRecords = Infinity) {
+        try {
+            while (!this.done && spool.rows < maxRecords) {
+                const current = this.current ?? (await this.open());
+                const next = await current.rows.next();
+                if (next.done)
+                    this.finishFile(current);
+                else if (this.take(current, next.value, spool) && current.counts.records % SPILL_CHECK_ROWS === 0)
                     await spool.spillIfFull();
             }
         }
+        catch (error) {
+            await this.current?.rows.return(undefined);
+            throw error;
+        }
         await spool.spillIfFull();
-        report.files.push(counts);
-        report.rows += counts.rows;
-        report.records += counts.records;
-        report.filtered += counts.filtered;
-        log?.(`${file.shown} (${layout.format} export): ${counts.rows} rows, ${counts.records} records` +
+        if (this.done && this.report.badRows > MAX_BAD_ROWS_LOGGED) {
+            this.options.log?.(`... ${this.report.badRows - MAX_BAD_ROWS_LOGGED} more bad rows; the job summary lists the first ${MAX_BAD_ROWS_KEPT}.`);
+        }
+        return this.done;
+    }
+    async open() {
+        const file = this.files[this.next++];
+        const { layout, rows } = await openExport(file.path, file.shown);
+        this.current = {
+            file,
+            rows,
+            columns: layout.columns,
+            auditData: layout.auditData,
+            counts: { file: file.shown, format: layout.format, rows: 0, records: 0, filtered: 0, bad: 0 }
+        };
+        return this.current;
+    }
+    /** Handles one row; true when it became a record in the spool. */
+    take(current, { line, fields }, spool) {
+        const { counts } = current;
+        if (fields.length === 1 && fields[0] === '')
+            return false;
+        counts.rows++;
+        this.report.rows++;
+        if (fields.length !== current.columns) {
+            this.bad(current, line, `${fields.length} fields where the header has ${current.columns}`);
+            return false;
+        }
+        const outcome = importRecord(fields[current.auditData] ?? '', this.options.filter);
+        if (outcome.kind === 'bad')
+            this.bad(current, line, outcome.reason);
+        else if (outcome.kind === 'filtered') {
+            counts.filtered++;
+            this.report.filtered++;
+        }
+        else {
+            spool.add(outcome.type, dayOf(outcome.row.time), outcome.row);
+            counts.records++;
+            this.report.records++;
+            this.report.byType[outcome.type] = (this.report.byType[outcome.type] ?? 0) + 1;
+            return true;
+        }
+        return false;
+    }
+    bad(current, line, reason) {
+        current.counts.bad++;
+        this.report.badRows++;
+        if (this.report.bad.length < MAX_BAD_ROWS_KEPT)
+            this.report.bad.push({ file: current.file.shown, line, reason });
+        if (this.report.badRows <= MAX_BAD_ROWS_LOGGED)
+            this.options.log?.(`${current.file.shown}:${line}: bad row, not imported: ${reason}.`);
+    }
+    finishFile(current) {
+        const { counts } = current;
+        this.report.files.push(counts);
+        this.current = undefined;
+        this.options.log?.(`${counts.file} (${counts.format} export): ${counts.rows} rows, ${counts.records} records` +
             `${counts.filtered > 0 ? `, ${counts.filtered} left out by the filters` : ''}${counts.bad > 0 ? `, ${counts.bad} bad rows` : ''}.`);
     }
-    if (report.badRows > MAX_BAD_ROWS_LOGGED)
-        log?.(`... ${report.badRows - MAX_BAD_ROWS_LOGGED} more bad rows; the job summary lists the first ${MAX_BAD_ROWS_KEPT}.`);
-    return report;
+}
+/** Imports every row of the exports into one spool (see ExportImport). */
+async function importExports(options) {
+    const importing = new ExportImport(options.files, { ...(options.filter ? { filter: options.filter } : {}), ...(options.log ? { log: options.log } : {}) });
+    await importing.fill(options.spool);
+    return importing.report;
 }
 /** Rows between two checks of the spool's memory budget (the check is cheap, an await per row is not). */
 const SPILL_CHECK_ROWS = 256;
@@ -5373,45 +5430,56 @@ async function collectAndCommit(settings, deps, planned) {
         usageDays: [],
         failures: { open: allFailures(ledger), recovered: [], newGaps: [] }
     };
-    let imported;
+    const importing = exports.length > 0 ? new ExportImport(exports, { ...optional('filter', filter), log }) : undefined;
     const stats = emptyStats();
     const failures = [];
     let commitSha;
     let commitAttempts = 0;
     let remaining = tasks;
     let tipLedger = ledger;
-    // Usually one pass; a run that collects more than records-per-commit commits what it holds
-    // and goes on with the windows it has not listed yet, on top of its own commit.
-    for (let pass = 1; remaining.length > 0 || pass === 1; pass++) {
+    // Usually one pass; a run that imports or collects more than records-per-commit commits
+    // what it holds and goes on with the rows or windows it has not read yet, on top of its own
+    // commit.
+    for (let pass = 1; remaining.length > 0 || (importing && !importing.done) || pass === 1; pass++) {
         const suffix = pass === 1 ? '' : ` (part ${pass})`;
         const spool = await Spool.create((0,external_node_path_.join)(scratch, `spool-${pass}`));
-        // The exports go into the first commit, before any download: a file that turns out not
-        // to be valid CSV fails the run before anything is committed or downloaded.
-        if (pass === 1 && exports.length > 0) {
-            imported = await group('Import', () => importExports({ files: exports, spool, ...optional('filter', filter), log }));
-            log(`Imported ${imported.records} records from ${imported.rows} rows of ${exports.length} file(s)` +
-                `${imported.filtered > 0 ? `, ${imported.filtered} left out by the filters` : ''}; ${imported.badRows} bad row(s).`);
+        // The exports come first, before any download: a file that turns out not to be valid
+        // CSV fails the run before anything is downloaded (or, within records-per-commit, committed).
+        if (importing && !importing.done) {
+            const done = await group(`Import${suffix}`, () => importing.fill(spool, settings.recordsPerCommit));
+            const { report: read } = importing;
+            log(`${done ? 'Imported' : 'Read so far'}: ${read.records} records from ${read.rows} rows of ${exports.length} file(s)` +
+                `${read.filtered > 0 ? `, ${read.filtered} left out by the filters` : ''}; ${read.badRows} bad row(s).`);
+            if (!done)
+                log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before reading on.`);
         }
-        const collection = await group(`Collect${suffix}`, () => collect({
-            source: deps.api,
-            spool,
-            tasks: remaining,
-            range: { from: plan.from, to: plan.to },
-            ledger: tipLedger,
-            concurrency: settings.concurrency,
-            ...optional('filter', filter),
-            maxRecords: settings.recordsPerCommit,
-            log
-        }));
+        // Windows are listed once every export is read: a pass that commits imported records
+        // alone leaves the windows, and the ledger, for the next. A run that only imports lists none.
+        const listing = settings.contentTypes.length > 0 && (!importing || importing.done);
+        const collection = !listing
+            ? noCollection(remaining)
+            : await group(`Collect${suffix}`, () => collect({
+                source: deps.api,
+                spool,
+                tasks: remaining,
+                range: { from: plan.from, to: plan.to },
+                ledger: tipLedger,
+                concurrency: settings.concurrency,
+                ...optional('filter', filter),
+                maxRecords: settings.recordsPerCommit,
+                log
+            }));
         addStats(stats, collection.stats);
         failures.push(...collection.failures);
         remaining = collection.remaining;
         const part = collection.stats;
-        log(`Listed ${part.tasks} windows (${part.pages} pages, ${part.blobsListed} blobs); downloaded ${part.blobsDownloaded} blobs ` +
-            `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records` +
-            `${filter ? ` (${part.recordsFiltered} left out by the filters)` : ''}; ` +
-            `${collection.failures.length} window(s) failed.`);
-        if (remaining.length > 0) {
+        if (listing) {
+            log(`Listed ${part.tasks} windows (${part.pages} pages, ${part.blobsListed} blobs); downloaded ${part.blobsDownloaded} blobs ` +
+                `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records` +
+                `${filter ? ` (${part.recordsFiltered} left out by the filters)` : ''}; ` +
+                `${collection.failures.length} window(s) failed.`);
+        }
+        if (listing && remaining.length > 0) {
             log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${remaining.length} window(s) left.`);
         }
         const committed = await group(`Commit${suffix}`, async () => {
@@ -5448,7 +5516,11 @@ async function collectAndCommit(settings, deps, planned) {
         if (remaining.length > 0)
             tipLedger = await readLedger(git, settings.dataBranch);
     }
-    return { plan, retried, stats, failures, report, ...optional('imported', imported), ...optional('commitSha', commitSha), commitAttempts };
+    return { plan, retried, stats, failures, report, ...optional('imported', importing?.report), ...optional('commitSha', commitSha), commitAttempts };
+}
+/** A pass that lists nothing: the windows wait for the next pass. */
+function noCollection(remaining) {
+    return { updates: [], failures: [], stats: emptyStats(), remaining };
 }
 function emptyStats() {
     return { tasks: 0, pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, blobsExpired: 0, recordsReceived: 0, recordsFiltered: 0, recordsByType: {} };

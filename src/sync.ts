@@ -1,4 +1,4 @@
-import { collect, type ActivitySource, type CollectionStats, type ListingTask, type TaskFailure } from './collect/collect.js'
+import { collect, type ActivitySource, type Collection, type CollectionStats, type ListingTask, type TaskFailure } from './collect/collect.js'
 import type { ContentType } from './config/content-types.js'
 import { ensureSubscriptions } from './collect/subscriptions.js'
 import { parseInstant } from './config/timestamp.js'
@@ -15,7 +15,7 @@ import { LEDGER_PATH } from './snapshot/paths.js'
 import type { Settings } from './settings.js'
 import { optional } from './util/optional.js'
 import { compileFilter } from './filter/record-filter.js'
-import { importExports, prepareImport, type ExportFile, type ImportReport } from './import/import-exports.js'
+import { ExportImport, prepareImport, type ExportFile, type ImportReport } from './import/import-exports.js'
 import { allFailures, coveredUntil, emptyLedger, failedSegments, parseLedger, type Ledger } from './state/ledger.js'
 
 /** The outside world of a run, passed in so the run can be tested against fakes. */
@@ -120,51 +120,61 @@ async function collectAndCommit(
     usageDays: [],
     failures: { open: allFailures(ledger), recovered: [], newGaps: [] }
   }
-  let imported: ImportReport | undefined
+  const importing = exports.length > 0 ? new ExportImport(exports, { ...optional('filter', filter), log }) : undefined
   const stats = emptyStats()
   const failures: TaskFailure[] = []
   let commitSha: string | undefined
   let commitAttempts = 0
   let remaining = tasks
   let tipLedger = ledger
-  // Usually one pass; a run that collects more than records-per-commit commits what it holds
-  // and goes on with the windows it has not listed yet, on top of its own commit.
-  for (let pass = 1; remaining.length > 0 || pass === 1; pass++) {
+  // Usually one pass; a run that imports or collects more than records-per-commit commits
+  // what it holds and goes on with the rows or windows it has not read yet, on top of its own
+  // commit.
+  for (let pass = 1; remaining.length > 0 || (importing && !importing.done) || pass === 1; pass++) {
     const suffix = pass === 1 ? '' : ` (part ${pass})`
     const spool = await Spool.create(join(scratch, `spool-${pass}`))
-    // The exports go into the first commit, before any download: a file that turns out not
-    // to be valid CSV fails the run before anything is committed or downloaded.
-    if (pass === 1 && exports.length > 0) {
-      imported = await group('Import', () => importExports({ files: exports, spool, ...optional('filter', filter), log }))
+    // The exports come first, before any download: a file that turns out not to be valid
+    // CSV fails the run before anything is downloaded (or, within records-per-commit, committed).
+    if (importing && !importing.done) {
+      const done = await group(`Import${suffix}`, () => importing.fill(spool, settings.recordsPerCommit))
+      const { report: read } = importing
       log(
-        `Imported ${imported.records} records from ${imported.rows} rows of ${exports.length} file(s)` +
-          `${imported.filtered > 0 ? `, ${imported.filtered} left out by the filters` : ''}; ${imported.badRows} bad row(s).`
+        `${done ? 'Imported' : 'Read so far'}: ${read.records} records from ${read.rows} rows of ${exports.length} file(s)` +
+          `${read.filtered > 0 ? `, ${read.filtered} left out by the filters` : ''}; ${read.badRows} bad row(s).`
       )
+      if (!done) log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before reading on.`)
     }
-    const collection = await group(`Collect${suffix}`, () =>
-      collect({
-        source: deps.api,
-        spool,
-        tasks: remaining,
-        range: { from: plan.from, to: plan.to },
-        ledger: tipLedger,
-        concurrency: settings.concurrency,
-        ...optional('filter', filter),
-        maxRecords: settings.recordsPerCommit,
-        log
-      })
-    )
+    // Windows are listed once every export is read: a pass that commits imported records
+    // alone leaves the windows, and the ledger, for the next. A run that only imports lists none.
+    const listing = settings.contentTypes.length > 0 && (!importing || importing.done)
+    const collection = !listing
+      ? noCollection(remaining)
+      : await group(`Collect${suffix}`, () =>
+          collect({
+            source: deps.api,
+            spool,
+            tasks: remaining,
+            range: { from: plan.from, to: plan.to },
+            ledger: tipLedger,
+            concurrency: settings.concurrency,
+            ...optional('filter', filter),
+            maxRecords: settings.recordsPerCommit,
+            log
+          })
+        )
     addStats(stats, collection.stats)
     failures.push(...collection.failures)
     remaining = collection.remaining
     const part = collection.stats
-    log(
-      `Listed ${part.tasks} windows (${part.pages} pages, ${part.blobsListed} blobs); downloaded ${part.blobsDownloaded} blobs ` +
-        `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records` +
-        `${filter ? ` (${part.recordsFiltered} left out by the filters)` : ''}; ` +
-        `${collection.failures.length} window(s) failed.`
-    )
-    if (remaining.length > 0) {
+    if (listing) {
+      log(
+        `Listed ${part.tasks} windows (${part.pages} pages, ${part.blobsListed} blobs); downloaded ${part.blobsDownloaded} blobs ` +
+          `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records` +
+          `${filter ? ` (${part.recordsFiltered} left out by the filters)` : ''}; ` +
+          `${collection.failures.length} window(s) failed.`
+      )
+    }
+    if (listing && remaining.length > 0) {
       log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${remaining.length} window(s) left.`)
     }
 
@@ -207,7 +217,12 @@ async function collectAndCommit(
     if (remaining.length > 0) tipLedger = await readLedger(git, settings.dataBranch)
   }
 
-  return { plan, retried, stats, failures, report, ...optional('imported', imported), ...optional('commitSha', commitSha), commitAttempts }
+  return { plan, retried, stats, failures, report, ...optional('imported', importing?.report), ...optional('commitSha', commitSha), commitAttempts }
+}
+
+/** A pass that lists nothing: the windows wait for the next pass. */
+function noCollection(remaining: ListingTask[]): Collection {
+  return { updates: [], failures: [], stats: emptyStats(), remaining }
 }
 
 function emptyStats(): CollectionStats {

@@ -5,7 +5,7 @@ import type { Spool } from '../snapshot/spool.js'
 import type { ExportFormat } from './export-format.js'
 import { findExports, type ExportPath } from './find-exports.js'
 import { importRecord } from './import-record.js'
-import { openExport } from './read-export.js'
+import { openExport, type ExportRow } from './read-export.js'
 
 /** An export checked to be one, ready to import. */
 export interface ExportFile extends ExportPath {
@@ -66,57 +66,119 @@ export async function prepareImport(patterns: readonly string[], workspace: stri
 }
 
 /**
- * Streams every row of the exports into the spool, each record to its content type and UTC
+ * Streams the rows of the exports into a spool, each record to its content type and UTC
  * day, through the run's filter: memory holds a row at a time, whatever the files' size.
  * A row that is not a record (wrong field count, AuditData not a JSON object, no
  * CreationTime) is counted and reported with its file and line, never dropped silently.
+ *
+ * Reading can stop once a spool holds enough rows for one commit and go on into the next
+ * spool from the row where it stopped (`fill`), so that records-per-commit holds for imports
+ * as it does for collection.
  */
+export class ExportImport {
+  readonly report: ImportReport = { files: [], rows: 0, records: 0, filtered: 0, badRows: 0, bad: [], byType: {} }
+  private next = 0
+  private current: { file: ExportFile; rows: AsyncGenerator<ExportRow>; columns: number; auditData: number; counts: ExportFileReport } | undefined
+
+  constructor(
+    private readonly files: readonly ExportFile[],
+    private readonly options: { filter?: RecordMatcher; log?: (message: string) => void } = {}
+  ) {}
+
+  /** Whether every row of every file has been read. */
+  get done(): boolean {
+    return this.current === undefined && this.next >= this.files.length
+  }
+
+  /**
+   * Reads rows into `spool` until every file is read or, with `maxRecords`, until the spool
+   * holds that many rows. Returns whether every file is read.
+   */
+  async fill(spool: Spool, maxRecords = Infinity): Promise<boolean> {
+    try {
+      while (!this.done && spool.rows < maxRecords) {
+        const current = this.current ?? (await this.open())
+        const next = await current.rows.next()
+        if (next.done) this.finishFile(current)
+        else if (this.take(current, next.value, spool) && current.counts.records % SPILL_CHECK_ROWS === 0) await spool.spillIfFull()
+      }
+    } catch (error) {
+      await this.current?.rows.return(undefined)
+      throw error
+    }
+    await spool.spillIfFull()
+    if (this.done && this.report.badRows > MAX_BAD_ROWS_LOGGED) {
+      this.options.log?.(`... ${this.report.badRows - MAX_BAD_ROWS_LOGGED} more bad rows; the job summary lists the first ${MAX_BAD_ROWS_KEPT}.`)
+    }
+    return this.done
+  }
+
+  private async open(): Promise<NonNullable<ExportImport['current']>> {
+    const file = this.files[this.next++]!
+    const { layout, rows } = await openExport(file.path, file.shown)
+    this.current = {
+      file,
+      rows,
+      columns: layout.columns,
+      auditData: layout.auditData,
+      counts: { file: file.shown, format: layout.format, rows: 0, records: 0, filtered: 0, bad: 0 }
+    }
+    return this.current
+  }
+
+  /** Handles one row; true when it became a record in the spool. */
+  private take(current: NonNullable<ExportImport['current']>, { line, fields }: ExportRow, spool: Spool): boolean {
+    const { counts } = current
+    if (fields.length === 1 && fields[0] === '') return false
+    counts.rows++
+    this.report.rows++
+    if (fields.length !== current.columns) {
+      this.bad(current, line, `${fields.length} fields where the header has ${current.columns}`)
+      return false
+    }
+    const outcome = importRecord(fields[current.auditData] ?? '', this.options.filter)
+    if (outcome.kind === 'bad') this.bad(current, line, outcome.reason)
+    else if (outcome.kind === 'filtered') {
+      counts.filtered++
+      this.report.filtered++
+    } else {
+      spool.add(outcome.type, dayOf(outcome.row.time), outcome.row)
+      counts.records++
+      this.report.records++
+      this.report.byType[outcome.type] = (this.report.byType[outcome.type] ?? 0) + 1
+      return true
+    }
+    return false
+  }
+
+  private bad(current: NonNullable<ExportImport['current']>, line: number, reason: string): void {
+    current.counts.bad++
+    this.report.badRows++
+    if (this.report.bad.length < MAX_BAD_ROWS_KEPT) this.report.bad.push({ file: current.file.shown, line, reason })
+    if (this.report.badRows <= MAX_BAD_ROWS_LOGGED) this.options.log?.(`${current.file.shown}:${line}: bad row, not imported: ${reason}.`)
+  }
+
+  private finishFile(current: NonNullable<ExportImport['current']>): void {
+    const { counts } = current
+    this.report.files.push(counts)
+    this.current = undefined
+    this.options.log?.(
+      `${counts.file} (${counts.format} export): ${counts.rows} rows, ${counts.records} records` +
+        `${counts.filtered > 0 ? `, ${counts.filtered} left out by the filters` : ''}${counts.bad > 0 ? `, ${counts.bad} bad rows` : ''}.`
+    )
+  }
+}
+
+/** Imports every row of the exports into one spool (see ExportImport). */
 export async function importExports(options: {
   files: readonly ExportFile[]
   spool: Spool
   filter?: RecordMatcher
   log?: (message: string) => void
 }): Promise<ImportReport> {
-  const { spool, filter, log } = options
-  const report: ImportReport = { files: [], rows: 0, records: 0, filtered: 0, badRows: 0, bad: [], byType: {} }
-  for (const file of options.files) {
-    const { layout, rows } = await openExport(file.path, file.shown)
-    const counts: ExportFileReport = { file: file.shown, format: layout.format, rows: 0, records: 0, filtered: 0, bad: 0 }
-    const bad = (line: number, reason: string): void => {
-      counts.bad++
-      report.badRows++
-      if (report.bad.length < MAX_BAD_ROWS_KEPT) report.bad.push({ file: file.shown, line, reason })
-      if (report.badRows <= MAX_BAD_ROWS_LOGGED) log?.(`${file.shown}:${line}: bad row, not imported: ${reason}.`)
-    }
-    for await (const { line, fields } of rows) {
-      if (fields.length === 1 && fields[0] === '') continue
-      counts.rows++
-      if (fields.length !== layout.columns) {
-        bad(line, `${fields.length} fields where the header has ${layout.columns}`)
-        continue
-      }
-      const outcome = importRecord(fields[layout.auditData] ?? '', filter)
-      if (outcome.kind === 'bad') bad(line, outcome.reason)
-      else if (outcome.kind === 'filtered') counts.filtered++
-      else {
-        spool.add(outcome.type, dayOf(outcome.row.time), outcome.row)
-        counts.records++
-        report.byType[outcome.type] = (report.byType[outcome.type] ?? 0) + 1
-        if (counts.records % SPILL_CHECK_ROWS === 0) await spool.spillIfFull()
-      }
-    }
-    await spool.spillIfFull()
-    report.files.push(counts)
-    report.rows += counts.rows
-    report.records += counts.records
-    report.filtered += counts.filtered
-    log?.(
-      `${file.shown} (${layout.format} export): ${counts.rows} rows, ${counts.records} records` +
-        `${counts.filtered > 0 ? `, ${counts.filtered} left out by the filters` : ''}${counts.bad > 0 ? `, ${counts.bad} bad rows` : ''}.`
-    )
-  }
-  if (report.badRows > MAX_BAD_ROWS_LOGGED) log?.(`... ${report.badRows - MAX_BAD_ROWS_LOGGED} more bad rows; the job summary lists the first ${MAX_BAD_ROWS_KEPT}.`)
-  return report
+  const importing = new ExportImport(options.files, { ...(options.filter ? { filter: options.filter } : {}), ...(options.log ? { log: options.log } : {}) })
+  await importing.fill(options.spool)
+  return importing.report
 }
 
 /** Rows between two checks of the spool's memory budget (the check is cheap, an await per row is not). */

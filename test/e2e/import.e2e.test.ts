@@ -5,6 +5,7 @@ import { join, relative } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterEach, describe, expect, it } from 'vitest'
 import { E2E_TEST_BUDGET_MS, IMPORT_RUN_BUDGET_MS, IMPORT_TEST_BUDGET_MS } from './budgets.js'
+import { ledgerBlobCount } from './assertions.js'
 import { writePurviewExports } from './purview-exports.js'
 import { branchUsageFiles, expectedUsageFiles } from './usage-expectations.js'
 import { BRANCH, expectedPath, hourFloor, startWorld, TENANT, type World } from './world.js'
@@ -133,6 +134,37 @@ describe('importing Purview exports', { timeout: IMPORT_TEST_BUDGET_MS }, () => 
       `import: ${exports.rows} rows (${exports.records.size} distinct records) in ${seconds.toFixed(1)} s including start-up and commit; ` +
         `${onBranch.rows} records on the branch; ${(await github.git(['rev-list', '--count', BRANCH])).trim()} commits`
     )
+  })
+})
+
+describe('import and collection in one run', { timeout: E2E_TEST_BUDGET_MS }, () => {
+  it('commits imports in parts of records-per-commit, then collects, with records both delivered once', async () => {
+    world = await startWorld({ emulator: { seed: 5 } })
+    const { emulator, github } = world
+    const types = ['Audit.General', 'Audit.Exchange']
+    const start = hourFloor(Date.now() - 8 * HOUR)
+    const end = new Date(start.getTime() + 3 * HOUR)
+    const blobs = emulator.generate({ contentTypes: types as never, from: start, to: end, blobsPerHour: 2 })
+    const api = types.flatMap((type) => emulator.servedRecords(type as never))
+    workspace = await mkdtemp(join(tmpdir(), 'm365-exports-'))
+    await mkdir(join(workspace, 'exports'))
+    const exports = await writePurviewExports(workspace, { now: new Date(), tenantId: TENANT, rows: 2_000, shared: 50, extra: api.slice(0, 20), minDays: 8, maxDays: 9, seed: 3 })
+
+    const run = await world.run(
+      { start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(','), import: 'exports/*.csv', 'records-per-commit': '600' },
+      { GITHUB_WORKSPACE: workspace }
+    )
+    expect(run.exitCode, run.visibleLog).toBe(0)
+    expect(run.visibleLog).toContain('committing them before reading on')
+    expect(Number((await github.git(['rev-list', '--count', BRANCH])).trim())).toBeGreaterThanOrEqual(4)
+
+    const rows = await world.branchRows()
+    const ids = rows.map((entry) => entry.row.Id)
+    expect(new Set(ids).size, 'no record twice').toBe(ids.length)
+    const expected = new Set([...exports.records.keys(), ...api.map((record) => String(record.Id).toLowerCase())])
+    expect(ids.sort()).toEqual([...expected].sort())
+    const ledger = JSON.parse((await github.readFile(BRANCH, 'state/ledger.json'))?.toString('utf8') ?? '{}')
+    expect(types.reduce((sum, type) => sum + ledgerBlobCount(ledger, type), 0)).toBe(blobs.length)
   })
 })
 

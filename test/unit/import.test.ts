@@ -7,7 +7,7 @@ import { compileFilter } from '../../src/filter/record-filter.js'
 import { contentTypeOf } from '../../src/import/content-type-of.js'
 import { detectExportFormat, explainEncoding } from '../../src/import/export-format.js'
 import { findExports } from '../../src/import/find-exports.js'
-import { importExports, prepareImport } from '../../src/import/import-exports.js'
+import { ExportImport, importExports, prepareImport } from '../../src/import/import-exports.js'
 import { importRecord } from '../../src/import/import-record.js'
 import { lineBreaks, openExport } from '../../src/import/read-export.js'
 import { Spool } from '../../src/snapshot/spool.js'
@@ -223,6 +223,31 @@ describe('importing exports', () => {
     )
     expect(Object.values(held).flat().map((spooled) => spooled.id)).toEqual(['l'])
     expect(report).toMatchObject({ rows: 2, records: 1, filtered: 1, badRows: 0 })
+  })
+
+  it('stops once a spool holds enough records for a commit, and goes on from the next row into the next spool', async () => {
+    const records = Array.from({ length: 25 }, (_, n) => ({ Id: `R${n}`, CreationTime: `2026-11-20T10:00:${String(n).padStart(2, '0')}`, Workload: 'Exchange' }))
+    const dir = await folder({
+      'a.csv': `${CLASSIC}\r\n${records.slice(0, 12).map((record) => row(record)).join('')}`,
+      'b.csv': `${CLASSIC}\n${records.slice(12).map((record) => row(record)).join('')}x,u,op,"{}"\n`
+    })
+    const importing = new ExportImport(await prepareImport(['*.csv'], dir))
+    const ids: string[][] = []
+    for (let pass = 0; !importing.done; pass++) {
+      const spool = await Spool.create(join(dir, `spool-${pass}`))
+      expect(await importing.fill(spool, 10)).toBe(importing.done)
+      const held: string[] = []
+      for await (const batch of spool.read('Audit.Exchange', '2026-11-20')) held.push(...batch.map((spooled) => spooled.id))
+      ids.push(held)
+      await spool.remove()
+    }
+    expect(ids.map((held) => held.length)).toEqual([10, 10, 5])
+    expect(ids.flat().sort()).toEqual(records.map((record) => record.Id.toLowerCase()).sort())
+    expect(importing.report).toMatchObject({ rows: 26, records: 25, badRows: 1, bad: [{ file: 'b.csv', line: 15, reason: 'AuditData has no CreationTime' }] })
+    expect(importing.report.files.map((file) => [file.file, file.records])).toEqual([
+      ['a.csv', 12],
+      ['b.csv', 13]
+    ])
   })
 
   it('fails before reading any row when one of the files is not an export', async () => {

@@ -49,10 +49,16 @@ async function main(): Promise<void> {
 
     heading('First rows of a day file')
     const files = (await github.git(['ls-tree', '-r', '--name-only', BRANCH])).split('\n')
-    const dayFile = files.filter((path) => path.endsWith('.csv')).at(-1) ?? ''
+    const dayFile = files.filter((path) => path.startsWith('audit/') && path.endsWith('.csv')).at(-1) ?? ''
     const text = (await github.readFile(BRANCH, dayFile))?.toString('utf8') ?? ''
     console.log(dayFile)
     for (const line of text.split('\r\n').slice(0, 4)) console.log(line.length > 160 ? `${line.slice(0, 157)}...` : line)
+
+    heading('Power Apps launches and unique users of that day')
+    const day = /(\d{4})-(\d{2})-\d{2}/.exec(dayFile)
+    const usageFile = day ? `usage/power-apps/${day[1]}/${day[2]}/${day[0]}.csv` : ''
+    console.log(usageFile)
+    console.log((await github.readFile(BRANCH, usageFile))?.toString('utf8').trimEnd() ?? '(none)')
 
     await rm(outputDir, { recursive: true, force: true })
     await exec('git', ['clone', '--quiet', '--branch', BRANCH, github.repoPath, outputDir])

@@ -8,6 +8,7 @@ import { DOCUMENTED_QUOTA_PER_MINUTE } from './http/quota-limiter.js'
 import { checkSegment, PlanError, resolveRange, splitRange, type Plan, type PlanWindow } from './plan/segments.js'
 import { credentialSecrets, describeCredential, inputSecrets, readCredential, type CredentialInputs } from './auth/credential.js'
 import { Inputs, type RepositoryRef, type Settings } from './settings.js'
+import { describeFilter, readRecordTypes, splitList, type RecordFilter } from './filter/record-filter.js'
 
 /** Where inputs come from: the runner's `INPUT_*` variables in production, a map in tests. */
 export interface InputSource {
@@ -87,7 +88,11 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
   const authorityHost = readEndpoint(input(Inputs.Authority), Inputs.Authority, tenantId, problem) ?? preset?.authorityHost
   const audience = readEndpoint(input(Inputs.Audience), Inputs.Audience, undefined, problem) ?? preset?.audience
 
-  const contentTypes = readContentTypes(input(Inputs.ContentTypes) || 'Audit.General', problem)
+  const importPatterns = readImportPatterns(source.getInput(Inputs.Import))
+  // With exports to import, content-types left empty (or `none`) means the run only imports.
+  const contentTypes = readContentTypes(input(Inputs.ContentTypes) || (importPatterns.length > 0 ? 'none' : 'Audit.General'), importPatterns.length > 0, problem)
+  const filter = readFilter(input(Inputs.Operations), input(Inputs.Workloads), input(Inputs.RecordTypes), problem)
+  const usage = readBoolean(input(Inputs.Usage), Inputs.Usage, true, problem)
   const publisherText = input(Inputs.PublisherId)
   const publisherId = publisherText
     ? readGuid(publisherText, Inputs.PublisherId, 'a tenant GUID (by default the tenant-id)', problem)
@@ -157,6 +162,8 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
     concurrency === undefined ||
     apiQuota === undefined ||
     recordsPerCommit === undefined ||
+    !filter ||
+    usage === undefined ||
     !plan
   ) {
     throw new InputError(problems)
@@ -184,6 +191,9 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
     concurrency,
     apiQuota,
     recordsPerCommit,
+    filter,
+    usage,
+    importPatterns,
     dryRun
   }
   return { settings, plan }
@@ -192,10 +202,16 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
 /** The settings in a few lines for the log; secrets are never part of it. */
 export function describeSettings(settings: Settings): string {
   const where = settings.repository ? `${settings.repository.owner}/${settings.repository.repo}` : '(no repository: dry run)'
+  const filter = describeFilter(settings.filter)
   return [
     `Tenant ${settings.tenantId}, app ${settings.clientId}, cloud ${settings.cloud}: sign-in at ${settings.authorityHost}, API at ${settings.audience}.`,
     describeCredential(settings.credential),
-    `Content types ${settings.contentTypes.join(', ')}; PublisherIdentifier ${settings.publisherId}.`,
+    settings.contentTypes.length > 0
+      ? `Content types ${settings.contentTypes.join(', ')}; PublisherIdentifier ${settings.publisherId}.`
+      : 'No content type is collected from the Management API: this run only imports.',
+    ...(settings.importPatterns.length > 0 ? [`Importing Purview audit exports matching ${settings.importPatterns.map((pattern) => `'${pattern}'`).join(', ')}.`] : []),
+    ...(filter ? [filter] : []),
+    ...(settings.usage ? [] : ['Power Apps usage files are not written (usage: false).']),
     `Snapshots (${settings.format}) go to branch '${settings.dataBranch}' of ${where}; ${settings.concurrency} downloads at a time, ` +
       `at most ${settings.apiQuota} API calls a minute.`
   ].join('\n')
@@ -241,11 +257,21 @@ function readEndpoint(value: string, name: string, tenantId: string | undefined,
   return url.origin
 }
 
-function readContentTypes(value: string, problem: Report): ContentType[] | undefined {
+function readContentTypes(value: string, importing: boolean, problem: Report): ContentType[] | undefined {
   const names = value
     .split(/[,\n]/)
     .map((name) => name.trim())
     .filter((name) => name !== '')
+  if (names.some((name) => name.toLowerCase() === 'none')) {
+    if (names.length > 1) return problem(Inputs.ContentTypes, `Input 'content-types' names 'none' beside content types; give either 'none' or the content types to collect.`)
+    if (!importing) {
+      return problem(
+        Inputs.ContentTypes,
+        `Input 'content-types' is 'none', which collects nothing; set 'import' to the Purview exports to import, or name the content types to collect (for example Audit.General).`
+      )
+    }
+    return []
+  }
   const types: ContentType[] = []
   const unknown: string[] = []
   for (const name of names) {
@@ -262,6 +288,24 @@ function readContentTypes(value: string, problem: Report): ContentType[] | undef
   }
   if (types.length === 0) return problem(Inputs.ContentTypes, `Input 'content-types' names no content type; use for example Audit.General.`)
   return types
+}
+
+/** Glob patterns, one a line (a comma belongs to glob syntax: `{a,b}.csv`). */
+function readImportPatterns(value: string): string[] {
+  return [...new Set(value.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== ''))]
+}
+
+function readFilter(operations: string, workloads: string, recordTypes: string, problem: Report): RecordFilter | undefined {
+  const { types, unknown } = readRecordTypes(splitList(recordTypes))
+  if (unknown.length > 0) {
+    const details = unknown.map(({ name, suggestions }) => `${quote(name)} (did you mean ${suggestions.join(', ')}?)`)
+    return problem(
+      Inputs.RecordTypes,
+      `Input 'record-types' has unknown record type name${unknown.length > 1 ? 's' : ''} ${details.join('; ')}. ` +
+        `Give numbers or the API's RecordType names, for example PowerAppsApp (45) or PowerPlatformAdministratorActivity (256).`
+    )
+  }
+  return { operations: splitList(operations), workloads: splitList(workloads), recordTypes: types }
 }
 
 function readDuration(value: string, name: string, problem: Report): number | undefined {

@@ -22,6 +22,7 @@ import { Outputs, type RepositoryRef, type Settings } from './settings.js'
 import { writePlanSummary, writeSyncSummary } from './summary.js'
 import { readLedger, sync } from './sync.js'
 import { allFailures } from './state/ledger.js'
+import { prepareImport } from './import/import-exports.js'
 
 /**
  * One run of the action: validate inputs, then plan, sign in, collect and commit. Every
@@ -41,8 +42,12 @@ export async function run(now: () => Date = () => new Date()): Promise<void> {
     if (settings.dryRun) {
       const headline = describePlan(plan, settings.contentTypes)
       core.info(headline)
-      core.info(renderPlanTable(plan))
-      await writePlanSummary(plan, headline, plan.notes)
+      if (settings.contentTypes.length > 0) core.info(renderPlanTable(plan))
+      // Exports are local files: a dry run checks them too.
+      const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, workspaceOf(process.env)) : []
+      for (const file of exports) core.info(`Would import ${file.shown} (a ${file.format} Purview audit export).`)
+      const notes = [...plan.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)]
+      await writePlanSummary(plan, headline, notes, settings.contentTypes.length > 0)
       core.info('dry-run: the plan above is what a real run would list; nothing was requested or written.')
       return
     }
@@ -91,6 +96,7 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
 
   const result = await sync(settings, {
     tempDir: env.RUNNER_TEMP || tmpdir(),
+    workspace: workspaceOf(env),
     api,
     git,
     now,
@@ -102,17 +108,19 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
 
   // The data is committed; from here on nothing may lose it, and a failed report only warns.
   const { failures } = result.report
-  const issue = settings.openIssue
-    ? await core.group('Failure issue', () =>
-        updateFailureIssue(octokit, git, settings, repository, failures, {
-          branch: settings.dataBranch,
-          now: now(),
-          ...(runUrl ? { runUrl } : {}),
-          ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
-          ...workflowFile(env.GITHUB_WORKFLOW_REF)
-        })
-      )
-    : ({ action: 'none' } as const)
+  // The issue tracks API collection; a run that only imports has nothing to say to it.
+  const issue =
+    settings.openIssue && settings.contentTypes.length > 0
+      ? await core.group('Failure issue', () =>
+          updateFailureIssue(octokit, git, settings, repository, failures, {
+            branch: settings.dataBranch,
+            now: now(),
+            ...(runUrl ? { runUrl } : {}),
+            ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
+            ...workflowFile(env.GITHUB_WORKFLOW_REF)
+          })
+        )
+      : ({ action: 'none' } as const)
 
   const commitUrl = result.commitSha ? `${serverUrl}/${repository.owner}/${repository.repo}/commit/${result.commitSha}` : undefined
   core.setOutput(Outputs.RecordsAdded, result.report.recordsAdded)
@@ -120,7 +128,16 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
   core.setOutput(Outputs.CommitSha, result.commitSha ?? '')
   core.setOutput(Outputs.FailedSegments, result.failures.length)
   core.setOutput(Outputs.IssueUrl, issue.action === 'none' ? '' : issue.url)
+  core.setOutput(Outputs.BadRows, result.imported?.badRows ?? 0)
   await writeSyncSummary(result, describePlan(result.plan, settings.contentTypes), commitUrl)
+  if (result.imported && result.imported.badRows > 0) {
+    const [first] = result.imported.bad
+    core.warning(
+      `${result.imported.badRows} row(s) of the exports were not imported (listed in the log and the job summary)` +
+        `${first ? `; the first: ${first.file}:${first.line}: ${first.reason}` : ''}.`,
+      { title: 'Bad rows in Purview exports' }
+    )
+  }
   for (const gap of failures.newGaps.slice(0, MAX_ANNOTATIONS)) {
     core.warning(`${gap.type} ${gap.start}: ${gap.message}`, { title: 'Audit content no longer available from the API' })
   }
@@ -186,6 +203,11 @@ function logPresentedOnce(): (presented: PresentedToken | undefined) => void {
     logged = true
     core.info(`GitHub OIDC token: issuer ${presented.issuer}, subject ${presented.subject}, audience ${presented.audience}.`)
   }
+}
+
+/** Where `import` patterns are resolved: the workspace actions/checkout fills, else the current folder. */
+function workspaceOf(env: NodeJS.ProcessEnv): string {
+  return env.GITHUB_WORKSPACE || process.cwd()
 }
 
 /** GitHub shows 10 annotations of each kind per step; a handful says enough. */

@@ -2,6 +2,7 @@ import type { Cloud } from './config/clouds.js'
 import type { SnapshotFormat } from './state/manifest.js'
 import type { ContentType } from './config/content-types.js'
 import type { PlanWindow } from './plan/segments.js'
+import type { RecordFilter } from './filter/record-filter.js'
 
 /** Input names as they appear in action.yml; no other module spells them. */
 export const Inputs = {
@@ -31,6 +32,11 @@ export const Inputs = {
   Concurrency: 'concurrency',
   ApiQuota: 'api-quota',
   RecordsPerCommit: 'records-per-commit',
+  Operations: 'operations',
+  Workloads: 'workloads',
+  RecordTypes: 'record-types',
+  Usage: 'usage',
+  Import: 'import',
   DryRun: 'dry-run'
 } as const
 
@@ -40,7 +46,8 @@ export const Outputs = {
   FilesChanged: 'files-changed',
   CommitSha: 'commit-sha',
   FailedSegments: 'failed-segments',
-  IssueUrl: 'issue-url'
+  IssueUrl: 'issue-url',
+  BadRows: 'bad-rows'
 } as const
 
 /** How the action proves its identity to Entra ID: exactly one of three kinds. */
@@ -99,7 +106,7 @@ export interface Settings {
   authorityHost: string
   /** Management API root and token resource (from the cloud, or the `audience` override). */
   audience: string
-  /** Content types to collect, without duplicates, in the order given. */
+  /** Content types to collect, without duplicates, in the order given; none for a run that only imports. */
   contentTypes: ContentType[]
   /** `PublisherIdentifier` sent on every API call: it selects the tenant's own quota. */
   publisherId: string
@@ -132,6 +139,15 @@ export interface Settings {
    * its plan: a run that stops early keeps what it committed.
    */
   recordsPerCommit: number
+  /**
+   * Keep only records with these operations, workloads and record types (from the API and
+   * from imports alike); empty lists keep everything.
+   */
+  filter: RecordFilter
+  /** Write the Power Apps usage file of every Audit.General day that changes. */
+  usage: boolean
+  /** Glob patterns of Purview audit exports to import, relative to the workspace; empty for none. */
+  importPatterns: string[]
   /** Print the plan and stop before any network call. */
   dryRun: boolean
 }

@@ -1,4 +1,4 @@
-import { collect, type ActivitySource, type CollectionStats, type ListingTask, type TaskFailure } from './collect/collect.js'
+import { collect, type ActivitySource, type Collection, type CollectionStats, type ListingTask, type TaskFailure } from './collect/collect.js'
 import type { ContentType } from './config/content-types.js'
 import { ensureSubscriptions } from './collect/subscriptions.js'
 import { parseInstant } from './config/timestamp.js'
@@ -7,7 +7,7 @@ import type { GitDatabase } from './github/git-database.js'
 import type { ActivityClient } from './m365/activity-client.js'
 import { describePlan } from './plan/render-plan.js'
 import { planSegments, RETENTION_MS, RETENTION_SAFETY_MS, type Plan } from './plan/segments.js'
-import { blobRecordEncoder } from './snapshot/blob-rows.js'
+import { rowPayloads } from './snapshot/row-payload.js'
 import { buildSnapshotChanges, type SnapshotReport } from './snapshot/build-changes.js'
 import { Spool } from './snapshot/spool.js'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -15,12 +15,16 @@ import { join } from 'node:path'
 import { LEDGER_PATH } from './snapshot/paths.js'
 import type { Settings } from './settings.js'
 import { optional } from './util/optional.js'
+import { compileFilter } from './filter/record-filter.js'
+import { ExportImport, prepareImport, type ExportFile, type ImportReport } from './import/import-exports.js'
 import { allFailures, coveredUntil, emptyLedger, failedSegments, parseLedger, type Ledger } from './state/ledger.js'
 
 /** The outside world of a run, passed in so the run can be tested against fakes. */
 export interface SyncDependencies {
   /** A folder for the run's scratch files (RUNNER_TEMP on a runner); the run removes what it makes. */
   tempDir: string
+  /** Where `import` patterns are resolved (GITHUB_WORKSPACE on a runner). */
+  workspace: string
   api: ActivitySource & Pick<ActivityClient, 'listSubscriptions' | 'startSubscription'>
   git: GitDatabase
   now: () => Date
@@ -40,6 +44,8 @@ export interface SyncResult {
   /** Windows that failed in this run, after retries. */
   failures: TaskFailure[]
   report: SnapshotReport
+  /** What the import of Purview exports did, when the run imported. */
+  imported?: ImportReport
   commitSha?: string
   commitAttempts: number
 }
@@ -50,6 +56,15 @@ export interface SyncResult {
  */
 export async function sync(settings: Settings, deps: SyncDependencies): Promise<SyncResult> {
   const { git, log, group } = deps
+  // Exports are checked first: a file that is not one fails the run before any request.
+  const exports =
+    settings.importPatterns.length === 0
+      ? []
+      : await group('Import files', async () => {
+          const files = await prepareImport(settings.importPatterns, deps.workspace)
+          for (const file of files) log(`${file.shown}: a ${file.format} Purview audit export.`)
+          return files
+        })
   const { plan, ledger, tasks, retried } = await group('Plan', async () => {
     const current = await readLedger(git, settings.dataBranch)
     const window =
@@ -67,22 +82,25 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
     return { plan: planned, ledger: current, tasks: [...retries, ...normal], retried: retries.length }
   })
 
-  await group('Subscriptions', async () => {
-    const outcomes = await ensureSubscriptions(deps.api, settings.contentTypes)
-    const describe = {
-      enabled: 'subscription enabled',
-      'already-enabled': 'subscription enabled',
-      started: 'subscription started now (content can take up to 12 hours to appear)',
-      'start-throttled': 'subscription start refused for now (one start per 15 minutes); listing anyway'
-    } as const
-    for (const [type, outcome] of outcomes) log(`${type}: ${describe[outcome]}`)
-  })
+  // A run that only imports needs no subscription (nor a token).
+  if (settings.contentTypes.length > 0) {
+    await group('Subscriptions', async () => {
+      const outcomes = await ensureSubscriptions(deps.api, settings.contentTypes)
+      const describe = {
+        enabled: 'subscription enabled',
+        'already-enabled': 'subscription enabled',
+        started: 'subscription started now (content can take up to 12 hours to appear)',
+        'start-throttled': 'subscription start refused for now (one start per 15 minutes); listing anyway'
+      } as const
+      for (const [type, outcome] of outcomes) log(`${type}: ${describe[outcome]}`)
+    })
+  }
 
   // Scratch space for the collected rows and the files of each commit attempt: the branch is
   // the only truth, so whatever happens here is removed when the run ends.
   const scratch = await mkdtemp(join(deps.tempDir, 'm365-audit-sync-'))
   try {
-    return await collectAndCommit(settings, deps, { plan, ledger, tasks, retried, scratch })
+    return await collectAndCommit(settings, deps, { plan, ledger, tasks, retried, scratch, exports })
   } finally {
     await rm(scratch, { recursive: true, force: true })
   }
@@ -91,50 +109,74 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
 async function collectAndCommit(
   settings: Settings,
   deps: SyncDependencies,
-  planned: { plan: Plan; ledger: Ledger; tasks: ListingTask[]; retried: number; scratch: string }
+  planned: { plan: Plan; ledger: Ledger; tasks: ListingTask[]; retried: number; scratch: string; exports: readonly ExportFile[] }
 ): Promise<SyncResult> {
   const { git, log, group } = deps
-  const { plan, ledger, tasks, retried, scratch } = planned
+  const { plan, ledger, tasks, retried, scratch, exports } = planned
+  const filter = compileFilter(settings.filter)
   let report: SnapshotReport = {
     recordsAdded: 0,
     added: [],
     filesChanged: 0,
+    usageDays: [],
     failures: { open: allFailures(ledger), recovered: [], newGaps: [] }
   }
+  const importing = exports.length > 0 ? new ExportImport(exports, { ...optional('filter', filter), encode: rowPayloads(settings.format).fromFields, log }) : undefined
   const stats = emptyStats()
   const failures: TaskFailure[] = []
   let commitSha: string | undefined
   let commitAttempts = 0
   let remaining = tasks
   let tipLedger = ledger
-  // Usually one pass; a run that collects more than records-per-commit commits what it holds
-  // and goes on with the windows it has not listed yet, on top of its own commit.
-  for (let pass = 1; remaining.length > 0 || pass === 1; pass++) {
+  // Usually one pass; a run that imports or collects more than records-per-commit commits
+  // what it holds and goes on with the rows or windows it has not read yet, on top of its own
+  // commit.
+  for (let pass = 1; remaining.length > 0 || (importing && !importing.done) || pass === 1; pass++) {
     const suffix = pass === 1 ? '' : ` (part ${pass})`
     const spool = await Spool.create(join(scratch, `spool-${pass}`))
-    const collection = await group(`Collect${suffix}`, () =>
-      collect({
-        source: deps.api,
-        spool,
-        tasks: remaining,
-        range: { from: plan.from, to: plan.to },
-        ledger: tipLedger,
-        concurrency: settings.concurrency,
-        maxRecords: settings.recordsPerCommit,
-        encodeRecord: blobRecordEncoder(settings.format),
-        log
-      })
-    )
+    // The exports come first, before any download: a file that turns out not to be valid
+    // CSV fails the run before anything is downloaded (or, within records-per-commit, committed).
+    if (importing && !importing.done) {
+      const done = await group(`Import${suffix}`, () => importing.fill(spool, settings.recordsPerCommit))
+      const { report: read } = importing
+      log(
+        `${done ? 'Imported' : 'Read so far'}: ${read.records} records from ${read.rows} rows of ${exports.length} file(s)` +
+          `${read.filtered > 0 ? `, ${read.filtered} left out by the filters` : ''}; ${read.badRows} bad row(s).`
+      )
+      if (!done) log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before reading on.`)
+    }
+    // Windows are listed once every export is read: a pass that commits imported records
+    // alone leaves the windows, and the ledger, for the next. A run that only imports lists none.
+    const listing = settings.contentTypes.length > 0 && (!importing || importing.done)
+    const collection = !listing
+      ? noCollection(remaining)
+      : await group(`Collect${suffix}`, () =>
+          collect({
+            source: deps.api,
+            spool,
+            tasks: remaining,
+            range: { from: plan.from, to: plan.to },
+            ledger: tipLedger,
+            concurrency: settings.concurrency,
+            ...optional('filter', filter),
+            maxRecords: settings.recordsPerCommit,
+            encodeRecord: rowPayloads(settings.format).fromBlob,
+            log
+          })
+        )
     addStats(stats, collection.stats)
     failures.push(...collection.failures)
     remaining = collection.remaining
     const part = collection.stats
-    log(
-      `Listed ${part.tasks} windows (${part.pages} pages, ${part.blobsListed} blobs); downloaded ${part.blobsDownloaded} blobs ` +
-        `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records; ` +
-        `${collection.failures.length} window(s) failed.`
-    )
-    if (remaining.length > 0) {
+    if (listing) {
+      log(
+        `Listed ${part.tasks} windows (${part.pages} pages, ${part.blobsListed} blobs); downloaded ${part.blobsDownloaded} blobs ` +
+          `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records` +
+          `${filter ? ` (${part.recordsFiltered} left out by the filters)` : ''}; ` +
+          `${collection.failures.length} window(s) failed.`
+      )
+    }
+    if (listing && remaining.length > 0) {
       log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${remaining.length} window(s) left.`)
     }
 
@@ -155,6 +197,7 @@ async function collectAndCommit(
               branch: settings.dataBranch,
               format: settings.format,
               now: deps.now(),
+              usage: settings.usage,
               coverageSlackMs: settings.window.mode === 'scheduled' && remaining.length === 0 ? settings.window.lookbackMs : 0,
               ...optional('runUrl', deps.runUrl),
               ...optional('maxFileBytes', deps.maxPartBytes)
@@ -176,15 +219,20 @@ async function collectAndCommit(
     if (remaining.length > 0) tipLedger = await readLedger(git, settings.dataBranch)
   }
 
-  return { plan, retried, stats, failures, report, ...optional('commitSha', commitSha), commitAttempts }
+  return { plan, retried, stats, failures, report, ...optional('imported', importing?.report), ...optional('commitSha', commitSha), commitAttempts }
+}
+
+/** A pass that lists nothing: the windows wait for the next pass. */
+function noCollection(remaining: ListingTask[]): Collection {
+  return { updates: [], failures: [], stats: emptyStats(), remaining }
 }
 
 function emptyStats(): CollectionStats {
-  return { tasks: 0, pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, blobsExpired: 0, recordsReceived: 0, recordsByType: {} }
+  return { tasks: 0, pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, blobsExpired: 0, recordsReceived: 0, recordsFiltered: 0, recordsByType: {} }
 }
 
 function addStats(total: CollectionStats, part: CollectionStats): void {
-  for (const key of ['tasks', 'pages', 'blobsListed', 'blobsDownloaded', 'blobsSkipped', 'blobsExpired', 'recordsReceived'] as const) {
+  for (const key of ['tasks', 'pages', 'blobsListed', 'blobsDownloaded', 'blobsSkipped', 'blobsExpired', 'recordsReceived', 'recordsFiltered'] as const) {
     total[key] += part[key]
   }
   for (const [type, count] of Object.entries(part.recordsByType) as [ContentType, number][]) {
@@ -209,6 +257,7 @@ function combineReports(earlier: SnapshotReport, later: SnapshotReport): Snapsho
     recordsAdded: earlier.recordsAdded + later.recordsAdded,
     added: mergeAdded([...earlier.added, ...later.added]),
     filesChanged: earlier.filesChanged + later.filesChanged,
+    usageDays: [...new Set([...earlier.usageDays, ...later.usageDays])].sort(),
     failures: {
       open: later.failures.open,
       recovered: [...earlier.failures.recovered, ...later.failures.recovered],

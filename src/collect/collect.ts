@@ -1,9 +1,11 @@
 import type { ContentType } from '../config/content-types.js'
 import { formatInstant } from '../config/timestamp.js'
+import type { RecordMatcher } from '../filter/record-filter.js'
 import { ApiError } from '../m365/api-error.js'
 import { normalizeCreationTime } from '../m365/audit-record.js'
 import type { BlobContent, ContentBlob } from '../m365/activity-client.js'
-import { type BlobRecordEncoder, blobRows } from '../snapshot/blob-rows.js'
+import { blobRows } from '../snapshot/blob-rows.js'
+import type { BlobRecordEncoder } from '../snapshot/row-payload.js'
 import { dayOf } from '../snapshot/row.js'
 import type { Spool } from '../snapshot/spool.js'
 import type { Segment } from '../plan/segments.js'
@@ -48,6 +50,8 @@ export interface CollectionStats {
   blobsSkipped: number
   blobsExpired: number
   recordsReceived: number
+  /** Records received that the filters (operations, workloads, record-types) left out. */
+  recordsFiltered: number
   /** Records received by content type (copies included; the merge drops them). */
   recordsByType: Partial<Record<ContentType, number>>
 }
@@ -70,6 +74,11 @@ export async function collect(options: {
   ledger: Ledger
   concurrency: number
   /**
+   * Keep only the records it matches. The others are still received: their blobs count as
+   * collected in the ledger, so a filtered-out record is not fetched again.
+   */
+  filter?: RecordMatcher
+  /**
    * Stop listing new windows once the spool holds this many records (downloads under way
    * still finish); the tasks not started are returned in `remaining`. At least one is listed.
    */
@@ -87,6 +96,7 @@ export async function collect(options: {
     blobsSkipped: 0,
     blobsExpired: 0,
     recordsReceived: 0,
+    recordsFiltered: 0,
     recordsByType: {}
   }
   const failures: TaskFailure[] = []
@@ -104,7 +114,12 @@ export async function collect(options: {
     const placed = untimed.get(type)!
     const placeUntimed = (id: string): string =>
       (placed[id] ??= untimedPlacement(ledger, type, id) ?? normalizeCreationTime(blob.contentCreated) ?? formatInstant(new Date()))
-    for (const row of blobRows(content, placeUntimed, options.encodeRecord)) spool.add(type, dayOf(row.time), row)
+    let kept = 0
+    for (const row of blobRows(content, placeUntimed, options.filter, options.encodeRecord)) {
+      spool.add(type, dayOf(row.time), row)
+      kept++
+    }
+    stats.recordsFiltered += content.records.count - kept
   }
 
   /** Lists one window; resolves after listing with a promise that settles with its downloads. */

@@ -4,6 +4,7 @@ import type { Plan } from './segments.js'
 
 /** One line that says what a plan covers, for logs and the job summary. */
 export function describePlan(plan: Plan, contentTypes: readonly string[]): string {
+  if (contentTypes.length === 0) return 'Import only: nothing is listed from the Management API.'
   const listings = plan.segments.length * contentTypes.length
   return (
     `${plan.mode === 'backfill' ? 'Backfill' : 'Scheduled run'}: ${formatInstant(plan.from)} to ${formatInstant(plan.to)}, ` +

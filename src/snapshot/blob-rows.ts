@@ -1,35 +1,38 @@
+import type { FilterField, RecordMatcher } from '../filter/record-filter.js'
 import type { BlobContent } from '../m365/activity-client.js'
 import { normalizeCreationTime, recordId } from '../m365/audit-record.js'
 import { valueText } from '../m365/record-scanner.js'
-import type { SnapshotFormat } from '../state/manifest.js'
 import { encodeBlobRecord } from './csv-codec.js'
-import { encodeBlobRecordFrame } from './field-frame.js'
+import type { BlobRecordEncoder } from './row-payload.js'
 import { Column, SCANNED_COLUMNS } from './row.js'
 import type { SpooledRow } from './spooled-row.js'
-
-/** Encodes record `index` of a scanned blob as a row's payload, given its key and time. */
-export type BlobRecordEncoder = typeof encodeBlobRecord
-
-/**
- * How rows travel to day files of a format: as CSV lines, copied into CSV files as they
- * are, or as field frames, whose columns the Parquet writer takes without parsing.
- */
-export function blobRecordEncoder(format: SnapshotFormat): BlobRecordEncoder {
-  return format === 'csv' ? encodeBlobRecord : encodeBlobRecordFrame
-}
 
 /**
  * The rows of a downloaded blob: each record's key (its Id, lower-cased) and time (its
  * CreationTime as `YYYY-MM-DDTHH:MM:SSZ`, or `placeUntimed(id)` for a record without a
- * readable one), with its payload (a CSV line unless `encode` says otherwise). The payload's
- * bytes are reused for the next row: take them before asking for it.
+ * readable one), with its payload (a CSV line unless `encode` says otherwise, see
+ * row-payload.ts). The payload's bytes are reused for the next row: take them before asking
+ * for it.
+ *
+ * With `keep`, records it refuses are skipped before anything else is done with them: the
+ * filter reads the scanned spans of `Operation`, `Workload` and `RecordType`, no record is
+ * parsed for it, and a skipped record is not placed (nor remembered as untimed).
  */
-export function* blobRows(content: BlobContent, placeUntimed: (id: string) => string, encode: BlobRecordEncoder = encodeBlobRecord): Generator<SpooledRow> {
+export function* blobRows(
+  content: BlobContent,
+  placeUntimed: (id: string) => string,
+  keep?: RecordMatcher,
+  encode: BlobRecordEncoder = encodeBlobRecord
+): Generator<SpooledRow> {
   const { bytes, records } = content
   const { spans, bounds } = records
   const stride = 2 * SCANNED_COLUMNS.length
+  let base = 0
+  // One reader for every record (it follows `base`): no closure per record.
+  const read = (field: FilterField): string | undefined => valueText(bytes, spans[base + 2 * Column[field]]!, spans[base + 2 * Column[field] + 1]!)
   for (let index = 0; index < records.count; index++) {
-    const base = stride * index
+    base = stride * index
+    if (keep && !keep.matches(read)) continue
     const named = valueText(bytes, spans[base + 2 * Column.Id]!, spans[base + 2 * Column.Id + 1]!)
     const id = recordKey(bytes, bounds[4 * index]!, bounds[4 * index + 1]!, named)
     const time =

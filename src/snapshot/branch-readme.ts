@@ -17,8 +17,9 @@ Do not edit it by hand: every run merges into these files.
 audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv      records whose CreationTime falls on that UTC day (format: csv)
 audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.<n>.csv  part n of a day too large for one file (at most 32 MB each)
 audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.parquet  the same, as Parquet (format: parquet; parts .<n>.parquet)
+usage/power-apps/<YYYY>/<MM>/<YYYY-MM-DD>.csv        Power Apps launches and unique users per app, environment and UTC day
 state/ledger.json                                    coverage and downloaded content blobs (the action's state)
-manifest.json                                        every file: format, rows, bytes, sha256, first/last CreationTime
+manifest.json                                        every audit file: format, rows, bytes, sha256, first/last CreationTime
 \`\`\`
 
 Each record appears once (de-duplicated by \`Id\`), rows are sorted by \`CreationTime\` then \`Id\`.
@@ -31,10 +32,19 @@ written.
 
 ${SNAPSHOT_COLUMNS.map((column) => `- \`${column}\``).join('\n')}
 
-\`AuditData\` is the full record as JSON, exactly as the API served it. CSV files are
+\`AuditData\` is the full record as JSON, exactly as the API served it (a record imported
+from a Purview export: the export's JSON, written compactly). CSV files are
 RFC 4180, UTF-8, with a header row; \`CreationTime\` is UTC text (\`YYYY-MM-DDTHH:MM:SSZ\`).
 Parquet files are typed: \`CreationTime\` a UTC timestamp, \`RecordType\` and \`UserType\`
 integers, the rest strings (absent values null); ZSTD-compressed.
+
+## Power Apps usage
+
+\`usage/power-apps/\` holds one CSV per UTC day with launches: \`Date, EnvironmentId,
+EnvironmentName, AppId, AppName, Launches, UniqueUsers\`, one row per app and environment,
+counted from every \`LaunchPowerApp\` record of that day in \`audit/Audit.General\` (both the
+RecordType 45 and 256 shapes; each record once; users by \`UserKey\`). A day's file is
+recounted from the whole day whenever the day gets records, late ones and imports included.
 
 ## Query
 

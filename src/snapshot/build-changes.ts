@@ -13,10 +13,16 @@ import {
   type Ledger
 } from '../state/ledger.js'
 import { parseManifest, renderManifest, type SnapshotFormat } from '../state/manifest.js'
+import { renderUsageCsv, DayUsageCounter } from '../usage/usage-file.js'
+import { usagePath } from '../usage/power-apps-usage.js'
 import { renderBranchReadme } from './branch-readme.js'
 import { mergeDay } from './merge-day.js'
 import { LEDGER_PATH, MANIFEST_PATH } from './paths.js'
 import type { Spool } from './spool.js'
+import type { SpooledRow } from './spooled-row.js'
+
+/** The content type that carries Power Apps launches. */
+const USAGE_CONTENT_TYPE: ContentType = 'Audit.General'
 
 /**
  * A day's snapshot larger than this is split into parts. GitHub warns about files over
@@ -33,6 +39,8 @@ export interface SnapshotReport {
   added: { type: ContentType; day: string; records: number; paths: string[] }[]
   /** Data files written or removed (a day re-split into parts changes several). */
   filesChanged: number
+  /** Days whose Power Apps usage file was written (or removed, the day having no launch left). */
+  usageDays: string[]
   /** Failed windows open in the committed ledger (all content types), and what changed. */
   failures: FailureChanges & { open: (FailedSegment & { type: ContentType })[] }
 }
@@ -56,6 +64,8 @@ export interface SnapshotInput {
   runUrl?: string
   /** Split a day's snapshot into parts above this size (default MAX_DAY_FILE_BYTES). */
   maxFileBytes?: number
+  /** Recompute the Power Apps usage file of every Audit.General day that gets new rows (default true). */
+  usage?: boolean
 }
 
 /**
@@ -73,9 +83,15 @@ export async function buildSnapshotChanges(
   const manifestText = (await files.read(MANIFEST_PATH))?.toString('utf8')
   const manifest = parseManifest(manifestText)
   const added: SnapshotReport['added'] = []
+  const usageDays: string[] = []
   let filesChanged = 0
 
   for (const [index, day] of input.spool.entries().entries()) {
+    // Launches are in Audit.General; their usage is counted from the whole merged day, so
+    // that late events and imports keep it exact. A day the branch holds without a usage file
+    // (written before usage existed) gets one when a run brings it records, even known ones.
+    const usage = input.usage !== false && day.type === USAGE_CONTENT_TYPE ? new DayUsageCounter(day.day, input.format ?? 'csv') : undefined
+    const usageFile = usagePath(day.day)
     const merge = await mergeDay({
       type: day.type,
       day: day.day,
@@ -85,8 +101,14 @@ export async function buildSnapshotChanges(
       firstIncomingTime: day.firstTime,
       dir: join(input.dir, `day-${index + 1}`),
       maxPartBytes: input.maxFileBytes ?? MAX_DAY_FILE_BYTES,
-      format: input.format ?? 'csv'
+      format: input.format ?? 'csv',
+      ...(usage ? { observe: (row: SpooledRow) => usage.observe(row), observeUnchanged: !files.has(usageFile) } : {})
     })
+    if (usage && (merge.added > 0 || !files.has(usageFile))) {
+      if (usage.usage.launches > 0) changed.set(usageFile, renderUsageCsv(usage.usage.rows()))
+      else if (files.has(usageFile)) changed.set(usageFile, null)
+      if (changed.has(usageFile)) usageDays.push(day.day)
+    }
     if (merge.added === 0) continue
     for (const [path, content] of merge.files) changed.set(path, content)
     for (const [path, entry] of merge.manifest) {
@@ -102,11 +124,14 @@ export async function buildSnapshotChanges(
   const { ledger: nextLedger, changes } = applyUpdates(ledger, input.collection.updates, input.now)
   const failures = { ...changes, open: allFailures(nextLedger) }
   const nextLedgerText = renderLedger(nextLedger)
-  if (nextLedgerText !== ledgerText && (changed.size > 0 || ledgerWorthCommitting(ledger, nextLedger, input))) {
+  // A run that collected nothing from the API (an import alone) leaves the ledger as it is:
+  // it records API collection, and imported records come from no blob.
+  const collected = input.collection.updates.length > 0
+  if (collected && nextLedgerText !== ledgerText && (changed.size > 0 || ledgerWorthCommitting(ledger, nextLedger, input))) {
     changed.set(LEDGER_PATH, nextLedgerText)
   }
   if (changed.size === 0) {
-    report({ recordsAdded: 0, added: [], filesChanged: 0, failures })
+    report({ recordsAdded: 0, added: [], filesChanged: 0, usageDays: [], failures })
     return undefined
   }
   const nextManifestText = renderManifest(manifest)
@@ -114,8 +139,8 @@ export async function buildSnapshotChanges(
   if (!files.has('README.md')) changed.set('README.md', renderBranchReadme(input.branch))
 
   const recordsAdded = added.reduce((sum, entry) => sum + entry.records, 0)
-  report({ recordsAdded, added, filesChanged, failures })
-  return { files: changed, message: commitMessage(recordsAdded, added, failures, input.runUrl) }
+  report({ recordsAdded, added, filesChanged, usageDays, failures })
+  return { files: changed, message: commitMessage(recordsAdded, added, usageDays, failures, input.runUrl) }
 }
 
 function ledgerWorthCommitting(before: Ledger, after: Ledger, input: SnapshotInput): boolean {
@@ -135,6 +160,7 @@ function ledgerWorthCommitting(before: Ledger, after: Ledger, input: SnapshotInp
 function commitMessage(
   recordsAdded: number,
   added: SnapshotReport['added'],
+  usageDays: readonly string[],
   failures: SnapshotReport['failures'],
   runUrl: string | undefined
 ): string {
@@ -144,13 +170,16 @@ function commitMessage(
   const title =
     recordsAdded > 0
       ? `audit-sync: +${recordsAdded} record${recordsAdded === 1 ? '' : 's'} (${[...perType].map(([type, n]) => `${type} ${n}`).join(', ')})`
-      : 'audit-sync: update coverage ledger'
+      : usageDays.length > 0
+        ? `audit-sync: Power Apps usage of ${usageDays.length} day${usageDays.length === 1 ? '' : 's'}`
+        : 'audit-sync: update coverage ledger'
   const lines = [title, '']
   if (days.length > 0) lines.push(`Days: ${days.join(', ')}`)
   for (const entry of added) {
     const where = entry.paths.length === 1 ? entry.paths[0] : `${entry.type} ${entry.day} (${entry.paths.length} parts)`
     lines.push(`- ${where}: +${entry.records}`)
   }
+  if (usageDays.length > 0) lines.push(`Power Apps usage recomputed: ${usageDays.join(', ')}`)
   if (failures.recovered.length > 0) lines.push(`Recovered ${failures.recovered.length} failed window(s).`)
   if (failures.open.length > 0) lines.push(`Failed windows still open: ${failures.open.length} (retried by the next run).`)
   if (failures.newGaps.length > 0) lines.push(`New gaps (content the API no longer serves): ${failures.newGaps.length}.`)

@@ -45,6 +45,15 @@ export async function mergeDay(input: {
   maxPartBytes: number
   /** The format to write; a day found in the other one is converted, its old files removed. */
   format: SnapshotFormat
+  /**
+   * Shown every row of the day as it stands after the merge, once each, when the merge adds
+   * rows (for figures derived from the whole day, such as Power Apps usage): the merged rows
+   * as they are written, then the rows of the parts kept as they are, read from the branch
+   * for it. A row's bytes are only good during the call.
+   */
+  observe?: (row: SpooledRow) => void
+  /** Show `observe` the whole day even when the merge adds nothing (a figure the day lacks). */
+  observeUnchanged?: boolean
 }): Promise<DayMerge> {
   const { branch, manifest, format } = input
   const other: SnapshotFormat = format === 'csv' ? 'parquet' : 'csv'
@@ -59,14 +68,21 @@ export async function mergeDay(input: {
     path.endsWith('.parquet') ? readParquetFromBranch(branch, path, join(input.dir, `existing-${basename(path)}`)) : readCsvRows(branch.stream(path), path)
   let added = 0
   // Each source is sorted (a day's parts follow one another); copies in an earlier source win.
-  // Rows reach the writer in its format's payload (see blobRecordEncoder): those of files in
+  // Rows reach the writer in its format's payload (see row-payload.ts): those of files in
   // the other format are converted.
   const convert = format === 'csv' ? frameToCsvLine : csvLineToFrame
   const sources = [concat(rewritten.map(read)), convertPayloads(concat(converted.map(read)), convert), input.incoming]
+  const { observe } = input
   for await (const batch of mergeSorted(sources, { onKept: (source) => source === 2 && added++ })) {
-    for (const row of batch) writer.write(row)
+    for (const row of batch) {
+      writer.write(row)
+      observe?.(row)
+    }
   }
   const written = writer.finish()
+  if (observe && (added > 0 || input.observeUnchanged)) {
+    for await (const batch of concat(existing.slice(0, keep).map(read))) for (const row of batch) observe(row)
+  }
   const merge: DayMerge = { added, paths: [...existing, ...converted], files: new Map(), manifest: new Map() }
   if (added === 0) return merge
 

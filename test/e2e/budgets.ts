@@ -12,3 +12,15 @@ export const ACTION_RUN_BUDGET_MS = 30_000
 
 /** A scenario of up to a handful of runs plus reading the branch back. */
 export const E2E_TEST_BUDGET_MS = 60_000
+
+/**
+ * One run importing the 120,000-row exports of test/e2e/import.e2e.test.ts (about 60 MB of
+ * CSV, 7.5 s of CPU): 9–20 s on the 2-core machine at a load average of 3 to 8 (2026-12-01).
+ */
+export const IMPORT_RUN_BUDGET_MS = 120_000
+
+/**
+ * That scenario: a collection, writing the exports, two imports and reading the branch back
+ * in the test; 35–65 s at the same loads.
+ */
+export const IMPORT_TEST_BUDGET_MS = 240_000

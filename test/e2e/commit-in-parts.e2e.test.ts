@@ -52,7 +52,7 @@ describe('records-per-commit', { timeout: E2E_TEST_BUDGET_MS }, () => {
       const ledger = JSON.parse(files.get('state/ledger.json')?.toString('utf8') ?? '{}')
       const ids = new Set<string>()
       for (const [path, bytes] of files) {
-        if (!path.endsWith('.csv')) continue
+        if (!path.startsWith('audit/') || !path.endsWith('.csv')) continue
         for (const row of parse(bytes, { columns: true }) as { Id: string }[]) ids.add(row.Id)
       }
       for (const type of Object.keys(ledger.contentTypes)) {

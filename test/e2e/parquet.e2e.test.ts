@@ -5,6 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api'
 import { afterEach, describe, expect, it } from 'vitest'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
 import { asUsersPerDay, duckdbRecipes, launchUsersPerDay, runRecipe } from './readme-recipes.js'
+import { branchUsageFiles, expectedUsageFiles } from './usage-expectations.js'
 import { BRANCH, expectedPath, hourFloor, startWorld, type World } from './world.js'
 
 const HOUR = 3_600_000
@@ -85,7 +86,8 @@ describe('Parquet snapshots', { timeout: E2E_TEST_BUDGET_MS }, () => {
     expect(run.exitCode, run.visibleLog).toBe(0)
 
     const files = await world.github.readAllFiles(BRANCH)
-    expect([...files.keys()].filter((path) => path.endsWith('.csv'))).toEqual([])
+    // Usage files are CSV in either format; no audit day is.
+    expect([...files.keys()].filter((path) => path.startsWith('audit/') && path.endsWith('.csv'))).toEqual([])
     const dir = await world.checkout()
     const { rows, creationTimeType } = await parquetRows(dir)
     expect(creationTimeType).toBe('TIMESTAMP WITH TIME ZONE')
@@ -104,6 +106,8 @@ describe('Parquet snapshots', { timeout: E2E_TEST_BUDGET_MS }, () => {
       expect(copy!.json.has(row.audit), `AuditData of ${row.Id}`).toBe(true)
     }
     await expectManifestMatchesFiles(dir, files)
+    // Usage is counted from Parquet days as from CSV ones (and written as CSV).
+    expect(await branchUsageFiles(world)).toEqual(expectedUsageFiles(world.emulator.servedRecords('Audit.General')))
 
     // The recipes the READMEs give for Parquet read this branch and count what it holds.
     const branchReadme = files.get('README.md')!.toString('utf8')
@@ -139,7 +143,9 @@ describe('Parquet snapshots', { timeout: E2E_TEST_BUDGET_MS }, () => {
     world.emulator.generate({ contentTypes: [type], from: start, to: middle, blobsPerHour: 2 })
     const csv = await world.run({ start: start.toISOString(), end: middle.toISOString(), 'content-types': type })
     expect(csv.exitCode, csv.visibleLog).toBe(0)
-    const csvDays = new Set([...(await world.github.readAllFiles(BRANCH)).keys()].filter((path) => path.endsWith('.csv')).map((path) => path.slice(0, -4)))
+    const csvDays = new Set(
+      [...(await world.github.readAllFiles(BRANCH)).keys()].filter((path) => path.startsWith('audit/') && path.endsWith('.csv')).map((path) => path.slice(0, -4))
+    )
 
     // Later blobs, some of whose late events fall on days already written as CSV.
     world.emulator.generate({ contentTypes: [type], from: middle, to: end, blobsPerHour: 2 })

@@ -16,7 +16,7 @@ export async function runRecipe(dir: string, sql: string): Promise<Record<string
   const instance = await DuckDBInstance.create(':memory:')
   const connection = await instance.connect()
   try {
-    const statements = sql.replaceAll(`('audit/`, `('${dir}/audit/`).split(';').map((statement) => statement.trim()).filter(Boolean)
+    const statements = sql.replaceAll(`('audit/`, `('${dir}/audit/`).replaceAll(`('usage/`, `('${dir}/usage/`).split(';').map((statement) => statement.trim()).filter(Boolean)
     let rows: Record<string, unknown>[] = []
     for (const statement of statements) rows = (await connection.runAndReadAll(statement)).getRowObjects() as Record<string, unknown>[]
     return rows

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { expectBranchHoldsExactlyServed, ledgerBlobCount, ledgerFetched } from './assertions.js'
@@ -75,7 +76,7 @@ describe('sync: backfill of two content types', { timeout: E2E_TEST_BUDGET_MS },
     const instance = await DuckDBInstance.create(':memory:')
     const connection = await instance.connect()
     let total = 0
-    for (const file of await csvFiles(dir)) {
+    for (const file of await csvFiles(join(dir, 'audit'))) {
       const result = await connection.runAndReadAll(
         `SELECT count(*) AS n, count(DISTINCT Id) AS ids, count(*) FILTER (WHERE json_valid(AuditData)) AS json FROM read_csv('${file}', header = true, all_varchar = true)`
       )
@@ -92,8 +93,14 @@ describe('sync: backfill of two content types', { timeout: E2E_TEST_BUDGET_MS },
     expect(otherBranchRecipes).toEqual([])
     const general = (await world.branchRows()).filter((entry) => entry.path.startsWith('audit/Audit.General/')).map((entry) => entry.row)
     expect((await runRecipe(dir, operations!)).reduce((sum, row) => sum + Number(row['count_star()']), 0)).toBe(general.length)
-    const [usersPerDay, ...otherRecipes] = duckdbRecipes(await readFile('README.md', 'utf8')).filter((sql) => sql.includes('read_csv'))
+    const readmeRecipes = duckdbRecipes(await readFile('README.md', 'utf8'))
+    const [usersPerDay, ...otherRecipes] = readmeRecipes.filter((sql) => sql.includes("read_csv('audit/"))
     expect(otherRecipes).toEqual([])
+    const [launchesPerApp, ...otherUsageRecipes] = readmeRecipes.filter((sql) => sql.includes("read_csv('usage/"))
+    expect(otherUsageRecipes).toEqual([])
+    const launches = general.filter((row) => row.Operation === 'LaunchPowerApp').length
+    expect(launches).toBeGreaterThan(0)
+    expect((await runRecipe(dir, launchesPerApp!)).reduce((sum, row) => sum + Number(row['launches']), 0)).toBe(launches)
     const expectedUsers = launchUsersPerDay(general.map((row) => ({ time: row.CreationTime!, operation: row.Operation, userId: row.UserId })))
     expect(expectedUsers.length).toBeGreaterThan(0)
     expect(asUsersPerDay(await runRecipe(dir, usersPerDay!))).toEqual(expectedUsers)

@@ -24,7 +24,7 @@ export interface World {
   run(inputs: Record<string, string>, env?: Record<string, string>, timeoutMs?: number, killWhen?: () => boolean): Promise<ActionResult>
   /** Every file on the data branch, path → text. */
   branchFiles(): Promise<Map<string, string>>
-  /** Rows of every day CSV on the branch, parsed with a CSV parser. */
+  /** Rows of every audit day CSV on the branch (under audit/), parsed with a CSV parser. */
   branchRows(): Promise<{ path: string; row: Record<string, string> }[]>
   head(): Promise<string | undefined>
   /** Extracts the branch into a directory (for DuckDB). */
@@ -83,7 +83,7 @@ export async function startWorld(
     async branchRows() {
       const rows: { path: string; row: Record<string, string> }[] = []
       for (const [path, text] of await branchFiles()) {
-        if (!path.endsWith('.csv')) continue
+        if (!path.startsWith('audit/') || !path.endsWith('.csv')) continue
         for (const row of parse(text, { columns: true }) as Record<string, string>[]) rows.push({ path, row })
       }
       return rows

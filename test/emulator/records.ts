@@ -44,10 +44,21 @@ export const APPS = [
   { id: 'd4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f70', name: '报销 (Reimbursement)' }
 ] as const
 
-const ENVIRONMENTS = [
+/** Environments; the app of record index i lives in environment i mod 2 (APPS has an even length). */
+export const ENVIRONMENTS = [
   { id: 'aa289efd-09f4-eaeb-bbb8-c08fc9e27d09', name: 'Contoso (default)' },
   { id: 'default-99ca106f-1b5b-4e2c-9d3a-7e6f5a4b3c2d', name: 'Ventas, Norte' }
 ] as const
+
+/** The environment of the app a record of this index launches. */
+function environmentOf(index: number): (typeof ENVIRONMENTS)[number] {
+  return ENVIRONMENTS[index % ENVIRONMENTS.length] ?? ENVIRONMENTS[0]
+}
+
+/** An environment id as the older Power Apps schema spells it. */
+function legacyEnvironmentName(id: string): string {
+  return id.replace(/^default-/, 'Default-')
+}
 
 const CLIENT_IPS = ['167.220.196.178', '79.159.10.151:12345', '[fdfd::555]:12346', '::ffff:172.172.34.12', '203.0.113.7'] as const
 const FILES = ['Budget, "final"\r\nv2.xlsx', 'Präsentation Q3.pptx', 'notes\nline2.txt', '合同.docx'] as const
@@ -79,7 +90,12 @@ export function makeRecord(kind: RecordKind, ctx: RecordContext): Record<string,
     case 'launch-unified':
     case 'delete-unified':
       return unifiedPowerApp(kind === 'launch-unified' ? 'LaunchPowerApp' : 'DeletePowerApp', base, ctx, person, app, ip)
-    case 'launch-legacy':
+    case 'launch-legacy': {
+      // The older schema names the environment in AdditionalInfo, as the Power Apps API names
+      // environments (`Default-<tenant>` for the default one, where the newer schema writes
+      // `default-…`), and leaves the display name out of some records.
+      const env = environmentOf(ctx.index)
+      const info = ctx.index % 3 === 0 ? { environmentName: legacyEnvironmentName(env.id) } : { environmentName: legacyEnvironmentName(env.id), appDisplayName: app.name }
       return {
         ...base,
         Operation: 'LaunchPowerApp',
@@ -93,8 +109,9 @@ export function makeRecord(kind: RecordKind, ctx: RecordContext): Record<string,
         ClientIP: ip,
         UserId: person.upn,
         AppName: app.id,
-        AdditionalInfo: JSON.stringify({ environmentName: `Default-${ctx.tenantId}`, appDisplayName: app.name })
+        AdditionalInfo: JSON.stringify(info)
       }
+    }
     case 'teams':
       return {
         ...base,
@@ -232,7 +249,7 @@ function unifiedPowerApp(
   app: (typeof APPS)[number],
   ip: string
 ): Record<string, unknown> {
-  const env = ENVIRONMENTS[ctx.index % ENVIRONMENTS.length] ?? ENVIRONMENTS[0]
+  const env = environmentOf(ctx.index)
   const clientIp = ip.replace(/:\d+$/, '')
   // Key order follows the captured sample: PropertyCollection first, common fields after.
   return {

@@ -47,7 +47,12 @@ function tip(files: Map<string, Buffer>): BranchFiles {
 }
 
 /** Merges `batch` into the branch tip, spilling the spool often and in reverse order, as a real run might. */
-async function buildWith(files: BranchFiles, batch: SnapshotRow[], maxFileBytes: number): Promise<{ changes: FileChanges | undefined; report: SnapshotReport }> {
+async function buildWith(
+  files: BranchFiles,
+  batch: SnapshotRow[],
+  maxFileBytes: number,
+  usage = true
+): Promise<{ changes: FileChanges | undefined; report: SnapshotReport }> {
   const dir = await mkdtemp(join(tmpdir(), 'm365-day-parts-'))
   dirs.push(dir)
   const spool = await Spool.create(join(dir, 'spool'), 4_096)
@@ -58,7 +63,7 @@ async function buildWith(files: BranchFiles, batch: SnapshotRow[], maxFileBytes:
   let report: SnapshotReport | undefined
   const changes = await buildSnapshotChanges(
     files,
-    { collection: { updates: [] }, spool, dir: join(dir, 'build'), branch: 'audit-data', now: new Date(`${DAY}T12:00:00Z`), coverageSlackMs: 0, maxFileBytes },
+    { collection: { updates: [] }, spool, dir: join(dir, 'build'), branch: 'audit-data', now: new Date(`${DAY}T12:00:00Z`), coverageSlackMs: 0, maxFileBytes, usage },
     (built) => (report = built)
   )
   if (!report) throw new Error('expected a report')
@@ -192,13 +197,51 @@ describe('merging a day into its files', () => {
     const streamed: string[] = []
     const watched = tip(branch)
     const stream = watched.stream.bind(watched)
-    const { changes, report } = await buildWith({ ...watched, stream: (path) => (streamed.push(path), stream(path)) }, rows(1, 300), cap)
+    const { changes, report } = await buildWith({ ...watched, stream: (path) => (streamed.push(path), stream(path)) }, rows(1, 300), cap, false)
     expect(streamed).toEqual([paths.at(-1)])
     expect([...(changes?.files.keys() ?? [])].filter((path) => path.startsWith('audit/'))).toEqual([paths.at(-1)])
     expect(report.filesChanged).toBe(1)
     apply(branch, changes)
     for (const path of paths.slice(0, -1)) expect(branch.get(path)?.equals(before.get(path)!)).toBe(true)
     expect(dayPaths(branch).flatMap((path) => readRows(branch.get(path)))).toEqual(rows(301))
+  })
+
+  it('reads the parts it keeps once more for the Power Apps usage of the whole day, and still rewrites only the last', async () => {
+    const branch = new Map<string, Buffer>()
+    apply(branch, (await build(branch, rows(300), cap)).changes)
+    const paths = dayPaths(branch)
+    const usage = 'usage/power-apps/2026/11/2026-11-20.csv'
+    expect(readRows(branch.get(usage))).toEqual([[DAY, '', '', '', '', '300', '0']])
+
+    const streamed: string[] = []
+    const watched = tip(branch)
+    const stream = watched.stream.bind(watched)
+    const { changes, report } = await buildWith({ ...watched, stream: (path) => (streamed.push(path), stream(path)) }, rows(1, 300), cap)
+    expect([...streamed].sort()).toEqual([...paths].sort())
+    expect(streamed.filter((path) => path === paths.at(-1))).toHaveLength(1)
+    expect([...(changes?.files.keys() ?? [])].filter((path) => path.startsWith('audit/'))).toEqual([paths.at(-1)])
+    expect(report.usageDays).toEqual([DAY])
+    apply(branch, changes)
+    expect(readRows(branch.get(usage))).toEqual([[DAY, '', '', '', '', '301', '0']])
+    expect(changes?.message).toContain(`Power Apps usage recomputed: ${DAY}`)
+  })
+
+  it('gives a day written before usage existed its usage file when known records come again, then nothing more', async () => {
+    const branch = new Map<string, Buffer>()
+    apply(branch, (await build(branch, rows(300), cap)).changes)
+    const usage = 'usage/power-apps/2026/11/2026-11-20.csv'
+    branch.delete(usage)
+    const before = new Map(branch)
+
+    const { changes, report } = await build(branch, rows(5, 100), cap)
+    expect([...(changes?.files.keys() ?? [])]).toEqual([usage])
+    expect(report).toMatchObject({ recordsAdded: 0, usageDays: [DAY] })
+    expect(changes?.message).toMatch(/^audit-sync: Power Apps usage of 1 day\n/)
+    apply(branch, changes)
+    expect(readRows(branch.get(usage))).toEqual([[DAY, '', '', '', '', '300', '0']])
+    for (const [path, bytes] of before) expect(branch.get(path)?.equals(bytes), path).toBe(true)
+
+    expect((await build(branch, rows(5, 100), cap)).changes).toBeUndefined()
   })
 
   it('does not write again a part that comes out as the branch has it', async () => {

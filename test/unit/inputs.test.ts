@@ -60,6 +60,9 @@ describe('readSettings', () => {
       concurrency: 8,
       apiQuota: 2000,
       recordsPerCommit: 1_000_000,
+      filter: { operations: [], workloads: [], recordTypes: [] },
+      usage: true,
+      importPatterns: [],
       dryRun: false
     })
     expect(plan.segments).toHaveLength(24)
@@ -148,13 +151,49 @@ describe('readSettings', () => {
     [{ 'issue-labels': `ok,${'x'.repeat(51)}` }, 'issue-labels', /over 50 characters/],
     [{ concurrency: '100' }, 'concurrency', /from 1 to 64/],
     [{ 'records-per-commit': '1e5' }, 'records-per-commit', /whole number from 1 to 5000000; got '1e5'/],
-    [{ 'records-per-commit': '9000000' }, 'records-per-commit', /from 1 to 5000000/]
+    [{ 'records-per-commit': '9000000' }, 'records-per-commit', /from 1 to 5000000/],
+    [{ usage: 'off' }, 'usage', /true or false; got 'off'/]
   ])('refuses %j', (inputs, name, message) => {
     const problems = problemsOf(inputs)
     expect(problems).toHaveLength(1)
     expect(problems[0]?.input).toBe(name)
     expect(problems[0]?.message).toMatch(message)
     expect(problems[0]?.message).toContain(`'${name === 'client-secret' ? 'client-secret' : name}'`)
+  })
+
+  it('reads the filters, record types by number or enum name in any case', () => {
+    const { settings } = readSettings(
+      source({ operations: 'LaunchPowerApp,DeletePowerApp', workloads: 'PowerApps\nPowerPlatform', 'record-types': '45, powerplatformadministratoractivity' }).input,
+      NOW
+    )
+    expect(settings.filter).toEqual({ operations: ['LaunchPowerApp', 'DeletePowerApp'], workloads: ['PowerApps', 'PowerPlatform'], recordTypes: [45, 256] })
+  })
+
+  it('names an unknown record type and suggests members of the enum', () => {
+    const [problem] = problemsOf({ 'record-types': '45,PowerApp,Teems' })
+    expect(problem?.input).toBe('record-types')
+    expect(problem?.message).toBe(
+      "Input 'record-types' has unknown record type names 'PowerApp' (did you mean PowerAppsApp (45), PowerAppsPlan (46), PowerAppsResource (79)?); " +
+        "'Teems' (did you mean PowerAppsApp (45), PowerPlatformAdministratorActivity (256), MicrosoftFlow (30), SharePointFileOperation (6)?). " +
+        'Give numbers or the API\'s RecordType names, for example PowerAppsApp (45) or PowerPlatformAdministratorActivity (256).'
+    )
+  })
+
+  it('imports only when import is set and content-types is empty or none', () => {
+    const read = (inputs: Record<string, string>) => readSettings(source(inputs).input, NOW).settings
+    expect(read({ import: 'exports/*.csv' })).toMatchObject({ contentTypes: [], importPatterns: ['exports/*.csv'] })
+    expect(read({ import: 'a/*.csv\n\n b/{x,y}.csv \na/*.csv', 'content-types': 'None' })).toMatchObject({ contentTypes: [], importPatterns: ['a/*.csv', 'b/{x,y}.csv'] })
+    expect(read({ import: 'exports/*.csv', 'content-types': 'Audit.General' }).contentTypes).toEqual(['Audit.General'])
+    expect(read({ usage: 'false' }).usage).toBe(false)
+  })
+
+  it.each([
+    [{ 'content-types': 'none' }, /'none', which collects nothing; set 'import'/],
+    [{ 'content-types': 'none,Audit.General', import: 'x.csv' }, /either 'none' or the content types/]
+  ])('refuses content-types %j', (inputs, message) => {
+    const problems = problemsOf(inputs)
+    expect(problems.map((problem) => problem.input)).toEqual(['content-types'])
+    expect(problems[0]?.message).toMatch(message)
   })
 
   it('needs a repository unless it is a dry run', () => {

@@ -1,0 +1,96 @@
+import type { PowerAppLaunch } from './power-app-launch.js'
+
+/** Columns of a Power Apps usage file, in file order. */
+export const USAGE_COLUMNS = ['Date', 'EnvironmentId', 'EnvironmentName', 'AppId', 'AppName', 'Launches', 'UniqueUsers'] as const
+
+/** One row of a usage file: one app in one environment on one UTC day. */
+export interface UsageRow {
+  date: string
+  environmentId: string
+  environmentName: string
+  appId: string
+  appName: string
+  launches: number
+  uniqueUsers: number
+}
+
+/** `usage/power-apps/<YYYY>/<MM>/<YYYY-MM-DD>.csv`: the usage of one UTC day. */
+export function usagePath(day: string): string {
+  return `usage/power-apps/${day.slice(0, 4)}/${day.slice(5, 7)}/${day}.csv`
+}
+
+/**
+ * Counts one UTC day's Power Apps launches per app and environment: launches (each record
+ * once, by its Id) and distinct users. Display names are the latest the day shows for an
+ * app or environment, from either schema (an app renamed during the day shows its new name;
+ * a launch in the older schema, which names no environment, borrows the name a newer record
+ * gives the same environment). The result depends only on the launches added, not on their
+ * order, so a day gives the same rows whatever order its parts are read in.
+ *
+ * Memory: the day's launch Ids and, per app, its distinct users, never the records.
+ */
+export class PowerAppsUsage {
+  private readonly counts = new Map<string, { environmentId: string; appId: string; launches: number; users: Set<string> }>()
+  private readonly ids = new Set<string>()
+  private readonly appNames = new Map<string, Named>()
+  private readonly environmentNames = new Map<string, Named>()
+
+  constructor(readonly day: string) {}
+
+  /** Adds a launch with its record's sort key (`time`, `id`); a second record with the same Id is not counted. */
+  add(launch: PowerAppLaunch, time: string, id: string): void {
+    if (this.ids.has(id)) return
+    this.ids.add(id)
+    const key = `${launch.environmentId}\u0000${launch.appId}`
+    let entry = this.counts.get(key)
+    if (!entry) this.counts.set(key, (entry = { environmentId: launch.environmentId, appId: launch.appId, launches: 0, users: new Set() }))
+    entry.launches++
+    if (launch.user) entry.users.add(launch.user)
+    const order = `${time}\u0000${id}`
+    if (launch.appName) remember(this.appNames, launch.appId, launch.appName, order)
+    if (launch.environmentName) remember(this.environmentNames, launch.environmentId, launch.environmentName, order)
+  }
+
+  /** Launches counted so far. */
+  get launches(): number {
+    return this.ids.size
+  }
+
+  /** The day's rows, sorted by environment id then app id (the same launches always give the same rows). */
+  rows(): UsageRow[] {
+    return [...this.counts.values()]
+      .sort((a, b) => compare(a.environmentId, b.environmentId) || compare(a.appId, b.appId))
+      .map((entry) => ({
+        date: this.day,
+        environmentId: entry.environmentId,
+        environmentName: this.environmentNames.get(entry.environmentId)?.name ?? '',
+        appId: entry.appId,
+        appName: this.appNames.get(entry.appId)?.name ?? '',
+        launches: entry.launches,
+        uniqueUsers: entry.users.size
+      }))
+  }
+}
+
+interface Named {
+  name: string
+  order: string
+}
+
+/** Keeps the name of the latest record (by time, then Id) for a key. */
+function remember(names: Map<string, Named>, key: string, name: string, order: string): void {
+  const known = names.get(key)
+  if (!known || order > known.order) names.set(key, { name, order })
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** The rows as cells, in USAGE_COLUMNS order, header first. */
+export function usageTable(rows: readonly UsageRow[]): string[][] {
+  return [
+    [...USAGE_COLUMNS],
+    ...rows.map((row) => [row.date, row.environmentId, row.environmentName, row.appId, row.appName, String(row.launches), String(row.uniqueUsers)])
+  ]
+}

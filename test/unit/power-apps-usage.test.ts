@@ -1,0 +1,140 @@
+import { parse } from 'csv-parse/sync'
+import { describe, expect, it } from 'vitest'
+import type { AuditRecord } from '../../src/m365/audit-record.js'
+import { encodeCsvRow } from '../../src/snapshot/csv-codec.js'
+import { readPowerAppLaunch } from '../../src/usage/power-app-launch.js'
+import { PowerAppsUsage, usagePath, USAGE_COLUMNS } from '../../src/usage/power-apps-usage.js'
+import { DayUsageCounter, operationIsLaunch, renderUsageCsv } from '../../src/usage/usage-file.js'
+import { referenceRow } from './fixtures.js'
+
+const APP = '6c39e97c-6ddd-4a37-afd4-494a605925cf'
+const ENV = 'aa289efd-09f4-eaeb-bbb8-c08fc9e27d09'
+
+/** A RecordType 256 launch, shaped as Microsoft's documented sample. */
+function unified(id: string, user: string, extra: Partial<Record<'app' | 'appName' | 'env' | 'envName', string>> = {}): AuditRecord {
+  const pairs = [
+    ['powerplatform.analytics.resource.power_app.display_name', extra.appName ?? 'TestEmptyApp'],
+    ['powerplatform.analytics.resource.power_app.id', extra.app ?? APP],
+    ['powerplatform.analytics.resource.environment.name', extra.envName ?? 'Contoso (default)'],
+    ['powerplatform.analytics.resource.type', 'PowerApp'],
+    ['powerplatform.analytics.activity.name', 'LaunchPowerApp'],
+    ['powerplatform.analytics.resource.environment.id', extra.env ?? ENV]
+  ]
+  return {
+    PropertyCollection: pairs.filter(([, value]) => value !== '').map(([Name, Value]) => ({ Name, Value })),
+    EnvironmentId: extra.env ?? ENV,
+    UserId: `${user}@Contoso.com`,
+    Id: id,
+    RecordType: 256,
+    CreationTime: '2026-11-20T13:17:34',
+    Operation: 'LaunchPowerApp',
+    UserKey: `key-${user}`,
+    Workload: 'PowerPlatform'
+  }
+}
+
+/** A RecordType 45 launch: the app in AppName, the rest in AdditionalInfo's JSON text. */
+function legacy(id: string, user: string, info: Record<string, string> = { environmentName: ENV.toUpperCase(), appDisplayName: 'Old name' }): AuditRecord {
+  return {
+    CreationTime: '2026-11-20T09:15:02',
+    Id: id,
+    Operation: 'LaunchPowerApp',
+    RecordType: 45,
+    UserKey: `key-${user}`,
+    Workload: 'PowerApps',
+    UserId: `${user}@contoso.com`,
+    AppName: APP.toUpperCase(),
+    AdditionalInfo: JSON.stringify(info)
+  }
+}
+
+describe('a LaunchPowerApp record, in either schema', () => {
+  it('reads RecordType 256 from PropertyCollection and EnvironmentId', () => {
+    expect(readPowerAppLaunch(unified('1', 'amber'))).toEqual({ appId: APP, appName: 'TestEmptyApp', environmentId: ENV, environmentName: 'Contoso (default)', user: 'key-amber' })
+  })
+
+  it('reads RecordType 45 from AppName and the JSON in AdditionalInfo, ids lower-cased', () => {
+    expect(readPowerAppLaunch(legacy('1', 'amber'))).toEqual({ appId: APP, appName: 'Old name', environmentId: ENV, user: 'key-amber' })
+    expect(readPowerAppLaunch({ ...legacy('1', 'amber'), AdditionalInfo: 'not json' })).toEqual({ appId: APP, environmentId: '', user: 'key-amber' })
+  })
+
+  it('falls back to the lower-cased UserId without a UserKey, and to the environment pair without EnvironmentId', () => {
+    const { UserKey: _key, EnvironmentId: _env, ...bare } = unified('1', 'Amber')
+    expect(readPowerAppLaunch(bare)).toMatchObject({ environmentId: ENV, user: 'amber@contoso.com' })
+  })
+
+  it('takes the GUID at the end of an app id given as a path', () => {
+    expect(readPowerAppLaunch(unified('1', 'a', { app: `/providers/Microsoft.PowerApps/apps/${APP}` }))?.appId).toBe(APP)
+  })
+
+  it('is nothing for other operations', () => {
+    expect(readPowerAppLaunch({ ...unified('1', 'a'), Operation: 'DeletePowerApp' })).toBeUndefined()
+    expect(readPowerAppLaunch({ Operation: 'launchpowerapp' })).toEqual({ appId: '', environmentId: '' })
+  })
+})
+
+describe('usage of one day', () => {
+  const launches: [AuditRecord, string][] = [
+    [unified('u1', 'amber'), '2026-11-20T13:17:34Z'],
+    [unified('u2', 'amber'), '2026-11-20T14:00:00Z'],
+    [unified('u3', 'bob', { appName: 'Renamed, "v2"' }), '2026-11-20T15:00:00Z'],
+    [legacy('l1', 'carol'), '2026-11-20T09:15:02Z'],
+    [legacy('l2', 'dave', { environmentName: 'Default-99CA' }), '2026-11-20T10:00:00Z'],
+    [unified('u4', 'erin', { app: 'B-APP', appName: '', env: 'default-99ca', envName: 'Ventas\r\nNorte' }), '2026-11-20T11:00:00Z']
+  ]
+
+  const count = (order: [AuditRecord, string][]) => {
+    const usage = new PowerAppsUsage('2026-11-20')
+    for (const [record, time] of order) usage.add(readPowerAppLaunch(record)!, time, String(record.Id))
+    return usage
+  }
+
+  it('counts launches and distinct users per environment and app, across both schemas', () => {
+    expect(count(launches).rows()).toEqual([
+      { date: '2026-11-20', environmentId: ENV, environmentName: 'Contoso (default)', appId: APP, appName: 'Renamed, "v2"', launches: 4, uniqueUsers: 3 },
+      { date: '2026-11-20', environmentId: 'default-99ca', environmentName: 'Ventas\r\nNorte', appId: APP, appName: 'Renamed, "v2"', launches: 1, uniqueUsers: 1 },
+      { date: '2026-11-20', environmentId: 'default-99ca', environmentName: 'Ventas\r\nNorte', appId: 'b-app', appName: '', launches: 1, uniqueUsers: 1 }
+    ])
+  })
+
+  it('counts a record once by its Id, and gives the same rows whatever order the launches come in', () => {
+    const usage = count([...launches, launches[0]!, launches[3]!])
+    expect(usage.launches).toBe(6)
+    expect(usage.rows()).toEqual(count([...launches].reverse()).rows())
+  })
+
+  it('writes the file with its header, in the snapshot CSV dialect, under usage/power-apps by day', () => {
+    const file = renderUsageCsv(count(launches).rows())
+    const table = parse(file) as string[][]
+    expect(table[0]).toEqual([...USAGE_COLUMNS])
+    expect(table[1]).toEqual(['2026-11-20', ENV, 'Contoso (default)', APP, 'Renamed, "v2"', '4', '3'])
+    expect(table[2]?.[2]).toBe('Ventas\r\nNorte')
+    expect(file.toString('utf8').startsWith('Date,EnvironmentId,EnvironmentName,AppId,AppName,Launches,UniqueUsers\r\n')).toBe(true)
+    expect(usagePath('2026-11-20')).toBe('usage/power-apps/2026/11/2026-11-20.csv')
+  })
+})
+
+describe('launches among day-file rows', () => {
+  const line = (record: AuditRecord, time = '2026-11-20T10:00:00Z') => encodeCsvRow(referenceRow(record, time))
+
+  it('tells a launch row by its Operation column alone, in any case, past quoted fields', () => {
+    expect(operationIsLaunch(line(unified('1', 'a')))).toBe(true)
+    expect(operationIsLaunch(line({ ...legacy('1', 'a'), Operation: 'LAUNCHPOWERAPP' }))).toBe(true)
+    expect(operationIsLaunch(line({ Id: 'x, "quoted"', Operation: 'LaunchPowerApp' }))).toBe(true)
+    expect(operationIsLaunch(line({ Id: 'x', RecordType: 'a,b', Operation: 'LaunchPowerApp' }))).toBe(true)
+    expect(operationIsLaunch(line({ ...unified('1', 'a'), Operation: 'LaunchPowerApps' }))).toBe(false)
+    expect(operationIsLaunch(line({ ...unified('1', 'a'), Operation: 'DeletePowerApp' }))).toBe(false)
+    expect(operationIsLaunch(Buffer.from('a,b'))).toBe(false)
+  })
+
+  it('counts only launch rows, leaves the rows bytes as they were, and ignores a launch whose AuditData is not JSON', () => {
+    const counter = new DayUsageCounter('2026-11-20')
+    const rows = [line(unified('u1', 'amber')), line(legacy('l1', 'bob')), line({ Id: 't', Operation: 'MemberAdded', Workload: 'MicrosoftTeams' })]
+    const copies = rows.map((row) => Buffer.from(row))
+    rows.forEach((payload, index) => counter.observe({ time: '2026-11-20T10:00:00Z', id: `r${index}`, payload }))
+    expect(rows).toEqual(copies)
+    const broken = encodeCsvRow([...referenceRow(unified('u9', 'x'), '2026-11-20T10:00:00Z').slice(0, -1), '{not json'])
+    counter.observe({ time: '2026-11-20T10:00:00Z', id: 'r9', payload: broken })
+    expect(counter.usage.rows()).toEqual([expect.objectContaining({ appId: APP, launches: 2, uniqueUsers: 2 })])
+  })
+})

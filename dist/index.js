@@ -36,7 +36,7 @@ if (node_worker_threads__WEBPACK_IMPORTED_MODULE_0__.isMainThread) {
 }
 else {
     // Loaded here only: the main thread needs none of it.
-    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(351), __nccwpck_require__.e(406)]).then(__nccwpck_require__.bind(__nccwpck_require__, 7406));
+    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(343), __nccwpck_require__.e(366)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8366));
     await run();
 }
 

@@ -131,11 +131,17 @@ export function release(options: ReleaseOptions): ReleaseResult {
 
   log(`${options.dryRun ? 'Would release' : 'Releasing'} ${tag} at ${commit.slice(0, 12)}${movesMajor ? `, moving ${majorTag} to it` : ''}.`)
   for (const args of commands) {
-    log(`  git ${args.map((arg) => (/^[\w./+:@^-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(' ')}`)
+    log(`  git ${args.map(showArgument).join(' ')}`)
     if (!options.dryRun) git(args)
   }
   if (!options.dryRun && options.push) log(`Done. Publish the release notes: gh release create ${tag} --verify-tag --notes-from-tag`)
   return { tag, majorTag, movesMajor, commit, commands }
+}
+
+/** An argument as the log shows it: the tag message by its first line, the rest as typed in a shell. */
+function showArgument(arg: string): string {
+  if (arg.includes('\n')) return JSON.stringify(`${arg.split('\n')[0]} (and the CHANGELOG notes)`)
+  return /^[\w./+:@^-]+$/.test(arg) ? arg : JSON.stringify(arg)
 }
 
 /** Every `vX.Y.Z` tag, local and (when the remote exists) on the remote, without changing either. */

@@ -5451,8 +5451,9 @@ const MAX_ANNOTATIONS = 5;
  * 'github-api-url' (links to it only when its web root follows from the API's address).
  */
 function gitHubEndpoints(settings, context) {
-    if (settings.githubApiUrl && settings.githubApiUrl !== context.apiUrl) {
-        return { apiUrl: settings.githubApiUrl, serverUrl: serverUrlOfApi(settings.githubApiUrl), description: `GitHub API: ${settings.githubApiUrl} (input 'github-api-url').` };
+    const apiUrl = settings.githubApiUrl;
+    if (apiUrl && apiUrl !== context.apiUrl) {
+        return { apiUrl, serverUrl: serverUrlOfApi(apiUrl), description: `GitHub API: ${apiUrl} (input 'github-api-url').` };
     }
     const kind = context.isGhes ? 'GitHub Enterprise Server' : 'GitHub';
     return { apiUrl: context.apiUrl, serverUrl: context.serverUrl, description: `${kind} at ${context.serverUrl}, API ${context.apiUrl}.` };

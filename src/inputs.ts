@@ -15,6 +15,8 @@ export interface InputSource {
   getInput(name: string): string
   setSecret(value: string): void
   env: Readonly<Record<string, string | undefined>>
+  /** `owner/name` of the repository running the workflow (from the run context): the default of 'repository'. */
+  currentRepository?: string | undefined
 }
 
 /** One bad input value and what to do about it. */
@@ -113,7 +115,7 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
 
   const dataBranch = readBranch(input(Inputs.DataBranch) || 'audit-data', problem)
   const dryRun = readBoolean(input(Inputs.DryRun), Inputs.DryRun, false, problem)
-  const repository = readRepository(input(Inputs.Repository) || source.env.GITHUB_REPOSITORY || '', dryRun, problem)
+  const repository = readRepository(input(Inputs.Repository) || source.currentRepository || '', dryRun, problem)
   if (!githubToken && dryRun === false) {
     problem(
       Inputs.GitHubToken,
@@ -121,6 +123,7 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
         `(the default \${{ github.token }} works when the workflow grants those permissions).`
     )
   }
+  const githubApiUrl = readApiUrl(input(Inputs.GitHubApiUrl), problem)
   const openIssue = readBoolean(input(Inputs.OpenIssue), Inputs.OpenIssue, true, problem)
   const issueLabels = readLabels(input(Inputs.IssueLabels) || 'audit-sync', problem)
   const failOnError = readBoolean(input(Inputs.FailOnError), Inputs.FailOnError, true, problem)
@@ -185,6 +188,7 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
     dataBranch,
     repository,
     githubToken,
+    githubApiUrl,
     openIssue,
     issueLabels,
     failOnError,
@@ -357,6 +361,20 @@ function readBranch(value: string, problem: Report): string | undefined {
   const name = value.replace(/^refs\/heads\//, '')
   const reason = explainInvalidBranchName(name)
   return reason ? problem(Inputs.DataBranch, `Input 'data-branch' is not a valid git branch name: ${reason}; got ${quote(value)}.`) : name
+}
+
+/** https, or http to this machine only (a local fake): a token never crosses a network in clear. */
+function readApiUrl(value: string, problem: Report): string | undefined {
+  if (!value) return undefined
+  const url = URL.canParse(value) ? new URL(value) : undefined
+  const loopback = url?.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
+  if (!url || !(url.protocol === 'https:' || loopback) || url.search || url.hash) {
+    return problem(
+      Inputs.GitHubApiUrl,
+      `Input 'github-api-url' must be the https URL of a GitHub REST API, such as https://ghes.example.com/api/v3 (http only to this machine); got ${quote(value)}.`
+    )
+  }
+  return url.href.replace(/\/+$/, '')
 }
 
 function readRepository(value: string, dryRun: boolean | undefined, problem: Report): RepositoryRef | undefined {

@@ -5,11 +5,12 @@ import { createTokenProvider } from './auth/entra-token.js'
 import type { PresentedToken } from './auth/github-oidc.js'
 import { errorMessage } from './errors.js'
 import { syncFailureIssue, type IssueOutcome } from './github/failure-issue.js'
-import { createGitDatabase, createOctokit, type GitDatabase } from './github/git-database.js'
+import { createGitHubClient, type GitHubClient } from './github/client.js'
+import { createGitDatabase, type GitDatabase } from './github/git-database.js'
+import { readRunContext, serverUrlOfApi, type RunContext } from './github/run-context.js'
 import { DEFAULT_RETRY } from './http/retry.js'
 import { readTestHooks } from './test-hooks.js'
 import { optional } from './util/optional.js'
-import type { Octokit } from '@octokit/rest'
 import type { IssueContext } from './report/failure-issue-text.js'
 import type { SnapshotReport } from './snapshot/build-changes.js'
 import { formatInstant } from './config/timestamp.js'
@@ -30,8 +31,9 @@ import { prepareImport } from './import/import-exports.js'
  */
 export async function run(now: () => Date = () => new Date()): Promise<void> {
   try {
+    const context = readRunContext()
     const { settings, plan } = await core.group('Inputs', async () => {
-      const validated = readSettings(actionInputs, now())
+      const validated = readSettings({ ...actionInputs, currentRepository: context.repository }, now())
       core.info(describeSettings(validated.settings))
       return validated
     })
@@ -51,18 +53,19 @@ export async function run(now: () => Date = () => new Date()): Promise<void> {
       core.info('dry-run: the plan above is what a real run would list; nothing was requested or written.')
       return
     }
-    await runSync(settings, now)
+    await runSync(settings, context, now)
   } catch (error) {
     reportFailure(error)
   }
 }
 
-async function runSync(settings: Settings, now: () => Date): Promise<void> {
+async function runSync(settings: Settings, context: RunContext, now: () => Date): Promise<void> {
   const repository = settings.repository
   if (!repository) throw new Error(`Input 'repository' is needed for a real run.`)
   const env = process.env
-  const serverUrl = env.GITHUB_SERVER_URL ?? 'https://github.com'
-  const runUrl = env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY ? `${serverUrl}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined
+  const { runUrl } = context
+  const github = gitHubEndpoints(settings, context)
+  core.info(github.description)
   const hooks = readTestHooks(env)
   // A few more connections than downloads: listing and sign-in run beside them.
   const proxy = configureConnections(env, settings.concurrency + 4)
@@ -88,8 +91,8 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
     onRetry: (what, error, attempt, delayMs) =>
       core.info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
   })
-  const octokit = createOctokit(
-    { ...repository, token: settings.githubToken, baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com', ...optional('pacingMs', hooks.githubPacingMs) },
+  const octokit = createGitHubClient(
+    { token: settings.githubToken, baseUrl: github.apiUrl, ...optional('pacingMs', hooks.githubPacingMs) },
     { debug: (message) => core.debug(message), warn: (message) => core.warning(message) }
   )
   const git = createGitDatabase(octokit, repository)
@@ -116,13 +119,14 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
             branch: settings.dataBranch,
             now: now(),
             ...(runUrl ? { runUrl } : {}),
-            ...(env.GITHUB_REPOSITORY ? { repository: env.GITHUB_REPOSITORY } : {}),
-            ...workflowFile(env.GITHUB_WORKFLOW_REF)
+            ...optional('repository', context.repository),
+            ...optional('workflowFile', context.workflowFile)
           })
         )
       : ({ action: 'none' } as const)
 
-  const commitUrl = result.commitSha ? `${serverUrl}/${repository.owner}/${repository.repo}/commit/${result.commitSha}` : undefined
+  const commitUrl =
+    result.commitSha && github.serverUrl ? `${github.serverUrl}/${repository.owner}/${repository.repo}/commit/${result.commitSha}` : undefined
   core.setOutput(Outputs.RecordsAdded, result.report.recordsAdded)
   core.setOutput(Outputs.FilesChanged, result.report.filesChanged)
   core.setOutput(Outputs.CommitSha, result.commitSha ?? '')
@@ -162,7 +166,7 @@ async function runSync(settings: Settings, now: () => Date): Promise<void> {
  * its issue must not be closed by a run that saw none. Never throws: the data is committed.
  */
 async function updateFailureIssue(
-  octokit: Octokit,
+  octokit: GitHubClient,
   git: GitDatabase,
   settings: Settings,
   repository: RepositoryRef,
@@ -213,10 +217,17 @@ function workspaceOf(env: NodeJS.ProcessEnv): string {
 /** GitHub shows 10 annotations of each kind per step; a handful says enough. */
 const MAX_ANNOTATIONS = 5
 
-/** The workflow file of `owner/repo/.github/workflows/file.yml@ref`, for the backfill command. */
-function workflowFile(ref: string | undefined): { workflowFile?: string } {
-  const file = ref?.split('@')[0]?.split('/').at(-1)
-  return file ? { workflowFile: file } : {}
+/**
+ * The GitHub the data branch is on: the one running the workflow, or the instance named by
+ * 'github-api-url' (links to it only when its web root follows from the API's address).
+ */
+function gitHubEndpoints(settings: Settings, context: RunContext): { apiUrl: string; serverUrl: string | undefined; description: string } {
+  const apiUrl = settings.githubApiUrl
+  if (apiUrl && apiUrl !== context.apiUrl) {
+    return { apiUrl, serverUrl: serverUrlOfApi(apiUrl), description: `GitHub API: ${apiUrl} (input 'github-api-url').` }
+  }
+  const kind = context.isGhes ? 'GitHub Enterprise Server' : 'GitHub'
+  return { apiUrl: context.apiUrl, serverUrl: context.serverUrl, description: `${kind} at ${context.serverUrl}, API ${context.apiUrl}.` }
 }
 
 function reportFailure(error: unknown): void {

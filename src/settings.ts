@@ -26,6 +26,7 @@ export const Inputs = {
   DataBranch: 'data-branch',
   Repository: 'repository',
   GitHubToken: 'github-token',
+  GitHubApiUrl: 'github-api-url',
   OpenIssue: 'open-issue',
   IssueLabels: 'issue-labels',
   FailOnError: 'fail-on-error',
@@ -124,6 +125,8 @@ export interface Settings {
   repository: RepositoryRef | undefined
   /** Token for the GitHub API; masked. */
   githubToken: string
+  /** REST API root of another GitHub instance; undefined: the one running the workflow. */
+  githubApiUrl: string | undefined
   /** Open, update and close an issue for failed segments. */
   openIssue: boolean
   /** Labels of the failure issue; the first one is how later runs find it. */

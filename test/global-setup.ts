@@ -18,7 +18,7 @@ import { distIsCurrent } from '../scripts/dist-stamp.js'
 const exec = promisify(execFile)
 
 /** Prefixes of the temp folders the fakes and the harness make; each must be removed by its test. */
-const OWN_TEMP_PREFIXES = ['o365-emulator-', 'fake-github-', 'm365-action-run-', 'm365-branch-', 'm365-cert-recipe-', 'm365-exports-']
+const OWN_TEMP_PREFIXES = ['o365-emulator-', 'fake-github-', 'm365-action-run-', 'm365-branch-', 'm365-cert-recipe-', 'm365-exports-', 'm365-release-']
 
 export default async function setup(): Promise<() => void> {
   if (!distIsCurrent()) {

@@ -1,4 +1,4 @@
-import type { Octokit } from '@octokit/rest'
+import type { GitHubClient } from './client.js'
 import { errorMessage } from '../errors.js'
 import {
   issueMarker,
@@ -22,7 +22,7 @@ export type IssueOutcome =
  * and closes it once they have all recovered.
  */
 export async function syncFailureIssue(
-  octokit: Octokit,
+  octokit: GitHubClient,
   target: { owner: string; repo: string; labels: readonly string[] },
   state: { open: readonly OpenFailure[]; recovered: readonly OpenFailure[]; gaps: readonly TypedGap[] },
   context: IssueContext
@@ -65,7 +65,7 @@ export async function syncFailureIssue(
 }
 
 async function findIssue(
-  octokit: Octokit,
+  octokit: GitHubClient,
   target: { owner: string; repo: string; labels: readonly string[] },
   branch: string
 ): Promise<{ number: number; html_url: string } | undefined> {

@@ -1,11 +1,8 @@
-import { retry } from '@octokit/plugin-retry'
-import { throttling } from '@octokit/plugin-throttling'
-import { Octokit } from '@octokit/rest'
-import Bottleneck from 'bottleneck/light.js'
 import { isUtf8 } from 'node:buffer'
 import { open } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { request } from 'undici'
+import type { GitHubClient } from './client.js'
 
 /** The tip of a branch. */
 export interface BranchHead {
@@ -72,75 +69,8 @@ function status(error: unknown): number | undefined {
   return (error as RequestErrorLike).status
 }
 
-/** Where the data branch lives and how to reach GitHub. */
-export interface GitHubTarget {
-  owner: string
-  repo: string
-  token: string
-  /** REST API root: GITHUB_API_URL (GitHub Enterprise Server works too). */
-  baseUrl: string
-  /**
-   * The unit of GitHub pacing, GITHUB_PACING_MS by default: content-creating requests are
-   * spaced by it (GitHub asks for at least a second between them), requests that notify
-   * people (issues, comments) by three times it, and retries of failed requests back off
-   * by it squared per attempt. Only tests against a fake GitHub lower it.
-   */
-  pacingMs?: number
-}
-
-/** GitHub's advice: at least one second between content-creating requests. */
-export const GITHUB_PACING_MS = 1_000
-
-/** Where Octokit's own messages go. */
-export interface OctokitLog {
-  debug(message: string): void
-  warn(message: string): void
-}
-
-/** Octokit with GitHub's own retry and throttling plugins, the well-kept way to be polite. */
-const GitHubClient = Octokit.plugin(retry, throttling)
-
-/** Retries of a rate-limited request before giving up. */
-const RATE_LIMIT_RETRIES = 3
-
-/**
- * Builds the Octokit client every GitHub call of the action goes through: 5xx answers are
- * retried; primary and secondary rate limits wait as GitHub asks (a few times); errors that
- * another try cannot fix (401, 403, 404, 409, 422...) are not retried. Octokit logs each
- * failed request itself, including the expected 404 of a branch that does not exist yet;
- * those lines go to the debug log, and the action explains real failures in its own words.
- */
-export function createOctokit(target: GitHubTarget, log?: OctokitLog): Octokit {
-  const debug = (message: string): void => log?.debug(message)
-  const warn = (message: string): void => log?.warn(message)
-  const pacingMs = target.pacingMs ?? GITHUB_PACING_MS
-  // Groups of our own rather than the plugin's process-wide defaults, so that the pacing is
-  // a property of this client alone.
-  const spaced = (minTime: number): Bottleneck.Group => new Bottleneck.Group({ maxConcurrent: 1, minTime })
-  return new GitHubClient({
-    auth: target.token,
-    baseUrl: target.baseUrl,
-    userAgent: 'm365-audit-sync',
-    log: { debug, info: debug, warn: debug, error: debug },
-    retry: { doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451], retryAfterBaseValue: pacingMs },
-    throttle: {
-      write: spaced(pacingMs),
-      notifications: spaced(3 * pacingMs),
-      retryAfterBaseValue: pacingMs,
-      onRateLimit: (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
-        warn(`GitHub rate limit reached for ${options.method} ${options.url}; retrying after ${retryAfter} s.`)
-        return retryCount < RATE_LIMIT_RETRIES
-      },
-      onSecondaryRateLimit: (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
-        warn(`GitHub secondary rate limit for ${options.method} ${options.url}; retrying after ${retryAfter} s.`)
-        return retryCount < RATE_LIMIT_RETRIES
-      }
-    }
-  })
-}
-
 /** The Git Data API of one repository, through Octokit. */
-export function createGitDatabase(octokit: Octokit, target: Pick<GitHubTarget, 'owner' | 'repo'>): GitDatabase {
+export function createGitDatabase(octokit: GitHubClient, target: { owner: string; repo: string }): GitDatabase {
   const repo = { owner: target.owner, repo: target.repo }
   const where = `${target.owner}/${target.repo}`
   const explain = (error: unknown, action: string): Error => {

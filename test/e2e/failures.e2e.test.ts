@@ -105,6 +105,9 @@ describe('a window that keeps failing', { timeout: E2E_TEST_BUDGET_MS }, () => {
     expect(issue.labels).toEqual(['audit-sync'])
     expect(issue.body).toContain(`| Audit.General | ${failingStart.toISOString().replace('.000', '')} – ${failingEnd.toISOString().replace('.000', '')} | AF20050 |`)
     expect(issue.body).toContain(`-f start=${failingStart.toISOString().replace('.000', '')}`)
+    // The run's context (@actions/github, read in the action's worker thread) names the workflow and the run.
+    expect(issue.body).toContain('gh workflow run audit-sync.yml --repo contoso/audit ')
+    expect(issue.body).toContain('Last failing run: https://github.com/contoso/audit/actions/runs/4242')
     const ledger = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
     expect(ledger.contentTypes['Audit.General'].failed).toHaveLength(1)
 

@@ -73,6 +73,7 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
       GITHUB_RUN_ID: '4242',
       GITHUB_RUN_ATTEMPT: '1',
       GITHUB_WORKFLOW: 'audit-sync',
+      GITHUB_WORKFLOW_REF: 'contoso/audit/.github/workflows/audit-sync.yml@refs/heads/main',
       GITHUB_EVENT_NAME: 'schedule',
       ...run.env
     }

@@ -66,6 +66,8 @@ export interface EmulatorOptions {
   now?: () => Date
   /** Clock for client assertions, which clients stamp with real time; default real time. */
   assertionNow?: () => Date
+  /** Port on 127.0.0.1; default 0, an ephemeral one (tests run side by side). */
+  port?: number
   /** RNG seed for contentIds, generated data and probabilistic faults; default 1. */
   seed?: number
   /** Items per `subscriptions/content` page; default 5, so paging is always exercised. */
@@ -148,7 +150,7 @@ export interface Emulator {
   close(): Promise<void>
 }
 
-/** Starts an emulator on an ephemeral port. */
+/** Starts an emulator, on an ephemeral port unless `port` is given. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const tenantId = options.tenantId ?? DEFAULT_TENANT_ID
   const clientId = options.clientId ?? DEFAULT_CLIENT_ID
@@ -164,7 +166,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const server = await listen({ key: cert.keyPem, cert: cert.certPem }, () => {
     if (!parts) throw new Error('emulator not ready')
     return parts
-  })
+  }, options.port)
   const origin = server.origin
   const trustFile = await writeTrustFile(cert.certPem).catch(async (error: unknown) => {
     await server.close()

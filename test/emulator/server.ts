@@ -58,8 +58,8 @@ export function classify(pathname: string): { route: Route; tenant?: string; con
   return { route: 'unknown', tenant }
 }
 
-/** Starts the HTTPS server on 127.0.0.1 with an ephemeral port; `parts` is read per request. */
-export async function listen(tls: { key: string; cert: string }, parts: () => ServerParts): Promise<RunningServer> {
+/** Starts the HTTPS server on 127.0.0.1, on `requestedPort` or (0) an ephemeral one; `parts` is read per request. */
+export async function listen(tls: { key: string; cert: string }, parts: () => ServerParts, requestedPort = 0): Promise<RunningServer> {
   let origin = ''
   const server: Server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     handle(req, res, origin, parts()).catch((error: unknown) => {
@@ -69,7 +69,7 @@ export async function listen(tls: { key: string; cert: string }, parts: () => Se
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
+    server.listen(requestedPort, '127.0.0.1', () => resolve())
   })
   const { port } = server.address() as AddressInfo
   origin = `https://127.0.0.1:${port}`

@@ -33,6 +33,8 @@ export interface FakeGitHubOptions {
   permissions?: Partial<Permissions>
   /** Serve under a prefix, e.g. `/api/v3` as GitHub Enterprise Server does. Default none. */
   pathPrefix?: string
+  /** Port on 127.0.0.1; default 0, one the OS assigns (tests run side by side). */
+  port?: number
   /** Clock for commit dates and issue timestamps. Default the real clock. */
   now?: () => Date
 }
@@ -79,7 +81,7 @@ export interface FakeGitHub {
   close(): Promise<void>
 }
 
-/** Starts a fake GitHub on 127.0.0.1 with an OS-assigned port. */
+/** Starts a fake GitHub on 127.0.0.1, on an OS-assigned port unless `port` is given. */
 export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
   const owner = options.owner ?? 'contoso'
   const repo = options.repo ?? 'audit'
@@ -107,6 +109,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       requests,
       internalErrors,
       isEmpty: () => store.isEmpty(),
+      port: options.port ?? 0,
       routes: [
         ...repoRoutes(store, { owner, repo, defaultBranch, permissions }),
         ...gitRoutes(store),

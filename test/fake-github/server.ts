@@ -44,6 +44,8 @@ export interface ServerConfig {
   /** Unexpected exceptions in handlers (answered with 500), so tests can fail loudly on them. */
   internalErrors: unknown[]
   isEmpty: () => Promise<boolean>
+  /** Port on 127.0.0.1; 0 for one the OS assigns. */
+  port: number
 }
 
 const RATE_LIMIT = 5000
@@ -55,7 +57,7 @@ export interface RunningServer {
   origin: string
 }
 
-/** Starts the HTTP server on 127.0.0.1 with an OS-assigned port. */
+/** Starts the HTTP server on 127.0.0.1, on the configured port or (0) one the OS assigns. */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const router = new Router(config.routes)
   const rateLimit = { used: 0, reset: Math.floor(Date.now() / 1000) + 3600 }
@@ -172,7 +174,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
+    server.listen(config.port, '127.0.0.1', () => resolve())
   })
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return { server, origin }

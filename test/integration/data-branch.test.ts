@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { commitFiles, gitBlobSha, type BranchFiles, type FileContent } from '../../src/github/commit-files.js'
-import { createGitDatabase, createOctokit, type GitDatabase } from '../../src/github/git-database.js'
+import { createGitHubClient } from '../../src/github/client.js'
+import { createGitDatabase, type GitDatabase } from '../../src/github/git-database.js'
 import { secondaryRateLimit } from '../fake-github/faults.js'
 import { startFakeGitHub, type FakeGitHub } from '../fake-github/index.js'
 
@@ -19,7 +20,7 @@ async function setUp(
   clientToken?: string
 ): Promise<{ fake: FakeGitHub; git: GitDatabase }> {
   fake = await startFakeGitHub(options)
-  const octokit = createOctokit({ owner: fake.owner, repo: fake.repo, token: clientToken ?? fake.token, baseUrl: fake.url, pacingMs: 0 })
+  const octokit = createGitHubClient({ token: clientToken ?? fake.token, baseUrl: fake.url, pacingMs: 0 })
   return { fake, git: createGitDatabase(octokit, { owner: fake.owner, repo: fake.repo }) }
 }
 

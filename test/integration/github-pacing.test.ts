@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { createOctokit, GITHUB_PACING_MS } from '../../src/github/git-database.js'
+import { createGitHubClient, GITHUB_PACING_MS } from '../../src/github/client.js'
 import { readTestHooks, TEST_HOOKS } from '../../src/test-hooks.js'
-import { startFakeGitHub, type FakeGitHub } from '../fake-github/index.js'
+import { secondaryRateLimit, startFakeGitHub, type FakeGitHub } from '../fake-github/index.js'
 
 let fake: FakeGitHub | undefined
 
@@ -13,7 +13,7 @@ afterEach(async () => {
 /** Milliseconds between the arrival of the first and the last of `count` blob creations sent at once. */
 async function spreadOfWrites(count: number, pacingMs?: number): Promise<number> {
   fake = await startFakeGitHub()
-  const octokit = createOctokit({ owner: fake.owner, repo: fake.repo, token: fake.token, baseUrl: fake.url, ...(pacingMs === undefined ? {} : { pacingMs }) })
+  const octokit = createGitHubClient({ token: fake.token, baseUrl: fake.url, ...(pacingMs === undefined ? {} : { pacingMs }) })
   // A read first, so that every write reuses the same connection and arrives as it is sent.
   await octokit.rest.repos.get({ owner: fake.owner, repo: fake.repo })
   await Promise.all(
@@ -35,6 +35,24 @@ describe('GitHub pacing', () => {
   it('is a setting of the client, not the process-wide default of the plugin', async () => {
     // Longer than the default, so that a client ignoring the setting (2 × 1,000 ms) fails.
     expect(await spreadOfWrites(3, 1_500)).toBeGreaterThanOrEqual(2 * 1_500 - 300)
+  })
+
+  it('leaves a 429 to the throttling plugin alone: retried as GitHub asks, a bounded number of times', async () => {
+    fake = await startFakeGitHub()
+    const octokit = createGitHubClient({ token: fake.token, baseUrl: fake.url, pacingMs: 0 })
+    const blob = (content: string) => octokit.rest.git.createBlob({ owner: fake!.owner, repo: fake!.repo, content })
+    const posts = () => fake!.requests.filter((request) => request.method === 'POST').map((request) => request.status)
+
+    const once = fake.faults.add({ ...secondaryRateLimit(0, { method: 'POST', path: /\/git\/blobs$/, times: 1 }), status: 429 })
+    await blob('limited once\n')
+    expect(posts()).toEqual([429, 201])
+    once.remove()
+
+    // Were 429 also the retry plugin's, each of its retries would go through the throttling
+    // plugin's retries again: many more requests, the later ones without waiting as asked.
+    fake.faults.add({ ...secondaryRateLimit(0, { method: 'POST', path: /\/git\/blobs$/, times: Infinity }), status: 429 })
+    await expect(blob('limited for ever\n')).rejects.toMatchObject({ status: 429 })
+    expect(posts().slice(2)).toEqual([429, 429, 429, 429])
   })
 
   it('is lowered only through the documented test hooks, and ignores values that are not numbers', () => {

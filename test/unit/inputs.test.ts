@@ -8,7 +8,8 @@ const CLIENT = '0f8d2a6e-5b1c-4d3e-9a7f-1c2b3d4e5f60'
 const SECRET = 'Xy9~s3cr3t.value_with-symbols'
 const TOKEN = 'ghs_faketoken0123456789'
 
-function source(inputs: Record<string, string>, env: Record<string, string> = { GITHUB_REPOSITORY: 'contoso/audit' }) {
+/** `context` is what the run context says; by default the workflow runs in contoso/audit. */
+function source(inputs: Record<string, string>, context: { currentRepository?: string } = { currentRepository: 'contoso/audit' }) {
   const masked: string[] = []
   const all: Record<string, string> = {
     'tenant-id': TENANT,
@@ -20,14 +21,15 @@ function source(inputs: Record<string, string>, env: Record<string, string> = { 
   const input: InputSource = {
     getInput: (name) => all[name] ?? '',
     setSecret: (value) => masked.push(value),
-    env
+    env: {},
+    ...context
   }
   return { input, masked }
 }
 
-function problemsOf(inputs: Record<string, string>, env?: Record<string, string>) {
+function problemsOf(inputs: Record<string, string>, context?: { currentRepository?: string }) {
   try {
-    readSettings(source(inputs, env).input, NOW)
+    readSettings(source(inputs, context).input, NOW)
   } catch (error) {
     if (error instanceof InputError) return error.problems
     throw error
@@ -54,6 +56,7 @@ describe('readSettings', () => {
       dataBranch: 'audit-data',
       repository: { owner: 'contoso', repo: 'audit' },
       githubToken: TOKEN,
+      githubApiUrl: undefined,
       openIssue: true,
       issueLabels: ['audit-sync'],
       failOnError: true,
@@ -143,6 +146,8 @@ describe('readSettings', () => {
     [{ 'data-branch': 'audit..data' }, 'data-branch', /'\.\.'/],
     [{ repository: 'just-a-name' }, 'repository', /owner\/name; got 'just-a-name'/],
     [{ 'github-token': '' }, 'github-token', /contents: write/],
+    [{ 'github-api-url': 'http://ghes.example.com/api/v3' }, 'github-api-url', /https URL.*got 'http:\/\/ghes/],
+    [{ 'github-api-url': 'api.github.com' }, 'github-api-url', /https URL/],
     [{ 'dry-run': 'yes' }, 'dry-run', /true or false; got 'yes'/],
     [{ 'open-issue': '1' }, 'open-issue', /true or false/],
     [{ 'fail-on-error': 'no' }, 'fail-on-error', /true or false/],
@@ -194,6 +199,13 @@ describe('readSettings', () => {
     const problems = problemsOf(inputs)
     expect(problems.map((problem) => problem.input)).toEqual(['content-types'])
     expect(problems[0]?.message).toMatch(message)
+  })
+
+  it('takes another GitHub API root over https, or over http on this machine only', () => {
+    const read = (url: string) => readSettings(source({ 'github-api-url': url }).input, NOW).settings.githubApiUrl
+    expect(read('https://ghes.example.com/api/v3/')).toBe('https://ghes.example.com/api/v3')
+    expect(read('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080')
+    expect(read('')).toBeUndefined()
   })
 
   it('needs a repository unless it is a dry run', () => {

@@ -5,7 +5,9 @@
  *
  * - day: one UTC day of N records (--day-records, a list), collected by a backfill of the
  *   first 20 hours, then a second run whose late events merge into that day. Peak RSS and CPU
- *   per record of each run; the day's rows are counted back with DuckDB.
+ *   per record of each run; the day's rows are counted back with DuckDB. Power Apps usage
+ *   files are off (`usage: false`) here and in growth: the emulator's Audit.General is mostly
+ *   launches, nothing like a tenant's mix, and counting them would measure JSON.parse.
  * - quota: a 36-hour backfill of about 800 calls against a rolling-minute quota the action is
  *   not told (--quota per minute): calls, throttled calls, and wall time against the least
  *   possible, ⌊(calls − 1) / quota⌋ minutes.
@@ -256,16 +258,16 @@ async function dayScenario(records: number, format: 'csv' | 'parquet'): Promise<
     const generateMs = performance.now() - generateStarted
     const expected = world.emulator.generatedDistinct.get(`${TYPE}|${dayText}`) ?? 0
     const cut = new Date(day.getTime() + 20 * HOUR)
-    const first = await measure(world, `day-${records}-${format}-backfill`, { start: day.toISOString(), end: cut.toISOString(), 'content-types': TYPE, format })
+    const first = await measure(world, `day-${records}-${format}-backfill`, { start: day.toISOString(), end: cut.toISOString(), 'content-types': TYPE, format, usage: 'false' })
     const manifestBefore = await auditManifest(world)
-    const second = await measure(world, `day-${records}-${format}-merge`, { start: cut.toISOString(), end: new Date(day.getTime() + 26 * HOUR).toISOString(), 'content-types': TYPE, format })
+    const second = await measure(world, `day-${records}-${format}-merge`, { start: cut.toISOString(), end: new Date(day.getTime() + 26 * HOUR).toISOString(), 'content-types': TYPE, format, usage: 'false' })
     // Rows of the parts run 2 wrote anew (of this day and the next): the parts its records fall into, not whole days.
     const manifestAfter = await auditManifest(world)
     const rewritten = Object.entries(manifestAfter)
       .filter(([path, entry]) => manifestBefore[path]?.sha256 !== entry.sha256)
       .reduce((rows, [, entry]) => rows + entry.rows, 0)
     // The same window again: nothing new, so what a run costs whatever it collects.
-    const idle = await measure(world, `day-${records}-${format}-nothing-new`, { start: cut.toISOString(), end: new Date(day.getTime() + 26 * HOUR).toISOString(), 'content-types': TYPE, format })
+    const idle = await measure(world, `day-${records}-${format}-nothing-new`, { start: cut.toISOString(), end: new Date(day.getTime() + 26 * HOUR).toISOString(), 'content-types': TYPE, format, usage: 'false' })
     if (idle.outputs['records-added'] !== '0') throw new Error(`A repeated run added ${idle.outputs['records-added']} records.`)
     const counted = await countDayRows(world, dayText, format)
     if (counted.rows !== expected || counted.ids !== expected) {
@@ -338,7 +340,7 @@ async function growthScenario(smoke: boolean, format: 'csv' | 'parquet'): Promis
     const runs = smoke ? 3 : 24
     world.emulator.generate({ contentTypes: [TYPE], from: day, to: new Date(day.getTime() + runs * HOUR), blobsPerHour: 6, recordsPerBlob: smoke ? 20 : 120, lateness: [{ share: 1, minMinutes: 0, maxMinutes: 50 }] })
     for (let hour = 0; hour < runs; hour++) {
-      const result = await world.run({ start: new Date(day.getTime() + hour * HOUR).toISOString(), end: new Date(day.getTime() + (hour + 1) * HOUR).toISOString(), 'content-types': TYPE, format })
+      const result = await world.run({ start: new Date(day.getTime() + hour * HOUR).toISOString(), end: new Date(day.getTime() + (hour + 1) * HOUR).toISOString(), 'content-types': TYPE, format, usage: 'false' })
       if (result.exitCode !== 0) throw new Error(`Hourly run ${hour + 1} failed:\n${result.visibleLog}`)
     }
     const git = (args: string[]) => exec('git', [`--git-dir=${world.github.repoPath}`, ...args])

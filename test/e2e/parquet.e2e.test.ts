@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterEach, describe, expect, it } from 'vitest'
+import { TEST_HOOKS } from '../../src/test-hooks.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
 import { asUsersPerDay, duckdbRecipes, launchUsersPerDay, runRecipe } from './readme-recipes.js'
 import { branchUsageFiles, expectedUsageFiles } from './usage-expectations.js'
@@ -132,6 +133,45 @@ describe('Parquet snapshots', { timeout: E2E_TEST_BUDGET_MS }, () => {
     const again = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(','), format: 'parquet' })
     expect(again.exitCode, again.visibleLog).toBe(0)
     expect(await world.head()).toBe(head)
+  })
+
+  it('a day past the part cap is cut into parts, after whole row groups, that read back as one day; a re-run changes no byte', async () => {
+    world = await startWorld({ emulator: { seed: 5 } })
+    const type = 'Audit.General'
+    const day = new Date(hourFloor(Date.now() - 30 * HOUR).toISOString().slice(0, 10) + 'T00:00:00Z')
+    const onTime = [{ share: 1, minMinutes: 0, maxMinutes: 30 }]
+    // About 6,000 records of ~1 KB: more than one row group (ROW_GROUP_BYTES), so more than
+    // one part under a low cap (parts are cut once a group brings them past it).
+    world.emulator.generate({ contentTypes: [type], from: new Date(day.getTime() + HOUR), to: new Date(day.getTime() + 7 * HOUR), blobsPerHour: 2, recordsPerBlob: 500, lateness: onTime })
+    const range = { start: day.toISOString(), end: new Date(day.getTime() + 24 * HOUR).toISOString(), 'content-types': type, format: 'parquet' }
+    const hooks = { [TEST_HOOKS.maxPartBytes]: String(256 * 1024) }
+    const stem = `audit/${type}/${range.start.slice(0, 4)}/${range.start.slice(5, 7)}/${range.start.slice(0, 10)}`
+    const dayParts = async (): Promise<string[]> => [...(await world!.github.readAllFiles(BRANCH)).keys()].filter((path) => path.startsWith(`${stem}.`))
+
+    const first = await world.run(range, hooks)
+    expect(first.exitCode, first.visibleLog).toBe(0)
+    const parts = await dayParts()
+    expect(parts.length).toBeGreaterThanOrEqual(2)
+    expect(parts).toEqual(parts.map((_, index) => `${stem}.${index + 1}.parquet`))
+    const dir = await world.checkout()
+    const served = servedCopies(world, [type])
+    const { rows } = await parquetRows(dir)
+    expect(rows).toHaveLength(served.size)
+    expect(new Set(rows.map((row) => row.Id)).size).toBe(served.size)
+    await expectManifestMatchesFiles(dir, await world.github.readAllFiles(BRANCH))
+
+    const head = await world.head()
+    const again = await world.run(range, hooks)
+    expect(again.exitCode, again.visibleLog).toBe(0)
+    expect(await world.head()).toBe(head)
+
+    // Late records of the same day merge across the parts: still every record once.
+    world.emulator.generate({ contentTypes: [type], from: new Date(day.getTime() + 20 * HOUR), to: new Date(day.getTime() + 22 * HOUR), blobsPerHour: 2, recordsPerBlob: 50, lateness: onTime })
+    const late = await world.run(range, hooks)
+    expect(late.exitCode, late.visibleLog).toBe(0)
+    const after = await parquetRows(await world.checkout())
+    expect(after.rows).toHaveLength(servedCopies(world, [type]).size)
+    expect(new Set(after.rows.map((row) => row.Id)).size).toBe(after.rows.length)
   })
 
   it('switching a branch from CSV to Parquet converts each day when it is next written, never keeping one in both', async () => {

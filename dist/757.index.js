@@ -4201,6 +4201,8 @@ function gitBlobSha(content) {
  */
 const COLUMNS = SNAPSHOT_COLUMNS.length;
 const HEADER_BYTES = 4 * COLUMNS;
+/** The table of lengths a frame starts with: one u32 per column. */
+const FIELD_FRAME_HEADER_BYTES = HEADER_BYTES;
 let field_frame_scratch = Buffer.allocUnsafe(64 * 1024);
 /** Fields (column order) as a frame, in a buffer of its own. */
 function encodeFieldFrame(fields) {
@@ -4752,11 +4754,18 @@ class ParquetPartWriter {
         if (this.scratch.at + row.payload.length > this.scratch.bytes.length)
             this.growScratch(row.payload.length);
         const start = this.scratch.at;
-        row.payload.copy(this.scratch.bytes, start);
+        const bytes = this.scratch.bytes;
+        row.payload.copy(bytes, start);
         this.scratch.at += row.payload.length;
-        const fields = decodeFieldFrame(this.scratch.bytes.subarray(start, this.scratch.at));
-        for (let column = 0; column < fields.length; column++)
-            this.columns[column].push(columnValue(column, fields[column], row.time));
+        // The frame's fields are read where they stand (see field-frame.ts): no view per field.
+        let at = start + FIELD_FRAME_HEADER_BYTES;
+        for (let column = 0; column < SNAPSHOT_COLUMNS.length; column++) {
+            const end = at + bytes.readUInt32LE(start + 4 * column);
+            this.columns[column].push(columnValue(column, bytes, at, end, row.time));
+            at = end;
+        }
+        if (at !== this.scratch.at)
+            throw new Error(`A spooled row of ${row.payload.length} bytes is not a field frame.`);
         if (this.columns[0].length === 1)
             this.groupFirst = row.time;
         this.groupLast = row.time;
@@ -4818,22 +4827,29 @@ class ParquetPartWriter {
         });
     }
 }
-/** A field as the column's Parquet value. */
-function columnValue(column, field, time) {
+/**
+ * Field `bytes[start, end)` as the column's Parquet value. Columns of few distinct values
+ * (Operation, UserId, ClientIP, …) go to the writer as strings: its dictionary and statistics
+ * then hash and compare them natively, where bytes were hashed and compared in JavaScript, a
+ * third of the writer's time (measured on a row group of audit records).
+ */
+function columnValue(column, bytes, start, end, time) {
     if (column === Column.CreationTime)
         return timestampMillis(time);
     if (column === Column.AuditData || column === Column.Id)
-        return field;
-    if (field.length === 0)
+        return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
+    if (end === start)
         return null;
     if (column === Column.RecordType || column === Column.UserType) {
-        const number = Number(field.toString('latin1'));
+        const number = Number(bytes.toString('latin1', start, end));
         if (!Number.isInteger(number) || number < -2147483648 || number > 2147483647) {
-            throw new Error(`${SNAPSHOT_COLUMNS[column]} '${field.toString('utf8').slice(0, 40)}' is not a 32-bit integer; it cannot be written as Parquet.`);
+            throw new Error(`${SNAPSHOT_COLUMNS[column]} '${bytes.toString('utf8', start, Math.min(end, start + 40))}' is not a 32-bit integer; it cannot be written as Parquet.`);
         }
         return number;
     }
-    return field;
+    if (column === Column.ObjectId)
+        return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
+    return bytes.toString('utf8', start, end);
 }
 /** Rows come sorted by time, many sharing one: the last conversion is worth keeping. */
 let lastTime = '';

@@ -15,6 +15,8 @@ import { SNAPSHOT_COLUMNS } from './row.js'
 
 const COLUMNS = SNAPSHOT_COLUMNS.length
 const HEADER_BYTES = 4 * COLUMNS
+/** The table of lengths a frame starts with: one u32 per column. */
+export const FIELD_FRAME_HEADER_BYTES = HEADER_BYTES
 
 let scratch = Buffer.allocUnsafe(64 * 1024)
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { zstdCompressSync, zstdDecompressSync } from 'node:zlib'
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet'
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
-import { decodeFieldFrame, fieldFrameBytes, writeFieldFrame } from './field-frame.js'
+import { FIELD_FRAME_HEADER_BYTES, fieldFrameBytes, writeFieldFrame } from './field-frame.js'
 import type { WrittenPart } from './part-writer.js'
 import { Column, SNAPSHOT_COLUMNS } from './row.js'
 import type { SpooledRow } from './spooled-row.js'
@@ -61,7 +61,7 @@ const decompressors = {
   ZSTD: (input: Uint8Array) => new Uint8Array(zstdDecompressSync(input))
 }
 
-type ColumnValues = (Uint8Array | number | bigint | null)[]
+type ColumnValues = (Uint8Array | string | number | bigint | null)[]
 
 /**
  * Writes sorted rows (field frames) into consecutive Parquet part files, cutting a part once it
@@ -86,10 +86,17 @@ export class ParquetPartWriter {
     // The row's bytes are only good until the next batch: the group keeps copies.
     if (this.scratch.at + row.payload.length > this.scratch.bytes.length) this.growScratch(row.payload.length)
     const start = this.scratch.at
-    row.payload.copy(this.scratch.bytes, start)
+    const bytes = this.scratch.bytes
+    row.payload.copy(bytes, start)
     this.scratch.at += row.payload.length
-    const fields = decodeFieldFrame(this.scratch.bytes.subarray(start, this.scratch.at))
-    for (let column = 0; column < fields.length; column++) this.columns[column]!.push(columnValue(column, fields[column]!, row.time))
+    // The frame's fields are read where they stand (see field-frame.ts): no view per field.
+    let at = start + FIELD_FRAME_HEADER_BYTES
+    for (let column = 0; column < SNAPSHOT_COLUMNS.length; column++) {
+      const end = at + bytes.readUInt32LE(start + 4 * column)
+      this.columns[column]!.push(columnValue(column, bytes, at, end, row.time))
+      at = end
+    }
+    if (at !== this.scratch.at) throw new Error(`A spooled row of ${row.payload.length} bytes is not a field frame.`)
     if (this.columns[0]!.length === 1) this.groupFirst = row.time
     this.groupLast = row.time
     if (this.columns[0]!.length >= ROW_GROUP_ROWS || this.scratch.at >= ROW_GROUP_BYTES) this.flushGroup()
@@ -151,19 +158,25 @@ export class ParquetPartWriter {
   }
 }
 
-/** A field as the column's Parquet value. */
-function columnValue(column: number, field: Buffer, time: string): Uint8Array | number | bigint | null {
+/**
+ * Field `bytes[start, end)` as the column's Parquet value. Columns of few distinct values
+ * (Operation, UserId, ClientIP, …) go to the writer as strings: its dictionary and statistics
+ * then hash and compare them natively, where bytes were hashed and compared in JavaScript, a
+ * third of the writer's time (measured on a row group of audit records).
+ */
+function columnValue(column: number, bytes: Buffer, start: number, end: number, time: string): Uint8Array | string | number | bigint | null {
   if (column === Column.CreationTime) return timestampMillis(time)
-  if (column === Column.AuditData || column === Column.Id) return field
-  if (field.length === 0) return null
+  if (column === Column.AuditData || column === Column.Id) return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start)
+  if (end === start) return null
   if (column === Column.RecordType || column === Column.UserType) {
-    const number = Number(field.toString('latin1'))
+    const number = Number(bytes.toString('latin1', start, end))
     if (!Number.isInteger(number) || number < -2147483648 || number > 2147483647) {
-      throw new Error(`${SNAPSHOT_COLUMNS[column]} '${field.toString('utf8').slice(0, 40)}' is not a 32-bit integer; it cannot be written as Parquet.`)
+      throw new Error(`${SNAPSHOT_COLUMNS[column]} '${bytes.toString('utf8', start, Math.min(end, start + 40))}' is not a 32-bit integer; it cannot be written as Parquet.`)
     }
     return number
   }
-  return field
+  if (column === Column.ObjectId) return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start)
+  return bytes.toString('utf8', start, end)
 }
 
 /** Rows come sorted by time, many sharing one: the last conversion is worth keeping. */

@@ -41,3 +41,14 @@ export function launchUsersPerDay(records: Iterable<{ time: string; operation?: 
 export function asUsersPerDay(rows: readonly Record<string, unknown>[]): [string, number][] {
   return rows.map((row) => [String(row['day']), Number(row['users'])])
 }
+
+/** Per app id, the last day a usage file shows launches of it: the README's last-launched recipe, computed without DuckDB. */
+export function lastLaunchPerApp(usageFiles: ReadonlyMap<string, readonly { Date: string; AppId: string; Launches: string }[]>): Map<string, string> {
+  const last = new Map<string, string>()
+  for (const rows of usageFiles.values()) {
+    for (const row of rows) {
+      if (Number(row.Launches) > 0 && row.Date > (last.get(row.AppId) ?? '')) last.set(row.AppId, row.Date)
+    }
+  }
+  return last
+}

@@ -6,7 +6,8 @@ import { expectBranchHoldsExactlyServed, ledgerBlobCount, ledgerFetched } from '
 import { findLeaks } from './run-action.js'
 import { BRANCH, csvFiles, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
-import { asUsersPerDay, duckdbRecipes, launchUsersPerDay, runRecipe } from './readme-recipes.js'
+import { asUsersPerDay, duckdbRecipes, lastLaunchPerApp, launchUsersPerDay, runRecipe } from './readme-recipes.js'
+import { expectedUsageFiles } from './usage-expectations.js'
 
 const HOUR = 3_600_000
 let world: World | undefined
@@ -96,8 +97,13 @@ describe('sync: backfill of two content types', { timeout: E2E_TEST_BUDGET_MS },
     const readmeRecipes = duckdbRecipes(await readFile('README.md', 'utf8'))
     const [usersPerDay, ...otherRecipes] = readmeRecipes.filter((sql) => sql.includes("read_csv('audit/"))
     expect(otherRecipes).toEqual([])
-    const [launchesPerApp, ...otherUsageRecipes] = readmeRecipes.filter((sql) => sql.includes("read_csv('usage/"))
+    const [launchesPerApp, lastLaunched, ...otherUsageRecipes] = readmeRecipes.filter((sql) => sql.includes("read_csv('usage/"))
     expect(otherUsageRecipes).toEqual([])
+    // The CoE's App Last Launched On, to the day: per app, the last day the served records launch it.
+    const expectedLastLaunch = lastLaunchPerApp(expectedUsageFiles(emulator.servedRecords('Audit.General')))
+    expect(expectedLastLaunch.size).toBeGreaterThan(1)
+    const lastLaunchRows = await runRecipe(dir, lastLaunched!)
+    expect(new Map(lastLaunchRows.map((row) => [String(row['AppId']), String(row['last_launched'])]))).toEqual(expectedLastLaunch)
     const launches = general.filter((row) => row.Operation === 'LaunchPowerApp').length
     expect(launches).toBeGreaterThan(0)
     expect((await runRecipe(dir, launchesPerApp!)).reduce((sum, row) => sum + Number(row['launches']), 0)).toBe(launches)

@@ -1,6 +1,7 @@
 /**
- * The Management Activity API routes under `/api/v1.0/{tenant}/activity/feed/` (reference §2,
- * §9 items 2–12): authorisation, subscriptions, content listing with paging, blob retrieval.
+ * The Management Activity API routes under `/api/v1.0/{tenant}/activity/feed/`: authorisation,
+ * subscriptions, content listing with paging, blob retrieval, as the Management Activity API
+ * reference describes them (see this folder's README.md).
  */
 import { isContentType, type ContentType } from './content-types.js'
 import type { Entra } from './entra.js'

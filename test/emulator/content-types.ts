@@ -1,4 +1,4 @@
-/** The five content types of the Management Activity API (reference §5). */
+/** The five content types of the Management Activity API (its reference, "Working with the Office 365 Management Activity API"). */
 export const CONTENT_TYPES = [
   'Audit.AzureActiveDirectory',
   'Audit.Exchange',

@@ -35,7 +35,7 @@ export const ZERO_GUID = '00000000-0000-0000-0000-000000000000'
 
 /** Constructors for every AF code the emulator produces. */
 export const af = {
-  // 401 is what the reference saw for permission problems; 403 is the other candidate.
+  // Microsoft documents no HTTP status for AF10001; this answers 401, 403 being the other candidate.
   missingPermission: (roles: readonly string[], permission = 'ActivityFeed.Read') =>
     apiError(
       401,

@@ -1,7 +1,8 @@
 /**
  * Seeded, deterministic traffic: blobs spread over a time range, records that are mostly
  * fresh but sometimes hours or days late, and duplicates (same `Id`, keys reordered) within
- * and across blobs — the behaviours reference §3 and §9.12–14 ask clients to cope with.
+ * and across blobs: the behaviours the Management Activity API's FAQ asks clients to cope with
+ * (https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-faq).
  */
 import type { ContentType } from './content-types.js'
 import type { ContentBlob, PublishInput } from './feed.js'
@@ -16,8 +17,9 @@ export interface LatenessBand {
 }
 
 /**
- * Default delay profile, after the Power Platform measurements in the reference (~80 % within
- * an hour, ~95 % within a day, the rest within the 7-day retention).
+ * Default delay profile, after the Power Platform latency users measured and reported in
+ * https://github.com/microsoft/coe-starter-kit/issues/9190 (~80 % within an hour, ~95 % within
+ * a day, the rest within the 7-day retention).
  */
 export const DEFAULT_LATENESS: readonly LatenessBand[] = [
   { share: 0.8, minMinutes: 0, maxMinutes: 60 },

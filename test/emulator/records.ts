@@ -1,5 +1,8 @@
 /**
- * Audit record builders in the shapes the service emits (reference §2.5, §5, §5.1). Values
+ * Audit record builders in the shapes the service emits: the common schema of
+ * https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-schema
+ * and both Power Apps launch shapes of
+ * https://learn.microsoft.com/power-platform/admin/activity-logging-auditing/activity-logs-power-apps. Values
  * deliberately carry commas, double quotes, `\n`, `\r\n` and non-ASCII text, because those are
  * what break naive CSV writers.
  */

@@ -1,5 +1,6 @@
 /**
- * Subscription state per content type (reference §2.1–2.3, §9.5).
+ * Subscription state per content type: start, stop and list as the Management Activity API
+ * reference describes them (see this folder's README.md), with the 15-minute start cooldown.
  *
  * The start cooldown is kept per content type: clients such as Elastic's start all five types
  * in a row, which a tenant-wide cooldown would always refuse.

@@ -1,5 +1,6 @@
 /**
- * `startTime`/`endTime` parsing and the listing window rules (reference §3, §9.7).
+ * `startTime`/`endTime` parsing and the listing window rules of "List available content" in the
+ * Management Activity API reference (see this folder's README.md).
  *
  * Times are kept as 100-ns ticks since the Unix epoch (bigint) because clients send up to
  * seven fractional digits and the 24-hour rule must not round them away.
@@ -61,7 +62,7 @@ export interface WindowRules {
   now: Date
   /** How far back a start may lie: the retention (7 days) plus a grace period. */
   maxAgeMs: number
-  /** What an omitted window means; the reference documents both readings. */
+  /** What an omitted window means; Microsoft's reference and troubleshooting guide disagree. */
   omittedWindowMode: 'last24h' | 'todayUtc'
 }
 

@@ -17,8 +17,37 @@ interface Step {
   with?: Record<string, unknown>
 }
 
+type Permissions = Record<string, string> | string
+
+interface Job {
+  steps?: Step[]
+  permissions?: Permissions
+  concurrency?: unknown
+  'timeout-minutes'?: number
+}
+
 interface Workflow {
-  jobs?: Record<string, { steps?: Step[] }>
+  on?: { workflow_dispatch?: { inputs?: Record<string, unknown> } | null }
+  permissions?: Permissions
+  concurrency?: string | { group?: string; 'cancel-in-progress'?: unknown }
+  jobs?: Record<string, Job>
+}
+
+function readWorkflow(file: string): Workflow {
+  return parse(readFileSync(join(ROOT, file), 'utf8')) as Workflow
+}
+
+/** What the action's steps in a workflow need from the GITHUB_TOKEN and GitHub OIDC. */
+function neededPermissions(steps: readonly Step[]): Record<string, string> {
+  const needed: Record<string, string> = {}
+  for (const step of steps) {
+    const given = step.with ?? {}
+    const importOnly = String(given['content-types'] ?? '').trim() === 'none'
+    needed['contents'] = 'write'
+    if (!importOnly && String(given['open-issue'] ?? 'true') !== 'false') needed['issues'] = 'write'
+    if (!given['client-secret'] && !given['certificate']) needed['id-token'] = 'write'
+  }
+  return needed
 }
 
 /** Every workflow of the project's CI and every example a user copies. */
@@ -36,7 +65,7 @@ function isThisAction(uses: string | undefined): boolean {
 }
 
 function stepsOfThisAction(file: string): { where: string; step: Step }[] {
-  const workflow = parse(readFileSync(join(ROOT, file), 'utf8')) as Workflow
+  const workflow = readWorkflow(file)
   return Object.entries(workflow.jobs ?? {}).flatMap(([job, { steps = [] }]) =>
     steps.filter((step) => isThisAction(step.uses)).map((step, index) => ({ where: `${file} job '${job}' step ${step.name ?? index + 1}`, step }))
   )
@@ -56,6 +85,58 @@ describe('workflows and examples that use the action', () => {
       const given = Object.keys(step.with ?? {})
       expect(given.filter((name) => !declared.has(name)), `${where}: inputs action.yml does not declare`).toEqual([])
       expect(required.filter((name) => !given.includes(name)), `${where}: required inputs missing`).toEqual([])
+    }
+  })
+})
+
+describe('examples', () => {
+  const examples = workflowFiles().filter((file) => file.startsWith('examples'))
+
+  it('cover the set-ups the README lists', () => {
+    expect(examples.map((file) => file.slice('examples/'.length)).sort()).toEqual([
+      'audit-sync.yml',
+      'coe-power-apps-usage.yml',
+      'import-purview-exports.yml',
+      'matrix-content-types.yml',
+      'oidc.yml',
+      'parquet.yml'
+    ])
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    for (const file of examples) expect(readme, `README.md links ${file}`).toContain(`](${file})`)
+  })
+
+  it.each(examples)('%s asks for the permissions its steps need and no more', (file) => {
+    const workflow = readWorkflow(file)
+    const jobs = Object.values(workflow.jobs ?? {})
+    for (const job of jobs) {
+      const granted = job.permissions ?? workflow.permissions
+      expect(typeof granted, `${file}: permissions: as a map, not read-all or write-all`).toBe('object')
+      expect(granted, `${file}: permissions`).toEqual(neededPermissions((job.steps ?? []).filter((step) => isThisAction(step.uses))))
+    }
+  })
+
+  it.each(examples)('%s has a concurrency group that queues runs, and a timeout on every job', (file) => {
+    const workflow = readWorkflow(file)
+    for (const [name, job] of Object.entries(workflow.jobs ?? {})) {
+      const concurrency = job.concurrency ?? workflow.concurrency
+      expect(concurrency, `${file} job '${name}': concurrency`).toBeDefined()
+      const group = typeof concurrency === 'string' ? concurrency : (concurrency as { group?: string }).group
+      expect(group, `${file} job '${name}': concurrency group`).toBeTruthy()
+      if (typeof concurrency === 'object') expect((concurrency as { 'cancel-in-progress'?: unknown })['cancel-in-progress'], `${file}: a new run must not cancel one that is committing`).not.toBe(true)
+      expect(job['timeout-minutes'], `${file} job '${name}': timeout-minutes`).toBeGreaterThan(0)
+    }
+  })
+
+  it.each(examples)('%s, when it collects, takes the start and end the failure issue dispatches it with', (file) => {
+    // The failure issue offers `gh workflow run <file> -f start=… -f end=…`; a workflow without
+    // those inputs would refuse it.
+    const workflow = readWorkflow(file)
+    const collecting = stepsOfThisAction(file).filter(({ step }) => String(step.with?.['content-types'] ?? '').trim() !== 'none')
+    if (collecting.length === 0) return
+    expect(Object.keys(workflow.on?.workflow_dispatch?.inputs ?? {}), `${file}: workflow_dispatch inputs`).toEqual(expect.arrayContaining(['start', 'end']))
+    for (const { where, step } of collecting) {
+      expect(step.with?.['start'], where).toBe('${{ inputs.start }}')
+      expect(step.with?.['end'], where).toBe('${{ inputs.end }}')
     }
   })
 })

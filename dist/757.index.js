@@ -2411,6 +2411,10 @@ class BodyBuffers {
             }
         };
     }
+    /** Lets go of the kept buffers (no more bodies for a while: a run's downloads are done). */
+    clear() {
+        this.spare = [];
+    }
     take(size) {
         const index = this.spare.findIndex((buffer) => buffer.length >= size);
         if (index >= 0)
@@ -2903,6 +2907,9 @@ class ActivityClient {
      * are, to `use`, which must take what it needs before it returns (the scan's buffers serve
      * the next blob). A truncated or malformed body is retried like any transient failure.
      */
+    releaseBuffers() {
+        this.bodies.clear();
+    }
     async fetchBlob(blob, use) {
         const what = `download ${blob.contentType} blob ${blob.contentId}`;
         // The bearer token goes only to the API host, whatever a response says a URI is.
@@ -4055,6 +4062,8 @@ async function collect(options) {
         started++;
     }
     await Promise.all(pending);
+    // The commit that follows merges and uploads; what downloads kept would only add to its peak.
+    source.releaseBuffers?.();
     const remaining = tasks.slice(started);
     stats.tasks = started;
     const updates = types.map((type) => {
@@ -4724,11 +4733,13 @@ const SCHEMA = [
  * their min/max statistics prune nothing (a reader filters them by content, not by range).
  */
 const PLAIN_COLUMNS = new Set(['Id', 'AuditData', 'ObjectId']);
+// Views of node:zlib's output: `new Uint8Array(buffer)` would copy every page once more.
+const asView = (buffer) => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 const compressors = {
-    ZSTD: (input) => new Uint8Array((0,external_node_zlib_.zstdCompressSync)(input))
+    ZSTD: (input) => asView((0,external_node_zlib_.zstdCompressSync)(input))
 };
 const decompressors = {
-    ZSTD: (input) => new Uint8Array((0,external_node_zlib_.zstdDecompressSync)(input))
+    ZSTD: (input) => asView((0,external_node_zlib_.zstdDecompressSync)(input))
 };
 /**
  * Writes sorted rows (field frames) into consecutive Parquet part files, cutting a part once it
@@ -5568,6 +5579,9 @@ class Spool {
      * while a day is read: a spill would hand the arena's chunks on.
      */
     read(type, day) {
+        // Nothing is added while days are read: chunks kept for the next rows only add to the
+        // peak of the merge that follows.
+        this.spareChunks = [];
         const entry = this.days.get(type)?.get(day);
         if (!entry)
             return emptyRows();

@@ -17,6 +17,8 @@ import { explainSubscriptionError } from './subscriptions.js'
 export interface ActivitySource {
   listContent(type: ContentType, segment: Segment): AsyncIterable<ContentBlob[]>
   fetchBlob<T>(blob: ContentBlob, use: (content: BlobContent) => T): Promise<T>
+  /** Lets go of memory kept for downloads; called once a collection is done. */
+  releaseBuffers?(): void
 }
 
 /** One listing window of one content type; `retry` marks a window an earlier run failed. */
@@ -189,6 +191,8 @@ export async function collect(options: {
     started++
   }
   await Promise.all(pending)
+  // The commit that follows merges and uploads; what downloads kept would only add to its peak.
+  source.releaseBuffers?.()
   const remaining = tasks.slice(started)
   stats.tasks = started
 

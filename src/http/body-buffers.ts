@@ -47,6 +47,11 @@ export class BodyBuffers {
     }
   }
 
+  /** Lets go of the kept buffers (no more bodies for a while: a run's downloads are done). */
+  clear(): void {
+    this.spare = []
+  }
+
   private take(size: number): Buffer {
     const index = this.spare.findIndex((buffer) => buffer.length >= size)
     if (index >= 0) return this.spare.splice(index, 1)[0]!

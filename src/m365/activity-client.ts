@@ -106,6 +106,10 @@ export class ActivityClient {
    * are, to `use`, which must take what it needs before it returns (the scan's buffers serve
    * the next blob). A truncated or malformed body is retried like any transient failure.
    */
+  releaseBuffers(): void {
+    this.bodies.clear()
+  }
+
   async fetchBlob<T>(blob: ContentBlob, use: (content: BlobContent) => T): Promise<T> {
     const what = `download ${blob.contentType} blob ${blob.contentId}`
     // The bearer token goes only to the API host, whatever a response says a URI is.

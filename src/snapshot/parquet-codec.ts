@@ -54,11 +54,13 @@ const SCHEMA = [
  */
 const PLAIN_COLUMNS = new Set(['Id', 'AuditData', 'ObjectId'])
 
+// Views of node:zlib's output: `new Uint8Array(buffer)` would copy every page once more.
+const asView = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
 const compressors = {
-  ZSTD: (input: Uint8Array) => new Uint8Array(zstdCompressSync(input))
+  ZSTD: (input: Uint8Array) => asView(zstdCompressSync(input))
 }
 const decompressors = {
-  ZSTD: (input: Uint8Array) => new Uint8Array(zstdDecompressSync(input))
+  ZSTD: (input: Uint8Array) => asView(zstdDecompressSync(input))
 }
 
 type ColumnValues = (Uint8Array | string | number | bigint | null)[]

@@ -111,6 +111,9 @@ export class Spool {
    * while a day is read: a spill would hand the arena's chunks on.
    */
   read(type: ContentType, day: string): AsyncIterable<SpooledRow[]> {
+    // Nothing is added while days are read: chunks kept for the next rows only add to the
+    // peak of the merge that follows.
+    this.spareChunks = []
     const entry = this.days.get(type)?.get(day)
     if (!entry) return emptyRows()
     const sources = [...entry.runs.map((path) => readRun(path)), oneBatch(this.bufferedRows(entry))]

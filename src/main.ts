@@ -4,7 +4,7 @@ import { expiryWarning } from './auth/certificate.js'
 import { createTokenProvider } from './auth/entra-token.js'
 import type { PresentedToken } from './auth/github-oidc.js'
 import { errorMessage } from './errors.js'
-import { syncFailureIssue, type IssueOutcome } from './github/failure-issue.js'
+import { findFailureIssue, syncFailureIssue, type IssueOutcome } from './github/failure-issue.js'
 import { createGitHubClient, type GitHubClient } from './github/client.js'
 import { createGitDatabase, type GitDatabase } from './github/git-database.js'
 import { readRunContext, serverUrlOfApi, type RunContext } from './github/run-context.js'
@@ -19,10 +19,13 @@ import { configureConnections } from './http/proxy.js'
 import { createQuotaLimiter } from './http/quota-limiter.js'
 import { ActivityClient } from './m365/activity-client.js'
 import { describePlan, renderPlanTable } from './plan/render-plan.js'
+import type { Plan } from './plan/segments.js'
+import { previewRun, whyBranchUnreadable, type Preview } from './plan/preview.js'
 import { Outputs, type RepositoryRef, type Settings } from './settings.js'
-import { writePlanSummary, writeSyncSummary } from './summary.js'
-import { readLedger, sync } from './sync.js'
+import { writePlanSummary, writeStoppedSummary, writeSyncSummary, type RunLinks } from './summary.js'
+import { sync, SyncStopped, type SyncProgress } from './sync.js'
 import { allFailures } from './state/ledger.js'
+import { readLedger, readLedgerForPreview, type BranchLedger } from './state/read-ledger.js'
 import { prepareImport } from './import/import-exports.js'
 
 /**
@@ -41,22 +44,47 @@ export async function run(now: () => Date = () => new Date()): Promise<void> {
     const expiring = settings.credential.kind === 'certificate' ? expiryWarning(settings.credential.certificate, now()) : undefined
     if (expiring) core.warning(expiring, { title: 'Certificate expires soon' })
 
-    if (settings.dryRun) {
-      const headline = describePlan(plan, settings.contentTypes)
-      core.info(headline)
-      if (settings.contentTypes.length > 0) core.info(renderPlanTable(plan))
-      // Exports are local files: a dry run checks them too.
-      const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, workspaceOf(process.env)) : []
-      for (const file of exports) core.info(`Would import ${file.shown} (a ${file.format} Purview audit export).`)
-      const notes = [...plan.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)]
-      await writePlanSummary(plan, headline, notes, settings.contentTypes.length > 0)
-      core.info('dry-run: the plan above is what a real run would list; nothing was requested or written.')
-      return
-    }
-    await runSync(settings, context, now)
+    if (settings.dryRun) await dryRun(settings, plan, context, now)
+    else await runSync(settings, context, now)
   } catch (error) {
     reportFailure(error)
   }
+}
+
+/**
+ * A dry run: the plan a real run would list now, and nothing written. It reads the data
+ * branch's ledger (read-only) when it has a repository and a token, as a real run plans from
+ * it; otherwise it says why, and plans from the inputs alone.
+ */
+async function dryRun(settings: Settings, inputPlan: Plan, context: RunContext, now: () => Date): Promise<void> {
+  const listing = settings.contentTypes.length > 0
+  const branch = listing ? await readBranchForPreview(settings, context) : undefined
+  const preview: Preview = branch ? previewRun(settings, branch, now()) : { plan: inputPlan, tasks: [], retried: 0, notes: [] }
+  const { plan } = preview
+  const headline = describePlan(plan, settings.contentTypes)
+  core.info(headline)
+  for (const note of plan.notes.filter((note) => !inputPlan.notes.includes(note))) core.notice(note)
+  for (const note of preview.notes) core.info(note)
+  if (listing) core.info(renderPlanTable(plan))
+  // Exports are local files: a dry run checks them too.
+  const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, workspaceOf(process.env)) : []
+  for (const file of exports) core.info(`Would import ${file.shown} (a ${file.format} Purview audit export).`)
+  const notes = [...plan.notes, ...preview.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)]
+  await writePlanSummary(plan, headline, notes, listing)
+  core.info(
+    branch?.status === 'read'
+      ? "dry-run: the plan above is what a real run would list now; the branch's ledger was read, nothing was written."
+      : 'dry-run: the plan above is what a real run would list from these inputs; nothing was requested or written.'
+  )
+}
+
+/** The branch's ledger for a dry run, or why it was not read. */
+async function readBranchForPreview(settings: Settings, context: RunContext): Promise<BranchLedger> {
+  const missing = whyBranchUnreadable(settings)
+  const repository = settings.repository
+  if (missing || !repository) return readLedgerForPreview({ missing: missing ?? 'no repository' }, settings.dataBranch)
+  const { git } = connectGitHub(settings, repository, context, 4)
+  return readLedgerForPreview({ git, repository: `${repository.owner}/${repository.repo}` }, settings.dataBranch)
 }
 
 async function runSync(settings: Settings, context: RunContext, now: () => Date): Promise<void> {
@@ -64,12 +92,9 @@ async function runSync(settings: Settings, context: RunContext, now: () => Date)
   if (!repository) throw new Error(`Input 'repository' is needed for a real run.`)
   const env = process.env
   const { runUrl } = context
-  const github = gitHubEndpoints(settings, context)
-  core.info(github.description)
   const hooks = readTestHooks(env)
   // A few more connections than downloads: listing and sign-in run beside them.
-  const proxy = configureConnections(env, settings.concurrency + 4)
-  if (proxy) core.info(`Using the proxy ${proxy} from the environment (NO_PROXY exceptions apply).`)
+  const { octokit, git, github } = connectGitHub(settings, repository, context, settings.concurrency + 4)
 
   const tokens = createTokenProvider({
     tenantId: settings.tenantId,
@@ -91,11 +116,14 @@ async function runSync(settings: Settings, context: RunContext, now: () => Date)
     onRetry: (what, error, attempt, delayMs) =>
       core.info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
   })
-  const octokit = createGitHubClient(
-    { token: settings.githubToken, baseUrl: github.apiUrl, ...optional('pacingMs', hooks.githubPacingMs) },
-    { debug: (message) => core.debug(message), warn: (message) => core.warning(message) }
-  )
-  const git = createGitDatabase(octokit, repository)
+  const issueContext = (): IssueContext => ({
+    branch: settings.dataBranch,
+    now: now(),
+    ...(runUrl ? { runUrl } : {}),
+    ...optional('repository', context.repository),
+    ...optional('workflowFile', context.workflowFile)
+  })
+  const links = runLinks(github.serverUrl, repository, settings.dataBranch)
 
   const result = await sync(settings, {
     tempDir: env.RUNNER_TEMP || tmpdir(),
@@ -106,7 +134,14 @@ async function runSync(settings: Settings, context: RunContext, now: () => Date)
     log: (message) => core.info(message),
     group: (name, work) => core.group(name, work),
     ...(runUrl ? { runUrl } : {}),
-    ...optional('maxPartBytes', hooks.maxPartBytes)
+    ...optional('maxPartBytes', hooks.maxPartBytes),
+    ...optional('progressEveryMs', hooks.progressEveryMs)
+  }).catch(async (error: unknown) => {
+    // The step fails with the error as it is; the summary says what the run did before.
+    const progress = error instanceof SyncStopped ? error.progress : undefined
+    const issue = await core.group('Failure issue', () => issueAfterStop(octokit, git, settings, repository, progress, issueContext()))
+    await writeStoppedSummary(errorMessage(error), progress, progress?.plan ? describePlan(progress.plan, settings.contentTypes) : '', { ...links, ...optional('issue', issue) })
+    throw error instanceof SyncStopped ? error.cause : error
   })
 
   // The data is committed; from here on nothing may lose it, and a failed report only warns.
@@ -114,26 +149,19 @@ async function runSync(settings: Settings, context: RunContext, now: () => Date)
   // The issue tracks API collection; a run that only imports has nothing to say to it.
   const issue =
     settings.openIssue && settings.contentTypes.length > 0
-      ? await core.group('Failure issue', () =>
-          updateFailureIssue(octokit, git, settings, repository, failures, {
-            branch: settings.dataBranch,
-            now: now(),
-            ...(runUrl ? { runUrl } : {}),
-            ...optional('repository', context.repository),
-            ...optional('workflowFile', context.workflowFile)
-          })
-        )
+      ? await core.group('Failure issue', () => updateFailureIssue(octokit, git, settings, repository, failures, issueContext()))
       : ({ action: 'none' } as const)
 
-  const commitUrl =
-    result.commitSha && github.serverUrl ? `${github.serverUrl}/${repository.owner}/${repository.repo}/commit/${result.commitSha}` : undefined
   core.setOutput(Outputs.RecordsAdded, result.report.recordsAdded)
   core.setOutput(Outputs.FilesChanged, result.report.filesChanged)
   core.setOutput(Outputs.CommitSha, result.commitSha ?? '')
   core.setOutput(Outputs.FailedSegments, result.failures.length)
   core.setOutput(Outputs.IssueUrl, issue.action === 'none' ? '' : issue.url)
   core.setOutput(Outputs.BadRows, result.imported?.badRows ?? 0)
-  await writeSyncSummary(result, describePlan(result.plan, settings.contentTypes), commitUrl)
+  await writeSyncSummary(result, describePlan(result.plan, settings.contentTypes), {
+    ...links,
+    ...optional('issue', issue.action === 'none' ? undefined : { url: issue.url, number: issue.number, open: issue.action !== 'closed' })
+  })
   if (result.imported && result.imported.badRows > 0) {
     const [first] = result.imported.bad
     core.warning(
@@ -187,6 +215,66 @@ async function updateFailureIssue(
     core.warning(errorMessage(error), { title: 'Failure issue not updated' })
     return { action: 'none' }
   }
+}
+
+/**
+ * The failure issue of a run that stopped part-way, for its summary. A run that committed
+ * something brings the issue in line with the branch as a finished run does (its commits may
+ * hold new failed windows); one that committed nothing only looks for the open issue. Never
+ * throws: the run's own error is what the step reports.
+ */
+async function issueAfterStop(
+  octokit: GitHubClient,
+  git: GitDatabase,
+  settings: Settings,
+  repository: RepositoryRef,
+  progress: SyncProgress | undefined,
+  context: IssueContext
+): Promise<RunLinks['issue']> {
+  if (!settings.openIssue || settings.contentTypes.length === 0) return undefined
+  if (progress && progress.commits.length > 0) {
+    const failures = progress.report?.failures ?? { open: [], recovered: [], newGaps: [] }
+    const outcome = await updateFailureIssue(octokit, git, settings, repository, failures, context)
+    return outcome.action === 'none' ? undefined : { url: outcome.url, number: outcome.number, open: outcome.action !== 'closed' }
+  }
+  try {
+    const found = await findFailureIssue(octokit, { ...repository, labels: settings.issueLabels }, settings.dataBranch)
+    return found ? { ...found, open: true } : undefined
+  } catch (error) {
+    core.info(`Could not look for the failure issue: ${errorMessage(error)}`)
+    return undefined
+  }
+}
+
+/** Where the data branch and its commits are on the web, when the GitHub web root is known. */
+function runLinks(serverUrl: string | undefined, repository: RepositoryRef, branch: string): RunLinks {
+  const root = serverUrl ? `${serverUrl}/${repository.owner}/${repository.repo}` : undefined
+  return {
+    branch: { name: branch, ...optional('url', root ? `${root}/tree/${encodeURI(branch)}` : undefined) },
+    commitUrl: (sha) => (root ? `${root}/commit/${sha}` : undefined)
+  }
+}
+
+/**
+ * The GitHub client and Git Data API of the data branch's repository, on connections set up
+ * for `connections` calls at once (through the environment's proxy, if any).
+ */
+function connectGitHub(
+  settings: Settings,
+  repository: RepositoryRef,
+  context: RunContext,
+  connections: number
+): { octokit: GitHubClient; git: GitDatabase; github: ReturnType<typeof gitHubEndpoints> } {
+  const github = gitHubEndpoints(settings, context)
+  core.info(github.description)
+  const proxy = configureConnections(process.env, connections)
+  if (proxy) core.info(`Using the proxy ${proxy} from the environment (NO_PROXY exceptions apply).`)
+  const hooks = readTestHooks(process.env)
+  const octokit = createGitHubClient(
+    { token: settings.githubToken, baseUrl: github.apiUrl, ...optional('pacingMs', hooks.githubPacingMs) },
+    { debug: (message) => core.debug(message), warn: (message) => core.warning(message) }
+  )
+  return { octokit, git: createGitDatabase(octokit, repository), github }
 }
 
 /** Masks each distinct token once: MSAL hands back the same cached token on every call. */

@@ -5,9 +5,11 @@ import { createTokenProvider } from './auth/entra-token.js'
 import type { PresentedToken } from './auth/github-oidc.js'
 import { errorMessage } from './errors.js'
 import { findFailureIssue, syncFailureIssue, type IssueOutcome } from './github/failure-issue.js'
-import { createGitHubClient, type GitHubClient } from './github/client.js'
-import { createGitDatabase, type GitDatabase } from './github/git-database.js'
-import { readRunContext, serverUrlOfApi, type RunContext } from './github/run-context.js'
+import type { GitHubClient } from './github/client.js'
+import type { GitDatabase } from './github/git-database.js'
+import { readRunContext, type RunContext } from './github/run-context.js'
+import { connectGitHub } from './github/connect.js'
+import { dryRun, workspaceOf } from './dry-run.js'
 import { DEFAULT_RETRY } from './http/retry.js'
 import { readTestHooks } from './test-hooks.js'
 import { optional } from './util/optional.js'
@@ -15,18 +17,15 @@ import type { IssueContext } from './report/failure-issue-text.js'
 import type { SnapshotReport } from './snapshot/build-changes.js'
 import { formatInstant } from './config/timestamp.js'
 import { actionInputs, describeSettings, InputError, readSettings } from './inputs.js'
-import { configureConnections } from './http/proxy.js'
 import { createQuotaLimiter } from './http/quota-limiter.js'
 import { ActivityClient } from './m365/activity-client.js'
-import { describePlan, renderPlanTable } from './plan/render-plan.js'
-import type { Plan } from './plan/segments.js'
-import { previewRun, whyBranchUnreadable, type Preview } from './plan/preview.js'
+import { describePlan } from './plan/render-plan.js'
 import { Outputs, type RepositoryRef, type Settings } from './settings.js'
-import { writePlanSummary, writeStoppedSummary, writeSyncSummary, type RunLinks } from './summary.js'
-import { sync, SyncStopped, type SyncProgress } from './sync.js'
+import { writeStoppedSummary, writeSyncSummary, type RunLinks } from './summary.js'
+import { sync } from './sync.js'
+import { SyncStopped, type SyncProgress } from './run-state.js'
 import { allFailures } from './state/ledger.js'
-import { readLedger, readLedgerForPreview, type BranchLedger } from './state/read-ledger.js'
-import { prepareImport } from './import/import-exports.js'
+import { readLedger } from './state/read-ledger.js'
 
 /**
  * One run of the action: validate inputs, then plan, sign in, collect and commit. Every
@@ -49,42 +48,6 @@ export async function run(now: () => Date = () => new Date()): Promise<void> {
   } catch (error) {
     reportFailure(error)
   }
-}
-
-/**
- * A dry run: the plan a real run would list now, and nothing written. It reads the data
- * branch's ledger (read-only) when it has a repository and a token, as a real run plans from
- * it; otherwise it says why, and plans from the inputs alone.
- */
-async function dryRun(settings: Settings, inputPlan: Plan, context: RunContext, now: () => Date): Promise<void> {
-  const listing = settings.contentTypes.length > 0
-  const branch = listing ? await readBranchForPreview(settings, context) : undefined
-  const preview: Preview = branch ? previewRun(settings, branch, now()) : { plan: inputPlan, tasks: [], retried: 0, notes: [] }
-  const { plan } = preview
-  const headline = describePlan(plan, settings.contentTypes)
-  core.info(headline)
-  for (const note of plan.notes.filter((note) => !inputPlan.notes.includes(note))) core.notice(note)
-  for (const note of preview.notes) core.info(note)
-  if (listing) core.info(renderPlanTable(plan))
-  // Exports are local files: a dry run checks them too.
-  const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, workspaceOf(process.env)) : []
-  for (const file of exports) core.info(`Would import ${file.shown} (a ${file.format} Purview audit export).`)
-  const notes = [...plan.notes, ...preview.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)]
-  await writePlanSummary(plan, headline, notes, listing)
-  core.info(
-    branch?.status === 'read'
-      ? "dry-run: the plan above is what a real run would list now; the branch's ledger was read, nothing was written."
-      : 'dry-run: the plan above is what a real run would list from these inputs; nothing was requested or written.'
-  )
-}
-
-/** The branch's ledger for a dry run, or why it was not read. */
-async function readBranchForPreview(settings: Settings, context: RunContext): Promise<BranchLedger> {
-  const missing = whyBranchUnreadable(settings)
-  const repository = settings.repository
-  if (missing || !repository) return readLedgerForPreview({ missing: missing ?? 'no repository' }, settings.dataBranch)
-  const { git } = connectGitHub(settings, repository, context, 4)
-  return readLedgerForPreview({ git, repository: `${repository.owner}/${repository.repo}` }, settings.dataBranch)
 }
 
 async function runSync(settings: Settings, context: RunContext, now: () => Date): Promise<void> {
@@ -255,28 +218,6 @@ function runLinks(serverUrl: string | undefined, repository: RepositoryRef, bran
   }
 }
 
-/**
- * The GitHub client and Git Data API of the data branch's repository, on connections set up
- * for `connections` calls at once (through the environment's proxy, if any).
- */
-function connectGitHub(
-  settings: Settings,
-  repository: RepositoryRef,
-  context: RunContext,
-  connections: number
-): { octokit: GitHubClient; git: GitDatabase; github: ReturnType<typeof gitHubEndpoints> } {
-  const github = gitHubEndpoints(settings, context)
-  core.info(github.description)
-  const proxy = configureConnections(process.env, connections)
-  if (proxy) core.info(`Using the proxy ${proxy} from the environment (NO_PROXY exceptions apply).`)
-  const hooks = readTestHooks(process.env)
-  const octokit = createGitHubClient(
-    { token: settings.githubToken, baseUrl: github.apiUrl, ...optional('pacingMs', hooks.githubPacingMs) },
-    { debug: (message) => core.debug(message), warn: (message) => core.warning(message) }
-  )
-  return { octokit, git: createGitDatabase(octokit, repository), github }
-}
-
 /** Masks each distinct token once: MSAL hands back the same cached token on every call. */
 function maskOnce(): (token: string) => void {
   const masked = new Set<string>()
@@ -297,26 +238,8 @@ function logPresentedOnce(): (presented: PresentedToken | undefined) => void {
   }
 }
 
-/** Where `import` patterns are resolved: the workspace actions/checkout fills, else the current folder. */
-function workspaceOf(env: NodeJS.ProcessEnv): string {
-  return env.GITHUB_WORKSPACE || process.cwd()
-}
-
 /** GitHub shows 10 annotations of each kind per step; a handful says enough. */
 const MAX_ANNOTATIONS = 5
-
-/**
- * The GitHub the data branch is on: the one running the workflow, or the instance named by
- * 'github-api-url' (links to it only when its web root follows from the API's address).
- */
-function gitHubEndpoints(settings: Settings, context: RunContext): { apiUrl: string; serverUrl: string | undefined; description: string } {
-  const apiUrl = settings.githubApiUrl
-  if (apiUrl && apiUrl !== context.apiUrl) {
-    return { apiUrl, serverUrl: serverUrlOfApi(apiUrl), description: `GitHub API: ${apiUrl} (input 'github-api-url').` }
-  }
-  const kind = context.isGhes ? 'GitHub Enterprise Server' : 'GitHub'
-  return { apiUrl: context.apiUrl, serverUrl: context.serverUrl, description: `${kind} at ${context.serverUrl}, API ${context.apiUrl}.` }
-}
 
 function reportFailure(error: unknown): void {
   if (error instanceof InputError && error.problems.length > 1) {

@@ -141,14 +141,14 @@ describe('coverage pictures: the data branch README and chart, and the job summa
     const start = hourFloor(Date.now() - 7 * HOUR)
     const end = new Date(start.getTime() + 6 * HOUR)
     emulator.generate({ contentTypes: ['Audit.General'], from: start, to: end, blobsPerHour: 4, recordsPerBlob: 10 })
-    // Listing is slow, downloads quick: each window's records are in before the next is listed,
-    // so records-per-commit cuts the run into parts, and the run lasts long enough for progress.
+    // Listing is slow, downloads quick: a window's records are in while the next is listed, so
+    // records-per-commit 1 cuts the run into parts, and the run lasts long enough for progress.
     emulator.faults.add({ route: 'content', kind: 'slow', delayMs: 150 })
     // The first commit lands; every later one is refused.
     github.faults.add({ method: 'POST', path: /\/git\/commits$/, status: 403, body: { message: 'Resource not accessible by integration' }, times: Infinity, after: 1 })
 
     const result = await world.run(
-      { start: start.toISOString(), end: end.toISOString(), 'records-per-commit': '20', concurrency: '2' },
+      { start: start.toISOString(), end: end.toISOString(), 'records-per-commit': '1', concurrency: '2' },
       { [TEST_HOOKS.progressEveryMs]: '100' }
     )
     expect(result.exitCode, result.stdout).toBe(1)

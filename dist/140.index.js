@@ -3355,7 +3355,7 @@ async function writeSyncSummary(result, headline, links) {
 async function writeStoppedSummary(reason, progress, headline, links) {
     await writeSummary((summary) => {
         summary.addHeading('m365-audit-sync: stopped', 2);
-        summary.addRaw(`The run stopped ${progress ? `while ${STEPS[progress.step]}` : 'before it collected anything'}: ${reason}`, true);
+        summary.addRaw(`The run stopped ${progress ? `while ${STEPS[progress.step]}` : 'before it collected anything'}: ${escapeHtml(reason)}`, true);
         if (progress?.plan)
             summary.addRaw(headline, true);
         if (progress) {
@@ -3387,7 +3387,7 @@ async function writeStoppedSummary(reason, progress, headline, links) {
             writeCoverage(summary, progress.report.coverage);
     });
 }
-/** What the two step summaries name a step by. */
+/** How the summary of a stopped run names the step it stopped in. */
 const STEPS = {
     'import files': 'checking the files to import',
     plan: 'reading the data branch to plan',
@@ -3426,8 +3426,11 @@ function commitLink(sha, links) {
  * after an HTML block), or the text alone without an address.
  */
 function summary_link(text, url) {
-    const escape = (value) => value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-    return url ? `<a href="${escape(url)}">${escape(text)}</a>` : escape(text);
+    return url ? `<a href="${escapeHtml(url)}">${escapeHtml(text)}</a>` : escapeHtml(text);
+}
+/** Text (an error message, say) safe to put among the summary's HTML. */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 /** The branch's last 7 days per content type: records, failing windows, gaps. */
 function writeCoverage(summary, coverage) {
@@ -7043,8 +7046,14 @@ async function runSync(settings, context, now) {
     }).catch(async (error) => {
         // The step fails with the error as it is; the summary says what the run did before.
         const progress = error instanceof SyncStopped ? error.progress : undefined;
-        const issue = await core/* group */.Os('Failure issue', () => issueAfterStop(octokit, git, settings, repository, progress, issueContext()));
-        await writeStoppedSummary(errorMessage(error), progress, progress?.plan ? describePlan(progress.plan, settings.contentTypes) : '', { ...links, ...optional('issue', issue) });
+        try {
+            const issue = await core/* group */.Os('Failure issue', () => issueAfterStop(octokit, git, settings, repository, progress, issueContext()));
+            const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes) : '';
+            await writeStoppedSummary(errorMessage(error), progress, headline, { ...links, ...optional('issue', issue) });
+        }
+        catch (reportError) {
+            core/* warning */.$e(`The job summary of this stopped run was not written: ${errorMessage(reportError)}`);
+        }
         throw error instanceof SyncStopped ? error.cause : error;
     });
     // The data is committed; from here on nothing may lose it, and a failed report only warns.

@@ -102,8 +102,13 @@ async function runSync(settings: Settings, context: RunContext, now: () => Date)
   }).catch(async (error: unknown) => {
     // The step fails with the error as it is; the summary says what the run did before.
     const progress = error instanceof SyncStopped ? error.progress : undefined
-    const issue = await core.group('Failure issue', () => issueAfterStop(octokit, git, settings, repository, progress, issueContext()))
-    await writeStoppedSummary(errorMessage(error), progress, progress?.plan ? describePlan(progress.plan, settings.contentTypes) : '', { ...links, ...optional('issue', issue) })
+    try {
+      const issue = await core.group('Failure issue', () => issueAfterStop(octokit, git, settings, repository, progress, issueContext()))
+      const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes) : ''
+      await writeStoppedSummary(errorMessage(error), progress, headline, { ...links, ...optional('issue', issue) })
+    } catch (reportError) {
+      core.warning(`The job summary of this stopped run was not written: ${errorMessage(reportError)}`)
+    }
     throw error instanceof SyncStopped ? error.cause : error
   })
 

@@ -72,7 +72,7 @@ export async function writeSyncSummary(result: SyncResult, headline: string, lin
 export async function writeStoppedSummary(reason: string, progress: SyncProgress | undefined, headline: string, links: RunLinks): Promise<void> {
   await writeSummary((summary) => {
     summary.addHeading('m365-audit-sync: stopped', 2)
-    summary.addRaw(`The run stopped ${progress ? `while ${STEPS[progress.step]}` : 'before it collected anything'}: ${reason}`, true)
+    summary.addRaw(`The run stopped ${progress ? `while ${STEPS[progress.step]}` : 'before it collected anything'}: ${escapeHtml(reason)}`, true)
     if (progress?.plan) summary.addRaw(headline, true)
     if (progress) {
       const { stats, imported } = progress
@@ -104,7 +104,7 @@ export async function writeStoppedSummary(reason: string, progress: SyncProgress
   })
 }
 
-/** What the two step summaries name a step by. */
+/** How the summary of a stopped run names the step it stopped in. */
 const STEPS: Record<SyncProgress['step'], string> = {
   'import files': 'checking the files to import',
   plan: 'reading the data branch to plan',
@@ -146,8 +146,12 @@ function commitLink(sha: string, links: RunLinks): string {
  * after an HTML block), or the text alone without an address.
  */
 function link(text: string, url: string | undefined): string {
-  const escape = (value: string): string => value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-  return url ? `<a href="${escape(url)}">${escape(text)}</a>` : escape(text)
+  return url ? `<a href="${escapeHtml(url)}">${escapeHtml(text)}</a>` : escapeHtml(text)
+}
+
+/** Text (an error message, say) safe to put among the summary's HTML. */
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
 /** The branch's last 7 days per content type: records, failing windows, gaps. */

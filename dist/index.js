@@ -36,7 +36,7 @@ if (node_worker_threads__WEBPACK_IMPORTED_MODULE_0__.isMainThread) {
 }
 else {
     // Loaded here only: the main thread needs none of it.
-    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(861), __nccwpck_require__.e(757)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2757));
+    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(861), __nccwpck_require__.e(140)]).then(__nccwpck_require__.bind(__nccwpck_require__, 4140));
     await run();
 }
 

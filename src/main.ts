@@ -4,10 +4,12 @@ import { expiryWarning } from './auth/certificate.js'
 import { createTokenProvider } from './auth/entra-token.js'
 import type { PresentedToken } from './auth/github-oidc.js'
 import { errorMessage } from './errors.js'
-import { syncFailureIssue, type IssueOutcome } from './github/failure-issue.js'
-import { createGitHubClient, type GitHubClient } from './github/client.js'
-import { createGitDatabase, type GitDatabase } from './github/git-database.js'
-import { readRunContext, serverUrlOfApi, type RunContext } from './github/run-context.js'
+import { findFailureIssue, syncFailureIssue, type IssueOutcome } from './github/failure-issue.js'
+import type { GitHubClient } from './github/client.js'
+import type { GitDatabase } from './github/git-database.js'
+import { readRunContext, type RunContext } from './github/run-context.js'
+import { connectGitHub } from './github/connect.js'
+import { dryRun, workspaceOf } from './dry-run.js'
 import { DEFAULT_RETRY } from './http/retry.js'
 import { readTestHooks } from './test-hooks.js'
 import { optional } from './util/optional.js'
@@ -15,15 +17,15 @@ import type { IssueContext } from './report/failure-issue-text.js'
 import type { SnapshotReport } from './snapshot/build-changes.js'
 import { formatInstant } from './config/timestamp.js'
 import { actionInputs, describeSettings, InputError, readSettings } from './inputs.js'
-import { configureConnections } from './http/proxy.js'
 import { createQuotaLimiter } from './http/quota-limiter.js'
 import { ActivityClient } from './m365/activity-client.js'
-import { describePlan, renderPlanTable } from './plan/render-plan.js'
+import { describePlan } from './plan/render-plan.js'
 import { Outputs, type RepositoryRef, type Settings } from './settings.js'
-import { writePlanSummary, writeSyncSummary } from './summary.js'
-import { readLedger, sync } from './sync.js'
+import { writeStoppedSummary, writeSyncSummary, type RunLinks } from './summary.js'
+import { sync } from './sync.js'
+import { SyncStopped, type SyncProgress } from './run-state.js'
 import { allFailures } from './state/ledger.js'
-import { prepareImport } from './import/import-exports.js'
+import { readLedger } from './state/read-ledger.js'
 
 /**
  * One run of the action: validate inputs, then plan, sign in, collect and commit. Every
@@ -41,19 +43,8 @@ export async function run(now: () => Date = () => new Date()): Promise<void> {
     const expiring = settings.credential.kind === 'certificate' ? expiryWarning(settings.credential.certificate, now()) : undefined
     if (expiring) core.warning(expiring, { title: 'Certificate expires soon' })
 
-    if (settings.dryRun) {
-      const headline = describePlan(plan, settings.contentTypes)
-      core.info(headline)
-      if (settings.contentTypes.length > 0) core.info(renderPlanTable(plan))
-      // Exports are local files: a dry run checks them too.
-      const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, workspaceOf(process.env)) : []
-      for (const file of exports) core.info(`Would import ${file.shown} (a ${file.format} Purview audit export).`)
-      const notes = [...plan.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)]
-      await writePlanSummary(plan, headline, notes, settings.contentTypes.length > 0)
-      core.info('dry-run: the plan above is what a real run would list; nothing was requested or written.')
-      return
-    }
-    await runSync(settings, context, now)
+    if (settings.dryRun) await dryRun(settings, plan, context, now)
+    else await runSync(settings, context, now)
   } catch (error) {
     reportFailure(error)
   }
@@ -64,12 +55,9 @@ async function runSync(settings: Settings, context: RunContext, now: () => Date)
   if (!repository) throw new Error(`Input 'repository' is needed for a real run.`)
   const env = process.env
   const { runUrl } = context
-  const github = gitHubEndpoints(settings, context)
-  core.info(github.description)
   const hooks = readTestHooks(env)
   // A few more connections than downloads: listing and sign-in run beside them.
-  const proxy = configureConnections(env, settings.concurrency + 4)
-  if (proxy) core.info(`Using the proxy ${proxy} from the environment (NO_PROXY exceptions apply).`)
+  const { octokit, git, github } = connectGitHub(settings, repository, context, settings.concurrency + 4)
 
   const tokens = createTokenProvider({
     tenantId: settings.tenantId,
@@ -91,11 +79,14 @@ async function runSync(settings: Settings, context: RunContext, now: () => Date)
     onRetry: (what, error, attempt, delayMs) =>
       core.info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
   })
-  const octokit = createGitHubClient(
-    { token: settings.githubToken, baseUrl: github.apiUrl, ...optional('pacingMs', hooks.githubPacingMs) },
-    { debug: (message) => core.debug(message), warn: (message) => core.warning(message) }
-  )
-  const git = createGitDatabase(octokit, repository)
+  const issueContext = (): IssueContext => ({
+    branch: settings.dataBranch,
+    now: now(),
+    ...(runUrl ? { runUrl } : {}),
+    ...optional('repository', context.repository),
+    ...optional('workflowFile', context.workflowFile)
+  })
+  const links = runLinks(github.serverUrl, repository, settings.dataBranch)
 
   const result = await sync(settings, {
     tempDir: env.RUNNER_TEMP || tmpdir(),
@@ -106,7 +97,19 @@ async function runSync(settings: Settings, context: RunContext, now: () => Date)
     log: (message) => core.info(message),
     group: (name, work) => core.group(name, work),
     ...(runUrl ? { runUrl } : {}),
-    ...optional('maxPartBytes', hooks.maxPartBytes)
+    ...optional('maxPartBytes', hooks.maxPartBytes),
+    ...optional('progressEveryMs', hooks.progressEveryMs)
+  }).catch(async (error: unknown) => {
+    // The step fails with the error as it is; the summary says what the run did before.
+    const progress = error instanceof SyncStopped ? error.progress : undefined
+    try {
+      const issue = await core.group('Failure issue', () => issueAfterStop(octokit, git, settings, repository, progress, issueContext()))
+      const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes) : ''
+      await writeStoppedSummary(errorMessage(error), progress, headline, { ...links, ...optional('issue', issue) })
+    } catch (reportError) {
+      core.warning(`The job summary of this stopped run was not written: ${errorMessage(reportError)}`)
+    }
+    throw error instanceof SyncStopped ? error.cause : error
   })
 
   // The data is committed; from here on nothing may lose it, and a failed report only warns.
@@ -114,26 +117,19 @@ async function runSync(settings: Settings, context: RunContext, now: () => Date)
   // The issue tracks API collection; a run that only imports has nothing to say to it.
   const issue =
     settings.openIssue && settings.contentTypes.length > 0
-      ? await core.group('Failure issue', () =>
-          updateFailureIssue(octokit, git, settings, repository, failures, {
-            branch: settings.dataBranch,
-            now: now(),
-            ...(runUrl ? { runUrl } : {}),
-            ...optional('repository', context.repository),
-            ...optional('workflowFile', context.workflowFile)
-          })
-        )
+      ? await core.group('Failure issue', () => updateFailureIssue(octokit, git, settings, repository, failures, issueContext()))
       : ({ action: 'none' } as const)
 
-  const commitUrl =
-    result.commitSha && github.serverUrl ? `${github.serverUrl}/${repository.owner}/${repository.repo}/commit/${result.commitSha}` : undefined
   core.setOutput(Outputs.RecordsAdded, result.report.recordsAdded)
   core.setOutput(Outputs.FilesChanged, result.report.filesChanged)
   core.setOutput(Outputs.CommitSha, result.commitSha ?? '')
   core.setOutput(Outputs.FailedSegments, result.failures.length)
   core.setOutput(Outputs.IssueUrl, issue.action === 'none' ? '' : issue.url)
   core.setOutput(Outputs.BadRows, result.imported?.badRows ?? 0)
-  await writeSyncSummary(result, describePlan(result.plan, settings.contentTypes), commitUrl)
+  await writeSyncSummary(result, describePlan(result.plan, settings.contentTypes), {
+    ...links,
+    ...optional('issue', issue.action === 'none' ? undefined : { url: issue.url, number: issue.number, open: issue.action !== 'closed' })
+  })
   if (result.imported && result.imported.badRows > 0) {
     const [first] = result.imported.bad
     core.warning(
@@ -189,6 +185,44 @@ async function updateFailureIssue(
   }
 }
 
+/**
+ * The failure issue of a run that stopped part-way, for its summary. A run that committed
+ * something brings the issue in line with the branch as a finished run does (its commits may
+ * hold new failed windows); one that committed nothing only looks for the open issue. Never
+ * throws: the run's own error is what the step reports.
+ */
+async function issueAfterStop(
+  octokit: GitHubClient,
+  git: GitDatabase,
+  settings: Settings,
+  repository: RepositoryRef,
+  progress: SyncProgress | undefined,
+  context: IssueContext
+): Promise<RunLinks['issue']> {
+  if (!settings.openIssue || settings.contentTypes.length === 0) return undefined
+  if (progress && progress.commits.length > 0) {
+    const failures = progress.report?.failures ?? { open: [], recovered: [], newGaps: [] }
+    const outcome = await updateFailureIssue(octokit, git, settings, repository, failures, context)
+    return outcome.action === 'none' ? undefined : { url: outcome.url, number: outcome.number, open: outcome.action !== 'closed' }
+  }
+  try {
+    const found = await findFailureIssue(octokit, { ...repository, labels: settings.issueLabels }, settings.dataBranch)
+    return found ? { ...found, open: true } : undefined
+  } catch (error) {
+    core.info(`Could not look for the failure issue: ${errorMessage(error)}`)
+    return undefined
+  }
+}
+
+/** Where the data branch and its commits are on the web, when the GitHub web root is known. */
+function runLinks(serverUrl: string | undefined, repository: RepositoryRef, branch: string): RunLinks {
+  const root = serverUrl ? `${serverUrl}/${repository.owner}/${repository.repo}` : undefined
+  return {
+    branch: { name: branch, ...optional('url', root ? `${root}/tree/${encodeURI(branch)}` : undefined) },
+    commitUrl: (sha) => (root ? `${root}/commit/${sha}` : undefined)
+  }
+}
+
 /** Masks each distinct token once: MSAL hands back the same cached token on every call. */
 function maskOnce(): (token: string) => void {
   const masked = new Set<string>()
@@ -209,26 +243,8 @@ function logPresentedOnce(): (presented: PresentedToken | undefined) => void {
   }
 }
 
-/** Where `import` patterns are resolved: the workspace actions/checkout fills, else the current folder. */
-function workspaceOf(env: NodeJS.ProcessEnv): string {
-  return env.GITHUB_WORKSPACE || process.cwd()
-}
-
 /** GitHub shows 10 annotations of each kind per step; a handful says enough. */
 const MAX_ANNOTATIONS = 5
-
-/**
- * The GitHub the data branch is on: the one running the workflow, or the instance named by
- * 'github-api-url' (links to it only when its web root follows from the API's address).
- */
-function gitHubEndpoints(settings: Settings, context: RunContext): { apiUrl: string; serverUrl: string | undefined; description: string } {
-  const apiUrl = settings.githubApiUrl
-  if (apiUrl && apiUrl !== context.apiUrl) {
-    return { apiUrl, serverUrl: serverUrlOfApi(apiUrl), description: `GitHub API: ${apiUrl} (input 'github-api-url').` }
-  }
-  const kind = context.isGhes ? 'GitHub Enterprise Server' : 'GitHub'
-  return { apiUrl: context.apiUrl, serverUrl: context.serverUrl, description: `${kind} at ${context.serverUrl}, API ${context.apiUrl}.` }
-}
 
 function reportFailure(error: unknown): void {
   if (error instanceof InputError && error.problems.length > 1) {

@@ -151,6 +151,6 @@ export interface Settings {
   usage: boolean
   /** Glob patterns of Purview audit exports to import, relative to the workspace; empty for none. */
   importPatterns: string[]
-  /** Print the plan and stop before any network call. */
+  /** Print the plan (from the data branch's ledger, read-only, when it can be read) and stop: no API call, nothing written. */
   dryRun: boolean
 }

@@ -1,23 +1,32 @@
-import { collect, type ActivitySource, type Collection, type CollectionStats, type ListingTask, type TaskFailure } from './collect/collect.js'
-import type { ContentType } from './config/content-types.js'
+import {
+  collect,
+  emptyCollectionStats,
+  type ActivitySource,
+  type Collection,
+  type CollectionStats,
+  type ListingTask,
+  type TaskFailure
+} from './collect/collect.js'
 import { ensureSubscriptions } from './collect/subscriptions.js'
-import { parseInstant } from './config/timestamp.js'
 import { commitFiles } from './github/commit-files.js'
 import type { GitDatabase } from './github/git-database.js'
 import type { ActivityClient } from './m365/activity-client.js'
+import { planRun } from './plan/plan-run.js'
 import { describePlan } from './plan/render-plan.js'
-import { planSegments, RETENTION_MS, RETENTION_SAFETY_MS, type Plan } from './plan/segments.js'
+import type { Plan } from './plan/segments.js'
+import { withProgress } from './report/progress.js'
+import { addStats, progressCounts, progressOf, SyncStopped, type RunState } from './run-state.js'
 import { rowPayloads } from './snapshot/row-payload.js'
 import { buildSnapshotChanges, type SnapshotReport } from './snapshot/build-changes.js'
 import { Spool } from './snapshot/spool.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { LEDGER_PATH } from './snapshot/paths.js'
 import type { Settings } from './settings.js'
 import { optional } from './util/optional.js'
 import { compileFilter } from './filter/record-filter.js'
 import { ExportImport, prepareImport, type ExportFile, type ImportReport } from './import/import-exports.js'
-import { allFailures, coveredUntil, emptyLedger, failedSegments, parseLedger, type Ledger } from './state/ledger.js'
+import { allFailures, type Ledger } from './state/ledger.js'
+import { readLedger } from './state/read-ledger.js'
 
 /** The outside world of a run, passed in so the run can be tested against fakes. */
 export interface SyncDependencies {
@@ -33,6 +42,8 @@ export interface SyncDependencies {
   runUrl?: string
   /** Cut a day's snapshot into parts above this size (a test hook; MAX_DAY_FILE_BYTES otherwise). */
   maxPartBytes?: number
+  /** Log progress this often while importing, collecting and committing (a test hook; every 30 s otherwise). */
+  progressEveryMs?: number
 }
 
 /** What a run did. */
@@ -53,8 +64,18 @@ export interface SyncResult {
 /**
  * One sync: read the branch's state, plan from it (failed windows first), make sure
  * subscriptions exist, collect, and commit data, ledger and manifest together.
+ * A run that fails throws SyncStopped, which carries what it did before it stopped.
  */
 export async function sync(settings: Settings, deps: SyncDependencies): Promise<SyncResult> {
+  const state: RunState = { step: 'import files', windowsTotal: 0, done: emptyCollectionStats(), commits: [] }
+  try {
+    return await syncSteps(settings, deps, state)
+  } catch (error) {
+    throw new SyncStopped(error, progressOf(state))
+  }
+}
+
+async function syncSteps(settings: Settings, deps: SyncDependencies, state: RunState): Promise<SyncResult> {
   const { git, log, group } = deps
   // Exports are checked first: a file that is not one fails the run before any request.
   const exports =
@@ -65,25 +86,21 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
           for (const file of files) log(`${file.shown}: a ${file.format} Purview audit export.`)
           return files
         })
+  state.step = 'plan'
   const { plan, ledger, tasks, retried } = await group('Plan', async () => {
     const current = await readLedger(git, settings.dataBranch)
-    const window =
-      settings.window.mode === 'scheduled'
-        ? { ...settings.window, ...optional('coveredUntil', coveredUntil(current, settings.contentTypes)) }
-        : settings.window
-    const planned = planSegments({ now: deps.now(), window, segmentMs: settings.segmentMs, maxSegments: settings.maxSegments })
-    const retries = retryTasks(current, settings, planned, deps.now())
-    log(describePlan(planned, settings.contentTypes))
-    if (retries.length > 0) log(`Retrying ${retries.length} window(s) that failed in earlier runs first.`)
-    for (const note of planned.notes) log(note)
-    const normal: ListingTask[] = settings.contentTypes.flatMap((type) =>
-      planned.segments.map((segment) => ({ type, segment, retry: false }))
-    )
-    return { plan: planned, ledger: current, tasks: [...retries, ...normal], retried: retries.length }
+    const planned = planRun(settings, current, deps.now())
+    log(describePlan(planned.plan, settings.contentTypes))
+    if (planned.retried > 0) log(`Retrying ${planned.retried} window(s) that failed in earlier runs first.`)
+    for (const note of planned.plan.notes) log(note)
+    return { ...planned, ledger: current }
   })
+  state.plan = plan
+  state.windowsTotal = tasks.length
 
   // A run that only imports needs no subscription (nor a token).
   if (settings.contentTypes.length > 0) {
+    state.step = 'subscriptions'
     await group('Subscriptions', async () => {
       const outcomes = await ensureSubscriptions(deps.api, settings.contentTypes)
       const describe = {
@@ -100,7 +117,7 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
   // the only truth, so whatever happens here is removed when the run ends.
   const scratch = await mkdtemp(join(deps.tempDir, 'm365-audit-sync-'))
   try {
-    return await collectAndCommit(settings, deps, { plan, ledger, tasks, retried, scratch, exports })
+    return await collectAndCommit(settings, deps, { plan, ledger, tasks, retried, scratch, exports }, state)
   } finally {
     await rm(scratch, { recursive: true, force: true })
   }
@@ -109,7 +126,8 @@ export async function sync(settings: Settings, deps: SyncDependencies): Promise<
 async function collectAndCommit(
   settings: Settings,
   deps: SyncDependencies,
-  planned: { plan: Plan; ledger: Ledger; tasks: ListingTask[]; retried: number; scratch: string; exports: readonly ExportFile[] }
+  planned: { plan: Plan; ledger: Ledger; tasks: ListingTask[]; retried: number; scratch: string; exports: readonly ExportFile[] },
+  state: RunState
 ): Promise<SyncResult> {
   const { git, log, group } = deps
   const { plan, ledger, tasks, retried, scratch, exports } = planned
@@ -119,10 +137,12 @@ async function collectAndCommit(
     added: [],
     filesChanged: 0,
     usageDays: [],
-    failures: { open: allFailures(ledger), recovered: [], newGaps: [] }
+    failures: { open: allFailures(ledger), recovered: [], newGaps: [] },
+    coverage: []
   }
   const importing = exports.length > 0 ? new ExportImport(exports, { ...optional('filter', filter), encode: rowPayloads(settings.format).fromFields, log }) : undefined
-  const stats = emptyStats()
+  if (importing) state.importing = importing
+  const stats = state.done
   const failures: TaskFailure[] = []
   let commitSha: string | undefined
   let commitAttempts = 0
@@ -130,115 +150,123 @@ async function collectAndCommit(
   let tipLedger = ledger
   // Usually one pass; a run that imports or collects more than records-per-commit commits
   // what it holds and goes on with the rows or windows it has not read yet, on top of its own
-  // commit.
-  for (let pass = 1; remaining.length > 0 || (importing && !importing.done) || pass === 1; pass++) {
-    const suffix = pass === 1 ? '' : ` (part ${pass})`
-    const spool = await Spool.create(join(scratch, `spool-${pass}`))
-    // The exports come first, before any download: a file that turns out not to be valid
-    // CSV fails the run before anything is downloaded (or, within records-per-commit, committed).
-    if (importing && !importing.done) {
-      const done = await group(`Import${suffix}`, () => importing.fill(spool, settings.recordsPerCommit))
-      const { report: read } = importing
-      log(
-        `${done ? 'Imported' : 'Read so far'}: ${read.records} records from ${read.rows} rows of ${exports.length} file(s)` +
-          `${read.filtered > 0 ? `, ${read.filtered} left out by the filters` : ''}; ${read.badRows} bad row(s).`
-      )
-      if (!done) log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before reading on.`)
-    }
-    // Windows are listed once every export is read: a pass that commits imported records
-    // alone leaves the windows, and the ledger, for the next. A run that only imports lists none.
-    const listing = settings.contentTypes.length > 0 && (!importing || importing.done)
-    const collection = !listing
-      ? noCollection(remaining)
-      : await group(`Collect${suffix}`, () =>
-          collect({
-            source: deps.api,
-            spool,
-            tasks: remaining,
-            range: { from: plan.from, to: plan.to },
-            ledger: tipLedger,
-            concurrency: settings.concurrency,
-            ...optional('filter', filter),
-            maxRecords: settings.recordsPerCommit,
-            encodeRecord: rowPayloads(settings.format).fromBlob,
-            log
-          })
-        )
-    addStats(stats, collection.stats)
-    failures.push(...collection.failures)
-    remaining = collection.remaining
-    const part = collection.stats
-    if (listing) {
-      log(
-        `Listed ${part.tasks} windows (${part.pages} pages, ${part.blobsListed} blobs); downloaded ${part.blobsDownloaded} blobs ` +
-          `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records` +
-          `${filter ? ` (${part.recordsFiltered} left out by the filters)` : ''}; ` +
-          `${collection.failures.length} window(s) failed.`
-      )
-    }
-    if (listing && remaining.length > 0) {
-      log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${remaining.length} window(s) left.`)
-    }
-
-    const committed = await group(`Commit${suffix}`, async () => {
-      let built: SnapshotReport | undefined
-      const result = await commitFiles({
-        git,
-        branch: settings.dataBranch,
-        log,
-        afterAttempt: (attempt) => rm(join(scratch, `commit-${pass}-${attempt}`), { recursive: true, force: true }),
-        build: (files, attempt) =>
-          buildSnapshotChanges(
-            files,
-            {
-              collection,
-              spool,
-              dir: join(scratch, `commit-${pass}-${attempt}`),
-              branch: settings.dataBranch,
-              format: settings.format,
-              now: deps.now(),
-              usage: settings.usage,
-              coverageSlackMs: settings.window.mode === 'scheduled' && remaining.length === 0 ? settings.window.lookbackMs : 0,
-              ...optional('runUrl', deps.runUrl),
-              ...optional('maxFileBytes', deps.maxPartBytes)
-            },
-            (last) => (built = last)
+  // commit. A long run says how far it got every 30 s.
+  await withProgress(
+    () => progressCounts(state),
+    log,
+    async () => {
+      for (let pass = 1; remaining.length > 0 || (importing && !importing.done) || pass === 1; pass++) {
+        const suffix = pass === 1 ? '' : ` (part ${pass})`
+        const spool = await Spool.create(join(scratch, `spool-${pass}`))
+        // The exports come first, before any download: a file that turns out not to be valid
+        // CSV fails the run before anything is downloaded (or, within records-per-commit, committed).
+        if (importing && !importing.done) {
+          state.step = 'import'
+          const done = await group(`Import${suffix}`, () => importing.fill(spool, settings.recordsPerCommit))
+          const { report: read } = importing
+          log(
+            `${done ? 'Imported' : 'Read so far'}: ${read.records} records from ${read.rows} rows of ${exports.length} file(s)` +
+              `${read.filtered > 0 ? `, ${read.filtered} left out by the filters` : ''}; ${read.badRows} bad row(s).`
           )
-      })
-      log(
-        result.status === 'committed'
-          ? `Committed ${result.commitSha} to '${settings.dataBranch}' (${result.changedPaths.length} files, attempt ${result.attempts}).`
-          : `Nothing new for '${settings.dataBranch}'; no commit.`
-      )
-      if (built) report = pass === 1 ? built : combineReports(report, built)
-      return result
-    })
-    await spool.remove()
-    commitAttempts += committed.attempts
-    if (committed.status === 'committed') commitSha = committed.commitSha
-    if (remaining.length > 0) tipLedger = await readLedger(git, settings.dataBranch)
-  }
+          if (!done) log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before reading on.`)
+        }
+        // Windows are listed once every export is read: a pass that commits imported records
+        // alone leaves the windows, and the ledger, for the next. A run that only imports lists none.
+        const listing = settings.contentTypes.length > 0 && (!importing || importing.done)
+        if (listing) {
+          state.step = 'collect'
+          state.current = emptyCollectionStats()
+        }
+        const live = state.current
+        const collection = !listing
+          ? noCollection(remaining)
+          : await group(`Collect${suffix}`, () =>
+              collect({
+                source: deps.api,
+                spool,
+                tasks: remaining,
+                range: { from: plan.from, to: plan.to },
+                ledger: tipLedger,
+                concurrency: settings.concurrency,
+                ...optional('filter', filter),
+                maxRecords: settings.recordsPerCommit,
+                encodeRecord: rowPayloads(settings.format).fromBlob,
+                log,
+                ...optional('stats', live)
+              })
+            )
+        addStats(stats, collection.stats)
+        delete state.current
+        failures.push(...collection.failures)
+        remaining = collection.remaining
+        const part = collection.stats
+        if (listing) {
+          log(
+            `Listed ${part.tasks} windows (${part.pages} pages, ${part.blobsListed} blobs); downloaded ${part.blobsDownloaded} blobs ` +
+              `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records` +
+              `${filter ? ` (${part.recordsFiltered} left out by the filters)` : ''}; ` +
+              `${collection.failures.length} window(s) failed.`
+          )
+        }
+        if (listing && remaining.length > 0) {
+          log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${remaining.length} window(s) left.`)
+        }
+
+        state.step = 'commit'
+        const committed = await group(`Commit${suffix}`, async () => {
+          let built: SnapshotReport | undefined
+          const result = await commitFiles({
+            git,
+            branch: settings.dataBranch,
+            log,
+            afterAttempt: (attempt) => rm(join(scratch, `commit-${pass}-${attempt}`), { recursive: true, force: true }),
+            build: (files, attempt) =>
+              buildSnapshotChanges(
+                files,
+                {
+                  collection,
+                  spool,
+                  dir: join(scratch, `commit-${pass}-${attempt}`),
+                  branch: settings.dataBranch,
+                  format: settings.format,
+                  now: deps.now(),
+                  usage: settings.usage,
+                  coverageSlackMs: settings.window.mode === 'scheduled' && remaining.length === 0 ? settings.window.lookbackMs : 0,
+                  ...optional('runUrl', deps.runUrl),
+                  ...optional('maxFileBytes', deps.maxPartBytes)
+                },
+                (last) => (built = last)
+              )
+          })
+          log(
+            result.status === 'committed'
+              ? `Committed ${result.commitSha} to '${settings.dataBranch}' (${result.changedPaths.length} files, attempt ${result.attempts}).`
+              : `Nothing new for '${settings.dataBranch}'; no commit.`
+          )
+          if (built) report = pass === 1 ? built : combineReports(report, built)
+          state.report = report
+          return result
+        })
+        await spool.remove()
+        commitAttempts += committed.attempts
+        if (committed.status === 'committed') {
+          commitSha = committed.commitSha
+          state.commits.push(committed.commitSha)
+        }
+        if (remaining.length > 0) tipLedger = await readLedger(git, settings.dataBranch)
+      }
+    },
+    deps.progressEveryMs
+  )
 
   return { plan, retried, stats, failures, report, ...optional('imported', importing?.report), ...optional('commitSha', commitSha), commitAttempts }
 }
 
 /** A pass that lists nothing: the windows wait for the next pass. */
 function noCollection(remaining: ListingTask[]): Collection {
-  return { updates: [], failures: [], stats: emptyStats(), remaining }
+  return { updates: [], failures: [], stats: emptyCollectionStats(), remaining }
 }
 
-function emptyStats(): CollectionStats {
-  return { tasks: 0, pages: 0, blobsListed: 0, blobsDownloaded: 0, blobsSkipped: 0, blobsExpired: 0, recordsReceived: 0, recordsFiltered: 0, recordsByType: {} }
-}
-
-function addStats(total: CollectionStats, part: CollectionStats): void {
-  for (const key of ['tasks', 'pages', 'blobsListed', 'blobsDownloaded', 'blobsSkipped', 'blobsExpired', 'recordsReceived', 'recordsFiltered'] as const) {
-    total[key] += part[key]
-  }
-  for (const [type, count] of Object.entries(part.recordsByType) as [ContentType, number][]) {
-    total.recordsByType[type] = (total.recordsByType[type] ?? 0) + count
-  }
-}
 
 /** One entry per content type and day, whichever commits of the run added to it. */
 function mergeAdded(entries: SnapshotReport['added']): SnapshotReport['added'] {
@@ -262,29 +290,7 @@ function combineReports(earlier: SnapshotReport, later: SnapshotReport): Snapsho
       open: later.failures.open,
       recovered: [...earlier.failures.recovered, ...later.failures.recovered],
       newGaps: [...earlier.failures.newGaps, ...later.failures.newGaps]
-    }
+    },
+    coverage: later.coverage
   }
-}
-
-/** The ledger at the branch tip (empty when there is no branch or no ledger yet). */
-export async function readLedger(git: GitDatabase, branch: string): Promise<Ledger> {
-  const head = await git.getHead(branch)
-  const entry = head ? (await git.listFiles(head.treeSha)).get(LEDGER_PATH) : undefined
-  return entry ? parseLedger((await git.readBlob(entry.sha)).toString('utf8'), LEDGER_PATH) : emptyLedger()
-}
-
-/**
- * Windows earlier runs failed on, still inside the API's reach, that this run's plan does
- * not list anyway: they are retried before anything else. Older ones become gaps when the
- * ledger is next written.
- */
-function retryTasks(ledger: Ledger, settings: Settings, plan: Plan, now: Date): ListingTask[] {
-  const oldest = now.getTime() - RETENTION_MS + RETENTION_SAFETY_MS
-  return failedSegments(ledger, settings.contentTypes).flatMap(({ type, failure }) => {
-    const start = parseInstant(failure.start)
-    const end = parseInstant(failure.end)
-    if (!start || !end || start.getTime() < oldest) return []
-    if (start >= plan.from && end <= plan.to) return []
-    return [{ type, segment: { start, end }, retry: true }]
-  })
 }

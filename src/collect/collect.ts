@@ -46,6 +46,8 @@ export interface Collection {
 /** Counts for the log, the summary and the tests. */
 export interface CollectionStats {
   tasks: number
+  /** Windows whose listing has ended (all pages read, or failed). */
+  windowsListed: number
   pages: number
   blobsListed: number
   blobsDownloaded: number
@@ -56,6 +58,22 @@ export interface CollectionStats {
   recordsFiltered: number
   /** Records received by content type (copies included; the merge drops them). */
   recordsByType: Partial<Record<ContentType, number>>
+}
+
+/** Counts of a collection that has not started. */
+export function emptyCollectionStats(): CollectionStats {
+  return {
+    tasks: 0,
+    windowsListed: 0,
+    pages: 0,
+    blobsListed: 0,
+    blobsDownloaded: 0,
+    blobsSkipped: 0,
+    blobsExpired: 0,
+    recordsReceived: 0,
+    recordsFiltered: 0,
+    recordsByType: {}
+  }
 }
 
 /**
@@ -88,19 +106,12 @@ export async function collect(options: {
   /** How rows are encoded for the day files they go to (CSV lines unless said otherwise). */
   encodeRecord?: BlobRecordEncoder
   log?: (message: string) => void
+  /** A fresh object (emptyCollectionStats) to count into, for a caller that watches the counts as they grow. */
+  stats?: CollectionStats
 }): Promise<Collection> {
   const { source, spool, tasks, ledger } = options
-  const stats: CollectionStats = {
-    tasks: tasks.length,
-    pages: 0,
-    blobsListed: 0,
-    blobsDownloaded: 0,
-    blobsSkipped: 0,
-    blobsExpired: 0,
-    recordsReceived: 0,
-    recordsFiltered: 0,
-    recordsByType: {}
-  }
+  const stats = options.stats ?? emptyCollectionStats()
+  stats.tasks = tasks.length
   const failures: TaskFailure[] = []
   const types = [...new Set(tasks.map((task) => task.type))]
   const perType = new Map(
@@ -170,6 +181,7 @@ export async function collect(options: {
     } catch (error) {
       fail(error)
     }
+    stats.windowsListed++
     const done = Promise.all(downloads).then(() => {
       if (failure) {
         failures.push({ type: task.type, retry: task.retry, start: task.segment.start, end: task.segment.end, ...failure })

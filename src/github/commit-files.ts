@@ -32,6 +32,11 @@ export type FileContent = Buffer | string | StagedFile
 export interface FileChanges {
   files: Map<string, FileContent | null>
   message: string
+  /**
+   * Paths that only ride along: a change to them alone makes no commit (a generated README
+   * that shows today's date, say).
+   */
+  alongside?: ReadonlySet<string>
 }
 
 /** How a commit attempt ended. */
@@ -82,7 +87,7 @@ export async function commitFiles(options: {
         if (entry.sha !== undefined && (entry.sha === null ? current === undefined : current === entry.sha)) continue
         entries.push(entry)
       }
-      if (!changes || entries.length === 0) return { status: 'unchanged', attempts: attempt }
+      if (!changes || entries.every((entry) => changes.alongside?.has(entry.path))) return { status: 'unchanged', attempts: attempt }
       entries.sort((a, b) => (a.path < b.path ? -1 : 1))
 
       const tree = await git.writeTree(head?.treeSha, entries)

@@ -64,6 +64,16 @@ export async function syncFailureIssue(
   }
 }
 
+/** The open failure issue of a data branch, if there is one (read-only: for a run that stopped). */
+export async function findFailureIssue(
+  octokit: GitHubClient,
+  target: { owner: string; repo: string; labels: readonly string[] },
+  branch: string
+): Promise<{ url: string; number: number } | undefined> {
+  const issue = await findIssue(octokit, target, branch)
+  return issue ? { url: issue.html_url, number: issue.number } : undefined
+}
+
 async function findIssue(
   octokit: GitHubClient,
   target: { owner: string; repo: string; labels: readonly string[] },

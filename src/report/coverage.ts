@@ -57,6 +57,25 @@ export function coverage(manifest: Manifest, ledger: Ledger, lastDay: string, da
   })
 }
 
+/**
+ * The last day a coverage window shows: the later of the newest UTC day the branch has records
+ * for and today (`now`'s UTC day), so a quiet or stalled branch still shows the days it missed.
+ */
+export function coverageEndDay(manifest: Manifest, now: Date): string {
+  const today = now.toISOString().slice(0, 10)
+  let newest = today
+  for (const path of Object.keys(manifest.files)) {
+    const day = DAY_FILE.exec(path)?.[2]
+    if (day && day > newest) newest = day
+  }
+  return newest
+}
+
+/** The same coverage cut to its last `days` days (the job summary's glance at a week). */
+export function lastDays(types: readonly TypeCoverage[], days: number): TypeCoverage[] {
+  return types.map((entry) => ({ type: entry.type, days: entry.days.slice(-days) }))
+}
+
 /** The first and last UTC day a [start, end) window touches. */
 function daysOverlapping(start: string, end: string): { first: string; last: string } {
   const last = new Date(Math.max(Date.parse(start), Date.parse(end) - 1)).toISOString().slice(0, 10)
@@ -66,17 +85,29 @@ function daysOverlapping(start: string, end: string): { first: string; last: str
 /** One row per day (newest first), one column per content type: records, and ⚠/✖ marks. */
 export function renderCoverageTable(types: readonly TypeCoverage[]): string {
   if (types.length === 0) return '_Nothing collected yet._\n'
-  const header = `| Day (UTC) | ${types.map((entry) => entry.type).join(' | ')} |\n|---|${types.map(() => '---:').join('|')}|\n`
-  const days = types[0]!.days.map((day) => day.day).reverse()
-  const rows = days.map((day) => {
-    const cells = types.map((entry) => {
-      const cell = entry.days.find((candidate) => candidate.day === day)!
-      const marks = [cell.failedWindows > 0 ? `⚠ ${cell.failedWindows} failed` : '', cell.gaps > 0 ? `✖ ${cell.gaps} gap${cell.gaps > 1 ? 's' : ''}` : ''].filter(Boolean)
-      return [cell.records.toLocaleString('en-US'), ...marks].join(' ')
-    })
-    return `| ${day} | ${cells.join(' | ')} |`
-  })
-  return `${header}${rows.join('\n')}\n\n⚠ a listing window that still fails (retried by every run); ✖ content the API can no longer serve (fill it from a Purview audit export).\n`
+  const [header = [], ...rows] = coverageTableRows(types)
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`
+  return `${line(header)}\n|---|${types.map(() => '---:').join('|')}|\n${rows.map(line).join('\n')}\n\n${COVERAGE_LEGEND}\n`
+}
+
+/** What the marks of a coverage table mean. */
+export const COVERAGE_LEGEND = '⚠ a listing window that still fails (retried by every run); ✖ content the API can no longer serve (fill it from a Purview audit export).'
+
+/** The coverage table as rows of cells, header first (for Markdown, or the job summary's HTML table). */
+export function coverageTableRows(types: readonly TypeCoverage[]): string[][] {
+  const days = (types[0]?.days ?? []).map((day) => day.day).reverse()
+  return [
+    ['Day (UTC)', ...types.map((entry) => entry.type)],
+    ...days.map((day) => [
+      day,
+      ...types.map((entry) => {
+        const cell = entry.days.find((candidate) => candidate.day === day)
+        if (!cell) return ''
+        const marks = [cell.failedWindows > 0 ? `⚠ ${cell.failedWindows} failed` : '', cell.gaps > 0 ? `✖ ${cell.gaps} gap${cell.gaps > 1 ? 's' : ''}` : ''].filter(Boolean)
+        return [cell.records.toLocaleString('en-US'), ...marks].join(' ')
+      })
+    ])
+  ]
 }
 
 const BAR = 14

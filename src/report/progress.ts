@@ -8,13 +8,18 @@ export interface ProgressCounts {
   blobsDownloaded: number
   blobsListed: number
   recordsReceived: number
+  /** Records read from Purview exports, when the run imports. */
+  recordsImported?: number
 }
 
 export function describeProgress(counts: ProgressCounts, elapsedMs: number): string {
   const seconds = Math.max(1, Math.round(elapsedMs / 1000))
-  const rate = Math.round(counts.recordsReceived / seconds)
+  const imported = counts.recordsImported ?? 0
+  const rate = Math.round((counts.recordsReceived + imported) / seconds)
   return (
-    `Progress after ${formatElapsed(seconds)}: ${counts.windowsListed} of ${counts.windowsTotal} windows listed, ` +
+    `Progress after ${formatElapsed(seconds)}: ` +
+    (imported > 0 ? `${imported.toLocaleString('en-US')} records imported from exports, ` : '') +
+    `${counts.windowsListed} of ${counts.windowsTotal} windows listed, ` +
     `${counts.blobsDownloaded} of ${counts.blobsListed} blobs downloaded, ${counts.recordsReceived.toLocaleString('en-US')} records ` +
     `(${rate.toLocaleString('en-US')} a second).`
   )
@@ -34,6 +39,25 @@ export function startProgress(read: () => ProgressCounts, log: (message: string)
   const timer = setInterval(() => log(describeProgress(read(), now() - started)), everyMs)
   timer.unref()
   return () => clearInterval(timer)
+}
+
+/**
+ * Runs `work` with progress logged every `everyMs`, and stops logging however it ends
+ * (resolved, thrown), so no progress line outlives the work it describes.
+ */
+export async function withProgress<T>(
+  read: () => ProgressCounts,
+  log: (message: string) => void,
+  work: () => Promise<T>,
+  everyMs = PROGRESS_EVERY_MS,
+  now: () => number = Date.now
+): Promise<T> {
+  const stop = startProgress(read, log, everyMs, now)
+  try {
+    return await work()
+  } finally {
+    stop()
+  }
 }
 
 /** At least this often (GitHub's log viewer shows no timestamps by default). */

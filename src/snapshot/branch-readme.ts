@@ -1,16 +1,44 @@
+import { renderCoverageTable, type TypeCoverage } from '../report/coverage.js'
+import { COVERAGE_CHART_PATH } from './paths.js'
 import { SNAPSHOT_COLUMNS } from './row.js'
 
+/** The title line every README.md this action generated starts with (before the marker existed too). */
+const TITLE = '# Microsoft 365 audit log snapshots'
+
+/** Days of coverage the branch README and its chart show. */
+export const BRANCH_COVERAGE_DAYS = 30
+
 /**
- * README.md of the data branch: what is where and how to read it. Generated once and kept
- * stable (no dates), so it never causes a commit by itself.
+ * Whether the branch's README.md is the one this action writes (or there is none yet): a
+ * README someone else put on the branch is never overwritten.
  */
-export function renderBranchReadme(branch: string): string {
-  return `# Microsoft 365 audit log snapshots
+export function isGeneratedBranchReadme(text: string | undefined): boolean {
+  return text === undefined || text.startsWith(TITLE)
+}
+
+/**
+ * README.md of the data branch: what is where, how to read it, and the coverage of the last
+ * 30 days as a table and a chart (COVERAGE_CHART_PATH, beside it). It changes with the data,
+ * so it is rewritten only in commits that change something else anyway: it never causes a
+ * commit by itself.
+ */
+export function renderBranchReadme(branch: string, coverage: readonly TypeCoverage[]): string {
+  const days = coverage[0]?.days ?? []
+  const span = days.length > 0 ? ` (${days[0]!.day} to ${days.at(-1)!.day})` : ''
+  return `${TITLE}
 
 This branch is written by the m365-audit-sync GitHub Action and holds Microsoft 365 audit
 records from the Office 365 Management Activity API, one file per content type and UTC day.
 Do not edit it by hand: every run merges into these files.
 
+## Coverage, last ${BRANCH_COVERAGE_DAYS} days${span}
+
+Records per content type and UTC day as of the last commit that changed data, with the days
+where a listing window still fails (red) or content can no longer be collected (grey).
+
+![Records per UTC day, last ${BRANCH_COVERAGE_DAYS} days](${COVERAGE_CHART_PATH})
+
+${renderCoverageTable(coverage)}
 ## Layout
 
 \`\`\`
@@ -18,6 +46,7 @@ audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv      records whose CreationTime
 audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.<n>.csv  part n of a day too large for one file (at most 32 MB each)
 audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.parquet  the same, as Parquet (format: parquet; parts .<n>.parquet)
 usage/power-apps/<YYYY>/<MM>/<YYYY-MM-DD>.csv        Power Apps launches and unique users per app, environment and UTC day
+${COVERAGE_CHART_PATH}                                         the chart above: records per content type and day, last ${BRANCH_COVERAGE_DAYS} days
 state/ledger.json                                    coverage and downloaded content blobs (the action's state)
 manifest.json                                        every audit file: format, rows, bytes, sha256, first/last CreationTime
 \`\`\`

@@ -15,9 +15,10 @@ import {
 import { parseManifest, renderManifest, type SnapshotFormat } from '../state/manifest.js'
 import { renderUsageCsv, DayUsageCounter } from '../usage/usage-file.js'
 import { usagePath } from '../usage/power-apps-usage.js'
-import { renderBranchReadme } from './branch-readme.js'
+import { coverage, coverageEndDay, renderCoverageSvg, type TypeCoverage } from '../report/coverage.js'
+import { BRANCH_COVERAGE_DAYS, isGeneratedBranchReadme, renderBranchReadme } from './branch-readme.js'
 import { mergeDay } from './merge-day.js'
-import { LEDGER_PATH, MANIFEST_PATH } from './paths.js'
+import { COVERAGE_CHART_PATH, LEDGER_PATH, MANIFEST_PATH, README_PATH } from './paths.js'
 import type { Spool } from './spool.js'
 import type { SpooledRow } from './spooled-row.js'
 
@@ -43,6 +44,11 @@ export interface SnapshotReport {
   usageDays: string[]
   /** Failed windows open in the committed ledger (all content types), and what changed. */
   failures: FailureChanges & { open: (FailedSegment & { type: ContentType })[] }
+  /**
+   * What the branch holds after this build (or as it is, when nothing is committed): the
+   * last 30 days per content type, as the branch README shows them.
+   */
+  coverage: TypeCoverage[]
 }
 
 /** Everything needed to turn a collection into file changes on a given branch tip. */
@@ -130,17 +136,29 @@ export async function buildSnapshotChanges(
   if (collected && nextLedgerText !== ledgerText && (changed.size > 0 || ledgerWorthCommitting(ledger, nextLedger, input))) {
     changed.set(LEDGER_PATH, nextLedgerText)
   }
+  // Coverage as the branch will hold it: the manifest with this build's days, the ledger as
+  // committed (or as it stands, when this build leaves it).
+  const branchCoverage = coverage(manifest, changed.has(LEDGER_PATH) ? nextLedger : ledger, coverageEndDay(manifest, input.now), BRANCH_COVERAGE_DAYS)
   if (changed.size === 0) {
-    report({ recordsAdded: 0, added: [], filesChanged: 0, usageDays: [], failures })
+    report({ recordsAdded: 0, added: [], filesChanged: 0, usageDays: [], failures, coverage: branchCoverage })
     return undefined
   }
   const nextManifestText = renderManifest(manifest)
   if (nextManifestText !== manifestText) changed.set(MANIFEST_PATH, nextManifestText)
-  if (!files.has('README.md')) changed.set('README.md', renderBranchReadme(input.branch))
+  // The README and its chart show dates, so they ride along with commits made for data or
+  // state, never make one of their own; built on each attempt's tip, they match its files.
+  if (isGeneratedBranchReadme((await files.read(README_PATH))?.toString('utf8'))) {
+    changed.set(README_PATH, renderBranchReadme(input.branch, branchCoverage))
+    changed.set(COVERAGE_CHART_PATH, renderCoverageSvg(branchCoverage))
+  }
 
   const recordsAdded = added.reduce((sum, entry) => sum + entry.records, 0)
-  report({ recordsAdded, added, filesChanged, usageDays, failures })
-  return { files: changed, message: commitMessage(recordsAdded, added, usageDays, failures, input.runUrl) }
+  report({ recordsAdded, added, filesChanged, usageDays, failures, coverage: branchCoverage })
+  return {
+    files: changed,
+    message: commitMessage(recordsAdded, added, usageDays, failures, input.runUrl),
+    alongside: new Set([README_PATH, COVERAGE_CHART_PATH])
+  }
 }
 
 function ledgerWorthCommitting(before: Ledger, after: Ledger, input: SnapshotInput): boolean {

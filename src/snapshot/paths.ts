@@ -4,6 +4,10 @@ import type { ContentType } from '../config/content-types.js'
 export const LEDGER_PATH = 'state/ledger.json'
 /** Where the manifest lives on the data branch. */
 export const MANIFEST_PATH = 'manifest.json'
+/** The data branch's README: layout, columns, recipes and coverage. */
+export const README_PATH = 'README.md'
+/** The coverage chart the README embeds, beside it (a relative link GitHub renders). */
+export const COVERAGE_CHART_PATH = 'coverage.svg'
 
 /**
  * `audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv`: one file per content type and UTC day,

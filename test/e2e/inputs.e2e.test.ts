@@ -82,7 +82,7 @@ describe('bad inputs fail fast against the shipped bundle', { timeout: E2E_TEST_
 })
 
 describe('dry-run', { timeout: E2E_TEST_BUDGET_MS }, () => {
-  it('prints the plan as a table, writes it to the summary and exits 0 without a request', async () => {
+  it('prints the plan as a table, writes it to the summary and exits 0 without an API request, only reading GitHub', async () => {
     const requestsBefore = world.emulator.requests.length
     const githubBefore = world.github.requests.length
     const result = await run({
@@ -100,7 +100,9 @@ describe('dry-run', { timeout: E2E_TEST_BUDGET_MS }, () => {
     expect(result.summary).toContain('<table>')
     expect(result.summary.match(/<tr>/g)).toHaveLength(31)
     expect(world.emulator.requests.length).toBe(requestsBefore)
-    expect(world.github.requests.length).toBe(githubBefore)
+    // It looked for the branch's ledger (the branch does not exist yet), and wrote nothing.
+    expect(world.github.requests.slice(githubBefore).map((request) => request.method)).toEqual(['GET'])
+    expect(result.stdout).toContain(`Read branch 'audit-data' of contoso/audit (read-only): it does not exist yet`)
     expect(await dataBranchExists()).toBe(false)
     expect(findLeaks([SECRET, GITHUB_TOKEN], { log: result.visibleLog, summary: result.summary })).toEqual([])
   })

@@ -25,6 +25,11 @@ describe('set-up problems are explained, and nothing is written', { timeout: E2E
     expect(await world.head()).toBeUndefined()
     expect(world.emulator.requests.byRoute('list', 'content', 'blob')).toEqual([])
     expect(findLeaks([wrong, GITHUB_TOKEN], { log: result.visibleLog, summary: result.summary })).toEqual([])
+    // The job summary says where the run stopped, why, and that the branch is untouched.
+    expect(result.summary).toContain('m365-audit-sync: stopped')
+    expect(result.summary).toMatch(/The run stopped while checking the subscriptions: Sign-in to Entra ID failed .*AADSTS7000215/)
+    expect(result.summary).toContain('Nothing was committed: the data branch is as it was')
+    expect(result.summary).toContain('Data branch: <a href="https://github.com/contoso/audit/tree/audit-data">audit-data</a>.')
   })
 
   it('an unknown app in the tenant', async () => {

@@ -6,6 +6,7 @@ import { expectBranchHoldsExactlyServed, ledgerBlobCount, ledgerFetched } from '
 import { findLeaks } from './run-action.js'
 import { BRANCH, csvFiles, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
+import { parseCoverageTable } from './coverage-readme.js'
 import { asUsersPerDay, duckdbRecipes, lastLaunchPerApp, launchUsersPerDay, runRecipe } from './readme-recipes.js'
 import { expectedUsageFiles } from './usage-expectations.js'
 
@@ -153,6 +154,18 @@ describe('sync: concurrent writers', { timeout: E2E_TEST_BUDGET_MS }, () => {
     for (const { path } of await world.branchRows()) rowsPerFile.set(path, (rowsPerFile.get(path) ?? 0) + 1)
     expect(Object.keys(manifest.files).sort()).toEqual([...rowsPerFile.keys()].sort())
     for (const [path, rows] of rowsPerFile) expect(manifest.files[path]?.rows, path).toBe(rows)
+    // The README was rebuilt on the tip each commit landed on: its coverage counts every run's days.
+    const coverage = parseCoverageTable(files.get('README.md') ?? '')
+    expect([...coverage.keys()].sort()).toEqual([...types].sort())
+    const perDay = new Map<string, number>()
+    for (const [path, rows] of rowsPerFile) {
+      const [, type, day] = /^audit\/([^/]+)\/\d{4}\/\d{2}\/(\d{4}-\d{2}-\d{2})\.csv$/.exec(path) ?? []
+      perDay.set(`${type} ${day}`, (perDay.get(`${type} ${day}`) ?? 0) + rows)
+    }
+    for (const [key, rows] of perDay) {
+      const [type = '', day = ''] = key.split(' ')
+      expect(coverage.get(type)?.get(day)?.records, key).toBe(rows)
+    }
     expect(results.some((result) => /moved while committing/.test(result.stdout))).toBe(true)
     const rebuilt = results.map((result) => result.stdout.match(/moved while committing/g)?.length ?? 0)
     console.info(`matrix: ${(await world.branchRows()).length} records, commit rebuilds per run ${rebuilt.join('/')}, ${foreign.length} foreign commits kept`)

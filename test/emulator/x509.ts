@@ -55,8 +55,10 @@ export async function makeCertificate(options: TestCertificateOptions = {}): Pro
   const issuer = options.issuer ?? { subject, privateKey: key.privateKey }
   const algorithm = signatureAlgorithm(issuer.privateKey)
 
+  // A positive DER INTEGER in minimal form: the first byte neither sets the sign bit nor is a
+  // leading zero (0x00 before a byte under 0x80 is "illegal padding" to OpenSSL).
   const serial = randomBytes(16)
-  serial[0] = (serial[0] ?? 0) & 0x7f
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01
   const tbs = sequence(
     tlv(0xa0, integer(Buffer.from([2]))),
     integer(serial),

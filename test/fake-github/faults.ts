@@ -15,6 +15,8 @@ export interface FaultSpec {
   times?: number
   /** Fire on every n-th matching request only (1st, n+1-th, ...); default 1 (each one). */
   every?: number
+  /** Let this many matching requests through before the first one it answers; default 0. */
+  after?: number
 }
 
 /** A registered fault, with counters tests can assert on. */
@@ -104,7 +106,8 @@ export class FaultInjector {
       if (spec.method !== undefined && spec.method.toUpperCase() !== method) continue
       if (spec.path !== undefined && !matchesWhole(spec.path, path)) continue
       fault.matched += 1
-      if ((fault.matched - 1) % (spec.every ?? 1) !== 0) continue
+      const counted = fault.matched - 1 - (spec.after ?? 0)
+      if (counted < 0 || counted % (spec.every ?? 1) !== 0) continue
       fault.fired += 1
       return render(spec)
     }

@@ -137,6 +137,17 @@ describe('HTTP layer', () => {
       expect(statuses).toEqual([503, 200, 503, 200, 200, 200])
     })
 
+    it('lets the first matching requests through when asked to fire only after them', async () => {
+      const github = await start()
+      const octokit = clientFor(github)
+      github.faults.add({ path: /\/git\/ref\//, status: 503, after: 2, times: Infinity, body: 'upstream connect error' })
+      const statuses: number[] = []
+      for (let attempt = 0; attempt < 4; attempt++) {
+        statuses.push(await octokit.git.getRef({ owner, repo, ref: 'heads/main' }).then((r) => r.status, (e: { status: number }) => e.status))
+      }
+      expect(statuses).toEqual([200, 200, 503, 503])
+    })
+
     it('can be removed or cleared', async () => {
       const github = await start()
       const octokit = clientFor(github)

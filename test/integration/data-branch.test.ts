@@ -56,6 +56,19 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
     expect(await fake.git(['rev-parse', 'audit-data'])).toBe(head)
   })
 
+  it('makes no commit for files that only ride along, and takes them with a change that does', async () => {
+    const { fake, git } = await setUp()
+    const alongside = new Set(['README.md'])
+    const build = (entries: Record<string, string>) => async () => ({ files: new Map(Object.entries(entries)), message: 'test commit\n', alongside })
+    await commitFiles({ git, branch: 'audit-data', build: build({ 'a.csv': '1\n', 'README.md': 'as of day 1\n' }) })
+    const head = await fake.git(['rev-parse', 'audit-data'])
+    expect(await commitFiles({ git, branch: 'audit-data', build: build({ 'a.csv': '1\n', 'README.md': 'as of day 2\n' }) })).toEqual({ status: 'unchanged', attempts: 1 })
+    expect(await fake.git(['rev-parse', 'audit-data'])).toBe(head)
+    const changed = await commitFiles({ git, branch: 'audit-data', build: build({ 'a.csv': '11\n', 'README.md': 'as of day 2\n' }) })
+    expect(changed).toMatchObject({ status: 'committed', changedPaths: ['README.md', 'a.csv'] })
+    expect(await fake.git(['show', 'audit-data:README.md'])).toBe('as of day 2')
+  })
+
   it('rebuilds on the new tip when another writer moves the branch, losing nobody', async () => {
     const { fake, git } = await setUp()
     await commitFiles({ git, branch: 'audit-data', build: files({ 'shared.csv': 'base\n' }) })

@@ -234,7 +234,8 @@ describe('merging a day into its files', () => {
     const before = new Map(branch)
 
     const { changes, report } = await build(branch, rows(5, 100), cap)
-    expect([...(changes?.files.keys() ?? [])]).toEqual([usage])
+    // The branch README and its chart ride along with the commit (unchanged here: same day, same coverage).
+    expect([...(changes?.files.keys() ?? [])].filter((path) => !changes?.alongside?.has(path))).toEqual([usage])
     expect(report).toMatchObject({ recordsAdded: 0, usageDays: [DAY] })
     expect(changes?.message).toMatch(/^audit-sync: Power Apps usage of 1 day\n/)
     apply(branch, changes)

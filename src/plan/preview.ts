@@ -1,0 +1,65 @@
+import type { ContentType } from '../config/content-types.js'
+import { formatInstant } from '../config/timestamp.js'
+import type { RepositoryRef } from '../settings.js'
+import { emptyLedger } from '../state/ledger.js'
+import type { BranchLedger } from '../state/read-ledger.js'
+import { planRun, type RunPlan, type RunPlanRequest } from './plan-run.js'
+
+/** Why a dry run cannot read the data branch, or undefined when it can try. */
+export function whyBranchUnreadable(settings: { repository: RepositoryRef | undefined; githubToken: string }): string | undefined {
+  if (!settings.repository) return "no repository to read it from (input 'repository' is empty and GITHUB_REPOSITORY is not set)"
+  if (!settings.githubToken) return "input 'github-token' is empty"
+  return undefined
+}
+
+/** A dry run's plan, and what it says about where the plan came from. */
+export interface Preview extends RunPlan {
+  notes: string[]
+}
+
+/** Failed windows a preview names one by one; the count says how many more. */
+const LISTED_RETRIES = 10
+
+/**
+ * What a real run would list now: planned from the branch's ledger as the run would plan it
+ * (coverage of a scheduled run, failed windows retried first), with notes that say what was
+ * read; or from the inputs alone, saying why and what a real run would do differently.
+ */
+export function previewRun(request: RunPlanRequest & { dataBranch: string }, branch: BranchLedger, now: Date): Preview {
+  const planned = planRun(request, branch.status === 'read' ? branch.ledger : emptyLedger(), now)
+  const scheduled = request.window.mode === 'scheduled'
+  const notes: string[] = []
+  if (branch.status === 'unread') {
+    notes.push(
+      `The ledger of branch '${request.dataBranch}' was not read (${branch.reason}), so this plan does not know what earlier runs did: ` +
+        `a real run ${scheduled ? 'starts where they stopped (up to 7 days back) and ' : ''}first retries the windows they failed on.`
+    )
+    return { ...planned, notes }
+  }
+  if (!branch.branchExists) {
+    notes.push(`Read ${branch.where} (read-only): it does not exist yet; the first real run creates it.`)
+  } else if (scheduled) {
+    notes.push(`Read the ledger of ${branch.where} (read-only): ${describeCoverage(request.contentTypes, branch)}.`)
+  } else {
+    notes.push(`Read the ledger of ${branch.where} (read-only) for windows earlier runs failed on.`)
+  }
+  if (planned.retried > 0) {
+    const retries = planned.tasks.filter((task) => task.retry)
+    const named = retries.slice(0, LISTED_RETRIES).map((task) => `${task.type} ${formatInstant(task.segment.start)} to ${formatInstant(task.segment.end)}`)
+    const more = retries.length > LISTED_RETRIES ? ` and ${retries.length - LISTED_RETRIES} more` : ''
+    notes.push(`Would first retry ${retries.length} window(s) earlier runs failed on: ${named.join('; ')}${more}.`)
+  } else if (request.contentTypes.length > 0) {
+    notes.push('No window of earlier runs is waiting to be retried.')
+  }
+  return { ...planned, notes }
+}
+
+/** Per content type, how far the ledger says earlier runs covered. */
+function describeCoverage(types: readonly ContentType[], branch: Extract<BranchLedger, { status: 'read' }>): string {
+  return types
+    .map((type) => {
+      const covered = branch.ledger.contentTypes[type]?.coveredUntil
+      return covered ? `${type} covered until ${covered}` : `${type} not covered yet (the whole look-back is listed)`
+    })
+    .join(', ')
+}

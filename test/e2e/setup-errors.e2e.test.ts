@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { findLeaks } from './run-action.js'
-import { GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
+import { disableWhenListing, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
 
 let world: World | undefined
@@ -41,18 +41,7 @@ describe('set-up problems are explained, and nothing is written', { timeout: E2E
 
   it('a subscription an administrator disables during the run', async () => {
     world = await startWorld()
-    const { emulator } = world
-    emulator.subscriptions.enable('Audit.General')
-    emulator.faults.add({
-      route: 'content',
-      kind: 'slow',
-      delayMs: 0,
-      times: 1,
-      match: () => {
-        emulator.subscriptions.disableByAdmin('Audit.General')
-        return false
-      }
-    })
+    disableWhenListing(world)
     const result = await world.run(backfill())
     expect(result.exitCode).toBe(1)
     const windowError = result.errors.find((error) => error.properties.title === 'Window failed (AF20023)')

@@ -5724,11 +5724,11 @@ var bytewriter = __webpack_require__(3732);
  * group is held whole while it is encoded, and while it is read back in a merge, in several
  * forms at once (rows, columns, pages, compressed pages): a run's peak memory grew by about
  * fifteen times the group's bytes. Measured by `npm run bench` on a day of 1.1 KB audit
- * records: 12 MiB groups peaked at 380 MB, 2 MiB groups (about 1,700 records) at under 300,
- * for a file 2 % larger and no more CPU.
+ * records, the merging run: 12 MiB groups peaked at 380 MB, 2 MiB at 292-326 MB, 1 MiB
+ * (about 850 records) at 276-283 MB, for a file 4 % larger than with 12 MiB and no more CPU.
  */
 const ROW_GROUP_ROWS = 25_000;
-const ROW_GROUP_BYTES = 2 * 1024 * 1024;
+const ROW_GROUP_BYTES = 1024 * 1024;
 const STRING = { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
 const INT32 = { type: 'INT32' };
 /** The schema, in SNAPSHOT_COLUMNS order. */

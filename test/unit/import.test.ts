@@ -10,6 +10,8 @@ import { findExports } from '../../src/import/find-exports.js'
 import { ExportImport, importExports, prepareImport } from '../../src/import/import-exports.js'
 import { importRecord } from '../../src/import/import-record.js'
 import { lineBreaks, openExport } from '../../src/import/read-export.js'
+import { decodeFieldFrame } from '../../src/snapshot/field-frame.js'
+import { rowPayloads } from '../../src/snapshot/row-payload.js'
 import { Spool } from '../../src/snapshot/spool.js'
 import type { SpooledRow } from '../../src/snapshot/spooled-row.js'
 import { launch, referenceRow } from './fixtures.js'
@@ -84,6 +86,10 @@ describe('one AuditData value', () => {
     expect(outcome.row.id).toBe('e2a84675-8952-4d91-a2ea-4d89f310f1a7')
     expect(outcome.row.time).toBe('2026-11-20T23:59:59Z')
     expect(parse(outcome.row.payload)).toEqual([referenceRow(launch, '2026-11-20T23:59:59Z')])
+    // For Parquet day files the same row travels as a field frame.
+    const framed = importRecord(pretty, undefined, rowPayloads('parquet').fromFields)
+    if (framed.kind !== 'row') throw new Error('expected a row')
+    expect(decodeFieldFrame(framed.row.payload).map((field) => field.toString('utf8'))).toEqual(referenceRow(launch, '2026-11-20T23:59:59Z'))
   })
 
   it('takes the day from CreationTime (UTC, a zone honoured)', () => {

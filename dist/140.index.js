@@ -3851,6 +3851,8 @@ function readCredential(inputs, context, problem) {
 }
 /** A line for the log on how the run signs in; nothing secret. */
 function describeCredential(credential) {
+    if (!credential)
+        return 'No sign-in: this run only imports and asks Microsoft for nothing.';
     switch (credential.kind) {
         case 'client-secret':
             return 'Sign-in with a client secret.';
@@ -4022,16 +4024,20 @@ function readSettings(source, now) {
     const cloudText = input(Inputs.Cloud) || 'commercial';
     const cloud = parseCloud(cloudText) ??
         problem(Inputs.Cloud, `Input 'cloud' must be one of ${CLOUDS.join(', ')}; got ${quote(cloudText)}.`);
-    const credential = readCredential(credentialInputs, { clientId, cloud, env: source.env, now }, problem);
+    const importPatterns = readImportPatterns(source.getInput(Inputs.Import));
+    // With exports to import, content-types left empty (or `none`) means the run only imports.
+    const contentTypes = readContentTypes(input(Inputs.ContentTypes) || (importPatterns.length > 0 ? 'none' : 'Audit.General'), importPatterns.length > 0, problem);
+    // A run that only imports asks Microsoft for nothing: it needs no credential, but one that
+    // is given is still checked.
+    const importOnly = contentTypes?.length === 0;
+    const credentialGiven = Object.values(credentialInputs).some((value) => value.trim() !== '');
+    const credential = importOnly && !credentialGiven ? undefined : readCredential(credentialInputs, { clientId, cloud, env: source.env, now }, problem);
     if (credential)
         for (const secret of credentialSecrets(credential))
             mask(secret);
     const preset = cloud ? cloudEndpoints(cloud) : undefined;
     const authorityHost = readEndpoint(input(Inputs.Authority), Inputs.Authority, tenantId, problem) ?? preset?.authorityHost;
     const audience = readEndpoint(input(Inputs.Audience), Inputs.Audience, undefined, problem) ?? preset?.audience;
-    const importPatterns = readImportPatterns(source.getInput(Inputs.Import));
-    // With exports to import, content-types left empty (or `none`) means the run only imports.
-    const contentTypes = readContentTypes(input(Inputs.ContentTypes) || (importPatterns.length > 0 ? 'none' : 'Audit.General'), importPatterns.length > 0, problem);
     const filter = readFilter(input(Inputs.Operations), input(Inputs.Workloads), input(Inputs.RecordTypes), problem);
     const usage = readBoolean(input(Inputs.Usage), Inputs.Usage, true, problem);
     const publisherText = input(Inputs.PublisherId);
@@ -4069,7 +4075,7 @@ function readSettings(source, now) {
     if (problems.length > 0 ||
         !tenantId ||
         !clientId ||
-        !credential ||
+        (!credential && !importOnly) ||
         !cloud ||
         !authorityHost ||
         !audience ||
@@ -7014,7 +7020,7 @@ async function run(now = () => new Date()) {
         });
         for (const note of plan.notes)
             core/* notice */.lm(note);
-        const expiring = settings.credential.kind === 'certificate' ? expiryWarning(settings.credential.certificate, now()) : undefined;
+        const expiring = settings.credential?.kind === 'certificate' ? expiryWarning(settings.credential.certificate, now()) : undefined;
         if (expiring)
             core/* warning */.$e(expiring, { title: 'Certificate expires soon' });
         if (settings.dryRun)
@@ -7026,6 +7032,38 @@ async function run(now = () => new Date()) {
         reportFailure(error);
     }
 }
+/** The Management API client, signing in with the app's credential when it is first needed. */
+function managementApi(settings, credential, hooks) {
+    const tokens = createTokenProvider({
+        tenantId: settings.tenantId,
+        clientId: settings.clientId,
+        credential,
+        authorityHost: settings.authorityHost,
+        audience: settings.audience,
+        onToken: maskOnce(),
+        getIDToken: (audience) => core/* getIDToken */.V9(audience),
+        onPresented: logPresentedOnce()
+    });
+    return new ActivityClient({
+        audience: settings.audience,
+        tenantId: settings.tenantId,
+        publisherId: settings.publisherId,
+        tokens,
+        limiter: createQuotaLimiter({ perMinute: settings.apiQuota }),
+        ...optional('retry', hooks.retryBaseDelayMs === undefined ? undefined : { ...DEFAULT_RETRY, baseDelayMs: hooks.retryBaseDelayMs }),
+        onRetry: (what, error, attempt, delayMs) => core/* info */.pq(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
+    });
+}
+/**
+ * What stands for the Management API in a run that only imports and has no credential: sync
+ * lists nothing then, so a call here is a bug, said as such.
+ */
+function importOnlyApi() {
+    const refuse = () => {
+        throw new Error('This run only imports (content-types: none) and has no credential: it cannot call the Management API.');
+    };
+    return { listContent: refuse, fetchBlob: refuse, listSubscriptions: refuse, startSubscription: refuse };
+}
 async function runSync(settings, context, now) {
     const repository = settings.repository;
     if (!repository)
@@ -7035,25 +7073,8 @@ async function runSync(settings, context, now) {
     const hooks = readTestHooks(env);
     // A few more connections than downloads: listing and sign-in run beside them.
     const { octokit, git, github } = connectGitHub(settings, repository, context, settings.concurrency + 4);
-    const tokens = createTokenProvider({
-        tenantId: settings.tenantId,
-        clientId: settings.clientId,
-        credential: settings.credential,
-        authorityHost: settings.authorityHost,
-        audience: settings.audience,
-        onToken: maskOnce(),
-        getIDToken: (audience) => core/* getIDToken */.V9(audience),
-        onPresented: logPresentedOnce()
-    });
-    const api = new ActivityClient({
-        audience: settings.audience,
-        tenantId: settings.tenantId,
-        publisherId: settings.publisherId,
-        tokens,
-        limiter: createQuotaLimiter({ perMinute: settings.apiQuota }),
-        ...optional('retry', hooks.retryBaseDelayMs === undefined ? undefined : { ...DEFAULT_RETRY, baseDelayMs: hooks.retryBaseDelayMs }),
-        onRetry: (what, error, attempt, delayMs) => core/* info */.pq(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
-    });
+    const { credential } = settings;
+    const api = credential ? managementApi(settings, credential, hooks) : importOnlyApi();
     const issueContext = () => ({
         branch: settings.dataBranch,
         now: now(),

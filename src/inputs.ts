@@ -84,15 +84,19 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
   const cloud: Cloud | undefined =
     parseCloud(cloudText) ??
     problem(Inputs.Cloud, `Input 'cloud' must be one of ${CLOUDS.join(', ')}; got ${quote(cloudText)}.`)
-  const credential = readCredential(credentialInputs, { clientId, cloud, env: source.env, now }, problem)
+  const importPatterns = readImportPatterns(source.getInput(Inputs.Import))
+  // With exports to import, content-types left empty (or `none`) means the run only imports.
+  const contentTypes = readContentTypes(input(Inputs.ContentTypes) || (importPatterns.length > 0 ? 'none' : 'Audit.General'), importPatterns.length > 0, problem)
+  // A run that only imports asks Microsoft for nothing: it needs no credential, but one that
+  // is given is still checked.
+  const importOnly = contentTypes?.length === 0
+  const credentialGiven = Object.values(credentialInputs).some((value) => value.trim() !== '')
+  const credential = importOnly && !credentialGiven ? undefined : readCredential(credentialInputs, { clientId, cloud, env: source.env, now }, problem)
   if (credential) for (const secret of credentialSecrets(credential)) mask(secret)
   const preset = cloud ? cloudEndpoints(cloud) : undefined
   const authorityHost = readEndpoint(input(Inputs.Authority), Inputs.Authority, tenantId, problem) ?? preset?.authorityHost
   const audience = readEndpoint(input(Inputs.Audience), Inputs.Audience, undefined, problem) ?? preset?.audience
 
-  const importPatterns = readImportPatterns(source.getInput(Inputs.Import))
-  // With exports to import, content-types left empty (or `none`) means the run only imports.
-  const contentTypes = readContentTypes(input(Inputs.ContentTypes) || (importPatterns.length > 0 ? 'none' : 'Audit.General'), importPatterns.length > 0, problem)
   const filter = readFilter(input(Inputs.Operations), input(Inputs.Workloads), input(Inputs.RecordTypes), problem)
   const usage = readBoolean(input(Inputs.Usage), Inputs.Usage, true, problem)
   const publisherText = input(Inputs.PublisherId)
@@ -147,7 +151,7 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
     problems.length > 0 ||
     !tenantId ||
     !clientId ||
-    !credential ||
+    (!credential && !importOnly) ||
     !cloud ||
     !authorityHost ||
     !audience ||

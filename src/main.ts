@@ -11,7 +11,7 @@ import { readRunContext, type RunContext } from './github/run-context.js'
 import { connectGitHub } from './github/connect.js'
 import { dryRun, workspaceOf } from './dry-run.js'
 import { DEFAULT_RETRY } from './http/retry.js'
-import { readTestHooks } from './test-hooks.js'
+import { readTestHooks, type TestHooks } from './test-hooks.js'
 import { optional } from './util/optional.js'
 import type { IssueContext } from './report/failure-issue-text.js'
 import type { SnapshotReport } from './snapshot/build-changes.js'
@@ -20,9 +20,9 @@ import { actionInputs, describeSettings, InputError, readSettings } from './inpu
 import { createQuotaLimiter } from './http/quota-limiter.js'
 import { ActivityClient } from './m365/activity-client.js'
 import { describePlan } from './plan/render-plan.js'
-import { Outputs, type RepositoryRef, type Settings } from './settings.js'
+import { Outputs, type Credential, type RepositoryRef, type Settings } from './settings.js'
 import { writeStoppedSummary, writeSyncSummary, type RunLinks } from './summary.js'
-import { sync } from './sync.js'
+import { sync, type SyncDependencies } from './sync.js'
 import { SyncStopped, type SyncProgress } from './run-state.js'
 import { allFailures } from './state/ledger.js'
 import { readLedger } from './state/read-ledger.js'
@@ -40,7 +40,7 @@ export async function run(now: () => Date = () => new Date()): Promise<void> {
       return validated
     })
     for (const note of plan.notes) core.notice(note)
-    const expiring = settings.credential.kind === 'certificate' ? expiryWarning(settings.credential.certificate, now()) : undefined
+    const expiring = settings.credential?.kind === 'certificate' ? expiryWarning(settings.credential.certificate, now()) : undefined
     if (expiring) core.warning(expiring, { title: 'Certificate expires soon' })
 
     if (settings.dryRun) await dryRun(settings, plan, context, now)
@@ -48,6 +48,41 @@ export async function run(now: () => Date = () => new Date()): Promise<void> {
   } catch (error) {
     reportFailure(error)
   }
+}
+
+/** The Management API client, signing in with the app's credential when it is first needed. */
+function managementApi(settings: Settings, credential: Credential, hooks: TestHooks): ActivityClient {
+  const tokens = createTokenProvider({
+    tenantId: settings.tenantId,
+    clientId: settings.clientId,
+    credential,
+    authorityHost: settings.authorityHost,
+    audience: settings.audience,
+    onToken: maskOnce(),
+    getIDToken: (audience) => core.getIDToken(audience),
+    onPresented: logPresentedOnce()
+  })
+  return new ActivityClient({
+    audience: settings.audience,
+    tenantId: settings.tenantId,
+    publisherId: settings.publisherId,
+    tokens,
+    limiter: createQuotaLimiter({ perMinute: settings.apiQuota }),
+    ...optional('retry', hooks.retryBaseDelayMs === undefined ? undefined : { ...DEFAULT_RETRY, baseDelayMs: hooks.retryBaseDelayMs }),
+    onRetry: (what, error, attempt, delayMs) =>
+      core.info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
+  })
+}
+
+/**
+ * What stands for the Management API in a run that only imports and has no credential: sync
+ * lists nothing then, so a call here is a bug, said as such.
+ */
+function importOnlyApi(): SyncDependencies['api'] {
+  const refuse = (): never => {
+    throw new Error('This run only imports (content-types: none) and has no credential: it cannot call the Management API.')
+  }
+  return { listContent: refuse, fetchBlob: refuse, listSubscriptions: refuse, startSubscription: refuse }
 }
 
 async function runSync(settings: Settings, context: RunContext, now: () => Date): Promise<void> {
@@ -59,26 +94,8 @@ async function runSync(settings: Settings, context: RunContext, now: () => Date)
   // A few more connections than downloads: listing and sign-in run beside them.
   const { octokit, git, github } = connectGitHub(settings, repository, context, settings.concurrency + 4)
 
-  const tokens = createTokenProvider({
-    tenantId: settings.tenantId,
-    clientId: settings.clientId,
-    credential: settings.credential,
-    authorityHost: settings.authorityHost,
-    audience: settings.audience,
-    onToken: maskOnce(),
-    getIDToken: (audience) => core.getIDToken(audience),
-    onPresented: logPresentedOnce()
-  })
-  const api = new ActivityClient({
-    audience: settings.audience,
-    tenantId: settings.tenantId,
-    publisherId: settings.publisherId,
-    tokens,
-    limiter: createQuotaLimiter({ perMinute: settings.apiQuota }),
-    ...optional('retry', hooks.retryBaseDelayMs === undefined ? undefined : { ...DEFAULT_RETRY, baseDelayMs: hooks.retryBaseDelayMs }),
-    onRetry: (what, error, attempt, delayMs) =>
-      core.info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
-  })
+  const { credential } = settings
+  const api = credential ? managementApi(settings, credential, hooks) : importOnlyApi()
   const issueContext = (): IssueContext => ({
     branch: settings.dataBranch,
     now: now(),

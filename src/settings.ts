@@ -99,8 +99,11 @@ export interface Settings {
   tenantId: string
   /** Application (client) ID of the app registration, a GUID. */
   clientId: string
-  /** The app's credential; its secret parts are already masked in the log. */
-  credential: Credential
+  /**
+   * The app's credential; its secret parts are already masked in the log. None for a run that
+   * only imports and was given no credential: it asks Microsoft for nothing.
+   */
+  credential: Credential | undefined
   /** The Microsoft 365 cloud the tenant lives in. */
   cloud: Cloud
   /** Entra ID authority host (from the cloud, or the `authority` override), no trailing slash. */

@@ -82,7 +82,8 @@ export function readCredential(inputs: CredentialInputs, context: CredentialCont
 }
 
 /** A line for the log on how the run signs in; nothing secret. */
-export function describeCredential(credential: Credential): string {
+export function describeCredential(credential: Credential | undefined): string {
+  if (!credential) return 'No sign-in: this run only imports and asks Microsoft for nothing.'
   switch (credential.kind) {
     case 'client-secret':
       return 'Sign-in with a client secret.'

@@ -138,6 +138,20 @@ describe('importing Purview exports', { timeout: IMPORT_TEST_BUDGET_MS }, () => 
 })
 
 describe('import and collection in one run', { timeout: E2E_TEST_BUDGET_MS }, () => {
+  it('imports without any credential when it only imports, asking Microsoft for nothing', async () => {
+    world = await startWorld({ emulator: { seed: 6 } })
+    workspace = await mkdtemp(join(tmpdir(), 'm365-exports-'))
+    await mkdir(join(workspace, 'exports'))
+    const exports = await writePurviewExports(workspace, { now: new Date(), tenantId: TENANT, rows: 400, shared: 20, extra: [], minDays: 8, maxDays: 9, seed: 4 })
+    const run = await world.run({ 'client-secret': '', import: 'exports/*.csv', 'content-types': 'none' }, { GITHUB_WORKSPACE: workspace })
+    expect(run.exitCode, run.visibleLog).toBe(0)
+    expect(run.visibleLog).toContain('No sign-in: this run only imports')
+    expect(world.emulator.requests.entries).toEqual([])
+    expect(world.emulator.signIns).toEqual([])
+    const ids = (await world.branchRows()).map((entry) => entry.row.Id)
+    expect(ids.sort()).toEqual([...exports.records.keys()].sort())
+  })
+
   it('commits imports in parts of records-per-commit, then collects, with records both delivered once', async () => {
     world = await startWorld({ emulator: { seed: 5 } })
     const { emulator, github } = world

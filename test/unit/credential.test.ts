@@ -139,7 +139,7 @@ describe('readSettings masks every credential secret before it checks anything',
     const { settings } = readSettings(input, NOW)
     const masked = events.map((event) => event.slice('mask:'.length))
     expect(masked).toEqual(expect.arrayContaining([PASSWORD, encrypted + app.certPem, ...privateKeyLines(encrypted)]))
-    const derived = settings.credential.kind === 'certificate' ? settings.credential.privateKeyPem : ''
+    const derived = settings.credential?.kind === 'certificate' ? settings.credential.privateKeyPem : ''
     expect(masked).toEqual(expect.arrayContaining(privateKeyLines(derived)))
     expect(new Set(masked).size, 'each value masked once').toBe(masked.length)
   })

@@ -192,6 +192,13 @@ describe('readSettings', () => {
     expect(read({ usage: 'false' }).usage).toBe(false)
   })
 
+  it('needs no credential for a run that only imports, but checks one that is given', () => {
+    const noCredential = { 'client-secret': '', import: 'exports/*.csv' }
+    expect(readSettings(source(noCredential).input, NOW).settings.credential).toBeUndefined()
+    expect(problemsOf({ 'client-secret': '' }).map((problem) => problem.input)).toContain('client-secret')
+    expect(problemsOf({ ...noCredential, 'certificate-password': 'pw' }).map((problem) => problem.input)).toEqual(['certificate-password'])
+  })
+
   it.each([
     [{ 'content-types': 'none' }, /'none', which collects nothing; set 'import'/],
     [{ 'content-types': 'none,Audit.General', import: 'x.csv' }, /either 'none' or the content types/]

@@ -45,7 +45,8 @@ function neededPermissions(steps: readonly Step[]): Record<string, string> {
     const importOnly = String(given['content-types'] ?? '').trim() === 'none'
     needed['contents'] = 'write'
     if (!importOnly && String(given['open-issue'] ?? 'true') !== 'false') needed['issues'] = 'write'
-    if (!given['client-secret'] && !given['certificate']) needed['id-token'] = 'write'
+    // A run that only imports signs in nowhere; any other without a secret or certificate uses OIDC.
+    if (!importOnly && !given['client-secret'] && !given['certificate']) needed['id-token'] = 'write'
   }
   return needed
 }

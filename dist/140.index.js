@@ -739,9 +739,9 @@ var github = __webpack_require__(1758);
 
 /**
  * The run's context from `@actions/github` (which reads the runner's GITHUB_* variables and
- * event payload once, when it is first imported). The workflow file is the one fact it does
- * not carry, so it is read from GITHUB_WORKFLOW_REF (`owner/repo/.github/workflows/file.yml@ref`)
- * here, and nowhere else.
+ * event payload once, when it is first imported). The workflow file and the workspace are the
+ * facts it does not carry, so they are read from GITHUB_WORKFLOW_REF
+ * (`owner/repo/.github/workflows/file.yml@ref`) and GITHUB_WORKSPACE here, and nowhere else.
  */
 function readRunContext(context = github/* context */._, env = process.env) {
     const serverUrl = trimSlash(context.serverUrl);
@@ -752,7 +752,8 @@ function readRunContext(context = github/* context */._, env = process.env) {
         apiUrl: trimSlash(context.apiUrl),
         runUrl: repository && Number.isInteger(context.runId) && context.runId > 0 ? `${serverUrl}/${repository}/actions/runs/${context.runId}` : undefined,
         workflowFile: env.GITHUB_WORKFLOW_REF?.split('@')[0]?.split('/').at(-1) || undefined,
-        isGhes: isGhesUrl(serverUrl)
+        isGhes: isGhesUrl(serverUrl),
+        workspace: env.GITHUB_WORKSPACE || process.cwd()
     };
 }
 /**
@@ -3522,7 +3523,7 @@ async function dryRun(settings, inputPlan, context, now) {
     if (listing)
         core/* info */.pq(renderPlanTable(plan));
     // Exports are local files: a dry run checks them too.
-    const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, workspaceOf(process.env)) : [];
+    const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, context.workspace) : [];
     for (const file of exports)
         core/* info */.pq(`Would import ${file.shown} (a ${file.format} Purview audit export).`);
     const notes = [...plan.notes, ...preview.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)];
@@ -3539,10 +3540,6 @@ async function readBranchForPreview(settings, context) {
         return readLedgerForPreview({ missing: missing ?? 'no repository' }, settings.dataBranch);
     const { git } = connectGitHub(settings, repository, context, 4);
     return readLedgerForPreview({ git, repository: `${repository.owner}/${repository.repo}` }, settings.dataBranch);
-}
-/** Where `import` patterns are resolved: the workspace actions/checkout fills, else the current folder. */
-function workspaceOf(env) {
-    return env.GITHUB_WORKSPACE || process.cwd();
 }
 
 // EXTERNAL MODULE: external "node:timers/promises"
@@ -5211,9 +5208,8 @@ function addStats(total, part) {
  * does: an empty string and null are one and the same in a day file of either format.
  */
 const COLUMNS = SNAPSHOT_COLUMNS.length;
-const HEADER_BYTES = 4 * COLUMNS;
 /** The table of lengths a frame starts with: one u32 per column. */
-const FIELD_FRAME_HEADER_BYTES = HEADER_BYTES;
+const FIELD_FRAME_HEADER_BYTES = 4 * COLUMNS;
 let field_frame_scratch = Buffer.allocUnsafe(64 * 1024);
 /** Fields (column order) as a frame, in a buffer of its own. */
 function encodeFieldFrame(fields) {
@@ -5225,14 +5221,14 @@ function encodeFieldFrame(fields) {
 function fieldFrameBytes(fields) {
     if (fields.length !== COLUMNS)
         throw new Error(`A row of ${fields.length} fields cannot be a snapshot row (expected ${COLUMNS}).`);
-    let bytes = HEADER_BYTES;
+    let bytes = FIELD_FRAME_HEADER_BYTES;
     for (const field of fields)
         bytes += field.length;
     return bytes;
 }
 /** Writes the frame of `fields` into `target` at `at` (room for fieldFrameBytes); returns its end. */
 function writeFieldFrame(fields, target, at) {
-    let end = at + HEADER_BYTES;
+    let end = at + FIELD_FRAME_HEADER_BYTES;
     fields.forEach((field, column) => {
         target.writeUInt32LE(field.length, at + 4 * column);
         target.set(field, end);
@@ -5243,7 +5239,7 @@ function writeFieldFrame(fields, target, at) {
 /** The fields of a frame, as views of it. */
 function decodeFieldFrame(frame) {
     const fields = [];
-    let at = HEADER_BYTES;
+    let at = FIELD_FRAME_HEADER_BYTES;
     for (let column = 0; column < COLUMNS; column++) {
         const length = frame.readUInt32LE(4 * column);
         fields.push(frame.subarray(at, at + length));
@@ -5266,11 +5262,11 @@ function encodeBlobRecordFrame(body, records, index, id, time) {
     const recordStart = bounds[4 * index];
     const recordEnd = bounds[4 * index + 1];
     // Every value lies inside the record, so the record's length bounds their sum.
-    const bound = HEADER_BYTES + 3 * id.length + time.length + 2 * (recordEnd - recordStart);
+    const bound = FIELD_FRAME_HEADER_BYTES + 3 * id.length + time.length + 2 * (recordEnd - recordStart);
     if (bound > field_frame_scratch.length)
         field_frame_scratch = Buffer.allocUnsafe(Math.max(bound, 2 * field_frame_scratch.length));
     const frame = field_frame_scratch;
-    let at = HEADER_BYTES;
+    let at = FIELD_FRAME_HEADER_BYTES;
     const idLength = frame.write(id, at, 'utf8');
     frame.writeUInt32LE(idLength, 0);
     at += idLength;
@@ -6847,7 +6843,9 @@ async function collectAndCommit(settings, deps, planned, state) {
         failures: { open: allFailures(ledger), recovered: [], newGaps: [] },
         coverage: []
     };
-    const importing = exports.length > 0 ? new ExportImport(exports, { ...optional('filter', filter), encode: rowPayloads(settings.format).fromFields, log }) : undefined;
+    // Rows travel in the payload of the day files' format, whether imported or downloaded.
+    const payloads = rowPayloads(settings.format);
+    const importing = exports.length > 0 ? new ExportImport(exports, { ...optional('filter', filter), encode: payloads.fromFields, log }) : undefined;
     if (importing)
         state.importing = importing;
     const stats = state.done;
@@ -6893,7 +6891,7 @@ async function collectAndCommit(settings, deps, planned, state) {
                     concurrency: settings.concurrency,
                     ...optional('filter', filter),
                     maxRecords: settings.recordsPerCommit,
-                    encodeRecord: rowPayloads(settings.format).fromBlob,
+                    encodeRecord: payloads.fromBlob,
                     log,
                     ...optional('stats', live)
                 }));
@@ -7085,7 +7083,7 @@ async function runSync(settings, context, now) {
     const links = runLinks(github.serverUrl, repository, settings.dataBranch);
     const result = await sync(settings, {
         tempDir: env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(),
-        workspace: workspaceOf(env),
+        workspace: context.workspace,
         api,
         git,
         now,

@@ -25,7 +25,7 @@ export async function dryRun(settings: Settings, inputPlan: Plan, context: RunCo
   for (const note of preview.notes) core.info(note)
   if (listing) core.info(renderPlanTable(plan))
   // Exports are local files: a dry run checks them too.
-  const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, workspaceOf(process.env)) : []
+  const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, context.workspace) : []
   for (const file of exports) core.info(`Would import ${file.shown} (a ${file.format} Purview audit export).`)
   const notes = [...plan.notes, ...preview.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)]
   await writePlanSummary(plan, headline, notes, listing)
@@ -43,9 +43,4 @@ async function readBranchForPreview(settings: Settings, context: RunContext): Pr
   if (missing || !repository) return readLedgerForPreview({ missing: missing ?? 'no repository' }, settings.dataBranch)
   const { git } = connectGitHub(settings, repository, context, 4)
   return readLedgerForPreview({ git, repository: `${repository.owner}/${repository.repo}` }, settings.dataBranch)
-}
-
-/** Where `import` patterns are resolved: the workspace actions/checkout fills, else the current folder. */
-export function workspaceOf(env: NodeJS.ProcessEnv): string {
-  return env.GITHUB_WORKSPACE || process.cwd()
 }

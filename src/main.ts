@@ -9,7 +9,7 @@ import type { GitHubClient } from './github/client.js'
 import type { GitDatabase } from './github/git-database.js'
 import { readRunContext, type RunContext } from './github/run-context.js'
 import { connectGitHub } from './github/connect.js'
-import { dryRun, workspaceOf } from './dry-run.js'
+import { dryRun } from './dry-run.js'
 import { DEFAULT_RETRY } from './http/retry.js'
 import { readTestHooks, type TestHooks } from './test-hooks.js'
 import { optional } from './util/optional.js'
@@ -107,7 +107,7 @@ async function runSync(settings: Settings, context: RunContext, now: () => Date)
 
   const result = await sync(settings, {
     tempDir: env.RUNNER_TEMP || tmpdir(),
-    workspace: workspaceOf(env),
+    workspace: context.workspace,
     api,
     git,
     now,

@@ -140,7 +140,9 @@ async function collectAndCommit(
     failures: { open: allFailures(ledger), recovered: [], newGaps: [] },
     coverage: []
   }
-  const importing = exports.length > 0 ? new ExportImport(exports, { ...optional('filter', filter), encode: rowPayloads(settings.format).fromFields, log }) : undefined
+  // Rows travel in the payload of the day files' format, whether imported or downloaded.
+  const payloads = rowPayloads(settings.format)
+  const importing = exports.length > 0 ? new ExportImport(exports, { ...optional('filter', filter), encode: payloads.fromFields, log }) : undefined
   if (importing) state.importing = importing
   const stats = state.done
   const failures: TaskFailure[] = []
@@ -190,7 +192,7 @@ async function collectAndCommit(
                 concurrency: settings.concurrency,
                 ...optional('filter', filter),
                 maxRecords: settings.recordsPerCommit,
-                encodeRecord: rowPayloads(settings.format).fromBlob,
+                encodeRecord: payloads.fromBlob,
                 log,
                 ...optional('stats', live)
               })

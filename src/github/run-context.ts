@@ -14,6 +14,8 @@ export interface RunContext {
   workflowFile: string | undefined
   /** The workflow runs on GitHub Enterprise Server: its own host, not github.com or a GHE.com subdomain. */
   isGhes: boolean
+  /** Where `import` patterns are resolved: the workspace actions/checkout fills, else the current folder. */
+  workspace: string
 }
 
 /** The part of `@actions/github`'s `context` this reads (a stand-in in tests). */
@@ -27,9 +29,9 @@ export interface ActionsContext {
 
 /**
  * The run's context from `@actions/github` (which reads the runner's GITHUB_* variables and
- * event payload once, when it is first imported). The workflow file is the one fact it does
- * not carry, so it is read from GITHUB_WORKFLOW_REF (`owner/repo/.github/workflows/file.yml@ref`)
- * here, and nowhere else.
+ * event payload once, when it is first imported). The workflow file and the workspace are the
+ * facts it does not carry, so they are read from GITHUB_WORKFLOW_REF
+ * (`owner/repo/.github/workflows/file.yml@ref`) and GITHUB_WORKSPACE here, and nowhere else.
  */
 export function readRunContext(
   context: ActionsContext = actionsContext,
@@ -43,7 +45,8 @@ export function readRunContext(
     apiUrl: trimSlash(context.apiUrl),
     runUrl: repository && Number.isInteger(context.runId) && context.runId > 0 ? `${serverUrl}/${repository}/actions/runs/${context.runId}` : undefined,
     workflowFile: env.GITHUB_WORKFLOW_REF?.split('@')[0]?.split('/').at(-1) || undefined,
-    isGhes: isGhesUrl(serverUrl)
+    isGhes: isGhesUrl(serverUrl),
+    workspace: env.GITHUB_WORKSPACE || process.cwd()
   }
 }
 

@@ -14,9 +14,8 @@ import { SNAPSHOT_COLUMNS } from './row.js'
  */
 
 const COLUMNS = SNAPSHOT_COLUMNS.length
-const HEADER_BYTES = 4 * COLUMNS
 /** The table of lengths a frame starts with: one u32 per column. */
-export const FIELD_FRAME_HEADER_BYTES = HEADER_BYTES
+export const FIELD_FRAME_HEADER_BYTES = 4 * COLUMNS
 
 let scratch = Buffer.allocUnsafe(64 * 1024)
 
@@ -30,14 +29,14 @@ export function encodeFieldFrame(fields: readonly Uint8Array[]): Buffer {
 /** The bytes the frame of `fields` takes. */
 export function fieldFrameBytes(fields: readonly Uint8Array[]): number {
   if (fields.length !== COLUMNS) throw new Error(`A row of ${fields.length} fields cannot be a snapshot row (expected ${COLUMNS}).`)
-  let bytes = HEADER_BYTES
+  let bytes = FIELD_FRAME_HEADER_BYTES
   for (const field of fields) bytes += field.length
   return bytes
 }
 
 /** Writes the frame of `fields` into `target` at `at` (room for fieldFrameBytes); returns its end. */
 export function writeFieldFrame(fields: readonly Uint8Array[], target: Buffer, at: number): number {
-  let end = at + HEADER_BYTES
+  let end = at + FIELD_FRAME_HEADER_BYTES
   fields.forEach((field, column) => {
     target.writeUInt32LE(field.length, at + 4 * column)
     target.set(field, end)
@@ -49,7 +48,7 @@ export function writeFieldFrame(fields: readonly Uint8Array[], target: Buffer, a
 /** The fields of a frame, as views of it. */
 export function decodeFieldFrame(frame: Buffer): Buffer[] {
   const fields: Buffer[] = []
-  let at = HEADER_BYTES
+  let at = FIELD_FRAME_HEADER_BYTES
   for (let column = 0; column < COLUMNS; column++) {
     const length = frame.readUInt32LE(4 * column)
     fields.push(frame.subarray(at, at + length))
@@ -72,10 +71,10 @@ export function encodeBlobRecordFrame(body: Buffer, records: BlobRecords, index:
   const recordStart = bounds[4 * index]!
   const recordEnd = bounds[4 * index + 1]!
   // Every value lies inside the record, so the record's length bounds their sum.
-  const bound = HEADER_BYTES + 3 * id.length + time.length + 2 * (recordEnd - recordStart)
+  const bound = FIELD_FRAME_HEADER_BYTES + 3 * id.length + time.length + 2 * (recordEnd - recordStart)
   if (bound > scratch.length) scratch = Buffer.allocUnsafe(Math.max(bound, 2 * scratch.length))
   const frame = scratch
-  let at = HEADER_BYTES
+  let at = FIELD_FRAME_HEADER_BYTES
   const idLength = frame.write(id, at, 'utf8')
   frame.writeUInt32LE(idLength, 0)
   at += idLength

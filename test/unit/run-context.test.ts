@@ -18,7 +18,8 @@ function actionsContext(fields: Partial<Omit<ActionsContext, 'repo'>> & { reposi
 describe('readRunContext', () => {
   it('takes repository, run link, URLs and workflow file from the context of a github.com run', () => {
     const context = readRunContext(actionsContext({ repository: 'contoso/audit' }), {
-      GITHUB_WORKFLOW_REF: 'contoso/audit/.github/workflows/audit-sync.yml@refs/heads/main'
+      GITHUB_WORKFLOW_REF: 'contoso/audit/.github/workflows/audit-sync.yml@refs/heads/main',
+      GITHUB_WORKSPACE: '/home/runner/work/audit/audit'
     })
     expect(context).toEqual({
       repository: 'contoso/audit',
@@ -26,7 +27,8 @@ describe('readRunContext', () => {
       apiUrl: 'https://api.github.com',
       runUrl: 'https://github.com/contoso/audit/actions/runs/4242',
       workflowFile: 'audit-sync.yml',
-      isGhes: false
+      isGhes: false,
+      workspace: '/home/runner/work/audit/audit'
     })
   })
 
@@ -40,7 +42,9 @@ describe('readRunContext', () => {
       apiUrl: 'https://ghes.contoso.com/api/v3',
       runUrl: 'https://ghes.contoso.com/it/audit/actions/runs/7',
       workflowFile: undefined,
-      isGhes: true
+      isGhes: true,
+      // Outside a runner, import patterns are resolved from the current folder.
+      workspace: process.cwd()
     })
   })
 

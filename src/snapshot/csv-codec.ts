@@ -19,6 +19,22 @@ export const CSV_HEADER = Buffer.from(`${SNAPSHOT_COLUMNS.join(',')}\r\n`, 'utf8
 
 /** Where rows are assembled before they get a buffer of their own; grows for a larger row. */
 let scratch = Buffer.allocUnsafe(64 * 1024)
+let scratchView = viewOf(scratch)
+
+function growScratch(size: number, keep: number): void {
+  const bigger = Buffer.allocUnsafe(Math.max(size, 2 * scratch.length))
+  scratch.copy(bigger, 0, 0, keep)
+  scratch = bigger
+  scratchView = viewOf(scratch)
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+/** The blob whose records are being encoded, and a view of it (made once per blob, not per record). */
+let viewedBody: Uint8Array | undefined
+let bodyView = viewOf(scratch)
 
 /**
  * One row of strings as a CSV line, CRLF included (rows that do not come from a content blob:
@@ -31,7 +47,7 @@ export function encodeCsvRow(row: SnapshotRow): Buffer {
 /** One row of fields (UTF-8 bytes) as a CSV line, CRLF included. */
 export function encodeCsvFields(fields: readonly Uint8Array[]): Buffer {
   const bound = fields.reduce((sum, field) => sum + 2 * field.length + 3, 2)
-  if (bound > scratch.length) scratch = Buffer.allocUnsafe(Math.max(bound, 2 * scratch.length))
+  if (bound > scratch.length) growScratch(bound, 0)
   let at = 0
   fields.forEach((field, index) => {
     if (index > 0) scratch[at++] = COMMA
@@ -46,6 +62,7 @@ const QUOTE = 0x22
 const COMMA = 0x2c
 const CR = 0x0d
 const LF = 0x0a
+const BACKSLASH = 0x5c
 
 /**
  * Record `index` of a scanned blob as a CSV line: `id` and `time` (normalised by the caller)
@@ -56,9 +73,14 @@ const LF = 0x0a
 export function encodeBlobRecord(body: Buffer, records: BlobRecords, index: number, id: string, time: string): Buffer {
   const columns = SNAPSHOT_COLUMNS.length - 1
   const base = 2 * columns * index
-  const { spans } = records
-  const headBound = 6 * Buffer.byteLength(id) + 2 * time.length + 2 * (spans[base + 2 * columns - 1]! - spans[base + 4]!) + 256
-  if (headBound > scratch.length) scratch = Buffer.allocUnsafe(Math.max(headBound, 2 * scratch.length))
+  const { spans, bounds } = records
+  // Every value lies inside the record, so twice the record (every byte quoted) bounds them.
+  const headBound = 6 * Buffer.byteLength(id) + 2 * time.length + 2 * (bounds[4 * index + 1]! - bounds[4 * index]!) + 256
+  if (headBound > scratch.length) growScratch(headBound, 0)
+  if (body !== viewedBody) {
+    viewedBody = body
+    bodyView = viewOf(body)
+  }
   const out: Uint8Array = scratch
   // Ids are GUIDs, needing no quotes; any other goes through the general path.
   let at: number
@@ -73,6 +95,14 @@ export function encodeBlobRecord(body: Buffer, records: BlobRecords, index: numb
     out[at++] = COMMA
     const start = spans[base + 2 * column]!
     const end = spans[base + 2 * column + 1]!
+    if (start >= 0 && body[start] === QUOTE) {
+      // The common case, a string that needs neither decoding nor CSV quotes.
+      const copied = copyPlainBytes(out, scratchView, at, body, bodyView, start + 1, end - 1)
+      if (copied >= 0) {
+        at = copied
+        continue
+      }
+    }
     const kind = valueKind(body, start, end)
     if (kind === ValueKind.PlainString) at = writeField(out, at, body, start + 1, end - 1)
     else if (kind === ValueKind.Literal) at = writeField(out, at, body, start, end)
@@ -81,14 +111,10 @@ export function encodeBlobRecord(body: Buffer, records: BlobRecords, index: numb
       at = writeField(out, at, decoded, 0, decoded.length)
     }
   }
-  const auditStart = records.bounds[4 * index + 2]!
-  const auditEnd = records.bounds[4 * index + 3]!
+  const auditStart = bounds[4 * index + 2]!
+  const auditEnd = bounds[4 * index + 3]!
   const size = at + auditEnd - auditStart + 5
-  if (size > scratch.length) {
-    const bigger = Buffer.allocUnsafe(Math.max(size, 2 * scratch.length))
-    scratch.copy(bigger, 0, 0, at)
-    scratch = bigger
-  }
+  if (size > scratch.length) growScratch(size, at)
   const line = scratch
   line[at++] = COMMA
   line[at++] = QUOTE
@@ -97,6 +123,46 @@ export function encodeBlobRecord(body: Buffer, records: BlobRecords, index: numb
   line[at++] = CR
   line[at++] = LF
   return line.subarray(0, at)
+}
+
+/**
+ * Copies `source[start, end)` to `out` at `at`, eight bytes at a time, when none of its bytes
+ * needs CSV quotes or is a JSON escape (a quote, comma, backslash, or a control byte such as
+ * CR or LF); returns the new end, or -1 (having written some of it) when one does.
+ */
+function copyPlainBytes(out: Uint8Array, outView: DataView, at: number, source: Uint8Array, sourceView: DataView, start: number, end: number): number {
+  let from = start
+  for (; from + 8 <= end; from += 8, at += 8) {
+    const low = sourceView.getInt32(from, true)
+    const high = sourceView.getInt32(from + 4, true)
+    if ((needsCare(low) | needsCare(high)) !== 0) return -1
+    outView.setInt32(at, low, true)
+    outView.setInt32(at + 4, high, true)
+  }
+  for (; from < end; from++) {
+    const byte = source[from]!
+    if (byte === QUOTE || byte === COMMA || byte === BACKSLASH || byte < 0x0e) return -1
+    out[at++] = byte
+  }
+  return at
+}
+
+/**
+ * Non-zero when a byte of `word` is a quote, a comma, a backslash or below 0x0e. A byte is
+ * zero after XOR with a pattern exactly when it equals it; `(x - 0x01) & ~x & 0x80` flags a
+ * zero byte, and `(x - n) & ~x & 0x80` a byte below n (n ≤ 0x80), in some byte of a word.
+ */
+function needsCare(word: number): number {
+  const quotes = word ^ 0x22222222
+  const commas = word ^ 0x2c2c2c2c
+  const backslashes = word ^ 0x5c5c5c5c
+  return (
+    ((((quotes - 0x01010101) | 0) & ~quotes) |
+      (((commas - 0x01010101) | 0) & ~commas) |
+      (((backslashes - 0x01010101) | 0) & ~backslashes) |
+      (((word - 0x0e0e0e0e) | 0) & ~word)) &
+    0x80808080
+  )
 }
 
 /** Writes `source[start, end)` as a CSV field at `at`, quoted when it must be; returns the new end. */

@@ -45,7 +45,7 @@ function expectAgreesWithJsonParse(text: string): void {
     expect(JSON.parse(own)).toEqual(expected)
     expect(scanned.escaped.toString('utf8', escapedStart, escapedEnd)).toBe(own.replaceAll('"', '""'))
     SCANNED_COLUMNS.forEach((column, field) => {
-      const base = 2 * KEYS.length * index
+      const base = 2 * KEYS.keys.length * index
       const value = expected[column]
       const text = valueText(bytes, scanned.spans[base + 2 * field]!, scanned.spans[base + 2 * field + 1]!)
       if (value === undefined || value === null) expect(text, column).toBeUndefined()
@@ -81,6 +81,40 @@ describe('reading content blobs without JSON.parse', () => {
       })
       expectAgreesWithJsonParse(JSON.stringify(records))
       expectAgreesWithJsonParse(JSON.stringify(records, null, trial % 3))
+    }
+  })
+
+  it('copies long strings a word at a time and stops at a quote or a backslash in any byte of a word, wherever the blob starts in memory', () => {
+    const specials = ['"', '\\', '\n', 'é', '😀', '\u0000', '\u00ff']
+    const records: Record<string, unknown>[] = []
+    for (let length = 0; length <= 19; length++)
+      for (let place = 0; place < Math.max(length, 1); place++)
+        for (const special of specials) {
+          const text = 'x'.repeat(length).split('')
+          if (length > 0) text[place] = special
+          const value = text.join('')
+          records.push({ Id: value, [`k${value}`]: [value, { [value]: value }], Operation: value.repeat(3), UserId: `${value}"${value}` })
+        }
+    const text = JSON.stringify(records)
+    expectAgreesWithJsonParse(text)
+    // The columns are copied a word at a time too, and quoted or decoded when they must be.
+    const bytes = Buffer.from(text, 'utf8')
+    const scanned = scanRecords(bytes, KEYS)
+    const lines = records.map((_, index) => (parse(encodeBlobRecord(bytes, scanned, index, 'the-id', '2026-11-20T01:02:03Z')) as string[][])[0]!.slice(0, -1))
+    expect(lines).toEqual(records.map((record) => referenceRow(record, '2026-11-20T01:02:03Z', 'the-id').slice(0, -1)))
+    // Blobs arrive as views into larger buffers, at any alignment.
+    for (let shift = 1; shift < 8; shift++) {
+      const padded = Buffer.alloc(shift + Buffer.byteLength(text) + shift, 0x22)
+      padded.write(text, shift, 'utf8')
+      const view = padded.subarray(shift, padded.length - shift)
+      const scanned = scanRecords(view, KEYS)
+      expect(scanned.count).toBe(records.length)
+      const read = records.map((_, index) => {
+        const [start, end, escapedStart, escapedEnd] = scanned.bounds.subarray(4 * index, 4 * index + 4)
+        const own = view.toString('utf8', start, end)
+        return { record: JSON.parse(own) as unknown, escapedRight: scanned.escaped.toString('utf8', escapedStart, escapedEnd) === own.replaceAll('"', '""') }
+      })
+      expect(read).toEqual(records.map((record) => ({ record, escapedRight: true })))
     }
   })
 

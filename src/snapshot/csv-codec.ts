@@ -1,5 +1,7 @@
 import { type BlobRecords, ValueKind, valueKind } from '../m365/record-scanner.js'
 import { SNAPSHOT_COLUMNS, type SnapshotRow } from './row.js'
+import { refusing, writeAscii } from '../util/ascii.js'
+import { copyPlainBytes, viewOf } from './plain-bytes.js'
 import type { SpooledRow } from './spooled-row.js'
 
 /**
@@ -28,9 +30,6 @@ function growScratch(size: number, keep: number): void {
   scratchView = viewOf(scratch)
 }
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-}
 
 /** The blob whose records are being encoded, and a view of it (made once per blob, not per record). */
 let viewedBody: Uint8Array | undefined
@@ -62,7 +61,8 @@ const QUOTE = 0x22
 const COMMA = 0x2c
 const CR = 0x0d
 const LF = 0x0a
-const BACKSLASH = 0x5c
+/** What makes a field need quotes. */
+const CSV_SPECIAL = refusing('",\r\n')
 
 /**
  * Record `index` of a scanned blob as a CSV line: `id` and `time` (normalised by the caller)
@@ -83,14 +83,14 @@ export function encodeBlobRecord(body: Buffer, records: BlobRecords, index: numb
   }
   const out: Uint8Array = scratch
   // Ids are GUIDs, needing no quotes; any other goes through the general path.
-  let at: number
-  if (/^[\w-]*$/.test(id)) at = scratch.write(id, 0, 'latin1')
-  else {
+  let at = writeAscii(out, 0, id, CSV_SPECIAL)
+  if (at < 0) {
     const idBytes = Buffer.from(id, 'utf8')
     at = writeField(out, 0, idBytes, 0, idBytes.length)
   }
   out[at++] = COMMA
-  at += scratch.write(time, at, 'latin1')
+  at = writeAscii(out, at, time)
+  if (at < 0) throw new Error(`A CreationTime to write is not normalised: '${time}'.`)
   for (let column = 2; column < columns; column++) {
     out[at++] = COMMA
     const start = spans[base + 2 * column]!
@@ -125,46 +125,6 @@ export function encodeBlobRecord(body: Buffer, records: BlobRecords, index: numb
   return line.subarray(0, at)
 }
 
-/**
- * Copies `source[start, end)` to `out` at `at`, eight bytes at a time, when none of its bytes
- * needs CSV quotes or is a JSON escape (a quote, comma, backslash, or a control byte such as
- * CR or LF); returns the new end, or -1 (having written some of it) when one does.
- */
-function copyPlainBytes(out: Uint8Array, outView: DataView, at: number, source: Uint8Array, sourceView: DataView, start: number, end: number): number {
-  let from = start
-  for (; from + 8 <= end; from += 8, at += 8) {
-    const low = sourceView.getInt32(from, true)
-    const high = sourceView.getInt32(from + 4, true)
-    if ((needsCare(low) | needsCare(high)) !== 0) return -1
-    outView.setInt32(at, low, true)
-    outView.setInt32(at + 4, high, true)
-  }
-  for (; from < end; from++) {
-    const byte = source[from]!
-    if (byte === QUOTE || byte === COMMA || byte === BACKSLASH || byte < 0x0e) return -1
-    out[at++] = byte
-  }
-  return at
-}
-
-/**
- * Non-zero when a byte of `word` is a quote, a comma, a backslash or below 0x0e. A byte is
- * zero after XOR with a pattern exactly when it equals it; `(x - 0x01) & ~x & 0x80` flags a
- * zero byte, and `(x - n) & ~x & 0x80` a byte below n (n ≤ 0x80), in some byte of a word.
- */
-function needsCare(word: number): number {
-  const quotes = word ^ 0x22222222
-  const commas = word ^ 0x2c2c2c2c
-  const backslashes = word ^ 0x5c5c5c5c
-  return (
-    ((((quotes - 0x01010101) | 0) & ~quotes) |
-      (((commas - 0x01010101) | 0) & ~commas) |
-      (((backslashes - 0x01010101) | 0) & ~backslashes) |
-      (((word - 0x0e0e0e0e) | 0) & ~word)) &
-    0x80808080
-  )
-}
-
 /** Writes `source[start, end)` as a CSV field at `at`, quoted when it must be; returns the new end. */
 function writeField(out: Uint8Array, at: number, source: Uint8Array, start: number, end: number): number {
   let special = false
@@ -192,14 +152,26 @@ function writeField(out: Uint8Array, at: number, source: Uint8Array, start: numb
 /**
  * Splits a day file into its rows, keeping each row's bytes (its CSV line) as they are and
  * reading only the first two fields, Id and CreationTime. Takes the file as chunks of any
- * size, in order; yields batches of rows in file order. Refuses a file that does not start
- * with our header (rewriting it would lose whatever columns it had).
+ * size, in order; yields batches of rows in file order, each good until the next is asked
+ * for. Refuses a file that does not start with our header (rewriting it would lose whatever
+ * columns it had).
  */
 export async function* readCsvRows(chunks: AsyncIterable<Buffer>, path: string): AsyncGenerator<SpooledRow[]> {
-  let pending: Buffer = Buffer.alloc(0)
+  // The bytes not yet split into rows sit at the front of one buffer, reused chunk after
+  // chunk (a batch's rows are good until the next batch is asked for, see sorted-merge.ts):
+  // a new buffer per chunk added up to the file's size in allocations outside V8's heap,
+  // to which V8 answers with full garbage collections.
+  let buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES)
+  let held = 0
   let headerChecked = false
   for await (const chunk of chunks) {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
+    if (held + chunk.length > buffer.length) {
+      const larger = Buffer.allocUnsafe(Math.max(held + chunk.length, 2 * buffer.length))
+      buffer.copy(larger, 0, 0, held)
+      buffer = larger
+    }
+    held += chunk.copy(buffer, held)
+    const pending = buffer.subarray(0, held)
     let offset = 0
     if (!headerChecked) {
       const bom = pending[0] === 0xef && pending[1] === 0xbb && pending[2] === 0xbf ? 3 : 0
@@ -215,15 +187,20 @@ export async function* readCsvRows(chunks: AsyncIterable<Buffer>, path: string):
       rows.push(splitRow(pending, offset, end, path))
       offset = end
     }
-    pending = pending.subarray(offset)
     if (rows.length > 0) yield rows
+    // The rest is the start of a row: to the front, for the next chunk to complete.
+    buffer.copy(buffer, 0, offset, held)
+    held -= offset
   }
   if (!headerChecked) {
-    if (pending.length === 0) return
+    if (held === 0) return
     throw notOurs(path)
   }
-  if (pending.length > 0) throw new Error(`${path} on the data branch ends inside a row; move or delete it, then run again.`)
+  if (held > 0) throw new Error(`${path} on the data branch ends inside a row; move or delete it, then run again.`)
 }
+
+/** What the reader of a day file starts with: a chunk of a download and the row it ends in. */
+const READ_BUFFER_BYTES = 256 * 1024
 
 /** The offset just past the CRLF that ends the row starting at `start`, or -1 if it is not complete. */
 function rowEnd(bytes: Buffer, start: number): number {

@@ -1,6 +1,8 @@
 import { type BlobRecords, ValueKind, valueKind } from '../m365/record-scanner.js'
 import { decodeCsvLine, encodeCsvFields } from './csv-codec.js'
 import { SNAPSHOT_COLUMNS } from './row.js'
+import { writeAscii } from '../util/ascii.js'
+import { copyPlainBytes, viewOf } from './plain-bytes.js'
 
 /**
  * A row as its fields' raw bytes, for day files that are not CSV (Parquet): what travels
@@ -14,10 +16,15 @@ import { SNAPSHOT_COLUMNS } from './row.js'
  */
 
 const COLUMNS = SNAPSHOT_COLUMNS.length
+const QUOTE = 0x22
 /** The table of lengths a frame starts with: one u32 per column. */
 export const FIELD_FRAME_HEADER_BYTES = 4 * COLUMNS
 
 let scratch = Buffer.allocUnsafe(64 * 1024)
+let scratchView = viewOf(scratch)
+/** The blob whose records are being encoded, and a view of it (made once per blob, not per record). */
+let viewedBody: Uint8Array | undefined
+let bodyView = scratchView
 
 /** Fields (column order) as a frame, in a buffer of its own. */
 export function encodeFieldFrame(fields: readonly Uint8Array[]): Buffer {
@@ -72,18 +79,37 @@ export function encodeBlobRecordFrame(body: Buffer, records: BlobRecords, index:
   const recordEnd = bounds[4 * index + 1]!
   // Every value lies inside the record, so the record's length bounds their sum.
   const bound = FIELD_FRAME_HEADER_BYTES + 3 * id.length + time.length + 2 * (recordEnd - recordStart)
-  if (bound > scratch.length) scratch = Buffer.allocUnsafe(Math.max(bound, 2 * scratch.length))
+  if (bound > scratch.length) {
+    scratch = Buffer.allocUnsafe(Math.max(bound, 2 * scratch.length))
+    scratchView = viewOf(scratch)
+  }
+  if (body !== viewedBody) {
+    viewedBody = body
+    bodyView = viewOf(body)
+  }
   const frame = scratch
   let at = FIELD_FRAME_HEADER_BYTES
-  const idLength = frame.write(id, at, 'utf8')
+  const idEnd = writeAscii(frame, at, id)
+  const idLength = idEnd >= 0 ? idEnd - at : frame.write(id, at, 'utf8')
   frame.writeUInt32LE(idLength, 0)
   at += idLength
-  at += frame.write(time, at, 'latin1')
+  at = writeAscii(frame, at, time)
+  if (at < 0) throw new Error(`A CreationTime to write is not normalised: '${time}'.`)
   frame.writeUInt32LE(time.length, 4)
   for (let column = 2; column < scanned; column++) {
     const start = spans[base + 2 * column]!
     const end = spans[base + 2 * column + 1]!
     const from = at
+    if (start >= 0 && body[start] === QUOTE) {
+      // The common case, a string without escapes (copied by words; a comma or a quote only
+      // sends it the general way, which takes it as it is).
+      const copied = copyPlainBytes(frame, scratchView, at, body, bodyView, start + 1, end - 1)
+      if (copied >= 0) {
+        at = copied
+        frame.writeUInt32LE(at - from, 4 * column)
+        continue
+      }
+    }
     const kind = valueKind(body, start, end)
     if (kind === ValueKind.PlainString) at += body.copy(frame, at, start + 1, end - 1)
     else if (kind === ValueKind.EscapedString) at += frame.write(JSON.parse(body.toString('utf8', start, end)) as string, at, 'utf8')

@@ -2,6 +2,7 @@ import { closeSync, openSync, writeSync } from 'node:fs'
 import { open, mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ContentType } from '../config/content-types.js'
+import { writeAscii } from '../util/ascii.js'
 import { mergeSorted } from './sorted-merge.js'
 import type { SpooledRow } from './spooled-row.js'
 
@@ -217,21 +218,24 @@ function writeRun(path: string, entry: SpoolDay, order: readonly number[], arena
   try {
     let used = 0
     for (const index of order) {
-      // The key is the time (20 ASCII characters) then the Id: written at once, no slices.
+      // The key is the time (20 ASCII characters) then the Id (UTF-8: at most three bytes a
+      // character), written at once, no slices.
       const key = entry.keys[index]!
-      const keyLength = Buffer.byteLength(key, 'utf8')
       const size = entry.lengths[index]!
-      const frame = 3 + keyLength + size
-      if (used + 4 + frame > chunk.length) {
+      const largest = 7 + 3 * key.length + size
+      if (used + 4 + largest > chunk.length) {
         if (used > 0) writeSync(fd, chunk, 0, used)
         used = 0
-        if (4 + frame > chunk.length) chunk = Buffer.allocUnsafe(4 + frame)
+        if (4 + largest > chunk.length) chunk = Buffer.allocUnsafe(4 + largest)
       }
-      chunk.writeUInt32LE(frame, used)
+      const keyStart = used + 7
+      let keyEnd = writeAscii(chunk, keyStart, key)
+      if (keyEnd < 0) keyEnd = keyStart + chunk.write(key, keyStart, 'utf8')
+      const keyLength = keyEnd - keyStart
+      chunk.writeUInt32LE(3 + keyLength + size, used)
       chunk.writeUInt8(TIME_LENGTH, used + 4)
       chunk.writeUInt16LE(keyLength - TIME_LENGTH, used + 5)
-      used += 7
-      used += chunk.write(key, used, 'utf8')
+      used = keyEnd
       const place = entry.places[index]!
       const offset = place % ARENA_CHUNK_BYTES
       used += arena[Math.floor(place / ARENA_CHUNK_BYTES)]!.copy(chunk, used, offset, offset + size)

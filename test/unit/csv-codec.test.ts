@@ -22,7 +22,8 @@ async function* chunked(bytes: Buffer, sizes: () => number): AsyncGenerator<Buff
 
 async function readAll(chunks: AsyncIterable<Buffer>, path = 'f.csv'): Promise<SpooledRow[]> {
   const out: SpooledRow[] = []
-  for await (const batch of readCsvRows(chunks, path)) out.push(...batch)
+  // A batch's bytes are good until the next batch is asked for: keep copies.
+  for await (const batch of readCsvRows(chunks, path)) out.push(...batch.map((row) => ({ ...row, payload: Buffer.from(row.payload) })))
   return out
 }
 

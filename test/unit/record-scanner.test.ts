@@ -85,7 +85,7 @@ describe('reading content blobs without JSON.parse', () => {
   })
 
   it('copies long strings a word at a time and stops at a quote or a backslash in any byte of a word, wherever the blob starts in memory', () => {
-    const specials = ['"', '\\', '\n', 'é', '😀', '\u0000', '\u00ff']
+    const specials = [',', '"', '\\', '\n', 'é', '😀', '\u0000', '\u00ff']
     const records: Record<string, unknown>[] = []
     for (let length = 0; length <= 19; length++)
       for (let place = 0; place < Math.max(length, 1); place++)
@@ -102,6 +102,8 @@ describe('reading content blobs without JSON.parse', () => {
     const scanned = scanRecords(bytes, KEYS)
     const lines = records.map((_, index) => (parse(encodeBlobRecord(bytes, scanned, index, 'the-id', '2026-11-20T01:02:03Z')) as string[][])[0]!.slice(0, -1))
     expect(lines).toEqual(records.map((record) => referenceRow(record, '2026-11-20T01:02:03Z', 'the-id').slice(0, -1)))
+    const frames = records.map((_, index) => decodeFieldFrame(Buffer.from(encodeBlobRecordFrame(bytes, scanned, index, 'the-id', '2026-11-20T01:02:03Z'))).map((field) => field.toString('utf8')).slice(0, -1))
+    expect(frames).toEqual(lines)
     // Blobs arrive as views into larger buffers, at any alignment.
     for (let shift = 1; shift < 8; shift++) {
       const padded = Buffer.alloc(shift + Buffer.byteLength(text) + shift, 0x22)

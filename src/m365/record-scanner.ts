@@ -1,3 +1,5 @@
+import { bytesEqualTo, firstFlaggedByte } from '../util/swar.js'
+
 /**
  * Reads a content blob, the JSON array of audit records the API serves, without turning its
  * records into objects: in one pass over the bytes it finds where each record starts and
@@ -309,21 +311,9 @@ function scanObject(
   }
 }
 
-/**
- * The high bit of each byte of `word` that is a quote or a backslash. Exact for the lowest
- * such byte (a borrow only runs upwards), which is all the scanner uses: a byte is zero
- * after XOR with the pattern exactly when it equals it, and `(x - 0x01) & ~x & 0x80` flags
- * a zero byte.
- */
+/** Flags the quotes and backslashes of a word (see util/swar.ts: only the first flag is used). */
 function quoteOrBackslashBytes(word: number): number {
-  const quotes = word ^ 0x22222222
-  const backslashes = word ^ 0x5c5c5c5c
-  return (((quotes - 0x01010101) | 0) & ~quotes & 0x80808080) | (((backslashes - 0x01010101) | 0) & ~backslashes & 0x80808080)
-}
-
-/** Which byte (0-3, in memory order of a little-endian read) holds the lowest flag of `flags`. */
-function firstFlaggedByte(flags: number): number {
-  return (31 - Math.clz32(((flags - 1) | 0) ^ flags)) >> 3
+  return bytesEqualTo(word, 0x22222222) | bytesEqualTo(word, 0x5c5c5c5c)
 }
 
 /** The index of the wanted key spelled by `body[start, end)`, or -1. */

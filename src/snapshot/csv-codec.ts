@@ -204,6 +204,8 @@ const READ_BUFFER_BYTES = 256 * 1024
 
 /** The offset just past the CRLF that ends the row starting at `start`, or -1 if it is not complete. */
 function rowEnd(bytes: Buffer, start: number): number {
+  // Byte by byte: a row is mostly AuditData, whose doubled quotes come every few bytes, so
+  // stepping over words of neither quote nor CR measured no faster (npm run bench).
   let quoted = false
   for (let index = start; index < bytes.length; index++) {
     const byte = bytes[index]

@@ -1,3 +1,5 @@
+import { bytesBelow, bytesEqualTo } from '../util/swar.js'
+
 /**
  * Copying a value's bytes out of a content blob eight at a time (two 32-bit words), for the
  * values that need no care on the way: no CSV quotes, no JSON escapes. Such values (GUIDs,
@@ -37,20 +39,7 @@ export function copyPlainBytes(out: Uint8Array, outView: DataView, at: number, s
   return at
 }
 
-/**
- * Non-zero when a byte of `word` is a quote, a comma, a backslash or below 0x0e. A byte is
- * zero after XOR with a pattern exactly when it equals it; `(x - 0x01) & ~x & 0x80` flags a
- * zero byte, and `(x - n) & ~x & 0x80` a byte below n (n ≤ 0x80), in some byte of a word.
- */
+/** Non-zero when a byte of `word` is a quote, a comma, a backslash or below 0x0e (see util/swar.ts). */
 function needsCare(word: number): number {
-  const quotes = word ^ 0x22222222
-  const commas = word ^ 0x2c2c2c2c
-  const backslashes = word ^ 0x5c5c5c5c
-  return (
-    ((((quotes - 0x01010101) | 0) & ~quotes) |
-      (((commas - 0x01010101) | 0) & ~commas) |
-      (((backslashes - 0x01010101) | 0) & ~backslashes) |
-      (((word - 0x0e0e0e0e) | 0) & ~word)) &
-    0x80808080
-  )
+  return bytesEqualTo(word, 0x22222222) | bytesEqualTo(word, 0x2c2c2c2c) | bytesEqualTo(word, 0x5c5c5c5c) | bytesBelow(word, 0x0e0e0e0e)
 }

@@ -64,6 +64,23 @@ describe('CSV day files', () => {
     expect(await readAll(chunked(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), file]), () => 5))).toHaveLength(3)
   })
 
+  it('finds where rows end with quotes, CRs and LFs at any byte of a word, in long fields too', async () => {
+    const alphabet = ['a', 'é', '"', ',', '\r', '\n', '\r\n', '""', 'xxxxxxx']
+    let seed = 11
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n)
+    const many = Array.from({ length: 400 }, (_, index) => {
+      const row = Array.from({ length: SNAPSHOT_COLUMNS.length }, () => Array.from({ length: random(24) }, () => alphabet[random(alphabet.length)]).join(''))
+      row[0] = `id-${index}`
+      row[1] = '2026-11-20T10:00:00Z'
+      return row
+    })
+    const bytes = Buffer.concat([CSV_HEADER, ...many.map(encodeCsvRow)])
+    for (const sizes of [() => bytes.length, () => 1 + random(50), () => 1 + random(5000)]) {
+      const read = await readAll(chunked(bytes, sizes))
+      expect(read.map((row) => row.payload.toString())).toEqual(many.map((row) => encodeCsvRow(row).toString()))
+    }
+  })
+
   it('refuses a file that is not ours, or that ends inside a row, naming it', async () => {
     await expect(readAll(chunked(Buffer.from('a,b\r\n1,2\r\n'), () => 100), 'audit/x.csv')).rejects.toThrow(/audit\/x\.csv.*expected header/)
     await expect(readAll(chunked(file.subarray(0, file.length - 10), () => 100), 'audit/y.csv')).rejects.toThrow(/audit\/y\.csv.*ends inside a row/)

@@ -59,9 +59,22 @@ const asView = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buf
 const compressors = {
   ZSTD: (input: Uint8Array) => asView(zstdCompressSync(input))
 }
+// A page's size is in its header: decompressed into one buffer of that size, not the
+// default 64 KiB chunks joined at the end (twice the memory, and a quarter slower on audit
+// records), and never into more than the header says.
 const decompressors = {
-  ZSTD: (input: Uint8Array) => asView(zstdDecompressSync(input))
+  ZSTD: (input: Uint8Array, outputLength: number) => {
+    const size = Math.max(outputLength, MIN_ZLIB_CHUNK_BYTES)
+    try {
+      return asView(zstdDecompressSync(input, { chunkSize: size, maxOutputLength: size }))
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`a ZSTD page holds more than the ${outputLength} bytes its header gives`)
+      throw error
+    }
+  }
 }
+/** node:zlib's smallest chunk size. */
+const MIN_ZLIB_CHUNK_BYTES = 64
 
 type ColumnValues = (Uint8Array | string | number | bigint | null)[]
 
@@ -246,16 +259,20 @@ export async function* readParquetRows(file: string, path: string): AsyncGenerat
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows)
     let values: unknown[][] = []
-    await parquetRead({
-      file: buffer,
-      metadata,
-      rowStart,
-      rowEnd,
-      utf8: false,
-      compressors: decompressors,
-      parsers: { stringFromBytes: (bytes: Uint8Array | undefined) => bytes as never },
-      onComplete: (read: unknown[][]) => (values = read)
-    })
+    try {
+      await parquetRead({
+        file: buffer,
+        metadata,
+        rowStart,
+        rowEnd,
+        utf8: false,
+        compressors: decompressors,
+        parsers: { stringFromBytes: (bytes: Uint8Array | undefined) => bytes as never },
+        onComplete: (read: unknown[][]) => (values = read)
+      })
+    } catch (error) {
+      throw new Error(`${path} on the data branch cannot be read as Parquet, rows ${rowStart + 1}-${rowEnd} (${error instanceof Error ? error.message : String(error)}); move or delete it, then run again.`)
+    }
     rowStart = rowEnd
     const rows = values.map((row) => rowFields(row, path))
     const needed = rows.reduce((sum, row) => sum + fieldFrameBytes(row.fields), 0)

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
@@ -98,6 +98,24 @@ describe('Parquet day files', () => {
       connection.closeSync()
       instance.closeSync()
     }
+  })
+
+  it('names the day file and what to do when a page of it cannot be read', async () => {
+    const dir = await tempDir()
+    const writer = new ParquetPartWriter(dir, 64 * 1024 * 1024)
+    for (const row of records(2000)) writer.write(spooled(row))
+    const [part] = writer.finish()
+    const bytes = await readFile(part!.file)
+    const metadata = await parquetMetadataAsync(await asyncBufferFromFile(part!.file))
+    // Overwrite the middle of the first row group's AuditData column chunk (its ZSTD pages).
+    const chunk = metadata.row_groups[0]!.columns.at(-1)!.meta_data!
+    const middle = Number(chunk.data_page_offset) + Math.floor(Number(chunk.total_compressed_size) / 2)
+    bytes.fill(0xff, middle, middle + 64)
+    await writeFile(part!.file, bytes)
+    const reading = (async () => {
+      for await (const batch of readParquetRows(part!.file, 'audit/Audit.General/2026/11/2026-11-20.parquet')) expect(batch.length).toBeGreaterThan(0)
+    })()
+    await expect(reading).rejects.toThrow(/audit\/Audit\.General\/2026\/11\/2026-11-20\.parquet on the data branch cannot be read as Parquet, rows 1-\d+ \(.+\); move or delete it/)
   })
 
   it('cuts parts at the size cap, after whole row groups, and each part reads back on its own', async () => {

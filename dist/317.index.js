@@ -2132,6 +2132,16 @@ const plain_bytes_BACKSLASH = 0x5c;
 function plain_bytes_viewOf(bytes) {
     return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+let viewedBlob;
+let blobView;
+/** `viewOf(blob)`, made once for the records of one blob, which are encoded one after another. */
+function viewOfBlob(blob) {
+    if (blob !== viewedBlob || !blobView) {
+        viewedBlob = blob;
+        blobView = plain_bytes_viewOf(blob);
+    }
+    return blobView;
+}
 /**
  * Copies `source[start, end)` to `out` at `at`, eight bytes at a time, when none of its bytes
  * needs CSV quotes or is a JSON escape (a quote, comma, backslash, or a control byte such as
@@ -2187,9 +2197,6 @@ function growScratch(size, keep) {
     scratch = bigger;
     scratchView = plain_bytes_viewOf(scratch);
 }
-/** The blob whose records are being encoded, and a view of it (made once per blob, not per record). */
-let viewedBody;
-let bodyView = plain_bytes_viewOf(scratch);
 /**
  * One row of strings as a CSV line, CRLF included (rows that do not come from a content blob:
  * tests, imports), quoted by the same rule as every other line.
@@ -2232,10 +2239,7 @@ function encodeBlobRecord(body, records, index, id, time) {
     const headBound = 6 * Buffer.byteLength(id) + 2 * time.length + 2 * (bounds[4 * index + 1] - bounds[4 * index]) + 256;
     if (headBound > scratch.length)
         growScratch(headBound, 0);
-    if (body !== viewedBody) {
-        viewedBody = body;
-        bodyView = plain_bytes_viewOf(body);
-    }
+    const bodyView = viewOfBlob(body);
     const out = scratch;
     // Ids are GUIDs, needing no quotes; any other goes through the general path.
     let at = writeAscii(out, 0, id, CSV_SPECIAL);
@@ -5398,9 +5402,6 @@ const field_frame_QUOTE = 0x22;
 const FIELD_FRAME_HEADER_BYTES = 4 * COLUMNS;
 let field_frame_scratch = Buffer.allocUnsafe(64 * 1024);
 let field_frame_scratchView = plain_bytes_viewOf(field_frame_scratch);
-/** The blob whose records are being encoded, and a view of it (made once per blob, not per record). */
-let field_frame_viewedBody;
-let field_frame_bodyView = field_frame_scratchView;
 /** Fields (column order) as a frame, in a buffer of its own. */
 function encodeFieldFrame(fields) {
     const frame = Buffer.allocUnsafe(fieldFrameBytes(fields));
@@ -5457,10 +5458,7 @@ function encodeBlobRecordFrame(body, records, index, id, time) {
         field_frame_scratch = Buffer.allocUnsafe(Math.max(bound, 2 * field_frame_scratch.length));
         field_frame_scratchView = plain_bytes_viewOf(field_frame_scratch);
     }
-    if (body !== field_frame_viewedBody) {
-        field_frame_viewedBody = body;
-        field_frame_bodyView = plain_bytes_viewOf(body);
-    }
+    const bodyView = viewOfBlob(body);
     const frame = field_frame_scratch;
     let at = FIELD_FRAME_HEADER_BYTES;
     const idEnd = writeAscii(frame, at, id);
@@ -5478,7 +5476,7 @@ function encodeBlobRecordFrame(body, records, index, id, time) {
         if (start >= 0 && body[start] === field_frame_QUOTE) {
             // The common case, a string without escapes (copied by words; a comma or a quote only
             // sends it the general way, which takes it as it is).
-            const copied = copyPlainBytes(frame, field_frame_scratchView, at, body, field_frame_bodyView, start + 1, end - 1);
+            const copied = copyPlainBytes(frame, field_frame_scratchView, at, body, bodyView, start + 1, end - 1);
             if (copied >= 0) {
                 at = copied;
                 frame.writeUInt32LE(at - from, 4 * column);

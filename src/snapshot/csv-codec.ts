@@ -1,7 +1,7 @@
 import { type BlobRecords, ValueKind, valueKind } from '../m365/record-scanner.js'
-import { SNAPSHOT_COLUMNS, type SnapshotRow } from './row.js'
 import { refusing, writeAscii } from '../util/ascii.js'
-import { copyPlainBytes, viewOf } from './plain-bytes.js'
+import { copyPlainBytes, viewOf, viewOfBlob } from './plain-bytes.js'
+import { SNAPSHOT_COLUMNS, type SnapshotRow } from './row.js'
 import type { SpooledRow } from './spooled-row.js'
 
 /**
@@ -29,11 +29,6 @@ function growScratch(size: number, keep: number): void {
   scratch = bigger
   scratchView = viewOf(scratch)
 }
-
-
-/** The blob whose records are being encoded, and a view of it (made once per blob, not per record). */
-let viewedBody: Uint8Array | undefined
-let bodyView = viewOf(scratch)
 
 /**
  * One row of strings as a CSV line, CRLF included (rows that do not come from a content blob:
@@ -77,10 +72,7 @@ export function encodeBlobRecord(body: Buffer, records: BlobRecords, index: numb
   // Every value lies inside the record, so twice the record (every byte quoted) bounds them.
   const headBound = 6 * Buffer.byteLength(id) + 2 * time.length + 2 * (bounds[4 * index + 1]! - bounds[4 * index]!) + 256
   if (headBound > scratch.length) growScratch(headBound, 0)
-  if (body !== viewedBody) {
-    viewedBody = body
-    bodyView = viewOf(body)
-  }
+  const bodyView = viewOfBlob(body)
   const out: Uint8Array = scratch
   // Ids are GUIDs, needing no quotes; any other goes through the general path.
   let at = writeAscii(out, 0, id, CSV_SPECIAL)

@@ -1,8 +1,8 @@
 import { type BlobRecords, ValueKind, valueKind } from '../m365/record-scanner.js'
-import { decodeCsvLine, encodeCsvFields } from './csv-codec.js'
-import { SNAPSHOT_COLUMNS } from './row.js'
 import { writeAscii } from '../util/ascii.js'
-import { copyPlainBytes, viewOf } from './plain-bytes.js'
+import { decodeCsvLine, encodeCsvFields } from './csv-codec.js'
+import { copyPlainBytes, viewOf, viewOfBlob } from './plain-bytes.js'
+import { SNAPSHOT_COLUMNS } from './row.js'
 
 /**
  * A row as its fields' raw bytes, for day files that are not CSV (Parquet): what travels
@@ -22,9 +22,6 @@ export const FIELD_FRAME_HEADER_BYTES = 4 * COLUMNS
 
 let scratch = Buffer.allocUnsafe(64 * 1024)
 let scratchView = viewOf(scratch)
-/** The blob whose records are being encoded, and a view of it (made once per blob, not per record). */
-let viewedBody: Uint8Array | undefined
-let bodyView = scratchView
 
 /** Fields (column order) as a frame, in a buffer of its own. */
 export function encodeFieldFrame(fields: readonly Uint8Array[]): Buffer {
@@ -83,10 +80,7 @@ export function encodeBlobRecordFrame(body: Buffer, records: BlobRecords, index:
     scratch = Buffer.allocUnsafe(Math.max(bound, 2 * scratch.length))
     scratchView = viewOf(scratch)
   }
-  if (body !== viewedBody) {
-    viewedBody = body
-    bodyView = viewOf(body)
-  }
+  const bodyView = viewOfBlob(body)
   const frame = scratch
   let at = FIELD_FRAME_HEADER_BYTES
   const idEnd = writeAscii(frame, at, id)

@@ -17,6 +17,18 @@ export function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
+let viewedBlob: Uint8Array | undefined
+let blobView: DataView | undefined
+
+/** `viewOf(blob)`, made once for the records of one blob, which are encoded one after another. */
+export function viewOfBlob(blob: Uint8Array): DataView {
+  if (blob !== viewedBlob || !blobView) {
+    viewedBlob = blob
+    blobView = viewOf(blob)
+  }
+  return blobView
+}
+
 /**
  * Copies `source[start, end)` to `out` at `at`, eight bytes at a time, when none of its bytes
  * needs CSV quotes or is a JSON escape (a quote, comma, backslash, or a control byte such as

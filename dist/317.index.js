@@ -1751,6 +1751,10 @@ function bytesBelow(word, repeatedLimit) {
 function firstFlaggedByte(flags) {
     return (31 - Math.clz32(((flags - 1) | 0) ^ flags)) >> 3;
 }
+/** A view for reading and writing words at any offset of `bytes`. */
+function viewOf(bytes) {
+    return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 ;// CONCATENATED MODULE: ./src/m365/record-scanner.ts
 
@@ -1867,9 +1871,6 @@ function scanRecords(body, keys) {
 }
 let sharedEscaped = Buffer.allocUnsafe(1024 * 1024);
 let sharedEscapedView = viewOf(sharedEscaped);
-function viewOf(bytes) {
-    return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 function grow(array, size) {
     const bigger = new Int32Array(size);
     bigger.set(array);
@@ -2128,17 +2129,13 @@ function refusing(characters) {
 const plain_bytes_QUOTE = 0x22;
 const plain_bytes_COMMA = 0x2c;
 const plain_bytes_BACKSLASH = 0x5c;
-/** A view for reading and writing words at any offset of `bytes`. */
-function plain_bytes_viewOf(bytes) {
-    return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 let viewedBlob;
 let blobView;
 /** `viewOf(blob)`, made once for the records of one blob, which are encoded one after another. */
 function viewOfBlob(blob) {
     if (blob !== viewedBlob || !blobView) {
         viewedBlob = blob;
-        blobView = plain_bytes_viewOf(blob);
+        blobView = viewOf(blob);
     }
     return blobView;
 }
@@ -2175,6 +2172,7 @@ function needsCare(word) {
 
 
 
+
 /**
  * Day files as CSV: RFC 4180, UTF-8, CRLF, a header row, quotes only where needed (AuditData,
  * a JSON object, always needs them).
@@ -2190,12 +2188,12 @@ function needsCare(word) {
 const CSV_HEADER = Buffer.from(`${SNAPSHOT_COLUMNS.join(',')}\r\n`, 'utf8');
 /** Where rows are assembled before they get a buffer of their own; grows for a larger row. */
 let scratch = Buffer.allocUnsafe(64 * 1024);
-let scratchView = plain_bytes_viewOf(scratch);
+let scratchView = viewOf(scratch);
 function growScratch(size, keep) {
     const bigger = Buffer.allocUnsafe(Math.max(size, 2 * scratch.length));
     scratch.copy(bigger, 0, 0, keep);
     scratch = bigger;
-    scratchView = plain_bytes_viewOf(scratch);
+    scratchView = viewOf(scratch);
 }
 /**
  * One row of strings as a CSV line, CRLF included (rows that do not come from a content blob:
@@ -5386,6 +5384,7 @@ function addStats(total, part) {
 
 
 
+
 /**
  * A row as its fields' raw bytes, for day files that are not CSV (Parquet): what travels
  * through the spool and the merge in place of a CSV line, so that the Parquet writer takes
@@ -5401,7 +5400,7 @@ const field_frame_QUOTE = 0x22;
 /** The table of lengths a frame starts with: one u32 per column. */
 const FIELD_FRAME_HEADER_BYTES = 4 * COLUMNS;
 let field_frame_scratch = Buffer.allocUnsafe(64 * 1024);
-let field_frame_scratchView = plain_bytes_viewOf(field_frame_scratch);
+let field_frame_scratchView = viewOf(field_frame_scratch);
 /** Fields (column order) as a frame, in a buffer of its own. */
 function encodeFieldFrame(fields) {
     const frame = Buffer.allocUnsafe(fieldFrameBytes(fields));
@@ -5456,7 +5455,7 @@ function encodeBlobRecordFrame(body, records, index, id, time) {
     const bound = FIELD_FRAME_HEADER_BYTES + 3 * id.length + time.length + 2 * (recordEnd - recordStart);
     if (bound > field_frame_scratch.length) {
         field_frame_scratch = Buffer.allocUnsafe(Math.max(bound, 2 * field_frame_scratch.length));
-        field_frame_scratchView = plain_bytes_viewOf(field_frame_scratch);
+        field_frame_scratchView = viewOf(field_frame_scratch);
     }
     const bodyView = viewOfBlob(body);
     const frame = field_frame_scratch;

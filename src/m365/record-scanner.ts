@@ -1,4 +1,4 @@
-import { bytesEqualTo, firstFlaggedByte } from '../util/swar.js'
+import { bytesEqualTo, firstFlaggedByte, viewOf } from '../util/swar.js'
 
 /**
  * Reads a content blob, the JSON array of audit records the API serves, without turning its
@@ -157,10 +157,6 @@ export function scanRecords(body: Uint8Array, keys: FieldKeys): BlobRecords {
 
 let sharedEscaped = Buffer.allocUnsafe(1024 * 1024)
 let sharedEscapedView = viewOf(sharedEscaped)
-
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-}
 
 function grow(array: Int32Array, size: number): Int32Array {
   const bigger = new Int32Array(size)

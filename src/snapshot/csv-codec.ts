@@ -1,6 +1,7 @@
 import { type BlobRecords, ValueKind, valueKind } from '../m365/record-scanner.js'
 import { refusing, writeAscii } from '../util/ascii.js'
-import { copyPlainBytes, viewOf, viewOfBlob } from './plain-bytes.js'
+import { viewOf } from '../util/swar.js'
+import { copyPlainBytes, viewOfBlob } from './plain-bytes.js'
 import { SNAPSHOT_COLUMNS, type SnapshotRow } from './row.js'
 import type { SpooledRow } from './spooled-row.js'
 

@@ -1,7 +1,8 @@
 import { type BlobRecords, ValueKind, valueKind } from '../m365/record-scanner.js'
 import { writeAscii } from '../util/ascii.js'
+import { viewOf } from '../util/swar.js'
 import { decodeCsvLine, encodeCsvFields } from './csv-codec.js'
-import { copyPlainBytes, viewOf, viewOfBlob } from './plain-bytes.js'
+import { copyPlainBytes, viewOfBlob } from './plain-bytes.js'
 import { SNAPSHOT_COLUMNS } from './row.js'
 
 /**

@@ -1,4 +1,4 @@
-import { bytesBelow, bytesEqualTo } from '../util/swar.js'
+import { bytesBelow, bytesEqualTo, viewOf } from '../util/swar.js'
 
 /**
  * Copying a value's bytes out of a content blob eight at a time (two 32-bit words), for the
@@ -11,11 +11,6 @@ import { bytesBelow, bytesEqualTo } from '../util/swar.js'
 const QUOTE = 0x22
 const COMMA = 0x2c
 const BACKSLASH = 0x5c
-
-/** A view for reading and writing words at any offset of `bytes`. */
-export function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-}
 
 let viewedBlob: Uint8Array | undefined
 let blobView: DataView | undefined

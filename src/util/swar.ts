@@ -24,3 +24,8 @@ export function bytesBelow(word: number, repeatedLimit: number): number {
 export function firstFlaggedByte(flags: number): number {
   return (31 - Math.clz32(((flags - 1) | 0) ^ flags)) >> 3
 }
+
+/** A view for reading and writing words at any offset of `bytes`. */
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}

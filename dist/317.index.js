@@ -1730,7 +1730,7 @@ function recordId(record) {
 ;// CONCATENATED MODULE: ./src/util/swar.ts
 /**
  * Byte tests on a 32-bit word at a time ("SWAR", SIMD within a register), for the loops that
- * look for a few byte values in long runs of bytes: a record's strings, a day file's rows.
+ * look for a few byte values in long runs of bytes: a record's strings, a row's plain values.
  * Words are read little-endian with a DataView (any offset), so the lowest byte of a word
  * is its first byte in memory.
  *
@@ -1743,7 +1743,7 @@ function bytesEqualTo(word, repeated) {
     const zeroWhereEqual = word ^ repeated;
     return ((zeroWhereEqual - 0x01010101) | 0) & ~zeroWhereEqual & 0x80808080;
 }
-/** Flags the bytes of `word` below `limit` repeated (at most 0x80 a byte; e.g. 0x0e0e0e0e). */
+/** Flags the bytes of `word` below the byte repeated in `repeatedLimit` (at most 0x80; e.g. 0x0e0e0e0e). */
 function bytesBelow(word, repeatedLimit) {
     return ((word - repeatedLimit) | 0) & ~word & 0x80808080;
 }
@@ -2091,9 +2091,10 @@ function unexpected(body, at) {
 }
 
 ;// CONCATENATED MODULE: ./src/util/ascii.ts
+const NO_REFUSED = new Uint8Array(128);
 /**
  * Writes `text` into `out` at `at` as bytes when every character is ASCII and none is in
- * `refused` (a 128-entry table, 1 = refused; pass NO_REFUSED for none); returns the new end,
+ * `refused` (a 128-entry table, 1 = refused; none when left out); returns the new end,
  * or -1 (having written some of it) when one is not. For the short keys and times a run
  * writes for every row, a loop over char codes costs a third of `Buffer#write` with an
  * encoding, a call into C++ (measured with `--cpu-prof` by `npm run bench`).
@@ -2108,13 +2109,19 @@ function writeAscii(out, at, text, refused = NO_REFUSED) {
     }
     return at + length;
 }
-const NO_REFUSED = new Uint8Array(128);
 /** A table for `writeAscii` refusing the given characters. */
 function refusing(characters) {
     const table = new Uint8Array(128);
     for (const character of characters)
         table[character.charCodeAt(0)] = 1;
     return table;
+}
+/** Writes a CreationTime the caller normalised (`YYYY-MM-DDTHH:MM:SSZ`) at `at`; returns the new end. */
+function writeCreationTime(out, at, time) {
+    const end = writeAscii(out, at, time);
+    if (end < 0)
+        throw new Error(`A CreationTime to write is not normalised: '${time}'.`);
+    return end;
 }
 
 ;// CONCATENATED MODULE: ./src/snapshot/plain-bytes.ts
@@ -2246,9 +2253,7 @@ function encodeBlobRecord(body, records, index, id, time) {
         at = writeField(out, 0, idBytes, 0, idBytes.length);
     }
     out[at++] = csv_codec_COMMA;
-    at = writeAscii(out, at, time);
-    if (at < 0)
-        throw new Error(`A CreationTime to write is not normalised: '${time}'.`);
+    at = writeCreationTime(out, at, time);
     for (let column = 2; column < columns; column++) {
         out[at++] = csv_codec_COMMA;
         const start = spans[base + 2 * column];
@@ -5464,9 +5469,7 @@ function encodeBlobRecordFrame(body, records, index, id, time) {
     const idLength = idEnd >= 0 ? idEnd - at : frame.write(id, at, 'utf8');
     frame.writeUInt32LE(idLength, 0);
     at += idLength;
-    at = writeAscii(frame, at, time);
-    if (at < 0)
-        throw new Error(`A CreationTime to write is not normalised: '${time}'.`);
+    at = writeCreationTime(frame, at, time);
     frame.writeUInt32LE(time.length, 4);
     for (let column = 2; column < scanned; column++) {
         const start = spans[base + 2 * column];

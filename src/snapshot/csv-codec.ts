@@ -1,5 +1,5 @@
 import { type BlobRecords, ValueKind, valueKind } from '../m365/record-scanner.js'
-import { refusing, writeAscii } from '../util/ascii.js'
+import { refusing, writeAscii, writeCreationTime } from '../util/ascii.js'
 import { viewOf } from '../util/swar.js'
 import { copyPlainBytes, viewOfBlob } from './plain-bytes.js'
 import { SNAPSHOT_COLUMNS, type SnapshotRow } from './row.js'
@@ -82,8 +82,7 @@ export function encodeBlobRecord(body: Buffer, records: BlobRecords, index: numb
     at = writeField(out, 0, idBytes, 0, idBytes.length)
   }
   out[at++] = COMMA
-  at = writeAscii(out, at, time)
-  if (at < 0) throw new Error(`A CreationTime to write is not normalised: '${time}'.`)
+  at = writeCreationTime(out, at, time)
   for (let column = 2; column < columns; column++) {
     out[at++] = COMMA
     const start = spans[base + 2 * column]!

@@ -1,5 +1,5 @@
 import { type BlobRecords, ValueKind, valueKind } from '../m365/record-scanner.js'
-import { writeAscii } from '../util/ascii.js'
+import { writeAscii, writeCreationTime } from '../util/ascii.js'
 import { viewOf } from '../util/swar.js'
 import { decodeCsvLine, encodeCsvFields } from './csv-codec.js'
 import { copyPlainBytes, viewOfBlob } from './plain-bytes.js'
@@ -88,8 +88,7 @@ export function encodeBlobRecordFrame(body: Buffer, records: BlobRecords, index:
   const idLength = idEnd >= 0 ? idEnd - at : frame.write(id, at, 'utf8')
   frame.writeUInt32LE(idLength, 0)
   at += idLength
-  at = writeAscii(frame, at, time)
-  if (at < 0) throw new Error(`A CreationTime to write is not normalised: '${time}'.`)
+  at = writeCreationTime(frame, at, time)
   frame.writeUInt32LE(time.length, 4)
   for (let column = 2; column < scanned; column++) {
     const start = spans[base + 2 * column]!

@@ -1,6 +1,6 @@
 /**
  * Byte tests on a 32-bit word at a time ("SWAR", SIMD within a register), for the loops that
- * look for a few byte values in long runs of bytes: a record's strings, a day file's rows.
+ * look for a few byte values in long runs of bytes: a record's strings, a row's plain values.
  * Words are read little-endian with a DataView (any offset), so the lowest byte of a word
  * is its first byte in memory.
  *
@@ -15,7 +15,7 @@ export function bytesEqualTo(word: number, repeated: number): number {
   return ((zeroWhereEqual - 0x01010101) | 0) & ~zeroWhereEqual & 0x80808080
 }
 
-/** Flags the bytes of `word` below `limit` repeated (at most 0x80 a byte; e.g. 0x0e0e0e0e). */
+/** Flags the bytes of `word` below the byte repeated in `repeatedLimit` (at most 0x80; e.g. 0x0e0e0e0e). */
 export function bytesBelow(word: number, repeatedLimit: number): number {
   return ((word - repeatedLimit) | 0) & ~word & 0x80808080
 }

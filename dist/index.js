@@ -36,7 +36,7 @@ if (node_worker_threads__WEBPACK_IMPORTED_MODULE_0__.isMainThread) {
 }
 else {
     // Loaded here only: the main thread needs none of it.
-    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(861), __nccwpck_require__.e(317)]).then(__nccwpck_require__.bind(__nccwpck_require__, 3317));
+    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(397), __nccwpck_require__.e(62)]).then(__nccwpck_require__.bind(__nccwpck_require__, 62));
     await run();
 }
 
@@ -287,6 +287,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
+
+/***/ }),
+
+/***/ 8877:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
 
 /***/ }),
 

@@ -17,7 +17,7 @@
  * `--smoke` runs all three on small numbers, for CI. BENCH_NODE_OPTIONS adds Node flags to the
  * action's process (`--cpu-prof`), BENCH_V8_FLAGS sets V8 flags from inside it (those Node
  * refuses in NODE_OPTIONS, such as `--trace-gc`); BENCH_TIMELINE=1 samples its memory every
- * 100 ms. Each run leaves build/bench/<run>.json (peak memory, CPU per thread, garbage
+ * 100 ms (or every N ms, BENCH_TIMELINE=N), among the lines it logs. Each run leaves build/bench/<run>.json (peak memory, CPU per thread, garbage
  * collections, the timeline) and build/bench/<run>.log (its output). Results go to stdout,
  * build/bench.json and build/bench.md (the tables docs/benchmarks.md is made from).
  */
@@ -114,6 +114,12 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] })
 if (process.env.BENCH_TIMELINE) {
   const started = Date.now()
+  // The start of each line the action logs, among the samples: which phase of the run they fall in.
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = (chunk, ...rest) => {
+    timeline.push([Date.now() - started, String(chunk).slice(0, 50)])
+    return write(chunk, ...rest)
+  }
   setInterval(() => {
     const m = process.memoryUsage()
     timeline.push([Date.now() - started, ...[m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].map((v) => Math.round(v / 1048576))])

@@ -1,11 +1,13 @@
 import { createHash, type Hash } from 'node:crypto'
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { zstdCompressSync, zstdDecompressSync } from 'node:zlib'
-import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet'
+import { parquetMetadataAsync, parquetRead, type AsyncBuffer } from 'hyparquet'
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
+import { releaseWhole } from '../util/release-buffer.js'
 import { FIELD_FRAME_HEADER_BYTES, fieldFrameBytes, writeFieldFrame } from './field-frame.js'
 import type { WrittenPart } from './part-writer.js'
+import { poolPageBuffers, releasePageBuffer } from './page-buffers.js'
 import { Column, SNAPSHOT_COLUMNS } from './row.js'
 import type { SpooledRow } from './spooled-row.js'
 
@@ -56,21 +58,36 @@ const PLAIN_COLUMNS = new Set(['Id', 'AuditData', 'ObjectId'])
 
 // Views of node:zlib's output: `new Uint8Array(buffer)` would copy every page once more.
 const asView = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+// Pages are built in pooled buffers, given back once compressed (see page-buffers.ts).
+poolPageBuffers()
+/**
+ * hyparquet-writer compresses a page, appends the result to the file, then goes on to the next
+ * page: a compressed page is done with by the time the next one is compressed (or the part
+ * closes), and its memory is given back then (see release-buffer.ts).
+ */
+let lastCompressed: Uint8Array | undefined
 const compressors = {
-  ZSTD: (input: Uint8Array) => asView(zstdCompressSync(input))
+  ZSTD: (page: Uint8Array) => {
+    releaseLastCompressed()
+    lastCompressed = asView(zstdCompressSync(page))
+    releasePageBuffer(page)
+    return lastCompressed
+  }
+}
+function releaseLastCompressed(): void {
+  if (lastCompressed) releaseWhole(lastCompressed)
+  lastCompressed = undefined
 }
 // A page's size is in its header: decompressed into one buffer of that size, not the
 // default 64 KiB chunks joined at the end (twice the memory, and a quarter slower on audit
 // records), and never into more than the header says.
-const decompressors = {
-  ZSTD: (input: Uint8Array, outputLength: number) => {
-    const size = Math.max(outputLength, MIN_ZLIB_CHUNK_BYTES)
-    try {
-      return asView(zstdDecompressSync(input, { chunkSize: size, maxOutputLength: size }))
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`a ZSTD page holds more than the ${outputLength} bytes its header gives`)
-      throw error
-    }
+function decompressZstd(input: Uint8Array, outputLength: number): Uint8Array {
+  const size = Math.max(outputLength, MIN_ZLIB_CHUNK_BYTES)
+  try {
+    return asView(zstdDecompressSync(input, { chunkSize: size, maxOutputLength: size }))
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`a ZSTD page holds more than the ${outputLength} bytes its header gives`)
+    throw error
   }
 }
 /** node:zlib's smallest chunk size. */
@@ -161,6 +178,7 @@ export class ParquetPartWriter {
     const part = this.current
     if (!part) return
     void part.writer.finish()
+    releaseLastCompressed()
     this.current = undefined
     this.parts.push({
       file: part.file,
@@ -248,42 +266,83 @@ const FLUSH_BYTES = 1024 * 1024
  * (see `mergeSorted`). Refuses a file whose columns are not ours.
  */
 export async function* readParquetRows(file: string, path: string): AsyncGenerator<SpooledRow[]> {
-  const buffer = await asyncBufferFromFile(file)
-  const metadata = await parquetMetadataAsync(buffer)
-  const names = metadata.schema.slice(1).map((element) => element.name)
-  if (names.join(',') !== SNAPSHOT_COLUMNS.join(',')) {
-    throw new Error(`${path} on the data branch is not one of our Parquet snapshots (columns ${names.slice(0, 5).join(', ')}…); move or delete it, then run again.`)
-  }
-  let frames = Buffer.allocUnsafe(ROW_GROUP_BYTES + 1024 * 1024)
-  let rowStart = 0
-  for (const group of metadata.row_groups) {
-    const rowEnd = rowStart + Number(group.num_rows)
-    let values: unknown[][] = []
-    try {
-      await parquetRead({
-        file: buffer,
-        metadata,
-        rowStart,
-        rowEnd,
-        utf8: false,
-        compressors: decompressors,
-        parsers: { stringFromBytes: (bytes: Uint8Array | undefined) => bytes as never },
-        onComplete: (read: unknown[][]) => (values = read)
-      })
-    } catch (error) {
-      throw new Error(`${path} on the data branch cannot be read as Parquet, rows ${rowStart + 1}-${rowEnd} (${error instanceof Error ? error.message : String(error)}); move or delete it, then run again.`)
+  const fd = openSync(file, 'r')
+  // What reading a row group allocates (the file's bytes, pages decompressed), freed as soon
+  // as its rows are copied into frames (see release-buffer.ts).
+  const groupBuffers: Uint8Array[] = []
+  try {
+    // The footer is not among them: the metadata may keep views of it.
+    const metadata = await parquetMetadataAsync(fileSlices(fd))
+    const names = metadata.schema.slice(1).map((element) => element.name)
+    if (names.join(',') !== SNAPSHOT_COLUMNS.join(',')) {
+      throw new Error(`${path} on the data branch is not one of our Parquet snapshots (columns ${names.slice(0, 5).join(', ')}…); move or delete it, then run again.`)
     }
-    rowStart = rowEnd
-    const rows = values.map((row) => rowFields(row, path))
-    const needed = rows.reduce((sum, row) => sum + fieldFrameBytes(row.fields), 0)
-    if (needed > frames.length) frames = Buffer.allocUnsafe(needed)
-    let at = 0
-    yield rows.map(({ time, fields }) => {
-      const start = at
-      at = writeFieldFrame(fields, frames, at)
-      const id = fields[Column.Id]!
-      return { time, id: Buffer.from(id.buffer, id.byteOffset, id.length).toString('utf8'), payload: frames.subarray(start, at) }
-    })
+    const groupFile = fileSlices(fd, (bytes) => groupBuffers.push(bytes))
+    const groupDecompressors = {
+      ZSTD: (input: Uint8Array, outputLength: number) => {
+        const page = decompressZstd(input, outputLength)
+        groupBuffers.push(page)
+        return page
+      }
+    }
+    let frames = Buffer.allocUnsafe(ROW_GROUP_BYTES + 1024 * 1024)
+    let rowStart = 0
+    for (const group of metadata.row_groups) {
+      const rowEnd = rowStart + Number(group.num_rows)
+      let values: unknown[][] = []
+      try {
+        await parquetRead({
+          file: groupFile,
+          metadata,
+          rowStart,
+          rowEnd,
+          utf8: false,
+          compressors: groupDecompressors,
+          parsers: { stringFromBytes: (bytes: Uint8Array | undefined) => bytes as never },
+          onComplete: (read: unknown[][]) => (values = read)
+        })
+      } catch (error) {
+        throw new Error(`${path} on the data branch cannot be read as Parquet, rows ${rowStart + 1}-${rowEnd} (${error instanceof Error ? error.message : String(error)}); move or delete it, then run again.`)
+      }
+      rowStart = rowEnd
+      const rows = values.map((row) => rowFields(row, path))
+      const needed = rows.reduce((sum, row) => sum + fieldFrameBytes(row.fields), 0)
+      if (needed > frames.length) frames = Buffer.allocUnsafe(needed)
+      let at = 0
+      const batch = rows.map(({ time, fields }): SpooledRow => {
+        const start = at
+        at = writeFieldFrame(fields, frames, at)
+        const id = fields[Column.Id]!
+        return { time, id: Buffer.from(id.buffer, id.byteOffset, id.length).toString('utf8'), payload: frames.subarray(start, at) }
+      })
+      // The rows' fields were views of these buffers; the frames are copies.
+      for (const bytes of groupBuffers.splice(0)) releaseWhole(bytes)
+      yield batch
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * A file as hyparquet reads it: each slice read straight into a buffer of its own, of its
+ * size (hyparquet's `asyncBufferFromFile` opens a read stream per slice, and joins its 64 KiB
+ * chunks at the end), shown to `onSlice`.
+ */
+function fileSlices(fd: number, onSlice?: (bytes: Uint8Array) => void): AsyncBuffer {
+  const byteLength = fstatSync(fd).size
+  return {
+    byteLength,
+    slice(start: number, end = byteLength): ArrayBuffer {
+      const bytes = new Uint8Array(end - start)
+      for (let at = 0; at < bytes.length; ) {
+        const read = readSync(fd, bytes, at, bytes.length - at, start + at)
+        if (read === 0) throw new Error(`the file ends at byte ${start + at}, before byte ${end}`)
+        at += read
+      }
+      onSlice?.(bytes)
+      return bytes.buffer
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -98,6 +99,27 @@ describe('Parquet day files', () => {
       connection.closeSync()
       instance.closeSync()
     }
+  })
+
+  it('keeps every byte of pages too large to share a buffer, whose memory is given back as soon as each is done with', async () => {
+    // Random AuditData does not compress: its pages and their compressed forms each fill a
+    // buffer of their own, the ones the writer and the reader free early (release-buffer.ts).
+    const dir = await tempDir()
+    const rows = records(3000).map((row) => {
+      const copy = [...row]
+      copy[12] = JSON.stringify({ Id: row[0], blob: randomBytes(1100).toString('base64') })
+      return copy
+    })
+    const writer = new ParquetPartWriter(dir, 64 * 1024 * 1024)
+    for (const row of rows) writer.write(spooled(row))
+    const [part] = writer.finish()
+    const metadata = await parquetMetadataAsync(await asyncBufferFromFile(part!.file))
+    const auditData = metadata.row_groups[0]!.columns.at(-1)!.meta_data!
+    expect(Number(auditData.total_compressed_size)).toBeGreaterThan(512 * 1024)
+
+    const read: string[][] = []
+    for await (const batch of readParquetRows(part!.file, 'day.parquet')) for (const row of batch) read.push(decodeFieldFrame(row.payload).map((field) => field.toString('utf8')))
+    expect(read).toEqual(rows)
   })
 
   it('names the day file and what to do when a page of it cannot be read', async () => {

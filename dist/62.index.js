@@ -6189,7 +6189,7 @@ function columnValue(column, bytes, start, end, time) {
     if (end === start)
         return null;
     if (column === Column.RecordType || column === Column.UserType) {
-        const number = Number(bytes.toString('latin1', start, end));
+        const number = asciiInteger(bytes, start, end) ?? Number(bytes.toString('latin1', start, end));
         if (!Number.isInteger(number) || number < -2147483648 || number > 2147483647) {
             throw new Error(`${SNAPSHOT_COLUMNS[column]} '${bytes.toString('utf8', start, Math.min(end, start + 40))}' is not a 32-bit integer; it cannot be written as Parquet.`);
         }
@@ -6198,6 +6198,24 @@ function columnValue(column, bytes, start, end, time) {
     if (column === Column.ObjectId)
         return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
     return bytes.toString('utf8', start, end);
+}
+/**
+ * The integer that plain ASCII digits (after an optional minus) spell, read without making a
+ * string; undefined for anything else, which `Number` then judges.
+ */
+function asciiInteger(bytes, start, end) {
+    const negative = bytes[start] === 0x2d;
+    let at = negative ? start + 1 : start;
+    if (at === end || end - at > 10)
+        return undefined;
+    let value = 0;
+    for (; at < end; at++) {
+        const digit = bytes[at] - 0x30;
+        if (digit < 0 || digit > 9)
+            return undefined;
+        value = value * 10 + digit;
+    }
+    return negative ? -value : value;
 }
 /** Rows come sorted by time, many sharing one: the last conversion is worth keeping. */
 let lastTime = '';
@@ -6334,19 +6352,28 @@ function rowFields(values, path) {
     const millis = time instanceof Date ? time.getTime() : Number(time);
     if (!Number.isFinite(millis))
         throw new Error(`${path} on the data branch has a row without a CreationTime; move or delete it, then run again.`);
-    const timeText = `${new Date(millis).toISOString().slice(0, 19)}Z`;
+    const written = writtenTime(millis);
     const fields = values.map((value, column) => {
         if (column === Column.CreationTime)
-            return Buffer.from(timeText, 'latin1');
+            return written.bytes;
         if (value === null || value === undefined)
             return EMPTY;
         if (value instanceof Uint8Array)
             return value;
         return Buffer.from(String(value), 'utf8');
     });
-    return { time: timeText, fields };
+    return { time: written.text, fields };
 }
 const EMPTY = new Uint8Array(0);
+/** A CreationTime as rows carry it; rows come sorted, many sharing one, so the last is kept. */
+let lastWritten = { millis: Number.NaN, text: '', bytes: EMPTY };
+function writtenTime(millis) {
+    if (millis !== lastWritten.millis) {
+        const text = `${new Date(millis).toISOString().slice(0, 19)}Z`;
+        lastWritten = { millis, text, bytes: Buffer.from(text, 'latin1') };
+    }
+    return lastWritten;
+}
 
 ;// CONCATENATED MODULE: ./src/snapshot/part-writer.ts
 

@@ -122,6 +122,26 @@ describe('Parquet day files', () => {
     expect(read).toEqual(rows)
   })
 
+  it('writes RecordType and UserType as 32-bit integers, and refuses one out of range with its value', async () => {
+    const dir = await tempDir()
+    const rows = records(4).map((row, index) => {
+      const copy = [...row]
+      copy[2] = ['-2147483648', '2147483647', '0', '-7'][index]!
+      copy[6] = ['15', '', '3', '-1'][index]!
+      return copy
+    })
+    const writer = new ParquetPartWriter(dir, 64 * 1024 * 1024)
+    for (const row of rows) writer.write(spooled(row))
+    const [part] = writer.finish()
+    const read: string[][] = []
+    for await (const batch of readParquetRows(part!.file, 'day.parquet')) for (const row of batch) read.push(decodeFieldFrame(row.payload).map((field) => field.toString('utf8')))
+    expect(read.map((row) => [row[2], row[6]])).toEqual(rows.map((row) => [row[2], row[6]]))
+
+    const outOfRange = [...records(1)[0]!]
+    outOfRange[2] = '2147483648'
+    expect(() => new ParquetPartWriter(dir, 1024).write(spooled(outOfRange))).toThrow("RecordType '2147483648' is not a 32-bit integer; it cannot be written as Parquet.")
+  })
+
   it('names the day file and what to do when a page of it cannot be read', async () => {
     const dir = await tempDir()
     const writer = new ParquetPartWriter(dir, 64 * 1024 * 1024)

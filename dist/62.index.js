@@ -5897,6 +5897,31 @@ Power BI: *Get Data > Parquet* or *Text/CSV* (or *Folder*) on the files; Excel: 
 `;
 }
 
+// EXTERNAL MODULE: external "node:v8"
+var external_node_v8_ = __webpack_require__(8877);
+;// CONCATENATED MODULE: ./src/util/heap-growth.ts
+
+/**
+ * How much V8 lets its old generation grow past what its last full collection kept, once a
+ * run reads a Parquet day back to merge into it: 60 %. Left to itself, V8 picks the factor,
+ * up to 4×, from how fast it collects. Reading a day back and writing it anew makes objects
+ * per row that live as long as their row group, long enough to reach the old generation, and
+ * with V8's choice the merging run of a 250,000-record day peaked at 272–322 MB, its old
+ * generation mostly garbage; with 1.6×, at 251–270 MB, for the same CPU (measured by
+ * `npm run bench`, docs/benchmarks.md). Other runs keep V8's choice: they peak well under
+ * 300 MB without it, and the more frequent full collections of a fixed factor cost CPU (up
+ * to a quarter of a CSV backfill's).
+ */
+const MERGE_HEAP_GROWING_PERCENT = 60;
+/**
+ * Sets that growth for the rest of the run. V8 reads the flag whenever it sets its next
+ * limit, so it holds from the next collection on; the flag is the process's (the action's
+ * worker is its only busy isolate).
+ */
+function limitHeapGrowthForMerge() {
+    (0,external_node_v8_.setFlagsFromString)(`--heap-growing-percent=${MERGE_HEAP_GROWING_PERCENT}`);
+}
+
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __webpack_require__(8522);
 // EXTERNAL MODULE: ./node_modules/hyparquet/src/metadata.js + 1 modules
@@ -6588,6 +6613,7 @@ async function* mergeSorted(sources, options = {}) {
 
 
 
+
 /**
  * Merges a day's new rows (sorted, one per key) into its files on the branch, streaming:
  *
@@ -6647,6 +6673,7 @@ async function mergeDay(input) {
 }
 /** A Parquet file of the branch, downloaded to `file` (Parquet is read from its end), as rows. */
 async function* readParquetFromBranch(branch, path, file) {
+    limitHeapGrowthForMerge();
     const handle = await (0,promises_.open)(file, 'w');
     try {
         for await (const chunk of branch.stream(path))
@@ -7147,32 +7174,7 @@ async function* oneBatch(rows) {
 }
 async function* emptyRows() { }
 
-// EXTERNAL MODULE: external "node:v8"
-var external_node_v8_ = __webpack_require__(8877);
-;// CONCATENATED MODULE: ./src/util/heap-growth.ts
-
-/**
- * How much V8 lets its old generation grow past what its last full collection kept, for a
- * Parquet run: 60 %. Left to itself, V8 picks the factor, up to 4×, from how fast it
- * collects. Parquet's encoder and decoder make objects per row that live as long as their row
- * group, long enough to reach the old generation, and with V8's choice the merging run of a
- * 250,000-record day peaked at 281–322 MB, its old generation mostly garbage; with 1.6×, at
- * 245–281 MB, for the same CPU (measured by `npm run bench`, docs/benchmarks.md). CSV runs
- * keep V8's choice: they hold little in V8's heap, and the more frequent full collections of a
- * fixed factor cost their CPU up to a quarter.
- */
-const PARQUET_HEAP_GROWING_PERCENT = 60;
-/**
- * Sets the growth for a run that writes Parquet. V8 reads the flag whenever it sets its next
- * limit, so this holds from the next collection on; the flag is the process's (the action's
- * worker is its only busy isolate).
- */
-function limitHeapGrowthForParquet() {
-    (0,external_node_v8_.setFlagsFromString)(`--heap-growing-percent=${PARQUET_HEAP_GROWING_PERCENT}`);
-}
-
 ;// CONCATENATED MODULE: ./src/sync.ts
-
 
 
 
@@ -7267,8 +7269,6 @@ async function collectAndCommit(settings, deps, planned, state) {
     };
     // Rows travel in the payload of the day files' format, whether imported or downloaded.
     const payloads = rowPayloads(settings.format);
-    if (settings.format === 'parquet')
-        limitHeapGrowthForParquet();
     const importing = exports.length > 0 ? new ExportImport(exports, { ...optional('filter', filter), encode: payloads.fromFields, log }) : undefined;
     if (importing)
         state.importing = importing;

@@ -27,7 +27,6 @@ import { compileFilter } from './filter/record-filter.js'
 import { ExportImport, prepareImport, type ExportFile, type ImportReport } from './import/import-exports.js'
 import { allFailures, type Ledger } from './state/ledger.js'
 import { readLedger } from './state/read-ledger.js'
-import { limitHeapGrowthForParquet } from './util/heap-growth.js'
 
 /** The outside world of a run, passed in so the run can be tested against fakes. */
 export interface SyncDependencies {
@@ -143,7 +142,6 @@ async function collectAndCommit(
   }
   // Rows travel in the payload of the day files' format, whether imported or downloaded.
   const payloads = rowPayloads(settings.format)
-  if (settings.format === 'parquet') limitHeapGrowthForParquet()
   const importing = exports.length > 0 ? new ExportImport(exports, { ...optional('filter', filter), encode: payloads.fromFields, log }) : undefined
   if (importing) state.importing = importing
   const stats = state.done

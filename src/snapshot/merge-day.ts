@@ -3,6 +3,7 @@ import { basename, join } from 'node:path'
 import type { ContentType } from '../config/content-types.js'
 import type { BranchFiles, FileContent } from '../github/commit-files.js'
 import type { Manifest, ManifestEntry, SnapshotFormat } from '../state/manifest.js'
+import { limitHeapGrowthForMerge } from '../util/heap-growth.js'
 import { CSV_HEADER, readCsvRows } from './csv-codec.js'
 import { csvLineToFrame, frameToCsvLine } from './field-frame.js'
 import { ParquetPartWriter, readParquetRows } from './parquet-codec.js'
@@ -104,6 +105,7 @@ export async function mergeDay(input: {
 
 /** A Parquet file of the branch, downloaded to `file` (Parquet is read from its end), as rows. */
 async function* readParquetFromBranch(branch: BranchFiles, path: string, file: string): AsyncGenerator<SpooledRow[]> {
+  limitHeapGrowthForMerge()
   const handle = await open(file, 'w')
   try {
     for await (const chunk of branch.stream(path)) await handle.write(chunk)

@@ -5906,8 +5906,8 @@ var external_node_v8_ = __webpack_require__(8877);
  * run reads a Parquet day back to merge into it: 60 %. Left to itself, V8 picks the factor,
  * up to 4×, from how fast it collects. Reading a day back and writing it anew makes objects
  * per row that live as long as their row group, long enough to reach the old generation, and
- * with V8's choice the merging run of a 250,000-record day peaked at 272–322 MB, its old
- * generation mostly garbage; with 1.6×, at 251–270 MB, for the same CPU (measured by
+ * with V8's choice the merging run of a 250,000-record day peaked at 270–323 MB, its old
+ * generation mostly garbage; with 1.6×, at 250–270 MB, for the same CPU (measured by
  * `npm run bench`, docs/benchmarks.md). Other runs keep V8's choice: they peak well under
  * 300 MB without it, and the more frequent full collections of a fixed factor cost CPU (up
  * to a quarter of a CSV backfill's).

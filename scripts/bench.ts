@@ -115,9 +115,11 @@ new PerformanceObserver((list) => {
 if (process.env.BENCH_TIMELINE) {
   const started = Date.now()
   // The start of each line the action logs, among the samples: which phase of the run they fall in.
+  // A value to mask is a secret: only the command is kept.
   const write = process.stdout.write.bind(process.stdout)
   process.stdout.write = (chunk, ...rest) => {
-    timeline.push([Date.now() - started, String(chunk).slice(0, 50)])
+    const line = String(chunk)
+    timeline.push([Date.now() - started, line.startsWith('::add-mask::') ? '::add-mask::' : line.slice(0, 50)])
     return write(chunk, ...rest)
   }
   setInterval(() => {

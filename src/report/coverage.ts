@@ -1,6 +1,7 @@
 import { CONTENT_TYPES, type ContentType } from '../config/content-types.js'
 import type { Ledger } from '../state/ledger.js'
 import type { Manifest } from '../state/manifest.js'
+import { countText } from './count-text.js'
 
 /**
  * What the data branch holds per content type and UTC day: records (from manifest.json),
@@ -104,7 +105,7 @@ export function coverageTableRows(types: readonly TypeCoverage[]): string[][] {
         const cell = entry.days.find((candidate) => candidate.day === day)
         if (!cell) return ''
         const marks = [cell.failedWindows > 0 ? `⚠ ${cell.failedWindows} failed` : '', cell.gaps > 0 ? `✖ ${cell.gaps} gap${cell.gaps > 1 ? 's' : ''}` : ''].filter(Boolean)
-        return [cell.records.toLocaleString('en-US'), ...marks].join(' ')
+        return [countText(cell.records), ...marks].join(' ')
       })
     ])
   ]
@@ -135,7 +136,7 @@ export function renderCoverageSvg(types: readonly TypeCoverage[]): string {
     const busiest = Math.max(1, ...entry.days.map((day) => day.records))
     const total = entry.days.reduce((sum, day) => sum + day.records, 0)
     parts.push(`<text x="8" y="${base + 26}" fill="#24292f">${entry.type}</text>`)
-    parts.push(`<text x="8" y="${base + 41}" fill="#57606a">${total.toLocaleString('en-US')} records, max ${busiest.toLocaleString('en-US')}/day</text>`)
+    parts.push(`<text x="8" y="${base + 41}" fill="#57606a">${countText(total)} records, max ${countText(busiest)}/day</text>`)
     entry.days.forEach((day, index) => {
       const x = LEFT + index * (BAR + GAP)
       const barHeight = day.records === 0 ? 0 : Math.max(1, Math.round((day.records / busiest) * (ROW_HEIGHT - 20)))

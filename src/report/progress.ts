@@ -1,3 +1,5 @@
+import { countText } from './count-text.js'
+
 /**
  * A line of progress for long runs, so that a log that has been quiet for minutes still says
  * the run is alive and how fast it goes.
@@ -18,10 +20,10 @@ export function describeProgress(counts: ProgressCounts, elapsedMs: number): str
   const rate = Math.round((counts.recordsReceived + imported) / seconds)
   return (
     `Progress after ${formatElapsed(seconds)}: ` +
-    (imported > 0 ? `${imported.toLocaleString('en-US')} records imported from exports, ` : '') +
+    (imported > 0 ? `${countText(imported)} records imported from exports, ` : '') +
     `${counts.windowsListed} of ${counts.windowsTotal} windows listed, ` +
-    `${counts.blobsDownloaded} of ${counts.blobsListed} blobs downloaded, ${counts.recordsReceived.toLocaleString('en-US')} records ` +
-    `(${rate.toLocaleString('en-US')} a second).`
+    `${counts.blobsDownloaded} of ${counts.blobsListed} blobs downloaded, ${countText(counts.recordsReceived)} records ` +
+    `(${countText(rate)} a second).`
   )
 }
 

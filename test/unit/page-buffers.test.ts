@@ -49,6 +49,44 @@ describe('page buffers', () => {
   })
 })
 
+describe('appending values', () => {
+  it('appends short and long values whole, across growth, pooled buffers and output writers', () => {
+    poolPageBuffers()
+    class FileLike extends ByteWriter {}
+    for (const writer of [new ByteWriter(), new FileLike()]) {
+      const expected: number[] = []
+      let seed = 1
+      for (let value = 0; value < 3000; value++) {
+        // Lengths 0-40 mostly (a loop copies them), every 50th a long one (`set` copies it).
+        const length = value % 50 === 49 ? 700 + (value % 300) : value % 41
+        const bytes = Uint8Array.from({ length }, () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24)
+        writer.appendUint32(length)
+        writer.appendBytes(bytes)
+        expected.push(length & 0xff, (length >> 8) & 0xff, 0, 0, ...bytes)
+      }
+      expect(writer.offset).toBe(expected.length)
+      expect(writer.getBytes()).toEqual(Uint8Array.from(expected))
+    }
+  })
+
+  it('appends into the buffer a page writer holds now, not one it gave back', () => {
+    poolPageBuffers()
+    const first = new ByteWriter()
+    fill(first, 100_000)
+    first.appendBytes(counting(40, 9))
+    const firstBytes = first.getBytes().slice()
+    releasePageBuffer(first.getBytes())
+
+    // The next writer grows into the buffer `first` gave back, then past it.
+    const second = new ByteWriter()
+    second.appendBytes(counting(10, 3))
+    fill(second, 150_000, 5)
+    second.appendBytes(counting(100, 1))
+    expect(second.getBytes()).toEqual(Uint8Array.from([...counting(10, 3), ...counting(150_000, 5), ...counting(100, 1)]))
+    expect(firstBytes.subarray(100_000)).toEqual(counting(40, 9))
+  })
+})
+
 describe('releasing buffers', () => {
   it('frees a buffer a view covers whole, and never one it shares with other views', () => {
     const whole = new Uint8Array(1 << 20)

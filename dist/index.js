@@ -36,7 +36,7 @@ if (node_worker_threads__WEBPACK_IMPORTED_MODULE_0__.isMainThread) {
 }
 else {
     // Loaded here only: the main thread needs none of it.
-    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(397), __nccwpck_require__.e(213)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2213));
+    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(397), __nccwpck_require__.e(712)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8712));
     await run();
 }
 

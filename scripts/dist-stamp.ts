@@ -1,8 +1,9 @@
 /**
  * Ties dist/ to the sources it was built from. `npm run build` ends by writing
- * dist/sources.sha256, a hash of everything ncc reads (src/, the package files and the
- * TypeScript config); the test suite's global setup compares it with the sources before any
- * test runs the bundle, so `npm test` after a source edit never tests a stale dist/.
+ * dist/sources.sha256, a hash of everything the bundle is made from (src/, assembly/, the
+ * package files and the TypeScript config); the test suite's global setup compares it with
+ * the sources before any test runs the bundle, so `npm test` after a source edit never
+ * tests a stale dist/.
  *
  * Runs straight under Node 24 (type stripping), hence only `node:` imports and no TypeScript
  * beyond type annotations.
@@ -16,7 +17,7 @@ import { join, relative, resolve } from 'node:path'
 
 const ROOT = resolve(import.meta.dirname, '..')
 export const STAMP_PATH = join(ROOT, 'dist', 'sources.sha256')
-const INPUTS = ['src', 'package.json', 'package-lock.json', 'tsconfig.json']
+const INPUTS = ['src', 'assembly', 'package.json', 'package-lock.json', 'tsconfig.json']
 
 function filesUnder(path: string): string[] {
   const full = join(ROOT, path)

@@ -84,10 +84,11 @@ describe('reading content blobs without JSON.parse', () => {
     }
   })
 
-  it('copies long strings a word at a time and stops at a quote or a backslash in any byte of a word, wherever the blob starts in memory', () => {
+  it('copies long strings a block at a time and stops at a quote or a backslash in any byte of a block, wherever the blob starts in memory', () => {
     const specials = [',', '"', '\\', '\n', 'é', '😀', '\u0000', '\u00ff']
     const records: Record<string, unknown>[] = []
-    for (let length = 0; length <= 19; length++)
+    // Two blocks of 16 bytes and some: a special at every place of either block.
+    for (let length = 0; length <= 35; length++)
       for (let place = 0; place < Math.max(length, 1); place++)
         for (const special of specials) {
           const text = 'x'.repeat(length).split('')
@@ -118,6 +119,15 @@ describe('reading content blobs without JSON.parse', () => {
       })
       expect(read).toEqual(records.map((record) => ({ record, escapedRight: true })))
     }
+  })
+
+  it('reads blobs of any number of records and any size, one after another, each whole', () => {
+    // More records than a scan first has room for (it scans again with more), tiny ones...
+    const tiny = Array.from({ length: 5000 }, (_, index) => (index % 3 === 0 ? {} : { Id: `i${index}` }))
+    // ...then a blob larger than the memory so far, then small ones again.
+    const large = Array.from({ length: 800 }, (_, index) => ({ ...launch, Id: `large-${index}`, Padding: 'é"'.repeat(1500 + (index % 17)) }))
+    const small = [{ ...launch, Id: 'small' }]
+    for (const records of [small, tiny, large, small, tiny]) expectAgreesWithJsonParse(JSON.stringify(records))
   })
 
   it('tells a cut-off download from bytes that are not an array of records', () => {

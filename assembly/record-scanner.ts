@@ -189,8 +189,7 @@ function scanObject(body: usize, length: i32, out: usize, spans: usize): i32 {
       if (depth == 1) {
         if (expectKey) wanted = findKey(body, stringStart + 1, from - 1)
         else if (wanted >= 0) {
-          store<i32>(spans + <usize>(8 * wanted), stringStart)
-          store<i32>(spans + <usize>(8 * wanted), from, 4)
+          noteSpan(spans, wanted, stringStart, from)
           wanted = -1
         }
       }
@@ -219,8 +218,7 @@ function scanObject(body: usize, length: i32, out: usize, spans: usize): i32 {
         return DONE
       }
       if (depth == 1 && wanted >= 0) {
-        store<i32>(spans + <usize>(8 * wanted), valueStart)
-        store<i32>(spans + <usize>(8 * wanted), from, 4)
+        noteSpan(spans, wanted, valueStart, from)
         wanted = -1
       }
       continue
@@ -258,13 +256,18 @@ function scanObject(body: usize, length: i32, out: usize, spans: usize): i32 {
         return UNEXPECTED
       }
       if (wanted >= 0) {
-        store<i32>(spans + <usize>(8 * wanted), scalarStart)
-        store<i32>(spans + <usize>(8 * wanted), from, 4)
+        noteSpan(spans, wanted, scalarStart, from)
         wanted = -1
       }
     }
   }
   return DONE
+}
+
+/** Notes that wanted field `field`'s value is `body[start, end)`. */
+@inline function noteSpan(spans: usize, field: i32, start: i32, end: i32): void {
+  store<i32>(spans + <usize>(8 * field), start)
+  store<i32>(spans + <usize>(8 * field), end, 4)
 }
 
 /** The index of the wanted key spelled by `body[start, end)`, or -1. */

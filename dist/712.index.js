@@ -3227,7 +3227,7 @@ async function readLedgerForPreview(access, branch) {
 /**
  * A count with thousands separators, `1,234,567`, as `toLocaleString('en-US')` writes it. Not
  * with `toLocaleString` itself: its first call in a process loads ICU's number formatting,
- * 15-20 ms of CPU, as much as a run that adds nothing spends on the rest of its report.
+ * 15-20 ms of CPU, some 3 % of a run that adds nothing.
  */
 function countText(count) {
     if (!Number.isSafeInteger(count))

@@ -50,7 +50,9 @@ for (const { source, output, name } of MODULES) {
   let previous = ''
   try {
     previous = readFileSync(path, 'utf8')
-  } catch {}
+  } catch {
+    // The first build: nothing to compare with.
+  }
   if (previous !== text) writeFileSync(path, text)
   console.log(`${output}: ${binary.length} bytes of WebAssembly${previous === text ? ' (unchanged)' : ''}`)
 }

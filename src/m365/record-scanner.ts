@@ -20,7 +20,10 @@ import { RECORD_SCANNER_WASM } from './record-scanner-wasm.js'
  * copying the blob into the module's memory included).
  */
 
-/** The records of one blob, as arrays indexed by record (no object per record). */
+/**
+ * The records of one blob, as arrays indexed by record (no object per record). The arrays
+ * are views of the scanner's memory: use them before the next scan with the same keys.
+ */
 export interface BlobRecords {
   count: number
   /** Record i is the JSON object `[bounds[4i], bounds[4i+1])` of the blob... */
@@ -32,7 +35,6 @@ export interface BlobRecords {
    * blob, F being the number of wanted fields, quotes included for a string; -1 when absent.
    */
   spans: Int32Array
-  // All three are views of the scanner's memory: good until the next scan with the same keys.
 }
 
 /** The blob is not a complete JSON array of objects. */

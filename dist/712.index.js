@@ -5843,7 +5843,8 @@ function releaseBuffer(buffer) {
  * AuditData page allocated about 2 MB in eleven buffers, some 600 MB for a day of 250,000
  * records, all of it outside V8's heap, where it piled up between collections. Page writers
  * take a buffer from this pool instead, and the compressor gives the page's buffer back once
- * the page is compressed: after that, the writer reads only the page's length.
+ * the page is compressed: after that, the writer reads only the page's length. The same
+ * patch makes `appendBytes` copy without a view per value (see below).
  */
 /** Pages smaller than this are not worth pooling; a pooled buffer is never smaller. */
 const MIN_POOLED_BYTES = 64 * 1024;
@@ -5852,10 +5853,10 @@ const MAX_POOLED = 4;
 const pooled = [];
 let installed = false;
 /**
- * Makes hyparquet-writer's page writers grow into pooled buffers, and its writers append
- * values without a view per value. Idempotent.
+ * Patches hyparquet-writer's `ByteWriter`: page writers grow into pooled buffers, and every
+ * writer appends values without a view per value. Idempotent.
  */
-function poolPageBuffers() {
+function patchByteWriter() {
     if (installed)
         return;
     installed = true;
@@ -5982,18 +5983,20 @@ const SCHEMA = [
 const COLUMN_ENCODING = SNAPSHOT_COLUMNS.map((name) => name === 'CreationTime' ? { name } : { name, encoding: 'PLAIN', statistics: false });
 // Views of node:zlib's output: `new Uint8Array(buffer)` would copy every page once more.
 const asView = (buffer) => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-// Pages are built in pooled buffers, given back once compressed (see page-buffers.ts).
-poolPageBuffers();
+// Pages are built in pooled buffers, given back once compressed, and values appended
+// without a view each (see page-buffers.ts).
+patchByteWriter();
+/**
+ * ZSTD's level 1, not its default 3: on pages of audit records it compresses a fifth faster,
+ * and the 250,000-record day's file was no larger (24.5 MB against 25.4, measured by
+ * `npm run bench` when level 1 was tried alone; docs/benchmarks.md).
+ */
+const ZSTD_OPTIONS = { params: { [external_node_zlib_.constants.ZSTD_c_compressionLevel]: 1 } };
 /**
  * hyparquet-writer compresses a page, appends the result to the file, then goes on to the next
  * page: a compressed page is done with by the time the next one is compressed (or the part
  * closes), and its memory is given back then (see release-buffer.ts).
  */
-/**
- * ZSTD's level 1, not its default 3: on pages of audit records it compresses a fifth faster
- * and no worse (a 250,000-record day is 25.4 MB either way, measured by `npm run bench`).
- */
-const ZSTD_OPTIONS = { params: { [external_node_zlib_.constants.ZSTD_c_compressionLevel]: 1 } };
 let lastCompressed;
 const compressors = {
     ZSTD: (page) => {

@@ -17,8 +17,9 @@
  * `--smoke` runs all three on small numbers, for CI. BENCH_NODE_OPTIONS adds Node flags to the
  * action's process (`--cpu-prof`), BENCH_V8_FLAGS sets V8 flags from inside it (those Node
  * refuses in NODE_OPTIONS, such as `--trace-gc`); BENCH_TIMELINE=1 samples its memory every
- * 100 ms (or every N ms, BENCH_TIMELINE=N), among the lines it logs. Each run leaves build/bench/<run>.json (peak memory, CPU per thread, garbage
- * collections, the timeline) and build/bench/<run>.log (its output). Results go to stdout,
+ * 100 ms (or every N ms, BENCH_TIMELINE=N), among the lines it logs. Each run leaves
+ * build/bench/<run>.json (peak memory, CPU per thread, garbage collections, the timeline)
+ * and build/bench/<run>.log (its output). Results go to stdout,
  * build/bench.json and build/bench.md (the tables docs/benchmarks.md is made from).
  */
 import { DuckDBInstance } from '@duckdb/node-api'

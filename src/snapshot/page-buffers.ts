@@ -7,7 +7,8 @@ import { ByteWriter } from 'hyparquet-writer'
  * AuditData page allocated about 2 MB in eleven buffers, some 600 MB for a day of 250,000
  * records, all of it outside V8's heap, where it piled up between collections. Page writers
  * take a buffer from this pool instead, and the compressor gives the page's buffer back once
- * the page is compressed: after that, the writer reads only the page's length.
+ * the page is compressed: after that, the writer reads only the page's length. The same
+ * patch makes `appendBytes` copy without a view per value (see below).
  */
 
 /** Pages smaller than this are not worth pooling; a pooled buffer is never smaller. */
@@ -18,10 +19,10 @@ const pooled: ArrayBuffer[] = []
 let installed = false
 
 /**
- * Makes hyparquet-writer's page writers grow into pooled buffers, and its writers append
- * values without a view per value. Idempotent.
+ * Patches hyparquet-writer's `ByteWriter`: page writers grow into pooled buffers, and every
+ * writer appends values without a view per value. Idempotent.
  */
-export function poolPageBuffers(): void {
+export function patchByteWriter(): void {
   if (installed) return
   installed = true
   ByteWriter.prototype.appendBytes = appendBytes

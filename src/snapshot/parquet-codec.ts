@@ -7,7 +7,7 @@ import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
 import { releaseWhole } from '../util/release-buffer.js'
 import { FIELD_FRAME_HEADER_BYTES, fieldFrameBytes, writeFieldFrame } from './field-frame.js'
 import type { WrittenPart } from './part-writer.js'
-import { poolPageBuffers, releasePageBuffer } from './page-buffers.js'
+import { patchByteWriter, releasePageBuffer } from './page-buffers.js'
 import { Column, SNAPSHOT_COLUMNS } from './row.js'
 import type { SpooledRow } from './spooled-row.js'
 
@@ -67,18 +67,20 @@ const COLUMN_ENCODING = SNAPSHOT_COLUMNS.map((name) =>
 
 // Views of node:zlib's output: `new Uint8Array(buffer)` would copy every page once more.
 const asView = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-// Pages are built in pooled buffers, given back once compressed (see page-buffers.ts).
-poolPageBuffers()
+// Pages are built in pooled buffers, given back once compressed, and values appended
+// without a view each (see page-buffers.ts).
+patchByteWriter()
+/**
+ * ZSTD's level 1, not its default 3: on pages of audit records it compresses a fifth faster,
+ * and the 250,000-record day's file was no larger (24.5 MB against 25.4, measured by
+ * `npm run bench` when level 1 was tried alone; docs/benchmarks.md).
+ */
+const ZSTD_OPTIONS = { params: { [zlib.ZSTD_c_compressionLevel]: 1 } }
 /**
  * hyparquet-writer compresses a page, appends the result to the file, then goes on to the next
  * page: a compressed page is done with by the time the next one is compressed (or the part
  * closes), and its memory is given back then (see release-buffer.ts).
  */
-/**
- * ZSTD's level 1, not its default 3: on pages of audit records it compresses a fifth faster
- * and no worse (a 250,000-record day is 25.4 MB either way, measured by `npm run bench`).
- */
-const ZSTD_OPTIONS = { params: { [zlib.ZSTD_c_compressionLevel]: 1 } }
 let lastCompressed: Uint8Array | undefined
 const compressors = {
   ZSTD: (page: Uint8Array) => {

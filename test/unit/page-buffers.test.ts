@@ -1,6 +1,6 @@
 import { ByteWriter } from 'hyparquet-writer'
 import { describe, expect, it } from 'vitest'
-import { poolPageBuffers, releasePageBuffer } from '../../src/snapshot/page-buffers.js'
+import { patchByteWriter, releasePageBuffer } from '../../src/snapshot/page-buffers.js'
 import { releaseBuffer, releaseWhole } from '../../src/util/release-buffer.js'
 
 /** Appends `count` bytes counting up from `from`, as a page encoder would. */
@@ -12,7 +12,7 @@ const counting = (count: number, from = 0): Uint8Array => Uint8Array.from({ leng
 
 describe('page buffers', () => {
   it('gives a page writer the buffer of a page already compressed, with the new page whole in it', () => {
-    poolPageBuffers()
+    patchByteWriter()
     const first = new ByteWriter()
     fill(first, 200_000)
     expect(first.getBytes()).toEqual(counting(200_000))
@@ -32,7 +32,7 @@ describe('page buffers', () => {
   })
 
   it('leaves the growth of output writers (subclasses) and small pages as hyparquet-writer has it', () => {
-    poolPageBuffers()
+    patchByteWriter()
     class FileLike extends ByteWriter {}
     const output = new FileLike()
     fill(output, 5000)
@@ -51,7 +51,7 @@ describe('page buffers', () => {
 
 describe('appending values', () => {
   it('appends short and long values whole, across growth, pooled buffers and output writers', () => {
-    poolPageBuffers()
+    patchByteWriter()
     class FileLike extends ByteWriter {}
     for (const writer of [new ByteWriter(), new FileLike()]) {
       const expected: number[] = []
@@ -70,7 +70,7 @@ describe('appending values', () => {
   })
 
   it('appends into the buffer a page writer holds now, not one it gave back', () => {
-    poolPageBuffers()
+    patchByteWriter()
     const first = new ByteWriter()
     fill(first, 100_000)
     first.appendBytes(counting(40, 9))

@@ -1,7 +1,7 @@
 /**
  * The record scanner's inner loop, in AssemblyScript (https://www.assemblyscript.org),
  * compiled to WebAssembly with SIMD by `npm run build:wasm` into
- * src/m365/record-scanner-wasm.ts. src/m365/record-scanner.ts explains what it reads and why;
+ * src/record/record-scanner-wasm.ts. src/record/record-scanner.ts explains what it reads and why;
  * this is only the loop, over bytes the caller copied into this module's memory:
  *
  * - a blob (a JSON array of objects) at `body`, `length` bytes;

@@ -14,8 +14,8 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
  * way an action can size V8's heap (a runner starts `node dist/index.js` with no flags).
  * V8 grows its young generation up to 48 MiB on a busy process whose objects mostly die
  * young; a sync allocates a short-lived string or row for every record, so the default
- * doubled the run's memory without making it faster (measured by `npm run bench`). The
- * worker's output, exit code and uncaught errors are the process's.
+ * doubled the run's memory without making it faster (docs/benchmarks.md). The worker's
+ * output, exit code and uncaught errors are the process's.
  */
 
 
@@ -36,8 +36,8 @@ if (node_worker_threads__WEBPACK_IMPORTED_MODULE_0__.isMainThread) {
 }
 else {
     // Loaded here only: the main thread needs none of it.
-    const { run } = await Promise.all(/* import() */[__nccwpck_require__.e(397), __nccwpck_require__.e(712)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8712));
-    await run();
+    const { run, actionsRuntime } = await Promise.all(/* import() */[__nccwpck_require__.e(397), __nccwpck_require__.e(66)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1066));
+    await run(actionsRuntime());
 }
 
 __webpack_async_result__();
@@ -332,7 +332,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
 
 /***/ }),
 
-/***/ 3193:
+/***/ 5574:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");

@@ -197,7 +197,7 @@ function benchDay(): Date {
 
 /**
  * The day's rows on the branch, counted by DuckDB over a clone (all rows, and distinct Ids),
- * and how long an analyst waits for two queries over the day read as the README reads it:
+ * and how long an analyst waits for two queries over the day read as docs/data-branch.md reads it:
  * launches' users (a few typed columns) and a field of every record's AuditData JSON. Each
  * the best of two, the files in the page cache.
  */

@@ -3,8 +3,8 @@
  * way an action can size V8's heap (a runner starts `node dist/index.js` with no flags).
  * V8 grows its young generation up to 48 MiB on a busy process whose objects mostly die
  * young; a sync allocates a short-lived string or row for every record, so the default
- * doubled the run's memory without making it faster (measured by `npm run bench`). The
- * worker's output, exit code and uncaught errors are the process's.
+ * doubled the run's memory without making it faster (docs/benchmarks.md). The worker's
+ * output, exit code and uncaught errors are the process's.
  */
 import { isMainThread, Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
@@ -25,6 +25,6 @@ if (isMainThread) {
   })
 } else {
   // Loaded here only: the main thread needs none of it.
-  const { run } = await import('./main.js')
-  await run()
+  const { run, actionsRuntime } = await import('./main.js')
+  await run(actionsRuntime())
 }

@@ -1,77 +1,250 @@
-import * as core from '@actions/core'
+/**
+ * The composition root: reads the inputs, the runner's context and the environment once,
+ * wires the clients (Entra ID, the Management API, GitHub), runs the sync or the dry run,
+ * and publishes what it did (outputs, job summary, annotations, the failure issue) through
+ * the one port to the runner. Nothing below this file reads the environment or @actions/core.
+ */
 import { tmpdir } from 'node:os'
-import { expiryWarning } from './auth/certificate.js'
+import { expiryWarning } from './action/certificate-input.js'
+import { describeSettings, InputError, readSettings } from './action/inputs.js'
+import { gitHubEndpoints, readRunContext, type RunContext } from './action/run-context.js'
+import type { ActionPort, Runtime } from './action/runtime.js'
+import { Outputs, type RepositoryRef, type Settings } from './action/settings.js'
+import { readTestHooks, type TestHooks } from './action/test-hooks.js'
+import type { Credential } from './auth/credential.js'
 import { createTokenProvider } from './auth/entra-token.js'
 import type { PresentedToken } from './auth/github-oidc.js'
-import { errorMessage } from './errors.js'
-import { findFailureIssue, syncFailureIssue, type IssueOutcome } from './github/failure-issue.js'
-import type { GitHubClient } from './github/client.js'
-import type { GitDatabase } from './github/git-database.js'
-import { readRunContext, type RunContext } from './github/run-context.js'
-import { connectGitHub } from './github/connect.js'
-import { dryRun } from './dry-run.js'
-import { DEFAULT_RETRY } from './http/retry.js'
-import { readTestHooks, type TestHooks } from './test-hooks.js'
-import { optional } from './util/optional.js'
-import type { IssueContext } from './report/failure-issue-text.js'
-import type { SnapshotReport } from './snapshot/build-changes.js'
-import { formatInstant } from './config/timestamp.js'
-import { actionInputs, describeSettings, InputError, readSettings } from './inputs.js'
+import { createGitHubClient, type GitHubClient } from './github/client.js'
+import { createGitDatabase, type GitDatabase } from './github/git-database.js'
+import { configureConnections } from './http/proxy.js'
 import { createQuotaLimiter } from './http/quota-limiter.js'
+import { DEFAULT_RETRY } from './http/retry.js'
 import { ActivityClient } from './m365/activity-client.js'
 import { describePlan } from './plan/render-plan.js'
-import { Outputs, type Credential, type RepositoryRef, type Settings } from './settings.js'
-import { writeStoppedSummary, writeSyncSummary, type RunLinks } from './summary.js'
-import { sync, type SyncDependencies } from './sync.js'
-import { SyncStopped, type SyncProgress } from './run-state.js'
-import { allFailures } from './state/ledger.js'
-import { readLedger } from './state/read-ledger.js'
+import { issueAfterStop, updateFailureIssue, type IssueOutcome, type IssueTarget } from './report/failure-issue.js'
+import type { IssueContext } from './report/failure-issue-text.js'
+import { renderStoppedSummary, renderSyncSummary, type RunLinks } from './report/summary.js'
+import type { SnapshotFormat } from './snapshot/format/snapshot-format.js'
+import { dryRun, sync, SyncStopped, type SyncDependencies, type SyncResult } from './sync.js'
+import { errorMessage } from './util/error-message.js'
+import { limitHeapGrowthForMerge } from './util/heap-growth.js'
+import { formatInstant } from './util/time.js'
+
+/** The runtime of a step on a GitHub Actions runner, for the entry point. */
+export { actionsRuntime } from './action/runtime.js'
 
 /**
  * One run of the action: validate inputs, then plan, sign in, collect and commit. Every
  * failure ends here, as one `::error::` per problem and a failed step.
  */
-export async function run(now: () => Date = () => new Date()): Promise<void> {
+export async function run(runtime: Runtime): Promise<void> {
+  const { port, env, now } = runtime
   try {
-    const context = readRunContext()
-    const { settings, plan } = await core.group('Inputs', async () => {
-      const validated = readSettings({ ...actionInputs, currentRepository: context.repository }, now())
-      core.info(describeSettings(validated.settings))
+    const context = readRunContext(runtime.context, env)
+    const { settings, plan } = await port.group('Inputs', async () => {
+      const inputs = { getInput: (name: string) => port.getInput(name), setSecret: (value: string) => port.setSecret(value), env, currentRepository: context.repository }
+      const validated = readSettings(inputs, now())
+      port.info(describeSettings(validated.settings))
       return validated
     })
-    for (const note of plan.notes) core.notice(note)
+    for (const note of plan.notes) port.notice(note)
     const expiring = settings.credential?.kind === 'certificate' ? expiryWarning(settings.credential.certificate, now()) : undefined
-    if (expiring) core.warning(expiring, { title: 'Certificate expires soon' })
+    if (expiring) port.warning(expiring, 'Certificate expires soon')
 
-    if (settings.dryRun) await dryRun(settings, plan, context, now)
-    else await runSync(settings, context, now)
+    const wiring = new Wiring(runtime, settings, context)
+    if (settings.dryRun) {
+      const git = settings.repository && settings.githubToken ? wiring.github(settings.repository, 4).git : undefined
+      await port.appendSummary(await dryRun(settings, plan, { git, workspace: context.workspace, now, log: (line) => port.info(line), notice: (line) => port.notice(line) }))
+    } else {
+      await runSync(wiring, settings)
+    }
   } catch (error) {
-    reportFailure(error)
+    reportFailure(port, error)
   }
 }
 
-/** The Management API client, signing in with the app's credential when it is first needed. */
-function managementApi(settings: Settings, credential: Credential, hooks: TestHooks): ActivityClient {
-  const tokens = createTokenProvider({
-    tenantId: settings.tenantId,
-    clientId: settings.clientId,
-    credential,
-    authorityHost: settings.authorityHost,
-    audience: settings.audience,
-    onToken: maskOnce(),
-    getIDToken: (audience) => core.getIDToken(audience),
-    onPresented: logPresentedOnce()
+/** A sync, then what it did: outputs, the job summary, the failure issue, annotations. */
+async function runSync(wiring: Wiring, settings: Settings): Promise<void> {
+  const { port } = wiring.runtime
+  const repository = settings.repository
+  if (!repository) throw new Error(`Input 'repository' is needed for a real run.`)
+  // A few more connections than downloads: listing and sign-in run beside them.
+  const github = wiring.github(repository, settings.concurrency + 4)
+  const issues = wiring.issueTarget(github.octokit, github.git, repository)
+  const result = await sync(settings, wiring.syncDependencies(github.git)).catch(async (error: unknown) => {
+    // The step fails with the error as it is; the summary says what the run did before.
+    const progress = error instanceof SyncStopped ? error.progress : undefined
+    try {
+      const issue = issues ? await port.group('Failure issue', () => issueAfterStop(issues, progress, wiring.issueContext())) : undefined
+      const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes) : ''
+      await port.appendSummary(renderStoppedSummary(errorMessage(error), progress, headline, github.links(issue)))
+    } catch (reportError) {
+      port.warning(`The job summary of this stopped run was not written: ${errorMessage(reportError)}`)
+    }
+    throw error instanceof SyncStopped ? error.cause : error
   })
-  return new ActivityClient({
-    audience: settings.audience,
-    tenantId: settings.tenantId,
-    publisherId: settings.publisherId,
-    tokens,
-    limiter: createQuotaLimiter({ perMinute: settings.apiQuota }),
-    ...optional('retry', hooks.retryBaseDelayMs === undefined ? undefined : { ...DEFAULT_RETRY, baseDelayMs: hooks.retryBaseDelayMs }),
-    onRetry: (what, error, attempt, delayMs) =>
-      core.info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
-  })
+
+  // The data is committed; from here on nothing may lose it, and a failed report only warns.
+  const issue = issues ? await port.group('Failure issue', () => updateFailureIssue(issues, result.report.failures, wiring.issueContext())) : undefined
+  publish(port, result, issue)
+  await port.appendSummary(renderSyncSummary(result, describePlan(result.plan, settings.contentTypes), github.links(issue)))
+  annotate(port, settings, result)
+}
+
+/** The step's outputs. */
+function publish(port: ActionPort, result: SyncResult, issue: IssueOutcome | undefined): void {
+  port.setOutput(Outputs.RecordsAdded, result.report.recordsAdded)
+  port.setOutput(Outputs.FilesChanged, result.report.filesChanged)
+  port.setOutput(Outputs.CommitSha, result.commitSha ?? '')
+  port.setOutput(Outputs.FailedSegments, result.failures.length)
+  port.setOutput(Outputs.IssueUrl, issue && issue.action !== 'none' ? issue.url : '')
+  port.setOutput(Outputs.BadRows, result.imported?.badRows ?? 0)
+}
+
+/** GitHub shows 10 annotations of each kind per step; a handful says enough. */
+const MAX_ANNOTATIONS = 5
+
+/** Annotations for what needs someone's attention, and the step's failure when windows failed. */
+function annotate(port: ActionPort, settings: Settings, result: SyncResult): void {
+  if (result.imported && result.imported.badRows > 0) {
+    const [first] = result.imported.bad
+    port.warning(
+      `${result.imported.badRows} row(s) of the exports were not imported (listed in the log and the job summary)` +
+        `${first ? `; the first: ${first.file}:${first.line}: ${first.reason}` : ''}.`,
+      'Bad rows in Purview exports'
+    )
+  }
+  for (const gap of result.report.failures.newGaps.slice(0, MAX_ANNOTATIONS)) {
+    port.warning(`${gap.type} ${gap.start}: ${gap.message}`, 'Audit content no longer available from the API')
+  }
+  if (result.failures.length === 0) return
+  for (const failure of result.failures.slice(0, MAX_ANNOTATIONS)) {
+    port.error(`${failure.type} ${formatInstant(failure.start)} to ${formatInstant(failure.end)}: ${failure.message}`, `Window failed (${failure.code})`)
+  }
+  const message =
+    `${result.failures.length} listing window(s) failed after retries; everything else was committed` +
+    `${result.commitSha ? ` (${result.commitSha.slice(0, 7)})` : ''} and the next run retries them first.`
+  if (settings.failOnError) port.setFailed(message)
+  else port.warning(message)
+}
+
+function reportFailure(port: ActionPort, error: unknown): void {
+  if (error instanceof InputError && error.problems.length > 1) {
+    for (const problem of error.problems) port.error(problem.message, `Invalid input '${problem.input}'`)
+    port.setFailed(`${error.problems.length} inputs are invalid (see above); nothing was requested or written.`)
+    return
+  }
+  port.setFailed(errorMessage(error))
+}
+
+/** The clients of one run, built from its settings, context and environment. */
+class Wiring {
+  /** Settings only a test suite changes (src/action/test-hooks.ts), read once. */
+  private readonly hooks: TestHooks
+
+  constructor(
+    readonly runtime: Runtime,
+    private readonly settings: Settings,
+    private readonly context: RunContext
+  ) {
+    this.hooks = readTestHooks(runtime.env)
+  }
+
+  /**
+   * The GitHub client and Git Data API of the data branch's repository, on connections set up
+   * for `connections` calls at once (through the environment's proxy, if any).
+   */
+  github(repository: RepositoryRef, connections: number): { octokit: GitHubClient; git: GitDatabase; links: (issue?: IssueOutcome) => RunLinks } {
+    const { port, env } = this.runtime
+    const endpoints = gitHubEndpoints(this.settings.githubApiUrl, this.context)
+    port.info(endpoints.description)
+    const proxy = configureConnections(env, connections)
+    if (proxy) port.info(`Using the proxy ${proxy} from the environment (NO_PROXY exceptions apply).`)
+    const octokit = createGitHubClient(
+      { token: this.settings.githubToken, baseUrl: endpoints.apiUrl, ...(this.hooks.githubPacingMs === undefined ? {} : { pacingMs: this.hooks.githubPacingMs }) },
+      { debug: (message) => port.debug(message), warn: (message) => port.warning(message) }
+    )
+    const root = endpoints.serverUrl ? `${endpoints.serverUrl}/${repository.owner}/${repository.repo}` : undefined
+    const links = (issue?: IssueOutcome): RunLinks => ({
+      branch: { name: this.settings.dataBranch, url: root ? `${root}/tree/${encodeURI(this.settings.dataBranch)}` : undefined },
+      commitUrl: (sha) => (root ? `${root}/commit/${sha}` : undefined),
+      issue: issue && issue.action !== 'none' ? { url: issue.url, number: issue.number, open: issue.action !== 'closed' } : undefined
+    })
+    return { octokit, git: createGitDatabase(octokit, repository), links }
+  }
+
+  /** Where the failure issue goes; none when it is off, or when the run only imports (the issue tracks API collection). */
+  issueTarget(octokit: GitHubClient, git: GitDatabase, repository: RepositoryRef): IssueTarget | undefined {
+    const { settings } = this
+    if (!settings.openIssue || settings.contentTypes.length === 0) return undefined
+    const { port } = this.runtime
+    return { octokit, git, ...repository, labels: settings.issueLabels, branch: settings.dataBranch, log: (line) => port.info(line), warn: (message, title) => port.warning(message, title) }
+  }
+
+  issueContext(): IssueContext {
+    const { runUrl, repository, workflowFile } = this.context
+    return {
+      branch: this.settings.dataBranch,
+      now: this.runtime.now(),
+      ...(runUrl ? { runUrl } : {}),
+      ...(repository ? { repository } : {}),
+      ...(workflowFile ? { workflowFile } : {})
+    }
+  }
+
+  syncDependencies(git: GitDatabase): SyncDependencies {
+    const { port, env, now } = this.runtime
+    const { credential } = this.settings
+    return {
+      tempDir: env.RUNNER_TEMP || tmpdir(),
+      workspace: this.context.workspace,
+      api: credential ? this.managementApi(credential) : importOnlyApi(),
+      git,
+      now,
+      log: (line) => port.info(line),
+      group: (name, work) => port.group(name, work),
+      runUrl: this.context.runUrl,
+      maxPartBytes: this.hooks.maxPartBytes,
+      progressEveryMs: this.hooks.progressEveryMs,
+      onReadBack: holdHeapGrowthWhenReadingParquet
+    }
+  }
+
+  /** The Management API client, signing in with the app's credential when it is first needed. */
+  private managementApi(credential: Credential): ActivityClient {
+    const { settings } = this
+    const { port } = this.runtime
+    const tokens = createTokenProvider({
+      tenantId: settings.tenantId,
+      clientId: settings.clientId,
+      credential,
+      authorityHost: settings.authorityHost,
+      audience: settings.audience,
+      onToken: maskOnce(port),
+      getIDToken: (audience) => port.getIDToken(audience),
+      onPresented: logPresentedOnce(port)
+    })
+    const { retryBaseDelayMs } = this.hooks
+    return new ActivityClient({
+      audience: settings.audience,
+      tenantId: settings.tenantId,
+      publisherId: settings.publisherId,
+      tokens,
+      limiter: createQuotaLimiter({ perMinute: settings.apiQuota }),
+      ...(retryBaseDelayMs === undefined ? {} : { retry: { ...DEFAULT_RETRY, baseDelayMs: retryBaseDelayMs } }),
+      onRetry: (what, error, attempt, delayMs) => port.info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
+    })
+  }
+}
+
+/**
+ * The run's one process-wide memory switch beyond the worker's young generation (index.ts):
+ * once a Parquet day file is read back to be merged, V8's old generation may grow 1.6× past
+ * what its last full collection kept, not the up to 4× it picks itself (docs/benchmarks.md,
+ * "heap growth"); other runs keep V8's choice.
+ */
+function holdHeapGrowthWhenReadingParquet(format: SnapshotFormat): void {
+  if (format.name === 'parquet') limitHeapGrowthForMerge()
 }
 
 /**
@@ -85,189 +258,22 @@ function importOnlyApi(): SyncDependencies['api'] {
   return { listContent: refuse, fetchBlob: refuse, listSubscriptions: refuse, startSubscription: refuse }
 }
 
-async function runSync(settings: Settings, context: RunContext, now: () => Date): Promise<void> {
-  const repository = settings.repository
-  if (!repository) throw new Error(`Input 'repository' is needed for a real run.`)
-  const env = process.env
-  const { runUrl } = context
-  const hooks = readTestHooks(env)
-  // A few more connections than downloads: listing and sign-in run beside them.
-  const { octokit, git, github } = connectGitHub(settings, repository, context, settings.concurrency + 4)
-
-  const { credential } = settings
-  const api = credential ? managementApi(settings, credential, hooks) : importOnlyApi()
-  const issueContext = (): IssueContext => ({
-    branch: settings.dataBranch,
-    now: now(),
-    ...(runUrl ? { runUrl } : {}),
-    ...optional('repository', context.repository),
-    ...optional('workflowFile', context.workflowFile)
-  })
-  const links = runLinks(github.serverUrl, repository, settings.dataBranch)
-
-  const result = await sync(settings, {
-    tempDir: env.RUNNER_TEMP || tmpdir(),
-    workspace: context.workspace,
-    api,
-    git,
-    now,
-    log: (message) => core.info(message),
-    group: (name, work) => core.group(name, work),
-    ...(runUrl ? { runUrl } : {}),
-    ...optional('maxPartBytes', hooks.maxPartBytes),
-    ...optional('progressEveryMs', hooks.progressEveryMs)
-  }).catch(async (error: unknown) => {
-    // The step fails with the error as it is; the summary says what the run did before.
-    const progress = error instanceof SyncStopped ? error.progress : undefined
-    try {
-      const issue = await core.group('Failure issue', () => issueAfterStop(octokit, git, settings, repository, progress, issueContext()))
-      const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes) : ''
-      await writeStoppedSummary(errorMessage(error), progress, headline, { ...links, ...optional('issue', issue) })
-    } catch (reportError) {
-      core.warning(`The job summary of this stopped run was not written: ${errorMessage(reportError)}`)
-    }
-    throw error instanceof SyncStopped ? error.cause : error
-  })
-
-  // The data is committed; from here on nothing may lose it, and a failed report only warns.
-  const { failures } = result.report
-  // The issue tracks API collection; a run that only imports has nothing to say to it.
-  const issue =
-    settings.openIssue && settings.contentTypes.length > 0
-      ? await core.group('Failure issue', () => updateFailureIssue(octokit, git, settings, repository, failures, issueContext()))
-      : ({ action: 'none' } as const)
-
-  core.setOutput(Outputs.RecordsAdded, result.report.recordsAdded)
-  core.setOutput(Outputs.FilesChanged, result.report.filesChanged)
-  core.setOutput(Outputs.CommitSha, result.commitSha ?? '')
-  core.setOutput(Outputs.FailedSegments, result.failures.length)
-  core.setOutput(Outputs.IssueUrl, issue.action === 'none' ? '' : issue.url)
-  core.setOutput(Outputs.BadRows, result.imported?.badRows ?? 0)
-  await writeSyncSummary(result, describePlan(result.plan, settings.contentTypes), {
-    ...links,
-    ...optional('issue', issue.action === 'none' ? undefined : { url: issue.url, number: issue.number, open: issue.action !== 'closed' })
-  })
-  if (result.imported && result.imported.badRows > 0) {
-    const [first] = result.imported.bad
-    core.warning(
-      `${result.imported.badRows} row(s) of the exports were not imported (listed in the log and the job summary)` +
-        `${first ? `; the first: ${first.file}:${first.line}: ${first.reason}` : ''}.`,
-      { title: 'Bad rows in Purview exports' }
-    )
-  }
-  for (const gap of failures.newGaps.slice(0, MAX_ANNOTATIONS)) {
-    core.warning(`${gap.type} ${gap.start}: ${gap.message}`, { title: 'Audit content no longer available from the API' })
-  }
-
-  if (result.failures.length > 0) {
-    for (const failure of result.failures.slice(0, MAX_ANNOTATIONS)) {
-      core.error(`${failure.type} ${formatInstant(failure.start)} to ${formatInstant(failure.end)}: ${failure.message}`, {
-        title: `Window failed (${failure.code})`
-      })
-    }
-    const message =
-      `${result.failures.length} listing window(s) failed after retries; everything else was committed` +
-      `${result.commitSha ? ` (${result.commitSha.slice(0, 7)})` : ''} and the next run retries them first.`
-    if (settings.failOnError) core.setFailed(message)
-    else core.warning(message)
-  }
-}
-
-/**
- * Brings the failure issue in line with the branch. Decides from the ledger at the branch
- * tip, not this run's commit: in a matrix another run may have recorded failures since, and
- * its issue must not be closed by a run that saw none. Never throws: the data is committed.
- */
-async function updateFailureIssue(
-  octokit: GitHubClient,
-  git: GitDatabase,
-  settings: Settings,
-  repository: RepositoryRef,
-  failures: SnapshotReport['failures'],
-  context: IssueContext
-): Promise<IssueOutcome> {
-  try {
-    const open = allFailures(await readLedger(git, settings.dataBranch))
-    const outcome = await syncFailureIssue(
-      octokit,
-      { ...repository, labels: settings.issueLabels },
-      { open, recovered: failures.recovered, gaps: failures.newGaps },
-      context
-    )
-    if (outcome.action !== 'none') core.info(`Failure issue #${outcome.number} ${outcome.action}: ${outcome.url}`)
-    return outcome
-  } catch (error) {
-    core.warning(errorMessage(error), { title: 'Failure issue not updated' })
-    return { action: 'none' }
-  }
-}
-
-/**
- * The failure issue of a run that stopped part-way, for its summary. A run that committed
- * something brings the issue in line with the branch as a finished run does (its commits may
- * hold new failed windows); one that committed nothing only looks for the open issue. Never
- * throws: the run's own error is what the step reports.
- */
-async function issueAfterStop(
-  octokit: GitHubClient,
-  git: GitDatabase,
-  settings: Settings,
-  repository: RepositoryRef,
-  progress: SyncProgress | undefined,
-  context: IssueContext
-): Promise<RunLinks['issue']> {
-  if (!settings.openIssue || settings.contentTypes.length === 0) return undefined
-  if (progress && progress.commits.length > 0) {
-    const failures = progress.report?.failures ?? { open: [], recovered: [], newGaps: [] }
-    const outcome = await updateFailureIssue(octokit, git, settings, repository, failures, context)
-    return outcome.action === 'none' ? undefined : { url: outcome.url, number: outcome.number, open: outcome.action !== 'closed' }
-  }
-  try {
-    const found = await findFailureIssue(octokit, { ...repository, labels: settings.issueLabels }, settings.dataBranch)
-    return found ? { ...found, open: true } : undefined
-  } catch (error) {
-    core.info(`Could not look for the failure issue: ${errorMessage(error)}`)
-    return undefined
-  }
-}
-
-/** Where the data branch and its commits are on the web, when the GitHub web root is known. */
-function runLinks(serverUrl: string | undefined, repository: RepositoryRef, branch: string): RunLinks {
-  const root = serverUrl ? `${serverUrl}/${repository.owner}/${repository.repo}` : undefined
-  return {
-    branch: { name: branch, ...optional('url', root ? `${root}/tree/${encodeURI(branch)}` : undefined) },
-    commitUrl: (sha) => (root ? `${root}/commit/${sha}` : undefined)
-  }
-}
-
 /** Masks each distinct token once: MSAL hands back the same cached token on every call. */
-function maskOnce(): (token: string) => void {
+function maskOnce(port: ActionPort): (token: string) => void {
   const masked = new Set<string>()
   return (token) => {
     if (masked.has(token)) return
     masked.add(token)
-    core.setSecret(token)
+    port.setSecret(token)
   }
 }
 
 /** Logs what the workflow's GitHub token presents, once: what a federated credential must match. */
-function logPresentedOnce(): (presented: PresentedToken | undefined) => void {
+function logPresentedOnce(port: ActionPort): (presented: PresentedToken | undefined) => void {
   let logged = false
   return (presented) => {
     if (logged || !presented) return
     logged = true
-    core.info(`GitHub OIDC token: issuer ${presented.issuer}, subject ${presented.subject}, audience ${presented.audience}.`)
+    port.info(`GitHub OIDC token: issuer ${presented.issuer}, subject ${presented.subject}, audience ${presented.audience}.`)
   }
-}
-
-/** GitHub shows 10 annotations of each kind per step; a handful says enough. */
-const MAX_ANNOTATIONS = 5
-
-function reportFailure(error: unknown): void {
-  if (error instanceof InputError && error.problems.length > 1) {
-    for (const problem of error.problems) core.error(problem.message, { title: `Invalid input '${problem.input}'` })
-    core.setFailed(`${error.problems.length} inputs are invalid (see above); nothing was requested or written.`)
-    return
-  }
-  core.setFailed(errorMessage(error))
 }

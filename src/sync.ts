@@ -1,64 +1,72 @@
-import {
-  collect,
-  emptyCollectionStats,
-  type ActivitySource,
-  type Collection,
-  type CollectionStats,
-  type ListingTask,
-  type TaskFailure
-} from './collect/collect.js'
-import { ensureSubscriptions } from './collect/subscriptions.js'
-import { commitFiles } from './github/commit-files.js'
-import type { GitDatabase } from './github/git-database.js'
-import type { ActivityClient } from './m365/activity-client.js'
-import { planRun } from './plan/plan-run.js'
-import { describePlan } from './plan/render-plan.js'
-import type { Plan } from './plan/segments.js'
-import { withProgress } from './report/progress.js'
-import { addStats, progressCounts, progressOf, SyncStopped, type RunState } from './run-state.js'
-import { rowPayloads } from './snapshot/row-payload.js'
-import { buildSnapshotChanges, type SnapshotReport } from './snapshot/build-changes.js'
-import { Spool } from './snapshot/spool.js'
+/**
+ * The orchestrator: one sync, step by step (inputs are read and the clients wired by
+ * main.ts). Check the exports to import → plan from the data branch's ledger → make sure the
+ * subscriptions exist → in passes of at most `records-per-commit` records: import, collect,
+ * commit data, ledger and manifest together. And the dry run: the plan alone.
+ */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Settings } from './settings.js'
-import { optional } from './util/optional.js'
-import { compileFilter } from './filter/record-filter.js'
-import { ExportImport, prepareImport, type ExportFile, type ImportReport } from './import/import-exports.js'
-import { allFailures, type Ledger } from './state/ledger.js'
-import { readLedger } from './state/read-ledger.js'
+import type { Settings } from './action/settings.js'
+import type { GitDatabase } from './github/git-database.js'
+import { allFailures, type Ledger } from './branch/ledger.js'
+import { readLedger } from './branch/read-ledger.js'
+import { addStats, collect, emptyCollectionStats, type ActivitySource, type Collection, type CollectionStats, type ListingFailure } from './collect/collect.js'
+import { ensureSubscriptions, type SubscriptionApi } from './collect/subscriptions.js'
+import { buildCommit, type CommitReport } from './commit/build-commit.js'
+import { commitFiles, type CommitResult } from './commit/commit-files.js'
+import { openBranchTip } from './github/branch-tip.js'
+import { ExportImport, prepareImport, type ExportFile } from './import/import-exports.js'
+import type { ListingWindow } from './plan/listing-window.js'
+import { planRun } from './plan/plan-run.js'
+import { previewRun, type BranchLedger } from './plan/preview.js'
+import { describePlan, renderPlanTable } from './plan/render-plan.js'
+import type { Plan } from './plan/windows.js'
+import { compileFilter, type RecordMatcher } from './record/filter.js'
+import { withProgress, type ProgressCounts, type SyncProgress } from './report/progress.js'
+import { renderPlanSummary, type SyncOutcome } from './report/summary.js'
+import type { DayObserver } from './snapshot/day-observer.js'
+import { snapshotFormat } from './snapshot/format/formats.js'
+import type { SnapshotFormat } from './snapshot/format/snapshot-format.js'
+import { Spool } from './snapshot/spool.js'
+import { powerAppsUsageObserver } from './usage/power-apps-observer.js'
+import { errorMessage } from './util/error-message.js'
 
-/** The outside world of a run, passed in so the run can be tested against fakes. */
+/** The outside world of a sync, passed in so that it runs the same against fakes. */
 export interface SyncDependencies {
   /** A folder for the run's scratch files (RUNNER_TEMP on a runner); the run removes what it makes. */
   tempDir: string
   /** Where `import` patterns are resolved (GITHUB_WORKSPACE on a runner). */
   workspace: string
-  api: ActivitySource & Pick<ActivityClient, 'listSubscriptions' | 'startSubscription'>
+  api: ActivitySource & SubscriptionApi
   git: GitDatabase
   now: () => Date
   log: (message: string) => void
   group: <T>(name: string, work: () => Promise<T>) => Promise<T>
-  runUrl?: string
-  /** Cut a day's snapshot into parts above this size (a test hook; MAX_DAY_FILE_BYTES otherwise). */
-  maxPartBytes?: number
-  /** Log progress this often while importing, collecting and committing (a test hook; every 30 s otherwise). */
-  progressEveryMs?: number
+  runUrl?: string | undefined
+  /** Cut a day's snapshot into parts above this size (MAX_DAY_FILE_BYTES unless a test says). */
+  maxPartBytes?: number | undefined
+  /** Log progress this often while importing, collecting and committing (every 30 s unless a test says). */
+  progressEveryMs?: number | undefined
+  /** Told before a day file of the branch is read back (the run's memory policy, see main.ts). */
+  onReadBack?: ((format: SnapshotFormat) => void) | undefined
 }
 
-/** What a run did. */
-export interface SyncResult {
+/** What a sync did. */
+export interface SyncResult extends SyncOutcome {
   plan: Plan
-  /** Windows of earlier runs retried by this one. */
-  retried: number
-  stats: CollectionStats
   /** Windows that failed in this run, after retries. */
-  failures: TaskFailure[]
-  report: SnapshotReport
-  /** What the import of Purview exports did, when the run imported. */
-  imported?: ImportReport
-  commitSha?: string
-  commitAttempts: number
+  failures: ListingFailure[]
+}
+
+/** A sync that stopped part-way: the error (`cause`), and what the run did before. */
+export class SyncStopped extends Error {
+  constructor(
+    cause: unknown,
+    readonly progress: SyncProgress
+  ) {
+    super(errorMessage(cause), { cause })
+    this.name = 'SyncStopped'
+  }
 }
 
 /**
@@ -67,212 +75,269 @@ export interface SyncResult {
  * A run that fails throws SyncStopped, which carries what it did before it stopped.
  */
 export async function sync(settings: Settings, deps: SyncDependencies): Promise<SyncResult> {
-  const state: RunState = { step: 'import files', windowsTotal: 0, done: emptyCollectionStats(), commits: [] }
+  const run = new SyncRun(settings, deps)
   try {
-    return await syncSteps(settings, deps, state)
+    return await run.steps()
   } catch (error) {
-    throw new SyncStopped(error, progressOf(state))
+    throw new SyncStopped(error, run.progress())
   }
 }
 
-async function syncSteps(settings: Settings, deps: SyncDependencies, state: RunState): Promise<SyncResult> {
-  const { git, log, group } = deps
-  // Exports are checked first: a file that is not one fails the run before any request.
-  const exports =
-    settings.importPatterns.length === 0
-      ? []
-      : await group('Import files', async () => {
-          const files = await prepareImport(settings.importPatterns, deps.workspace)
-          for (const file of files) log(`${file.shown}: a ${file.format} Purview audit export.`)
-          return files
-        })
-  state.step = 'plan'
-  const { plan, ledger, tasks, retried } = await group('Plan', async () => {
-    const current = await readLedger(git, settings.dataBranch)
-    const planned = planRun(settings, current, deps.now())
-    log(describePlan(planned.plan, settings.contentTypes))
-    if (planned.retried > 0) log(`Retrying ${planned.retried} window(s) that failed in earlier runs first.`)
-    for (const note of planned.plan.notes) log(note)
-    return { ...planned, ledger: current }
-  })
-  state.plan = plan
-  state.windowsTotal = tasks.length
-
-  // A run that only imports needs no subscription (nor a token).
-  if (settings.contentTypes.length > 0) {
-    state.step = 'subscriptions'
-    await group('Subscriptions', async () => {
-      const outcomes = await ensureSubscriptions(deps.api, settings.contentTypes)
-      const describe = {
-        enabled: 'subscription enabled',
-        'already-enabled': 'subscription enabled',
-        started: 'subscription started now (content can take up to 12 hours to appear)',
-        'start-throttled': 'subscription start refused for now (one start per 15 minutes); listing anyway'
-      } as const
-      for (const [type, outcome] of outcomes) log(`${type}: ${describe[outcome]}`)
-    })
-  }
-
-  // Scratch space for the collected rows and the files of each commit attempt: the branch is
-  // the only truth, so whatever happens here is removed when the run ends.
-  const scratch = await mkdtemp(join(deps.tempDir, 'm365-audit-sync-'))
-  try {
-    return await collectAndCommit(settings, deps, { plan, ledger, tasks, retried, scratch, exports }, state)
-  } finally {
-    await rm(scratch, { recursive: true, force: true })
-  }
-}
-
-async function collectAndCommit(
-  settings: Settings,
-  deps: SyncDependencies,
-  planned: { plan: Plan; ledger: Ledger; tasks: ListingTask[]; retried: number; scratch: string; exports: readonly ExportFile[] },
-  state: RunState
-): Promise<SyncResult> {
-  const { git, log, group } = deps
-  const { plan, ledger, tasks, retried, scratch, exports } = planned
-  const filter = compileFilter(settings.filter)
-  let report: SnapshotReport = {
-    recordsAdded: 0,
-    added: [],
-    filesChanged: 0,
-    usageDays: [],
-    failures: { open: allFailures(ledger), recovered: [], newGaps: [] },
-    coverage: []
-  }
-  // Rows travel in the payload of the day files' format, whether imported or downloaded.
-  const payloads = rowPayloads(settings.format)
-  const importing = exports.length > 0 ? new ExportImport(exports, { ...optional('filter', filter), encode: payloads.fromFields, log }) : undefined
-  if (importing) state.importing = importing
-  const stats = state.done
-  const failures: TaskFailure[] = []
-  let commitSha: string | undefined
-  let commitAttempts = 0
-  let remaining = tasks
-  let tipLedger = ledger
-  // Usually one pass; a run that imports or collects more than records-per-commit commits
-  // what it holds and goes on with the rows or windows it has not read yet, on top of its own
-  // commit. A long run says how far it got every 30 s.
-  await withProgress(
-    () => progressCounts(state),
-    log,
-    async () => {
-      for (let pass = 1; remaining.length > 0 || (importing && !importing.done) || pass === 1; pass++) {
-        const suffix = pass === 1 ? '' : ` (part ${pass})`
-        const spool = await Spool.create(join(scratch, `spool-${pass}`))
-        // The exports come first, before any download: a file that turns out not to be valid
-        // CSV fails the run before anything is downloaded (or, within records-per-commit, committed).
-        if (importing && !importing.done) {
-          state.step = 'import'
-          const done = await group(`Import${suffix}`, () => importing.fill(spool, settings.recordsPerCommit))
-          const { report: read } = importing
-          log(
-            `${done ? 'Imported' : 'Read so far'}: ${read.records} records from ${read.rows} rows of ${exports.length} file(s)` +
-              `${read.filtered > 0 ? `, ${read.filtered} left out by the filters` : ''}; ${read.badRows} bad row(s).`
-          )
-          if (!done) log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before reading on.`)
-        }
-        // Windows are listed once every export is read: a pass that commits imported records
-        // alone leaves the windows, and the ledger, for the next. A run that only imports lists none.
-        const listing = settings.contentTypes.length > 0 && (!importing || importing.done)
-        if (listing) {
-          state.step = 'collect'
-          state.current = emptyCollectionStats()
-        }
-        const live = state.current
-        const collection = !listing
-          ? noCollection(remaining)
-          : await group(`Collect${suffix}`, () =>
-              collect({
-                source: deps.api,
-                spool,
-                tasks: remaining,
-                range: { from: plan.from, to: plan.to },
-                ledger: tipLedger,
-                concurrency: settings.concurrency,
-                ...optional('filter', filter),
-                maxRecords: settings.recordsPerCommit,
-                encodeRecord: payloads.fromBlob,
-                log,
-                ...optional('stats', live)
-              })
-            )
-        addStats(stats, collection.stats)
-        delete state.current
-        failures.push(...collection.failures)
-        remaining = collection.remaining
-        const part = collection.stats
-        if (listing) {
-          log(
-            `Listed ${part.tasks} windows (${part.pages} pages, ${part.blobsListed} blobs); downloaded ${part.blobsDownloaded} blobs ` +
-              `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records` +
-              `${filter ? ` (${part.recordsFiltered} left out by the filters)` : ''}; ` +
-              `${collection.failures.length} window(s) failed.`
-          )
-        }
-        if (listing && remaining.length > 0) {
-          log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${remaining.length} window(s) left.`)
-        }
-
-        state.step = 'commit'
-        const committed = await group(`Commit${suffix}`, async () => {
-          let built: SnapshotReport | undefined
-          const result = await commitFiles({
-            git,
-            branch: settings.dataBranch,
-            log,
-            afterAttempt: (attempt) => rm(join(scratch, `commit-${pass}-${attempt}`), { recursive: true, force: true }),
-            build: (files, attempt) =>
-              buildSnapshotChanges(
-                files,
-                {
-                  collection,
-                  spool,
-                  dir: join(scratch, `commit-${pass}-${attempt}`),
-                  branch: settings.dataBranch,
-                  format: settings.format,
-                  now: deps.now(),
-                  usage: settings.usage,
-                  coverageSlackMs: settings.window.mode === 'scheduled' && remaining.length === 0 ? settings.window.lookbackMs : 0,
-                  ...optional('runUrl', deps.runUrl),
-                  ...optional('maxFileBytes', deps.maxPartBytes)
-                },
-                (last) => (built = last)
-              )
-          })
-          log(
-            result.status === 'committed'
-              ? `Committed ${result.commitSha} to '${settings.dataBranch}' (${result.changedPaths.length} files, attempt ${result.attempts}).`
-              : `Nothing new for '${settings.dataBranch}'; no commit.`
-          )
-          if (built) report = pass === 1 ? built : combineReports(report, built)
-          state.report = report
-          return result
-        })
-        await spool.remove()
-        commitAttempts += committed.attempts
-        if (committed.status === 'committed') {
-          commitSha = committed.commitSha
-          state.commits.push(committed.commitSha)
-        }
-        if (remaining.length > 0) tipLedger = await readLedger(git, settings.dataBranch)
-      }
-    },
-    deps.progressEveryMs
-  )
-
-  return { plan, retried, stats, failures, report, ...optional('imported', importing?.report), ...optional('commitSha', commitSha), commitAttempts }
-}
-
-/** A pass that lists nothing: the windows wait for the next pass. */
-function noCollection(remaining: ListingTask[]): Collection {
+/** What a pass collected, or an empty collection of a pass that listed nothing. */
+function noCollection(remaining: ListingWindow[]): Collection {
   return { updates: [], failures: [], stats: emptyCollectionStats(), remaining }
 }
 
+/** A sync under way: its steps, and how far it got. */
+class SyncRun {
+  private step: SyncProgress['step'] = 'import files'
+  private plan: Plan | undefined
+  private windowsTotal = 0
+  /** Counts of the passes done, and of the pass under way. */
+  private readonly done = emptyCollectionStats()
+  private current: CollectionStats | undefined
+  private readonly commits: string[] = []
+  private report: CommitReport | undefined
+  private importing: ExportImport | undefined
+  private readonly format: SnapshotFormat
+  private readonly filter: RecordMatcher | undefined
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly deps: SyncDependencies
+  ) {
+    this.format = snapshotFormat(settings.format)
+    this.filter = compileFilter(settings.filter)
+  }
+
+  async steps(): Promise<SyncResult> {
+    const { settings, deps } = this
+    // Exports are checked first: a file that is not one fails the run before any request.
+    const exports = await this.checkExports()
+    this.step = 'plan'
+    const { plan, windows, ledger } = await deps.group('Plan', () => this.planFromBranch())
+    this.plan = plan
+    this.windowsTotal = windows.length
+    // A run that only imports needs no subscription (nor a token).
+    if (settings.contentTypes.length > 0) {
+      this.step = 'subscriptions'
+      await deps.group('Subscriptions', () => this.ensureSubscriptions())
+    }
+    // Scratch space for the collected rows and the files of each commit attempt: the branch is
+    // the only truth, so whatever happens here is removed when the run ends.
+    const scratch = await mkdtemp(join(deps.tempDir, 'm365-audit-sync-'))
+    try {
+      return await withProgress(() => this.counts(), deps.log, () => this.passes(plan, windows, ledger, exports, scratch), deps.progressEveryMs)
+    } finally {
+      await rm(scratch, { recursive: true, force: true })
+    }
+  }
+
+  /** How far the run got, for the summary of a run that stopped. */
+  progress(): SyncProgress {
+    const stats = emptyCollectionStats()
+    addStats(stats, this.done)
+    if (this.current) addStats(stats, this.current)
+    return {
+      step: this.step,
+      ...(this.plan ? { plan: this.plan } : {}),
+      windowsTotal: this.windowsTotal,
+      stats,
+      commits: [...this.commits],
+      ...(this.report ? { report: this.report } : {}),
+      ...(this.importing ? { imported: this.importing.report } : {})
+    }
+  }
+
+  private counts(): ProgressCounts {
+    const { stats } = this.progress()
+    return {
+      windowsListed: stats.windowsListed,
+      windowsTotal: this.windowsTotal,
+      blobsDownloaded: stats.blobsDownloaded,
+      blobsListed: stats.blobsListed,
+      recordsReceived: stats.recordsReceived,
+      ...(this.importing ? { recordsImported: this.importing.report.records } : {})
+    }
+  }
+
+  private async checkExports(): Promise<ExportFile[]> {
+    const { settings, deps } = this
+    if (settings.importPatterns.length === 0) return []
+    return deps.group('Import files', async () => {
+      const files = await prepareImport(settings.importPatterns, deps.workspace)
+      for (const file of files) deps.log(`${file.shown}: a ${file.format} Purview audit export.`)
+      return files
+    })
+  }
+
+  private async planFromBranch(): Promise<{ plan: Plan; windows: ListingWindow[]; ledger: Ledger }> {
+    const { settings, deps } = this
+    const ledger = await readLedger((await openBranchTip(deps.git, settings.dataBranch)).files)
+    const planned = planRun(settings, ledger, deps.now())
+    deps.log(describePlan(planned.plan, settings.contentTypes))
+    if (planned.retried > 0) deps.log(`Retrying ${planned.retried} window(s) that failed in earlier runs first.`)
+    for (const note of planned.plan.notes) deps.log(note)
+    return { ...planned, ledger }
+  }
+
+  private async ensureSubscriptions(): Promise<void> {
+    const outcomes = await ensureSubscriptions(this.deps.api, this.settings.contentTypes)
+    const describe = {
+      enabled: 'subscription enabled',
+      'already-enabled': 'subscription enabled',
+      started: 'subscription started now (content can take up to 12 hours to appear)',
+      'start-throttled': 'subscription start refused for now (one start per 15 minutes); listing anyway'
+    } as const
+    for (const [type, outcome] of outcomes) this.deps.log(`${type}: ${describe[outcome]}`)
+  }
+
+  /**
+   * Usually one pass; a run that imports or collects more than records-per-commit commits
+   * what it holds and goes on with the rows or windows it has not read yet, on top of its own
+   * commit.
+   */
+  private async passes(plan: Plan, windows: ListingWindow[], ledger: Ledger, exports: readonly ExportFile[], scratch: string): Promise<SyncResult> {
+    const { settings, deps } = this
+    this.importing = exports.length > 0 ? new ExportImport(exports, { encode: this.format.fromFields, filter: this.filter, log: deps.log }) : undefined
+    const failures: ListingFailure[] = []
+    let commitSha: string | undefined
+    let remaining = windows
+    let tipLedger = ledger
+    for (let pass = 1; pass === 1 || remaining.length > 0 || (this.importing && !this.importing.done); pass++) {
+      const spool = await Spool.create(join(scratch, `spool-${pass}`))
+      await this.importPass(pass, spool)
+      const collection = await this.collectPass(pass, spool, remaining, tipLedger, plan)
+      failures.push(...collection.failures)
+      remaining = collection.remaining
+      const committed = await deps.group(`Commit${partSuffix(pass)}`, () => this.commitPass(pass, spool, collection, scratch))
+      await spool.remove()
+      if (committed.status === 'committed') {
+        commitSha = committed.commitSha
+        this.commits.push(committed.commitSha)
+      }
+      if (remaining.length > 0) tipLedger = await readLedger((await openBranchTip(deps.git, settings.dataBranch)).files)
+    }
+    return { plan, stats: this.done, failures, report: this.report ?? emptyReport(ledger), imported: this.importing?.report, commitSha }
+  }
+
+  /**
+   * Reads exports into the spool, up to records-per-commit. The exports come first, before
+   * any download: a file that turns out not to be valid CSV fails the run before anything is
+   * downloaded (or, within records-per-commit, committed).
+   */
+  private async importPass(pass: number, spool: Spool): Promise<void> {
+    const { importing, settings, deps } = this
+    if (!importing || importing.done) return
+    this.step = 'import'
+    const done = await deps.group(`Import${partSuffix(pass)}`, () => importing.fill(spool, settings.recordsPerCommit))
+    const read = importing.report
+    deps.log(
+      `${done ? 'Imported' : 'Read so far'}: ${read.records} records from ${read.rows} rows of ${importing.files} file(s)` +
+        `${read.filtered > 0 ? `, ${read.filtered} left out by the filters` : ''}; ${read.badRows} bad row(s).`
+    )
+    if (!done) deps.log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before reading on.`)
+  }
+
+  /**
+   * Lists windows into the spool, up to records-per-commit. Windows are listed once every
+   * export is read: a pass that commits imported records alone leaves the windows, and the
+   * ledger, for the next. A run that only imports lists none.
+   */
+  private async collectPass(pass: number, spool: Spool, windows: ListingWindow[], ledger: Ledger, plan: Plan): Promise<Collection> {
+    const { settings, deps } = this
+    const listing = settings.contentTypes.length > 0 && (!this.importing || this.importing.done)
+    if (!listing) return noCollection(windows)
+    this.step = 'collect'
+    const stats = (this.current = emptyCollectionStats())
+    const collection = await deps.group(`Collect${partSuffix(pass)}`, () =>
+      collect({
+        source: deps.api,
+        spool,
+        windows,
+        range: { from: plan.from, to: plan.to },
+        ledger,
+        concurrency: settings.concurrency,
+        encode: this.format.fromBlob,
+        filter: this.filter,
+        maxRecords: settings.recordsPerCommit,
+        now: deps.now,
+        log: deps.log,
+        stats
+      })
+    )
+    addStats(this.done, collection.stats)
+    this.current = undefined
+    const part = collection.stats
+    deps.log(
+      `Listed ${part.windows} windows (${part.pages} pages, ${part.blobsListed} blobs); downloaded ${part.blobsDownloaded} blobs ` +
+        `(${part.blobsSkipped} already collected, ${part.blobsExpired} expired), ${part.recordsReceived} records` +
+        `${this.filter ? ` (${part.recordsFiltered} left out by the filters)` : ''}; ` +
+        `${collection.failures.length} window(s) failed.`
+    )
+    if (collection.remaining.length > 0) {
+      deps.log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${collection.remaining.length} window(s) left.`)
+    }
+    return collection
+  }
+
+  /** Commits what a pass gathered (data, ledger and manifest in one commit), rebuilt on a moved tip. */
+  private async commitPass(pass: number, spool: Spool, collection: Collection, scratch: string): Promise<CommitResult> {
+    const { settings, deps } = this
+    this.step = 'commit'
+    const observers: DayObserver[] = settings.usage ? [powerAppsUsageObserver(this.format)] : []
+    const attemptDir = (attempt: number): string => join(scratch, `commit-${pass}-${attempt}`)
+    let built: CommitReport | undefined
+    const result = await commitFiles({
+      git: deps.git,
+      branch: settings.dataBranch,
+      log: deps.log,
+      afterAttempt: (attempt) => rm(attemptDir(attempt), { recursive: true, force: true }),
+      build: (files, attempt) =>
+        buildCommit(
+          files,
+          {
+            updates: collection.updates,
+            spool,
+            dir: attemptDir(attempt),
+            branch: settings.dataBranch,
+            format: this.format,
+            observers,
+            now: deps.now(),
+            coverageSlackMs: settings.scope.mode === 'scheduled' && collection.remaining.length === 0 ? settings.scope.lookbackMs : 0,
+            runUrl: deps.runUrl,
+            maxFileBytes: deps.maxPartBytes,
+            onReadBack: deps.onReadBack
+          },
+          (last) => (built = last)
+        )
+    })
+    deps.log(describeCommit(result, settings.dataBranch))
+    if (built) this.report = this.report ? combineReports(this.report, built) : built
+    return result
+  }
+}
+
+/** The log line of a commit attempt's outcome. */
+function describeCommit(result: CommitResult, branch: string): string {
+  if (result.status === 'unchanged') return `Nothing new for '${branch}'; no commit.`
+  const created = result.createdBranch ? `; created the branch '${branch}'` : ''
+  return `Committed ${result.commitSha} to '${branch}' (${result.changedPaths.length} files, attempt ${result.attempts}${created}).`
+}
+
+/** How a group of the log names the passes after the first. */
+function partSuffix(pass: number): string {
+  return pass === 1 ? '' : ` (part ${pass})`
+}
+
+/** The report of a run before its first commit: the ledger's open failures, nothing added. */
+function emptyReport(ledger: Ledger): CommitReport {
+  return { recordsAdded: 0, added: [], filesChanged: 0, derived: [], failures: { open: allFailures(ledger), recovered: [], newGaps: [] }, coverage: [] }
+}
 
 /** One entry per content type and day, whichever commits of the run added to it. */
-function mergeAdded(entries: SnapshotReport['added']): SnapshotReport['added'] {
-  const byDay = new Map<string, SnapshotReport['added'][number]>()
+function mergeAdded(entries: CommitReport['added']): CommitReport['added'] {
+  const byDay = new Map<string, CommitReport['added'][number]>()
   for (const entry of entries) {
     const key = `${entry.type}|${entry.day}`
     const known = byDay.get(key)
@@ -282,17 +347,68 @@ function mergeAdded(entries: SnapshotReport['added']): SnapshotReport['added'] {
 }
 
 /** The report of a run that committed in parts: additions add up; failures are the last commit's. */
-function combineReports(earlier: SnapshotReport, later: SnapshotReport): SnapshotReport {
+function combineReports(earlier: CommitReport, later: CommitReport): CommitReport {
   return {
     recordsAdded: earlier.recordsAdded + later.recordsAdded,
     added: mergeAdded([...earlier.added, ...later.added]),
     filesChanged: earlier.filesChanged + later.filesChanged,
-    usageDays: [...new Set([...earlier.usageDays, ...later.usageDays])].sort(),
+    derived: later.derived.map((entry, index) => ({ ...entry, days: [...new Set([...(earlier.derived[index]?.days ?? []), ...entry.days])].sort() })),
     failures: {
       open: later.failures.open,
       recovered: [...earlier.failures.recovered, ...later.failures.recovered],
       newGaps: [...earlier.failures.newGaps, ...later.failures.newGaps]
     },
     coverage: later.coverage
+  }
+}
+
+/** What a dry run needs from outside. */
+export interface DryRunDependencies {
+  /** The data branch's repository, to read its ledger from; undefined when the run cannot (no repository or token). */
+  git: GitDatabase | undefined
+  workspace: string
+  now: () => Date
+  log: (message: string) => void
+  notice: (message: string) => void
+}
+
+/**
+ * A dry run: the plan a real run would list now, and nothing written. It reads the data
+ * branch's ledger (read-only) when it has a repository and a token, as a real run plans from
+ * it; otherwise it says why, and plans from the inputs alone. Returns the job summary.
+ */
+export async function dryRun(settings: Settings, inputPlan: Plan, deps: DryRunDependencies): Promise<string> {
+  const listing = settings.contentTypes.length > 0
+  const branch = listing ? await readBranchForPreview(settings, deps.git) : undefined
+  const preview = branch ? previewRun(settings, branch, deps.now()) : { plan: inputPlan, windows: [], retried: 0, notes: [] }
+  const { plan } = preview
+  const headline = describePlan(plan, settings.contentTypes)
+  deps.log(headline)
+  for (const note of plan.notes.filter((note) => !inputPlan.notes.includes(note))) deps.notice(note)
+  for (const note of preview.notes) deps.log(note)
+  if (listing) deps.log(renderPlanTable(plan))
+  // Exports are local files: a dry run checks them too.
+  const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, deps.workspace) : []
+  for (const file of exports) deps.log(`Would import ${file.shown} (a ${file.format} Purview audit export).`)
+  const notes = [...plan.notes, ...preview.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)]
+  deps.log(
+    branch?.status === 'read'
+      ? "dry-run: the plan above is what a real run would list now; the branch's ledger was read, nothing was written."
+      : 'dry-run: the plan above is what a real run would list from these inputs; nothing was requested or written.'
+  )
+  return renderPlanSummary(plan, headline, notes, listing)
+}
+
+/** The branch's ledger for a dry run (GET requests alone), or why it was not read. */
+async function readBranchForPreview(settings: Settings, git: GitDatabase | undefined): Promise<BranchLedger> {
+  const { repository, dataBranch } = settings
+  if (!repository) return { status: 'unread', reason: "no repository to read it from (input 'repository' is empty and GITHUB_REPOSITORY is not set)" }
+  if (!settings.githubToken || !git) return { status: 'unread', reason: "input 'github-token' is empty" }
+  const where = `branch '${dataBranch}' of ${repository.owner}/${repository.repo}`
+  try {
+    const tip = await openBranchTip(git, dataBranch)
+    return { status: 'read', ledger: await readLedger(tip.files), branchExists: tip.head !== undefined, where }
+  } catch (error) {
+    return { status: 'unread', reason: `reading ${where} failed: ${errorMessage(error)}` }
   }
 }

@@ -1,124 +1,40 @@
 /**
- * The app's credential, from the inputs: exactly one of a client secret, a certificate, or
- * (with neither) GitHub OIDC. Everything about it is decided here, before any request.
+ * The app's credential, as sign-in takes it: already read from the inputs and checked
+ * (src/action/credential-inputs.ts), its secret parts already masked.
  */
-import { cloudEndpoints, FEDERATION_AUDIENCE, type Cloud } from '../config/clouds.js'
-import { formatInstant } from '../config/timestamp.js'
-import { Inputs, type Credential } from '../settings.js'
-import { CertificateError, certificateName, privateKeyLines, readClientCertificate } from './certificate.js'
-import { oidcAvailable, oidcRequestToken, PERMISSIONS_BLOCK } from './github-oidc.js'
 
-/** The credential inputs as the runner passes them (`certificate` may span many lines). */
-export interface CredentialInputs {
-  clientSecret: string
-  certificate: string
-  certificatePassword: string
-  oidcAudience: string
+/** How the action proves its identity to Entra ID: exactly one of three kinds. */
+export type Credential = ClientSecretCredential | CertificateCredential | GitHubOidcCredential
+
+/** A client secret of the app registration. */
+export interface ClientSecretCredential {
+  kind: 'client-secret'
+  secret: string
 }
 
-/** What else the choice depends on. */
-export interface CredentialContext {
-  clientId: string | undefined
-  cloud: Cloud | undefined
-  env: Readonly<Record<string, string | undefined>>
-  now: Date
+/** A certificate uploaded to the app registration, with its private key (already checked). */
+export interface CertificateCredential {
+  kind: 'certificate'
+  /** The private key as unencrypted PKCS#8 PEM, as MSAL signs with it; masked. */
+  privateKeyPem: string
+  /** The certificate whose public key matches the private key. */
+  certificate: CertificateFacts
 }
 
-type Report = (input: string, message: string) => undefined
-
-/**
- * Every value to mask as soon as the inputs are read: the secrets whole, and each line of a
- * private key, since the runner hides a value only where it appears whole on one line.
- */
-export function inputSecrets(inputs: CredentialInputs, env: CredentialContext['env']): string[] {
-  const values = [inputs.clientSecret, inputs.certificatePassword, inputs.certificate, ...privateKeyLines(inputs.certificate), oidcRequestToken(env)]
-  return unique(values)
+/** What the log and the error messages say about a certificate; nothing secret. */
+export interface CertificateFacts {
+  subject: string
+  /** SHA-1 thumbprint, upper-case hex: what the Entra admin center lists. */
+  thumbprintSha1: string
+  /** SHA-256 thumbprint, upper-case hex: what MSAL puts in the assertion's `x5t#S256`. */
+  thumbprintSha256: string
+  notBefore: Date
+  notAfter: Date
 }
 
-/** Values derived from the inputs that are just as secret: the key MSAL gets, line by line. */
-export function credentialSecrets(credential: Credential): string[] {
-  return credential.kind === 'certificate' ? unique([credential.privateKeyPem.trim(), ...privateKeyLines(credential.privateKeyPem)]) : []
-}
-
-/** The credential, or undefined after reporting why there is none. */
-export function readCredential(inputs: CredentialInputs, context: CredentialContext, problem: Report): Credential | undefined {
-  const hasSecret = inputs.clientSecret !== ''
-  const hasCertificate = inputs.certificate.trim() !== ''
-  const oidcAudience = inputs.oidcAudience.trim()
-
-  if (hasSecret && hasCertificate) {
-    return problem(
-      Inputs.Certificate,
-      `Inputs '${Inputs.ClientSecret}' and '${Inputs.Certificate}' are both set; the action signs in with exactly one credential: ` +
-        `remove '${Inputs.ClientSecret}' to use the certificate, or '${Inputs.Certificate}' to use the secret.`
-    )
-  }
-  if (inputs.certificatePassword !== '' && !hasCertificate) {
-    return problem(
-      Inputs.CertificatePassword,
-      `Input '${Inputs.CertificatePassword}' is set but '${Inputs.Certificate}' is empty: the password decrypts the private key given in '${Inputs.Certificate}'.`
-    )
-  }
-  if (oidcAudience !== '' && (hasSecret || hasCertificate)) {
-    const other = hasSecret ? Inputs.ClientSecret : Inputs.Certificate
-    return problem(
-      Inputs.OidcAudience,
-      `Input '${Inputs.OidcAudience}' is for GitHub OIDC sign-in, which is used only when neither '${Inputs.ClientSecret}' nor '${Inputs.Certificate}' is set: ` +
-        `remove '${Inputs.OidcAudience}', or remove '${other}' to sign in with OIDC.`
-    )
-  }
-
-  if (hasSecret) return { kind: 'client-secret', secret: inputs.clientSecret }
-  if (hasCertificate) {
-    try {
-      const certificate = readClientCertificate(inputs.certificate, inputs.certificatePassword, context.now)
-      return { kind: 'certificate', ...certificate }
-    } catch (error) {
-      if (error instanceof CertificateError) return problem(error.input, error.message)
-      throw error
-    }
-  }
-  return readOidc(oidcAudience, context, problem)
-}
-
-/** A line for the log on how the run signs in; nothing secret. */
-export function describeCredential(credential: Credential | undefined): string {
-  if (!credential) return 'No sign-in: this run only imports and asks Microsoft for nothing.'
-  switch (credential.kind) {
-    case 'client-secret':
-      return 'Sign-in with a client secret.'
-    case 'certificate':
-      return (
-        `Sign-in with the certificate ${certificateName(credential.certificate)} ` +
-        `(x5t#S256 ${credential.certificate.thumbprintSha256}), valid until ${formatInstant(credential.certificate.notAfter)}.`
-      )
-    case 'github-oidc':
-      return `Sign-in with GitHub OIDC: GitHub's token for audience ${credential.audience}, exchanged through a federated credential of the app.`
-  }
-}
-
-function readOidc(audienceInput: string, context: CredentialContext, problem: Report): Credential | undefined {
-  if (/\s/.test(audienceInput)) {
-    return problem(Inputs.OidcAudience, `Input '${Inputs.OidcAudience}' must be one audience, such as ${FEDERATION_AUDIENCE}; got '${audienceInput}'.`)
-  }
-  if (!oidcAvailable(context.env)) {
-    const app = context.clientId ?? `(${Inputs.ClientId})`
-    const intro =
-      audienceInput !== ''
-        ? `GitHub OIDC sign-in ('${Inputs.OidcAudience}' is set) needs an ID token from GitHub, and this job may not ask for one`
-        : `No credential for app ${app}: set '${Inputs.ClientSecret}' to a client secret of the app, or '${Inputs.Certificate}' to a PEM ` +
-          `with its private key and certificate, each from a repository secret (for example ${Inputs.ClientSecret}: \${{ secrets.M365_CLIENT_SECRET }}). ` +
-          `Or sign in with GitHub OIDC and keep no secret at all; this job may not ask GitHub for an ID token`
-    return problem(
-      audienceInput !== '' ? Inputs.OidcAudience : Inputs.ClientSecret,
-      `${intro} (ACTIONS_ID_TOKEN_REQUEST_URL is not set). Grant it in the workflow or the job:\n${PERMISSIONS_BLOCK}\n` +
-        `and add a federated credential for this workflow to the app (see the README, "Sign-in"). Pull requests from forks never get an ID token.`
-    )
-  }
-  const audience = audienceInput || (context.cloud ? cloudEndpoints(context.cloud).federationAudience : FEDERATION_AUDIENCE)
-  return { kind: 'github-oidc', audience }
-}
-
-function unique(values: readonly (string | undefined)[]): string[] {
-  return [...new Set(values.filter((value): value is string => value !== undefined && value.trim() !== ''))]
+/** GitHub's OIDC token, exchanged through a federated credential of the app: no secret at all. */
+export interface GitHubOidcCredential {
+  kind: 'github-oidc'
+  /** The `aud` requested for GitHub's token, e.g. api://AzureADTokenExchange. */
+  audience: string
 }

@@ -2,7 +2,7 @@
  * What an Entra ID error code means for someone setting up this action. The codes are the
  * AADSTS numbers of https://learn.microsoft.com/entra/identity-platform/reference-error-codes.
  */
-import type { Credential } from '../settings.js'
+import type { Credential } from './credential.js'
 import type { PresentedToken } from './github-oidc.js'
 
 const ADVICE: Readonly<Record<string, string>> = {

@@ -1,6 +1,6 @@
 import { ConfidentialClientApplication, type Configuration, type NodeAuthOptions } from '@azure/msal-node'
-import { errorMessage } from '../errors.js'
-import type { Credential } from '../settings.js'
+import { errorMessage } from '../util/error-message.js'
+import type { Credential } from './credential.js'
 import { aadstsCode, adviceFor, type SignInContext } from './entra-errors.js'
 import { gitHubAssertion, OidcTokenError, type PresentedToken } from './github-oidc.js'
 

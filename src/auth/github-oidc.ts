@@ -5,7 +5,7 @@
  * https://docs.github.com/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect
  * https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust
  */
-import { errorMessage } from '../errors.js'
+import { errorMessage } from '../util/error-message.js'
 
 /** The `iss` of GitHub's tokens on github.com. */
 export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com'

@@ -1,6 +1,9 @@
-import type { ContentType } from '../config/content-types.js'
+import type { ContentType } from '../record/content-types.js'
 import { ApiError } from '../m365/api-error.js'
 import type { ActivityClient } from '../m365/activity-client.js'
+
+/** The two calls subscriptions need from the Management API. */
+export type SubscriptionApi = Pick<ActivityClient, 'listSubscriptions' | 'startSubscription'>
 
 /** What ensureSubscriptions did, per content type. */
 export type SubscriptionOutcome = 'enabled' | 'started' | 'already-enabled' | 'start-throttled'
@@ -11,7 +14,7 @@ export type SubscriptionOutcome = 'enabled' | 'started' | 'already-enabled' | 's
  * is what got other collectors throttled.
  */
 export async function ensureSubscriptions(
-  client: Pick<ActivityClient, 'listSubscriptions' | 'startSubscription'>,
+  client: SubscriptionApi,
   types: readonly ContentType[]
 ): Promise<Map<ContentType, SubscriptionOutcome>> {
   let existing: Awaited<ReturnType<typeof client.listSubscriptions>>

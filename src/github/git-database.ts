@@ -2,18 +2,13 @@ import { isUtf8 } from 'node:buffer'
 import { open } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { request } from 'undici'
+import type { StagedFile } from '../branch/branch-files.js'
 import type { GitHubClient } from './client.js'
 
 /** The tip of a branch. */
 export interface BranchHead {
   commitSha: string
   treeSha: string
-}
-
-/** A file on disk to store as a blob; it is read only when its request is sent. */
-export interface TreeFile {
-  file: string
-  size: number
 }
 
 /**
@@ -25,7 +20,7 @@ export interface TreeChange {
   path: string
   /** The blob's sha (undefined: known once the content is uploaded), or null to delete. */
   sha: string | null | undefined
-  content?: { bytes: Buffer } | TreeFile
+  content?: { bytes: Buffer } | StagedFile
 }
 
 /**
@@ -244,7 +239,7 @@ function blobBodyLength(size: number): number {
 }
 
 /** The createBlob JSON body, `{"encoding":"base64","content":"…"}`, as it is read from its source. */
-async function* base64BlobBody(source: { bytes: Buffer } | TreeFile): AsyncGenerator<Buffer | string> {
+async function* base64BlobBody(source: { bytes: Buffer } | StagedFile): AsyncGenerator<Buffer | string> {
   yield BLOB_BODY_START
   if ('bytes' in source) {
     yield* base64Pieces(source.bytes, 0, source.bytes.length)

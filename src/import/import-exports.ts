@@ -1,6 +1,6 @@
-import type { ContentType } from '../config/content-types.js'
-import type { RecordMatcher } from '../filter/record-filter.js'
-import { dayOf } from '../snapshot/row.js'
+import type { ContentType } from '../record/content-types.js'
+import type { RecordMatcher } from '../record/filter.js'
+import { dayOf } from '../record/columns.js'
 import type { Spool } from '../snapshot/spool.js'
 import type { ExportFormat } from './export-format.js'
 import { findExports, type ExportPath } from './find-exports.js'
@@ -81,18 +81,23 @@ export class ExportImport {
   private current: { file: ExportFile; rows: AsyncGenerator<ExportRow>; columns: number; auditData: number; counts: ExportFileReport } | undefined
 
   constructor(
-    private readonly files: readonly ExportFile[],
+    private readonly exports: readonly ExportFile[],
     private readonly options: {
-      filter?: RecordMatcher
-      /** How a row's fields become its payload, per the day files' format (CSV lines unless said). */
-      encode?: (fields: readonly Uint8Array[]) => Buffer
-      log?: (message: string) => void
-    } = {}
+      /** How a row's fields become its payload: the day files' format's. */
+      encode: (fields: readonly Uint8Array[]) => Buffer
+      filter?: RecordMatcher | undefined
+      log?: ((message: string) => void) | undefined
+    }
   ) {}
+
+  /** How many files are imported. */
+  get files(): number {
+    return this.exports.length
+  }
 
   /** Whether every row of every file has been read. */
   get done(): boolean {
-    return this.current === undefined && this.next >= this.files.length
+    return this.current === undefined && this.next >= this.exports.length
   }
 
   /**
@@ -119,7 +124,7 @@ export class ExportImport {
   }
 
   private async open(): Promise<NonNullable<ExportImport['current']>> {
-    const file = this.files[this.next++]!
+    const file = this.exports[this.next++]!
     const { layout, rows } = await openExport(file.path, file.shown)
     this.current = {
       file,
@@ -141,7 +146,7 @@ export class ExportImport {
       this.bad(current, line, `${fields.length} fields where the header has ${current.columns}`)
       return false
     }
-    const outcome = importRecord(fields[current.auditData] ?? '', this.options.filter, this.options.encode)
+    const outcome = importRecord(fields[current.auditData] ?? '', this.options.encode, this.options.filter)
     if (outcome.kind === 'bad') this.bad(current, line, outcome.reason)
     else if (outcome.kind === 'filtered') {
       counts.filtered++
@@ -172,18 +177,6 @@ export class ExportImport {
         `${counts.filtered > 0 ? `, ${counts.filtered} left out by the filters` : ''}${counts.bad > 0 ? `, ${counts.bad} bad rows` : ''}.`
     )
   }
-}
-
-/** Imports every row of the exports into one spool (see ExportImport). */
-export async function importExports(options: {
-  files: readonly ExportFile[]
-  spool: Spool
-  filter?: RecordMatcher
-  log?: (message: string) => void
-}): Promise<ImportReport> {
-  const importing = new ExportImport(options.files, { ...(options.filter ? { filter: options.filter } : {}), ...(options.log ? { log: options.log } : {}) })
-  await importing.fill(options.spool)
-  return importing.report
 }
 
 /** Rows between two checks of the spool's memory budget (the check is cheap, an await per row is not). */

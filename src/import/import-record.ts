@@ -1,15 +1,13 @@
-import type { ContentType } from '../config/content-types.js'
-import type { FilterField, RecordMatcher } from '../filter/record-filter.js'
-import { parseRecordType } from '../filter/record-types.js'
-import { normalizeCreationTime, recordId, type AuditRecord } from '../m365/audit-record.js'
-import { encodeCsvFields } from '../snapshot/csv-codec.js'
-import { SCANNED_COLUMNS } from '../snapshot/row.js'
-import type { SpooledRow } from '../snapshot/spooled-row.js'
-import { contentTypeOf } from './content-type-of.js'
+import type { FilterField, RecordMatcher } from '../record/filter.js'
+import { parseRecordType } from '../record/record-types.js'
+import { normalizeCreationTime, recordId, type AuditRecord } from '../record/audit-record.js'
+import { SCANNED_COLUMNS } from '../record/columns.js'
+import type { KeyedRow } from '../record/keyed-row.js'
+import { contentTypeOf, type ContentType } from '../record/content-types.js'
 
 /** What one AuditData value of an export becomes. */
 export type ImportedRecord =
-  | { kind: 'row'; type: ContentType; row: SpooledRow }
+  | { kind: 'row'; type: ContentType; row: KeyedRow }
   | { kind: 'filtered' }
   | { kind: 'bad'; reason: string }
 
@@ -29,7 +27,7 @@ export type ImportedRecord =
  * JSON. Key order and values are the export's. A record the branch already holds from the
  * API keeps the API's bytes: copies are matched by Id and time, and the branch's copy wins.
  */
-export function importRecord(auditData: string, keep: RecordMatcher | undefined, encode: (fields: readonly Uint8Array[]) => Buffer = encodeCsvFields): ImportedRecord {
+export function importRecord(auditData: string, encode: (fields: readonly Uint8Array[]) => Buffer, keep?: RecordMatcher): ImportedRecord {
   if (auditData.trim() === '') return { kind: 'bad', reason: 'AuditData is empty' }
   let value: unknown
   try {

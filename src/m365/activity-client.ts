@@ -1,15 +1,15 @@
-import type { ContentType } from '../config/content-types.js'
-import { formatInstant } from '../config/timestamp.js'
+import type { ContentType } from '../record/content-types.js'
+import { formatInstant } from '../util/time.js'
 import { STATUS_CODES } from 'node:http'
 import { request, type Dispatcher } from 'undici'
 import { BodyBuffers } from '../http/body-buffers.js'
 import { createQuotaLimiter, DOCUMENTED_QUOTA_PER_MINUTE, type QuotaLimiter } from '../http/quota-limiter.js'
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../http/retry.js'
-import type { Segment } from '../plan/segments.js'
+import type { TimeRange } from '../record/time-range.js'
 import type { TokenProvider } from '../auth/entra-token.js'
 import { ApiError, classifyApiError, isTransient, parseErrorBody, retryAfterFromMessage } from './api-error.js'
-import { BlobFormatError, fieldKeys, scanRecords, type BlobRecords } from './record-scanner.js'
-import { SCANNED_COLUMNS } from '../snapshot/row.js'
+import { BlobFormatError, fieldKeys, scanRecords, type BlobRecords } from '../record/record-scanner.js'
+import { SCANNED_COLUMNS } from '../record/columns.js'
 
 /** A content blob as `subscriptions/content` lists it. */
 export interface ContentBlob {
@@ -82,7 +82,7 @@ export class ActivityClient {
   }
 
   /** Lists the blobs of one window page by page, following NextPageUri to the end. */
-  async *listContent(type: ContentType, segment: Segment): AsyncGenerator<ContentBlob[]> {
+  async *listContent(type: ContentType, segment: TimeRange): AsyncGenerator<ContentBlob[]> {
     let url: string | undefined =
       `${this.root}/subscriptions/content?contentType=${encodeURIComponent(type)}` +
       `&startTime=${formatInstant(segment.start)}&endTime=${formatInstant(segment.end)}`

@@ -1,23 +1,23 @@
-import type { ListingTask } from '../collect/collect.js'
-import type { ContentType } from '../config/content-types.js'
-import { parseInstant } from '../config/timestamp.js'
-import { coveredUntil, failedSegments, type Ledger } from '../state/ledger.js'
-import { optional } from '../util/optional.js'
-import { planSegments, RETENTION_MS, RETENTION_SAFETY_MS, type Plan, type PlanWindow } from './segments.js'
+import { coveredUntil, failedWindows, type Ledger } from '../branch/ledger.js'
+import { RETENTION_MS, RETENTION_SAFETY_MS } from '../m365/retention.js'
+import type { ContentType } from '../record/content-types.js'
+import { parseInstant } from '../util/time.js'
+import type { ListingWindow } from './listing-window.js'
+import { planWindows, type Plan, type PlanScope } from './windows.js'
 
 /** What plans a run: the settings it reads. */
 export interface RunPlanRequest {
   contentTypes: readonly ContentType[]
-  window: PlanWindow
-  segmentMs: number
-  maxSegments: number
+  scope: PlanScope
+  windowMs: number
+  maxWindows: number
 }
 
 /** A run's listing windows: failed windows of earlier runs first, then the plan's. */
 export interface RunPlan {
   plan: Plan
-  tasks: ListingTask[]
-  /** How many of `tasks` retry windows of earlier runs. */
+  windows: ListingWindow[]
+  /** How many of `windows` retry windows of earlier runs. */
   retried: number
 }
 
@@ -27,14 +27,12 @@ export interface RunPlan {
  * The same for a real run and a dry run, so a dry run shows what would really be listed.
  */
 export function planRun(request: RunPlanRequest, ledger: Ledger, now: Date): RunPlan {
-  const window =
-    request.window.mode === 'scheduled'
-      ? { ...request.window, ...optional('coveredUntil', coveredUntil(ledger, request.contentTypes)) }
-      : request.window
-  const plan = planSegments({ now, window, segmentMs: request.segmentMs, maxSegments: request.maxSegments })
-  const retries = retryTasks(ledger, request.contentTypes, plan, now)
-  const normal: ListingTask[] = request.contentTypes.flatMap((type) => plan.segments.map((segment) => ({ type, segment, retry: false })))
-  return { plan, tasks: [...retries, ...normal], retried: retries.length }
+  const covered = request.scope.mode === 'scheduled' ? coveredUntil(ledger, request.contentTypes) : undefined
+  const scope = request.scope.mode === 'scheduled' && covered ? { ...request.scope, coveredUntil: covered } : request.scope
+  const plan = planWindows({ now, scope, windowMs: request.windowMs, maxWindows: request.maxWindows })
+  const retries = retryWindows(ledger, request.contentTypes, plan, now)
+  const planned: ListingWindow[] = request.contentTypes.flatMap((type) => plan.windows.map((range) => ({ type, range, retry: false })))
+  return { plan, windows: [...retries, ...planned], retried: retries.length }
 }
 
 /**
@@ -42,13 +40,13 @@ export function planRun(request: RunPlanRequest, ledger: Ledger, now: Date): Run
  * not list anyway: they are retried before anything else. Older ones become gaps when the
  * ledger is next written.
  */
-function retryTasks(ledger: Ledger, contentTypes: readonly ContentType[], plan: Plan, now: Date): ListingTask[] {
+function retryWindows(ledger: Ledger, contentTypes: readonly ContentType[], plan: Plan, now: Date): ListingWindow[] {
   const oldest = now.getTime() - RETENTION_MS + RETENTION_SAFETY_MS
-  return failedSegments(ledger, contentTypes).flatMap(({ type, failure }) => {
+  return failedWindows(ledger, contentTypes).flatMap(({ type, failure }) => {
     const start = parseInstant(failure.start)
     const end = parseInstant(failure.end)
     if (!start || !end || start.getTime() < oldest) return []
     if (start >= plan.from && end <= plan.to) return []
-    return [{ type, segment: { start, end }, retry: true }]
+    return [{ type, range: { start, end }, retry: true }]
   })
 }

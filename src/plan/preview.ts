@@ -1,16 +1,10 @@
-import type { ContentType } from '../config/content-types.js'
-import { formatInstant } from '../config/timestamp.js'
-import type { RepositoryRef } from '../settings.js'
-import { emptyLedger } from '../state/ledger.js'
-import type { BranchLedger } from '../state/read-ledger.js'
+import { emptyLedger, type Ledger } from '../branch/ledger.js'
+import type { ContentType } from '../record/content-types.js'
+import { formatInstant } from '../util/time.js'
 import { planRun, type RunPlan, type RunPlanRequest } from './plan-run.js'
 
-/** Why a dry run cannot read the data branch, or undefined when it can try. */
-export function whyBranchUnreadable(settings: { repository: RepositoryRef | undefined; githubToken: string }): string | undefined {
-  if (!settings.repository) return "no repository to read it from (input 'repository' is empty and GITHUB_REPOSITORY is not set)"
-  if (!settings.githubToken) return "input 'github-token' is empty"
-  return undefined
-}
+/** What a dry run learnt of the data branch: its ledger, or why it could not read it. */
+export type BranchLedger = { status: 'read'; ledger: Ledger; branchExists: boolean; where: string } | { status: 'unread'; reason: string }
 
 /** A dry run's plan, and what it says about where the plan came from. */
 export interface Preview extends RunPlan {
@@ -27,7 +21,7 @@ const LISTED_RETRIES = 10
  */
 export function previewRun(request: RunPlanRequest & { dataBranch: string }, branch: BranchLedger, now: Date): Preview {
   const planned = planRun(request, branch.status === 'read' ? branch.ledger : emptyLedger(), now)
-  const scheduled = request.window.mode === 'scheduled'
+  const scheduled = request.scope.mode === 'scheduled'
   const notes: string[] = []
   if (branch.status === 'unread') {
     notes.push(
@@ -39,13 +33,15 @@ export function previewRun(request: RunPlanRequest & { dataBranch: string }, bra
   if (!branch.branchExists) {
     notes.push(`Read ${branch.where} (read-only): it does not exist yet; the first real run creates it.`)
   } else if (scheduled) {
-    notes.push(`Read the ledger of ${branch.where} (read-only): ${describeCoverage(request.contentTypes, branch)}.`)
+    notes.push(`Read the ledger of ${branch.where} (read-only): ${describeCoverage(request.contentTypes, branch.ledger)}.`)
   } else {
     notes.push(`Read the ledger of ${branch.where} (read-only) for windows earlier runs failed on.`)
   }
   if (planned.retried > 0) {
-    const retries = planned.tasks.filter((task) => task.retry)
-    const named = retries.slice(0, LISTED_RETRIES).map((task) => `${task.type} ${formatInstant(task.segment.start)} to ${formatInstant(task.segment.end)}`)
+    const retries = planned.windows.filter((window) => window.retry)
+    const named = retries
+      .slice(0, LISTED_RETRIES)
+      .map((window) => `${window.type} ${formatInstant(window.range.start)} to ${formatInstant(window.range.end)}`)
     const more = retries.length > LISTED_RETRIES ? ` and ${retries.length - LISTED_RETRIES} more` : ''
     notes.push(`Would first retry ${retries.length} window(s) earlier runs failed on: ${named.join('; ')}${more}.`)
   } else if (request.contentTypes.length > 0) {
@@ -55,10 +51,10 @@ export function previewRun(request: RunPlanRequest & { dataBranch: string }, bra
 }
 
 /** Per content type, how far the ledger says earlier runs covered. */
-function describeCoverage(types: readonly ContentType[], branch: Extract<BranchLedger, { status: 'read' }>): string {
+function describeCoverage(types: readonly ContentType[], ledger: Ledger): string {
   return types
     .map((type) => {
-      const covered = branch.ledger.contentTypes[type]?.coveredUntil
+      const covered = ledger.contentTypes[type]?.coveredUntil
       return covered ? `${type} covered until ${covered}` : `${type} not covered yet (the whole look-back is listed)`
     })
     .join(', ')

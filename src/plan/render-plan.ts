@@ -1,19 +1,19 @@
-import { formatDuration } from '../config/duration.js'
-import { formatInstant } from '../config/timestamp.js'
-import type { Plan } from './segments.js'
+import { formatDuration } from '../util/duration.js'
+import { formatInstant } from '../util/time.js'
+import type { Plan } from './windows.js'
 
 /** One line that says what a plan covers, for logs and the job summary. */
 export function describePlan(plan: Plan, contentTypes: readonly string[]): string {
   if (contentTypes.length === 0) return 'Import only: nothing is listed from the Management API.'
-  const listings = plan.segments.length * contentTypes.length
+  const listings = plan.windows.length * contentTypes.length
   return (
     `${plan.mode === 'backfill' ? 'Backfill' : 'Scheduled run'}: ${formatInstant(plan.from)} to ${formatInstant(plan.to)}, ` +
-    `${plan.segments.length} segment${plan.segments.length === 1 ? '' : 's'} of ${formatDuration(plan.segmentMs)} ` +
+    `${plan.windows.length} segment${plan.windows.length === 1 ? '' : 's'} of ${formatDuration(plan.windowMs)} ` +
     `for ${contentTypes.join(', ')} (${listings} listing${listings === 1 ? '' : 's'}).`
   )
 }
 
-/** The plan as a fixed-width text table, one row per segment. */
+/** The plan as a fixed-width text table, one row per listing window. */
 export function renderPlanTable(plan: Plan): string {
   const rows = planTableRows(plan)
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? []
@@ -29,11 +29,11 @@ export function renderPlanTable(plan: Plan): string {
 export function planTableRows(plan: Plan): string[][] {
   return [
     ['#', 'start (UTC)', 'end (UTC)', 'length'],
-    ...plan.segments.map((segment, index) => [
+    ...plan.windows.map((window, index) => [
       String(index + 1),
-      formatInstant(segment.start),
-      formatInstant(segment.end),
-      formatDuration(segment.end.getTime() - segment.start.getTime())
+      formatInstant(window.start),
+      formatInstant(window.end),
+      formatDuration(window.end.getTime() - window.start.getTime())
     ])
   ]
 }

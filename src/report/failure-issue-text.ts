@@ -1,15 +1,11 @@
-import type { ContentType } from '../config/content-types.js'
-import type { ContentGap, FailedSegment } from '../state/ledger.js'
+import type { OpenFailure, TypedGap } from '../branch/ledger.js'
+import { formatInstant } from '../util/time.js'
+import { GAP_COLUMNS, gapRows, GAPS_ADVICE, GAPS_TITLE } from './gaps.js'
+import { cell, MAX_TABLE_ROWS as MAX_ROWS } from './markup.js'
 
-/** A failed window with its content type. */
-export type OpenFailure = FailedSegment & { type: ContentType }
-/** A gap with its content type. */
-export type TypedGap = ContentGap & { type: ContentType }
 
 /** GitHub refuses issue bodies over 65,536 characters; stay well below. */
 export const MAX_ISSUE_TEXT = 60_000
-const MAX_ROWS = 50
-const MAX_CELL = 240
 
 /** The hidden line that marks our issue, per data branch, so reruns find it again. */
 export function issueMarker(branch: string): string {
@@ -52,7 +48,7 @@ export function renderIssueBody(failures: readonly OpenFailure[], gaps: readonly
 export function renderStillFailingComment(failures: readonly OpenFailure[], gaps: readonly TypedGap[], context: IssueContext): string {
   return fit(
     [
-      `Still failing after the run of ${context.now.toISOString().replace(/\.\d{3}Z$/, 'Z')}: ${failures.length} window${failures.length === 1 ? '' : 's'}.`,
+      `Still failing after the run of ${formatInstant(context.now)}: ${failures.length} window${failures.length === 1 ? '' : 's'}.`,
       '',
       ...failureTable(failures),
       ...gapSection(gaps),
@@ -66,7 +62,7 @@ export function renderRecoveredComment(recovered: readonly OpenFailure[], contex
   const rows = recovered.slice(0, MAX_ROWS).map((failure) => `| ${cell(failure.type)} | ${cell(failure.start)} – ${cell(failure.end)} | ${failure.attempts} |`)
   return fit(
     [
-      `All failed windows have recovered${recovered.length > 0 ? `; these were collected by the run of ${context.now.toISOString().replace(/\.\d{3}Z$/, 'Z')}` : ''}.`,
+      `All failed windows have recovered${recovered.length > 0 ? `; these were collected by the run of ${formatInstant(context.now)}` : ''}.`,
       ...(rows.length > 0 ? ['', '| content type | window (UTC) | failed runs |', '|---|---|---|', ...rows] : []),
       ...(recovered.length > MAX_ROWS ? [`…and ${recovered.length - MAX_ROWS} more.`] : []),
       ...(context.runUrl ? ['', `Run: ${context.runUrl}`] : [])
@@ -108,29 +104,13 @@ function gapSection(gaps: readonly TypedGap[]): string[] {
   if (gaps.length === 0) return []
   return [
     '',
-    `**Gaps the API can no longer fill** (${gaps.length}): content that expired or aged past 7 days before it could be collected.`,
-    'Export the audit log for these times from Microsoft Purview (Audit > Search > Export) and merge it in with the `import` input.',
+    `**${GAPS_TITLE}** (${gaps.length}): content that expired or aged past 7 days before it could be collected.`,
+    GAPS_ADVICE,
     '',
-    '| content type | time (UTC) | reason |',
+    `| ${GAP_COLUMNS.join(' | ')} |`,
     '|---|---|---|',
-    ...gaps.slice(0, MAX_ROWS).map((gap) => `| ${cell(gap.type)} | ${cell(gap.start)}${gap.end !== gap.start ? ` – ${cell(gap.end)}` : ''} | ${cell(gap.reason)} |`)
+    ...gapRows(gaps).map((row) => `| ${row.join(' | ')} |`)
   ]
-}
-
-/**
- * Error messages come from the network: untrusted. In a table cell they must not break the
- * table, open HTML, ping people or run long.
- */
-export function cell(text: string): string {
-  const flat = text.replace(/[\r\n\t]+/g, ' ').trim()
-  const short = flat.length > MAX_CELL ? `${flat.slice(0, MAX_CELL - 1)}…` : flat
-  return short
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|')
-    .replace(/`/g, "'")
-    .replace(/@/g, '@\u200b')
 }
 
 function shellWord(text: string): string {

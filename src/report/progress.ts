@@ -1,4 +1,28 @@
-import { countText } from './count-text.js'
+import type { CollectionStats } from '../collect/collect.js'
+import type { CommitReport } from '../commit/build-commit.js'
+import type { ImportReport } from '../import/import-exports.js'
+import type { Plan } from '../plan/windows.js'
+import { countText } from '../util/count-text.js'
+
+/** The steps of a sync, in order. */
+export type SyncStep = 'import files' | 'plan' | 'subscriptions' | 'import' | 'collect' | 'commit'
+
+/** How far a sync got, kept as it goes: a run that stops part-way says what it did. */
+export interface SyncProgress {
+  /** The step under way (or the last one). */
+  step: SyncStep
+  plan?: Plan
+  /** Listing windows planned, retries of earlier runs included. */
+  windowsTotal: number
+  /** Counts over the whole run, the pass under way included. */
+  stats: CollectionStats
+  /** Commits made, oldest first. */
+  commits: string[]
+  /** What the passes that finished added (committed, or found nothing new). */
+  report?: CommitReport
+  /** What the import read so far, when the run imports. */
+  imported?: ImportReport
+}
 
 /**
  * A line of progress for long runs, so that a log that has been quiet for minutes still says

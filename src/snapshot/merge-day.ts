@@ -1,16 +1,13 @@
-import { mkdir, open } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import type { ContentType } from '../config/content-types.js'
-import type { BranchFiles, FileContent } from '../github/commit-files.js'
-import type { Manifest, ManifestEntry, SnapshotFormat } from '../state/manifest.js'
-import { limitHeapGrowthForMerge } from '../util/heap-growth.js'
-import { CSV_HEADER, readCsvRows } from './csv-codec.js'
-import { csvLineToFrame, frameToCsvLine } from './field-frame.js'
-import { ParquetPartWriter, readParquetRows } from './parquet-codec.js'
-import { PartWriter, type WrittenPart } from './part-writer.js'
-import { dayFilePaths, findDayFiles } from './paths.js'
+import type { BranchFiles, FileContent } from '../branch/branch-files.js'
+import type { Manifest, ManifestEntry } from '../branch/manifest.js'
+import { dayFilePaths, findDayFiles } from '../branch/paths.js'
+import type { ContentType } from '../record/content-types.js'
+import type { KeyedRow } from '../record/keyed-row.js'
+import { otherFormats } from './format/formats.js'
+import { convertPayload, type SnapshotFormat, type WrittenPart } from './format/snapshot-format.js'
 import { mergeSorted } from './sorted-merge.js'
-import type { SpooledRow } from './spooled-row.js'
 
 /** What merging new rows into one day's files changes. */
 export interface DayMerge {
@@ -31,50 +28,57 @@ export interface DayMerge {
  *   knows each part's time range; late events mostly land at the end of a day);
  * - the other parts are streamed from the branch and merged with the new rows, dropping
  *   copies of rows the branch already holds, into new parts cut at `maxPartBytes`;
- * - a part that comes out the same as the branch's is not written again.
+ * - a part that comes out the same as the branch's is not written again;
+ * - a day found in another format is read, converted and written in `format`, its old files
+ *   removed.
  */
 export async function mergeDay(input: {
   type: ContentType
   day: string
   branch: BranchFiles
   manifest: Manifest
-  incoming: AsyncIterable<SpooledRow[]>
+  incoming: AsyncIterable<KeyedRow[]>
   /** The earliest time among the new rows. */
   firstIncomingTime: string
   /** A fresh temp folder for the parts. */
   dir: string
   maxPartBytes: number
-  /** The format to write; a day found in the other one is converted, its old files removed. */
+  /** The format to write. */
   format: SnapshotFormat
   /**
    * Shown every row of the day as it stands after the merge, once each, when the merge adds
-   * rows (for figures derived from the whole day, such as Power Apps usage): the merged rows
-   * as they are written, then the rows of the parts kept as they are, read from the branch
-   * for it. A row's bytes are only good during the call.
+   * rows (for files derived from the whole day, see day-observer.ts): the merged rows as they
+   * are written, then the rows of the parts kept as they are, read from the branch for it.
+   * A row's bytes are only good during the call.
    */
-  observe?: (row: SpooledRow) => void
-  /** Show `observe` the whole day even when the merge adds nothing (a figure the day lacks). */
+  observe?: (row: KeyedRow) => void
+  /** Show `observe` the whole day even when the merge adds nothing. */
   observeUnchanged?: boolean
+  /** Told before a file of the branch is read back (the run's memory policy may change then). */
+  onReadBack?: (format: SnapshotFormat) => void
 }): Promise<DayMerge> {
   const { branch, manifest, format } = input
-  const other: SnapshotFormat = format === 'csv' ? 'parquet' : 'csv'
-  const existing = findDayFiles(branch.paths(), input.type, input.day, format)
-  const converted = findDayFiles(branch.paths(), input.type, input.day, other)
+  const existing = findDayFiles(branch.paths(), input.type, input.day, format.name)
+  const converted = otherFormats(format).map((other) => ({ other, paths: findDayFiles(branch.paths(), input.type, input.day, other.name) }))
   const keep = keptPrefix(existing, branch, manifest, input.firstIncomingTime, format)
   const rewritten = existing.slice(keep)
 
   await mkdir(input.dir, { recursive: true })
-  const writer = format === 'csv' ? new PartWriter(input.dir, CSV_HEADER, input.maxPartBytes) : new ParquetPartWriter(input.dir, input.maxPartBytes)
-  const read = (path: string): AsyncIterable<SpooledRow[]> =>
-    path.endsWith('.parquet') ? readParquetFromBranch(branch, path, join(input.dir, `existing-${basename(path)}`)) : readCsvRows(branch.stream(path), path)
+  const writer = format.partWriter(input.dir, input.maxPartBytes)
+  const read = (path: string, from: SnapshotFormat): AsyncIterable<KeyedRow[]> => {
+    input.onReadBack?.(from)
+    return from.readRows(branch.stream(path), path, join(input.dir, `existing-${basename(path)}`))
+  }
   let added = 0
   // Each source is sorted (a day's parts follow one another); copies in an earlier source win.
-  // Rows reach the writer in its format's payload (see row-payload.ts): those of files in
-  // the other format are converted.
-  const convert = format === 'csv' ? frameToCsvLine : csvLineToFrame
-  const sources = [concat(rewritten.map(read)), convertPayloads(concat(converted.map(read)), convert), input.incoming]
+  const sources = [
+    concat(rewritten.map((path) => () => read(path, format))),
+    ...converted.map(({ other, paths }) => convertRows(concat(paths.map((path) => () => read(path, other))), other, format)),
+    input.incoming
+  ]
+  const incomingSource = sources.length - 1
   const { observe } = input
-  for await (const batch of mergeSorted(sources, { onKept: (source) => source === 2 && added++ })) {
+  for await (const batch of mergeSorted(sources, { onKept: (source) => source === incomingSource && added++ })) {
     for (const row of batch) {
       writer.write(row)
       observe?.(row)
@@ -82,37 +86,26 @@ export async function mergeDay(input: {
   }
   const written = writer.finish()
   if (observe && (added > 0 || input.observeUnchanged)) {
-    for await (const batch of concat(existing.slice(0, keep).map(read))) for (const row of batch) observe(row)
+    for await (const batch of concat(existing.slice(0, keep).map((path) => () => read(path, format)))) for (const row of batch) observe(row)
   }
-  const merge: DayMerge = { added, paths: [...existing, ...converted], files: new Map(), manifest: new Map() }
+  const previous = [...existing, ...converted.flatMap(({ paths }) => paths)]
+  const merge: DayMerge = { added, paths: previous, files: new Map(), manifest: new Map() }
   if (added === 0) return merge
 
   // Kept parts stay where they are (keptPrefix makes sure they are numbered 1, 2, …); the
   // rest are written anew from the next number on.
-  const paths = dayFilePaths(input.type, input.day, keep + written.length, format)
+  const paths = dayFilePaths(input.type, input.day, format.name, keep + written.length)
   merge.paths = paths
   written.forEach((part, index) => {
     const path = paths[keep + index]!
     merge.manifest.set(path, describePart(part, format))
     if (!sameContent(path, part, branch, manifest)) merge.files.set(path, { file: part.file, size: part.bytes })
   })
-  for (const stale of [...existing, ...converted].filter((path) => !paths.includes(path))) {
+  for (const stale of previous.filter((path) => !paths.includes(path))) {
     merge.files.set(stale, null)
     merge.manifest.set(stale, null)
   }
   return merge
-}
-
-/** A Parquet file of the branch, downloaded to `file` (Parquet is read from its end), as rows. */
-async function* readParquetFromBranch(branch: BranchFiles, path: string, file: string): AsyncGenerator<SpooledRow[]> {
-  limitHeapGrowthForMerge()
-  const handle = await open(file, 'w')
-  try {
-    for await (const chunk of branch.stream(path)) await handle.write(chunk)
-  } finally {
-    await handle.close()
-  }
-  yield* readParquetRows(file, path)
 }
 
 /**
@@ -124,7 +117,7 @@ function keptPrefix(existing: readonly string[], branch: BranchFiles, manifest: 
   let keep = 0
   for (const path of existing.slice(0, -1)) {
     const entry = manifest.files[path]
-    if (!path.endsWith(`.${keep + 1}.${format}`) || !entry || entry.bytes !== branch.size(path) || !(entry.lastCreationTime < firstIncomingTime)) break
+    if (!path.endsWith(`.${keep + 1}.${format.name}`) || !entry || entry.bytes !== branch.size(path) || !(entry.lastCreationTime < firstIncomingTime)) break
     keep++
   }
   return keep
@@ -142,7 +135,7 @@ function sameContent(path: string, part: WrittenPart, branch: BranchFiles, manif
 
 function describePart(part: WrittenPart, format: SnapshotFormat): ManifestEntry {
   return {
-    format,
+    format: format.name,
     rows: part.rows,
     bytes: part.bytes,
     sha256: part.sha256,
@@ -151,10 +144,11 @@ function describePart(part: WrittenPart, format: SnapshotFormat): ManifestEntry 
   }
 }
 
-async function* convertPayloads(source: AsyncIterable<SpooledRow[]>, convert: (payload: Buffer) => Buffer): AsyncGenerator<SpooledRow[]> {
-  for await (const batch of source) yield batch.map((row) => ({ ...row, payload: convert(row.payload) }))
+async function* convertRows(source: AsyncIterable<KeyedRow[]>, from: SnapshotFormat, to: SnapshotFormat): AsyncGenerator<KeyedRow[]> {
+  for await (const batch of source) yield batch.map((row) => ({ ...row, payload: convertPayload(row.payload, from, to) }))
 }
 
-async function* concat(sources: readonly AsyncIterable<SpooledRow[]>[]): AsyncGenerator<SpooledRow[]> {
-  for (const source of sources) yield* source
+/** The sources one after another, each opened only when its turn comes. */
+async function* concat(sources: readonly (() => AsyncIterable<KeyedRow[]>)[]): AsyncGenerator<KeyedRow[]> {
+  for (const source of sources) yield* source()
 }

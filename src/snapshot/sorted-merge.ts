@@ -1,4 +1,4 @@
-import { compareRows, preferredCopy, type SpooledRow } from './spooled-row.js'
+import { compareRows, preferredCopy, type KeyedRow } from '../record/keyed-row.js'
 
 /**
  * Merges sources that are each sorted by (time, Id) into one sorted stream, keeping one row
@@ -14,12 +14,12 @@ import { compareRows, preferredCopy, type SpooledRow } from './spooled-row.js'
  * `onKept` is told of every row kept, with the index of the source it came from.
  */
 export async function* mergeSorted(
-  sources: readonly AsyncIterable<SpooledRow[]>[],
+  sources: readonly AsyncIterable<KeyedRow[]>[],
   options: { rank?: (source: number) => number; onKept?: (source: number) => void; batchRows?: number } = {}
-): AsyncGenerator<SpooledRow[]> {
+): AsyncGenerator<KeyedRow[]> {
   const rank = options.rank ?? ((source: number) => source)
   const batchRows = options.batchRows ?? 4_096
-  const cursors = sources.map((source, index) => ({ index, iterator: source[Symbol.asyncIterator](), batch: [] as SpooledRow[], at: 0, done: false }))
+  const cursors = sources.map((source, index) => ({ index, iterator: source[Symbol.asyncIterator](), batch: [] as KeyedRow[], at: 0, done: false }))
   type Cursor = (typeof cursors)[number]
   const refill = async (cursor: Cursor): Promise<void> => {
     while (cursor.at >= cursor.batch.length && !cursor.done) {
@@ -53,10 +53,10 @@ export async function* mergeSorted(
   }
   for (let at = Math.floor(heap.length / 2) - 1; at >= 0; at--) siftDown(at)
 
-  let out: SpooledRow[] = []
+  let out: KeyedRow[] = []
   // The row last kept: it goes into `out` once a row with another key follows, since a copy
   // of it from a better source, or a preferred copy, may still replace it.
-  let kept: SpooledRow | undefined
+  let kept: KeyedRow | undefined
   let keptSource = -1
   while (heap.length > 0) {
     const top = heap[0]!

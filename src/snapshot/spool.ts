@@ -1,10 +1,10 @@
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { open, mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { ContentType } from '../config/content-types.js'
+import type { ContentType } from '../record/content-types.js'
 import { writeAscii } from '../util/ascii.js'
 import { mergeSorted } from './sorted-merge.js'
-import type { SpooledRow } from './spooled-row.js'
+import type { KeyedRow } from '../record/keyed-row.js'
 
 /**
  * Where a run keeps the rows it collects until they are merged into day files: in memory up
@@ -47,7 +47,7 @@ export class Spool {
    * Adds a row of a content type's day; its bytes are copied (the caller may reuse them).
    * Call `spillIfFull` after a batch of adds.
    */
-  add(type: ContentType, day: string, row: SpooledRow): void {
+  add(type: ContentType, day: string, row: KeyedRow): void {
     let days = this.days.get(type)
     if (!days) this.days.set(type, (days = new Map()))
     let entry = days.get(day)
@@ -111,7 +111,7 @@ export class Spool {
    * A batch is good until the next is asked for (see `mergeSorted`), and no rows may be added
    * while a day is read: a spill would hand the arena's chunks on.
    */
-  read(type: ContentType, day: string): AsyncIterable<SpooledRow[]> {
+  read(type: ContentType, day: string): AsyncIterable<KeyedRow[]> {
     // Nothing is added while days are read: chunks kept for the next rows only add to the
     // peak of the merge that follows.
     this.spareChunks = []
@@ -134,7 +134,7 @@ export class Spool {
   }
 
   /** A day's rows still in memory, as rows, in file order. */
-  private bufferedRows(entry: SpoolDay): SpooledRow[] {
+  private bufferedRows(entry: SpoolDay): KeyedRow[] {
     const arena = this.arena
     return sortedOrder(entry).map((index) => {
       const key = entry.keys[index]!
@@ -250,7 +250,7 @@ function writeRun(path: string, entry: SpoolDay, order: readonly number[], arena
  * A run file's rows in batches, read through one buffer: a batch's rows point into it, and
  * it is filled again once the next batch is asked for (see `mergeSorted`).
  */
-async function* readRun(path: string): AsyncGenerator<SpooledRow[]> {
+async function* readRun(path: string): AsyncGenerator<KeyedRow[]> {
   const file = await open(path, 'r')
   try {
     let buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES)
@@ -259,7 +259,7 @@ async function* readRun(path: string): AsyncGenerator<SpooledRow[]> {
       const { bytesRead } = await file.read(buffer, held, buffer.length - held, null)
       if (bytesRead === 0) break
       const end = held + bytesRead
-      const rows: SpooledRow[] = []
+      const rows: KeyedRow[] = []
       let offset = 0
       while (offset + 4 <= end) {
         const frame = buffer.readUInt32LE(offset)
@@ -295,8 +295,8 @@ async function* readRun(path: string): AsyncGenerator<SpooledRow[]> {
   }
 }
 
-async function* oneBatch(rows: SpooledRow[]): AsyncGenerator<SpooledRow[]> {
+async function* oneBatch(rows: KeyedRow[]): AsyncGenerator<KeyedRow[]> {
   if (rows.length > 0) yield rows
 }
 
-async function* emptyRows(): AsyncGenerator<SpooledRow[]> {}
+async function* emptyRows(): AsyncGenerator<KeyedRow[]> {}

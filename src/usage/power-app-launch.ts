@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../m365/audit-record.js'
+import type { AuditRecord } from '../record/audit-record.js'
 
 /**
  * What a `LaunchPowerApp` record says about one launch, whichever of the two schemas it

@@ -1,3 +1,4 @@
+import { compareText as compare } from '../util/compare.js'
 import type { PowerAppLaunch } from './power-app-launch.js'
 
 /** Columns of a Power Apps usage file, in file order. */
@@ -81,10 +82,6 @@ interface Named {
 function remember(names: Map<string, Named>, key: string, name: string, order: string): void {
   const known = names.get(key)
   if (!known || order > known.order) names.set(key, { name, order })
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }
 
 /** The rows as cells, in USAGE_COLUMNS order, header first. */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { duckdbRowsPerDay, parseCoverageTable, parseSummaryCoverage, svgProblems, type CoverageCell } from './coverage-readme.js'
 import { hourFloor, startWorld, type World } from './world.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
-import { TEST_HOOKS } from '../../src/test-hooks.js'
+import { TEST_HOOKS } from '../../src/action/test-hooks.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { TEST_HOOKS } from '../../src/test-hooks.js'
+import { TEST_HOOKS } from '../../src/action/test-hooks.js'
 import { expectBranchHoldsExactlyServed } from './assertions.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
 import { BRANCH, hourFloor, startWorld, type World } from './world.js'

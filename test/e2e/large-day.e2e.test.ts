@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { DuckDBInstance } from '@duckdb/node-api'
-import { TEST_HOOKS } from '../../src/test-hooks.js'
+import { TEST_HOOKS } from '../../src/action/test-hooks.js'
 import { expectBranchHoldsExactlyServed } from './assertions.js'
 import { hourFloor, startWorld, type World } from './world.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'

@@ -4,7 +4,7 @@
  * `@github/local-action` (.env.example), and behind the CI job that runs `uses: ./`.
  */
 import { BRANCH, CLIENT, GITHUB_TOKEN, SECRET, TENANT, hourFloor, startWorld, type World } from './world.js'
-import { TEST_HOOKS } from '../../src/test-hooks.js'
+import { TEST_HOOKS } from '../../src/action/test-hooks.js'
 
 /** Where `npm run fakes` listens unless told otherwise; .env.example names these ports. */
 export const LOCAL_FAKES_PORTS = { emulator: 45443, github: 45080 } as const

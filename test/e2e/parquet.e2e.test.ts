@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterEach, describe, expect, it } from 'vitest'
-import { TEST_HOOKS } from '../../src/test-hooks.js'
+import { TEST_HOOKS } from '../../src/action/test-hooks.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
-import { asUsersPerDay, duckdbRecipes, launchUsersPerDay, runRecipe } from './readme-recipes.js'
+import { asUsersPerDay, duckdbRecipes, launchUsersPerDay, runRecipe, userDocs } from './readme-recipes.js'
 import { branchUsageFiles, expectedUsageFiles } from './usage-expectations.js'
 import { BRANCH, expectedPath, hourFloor, startWorld, type World } from './world.js'
 
@@ -117,7 +117,7 @@ describe('Parquet snapshots', { timeout: E2E_TEST_BUDGET_MS }, () => {
     const perOperation = await runRecipe(dir, operations!)
     const general = servedCopies(world, ['Audit.General'])
     expect(perOperation.reduce((sum, row) => sum + Number(row['count_star()']), 0)).toBe(general.size)
-    const [usersPerDay, ...otherRecipes] = duckdbRecipes(await readFile('README.md', 'utf8')).filter((sql) => sql.includes('read_parquet'))
+    const [usersPerDay, ...otherRecipes] = duckdbRecipes(await userDocs()).filter((sql) => sql.includes('read_parquet'))
     expect(otherRecipes).toEqual([])
     const expectedUsers = launchUsersPerDay(
       [...general.values()].map((copy) => {

@@ -1,4 +1,15 @@
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
+
+/**
+ * The documentation users copy recipes from, as one text: README.md, then every page of docs/
+ * by name. Read from the repository root, as the tests run.
+ */
+export async function userDocs(): Promise<string> {
+  const pages = (await readdir('docs')).filter((name) => name.endsWith('.md')).sort().map((name) => join('docs', name))
+  return (await Promise.all(['README.md', ...pages].map((path) => readFile(path, 'utf8')))).join('\n')
+}
 
 /**
  * The DuckDB recipes of a README: the SQL of every `duckdb -c "…"` command in it, in order.

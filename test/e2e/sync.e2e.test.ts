@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DuckDBInstance } from '@duckdb/node-api'
@@ -7,7 +6,7 @@ import { findLeaks } from './run-action.js'
 import { BRANCH, csvFiles, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
 import { parseCoverageTable } from './coverage-readme.js'
-import { asUsersPerDay, duckdbRecipes, lastLaunchPerApp, launchUsersPerDay, runRecipe } from './readme-recipes.js'
+import { asUsersPerDay, duckdbRecipes, lastLaunchPerApp, launchUsersPerDay, runRecipe, userDocs } from './readme-recipes.js'
 import { expectedUsageFiles } from './usage-expectations.js'
 
 const HOUR = 3_600_000
@@ -95,8 +94,8 @@ describe('sync: backfill of two content types', { timeout: E2E_TEST_BUDGET_MS },
     expect(otherBranchRecipes).toEqual([])
     const general = (await world.branchRows()).filter((entry) => entry.path.startsWith('audit/Audit.General/')).map((entry) => entry.row)
     expect((await runRecipe(dir, operations!)).reduce((sum, row) => sum + Number(row['count_star()']), 0)).toBe(general.length)
-    const readmeRecipes = duckdbRecipes(await readFile('README.md', 'utf8'))
-    const [usersPerDay, ...otherRecipes] = readmeRecipes.filter((sql) => sql.includes("read_csv('audit/"))
+    const readmeRecipes = duckdbRecipes(await userDocs())
+    const [usersPerDay, perContentType, ...otherRecipes] = readmeRecipes.filter((sql) => sql.includes("read_csv('audit/"))
     expect(otherRecipes).toEqual([])
     const [launchesPerApp, lastLaunched, ...otherUsageRecipes] = readmeRecipes.filter((sql) => sql.includes("read_csv('usage/"))
     expect(otherUsageRecipes).toEqual([])
@@ -111,6 +110,15 @@ describe('sync: backfill of two content types', { timeout: E2E_TEST_BUDGET_MS },
     const expectedUsers = launchUsersPerDay(general.map((row) => ({ time: row.CreationTime!, operation: row.Operation, userId: row.UserId })))
     expect(expectedUsers.length).toBeGreaterThan(0)
     expect(asUsersPerDay(await runRecipe(dir, usersPerDay!))).toEqual(expectedUsers)
+    // The content type of each row is its folder: the recipe counts every file's rows under it.
+    const expectedPerType = new Map<string, number>()
+    for (const { path } of await world.branchRows()) {
+      const type = path.split('/')[1]!
+      expectedPerType.set(type, (expectedPerType.get(type) ?? 0) + 1)
+    }
+    expect([...expectedPerType.keys()].sort()).toEqual([...types].sort())
+    const perTypeRows = await runRecipe(dir, perContentType!)
+    expect(new Map(perTypeRows.map((row) => [String(row['content_type']), Number(row['records'])]))).toEqual(expectedPerType)
 
     // Secrets stay out of logs, summaries and data.
     const texts: Record<string, string> = { log: first.visibleLog + again.visibleLog, summary: first.summary + again.summary }

@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import { parse } from 'csv-parse/sync'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.js'
 import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../fake-github/index.js'
-import { TEST_HOOKS } from '../../src/test-hooks.js'
+import { TEST_HOOKS } from '../../src/action/test-hooks.js'
 import { runAction, type ActionResult } from './run-action.js'
 
 const exec = promisify(execFile)

@@ -1,5 +1,5 @@
 /**
- * The README's openssl recipes, run as written: what they make must sign in. Needs the
+ * The openssl recipes of docs/sign-in.md, run as written: what they make must sign in. Needs the
  * `openssl` CLI, as the emulator's TLS set-up does.
  */
 import { execFile } from 'node:child_process'
@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { readClientCertificate } from '../../src/auth/certificate.js'
+import { readClientCertificate } from '../../src/action/certificate-input.js'
 
 const exec = promisify(execFile)
-const README = resolve(import.meta.dirname, '../../README.md')
+const SIGN_IN = resolve(import.meta.dirname, '../../docs/sign-in.md')
 const PASSWORD = 'recipe-Passw0rd'
 const DAY = 86_400_000
 
@@ -25,11 +25,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-/** The README's shell block that makes the certificate, dedented. */
+/** The page's shell block that makes the certificate, dedented. */
 async function recipe(): Promise<string> {
-  const text = await readFile(README, 'utf8')
+  const text = await readFile(SIGN_IN, 'utf8')
   const block = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? '').find((body) => body.includes('openssl req -x509'))
-  if (!block) throw new Error('README has no sh block with openssl req -x509')
+  if (!block) throw new Error('docs/sign-in.md has no sh block with openssl req -x509')
   const indent = /^ */.exec(block)?.[0].length ?? 0
   return block
     .split('\n')
@@ -37,11 +37,11 @@ async function recipe(): Promise<string> {
     .join('\n')
 }
 
-/** A command the README gives inline, in backticks, that starts with `prefix`. */
+/** A command the page gives inline, in backticks, that starts with `prefix`. */
 async function inline(prefix: string): Promise<string> {
-  const text = (await readFile(README, 'utf8')).replace(/\n\s*/g, ' ')
+  const text = (await readFile(SIGN_IN, 'utf8')).replace(/\n\s*/g, ' ')
   const command = new RegExp('`(' + prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '[^`]*)`').exec(text)?.[1]
-  if (!command) throw new Error(`README has no inline command starting ${prefix}`)
+  if (!command) throw new Error(`docs/sign-in.md has no inline command starting ${prefix}`)
   return command
 }
 
@@ -49,7 +49,7 @@ async function sh(script: string): Promise<void> {
   await exec('sh', ['-e', '-c', script], { cwd: dir })
 }
 
-describe("the README's certificate recipes", () => {
+describe("the certificate recipes of docs/sign-in.md", () => {
   it('openssl req -x509 ... then cat key.pem cert.pem: a PEM the action signs in with', async () => {
     await sh(await recipe())
     const result = readClientCertificate(await readFile(join(dir, 'm365-audit-sync.pem'), 'utf8'), '', new Date())

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createGitHubClient, GITHUB_PACING_MS } from '../../src/github/client.js'
-import { readTestHooks, TEST_HOOKS } from '../../src/test-hooks.js'
+import { readTestHooks, TEST_HOOKS } from '../../src/action/test-hooks.js'
 import { secondaryRateLimit, startFakeGitHub, type FakeGitHub } from '../fake-github/index.js'
 
 let fake: FakeGitHub | undefined

@@ -1,10 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici'
-import { readClientCertificate } from '../../src/auth/certificate.js'
+import { readClientCertificate } from '../../src/action/certificate-input.js'
 import { createTokenProvider, type EntraOptions, type TokenProvider } from '../../src/auth/entra-token.js'
 import type { PresentedToken } from '../../src/auth/github-oidc.js'
-import type { Credential } from '../../src/settings.js'
+import type { Credential } from '../../src/auth/credential.js'
 import { makeCertificate, startEmulator, type Emulator, type EmulatorOptions, type TestCertificate } from '../emulator/index.js'
 import { signRs256 } from '../emulator/test-client.js'
 

@@ -2,15 +2,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { BranchFiles, FileChanges } from '../../src/github/commit-files.js'
-import { coverage, coverageEndDay, coverageTableRows, lastDays } from '../../src/report/coverage.js'
-import { isGeneratedBranchReadme, renderBranchReadme } from '../../src/snapshot/branch-readme.js'
-import { buildSnapshotChanges, type SnapshotReport } from '../../src/snapshot/build-changes.js'
-import { encodeCsvRow } from '../../src/snapshot/csv-codec.js'
-import { COVERAGE_CHART_PATH, README_PATH } from '../../src/snapshot/paths.js'
+import type { BranchFiles, FileChanges } from '../../src/branch/branch-files.js'
+import { coverage, coverageEndDay, coverageTableRows, lastDays } from '../../src/branch/coverage.js'
+import { isGeneratedBranchReadme, renderBranchReadme } from '../../src/branch/readme.js'
+import { buildCommit, type CommitReport } from '../../src/commit/build-commit.js'
+import { CSV_FORMAT, encodeCsvRow } from '../../src/snapshot/format/csv.js'
+import { COVERAGE_CHART_PATH, README_PATH } from '../../src/branch/paths.js'
 import { Spool } from '../../src/snapshot/spool.js'
-import { emptyLedger, type LedgerUpdate } from '../../src/state/ledger.js'
-import type { Manifest } from '../../src/state/manifest.js'
+import { emptyLedger, type LedgerUpdate } from '../../src/branch/ledger.js'
+import type { Manifest } from '../../src/branch/manifest.js'
 import { referenceRow } from './fixtures.js'
 
 const dirs: string[] = []
@@ -39,7 +39,7 @@ async function commit(
   day: string,
   count: number,
   updates: LedgerUpdate[] = []
-): Promise<{ changes: FileChanges | undefined; report: SnapshotReport }> {
+): Promise<{ changes: FileChanges | undefined; report: CommitReport }> {
   const dir = await mkdtemp(join(tmpdir(), 'm365-branch-readme-'))
   dirs.push(dir)
   const spool = await Spool.create(join(dir, 'spool'))
@@ -48,10 +48,10 @@ async function commit(
     const row = referenceRow({ Id: `${day}-${n}`, CreationTime: time, Operation: 'FileAccessed' }, `${time}Z`)
     spool.add('Audit.General', day, { id: row[0]!, time: row[1]!, payload: encodeCsvRow(row) })
   }
-  let report: SnapshotReport | undefined
-  const changes = await buildSnapshotChanges(
+  let report: CommitReport | undefined
+  const changes = await buildCommit(
     tip(files),
-    { collection: { updates }, spool, dir: join(dir, 'build'), branch: 'audit-data', now: NOW, coverageSlackMs: 0, usage: false },
+    { updates, spool, dir: join(dir, 'build'), branch: 'audit-data', format: CSV_FORMAT, observers: [], now: NOW, coverageSlackMs: 0 },
     (built) => (report = built)
   )
   for (const [path, content] of changes?.files ?? []) {

@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { CertificateError, expiryWarning, privateKeyLines, readClientCertificate } from '../../src/auth/certificate.js'
+import { CertificateError, expiryWarning, privateKeyLines, readClientCertificate } from '../../src/action/certificate-input.js'
 import { ecKeyPair, makeCertificate, rsaKeyPair, type TestCertificate } from '../emulator/index.js'
 
 const NOW = new Date('2026-11-22T03:57:00Z')

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { explainInvalidBranchName } from '../../src/config/branch-name.js'
-import { cloudEndpoints, parseCloud } from '../../src/config/clouds.js'
-import { parseContentType } from '../../src/config/content-types.js'
-import { DAY_MS, formatDuration, HOUR_MS, MINUTE_MS, parseDuration } from '../../src/config/duration.js'
-import { formatInstant, parseInstant } from '../../src/config/timestamp.js'
+import { explainInvalidBranchName } from '../../src/action/branch-name.js'
+import { cloudEndpoints, parseCloud } from '../../src/auth/clouds.js'
+import { parseContentType } from '../../src/record/content-types.js'
+import { DAY_MS, formatDuration, HOUR_MS, MINUTE_MS, parseDuration } from '../../src/util/duration.js'
+import { formatInstant, parseInstant } from '../../src/util/time.js'
 
 describe('parseDuration', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { countText } from '../../src/report/count-text.js'
+import { countText } from '../../src/util/count-text.js'
 
 describe('countText', () => {
   it('writes counts as toLocaleString("en-US") does', () => {

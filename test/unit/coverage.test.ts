@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { coverage, renderCoverageSvg, renderCoverageTable } from '../../src/report/coverage.js'
-import { emptyLedger, type Ledger } from '../../src/state/ledger.js'
-import type { Manifest, ManifestEntry } from '../../src/state/manifest.js'
+import { renderCoverageSvg } from '../../src/branch/coverage-chart.js'
+import { coverage, renderCoverageTable } from '../../src/branch/coverage.js'
+import { emptyLedger, type Ledger } from '../../src/branch/ledger.js'
+import type { Manifest, ManifestEntry } from '../../src/branch/manifest.js'
 
 const entry = (rows: number): ManifestEntry => ({ rows, bytes: 1, sha256: 'x', firstCreationTime: '', lastCreationTime: '' })
 

@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { describeCredential, readCredential, type CredentialInputs } from '../../src/auth/credential.js'
-import { privateKeyLines } from '../../src/auth/certificate.js'
-import { InputError, readSettings, type InputSource } from '../../src/inputs.js'
-import type { Credential } from '../../src/settings.js'
+import { describeCredential, readCredential, type CredentialInputs } from '../../src/action/credential-inputs.js'
+import { privateKeyLines } from '../../src/action/certificate-input.js'
+import { InputError, readSettings, type InputSource } from '../../src/action/inputs.js'
+import type { Credential } from '../../src/auth/credential.js'
 import { makeCertificate, type TestCertificate } from '../emulator/index.js'
 
 const NOW = new Date('2026-11-22T03:57:00Z')

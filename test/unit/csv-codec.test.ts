@@ -1,8 +1,8 @@
 import { parse } from 'csv-parse/sync'
 import { describe, expect, it } from 'vitest'
-import { CSV_HEADER, encodeCsvRow, readCsvRows } from '../../src/snapshot/csv-codec.js'
-import { SNAPSHOT_COLUMNS } from '../../src/snapshot/row.js'
-import type { SpooledRow } from '../../src/snapshot/spooled-row.js'
+import { CSV_HEADER, encodeCsvRow, readCsvRows } from '../../src/snapshot/format/csv.js'
+import { SNAPSHOT_COLUMNS } from '../../src/record/columns.js'
+import type { KeyedRow } from '../../src/record/keyed-row.js'
 import { launch, referenceRow } from './fixtures.js'
 
 const rows = [
@@ -20,8 +20,8 @@ async function* chunked(bytes: Buffer, sizes: () => number): AsyncGenerator<Buff
   }
 }
 
-async function readAll(chunks: AsyncIterable<Buffer>, path = 'f.csv'): Promise<SpooledRow[]> {
-  const out: SpooledRow[] = []
+async function readAll(chunks: AsyncIterable<Buffer>, path = 'f.csv'): Promise<KeyedRow[]> {
+  const out: KeyedRow[] = []
   // A batch's bytes are good until the next batch is asked for: keep copies.
   for await (const batch of readCsvRows(chunks, path)) out.push(...batch.map((row) => ({ ...row, payload: Buffer.from(row.payload) })))
   return out

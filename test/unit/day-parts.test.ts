@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type BranchFiles, type FileChanges } from '../../src/github/commit-files.js'
-import { buildSnapshotChanges, type SnapshotReport } from '../../src/snapshot/build-changes.js'
-import { CSV_HEADER, encodeCsvRow } from '../../src/snapshot/csv-codec.js'
-import { dayFilePath, dayFilePaths, findDayFiles, MANIFEST_PATH } from '../../src/snapshot/paths.js'
-import type { SnapshotRow } from '../../src/snapshot/row.js'
+import type { BranchFiles, FileChanges } from '../../src/branch/branch-files.js'
+import { buildCommit, type CommitReport } from '../../src/commit/build-commit.js'
+import { CSV_FORMAT, CSV_HEADER, encodeCsvRow } from '../../src/snapshot/format/csv.js'
+import { powerAppsUsageObserver } from '../../src/usage/power-apps-observer.js'
+import { dayFilePath, dayFilePaths, findDayFiles, MANIFEST_PATH } from '../../src/branch/paths.js'
+import type { SnapshotRow } from '../../src/record/columns.js'
 import { Spool } from '../../src/snapshot/spool.js'
-import { parseManifest } from '../../src/state/manifest.js'
+import { parseManifest } from '../../src/branch/manifest.js'
 import { referenceRow } from './fixtures.js'
 
 const DAY = '2026-11-20'
@@ -52,7 +53,7 @@ async function buildWith(
   batch: SnapshotRow[],
   maxFileBytes: number,
   usage = true
-): Promise<{ changes: FileChanges | undefined; report: SnapshotReport }> {
+): Promise<{ changes: FileChanges | undefined; report: CommitReport }> {
   const dir = await mkdtemp(join(tmpdir(), 'm365-day-parts-'))
   dirs.push(dir)
   const spool = await Spool.create(join(dir, 'spool'), 4_096)
@@ -60,10 +61,11 @@ async function buildWith(
     spool.add('Audit.General', DAY, { id: row[0]!, time: row[1]!, payload: encodeCsvRow(row) })
     await spool.spillIfFull()
   }
-  let report: SnapshotReport | undefined
-  const changes = await buildSnapshotChanges(
+  let report: CommitReport | undefined
+  const observers = usage ? [powerAppsUsageObserver(CSV_FORMAT)] : []
+  const changes = await buildCommit(
     files,
-    { collection: { updates: [] }, spool, dir: join(dir, 'build'), branch: 'audit-data', now: new Date(`${DAY}T12:00:00Z`), coverageSlackMs: 0, maxFileBytes, usage },
+    { updates: [], spool, dir: join(dir, 'build'), branch: 'audit-data', format: CSV_FORMAT, observers, now: new Date(`${DAY}T12:00:00Z`), coverageSlackMs: 0, maxFileBytes },
     (built) => (report = built)
   )
   if (!report) throw new Error('expected a report')
@@ -82,13 +84,13 @@ function apply(branch: Map<string, Buffer>, changes: FileChanges | undefined): v
   }
 }
 
-const dayPaths = (branch: Map<string, Buffer>): string[] => findDayFiles(branch.keys(), 'Audit.General', DAY)
+const dayPaths = (branch: Map<string, Buffer>): string[] => findDayFiles(branch.keys(), 'Audit.General', DAY, 'csv')
 
 describe('day file paths', () => {
   it('names the single file and numbered parts', () => {
-    expect(dayFilePath('Audit.General', DAY)).toBe('audit/Audit.General/2026/11/2026-11-20.csv')
-    expect(dayFilePaths('Audit.General', DAY, 1)).toEqual(['audit/Audit.General/2026/11/2026-11-20.csv'])
-    expect(dayFilePaths('Audit.General', DAY, 3)).toEqual([
+    expect(dayFilePath('Audit.General', DAY, 'csv')).toBe('audit/Audit.General/2026/11/2026-11-20.csv')
+    expect(dayFilePaths('Audit.General', DAY, 'csv', 1)).toEqual(['audit/Audit.General/2026/11/2026-11-20.csv'])
+    expect(dayFilePaths('Audit.General', DAY, 'csv', 3)).toEqual([
       'audit/Audit.General/2026/11/2026-11-20.1.csv',
       'audit/Audit.General/2026/11/2026-11-20.2.csv',
       'audit/Audit.General/2026/11/2026-11-20.3.csv'
@@ -109,18 +111,18 @@ describe('day file paths', () => {
       'audit/Audit.SharePoint/2026/11/2026-11-20.csv',
       'manifest.json'
     ]
-    expect(findDayFiles(branch, 'Audit.General', DAY)).toEqual([
+    expect(findDayFiles(branch, 'Audit.General', DAY, 'csv')).toEqual([
       `${base}2026-11-20.csv`,
       `${base}2026-11-20.1.csv`,
       `${base}2026-11-20.2.csv`,
       `${base}2026-11-20.10.csv`
     ])
-    expect(findDayFiles(branch, 'Audit.Exchange', DAY)).toEqual([])
+    expect(findDayFiles(branch, 'Audit.Exchange', DAY, 'csv')).toEqual([])
   })
 })
 
 describe('merging a day into its files', () => {
-  const single = dayFilePath('Audit.General', DAY)
+  const single = dayFilePath('Audit.General', DAY, 'csv')
   const cap = fileOf(rows(100)).byteLength + 100
 
   it('keeps one file while the day fits, sorted, every record once, whatever order they arrived in', async () => {
@@ -136,7 +138,7 @@ describe('merging a day into its files', () => {
     const branch = new Map<string, Buffer>()
     apply(branch, (await build(branch, rows(400), cap)).changes)
     const paths = dayPaths(branch)
-    expect(paths).toEqual(dayFilePaths('Audit.General', DAY, paths.length))
+    expect(paths).toEqual(dayFilePaths('Audit.General', DAY, 'csv', paths.length))
     expect(paths.length).toBeGreaterThanOrEqual(4)
     const parts = paths.map((path) => branch.get(path)!)
     for (const part of parts) {
@@ -165,7 +167,7 @@ describe('merging a day into its files', () => {
     const { changes, report } = await build(branch, rows(120, 60), cap)
     apply(branch, changes)
     const paths = dayPaths(branch)
-    expect(paths).toEqual(dayFilePaths('Audit.General', DAY, paths.length))
+    expect(paths).toEqual(dayFilePaths('Audit.General', DAY, 'csv', paths.length))
     expect(paths.length).toBeGreaterThanOrEqual(2)
     expect(changes?.files.get(single)).toBeNull()
     expect(report.recordsAdded).toBe(100)
@@ -220,7 +222,7 @@ describe('merging a day into its files', () => {
     expect([...streamed].sort()).toEqual([...paths].sort())
     expect(streamed.filter((path) => path === paths.at(-1))).toHaveLength(1)
     expect([...(changes?.files.keys() ?? [])].filter((path) => path.startsWith('audit/'))).toEqual([paths.at(-1)])
-    expect(report.usageDays).toEqual([DAY])
+    expect(report.derived).toEqual([{ title: 'Power Apps usage', folder: 'usage/power-apps/', days: [DAY] }])
     apply(branch, changes)
     expect(readRows(branch.get(usage))).toEqual([[DAY, '', '', '', '', '301', '0']])
     expect(changes?.message).toContain(`Power Apps usage recomputed: ${DAY}`)
@@ -236,7 +238,7 @@ describe('merging a day into its files', () => {
     const { changes, report } = await build(branch, rows(5, 100), cap)
     // The branch README and its chart ride along with the commit (unchanged here: same day, same coverage).
     expect([...(changes?.files.keys() ?? [])].filter((path) => !changes?.alongside?.has(path))).toEqual([usage])
-    expect(report).toMatchObject({ recordsAdded: 0, usageDays: [DAY] })
+    expect(report).toMatchObject({ recordsAdded: 0, derived: [{ days: [DAY] }] })
     expect(changes?.message).toMatch(/^audit-sync: Power Apps usage of 1 day\n/)
     apply(branch, changes)
     expect(readRows(branch.get(usage))).toEqual([[DAY, '', '', '', '', '300', '0']])

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { aadstsCode, adviceFor } from '../../src/auth/entra-errors.js'
-import type { Credential } from '../../src/settings.js'
+import type { Credential } from '../../src/auth/credential.js'
 
 const certificate: Credential = {
   kind: 'certificate',

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import {
-  cell,
-  issueMarker,
-  issueTitle,
-  MAX_ISSUE_TEXT,
-  renderIssueBody,
-  renderRecoveredComment,
-  type OpenFailure
-} from '../../src/report/failure-issue-text.js'
+import type { OpenFailure } from '../../src/branch/ledger.js'
+import { issueMarker, issueTitle, MAX_ISSUE_TEXT, renderIssueBody, renderRecoveredComment } from '../../src/report/failure-issue-text.js'
+import { cell } from '../../src/report/markup.js'
 
 const failure: OpenFailure = {
   type: 'Audit.General',

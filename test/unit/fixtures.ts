@@ -1,5 +1,5 @@
-import { recordId, type AuditRecord } from '../../src/m365/audit-record.js'
-import type { SnapshotRow } from '../../src/snapshot/row.js'
+import { recordId, type AuditRecord } from '../../src/record/audit-record.js'
+import type { SnapshotRow } from '../../src/record/columns.js'
 
 /** A Power Apps launch with the characters that CSV and JSON must carry intact. */
 export const launch: AuditRecord = {

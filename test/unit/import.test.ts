@@ -3,17 +3,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import { afterEach, describe, expect, it } from 'vitest'
-import { compileFilter } from '../../src/filter/record-filter.js'
-import { contentTypeOf } from '../../src/import/content-type-of.js'
+import { compileFilter } from '../../src/record/filter.js'
+import { contentTypeOf } from '../../src/record/content-types.js'
 import { detectExportFormat, explainEncoding } from '../../src/import/export-format.js'
 import { findExports } from '../../src/import/find-exports.js'
-import { ExportImport, importExports, prepareImport } from '../../src/import/import-exports.js'
+import { ExportImport, prepareImport } from '../../src/import/import-exports.js'
 import { importRecord } from '../../src/import/import-record.js'
 import { lineBreaks, openExport } from '../../src/import/read-export.js'
-import { decodeFieldFrame } from '../../src/snapshot/field-frame.js'
-import { rowPayloads } from '../../src/snapshot/row-payload.js'
+import { decodeFieldFrame } from '../../src/snapshot/format/field-frame.js'
+import { CSV_FORMAT } from '../../src/snapshot/format/csv.js'
+import { PARQUET_FORMAT } from '../../src/snapshot/format/parquet.js'
 import { Spool } from '../../src/snapshot/spool.js'
-import type { SpooledRow } from '../../src/snapshot/spooled-row.js'
+import type { KeyedRow } from '../../src/record/keyed-row.js'
 import { launch, referenceRow } from './fixtures.js'
 
 const CLASSIC = 'CreationDate,UserIds,Operations,AuditData'
@@ -80,29 +81,29 @@ describe('content type of a record', () => {
 describe('one AuditData value', () => {
   it('becomes the row the API copy of the record makes, with the record re-serialised compactly', () => {
     const pretty = JSON.stringify(launch, null, 2).replace(/\n/g, '\r\n')
-    const outcome = importRecord(pretty, undefined)
+    const outcome = importRecord(pretty, CSV_FORMAT.fromFields)
     expect(outcome).toMatchObject({ kind: 'row', type: 'Audit.General' })
     if (outcome.kind !== 'row') throw new Error('expected a row')
     expect(outcome.row.id).toBe('e2a84675-8952-4d91-a2ea-4d89f310f1a7')
     expect(outcome.row.time).toBe('2026-11-20T23:59:59Z')
     expect(parse(outcome.row.payload)).toEqual([referenceRow(launch, '2026-11-20T23:59:59Z')])
     // For Parquet day files the same row travels as a field frame.
-    const framed = importRecord(pretty, undefined, rowPayloads('parquet').fromFields)
+    const framed = importRecord(pretty, PARQUET_FORMAT.fromFields)
     if (framed.kind !== 'row') throw new Error('expected a row')
     expect(decodeFieldFrame(framed.row.payload).map((field) => field.toString('utf8'))).toEqual(referenceRow(launch, '2026-11-20T23:59:59Z'))
   })
 
   it('takes the day from CreationTime (UTC, a zone honoured)', () => {
-    const outcome = importRecord(JSON.stringify({ Id: 'X', CreationTime: '2026-11-20T23:30:00-02:00', Workload: 'Exchange' }), undefined)
+    const outcome = importRecord(JSON.stringify({ Id: 'X', CreationTime: '2026-11-20T23:30:00-02:00', Workload: 'Exchange' }), CSV_FORMAT.fromFields)
     expect(outcome).toMatchObject({ kind: 'row', type: 'Audit.Exchange', row: { id: 'x', time: '2026-11-21T01:30:00Z' } })
   })
 
   it('says why a value is not a record', () => {
-    expect(importRecord('', undefined)).toEqual({ kind: 'bad', reason: 'AuditData is empty' })
-    expect(importRecord('{"Id": "x",', undefined)).toMatchObject({ kind: 'bad', reason: expect.stringMatching(/^AuditData is not JSON \(/) })
-    expect(importRecord('[1]', undefined)).toEqual({ kind: 'bad', reason: 'AuditData is not a JSON object' })
-    expect(importRecord('{"Id":"x"}', undefined)).toEqual({ kind: 'bad', reason: 'AuditData has no CreationTime' })
-    expect(importRecord('{"Id":"x","CreationTime":"6/26/2022 5:40:02 AM"}', undefined)).toEqual({
+    expect(importRecord('', CSV_FORMAT.fromFields)).toEqual({ kind: 'bad', reason: 'AuditData is empty' })
+    expect(importRecord('{"Id": "x",', CSV_FORMAT.fromFields)).toMatchObject({ kind: 'bad', reason: expect.stringMatching(/^AuditData is not JSON \(/) })
+    expect(importRecord('[1]', CSV_FORMAT.fromFields)).toEqual({ kind: 'bad', reason: 'AuditData is not a JSON object' })
+    expect(importRecord('{"Id":"x"}', CSV_FORMAT.fromFields)).toEqual({ kind: 'bad', reason: 'AuditData has no CreationTime' })
+    expect(importRecord('{"Id":"x","CreationTime":"6/26/2022 5:40:02 AM"}', CSV_FORMAT.fromFields)).toEqual({
       kind: 'bad',
       reason: 'AuditData has CreationTime "6/26/2022 5:40:02 AM", not a time'
     })
@@ -110,9 +111,9 @@ describe('one AuditData value', () => {
 
   it('goes through the same filter as collected records', () => {
     const keep = compileFilter({ operations: ['DeletePowerApp'], workloads: [], recordTypes: [] })
-    expect(importRecord(JSON.stringify(launch), keep)).toEqual({ kind: 'filtered' })
+    expect(importRecord(JSON.stringify(launch), CSV_FORMAT.fromFields, keep)).toEqual({ kind: 'filtered' })
     const types = compileFilter({ operations: [], workloads: [], recordTypes: [256] })
-    expect(importRecord(JSON.stringify(launch), types).kind).toBe('row')
+    expect(importRecord(JSON.stringify(launch), CSV_FORMAT.fromFields, types).kind).toBe('row')
   })
 })
 
@@ -180,8 +181,10 @@ describe('importing exports', () => {
     const spool = await Spool.create(join(dir, 'spool'))
     const exports = await prepareImport(['*.csv'], dir)
     const logged: string[] = []
-    const report = await importExports({ files: exports, spool, ...(filter ? { filter } : {}), log: (line) => logged.push(line) })
-    const held: Record<string, SpooledRow[]> = {}
+    const importing = new ExportImport(exports, { encode: CSV_FORMAT.fromFields, filter, log: (line) => logged.push(line) })
+    await importing.fill(spool)
+    const report = importing.report
+    const held: Record<string, KeyedRow[]> = {}
     for (const { type, day } of spool.entries()) {
       for await (const batch of spool.read(type, day)) for (const spooled of batch) (held[`${type} ${day}`] ??= []).push({ ...spooled, payload: Buffer.from(spooled.payload) })
     }
@@ -237,7 +240,7 @@ describe('importing exports', () => {
       'a.csv': `${CLASSIC}\r\n${records.slice(0, 12).map((record) => row(record)).join('')}`,
       'b.csv': `${CLASSIC}\n${records.slice(12).map((record) => row(record)).join('')}x,u,op,"{}"\n`
     })
-    const importing = new ExportImport(await prepareImport(['*.csv'], dir))
+    const importing = new ExportImport(await prepareImport(['*.csv'], dir), { encode: CSV_FORMAT.fromFields })
     const ids: string[][] = []
     for (let pass = 0; !importing.done; pass++) {
       const spool = await Spool.create(join(dir, `spool-${pass}`))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { InputError, readSettings, type InputSource } from '../../src/inputs.js'
-import { DAY_MS, HOUR_MS } from '../../src/config/duration.js'
+import { InputError, readSettings, type InputSource } from '../../src/action/inputs.js'
+import { DAY_MS, HOUR_MS } from '../../src/util/duration.js'
 
 const NOW = new Date('2026-11-22T03:57:00Z')
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
@@ -49,9 +49,9 @@ describe('readSettings', () => {
       audience: 'https://manage.office.com',
       contentTypes: ['Audit.General'],
       publisherId: TENANT,
-      window: { mode: 'scheduled', lookbackMs: DAY_MS },
-      segmentMs: HOUR_MS,
-      maxSegments: 200,
+      scope: { mode: 'scheduled', lookbackMs: DAY_MS },
+      windowMs: HOUR_MS,
+      maxWindows: 200,
       format: 'csv',
       dataBranch: 'audit-data',
       repository: { owner: 'contoso', repo: 'audit' },
@@ -68,7 +68,7 @@ describe('readSettings', () => {
       importPatterns: [],
       dryRun: false
     })
-    expect(plan.segments).toHaveLength(24)
+    expect(plan.windows).toHaveLength(24)
   })
 
   it('masks the client secret and the GitHub token as soon as they are read', () => {
@@ -106,7 +106,7 @@ describe('readSettings', () => {
       }).input,
       NOW
     )
-    expect(settings.window).toEqual({
+    expect(settings.scope).toEqual({
       mode: 'backfill',
       start: new Date('2026-11-20T00:00:00Z'),
       end: new Date('2026-11-21T06:00:00Z')
@@ -115,7 +115,7 @@ describe('readSettings', () => {
     expect(settings.dataBranch).toBe('data/audit')
     expect(settings.dryRun).toBe(true)
     expect(settings.concurrency).toBe(16)
-    expect(plan.segments).toHaveLength(30)
+    expect(plan.windows).toHaveLength(30)
   })
 
   it.each([

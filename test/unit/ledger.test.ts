@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { applyUpdates, blobKey, coveredUntil, emptyLedger, parseLedger, renderLedger, wasFetched } from '../../src/state/ledger.js'
+import { applyUpdates, blobKey, coveredUntil, emptyLedger, parseLedger, renderLedger, wasFetched } from '../../src/branch/ledger.js'
 
 const NOW = new Date('2026-11-22T04:00:00Z')
 

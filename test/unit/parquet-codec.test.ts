@@ -5,11 +5,11 @@ import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet'
 import { afterEach, describe, expect, it } from 'vitest'
-import { decodeCsvLine, encodeCsvRow } from '../../src/snapshot/csv-codec.js'
-import { decodeFieldFrame, encodeFieldFrame } from '../../src/snapshot/field-frame.js'
-import { ParquetPartWriter, readParquetRows, ROW_GROUP_ROWS } from '../../src/snapshot/parquet-codec.js'
-import type { SnapshotRow } from '../../src/snapshot/row.js'
-import type { SpooledRow } from '../../src/snapshot/spooled-row.js'
+import { decodeCsvLine, encodeCsvRow } from '../../src/snapshot/format/csv.js'
+import { decodeFieldFrame, encodeFieldFrame } from '../../src/snapshot/format/field-frame.js'
+import { ParquetPartWriter, readParquetRows, ROW_GROUP_ROWS } from '../../src/snapshot/format/parquet.js'
+import type { SnapshotRow } from '../../src/record/columns.js'
+import type { KeyedRow } from '../../src/record/keyed-row.js'
 import { referenceRow } from './fixtures.js'
 
 const dirs: string[] = []
@@ -42,7 +42,7 @@ function records(count: number): SnapshotRow[] {
   })
 }
 
-const spooled = (row: SnapshotRow): SpooledRow => ({ id: row[0]!, time: row[1]!, payload: encodeFieldFrame(row.map((value) => Buffer.from(value, 'utf8'))) })
+const spooled = (row: SnapshotRow): KeyedRow => ({ id: row[0]!, time: row[1]!, payload: encodeFieldFrame(row.map((value) => Buffer.from(value, 'utf8'))) })
 
 describe('Parquet day files', () => {
   it('decodes our CSV lines back into their fields', () => {
@@ -64,7 +64,7 @@ describe('Parquet day files', () => {
     expect(part!.firstCreationTime).toBe(rows[0]![1])
     expect(part!.lastCreationTime).toBe(rows.at(-1)![1])
 
-    const read: SpooledRow[] = []
+    const read: KeyedRow[] = []
     // A batch is good until the next is read: keep copies.
     for await (const batch of readParquetRows(part!.file, 'day.parquet')) read.push(...batch.map((row) => ({ ...row, payload: Buffer.from(row.payload) })))
     expect(read.length).toBe(rows.length)

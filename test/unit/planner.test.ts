@@ -1,34 +1,35 @@
 import { describe, expect, it } from 'vitest'
-import { DAY_MS, HOUR_MS, MINUTE_MS, parseDuration } from '../../src/config/duration.js'
-import { PlanError, planSegments, RETENTION_MS, RETENTION_SAFETY_MS, type Plan } from '../../src/plan/segments.js'
+import { DAY_MS, HOUR_MS, MINUTE_MS, parseDuration } from '../../src/util/duration.js'
+import { RETENTION_MS, RETENTION_SAFETY_MS } from '../../src/m365/retention.js'
+import { PlanError, planWindows, type Plan } from '../../src/plan/windows.js'
 import { renderPlanTable } from '../../src/plan/render-plan.js'
 
 const NOW = new Date('2026-11-22T03:57:00Z')
 
-function scheduled(lookback: string, segment: string, maxSegments = 1000, now = NOW): Plan {
-  return planSegments({
+function scheduled(lookback: string, segment: string, maxWindows = 1000, now = NOW): Plan {
+  return planWindows({
     now,
-    window: { mode: 'scheduled', lookbackMs: parseDuration(lookback) ?? NaN },
-    segmentMs: parseDuration(segment) ?? NaN,
-    maxSegments
+    scope: { mode: 'scheduled', lookbackMs: parseDuration(lookback) ?? NaN },
+    windowMs: parseDuration(segment) ?? NaN,
+    maxWindows
   })
 }
 
 function expectContiguous(plan: Plan): void {
-  expect(plan.segments[0]?.start).toEqual(plan.from)
-  expect(plan.segments.at(-1)?.end).toEqual(plan.to)
-  for (let i = 1; i < plan.segments.length; i++) {
-    expect(plan.segments[i]?.start).toEqual(plan.segments[i - 1]?.end)
+  expect(plan.windows[0]?.start).toEqual(plan.from)
+  expect(plan.windows.at(-1)?.end).toEqual(plan.to)
+  for (let i = 1; i < plan.windows.length; i++) {
+    expect(plan.windows[i]?.start).toEqual(plan.windows[i - 1]?.end)
   }
-  for (const segment of plan.segments) {
+  for (const segment of plan.windows) {
     const length = segment.end.getTime() - segment.start.getTime()
     expect(length).toBeGreaterThan(0)
-    expect(length).toBeLessThanOrEqual(plan.segmentMs)
+    expect(length).toBeLessThanOrEqual(plan.windowMs)
     expect(length).toBeLessThanOrEqual(DAY_MS)
   }
 }
 
-describe('planSegments: the CoE documentation examples', () => {
+describe('planWindows: the CoE documentation examples', () => {
   it.each([
     ['1 day', '1 hour', 24],
     ['1 day', '5 minutes', 288],
@@ -37,23 +38,23 @@ describe('planSegments: the CoE documentation examples', () => {
     ['1d', '1h', 24]
   ])('%s in segments of %s gives %i segments', (lookback, segment, count) => {
     const plan = scheduled(lookback, segment)
-    expect(plan.segments).toHaveLength(count)
+    expect(plan.windows).toHaveLength(count)
     expect(plan.to).toEqual(NOW)
     expect(plan.from.getTime()).toBe(NOW.getTime() - (parseDuration(lookback) ?? 0))
     expectContiguous(plan)
   })
 })
 
-describe('planSegments: backfill', () => {
+describe('planWindows: backfill', () => {
   it('covers [start, end) with a partial last segment', () => {
-    const plan = planSegments({
+    const plan = planWindows({
       now: NOW,
-      window: { mode: 'backfill', start: new Date('2026-11-20T00:00:00Z'), end: new Date('2026-11-21T06:30:00Z') },
-      segmentMs: 2 * HOUR_MS,
-      maxSegments: 200
+      scope: { mode: 'backfill', start: new Date('2026-11-20T00:00:00Z'), end: new Date('2026-11-21T06:30:00Z') },
+      windowMs: 2 * HOUR_MS,
+      maxWindows: 200
     })
-    expect(plan.segments).toHaveLength(16)
-    expect(plan.segments.at(-1)).toEqual({
+    expect(plan.windows).toHaveLength(16)
+    expect(plan.windows.at(-1)).toEqual({
       start: new Date('2026-11-21T06:00:00Z'),
       end: new Date('2026-11-21T06:30:00Z')
     })
@@ -61,22 +62,22 @@ describe('planSegments: backfill', () => {
   })
 
   it('ends at now when end is left out, floored to the minute', () => {
-    const plan = planSegments({
+    const plan = planWindows({
       now: new Date('2026-11-22T03:57:42.123Z'),
-      window: { mode: 'backfill', start: new Date('2026-11-22T00:00:00Z') },
-      segmentMs: HOUR_MS,
-      maxSegments: 200
+      scope: { mode: 'backfill', start: new Date('2026-11-22T00:00:00Z') },
+      windowMs: HOUR_MS,
+      maxWindows: 200
     })
     expect(plan.to).toEqual(new Date('2026-11-22T03:57:00Z'))
-    expect(plan.segments).toHaveLength(4)
+    expect(plan.windows).toHaveLength(4)
   })
 
   it('stops at now when end is in the future, and says so', () => {
-    const plan = planSegments({
+    const plan = planWindows({
       now: NOW,
-      window: { mode: 'backfill', start: new Date('2026-11-21T00:00:00Z'), end: new Date('2026-11-25T00:00:00Z') },
-      segmentMs: DAY_MS,
-      maxSegments: 200
+      scope: { mode: 'backfill', start: new Date('2026-11-21T00:00:00Z'), end: new Date('2026-11-25T00:00:00Z') },
+      windowMs: DAY_MS,
+      maxWindows: 200
     })
     expect(plan.to).toEqual(NOW)
     expect(plan.notes.join()).toMatch(/in the future/)
@@ -84,13 +85,13 @@ describe('planSegments: backfill', () => {
 
   it('accepts a start exactly 7 days back and refuses one a minute older', () => {
     const edge = new Date(NOW.getTime() - RETENTION_MS)
-    const plan = planSegments({ now: NOW, window: { mode: 'backfill', start: edge }, segmentMs: DAY_MS, maxSegments: 10 })
-    expect(plan.segments).toHaveLength(7)
+    const plan = planWindows({ now: NOW, scope: { mode: 'backfill', start: edge }, windowMs: DAY_MS, maxWindows: 10 })
+    expect(plan.windows).toHaveLength(7)
     expectContiguous(plan)
 
     const tooOld = new Date(edge.getTime() - MINUTE_MS)
     expect(() =>
-      planSegments({ now: NOW, window: { mode: 'backfill', start: tooOld }, segmentMs: DAY_MS, maxSegments: 10 })
+      planWindows({ now: NOW, scope: { mode: 'backfill', start: tooOld }, windowMs: DAY_MS, maxWindows: 10 })
     ).toThrow(/keeps content for 7 days.*'import'/s)
   })
 
@@ -99,12 +100,12 @@ describe('planSegments: backfill', () => {
     ['equal to end', '2026-11-21T06:00:00Z', '2026-11-21T06:00:00Z', /must be before 'end'/],
     ['in the future', '2026-11-23T00:00:00Z', undefined, /in the future/]
   ])('refuses a start %s', (_, start, end, message) => {
-    const window = { mode: 'backfill' as const, start: new Date(start), ...(end ? { end: new Date(end) } : {}) }
-    expect(() => planSegments({ now: NOW, window, segmentMs: HOUR_MS, maxSegments: 200 })).toThrow(message)
+    const scope = { mode: 'backfill' as const, start: new Date(start), ...(end ? { end: new Date(end) } : {}) }
+    expect(() => planWindows({ now: NOW, scope, windowMs: HOUR_MS, maxWindows: 200 })).toThrow(message)
   })
 })
 
-describe('planSegments: limits', () => {
+describe('planWindows: limits', () => {
   it('refuses more than max-segments and says how many it would take', () => {
     const attempt = (): Plan => scheduled('1d', '10m', 60)
     expect(attempt).toThrow(PlanError)
@@ -112,17 +113,17 @@ describe('planSegments: limits', () => {
   })
 
   it('accepts exactly max-segments', () => {
-    expect(scheduled('1d', '1h', 24).segments).toHaveLength(24)
+    expect(scheduled('1d', '1h', 24).windows).toHaveLength(24)
   })
 
   it.each(['25h', '2d', '30s'])('refuses a segment of %s', (segment) => {
     const error = (() => {
       try {
-        planSegments({
+        planWindows({
           now: NOW,
-          window: { mode: 'scheduled', lookbackMs: DAY_MS },
-          segmentMs: parseDuration(segment) ?? 30_000,
-          maxSegments: 1000
+          scope: { mode: 'scheduled', lookbackMs: DAY_MS },
+          windowMs: parseDuration(segment) ?? 30_000,
+          maxWindows: 1000
         })
       } catch (caught) {
         return caught
@@ -133,39 +134,39 @@ describe('planSegments: limits', () => {
   })
 
   it('allows a 24 h segment', () => {
-    expect(scheduled('7d', '24h').segments).toHaveLength(7)
+    expect(scheduled('7d', '24h').windows).toHaveLength(7)
   })
 })
 
-describe('planSegments: scheduled runs and coverage', () => {
+describe('planWindows: scheduled runs and coverage', () => {
   it('starts from coverage when earlier than the look-back (a skipped cron run is caught up)', () => {
     const coveredUntil = new Date('2026-11-19T12:00:00Z')
-    const plan = planSegments({
+    const plan = planWindows({
       now: NOW,
-      window: { mode: 'scheduled', lookbackMs: DAY_MS, coveredUntil },
-      segmentMs: HOUR_MS,
-      maxSegments: 200
+      scope: { mode: 'scheduled', lookbackMs: DAY_MS, coveredUntil },
+      windowMs: HOUR_MS,
+      maxWindows: 200
     })
     expect(plan.from).toEqual(coveredUntil)
     expectContiguous(plan)
   })
 
   it('re-lists the whole look-back when coverage is recent', () => {
-    const plan = planSegments({
+    const plan = planWindows({
       now: NOW,
-      window: { mode: 'scheduled', lookbackMs: DAY_MS, coveredUntil: new Date(NOW.getTime() - HOUR_MS) },
-      segmentMs: HOUR_MS,
-      maxSegments: 200
+      scope: { mode: 'scheduled', lookbackMs: DAY_MS, coveredUntil: new Date(NOW.getTime() - HOUR_MS) },
+      windowMs: HOUR_MS,
+      maxWindows: 200
     })
     expect(plan.from).toEqual(new Date(NOW.getTime() - DAY_MS))
   })
 
   it('clamps coverage older than 7 days to inside the API reach, and reports the gap', () => {
-    const plan = planSegments({
+    const plan = planWindows({
       now: NOW,
-      window: { mode: 'scheduled', lookbackMs: DAY_MS, coveredUntil: new Date('2026-11-01T00:00:00Z') },
-      segmentMs: DAY_MS,
-      maxSegments: 200
+      scope: { mode: 'scheduled', lookbackMs: DAY_MS, coveredUntil: new Date('2026-11-01T00:00:00Z') },
+      windowMs: DAY_MS,
+      maxWindows: 200
     })
     expect(plan.from.getTime()).toBe(NOW.getTime() - RETENTION_MS + RETENTION_SAFETY_MS)
     expect(plan.notes.join()).toMatch(/past the API's 7 days.*Purview/)
@@ -175,7 +176,7 @@ describe('planSegments: scheduled runs and coverage', () => {
   it('a 7-day look-back stays inside the reach', () => {
     const plan = scheduled('7d', '1h', 1000)
     expect(plan.from.getTime()).toBeGreaterThan(NOW.getTime() - RETENTION_MS)
-    expect(plan.segments).toHaveLength(168)
+    expect(plan.windows).toHaveLength(168)
   })
 
   it('refuses a look-back over 7 days', () => {
@@ -183,7 +184,7 @@ describe('planSegments: scheduled runs and coverage', () => {
   })
 })
 
-describe('planSegments: UTC throughout', () => {
+describe('planWindows: UTC throughout', () => {
   it('runs under a zone with DST and a non-zero offset', () => {
     // vitest.config.ts sets TZ for the suite; prove it took, or this file proves nothing.
     expect(new Date('2026-07-01T00:00:00Z').getTimezoneOffset()).not.toBe(0)
@@ -194,14 +195,14 @@ describe('planSegments: UTC throughout', () => {
 
   it('a day across the US DST change has 24 one-hour segments on UTC hours', () => {
     // 2026-11-01 06:00 UTC is when New York falls back; local time repeats an hour, UTC does not.
-    const plan = planSegments({
+    const plan = planWindows({
       now: new Date('2026-11-02T12:00:00Z'),
-      window: { mode: 'backfill', start: new Date('2026-11-01T00:00:00Z'), end: new Date('2026-11-02T00:00:00Z') },
-      segmentMs: HOUR_MS,
-      maxSegments: 200
+      scope: { mode: 'backfill', start: new Date('2026-11-01T00:00:00Z'), end: new Date('2026-11-02T00:00:00Z') },
+      windowMs: HOUR_MS,
+      maxWindows: 200
     })
-    expect(plan.segments).toHaveLength(24)
-    expect(plan.segments.map((segment) => segment.start.getUTCHours())).toEqual([...Array(24).keys()])
+    expect(plan.windows).toHaveLength(24)
+    expect(plan.windows.map((segment) => segment.start.getUTCHours())).toEqual([...Array(24).keys()])
   })
 })
 

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { createLimiter } from '../../src/collect/pool.js'
+import { createConcurrencyGate } from '../../src/collect/concurrency-gate.js'
 
-describe('createLimiter', () => {
+describe('createConcurrencyGate', () => {
   it('never has more than the limit in flight, even with tasks arriving while others finish', async () => {
-    const limiter = createLimiter(3)
+    const limiter = createConcurrencyGate(3)
     let inFlight = 0
     let most = 0
     const task = (ms: number, value: number) => async () => {
@@ -22,7 +22,7 @@ describe('createLimiter', () => {
   })
 
   it('rejects with the task\'s own error and frees its slot', async () => {
-    const limiter = createLimiter(1)
+    const limiter = createConcurrencyGate(1)
     await expect(limiter.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom')
     expect(await limiter.run(async () => 'next')).toBe('next')
   })

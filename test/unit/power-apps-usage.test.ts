@@ -1,10 +1,13 @@
 import { parse } from 'csv-parse/sync'
 import { describe, expect, it } from 'vitest'
-import type { AuditRecord } from '../../src/m365/audit-record.js'
-import { encodeCsvRow } from '../../src/snapshot/csv-codec.js'
+import type { AuditRecord } from '../../src/record/audit-record.js'
+import { Column } from '../../src/record/columns.js'
+import { CSV_FORMAT, csvField, encodeCsvRow } from '../../src/snapshot/format/csv.js'
+import { PARQUET_FORMAT } from '../../src/snapshot/format/parquet.js'
+import { convertPayload } from '../../src/snapshot/format/snapshot-format.js'
 import { readPowerAppLaunch } from '../../src/usage/power-app-launch.js'
 import { PowerAppsUsage, usagePath, USAGE_COLUMNS } from '../../src/usage/power-apps-usage.js'
-import { DayUsageCounter, operationIsLaunch, renderUsageCsv } from '../../src/usage/usage-file.js'
+import { countLaunch, renderUsageCsv } from '../../src/usage/power-apps-observer.js'
 import { referenceRow } from './fixtures.js'
 
 const APP = '6c39e97c-6ddd-4a37-afd4-494a605925cf'
@@ -117,24 +120,30 @@ describe('usage of one day', () => {
 describe('launches among day-file rows', () => {
   const line = (record: AuditRecord, time = '2026-11-20T10:00:00Z') => encodeCsvRow(referenceRow(record, time))
 
-  it('tells a launch row by its Operation column alone, in any case, past quoted fields', () => {
-    expect(operationIsLaunch(line(unified('1', 'a')))).toBe(true)
-    expect(operationIsLaunch(line({ ...legacy('1', 'a'), Operation: 'LAUNCHPOWERAPP' }))).toBe(true)
-    expect(operationIsLaunch(line({ Id: 'x, "quoted"', Operation: 'LaunchPowerApp' }))).toBe(true)
-    expect(operationIsLaunch(line({ Id: 'x', RecordType: 'a,b', Operation: 'LaunchPowerApp' }))).toBe(true)
-    expect(operationIsLaunch(line({ ...unified('1', 'a'), Operation: 'LaunchPowerApps' }))).toBe(false)
-    expect(operationIsLaunch(line({ ...unified('1', 'a'), Operation: 'DeletePowerApp' }))).toBe(false)
-    expect(operationIsLaunch(Buffer.from('a,b'))).toBe(false)
+  it('reads the Operation column of a CSV row alone, past quoted fields', () => {
+    const operation = (record: AuditRecord): string => csvField(line(record), Column.Operation).toString('utf8')
+    expect(operation({ Id: 'x, "quoted"', Operation: 'LaunchPowerApp' })).toBe('LaunchPowerApp')
+    expect(operation({ Id: 'x', RecordType: 'a,b', Operation: 'LaunchPowerApp' })).toBe('LaunchPowerApp')
+    expect(operation({ Id: 'x', Operation: 'Say "hi", then go' })).toBe('Say "hi", then go')
+    expect(csvField(line({ Id: 'x', Operation: 'Op' }), Column.AuditData).toString('utf8')).toBe('{"Id":"x","Operation":"Op"}')
+    expect(csvField(Buffer.from('a,b\r\n'), Column.Operation)).toEqual(Buffer.alloc(0))
   })
 
-  it('counts only launch rows, leaves the rows bytes as they were, and ignores a launch whose AuditData is not JSON', () => {
-    const counter = new DayUsageCounter('2026-11-20')
-    const rows = [line(unified('u1', 'amber')), line(legacy('l1', 'bob')), line({ Id: 't', Operation: 'MemberAdded', Workload: 'MicrosoftTeams' })]
+  it.each([
+    ['CSV lines', (payload: Buffer) => payload, CSV_FORMAT],
+    ['field frames (Parquet)', (payload: Buffer) => convertPayload(payload, CSV_FORMAT, PARQUET_FORMAT), PARQUET_FORMAT]
+  ] as const)('counts only launch rows of %s, in any case, leaves their bytes as they were, and ignores a launch whose AuditData is not JSON', (_, as, format) => {
+    const usage = new PowerAppsUsage('2026-11-20')
+    const rows = [
+      line(unified('u1', 'amber')),
+      line({ ...legacy('l1', 'bob'), Operation: 'LAUNCHPOWERAPP' }),
+      line({ Id: 't', Operation: 'MemberAdded', Workload: 'MicrosoftTeams' }),
+      line({ ...unified('u2', 'carol'), Operation: 'LaunchPowerApps' }),
+      encodeCsvRow([...referenceRow(unified('u9', 'x'), '2026-11-20T10:00:00Z').slice(0, -1), '{not json'])
+    ].map(as)
     const copies = rows.map((row) => Buffer.from(row))
-    rows.forEach((payload, index) => counter.observe({ time: '2026-11-20T10:00:00Z', id: `r${index}`, payload }))
+    rows.forEach((payload, index) => countLaunch(usage, { time: '2026-11-20T10:00:00Z', id: `r${index}`, payload }, format))
     expect(rows).toEqual(copies)
-    const broken = encodeCsvRow([...referenceRow(unified('u9', 'x'), '2026-11-20T10:00:00Z').slice(0, -1), '{not json'])
-    counter.observe({ time: '2026-11-20T10:00:00Z', id: 'r9', payload: broken })
-    expect(counter.usage.rows()).toEqual([expect.objectContaining({ appId: APP, launches: 2, uniqueUsers: 2 })])
+    expect(usage.rows()).toEqual([expect.objectContaining({ appId: APP, launches: 2, uniqueUsers: 2 })])
   })
 })

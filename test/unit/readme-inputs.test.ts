@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { ACTION_PATH, README_PATH, parseAction, renderInputs, updateReadme, type ActionMetadata } from '../../scripts/readme-inputs.js'
-import { readSettings, type InputSource } from '../../src/inputs.js'
-import { Inputs, Outputs } from '../../src/settings.js'
+import { readSettings, type InputSource } from '../../src/action/inputs.js'
+import { Inputs, Outputs } from '../../src/action/settings.js'
 
 const action = parseAction(readFileSync(ACTION_PATH, 'utf8'))
 const readme = readFileSync(README_PATH, 'utf8')

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { compileFilter, describeFilter, isFiltering, KEEP_ALL, readRecordTypes, splitList, type FilterField } from '../../src/filter/record-filter.js'
-import { describeRecordType, parseRecordType, RECORD_TYPES, suggestRecordTypes } from '../../src/filter/record-types.js'
-import { fieldKeys, scanRecords } from '../../src/m365/record-scanner.js'
-import { blobRows } from '../../src/snapshot/blob-rows.js'
-import { SCANNED_COLUMNS } from '../../src/snapshot/row.js'
+import { compileFilter, describeFilter, isFiltering, KEEP_ALL, readRecordTypes, splitList, type FilterField } from '../../src/record/filter.js'
+import { describeRecordType, parseRecordType, RECORD_TYPES, suggestRecordTypes } from '../../src/record/record-types.js'
+import { fieldKeys, scanRecords } from '../../src/record/record-scanner.js'
+import { blobRows } from '../../src/collect/blob-rows.js'
+import { CSV_FORMAT } from '../../src/snapshot/format/csv.js'
+import { SCANNED_COLUMNS } from '../../src/record/columns.js'
 
 const record = (fields: Partial<Record<FilterField, string>>) => (field: FilterField) => fields[field]
 
@@ -111,8 +112,8 @@ describe('filtering a downloaded blob', () => {
     const placed: string[] = []
     const place = (id: string) => (placed.push(id), '2026-11-20T00:00:00Z')
     const matcher = compileFilter({ operations: ['LaunchPowerApp', 'DeletePowerApp'], workloads: [], recordTypes: [] })
-    expect([...blobRows(content, place, matcher)].map((row) => row.id)).toEqual(['a', 'c', 'e'])
+    expect([...blobRows(content, place, CSV_FORMAT.fromBlob, matcher)].map((row) => row.id)).toEqual(['a', 'c', 'e'])
     expect(placed).toEqual(['c'])
-    expect([...blobRows(content, place)].map((row) => row.id)).toEqual(['a', 'b', 'c', 'd', 'e'])
+    expect([...blobRows(content, place, CSV_FORMAT.fromBlob)].map((row) => row.id)).toEqual(['a', 'b', 'c', 'd', 'e'])
   })
 })

@@ -1,9 +1,11 @@
 import { parse } from 'csv-parse/sync'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BlobFormatError, fieldKeys, scanRecords, valueText } from '../../src/m365/record-scanner.js'
-import { encodeBlobRecord } from '../../src/snapshot/csv-codec.js'
-import { csvLineToFrame, decodeFieldFrame, encodeBlobRecordFrame, frameToCsvLine } from '../../src/snapshot/field-frame.js'
-import { SCANNED_COLUMNS } from '../../src/snapshot/row.js'
+import { BlobFormatError, fieldKeys, scanRecords, valueText } from '../../src/record/record-scanner.js'
+import { CSV_FORMAT, encodeBlobRecord } from '../../src/snapshot/format/csv.js'
+import { decodeFieldFrame, encodeBlobRecordFrame } from '../../src/snapshot/format/field-frame.js'
+import { PARQUET_FORMAT } from '../../src/snapshot/format/parquet.js'
+import { convertPayload } from '../../src/snapshot/format/snapshot-format.js'
+import { SCANNED_COLUMNS } from '../../src/record/columns.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { launch, referenceRow } from './fixtures.js'
 
@@ -169,8 +171,8 @@ describe('reading content blobs without JSON.parse', () => {
       // The same record as a field frame (Parquet's payload): the same fields, unquoted.
       const frame = Buffer.from(encodeBlobRecordFrame(bytes, records, index, 'the-id', '2026-11-20T01:02:03Z'))
       expect(decodeFieldFrame(frame).map((field) => field.toString('utf8'))).toEqual(fields)
-      expect(frameToCsvLine(frame).equals(line)).toBe(true)
-      expect(csvLineToFrame(line).equals(frame)).toBe(true)
+      expect(convertPayload(frame, PARQUET_FORMAT, CSV_FORMAT).equals(line)).toBe(true)
+      expect(convertPayload(line, CSV_FORMAT, PARQUET_FORMAT).equals(frame)).toBe(true)
     })
   })
 })

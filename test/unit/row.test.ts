@@ -1,15 +1,16 @@
 import { parse } from 'csv-parse/sync'
 import { describe, expect, it } from 'vitest'
-import { normalizeCreationTime, recordId } from '../../src/m365/audit-record.js'
-import { fieldKeys, scanRecords } from '../../src/m365/record-scanner.js'
-import { blobRows } from '../../src/snapshot/blob-rows.js'
-import { Column, dayOf, SCANNED_COLUMNS, SNAPSHOT_COLUMNS } from '../../src/snapshot/row.js'
+import { normalizeCreationTime, recordId } from '../../src/record/audit-record.js'
+import { fieldKeys, scanRecords } from '../../src/record/record-scanner.js'
+import { blobRows } from '../../src/collect/blob-rows.js'
+import { CSV_FORMAT } from '../../src/snapshot/format/csv.js'
+import { Column, dayOf, SCANNED_COLUMNS, SNAPSHOT_COLUMNS } from '../../src/record/columns.js'
 import { launch } from './fixtures.js'
 
 /** The rows a downloaded blob serving `records` gives, each with its CSV line parsed. */
 function rowsOf(records: readonly object[], placeUntimed: (id: string) => string = () => 'unused') {
   const bytes = Buffer.from(JSON.stringify(records), 'utf8')
-  return [...blobRows({ bytes, records: scanRecords(bytes, fieldKeys(SCANNED_COLUMNS)) }, placeUntimed)].map((row) => ({
+  return [...blobRows({ bytes, records: scanRecords(bytes, fieldKeys(SCANNED_COLUMNS)) }, placeUntimed, CSV_FORMAT.fromBlob)].map((row) => ({
     id: row.id,
     time: row.time,
     columns: (parse(Buffer.from(row.payload)) as string[][])[0]!

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { isGhesUrl, readRunContext, serverUrlOfApi, type ActionsContext } from '../../src/github/run-context.js'
+import { isGhesUrl, readRunContext, serverUrlOfApi, type ActionsContext } from '../../src/action/run-context.js'
+import { actionsRuntime } from '../../src/action/runtime.js'
 
 /** A stand-in for @actions/github's context, which reads the process's environment once. */
 function actionsContext(fields: Partial<Omit<ActionsContext, 'repo'>> & { repository?: string } = {}): ActionsContext {
@@ -54,8 +55,9 @@ describe('readRunContext', () => {
     expect(context).toMatchObject({ repository: undefined, runUrl: undefined, workflowFile: undefined })
   })
 
-  it('reads @actions/github by default', () => {
-    expect(readRunContext().apiUrl).toMatch(/^https?:\/\//)
+  it("reads the runner's context through the action's runtime", () => {
+    const runtime = actionsRuntime()
+    expect(readRunContext(runtime.context, runtime.env).apiUrl).toMatch(/^https?:\/\//)
   })
 })
 

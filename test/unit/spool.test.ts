@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { mergeSorted } from '../../src/snapshot/sorted-merge.js'
 import { Spool } from '../../src/snapshot/spool.js'
-import type { SpooledRow } from '../../src/snapshot/spooled-row.js'
+import type { KeyedRow } from '../../src/record/keyed-row.js'
 
 const dirs: string[] = []
 afterEach(async () => {
@@ -17,19 +17,19 @@ async function tempDir(): Promise<string> {
   return dir
 }
 
-const row = (second: number, id: string, payload = `${id} at ${second}`): SpooledRow => ({
+const row = (second: number, id: string, payload = `${id} at ${second}`): KeyedRow => ({
   time: `2026-11-20T10:00:${String(second).padStart(2, '0')}Z`,
   id,
   payload: Buffer.from(payload)
 })
 
-async function all(batches: AsyncIterable<SpooledRow[]>): Promise<string[]> {
+async function all(batches: AsyncIterable<KeyedRow[]>): Promise<string[]> {
   const out: string[] = []
   for await (const batch of batches) for (const entry of batch) out.push(`${entry.time.slice(17, 19)} ${entry.id} ${entry.payload.toString()}`)
   return out
 }
 
-async function* batches(...groups: SpooledRow[][]): AsyncGenerator<SpooledRow[]> {
+async function* batches(...groups: KeyedRow[][]): AsyncGenerator<KeyedRow[]> {
   for (const group of groups) yield group
 }
 
@@ -57,8 +57,8 @@ describe('merging sorted rows', () => {
 
   it('hands on rows before asking a source for its next batch, so that a source may reuse its memory', async () => {
     // Each source overwrites its previous batch's bytes when asked for the next, as run files do.
-    async function* reusing(groups: SpooledRow[][]): AsyncGenerator<SpooledRow[]> {
-      let previous: SpooledRow[] = []
+    async function* reusing(groups: KeyedRow[][]): AsyncGenerator<KeyedRow[]> {
+      let previous: KeyedRow[] = []
       for (const group of groups) {
         for (const stale of previous) stale.payload.fill(0x21)
         previous = group
@@ -66,7 +66,7 @@ describe('merging sorted rows', () => {
       }
       for (const stale of previous) stale.payload.fill(0x21)
     }
-    const groups = (offset: number): SpooledRow[][] =>
+    const groups = (offset: number): KeyedRow[][] =>
       Array.from({ length: 20 }, (_, batch) => Array.from({ length: 3 }, (_, at) => row((batch * 3 + at) % 60, `id${(batch * 3 + at + offset) % 7}`, `p${batch}-${at}-${offset}`)))
     const plain = await all(mergeSorted([batches(...groups(0)), batches(...groups(1)), batches(...groups(2))], { rank: () => 0, batchRows: 4 }))
     const reused = await all(mergeSorted([reusing(groups(0)), reusing(groups(1)), reusing(groups(2))], { rank: () => 0, batchRows: 4 }))
@@ -175,7 +175,7 @@ describe('the spool', () => {
     const payload = Buffer.from([0, 255, 13, 10, 34, 44, 0xe6, 0x9d, 0x8e])
     spool.add('Audit.General', '2026-11-20', { time: '2026-11-20T00:00:00Z', id: 'ñandú-李', payload })
     await spool.spillIfFull()
-    const read: SpooledRow[] = []
+    const read: KeyedRow[] = []
     for await (const batch of spool.read('Audit.General', '2026-11-20')) read.push(...batch)
     expect(read.map((entry) => entry.id)).toEqual(['ñandú-李'])
     expect(Buffer.from(read[0]!.payload).equals(payload)).toBe(true)

@@ -1,0 +1,188 @@
+import { join } from 'node:path'
+import type { BranchFiles, FileChanges, FileContent } from '../branch/branch-files.js'
+import { coverage, coverageEndDay, type TypeCoverage } from '../branch/coverage.js'
+import { renderCoverageSvg } from '../branch/coverage-chart.js'
+import { allFailures, applyUpdates, emptyLedger, parseLedger, renderLedger, type FailureChanges, type Ledger, type LedgerUpdate, type OpenFailure } from '../branch/ledger.js'
+import { parseManifest, renderManifest, type Manifest } from '../branch/manifest.js'
+import { COVERAGE_CHART_PATH, LEDGER_PATH, MANIFEST_PATH, README_PATH } from '../branch/paths.js'
+import { BRANCH_COVERAGE_DAYS, isGeneratedBranchReadme, renderBranchReadme } from '../branch/readme.js'
+import type { ContentType } from '../record/content-types.js'
+import type { KeyedRow } from '../record/keyed-row.js'
+import type { DayObserver } from '../snapshot/day-observer.js'
+import type { SnapshotFormat } from '../snapshot/format/snapshot-format.js'
+import { mergeDay } from '../snapshot/merge-day.js'
+import type { Spool } from '../snapshot/spool.js'
+import { commitMessage } from './commit-message.js'
+
+/**
+ * A day's snapshot larger than this is split into parts. GitHub warns about files over
+ * 50 MB and refuses them over 100 MB, and its Git Data API has been measured to refuse
+ * blobs of 40 MiB; smaller files also stay quick to fetch one by one (raw URLs, the
+ * contents API) and to read back and merge on the next run.
+ */
+export const MAX_DAY_FILE_BYTES = 32 * 1024 * 1024
+
+/** What one commit adds, for the message, the outputs and the summary. */
+export interface CommitReport {
+  recordsAdded: number
+  /** Records added per content type and day, and the day's files (one, or its parts). */
+  added: { type: ContentType; day: string; records: number; paths: string[] }[]
+  /** Data files written or removed (a day re-split into parts changes several). */
+  filesChanged: number
+  /** Per day observer, the days whose files it wrote (or removed). */
+  derived: DerivedDays[]
+  /** Failed windows open in the committed ledger (all content types), and what changed. */
+  failures: FailureChanges & { open: OpenFailure[] }
+  /**
+   * What the branch holds after this build (or as it is, when nothing is committed): the
+   * last 30 days per content type, as the branch README shows them.
+   */
+  coverage: TypeCoverage[]
+}
+
+/** The days whose derived files (Power Apps usage, say) a commit wrote. */
+export interface DerivedDays {
+  title: string
+  folder: string
+  days: string[]
+}
+
+/** Everything needed to turn what a pass collected into file changes on a given branch tip. */
+export interface CommitInput {
+  /** What the pass adds to the ledger, per content type (none for a pass that only imports). */
+  updates: readonly LedgerUpdate[]
+  /** The collected rows, by content type and day. */
+  spool: Spool
+  /** A fresh temp folder for this build's files (removed by the caller after the commit attempt). */
+  dir: string
+  branch: string
+  /** The format days are written in; a day in another one is converted when written. */
+  format: SnapshotFormat
+  /** Files derived from whole days, recounted for every day the commit changes. */
+  observers: readonly DayObserver[]
+  now: Date
+  /**
+   * Coverage alone moves every run; it is committed without new data only once it falls
+   * behind by this much (a scheduled run's look-back), so quiet hours make no commits.
+   */
+  coverageSlackMs: number
+  runUrl?: string | undefined
+  /** Split a day's snapshot into parts above this size (default MAX_DAY_FILE_BYTES). */
+  maxFileBytes?: number | undefined
+  /** Told before a day file of the branch is read back. */
+  onReadBack?: ((format: SnapshotFormat) => void) | undefined
+}
+
+/**
+ * Merges collected rows into the day files of the branch tip, and updates the ledger and
+ * the manifest to match, all for one commit: state never moves ahead of data.
+ * Returns undefined when nothing worth a commit changed. `report` receives the figures of
+ * the last build (the one that is committed).
+ */
+export async function buildCommit(files: BranchFiles, input: CommitInput, report: (report: CommitReport) => void): Promise<FileChanges | undefined> {
+  const manifestText = (await files.read(MANIFEST_PATH))?.toString('utf8')
+  const manifest = parseManifest(manifestText)
+  const days = await mergeDays(files, manifest, input)
+  const changed = days.changed
+
+  const ledgerText = (await files.read(LEDGER_PATH))?.toString('utf8')
+  const ledger = ledgerText === undefined ? emptyLedger() : parseLedger(ledgerText, LEDGER_PATH)
+  const { ledger: nextLedger, changes } = applyUpdates(ledger, input.updates, input.now)
+  const failures = { ...changes, open: allFailures(nextLedger) }
+  const nextLedgerText = renderLedger(nextLedger)
+  // A pass that collected nothing from the API (an import alone) leaves the ledger as it is:
+  // it records API collection, and imported records come from no blob.
+  const collected = input.updates.length > 0
+  if (collected && nextLedgerText !== ledgerText && (changed.size > 0 || ledgerWorthCommitting(ledger, nextLedger, input))) {
+    changed.set(LEDGER_PATH, nextLedgerText)
+  }
+  // Coverage as the branch will hold it: the manifest with this build's days, the ledger as
+  // committed (or as it stands, when this build leaves it).
+  const committedLedger = changed.has(LEDGER_PATH) ? nextLedger : ledger
+  const branchCoverage = coverage(manifest, committedLedger, coverageEndDay(manifest, input.now), BRANCH_COVERAGE_DAYS)
+  if (changed.size === 0) {
+    report({ recordsAdded: 0, added: [], filesChanged: 0, derived: [], failures, coverage: branchCoverage })
+    return undefined
+  }
+  const nextManifestText = renderManifest(manifest)
+  if (nextManifestText !== manifestText) changed.set(MANIFEST_PATH, nextManifestText)
+  // The README and its chart show dates, so they ride along with commits made for data or
+  // state, never make one of their own; built on each attempt's tip, they match its files.
+  if (isGeneratedBranchReadme((await files.read(README_PATH))?.toString('utf8'))) {
+    changed.set(README_PATH, renderBranchReadme(input.branch, branchCoverage))
+    changed.set(COVERAGE_CHART_PATH, renderCoverageSvg(branchCoverage))
+  }
+
+  const recordsAdded = days.added.reduce((sum, entry) => sum + entry.records, 0)
+  const built: CommitReport = { recordsAdded, added: days.added, filesChanged: days.filesChanged, derived: days.derived, failures, coverage: branchCoverage }
+  report(built)
+  return { files: changed, message: commitMessage(built, input.runUrl), alongside: new Set([README_PATH, COVERAGE_CHART_PATH]) }
+}
+
+/**
+ * Merges every day the spool holds into the branch's files (updating `manifest` to match),
+ * with the day observers watching: the data files and derived files to write.
+ */
+async function mergeDays(
+  files: BranchFiles,
+  manifest: Manifest,
+  input: CommitInput
+): Promise<{ changed: Map<string, FileContent | null>; added: CommitReport['added']; derived: DerivedDays[]; filesChanged: number }> {
+  const changed = new Map<string, FileContent | null>()
+  const added: CommitReport['added'] = []
+  const derived = input.observers.map((observer): DerivedDays => ({ title: observer.title, folder: observer.folder, days: [] }))
+  let filesChanged = 0
+  for (const [index, day] of input.spool.entries().entries()) {
+    const watches = input.observers.map((observer) => observer.watch(day.type, day.day, files))
+    const watching = watches.filter((watch) => watch !== undefined)
+    const merge = await mergeDay({
+      type: day.type,
+      day: day.day,
+      branch: files,
+      manifest,
+      incoming: input.spool.read(day.type, day.day),
+      firstIncomingTime: day.firstTime,
+      dir: join(input.dir, `day-${index + 1}`),
+      maxPartBytes: input.maxFileBytes ?? MAX_DAY_FILE_BYTES,
+      format: input.format,
+      ...(watching.length > 0
+        ? {
+            observe: (row: KeyedRow) => {
+              for (const watch of watching) watch.observe(row)
+            },
+            observeUnchanged: watching.some((watch) => watch.needsUnchangedDay)
+          }
+        : {}),
+      onReadBack: input.onReadBack
+    })
+    watches.forEach((watch, observer) => {
+      const written = watch?.files(merge.added)
+      if (!written || written.size === 0) return
+      for (const [path, content] of written) changed.set(path, content)
+      derived[observer]!.days.push(day.day)
+    })
+    if (merge.added === 0) continue
+    for (const [path, content] of merge.files) changed.set(path, content)
+    for (const [path, entry] of merge.manifest) {
+      if (entry) manifest.files[path] = entry
+      else delete manifest.files[path]
+    }
+    filesChanged += merge.files.size
+    added.push({ type: day.type, day: day.day, records: merge.added, paths: merge.paths })
+  }
+  return { changed, added, derived, filesChanged }
+}
+
+function ledgerWorthCommitting(before: Ledger, after: Ledger, input: CommitInput): boolean {
+  for (const [type, entry] of Object.entries(after.contentTypes)) {
+    const previous = before.contentTypes[type as ContentType]
+    if (!previous) return true
+    if (JSON.stringify([entry.failed, entry.gaps]) !== JSON.stringify([previous.failed, previous.gaps])) return true
+    if (JSON.stringify(entry.fetched) !== JSON.stringify(previous.fetched)) return true
+    if (entry.coveredUntil !== previous.coveredUntil) {
+      const covered = previous.coveredUntil ? Date.parse(previous.coveredUntil) : 0
+      if (covered < input.now.getTime() - input.coverageSlackMs) return true
+    }
+  }
+  return false
+}

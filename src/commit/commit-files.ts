@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { GitDatabase, TreeChange } from '../github/git-database.js'
+import type { BranchFiles, FileChanges, FileContent } from '../branch/branch-files.js'
+import { openBranchTip } from '../github/branch-tip.js'
+
+/** How a commit attempt ended. */
+export type CommitResult =
+  | { status: 'committed'; commitSha: string; changedPaths: string[]; attempts: number; createdBranch: boolean }
+  | { status: 'unchanged'; attempts: number }
+
+/**
+ * Commits files to a branch through the Git Data API, without a checkout:
+ * blobs → tree on the tip's tree → commit → fast-forward ref update (never force). When
+ * another writer moved the branch first, the changes are rebuilt on the new tip by calling
+ * `build` again, so both writers' data survives. A missing branch is created as an orphan.
+ * `afterAttempt` runs after every attempt, whatever its outcome (to remove its temp files).
+ */
+export async function commitFiles(options: {
+  git: GitDatabase
+  branch: string
+  build: (files: BranchFiles, attempt: number) => Promise<FileChanges | undefined>
+  afterAttempt?: (attempt: number) => Promise<void>
+  maxAttempts?: number
+  log?: (message: string) => void
+}): Promise<CommitResult> {
+  const { git, branch } = options
+  const maxAttempts = options.maxAttempts ?? 8
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    try {
+      const { head, files, blobs } = await openBranchTip(git, branch)
+      const changes = await options.build(files, attempt)
+      const entries: TreeChange[] = []
+      for (const [path, content] of changes?.files ?? []) {
+        const entry = treeChange(path, content)
+        const current = blobs.get(path)?.sha
+        if (entry.sha !== undefined && (entry.sha === null ? current === undefined : current === entry.sha)) continue
+        entries.push(entry)
+      }
+      if (!changes || entries.every((entry) => changes.alongside?.has(entry.path))) return { status: 'unchanged', attempts: attempt }
+      entries.sort((a, b) => (a.path < b.path ? -1 : 1))
+
+      const tree = await git.writeTree(head?.treeSha, entries)
+      // Staged files are compared only once uploaded: all of them may turn out the same.
+      if (head && tree === head.treeSha) return { status: 'unchanged', attempts: attempt }
+      const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : [])
+      const outcome = head ? await git.updateRef(branch, commitSha) : await git.createRef(branch, commitSha)
+      if (outcome === 'updated' || outcome === 'created') {
+        return { status: 'committed', commitSha, changedPaths: entries.map((entry) => entry.path), attempts: attempt, createdBranch: outcome === 'created' }
+      }
+    } finally {
+      await options.afterAttempt?.(attempt)
+    }
+    const delay = Math.random() * Math.min(8_000, 250 * 2 ** attempt)
+    options.log?.(`Branch '${branch}' moved while committing (attempt ${attempt}); rebuilding on the new tip in ${Math.round(delay)} ms.`)
+    await sleep(delay)
+  }
+  throw new Error(
+    `Branch '${branch}' kept moving while committing; gave up after ${maxAttempts} attempts. ` +
+      `Give concurrent runs a workflow 'concurrency:' group, then run again: nothing was lost, the next run collects the same data.`
+  )
+}
+
+/** A path's new content as a tree change, with the blob sha it will have. */
+function treeChange(path: string, content: FileContent | null): TreeChange {
+  if (content === null) return { path, sha: null }
+  if (typeof content === 'string' || Buffer.isBuffer(content)) {
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+    return { path, sha: gitBlobSha(bytes), content: { bytes } }
+  }
+  return { path, sha: undefined, content }
+}
+
+/** The sha git gives a blob with this content, to skip uploading files that did not change. */
+export function gitBlobSha(content: Buffer | string): string {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+  return createHash('sha1').update(`blob ${bytes.byteLength}\0`).update(bytes).digest('hex')
+}

@@ -1,0 +1,47 @@
+import type { BranchFiles } from '../branch/branch-files.js'
+import type { BranchHead, GitDatabase } from './git-database.js'
+
+/** A branch as it stands: its head (none when the branch does not exist) and its files. */
+export interface BranchTip {
+  head: BranchHead | undefined
+  files: BranchFiles
+  /** Each file's blob sha and size, as the tree lists them. */
+  blobs: ReadonlyMap<string, { sha: string; size: number }>
+}
+
+/**
+ * Reads a branch's tip through the Git Data API: its head and its file list, one request
+ * each (GET only); a file's bytes are downloaded when they are read.
+ */
+export async function openBranchTip(git: GitDatabase, branch: string): Promise<BranchTip> {
+  const head = await git.getHead(branch)
+  const existing = head ? await git.listFiles(head.treeSha) : new Map<string, { sha: string; size: number }>()
+  const files: BranchFiles = {
+    has: (path) => existing.has(path),
+    paths: () => existing.keys(),
+    size: (path) => existing.get(path)?.size,
+    read: async (path) => {
+      const entry = existing.get(path)
+      return entry ? await git.readBlob(entry.sha) : undefined
+    },
+    stream: (path) => {
+      const entry = existing.get(path)
+      if (!entry) throw new Error(`${path} is not on branch '${branch}'.`)
+      return checkedLength(git.streamBlob(entry.sha), entry.size, path)
+    }
+  }
+  return { head, files, blobs: existing }
+}
+
+/**
+ * Passes a download through, failing it when it ends short of the size the tree gave: a cut
+ * that happens to fall between two rows must not read as a day with fewer rows.
+ */
+async function* checkedLength(chunks: AsyncIterable<Buffer>, size: number, path: string): AsyncGenerator<Buffer> {
+  let received = 0
+  for await (const chunk of chunks) {
+    received += chunk.byteLength
+    yield chunk
+  }
+  if (received !== size) throw new Error(`Downloading ${path} from the data branch stopped after ${received} of ${size} bytes; run again.`)
+}

@@ -1,0 +1,159 @@
+import { allFailures, type FailureChanges, type OpenFailure, type TypedGap } from '../branch/ledger.js'
+import { readLedger } from '../branch/read-ledger.js'
+import { openBranchTip } from '../github/branch-tip.js'
+import type { GitHubClient } from '../github/client.js'
+import type { GitDatabase } from '../github/git-database.js'
+import type { SyncProgress } from './progress.js'
+import { errorMessage } from '../util/error-message.js'
+import {
+  issueMarker,
+  issueTitle,
+  renderIssueBody,
+  renderRecoveredComment,
+  renderStillFailingComment,
+  type IssueContext
+} from './failure-issue-text.js'
+
+/** What the issue step did. */
+export type IssueOutcome =
+  | { action: 'opened' | 'commented' | 'closed'; url: string; number: number }
+  /** The open issue, left as it was (a run that stopped before committing). */
+  | { action: 'found'; url: string; number: number }
+  | { action: 'none' }
+
+/**
+ * Keeps one issue per data branch in step with the ledger's failed windows: opens it when
+ * windows fail, comments on it while they keep failing (never a second issue), and comments
+ * and closes it once they have all recovered.
+ */
+export async function syncFailureIssue(
+  octokit: GitHubClient,
+  target: { owner: string; repo: string; labels: readonly string[] },
+  state: { open: readonly OpenFailure[]; recovered: readonly OpenFailure[]; gaps: readonly TypedGap[] },
+  context: IssueContext
+): Promise<IssueOutcome> {
+  const repo = { owner: target.owner, repo: target.repo }
+  const existing = await findIssue(octokit, target, context.branch)
+  try {
+    if (state.open.length > 0) {
+      if (!existing) {
+        const { data } = await octokit.rest.issues.create({
+          ...repo,
+          title: issueTitle(state.open),
+          body: renderIssueBody(state.open, state.gaps, context),
+          labels: [...target.labels]
+        })
+        return { action: 'opened', url: data.html_url, number: data.number }
+      }
+      await octokit.rest.issues.update({
+        ...repo,
+        issue_number: existing.number,
+        title: issueTitle(state.open),
+        body: renderIssueBody(state.open, state.gaps, context)
+      })
+      await octokit.rest.issues.createComment({
+        ...repo,
+        issue_number: existing.number,
+        body: renderStillFailingComment(state.open, state.gaps, context)
+      })
+      return { action: 'commented', url: existing.html_url, number: existing.number }
+    }
+    if (existing) {
+      await octokit.rest.issues.createComment({ ...repo, issue_number: existing.number, body: renderRecoveredComment(state.recovered, context) })
+      await octokit.rest.issues.update({ ...repo, issue_number: existing.number, state: 'closed', state_reason: 'completed' })
+      return { action: 'closed', url: existing.html_url, number: existing.number }
+    }
+    return { action: 'none' }
+  } catch (error) {
+    throw explainIssueError(error, target)
+  }
+}
+
+/** The open failure issue of a data branch, if there is one (read-only: for a run that stopped). */
+export async function findFailureIssue(
+  octokit: GitHubClient,
+  target: { owner: string; repo: string; labels: readonly string[] },
+  branch: string
+): Promise<{ url: string; number: number } | undefined> {
+  const issue = await findIssue(octokit, target, branch)
+  return issue ? { url: issue.html_url, number: issue.number } : undefined
+}
+
+async function findIssue(
+  octokit: GitHubClient,
+  target: { owner: string; repo: string; labels: readonly string[] },
+  branch: string
+): Promise<{ number: number; html_url: string } | undefined> {
+  const marker = issueMarker(branch)
+  try {
+    const issues = await octokit.paginate(octokit.rest.issues.listForRepo, {
+      owner: target.owner,
+      repo: target.repo,
+      state: 'open',
+      ...(target.labels[0] ? { labels: target.labels[0] } : {}),
+      per_page: 100
+    })
+    return issues.find((issue) => !issue.pull_request && (issue.body ?? '').includes(marker))
+  } catch (error) {
+    throw explainIssueError(error, target)
+  }
+}
+
+function explainIssueError(error: unknown, target: { owner: string; repo: string }): Error {
+  const status = (error as { status?: number }).status
+  if (status === 403 || status === 404) {
+    return new Error(
+      `Could not update the failure issue in ${target.owner}/${target.repo} (${status} ${errorMessage(error)}): ` +
+        `the workflow needs 'permissions: issues: write', or set 'open-issue: false'. The collected data was committed.`
+    )
+  }
+  return new Error(`Could not update the failure issue in ${target.owner}/${target.repo}: ${errorMessage(error)}`)
+}
+
+/** Where the failure issue is, and what to say when it cannot be updated. */
+export interface IssueTarget {
+  octokit: GitHubClient
+  git: GitDatabase
+  owner: string
+  repo: string
+  labels: readonly string[]
+  branch: string
+  log: (message: string) => void
+  warn: (message: string, title: string) => void
+}
+
+/**
+ * Brings the failure issue in line with the branch. Decides from the ledger at the branch
+ * tip, not this run's commit: in a matrix another run may have recorded failures since, and
+ * its issue must not be closed by a run that saw none. Never throws: the data is committed.
+ */
+export async function updateFailureIssue(target: IssueTarget, failures: Pick<FailureChanges, 'recovered' | 'newGaps'>, context: IssueContext): Promise<IssueOutcome> {
+  try {
+    const open = allFailures(await readLedger((await openBranchTip(target.git, target.branch)).files))
+    const outcome = await syncFailureIssue(target.octokit, target, { open, recovered: failures.recovered, gaps: failures.newGaps }, context)
+    if (outcome.action !== 'none') target.log(`Failure issue #${outcome.number} ${outcome.action}: ${outcome.url}`)
+    return outcome
+  } catch (error) {
+    target.warn(errorMessage(error), 'Failure issue not updated')
+    return { action: 'none' }
+  }
+}
+
+/**
+ * The failure issue of a run that stopped part-way, for its summary. A run that committed
+ * something brings the issue in line with the branch as a finished run does (its commits may
+ * hold new failed windows); one that committed nothing only looks for the open issue. Never
+ * throws: the run's own error is what the step reports.
+ */
+export async function issueAfterStop(target: IssueTarget, progress: SyncProgress | undefined, context: IssueContext): Promise<IssueOutcome> {
+  if (progress && progress.commits.length > 0) {
+    return updateFailureIssue(target, progress.report?.failures ?? { recovered: [], newGaps: [] }, context)
+  }
+  try {
+    const found = await findFailureIssue(target.octokit, target, target.branch)
+    return found ? { action: 'found', ...found } : { action: 'none' }
+  } catch (error) {
+    target.log(`Could not look for the failure issue: ${errorMessage(error)}`)
+    return { action: 'none' }
+  }
+}

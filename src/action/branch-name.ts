@@ -13,6 +13,8 @@ export function explainInvalidBranchName(name: string): string | undefined {
   if (name.includes('..')) return "it must not contain '..'"
   if (name.includes('@{')) return "it must not contain '@{'"
   if (name.endsWith('.')) return "it must not end with '.'"
+  // Control characters are exactly what git refuses here.
+  // eslint-disable-next-line no-control-regex
   const forbidden = /[\x00-\x20\x7f~^:?*[\\]/.exec(name)
   if (forbidden) return `it must not contain ${describeChar(forbidden[0])}`
   for (const component of name.split('/')) {

@@ -5,6 +5,7 @@ import { parseDuration } from '../util/duration.js'
 import { parseInstant } from '../util/time.js'
 import { DOCUMENTED_QUOTA_PER_MINUTE } from '../http/quota-limiter.js'
 import { checkWindowLength, PlanError, resolveRange, splitRange, type Plan, type PlanScope } from '../plan/windows.js'
+import { FORMAT_NAMES, type FormatName } from '../branch/paths.js'
 import { credentialSecrets, describeCredential, inputSecrets, readCredential, type CredentialInputs } from './credential-inputs.js'
 import { Inputs, type RepositoryRef, type Settings } from './settings.js'
 import { describeFilter, readRecordTypes, splitList, type RecordFilter } from '../record/filter.js'
@@ -42,161 +43,195 @@ const MAX_RECORDS_PER_COMMIT = 5_000_000
 /**
  * Reads and validates every input before anything touches the network, so a typo fails
  * in seconds with a message naming the input, rather than after a sign-in or a download.
- * Secrets are masked the moment they are read. Returns the settings and the plan preview
- * (the final plan of a scheduled run also depends on what the data branch has covered).
+ * Every problem is reported, not only the first. Secrets are masked the moment they are
+ * read. Returns the settings and the plan preview (the final plan of a scheduled run also
+ * depends on what the data branch has covered).
  */
 export function readSettings(source: InputSource, now: Date): { settings: Settings; plan: Plan } {
-  const problems: InputProblem[] = []
-  const problem = (input: string, message: string): undefined => {
-    problems.push({ input, message })
+  const read = new InputReader(source)
+  const credentialInputs = readCredentialInputs(read)
+  const githubToken = read.secret(Inputs.GitHubToken)
+  const identity = readIdentity(read)
+  const collection = readCollection(read)
+  const signIn = readSignIn(read, credentialInputs, identity, collection, now)
+  const filters = readFilters(read, identity)
+  const timing = readTiming(read)
+  const destination = readDestination(read, githubToken)
+  const limits = readLimits(read)
+  // A range too old is worth saying even when the window length is wrong.
+  const { scope, windowMs, maxWindows } = timing
+  const range = scope ? read.attempt(() => resolveRange(scope, now)) : undefined
+  const plan = range && windowMs !== undefined && maxWindows !== undefined ? read.attempt(() => splitRange(range, windowMs, maxWindows)) : undefined
+  const { tenantId, clientId, cloud } = identity
+  const incomplete = !tenantId || !clientId || !cloud || !collection || !signIn || !filters || !scope || !plan || !destination || !limits
+  if (read.problems.length > 0 || incomplete || windowMs === undefined || maxWindows === undefined) throw new InputError(read.problems)
+  const settings: Settings = { tenantId, clientId, ...signIn, cloud, ...collection, ...filters, scope, windowMs, maxWindows, ...destination, ...limits }
+  return { settings, plan }
+}
+
+/** Reads inputs and gathers the problems found on the way. */
+class InputReader {
+  readonly problems: InputProblem[] = []
+  private readonly masked = new Set<string>()
+
+  constructor(readonly source: InputSource) {}
+
+  /** An input, trimmed. */
+  text(name: string): string {
+    return this.source.getInput(name).trim()
+  }
+
+  /** An input as it was given (a multi-line secret keeps its lines). */
+  raw(name: string): string {
+    return this.source.getInput(name)
+  }
+
+  /** A secret input, trimmed, masked before anything else happens. */
+  secret(name: string): string {
+    const value = this.text(name)
+    if (value) this.mask(value)
+    return value
+  }
+
+  mask(secret: string): void {
+    if (this.masked.has(secret)) return
+    this.masked.add(secret)
+    this.source.setSecret(secret)
+  }
+
+  /** Records a problem; returns undefined for the value it leaves unread. */
+  readonly problem = (input: string, message: string): undefined => {
+    this.problems.push({ input, message })
     return undefined
   }
-  const input = (name: string): string => source.getInput(name).trim()
-  const masked = new Set<string>()
-  const mask = (secret: string): void => {
-    if (masked.has(secret)) return
-    masked.add(secret)
-    source.setSecret(secret)
+
+  /** Runs a planning step, turning its PlanError into a problem. */
+  attempt<T>(step: () => T): T | undefined {
+    try {
+      return step()
+    } catch (error) {
+      if (!(error instanceof PlanError)) throw error
+      return this.problem(error.input, error.message)
+    }
   }
+}
 
-  const credentialInputs: CredentialInputs = {
-    clientSecret: source.getInput(Inputs.ClientSecret),
-    certificate: source.getInput(Inputs.Certificate),
-    certificatePassword: source.getInput(Inputs.CertificatePassword),
-    oidcAudience: source.getInput(Inputs.OidcAudience)
+/** The credential inputs, their secrets (and the OIDC request token) masked at once. */
+function readCredentialInputs(read: InputReader): CredentialInputs {
+  const inputs: CredentialInputs = {
+    clientSecret: read.raw(Inputs.ClientSecret),
+    certificate: read.raw(Inputs.Certificate),
+    certificatePassword: read.raw(Inputs.CertificatePassword),
+    oidcAudience: read.raw(Inputs.OidcAudience)
   }
-  for (const secret of inputSecrets(credentialInputs, source.env)) mask(secret)
-  const githubToken = source.getInput(Inputs.GitHubToken).trim()
-  if (githubToken) mask(githubToken)
+  for (const secret of inputSecrets(inputs, read.source.env)) read.mask(secret)
+  return inputs
+}
 
-  const tenantId = readGuid(input(Inputs.TenantId), Inputs.TenantId, 'the Directory (tenant) ID', problem)
-  const clientId = readGuid(input(Inputs.ClientId), Inputs.ClientId, 'the Application (client) ID', problem)
+/** Which tenant, app and cloud (each undefined when invalid: the others still serve later messages). */
+function readIdentity(read: InputReader): Identity {
+  const tenantId = readGuid(read.text(Inputs.TenantId), Inputs.TenantId, 'the Directory (tenant) ID', read.problem)
+  const clientId = readGuid(read.text(Inputs.ClientId), Inputs.ClientId, 'the Application (client) ID', read.problem)
+  const cloudText = read.text(Inputs.Cloud) || 'commercial'
+  const cloud = parseCloud(cloudText) ?? read.problem(Inputs.Cloud, `Input 'cloud' must be one of ${CLOUDS.join(', ')}; got ${quote(cloudText)}.`)
+  return { tenantId, clientId, cloud }
+}
 
-  const cloudText = input(Inputs.Cloud) || 'commercial'
-  const cloud: Cloud | undefined =
-    parseCloud(cloudText) ??
-    problem(Inputs.Cloud, `Input 'cloud' must be one of ${CLOUDS.join(', ')}; got ${quote(cloudText)}.`)
-  const importPatterns = readImportPatterns(source.getInput(Inputs.Import))
+interface Identity {
+  tenantId: string | undefined
+  clientId: string | undefined
+  cloud: Cloud | undefined
+}
+
+/** What to collect: content types from the API, exports to import. */
+function readCollection(read: InputReader): Pick<Settings, 'contentTypes' | 'importPatterns'> | undefined {
+  const importPatterns = readImportPatterns(read.raw(Inputs.Import))
   // With exports to import, content-types left empty (or `none`) means the run only imports.
-  const contentTypes = readContentTypes(input(Inputs.ContentTypes) || (importPatterns.length > 0 ? 'none' : 'Audit.General'), importPatterns.length > 0, problem)
-  // A run that only imports asks Microsoft for nothing: it needs no credential, but one that
-  // is given is still checked.
-  const importOnly = contentTypes?.length === 0
-  const credentialGiven = Object.values(credentialInputs).some((value) => value.trim() !== '')
-  const credential = importOnly && !credentialGiven ? undefined : readCredential(credentialInputs, { clientId, cloud, env: source.env, now }, problem)
-  if (credential) for (const secret of credentialSecrets(credential)) mask(secret)
-  const preset = cloud ? cloudEndpoints(cloud) : undefined
-  const authorityHost = readEndpoint(input(Inputs.Authority), Inputs.Authority, tenantId, problem) ?? preset?.authorityHost
-  const audience = readEndpoint(input(Inputs.Audience), Inputs.Audience, undefined, problem) ?? preset?.audience
+  const importing = importPatterns.length > 0
+  const contentTypes = readContentTypes(read.text(Inputs.ContentTypes) || (importing ? 'none' : 'Audit.General'), importing, read.problem)
+  return contentTypes ? { contentTypes, importPatterns } : undefined
+}
 
-  const filter = readFilter(input(Inputs.Operations), input(Inputs.Workloads), input(Inputs.RecordTypes), problem)
-  const usage = readBoolean(input(Inputs.Usage), Inputs.Usage, true, problem)
-  const publisherText = input(Inputs.PublisherId)
+/** How to sign in, and where. A run that only imports asks Microsoft for nothing: it needs no credential, but one that is given is still checked. */
+function readSignIn(
+  read: InputReader,
+  inputs: CredentialInputs,
+  identity: Identity,
+  collection: { contentTypes: ContentType[] } | undefined,
+  now: Date
+): Pick<Settings, 'credential' | 'authorityHost' | 'audience'> | undefined {
+  const importOnly = collection?.contentTypes.length === 0
+  const given = Object.values(inputs).some((value) => value.trim() !== '')
+  const context = { clientId: identity.clientId, cloud: identity.cloud, env: read.source.env, now }
+  const credential = importOnly && !given ? undefined : readCredential(inputs, context, read.problem)
+  if (credential) for (const secret of credentialSecrets(credential)) read.mask(secret)
+  const preset = identity.cloud ? cloudEndpoints(identity.cloud) : undefined
+  const authorityHost = readEndpoint(read.text(Inputs.Authority), Inputs.Authority, identity.tenantId, read.problem) ?? preset?.authorityHost
+  const audience = readEndpoint(read.text(Inputs.Audience), Inputs.Audience, undefined, read.problem) ?? preset?.audience
+  if ((!credential && !importOnly) || !authorityHost || !audience) return undefined
+  return { credential, authorityHost, audience }
+}
+
+/** Which records to keep, the usage files, and the quota the calls count against. */
+function readFilters(read: InputReader, identity: Identity): Pick<Settings, 'filter' | 'usage' | 'publisherId'> | undefined {
+  const filter = readFilter(read.text(Inputs.Operations), read.text(Inputs.Workloads), read.text(Inputs.RecordTypes), read.problem)
+  const usage = readBoolean(read.text(Inputs.Usage), Inputs.Usage, true, read.problem)
+  const publisherText = read.text(Inputs.PublisherId)
   const publisherId = publisherText
-    ? readGuid(publisherText, Inputs.PublisherId, 'a tenant GUID (by default the tenant-id)', problem)
-    : tenantId
+    ? readGuid(publisherText, Inputs.PublisherId, 'a tenant GUID (by default the tenant-id)', read.problem)
+    : identity.tenantId
+  return filter && usage !== undefined && publisherId ? { filter, usage, publisherId } : undefined
+}
 
-  const segmentText = input(Inputs.Segment) || '1h'
-  const segmentLength = readDuration(segmentText, Inputs.Segment, problem)
-  const windowMs = segmentLength === undefined ? undefined : attempt(() => checkWindowLength(segmentLength), problem)
-  const lookbackMs = readDuration(input(Inputs.Lookback) || '1d', Inputs.Lookback, problem)
-  const maxWindows = readInteger(input(Inputs.MaxSegments) || '200', Inputs.MaxSegments, 1, 10_000, problem)
-  const scope = readScope(input(Inputs.Start), input(Inputs.End), lookbackMs, problem)
+/** The backfill range or scheduled look-back, and how it is cut into windows (each undefined when invalid). */
+function readTiming(read: InputReader): Partial<Pick<Settings, 'scope' | 'windowMs' | 'maxWindows'>> {
+  const length = readDuration(read.text(Inputs.Segment) || '1h', Inputs.Segment, read.problem)
+  const windowMs = length === undefined ? undefined : read.attempt(() => checkWindowLength(length))
+  const lookbackMs = readDuration(read.text(Inputs.Lookback) || '1d', Inputs.Lookback, read.problem)
+  const maxWindows = readInteger(read.text(Inputs.MaxSegments) || '200', Inputs.MaxSegments, 1, 10_000, read.problem)
+  const scope = readScope(read.text(Inputs.Start), read.text(Inputs.End), lookbackMs, read.problem)
+  return { scope, windowMs, maxWindows }
+}
 
-  const formatText = (input(Inputs.Format) || 'csv').trim().toLowerCase()
-  const format =
-    formatText === 'csv' || formatText === 'parquet'
-      ? formatText
-      : problem(Inputs.Format, `Input 'format' must be 'csv' or 'parquet'; got ${quote(input(Inputs.Format))}.`)
-
-  const dataBranch = readBranch(input(Inputs.DataBranch) || 'audit-data', problem)
-  const dryRun = readBoolean(input(Inputs.DryRun), Inputs.DryRun, false, problem)
-  const repository = readRepository(input(Inputs.Repository) || source.currentRepository || '', dryRun, problem)
+/** Where the snapshots go, in what format, and what the run says when windows fail. */
+function readDestination(
+  read: InputReader,
+  githubToken: string
+): Pick<Settings, 'format' | 'dataBranch' | 'dryRun' | 'repository' | 'githubToken' | 'githubApiUrl' | 'openIssue' | 'issueLabels' | 'failOnError'> | undefined {
+  const formatText = (read.text(Inputs.Format) || 'csv').toLowerCase()
+  const format = (FORMAT_NAMES as readonly string[]).includes(formatText)
+    ? (formatText as FormatName)
+    : read.problem(Inputs.Format, `Input 'format' must be 'csv' or 'parquet'; got ${quote(read.text(Inputs.Format))}.`)
+  const dataBranch = readBranch(read.text(Inputs.DataBranch) || 'audit-data', read.problem)
+  const dryRun = readBoolean(read.text(Inputs.DryRun), Inputs.DryRun, false, read.problem)
+  const repository = readRepository(read.text(Inputs.Repository) || read.source.currentRepository || '', dryRun, read.problem)
   if (!githubToken && dryRun === false) {
-    problem(
+    read.problem(
       Inputs.GitHubToken,
       `Input 'github-token' is empty; the action needs a token with 'contents: write' and 'issues: write' ` +
         `(the default \${{ github.token }} works when the workflow grants those permissions).`
     )
   }
-  const githubApiUrl = readApiUrl(input(Inputs.GitHubApiUrl), problem)
-  const openIssue = readBoolean(input(Inputs.OpenIssue), Inputs.OpenIssue, true, problem)
-  const issueLabels = readLabels(input(Inputs.IssueLabels) || 'audit-sync', problem)
-  const failOnError = readBoolean(input(Inputs.FailOnError), Inputs.FailOnError, true, problem)
-  const concurrency = readInteger(input(Inputs.Concurrency) || '8', Inputs.Concurrency, 1, MAX_CONCURRENCY, problem)
-  const apiQuota = readInteger(input(Inputs.ApiQuota) || String(DOCUMENTED_QUOTA_PER_MINUTE), Inputs.ApiQuota, 10, 100_000, problem)
+  const githubApiUrl = readApiUrl(read.text(Inputs.GitHubApiUrl), read.problem)
+  const openIssue = readBoolean(read.text(Inputs.OpenIssue), Inputs.OpenIssue, true, read.problem)
+  const issueLabels = readLabels(read.text(Inputs.IssueLabels) || 'audit-sync', read.problem)
+  const failOnError = readBoolean(read.text(Inputs.FailOnError), Inputs.FailOnError, true, read.problem)
+  if (!format || !dataBranch || dryRun === undefined || openIssue === undefined || !issueLabels || failOnError === undefined) return undefined
+  return { format, dataBranch, dryRun, repository, githubToken, githubApiUrl, openIssue, issueLabels, failOnError }
+}
+
+/** How hard the run may pull: downloads at once, API calls a minute, records a commit. */
+function readLimits(read: InputReader): Pick<Settings, 'concurrency' | 'apiQuota' | 'recordsPerCommit'> | undefined {
+  const concurrency = readInteger(read.text(Inputs.Concurrency) || '8', Inputs.Concurrency, 1, MAX_CONCURRENCY, read.problem)
+  const apiQuota = readInteger(read.text(Inputs.ApiQuota) || String(DOCUMENTED_QUOTA_PER_MINUTE), Inputs.ApiQuota, 10, 100_000, read.problem)
   const recordsPerCommit = readInteger(
-    input(Inputs.RecordsPerCommit) || String(DEFAULT_RECORDS_PER_COMMIT),
+    read.text(Inputs.RecordsPerCommit) || String(DEFAULT_RECORDS_PER_COMMIT),
     Inputs.RecordsPerCommit,
     1,
     MAX_RECORDS_PER_COMMIT,
-    problem
+    read.problem
   )
-
-  const range = scope ? attempt(() => resolveRange(scope, now), problem) : undefined
-  const plan =
-    range && windowMs !== undefined && maxWindows !== undefined
-      ? attempt(() => splitRange(range, windowMs, maxWindows), problem)
-      : undefined
-
-  if (
-    problems.length > 0 ||
-    !tenantId ||
-    !clientId ||
-    (!credential && !importOnly) ||
-    !cloud ||
-    !authorityHost ||
-    !audience ||
-    !contentTypes ||
-    !publisherId ||
-    !scope ||
-    windowMs === undefined ||
-    maxWindows === undefined ||
-    !format ||
-    !dataBranch ||
-    dryRun === undefined ||
-    openIssue === undefined ||
-    !issueLabels ||
-    failOnError === undefined ||
-    concurrency === undefined ||
-    apiQuota === undefined ||
-    recordsPerCommit === undefined ||
-    !filter ||
-    usage === undefined ||
-    !plan
-  ) {
-    throw new InputError(problems)
-  }
-
-  const settings: Settings = {
-    tenantId,
-    clientId,
-    credential,
-    cloud,
-    authorityHost,
-    audience,
-    contentTypes,
-    publisherId,
-    scope,
-    windowMs,
-    maxWindows,
-    format,
-    dataBranch,
-    repository,
-    githubToken,
-    githubApiUrl,
-    openIssue,
-    issueLabels,
-    failOnError,
-    concurrency,
-    apiQuota,
-    recordsPerCommit,
-    filter,
-    usage,
-    importPatterns,
-    dryRun
-  }
-  return { settings, plan }
+  return concurrency !== undefined && apiQuota !== undefined && recordsPerCommit !== undefined ? { concurrency, apiQuota, recordsPerCommit } : undefined
 }
 
 /** The settings in a few lines for the log; secrets are never part of it. */
@@ -218,16 +253,6 @@ export function describeSettings(settings: Settings): string {
 }
 
 type Report = (input: string, message: string) => undefined
-
-/** Runs a planning step, turning its PlanError into an input problem. */
-function attempt<T>(step: () => T, problem: Report): T | undefined {
-  try {
-    return step()
-  } catch (error) {
-    if (!(error instanceof PlanError)) throw error
-    return problem(error.input, error.message)
-  }
-}
 
 function readGuid(value: string, name: string, what: string, problem: Report): string | undefined {
   if (!value) return problem(name, `Input '${name}' is required: ${what}, a GUID from the app registration's Overview page in Entra ID.`)

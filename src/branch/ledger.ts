@@ -101,7 +101,7 @@ export function parseLedger(text: string, path: string): Ledger {
   try {
     value = JSON.parse(text)
   } catch (error) {
-    throw new Error(`${path} on the data branch is not valid JSON (${(error as Error).message}); fix or delete it, then run again.`)
+    throw new Error(`${path} on the data branch is not valid JSON (${(error as Error).message}); fix or delete it, then run again.`, { cause: error })
   }
   const candidate = value as { version?: unknown; contentTypes?: Partial<Record<ContentType, Partial<ContentTypeLedger>>> } | null
   if (!candidate || (candidate.version !== 1 && candidate.version !== 2) || typeof candidate.contentTypes !== 'object' || candidate.contentTypes === null) {

@@ -1,8 +1,6 @@
 import { isUtf8 } from 'node:buffer'
-import { open } from 'node:fs/promises'
-import { Readable } from 'node:stream'
-import { request } from 'undici'
 import type { StagedFile } from '../branch/branch-files.js'
+import { uploadBlob } from './blob-upload.js'
 import type { GitHubClient } from './client.js'
 
 /** The tip of a branch. */
@@ -64,13 +62,161 @@ function status(error: unknown): number | undefined {
   return (error as RequestErrorLike).status
 }
 
-/** The Git Data API of one repository, through Octokit. */
+/** The Git Data API of one repository, through Octokit: a plain object, which callers may spread to replace a call. */
 export function createGitDatabase(octokit: GitHubClient, target: { owner: string; repo: string }): GitDatabase {
-  const repo = { owner: target.owner, repo: target.repo }
-  const where = `${target.owner}/${target.repo}`
-  const explain = (error: unknown, action: string): Error => {
+  const api = new OctokitGitDatabase(octokit, { owner: target.owner, repo: target.repo })
+  return {
+    getHead: (branch) => api.getHead(branch),
+    listFiles: (treeSha) => api.listFiles(treeSha),
+    readBlob: (sha) => api.readBlob(sha),
+    streamBlob: (sha) => api.streamBlob(sha),
+    writeTree: (baseTree, changes) => api.writeTree(baseTree, changes),
+    createCommit: (message, treeSha, parents) => api.createCommit(message, treeSha, parents),
+    createRef: (branch, sha) => api.createRef(branch, sha),
+    updateRef: (branch, sha) => api.updateRef(branch, sha)
+  }
+}
+
+class OctokitGitDatabase implements GitDatabase {
+  private readonly where: string
+
+  constructor(
+    private readonly octokit: GitHubClient,
+    private readonly repo: { owner: string; repo: string }
+  ) {
+    this.where = `${repo.owner}/${repo.repo}`
+  }
+
+  async getHead(branch: string): Promise<BranchHead | undefined> {
+    try {
+      const { data: ref } = await this.octokit.rest.git.getRef({ ...this.repo, ref: `heads/${branch}` })
+      const { data: commit } = await this.octokit.rest.git.getCommit({ ...this.repo, commit_sha: ref.object.sha })
+      return { commitSha: commit.sha, treeSha: commit.tree.sha }
+    } catch (error) {
+      if (status(error) === 404) return undefined
+      throw this.explain(error, `read branch '${branch}'`)
+    }
+  }
+
+  async listFiles(treeSha: string): Promise<Map<string, { sha: string; size: number }>> {
+    try {
+      const { data } = await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: treeSha, recursive: 'true' })
+      if (data.truncated) throw new Error(`the tree ${treeSha} is too large for one listing`)
+      const files = new Map<string, { sha: string; size: number }>()
+      for (const entry of data.tree) {
+        if (entry.type === 'blob' && entry.path && entry.sha) files.set(entry.path, { sha: entry.sha, size: entry.size ?? 0 })
+      }
+      return files
+    } catch (error) {
+      throw this.explain(error, 'list the data branch files')
+    }
+  }
+
+  async readBlob(sha: string): Promise<Buffer> {
+    const chunks: Buffer[] = []
+    for await (const chunk of this.streamBlob(sha)) chunks.push(chunk)
+    return Buffer.concat(chunks)
+  }
+
+  async *streamBlob(sha: string): AsyncGenerator<Buffer> {
+    let body: ReadableStream<Uint8Array> | null
+    try {
+      const response = await this.octokit.request('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', {
+        ...this.repo,
+        file_sha: sha,
+        headers: { accept: 'application/vnd.github.raw+json' },
+        request: { parseSuccessResponseBody: false }
+      })
+      body = response.data as unknown as ReadableStream<Uint8Array> | null
+    } catch (error) {
+      throw this.explain(error, `read blob ${sha}`)
+    }
+    if (!body) return
+    try {
+      for await (const chunk of body) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    } catch (error) {
+      throw new Error(`Could not read blob ${sha} in ${this.where}: the download broke off (${(error as Error).message}).`, { cause: error })
+    }
+  }
+
+  async writeTree(baseTree: string | undefined, changes: readonly TreeChange[]): Promise<string> {
+    let tree = baseTree
+    for (const chunk of chunkTreeChanges(changes)) {
+      const entries: TreeEntry[] = []
+      for (const change of chunk) entries.push(await this.treeEntry(change))
+      tree = await this.createTree(tree, entries)
+    }
+    if (!tree) throw new Error('No tree was created for a non-empty change.')
+    return tree
+  }
+
+  async createCommit(message: string, treeSha: string, parents: readonly string[]): Promise<string> {
+    try {
+      // No author or committer: with an Actions or App token GitHub then signs the commit.
+      const { data } = await this.octokit.rest.git.createCommit({ ...this.repo, message, tree: treeSha, parents: [...parents] })
+      return data.sha
+    } catch (error) {
+      throw this.explain(error, 'create a commit')
+    }
+  }
+
+  async createRef(branch: string, sha: string): Promise<'created' | 'exists'> {
+    try {
+      await this.octokit.rest.git.createRef({ ...this.repo, ref: `refs/heads/${branch}`, sha })
+      return 'created'
+    } catch (error) {
+      if (status(error) === 422 && apiMessage(error).includes(ERROR_REFERENCE_EXISTS)) return 'exists'
+      throw this.explain(error, `create branch '${branch}'`)
+    }
+  }
+
+  async updateRef(branch: string, sha: string): Promise<'updated' | 'not-fast-forward'> {
+    try {
+      await this.octokit.rest.git.updateRef({ ...this.repo, ref: `heads/${branch}`, sha, force: false })
+      return 'updated'
+    } catch (error) {
+      if (status(error) === 422 && apiMessage(error).includes(ERROR_NOT_FAST_FORWARD)) return 'not-fast-forward'
+      throw this.explain(error, `update branch '${branch}'`)
+    }
+  }
+
+  private async createTree(baseTree: string | undefined, entries: readonly TreeEntry[]): Promise<string> {
+    try {
+      const { data } = await this.octokit.rest.git.createTree({
+        ...this.repo,
+        ...(baseTree ? { base_tree: baseTree } : {}),
+        tree: entries.map((entry) => ({ mode: '100644' as const, type: 'blob' as const, ...entry }))
+      })
+      return data.sha
+    } catch (error) {
+      throw this.explain(error, 'create a tree')
+    }
+  }
+
+  /**
+   * Small content goes inline in the tree request; files are uploaded as blobs first (see
+   * blob-upload.ts), never held in memory.
+   */
+  private async treeEntry(change: TreeChange): Promise<TreeEntry> {
+    if (!change.content) {
+      if (change.sha === undefined) throw new Error(`${change.path}: a tree change needs content or a blob sha.`)
+      return { path: change.path, sha: change.sha }
+    }
+    if ('bytes' in change.content && change.content.bytes.byteLength <= INLINE_MAX_BYTES && isUtf8(change.content.bytes)) {
+      return { path: change.path, content: change.content.bytes.toString('utf8') }
+    }
+    try {
+      return { path: change.path, sha: await uploadBlob(this.octokit, this.repo, change.content) }
+    } catch (error) {
+      throw this.explain(error, `upload ${change.path}`)
+    }
+  }
+
+  /** A failed call in words: what failed, where, and what to change. */
+  private explain(error: unknown, action: string): Error {
     const code = status(error)
     const message = apiMessage(error)
+    const where = this.where
     if (code === 409 && message.includes(ERROR_REPOSITORY_EMPTY)) {
       return new Error(`${where} has no commits yet, and GitHub's Git Data API does not work on an empty repository; create an initial commit (for example a README) and run again.`)
     }
@@ -83,216 +229,10 @@ export function createGitDatabase(octokit: GitHubClient, target: { owner: string
     }
     return new Error(`Could not ${action} in ${where}: ${code ?? ''} ${message}`.replace(/\s+/g, ' ').trim())
   }
-
-  const createTree = async (baseTree: string | undefined, entries: readonly TreeEntry[]): Promise<string> => {
-    try {
-      const { data } = await octokit.rest.git.createTree({
-        ...repo,
-        ...(baseTree ? { base_tree: baseTree } : {}),
-        tree: entries.map((entry) => ({ mode: '100644' as const, type: 'blob' as const, ...entry }))
-      })
-      return data.sha
-    } catch (error) {
-      throw explain(error, 'create a tree')
-    }
-  }
-
-  async function* streamBlob(sha: string): AsyncGenerator<Buffer> {
-    let body: ReadableStream<Uint8Array> | null
-    try {
-      const response = await octokit.request('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', {
-        ...repo,
-        file_sha: sha,
-        headers: { accept: 'application/vnd.github.raw+json' },
-        request: { parseSuccessResponseBody: false }
-      })
-      body = response.data as unknown as ReadableStream<Uint8Array> | null
-    } catch (error) {
-      throw explain(error, `read blob ${sha}`)
-    }
-    if (!body) return
-    try {
-      for await (const chunk of body) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-    } catch (error) {
-      throw new Error(`Could not read blob ${sha} in ${where}: the download broke off (${(error as Error).message}).`)
-    }
-  }
-
-  /**
-   * Small content goes inline in the tree request; files are uploaded as base64 blobs first,
-   * binary-safe and streamed from disk: base64 needs no JSON escaping, and a part file is
-   * never held in memory (a CSV file sent inline would be escaped, decoded and encoded again,
-   * several copies of it at once, costing more CPU and memory than the rest of the run).
-   */
-  const treeEntry = async (change: TreeChange): Promise<TreeEntry> => {
-    if (!change.content) {
-      if (change.sha === undefined) throw new Error(`${change.path}: a tree change needs content or a blob sha.`)
-      return { path: change.path, sha: change.sha }
-    }
-    if ('bytes' in change.content && change.content.bytes.byteLength <= INLINE_MAX_BYTES && isUtf8(change.content.bytes)) {
-      return { path: change.path, content: change.content.bytes.toString('utf8') }
-    }
-    const source = change.content
-    try {
-      const { data } = await octokit.request('POST /repos/{owner}/{repo}/git/blobs', {
-        ...repo,
-        headers: { 'content-type': 'application/json; charset=utf-8' },
-        // Octokit does the auth, pacing and retries; this sends the body, from the file, for every attempt.
-        request: { fetch: streamingFetch(() => base64BlobBody(source), blobBodyLength('bytes' in source ? source.bytes.byteLength : source.size)) }
-      } as unknown as Parameters<typeof octokit.rest.git.createBlob>[0])
-      return { path: change.path, sha: (data as { sha: string }).sha }
-    } catch (error) {
-      throw explain(error, `upload ${change.path}`)
-    }
-  }
-
-  return {
-    async getHead(branch) {
-      try {
-        const { data: ref } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${branch}` })
-        const { data: commit } = await octokit.rest.git.getCommit({ ...repo, commit_sha: ref.object.sha })
-        return { commitSha: commit.sha, treeSha: commit.tree.sha }
-      } catch (error) {
-        if (status(error) === 404) return undefined
-        throw explain(error, `read branch '${branch}'`)
-      }
-    },
-    async listFiles(treeSha) {
-      try {
-        const { data } = await octokit.rest.git.getTree({ ...repo, tree_sha: treeSha, recursive: 'true' })
-        if (data.truncated) throw new Error(`the tree ${treeSha} is too large for one listing`)
-        const files = new Map<string, { sha: string; size: number }>()
-        for (const entry of data.tree) {
-          if (entry.type === 'blob' && entry.path && entry.sha) files.set(entry.path, { sha: entry.sha, size: entry.size ?? 0 })
-        }
-        return files
-      } catch (error) {
-        throw explain(error, 'list the data branch files')
-      }
-    },
-    async readBlob(sha) {
-      const chunks: Buffer[] = []
-      for await (const chunk of streamBlob(sha)) chunks.push(chunk)
-      return Buffer.concat(chunks)
-    },
-    streamBlob,
-    async writeTree(baseTree, changes) {
-      let tree = baseTree
-      for (const chunk of chunkTreeChanges(changes)) {
-        const entries: TreeEntry[] = []
-        for (const change of chunk) entries.push(await treeEntry(change))
-        tree = await createTree(tree, entries)
-      }
-      if (!tree) throw new Error('No tree was created for a non-empty change.')
-      return tree
-    },
-    async createCommit(message, treeSha, parents) {
-      try {
-        // No author or committer: with an Actions or App token GitHub then signs the commit.
-        const { data } = await octokit.rest.git.createCommit({ ...repo, message, tree: treeSha, parents: [...parents] })
-        return data.sha
-      } catch (error) {
-        throw explain(error, 'create a commit')
-      }
-    },
-    async createRef(branch, sha) {
-      try {
-        await octokit.rest.git.createRef({ ...repo, ref: `refs/heads/${branch}`, sha })
-        return 'created'
-      } catch (error) {
-        if (status(error) === 422 && apiMessage(error).includes(ERROR_REFERENCE_EXISTS)) return 'exists'
-        throw explain(error, `create branch '${branch}'`)
-      }
-    },
-    async updateRef(branch, sha) {
-      try {
-        await octokit.rest.git.updateRef({ ...repo, ref: `heads/${branch}`, sha, force: false })
-        return 'updated'
-      } catch (error) {
-        if (status(error) === 422 && apiMessage(error).includes(ERROR_NOT_FAST_FORWARD)) return 'not-fast-forward'
-        throw explain(error, `update branch '${branch}'`)
-      }
-    }
-  }
 }
 
 /** Content up to this size (the ledger, the manifest, the README) goes inline in the tree request. */
 const INLINE_MAX_BYTES = 1024 * 1024
-const BLOB_BODY_START = Buffer.from('{"encoding":"base64","content":"')
-const BLOB_BODY_END = Buffer.from('"}')
-/** Read this much of a file at a time. */
-const UPLOAD_READ_BYTES = 1024 * 1024
-/**
- * Encode this much at a time (a multiple of 3: base64 pieces then join without padding):
- * 64 KiB of text, a short-lived string V8 collects cheaply, where a megabyte would be
- * allocated as a large object. Each piece goes to the socket as the string it is: turned
- * into a Buffer first, every piece was a new allocation outside V8's heap, some 480 MB of
- * them for a 360 MB day, and V8 answers such a churn with full garbage collections (19 in
- * a 250,000-record backfill, against 2 with strings; measured by `npm run bench` with
- * BENCH_V8_FLAGS=--trace-gc).
- */
-const BASE64_PIECE_BYTES = 3 * 16 * 1024
-
-/** The length of the createBlob body for content of `size` bytes. */
-function blobBodyLength(size: number): number {
-  return BLOB_BODY_START.length + 4 * Math.ceil(size / 3) + BLOB_BODY_END.length
-}
-
-/** The createBlob JSON body, `{"encoding":"base64","content":"…"}`, as it is read from its source. */
-async function* base64BlobBody(source: { bytes: Buffer } | StagedFile): AsyncGenerator<Buffer | string> {
-  yield BLOB_BODY_START
-  if ('bytes' in source) {
-    yield* base64Pieces(source.bytes, 0, source.bytes.length)
-  } else {
-    const file = await open(source.file, 'r')
-    try {
-      const chunk = Buffer.allocUnsafe(UPLOAD_READ_BYTES - (UPLOAD_READ_BYTES % BASE64_PIECE_BYTES))
-      for (;;) {
-        let filled = 0
-        while (filled < chunk.length) {
-          const { bytesRead } = await file.read(chunk, filled, chunk.length - filled, null)
-          if (bytesRead === 0) break
-          filled += bytesRead
-        }
-        if (filled === 0) break
-        yield* base64Pieces(chunk, 0, filled)
-        if (filled < chunk.length) break
-      }
-    } finally {
-      await file.close()
-    }
-  }
-  yield BLOB_BODY_END
-}
-
-function* base64Pieces(bytes: Buffer, start: number, end: number): Generator<string> {
-  for (let at = start; at < end; at += BASE64_PIECE_BYTES) yield bytes.toString('base64', at, Math.min(at + BASE64_PIECE_BYTES, end))
-}
-
-/**
- * A fetch for one Octokit request that sends its body from `body()` (called afresh for every
- * attempt) with a known length, through undici's request on the global dispatcher (so a
- * proxy applies): the whole body never has to exist in memory at once.
- */
-function streamingFetch(body: () => AsyncIterable<Buffer | string>, length: number): typeof fetch {
-  return (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = typeof input === 'string' || input instanceof URL ? input : input.url
-    const headers: Record<string, string> = {}
-    new Headers(init?.headers).forEach((value, name) => (headers[name] = value))
-    headers['content-length'] = String(length)
-    const response = await request(url, {
-      method: 'POST',
-      headers,
-      body: Readable.from(body()),
-      ...(init?.signal ? { signal: init.signal } : {})
-    })
-    const responseHeaders = new Headers()
-    for (const [name, value] of Object.entries(response.headers)) {
-      for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) responseHeaders.append(name, item)
-    }
-    return new Response(Readable.toWeb(response.body) as ReadableStream, { status: response.statusCode, headers: responseHeaders })
-  }) as typeof fetch
-}
 
 /** One entry of a tree request: inline text, or a blob by sha (null deletes). */
 type TreeEntry = { path: string; content: string } | { path: string; sha: string | null }

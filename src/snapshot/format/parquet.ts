@@ -89,7 +89,9 @@ function decompressZstd(input: Uint8Array, outputLength: number): Uint8Array {
   try {
     return asView(zstdDecompressSync(input, { chunkSize: size, maxOutputLength: size }))
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`a ZSTD page holds more than the ${outputLength} bytes its header gives`)
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new Error(`a ZSTD page holds more than the ${outputLength} bytes its header gives`, { cause: error })
+    }
     throw error
   }
 }
@@ -173,10 +175,12 @@ export class ParquetPartWriter implements PartWriter {
     const rows = this.columns[0]!.length
     if (rows === 0) return
     const part = this.current ?? this.openPart()
-    part.writer.write({
-      columnData: COLUMN_ENCODING.map((encoding, index) => ({ ...encoding, data: this.columns[index]! })),
-      rowGroupSize: rows
-    })
+    written(
+      part.writer.write({
+        columnData: COLUMN_ENCODING.map((encoding, index) => ({ ...encoding, data: this.columns[index]! })),
+        rowGroupSize: rows
+      })
+    )
     if (part.rows === 0) part.first = this.groupFirst
     part.rows += rows
     part.last = this.groupLast
@@ -196,7 +200,7 @@ export class ParquetPartWriter implements PartWriter {
   private closePart(): void {
     const part = this.current
     if (!part) return
-    void part.writer.finish()
+    written(part.writer.finish())
     this.releaseLastCompressed()
     this.current = undefined
     this.parts.push({
@@ -208,6 +212,15 @@ export class ParquetPartWriter implements PartWriter {
       lastCreationTime: part.last
     })
   }
+}
+
+/**
+ * hyparquet-writer writes a row group (or the footer) before it returns, unless its output
+ * flushes asynchronously; ours (HashingFileWriter) writes synchronously, so a promise here
+ * means the library changed how it works, and is refused rather than left unawaited.
+ */
+function written(result: void | Promise<void>): void {
+  if (result) throw new Error('hyparquet-writer returned a promise; this writer expects it to write synchronously.')
 }
 
 /** Field `bytes[start, end)` as the column's Parquet value: a view of the bytes for strings. */
@@ -332,7 +345,10 @@ export async function* readParquetRows(file: string, path: string): AsyncGenerat
           onComplete: (read: unknown[][]) => (values = read)
         })
       } catch (error) {
-        throw new Error(`${path} on the data branch cannot be read as Parquet, rows ${rowStart + 1}-${rowEnd} (${error instanceof Error ? error.message : String(error)}); move or delete it, then run again.`)
+        throw new Error(
+          `${path} on the data branch cannot be read as Parquet, rows ${rowStart + 1}-${rowEnd} (${error instanceof Error ? error.message : String(error)}); move or delete it, then run again.`,
+          { cause: error }
+        )
       }
       rowStart = rowEnd
       const rows = values.map((row) => rowFields(row, path))

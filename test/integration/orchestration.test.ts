@@ -1,0 +1,235 @@
+/**
+ * The orchestration (main.ts, sync.ts) run in this process against the Management API emulator
+ * and the GitHub fake: every branch the end-to-end tests reach only through the bundle, here
+ * in seconds and with the outcomes asserted on the branch, the issue, the outputs and the
+ * job summary.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { readSettings } from '../../src/action/inputs.js'
+import { createGitHubClient } from '../../src/github/client.js'
+import { createGitDatabase } from '../../src/github/git-database.js'
+import type { BlobContent, ContentBlob } from '../../src/m365/activity-client.js'
+import { fieldKeys, scanRecords } from '../../src/record/record-scanner.js'
+import { SCANNED_COLUMNS } from '../../src/record/columns.js'
+import { sync, SyncStopped } from '../../src/sync.js'
+import { expectBranchHoldsExactlyServed } from '../e2e/assertions.js'
+import { writePurviewExports } from '../e2e/purview-exports.js'
+import { BRANCH, GITHUB_TOKEN, hourFloor, SECRET, startWorld, TENANT, type World } from '../e2e/world.js'
+import { runInProcess } from './in-process.js'
+
+const HOUR = 3_600_000
+let world: World | undefined
+const dirs: string[] = []
+
+afterEach(async () => {
+  await world?.close()
+  world = undefined
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
+})
+
+/** A backfill of the `hours` hours before the last full hour, and the blobs the emulator serves for it. */
+function backfill(world: World, hours: number, options: { blobsPerHour?: number; recordsPerBlob?: number } = {}): Record<string, string> {
+  const start = hourFloor(Date.now() - (hours + 1) * HOUR)
+  const end = new Date(start.getTime() + hours * HOUR)
+  world.emulator.generate({ contentTypes: ['Audit.General'], from: start, to: end, blobsPerHour: options.blobsPerHour ?? 3, recordsPerBlob: options.recordsPerBlob ?? 6 })
+  return { start: start.toISOString(), end: end.toISOString() }
+}
+
+/** Commits on the data branch, newest first. */
+async function commits(world: World): Promise<string[]> {
+  const log = await world.github.git(['log', '--format=%H %s', BRANCH]).catch(() => '')
+  return log === '' ? [] : log.split('\n')
+}
+
+describe('run(): the composition root, in process', () => {
+  it('collects a backfill to the branch and publishes outputs and a summary; the same run again changes nothing', async () => {
+    world = await startWorld()
+    const range = backfill(world, 4)
+    const first = await runInProcess(world, range)
+    expect(first.failed).toBeUndefined()
+    const served = await expectBranchHoldsExactlyServed(world, ['Audit.General'])
+    expect(first.outputs).toEqual({
+      'records-added': String(served),
+      'files-changed': expect.stringMatching(/^[1-9]/),
+      'commit-sha': (await commits(world))[0]?.slice(0, 40),
+      'failed-segments': '0',
+      'issue-url': '',
+      'bad-rows': '0'
+    })
+    expect(first.log).toEqual(expect.arrayContaining(['::group::Inputs', '::group::Plan', '::group::Subscriptions', '::group::Collect', '::group::Commit']))
+    expect(first.summary).toMatch(/^<h2>m365-audit-sync<\/h2>\nBackfill: /)
+    expect(first.summary).toContain(`<a href="https://github.com/contoso/audit/tree/${BRANCH}">${BRANCH}</a>`)
+    expect(first.summary).toContain('<h3>Coverage of the data branch, last 7 days</h3>')
+    // Secrets are masked before anything could print them, and printed nowhere.
+    expect(first.secrets).toEqual(expect.arrayContaining([SECRET, GITHUB_TOKEN]))
+    const said = [...first.log, first.summary].join('\n')
+    for (const secret of first.secrets) expect(said).not.toContain(secret)
+
+    const again = await runInProcess(world, range)
+    expect(again.outputs).toMatchObject({ 'records-added': '0', 'commit-sha': '' })
+    expect(again.log).toContain(`Nothing new for '${BRANCH}'; no commit.`)
+    expect(await commits(world)).toHaveLength(1)
+  })
+
+  it('commits in passes of records-per-commit, each on top of the last, and reports the run as a whole', async () => {
+    world = await startWorld()
+    const range = backfill(world, 8, { blobsPerHour: 3, recordsPerBlob: 10 })
+    const record = await runInProcess(world, { ...range, 'records-per-commit': '40' })
+    expect(record.failed).toBeUndefined()
+    const served = await expectBranchHoldsExactlyServed(world, ['Audit.General'])
+    const made = await commits(world)
+    expect(made.length).toBeGreaterThanOrEqual(3)
+    expect(record.log.filter((line) => /^::group::Commit \(part \d+\)$/.test(line))).toHaveLength(made.length - 1)
+    expect(record.log.filter((line) => line.startsWith('Holding '))).toHaveLength(made.length - 1)
+    expect(record.outputs['records-added']).toBe(String(served))
+    expect(record.outputs['commit-sha']).toBe(made[0]?.slice(0, 40))
+    expect(record.log.find((line) => line.startsWith('Committed '))).toMatch(/; created the branch 'audit-data'\)\.$/)
+  })
+
+  it('fails a step whose windows failed, opens the issue, and closes it when the next run recovers them', async () => {
+    world = await startWorld()
+    const { emulator } = world
+    const range = backfill(world, 3)
+    // The blobs of the middle hour are missing (AF20050) until the fault goes.
+    const middle = new Date(Date.parse(range.start!) + HOUR)
+    const doomed = new Set(emulator.blobs('Audit.General').filter((blob) => blob.contentCreated >= middle && blob.contentCreated < new Date(middle.getTime() + HOUR)).map((blob) => blob.contentId))
+    const missing = emulator.faults.add({ route: 'blob', kind: 'missing', match: (request) => doomed.has(request.contentId ?? '') })
+    const failed = await runInProcess(world, range)
+    expect(failed.failed).toMatch(/^1 listing window\(s\) failed after retries; everything else was committed \([0-9a-f]{7}\)/)
+    expect(failed.errors.map((error) => error.title)).toEqual(['Window failed (AF20050)'])
+    expect(failed.outputs['failed-segments']).toBe('1')
+    const [issue] = world.github.issues
+    expect(issue?.state).toBe('open')
+    const url = `${world.github.htmlUrl}/contoso/audit/issues/${issue?.number}`
+    expect(failed.outputs['issue-url']).toBe(url)
+    expect(failed.summary).toContain('<h3>Failed windows</h3>')
+
+    // With fail-on-error off the same failure only warns.
+    const warned = await runInProcess(world, { ...range, 'fail-on-error': 'false' })
+    expect(warned.failed).toBeUndefined()
+    expect(warned.warnings.at(-1)?.message).toMatch(/^1 listing window\(s\) failed after retries/)
+    expect(world.github.issues[0]?.comments.at(-1)?.body).toMatch(/^Still failing/)
+
+    missing.remove()
+    const recovered = await runInProcess(world, range)
+    expect(recovered.failed).toBeUndefined()
+    expect(recovered.log).toContain(`Failure issue #${issue?.number} closed: ${url}`)
+    expect(world.github.issues[0]?.state).toBe('closed')
+    expect(recovered.summary).toContain('(closed: every failed window recovered)')
+    await expectBranchHoldsExactlyServed(world, ['Audit.General'])
+  })
+
+  it('only imports when given exports and no credential: asks Microsoft for nothing and opens no issue', async () => {
+    world = await startWorld()
+    const workspace = await mkdtemp(join(tmpdir(), 'm365-exports-'))
+    dirs.push(workspace)
+    await mkdir(join(workspace, 'exports'))
+    const written = await writePurviewExports(workspace, { now: new Date(), tenantId: TENANT, rows: 4_200, shared: 5, extra: [], minDays: 20, maxDays: 40, seed: 7 })
+    const record = await runInProcess(world, { import: 'exports/*.csv', 'client-secret': '' }, { workspace })
+    expect(record.failed).toBeUndefined()
+    expect(world.emulator.requests.length).toBe(0)
+    expect(record.outputs['bad-rows']).toBe(String(written.bad.length))
+    expect(record.warnings.map((warning) => warning.title)).toEqual(['Bad rows in Purview exports'])
+    expect(record.summary).toContain('<h3>Imported Purview exports</h3>')
+    expect(record.log).not.toContain('::group::Failure issue')
+    const rows = (await world.branchRows()).length
+    expect(rows).toBe(Number(record.outputs['records-added']))
+    expect(rows).toBeGreaterThan(4_000)
+  })
+
+  it('plans a dry run from the branch, writes nothing and shows the plan', async () => {
+    world = await startWorld()
+    const range = backfill(world, 2)
+    await runInProcess(world, range)
+    const head = (await commits(world))[0]
+    const writes = (): number => world!.github.requests.filter((request) => request.method !== 'GET').length
+    const writesBefore = writes()
+    const apiCallsBefore = world.emulator.requests.length
+    const record = await runInProcess(world, { 'dry-run': 'true', lookback: '3h' })
+    expect(record.failed).toBeUndefined()
+    expect(record.outputs).toEqual({})
+    expect(record.log).toContain("dry-run: the plan above is what a real run would list now; the branch's ledger was read, nothing was written.")
+    expect(record.summary).toMatch(/^<h2>m365-audit-sync: plan \(dry run\)<\/h2>\nScheduled run: /)
+    expect((await commits(world))[0]).toBe(head)
+    expect(writes()).toBe(writesBefore)
+    expect(world.emulator.requests.length).toBe(apiCallsBefore)
+  })
+
+  it('reports a run that stops before committing: why, where, and that the branch is as it was', async () => {
+    world = await startWorld()
+    const range = backfill(world, 2)
+    const record = await runInProcess(world, { ...range, 'client-secret': 'not-the-secret~0123456789' })
+    expect(record.failed).toMatch(/AADSTS7000215: the client secret is wrong/)
+    expect(record.summary).toMatch(/The run stopped while checking the subscriptions: Sign-in to Entra ID failed/)
+    expect(record.summary).toContain('Nothing was committed: the data branch is as it was')
+    expect(await commits(world)).toEqual([])
+    expect(record.summary).not.toContain('not-the-secret~0123456789')
+  })
+
+  it('reports a run that stops after a pass was committed: the commit is kept and listed', async () => {
+    world = await startWorld()
+    const range = backfill(world, 6, { blobsPerHour: 2, recordsPerBlob: 10 })
+    // The first pass commits; every later ref update is refused, as a token without write access would be.
+    world.github.faults.add({ method: 'PATCH', path: /\/git\/refs\//, status: 403, body: { message: 'Resource not accessible by integration' }, times: Infinity })
+    const record = await runInProcess(world, { ...range, 'records-per-commit': '40' })
+    expect(record.failed).toMatch(/GitHub refused to update branch 'audit-data' in contoso\/audit \(403 /)
+    const made = await commits(world)
+    expect(made).toHaveLength(1)
+    expect(record.summary).toContain('The run stopped while committing to the data branch')
+    expect(record.summary).toMatch(/Committed before it stopped: \d+ new records in 1 commit\(s\), kept/)
+    expect(record.summary).toContain(`/commit/${made[0]?.slice(0, 40)}`)
+  })
+
+  it('reports every invalid input at once and requests nothing', async () => {
+    world = await startWorld()
+    const record = await runInProcess(world, { 'tenant-id': 'x', cloud: 'mars', format: 'xml' })
+    expect(record.errors.map((error) => error.title)).toEqual(["Invalid input 'tenant-id'", "Invalid input 'cloud'", "Invalid input 'format'"])
+    expect(record.failed).toBe('3 inputs are invalid (see above); nothing was requested or written.')
+    expect(world.emulator.requests.length + world.github.requests.length).toBe(0)
+  })
+})
+
+describe('sync(): the orchestrator against any source', () => {
+  /** A Management API of one blob, in memory. */
+  function oneBlobSource(records: object[]) {
+    const blob: ContentBlob = { contentType: 'Audit.General', contentId: 'blob-1', contentUri: 'memory:blob-1', contentCreated: '2026-01-01T00:00:00.000Z', contentExpiration: '' }
+    const bytes = Buffer.from(JSON.stringify(records))
+    return {
+      listSubscriptions: async () => [{ contentType: 'Audit.General', status: 'enabled' }],
+      startSubscription: async () => 'already-enabled' as const,
+      async *listContent() {
+        yield [blob]
+      },
+      fetchBlob: async <T>(_: ContentBlob, use: (content: BlobContent) => T) => use({ bytes, records: scanRecords(bytes, fieldKeys(SCANNED_COLUMNS)) })
+    }
+  }
+
+  it('commits what a source serves, and stops with its progress when a later step fails', async () => {
+    world = await startWorld()
+    const now = new Date()
+    const time = new Date(now.getTime() - HOUR).toISOString().slice(0, 19)
+    const given: Record<string, string> = { 'tenant-id': TENANT, 'client-id': TENANT, 'client-secret': 'x', 'github-token': GITHUB_TOKEN, repository: 'contoso/audit', lookback: '2h' }
+    const { settings } = readSettings({ getInput: (name) => given[name] ?? '', setSecret: () => {}, env: {} }, now)
+    const octokit = createGitHubClient({ token: GITHUB_TOKEN, baseUrl: world.github.url, pacingMs: 0 })
+    const git = createGitDatabase(octokit, { owner: 'contoso', repo: 'audit' })
+    const temp = await mkdtemp(join(tmpdir(), 'm365-action-run-'))
+    dirs.push(temp)
+    const log: string[] = []
+    const deps = { tempDir: temp, workspace: temp, git, now: () => now, log: (line: string) => log.push(line), group: <T>(_: string, work: () => Promise<T>) => work() }
+
+    const records = [{ Id: 'A', CreationTime: time, Operation: 'LaunchPowerApp', Workload: 'PowerApps' }]
+    const result = await sync(settings, { ...deps, api: oneBlobSource(records) })
+    expect(result.report.recordsAdded).toBe(1)
+    expect(result.stats).toMatchObject({ windowsListed: 2, blobsDownloaded: 1, blobsSkipped: 1, recordsReceived: 1 })
+    expect((await world.branchRows()).map((entry) => entry.row.Id)).toEqual(['a'])
+
+    const failing = { ...oneBlobSource(records), listSubscriptions: () => Promise.reject(new Error('the service is down')) }
+    const stopped = await sync(settings, { ...deps, api: failing }).catch((error: unknown) => error)
+    expect(stopped).toBeInstanceOf(SyncStopped)
+    expect((stopped as SyncStopped).message).toBe('the service is down')
+    expect((stopped as SyncStopped).progress).toMatchObject({ step: 'subscriptions', windowsTotal: 2, commits: [] })
+  })
+})

@@ -26,7 +26,7 @@ export default defineConfig({
       exclude: ['src/record/record-scanner-wasm.ts', 'src/types/**'],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'build/coverage',
-      thresholds: { statements: 92, branches: 83, functions: 90, lines: 94 }
+      thresholds: { statements: 92, branches: 83, functions: 90, lines: 93 }
     }
   }
 })

@@ -357,7 +357,9 @@ function readCertificate(block, index, total) {
 }
 function keyMismatch(certificates) {
     const names = certificates.map((x509) => certificateName(describeCertificate(x509)));
-    const which = certificates.length === 1 ? `its certificate (${names[0]})` : `any of its ${certificates.length} certificates (${names.join('; ')})`;
+    const which = certificates.length === 1
+        ? `its certificate (${names[0]})`
+        : `any of its ${certificates.length} certificates (${names.join('; ')})`;
     return new CertificateError(CERTIFICATE_PEM, `The private key in '${CERTIFICATE_PEM}' does not belong to ${which}: the key and the certificate must be the pair made together. ` +
         `Put the certificate uploaded to the app registration with the key it was made with.`);
 }
@@ -425,7 +427,10 @@ const ALIASES = {
 };
 /** Resolves a cloud name as users type it (`GCC High`, `gcc_high`), or undefined. */
 function parseCloud(text) {
-    const key = text.trim().toLowerCase().replace(/[\s_]+/g, '-');
+    const key = text
+        .trim()
+        .toLowerCase()
+        .replace(/[\s_]+/g, '-');
     return ALIASES[key];
 }
 /** The endpoints of a cloud preset. */
@@ -595,7 +600,9 @@ function createQuotaLimiter(options) {
         throttled(retryAfterMs) {
             const at = now();
             refusalsInARow++;
-            const pause = retryAfterMs !== undefined && retryAfterMs > 0 ? retryAfterMs : Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (refusalsInARow - 1));
+            const pause = retryAfterMs !== undefined && retryAfterMs > 0
+                ? retryAfterMs
+                : Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (refusalsInARow - 1));
             pausedUntil = Math.max(pausedUntil, at + pause);
             if (refusalsInARow < PERSISTENT_THROTTLING)
                 return;
@@ -884,12 +891,20 @@ function oneLine(text) {
  * private key, since the runner hides a value only where it appears whole on one line.
  */
 function inputSecrets(inputs, env) {
-    const values = [inputs.clientSecret, inputs.certificatePassword, inputs.certificate, ...privateKeyLines(inputs.certificate), oidcRequestToken(env)];
+    const values = [
+        inputs.clientSecret,
+        inputs.certificatePassword,
+        inputs.certificate,
+        ...privateKeyLines(inputs.certificate),
+        oidcRequestToken(env)
+    ];
     return unique(values);
 }
 /** Values derived from the inputs that are just as secret: the key MSAL gets, line by line. */
 function credentialSecrets(credential) {
-    return credential.kind === 'certificate' ? unique([credential.privateKeyPem.trim(), ...privateKeyLines(credential.privateKeyPem)]) : [];
+    return credential.kind === 'certificate'
+        ? unique([credential.privateKeyPem.trim(), ...privateKeyLines(credential.privateKeyPem)])
+        : [];
 }
 /** The credential, or undefined after reporting why there is none. */
 function readCredential(inputs, context, problem) {
@@ -1120,7 +1135,10 @@ function describeRecordType(value) {
  * CoE set-up filters on most.
  */
 function suggestRecordTypes(text, count = 4) {
-    const wanted = text.trim().toLowerCase().replace(/[\s_-]/g, '');
+    const wanted = text
+        .trim()
+        .toLowerCase()
+        .replace(/[\s_-]/g, '');
     const close = wanted.length < 3
         ? []
         : [...RECORD_TYPES].filter(([, name]) => {
@@ -1250,12 +1268,26 @@ function readSettings(source, now) {
     // A range too old is worth saying even when the window length is wrong.
     const { scope, windowMs, maxWindows } = timing;
     const range = scope ? read.attempt(() => resolveRange(scope, now)) : undefined;
-    const plan = range && windowMs !== undefined && maxWindows !== undefined ? read.attempt(() => splitRange(range, windowMs, maxWindows)) : undefined;
+    const plan = range && windowMs !== undefined && maxWindows !== undefined
+        ? read.attempt(() => splitRange(range, windowMs, maxWindows))
+        : undefined;
     const { tenantId, clientId, cloud } = identity;
     const incomplete = !tenantId || !clientId || !cloud || !collection || !signIn || !filters || !scope || !plan || !destination || !limits;
     if (read.problems.length > 0 || incomplete || windowMs === undefined || maxWindows === undefined)
         throw new InputError(read.problems);
-    const settings = { tenantId, clientId, ...signIn, cloud, ...collection, ...filters, scope, windowMs, maxWindows, ...destination, ...limits };
+    const settings = {
+        tenantId,
+        clientId,
+        ...signIn,
+        cloud,
+        ...collection,
+        ...filters,
+        scope,
+        windowMs,
+        maxWindows,
+        ...destination,
+        ...limits
+    };
     return { settings, plan };
 }
 /** Reads inputs and gathers the problems found on the way. */
@@ -1321,7 +1353,8 @@ function readIdentity(read) {
     const tenantId = readGuid(read.text(Inputs.TenantId), Inputs.TenantId, 'the Directory (tenant) ID', read.problem);
     const clientId = readGuid(read.text(Inputs.ClientId), Inputs.ClientId, 'the Application (client) ID', read.problem);
     const cloudText = read.text(Inputs.Cloud) || 'commercial';
-    const cloud = parseCloud(cloudText) ?? read.problem(Inputs.Cloud, `Input 'cloud' must be one of ${CLOUDS.join(', ')}; got ${quote(cloudText)}.`);
+    const cloud = parseCloud(cloudText) ??
+        read.problem(Inputs.Cloud, `Input 'cloud' must be one of ${CLOUDS.join(', ')}; got ${quote(cloudText)}.`);
     return { tenantId, clientId, cloud };
 }
 /** What to collect: content types from the API, exports to import. */
@@ -1342,7 +1375,8 @@ function readSignIn(read, inputs, identity, collection, now) {
         for (const secret of credentialSecrets(credential))
             read.mask(secret);
     const preset = identity.cloud ? cloudEndpoints(identity.cloud) : undefined;
-    const authorityHost = readEndpoint(read.text(Inputs.Authority), Inputs.Authority, identity.tenantId, read.problem) ?? preset?.authorityHost;
+    const authorityHost = readEndpoint(read.text(Inputs.Authority), Inputs.Authority, identity.tenantId, read.problem) ??
+        preset?.authorityHost;
     const audience = readEndpoint(read.text(Inputs.Audience), Inputs.Audience, undefined, read.problem) ?? preset?.audience;
     if ((!credential && !importOnly) || !authorityHost || !audience)
         return undefined;
@@ -1384,7 +1418,12 @@ function readDestination(read, githubToken) {
     const openIssue = readBoolean(read.text(Inputs.OpenIssue), Inputs.OpenIssue, true, read.problem);
     const issueLabels = readLabels(read.text(Inputs.IssueLabels) || 'audit-sync', read.problem);
     const failOnError = readBoolean(read.text(Inputs.FailOnError), Inputs.FailOnError, true, read.problem);
-    if (!format || !dataBranch || dryRun === undefined || openIssue === undefined || !issueLabels || failOnError === undefined)
+    if (!format ||
+        !dataBranch ||
+        dryRun === undefined ||
+        openIssue === undefined ||
+        !issueLabels ||
+        failOnError === undefined)
         return undefined;
     return { format, dataBranch, dryRun, repository, githubToken, githubApiUrl, openIssue, issueLabels, failOnError };
 }
@@ -1393,11 +1432,15 @@ function readLimits(read) {
     const concurrency = readInteger(read.text(Inputs.Concurrency) || '8', Inputs.Concurrency, 1, MAX_CONCURRENCY, read.problem);
     const apiQuota = readInteger(read.text(Inputs.ApiQuota) || String(DOCUMENTED_QUOTA_PER_MINUTE), Inputs.ApiQuota, 10, 100_000, read.problem);
     const recordsPerCommit = readInteger(read.text(Inputs.RecordsPerCommit) || String(DEFAULT_RECORDS_PER_COMMIT), Inputs.RecordsPerCommit, 1, MAX_RECORDS_PER_COMMIT, read.problem);
-    return concurrency !== undefined && apiQuota !== undefined && recordsPerCommit !== undefined ? { concurrency, apiQuota, recordsPerCommit } : undefined;
+    return concurrency !== undefined && apiQuota !== undefined && recordsPerCommit !== undefined
+        ? { concurrency, apiQuota, recordsPerCommit }
+        : undefined;
 }
 /** The settings in a few lines for the log; secrets are never part of it. */
 function describeSettings(settings) {
-    const where = settings.repository ? `${settings.repository.owner}/${settings.repository.repo}` : '(no repository: dry run)';
+    const where = settings.repository
+        ? `${settings.repository.owner}/${settings.repository.repo}`
+        : '(no repository: dry run)';
     const filter = describeFilter(settings.filter);
     return [
         `Tenant ${settings.tenantId}, app ${settings.clientId}, cloud ${settings.cloud}: sign-in at ${settings.authorityHost}, API at ${settings.audience}.`,
@@ -1405,7 +1448,11 @@ function describeSettings(settings) {
         settings.contentTypes.length > 0
             ? `Content types ${settings.contentTypes.join(', ')}; PublisherIdentifier ${settings.publisherId}.`
             : 'No content type is collected from the Management API: this run only imports.',
-        ...(settings.importPatterns.length > 0 ? [`Importing Purview audit exports matching ${settings.importPatterns.map((pattern) => `'${pattern}'`).join(', ')}.`] : []),
+        ...(settings.importPatterns.length > 0
+            ? [
+                `Importing Purview audit exports matching ${settings.importPatterns.map((pattern) => `'${pattern}'`).join(', ')}.`
+            ]
+            : []),
         ...(filter ? [filter] : []),
         ...(settings.usage ? [] : ['Power Apps usage files are not written (usage: false).']),
         `Snapshots (${settings.format}) go to branch '${settings.dataBranch}' of ${where}; ${settings.concurrency} downloads at a time, ` +
@@ -1474,7 +1521,12 @@ function readContentTypes(value, importing, problem) {
 }
 /** Glob patterns, one a line (a comma belongs to glob syntax: `{a,b}.csv`). */
 function readImportPatterns(value) {
-    return [...new Set(value.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== ''))];
+    return [
+        ...new Set(value
+            .split(/\r?\n/)
+            .map((line) => line.trim())
+            .filter((line) => line !== ''))
+    ];
 }
 function readFilter(operations, workloads, recordTypes, problem) {
     const { types, unknown } = readRecordTypes(splitList(recordTypes));
@@ -1525,7 +1577,12 @@ function readScope(startText, endText, lookbackMs, problem) {
     return lookbackMs === undefined ? undefined : { mode: 'scheduled', lookbackMs };
 }
 function readLabels(value, problem) {
-    const labels = [...new Set(value.split(/[,\n]/).map((label) => label.trim()).filter((label) => label !== ''))];
+    const labels = [
+        ...new Set(value
+            .split(/[,\n]/)
+            .map((label) => label.trim())
+            .filter((label) => label !== ''))
+    ];
     const tooLong = labels.find((label) => label.length > 50);
     if (tooLong)
         return problem(Inputs.IssueLabels, `Input 'issue-labels' has a label over 50 characters, GitHub's limit; got ${quote(tooLong)}.`);
@@ -1536,7 +1593,9 @@ function readLabels(value, problem) {
 function readBranch(value, problem) {
     const name = value.replace(/^refs\/heads\//, '');
     const reason = explainInvalidBranchName(name);
-    return reason ? problem(Inputs.DataBranch, `Input 'data-branch' is not a valid git branch name: ${reason}; got ${quote(value)}.`) : name;
+    return reason
+        ? problem(Inputs.DataBranch, `Input 'data-branch' is not a valid git branch name: ${reason}; got ${quote(value)}.`)
+        : name;
 }
 /** https, or http to this machine only (a local fake): a token never crosses a network in clear. */
 function readApiUrl(value, problem) {
@@ -1580,7 +1639,9 @@ function readRunContext(context, env) {
         repository,
         serverUrl,
         apiUrl: trimSlash(context.apiUrl),
-        runUrl: repository && Number.isInteger(context.runId) && context.runId > 0 ? `${serverUrl}/${repository}/actions/runs/${context.runId}` : undefined,
+        runUrl: repository && Number.isInteger(context.runId) && context.runId > 0
+            ? `${serverUrl}/${repository}/actions/runs/${context.runId}`
+            : undefined,
         workflowFile: env.GITHUB_WORKFLOW_REF?.split('@')[0]?.split('/').at(-1) || undefined,
         isGhes: isGhesUrl(serverUrl),
         workspace: env.GITHUB_WORKSPACE || process.cwd()
@@ -1592,10 +1653,18 @@ function readRunContext(context, env) {
  */
 function gitHubEndpoints(githubApiUrl, context) {
     if (githubApiUrl && githubApiUrl !== context.apiUrl) {
-        return { apiUrl: githubApiUrl, serverUrl: serverUrlOfApi(githubApiUrl), description: `GitHub API: ${githubApiUrl} (input 'github-api-url').` };
+        return {
+            apiUrl: githubApiUrl,
+            serverUrl: serverUrlOfApi(githubApiUrl),
+            description: `GitHub API: ${githubApiUrl} (input 'github-api-url').`
+        };
     }
     const kind = context.isGhes ? 'GitHub Enterprise Server' : 'GitHub';
-    return { apiUrl: context.apiUrl, serverUrl: context.serverUrl, description: `${kind} at ${context.serverUrl}, API ${context.apiUrl}.` };
+    return {
+        apiUrl: context.apiUrl,
+        serverUrl: context.serverUrl,
+        description: `${kind} at ${context.serverUrl}, API ${context.apiUrl}.`
+    };
 }
 /**
  * Whether a GitHub web root is a GitHub Enterprise Server: anything but github.com and the
@@ -1626,7 +1695,9 @@ function serverUrlOfApi(apiUrl) {
         return undefined;
     }
     const path = url.pathname.replace(/\/+$/, '');
-    if (path === '' && url.hostname.startsWith('api.') && (url.hostname === 'api.github.com' || url.hostname.endsWith('.ghe.com'))) {
+    if (path === '' &&
+        url.hostname.startsWith('api.') &&
+        (url.hostname === 'api.github.com' || url.hostname.endsWith('.ghe.com'))) {
         return `${url.protocol}//${url.host.slice('api.'.length)}`;
     }
     if (path.endsWith('/api/v3'))
@@ -1814,7 +1885,12 @@ function msalCredential(options, onPresented) {
             return { clientSecret: credential.secret };
         case 'certificate':
             // SHA-256 thumbprint: MSAL then signs with PS256 and sends `x5t#S256`.
-            return { clientCertificate: { thumbprintSha256: credential.certificate.thumbprintSha256, privateKey: credential.privateKeyPem } };
+            return {
+                clientCertificate: {
+                    thumbprintSha256: credential.certificate.thumbprintSha256,
+                    privateKey: credential.privateKeyPem
+                }
+            };
         case 'github-oidc': {
             const getIDToken = options.getIDToken;
             if (!getIDToken)
@@ -1926,7 +2002,9 @@ async function uploadBlob(octokit, repo, source) {
         ...repo,
         headers: { 'content-type': 'application/json; charset=utf-8' },
         // Octokit does the auth, pacing and retries; this sends the body, from the file, for every attempt.
-        request: { fetch: streamingFetch(() => base64BlobBody(source), blobBodyLength('bytes' in source ? source.bytes.byteLength : source.size)) }
+        request: {
+            fetch: streamingFetch(() => base64BlobBody(source), blobBodyLength('bytes' in source ? source.bytes.byteLength : source.size))
+        }
     });
     return data.sha;
 }
@@ -2005,7 +2083,10 @@ function streamingFetch(body, length) {
             for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value])
                 responseHeaders.append(name, item);
         }
-        return new Response(external_node_stream_.Readable.toWeb(response.body), { status: response.statusCode, headers: responseHeaders });
+        return new Response(external_node_stream_.Readable.toWeb(response.body), {
+            status: response.statusCode,
+            headers: responseHeaders
+        });
     });
 }
 
@@ -2119,7 +2200,12 @@ class OctokitGitDatabase {
     async createCommit(message, treeSha, parents) {
         try {
             // No author or committer: with an Actions or App token GitHub then signs the commit.
-            const { data } = await this.octokit.rest.git.createCommit({ ...this.repo, message, tree: treeSha, parents: [...parents] });
+            const { data } = await this.octokit.rest.git.createCommit({
+                ...this.repo,
+                message,
+                tree: treeSha,
+                parents: [...parents]
+            });
             return data.sha;
         }
         catch (error) {
@@ -2171,7 +2257,9 @@ class OctokitGitDatabase {
                 throw new Error(`${change.path}: a tree change needs content or a blob sha.`);
             return { path: change.path, sha: change.sha };
         }
-        if ('bytes' in change.content && change.content.bytes.byteLength <= INLINE_MAX_BYTES && (0,external_node_buffer_.isUtf8)(change.content.bytes)) {
+        if ('bytes' in change.content &&
+            change.content.bytes.byteLength <= INLINE_MAX_BYTES &&
+            (0,external_node_buffer_.isUtf8)(change.content.bytes)) {
             return { path: change.path, content: change.content.bytes.toString('utf8') };
         }
         try {
@@ -2780,7 +2868,9 @@ class ActivityClient {
     async fetchBlob(blob, use) {
         const what = `download ${blob.contentType} blob ${blob.contentId}`;
         // The bearer token goes only to the API host, whatever a response says a URI is.
-        const url = this.isSameOrigin(blob.contentUri) ? blob.contentUri : `${this.root}/audit/${encodeURIComponent(blob.contentId)}`;
+        const url = this.isSameOrigin(blob.contentUri)
+            ? blob.contentUri
+            : `${this.root}/audit/${encodeURIComponent(blob.contentId)}`;
         const { body } = await this.call(what, 'GET', url, { read: (bytes, status) => use(readBlob(bytes, status, what)) });
         return body;
     }
@@ -3005,7 +3095,10 @@ function parseLedger(text, path) {
         throw new Error(`${path} on the data branch is not valid JSON (${error.message}); fix or delete it, then run again.`, { cause: error });
     }
     const candidate = value;
-    if (!candidate || (candidate.version !== 1 && candidate.version !== 2) || typeof candidate.contentTypes !== 'object' || candidate.contentTypes === null) {
+    if (!candidate ||
+        (candidate.version !== 1 && candidate.version !== 2) ||
+        typeof candidate.contentTypes !== 'object' ||
+        candidate.contentTypes === null) {
         throw new Error(`${path} on the data branch is not a version 1 or 2 ledger; fix or delete it, then run again.`);
     }
     const ledger = emptyLedger();
@@ -3014,7 +3107,9 @@ function parseLedger(text, path) {
         if (!entry)
             continue;
         ledger.contentTypes[type] = {
-            ...(typeof entry.coveredUntil === 'string' && parseInstant(entry.coveredUntil) ? { coveredUntil: entry.coveredUntil } : {}),
+            ...(typeof entry.coveredUntil === 'string' && parseInstant(entry.coveredUntil)
+                ? { coveredUntil: entry.coveredUntil }
+                : {}),
             fetched: candidate.version === 1 ? fromVersion1(entry.fetched ?? {}) : readFetched(entry.fetched ?? {}),
             failed: Array.isArray(entry.failed) ? entry.failed.map((failure) => ({ ...failure })) : [],
             gaps: Array.isArray(entry.gaps) ? entry.gaps.map((gap) => ({ ...gap })) : [],
@@ -3176,9 +3271,22 @@ function recordFailure(entry, failure, stamp) {
     const end = formatInstant(failure.end);
     const known = entry.failed.find((existing) => existing.start === start && existing.end === end);
     if (known)
-        Object.assign(known, { code: failure.code, message: failure.message, attempts: known.attempts + 1, lastFailure: stamp });
+        Object.assign(known, {
+            code: failure.code,
+            message: failure.message,
+            attempts: known.attempts + 1,
+            lastFailure: stamp
+        });
     else
-        entry.failed.push({ start, end, code: failure.code, message: failure.message, attempts: 1, firstFailure: stamp, lastFailure: stamp });
+        entry.failed.push({
+            start,
+            end,
+            code: failure.code,
+            message: failure.message,
+            attempts: 1,
+            firstFailure: stamp,
+            lastFailure: stamp
+        });
 }
 /** Records blobs that expired before they could be downloaded as gaps (each once); returns the new ones. */
 function recordExpired(entry, expired, stamp) {
@@ -3187,7 +3295,15 @@ function recordExpired(entry, expired, stamp) {
         if (entry.gaps.some((gap) => gap.contentId === blob.contentId))
             continue;
         const created = blob.contentCreated.replace(/\.\d+Z$/, 'Z');
-        const gap = { start: created, end: created, reason: 'expired-blob', code: 'AF20051', message: blob.message, contentId: blob.contentId, recordedAt: stamp };
+        const gap = {
+            start: created,
+            end: created,
+            reason: 'expired-blob',
+            code: 'AF20051',
+            message: blob.message,
+            contentId: blob.contentId,
+            recordedAt: stamp
+        };
         entry.gaps.push(gap);
         gaps.push(gap);
     }
@@ -3345,7 +3461,13 @@ const GAPS_TITLE = 'Gaps the API can no longer fill';
 const GAPS_ADVICE = 'Export the audit log for these times from Microsoft Purview (Audit > Search > Export) and merge it in with the `import` input.';
 /** The gaps as table rows (content type, time, reason), the first MAX_TABLE_ROWS of them. */
 function gapRows(gaps) {
-    return gaps.slice(0, MAX_TABLE_ROWS).map((gap) => [cell(gap.type), `${cell(gap.start)}${gap.end !== gap.start ? ` – ${cell(gap.end)}` : ''}`, cell(gap.reason)]);
+    return gaps
+        .slice(0, MAX_TABLE_ROWS)
+        .map((gap) => [
+        cell(gap.type),
+        `${cell(gap.start)}${gap.end !== gap.start ? ` – ${cell(gap.end)}` : ''}`,
+        cell(gap.reason)
+    ]);
 }
 /** The header of a gaps table. */
 const GAP_COLUMNS = ['content type', 'time (UTC)', 'reason'];
@@ -3369,7 +3491,7 @@ function renderIssueBody(failures, gaps, context) {
     const lines = [
         issueMarker(context.branch),
         `The audit log sync to branch \`${cell(context.branch)}\` could not collect these listing windows, even after retries.`,
-        'Every run retries them first (within the API\'s 7 days); this issue closes itself when they recover.',
+        "Every run retries them first (within the API's 7 days); this issue closes itself when they recover.",
         '',
         ...failureTable(failures),
         '',
@@ -3391,7 +3513,9 @@ function renderStillFailingComment(failures, gaps, context) {
 }
 /** Comment that closes the issue. */
 function renderRecoveredComment(recovered, context) {
-    const rows = recovered.slice(0, MAX_TABLE_ROWS).map((failure) => `| ${cell(failure.type)} | ${cell(failure.start)} – ${cell(failure.end)} | ${failure.attempts} |`);
+    const rows = recovered
+        .slice(0, MAX_TABLE_ROWS)
+        .map((failure) => `| ${cell(failure.type)} | ${cell(failure.start)} – ${cell(failure.end)} | ${failure.attempts} |`);
     return fit([
         `All failed windows have recovered${recovered.length > 0 ? `; these were collected by the run of ${formatInstant(context.now)}` : ''}.`,
         ...(rows.length > 0 ? ['', '| content type | window (UTC) | failed runs |', '|---|---|---|', ...rows] : []),
@@ -3407,14 +3531,19 @@ function failureTable(failures) {
         '| content type | window (UTC) | error | message | first failure | last failure | failed runs |',
         '|---|---|---|---|---|---|---|',
         ...rows,
-        ...(failures.length > MAX_TABLE_ROWS ? [`…and ${failures.length - MAX_TABLE_ROWS} more windows (see \`state/ledger.json\` on the branch).`] : [])
+        ...(failures.length > MAX_TABLE_ROWS
+            ? [`…and ${failures.length - MAX_TABLE_ROWS} more windows (see \`state/ledger.json\` on the branch).`]
+            : [])
     ];
 }
 function backfillHint(failures, context) {
     if (failures.length === 0)
         return [];
     const start = failures.map((failure) => failure.start).sort()[0];
-    const end = failures.map((failure) => failure.end).sort().at(-1);
+    const end = failures
+        .map((failure) => failure.end)
+        .sort()
+        .at(-1);
     const workflow = context.workflowFile ?? '<workflow file>';
     const repo = context.repository ? ` --repo ${context.repository}` : '';
     return [
@@ -3442,7 +3571,9 @@ function shellWord(text) {
     return /^[A-Za-z0-9._/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 function fit(text) {
-    return text.length <= MAX_ISSUE_TEXT ? text : `${text.slice(0, MAX_ISSUE_TEXT - 40)}\n\n…(truncated to fit GitHub's limit)`;
+    return text.length <= MAX_ISSUE_TEXT
+        ? text
+        : `${text.slice(0, MAX_ISSUE_TEXT - 40)}\n\n…(truncated to fit GitHub's limit)`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/failure-issue.ts
@@ -3484,8 +3615,17 @@ async function syncFailureIssue(octokit, target, state, context) {
             return { action: 'commented', url: existing.html_url, number: existing.number };
         }
         if (existing) {
-            await octokit.rest.issues.createComment({ ...repo, issue_number: existing.number, body: renderRecoveredComment(state.recovered, context) });
-            await octokit.rest.issues.update({ ...repo, issue_number: existing.number, state: 'closed', state_reason: 'completed' });
+            await octokit.rest.issues.createComment({
+                ...repo,
+                issue_number: existing.number,
+                body: renderRecoveredComment(state.recovered, context)
+            });
+            await octokit.rest.issues.update({
+                ...repo,
+                issue_number: existing.number,
+                state: 'closed',
+                state_reason: 'completed'
+            });
             return { action: 'closed', url: existing.html_url, number: existing.number };
         }
         return { action: 'none' };
@@ -3659,7 +3799,10 @@ function coverageTableRows(types) {
                 const cell = entry.days.find((candidate) => candidate.day === day);
                 if (!cell)
                     return '';
-                const marks = [cell.failedWindows > 0 ? `⚠ ${cell.failedWindows} failed` : '', cell.gaps > 0 ? `✖ ${cell.gaps} gap${cell.gaps > 1 ? 's' : ''}` : ''].filter(Boolean);
+                const marks = [
+                    cell.failedWindows > 0 ? `⚠ ${cell.failedWindows} failed` : '',
+                    cell.gaps > 0 ? `✖ ${cell.gaps} gap${cell.gaps > 1 ? 's' : ''}` : ''
+                ].filter(Boolean);
                 return [countText(cell.records), ...marks].join(' ');
             })
         ])
@@ -3757,7 +3900,10 @@ const STEPS = {
 function writeAdded(summary, added) {
     if (added.length === 0)
         return;
-    summary.table([headerRow('content type', 'day (UTC)', 'records added'), ...added.map((entry) => [entry.type, entry.day, String(entry.records)])]);
+    summary.table([
+        headerRow('content type', 'day (UTC)', 'records added'),
+        ...added.map((entry) => [entry.type, entry.day, String(entry.records)])
+    ]);
 }
 /** The data branch and the failure issue. */
 function writeLinks(summary, links) {
@@ -3793,7 +3939,14 @@ function writeFailures(summary, failures) {
         summary.heading('Failed windows', 3);
         summary.table([
             headerRow('content type', 'window (UTC)', 'error', 'failed runs'),
-            ...open.slice(0, MAX_TABLE_ROWS).map((failure) => [failure.type, `${failure.start} to ${failure.end}`, cell(failure.code), String(failure.attempts)])
+            ...open
+                .slice(0, MAX_TABLE_ROWS)
+                .map((failure) => [
+                failure.type,
+                `${failure.start} to ${failure.end}`,
+                cell(failure.code),
+                String(failure.attempts)
+            ])
         ]);
     }
 }
@@ -3802,7 +3955,14 @@ function writeImport(summary, imported) {
     summary.heading('Imported Purview exports', 3);
     summary.table([
         headerRow('file', 'format', 'rows', 'records', 'left out by filters', 'bad rows'),
-        ...imported.files.map((file) => [cell(file.file), file.format, String(file.rows), String(file.records), String(file.filtered), String(file.bad)])
+        ...imported.files.map((file) => [
+            cell(file.file),
+            file.format,
+            String(file.rows),
+            String(file.records),
+            String(file.filtered),
+            String(file.bad)
+        ])
     ]);
     if (imported.badRows === 0)
         return;
@@ -3810,7 +3970,10 @@ function writeImport(summary, imported) {
     summary.heading('Rows not imported', 3);
     summary.line(`${imported.badRows} row(s) were not imported${imported.badRows > listed ? `; the first ${listed} are listed` : ''}. ` +
         'Fix them in the file (or export the time range again) and run the import again: rows already imported are not added twice.');
-    summary.table([headerRow('file:line', 'reason'), ...imported.bad.slice(0, listed).map((row) => [cell(`${row.file}:${row.line}`), cell(row.reason)])]);
+    summary.table([
+        headerRow('file:line', 'reason'),
+        ...imported.bad.slice(0, listed).map((row) => [cell(`${row.file}:${row.line}`), cell(row.reason)])
+    ]);
 }
 
 // EXTERNAL MODULE: external "node:path"
@@ -3922,8 +4085,7 @@ function* blobRows(content, placeUntimed, encode, keep) {
             continue;
         const named = valueText(bytes, spans[base + 2 * Column.Id], spans[base + 2 * Column.Id + 1]);
         const id = recordKey(bytes, bounds[4 * index], bounds[4 * index + 1], named);
-        const time = normalizeCreationTime(valueText(bytes, spans[base + 2 * Column.CreationTime], spans[base + 2 * Column.CreationTime + 1])) ??
-            placeUntimed(id);
+        const time = normalizeCreationTime(valueText(bytes, spans[base + 2 * Column.CreationTime], spans[base + 2 * Column.CreationTime + 1])) ?? placeUntimed(id);
         yield { time, id, payload: encode(bytes, records, index, id, time) };
     }
 }
@@ -4068,7 +4230,17 @@ function emptyCollectionStats() {
 }
 /** Adds a pass's counts to a total. */
 function addStats(total, part) {
-    for (const key of ['windows', 'windowsListed', 'pages', 'blobsListed', 'blobsDownloaded', 'blobsSkipped', 'blobsExpired', 'recordsReceived', 'recordsFiltered']) {
+    for (const key of [
+        'windows',
+        'windowsListed',
+        'pages',
+        'blobsListed',
+        'blobsDownloaded',
+        'blobsSkipped',
+        'blobsExpired',
+        'recordsReceived',
+        'recordsFiltered'
+    ]) {
         total[key] += part[key];
     }
     for (const [type, count] of Object.entries(part.recordsByType)) {
@@ -4114,7 +4286,10 @@ class Collector {
         this.stats = options.stats ?? emptyCollectionStats();
         this.stats.windows = options.windows.length;
         const types = [...new Set(options.windows.map((window) => window.type))];
-        this.types = new Map(types.map((type) => [type, { fetched: [], expired: [], succeeded: [], queued: new Set(), records: 0, untimed: {} }]));
+        this.types = new Map(types.map((type) => [
+            type,
+            { fetched: [], expired: [], succeeded: [], queued: new Set(), records: 0, untimed: {} }
+        ]));
         this.downloads = createConcurrencyGate(options.concurrency);
     }
     /** Lists one window; resolves once it is listed, with a promise that settles with its downloads. */
@@ -4186,7 +4361,10 @@ class Collector {
     }
     addRecords(type, blob, content, state) {
         const { ledger, spool, encode, filter } = this.options;
-        const placeUntimed = (id) => (state.untimed[id] ??= untimedPlacement(ledger, type, id) ?? normalizeCreationTime(blob.contentCreated) ?? formatInstant(this.options.now()));
+        const placeUntimed = (id) => (state.untimed[id] ??=
+            untimedPlacement(ledger, type, id) ??
+                normalizeCreationTime(blob.contentCreated) ??
+                formatInstant(this.options.now()));
         let kept = 0;
         for (const row of blobRows(content, placeUntimed, encode, filter)) {
             spool.add(type, dayOf(row.time), row);
@@ -4200,7 +4378,13 @@ class Collector {
             state.succeeded.push(window.range);
             return;
         }
-        this.failures.push({ type: window.type, retry: window.retry, start: window.range.start, end: window.range.end, ...failure });
+        this.failures.push({
+            type: window.type,
+            retry: window.retry,
+            start: window.range.start,
+            end: window.range.end,
+            ...failure
+        });
         this.options.log?.(`${window.type} ${formatInstant(window.range.start)}..${formatInstant(window.range.end)} failed: ${failure.message}`);
     }
 }
@@ -4218,7 +4402,9 @@ function listedRange(windows, type) {
     };
 }
 function describeFailure(explained, original) {
-    const code = original instanceof ApiError ? (original.code ?? (original.status ? `HTTP ${original.status}` : 'network')) : 'error';
+    const code = original instanceof ApiError
+        ? (original.code ?? (original.status ? `HTTP ${original.status}` : 'network'))
+        : 'error';
     return { code, message: explained.message };
 }
 
@@ -4581,7 +4767,10 @@ function copyPlainBytes(out, outView, at, source, sourceView, start, end) {
 }
 /** Non-zero when a byte of `word` is a quote, a comma, a backslash or below 0x0e (see util/swar.ts). */
 function needsCare(word) {
-    return bytesEqualTo(word, 0x22222222) | bytesEqualTo(word, 0x2c2c2c2c) | bytesEqualTo(word, 0x5c5c5c5c) | bytesBelow(word, 0x0e0e0e0e);
+    return (bytesEqualTo(word, 0x22222222) |
+        bytesEqualTo(word, 0x2c2c2c2c) |
+        bytesEqualTo(word, 0x5c5c5c5c) |
+        bytesBelow(word, 0x0e0e0e0e));
 }
 
 ;// CONCATENATED MODULE: ./src/snapshot/format/csv.ts
@@ -5134,7 +5323,12 @@ const SCHEMA = [
         if (name === 'Id')
             return { name, ...STRING, repetition_type: 'REQUIRED' };
         if (name === 'CreationTime')
-            return { name, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' }, repetition_type: 'REQUIRED' };
+            return {
+                name,
+                type: 'INT64',
+                logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
+                repetition_type: 'REQUIRED'
+            };
         if (name === 'RecordType' || name === 'UserType')
             return { name, ...INT32, repetition_type: 'OPTIONAL' };
         if (name === 'AuditData')
@@ -5272,7 +5466,13 @@ class ParquetPartWriter {
     openPart() {
         const file = (0,external_node_path_.join)(this.dir, `part-${this.parts.length + 1}.parquet`);
         const output = new HashingFileWriter(file);
-        const writer = new parquet_writer/* ParquetWriter */.o({ writer: output, schema: SCHEMA, codec: 'ZSTD', compressors: this.compressors, createdBy: 'm365-audit-sync' });
+        const writer = new parquet_writer/* ParquetWriter */.o({
+            writer: output,
+            schema: SCHEMA,
+            codec: 'ZSTD',
+            compressors: this.compressors,
+            createdBy: 'm365-audit-sync'
+        });
         this.current = { writer, output, file, rows: 0, first: '', last: '' };
         return this.current;
     }
@@ -5433,7 +5633,11 @@ async function* readParquetRows(file, path) {
                 const start = at;
                 at = writeFieldFrame(fields, frames, at);
                 const id = fields[Column.Id];
-                return { time, id: Buffer.from(id.buffer, id.byteOffset, id.length).toString('utf8'), payload: frames.subarray(start, at) };
+                return {
+                    time,
+                    id: Buffer.from(id.buffer, id.byteOffset, id.length).toString('utf8'),
+                    payload: frames.subarray(start, at)
+                };
             });
             // The rows' fields were views of these buffers; the frames are copies.
             for (const bytes of groupBuffers.splice(0))
@@ -5523,7 +5727,10 @@ async function* readDownloadedParquet(chunks, path, file) {
 
 
 /** Every format, by name. */
-const SNAPSHOT_FORMATS = { csv: CSV_FORMAT, parquet: PARQUET_FORMAT };
+const SNAPSHOT_FORMATS = {
+    csv: CSV_FORMAT,
+    parquet: PARQUET_FORMAT
+};
 /** The format of a name. */
 function snapshotFormat(name) {
     return SNAPSHOT_FORMATS[name];
@@ -5574,49 +5781,22 @@ function preferredCopy(a, b) {
 async function* mergeSorted(sources, options = {}) {
     const rank = options.rank ?? ((source) => source);
     const batchRows = options.batchRows ?? 4_096;
-    const cursors = sources.map((source, index) => ({ index, iterator: source[Symbol.asyncIterator](), batch: [], at: 0, done: false }));
-    const refill = async (cursor) => {
-        while (cursor.at >= cursor.batch.length && !cursor.done) {
-            const next = await cursor.iterator.next();
-            if (next.done)
-                cursor.done = true;
-            else {
-                cursor.batch = next.value;
-                cursor.at = 0;
-            }
-        }
-    };
+    const cursors = sources.map((source, index) => ({
+        index,
+        iterator: source[Symbol.asyncIterator](),
+        batch: [],
+        at: 0,
+        done: false
+    }));
     await Promise.all(cursors.map(refill));
-    // A binary heap of the cursors that still hold rows, by their current row.
-    const heap = cursors.filter((cursor) => !cursor.done);
-    const less = (a, b) => {
-        const order = compareRows(a.batch[a.at], b.batch[b.at]);
-        return order < 0 || (order === 0 && rank(a.index) < rank(b.index));
-    };
-    const siftDown = (from) => {
-        for (let at = from;;) {
-            const left = 2 * at + 1;
-            const right = left + 1;
-            let smallest = at;
-            if (left < heap.length && less(heap[left], heap[smallest]))
-                smallest = left;
-            if (right < heap.length && less(heap[right], heap[smallest]))
-                smallest = right;
-            if (smallest === at)
-                return;
-            [heap[at], heap[smallest]] = [heap[smallest], heap[at]];
-            at = smallest;
-        }
-    };
-    for (let at = Math.floor(heap.length / 2) - 1; at >= 0; at--)
-        siftDown(at);
+    const heap = new CursorHeap(cursors, rank);
     let out = [];
     // The row last kept: it goes into `out` once a row with another key follows, since a copy
     // of it from a better source, or a preferred copy, may still replace it.
     let kept;
     let keptSource = -1;
-    while (heap.length > 0) {
-        const top = heap[0];
+    while (heap.size > 0) {
+        const top = heap.top();
         const row = top.batch[top.at++];
         if (kept && compareRows(kept, row) === 0) {
             if (rank(top.index) === rank(keptSource) && preferredCopy(kept, row) === row) {
@@ -5643,19 +5823,71 @@ async function* mergeSorted(sources, options = {}) {
             if (kept && keptSource === top.index)
                 kept = { time: kept.time, id: kept.id, payload: Buffer.from(kept.payload) };
             await refill(top);
-            if (top.done) {
-                const end = heap.pop();
-                if (heap.length > 0)
-                    heap[0] = end;
-            }
+            if (top.done)
+                heap.dropTop();
         }
-        if (heap.length > 0)
-            siftDown(0);
+        heap.siftDown(0);
     }
     if (kept)
         out.push(kept);
     if (out.length > 0)
         yield out;
+}
+/** Reads the source's next non-empty batch once the current one is used up, or marks it done. */
+async function refill(cursor) {
+    while (cursor.at >= cursor.batch.length && !cursor.done) {
+        const next = await cursor.iterator.next();
+        if (next.done)
+            cursor.done = true;
+        else {
+            cursor.batch = next.value;
+            cursor.at = 0;
+        }
+    }
+}
+/** A binary heap of the cursors that still hold rows, by their current row; among equal rows, the better-ranked source first. */
+class CursorHeap {
+    rank;
+    heap;
+    constructor(cursors, rank) {
+        this.rank = rank;
+        this.heap = cursors.filter((cursor) => !cursor.done);
+        for (let at = Math.floor(this.heap.length / 2) - 1; at >= 0; at--)
+            this.siftDown(at);
+    }
+    get size() {
+        return this.heap.length;
+    }
+    top() {
+        return this.heap[0];
+    }
+    /** Removes the top cursor: its source has ended. */
+    dropTop() {
+        const end = this.heap.pop();
+        if (this.heap.length > 0)
+            this.heap[0] = end;
+    }
+    /** Moves the cursor at `from` down to its place, after its current row changed. */
+    siftDown(from) {
+        const heap = this.heap;
+        for (let at = from;;) {
+            const left = 2 * at + 1;
+            const right = left + 1;
+            let smallest = at;
+            if (left < heap.length && this.less(heap[left], heap[smallest]))
+                smallest = left;
+            if (right < heap.length && this.less(heap[right], heap[smallest]))
+                smallest = right;
+            if (smallest === at)
+                return;
+            [heap[at], heap[smallest]] = [heap[smallest], heap[at]];
+            at = smallest;
+        }
+    }
+    less(a, b) {
+        const order = compareRows(a.batch[a.at], b.batch[b.at]);
+        return order < 0 || (order === 0 && this.rank(a.index) < this.rank(b.index));
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/snapshot/merge-day.ts
@@ -5679,7 +5911,10 @@ async function* mergeSorted(sources, options = {}) {
 async function mergeDay(input) {
     const { branch, manifest, format } = input;
     const existing = findDayFiles(branch.paths(), input.type, input.day, format.name);
-    const converted = otherFormats(format).map((other) => ({ other, paths: findDayFiles(branch.paths(), input.type, input.day, other.name) }));
+    const converted = otherFormats(format).map((other) => ({
+        other,
+        paths: findDayFiles(branch.paths(), input.type, input.day, other.name)
+    }));
     const keep = keptPrefix(existing, branch, manifest, input.firstIncomingTime, format);
     const rewritten = existing.slice(keep);
     await (0,external_node_fs_promises_.mkdir)(input.dir, { recursive: true });
@@ -5710,24 +5945,30 @@ async function mergeDay(input) {
                 observe(row);
     }
     const previous = [...existing, ...converted.flatMap(({ paths }) => paths)];
-    const merge = { added, paths: previous, files: new Map(), manifest: new Map() };
     if (added === 0)
-        return merge;
-    // Kept parts stay where they are (keptPrefix makes sure they are numbered 1, 2, …); the
-    // rest are written anew from the next number on.
+        return { added, paths: previous, files: new Map(), manifest: new Map() };
+    return { added, ...dayChanges(input, written, keep, previous) };
+}
+/**
+ * The files and manifest entries a merge changes. Kept parts stay where they are (keptPrefix
+ * makes sure they are numbered 1, 2, …); the parts written take the next numbers on; a file
+ * of the day that is no longer among them is removed.
+ */
+function dayChanges(input, written, keep, previous) {
+    const { branch, manifest, format } = input;
     const paths = dayFilePaths(input.type, input.day, format.name, keep + written.length);
-    merge.paths = paths;
+    const changes = { paths, files: new Map(), manifest: new Map() };
     written.forEach((part, index) => {
         const path = paths[keep + index];
-        merge.manifest.set(path, describePart(part, format));
+        changes.manifest.set(path, describePart(part, format));
         if (!sameContent(path, part, branch, manifest))
-            merge.files.set(path, { file: part.file, size: part.bytes });
+            changes.files.set(path, { file: part.file, size: part.bytes });
     });
     for (const stale of previous.filter((path) => !paths.includes(path))) {
-        merge.files.set(stale, null);
-        merge.manifest.set(stale, null);
+        changes.files.set(stale, null);
+        changes.manifest.set(stale, null);
     }
-    return merge;
+    return changes;
 }
 /**
  * How many leading parts no new row can fall into: parts 1, 2, … (numbered without a gap),
@@ -5738,7 +5979,10 @@ function keptPrefix(existing, branch, manifest, firstIncomingTime, format) {
     let keep = 0;
     for (const path of existing.slice(0, -1)) {
         const entry = manifest.files[path];
-        if (!path.endsWith(`.${keep + 1}.${format.name}`) || !entry || entry.bytes !== branch.size(path) || !(entry.lastCreationTime < firstIncomingTime))
+        if (!path.endsWith(`.${keep + 1}.${format.name}`) ||
+            !entry ||
+            entry.bytes !== branch.size(path) ||
+            !(entry.lastCreationTime < firstIncomingTime))
             break;
         keep++;
     }
@@ -5751,7 +5995,10 @@ function keptPrefix(existing, branch, manifest, firstIncomingTime, format) {
  */
 function sameContent(path, part, branch, manifest) {
     const entry = manifest.files[path];
-    return entry !== undefined && entry.sha256 === part.sha256 && entry.bytes === part.bytes && branch.size(path) === part.bytes;
+    return (entry !== undefined &&
+        entry.sha256 === part.sha256 &&
+        entry.bytes === part.bytes &&
+        branch.size(path) === part.bytes);
 }
 function describePart(part, format) {
     return {
@@ -5844,7 +6091,9 @@ async function buildCommit(files, input, report) {
     // A pass that collected nothing from the API (an import alone) leaves the ledger as it is:
     // it records API collection, and imported records come from no blob.
     const collected = input.updates.length > 0;
-    if (collected && nextLedgerText !== ledgerText && (changed.size > 0 || ledgerWorthCommitting(ledger, nextLedger, input))) {
+    if (collected &&
+        nextLedgerText !== ledgerText &&
+        (changed.size > 0 || ledgerWorthCommitting(ledger, nextLedger, input))) {
         changed.set(LEDGER_PATH, nextLedgerText);
     }
     // Coverage as the branch will hold it: the manifest with this build's days, the ledger as
@@ -5865,9 +6114,20 @@ async function buildCommit(files, input, report) {
         changed.set(COVERAGE_CHART_PATH, renderCoverageSvg(branchCoverage));
     }
     const recordsAdded = days.added.reduce((sum, entry) => sum + entry.records, 0);
-    const built = { recordsAdded, added: days.added, filesChanged: days.filesChanged, derived: days.derived, failures, coverage: branchCoverage };
+    const built = {
+        recordsAdded,
+        added: days.added,
+        filesChanged: days.filesChanged,
+        derived: days.derived,
+        failures,
+        coverage: branchCoverage
+    };
     report(built);
-    return { files: changed, message: commitMessage(built, input.runUrl), alongside: new Set([README_PATH, COVERAGE_CHART_PATH]) };
+    return {
+        files: changed,
+        message: commitMessage(built, input.runUrl),
+        alongside: new Set([README_PATH, COVERAGE_CHART_PATH])
+    };
 }
 /**
  * Merges every day the spool holds into the branch's files (updating `manifest` to match),
@@ -5876,7 +6136,11 @@ async function buildCommit(files, input, report) {
 async function mergeDays(files, manifest, input) {
     const changed = new Map();
     const added = [];
-    const derived = input.observers.map((observer) => ({ title: observer.title, folder: observer.folder, days: [] }));
+    const derived = input.observers.map((observer) => ({
+        title: observer.title,
+        folder: observer.folder,
+        days: []
+    }));
     let filesChanged = 0;
     for (const [index, day] of input.spool.entries().entries()) {
         const watches = input.observers.map((observer) => observer.watch(day.type, day.day, files));
@@ -5979,7 +6243,13 @@ async function commitFiles(options) {
             const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : []);
             const outcome = head ? await git.updateRef(branch, commitSha) : await git.createRef(branch, commitSha);
             if (outcome === 'updated' || outcome === 'created') {
-                return { status: 'committed', commitSha, changedPaths: entries.map((entry) => entry.path), attempts: attempt, createdBranch: outcome === 'created' };
+                return {
+                    status: 'committed',
+                    commitSha,
+                    changedPaths: entries.map((entry) => entry.path),
+                    attempts: attempt,
+                    createdBranch: outcome === 'created'
+                };
             }
         }
         finally {
@@ -6036,7 +6306,9 @@ function detectExportFormat(header) {
  * (Excel's "Unicode Text" and other UTF-16 saves); undefined when they may.
  */
 function explainEncoding(start) {
-    const utf16 = (start[0] === 0xff && start[1] === 0xfe) || (start[0] === 0xfe && start[1] === 0xff) || (start.length >= 2 && (start[0] === 0 || start[1] === 0));
+    const utf16 = (start[0] === 0xff && start[1] === 0xfe) ||
+        (start[0] === 0xfe && start[1] === 0xff) ||
+        (start.length >= 2 && (start[0] === 0 || start[1] === 0));
     if (utf16)
         return 'it is UTF-16 text (saved as "Unicode Text"?); save it as "CSV UTF-8" or use the file Purview exported';
     if (start[0] === 0x50 && start[1] === 0x4b && start[2] === 0x03 && start[3] === 0x04)
@@ -6222,7 +6494,9 @@ function importRecord(auditData, encode, keep) {
         return { kind: 'filtered' };
     const time = normalizeCreationTime(record.CreationTime);
     if (!time) {
-        const shown = record.CreationTime === undefined ? 'no CreationTime' : `CreationTime ${JSON.stringify(record.CreationTime).slice(0, 40)}, not a time`;
+        const shown = record.CreationTime === undefined
+            ? 'no CreationTime'
+            : `CreationTime ${JSON.stringify(record.CreationTime).slice(0, 40)}, not a time`;
         return { kind: 'bad', reason: `AuditData has ${shown}` };
     }
     const id = recordId(record);
@@ -6564,7 +6838,8 @@ class Spool {
         const size = row.payload.byteLength;
         let chunk = this.arena.at(-1);
         if (this.arenaUsed + size > chunk.length) {
-            chunk = (size <= ARENA_CHUNK_BYTES && this.spareChunks.pop()) || Buffer.allocUnsafe(Math.max(ARENA_CHUNK_BYTES, size));
+            chunk =
+                (size <= ARENA_CHUNK_BYTES && this.spareChunks.pop()) || Buffer.allocUnsafe(Math.max(ARENA_CHUNK_BYTES, size));
             this.arena.push(chunk);
             this.arenaUsed = 0;
         }
@@ -6648,7 +6923,11 @@ class Spool {
             const place = entry.places[index];
             const chunk = arena[Math.floor(place / ARENA_CHUNK_BYTES)];
             const offset = place % ARENA_CHUNK_BYTES;
-            return { time: key.slice(0, TIME_LENGTH), id: key.slice(TIME_LENGTH), payload: chunk.subarray(offset, offset + entry.lengths[index]) };
+            return {
+                time: key.slice(0, TIME_LENGTH),
+                id: key.slice(TIME_LENGTH),
+                payload: chunk.subarray(offset, offset + entry.lengths[index])
+            };
         });
     }
 }
@@ -6875,7 +7154,15 @@ function additionalInfo(value) {
 ;// CONCATENATED MODULE: ./src/usage/power-apps-usage.ts
 
 /** Columns of a Power Apps usage file, in file order. */
-const USAGE_COLUMNS = ['Date', 'EnvironmentId', 'EnvironmentName', 'AppId', 'AppName', 'Launches', 'UniqueUsers'];
+const USAGE_COLUMNS = [
+    'Date',
+    'EnvironmentId',
+    'EnvironmentName',
+    'AppId',
+    'AppName',
+    'Launches',
+    'UniqueUsers'
+];
 /** `usage/power-apps/<YYYY>/<MM>/<YYYY-MM-DD>.csv`: the usage of one UTC day. */
 function usagePath(day) {
     return `usage/power-apps/${day.slice(0, 4)}/${day.slice(5, 7)}/${day}.csv`;
@@ -6946,7 +7233,15 @@ function remember(names, key, name, order) {
 function usageTable(rows) {
     return [
         [...USAGE_COLUMNS],
-        ...rows.map((row) => [row.date, row.environmentId, row.environmentName, row.appId, row.appName, String(row.launches), String(row.uniqueUsers)])
+        ...rows.map((row) => [
+            row.date,
+            row.environmentId,
+            row.environmentName,
+            row.appId,
+            row.appName,
+            String(row.launches),
+            String(row.uniqueUsers)
+        ])
     ];
 }
 
@@ -7198,7 +7493,10 @@ class SyncRun {
      */
     async passes(plan, windows, ledger, exports, scratch) {
         const { settings, deps } = this;
-        this.importing = exports.length > 0 ? new ExportImport(exports, { encode: this.format.fromFields, filter: this.filter, log: deps.log }) : undefined;
+        this.importing =
+            exports.length > 0
+                ? new ExportImport(exports, { encode: this.format.fromFields, filter: this.filter, log: deps.log })
+                : undefined;
         const failures = [];
         let commitSha;
         let remaining = windows;
@@ -7218,7 +7516,14 @@ class SyncRun {
             if (remaining.length > 0)
                 tipLedger = await readLedger((await openBranchTip(deps.git, settings.dataBranch)).files);
         }
-        return { plan, stats: this.done, failures, report: this.report ?? emptyReport(ledger), imported: this.importing?.report, commitSha };
+        return {
+            plan,
+            stats: this.done,
+            failures,
+            report: this.report ?? emptyReport(ledger),
+            imported: this.importing?.report,
+            commitSha
+        };
     }
     /**
      * Reads exports into the spool, up to records-per-commit. The exports come first, before
@@ -7320,7 +7625,14 @@ function partSuffix(pass) {
 }
 /** The report of a run before its first commit: the ledger's open failures, nothing added. */
 function emptyReport(ledger) {
-    return { recordsAdded: 0, added: [], filesChanged: 0, derived: [], failures: { open: allFailures(ledger), recovered: [], newGaps: [] }, coverage: [] };
+    return {
+        recordsAdded: 0,
+        added: [],
+        filesChanged: 0,
+        derived: [],
+        failures: { open: allFailures(ledger), recovered: [], newGaps: [] },
+        coverage: []
+    };
 }
 /** One entry per content type and day, whichever commits of the run added to it. */
 function mergeAdded(entries) {
@@ -7338,7 +7650,10 @@ function combineReports(earlier, later) {
         recordsAdded: earlier.recordsAdded + later.recordsAdded,
         added: mergeAdded([...earlier.added, ...later.added]),
         filesChanged: earlier.filesChanged + later.filesChanged,
-        derived: later.derived.map((entry, index) => ({ ...entry, days: [...new Set([...(earlier.derived[index]?.days ?? []), ...entry.days])].sort() })),
+        derived: later.derived.map((entry, index) => ({
+            ...entry,
+            days: [...new Set([...(earlier.derived[index]?.days ?? []), ...entry.days])].sort()
+        })),
         failures: {
             open: later.failures.open,
             recovered: [...earlier.failures.recovered, ...later.failures.recovered],
@@ -7355,7 +7670,9 @@ function combineReports(earlier, later) {
 async function dryRun(settings, inputPlan, deps) {
     const listing = settings.contentTypes.length > 0;
     const branch = listing ? await readBranchForPreview(settings, deps.git) : undefined;
-    const preview = branch ? previewRun(settings, branch, deps.now()) : { plan: inputPlan, windows: [], retried: 0, notes: [] };
+    const preview = branch
+        ? previewRun(settings, branch, deps.now())
+        : { plan: inputPlan, windows: [], retried: 0, notes: [] };
     const { plan } = preview;
     const headline = describePlan(plan, settings.contentTypes);
     deps.log(headline);
@@ -7369,7 +7686,11 @@ async function dryRun(settings, inputPlan, deps) {
     const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, deps.workspace) : [];
     for (const file of exports)
         deps.log(`Would import ${file.shown} (a ${file.format} Purview audit export).`);
-    const notes = [...plan.notes, ...preview.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)];
+    const notes = [
+        ...plan.notes,
+        ...preview.notes,
+        ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)
+    ];
     deps.log(branch?.status === 'read'
         ? "dry-run: the plan above is what a real run would list now; the branch's ledger was read, nothing was written."
         : 'dry-run: the plan above is what a real run would list from these inputs; nothing was requested or written.');
@@ -7379,7 +7700,10 @@ async function dryRun(settings, inputPlan, deps) {
 async function readBranchForPreview(settings, git) {
     const { repository, dataBranch } = settings;
     if (!repository)
-        return { status: 'unread', reason: "no repository to read it from (input 'repository' is empty and GITHUB_REPOSITORY is not set)" };
+        return {
+            status: 'unread',
+            reason: "no repository to read it from (input 'repository' is empty and GITHUB_REPOSITORY is not set)"
+        };
     if (!settings.githubToken || !git)
         return { status: 'unread', reason: "input 'github-token' is empty" };
     const where = `branch '${dataBranch}' of ${repository.owner}/${repository.repo}`;
@@ -7487,7 +7811,12 @@ async function run(runtime) {
     try {
         const context = readRunContext(runtime.context, env);
         const { settings, plan } = await port.group('Inputs', async () => {
-            const inputs = { getInput: (name) => port.getInput(name), setSecret: (value) => port.setSecret(value), env, currentRepository: context.repository };
+            const inputs = {
+                getInput: (name) => port.getInput(name),
+                setSecret: (value) => port.setSecret(value),
+                env,
+                currentRepository: context.repository
+            };
             const validated = readSettings(inputs, now());
             port.info(describeSettings(validated.settings));
             return validated;
@@ -7500,7 +7829,13 @@ async function run(runtime) {
         const wiring = new Wiring(runtime, settings, context);
         if (settings.dryRun) {
             const git = settings.repository && settings.githubToken ? wiring.github(settings.repository, 4).git : undefined;
-            await port.appendSummary(await dryRun(settings, plan, { git, workspace: context.workspace, now, log: (line) => port.info(line), notice: (line) => port.notice(line) }));
+            await port.appendSummary(await dryRun(settings, plan, {
+                git,
+                workspace: context.workspace,
+                now,
+                log: (line) => port.info(line),
+                notice: (line) => port.notice(line)
+            }));
         }
         else {
             await runSync(wiring, settings);
@@ -7523,7 +7858,9 @@ async function runSync(wiring, settings) {
         // The step fails with the error as it is; the summary says what the run did before.
         const progress = error instanceof SyncStopped ? error.progress : undefined;
         try {
-            const issue = issues ? await port.group('Failure issue', () => issueAfterStop(issues, progress, wiring.issueContext())) : undefined;
+            const issue = issues
+                ? await port.group('Failure issue', () => issueAfterStop(issues, progress, wiring.issueContext()))
+                : undefined;
             const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes) : '';
             await port.appendSummary(renderStoppedSummary(errorMessage(error), progress, headline, github.links(issue)));
         }
@@ -7533,7 +7870,9 @@ async function runSync(wiring, settings) {
         throw error instanceof SyncStopped ? error.cause : error;
     });
     // The data is committed; from here on nothing may lose it, and a failed report only warns.
-    const issue = issues ? await port.group('Failure issue', () => updateFailureIssue(issues, result.report.failures, wiring.issueContext())) : undefined;
+    const issue = issues
+        ? await port.group('Failure issue', () => updateFailureIssue(issues, result.report.failures, wiring.issueContext()))
+        : undefined;
     publish(port, result, issue);
     await port.appendSummary(renderSyncSummary(result, describePlan(result.plan, settings.contentTypes), github.links(issue)));
     annotate(port, settings, result);
@@ -7604,12 +7943,21 @@ class Wiring {
         const proxy = configureConnections(env, connections);
         if (proxy)
             port.info(`Using the proxy ${proxy} from the environment (NO_PROXY exceptions apply).`);
-        const octokit = createGitHubClient({ token: this.settings.githubToken, baseUrl: endpoints.apiUrl, ...(this.hooks.githubPacingMs === undefined ? {} : { pacingMs: this.hooks.githubPacingMs }) }, { debug: (message) => port.debug(message), warn: (message) => port.warning(message) });
+        const octokit = createGitHubClient({
+            token: this.settings.githubToken,
+            baseUrl: endpoints.apiUrl,
+            ...(this.hooks.githubPacingMs === undefined ? {} : { pacingMs: this.hooks.githubPacingMs })
+        }, { debug: (message) => port.debug(message), warn: (message) => port.warning(message) });
         const root = endpoints.serverUrl ? `${endpoints.serverUrl}/${repository.owner}/${repository.repo}` : undefined;
         const links = (issue) => ({
-            branch: { name: this.settings.dataBranch, url: root ? `${root}/tree/${encodeURI(this.settings.dataBranch)}` : undefined },
+            branch: {
+                name: this.settings.dataBranch,
+                url: root ? `${root}/tree/${encodeURI(this.settings.dataBranch)}` : undefined
+            },
             commitUrl: (sha) => (root ? `${root}/commit/${sha}` : undefined),
-            issue: issue && issue.action !== 'none' ? { url: issue.url, number: issue.number, open: issue.action !== 'closed' } : undefined
+            issue: issue && issue.action !== 'none'
+                ? { url: issue.url, number: issue.number, open: issue.action !== 'closed' }
+                : undefined
         });
         return { octokit, git: createGitDatabase(octokit, repository), links };
     }
@@ -7619,7 +7967,15 @@ class Wiring {
         if (!settings.openIssue || settings.contentTypes.length === 0)
             return undefined;
         const { port } = this.runtime;
-        return { octokit, git, ...repository, labels: settings.issueLabels, branch: settings.dataBranch, log: (line) => port.info(line), warn: (message, title) => port.warning(message, title) };
+        return {
+            octokit,
+            git,
+            ...repository,
+            labels: settings.issueLabels,
+            branch: settings.dataBranch,
+            log: (line) => port.info(line),
+            warn: (message, title) => port.warning(message, title)
+        };
     }
     issueContext() {
         const { runUrl, repository, workflowFile } = this.context;

@@ -22,7 +22,9 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /** The worker's young generation (two semi-spaces and their large objects), in MiB. */
 const YOUNG_GENERATION_MB = 32;
 if (node_worker_threads__WEBPACK_IMPORTED_MODULE_0__.isMainThread) {
-    const worker = new node_worker_threads__WEBPACK_IMPORTED_MODULE_0__.Worker((0,node_url__WEBPACK_IMPORTED_MODULE_1__.fileURLToPath)(import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = new node_worker_threads__WEBPACK_IMPORTED_MODULE_0__.Worker((0,node_url__WEBPACK_IMPORTED_MODULE_1__.fileURLToPath)(import.meta.url), {
+        resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }
+    });
     worker.on('error', (error) => {
         // run() reports every failure itself; this is a crash outside it. Workflow-command escaping as @actions/core does it.
         const text = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -62,11 +62,13 @@ function readOptions(): Options {
   const numbers = (text: string, name: string): number[] =>
     text.split(',').map((part) => {
       const value = Number(part.trim())
-      if (!Number.isInteger(value) || value < 100) throw new Error(`--${name} takes whole numbers of at least 100; got '${part}'.`)
+      if (!Number.isInteger(value) || value < 100)
+        throw new Error(`--${name} takes whole numbers of at least 100; got '${part}'.`)
       return value
     })
   const scenarios = new Set(values.scenarios.split(',').map((name) => name.trim()))
-  for (const name of scenarios) if (!['day', 'quota', 'growth'].includes(name)) throw new Error(`Unknown scenario '${name}': day, quota or growth.`)
+  for (const name of scenarios)
+    if (!['day', 'quota', 'growth'].includes(name)) throw new Error(`Unknown scenario '${name}': day, quota or growth.`)
   return {
     scenarios,
     dayRecords: values.smoke ? [2_000] : numbers(values['day-records'], 'day-records'),
@@ -171,13 +173,24 @@ async function measure(world: World, name: string, inputs: Record<string, string
   const started = performance.now()
   const result = await world.run(
     inputs,
-    { NODE_OPTIONS: `--import=${pathToFileURL(probePath).href} ${process.env.BENCH_NODE_OPTIONS ?? ''}`, BENCH_PROBE_FILE: probeFile, BENCH_TIMELINE: process.env.BENCH_TIMELINE ?? '', BENCH_V8_FLAGS: process.env.BENCH_V8_FLAGS ?? '', BENCH_HEAP_SNAPSHOT_MS: process.env.BENCH_HEAP_SNAPSHOT_MS ?? '', BENCH_ALLOCATIONS: process.env.BENCH_ALLOCATIONS ?? '' },
+    {
+      NODE_OPTIONS: `--import=${pathToFileURL(probePath).href} ${process.env.BENCH_NODE_OPTIONS ?? ''}`,
+      BENCH_PROBE_FILE: probeFile,
+      BENCH_TIMELINE: process.env.BENCH_TIMELINE ?? '',
+      BENCH_V8_FLAGS: process.env.BENCH_V8_FLAGS ?? '',
+      BENCH_HEAP_SNAPSHOT_MS: process.env.BENCH_HEAP_SNAPSHOT_MS ?? '',
+      BENCH_ALLOCATIONS: process.env.BENCH_ALLOCATIONS ?? ''
+    },
     60 * 60_000
   )
   const wallMs = performance.now() - started
   await writeFile(resolve(outDir, `${name}.log`), result.visibleLog)
   if (result.exitCode !== 0) throw new Error(`The ${name} run failed:\n${result.visibleLog}`)
-  const probe = JSON.parse(await readFile(probeFile, 'utf8')) as { maxRssKb: number; cpuMs: number; threads: Record<string, number> }
+  const probe = JSON.parse(await readFile(probeFile, 'utf8')) as {
+    maxRssKb: number
+    cpuMs: number
+    threads: Record<string, number>
+  }
   const worker = await readFile(`${probeFile}.worker`, 'utf8').catch(() => undefined)
   if (worker !== undefined) {
     const { gc, timeline } = JSON.parse(worker) as { gc: unknown; timeline: unknown }
@@ -185,10 +198,18 @@ async function measure(world: World, name: string, inputs: Record<string, string
     await writeFile(probeFile, JSON.stringify(probe))
     await rm(`${probeFile}.worker`)
   }
-  return { exitCode: result.exitCode, outputs: result.outputs, wallMs, peakRssMb: probe.maxRssKb / 1024, cpuMs: probe.cpuMs, v8BackgroundMs: probe.threads.V8Worker ?? 0 }
+  return {
+    exitCode: result.exitCode,
+    outputs: result.outputs,
+    wallMs,
+    peakRssMb: probe.maxRssKb / 1024,
+    cpuMs: probe.cpuMs,
+    v8BackgroundMs: probe.threads.V8Worker ?? 0
+  }
 }
 
-const round = (value: number, digits = 0): string => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+const round = (value: number, digits = 0): string =>
+  value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
 /** The UTC day two days back: fully in the past, well inside the API's 7 days. */
 function benchDay(): Date {
@@ -201,13 +222,18 @@ function benchDay(): Date {
  * launches' users (a few typed columns) and a field of every record's AuditData JSON. Each
  * the best of two, the files in the page cache.
  */
-async function countDayRows(world: World, day: string, format: 'csv' | 'parquet'): Promise<{ rows: number; ids: number; columnsMs: number; jsonMs: number }> {
+async function countDayRows(
+  world: World,
+  day: string,
+  format: 'csv' | 'parquet'
+): Promise<{ rows: number; ids: number; columnsMs: number; jsonMs: number }> {
   const dir = await world.checkout()
   const instance = await DuckDBInstance.create(':memory:')
   const connection = await instance.connect()
   try {
     const glob = `${dir}/audit/${TYPE}/${day.slice(0, 4)}/${day.slice(5, 7)}/${day}*.${format}`
-    const source = format === 'csv' ? `read_csv('${glob}', header = true, all_varchar = true)` : `read_parquet('${glob}')`
+    const source =
+      format === 'csv' ? `read_csv('${glob}', header = true, all_varchar = true)` : `read_parquet('${glob}')`
     const result = await connection.runAndReadAll(`SELECT count(*) AS n, count(DISTINCT Id) AS ids FROM ${source}`)
     const [row] = result.getRowObjects() as { n: bigint; ids: bigint }[]
     const asRead = format === 'csv' ? `read_csv('${glob}')` : `read_parquet('${glob}')`
@@ -286,21 +312,42 @@ async function dayScenario(records: number, format: 'csv' | 'parquet'): Promise<
     const generateMs = performance.now() - generateStarted
     const expected = world.emulator.generatedDistinct.get(`${TYPE}|${dayText}`) ?? 0
     const cut = new Date(day.getTime() + 20 * HOUR)
-    const first = await measure(world, `day-${records}-${format}-backfill`, { start: day.toISOString(), end: cut.toISOString(), 'content-types': TYPE, format, usage: 'false' })
+    const first = await measure(world, `day-${records}-${format}-backfill`, {
+      start: day.toISOString(),
+      end: cut.toISOString(),
+      'content-types': TYPE,
+      format,
+      usage: 'false'
+    })
     const manifestBefore = await auditManifest(world)
-    const second = await measure(world, `day-${records}-${format}-merge`, { start: cut.toISOString(), end: new Date(day.getTime() + 26 * HOUR).toISOString(), 'content-types': TYPE, format, usage: 'false' })
+    const second = await measure(world, `day-${records}-${format}-merge`, {
+      start: cut.toISOString(),
+      end: new Date(day.getTime() + 26 * HOUR).toISOString(),
+      'content-types': TYPE,
+      format,
+      usage: 'false'
+    })
     // Rows of the parts run 2 wrote anew (of this day and the next): the parts its records fall into, not whole days.
     const manifestAfter = await auditManifest(world)
     const rewritten = Object.entries(manifestAfter)
       .filter(([path, entry]) => manifestBefore[path]?.sha256 !== entry.sha256)
       .reduce((rows, [, entry]) => rows + entry.rows, 0)
     // The same window again: nothing new, so what a run costs whatever it collects.
-    const idle = await measure(world, `day-${records}-${format}-nothing-new`, { start: cut.toISOString(), end: new Date(day.getTime() + 26 * HOUR).toISOString(), 'content-types': TYPE, format, usage: 'false' })
-    if (idle.outputs['records-added'] !== '0') throw new Error(`A repeated run added ${idle.outputs['records-added']} records.`)
+    const idle = await measure(world, `day-${records}-${format}-nothing-new`, {
+      start: cut.toISOString(),
+      end: new Date(day.getTime() + 26 * HOUR).toISOString(),
+      'content-types': TYPE,
+      format,
+      usage: 'false'
+    })
+    if (idle.outputs['records-added'] !== '0')
+      throw new Error(`A repeated run added ${idle.outputs['records-added']} records.`)
     const counted = await countDayRows(world, dayText, format)
     if (counted.rows !== expected || counted.ids !== expected) {
       const byRuns = `${first.outputs['records-added']} + ${second.outputs['records-added']}`
-      throw new Error(`Day ${dayText}: the branch holds ${counted.rows} rows (${counted.ids} distinct Ids); ${expected} distinct records were served (the runs added ${byRuns}).`)
+      throw new Error(
+        `Day ${dayText}: the branch holds ${counted.rows} rows (${counted.ids} distinct Ids); ${expected} distinct records were served (the runs added ${byRuns}).`
+      )
     }
     const dayFiles = Object.entries(manifestAfter).filter(([path]) => path.includes(dayText))
     const parts = dayFiles.length
@@ -322,7 +369,7 @@ async function dayScenario(records: number, format: 'csv' | 'parquet'): Promise<
       'run 2: CPU µs/row written': round((second.cpuMs * 1000) / rewritten, 1),
       'run 2: wall (s)': round(second.wallMs / 1000, 1),
       'a run adding nothing: CPU (s)': round(idle.cpuMs / 1000, 2),
-      'DuckDB over the day: launches\' users (s)': round(counted.columnsMs / 1000, 2),
+      "DuckDB over the day: launches' users (s)": round(counted.columnsMs / 1000, 2),
       'DuckDB over the day: a field of AuditData (s)': round(counted.jsonMs / 1000, 2),
       'generating the records (s)': round(generateMs / 1000, 1)
     }
@@ -333,16 +380,30 @@ async function dayScenario(records: number, format: 'csv' | 'parquet'): Promise<
 
 /** A 36-hour backfill against a rolling-minute quota the action is not told. */
 async function quotaScenario(quota: number, smoke: boolean): Promise<Record<string, string | number>> {
-  const world = await startWorld({ emulator: { seed: 7, pageSize: 5, throttle: { requestsPerMinute: quota, window: 'rolling-minute' } } })
+  const world = await startWorld({
+    emulator: { seed: 7, pageSize: 5, throttle: { requestsPerMinute: quota, window: 'rolling-minute' } }
+  })
   try {
     const hours = smoke ? 6 : 36
     const end = new Date(Math.floor(Date.now() / HOUR) * HOUR - HOUR)
     const start = new Date(end.getTime() - hours * HOUR)
-    world.emulator.generate({ contentTypes: [TYPE], from: start, to: end, blobsPerHour: smoke ? 4 : 18, recordsPerBlob: 20 })
+    world.emulator.generate({
+      contentTypes: [TYPE],
+      from: start,
+      to: end,
+      blobsPerHour: smoke ? 4 : 18,
+      recordsPerBlob: 20
+    })
     const served = world.emulator.servedRecords(TYPE).length
-    const run = await measure(world, 'quota', { start: start.toISOString(), end: end.toISOString(), 'content-types': TYPE })
+    const run = await measure(world, 'quota', {
+      start: start.toISOString(),
+      end: end.toISOString(),
+      'content-types': TYPE
+    })
     if (Number(run.outputs['records-added']) !== served || run.outputs['failed-segments'] !== '0') {
-      throw new Error(`Under the quota the run added ${run.outputs['records-added']} of ${served} records, with ${run.outputs['failed-segments']} failed windows.`)
+      throw new Error(
+        `Under the quota the run added ${run.outputs['records-added']} of ${served} records, with ${run.outputs['failed-segments']} failed windows.`
+      )
     }
     const { accepted, throttled } = world.emulator.quota ?? { accepted: 0, throttled: 0 }
     const calls = accepted + throttled
@@ -369,16 +430,31 @@ async function growthScenario(smoke: boolean, format: 'csv' | 'parquet'): Promis
     const day = benchDay()
     const dayText = day.toISOString().slice(0, 10)
     const runs = smoke ? 3 : 24
-    world.emulator.generate({ contentTypes: [TYPE], from: day, to: new Date(day.getTime() + runs * HOUR), blobsPerHour: 6, recordsPerBlob: smoke ? 20 : 120, lateness: [{ share: 1, minMinutes: 0, maxMinutes: 50 }] })
+    world.emulator.generate({
+      contentTypes: [TYPE],
+      from: day,
+      to: new Date(day.getTime() + runs * HOUR),
+      blobsPerHour: 6,
+      recordsPerBlob: smoke ? 20 : 120,
+      lateness: [{ share: 1, minMinutes: 0, maxMinutes: 50 }]
+    })
     for (let hour = 0; hour < runs; hour++) {
-      const result = await world.run({ start: new Date(day.getTime() + hour * HOUR).toISOString(), end: new Date(day.getTime() + (hour + 1) * HOUR).toISOString(), 'content-types': TYPE, format, usage: 'false' })
+      const result = await world.run({
+        start: new Date(day.getTime() + hour * HOUR).toISOString(),
+        end: new Date(day.getTime() + (hour + 1) * HOUR).toISOString(),
+        'content-types': TYPE,
+        format,
+        usage: 'false'
+      })
       if (result.exitCode !== 0) throw new Error(`Hourly run ${hour + 1} failed:\n${result.visibleLog}`)
     }
     const git = (args: string[]) => exec('git', [`--git-dir=${world.github.repoPath}`, ...args])
     await git(['gc', '--quiet', '--prune=now'])
     const counts = (await git(['count-objects', '-v'])).stdout
     const packedKb = Number(/size-pack: (\d+)/.exec(counts)?.[1] ?? NaN)
-    const manifest = JSON.parse((await world.github.readFile(BRANCH, 'manifest.json'))?.toString('utf8') ?? '{}') as { files: Record<string, { bytes: number }> }
+    const manifest = JSON.parse((await world.github.readFile(BRANCH, 'manifest.json'))?.toString('utf8') ?? '{}') as {
+      files: Record<string, { bytes: number }>
+    }
     const dayBytes = Object.entries(manifest.files)
       .filter(([path]) => path.includes(dayText))
       .reduce((sum, [, entry]) => sum + entry.bytes, 0)
@@ -399,7 +475,8 @@ function markdownTable(rows: Record<string, Record<string, string | number>>): s
   const columns = Object.keys(rows)
   const names = [...new Set(Object.values(rows).flatMap((row) => Object.keys(row)))]
   const lines = [`| | ${columns.join(' | ')} |`, `|---|${columns.map(() => '---').join('|')}|`]
-  for (const name of names) lines.push(`| ${name} | ${columns.map((column) => String(rows[column]?.[name] ?? '')).join(' | ')} |`)
+  for (const name of names)
+    lines.push(`| ${name} | ${columns.map((column) => String(rows[column]?.[name] ?? '')).join(' | ')} |`)
   return lines.join('\n')
 }
 
@@ -412,7 +489,11 @@ async function main(): Promise<void> {
     `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}; ` +
     `at the start a JavaScript byte loop ran at ${round(speed.loopNsPerByte, 2)} ns a byte and SHA-256 at ${round(speed.sha256NsPerByte, 2)} ns a byte`
   console.log(`Machine: ${machine}`)
-  const report: Record<string, unknown> = { date: new Date().toISOString(), machine, options: { ...options, scenarios: [...options.scenarios] } }
+  const report: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    machine,
+    options: { ...options, scenarios: [...options.scenarios] }
+  }
   const markdown: string[] = [`Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`]
 
   if (options.scenarios.has('day')) {
@@ -426,7 +507,12 @@ async function main(): Promise<void> {
       }
     }
     report.day = days
-    markdown.push('', '### One day, collected by a backfill, then a run merging late events into it', '', markdownTable(days))
+    markdown.push(
+      '',
+      '### One day, collected by a backfill, then a run merging late events into it',
+      '',
+      markdownTable(days)
+    )
   }
   if (options.scenarios.has('quota')) {
     console.log(`\nquota: a backfill under ${options.quota} calls a minute…`)
@@ -438,7 +524,8 @@ async function main(): Promise<void> {
   if (options.scenarios.has('growth')) {
     console.log('\ngrowth: hourly runs of one day…')
     const growth: Record<string, Record<string, string | number>> = {}
-    for (const format of options.formats) growth[format === 'csv' ? 'CSV' : 'Parquet'] = await growthScenario(options.smoke, format)
+    for (const format of options.formats)
+      growth[format === 'csv' ? 'CSV' : 'Parquet'] = await growthScenario(options.smoke, format)
     console.table(growth)
     report.growth = growth
     markdown.push('', '### Repository growth for a day of hourly runs', '', markdownTable(growth))

@@ -15,7 +15,9 @@ import asc from 'assemblyscript/asc'
 const ROOT = resolve(import.meta.dirname, '..')
 
 /** Each AssemblyScript source, the generated file, and the name it exports. */
-const MODULES = [{ source: 'assembly/record-scanner.ts', output: 'src/record/record-scanner-wasm.ts', name: 'RECORD_SCANNER_WASM' }]
+const MODULES = [
+  { source: 'assembly/record-scanner.ts', output: 'src/record/record-scanner-wasm.ts', name: 'RECORD_SCANNER_WASM' }
+]
 
 /**
  * No runtime (the code allocates nothing: its caller lays out the memory), SIMD (in every

@@ -34,7 +34,14 @@ function heading(text: string): void {
 function textTable(table: readonly (readonly string[])[]): string {
   const rows = table.map((row) => row.map((cell) => cell.replace(/\r?\n/g, '⏎')))
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? []
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n')
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd()
+    )
+    .join('\n')
 }
 
 /** What the demo runs: the default, or one of the two set-ups the examples are ready for. */
@@ -45,8 +52,12 @@ interface DemoOptions {
 }
 
 function demoOptions(args: string[]): DemoOptions {
-  const { values } = parseArgs({ args, options: { format: { type: 'string', default: 'csv' }, coe: { type: 'boolean', default: false } } })
-  if (values.format !== 'csv' && values.format !== 'parquet') throw new Error(`--format must be csv or parquet, not '${values.format}'.`)
+  const { values } = parseArgs({
+    args,
+    options: { format: { type: 'string', default: 'csv' }, coe: { type: 'boolean', default: false } }
+  })
+  if (values.format !== 'csv' && values.format !== 'parquet')
+    throw new Error(`--format must be csv or parquet, not '${values.format}'.`)
   return { format: values.format, coe: values.coe }
 }
 
@@ -63,7 +74,11 @@ async function query(dir: string, title: string, sql: string): Promise<void> {
   const connection = await instance.connect()
   try {
     console.log(`\n${title}\n  ${sql}\n`)
-    const statements = sql.replace(/(read_(?:csv|parquet)\(')(?=audit\/|usage\/)/g, `$1${dir}/`).split(';').map((statement) => statement.trim()).filter(Boolean)
+    const statements = sql
+      .replace(/(read_(?:csv|parquet)\(')(?=audit\/|usage\/)/g, `$1${dir}/`)
+      .split(';')
+      .map((statement) => statement.trim())
+      .filter(Boolean)
     for (const statement of statements.slice(0, -1)) await connection.run(statement)
     const result = await connection.runAndReadAll(statements.at(-1) ?? '')
     const columns = result.columnNames()
@@ -80,7 +95,12 @@ async function startDemoWorld(options: DemoOptions): Promise<{ world: World; iss
   if (!options.coe) return { world: await startWorld({ emulator: { seed: 2026 } }), issuer: undefined }
   const subject = 'repo:contoso/audit:ref:refs/heads/main'
   const issuer = await startFakeOidcIssuer({ subject })
-  const federated = { issuer: issuer.issuer, subject, audience: 'api://AzureADTokenExchange', publicKeyPem: issuer.publicKeyPem }
+  const federated = {
+    issuer: issuer.issuer,
+    subject,
+    audience: 'api://AzureADTokenExchange',
+    publicKeyPem: issuer.publicKeyPem
+  }
   return { world: await startWorld({ emulator: { seed: 2026, clientSecret: null, federated } }), issuer }
 }
 
@@ -99,7 +119,8 @@ async function main(options: DemoOptions): Promise<void> {
   const outputDir = join(demoDir, BRANCH)
   const { world, issuer } = await startDemoWorld(options)
   const { emulator, github } = world
-  const contentTypes: readonly ContentType[] = options.format === 'parquet' && !options.coe ? CONTENT_TYPES : ['Audit.General']
+  const contentTypes: readonly ContentType[] =
+    options.format === 'parquet' && !options.coe ? CONTENT_TYPES : ['Audit.General']
   const extension = options.format
   const read = options.format === 'parquet' ? 'read_parquet' : 'read_csv'
   try {
@@ -108,7 +129,11 @@ async function main(options: DemoOptions): Promise<void> {
     const blobs = emulator.generate({ contentTypes, from: start, to: end, blobsPerHour: 4 })
     // One hour's content cannot be downloaded (AF20050, as the service answers for content it lost).
     const failing = new Date(start.getTime() + 20 * HOUR)
-    const lost = new Set(blobs.filter((blob) => blob.contentCreated >= failing && blob.contentCreated.getTime() < failing.getTime() + HOUR).map((blob) => blob.contentId))
+    const lost = new Set(
+      blobs
+        .filter((blob) => blob.contentCreated >= failing && blob.contentCreated.getTime() < failing.getTime() + HOUR)
+        .map((blob) => blob.contentId)
+    )
     emulator.faults.add({ route: 'blob', kind: 'missing', match: (request) => lost.has(request.contentId ?? '') })
     const served = contentTypes.reduce((sum, type) => sum + emulator.servedRecords(type).length, 0)
     heading('Generated audit content')
@@ -131,7 +156,9 @@ async function main(options: DemoOptions): Promise<void> {
       ...(options.coe ? { operations: 'LaunchPowerApp,DeletePowerApp', 'client-secret': '' } : {})
     }
     const env = issuer?.env() ?? {}
-    heading(`Set-up: ${options.coe ? 'the CoE preset, signed in with GitHub OIDC' : options.format === 'parquet' ? 'every content type, as Parquet' : 'Audit.General as CSV'}`)
+    heading(
+      `Set-up: ${options.coe ? 'the CoE preset, signed in with GitHub OIDC' : options.format === 'parquet' ? 'every content type, as Parquet' : 'Audit.General as CSV'}`
+    )
     console.log(
       Object.entries(inputs)
         .filter(([, value]) => value !== '')
@@ -155,7 +182,9 @@ async function main(options: DemoOptions): Promise<void> {
     await mkdir(demoDir, { recursive: true })
     const summaryFile = join(demoDir, 'job-summary.md')
     await writeFile(summaryFile, result.summary)
-    heading(`Job summary (as GitHub shows it on the run's page; the Markdown is in ${relative(process.cwd(), summaryFile)})`)
+    heading(
+      `Job summary (as GitHub shows it on the run's page; the Markdown is in ${relative(process.cwd(), summaryFile)})`
+    )
     console.log(summaryAsText(result.summary))
 
     heading(`git log ${BRANCH}`)
@@ -173,7 +202,9 @@ async function main(options: DemoOptions): Promise<void> {
     const days = tree.filter(({ path }) => path.startsWith('audit/'))
     const usage = tree.filter(({ path }) => path.startsWith('usage/'))
     const total = (files: typeof tree) => size(files.reduce((sum, file) => sum + file.bytes, 0))
-    console.log(`\n  ${days.length} ${options.format} day files, ${total(days)} together; ${usage.length} usage files, ${total(usage)} together`)
+    console.log(
+      `\n  ${days.length} ${options.format} day files, ${total(days)} together; ${usage.length} usage files, ${total(usage)} together`
+    )
 
     await rm(outputDir, { recursive: true, force: true })
     await exec('git', ['clone', '--quiet', '--branch', BRANCH, github.repoPath, outputDir])
@@ -189,13 +220,20 @@ async function main(options: DemoOptions): Promise<void> {
     heading(`First rows of a day file: ${dayFile} (${size(days.find(({ path }) => path === dayFile)?.bytes ?? 0)})`)
     if (options.format === 'csv') {
       const text = (await github.readFile(BRANCH, dayFile))?.toString('utf8') ?? ''
-      for (const line of text.split('\r\n').slice(0, 4)) console.log(line.length > 160 ? `${line.slice(0, 157)}...` : line)
+      for (const line of text.split('\r\n').slice(0, 4))
+        console.log(line.length > 160 ? `${line.slice(0, 157)}...` : line)
     } else {
-      await query(outputDir, 'Parquet is binary; DuckDB shows its typed columns:', `SELECT CreationTime, Id, Operation, Workload, RecordType, UserId FROM read_parquet('${dayFile}') LIMIT 3`)
+      await query(
+        outputDir,
+        'Parquet is binary; DuckDB shows its typed columns:',
+        `SELECT CreationTime, Id, Operation, Workload, RecordType, UserId FROM read_parquet('${dayFile}') LIMIT 3`
+      )
     }
 
     const usageFile = usage.at(-1)
-    heading(`First rows of a Power Apps usage file: ${usageFile ? `${usageFile.path} (${size(usageFile.bytes)})` : '(none)'}`)
+    heading(
+      `First rows of a Power Apps usage file: ${usageFile ? `${usageFile.path} (${size(usageFile.bytes)})` : '(none)'}`
+    )
     if (usageFile) {
       // Parsed, since app and environment names may hold commas, quotes and line breaks.
       const rows = parse((await github.readFile(BRANCH, usageFile.path)) ?? '') as string[][]
@@ -204,7 +242,11 @@ async function main(options: DemoOptions): Promise<void> {
 
     const general = `${read}('audit/Audit.General/*/*/*.${extension}')`
     heading(`DuckDB on the branch (cloned in ${join('.demo', BRANCH)}), from this script: no separate duckdb needed`)
-    await query(outputDir, 'Records per UTC day:', `SET TimeZone = 'UTC'; SELECT CreationTime::DATE AS day, count(*) AS records FROM ${general} GROUP BY 1 ORDER BY 1`)
+    await query(
+      outputDir,
+      'Records per UTC day:',
+      `SET TimeZone = 'UTC'; SELECT CreationTime::DATE AS day, count(*) AS records FROM ${general} GROUP BY 1 ORDER BY 1`
+    )
     if (contentTypes.length > 1) {
       await query(
         outputDir,
@@ -212,14 +254,22 @@ async function main(options: DemoOptions): Promise<void> {
         `SELECT split_part(filename, '/', -4) AS content_type, count(*) AS records FROM ${read}('audit/*/*/*/*.${extension}', filename = true) GROUP BY 1 ORDER BY 1`
       )
     }
-    await query(outputDir, 'The busiest operations:', `SELECT Operation, count(*) AS n FROM ${general} GROUP BY 1 ORDER BY n DESC, Operation LIMIT 8`)
+    await query(
+      outputDir,
+      'The busiest operations:',
+      `SELECT Operation, count(*) AS n FROM ${general} GROUP BY 1 ORDER BY n DESC, Operation LIMIT 8`
+    )
     await query(
       outputDir,
       'Power Apps users per day:',
       `SET TimeZone = 'UTC'; SELECT CreationTime::DATE AS day, count(DISTINCT UserId) AS users FROM ${general} WHERE Operation = 'LaunchPowerApp' GROUP BY 1 ORDER BY 1`
     )
     if (usage.length > 0) {
-      await query(outputDir, "Each app's last launch (the CoE's App Last Launched On):", "SELECT AppId, arg_max(AppName, Date) AS app, max(Date) AS last_launched FROM read_csv('usage/power-apps/*/*/*.csv') GROUP BY 1 ORDER BY 3 DESC")
+      await query(
+        outputDir,
+        "Each app's last launch (the CoE's App Last Launched On):",
+        "SELECT AppId, arg_max(AppName, Date) AS app, max(Date) AS last_launched FROM read_csv('usage/power-apps/*/*/*.csv') GROUP BY 1 ORDER BY 3 DESC"
+      )
     }
     console.log(`\nWith the duckdb CLI or pandas, from ${join('.demo', BRANCH)}:
 duckdb -c "SELECT Operation, count(*) AS n FROM ${general} GROUP BY 1 ORDER BY n DESC"

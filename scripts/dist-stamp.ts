@@ -33,8 +33,14 @@ function filesUnder(path: string): string[] {
 /** The hash of the bundle's inputs: paths and bytes, in a fixed order. */
 export function sourcesHash(): string {
   const hash = createHash('sha256')
-  const paths = INPUTS.flatMap(filesUnder).map((path) => path.split('\\').join('/')).sort()
-  for (const path of paths) hash.update(`${path}\0`).update(readFileSync(join(ROOT, path))).update('\0')
+  const paths = INPUTS.flatMap(filesUnder)
+    .map((path) => path.split('\\').join('/'))
+    .sort()
+  for (const path of paths)
+    hash
+      .update(`${path}\0`)
+      .update(readFileSync(join(ROOT, path)))
+      .update('\0')
   return hash.digest('hex')
 }
 

@@ -29,7 +29,8 @@ function readOptions(): { envFile?: string; emulatorPort: number; githubPort: nu
   })
   const number = (name: string, value: string, max: number): number => {
     const parsed = Number(value)
-    if (!Number.isInteger(parsed) || parsed < 0 || parsed > max) throw new Error(`--${name} must be a whole number from 0 to ${max}; got '${value}'.`)
+    if (!Number.isInteger(parsed) || parsed < 0 || parsed > max)
+      throw new Error(`--${name} must be a whole number from 0 to ${max}; got '${value}'.`)
     return parsed
   }
   return {
@@ -56,12 +57,19 @@ async function main(): Promise<void> {
   if (options.envFile) {
     // Written whole, then renamed: a job waiting for the file never reads half of it.
     const partial = `${options.envFile}.partial`
-    await writeFile(partial, Object.entries(env).map(([name, value]) => `${name}=${value}\n`).join(''))
+    await writeFile(
+      partial,
+      Object.entries(env)
+        .map(([name, value]) => `${name}=${value}\n`)
+        .join('')
+    )
     await rename(partial, options.envFile)
   }
 
   const { world, range } = fakes
-  console.log(`Management API emulator and Entra ID: ${world.emulator.url} (tenant ${env.FAKES_TENANT_ID}, app ${env.FAKES_CLIENT_ID})`)
+  console.log(
+    `Management API emulator and Entra ID: ${world.emulator.url} (tenant ${env.FAKES_TENANT_ID}, app ${env.FAKES_CLIENT_ID})`
+  )
   console.log(`GitHub fake: ${world.github.url} (repository ${env.FAKES_REPOSITORY}, token ${env.FAKES_GITHUB_TOKEN})`)
   console.log(`Audit.General content from ${range.start.toISOString()} to ${range.end.toISOString()}.`)
   console.log(`The emulator's certificate: ${relative(process.cwd(), CA_FILE)}`)

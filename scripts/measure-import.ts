@@ -36,18 +36,33 @@ async function main(): Promise<void> {
   try {
     const workspace = join(dir, 'workspace')
     await mkdir(join(workspace, 'exports'), { recursive: true })
-    const written = await writePurviewExports(workspace, { now: new Date(), tenantId: TENANT, rows, shared: Math.floor(rows / 40), extra: [], minDays: 8, maxDays: 12, seed: 7 })
+    const written = await writePurviewExports(workspace, {
+      now: new Date(),
+      tenantId: TENANT,
+      rows,
+      shared: Math.floor(rows / 40),
+      extra: [],
+      minDays: 8,
+      maxDays: 12,
+      seed: 7
+    })
     let bytes = 0
     for (const file of written.files) bytes += (await stat(join(workspace, file.path))).size
     const probe = join(dir, 'probe.mjs')
     await writeFile(probe, PROBE)
-    console.log(`${rows} rows (${written.records.size} distinct records, ${(bytes / 1048576).toFixed(1)} MiB of CSV) in ${written.files.length} exports`)
+    console.log(
+      `${rows} rows (${written.records.size} distinct records, ${(bytes / 1048576).toFixed(1)} MiB of CSV) in ${written.files.length} exports`
+    )
     for (const name of ['first import', 'same import again']) {
       const probeFile = join(dir, `${name}.json`)
       const started = performance.now()
       const result = await world.run(
         { import: 'exports/*.csv', 'content-types': 'none' },
-        { GITHUB_WORKSPACE: workspace, NODE_OPTIONS: `--import=${pathToFileURL(probe).href} ${process.env.MEASURE_NODE_OPTIONS ?? ''}`, MEASURE_PROBE_FILE: probeFile },
+        {
+          GITHUB_WORKSPACE: workspace,
+          NODE_OPTIONS: `--import=${pathToFileURL(probe).href} ${process.env.MEASURE_NODE_OPTIONS ?? ''}`,
+          MEASURE_PROBE_FILE: probeFile
+        },
         30 * 60_000
       )
       const seconds = (performance.now() - started) / 1000

@@ -64,7 +64,8 @@ export function parseAction(source: string): ActionMetadata {
     return value as Record<string, unknown>
   }
   function text(value: unknown, what: string): string {
-    if (typeof value !== 'string' || value.trim() === '') throw new Error(`action.yml: ${what} is missing; every input and output needs one.`)
+    if (typeof value !== 'string' || value.trim() === '')
+      throw new Error(`action.yml: ${what} is missing; every input and output needs one.`)
     return value.trim()
   }
 }
@@ -74,13 +75,20 @@ export function renderInputs(inputs: readonly ActionInput[]): string {
   return [
     '| input | required | default | description |',
     '|---|---|---|---|',
-    ...inputs.map((input) => `| \`${input.name}\` | ${input.required ? 'yes' : 'no'} | ${code(input.default)} | ${cell(input.description)} |`)
+    ...inputs.map(
+      (input) =>
+        `| \`${input.name}\` | ${input.required ? 'yes' : 'no'} | ${code(input.default)} | ${cell(input.description)} |`
+    )
   ].join('\n')
 }
 
 /** The outputs as a Markdown table, in action.yml's order. */
 export function renderOutputs(outputs: readonly ActionOutput[]): string {
-  return ['| output | description |', '|---|---|', ...outputs.map((output) => `| \`${output.name}\` | ${cell(output.description)} |`)].join('\n')
+  return [
+    '| output | description |',
+    '|---|---|',
+    ...outputs.map((output) => `| \`${output.name}\` | ${cell(output.description)} |`)
+  ].join('\n')
 }
 
 /** The README with both generated blocks rendered from the metadata. */
@@ -92,7 +100,10 @@ export function updateReadme(readme: string, action: ActionMetadata): string {
     const end = `<!-- ${block}:end -->`
     const from = result.indexOf(start)
     const to = result.indexOf(end)
-    if (from < 0 || to < from) throw new Error(`README.md has no '${start}' ... '${end}' block; add the two markers where the ${block} table belongs.`)
+    if (from < 0 || to < from)
+      throw new Error(
+        `README.md has no '${start}' ... '${end}' block; add the two markers where the ${block} table belongs.`
+      )
     const note = `<!-- generated from action.yml by \`npm run docs\`; edit action.yml, not this table -->`
     result = `${result.slice(0, from + start.length)}\n${note}\n\n${tables[block]}\n\n${result.slice(to)}`
   }

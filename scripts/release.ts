@@ -93,7 +93,12 @@ export function changelogSection(changelog: string, version: string): string | u
 export function release(options: ReleaseOptions): ReleaseResult {
   const log = options.log ?? ((line: string) => console.log(line))
   const git = (args: string[]): string =>
-    execFileSync('git', args, { cwd: options.cwd, env: options.env ?? process.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim()
+    execFileSync('git', args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe']
+    }).trim()
 
   const version = parseVersion(options.version)
   if (!version) throw new ReleaseError(`'${options.version}' is not a release version; give X.Y.Z, e.g. 0.2.0.`)
@@ -104,22 +109,36 @@ export function release(options: ReleaseOptions): ReleaseResult {
   if (dirty) throw new ReleaseError(`The working tree has changes; commit or stash them first:\n${dirty}`)
 
   const isDistCurrent = options.distIsCurrent ?? (() => distStampCheck(options.cwd))
-  if (!isDistCurrent()) throw new ReleaseError('dist/ was not built from the committed sources: run npm run build, commit dist/, then release.')
+  if (!isDistCurrent())
+    throw new ReleaseError(
+      'dist/ was not built from the committed sources: run npm run build, commit dist/, then release.'
+    )
 
-  const packageVersion = (JSON.parse(readFileSync(join(options.cwd, 'package.json'), 'utf8')) as { version?: string }).version
+  const packageVersion = (JSON.parse(readFileSync(join(options.cwd, 'package.json'), 'utf8')) as { version?: string })
+    .version
   if (packageVersion !== format(version)) {
-    throw new ReleaseError(`package.json says version ${packageVersion}; set it to ${format(version)}, run npm run build (dist/ is stamped from package.json), and commit.`)
+    throw new ReleaseError(
+      `package.json says version ${packageVersion}; set it to ${format(version)}, run npm run build (dist/ is stamped from package.json), and commit.`
+    )
   }
   const notes = changelogSection(readFileSync(join(options.cwd, 'CHANGELOG.md'), 'utf8'), format(version))
   if (notes === undefined) {
-    throw new ReleaseError(`CHANGELOG.md has no section '## [${format(version)}]'; move the Unreleased notes under '## [${format(version)}] - <date>' and commit.`)
+    throw new ReleaseError(
+      `CHANGELOG.md has no section '## [${format(version)}]'; move the Unreleased notes under '## [${format(version)}] - <date>' and commit.`
+    )
   }
 
   const released = releasedVersions(git, options.remote)
-  if (released.some((known) => compareVersions(known, version) === 0)) throw new ReleaseError(`${tag} is already released; pick the next version.`)
-  const highest = released.reduce<Version | undefined>((top, known) => (!top || compareVersions(known, top) > 0 ? known : top), undefined)
+  if (released.some((known) => compareVersions(known, version) === 0))
+    throw new ReleaseError(`${tag} is already released; pick the next version.`)
+  const highest = released.reduce<Version | undefined>(
+    (top, known) => (!top || compareVersions(known, top) > 0 ? known : top),
+    undefined
+  )
   if (highest && compareVersions(version, highest) < 0 && version.major === highest.major) {
-    log(`Note: v${format(highest)} is higher; ${tag} is a fix of an older line, and ${majorTag} stays at the highest release.`)
+    log(
+      `Note: v${format(highest)} is higher; ${tag} is a fix of an older line, and ${majorTag} stays at the highest release.`
+    )
   }
   const movesMajor = !released.some((known) => known.major === version.major && compareVersions(known, version) > 0)
 
@@ -127,14 +146,24 @@ export function release(options: ReleaseOptions): ReleaseResult {
   const message = `m365-audit-sync ${tag}\n\n${notes || 'See CHANGELOG.md.'}\n`
   const commands: string[][] = [['tag', '--annotate', tag, '--message', message, commit]]
   if (movesMajor) commands.push(['tag', '--force', majorTag, commit])
-  if (options.push) commands.push(['push', '--atomic', options.remote, `refs/tags/${tag}`, ...(movesMajor ? [`+refs/tags/${majorTag}`] : [])])
+  if (options.push)
+    commands.push([
+      'push',
+      '--atomic',
+      options.remote,
+      `refs/tags/${tag}`,
+      ...(movesMajor ? [`+refs/tags/${majorTag}`] : [])
+    ])
 
-  log(`${options.dryRun ? 'Would release' : 'Releasing'} ${tag} at ${commit.slice(0, 12)}${movesMajor ? `, moving ${majorTag} to it` : ''}.`)
+  log(
+    `${options.dryRun ? 'Would release' : 'Releasing'} ${tag} at ${commit.slice(0, 12)}${movesMajor ? `, moving ${majorTag} to it` : ''}.`
+  )
   for (const args of commands) {
     log(`  git ${args.map(showArgument).join(' ')}`)
     if (!options.dryRun) git(args)
   }
-  if (!options.dryRun && options.push) log(`Done. Publish the release notes: gh release create ${tag} --verify-tag --notes-from-tag`)
+  if (!options.dryRun && options.push)
+    log(`Done. Publish the release notes: gh release create ${tag} --verify-tag --notes-from-tag`)
   return { tag, majorTag, movesMajor, commit, commands }
 }
 
@@ -174,10 +203,15 @@ function distStampCheck(cwd: string): boolean {
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { 'dry-run': { type: 'boolean', default: false }, 'no-push': { type: 'boolean', default: false }, remote: { type: 'string', default: 'origin' } }
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      'no-push': { type: 'boolean', default: false },
+      remote: { type: 'string', default: 'origin' }
+    }
   })
   try {
-    if (positionals.length !== 1) throw new ReleaseError('Usage: npm run release -- X.Y.Z [--dry-run] [--no-push] [--remote NAME]')
+    if (positionals.length !== 1)
+      throw new ReleaseError('Usage: npm run release -- X.Y.Z [--dry-run] [--no-push] [--remote NAME]')
     release({
       version: positionals[0] ?? '',
       cwd: resolve(import.meta.dirname, '..'),

@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url'
 const YOUNG_GENERATION_MB = 32
 
 if (isMainThread) {
-  const worker = new Worker(fileURLToPath(import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } })
+  const worker = new Worker(fileURLToPath(import.meta.url), {
+    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }
+  })
   worker.on('error', (error) => {
     // run() reports every failure itself; this is a crash outside it. Workflow-command escaping as @actions/core does it.
     const text = error instanceof Error ? (error.stack ?? error.message) : String(error)

@@ -42,19 +42,33 @@ export async function run(runtime: Runtime): Promise<void> {
   try {
     const context = readRunContext(runtime.context, env)
     const { settings, plan } = await port.group('Inputs', async () => {
-      const inputs = { getInput: (name: string) => port.getInput(name), setSecret: (value: string) => port.setSecret(value), env, currentRepository: context.repository }
+      const inputs = {
+        getInput: (name: string) => port.getInput(name),
+        setSecret: (value: string) => port.setSecret(value),
+        env,
+        currentRepository: context.repository
+      }
       const validated = readSettings(inputs, now())
       port.info(describeSettings(validated.settings))
       return validated
     })
     for (const note of plan.notes) port.notice(note)
-    const expiring = settings.credential?.kind === 'certificate' ? expiryWarning(settings.credential.certificate, now()) : undefined
+    const expiring =
+      settings.credential?.kind === 'certificate' ? expiryWarning(settings.credential.certificate, now()) : undefined
     if (expiring) port.warning(expiring, 'Certificate expires soon')
 
     const wiring = new Wiring(runtime, settings, context)
     if (settings.dryRun) {
       const git = settings.repository && settings.githubToken ? wiring.github(settings.repository, 4).git : undefined
-      await port.appendSummary(await dryRun(settings, plan, { git, workspace: context.workspace, now, log: (line) => port.info(line), notice: (line) => port.notice(line) }))
+      await port.appendSummary(
+        await dryRun(settings, plan, {
+          git,
+          workspace: context.workspace,
+          now,
+          log: (line) => port.info(line),
+          notice: (line) => port.notice(line)
+        })
+      )
     } else {
       await runSync(wiring, settings)
     }
@@ -75,7 +89,9 @@ async function runSync(wiring: Wiring, settings: Settings): Promise<void> {
     // The step fails with the error as it is; the summary says what the run did before.
     const progress = error instanceof SyncStopped ? error.progress : undefined
     try {
-      const issue = issues ? await port.group('Failure issue', () => issueAfterStop(issues, progress, wiring.issueContext())) : undefined
+      const issue = issues
+        ? await port.group('Failure issue', () => issueAfterStop(issues, progress, wiring.issueContext()))
+        : undefined
       const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes) : ''
       await port.appendSummary(renderStoppedSummary(errorMessage(error), progress, headline, github.links(issue)))
     } catch (reportError) {
@@ -85,9 +101,13 @@ async function runSync(wiring: Wiring, settings: Settings): Promise<void> {
   })
 
   // The data is committed; from here on nothing may lose it, and a failed report only warns.
-  const issue = issues ? await port.group('Failure issue', () => updateFailureIssue(issues, result.report.failures, wiring.issueContext())) : undefined
+  const issue = issues
+    ? await port.group('Failure issue', () => updateFailureIssue(issues, result.report.failures, wiring.issueContext()))
+    : undefined
   publish(port, result, issue)
-  await port.appendSummary(renderSyncSummary(result, describePlan(result.plan, settings.contentTypes), github.links(issue)))
+  await port.appendSummary(
+    renderSyncSummary(result, describePlan(result.plan, settings.contentTypes), github.links(issue))
+  )
   annotate(port, settings, result)
 }
 
@@ -119,7 +139,10 @@ function annotate(port: ActionPort, settings: Settings, result: SyncResult): voi
   }
   if (result.failures.length === 0) return
   for (const failure of result.failures.slice(0, MAX_ANNOTATIONS)) {
-    port.error(`${failure.type} ${formatInstant(failure.start)} to ${formatInstant(failure.end)}: ${failure.message}`, `Window failed (${failure.code})`)
+    port.error(
+      `${failure.type} ${formatInstant(failure.start)} to ${formatInstant(failure.end)}: ${failure.message}`,
+      `Window failed (${failure.code})`
+    )
   }
   const message =
     `${result.failures.length} listing window(s) failed after retries; everything else was committed` +
@@ -154,21 +177,34 @@ class Wiring {
    * The GitHub client and Git Data API of the data branch's repository, on connections set up
    * for `connections` calls at once (through the environment's proxy, if any).
    */
-  github(repository: RepositoryRef, connections: number): { octokit: GitHubClient; git: GitDatabase; links: (issue?: IssueOutcome) => RunLinks } {
+  github(
+    repository: RepositoryRef,
+    connections: number
+  ): { octokit: GitHubClient; git: GitDatabase; links: (issue?: IssueOutcome) => RunLinks } {
     const { port, env } = this.runtime
     const endpoints = gitHubEndpoints(this.settings.githubApiUrl, this.context)
     port.info(endpoints.description)
     const proxy = configureConnections(env, connections)
     if (proxy) port.info(`Using the proxy ${proxy} from the environment (NO_PROXY exceptions apply).`)
     const octokit = createGitHubClient(
-      { token: this.settings.githubToken, baseUrl: endpoints.apiUrl, ...(this.hooks.githubPacingMs === undefined ? {} : { pacingMs: this.hooks.githubPacingMs }) },
+      {
+        token: this.settings.githubToken,
+        baseUrl: endpoints.apiUrl,
+        ...(this.hooks.githubPacingMs === undefined ? {} : { pacingMs: this.hooks.githubPacingMs })
+      },
       { debug: (message) => port.debug(message), warn: (message) => port.warning(message) }
     )
     const root = endpoints.serverUrl ? `${endpoints.serverUrl}/${repository.owner}/${repository.repo}` : undefined
     const links = (issue?: IssueOutcome): RunLinks => ({
-      branch: { name: this.settings.dataBranch, url: root ? `${root}/tree/${encodeURI(this.settings.dataBranch)}` : undefined },
+      branch: {
+        name: this.settings.dataBranch,
+        url: root ? `${root}/tree/${encodeURI(this.settings.dataBranch)}` : undefined
+      },
       commitUrl: (sha) => (root ? `${root}/commit/${sha}` : undefined),
-      issue: issue && issue.action !== 'none' ? { url: issue.url, number: issue.number, open: issue.action !== 'closed' } : undefined
+      issue:
+        issue && issue.action !== 'none'
+          ? { url: issue.url, number: issue.number, open: issue.action !== 'closed' }
+          : undefined
     })
     return { octokit, git: createGitDatabase(octokit, repository), links }
   }
@@ -178,7 +214,15 @@ class Wiring {
     const { settings } = this
     if (!settings.openIssue || settings.contentTypes.length === 0) return undefined
     const { port } = this.runtime
-    return { octokit, git, ...repository, labels: settings.issueLabels, branch: settings.dataBranch, log: (line) => port.info(line), warn: (message, title) => port.warning(message, title) }
+    return {
+      octokit,
+      git,
+      ...repository,
+      labels: settings.issueLabels,
+      branch: settings.dataBranch,
+      log: (line) => port.info(line),
+      warn: (message, title) => port.warning(message, title)
+    }
   }
 
   issueContext(): IssueContext {
@@ -232,7 +276,8 @@ class Wiring {
       tokens,
       limiter: createQuotaLimiter({ perMinute: settings.apiQuota }),
       ...(retryBaseDelayMs === undefined ? {} : { retry: { ...DEFAULT_RETRY, baseDelayMs: retryBaseDelayMs } }),
-      onRetry: (what, error, attempt, delayMs) => port.info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
+      onRetry: (what, error, attempt, delayMs) =>
+        port.info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
     })
   }
 }
@@ -253,7 +298,9 @@ function holdHeapGrowthWhenReadingParquet(format: SnapshotFormat): void {
  */
 function importOnlyApi(): SyncDependencies['api'] {
   const refuse = (): never => {
-    throw new Error('This run only imports (content-types: none) and has no credential: it cannot call the Management API.')
+    throw new Error(
+      'This run only imports (content-types: none) and has no credential: it cannot call the Management API.'
+    )
   }
   return { listContent: refuse, fetchBlob: refuse, listSubscriptions: refuse, startSubscription: refuse }
 }
@@ -274,6 +321,8 @@ function logPresentedOnce(port: ActionPort): (presented: PresentedToken | undefi
   return (presented) => {
     if (logged || !presented) return
     logged = true
-    port.info(`GitHub OIDC token: issuer ${presented.issuer}, subject ${presented.subject}, audience ${presented.audience}.`)
+    port.info(
+      `GitHub OIDC token: issuer ${presented.issuer}, subject ${presented.subject}, audience ${presented.audience}.`
+    )
   }
 }

@@ -10,7 +10,15 @@ import type { Settings } from './action/settings.js'
 import type { GitDatabase } from './github/git-database.js'
 import { allFailures, type Ledger } from './branch/ledger.js'
 import { readLedger } from './branch/read-ledger.js'
-import { addStats, collect, emptyCollectionStats, type ActivitySource, type Collection, type CollectionStats, type ListingFailure } from './collect/collect.js'
+import {
+  addStats,
+  collect,
+  emptyCollectionStats,
+  type ActivitySource,
+  type Collection,
+  type CollectionStats,
+  type ListingFailure
+} from './collect/collect.js'
 import { ensureSubscriptions, type SubscriptionApi } from './collect/subscriptions.js'
 import { buildCommit, type CommitReport } from './commit/build-commit.js'
 import { commitFiles, type CommitResult } from './commit/commit-files.js'
@@ -127,7 +135,12 @@ class SyncRun {
     // the only truth, so whatever happens here is removed when the run ends.
     const scratch = await mkdtemp(join(deps.tempDir, 'm365-audit-sync-'))
     try {
-      return await withProgress(() => this.counts(), deps.log, () => this.passes(plan, windows, ledger, exports, scratch), deps.progressEveryMs)
+      return await withProgress(
+        () => this.counts(),
+        deps.log,
+        () => this.passes(plan, windows, ledger, exports, scratch),
+        deps.progressEveryMs
+      )
     } finally {
       await rm(scratch, { recursive: true, force: true })
     }
@@ -197,9 +210,18 @@ class SyncRun {
    * what it holds and goes on with the rows or windows it has not read yet, on top of its own
    * commit.
    */
-  private async passes(plan: Plan, windows: ListingWindow[], ledger: Ledger, exports: readonly ExportFile[], scratch: string): Promise<SyncResult> {
+  private async passes(
+    plan: Plan,
+    windows: ListingWindow[],
+    ledger: Ledger,
+    exports: readonly ExportFile[],
+    scratch: string
+  ): Promise<SyncResult> {
     const { settings, deps } = this
-    this.importing = exports.length > 0 ? new ExportImport(exports, { encode: this.format.fromFields, filter: this.filter, log: deps.log }) : undefined
+    this.importing =
+      exports.length > 0
+        ? new ExportImport(exports, { encode: this.format.fromFields, filter: this.filter, log: deps.log })
+        : undefined
     const failures: ListingFailure[] = []
     let commitSha: string | undefined
     let remaining = windows
@@ -210,7 +232,9 @@ class SyncRun {
       const collection = await this.collectPass(pass, spool, remaining, tipLedger, plan)
       failures.push(...collection.failures)
       remaining = collection.remaining
-      const committed = await deps.group(`Commit${partSuffix(pass)}`, () => this.commitPass(pass, spool, collection, scratch))
+      const committed = await deps.group(`Commit${partSuffix(pass)}`, () =>
+        this.commitPass(pass, spool, collection, scratch)
+      )
       await spool.remove()
       if (committed.status === 'committed') {
         commitSha = committed.commitSha
@@ -218,7 +242,14 @@ class SyncRun {
       }
       if (remaining.length > 0) tipLedger = await readLedger((await openBranchTip(deps.git, settings.dataBranch)).files)
     }
-    return { plan, stats: this.done, failures, report: this.report ?? emptyReport(ledger), imported: this.importing?.report, commitSha }
+    return {
+      plan,
+      stats: this.done,
+      failures,
+      report: this.report ?? emptyReport(ledger),
+      imported: this.importing?.report,
+      commitSha
+    }
   }
 
   /**
@@ -236,7 +267,10 @@ class SyncRun {
       `${done ? 'Imported' : 'Read so far'}: ${read.records} records from ${read.rows} rows of ${importing.files} file(s)` +
         `${read.filtered > 0 ? `, ${read.filtered} left out by the filters` : ''}; ${read.badRows} bad row(s).`
     )
-    if (!done) deps.log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before reading on.`)
+    if (!done)
+      deps.log(
+        `Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before reading on.`
+      )
   }
 
   /**
@@ -244,7 +278,13 @@ class SyncRun {
    * export is read: a pass that commits imported records alone leaves the windows, and the
    * ledger, for the next. A run that only imports lists none.
    */
-  private async collectPass(pass: number, spool: Spool, windows: ListingWindow[], ledger: Ledger, plan: Plan): Promise<Collection> {
+  private async collectPass(
+    pass: number,
+    spool: Spool,
+    windows: ListingWindow[],
+    ledger: Ledger,
+    plan: Plan
+  ): Promise<Collection> {
     const { settings, deps } = this
     const listing = settings.contentTypes.length > 0 && (!this.importing || this.importing.done)
     if (!listing) return noCollection(windows)
@@ -276,7 +316,9 @@ class SyncRun {
         `${collection.failures.length} window(s) failed.`
     )
     if (collection.remaining.length > 0) {
-      deps.log(`Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${collection.remaining.length} window(s) left.`)
+      deps.log(
+        `Holding ${spool.rows} records (records-per-commit: ${settings.recordsPerCommit}); committing them before the ${collection.remaining.length} window(s) left.`
+      )
     }
     return collection
   }
@@ -304,7 +346,8 @@ class SyncRun {
             format: this.format,
             observers,
             now: deps.now(),
-            coverageSlackMs: settings.scope.mode === 'scheduled' && collection.remaining.length === 0 ? settings.scope.lookbackMs : 0,
+            coverageSlackMs:
+              settings.scope.mode === 'scheduled' && collection.remaining.length === 0 ? settings.scope.lookbackMs : 0,
             runUrl: deps.runUrl,
             maxFileBytes: deps.maxPartBytes,
             onReadBack: deps.onReadBack
@@ -332,7 +375,14 @@ function partSuffix(pass: number): string {
 
 /** The report of a run before its first commit: the ledger's open failures, nothing added. */
 function emptyReport(ledger: Ledger): CommitReport {
-  return { recordsAdded: 0, added: [], filesChanged: 0, derived: [], failures: { open: allFailures(ledger), recovered: [], newGaps: [] }, coverage: [] }
+  return {
+    recordsAdded: 0,
+    added: [],
+    filesChanged: 0,
+    derived: [],
+    failures: { open: allFailures(ledger), recovered: [], newGaps: [] },
+    coverage: []
+  }
 }
 
 /** One entry per content type and day, whichever commits of the run added to it. */
@@ -352,7 +402,10 @@ function combineReports(earlier: CommitReport, later: CommitReport): CommitRepor
     recordsAdded: earlier.recordsAdded + later.recordsAdded,
     added: mergeAdded([...earlier.added, ...later.added]),
     filesChanged: earlier.filesChanged + later.filesChanged,
-    derived: later.derived.map((entry, index) => ({ ...entry, days: [...new Set([...(earlier.derived[index]?.days ?? []), ...entry.days])].sort() })),
+    derived: later.derived.map((entry, index) => ({
+      ...entry,
+      days: [...new Set([...(earlier.derived[index]?.days ?? []), ...entry.days])].sort()
+    })),
     failures: {
       open: later.failures.open,
       recovered: [...earlier.failures.recovered, ...later.failures.recovered],
@@ -380,7 +433,9 @@ export interface DryRunDependencies {
 export async function dryRun(settings: Settings, inputPlan: Plan, deps: DryRunDependencies): Promise<string> {
   const listing = settings.contentTypes.length > 0
   const branch = listing ? await readBranchForPreview(settings, deps.git) : undefined
-  const preview = branch ? previewRun(settings, branch, deps.now()) : { plan: inputPlan, windows: [], retried: 0, notes: [] }
+  const preview = branch
+    ? previewRun(settings, branch, deps.now())
+    : { plan: inputPlan, windows: [], retried: 0, notes: [] }
   const { plan } = preview
   const headline = describePlan(plan, settings.contentTypes)
   deps.log(headline)
@@ -390,7 +445,11 @@ export async function dryRun(settings: Settings, inputPlan: Plan, deps: DryRunDe
   // Exports are local files: a dry run checks them too.
   const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, deps.workspace) : []
   for (const file of exports) deps.log(`Would import ${file.shown} (a ${file.format} Purview audit export).`)
-  const notes = [...plan.notes, ...preview.notes, ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)]
+  const notes = [
+    ...plan.notes,
+    ...preview.notes,
+    ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)
+  ]
   deps.log(
     branch?.status === 'read'
       ? "dry-run: the plan above is what a real run would list now; the branch's ledger was read, nothing was written."
@@ -402,7 +461,11 @@ export async function dryRun(settings: Settings, inputPlan: Plan, deps: DryRunDe
 /** The branch's ledger for a dry run (GET requests alone), or why it was not read. */
 async function readBranchForPreview(settings: Settings, git: GitDatabase | undefined): Promise<BranchLedger> {
   const { repository, dataBranch } = settings
-  if (!repository) return { status: 'unread', reason: "no repository to read it from (input 'repository' is empty and GITHUB_REPOSITORY is not set)" }
+  if (!repository)
+    return {
+      status: 'unread',
+      reason: "no repository to read it from (input 'repository' is empty and GITHUB_REPOSITORY is not set)"
+    }
   if (!settings.githubToken || !git) return { status: 'unread', reason: "input 'github-token' is empty" }
   const where = `branch '${dataBranch}' of ${repository.owner}/${repository.repo}`
   try {

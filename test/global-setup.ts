@@ -18,22 +18,35 @@ import { distIsCurrent } from '../scripts/dist-stamp.js'
 const exec = promisify(execFile)
 
 /** Prefixes of the temp folders the fakes and the harness make; each must be removed by its test. */
-const OWN_TEMP_PREFIXES = ['o365-emulator-', 'fake-github-', 'm365-action-run-', 'm365-branch-', 'm365-cert-recipe-', 'm365-exports-', 'm365-release-']
+const OWN_TEMP_PREFIXES = [
+  'o365-emulator-',
+  'fake-github-',
+  'm365-action-run-',
+  'm365-branch-',
+  'm365-cert-recipe-',
+  'm365-exports-',
+  'm365-release-'
+]
 
 export default async function setup(): Promise<() => void> {
   if (!distIsCurrent()) {
     console.log('dist/ is older than the sources: running npm run build before the tests.')
     await exec('npm', ['run', '--silent', 'build'], { maxBuffer: 64 * 1024 * 1024 })
-    if (!distIsCurrent()) throw new Error('npm run build did not bring dist/ up to date; run it by hand and look at its output.')
+    if (!distIsCurrent())
+      throw new Error('npm run build did not bring dist/ up to date; run it by hand and look at its output.')
   }
 
   const suiteTemp = mkdtempSync(join(tmpdir(), 'm365-audit-sync-tests-'))
   process.env.TMPDIR = suiteTemp
   return () => {
-    const leftovers = readdirSync(suiteTemp).filter((name) => OWN_TEMP_PREFIXES.some((prefix) => name.startsWith(prefix)))
+    const leftovers = readdirSync(suiteTemp).filter((name) =>
+      OWN_TEMP_PREFIXES.some((prefix) => name.startsWith(prefix))
+    )
     rmSync(suiteTemp, { recursive: true, force: true })
     if (leftovers.length > 0) {
-      throw new Error(`Tests left temp folders behind (now removed): ${leftovers.join(', ')}. A test must remove what it creates.`)
+      throw new Error(
+        `Tests left temp folders behind (now removed): ${leftovers.join(', ')}. A test must remove what it creates.`
+      )
     }
   }
 }

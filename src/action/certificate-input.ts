@@ -185,7 +185,9 @@ function readPrivateKey(block: PemBlock, password: string): KeyObject {
   }
   let key: KeyObject
   try {
-    key = createPrivateKey(encrypted ? { key: block.pem, format: 'pem', passphrase: password } : { key: block.pem, format: 'pem' })
+    key = createPrivateKey(
+      encrypted ? { key: block.pem, format: 'pem', passphrase: password } : { key: block.pem, format: 'pem' }
+    )
   } catch (error) {
     if (encrypted) {
       throw new CertificateError(
@@ -231,7 +233,10 @@ function readCertificate(block: PemBlock, index: number, total: number): X509Cer
 
 function keyMismatch(certificates: readonly X509Certificate[]): CertificateError {
   const names = certificates.map((x509) => certificateName(describeCertificate(x509)))
-  const which = certificates.length === 1 ? `its certificate (${names[0]})` : `any of its ${certificates.length} certificates (${names.join('; ')})`
+  const which =
+    certificates.length === 1
+      ? `its certificate (${names[0]})`
+      : `any of its ${certificates.length} certificates (${names.join('; ')})`
   return new CertificateError(
     CERTIFICATE_PEM,
     `The private key in '${CERTIFICATE_PEM}' does not belong to ${which}: the key and the certificate must be the pair made together. ` +

@@ -32,17 +32,29 @@ type Report = (input: string, message: string) => undefined
  * private key, since the runner hides a value only where it appears whole on one line.
  */
 export function inputSecrets(inputs: CredentialInputs, env: CredentialContext['env']): string[] {
-  const values = [inputs.clientSecret, inputs.certificatePassword, inputs.certificate, ...privateKeyLines(inputs.certificate), oidcRequestToken(env)]
+  const values = [
+    inputs.clientSecret,
+    inputs.certificatePassword,
+    inputs.certificate,
+    ...privateKeyLines(inputs.certificate),
+    oidcRequestToken(env)
+  ]
   return unique(values)
 }
 
 /** Values derived from the inputs that are just as secret: the key MSAL gets, line by line. */
 export function credentialSecrets(credential: Credential): string[] {
-  return credential.kind === 'certificate' ? unique([credential.privateKeyPem.trim(), ...privateKeyLines(credential.privateKeyPem)]) : []
+  return credential.kind === 'certificate'
+    ? unique([credential.privateKeyPem.trim(), ...privateKeyLines(credential.privateKeyPem)])
+    : []
 }
 
 /** The credential, or undefined after reporting why there is none. */
-export function readCredential(inputs: CredentialInputs, context: CredentialContext, problem: Report): Credential | undefined {
+export function readCredential(
+  inputs: CredentialInputs,
+  context: CredentialContext,
+  problem: Report
+): Credential | undefined {
   const hasSecret = inputs.clientSecret !== ''
   const hasCertificate = inputs.certificate.trim() !== ''
   const oidcAudience = inputs.oidcAudience.trim()
@@ -100,7 +112,10 @@ export function describeCredential(credential: Credential | undefined): string {
 
 function readOidc(audienceInput: string, context: CredentialContext, problem: Report): Credential | undefined {
   if (/\s/.test(audienceInput)) {
-    return problem(Inputs.OidcAudience, `Input '${Inputs.OidcAudience}' must be one audience, such as ${FEDERATION_AUDIENCE}; got '${audienceInput}'.`)
+    return problem(
+      Inputs.OidcAudience,
+      `Input '${Inputs.OidcAudience}' must be one audience, such as ${FEDERATION_AUDIENCE}; got '${audienceInput}'.`
+    )
   }
   if (!oidcAvailable(context.env)) {
     const app = context.clientId ?? `(${Inputs.ClientId})`
@@ -116,7 +131,8 @@ function readOidc(audienceInput: string, context: CredentialContext, problem: Re
         `and add a federated credential for this workflow to the app (see docs/sign-in.md of the action). Pull requests from forks never get an ID token.`
     )
   }
-  const audience = audienceInput || (context.cloud ? cloudEndpoints(context.cloud).federationAudience : FEDERATION_AUDIENCE)
+  const audience =
+    audienceInput || (context.cloud ? cloudEndpoints(context.cloud).federationAudience : FEDERATION_AUDIENCE)
   return { kind: 'github-oidc', audience }
 }
 

@@ -6,7 +6,13 @@ import { parseInstant } from '../util/time.js'
 import { DOCUMENTED_QUOTA_PER_MINUTE } from '../http/quota-limiter.js'
 import { checkWindowLength, PlanError, resolveRange, splitRange, type Plan, type PlanScope } from '../plan/windows.js'
 import { FORMAT_NAMES, type FormatName } from '../branch/paths.js'
-import { credentialSecrets, describeCredential, inputSecrets, readCredential, type CredentialInputs } from './credential-inputs.js'
+import {
+  credentialSecrets,
+  describeCredential,
+  inputSecrets,
+  readCredential,
+  type CredentialInputs
+} from './credential-inputs.js'
 import { Inputs, type RepositoryRef, type Settings } from './settings.js'
 import { describeFilter, readRecordTypes, splitList, type RecordFilter } from '../record/filter.js'
 
@@ -61,11 +67,28 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
   // A range too old is worth saying even when the window length is wrong.
   const { scope, windowMs, maxWindows } = timing
   const range = scope ? read.attempt(() => resolveRange(scope, now)) : undefined
-  const plan = range && windowMs !== undefined && maxWindows !== undefined ? read.attempt(() => splitRange(range, windowMs, maxWindows)) : undefined
+  const plan =
+    range && windowMs !== undefined && maxWindows !== undefined
+      ? read.attempt(() => splitRange(range, windowMs, maxWindows))
+      : undefined
   const { tenantId, clientId, cloud } = identity
-  const incomplete = !tenantId || !clientId || !cloud || !collection || !signIn || !filters || !scope || !plan || !destination || !limits
-  if (read.problems.length > 0 || incomplete || windowMs === undefined || maxWindows === undefined) throw new InputError(read.problems)
-  const settings: Settings = { tenantId, clientId, ...signIn, cloud, ...collection, ...filters, scope, windowMs, maxWindows, ...destination, ...limits }
+  const incomplete =
+    !tenantId || !clientId || !cloud || !collection || !signIn || !filters || !scope || !plan || !destination || !limits
+  if (read.problems.length > 0 || incomplete || windowMs === undefined || maxWindows === undefined)
+    throw new InputError(read.problems)
+  const settings: Settings = {
+    tenantId,
+    clientId,
+    ...signIn,
+    cloud,
+    ...collection,
+    ...filters,
+    scope,
+    windowMs,
+    maxWindows,
+    ...destination,
+    ...limits
+  }
   return { settings, plan }
 }
 
@@ -133,7 +156,9 @@ function readIdentity(read: InputReader): Identity {
   const tenantId = readGuid(read.text(Inputs.TenantId), Inputs.TenantId, 'the Directory (tenant) ID', read.problem)
   const clientId = readGuid(read.text(Inputs.ClientId), Inputs.ClientId, 'the Application (client) ID', read.problem)
   const cloudText = read.text(Inputs.Cloud) || 'commercial'
-  const cloud = parseCloud(cloudText) ?? read.problem(Inputs.Cloud, `Input 'cloud' must be one of ${CLOUDS.join(', ')}; got ${quote(cloudText)}.`)
+  const cloud =
+    parseCloud(cloudText) ??
+    read.problem(Inputs.Cloud, `Input 'cloud' must be one of ${CLOUDS.join(', ')}; got ${quote(cloudText)}.`)
   return { tenantId, clientId, cloud }
 }
 
@@ -148,7 +173,11 @@ function readCollection(read: InputReader): Pick<Settings, 'contentTypes' | 'imp
   const importPatterns = readImportPatterns(read.raw(Inputs.Import))
   // With exports to import, content-types left empty (or `none`) means the run only imports.
   const importing = importPatterns.length > 0
-  const contentTypes = readContentTypes(read.text(Inputs.ContentTypes) || (importing ? 'none' : 'Audit.General'), importing, read.problem)
+  const contentTypes = readContentTypes(
+    read.text(Inputs.ContentTypes) || (importing ? 'none' : 'Audit.General'),
+    importing,
+    read.problem
+  )
   return contentTypes ? { contentTypes, importPatterns } : undefined
 }
 
@@ -166,15 +195,26 @@ function readSignIn(
   const credential = importOnly && !given ? undefined : readCredential(inputs, context, read.problem)
   if (credential) for (const secret of credentialSecrets(credential)) read.mask(secret)
   const preset = identity.cloud ? cloudEndpoints(identity.cloud) : undefined
-  const authorityHost = readEndpoint(read.text(Inputs.Authority), Inputs.Authority, identity.tenantId, read.problem) ?? preset?.authorityHost
-  const audience = readEndpoint(read.text(Inputs.Audience), Inputs.Audience, undefined, read.problem) ?? preset?.audience
+  const authorityHost =
+    readEndpoint(read.text(Inputs.Authority), Inputs.Authority, identity.tenantId, read.problem) ??
+    preset?.authorityHost
+  const audience =
+    readEndpoint(read.text(Inputs.Audience), Inputs.Audience, undefined, read.problem) ?? preset?.audience
   if ((!credential && !importOnly) || !authorityHost || !audience) return undefined
   return { credential, authorityHost, audience }
 }
 
 /** Which records to keep, the usage files, and the quota the calls count against. */
-function readFilters(read: InputReader, identity: Identity): Pick<Settings, 'filter' | 'usage' | 'publisherId'> | undefined {
-  const filter = readFilter(read.text(Inputs.Operations), read.text(Inputs.Workloads), read.text(Inputs.RecordTypes), read.problem)
+function readFilters(
+  read: InputReader,
+  identity: Identity
+): Pick<Settings, 'filter' | 'usage' | 'publisherId'> | undefined {
+  const filter = readFilter(
+    read.text(Inputs.Operations),
+    read.text(Inputs.Workloads),
+    read.text(Inputs.RecordTypes),
+    read.problem
+  )
   const usage = readBoolean(read.text(Inputs.Usage), Inputs.Usage, true, read.problem)
   const publisherText = read.text(Inputs.PublisherId)
   const publisherId = publisherText
@@ -197,14 +237,31 @@ function readTiming(read: InputReader): Partial<Pick<Settings, 'scope' | 'window
 function readDestination(
   read: InputReader,
   githubToken: string
-): Pick<Settings, 'format' | 'dataBranch' | 'dryRun' | 'repository' | 'githubToken' | 'githubApiUrl' | 'openIssue' | 'issueLabels' | 'failOnError'> | undefined {
+):
+  | Pick<
+      Settings,
+      | 'format'
+      | 'dataBranch'
+      | 'dryRun'
+      | 'repository'
+      | 'githubToken'
+      | 'githubApiUrl'
+      | 'openIssue'
+      | 'issueLabels'
+      | 'failOnError'
+    >
+  | undefined {
   const formatText = (read.text(Inputs.Format) || 'csv').toLowerCase()
   const format = (FORMAT_NAMES as readonly string[]).includes(formatText)
     ? (formatText as FormatName)
     : read.problem(Inputs.Format, `Input 'format' must be 'csv' or 'parquet'; got ${quote(read.text(Inputs.Format))}.`)
   const dataBranch = readBranch(read.text(Inputs.DataBranch) || 'audit-data', read.problem)
   const dryRun = readBoolean(read.text(Inputs.DryRun), Inputs.DryRun, false, read.problem)
-  const repository = readRepository(read.text(Inputs.Repository) || read.source.currentRepository || '', dryRun, read.problem)
+  const repository = readRepository(
+    read.text(Inputs.Repository) || read.source.currentRepository || '',
+    dryRun,
+    read.problem
+  )
   if (!githubToken && dryRun === false) {
     read.problem(
       Inputs.GitHubToken,
@@ -216,14 +273,34 @@ function readDestination(
   const openIssue = readBoolean(read.text(Inputs.OpenIssue), Inputs.OpenIssue, true, read.problem)
   const issueLabels = readLabels(read.text(Inputs.IssueLabels) || 'audit-sync', read.problem)
   const failOnError = readBoolean(read.text(Inputs.FailOnError), Inputs.FailOnError, true, read.problem)
-  if (!format || !dataBranch || dryRun === undefined || openIssue === undefined || !issueLabels || failOnError === undefined) return undefined
+  if (
+    !format ||
+    !dataBranch ||
+    dryRun === undefined ||
+    openIssue === undefined ||
+    !issueLabels ||
+    failOnError === undefined
+  )
+    return undefined
   return { format, dataBranch, dryRun, repository, githubToken, githubApiUrl, openIssue, issueLabels, failOnError }
 }
 
 /** How hard the run may pull: downloads at once, API calls a minute, records a commit. */
 function readLimits(read: InputReader): Pick<Settings, 'concurrency' | 'apiQuota' | 'recordsPerCommit'> | undefined {
-  const concurrency = readInteger(read.text(Inputs.Concurrency) || '8', Inputs.Concurrency, 1, MAX_CONCURRENCY, read.problem)
-  const apiQuota = readInteger(read.text(Inputs.ApiQuota) || String(DOCUMENTED_QUOTA_PER_MINUTE), Inputs.ApiQuota, 10, 100_000, read.problem)
+  const concurrency = readInteger(
+    read.text(Inputs.Concurrency) || '8',
+    Inputs.Concurrency,
+    1,
+    MAX_CONCURRENCY,
+    read.problem
+  )
+  const apiQuota = readInteger(
+    read.text(Inputs.ApiQuota) || String(DOCUMENTED_QUOTA_PER_MINUTE),
+    Inputs.ApiQuota,
+    10,
+    100_000,
+    read.problem
+  )
   const recordsPerCommit = readInteger(
     read.text(Inputs.RecordsPerCommit) || String(DEFAULT_RECORDS_PER_COMMIT),
     Inputs.RecordsPerCommit,
@@ -231,12 +308,16 @@ function readLimits(read: InputReader): Pick<Settings, 'concurrency' | 'apiQuota
     MAX_RECORDS_PER_COMMIT,
     read.problem
   )
-  return concurrency !== undefined && apiQuota !== undefined && recordsPerCommit !== undefined ? { concurrency, apiQuota, recordsPerCommit } : undefined
+  return concurrency !== undefined && apiQuota !== undefined && recordsPerCommit !== undefined
+    ? { concurrency, apiQuota, recordsPerCommit }
+    : undefined
 }
 
 /** The settings in a few lines for the log; secrets are never part of it. */
 export function describeSettings(settings: Settings): string {
-  const where = settings.repository ? `${settings.repository.owner}/${settings.repository.repo}` : '(no repository: dry run)'
+  const where = settings.repository
+    ? `${settings.repository.owner}/${settings.repository.repo}`
+    : '(no repository: dry run)'
   const filter = describeFilter(settings.filter)
   return [
     `Tenant ${settings.tenantId}, app ${settings.clientId}, cloud ${settings.cloud}: sign-in at ${settings.authorityHost}, API at ${settings.audience}.`,
@@ -244,7 +325,11 @@ export function describeSettings(settings: Settings): string {
     settings.contentTypes.length > 0
       ? `Content types ${settings.contentTypes.join(', ')}; PublisherIdentifier ${settings.publisherId}.`
       : 'No content type is collected from the Management API: this run only imports.',
-    ...(settings.importPatterns.length > 0 ? [`Importing Purview audit exports matching ${settings.importPatterns.map((pattern) => `'${pattern}'`).join(', ')}.`] : []),
+    ...(settings.importPatterns.length > 0
+      ? [
+          `Importing Purview audit exports matching ${settings.importPatterns.map((pattern) => `'${pattern}'`).join(', ')}.`
+        ]
+      : []),
     ...(filter ? [filter] : []),
     ...(settings.usage ? [] : ['Power Apps usage files are not written (usage: false).']),
     `Snapshots (${settings.format}) go to branch '${settings.dataBranch}' of ${where}; ${settings.concurrency} downloads at a time, ` +
@@ -255,9 +340,16 @@ export function describeSettings(settings: Settings): string {
 type Report = (input: string, message: string) => undefined
 
 function readGuid(value: string, name: string, what: string, problem: Report): string | undefined {
-  if (!value) return problem(name, `Input '${name}' is required: ${what}, a GUID from the app registration's Overview page in Entra ID.`)
+  if (!value)
+    return problem(
+      name,
+      `Input '${name}' is required: ${what}, a GUID from the app registration's Overview page in Entra ID.`
+    )
   if (!GUID.test(value)) {
-    return problem(name, `Input '${name}' must be ${what}, a GUID like 00000000-0000-0000-0000-000000000000; got ${quote(value)}.`)
+    return problem(
+      name,
+      `Input '${name}' must be ${what}, a GUID like 00000000-0000-0000-0000-000000000000; got ${quote(value)}.`
+    )
   }
   return value.toLowerCase()
 }
@@ -268,17 +360,27 @@ function readEndpoint(value: string, name: string, tenantId: string | undefined,
   try {
     url = new URL(value)
   } catch {
-    return problem(name, `Input '${name}' must be an https URL such as https://login.microsoftonline.com; got ${quote(value)}.`)
+    return problem(
+      name,
+      `Input '${name}' must be an https URL such as https://login.microsoftonline.com; got ${quote(value)}.`
+    )
   }
   if (url.protocol !== 'https:') {
-    return problem(name, `Input '${name}' must use https (Entra ID and the Management API accept nothing else); got ${quote(value)}.`)
+    return problem(
+      name,
+      `Input '${name}' must use https (Entra ID and the Management API accept nothing else); got ${quote(value)}.`
+    )
   }
   // The CoE's "Audit Logs - Authority" is a bare host, but people paste the tenant URL too.
   const path = url.pathname.replace(/\/+$/, '')
   if (path !== '' && !(tenantId && path.toLowerCase() === `/${tenantId}`)) {
-    return problem(name, `Input '${name}' must be a scheme and host only, such as https://${url.host}; got ${quote(value)}.`)
+    return problem(
+      name,
+      `Input '${name}' must be a scheme and host only, such as https://${url.host}; got ${quote(value)}.`
+    )
   }
-  if (url.search || url.hash) return problem(name, `Input '${name}' must not carry a query or fragment; got ${quote(value)}.`)
+  if (url.search || url.hash)
+    return problem(name, `Input '${name}' must not carry a query or fragment; got ${quote(value)}.`)
   return url.origin
 }
 
@@ -288,7 +390,11 @@ function readContentTypes(value: string, importing: boolean, problem: Report): C
     .map((name) => name.trim())
     .filter((name) => name !== '')
   if (names.some((name) => name.toLowerCase() === 'none')) {
-    if (names.length > 1) return problem(Inputs.ContentTypes, `Input 'content-types' names 'none' beside content types; give either 'none' or the content types to collect.`)
+    if (names.length > 1)
+      return problem(
+        Inputs.ContentTypes,
+        `Input 'content-types' names 'none' beside content types; give either 'none' or the content types to collect.`
+      )
     if (!importing) {
       return problem(
         Inputs.ContentTypes,
@@ -311,16 +417,29 @@ function readContentTypes(value: string, importing: boolean, problem: Report): C
         `the API knows ${CONTENT_TYPES.join(', ')} (Power Platform events are in Audit.General).`
     )
   }
-  if (types.length === 0) return problem(Inputs.ContentTypes, `Input 'content-types' names no content type; use for example Audit.General.`)
+  if (types.length === 0)
+    return problem(Inputs.ContentTypes, `Input 'content-types' names no content type; use for example Audit.General.`)
   return types
 }
 
 /** Glob patterns, one a line (a comma belongs to glob syntax: `{a,b}.csv`). */
 function readImportPatterns(value: string): string[] {
-  return [...new Set(value.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== ''))]
+  return [
+    ...new Set(
+      value
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '')
+    )
+  ]
 }
 
-function readFilter(operations: string, workloads: string, recordTypes: string, problem: Report): RecordFilter | undefined {
+function readFilter(
+  operations: string,
+  workloads: string,
+  recordTypes: string,
+  problem: Report
+): RecordFilter | undefined {
   const { types, unknown } = readRecordTypes(splitList(recordTypes))
   if (unknown.length > 0) {
     const details = unknown.map(({ name, suggestions }) => `${quote(name)} (did you mean ${suggestions.join(', ')}?)`)
@@ -357,31 +476,53 @@ function readBoolean(value: string, name: string, fallback: boolean, problem: Re
   return problem(name, `Input '${name}' must be true or false; got ${quote(value)}.`)
 }
 
-function readScope(startText: string, endText: string, lookbackMs: number | undefined, problem: Report): PlanScope | undefined {
+function readScope(
+  startText: string,
+  endText: string,
+  lookbackMs: number | undefined,
+  problem: Report
+): PlanScope | undefined {
   const start = startText ? parseInstant(startText) : undefined
   const end = endText ? parseInstant(endText) : undefined
   const format = 'an ISO 8601 UTC date or time such as 2026-11-20 or 2026-11-20T06:00Z'
   if (startText && !start) problem(Inputs.Start, `Input 'start' must be ${format}; got ${quote(startText)}.`)
   if (endText && !end) problem(Inputs.End, `Input 'end' must be ${format}; got ${quote(endText)}.`)
   if (endText && !startText) {
-    return problem(Inputs.End, `Input 'end' (${quote(endText)}) needs 'start': a backfill covers start to end; a scheduled run uses 'lookback'.`)
+    return problem(
+      Inputs.End,
+      `Input 'end' (${quote(endText)}) needs 'start': a backfill covers start to end; a scheduled run uses 'lookback'.`
+    )
   }
   if (startText) return start && (end || !endText) ? { mode: 'backfill', start, ...(end ? { end } : {}) } : undefined
   return lookbackMs === undefined ? undefined : { mode: 'scheduled', lookbackMs }
 }
 
 function readLabels(value: string, problem: Report): string[] | undefined {
-  const labels = [...new Set(value.split(/[,\n]/).map((label) => label.trim()).filter((label) => label !== ''))]
+  const labels = [
+    ...new Set(
+      value
+        .split(/[,\n]/)
+        .map((label) => label.trim())
+        .filter((label) => label !== '')
+    )
+  ]
   const tooLong = labels.find((label) => label.length > 50)
-  if (tooLong) return problem(Inputs.IssueLabels, `Input 'issue-labels' has a label over 50 characters, GitHub's limit; got ${quote(tooLong)}.`)
-  if (labels.length === 0) return problem(Inputs.IssueLabels, `Input 'issue-labels' names no label; use for example audit-sync.`)
+  if (tooLong)
+    return problem(
+      Inputs.IssueLabels,
+      `Input 'issue-labels' has a label over 50 characters, GitHub's limit; got ${quote(tooLong)}.`
+    )
+  if (labels.length === 0)
+    return problem(Inputs.IssueLabels, `Input 'issue-labels' names no label; use for example audit-sync.`)
   return labels
 }
 
 function readBranch(value: string, problem: Report): string | undefined {
   const name = value.replace(/^refs\/heads\//, '')
   const reason = explainInvalidBranchName(name)
-  return reason ? problem(Inputs.DataBranch, `Input 'data-branch' is not a valid git branch name: ${reason}; got ${quote(value)}.`) : name
+  return reason
+    ? problem(Inputs.DataBranch, `Input 'data-branch' is not a valid git branch name: ${reason}; got ${quote(value)}.`)
+    : name
 }
 
 /** https, or http to this machine only (a local fake): a token never crosses a network in clear. */
@@ -402,10 +543,14 @@ function readRepository(value: string, dryRun: boolean | undefined, problem: Rep
   if (!value) {
     return dryRun
       ? undefined
-      : problem(Inputs.Repository, `Input 'repository' is empty and GITHUB_REPOSITORY is not set; give it as owner/name.`)
+      : problem(
+          Inputs.Repository,
+          `Input 'repository' is empty and GITHUB_REPOSITORY is not set; give it as owner/name.`
+        )
   }
   const match = REPOSITORY.exec(value)
-  if (!match?.[1] || !match[2]) return problem(Inputs.Repository, `Input 'repository' must be owner/name; got ${quote(value)}.`)
+  if (!match?.[1] || !match[2])
+    return problem(Inputs.Repository, `Input 'repository' must be owner/name; got ${quote(value)}.`)
   return { owner: match[1], repo: match[2] }
 }
 

@@ -38,7 +38,10 @@ export function readRunContext(context: ActionsContext, env: Readonly<Record<str
     repository,
     serverUrl,
     apiUrl: trimSlash(context.apiUrl),
-    runUrl: repository && Number.isInteger(context.runId) && context.runId > 0 ? `${serverUrl}/${repository}/actions/runs/${context.runId}` : undefined,
+    runUrl:
+      repository && Number.isInteger(context.runId) && context.runId > 0
+        ? `${serverUrl}/${repository}/actions/runs/${context.runId}`
+        : undefined,
     workflowFile: env.GITHUB_WORKFLOW_REF?.split('@')[0]?.split('/').at(-1) || undefined,
     isGhes: isGhesUrl(serverUrl),
     workspace: env.GITHUB_WORKSPACE || process.cwd()
@@ -58,10 +61,18 @@ export interface GitHubEndpoints {
  */
 export function gitHubEndpoints(githubApiUrl: string | undefined, context: RunContext): GitHubEndpoints {
   if (githubApiUrl && githubApiUrl !== context.apiUrl) {
-    return { apiUrl: githubApiUrl, serverUrl: serverUrlOfApi(githubApiUrl), description: `GitHub API: ${githubApiUrl} (input 'github-api-url').` }
+    return {
+      apiUrl: githubApiUrl,
+      serverUrl: serverUrlOfApi(githubApiUrl),
+      description: `GitHub API: ${githubApiUrl} (input 'github-api-url').`
+    }
   }
   const kind = context.isGhes ? 'GitHub Enterprise Server' : 'GitHub'
-  return { apiUrl: context.apiUrl, serverUrl: context.serverUrl, description: `${kind} at ${context.serverUrl}, API ${context.apiUrl}.` }
+  return {
+    apiUrl: context.apiUrl,
+    serverUrl: context.serverUrl,
+    description: `${kind} at ${context.serverUrl}, API ${context.apiUrl}.`
+  }
 }
 
 /**
@@ -92,7 +103,11 @@ export function serverUrlOfApi(apiUrl: string): string | undefined {
     return undefined
   }
   const path = url.pathname.replace(/\/+$/, '')
-  if (path === '' && url.hostname.startsWith('api.') && (url.hostname === 'api.github.com' || url.hostname.endsWith('.ghe.com'))) {
+  if (
+    path === '' &&
+    url.hostname.startsWith('api.') &&
+    (url.hostname === 'api.github.com' || url.hostname.endsWith('.ghe.com'))
+  ) {
     return `${url.protocol}//${url.host.slice('api.'.length)}`
   }
   if (path.endsWith('/api/v3')) return `${url.protocol}//${url.host}${path.slice(0, -'/api/v3'.length)}`

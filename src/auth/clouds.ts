@@ -64,7 +64,10 @@ const ALIASES: Readonly<Record<string, Cloud>> = {
 
 /** Resolves a cloud name as users type it (`GCC High`, `gcc_high`), or undefined. */
 export function parseCloud(text: string): Cloud | undefined {
-  const key = text.trim().toLowerCase().replace(/[\s_]+/g, '-')
+  const key = text
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_]+/g, '-')
   return ALIASES[key]
 }
 

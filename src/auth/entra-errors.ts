@@ -8,7 +8,8 @@ import type { PresentedToken } from './github-oidc.js'
 const ADVICE: Readonly<Record<string, string>> = {
   '7000215':
     "the client secret is wrong: use the secret's Value (not its Secret ID), or create a new secret in the app registration and update the repository secret",
-  '7000222': 'the client secret has expired: create a new one in the app registration (Certificates & secrets) and update the repository secret',
+  '7000222':
+    'the client secret has expired: create a new one in the app registration (Certificates & secrets) and update the repository secret',
   '700027':
     'the certificate that signed the sign-in is not registered on the app, or the signature does not verify: upload the certificate (the public part, ' +
     'e.g. cert.pem) under Certificates & secrets → Certificates of the app registration',
@@ -19,12 +20,16 @@ const ADVICE: Readonly<Record<string, string>> = {
     "the tenant does not know the Management API resource asked for: check 'cloud' or 'audience' (GCC, GCC High and DoD have their own hosts)",
   '1002012': "the token scope is invalid: check 'audience'",
   '70011': "the token scope is invalid: check 'audience'",
-  '900382': "the app is registered in another cloud than the one asked for: set 'cloud' (or 'authority'/'audience') to the tenant's cloud",
-  '7000229': 'the app has no service principal in this tenant: an administrator must grant consent to the app in this tenant',
+  '900382':
+    "the app is registered in another cloud than the one asked for: set 'cloud' (or 'authority'/'audience') to the tenant's cloud",
+  '7000229':
+    'the app has no service principal in this tenant: an administrator must grant consent to the app in this tenant',
   '700024': 'the federated token is outside its valid time range: check the runner clock',
-  '70021': "no federated credential of the app matches this workflow's token: check the credential's issuer, subject and audience",
+  '70021':
+    "no federated credential of the app matches this workflow's token: check the credential's issuer, subject and audience",
   '700211': "no federated credential of the app has this token's issuer: check the credential's issuer",
-  '700212': "no federated credential of the app has this token's audience: check the credential's audience and 'oidc-audience'",
+  '700212':
+    "no federated credential of the app has this token's audience: check the credential's audience and 'oidc-audience'",
   '700213': "no federated credential of the app has this workflow's subject: check the credential's subject",
   '53003': 'a Conditional Access policy blocked the sign-in: exclude this workload identity or adjust the policy'
 }

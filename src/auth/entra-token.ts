@@ -109,7 +109,12 @@ function msalCredential(
       return { clientSecret: credential.secret }
     case 'certificate':
       // SHA-256 thumbprint: MSAL then signs with PS256 and sends `x5t#S256`.
-      return { clientCertificate: { thumbprintSha256: credential.certificate.thumbprintSha256, privateKey: credential.privateKeyPem } }
+      return {
+        clientCertificate: {
+          thumbprintSha256: credential.certificate.thumbprintSha256,
+          privateKey: credential.privateKeyPem
+        }
+      }
     case 'github-oidc': {
       const getIDToken = options.getIDToken
       if (!getIDToken) throw new Error('GitHub OIDC sign-in needs a way to get GitHub ID tokens.')

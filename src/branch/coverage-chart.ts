@@ -26,19 +26,30 @@ export function renderCoverageSvg(types: readonly TypeCoverage[]): string {
     const busiest = Math.max(1, ...entry.days.map((day) => day.records))
     const total = entry.days.reduce((sum, day) => sum + day.records, 0)
     parts.push(`<text x="8" y="${base + 26}" fill="#24292f">${entry.type}</text>`)
-    parts.push(`<text x="8" y="${base + 41}" fill="#57606a">${countText(total)} records, max ${countText(busiest)}/day</text>`)
+    parts.push(
+      `<text x="8" y="${base + 41}" fill="#57606a">${countText(total)} records, max ${countText(busiest)}/day</text>`
+    )
     entry.days.forEach((day, index) => {
       const x = LEFT + index * (BAR + GAP)
       const barHeight = day.records === 0 ? 0 : Math.max(1, Math.round((day.records / busiest) * (ROW_HEIGHT - 20)))
       const y = base + ROW_HEIGHT - 14 - barHeight
-      parts.push(`<rect x="${x}" y="${y}" width="${BAR}" height="${barHeight}" fill="#2da44e"><title>${entry.type} ${day.day}: ${day.records} records</title></rect>`)
-      if (day.failedWindows > 0) parts.push(`<rect x="${x}" y="${base + ROW_HEIGHT - 11}" width="${BAR}" height="5" fill="#cf222e"><title>${day.day}: ${day.failedWindows} failing window(s)</title></rect>`)
-      if (day.gaps > 0) parts.push(`<rect x="${x}" y="${base + ROW_HEIGHT - 5}" width="${BAR}" height="4" fill="#8c959f"><title>${day.day}: ${day.gaps} gap(s)</title></rect>`)
+      parts.push(
+        `<rect x="${x}" y="${y}" width="${BAR}" height="${barHeight}" fill="#2da44e"><title>${entry.type} ${day.day}: ${day.records} records</title></rect>`
+      )
+      if (day.failedWindows > 0)
+        parts.push(
+          `<rect x="${x}" y="${base + ROW_HEIGHT - 11}" width="${BAR}" height="5" fill="#cf222e"><title>${day.day}: ${day.failedWindows} failing window(s)</title></rect>`
+        )
+      if (day.gaps > 0)
+        parts.push(
+          `<rect x="${x}" y="${base + ROW_HEIGHT - 5}" width="${BAR}" height="4" fill="#8c959f"><title>${day.day}: ${day.gaps} gap(s)</title></rect>`
+        )
     })
   })
   const axis = TOP + Math.max(1, types.length) * ROW_HEIGHT + 14
   types[0]?.days.forEach((day, index) => {
-    if (index % 7 === 0 || index === days - 1) parts.push(`<text x="${LEFT + index * (BAR + GAP)}" y="${axis}" fill="#57606a">${day.day.slice(5)}</text>`)
+    if (index % 7 === 0 || index === days - 1)
+      parts.push(`<text x="${LEFT + index * (BAR + GAP)}" y="${axis}" fill="#57606a">${day.day.slice(5)}</text>`)
   })
   parts.push('</svg>')
   return `${parts.join('\n')}\n`

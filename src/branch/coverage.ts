@@ -93,7 +93,8 @@ export function renderCoverageTable(types: readonly TypeCoverage[]): string {
 }
 
 /** What the marks of a coverage table mean. */
-export const COVERAGE_LEGEND = '⚠ a listing window that still fails (retried by every run); ✖ content the API can no longer serve (fill it from a Purview audit export).'
+export const COVERAGE_LEGEND =
+  '⚠ a listing window that still fails (retried by every run); ✖ content the API can no longer serve (fill it from a Purview audit export).'
 
 /** The coverage table as rows of cells, header first (for Markdown, or the job summary's HTML table). */
 export function coverageTableRows(types: readonly TypeCoverage[]): string[][] {
@@ -105,7 +106,10 @@ export function coverageTableRows(types: readonly TypeCoverage[]): string[][] {
       ...types.map((entry) => {
         const cell = entry.days.find((candidate) => candidate.day === day)
         if (!cell) return ''
-        const marks = [cell.failedWindows > 0 ? `⚠ ${cell.failedWindows} failed` : '', cell.gaps > 0 ? `✖ ${cell.gaps} gap${cell.gaps > 1 ? 's' : ''}` : ''].filter(Boolean)
+        const marks = [
+          cell.failedWindows > 0 ? `⚠ ${cell.failedWindows} failed` : '',
+          cell.gaps > 0 ? `✖ ${cell.gaps} gap${cell.gaps > 1 ? 's' : ''}` : ''
+        ].filter(Boolean)
         return [countText(cell.records), ...marks].join(' ')
       })
     ])

@@ -101,10 +101,21 @@ export function parseLedger(text: string, path: string): Ledger {
   try {
     value = JSON.parse(text)
   } catch (error) {
-    throw new Error(`${path} on the data branch is not valid JSON (${(error as Error).message}); fix or delete it, then run again.`, { cause: error })
+    throw new Error(
+      `${path} on the data branch is not valid JSON (${(error as Error).message}); fix or delete it, then run again.`,
+      { cause: error }
+    )
   }
-  const candidate = value as { version?: unknown; contentTypes?: Partial<Record<ContentType, Partial<ContentTypeLedger>>> } | null
-  if (!candidate || (candidate.version !== 1 && candidate.version !== 2) || typeof candidate.contentTypes !== 'object' || candidate.contentTypes === null) {
+  const candidate = value as {
+    version?: unknown
+    contentTypes?: Partial<Record<ContentType, Partial<ContentTypeLedger>>>
+  } | null
+  if (
+    !candidate ||
+    (candidate.version !== 1 && candidate.version !== 2) ||
+    typeof candidate.contentTypes !== 'object' ||
+    candidate.contentTypes === null
+  ) {
     throw new Error(`${path} on the data branch is not a version 1 or 2 ledger; fix or delete it, then run again.`)
   }
   const ledger = emptyLedger()
@@ -112,7 +123,9 @@ export function parseLedger(text: string, path: string): Ledger {
     const entry = candidate.contentTypes[type]
     if (!entry) continue
     ledger.contentTypes[type] = {
-      ...(typeof entry.coveredUntil === 'string' && parseInstant(entry.coveredUntil) ? { coveredUntil: entry.coveredUntil } : {}),
+      ...(typeof entry.coveredUntil === 'string' && parseInstant(entry.coveredUntil)
+        ? { coveredUntil: entry.coveredUntil }
+        : {}),
       fetched: candidate.version === 1 ? fromVersion1(entry.fetched ?? {}) : readFetched(entry.fetched ?? {}),
       failed: Array.isArray(entry.failed) ? entry.failed.map((failure) => ({ ...failure })) : [],
       gaps: Array.isArray(entry.gaps) ? entry.gaps.map((gap) => ({ ...gap })) : [],
@@ -125,7 +138,8 @@ export function parseLedger(text: string, path: string): Ledger {
 function readFetched(value: Record<string, unknown>): Record<string, string> {
   const fetched: Record<string, string> = {}
   for (const [day, keys] of Object.entries(value)) {
-    if (/^\d{4}-\d{2}-\d{2}$/.test(day) && typeof keys === 'string' && keys.length % BLOB_KEY_LENGTH === 0) fetched[day] = keys
+    if (/^\d{4}-\d{2}-\d{2}$/.test(day) && typeof keys === 'string' && keys.length % BLOB_KEY_LENGTH === 0)
+      fetched[day] = keys
   }
   return fetched
 }
@@ -192,7 +206,8 @@ function fetchedKeys(entry: ContentTypeLedger): Set<string> {
   let keys = keyCache.get(entry.fetched)
   if (!keys) {
     keys = new Set()
-    for (const day of Object.values(entry.fetched)) for (let at = 0; at < day.length; at += BLOB_KEY_LENGTH) keys.add(day.slice(at, at + BLOB_KEY_LENGTH))
+    for (const day of Object.values(entry.fetched))
+      for (let at = 0; at < day.length; at += BLOB_KEY_LENGTH) keys.add(day.slice(at, at + BLOB_KEY_LENGTH))
     keyCache.set(entry.fetched, keys)
   }
   return keys
@@ -250,11 +265,16 @@ export function applyUpdates(
     const entry: ContentTypeLedger = next.contentTypes[update.type] ?? { fetched: {}, failed: [], gaps: [] }
     next.contentTypes[update.type] = entry
     rememberFetched(entry, update)
-    if (update.untimed && Object.keys(update.untimed).length > 0) entry.untimed = { ...entry.untimed, ...update.untimed }
+    if (update.untimed && Object.keys(update.untimed).length > 0)
+      entry.untimed = { ...entry.untimed, ...update.untimed }
     if (update.listed) extendCoverage(entry, update.listed)
-    changes.recovered.push(...recoverFailures(entry, update.succeeded ?? []).map((failure) => ({ ...failure, type: update.type })))
+    changes.recovered.push(
+      ...recoverFailures(entry, update.succeeded ?? []).map((failure) => ({ ...failure, type: update.type }))
+    )
     for (const failure of update.failures ?? []) recordFailure(entry, failure, stamp)
-    changes.newGaps.push(...recordExpired(entry, update.expired ?? [], stamp).map((gap) => ({ ...gap, type: update.type })))
+    changes.newGaps.push(
+      ...recordExpired(entry, update.expired ?? [], stamp).map((gap) => ({ ...gap, type: update.type }))
+    )
   }
   for (const [type, entry] of Object.entries(next.contentTypes) as [ContentType, ContentTypeLedger][]) {
     changes.newGaps.push(...failuresOutOfReach(entry, oldestReachable, stamp).map((gap) => ({ ...gap, type })))
@@ -305,17 +325,44 @@ function recordFailure(entry: ContentTypeLedger, failure: WindowFailure, stamp: 
   const start = formatInstant(failure.start)
   const end = formatInstant(failure.end)
   const known = entry.failed.find((existing) => existing.start === start && existing.end === end)
-  if (known) Object.assign(known, { code: failure.code, message: failure.message, attempts: known.attempts + 1, lastFailure: stamp })
-  else entry.failed.push({ start, end, code: failure.code, message: failure.message, attempts: 1, firstFailure: stamp, lastFailure: stamp })
+  if (known)
+    Object.assign(known, {
+      code: failure.code,
+      message: failure.message,
+      attempts: known.attempts + 1,
+      lastFailure: stamp
+    })
+  else
+    entry.failed.push({
+      start,
+      end,
+      code: failure.code,
+      message: failure.message,
+      attempts: 1,
+      firstFailure: stamp,
+      lastFailure: stamp
+    })
 }
 
 /** Records blobs that expired before they could be downloaded as gaps (each once); returns the new ones. */
-function recordExpired(entry: ContentTypeLedger, expired: NonNullable<LedgerUpdate['expired']>, stamp: string): ContentGap[] {
+function recordExpired(
+  entry: ContentTypeLedger,
+  expired: NonNullable<LedgerUpdate['expired']>,
+  stamp: string
+): ContentGap[] {
   const gaps: ContentGap[] = []
   for (const blob of expired) {
     if (entry.gaps.some((gap) => gap.contentId === blob.contentId)) continue
     const created = blob.contentCreated.replace(/\.\d+Z$/, 'Z')
-    const gap: ContentGap = { start: created, end: created, reason: 'expired-blob', code: 'AF20051', message: blob.message, contentId: blob.contentId, recordedAt: stamp }
+    const gap: ContentGap = {
+      start: created,
+      end: created,
+      reason: 'expired-blob',
+      code: 'AF20051',
+      message: blob.message,
+      contentId: blob.contentId,
+      recordedAt: stamp
+    }
     entry.gaps.push(gap)
     gaps.push(gap)
   }
@@ -344,7 +391,8 @@ function failuresOutOfReach(entry: ContentTypeLedger, oldestReachable: Date, sta
 
 /** Forgets blobs and untimed placements of days the API can no longer list (before `oldestListable`). */
 function forgetUnlisted(entry: ContentTypeLedger, oldestListable: string): void {
-  for (const [id, time] of Object.entries(entry.untimed ?? {})) if (time.slice(0, 10) < oldestListable) delete entry.untimed?.[id]
+  for (const [id, time] of Object.entries(entry.untimed ?? {}))
+    if (time.slice(0, 10) < oldestListable) delete entry.untimed?.[id]
   for (const day of Object.keys(entry.fetched)) {
     if (day >= oldestListable) continue
     delete entry.fetched[day]
@@ -353,7 +401,10 @@ function forgetUnlisted(entry: ContentTypeLedger, oldestListable: string): void 
 }
 
 /** Failed windows still within reach, per content type, oldest first. */
-export function failedWindows(ledger: Ledger, types: readonly ContentType[]): { type: ContentType; failure: FailedWindow }[] {
+export function failedWindows(
+  ledger: Ledger,
+  types: readonly ContentType[]
+): { type: ContentType; failure: FailedWindow }[] {
   return types.flatMap((type) => (ledger.contentTypes[type]?.failed ?? []).map((failure) => ({ type, failure })))
 }
 

@@ -22,7 +22,8 @@ export function parseManifest(text: string | undefined): Manifest {
   if (!text) return { version: 1, files: {} }
   try {
     const value = JSON.parse(text) as Partial<Manifest>
-    if (value.version === 1 && value.files && typeof value.files === 'object') return { version: 1, files: { ...value.files } }
+    if (value.version === 1 && value.files && typeof value.files === 'object')
+      return { version: 1, files: { ...value.files } }
   } catch {
     // A manifest is derived from the files; a broken one is rebuilt entry by entry.
   }

@@ -32,7 +32,12 @@ export function dayFilePaths(contentType: ContentType, day: string, format: Form
  * The files among `paths` that hold a day's snapshot in a format, the single file first, then
  * the parts in part order: whatever layout an earlier run left, all of it is read back.
  */
-export function findDayFiles(paths: Iterable<string>, contentType: ContentType, day: string, format: FormatName): string[] {
+export function findDayFiles(
+  paths: Iterable<string>,
+  contentType: ContentType,
+  day: string,
+  format: FormatName
+): string[] {
   const single = dayFilePath(contentType, day, format)
   const stem = single.slice(0, -`.${format}`.length)
   const found: { path: string; part: number }[] = []

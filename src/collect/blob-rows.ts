@@ -28,15 +28,17 @@ export function* blobRows(
   const stride = 2 * SCANNED_COLUMNS.length
   let base = 0
   // One reader for every record (it follows `base`): no closure per record.
-  const read = (field: FilterField): string | undefined => valueText(bytes, spans[base + 2 * Column[field]]!, spans[base + 2 * Column[field] + 1]!)
+  const read = (field: FilterField): string | undefined =>
+    valueText(bytes, spans[base + 2 * Column[field]]!, spans[base + 2 * Column[field] + 1]!)
   for (let index = 0; index < records.count; index++) {
     base = stride * index
     if (keep && !keep.matches(read)) continue
     const named = valueText(bytes, spans[base + 2 * Column.Id]!, spans[base + 2 * Column.Id + 1]!)
     const id = recordKey(bytes, bounds[4 * index]!, bounds[4 * index + 1]!, named)
     const time =
-      normalizeCreationTime(valueText(bytes, spans[base + 2 * Column.CreationTime]!, spans[base + 2 * Column.CreationTime + 1]!)) ??
-      placeUntimed(id)
+      normalizeCreationTime(
+        valueText(bytes, spans[base + 2 * Column.CreationTime]!, spans[base + 2 * Column.CreationTime + 1]!)
+      ) ?? placeUntimed(id)
     yield { time, id, payload: encode(bytes, records, index, id, time) }
   }
 }

@@ -1,4 +1,11 @@
-import { untimedPlacement, wasFetched, type FetchedBlob, type Ledger, type LedgerUpdate, type WindowFailure } from '../branch/ledger.js'
+import {
+  untimedPlacement,
+  wasFetched,
+  type FetchedBlob,
+  type Ledger,
+  type LedgerUpdate,
+  type WindowFailure
+} from '../branch/ledger.js'
 import type { BlobContent, ContentBlob } from '../m365/activity-client.js'
 import { ApiError } from '../m365/api-error.js'
 import type { ListingWindow } from '../plan/listing-window.js'
@@ -73,7 +80,17 @@ export function emptyCollectionStats(): CollectionStats {
 
 /** Adds a pass's counts to a total. */
 export function addStats(total: CollectionStats, part: CollectionStats): void {
-  for (const key of ['windows', 'windowsListed', 'pages', 'blobsListed', 'blobsDownloaded', 'blobsSkipped', 'blobsExpired', 'recordsReceived', 'recordsFiltered'] as const) {
+  for (const key of [
+    'windows',
+    'windowsListed',
+    'pages',
+    'blobsListed',
+    'blobsDownloaded',
+    'blobsSkipped',
+    'blobsExpired',
+    'recordsReceived',
+    'recordsFiltered'
+  ] as const) {
     total[key] += part[key]
   }
   for (const [type, count] of Object.entries(part.recordsByType) as [ContentType, number][]) {
@@ -163,7 +180,12 @@ class Collector {
     this.stats = options.stats ?? emptyCollectionStats()
     this.stats.windows = options.windows.length
     const types = [...new Set(options.windows.map((window) => window.type))]
-    this.types = new Map(types.map((type) => [type, { fetched: [], expired: [], succeeded: [], queued: new Set(), records: 0, untimed: {} }]))
+    this.types = new Map(
+      types.map((type) => [
+        type,
+        { fetched: [], expired: [], succeeded: [], queued: new Set(), records: 0, untimed: {} }
+      ])
+    )
     this.downloads = createConcurrencyGate(options.concurrency)
   }
 
@@ -237,7 +259,10 @@ class Collector {
   private addRecords(type: ContentType, blob: ContentBlob, content: BlobContent, state: TypeState): void {
     const { ledger, spool, encode, filter } = this.options
     const placeUntimed = (id: string): string =>
-      (state.untimed[id] ??= untimedPlacement(ledger, type, id) ?? normalizeCreationTime(blob.contentCreated) ?? formatInstant(this.options.now()))
+      (state.untimed[id] ??=
+        untimedPlacement(ledger, type, id) ??
+        normalizeCreationTime(blob.contentCreated) ??
+        formatInstant(this.options.now()))
     let kept = 0
     for (const row of blobRows(content, placeUntimed, encode, filter)) {
       spool.add(type, dayOf(row.time), row)
@@ -247,13 +272,25 @@ class Collector {
   }
 
   /** Records how a window ended, once its downloads have. */
-  private settle(window: ListingWindow, state: TypeState, failure: { code: string; message: string } | undefined): void {
+  private settle(
+    window: ListingWindow,
+    state: TypeState,
+    failure: { code: string; message: string } | undefined
+  ): void {
     if (!failure) {
       state.succeeded.push(window.range)
       return
     }
-    this.failures.push({ type: window.type, retry: window.retry, start: window.range.start, end: window.range.end, ...failure })
-    this.options.log?.(`${window.type} ${formatInstant(window.range.start)}..${formatInstant(window.range.end)} failed: ${failure.message}`)
+    this.failures.push({
+      type: window.type,
+      retry: window.retry,
+      start: window.range.start,
+      end: window.range.end,
+      ...failure
+    })
+    this.options.log?.(
+      `${window.type} ${formatInstant(window.range.start)}..${formatInstant(window.range.end)} failed: ${failure.message}`
+    )
   }
 }
 
@@ -271,6 +308,9 @@ function listedRange(windows: readonly ListingWindow[], type: ContentType): { fr
 }
 
 function describeFailure(explained: Error, original: unknown): { code: string; message: string } {
-  const code = original instanceof ApiError ? (original.code ?? (original.status ? `HTTP ${original.status}` : 'network')) : 'error'
+  const code =
+    original instanceof ApiError
+      ? (original.code ?? (original.status ? `HTTP ${original.status}` : 'network'))
+      : 'error'
   return { code, message: explained.message }
 }

@@ -67,7 +67,9 @@ export function explainSubscriptionError(error: unknown, type: string): Error {
     )
   }
   if (error.code === 'AF20022') {
-    return new Error(`There is no ${type} subscription (AF20022): it was stopped during the run; the next run starts it again. ${text}`)
+    return new Error(
+      `There is no ${type} subscription (AF20022): it was stopped during the run; the next run starts it again. ${text}`
+    )
   }
   if (/DataServiceException|does not exist/i.test(text)) {
     return new Error(
@@ -76,7 +78,9 @@ export function explainSubscriptionError(error: unknown, type: string): Error {
     )
   }
   if (error.code === '429') {
-    return new Error(`Starting the ${type} subscription was throttled: the service allows one start per 15 minutes; run again later. ${text}`)
+    return new Error(
+      `Starting the ${type} subscription was throttled: the service allows one start per 15 minutes; run again later. ${text}`
+    )
   }
   if (error.code === 'AF10001' || error.status === 401 || error.status === 403) {
     return new Error(

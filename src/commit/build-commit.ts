@@ -2,7 +2,17 @@ import { join } from 'node:path'
 import type { BranchFiles, FileChanges, FileContent } from '../branch/branch-files.js'
 import { coverage, coverageEndDay, type TypeCoverage } from '../branch/coverage.js'
 import { renderCoverageSvg } from '../branch/coverage-chart.js'
-import { allFailures, applyUpdates, emptyLedger, parseLedger, renderLedger, type FailureChanges, type Ledger, type LedgerUpdate, type OpenFailure } from '../branch/ledger.js'
+import {
+  allFailures,
+  applyUpdates,
+  emptyLedger,
+  parseLedger,
+  renderLedger,
+  type FailureChanges,
+  type Ledger,
+  type LedgerUpdate,
+  type OpenFailure
+} from '../branch/ledger.js'
 import { parseManifest, renderManifest, type Manifest } from '../branch/manifest.js'
 import { COVERAGE_CHART_PATH, LEDGER_PATH, MANIFEST_PATH, README_PATH } from '../branch/paths.js'
 import { BRANCH_COVERAGE_DAYS, isGeneratedBranchReadme, renderBranchReadme } from '../branch/readme.js'
@@ -79,7 +89,11 @@ export interface CommitInput {
  * Returns undefined when nothing worth a commit changed. `report` receives the figures of
  * the last build (the one that is committed).
  */
-export async function buildCommit(files: BranchFiles, input: CommitInput, report: (report: CommitReport) => void): Promise<FileChanges | undefined> {
+export async function buildCommit(
+  files: BranchFiles,
+  input: CommitInput,
+  report: (report: CommitReport) => void
+): Promise<FileChanges | undefined> {
   const manifestText = (await files.read(MANIFEST_PATH))?.toString('utf8')
   const manifest = parseManifest(manifestText)
   const days = await mergeDays(files, manifest, input)
@@ -93,7 +107,11 @@ export async function buildCommit(files: BranchFiles, input: CommitInput, report
   // A pass that collected nothing from the API (an import alone) leaves the ledger as it is:
   // it records API collection, and imported records come from no blob.
   const collected = input.updates.length > 0
-  if (collected && nextLedgerText !== ledgerText && (changed.size > 0 || ledgerWorthCommitting(ledger, nextLedger, input))) {
+  if (
+    collected &&
+    nextLedgerText !== ledgerText &&
+    (changed.size > 0 || ledgerWorthCommitting(ledger, nextLedger, input))
+  ) {
     changed.set(LEDGER_PATH, nextLedgerText)
   }
   // Coverage as the branch will hold it: the manifest with this build's days, the ledger as
@@ -114,9 +132,20 @@ export async function buildCommit(files: BranchFiles, input: CommitInput, report
   }
 
   const recordsAdded = days.added.reduce((sum, entry) => sum + entry.records, 0)
-  const built: CommitReport = { recordsAdded, added: days.added, filesChanged: days.filesChanged, derived: days.derived, failures, coverage: branchCoverage }
+  const built: CommitReport = {
+    recordsAdded,
+    added: days.added,
+    filesChanged: days.filesChanged,
+    derived: days.derived,
+    failures,
+    coverage: branchCoverage
+  }
   report(built)
-  return { files: changed, message: commitMessage(built, input.runUrl), alongside: new Set([README_PATH, COVERAGE_CHART_PATH]) }
+  return {
+    files: changed,
+    message: commitMessage(built, input.runUrl),
+    alongside: new Set([README_PATH, COVERAGE_CHART_PATH])
+  }
 }
 
 /**
@@ -127,10 +156,19 @@ async function mergeDays(
   files: BranchFiles,
   manifest: Manifest,
   input: CommitInput
-): Promise<{ changed: Map<string, FileContent | null>; added: CommitReport['added']; derived: DerivedDays[]; filesChanged: number }> {
+): Promise<{
+  changed: Map<string, FileContent | null>
+  added: CommitReport['added']
+  derived: DerivedDays[]
+  filesChanged: number
+}> {
   const changed = new Map<string, FileContent | null>()
   const added: CommitReport['added'] = []
-  const derived = input.observers.map((observer): DerivedDays => ({ title: observer.title, folder: observer.folder, days: [] }))
+  const derived = input.observers.map((observer): DerivedDays => ({
+    title: observer.title,
+    folder: observer.folder,
+    days: []
+  }))
   let filesChanged = 0
   for (const [index, day] of input.spool.entries().entries()) {
     const watches = input.observers.map((observer) => observer.watch(day.type, day.day, files))

@@ -37,7 +37,8 @@ export async function commitFiles(options: {
         if (entry.sha !== undefined && (entry.sha === null ? current === undefined : current === entry.sha)) continue
         entries.push(entry)
       }
-      if (!changes || entries.every((entry) => changes.alongside?.has(entry.path))) return { status: 'unchanged', attempts: attempt }
+      if (!changes || entries.every((entry) => changes.alongside?.has(entry.path)))
+        return { status: 'unchanged', attempts: attempt }
       entries.sort((a, b) => (a.path < b.path ? -1 : 1))
 
       const tree = await git.writeTree(head?.treeSha, entries)
@@ -46,13 +47,21 @@ export async function commitFiles(options: {
       const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : [])
       const outcome = head ? await git.updateRef(branch, commitSha) : await git.createRef(branch, commitSha)
       if (outcome === 'updated' || outcome === 'created') {
-        return { status: 'committed', commitSha, changedPaths: entries.map((entry) => entry.path), attempts: attempt, createdBranch: outcome === 'created' }
+        return {
+          status: 'committed',
+          commitSha,
+          changedPaths: entries.map((entry) => entry.path),
+          attempts: attempt,
+          createdBranch: outcome === 'created'
+        }
       }
     } finally {
       await options.afterAttempt?.(attempt)
     }
     const delay = Math.random() * Math.min(8_000, 250 * 2 ** attempt)
-    options.log?.(`Branch '${branch}' moved while committing (attempt ${attempt}); rebuilding on the new tip in ${Math.round(delay)} ms.`)
+    options.log?.(
+      `Branch '${branch}' moved while committing (attempt ${attempt}); rebuilding on the new tip in ${Math.round(delay)} ms.`
+    )
     await sleep(delay)
   }
   throw new Error(

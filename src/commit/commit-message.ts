@@ -19,10 +19,13 @@ export function commitMessage(report: CommitReport, runUrl: string | undefined):
     const where = entry.paths.length === 1 ? entry.paths[0] : `${entry.type} ${entry.day} (${entry.paths.length} parts)`
     lines.push(`- ${where}: +${entry.records}`)
   }
-  for (const entry of derived) if (entry.days.length > 0) lines.push(`${entry.title} recomputed: ${entry.days.join(', ')}`)
+  for (const entry of derived)
+    if (entry.days.length > 0) lines.push(`${entry.title} recomputed: ${entry.days.join(', ')}`)
   if (failures.recovered.length > 0) lines.push(`Recovered ${failures.recovered.length} failed window(s).`)
-  if (failures.open.length > 0) lines.push(`Failed windows still open: ${failures.open.length} (retried by the next run).`)
-  if (failures.newGaps.length > 0) lines.push(`New gaps (content the API no longer serves): ${failures.newGaps.length}.`)
+  if (failures.open.length > 0)
+    lines.push(`Failed windows still open: ${failures.open.length} (retried by the next run).`)
+  if (failures.newGaps.length > 0)
+    lines.push(`New gaps (content the API no longer serves): ${failures.newGaps.length}.`)
   if (runUrl) lines.push('', `Run: ${runUrl}`)
   return `${lines.join('\n').trimEnd()}\n`
 }

@@ -10,12 +10,21 @@ import type { GitHubClient } from './client.js'
  * a tree request would be escaped, decoded and encoded again, several copies of it at once,
  * costing more CPU and memory than the rest of the run). Returns the blob's sha.
  */
-export async function uploadBlob(octokit: GitHubClient, repo: { owner: string; repo: string }, source: { bytes: Buffer } | StagedFile): Promise<string> {
+export async function uploadBlob(
+  octokit: GitHubClient,
+  repo: { owner: string; repo: string },
+  source: { bytes: Buffer } | StagedFile
+): Promise<string> {
   const { data } = await octokit.request('POST /repos/{owner}/{repo}/git/blobs', {
     ...repo,
     headers: { 'content-type': 'application/json; charset=utf-8' },
     // Octokit does the auth, pacing and retries; this sends the body, from the file, for every attempt.
-    request: { fetch: streamingFetch(() => base64BlobBody(source), blobBodyLength('bytes' in source ? source.bytes.byteLength : source.size)) }
+    request: {
+      fetch: streamingFetch(
+        () => base64BlobBody(source),
+        blobBodyLength('bytes' in source ? source.bytes.byteLength : source.size)
+      )
+    }
   } as unknown as Parameters<typeof octokit.rest.git.createBlob>[0])
   return (data as { sha: string }).sha
 }
@@ -68,7 +77,8 @@ async function* base64BlobBody(source: { bytes: Buffer } | StagedFile): AsyncGen
 }
 
 function* base64Pieces(bytes: Buffer, start: number, end: number): Generator<string> {
-  for (let at = start; at < end; at += BASE64_PIECE_BYTES) yield bytes.toString('base64', at, Math.min(at + BASE64_PIECE_BYTES, end))
+  for (let at = start; at < end; at += BASE64_PIECE_BYTES)
+    yield bytes.toString('base64', at, Math.min(at + BASE64_PIECE_BYTES, end))
 }
 
 /**
@@ -90,9 +100,12 @@ function streamingFetch(body: () => AsyncIterable<Buffer | string>, length: numb
     })
     const responseHeaders = new Headers()
     for (const [name, value] of Object.entries(response.headers)) {
-      for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) responseHeaders.append(name, item)
+      for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value])
+        responseHeaders.append(name, item)
     }
-    return new Response(Readable.toWeb(response.body) as ReadableStream, { status: response.statusCode, headers: responseHeaders })
+    return new Response(Readable.toWeb(response.body) as ReadableStream, {
+      status: response.statusCode,
+      headers: responseHeaders
+    })
   }) as typeof fetch
 }
-

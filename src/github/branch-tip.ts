@@ -43,5 +43,6 @@ async function* checkedLength(chunks: AsyncIterable<Buffer>, size: number, path:
     received += chunk.byteLength
     yield chunk
   }
-  if (received !== size) throw new Error(`Downloading ${path} from the data branch stopped after ${received} of ${size} bytes; run again.`)
+  if (received !== size)
+    throw new Error(`Downloading ${path} from the data branch stopped after ${received} of ${size} bytes; run again.`)
 }

@@ -69,11 +69,21 @@ export function createGitHubClient(options: GitHubClientOptions, log?: OctokitLo
         write: spaced(pacingMs),
         notifications: spaced(3 * pacingMs),
         retryAfterBaseValue: pacingMs,
-        onRateLimit: (retryAfter: number, request: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
+        onRateLimit: (
+          retryAfter: number,
+          request: { method?: string; url?: string },
+          _octokit: unknown,
+          retryCount: number
+        ) => {
           warn(`GitHub rate limit reached for ${request.method} ${request.url}; retrying after ${retryAfter} s.`)
           return retryCount < RATE_LIMIT_RETRIES
         },
-        onSecondaryRateLimit: (retryAfter: number, request: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
+        onSecondaryRateLimit: (
+          retryAfter: number,
+          request: { method?: string; url?: string },
+          _octokit: unknown,
+          retryCount: number
+        ) => {
           warn(`GitHub secondary rate limit for ${request.method} ${request.url}; retrying after ${retryAfter} s.`)
           return retryCount < RATE_LIMIT_RETRIES
         }

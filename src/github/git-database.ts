@@ -104,7 +104,8 @@ class OctokitGitDatabase implements GitDatabase {
       if (data.truncated) throw new Error(`the tree ${treeSha} is too large for one listing`)
       const files = new Map<string, { sha: string; size: number }>()
       for (const entry of data.tree) {
-        if (entry.type === 'blob' && entry.path && entry.sha) files.set(entry.path, { sha: entry.sha, size: entry.size ?? 0 })
+        if (entry.type === 'blob' && entry.path && entry.sha)
+          files.set(entry.path, { sha: entry.sha, size: entry.size ?? 0 })
       }
       return files
     } catch (error) {
@@ -135,7 +136,10 @@ class OctokitGitDatabase implements GitDatabase {
     try {
       for await (const chunk of body) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     } catch (error) {
-      throw new Error(`Could not read blob ${sha} in ${this.where}: the download broke off (${(error as Error).message}).`, { cause: error })
+      throw new Error(
+        `Could not read blob ${sha} in ${this.where}: the download broke off (${(error as Error).message}).`,
+        { cause: error }
+      )
     }
   }
 
@@ -153,7 +157,12 @@ class OctokitGitDatabase implements GitDatabase {
   async createCommit(message: string, treeSha: string, parents: readonly string[]): Promise<string> {
     try {
       // No author or committer: with an Actions or App token GitHub then signs the commit.
-      const { data } = await this.octokit.rest.git.createCommit({ ...this.repo, message, tree: treeSha, parents: [...parents] })
+      const { data } = await this.octokit.rest.git.createCommit({
+        ...this.repo,
+        message,
+        tree: treeSha,
+        parents: [...parents]
+      })
       return data.sha
     } catch (error) {
       throw this.explain(error, 'create a commit')
@@ -202,7 +211,11 @@ class OctokitGitDatabase implements GitDatabase {
       if (change.sha === undefined) throw new Error(`${change.path}: a tree change needs content or a blob sha.`)
       return { path: change.path, sha: change.sha }
     }
-    if ('bytes' in change.content && change.content.bytes.byteLength <= INLINE_MAX_BYTES && isUtf8(change.content.bytes)) {
+    if (
+      'bytes' in change.content &&
+      change.content.bytes.byteLength <= INLINE_MAX_BYTES &&
+      isUtf8(change.content.bytes)
+    ) {
       return { path: change.path, content: change.content.bytes.toString('utf8') }
     }
     try {
@@ -218,9 +231,14 @@ class OctokitGitDatabase implements GitDatabase {
     const message = apiMessage(error)
     const where = this.where
     if (code === 409 && message.includes(ERROR_REPOSITORY_EMPTY)) {
-      return new Error(`${where} has no commits yet, and GitHub's Git Data API does not work on an empty repository; create an initial commit (for example a README) and run again.`)
+      return new Error(
+        `${where} has no commits yet, and GitHub's Git Data API does not work on an empty repository; create an initial commit (for example a README) and run again.`
+      )
     }
-    if (code === 401) return new Error(`GitHub rejected the token while trying to ${action} in ${where} (401 ${message}); check 'github-token'.`)
+    if (code === 401)
+      return new Error(
+        `GitHub rejected the token while trying to ${action} in ${where} (401 ${message}); check 'github-token'.`
+      )
     if (code === 403 || code === 404) {
       return new Error(
         `GitHub refused to ${action} in ${where} (${code} ${message}); the token needs 'contents: write' on that repository ` +

@@ -18,7 +18,10 @@ export class BodyBuffers {
    * Reads `body` whole. The bytes stay valid until `release` is called; call it once done
    * with them (it is safe to call more than once). A failed read releases by itself.
    */
-  async read(body: AsyncIterable<Uint8Array>, expectedLength?: number): Promise<{ bytes: Buffer; release: () => void }> {
+  async read(
+    body: AsyncIterable<Uint8Array>,
+    expectedLength?: number
+  ): Promise<{ bytes: Buffer; release: () => void }> {
     let buffer = this.take(expectedLength !== undefined && expectedLength > 0 ? expectedLength : INITIAL_BYTES)
     let filled = 0
     try {

@@ -10,7 +10,10 @@ const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy
  * read them by itself, so the one global dispatcher is proxy-aware when they are set.
  * Returns the proxy for the log, without any credentials, or undefined when there is none.
  */
-export function configureConnections(env: Readonly<Record<string, string | undefined>>, connections: number): string | undefined {
+export function configureConnections(
+  env: Readonly<Record<string, string | undefined>>,
+  connections: number
+): string | undefined {
   const options = { connections, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 }
   const configured = PROXY_VARIABLES.map((name) => env[name]).find((value) => value && value.trim() !== '')
   setGlobalDispatcher(configured ? new EnvHttpProxyAgent(options) : new Agent(options))

@@ -101,7 +101,10 @@ export function createQuotaLimiter(options: QuotaLimiterOptions): QuotaLimiter {
     throttled(retryAfterMs) {
       const at = now()
       refusalsInARow++
-      const pause = retryAfterMs !== undefined && retryAfterMs > 0 ? retryAfterMs : Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (refusalsInARow - 1))
+      const pause =
+        retryAfterMs !== undefined && retryAfterMs > 0
+          ? retryAfterMs
+          : Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (refusalsInARow - 1))
       pausedUntil = Math.max(pausedUntil, at + pause)
       if (refusalsInARow < PERSISTENT_THROTTLING) return
       prune(succeeded, at)

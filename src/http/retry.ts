@@ -45,7 +45,7 @@ export async function withRetry<T>(
 ): Promise<T> {
   let throttles = 0
   let renewals = 0
-  for (let attempt = 1; ; ) {
+  for (let attempt = 1; ;) {
     try {
       return await task(attempt)
     } catch (error) {

@@ -48,8 +48,13 @@ export function detectExportFormat(header: readonly string[]): ExportLayout | un
  * (Excel's "Unicode Text" and other UTF-16 saves); undefined when they may.
  */
 export function explainEncoding(start: Uint8Array): string | undefined {
-  const utf16 = (start[0] === 0xff && start[1] === 0xfe) || (start[0] === 0xfe && start[1] === 0xff) || (start.length >= 2 && (start[0] === 0 || start[1] === 0))
-  if (utf16) return 'it is UTF-16 text (saved as "Unicode Text"?); save it as "CSV UTF-8" or use the file Purview exported'
-  if (start[0] === 0x50 && start[1] === 0x4b && start[2] === 0x03 && start[3] === 0x04) return 'it is a ZIP or an Excel workbook (.xlsx); export or save it as CSV'
+  const utf16 =
+    (start[0] === 0xff && start[1] === 0xfe) ||
+    (start[0] === 0xfe && start[1] === 0xff) ||
+    (start.length >= 2 && (start[0] === 0 || start[1] === 0))
+  if (utf16)
+    return 'it is UTF-16 text (saved as "Unicode Text"?); save it as "CSV UTF-8" or use the file Purview exported'
+  if (start[0] === 0x50 && start[1] === 0x4b && start[2] === 0x03 && start[3] === 0x04)
+    return 'it is a ZIP or an Excel workbook (.xlsx); export or save it as CSV'
   return undefined
 }

@@ -78,7 +78,15 @@ export async function prepareImport(patterns: readonly string[], workspace: stri
 export class ExportImport {
   readonly report: ImportReport = { files: [], rows: 0, records: 0, filtered: 0, badRows: 0, bad: [], byType: {} }
   private next = 0
-  private current: { file: ExportFile; rows: AsyncGenerator<ExportRow>; columns: number; auditData: number; counts: ExportFileReport } | undefined
+  private current:
+    | {
+        file: ExportFile
+        rows: AsyncGenerator<ExportRow>
+        columns: number
+        auditData: number
+        counts: ExportFileReport
+      }
+    | undefined
 
   constructor(
     private readonly exports: readonly ExportFile[],
@@ -110,7 +118,8 @@ export class ExportImport {
         const current = this.current ?? (await this.open())
         const next = await current.rows.next()
         if (next.done) this.finishFile(current)
-        else if (this.take(current, next.value, spool) && current.counts.records % SPILL_CHECK_ROWS === 0) await spool.spillIfFull()
+        else if (this.take(current, next.value, spool) && current.counts.records % SPILL_CHECK_ROWS === 0)
+          await spool.spillIfFull()
       }
     } catch (error) {
       await this.current?.rows.return(undefined)
@@ -118,7 +127,9 @@ export class ExportImport {
     }
     await spool.spillIfFull()
     if (this.done && this.report.badRows > MAX_BAD_ROWS_LOGGED) {
-      this.options.log?.(`... ${this.report.badRows - MAX_BAD_ROWS_LOGGED} more bad rows; the job summary lists the first ${MAX_BAD_ROWS_KEPT}.`)
+      this.options.log?.(
+        `... ${this.report.badRows - MAX_BAD_ROWS_LOGGED} more bad rows; the job summary lists the first ${MAX_BAD_ROWS_KEPT}.`
+      )
     }
     return this.done
   }
@@ -165,7 +176,8 @@ export class ExportImport {
     current.counts.bad++
     this.report.badRows++
     if (this.report.bad.length < MAX_BAD_ROWS_KEPT) this.report.bad.push({ file: current.file.shown, line, reason })
-    if (this.report.badRows <= MAX_BAD_ROWS_LOGGED) this.options.log?.(`${current.file.shown}:${line}: bad row, not imported: ${reason}.`)
+    if (this.report.badRows <= MAX_BAD_ROWS_LOGGED)
+      this.options.log?.(`${current.file.shown}:${line}: bad row, not imported: ${reason}.`)
   }
 
   private finishFile(current: NonNullable<ExportImport['current']>): void {

@@ -7,9 +7,7 @@ import { contentTypeOf, type ContentType } from '../record/content-types.js'
 
 /** What one AuditData value of an export becomes. */
 export type ImportedRecord =
-  | { kind: 'row'; type: ContentType; row: KeyedRow }
-  | { kind: 'filtered' }
-  | { kind: 'bad'; reason: string }
+  { kind: 'row'; type: ContentType; row: KeyedRow } | { kind: 'filtered' } | { kind: 'bad'; reason: string }
 
 /**
  * Turns the AuditData text of one export row into the snapshot row the API's copy of the
@@ -27,7 +25,11 @@ export type ImportedRecord =
  * JSON. Key order and values are the export's. A record the branch already holds from the
  * API keeps the API's bytes: copies are matched by Id and time, and the branch's copy wins.
  */
-export function importRecord(auditData: string, encode: (fields: readonly Uint8Array[]) => Buffer, keep?: RecordMatcher): ImportedRecord {
+export function importRecord(
+  auditData: string,
+  encode: (fields: readonly Uint8Array[]) => Buffer,
+  keep?: RecordMatcher
+): ImportedRecord {
   if (auditData.trim() === '') return { kind: 'bad', reason: 'AuditData is empty' }
   let value: unknown
   try {
@@ -35,12 +37,16 @@ export function importRecord(auditData: string, encode: (fields: readonly Uint8A
   } catch (error) {
     return { kind: 'bad', reason: `AuditData is not JSON (${(error as Error).message})` }
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return { kind: 'bad', reason: 'AuditData is not a JSON object' }
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    return { kind: 'bad', reason: 'AuditData is not a JSON object' }
   const record = value as AuditRecord
   if (keep && !keep.matches((field: FilterField) => cell(record[field]))) return { kind: 'filtered' }
   const time = normalizeCreationTime(record.CreationTime)
   if (!time) {
-    const shown = record.CreationTime === undefined ? 'no CreationTime' : `CreationTime ${JSON.stringify(record.CreationTime).slice(0, 40)}, not a time`
+    const shown =
+      record.CreationTime === undefined
+        ? 'no CreationTime'
+        : `CreationTime ${JSON.stringify(record.CreationTime).slice(0, 40)}, not a time`
     return { kind: 'bad', reason: `AuditData has ${shown}` }
   }
   const id = recordId(record)

@@ -101,7 +101,10 @@ async function checkStart(file: string, shown: string): Promise<void> {
   try {
     const start = Buffer.alloc(4)
     const { bytesRead } = await handle.read(start, 0, 4, 0)
-    if (bytesRead === 0) throw new ImportFileError(`${shown} is empty, not a Microsoft Purview audit log export; leave it out of 'import'.`)
+    if (bytesRead === 0)
+      throw new ImportFileError(
+        `${shown} is empty, not a Microsoft Purview audit log export; leave it out of 'import'.`
+      )
     const problem = explainEncoding(start.subarray(0, bytesRead))
     if (problem) throw new ImportFileError(`${shown} cannot be imported: ${problem}.`)
   } finally {

@@ -73,7 +73,11 @@ export class ActivityClient {
   /** `subscriptions/start`; an already enabled subscription (AF20024) is not an error. */
   async startSubscription(type: ContentType): Promise<'started' | 'already-enabled'> {
     try {
-      await this.call(`start subscription ${type}`, 'POST', `${this.root}/subscriptions/start?contentType=${encodeURIComponent(type)}`)
+      await this.call(
+        `start subscription ${type}`,
+        'POST',
+        `${this.root}/subscriptions/start?contentType=${encodeURIComponent(type)}`
+      )
       return 'started'
     } catch (error) {
       if (error instanceof ApiError && error.code === 'AF20024') return 'already-enabled'
@@ -90,7 +94,12 @@ export class ActivityClient {
     const what = `list ${type} ${formatInstant(segment.start)}..${formatInstant(segment.end)}`
     while (url) {
       if (seen.has(url) || seen.size >= MAX_PAGES) {
-        throw new ApiError(`${what}: the API returned the same next page twice (${seen.size} pages so far).`, 200, undefined, false)
+        throw new ApiError(
+          `${what}: the API returned the same next page twice (${seen.size} pages so far).`,
+          200,
+          undefined,
+          false
+        )
       }
       seen.add(url)
       const { body, headers } = await this.call(what, 'GET', url, { array: true })
@@ -113,7 +122,9 @@ export class ActivityClient {
   async fetchBlob<T>(blob: ContentBlob, use: (content: BlobContent) => T): Promise<T> {
     const what = `download ${blob.contentType} blob ${blob.contentId}`
     // The bearer token goes only to the API host, whatever a response says a URI is.
-    const url = this.isSameOrigin(blob.contentUri) ? blob.contentUri : `${this.root}/audit/${encodeURIComponent(blob.contentId)}`
+    const url = this.isSameOrigin(blob.contentUri)
+      ? blob.contentUri
+      : `${this.root}/audit/${encodeURIComponent(blob.contentId)}`
     const { body } = await this.call(what, 'GET', url, { read: (bytes, status) => use(readBlob(bytes, status, what)) })
     return body
   }
@@ -153,9 +164,17 @@ export class ActivityClient {
         const status = response.statusCode
         let release: () => void
         try {
-          ;({ bytes, release } = await this.bodies.read(response.body, Number(headerValue(response.headers, 'content-length'))))
+          ;({ bytes, release } = await this.bodies.read(
+            response.body,
+            Number(headerValue(response.headers, 'content-length'))
+          ))
         } catch (error) {
-          throw new ApiError(`${what}: the connection dropped while reading the response (${describeNetworkError(error)})`, status, undefined, true)
+          throw new ApiError(
+            `${what}: the connection dropped while reading the response (${describeNetworkError(error)})`,
+            status,
+            undefined,
+            true
+          )
         }
         let text: string
         try {
@@ -179,7 +198,12 @@ export class ActivityClient {
         try {
           body = JSON.parse(text)
         } catch {
-          throw new ApiError(`${what}: the response body is not complete JSON (${text.length} bytes); it was probably cut off`, status, undefined, true)
+          throw new ApiError(
+            `${what}: the response body is not complete JSON (${text.length} bytes); it was probably cut off`,
+            status,
+            undefined,
+            true
+          )
         }
         if (expect.array) expectArray(body, what)
         return { body: body as T, headers: response.headers }
@@ -194,7 +218,13 @@ export class ActivityClient {
     const { code, message } = parseErrorBody(text)
     const retryAfter = parseRetryAfter(headerValue(headers, 'retry-after')) ?? retryAfterFromMessage(message)
     const detail = [code, message].filter(Boolean).join(' ') || STATUS_CODES[status] || ''
-    return new ApiError(`${what}: HTTP ${status} ${detail}`.trimEnd(), status, code, isTransient(status, code), retryAfter)
+    return new ApiError(
+      `${what}: HTTP ${status} ${detail}`.trimEnd(),
+      status,
+      code,
+      isTransient(status, code),
+      retryAfter
+    )
   }
 
   private isSameOrigin(url: string): boolean {
@@ -207,7 +237,12 @@ export class ActivityClient {
 
   private sameOrigin(url: string, what: string): string {
     if (!this.isSameOrigin(url)) {
-      throw new ApiError(`${what}: NextPageUri points to another host (${safeHost(url)}); refusing to send the token there.`, 200, undefined, false)
+      throw new ApiError(
+        `${what}: NextPageUri points to another host (${safeHost(url)}); refusing to send the token there.`,
+        200,
+        undefined,
+        false
+      )
     }
     return url
   }
@@ -240,7 +275,8 @@ function readBlob(bytes: Buffer, status: number, what: string): BlobContent {
     return { bytes, records: scanRecords(bytes, BLOB_FIELDS) }
   } catch (error) {
     if (!(error instanceof BlobFormatError)) throw error
-    if (error.truncated) throw new ApiError(`${what}: ${error.message} (${bytes.length} bytes)`, status, undefined, true)
+    if (error.truncated)
+      throw new ApiError(`${what}: ${error.message} (${bytes.length} bytes)`, status, undefined, true)
     // The service sometimes answers 200 with an error object instead of the array.
     let body: unknown
     try {

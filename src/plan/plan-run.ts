@@ -28,10 +28,13 @@ export interface RunPlan {
  */
 export function planRun(request: RunPlanRequest, ledger: Ledger, now: Date): RunPlan {
   const covered = request.scope.mode === 'scheduled' ? coveredUntil(ledger, request.contentTypes) : undefined
-  const scope = request.scope.mode === 'scheduled' && covered ? { ...request.scope, coveredUntil: covered } : request.scope
+  const scope =
+    request.scope.mode === 'scheduled' && covered ? { ...request.scope, coveredUntil: covered } : request.scope
   const plan = planWindows({ now, scope, windowMs: request.windowMs, maxWindows: request.maxWindows })
   const retries = retryWindows(ledger, request.contentTypes, plan, now)
-  const planned: ListingWindow[] = request.contentTypes.flatMap((type) => plan.windows.map((range) => ({ type, range, retry: false })))
+  const planned: ListingWindow[] = request.contentTypes.flatMap((type) =>
+    plan.windows.map((range) => ({ type, range, retry: false }))
+  )
   return { plan, windows: [...retries, ...planned], retried: retries.length }
 }
 

@@ -4,7 +4,8 @@ import { formatInstant } from '../util/time.js'
 import { planRun, type RunPlan, type RunPlanRequest } from './plan-run.js'
 
 /** What a dry run learnt of the data branch: its ledger, or why it could not read it. */
-export type BranchLedger = { status: 'read'; ledger: Ledger; branchExists: boolean; where: string } | { status: 'unread'; reason: string }
+export type BranchLedger =
+  { status: 'read'; ledger: Ledger; branchExists: boolean; where: string } | { status: 'unread'; reason: string }
 
 /** A dry run's plan, and what it says about where the plan came from. */
 export interface Preview extends RunPlan {
@@ -33,7 +34,9 @@ export function previewRun(request: RunPlanRequest & { dataBranch: string }, bra
   if (!branch.branchExists) {
     notes.push(`Read ${branch.where} (read-only): it does not exist yet; the first real run creates it.`)
   } else if (scheduled) {
-    notes.push(`Read the ledger of ${branch.where} (read-only): ${describeCoverage(request.contentTypes, branch.ledger)}.`)
+    notes.push(
+      `Read the ledger of ${branch.where} (read-only): ${describeCoverage(request.contentTypes, branch.ledger)}.`
+    )
   } else {
     notes.push(`Read the ledger of ${branch.where} (read-only) for windows earlier runs failed on.`)
   }

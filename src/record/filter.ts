@@ -35,8 +35,10 @@ export function isFiltering(filter: RecordFilter): boolean {
 /** The matcher for a filter, or undefined when it keeps everything (callers skip the test). */
 export function compileFilter(filter: RecordFilter): RecordMatcher | undefined {
   if (!isFiltering(filter)) return undefined
-  const operations = filter.operations.length > 0 ? new Set(filter.operations.map((name) => name.toLowerCase())) : undefined
-  const workloads = filter.workloads.length > 0 ? new Set(filter.workloads.map((name) => name.toLowerCase())) : undefined
+  const operations =
+    filter.operations.length > 0 ? new Set(filter.operations.map((name) => name.toLowerCase())) : undefined
+  const workloads =
+    filter.workloads.length > 0 ? new Set(filter.workloads.map((name) => name.toLowerCase())) : undefined
   const recordTypes = filter.recordTypes.length > 0 ? new Set(filter.recordTypes) : undefined
   return {
     matches(read) {
@@ -66,7 +68,10 @@ export function splitList(text: string): string[] {
 }
 
 /** Record types read from numbers and enum names; `unknown` holds names that are not members, each with suggestions. */
-export function readRecordTypes(items: readonly string[]): { types: number[]; unknown: { name: string; suggestions: string[] }[] } {
+export function readRecordTypes(items: readonly string[]): {
+  types: number[]
+  unknown: { name: string; suggestions: string[] }[]
+} {
   const types: number[] = []
   const unknown: { name: string; suggestions: string[] }[] = []
   for (const item of items) {

@@ -73,7 +73,8 @@ export function fieldKeys(fields: readonly string[]): FieldKeys {
   const next = new Int16Array(keys.length)
   for (let index = keys.length - 1; index >= 0; index--) {
     const key = keys[index]!
-    if (key.length === 0 || key.length >= KEY_MAX_LENGTH || key[0]! >= KEY_FIRST_BYTES) throw new Error(`cannot look up the field name '${fields[index]}'`)
+    if (key.length === 0 || key.length >= KEY_MAX_LENGTH || key[0]! >= KEY_FIRST_BYTES)
+      throw new Error(`cannot look up the field name '${fields[index]}'`)
     const slot = KEY_FIRST_BYTES * key.length + key[0]!
     next[index] = first[slot]!
     first[slot] = index + 1
@@ -179,7 +180,8 @@ class RecordScanner {
     const memory = this.exports.memory
     const missing = bytes - memory.buffer.byteLength
     // Grown at least twofold: each growth moves the memory, and blobs differ in size.
-    if (missing > 0) memory.grow(Math.max(Math.ceil(missing / WASM_PAGE_BYTES), memory.buffer.byteLength / WASM_PAGE_BYTES))
+    if (missing > 0)
+      memory.grow(Math.max(Math.ceil(missing / WASM_PAGE_BYTES), memory.buffer.byteLength / WASM_PAGE_BYTES))
   }
 
   private formatError(body: Uint8Array, status: number, at: number): BlobFormatError {

@@ -162,7 +162,10 @@ export function describeRecordType(value: number): string {
  * CoE set-up filters on most.
  */
 export function suggestRecordTypes(text: string, count = 4): string[] {
-  const wanted = text.trim().toLowerCase().replace(/[\s_-]/g, '')
+  const wanted = text
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]/g, '')
   const close =
     wanted.length < 3
       ? []

@@ -3,7 +3,6 @@ import { formatInstant } from '../util/time.js'
 import { GAP_COLUMNS, gapRows, GAPS_ADVICE, GAPS_TITLE } from './gaps.js'
 import { cell, MAX_TABLE_ROWS as MAX_ROWS } from './markup.js'
 
-
 /** GitHub refuses issue bodies over 65,536 characters; stay well below. */
 export const MAX_ISSUE_TEXT = 60_000
 
@@ -29,11 +28,15 @@ export function issueTitle(failures: readonly OpenFailure[]): string {
 }
 
 /** Body of the failure issue: what failed, since when, and the command to backfill it. */
-export function renderIssueBody(failures: readonly OpenFailure[], gaps: readonly TypedGap[], context: IssueContext): string {
+export function renderIssueBody(
+  failures: readonly OpenFailure[],
+  gaps: readonly TypedGap[],
+  context: IssueContext
+): string {
   const lines = [
     issueMarker(context.branch),
     `The audit log sync to branch \`${cell(context.branch)}\` could not collect these listing windows, even after retries.`,
-    'Every run retries them first (within the API\'s 7 days); this issue closes itself when they recover.',
+    "Every run retries them first (within the API's 7 days); this issue closes itself when they recover.",
     '',
     ...failureTable(failures),
     '',
@@ -45,7 +48,11 @@ export function renderIssueBody(failures: readonly OpenFailure[], gaps: readonly
 }
 
 /** Comment for a run that still fails. */
-export function renderStillFailingComment(failures: readonly OpenFailure[], gaps: readonly TypedGap[], context: IssueContext): string {
+export function renderStillFailingComment(
+  failures: readonly OpenFailure[],
+  gaps: readonly TypedGap[],
+  context: IssueContext
+): string {
   return fit(
     [
       `Still failing after the run of ${formatInstant(context.now)}: ${failures.length} window${failures.length === 1 ? '' : 's'}.`,
@@ -59,7 +66,9 @@ export function renderStillFailingComment(failures: readonly OpenFailure[], gaps
 
 /** Comment that closes the issue. */
 export function renderRecoveredComment(recovered: readonly OpenFailure[], context: IssueContext): string {
-  const rows = recovered.slice(0, MAX_ROWS).map((failure) => `| ${cell(failure.type)} | ${cell(failure.start)} – ${cell(failure.end)} | ${failure.attempts} |`)
+  const rows = recovered
+    .slice(0, MAX_ROWS)
+    .map((failure) => `| ${cell(failure.type)} | ${cell(failure.start)} – ${cell(failure.end)} | ${failure.attempts} |`)
   return fit(
     [
       `All failed windows have recovered${recovered.length > 0 ? `; these were collected by the run of ${formatInstant(context.now)}` : ''}.`,
@@ -81,14 +90,19 @@ function failureTable(failures: readonly OpenFailure[]): string[] {
     '| content type | window (UTC) | error | message | first failure | last failure | failed runs |',
     '|---|---|---|---|---|---|---|',
     ...rows,
-    ...(failures.length > MAX_ROWS ? [`…and ${failures.length - MAX_ROWS} more windows (see \`state/ledger.json\` on the branch).`] : [])
+    ...(failures.length > MAX_ROWS
+      ? [`…and ${failures.length - MAX_ROWS} more windows (see \`state/ledger.json\` on the branch).`]
+      : [])
   ]
 }
 
 function backfillHint(failures: readonly OpenFailure[], context: IssueContext): string[] {
   if (failures.length === 0) return []
   const start = failures.map((failure) => failure.start).sort()[0]
-  const end = failures.map((failure) => failure.end).sort().at(-1)
+  const end = failures
+    .map((failure) => failure.end)
+    .sort()
+    .at(-1)
   const workflow = context.workflowFile ?? '<workflow file>'
   const repo = context.repository ? ` --repo ${context.repository}` : ''
   return [
@@ -118,5 +132,7 @@ function shellWord(text: string): string {
 }
 
 function fit(text: string): string {
-  return text.length <= MAX_ISSUE_TEXT ? text : `${text.slice(0, MAX_ISSUE_TEXT - 40)}\n\n…(truncated to fit GitHub's limit)`
+  return text.length <= MAX_ISSUE_TEXT
+    ? text
+    : `${text.slice(0, MAX_ISSUE_TEXT - 40)}\n\n…(truncated to fit GitHub's limit)`
 }

@@ -59,8 +59,17 @@ export async function syncFailureIssue(
       return { action: 'commented', url: existing.html_url, number: existing.number }
     }
     if (existing) {
-      await octokit.rest.issues.createComment({ ...repo, issue_number: existing.number, body: renderRecoveredComment(state.recovered, context) })
-      await octokit.rest.issues.update({ ...repo, issue_number: existing.number, state: 'closed', state_reason: 'completed' })
+      await octokit.rest.issues.createComment({
+        ...repo,
+        issue_number: existing.number,
+        body: renderRecoveredComment(state.recovered, context)
+      })
+      await octokit.rest.issues.update({
+        ...repo,
+        issue_number: existing.number,
+        state: 'closed',
+        state_reason: 'completed'
+      })
       return { action: 'closed', url: existing.html_url, number: existing.number }
     }
     return { action: 'none' }
@@ -127,10 +136,19 @@ export interface IssueTarget {
  * tip, not this run's commit: in a matrix another run may have recorded failures since, and
  * its issue must not be closed by a run that saw none. Never throws: the data is committed.
  */
-export async function updateFailureIssue(target: IssueTarget, failures: Pick<FailureChanges, 'recovered' | 'newGaps'>, context: IssueContext): Promise<IssueOutcome> {
+export async function updateFailureIssue(
+  target: IssueTarget,
+  failures: Pick<FailureChanges, 'recovered' | 'newGaps'>,
+  context: IssueContext
+): Promise<IssueOutcome> {
   try {
     const open = allFailures(await readLedger((await openBranchTip(target.git, target.branch)).files))
-    const outcome = await syncFailureIssue(target.octokit, target, { open, recovered: failures.recovered, gaps: failures.newGaps }, context)
+    const outcome = await syncFailureIssue(
+      target.octokit,
+      target,
+      { open, recovered: failures.recovered, gaps: failures.newGaps },
+      context
+    )
     if (outcome.action !== 'none') target.log(`Failure issue #${outcome.number} ${outcome.action}: ${outcome.url}`)
     return outcome
   } catch (error) {
@@ -145,7 +163,11 @@ export async function updateFailureIssue(target: IssueTarget, failures: Pick<Fai
  * hold new failed windows); one that committed nothing only looks for the open issue. Never
  * throws: the run's own error is what the step reports.
  */
-export async function issueAfterStop(target: IssueTarget, progress: SyncProgress | undefined, context: IssueContext): Promise<IssueOutcome> {
+export async function issueAfterStop(
+  target: IssueTarget,
+  progress: SyncProgress | undefined,
+  context: IssueContext
+): Promise<IssueOutcome> {
   if (progress && progress.commits.length > 0) {
     return updateFailureIssue(target, progress.report?.failures ?? { recovered: [], newGaps: [] }, context)
   }

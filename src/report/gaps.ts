@@ -10,7 +10,13 @@ export const GAPS_ADVICE =
 
 /** The gaps as table rows (content type, time, reason), the first MAX_TABLE_ROWS of them. */
 export function gapRows(gaps: readonly TypedGap[]): string[][] {
-  return gaps.slice(0, MAX_TABLE_ROWS).map((gap) => [cell(gap.type), `${cell(gap.start)}${gap.end !== gap.start ? ` – ${cell(gap.end)}` : ''}`, cell(gap.reason)])
+  return gaps
+    .slice(0, MAX_TABLE_ROWS)
+    .map((gap) => [
+      cell(gap.type),
+      `${cell(gap.start)}${gap.end !== gap.start ? ` – ${cell(gap.end)}` : ''}`,
+      cell(gap.reason)
+    ])
 }
 
 /** The header of a gaps table. */

@@ -60,7 +60,12 @@ function formatElapsed(seconds: number): string {
  * Logs `read()`'s counts every `everyMs` until stopped. The timer does not keep the process
  * alive, and a run shorter than `everyMs` logs nothing.
  */
-export function startProgress(read: () => ProgressCounts, log: (message: string) => void, everyMs = PROGRESS_EVERY_MS, now: () => number = Date.now): () => void {
+export function startProgress(
+  read: () => ProgressCounts,
+  log: (message: string) => void,
+  everyMs = PROGRESS_EVERY_MS,
+  now: () => number = Date.now
+): () => void {
   const started = now()
   const timer = setInterval(() => log(describeProgress(read(), now() - started)), everyMs)
   timer.unref()

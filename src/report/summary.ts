@@ -52,7 +52,10 @@ export function renderSyncSummary(outcome: SyncOutcome, headline: string, links:
   )
   if (imported) writeImport(summary, imported)
   for (const derived of report.derived) {
-    if (derived.days.length > 0) summary.line(`${derived.title} (${derived.folder}) recomputed for ${derived.days.length} day(s): ${derived.days.join(', ')}.`)
+    if (derived.days.length > 0)
+      summary.line(
+        `${derived.title} (${derived.folder}) recomputed for ${derived.days.length} day(s): ${derived.days.join(', ')}.`
+      )
   }
   writeAdded(summary, report.added)
   summary.line(outcome.commitSha ? `Commit: ${commitLink(outcome.commitSha, links)}` : 'No commit: nothing new.')
@@ -66,9 +69,16 @@ export function renderSyncSummary(outcome: SyncOutcome, headline: string, links:
  * The summary of a run that stopped part-way: why, in which step, what it had done by then
  * (listed, downloaded, committed), and where to look next.
  */
-export function renderStoppedSummary(reason: string, progress: SyncProgress | undefined, headline: string, links: RunLinks): string {
+export function renderStoppedSummary(
+  reason: string,
+  progress: SyncProgress | undefined,
+  headline: string,
+  links: RunLinks
+): string {
   const summary = new SummaryText().heading('m365-audit-sync: stopped', 2)
-  summary.line(`The run stopped ${progress ? `while ${STEPS[progress.step]}` : 'before it collected anything'}: ${escapeHtml(reason)}`)
+  summary.line(
+    `The run stopped ${progress ? `while ${STEPS[progress.step]}` : 'before it collected anything'}: ${escapeHtml(reason)}`
+  )
   if (progress?.plan) summary.line(headline)
   if (progress) {
     const { stats, imported } = progress
@@ -112,7 +122,10 @@ const STEPS: Record<SyncStep, string> = {
 /** Records added per content type and day. */
 function writeAdded(summary: SummaryText, added: CommitReport['added']): void {
   if (added.length === 0) return
-  summary.table([headerRow('content type', 'day (UTC)', 'records added'), ...added.map((entry) => [entry.type, entry.day, String(entry.records)])])
+  summary.table([
+    headerRow('content type', 'day (UTC)', 'records added'),
+    ...added.map((entry) => [entry.type, entry.day, String(entry.records)])
+  ])
 }
 
 /** The data branch and the failure issue. */
@@ -150,7 +163,14 @@ function writeFailures(summary: SummaryText, failures: CommitReport['failures'])
     summary.heading('Failed windows', 3)
     summary.table([
       headerRow('content type', 'window (UTC)', 'error', 'failed runs'),
-      ...open.slice(0, MAX_TABLE_ROWS).map((failure) => [failure.type, `${failure.start} to ${failure.end}`, cell(failure.code), String(failure.attempts)])
+      ...open
+        .slice(0, MAX_TABLE_ROWS)
+        .map((failure) => [
+          failure.type,
+          `${failure.start} to ${failure.end}`,
+          cell(failure.code),
+          String(failure.attempts)
+        ])
     ])
   }
 }
@@ -160,7 +180,14 @@ function writeImport(summary: SummaryText, imported: ImportReport): void {
   summary.heading('Imported Purview exports', 3)
   summary.table([
     headerRow('file', 'format', 'rows', 'records', 'left out by filters', 'bad rows'),
-    ...imported.files.map((file) => [cell(file.file), file.format, String(file.rows), String(file.records), String(file.filtered), String(file.bad)])
+    ...imported.files.map((file) => [
+      cell(file.file),
+      file.format,
+      String(file.rows),
+      String(file.records),
+      String(file.filtered),
+      String(file.bad)
+    ])
   ])
   if (imported.badRows === 0) return
   const listed = Math.min(imported.bad.length, MAX_TABLE_ROWS)
@@ -169,5 +196,8 @@ function writeImport(summary: SummaryText, imported: ImportReport): void {
     `${imported.badRows} row(s) were not imported${imported.badRows > listed ? `; the first ${listed} are listed` : ''}. ` +
       'Fix them in the file (or export the time range again) and run the import again: rows already imported are not added twice.'
   )
-  summary.table([headerRow('file:line', 'reason'), ...imported.bad.slice(0, listed).map((row) => [cell(`${row.file}:${row.line}`), cell(row.reason)])])
+  summary.table([
+    headerRow('file:line', 'reason'),
+    ...imported.bad.slice(0, listed).map((row) => [cell(`${row.file}:${row.line}`), cell(row.reason)])
+  ])
 }

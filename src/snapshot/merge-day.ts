@@ -59,7 +59,10 @@ export async function mergeDay(input: {
 }): Promise<DayMerge> {
   const { branch, manifest, format } = input
   const existing = findDayFiles(branch.paths(), input.type, input.day, format.name)
-  const converted = otherFormats(format).map((other) => ({ other, paths: findDayFiles(branch.paths(), input.type, input.day, other.name) }))
+  const converted = otherFormats(format).map((other) => ({
+    other,
+    paths: findDayFiles(branch.paths(), input.type, input.day, other.name)
+  }))
   const keep = keptPrefix(existing, branch, manifest, input.firstIncomingTime, format)
   const rewritten = existing.slice(keep)
 
@@ -73,7 +76,9 @@ export async function mergeDay(input: {
   // Each source is sorted (a day's parts follow one another); copies in an earlier source win.
   const sources = [
     concat(rewritten.map((path) => () => read(path, format))),
-    ...converted.map(({ other, paths }) => convertRows(concat(paths.map((path) => () => read(path, other))), other, format)),
+    ...converted.map(({ other, paths }) =>
+      convertRows(concat(paths.map((path) => () => read(path, other))), other, format)
+    ),
     input.incoming
   ]
   const incomingSource = sources.length - 1
@@ -86,26 +91,38 @@ export async function mergeDay(input: {
   }
   const written = writer.finish()
   if (observe && (added > 0 || input.observeUnchanged)) {
-    for await (const batch of concat(existing.slice(0, keep).map((path) => () => read(path, format)))) for (const row of batch) observe(row)
+    for await (const batch of concat(existing.slice(0, keep).map((path) => () => read(path, format))))
+      for (const row of batch) observe(row)
   }
   const previous = [...existing, ...converted.flatMap(({ paths }) => paths)]
-  const merge: DayMerge = { added, paths: previous, files: new Map(), manifest: new Map() }
-  if (added === 0) return merge
+  if (added === 0) return { added, paths: previous, files: new Map(), manifest: new Map() }
+  return { added, ...dayChanges(input, written, keep, previous) }
+}
 
-  // Kept parts stay where they are (keptPrefix makes sure they are numbered 1, 2, …); the
-  // rest are written anew from the next number on.
+/**
+ * The files and manifest entries a merge changes. Kept parts stay where they are (keptPrefix
+ * makes sure they are numbered 1, 2, …); the parts written take the next numbers on; a file
+ * of the day that is no longer among them is removed.
+ */
+function dayChanges(
+  input: { type: ContentType; day: string; branch: BranchFiles; manifest: Manifest; format: SnapshotFormat },
+  written: readonly WrittenPart[],
+  keep: number,
+  previous: readonly string[]
+): Omit<DayMerge, 'added'> {
+  const { branch, manifest, format } = input
   const paths = dayFilePaths(input.type, input.day, format.name, keep + written.length)
-  merge.paths = paths
+  const changes: Omit<DayMerge, 'added'> = { paths, files: new Map(), manifest: new Map() }
   written.forEach((part, index) => {
     const path = paths[keep + index]!
-    merge.manifest.set(path, describePart(part, format))
-    if (!sameContent(path, part, branch, manifest)) merge.files.set(path, { file: part.file, size: part.bytes })
+    changes.manifest.set(path, describePart(part, format))
+    if (!sameContent(path, part, branch, manifest)) changes.files.set(path, { file: part.file, size: part.bytes })
   })
   for (const stale of previous.filter((path) => !paths.includes(path))) {
-    merge.files.set(stale, null)
-    merge.manifest.set(stale, null)
+    changes.files.set(stale, null)
+    changes.manifest.set(stale, null)
   }
-  return merge
+  return changes
 }
 
 /**
@@ -113,11 +130,23 @@ export async function mergeDay(input: {
  * each ending before the first new row, and the manifest's word for it trusted (an entry
  * whose size matches the blob). The last part is always rewritten: new rows may fill it.
  */
-function keptPrefix(existing: readonly string[], branch: BranchFiles, manifest: Manifest, firstIncomingTime: string, format: SnapshotFormat): number {
+function keptPrefix(
+  existing: readonly string[],
+  branch: BranchFiles,
+  manifest: Manifest,
+  firstIncomingTime: string,
+  format: SnapshotFormat
+): number {
   let keep = 0
   for (const path of existing.slice(0, -1)) {
     const entry = manifest.files[path]
-    if (!path.endsWith(`.${keep + 1}.${format.name}`) || !entry || entry.bytes !== branch.size(path) || !(entry.lastCreationTime < firstIncomingTime)) break
+    if (
+      !path.endsWith(`.${keep + 1}.${format.name}`) ||
+      !entry ||
+      entry.bytes !== branch.size(path) ||
+      !(entry.lastCreationTime < firstIncomingTime)
+    )
+      break
     keep++
   }
   return keep
@@ -130,7 +159,12 @@ function keptPrefix(existing: readonly string[], branch: BranchFiles, manifest: 
  */
 function sameContent(path: string, part: WrittenPart, branch: BranchFiles, manifest: Manifest): boolean {
   const entry = manifest.files[path]
-  return entry !== undefined && entry.sha256 === part.sha256 && entry.bytes === part.bytes && branch.size(path) === part.bytes
+  return (
+    entry !== undefined &&
+    entry.sha256 === part.sha256 &&
+    entry.bytes === part.bytes &&
+    branch.size(path) === part.bytes
+  )
 }
 
 function describePart(part: WrittenPart, format: SnapshotFormat): ManifestEntry {
@@ -144,8 +178,13 @@ function describePart(part: WrittenPart, format: SnapshotFormat): ManifestEntry 
   }
 }
 
-async function* convertRows(source: AsyncIterable<KeyedRow[]>, from: SnapshotFormat, to: SnapshotFormat): AsyncGenerator<KeyedRow[]> {
-  for await (const batch of source) yield batch.map((row) => ({ ...row, payload: convertPayload(row.payload, from, to) }))
+async function* convertRows(
+  source: AsyncIterable<KeyedRow[]>,
+  from: SnapshotFormat,
+  to: SnapshotFormat
+): AsyncGenerator<KeyedRow[]> {
+  for await (const batch of source)
+    yield batch.map((row) => ({ ...row, payload: convertPayload(row.payload, from, to) }))
 }
 
 /** The sources one after another, each opened only when its turn comes. */

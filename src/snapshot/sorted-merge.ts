@@ -19,47 +19,23 @@ export async function* mergeSorted(
 ): AsyncGenerator<KeyedRow[]> {
   const rank = options.rank ?? ((source: number) => source)
   const batchRows = options.batchRows ?? 4_096
-  const cursors = sources.map((source, index) => ({ index, iterator: source[Symbol.asyncIterator](), batch: [] as KeyedRow[], at: 0, done: false }))
-  type Cursor = (typeof cursors)[number]
-  const refill = async (cursor: Cursor): Promise<void> => {
-    while (cursor.at >= cursor.batch.length && !cursor.done) {
-      const next = await cursor.iterator.next()
-      if (next.done) cursor.done = true
-      else {
-        cursor.batch = next.value
-        cursor.at = 0
-      }
-    }
-  }
+  const cursors = sources.map((source, index): Cursor => ({
+    index,
+    iterator: source[Symbol.asyncIterator](),
+    batch: [],
+    at: 0,
+    done: false
+  }))
   await Promise.all(cursors.map(refill))
-
-  // A binary heap of the cursors that still hold rows, by their current row.
-  const heap = cursors.filter((cursor) => !cursor.done)
-  const less = (a: Cursor, b: Cursor): boolean => {
-    const order = compareRows(a.batch[a.at]!, b.batch[b.at]!)
-    return order < 0 || (order === 0 && rank(a.index) < rank(b.index))
-  }
-  const siftDown = (from: number): void => {
-    for (let at = from; ; ) {
-      const left = 2 * at + 1
-      const right = left + 1
-      let smallest = at
-      if (left < heap.length && less(heap[left]!, heap[smallest]!)) smallest = left
-      if (right < heap.length && less(heap[right]!, heap[smallest]!)) smallest = right
-      if (smallest === at) return
-      ;[heap[at], heap[smallest]] = [heap[smallest]!, heap[at]!]
-      at = smallest
-    }
-  }
-  for (let at = Math.floor(heap.length / 2) - 1; at >= 0; at--) siftDown(at)
+  const heap = new CursorHeap(cursors, rank)
 
   let out: KeyedRow[] = []
   // The row last kept: it goes into `out` once a row with another key follows, since a copy
   // of it from a better source, or a preferred copy, may still replace it.
   let kept: KeyedRow | undefined
   let keptSource = -1
-  while (heap.length > 0) {
-    const top = heap[0]!
+  while (heap.size > 0) {
+    const top = heap.top()
     const row = top.batch[top.at++]!
     if (kept && compareRows(kept, row) === 0) {
       if (rank(top.index) === rank(keptSource) && preferredCopy(kept, row) === row) {
@@ -83,13 +59,78 @@ export async function* mergeSorted(
       }
       if (kept && keptSource === top.index) kept = { time: kept.time, id: kept.id, payload: Buffer.from(kept.payload) }
       await refill(top)
-      if (top.done) {
-        const end = heap.pop()!
-        if (heap.length > 0) heap[0] = end
-      }
+      if (top.done) heap.dropTop()
     }
-    if (heap.length > 0) siftDown(0)
+    heap.siftDown(0)
   }
   if (kept) out.push(kept)
   if (out.length > 0) yield out
+}
+
+/** Where the merge stands in one source: its current batch and row. */
+interface Cursor {
+  index: number
+  iterator: AsyncIterator<KeyedRow[]>
+  batch: KeyedRow[]
+  at: number
+  done: boolean
+}
+
+/** Reads the source's next non-empty batch once the current one is used up, or marks it done. */
+async function refill(cursor: Cursor): Promise<void> {
+  while (cursor.at >= cursor.batch.length && !cursor.done) {
+    const next = await cursor.iterator.next()
+    if (next.done) cursor.done = true
+    else {
+      cursor.batch = next.value
+      cursor.at = 0
+    }
+  }
+}
+
+/** A binary heap of the cursors that still hold rows, by their current row; among equal rows, the better-ranked source first. */
+class CursorHeap {
+  private readonly heap: Cursor[]
+
+  constructor(
+    cursors: readonly Cursor[],
+    private readonly rank: (source: number) => number
+  ) {
+    this.heap = cursors.filter((cursor) => !cursor.done)
+    for (let at = Math.floor(this.heap.length / 2) - 1; at >= 0; at--) this.siftDown(at)
+  }
+
+  get size(): number {
+    return this.heap.length
+  }
+
+  top(): Cursor {
+    return this.heap[0]!
+  }
+
+  /** Removes the top cursor: its source has ended. */
+  dropTop(): void {
+    const end = this.heap.pop()!
+    if (this.heap.length > 0) this.heap[0] = end
+  }
+
+  /** Moves the cursor at `from` down to its place, after its current row changed. */
+  siftDown(from: number): void {
+    const heap = this.heap
+    for (let at = from; ;) {
+      const left = 2 * at + 1
+      const right = left + 1
+      let smallest = at
+      if (left < heap.length && this.less(heap[left]!, heap[smallest]!)) smallest = left
+      if (right < heap.length && this.less(heap[right]!, heap[smallest]!)) smallest = right
+      if (smallest === at) return
+      ;[heap[at], heap[smallest]] = [heap[smallest]!, heap[at]!]
+      at = smallest
+    }
+  }
+
+  private less(a: Cursor, b: Cursor): boolean {
+    const order = compareRows(a.batch[a.at]!, b.batch[b.at]!)
+    return order < 0 || (order === 0 && this.rank(a.index) < this.rank(b.index))
+  }
 }

@@ -51,11 +51,13 @@ export class Spool {
     let days = this.days.get(type)
     if (!days) this.days.set(type, (days = new Map()))
     let entry = days.get(day)
-    if (!entry) days.set(day, (entry = { type, day, keys: [], places: [], lengths: [], runs: [], rows: 0, firstTime: row.time }))
+    if (!entry)
+      days.set(day, (entry = { type, day, keys: [], places: [], lengths: [], runs: [], rows: 0, firstTime: row.time }))
     const size = row.payload.byteLength
     let chunk = this.arena.at(-1)!
     if (this.arenaUsed + size > chunk.length) {
-      chunk = (size <= ARENA_CHUNK_BYTES && this.spareChunks.pop()) || Buffer.allocUnsafe(Math.max(ARENA_CHUNK_BYTES, size))
+      chunk =
+        (size <= ARENA_CHUNK_BYTES && this.spareChunks.pop()) || Buffer.allocUnsafe(Math.max(ARENA_CHUNK_BYTES, size))
       this.arena.push(chunk)
       this.arenaUsed = 0
     }
@@ -141,7 +143,11 @@ export class Spool {
       const place = entry.places[index]!
       const chunk = arena[Math.floor(place / ARENA_CHUNK_BYTES)]!
       const offset = place % ARENA_CHUNK_BYTES
-      return { time: key.slice(0, TIME_LENGTH), id: key.slice(TIME_LENGTH), payload: chunk.subarray(offset, offset + entry.lengths[index]!) }
+      return {
+        time: key.slice(0, TIME_LENGTH),
+        id: key.slice(TIME_LENGTH),
+        payload: chunk.subarray(offset, offset + entry.lengths[index]!)
+      }
     })
   }
 }
@@ -162,7 +168,7 @@ function sortedOrder(entry: SpoolDay): number[] {
   packed.sort()
   const order: number[] = new Array<number>(count)
   for (let at = 0; at < count; at++) order[at] = packed[at]! % INDEX_SPAN
-  for (let start = 0; start < count; ) {
+  for (let start = 0; start < count;) {
     const second = Math.floor(packed[start]! / INDEX_SPAN)
     let end = start + 1
     while (end < count && Math.floor(packed[end]! / INDEX_SPAN) === second) end++
@@ -213,7 +219,13 @@ const READ_CHUNK_BYTES = 256 * 1024
  * downloads that keep the loop busy, a spill took as long as the next 16 MB took to arrive,
  * and the spills of several arenas overlapped in memory.
  */
-function writeRun(path: string, entry: SpoolDay, order: readonly number[], arena: readonly Buffer[], chunk: Buffer): void {
+function writeRun(
+  path: string,
+  entry: SpoolDay,
+  order: readonly number[],
+  arena: readonly Buffer[],
+  chunk: Buffer
+): void {
   const fd = openSync(path, 'w')
   try {
     let used = 0

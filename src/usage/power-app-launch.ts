@@ -46,11 +46,18 @@ export function readPowerAppLaunch(record: AuditRecord): PowerAppLaunch | undefi
   if (Array.isArray(properties)) {
     const property = (name: string): string | undefined => {
       for (const entry of properties) {
-        if (entry && typeof entry === 'object' && (entry as { Name?: unknown }).Name === name) return text((entry as { Value?: unknown }).Value)
+        if (entry && typeof entry === 'object' && (entry as { Name?: unknown }).Name === name)
+          return text((entry as { Value?: unknown }).Value)
       }
       return undefined
     }
-    return launch(lastSegment(property(APP_ID)), property(APP_NAME), text(record.EnvironmentId) ?? property(ENVIRONMENT_ID), property(ENVIRONMENT_NAME), user)
+    return launch(
+      lastSegment(property(APP_ID)),
+      property(APP_NAME),
+      text(record.EnvironmentId) ?? property(ENVIRONMENT_ID),
+      property(ENVIRONMENT_NAME),
+      user
+    )
   }
   const info = additionalInfo(record.AdditionalInfo)
   return launch(text(record.AppName), text(info.appDisplayName), text(info.environmentName), undefined, user)

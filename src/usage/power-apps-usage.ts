@@ -2,7 +2,15 @@ import { compareText as compare } from '../util/compare.js'
 import type { PowerAppLaunch } from './power-app-launch.js'
 
 /** Columns of a Power Apps usage file, in file order. */
-export const USAGE_COLUMNS = ['Date', 'EnvironmentId', 'EnvironmentName', 'AppId', 'AppName', 'Launches', 'UniqueUsers'] as const
+export const USAGE_COLUMNS = [
+  'Date',
+  'EnvironmentId',
+  'EnvironmentName',
+  'AppId',
+  'AppName',
+  'Launches',
+  'UniqueUsers'
+] as const
 
 /** One row of a usage file: one app in one environment on one UTC day. */
 export interface UsageRow {
@@ -31,7 +39,10 @@ export function usagePath(day: string): string {
  * Memory: the day's launch Ids and, per app, its distinct users, never the records.
  */
 export class PowerAppsUsage {
-  private readonly counts = new Map<string, { environmentId: string; appId: string; launches: number; users: Set<string> }>()
+  private readonly counts = new Map<
+    string,
+    { environmentId: string; appId: string; launches: number; users: Set<string> }
+  >()
   private readonly ids = new Set<string>()
   private readonly appNames = new Map<string, Named>()
   private readonly environmentNames = new Map<string, Named>()
@@ -44,7 +55,11 @@ export class PowerAppsUsage {
     this.ids.add(id)
     const key = `${launch.environmentId}\u0000${launch.appId}`
     let entry = this.counts.get(key)
-    if (!entry) this.counts.set(key, (entry = { environmentId: launch.environmentId, appId: launch.appId, launches: 0, users: new Set() }))
+    if (!entry)
+      this.counts.set(
+        key,
+        (entry = { environmentId: launch.environmentId, appId: launch.appId, launches: 0, users: new Set() })
+      )
     entry.launches++
     if (launch.user) entry.users.add(launch.user)
     const order = `${time}\u0000${id}`
@@ -88,6 +103,14 @@ function remember(names: Map<string, Named>, key: string, name: string, order: s
 export function usageTable(rows: readonly UsageRow[]): string[][] {
   return [
     [...USAGE_COLUMNS],
-    ...rows.map((row) => [row.date, row.environmentId, row.environmentName, row.appId, row.appName, String(row.launches), String(row.uniqueUsers)])
+    ...rows.map((row) => [
+      row.date,
+      row.environmentId,
+      row.environmentName,
+      row.appId,
+      row.appName,
+      String(row.launches),
+      String(row.uniqueUsers)
+    ])
   ]
 }

@@ -7,6 +7,7 @@ export function countText(count: number): string {
   if (!Number.isSafeInteger(count)) return String(count)
   const digits = String(Math.abs(count))
   let text = ''
-  for (let end = digits.length; end > 0; end -= 3) text = (end > 3 ? ',' : '') + digits.slice(Math.max(0, end - 3), end) + text
+  for (let end = digits.length; end > 0; end -= 3)
+    text = (end > 3 ? ',' : '') + digits.slice(Math.max(0, end - 3), end) + text
   return count < 0 ? `-${text}` : text
 }

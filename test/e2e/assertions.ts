@@ -29,13 +29,23 @@ export async function expectBranchHoldsExactlyServed(world: World, contentTypes:
  * The blobs a committed ledger says were downloaded, for one content type: the contentIds of
  * `candidates` whose key (9 bytes of SHA-256, base64, as state/ledger.json documents) it holds.
  */
-export function ledgerFetched(ledger: { contentTypes: Record<string, { fetched?: Record<string, string> }> }, type: string, candidates: readonly string[]): string[] {
+export function ledgerFetched(
+  ledger: { contentTypes: Record<string, { fetched?: Record<string, string> }> },
+  type: string,
+  candidates: readonly string[]
+): string[] {
   const keys = new Set<string>()
-  for (const day of Object.values(ledger.contentTypes[type]?.fetched ?? {})) for (let at = 0; at < day.length; at += 12) keys.add(day.slice(at, at + 12))
-  return candidates.filter((contentId) => keys.has(createHash('sha256').update(contentId).digest().subarray(0, 9).toString('base64')))
+  for (const day of Object.values(ledger.contentTypes[type]?.fetched ?? {}))
+    for (let at = 0; at < day.length; at += 12) keys.add(day.slice(at, at + 12))
+  return candidates.filter((contentId) =>
+    keys.has(createHash('sha256').update(contentId).digest().subarray(0, 9).toString('base64'))
+  )
 }
 
 /** How many blobs a committed ledger holds for one content type. */
-export function ledgerBlobCount(ledger: { contentTypes: Record<string, { fetched?: Record<string, string> }> }, type: string): number {
+export function ledgerBlobCount(
+  ledger: { contentTypes: Record<string, { fetched?: Record<string, string> }> },
+  type: string
+): number {
   return Object.values(ledger.contentTypes[type]?.fetched ?? {}).reduce((sum, day) => sum + day.length / 12, 0)
 }

@@ -15,8 +15,11 @@ function secretsOf(...pems: string[]): string[] {
   const values: string[] = []
   for (const pem of pems) {
     values.push(pem.trim())
-    for (const block of pem.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g) ?? []) {
-      values.push(...block.split('\n').filter((line) => line.length >= 8 && !line.startsWith('-----') && !line.includes(':')))
+    for (const block of pem.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g) ??
+      []) {
+      values.push(
+        ...block.split('\n').filter((line) => line.length >= 8 && !line.startsWith('-----') && !line.includes(':'))
+      )
     }
   }
   return values
@@ -49,7 +52,9 @@ describe('certificate sign-in against the shipped bundle', { timeout: E2E_TEST_B
       issuer: { subject: 'Contoso Test CA', privateKey: ca.privateKey },
       notAfter: new Date(Date.now() + 20 * DAY)
     })
-    const encryptedKey = leaf.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSWORD }).toString()
+    const encryptedKey = leaf.privateKey
+      .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSWORD })
+      .toString()
     const certificate = `${encryptedKey}${leaf.certPem}${ca.certPem}`
 
     world = await startWorld({ emulator: { certificate: leaf.certPem } })
@@ -68,7 +73,10 @@ describe('certificate sign-in against the shipped bundle', { timeout: E2E_TEST_B
     expect(emulator.signIns.length).toBeGreaterThanOrEqual(1)
     for (const signIn of emulator.signIns) {
       expect(signIn).toMatchObject({ method: 'certificate', code: 0, scope: `${emulator.resource}/.default` })
-      expect(signIn.assertion?.header).toMatchObject({ alg: 'PS256', 'x5t#S256': createHash('sha256').update(der).digest('base64url') })
+      expect(signIn.assertion?.header).toMatchObject({
+        alg: 'PS256',
+        'x5t#S256': createHash('sha256').update(der).digest('base64url')
+      })
       expect(signIn.assertion?.claims).toMatchObject({ iss: CLIENT, sub: CLIENT, aud: tokenEndpoint })
       const { nbf, exp } = signIn.assertion?.claims as { nbf: number; exp: number }
       expect(exp).toBeGreaterThan(nbf)
@@ -76,8 +84,12 @@ describe('certificate sign-in against the shipped bundle', { timeout: E2E_TEST_B
 
     const thumbprint = createHash('sha1').update(der).digest('hex').toUpperCase()
     expect(result.stdout).toContain(`Sign-in with the certificate CN=m365-audit-sync, SHA-1 thumbprint ${thumbprint}`)
-    const warning = result.commands.find((command) => command.command === 'warning' && command.properties.title === 'Certificate expires soon')
-    expect(warning?.message).toMatch(/^The certificate CN=m365-audit-sync, SHA-1 thumbprint [0-9A-F]{40} expires on \S+, in (19|20) days; sign-in fails from then on/)
+    const warning = result.commands.find(
+      (command) => command.command === 'warning' && command.properties.title === 'Certificate expires soon'
+    )
+    expect(warning?.message).toMatch(
+      /^The certificate CN=m365-audit-sync, SHA-1 thumbprint [0-9A-F]{40} expires on \S+, in (19|20) days; sign-in fails from then on/
+    )
 
     const secrets = [PASSWORD, ...secretsOf(encryptedKey, leaf.keyPem)]
     expect(result.masked).toEqual(expect.arrayContaining([PASSWORD, ...secretsOf(encryptedKey).slice(1)]))
@@ -90,11 +102,18 @@ describe('certificate sign-in against the shipped bundle', { timeout: E2E_TEST_B
 describe('a failure issue opened by a certificate run', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it('carries neither the key nor the password', async () => {
     const app = await makeCertificate({ subject: 'm365-audit-sync' })
-    const encryptedKey = app.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSWORD }).toString()
+    const encryptedKey = app.privateKey
+      .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSWORD })
+      .toString()
     const world = await startWorld({ emulator: { certificate: app.certPem } })
     try {
       disableWhenListing(world)
-      const result = await world.run({ ...backfill(2).inputs, 'client-secret': '', certificate: encryptedKey + app.certPem, 'certificate-password': PASSWORD })
+      const result = await world.run({
+        ...backfill(2).inputs,
+        'client-secret': '',
+        certificate: encryptedKey + app.certPem,
+        'certificate-password': PASSWORD
+      })
       expect(result.exitCode).toBe(1)
       expect(world.github.issues).toHaveLength(1)
       expect(findLeaks([PASSWORD, ...secretsOf(encryptedKey, app.keyPem)], published(world, result))).toEqual([])
@@ -117,10 +136,16 @@ describe('each certificate mistake has its own error, before any request', { tim
     ;[good, other, expired, future] = await Promise.all([
       makeCertificate({ subject: 'm365-audit-sync' }),
       makeCertificate({ subject: 'another app' }),
-      makeCertificate({ subject: 'm365-audit-sync 2025', notBefore: new Date(now - 400 * DAY), notAfter: new Date(now - 35 * DAY) }),
+      makeCertificate({
+        subject: 'm365-audit-sync 2025',
+        notBefore: new Date(now - 400 * DAY),
+        notAfter: new Date(now - 35 * DAY)
+      }),
       makeCertificate({ subject: 'm365-audit-sync next', key: await rsaKeyPair(), notBefore: new Date(now + 7 * DAY) })
     ])
-    encryptedKey = good.privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSWORD }).toString()
+    encryptedKey = good.privateKey
+      .export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSWORD })
+      .toString()
     world = await startWorld({ emulator: { certificate: good.certPem } })
   })
 
@@ -135,7 +160,12 @@ describe('each certificate mistake has its own error, before any request', { tim
       'certificate',
       /^Input 'certificate' holds 1 certificate but no private key: .*the key \(-----BEGIN PRIVATE KEY-----\) and the certificate, for example `cat key\.pem cert\.pem`/
     ],
-    ['a PEM with the key only', () => ({ certificate: good.keyPem }), 'certificate', /^Input 'certificate' holds a private key but no certificate/],
+    [
+      'a PEM with the key only',
+      () => ({ certificate: good.keyPem }),
+      'certificate',
+      /^Input 'certificate' holds a private key but no certificate/
+    ],
     [
       'a key that does not belong to the certificate',
       () => ({ certificate: other.keyPem + good.certPem }),

@@ -25,7 +25,12 @@ describe('records-per-commit', { timeout: E2E_TEST_BUDGET_MS }, () => {
     emulator.generate({ contentTypes: types as never, from: start, to: end, blobsPerHour: 4, recordsPerBlob: 20 })
     const perType = types.map((type) => emulator.servedRecords(type as never).length)
 
-    const result = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(','), 'records-per-commit': String(BUDGET) })
+    const result = await world.run({
+      start: start.toISOString(),
+      end: end.toISOString(),
+      'content-types': types.join(','),
+      'records-per-commit': String(BUDGET)
+    })
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
     const served = await expectBranchHoldsExactlyServed(world, types)
     expect(Number(result.outputs['records-added'])).toBe(served)
@@ -39,7 +44,9 @@ describe('records-per-commit', { timeout: E2E_TEST_BUDGET_MS }, () => {
     expect(result.visibleLog).toMatch(/committing them before the \d+ window\(s\) left/)
     expect(perType.every((count) => count > BUDGET)).toBe(true)
     // The job summary adds the parts up: one row per content type and day.
-    const summaryRows = [...result.summary.matchAll(/<tr><td>(Audit\.\w+)<\/td><td>(\d{4}-\d{2}-\d{2})<\/td><td>(\d+)<\/td><\/tr>/g)]
+    const summaryRows = [
+      ...result.summary.matchAll(/<tr><td>(Audit\.\w+)<\/td><td>(\d{4}-\d{2}-\d{2})<\/td><td>(\d+)<\/td><\/tr>/g)
+    ]
     expect(new Set(summaryRows.map((row) => `${row[1]} ${row[2]}`)).size).toBe(summaryRows.length)
     expect(summaryRows.reduce((sum, row) => sum + Number(row[3]), 0)).toBe(served)
 
@@ -61,7 +68,8 @@ describe('records-per-commit', { timeout: E2E_TEST_BUDGET_MS }, () => {
         for (const contentId of fetched) {
           const blob = blobs.get(contentId)
           expect(blob?.contentType).toBe(type)
-          for (const record of blob?.records ?? []) expect(ids.has(String(record.Id).toLowerCase()), `${commit}: ${String(record.Id)}`).toBe(true)
+          for (const record of blob?.records ?? [])
+            expect(ids.has(String(record.Id).toLowerCase()), `${commit}: ${String(record.Id)}`).toBe(true)
         }
       }
       const coverage = JSON.stringify(types.map((type) => ledger.contentTypes[type]?.coveredUntil ?? ''))
@@ -76,7 +84,9 @@ describe('records-per-commit', { timeout: E2E_TEST_BUDGET_MS }, () => {
     world = await startWorld()
     const result = await world.run({ 'records-per-commit': '0' })
     expect(result.exitCode).toBe(1)
-    expect(result.errors.map((e) => e.message)).toContain("Input 'records-per-commit' must be a whole number from 1 to 5000000; got '0'.")
+    expect(result.errors.map((e) => e.message)).toContain(
+      "Input 'records-per-commit' must be a whole number from 1 to 5000000; got '0'."
+    )
     expect(world.emulator.requests.length).toBe(0)
   })
 })

@@ -34,7 +34,9 @@ export function parseSummaryCoverage(summary: string): Map<string, Map<string, C
   const start = summary.indexOf('<table><tr><th>Day (UTC)</th>')
   if (start < 0) throw new Error('The job summary has no coverage table.')
   const html = summary.slice(start, summary.indexOf('</table>', start))
-  const rows = [...html.matchAll(/<tr>(.*?)<\/tr>/g)].map((row) => [...row[1]!.matchAll(/<t[hd]>(.*?)<\/t[hd]>/g)].map((cell) => cell[1]!))
+  const rows = [...html.matchAll(/<tr>(.*?)<\/tr>/g)].map((row) =>
+    [...row[1]!.matchAll(/<t[hd]>(.*?)<\/t[hd]>/g)].map((cell) => cell[1]!)
+  )
   const [header = [], ...body] = rows
   const markdown = [`| ${header.join(' | ')} |`, '|---|', ...body.map((row) => `| ${row.join(' | ')} |`)].join('\n')
   return parseCoverageTable(markdown)
@@ -83,14 +85,18 @@ export function svgProblems(svg: string): string[] {
 
 function checkText(text: string, problems: string[]): void {
   if (text.includes('<') || text.includes('>')) problems.push(`a stray angle bracket in '${text.trim().slice(0, 60)}'`)
-  for (const match of text.matchAll(/&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/g)) problems.push(`an unescaped & at '${text.slice(match.index, match.index + 20)}'`)
+  for (const match of text.matchAll(/&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/g))
+    problems.push(`an unescaped & at '${text.slice(match.index, match.index + 20)}'`)
 }
 
 /**
  * Rows per content type and UTC day of the CSV day files under `dir` (a checkout of the
  * branch), as DuckDB counts them: type → day → rows.
  */
-export async function duckdbRowsPerDay(dir: string, types: readonly string[]): Promise<Map<string, Map<string, number>>> {
+export async function duckdbRowsPerDay(
+  dir: string,
+  types: readonly string[]
+): Promise<Map<string, Map<string, number>>> {
   const instance = await DuckDBInstance.create(':memory:')
   const connection = await instance.connect()
   try {
@@ -99,7 +105,10 @@ export async function duckdbRowsPerDay(dir: string, types: readonly string[]): P
       const result = await connection.runAndReadAll(
         `SELECT left(CreationTime, 10) AS day, count(*) AS n FROM read_csv('${dir}/audit/${type}/*/*/*.csv', header = true, all_varchar = true) GROUP BY 1 ORDER BY 1`
       )
-      counts.set(type, new Map((result.getRowObjects() as { day: string; n: bigint }[]).map((row) => [row.day, Number(row.n)])))
+      counts.set(
+        type,
+        new Map((result.getRowObjects() as { day: string; n: bigint }[]).map((row) => [row.day, Number(row.n)]))
+      )
     }
     return counts
   } finally {

@@ -27,7 +27,17 @@ describe('dry run of a scheduled run', { timeout: E2E_TEST_BUDGET_MS }, () => {
         'Audit.General': {
           coveredUntil: instant(coveredUntil),
           fetched: {},
-          failed: [{ start: instant(failed.start), end: instant(failed.end), code: 'AF50000', message: 'Internal error', attempts: 2, firstFailure: instant(now), lastFailure: instant(now) }],
+          failed: [
+            {
+              start: instant(failed.start),
+              end: instant(failed.end),
+              code: 'AF50000',
+              message: 'Internal error',
+              attempts: 2,
+              firstFailure: instant(now),
+              lastFailure: instant(now)
+            }
+          ],
           gaps: []
         }
       }
@@ -39,9 +49,13 @@ describe('dry run of a scheduled run', { timeout: E2E_TEST_BUDGET_MS }, () => {
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
     // The look-back alone would list 1 hour; the ledger says the run starts 5 hours back (the
     // last segment partial unless the run starts on the hour).
-    const headline = new RegExp(`Scheduled run: ${instant(coveredUntil)} to \\S+, ([5-7]) segments of 1h for Audit\\.General`).exec(result.stdout)
+    const headline = new RegExp(
+      `Scheduled run: ${instant(coveredUntil)} to \\S+, ([5-7]) segments of 1h for Audit\\.General`
+    ).exec(result.stdout)
     expect(headline, result.stdout).not.toBeNull()
-    expect(result.stdout).toContain(`Read the ledger of branch '${BRANCH}' of contoso/audit (read-only): Audit.General covered until ${instant(coveredUntil)}.`)
+    expect(result.stdout).toContain(
+      `Read the ledger of branch '${BRANCH}' of contoso/audit (read-only): Audit.General covered until ${instant(coveredUntil)}.`
+    )
     const retry = `Would first retry 1 window(s) earlier runs failed on: Audit.General ${instant(failed.start)} to ${instant(failed.end)}.`
     expect(result.stdout).toContain(retry)
     expect(result.summary).toContain(retry)
@@ -70,10 +84,18 @@ describe('dry run of a scheduled run', { timeout: E2E_TEST_BUDGET_MS }, () => {
     expect(noToken.stdout).toContain('nothing was requested or written')
     expect(github.requests).toEqual([])
 
-    github.faults.add({ method: 'GET', path: /\/git\/ref\//, status: 403, body: { message: 'Resource not accessible by integration' }, times: Infinity })
+    github.faults.add({
+      method: 'GET',
+      path: /\/git\/ref\//,
+      status: 403,
+      body: { message: 'Resource not accessible by integration' },
+      times: Infinity
+    })
     const refused = await world.run({ 'dry-run': 'true', lookback: '2h' })
     expect(refused.exitCode, refused.stdout + refused.stderr).toBe(0)
-    expect(refused.stdout).toMatch(/The ledger of branch 'audit-data' was not read \(reading branch 'audit-data' of contoso\/audit failed: GitHub refused .*\(403 /)
+    expect(refused.stdout).toMatch(
+      /The ledger of branch 'audit-data' was not read \(reading branch 'audit-data' of contoso\/audit failed: GitHub refused .*\(403 /
+    )
     expect(refused.stdout).toMatch(/Scheduled run: .* 2 segments of 1h for Audit\.General/)
     expect(github.requests.filter((request) => request.method !== 'GET')).toEqual([])
   })

@@ -48,9 +48,19 @@ describe('transient faults everywhere', { timeout: E2E_TEST_BUDGET_MS }, () => {
         return false
       }
     })
-    const badGateway = github.faults.add({ path: /\/repos\//, status: 502, body: { message: 'Server Error' }, times: Infinity, every: 20 })
+    const badGateway = github.faults.add({
+      path: /\/repos\//,
+      status: 502,
+      body: { message: 'Server Error' },
+      times: Infinity,
+      every: 20
+    })
 
-    const result = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(',') })
+    const result = await world.run({
+      start: start.toISOString(),
+      end: end.toISOString(),
+      'content-types': types.join(',')
+    })
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
     expect(result.outputs['failed-segments']).toBe('0')
 
@@ -59,7 +69,9 @@ describe('transient faults everywhere', { timeout: E2E_TEST_BUDGET_MS }, () => {
     const fired = faults.map((fault) => fault.fired)
     const apiCalls = emulator.requests.byRoute(...api).length
     const faulted = fired.reduce((sum, count) => sum + count, 0)
-    console.info(`fault soup: ${faulted} of ${apiCalls} API calls faulted (${fired.join(', ')}), ${served} records, ${badGateway.fired} GitHub 502s`)
+    console.info(
+      `fault soup: ${faulted} of ${apiCalls} API calls faulted (${fired.join(', ')}), ${served} records, ${badGateway.fired} GitHub 502s`
+    )
     expect(fired.filter((count) => count > 0).length, `faults fired: ${fired.join(', ')}`).toBeGreaterThanOrEqual(6)
     expect(fired[5], 'timeouts').toBe(2)
     expect(fired[6], 'error objects').toBe(2)
@@ -80,7 +92,12 @@ describe('a window that keeps failing', { timeout: E2E_TEST_BUDGET_MS }, () => {
     const now = hourFloor(Date.now())
     const failingStart = new Date(now.getTime() - 8 * HOUR)
     const failingEnd = new Date(now.getTime() - 7 * HOUR)
-    emulator.generate({ contentTypes: ['Audit.General'], from: new Date(now.getTime() - 10 * HOUR), to: new Date(now.getTime() - HOUR), blobsPerHour: 2 })
+    emulator.generate({
+      contentTypes: ['Audit.General'],
+      from: new Date(now.getTime() - 10 * HOUR),
+      to: new Date(now.getTime() - HOUR),
+      blobsPerHour: 2
+    })
     const doomed = new Set(
       emulator
         .blobs('Audit.General')
@@ -88,8 +105,15 @@ describe('a window that keeps failing', { timeout: E2E_TEST_BUDGET_MS }, () => {
         .map((blob) => blob.contentId)
     )
     expect(doomed.size).toBeGreaterThan(0)
-    const missing = emulator.faults.add({ route: 'blob', kind: 'missing', match: (request) => doomed.has(request.contentId ?? '') })
-    const backfill = { start: new Date(now.getTime() - 10 * HOUR).toISOString(), end: new Date(now.getTime() - 2 * HOUR).toISOString() }
+    const missing = emulator.faults.add({
+      route: 'blob',
+      kind: 'missing',
+      match: (request) => doomed.has(request.contentId ?? '')
+    })
+    const backfill = {
+      start: new Date(now.getTime() - 10 * HOUR).toISOString(),
+      end: new Date(now.getTime() - 2 * HOUR).toISOString()
+    }
 
     const first = await world.run(backfill)
     expect(first.exitCode).toBe(1)
@@ -103,7 +127,9 @@ describe('a window that keeps failing', { timeout: E2E_TEST_BUDGET_MS }, () => {
     expect(first.outputs['issue-url']).toBe(`${github.htmlUrl}/contoso/audit/issues/${issue.number}`)
     expect(issue.title).toBe('m365-audit-sync: 1 audit log window failed to sync')
     expect(issue.labels).toEqual(['audit-sync'])
-    expect(issue.body).toContain(`| Audit.General | ${failingStart.toISOString().replace('.000', '')} – ${failingEnd.toISOString().replace('.000', '')} | AF20050 |`)
+    expect(issue.body).toContain(
+      `| Audit.General | ${failingStart.toISOString().replace('.000', '')} – ${failingEnd.toISOString().replace('.000', '')} | AF20050 |`
+    )
     expect(issue.body).toContain(`-f start=${failingStart.toISOString().replace('.000', '')}`)
     // The run's context (@actions/github, read in the action's worker thread) names the workflow and the run.
     expect(issue.body).toContain('gh workflow run audit-sync.yml --repo contoso/audit ')
@@ -141,7 +167,8 @@ describe('a window that keeps failing', { timeout: E2E_TEST_BUDGET_MS }, () => {
     expect(finalLedger.contentTypes['Audit.General'].failed).toEqual([])
 
     const texts: Record<string, string> = { logs: first.visibleLog + repeat.visibleLog + scheduled.visibleLog }
-    for (const issueOrComment of [closed, ...closed.comments]) texts[`issue ${issueOrComment.body?.slice(0, 20)}`] = issueOrComment.body ?? ''
+    for (const issueOrComment of [closed, ...closed.comments])
+      texts[`issue ${issueOrComment.body?.slice(0, 20)}`] = issueOrComment.body ?? ''
     for (const [path, text] of await world.branchFiles()) texts[path] = text
     texts.commits = await github.git(['log', '--format=%B', BRANCH])
     expect(findLeaks([SECRET, GITHUB_TOKEN], texts)).toEqual([])
@@ -152,12 +179,22 @@ describe('a window that keeps failing', { timeout: E2E_TEST_BUDGET_MS }, () => {
     const { emulator } = world
     emulator.subscriptions.enable('Audit.General')
     const now = hourFloor(Date.now())
-    emulator.generate({ contentTypes: ['Audit.General'], from: new Date(now.getTime() - 4 * HOUR), to: new Date(now.getTime() - 2 * HOUR), blobsPerHour: 2 })
+    emulator.generate({
+      contentTypes: ['Audit.General'],
+      from: new Date(now.getTime() - 4 * HOUR),
+      to: new Date(now.getTime() - 2 * HOUR),
+      blobsPerHour: 2
+    })
     const doomed = emulator.blobs('Audit.General')[0]!.contentId
     emulator.faults.add({ route: 'blob', kind: 'missing', match: (request) => request.contentId === doomed })
-    const result = await world.run({ start: new Date(now.getTime() - 4 * HOUR).toISOString(), end: new Date(now.getTime() - 2 * HOUR).toISOString() })
+    const result = await world.run({
+      start: new Date(now.getTime() - 4 * HOUR).toISOString(),
+      end: new Date(now.getTime() - 2 * HOUR).toISOString()
+    })
     expect(result.exitCode).toBe(1)
-    const warning = result.commands.find((c) => c.command === 'warning' && c.properties.title === 'Failure issue not updated')
+    const warning = result.commands.find(
+      (c) => c.command === 'warning' && c.properties.title === 'Failure issue not updated'
+    )
     expect(warning?.message).toMatch(/issues: write.*The collected data was committed/)
     expect(result.outputs['commit-sha']).toBe(await world.head())
     expect((await world.branchRows()).length).toBeGreaterThan(0)
@@ -168,7 +205,12 @@ describe('a window that keeps failing', { timeout: E2E_TEST_BUDGET_MS }, () => {
     const { emulator, github } = world
     emulator.subscriptions.enable('Audit.General')
     const now = hourFloor(Date.now())
-    emulator.generate({ contentTypes: ['Audit.General'], from: new Date(now.getTime() - 3 * HOUR), to: new Date(now.getTime() - 2 * HOUR), blobsPerHour: 2 })
+    emulator.generate({
+      contentTypes: ['Audit.General'],
+      from: new Date(now.getTime() - 3 * HOUR),
+      to: new Date(now.getTime() - 2 * HOUR),
+      blobsPerHour: 2
+    })
     emulator.faults.add({ route: 'content', kind: 'internal-error' })
     const result = await world.run({
       start: new Date(now.getTime() - 3 * HOUR).toISOString(),
@@ -189,14 +231,24 @@ describe('content the API no longer serves, and tokens that expire', { timeout: 
     const { emulator } = world
     emulator.subscriptions.enable('Audit.General')
     const now = hourFloor(Date.now())
-    emulator.generate({ contentTypes: ['Audit.General'], from: new Date(now.getTime() - 3 * HOUR), to: new Date(now.getTime() - HOUR), blobsPerHour: 3 })
+    emulator.generate({
+      contentTypes: ['Audit.General'],
+      from: new Date(now.getTime() - 3 * HOUR),
+      to: new Date(now.getTime() - HOUR),
+      blobsPerHour: 3
+    })
     const expired = emulator.blobs('Audit.General')[1]!
     emulator.faults.add({ route: 'blob', kind: 'expired', match: (request) => request.contentId === expired.contentId })
-    const result = await world.run({ start: new Date(now.getTime() - 3 * HOUR).toISOString(), end: new Date(now.getTime() - HOUR).toISOString() })
+    const result = await world.run({
+      start: new Date(now.getTime() - 3 * HOUR).toISOString(),
+      end: new Date(now.getTime() - HOUR).toISOString()
+    })
 
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
     expect(result.outputs['failed-segments']).toBe('0')
-    const warning = result.commands.find((c) => c.command === 'warning' && c.properties.title === 'Audit content no longer available from the API')
+    const warning = result.commands.find(
+      (c) => c.command === 'warning' && c.properties.title === 'Audit content no longer available from the API'
+    )
     expect(warning?.message).toMatch(/AF20051/)
     expect(result.summary).toContain('Gaps the API can no longer fill')
     const ledger = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
@@ -205,7 +257,8 @@ describe('content the API no longer serves, and tokens that expire', { timeout: 
     ])
     const ids = new Set((await world.branchRows()).map((entry) => entry.row.Id))
     const others = emulator.blobs('Audit.General').filter((blob) => blob.contentId !== expired.contentId)
-    for (const record of others.flatMap((blob) => blob.records)) expect(ids.has(String(record.Id).toLowerCase())).toBe(true)
+    for (const record of others.flatMap((blob) => blob.records))
+      expect(ids.has(String(record.Id).toLowerCase())).toBe(true)
     expect(await world.github.git(['log', '-1', '--format=%B', BRANCH])).toMatch(/New gaps .*: 1/)
   })
 
@@ -214,9 +267,18 @@ describe('content the API no longer serves, and tokens that expire', { timeout: 
     const { emulator } = world
     emulator.subscriptions.enable('Audit.General')
     const now = hourFloor(Date.now())
-    emulator.generate({ contentTypes: ['Audit.General'], from: new Date(now.getTime() - 4 * HOUR), to: new Date(now.getTime() - HOUR), blobsPerHour: 3 })
+    emulator.generate({
+      contentTypes: ['Audit.General'],
+      from: new Date(now.getTime() - 4 * HOUR),
+      to: new Date(now.getTime() - HOUR),
+      blobsPerHour: 3
+    })
     emulator.faults.add({ route: 'blob', kind: 'slow', delayMs: 150 })
-    const result = await world.run({ start: new Date(now.getTime() - 4 * HOUR).toISOString(), end: new Date(now.getTime() - HOUR).toISOString(), concurrency: '2' })
+    const result = await world.run({
+      start: new Date(now.getTime() - 4 * HOUR).toISOString(),
+      end: new Date(now.getTime() - HOUR).toISOString(),
+      concurrency: '2'
+    })
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
     expect(emulator.issuedTokens).toBeGreaterThan(1)
     await expectBranchHoldsExactlyServed(world, ['Audit.General'])
@@ -231,8 +293,17 @@ describe('one issue for the whole data branch', { timeout: E2E_TEST_BUDGET_MS },
     const window = { start: new Date(now.getTime() - 5 * HOUR), end: new Date(now.getTime() - 4 * HOUR) }
     emulator.subscriptions.enable('Audit.General')
     emulator.subscriptions.enable('Audit.Exchange')
-    emulator.generate({ contentTypes: ['Audit.General', 'Audit.Exchange'], from: window.start, to: new Date(now.getTime() - 2 * HOUR), blobsPerHour: 2 })
-    const exchangeDown = emulator.faults.add({ route: 'content', kind: 'missing', match: (request) => request.query.get('contenttype') === 'Audit.Exchange' })
+    emulator.generate({
+      contentTypes: ['Audit.General', 'Audit.Exchange'],
+      from: window.start,
+      to: new Date(now.getTime() - 2 * HOUR),
+      blobsPerHour: 2
+    })
+    const exchangeDown = emulator.faults.add({
+      route: 'content',
+      kind: 'missing',
+      match: (request) => request.query.get('contenttype') === 'Audit.Exchange'
+    })
     const backfill = { start: window.start.toISOString(), end: new Date(now.getTime() - 2 * HOUR).toISOString() }
 
     const exchange = await world.run({ ...backfill, 'content-types': 'Audit.Exchange' })

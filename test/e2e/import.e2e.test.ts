@@ -34,7 +34,9 @@ function contentTypeOf(record: Record<string, unknown>): string {
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex')
 
 /** Every audit row on the branch as DuckDB reads it: its file and the md5 of its AuditData, by Id. */
-async function auditDigests(world: World): Promise<{ rows: number; byId: Map<string, { path: string; digest: string }> }> {
+async function auditDigests(
+  world: World
+): Promise<{ rows: number; byId: Map<string, { path: string; digest: string }> }> {
   const dir = await world.checkout()
   const instance = await DuckDBInstance.create(':memory:')
   const connection = await instance.connect()
@@ -43,7 +45,10 @@ async function auditDigests(world: World): Promise<{ rows: number; byId: Map<str
       `SELECT Id, filename, md5(AuditData) AS digest FROM read_csv('${dir}/audit/*/*/*/*.csv', header = true, all_varchar = true, filename = true)`
     )
     const rows = result.getRowObjects() as { Id: string; filename: string; digest: string }[]
-    return { rows: rows.length, byId: new Map(rows.map((row) => [row.Id, { path: relative(dir, row.filename), digest: row.digest }])) }
+    return {
+      rows: rows.length,
+      byId: new Map(rows.map((row) => [row.Id, { path: relative(dir, row.filename), digest: row.digest }]))
+    }
   } finally {
     connection.closeSync()
     instance.closeSync()
@@ -58,7 +63,11 @@ describe('importing Purview exports', { timeout: IMPORT_TEST_BUDGET_MS }, () => 
     const start = hourFloor(Date.now() - 30 * HOUR)
     const end = new Date(start.getTime() + 4 * HOUR)
     emulator.generate({ contentTypes: types as never, from: start, to: end, blobsPerHour: 2 })
-    const collected = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(',') })
+    const collected = await world.run({
+      start: start.toISOString(),
+      end: end.toISOString(),
+      'content-types': types.join(',')
+    })
     expect(collected.exitCode, collected.visibleLog).toBe(0)
     const api = types.flatMap((type) => emulator.servedRecords(type as never))
     const ledger = async () => (await github.readFile(BRANCH, 'state/ledger.json'))?.toString('utf8')
@@ -91,7 +100,10 @@ describe('importing Purview exports', { timeout: IMPORT_TEST_BUDGET_MS }, () => 
     // delivered keeps the bytes it served (the export's copies have their keys in another
     // order). Read back with DuckDB, a CSV reader that is not the action's.
     const onBranch = await auditDigests(world)
-    const expected = new Map([...exports.records, ...api.map((record) => [String(record.Id).toLowerCase(), record] as const)])
+    const expected = new Map([
+      ...exports.records,
+      ...api.map((record) => [String(record.Id).toLowerCase(), record] as const)
+    ])
     expect(onBranch.rows, 'no record twice').toBe(onBranch.byId.size)
     expect(onBranch.rows).toBe(expected.size)
     expect(apiCopies.size).toBe(api.length)
@@ -142,8 +154,20 @@ describe('import and collection in one run', { timeout: E2E_TEST_BUDGET_MS }, ()
     world = await startWorld({ emulator: { seed: 6 } })
     workspace = await mkdtemp(join(tmpdir(), 'm365-exports-'))
     await mkdir(join(workspace, 'exports'))
-    const exports = await writePurviewExports(workspace, { now: new Date(), tenantId: TENANT, rows: 400, shared: 20, extra: [], minDays: 8, maxDays: 9, seed: 4 })
-    const run = await world.run({ 'client-secret': '', import: 'exports/*.csv', 'content-types': 'none' }, { GITHUB_WORKSPACE: workspace })
+    const exports = await writePurviewExports(workspace, {
+      now: new Date(),
+      tenantId: TENANT,
+      rows: 400,
+      shared: 20,
+      extra: [],
+      minDays: 8,
+      maxDays: 9,
+      seed: 4
+    })
+    const run = await world.run(
+      { 'client-secret': '', import: 'exports/*.csv', 'content-types': 'none' },
+      { GITHUB_WORKSPACE: workspace }
+    )
     expect(run.exitCode, run.visibleLog).toBe(0)
     expect(run.visibleLog).toContain('No sign-in: this run only imports')
     expect(world.emulator.requests.entries).toEqual([])
@@ -162,10 +186,25 @@ describe('import and collection in one run', { timeout: E2E_TEST_BUDGET_MS }, ()
     const api = types.flatMap((type) => emulator.servedRecords(type as never))
     workspace = await mkdtemp(join(tmpdir(), 'm365-exports-'))
     await mkdir(join(workspace, 'exports'))
-    const exports = await writePurviewExports(workspace, { now: new Date(), tenantId: TENANT, rows: 2_000, shared: 50, extra: api.slice(0, 20), minDays: 8, maxDays: 9, seed: 3 })
+    const exports = await writePurviewExports(workspace, {
+      now: new Date(),
+      tenantId: TENANT,
+      rows: 2_000,
+      shared: 50,
+      extra: api.slice(0, 20),
+      minDays: 8,
+      maxDays: 9,
+      seed: 3
+    })
 
     const run = await world.run(
-      { start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(','), import: 'exports/*.csv', 'records-per-commit': '600' },
+      {
+        start: start.toISOString(),
+        end: end.toISOString(),
+        'content-types': types.join(','),
+        import: 'exports/*.csv',
+        'records-per-commit': '600'
+      },
       { GITHUB_WORKSPACE: workspace }
     )
     expect(run.exitCode, run.visibleLog).toBe(0)
@@ -199,7 +238,10 @@ describe('import: files that are not exports', { timeout: E2E_TEST_BUDGET_MS }, 
     expect(dry.exitCode, dry.visibleLog).toBe(0)
     expect(dry.visibleLog).toContain('Would import exports/a.csv (a classic Purview audit export).')
 
-    await writeFile(join(workspace, 'exports', 'users.csv'), 'DisplayName,UserPrincipalName\r\nAmber,amber@contoso.com\r\n')
+    await writeFile(
+      join(workspace, 'exports', 'users.csv'),
+      'DisplayName,UserPrincipalName\r\nAmber,amber@contoso.com\r\n'
+    )
     const notExport = await world.run({ ...range, import: 'exports/*.csv' }, env)
     expect(notExport.exitCode).toBe(1)
     expect(notExport.errors.map((error) => error.message).join('\n')).toMatch(
@@ -210,12 +252,16 @@ describe('import: files that are not exports', { timeout: E2E_TEST_BUDGET_MS }, 
     await writeFile(join(workspace, 'exports', 'users.csv'), `${good}2/1/2026 1:00:00 AM,a,Op,"{""Id"":""y"",\r\n`)
     const cut = await world.run({ ...range, import: 'exports/*.csv' }, env)
     expect(cut.exitCode).toBe(1)
-    expect(cut.errors.map((error) => error.message).join('\n')).toMatch(/exports\/users\.csv:3: not valid CSV \(.*\)\. Was the file cut off/)
+    expect(cut.errors.map((error) => error.message).join('\n')).toMatch(
+      /exports\/users\.csv:3: not valid CSV \(.*\)\. Was the file cut off/
+    )
     expect(emulator.requests.byRoute('blob')).toEqual([])
 
     const nothing = await world.run({ import: 'history/*.csv' }, env)
     expect(nothing.exitCode).toBe(1)
-    expect(nothing.errors.map((error) => error.message).join('\n')).toContain(`Input 'import': 'history/*.csv' matches no file under ${workspace}.`)
+    expect(nothing.errors.map((error) => error.message).join('\n')).toContain(
+      `Input 'import': 'history/*.csv' matches no file under ${workspace}.`
+    )
     expect(await world.head()).toBeUndefined()
   })
 })

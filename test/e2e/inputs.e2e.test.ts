@@ -40,8 +40,18 @@ describe('bad inputs fail fast against the shipped bundle', { timeout: E2E_TEST_
     ['start not a date', { start: '20/11/2026' }, 'start', /ISO 8601.*'20\/11\/2026'/],
     ['start after end', { start: '2026-11-21T12:00Z', end: '2026-11-21T06:00Z' }, 'start', /before 'end'/],
     ['start beyond 7 days', { start: '2026-01-01' }, 'start', /keeps content for 7 days.*'import'/],
-    ['too many segments', { lookback: '7d', segment: '5m' }, 'max-segments', /takes \d+ segments.*'max-segments' \(200\)/],
-    ['invalid branch', { 'data-branch': 'audit data:2026' }, 'data-branch', /not a valid git branch name.*'audit data:2026'/],
+    [
+      'too many segments',
+      { lookback: '7d', segment: '5m' },
+      'max-segments',
+      /takes \d+ segments.*'max-segments' \(200\)/
+    ],
+    [
+      'invalid branch',
+      { 'data-branch': 'audit data:2026' },
+      'data-branch',
+      /not a valid git branch name.*'audit data:2026'/
+    ],
     ['no credential', { 'client-secret': '' }, 'client-secret', /No credential/]
   ]
 
@@ -94,8 +104,12 @@ describe('dry-run', { timeout: E2E_TEST_BUDGET_MS }, () => {
     })
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
     expect(result.errors).toEqual([])
-    expect(result.stdout).toMatch(/Backfill: .* 30 segments of 1h for Audit\.General, Audit\.SharePoint \(60 listings\)/)
-    const rows = result.stdout.split('\n').filter((line) => /^\s*\d+\s+\d{4}-\d\d-\d\dT\d\d:\d\d:00Z\s+\d{4}-/.test(line))
+    expect(result.stdout).toMatch(
+      /Backfill: .* 30 segments of 1h for Audit\.General, Audit\.SharePoint \(60 listings\)/
+    )
+    const rows = result.stdout
+      .split('\n')
+      .filter((line) => /^\s*\d+\s+\d{4}-\d\d-\d\dT\d\d:\d\d:00Z\s+\d{4}-/.test(line))
     expect(rows).toHaveLength(30)
     expect(result.summary).toContain('<table>')
     expect(result.summary.match(/<tr>/g)).toHaveLength(31)

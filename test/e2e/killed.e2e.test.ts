@@ -43,7 +43,8 @@ describe('a run killed at any point', { timeout: E2E_TEST_BUDGET_MS }, () => {
         // GitHub writes spaced out, so that the kill lands between a blob and the ref update.
         name: 'committing',
         slow: () => undefined,
-        killWhen: () => github.requests.some((request) => request.method === 'POST' && request.path.endsWith('/git/blobs')),
+        killWhen: () =>
+          github.requests.some((request) => request.method === 'POST' && request.path.endsWith('/git/blobs')),
         env: { [TEST_HOOKS.githubPacingMs]: '400' }
       }
     ]

@@ -26,12 +26,24 @@ describe('a day too large for one file', { timeout: E2E_TEST_BUDGET_MS }, () => 
     world = await startWorld({ emulator: { seed: 11 } })
     const { emulator, github } = world
     // About 3 parts of CSV in one UTC day, all events on time so that they share the day.
-    const day = new Date(hourFloor(Date.now() - 30 * HOUR).toISOString().slice(0, 10) + 'T00:00:00Z')
+    const day = new Date(
+      hourFloor(Date.now() - 30 * HOUR)
+        .toISOString()
+        .slice(0, 10) + 'T00:00:00Z'
+    )
     const onTime = [{ share: 1, minMinutes: 0, maxMinutes: 30 }]
-    emulator.generate({ from: new Date(day.getTime() + HOUR), to: new Date(day.getTime() + 7 * HOUR), blobsPerHour: 2, recordsPerBlob: 50, lateness: onTime })
+    emulator.generate({
+      from: new Date(day.getTime() + HOUR),
+      to: new Date(day.getTime() + 7 * HOUR),
+      blobsPerHour: 2,
+      recordsPerBlob: 50,
+      lateness: onTime
+    })
     const range = { start: day.toISOString(), end: new Date(day.getTime() + 24 * HOUR).toISOString() }
     const dayFiles = async (): Promise<string[]> =>
-      (await github.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n').filter((path) => path.startsWith('audit/'))
+      (await github.git(['ls-tree', '-r', '--name-only', 'audit-data']))
+        .split('\n')
+        .filter((path) => path.startsWith('audit/'))
 
     const first = await world.run(range, hooks)
     expect(first.exitCode, first.stdout + first.stderr).toBe(0)
@@ -39,7 +51,9 @@ describe('a day too large for one file', { timeout: E2E_TEST_BUDGET_MS }, () => 
     const stem = `audit/Audit.General/${range.start.slice(0, 4)}/${range.start.slice(5, 7)}/${range.start.slice(0, 10)}`
     expect(paths.length).toBeGreaterThanOrEqual(3)
     expect(paths).toEqual(paths.map((_, index) => `${stem}.${index + 1}.csv`))
-    const sizes = await Promise.all(paths.map(async (path) => (await github.readFile('audit-data', path))?.byteLength ?? 0))
+    const sizes = await Promise.all(
+      paths.map(async (path) => (await github.readFile('audit-data', path))?.byteLength ?? 0)
+    )
     for (const size of sizes) expect(size).toBeLessThanOrEqual(MAX_PART_BYTES)
     // Parts are filled before the next one starts.
     for (const size of sizes.slice(0, -1)) expect(size).toBeGreaterThan(MAX_PART_BYTES - 16 * 1024)
@@ -48,7 +62,13 @@ describe('a day too large for one file', { timeout: E2E_TEST_BUDGET_MS }, () => 
     expect(first.outputs['files-changed']).toBe(String(paths.length))
 
     // Late content for the same day: a run merges it across the parts, keeping their order.
-    emulator.generate({ from: new Date(day.getTime() + 20 * HOUR), to: new Date(day.getTime() + 23 * HOUR), blobsPerHour: 2, recordsPerBlob: 30, lateness: onTime })
+    emulator.generate({
+      from: new Date(day.getTime() + 20 * HOUR),
+      to: new Date(day.getTime() + 23 * HOUR),
+      blobsPerHour: 2,
+      recordsPerBlob: 30,
+      lateness: onTime
+    })
     const second = await world.run(range, hooks)
     expect(second.exitCode, second.stdout + second.stderr).toBe(0)
     const total = await expectBranchHoldsExactlyServed(world, ['Audit.General'])
@@ -56,7 +76,9 @@ describe('a day too large for one file', { timeout: E2E_TEST_BUDGET_MS }, () => 
     const after = await dayFiles()
     expect(after.slice(0, paths.length)).toEqual(paths)
     // The full parts before the last hold earlier records than the new ones: they did not change.
-    const changed = (await github.git(['diff', '--name-only', 'audit-data~1', 'audit-data', '--', 'audit/'])).split('\n')
+    const changed = (await github.git(['diff', '--name-only', 'audit-data~1', 'audit-data', '--', 'audit/'])).split(
+      '\n'
+    )
     expect(changed.length).toBeGreaterThan(0)
     for (const path of changed) expect(partNumber(path)).toBeGreaterThanOrEqual(paths.length)
 

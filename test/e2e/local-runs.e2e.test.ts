@@ -34,7 +34,8 @@ function resolveInputs(step: Step, env: Record<string, string>): Record<string, 
   for (const [name, value] of Object.entries(step.with ?? {})) {
     inputs[name] = String(value).replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (_, expression: string) => {
       const variable = /^env\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expression)?.[1]
-      if (!variable) throw new Error(`Step '${step.name}': this test resolves only \${{ env.NAME }}, not \${{ ${expression} }}.`)
+      if (!variable)
+        throw new Error(`Step '${step.name}': this test resolves only \${{ env.NAME }}, not \${{ ${expression} }}.`)
       const resolved = env[variable]
       if (resolved === undefined) throw new Error(`Step '${step.name}': npm run fakes sets no ${variable}.`)
       return resolved
@@ -56,7 +57,9 @@ function readDotenv(text: string): Record<string, string> {
 describe('runs against npm run fakes', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it("CI's job: each `uses: ./` step of the emulator job, with its inputs, as the runner passes them", async () => {
     fakes = await startLocalFakes({ emulatorPort: 0, githubPort: 0, hours: 3 })
-    const ci = parse(readFileSync(join(ROOT, '.github/workflows/ci.yml'), 'utf8')) as { jobs: Record<string, { steps: Step[] }> }
+    const ci = parse(readFileSync(join(ROOT, '.github/workflows/ci.yml'), 'utf8')) as {
+      jobs: Record<string, { steps: Step[] }>
+    }
     const steps = Object.values(ci.jobs)
       .flatMap((job) => job.steps)
       .filter((step) => step.uses === './' && String(step.with?.['github-api-url'] ?? '').includes('FAKES_'))
@@ -85,7 +88,10 @@ describe('runs against npm run fakes', { timeout: E2E_TEST_BUDGET_MS }, () => {
     const { GITHUB_STEP_SUMMARY: _summary, ...env } = readDotenv(onThesePorts)
 
     // NODE_EXTRA_CA_CERTS comes from the command line, as .env.example says.
-    const result = await runAction({ inputs: {}, env: { ...env, NODE_EXTRA_CA_CERTS: fakes.env.NODE_EXTRA_CA_CERTS ?? '' } })
+    const result = await runAction({
+      inputs: {},
+      env: { ...env, NODE_EXTRA_CA_CERTS: fakes.env.NODE_EXTRA_CA_CERTS ?? '' }
+    })
     expect(result.exitCode, result.visibleLog).toBe(0)
     expect(Number(result.outputs['records-added'])).toBeGreaterThan(0)
     expect(await fakes.world.head()).toBe(result.outputs['commit-sha'])

@@ -18,7 +18,9 @@ afterEach(async () => {
 })
 
 /** The fake GitHub issuer, and the fakes with a federated credential trusting its tokens. */
-async function start(credential: { subject?: string; audience?: string } = {}): Promise<{ world: World; issuer: FakeOidcIssuer }> {
+async function start(
+  credential: { subject?: string; audience?: string } = {}
+): Promise<{ world: World; issuer: FakeOidcIssuer }> {
   issuer = await startFakeOidcIssuer({ subject: MAIN })
   world = await startWorld({
     emulator: {
@@ -84,17 +86,27 @@ describe('GitHub OIDC sign-in against the shipped bundle', { timeout: E2E_TEST_B
     expect(signIns.length).toBeGreaterThanOrEqual(2)
     expect(signIns.every((signIn) => signIn.method === 'federated' && signIn.code === 0)).toBe(true)
     expect(issuer.requests).toHaveLength(signIns.length)
-    expect(issuer.requests.every((request) => request.audience === 'api://AzureADTokenExchange' && request.authorized)).toBe(true)
-    expect(signIns.map((signIn) => signIn.assertion?.claims['jti'])).toEqual(issuer.issued.map((token) => claims(token)['jti']))
+    expect(
+      issuer.requests.every((request) => request.audience === 'api://AzureADTokenExchange' && request.authorized)
+    ).toBe(true)
+    expect(signIns.map((signIn) => signIn.assertion?.claims['jti'])).toEqual(
+      issuer.issued.map((token) => claims(token)['jti'])
+    )
     expect(new Set(issuer.issued).size).toBe(issuer.issued.length)
     for (const signIn of signIns) {
-      expect(signIn.assertion?.claims).toMatchObject({ iss: 'https://token.actions.githubusercontent.com', sub: MAIN, aud: 'api://AzureADTokenExchange' })
+      expect(signIn.assertion?.claims).toMatchObject({
+        iss: 'https://token.actions.githubusercontent.com',
+        sub: MAIN,
+        aud: 'api://AzureADTokenExchange'
+      })
     }
     // Not one GitHub token per API call: far fewer token requests than API requests.
     expect(emulator.requests.byRoute('list', 'content', 'blob').length).toBeGreaterThan(signIns.length)
 
-    expect(result.stdout).toContain('Sign-in with GitHub OIDC: GitHub\'s token for audience api://AzureADTokenExchange')
-    expect(result.stdout).toContain(`GitHub OIDC token: issuer https://token.actions.githubusercontent.com, subject ${MAIN}, audience api://AzureADTokenExchange.`)
+    expect(result.stdout).toContain("Sign-in with GitHub OIDC: GitHub's token for audience api://AzureADTokenExchange")
+    expect(result.stdout).toContain(
+      `GitHub OIDC token: issuer https://token.actions.githubusercontent.com, subject ${MAIN}, audience api://AzureADTokenExchange.`
+    )
     expect(result.masked).toEqual(expect.arrayContaining([issuer.requestToken, ...issuer.issued]))
     expectNoLeaks(world, issuer, result)
   })
@@ -123,15 +135,21 @@ describe('GitHub OIDC sign-in against the shipped bundle', { timeout: E2E_TEST_B
     const result = await world.run(backfill(1).inputs)
     expect(result.exitCode).toBe(1)
     const message = result.errors.at(-1)?.message ?? ''
-    expect(message).toMatch(/^No credential for app \S+: set 'client-secret' .* or 'certificate' .* Or sign in with GitHub OIDC/)
-    expect(message).toContain('(ACTIONS_ID_TOKEN_REQUEST_URL is not set). Grant it in the workflow or the job:\npermissions:\n  id-token: write # sign in to Entra ID with GitHub OIDC\n  contents: write')
+    expect(message).toMatch(
+      /^No credential for app \S+: set 'client-secret' .* or 'certificate' .* Or sign in with GitHub OIDC/
+    )
+    expect(message).toContain(
+      '(ACTIONS_ID_TOKEN_REQUEST_URL is not set). Grant it in the workflow or the job:\npermissions:\n  id-token: write # sign in to Entra ID with GitHub OIDC\n  contents: write'
+    )
     expect(world.emulator.requests.length).toBe(0)
     expect(world.github.requests.length).toBe(0)
     expect(issuer.requests.length).toBe(0)
 
     const asked = await world.run({ ...backfill(1).inputs, 'oidc-audience': 'api://AzureADTokenExchange' })
     expect(asked.exitCode).toBe(1)
-    expect(asked.errors.at(-1)?.message).toMatch(/^GitHub OIDC sign-in \('oidc-audience' is set\) needs an ID token from GitHub, and this job may not ask for one .*\npermissions:\n {2}id-token: write/)
+    expect(asked.errors.at(-1)?.message).toMatch(
+      /^GitHub OIDC sign-in \('oidc-audience' is set\) needs an ID token from GitHub, and this job may not ask for one .*\npermissions:\n {2}id-token: write/
+    )
   })
 
   it('a workflow whose subject matches no federated credential (AADSTS70021) is told its subject and where to register it', async () => {
@@ -154,9 +172,14 @@ describe('GitHub OIDC sign-in against the shipped bundle', { timeout: E2E_TEST_B
   it('a job GitHub refuses an ID token gets that said, not a sign-in riddle', async () => {
     const { world, issuer } = await start()
     world.emulator.subscriptions.enable('Audit.General')
-    const result = await world.run(backfill(1).inputs, { ...issuer.env(), ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'revoked-request-token' })
+    const result = await world.run(backfill(1).inputs, {
+      ...issuer.env(),
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'revoked-request-token'
+    })
     expect(result.exitCode).toBe(1)
-    expect(result.errors.at(-1)?.message).toMatch(/^GitHub did not issue an OIDC token for audience 'api:\/\/AzureADTokenExchange' \(.*401.*\)\. The job needs 'id-token: write'/)
+    expect(result.errors.at(-1)?.message).toMatch(
+      /^GitHub did not issue an OIDC token for audience 'api:\/\/AzureADTokenExchange' \(.*401.*\)\. The job needs 'id-token: write'/
+    )
     expect(world.emulator.signIns).toEqual([])
     expectNoLeaks(world, issuer, result)
   })

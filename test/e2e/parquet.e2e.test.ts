@@ -32,12 +32,17 @@ async function parquetRows(dir: string): Promise<{ rows: ParquetRow[]; creationT
   const connection = await instance.connect()
   try {
     const glob = `${dir}/audit/*/*/*/*.parquet`
-    const types = await connection.runAndReadAll(`SELECT column_type FROM (DESCRIBE SELECT * FROM read_parquet('${glob}')) WHERE column_name = 'CreationTime'`)
+    const types = await connection.runAndReadAll(
+      `SELECT column_type FROM (DESCRIBE SELECT * FROM read_parquet('${glob}')) WHERE column_name = 'CreationTime'`
+    )
     const result = await connection.runAndReadAll(
       `SELECT Id, strftime(CreationTime AT TIME ZONE 'UTC', '%Y-%m-%d') AS day, strftime(CreationTime AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S') AS time,
               AuditData AS audit, filename AS file FROM read_parquet('${glob}', filename = true)`
     )
-    const rows = (result.getRowObjects() as unknown as Omit<ParquetRow, 'type'>[]).map((row) => ({ ...row, type: row.file.slice(dir.length + 1).split('/')[1]! }))
+    const rows = (result.getRowObjects() as unknown as Omit<ParquetRow, 'type'>[]).map((row) => ({
+      ...row,
+      type: row.file.slice(dir.length + 1).split('/')[1]!
+    }))
     return { rows, creationTimeType: String(types.getRows()[0]?.[0]) }
   } finally {
     connection.closeSync()
@@ -46,7 +51,10 @@ async function parquetRows(dir: string): Promise<{ rows: ParquetRow[]; creationT
 }
 
 /** Each record's JSON as the emulator served it, per copy (the API repeats records, keys in another order). */
-function servedCopies(world: World, types: readonly string[]): Map<string, { type: string; time: string; json: Set<string> }> {
+function servedCopies(
+  world: World,
+  types: readonly string[]
+): Map<string, { type: string; time: string; json: Set<string> }> {
   const copies = new Map<string, { type: string; time: string; json: Set<string> }>()
   for (const type of types) {
     for (const blob of world.emulator.blobs(type as never)) {
@@ -63,7 +71,9 @@ function servedCopies(world: World, types: readonly string[]): Map<string, { typ
 
 /** The manifest says what the branch holds: a format, size, row count and sha256 per data file, and no more. */
 async function expectManifestMatchesFiles(dir: string, files: Map<string, Buffer>): Promise<void> {
-  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { files: Record<string, { format?: string; bytes: number; rows: number; sha256: string }> }
+  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as {
+    files: Record<string, { format?: string; bytes: number; rows: number; sha256: string }>
+  }
   const dataFiles = [...files.keys()].filter((path) => path.startsWith('audit/')).sort()
   expect(Object.keys(manifest.files).sort()).toEqual(dataFiles)
   for (const path of dataFiles) {
@@ -83,7 +93,12 @@ describe('Parquet snapshots', { timeout: E2E_TEST_BUDGET_MS }, () => {
     const end = new Date(start.getTime() + 30 * HOUR)
     world.emulator.generate({ contentTypes: types as never, from: start, to: end, blobsPerHour: 2 })
 
-    const run = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(','), format: 'parquet' })
+    const run = await world.run({
+      start: start.toISOString(),
+      end: end.toISOString(),
+      'content-types': types.join(','),
+      format: 'parquet'
+    })
     expect(run.exitCode, run.visibleLog).toBe(0)
 
     const files = await world.github.readAllFiles(BRANCH)
@@ -112,7 +127,9 @@ describe('Parquet snapshots', { timeout: E2E_TEST_BUDGET_MS }, () => {
 
     // The recipes the READMEs give for Parquet read this branch and count what it holds.
     const branchReadme = files.get('README.md')!.toString('utf8')
-    const [operations, ...otherBranchRecipes] = duckdbRecipes(branchReadme).filter((sql) => sql.includes('read_parquet'))
+    const [operations, ...otherBranchRecipes] = duckdbRecipes(branchReadme).filter((sql) =>
+      sql.includes('read_parquet')
+    )
     expect(otherBranchRecipes).toEqual([])
     const perOperation = await runRecipe(dir, operations!)
     const general = servedCopies(world, ['Audit.General'])
@@ -130,7 +147,12 @@ describe('Parquet snapshots', { timeout: E2E_TEST_BUDGET_MS }, () => {
 
     // The same run again: no byte changes, no commit.
     const head = await world.head()
-    const again = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(','), format: 'parquet' })
+    const again = await world.run({
+      start: start.toISOString(),
+      end: end.toISOString(),
+      'content-types': types.join(','),
+      format: 'parquet'
+    })
     expect(again.exitCode, again.visibleLog).toBe(0)
     expect(await world.head()).toBe(head)
   })
@@ -138,15 +160,32 @@ describe('Parquet snapshots', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it('a day past the part cap is cut into parts, after whole row groups, that read back as one day; a re-run changes no byte', async () => {
     world = await startWorld({ emulator: { seed: 5 } })
     const type = 'Audit.General'
-    const day = new Date(hourFloor(Date.now() - 30 * HOUR).toISOString().slice(0, 10) + 'T00:00:00Z')
+    const day = new Date(
+      hourFloor(Date.now() - 30 * HOUR)
+        .toISOString()
+        .slice(0, 10) + 'T00:00:00Z'
+    )
     const onTime = [{ share: 1, minMinutes: 0, maxMinutes: 30 }]
     // About 6,000 records of ~1 KB: more than one row group (ROW_GROUP_BYTES), so more than
     // one part under a low cap (parts are cut once a group brings them past it).
-    world.emulator.generate({ contentTypes: [type], from: new Date(day.getTime() + HOUR), to: new Date(day.getTime() + 7 * HOUR), blobsPerHour: 2, recordsPerBlob: 500, lateness: onTime })
-    const range = { start: day.toISOString(), end: new Date(day.getTime() + 24 * HOUR).toISOString(), 'content-types': type, format: 'parquet' }
+    world.emulator.generate({
+      contentTypes: [type],
+      from: new Date(day.getTime() + HOUR),
+      to: new Date(day.getTime() + 7 * HOUR),
+      blobsPerHour: 2,
+      recordsPerBlob: 500,
+      lateness: onTime
+    })
+    const range = {
+      start: day.toISOString(),
+      end: new Date(day.getTime() + 24 * HOUR).toISOString(),
+      'content-types': type,
+      format: 'parquet'
+    }
     const hooks = { [TEST_HOOKS.maxPartBytes]: String(256 * 1024) }
     const stem = `audit/${type}/${range.start.slice(0, 4)}/${range.start.slice(5, 7)}/${range.start.slice(0, 10)}`
-    const dayParts = async (): Promise<string[]> => [...(await world!.github.readAllFiles(BRANCH)).keys()].filter((path) => path.startsWith(`${stem}.`))
+    const dayParts = async (): Promise<string[]> =>
+      [...(await world!.github.readAllFiles(BRANCH)).keys()].filter((path) => path.startsWith(`${stem}.`))
 
     const first = await world.run(range, hooks)
     expect(first.exitCode, first.visibleLog).toBe(0)
@@ -166,7 +205,14 @@ describe('Parquet snapshots', { timeout: E2E_TEST_BUDGET_MS }, () => {
     expect(await world.head()).toBe(head)
 
     // Late records of the same day merge across the parts: still every record once.
-    world.emulator.generate({ contentTypes: [type], from: new Date(day.getTime() + 20 * HOUR), to: new Date(day.getTime() + 22 * HOUR), blobsPerHour: 2, recordsPerBlob: 50, lateness: onTime })
+    world.emulator.generate({
+      contentTypes: [type],
+      from: new Date(day.getTime() + 20 * HOUR),
+      to: new Date(day.getTime() + 22 * HOUR),
+      blobsPerHour: 2,
+      recordsPerBlob: 50,
+      lateness: onTime
+    })
     const late = await world.run(range, hooks)
     expect(late.exitCode, late.visibleLog).toBe(0)
     const after = await parquetRows(await world.checkout())
@@ -184,16 +230,25 @@ describe('Parquet snapshots', { timeout: E2E_TEST_BUDGET_MS }, () => {
     const csv = await world.run({ start: start.toISOString(), end: middle.toISOString(), 'content-types': type })
     expect(csv.exitCode, csv.visibleLog).toBe(0)
     const csvDays = new Set(
-      [...(await world.github.readAllFiles(BRANCH)).keys()].filter((path) => path.startsWith('audit/') && path.endsWith('.csv')).map((path) => path.slice(0, -4))
+      [...(await world.github.readAllFiles(BRANCH)).keys()]
+        .filter((path) => path.startsWith('audit/') && path.endsWith('.csv'))
+        .map((path) => path.slice(0, -4))
     )
 
     // Later blobs, some of whose late events fall on days already written as CSV.
     world.emulator.generate({ contentTypes: [type], from: middle, to: end, blobsPerHour: 2 })
-    const parquet = await world.run({ start: middle.toISOString(), end: end.toISOString(), 'content-types': type, format: 'parquet' })
+    const parquet = await world.run({
+      start: middle.toISOString(),
+      end: end.toISOString(),
+      'content-types': type,
+      format: 'parquet'
+    })
     expect(parquet.exitCode, parquet.visibleLog).toBe(0)
 
     const files = await world.github.readAllFiles(BRANCH)
-    const days = [...files.keys()].filter((path) => path.startsWith('audit/')).map((path) => path.replace(/\.(csv|parquet)$/, ''))
+    const days = [...files.keys()]
+      .filter((path) => path.startsWith('audit/'))
+      .map((path) => path.replace(/\.(csv|parquet)$/, ''))
     expect(new Set(days).size, 'a day in both formats').toBe(days.length)
     const converted = [...files.keys()].filter((path) => path.endsWith('.parquet') && csvDays.has(path.slice(0, -8)))
     expect(converted.length, 'a CSV day that got late events is now Parquet').toBeGreaterThan(0)

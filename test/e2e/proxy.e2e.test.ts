@@ -22,7 +22,12 @@ describe('behind a proxy', { timeout: E2E_TEST_BUDGET_MS }, () => {
     const { emulator, github } = world
     emulator.subscriptions.enable('Audit.General')
     const now = hourFloor(Date.now())
-    emulator.generate({ contentTypes: ['Audit.General'], from: new Date(now.getTime() - 3 * HOUR), to: new Date(now.getTime() - HOUR), blobsPerHour: 2 })
+    emulator.generate({
+      contentTypes: ['Audit.General'],
+      from: new Date(now.getTime() - 3 * HOUR),
+      to: new Date(now.getTime() - HOUR),
+      blobsPerHour: 2
+    })
     const proxyPassword = 'pr0xy-Passw0rd'
     const proxyUrl = proxy.url.replace('http://', `http://audit:${proxyPassword}@`)
 
@@ -36,10 +41,17 @@ describe('behind a proxy', { timeout: E2E_TEST_BUDGET_MS }, () => {
     const emulatorHost = new URL(emulator.url).host
     expect(proxy.carried).toContain(`CONNECT ${emulatorHost}`)
     expect(proxy.carried.some((line) => line.startsWith(`GET ${github.url}/repos/contoso/audit/git/ref/`))).toBe(true)
-    expect(proxy.carried.some((line) => line.startsWith(`PATCH ${github.url}`) || line.startsWith(`POST ${github.url}/repos/contoso/audit/git/refs`))).toBe(true)
+    expect(
+      proxy.carried.some(
+        (line) =>
+          line.startsWith(`PATCH ${github.url}`) || line.startsWith(`POST ${github.url}/repos/contoso/audit/git/refs`)
+      )
+    ).toBe(true)
     expect(proxy.authorizations.length).toBeGreaterThan(0)
     expect(result.stdout).toContain(`Using the proxy ${proxy.url} from the environment`)
-    expect(findLeaks([proxyPassword, SECRET, GITHUB_TOKEN], { log: result.visibleLog, summary: result.summary })).toEqual([])
+    expect(
+      findLeaks([proxyPassword, SECRET, GITHUB_TOKEN], { log: result.visibleLog, summary: result.summary })
+    ).toEqual([])
   })
 
   it('goes direct for hosts in NO_PROXY', async () => {

@@ -25,7 +25,8 @@ export interface WrittenExports {
 }
 
 const CLASSIC_HEADER = 'CreationDate,UserIds,Operations,AuditData'
-const SEARCH_HEADER = 'RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames'
+const SEARCH_HEADER =
+  'RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames'
 const DAY = 24 * 3_600_000
 
 const quote = (text: string) => `"${text.replace(/"/g, '""')}"`
@@ -44,25 +45,81 @@ function germanDate(utc: Date): string {
   return `${pad(t.getUTCDate())}.${pad(t.getUTCMonth() + 1)}.${t.getUTCFullYear()} ${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())}`
 }
 
-const PEOPLE = ['jose.muller@contoso.onmicrosoft.com', 'li.xiaolong@contoso.onmicrosoft.com', 'dana.oneil@contoso.onmicrosoft.com', 'zoe.odegard@contoso.onmicrosoft.com']
+const PEOPLE = [
+  'jose.muller@contoso.onmicrosoft.com',
+  'li.xiaolong@contoso.onmicrosoft.com',
+  'dana.oneil@contoso.onmicrosoft.com',
+  'zoe.odegard@contoso.onmicrosoft.com'
+]
 
 /** A compact record of the workload `kind`, as the API's common schema writes them. */
 function compactRecord(kind: number, rng: Rng, tenantId: string, time: Date, index: number): AuditRecord {
   const user = PEOPLE[index % PEOPLE.length]!
-  const base = { CreationTime: time.toISOString().slice(0, 19), Id: rng.guid(), OrganizationId: tenantId, UserKey: `1003${rng.hex(12)}`, UserType: 0, Version: 1 }
+  const base = {
+    CreationTime: time.toISOString().slice(0, 19),
+    Id: rng.guid(),
+    OrganizationId: tenantId,
+    UserKey: `1003${rng.hex(12)}`,
+    UserType: 0,
+    Version: 1
+  }
   switch (kind) {
     case 0:
-      return { ...base, Operation: 'FileAccessed', RecordType: 6, Workload: 'SharePoint', UserId: user, ObjectId: `https://contoso.sharepoint.com/sites/Finanzas/Budget, "final" ${index}.xlsx` }
+      return {
+        ...base,
+        Operation: 'FileAccessed',
+        RecordType: 6,
+        Workload: 'SharePoint',
+        UserId: user,
+        ObjectId: `https://contoso.sharepoint.com/sites/Finanzas/Budget, "final" ${index}.xlsx`
+      }
     case 1:
-      return { ...base, Operation: 'FileModified', RecordType: 6, Workload: 'OneDrive', UserId: user, ObjectId: `https://contoso-my.sharepoint.com/personal/notes ${index}.txt` }
+      return {
+        ...base,
+        Operation: 'FileModified',
+        RecordType: 6,
+        Workload: 'OneDrive',
+        UserId: user,
+        ObjectId: `https://contoso-my.sharepoint.com/personal/notes ${index}.txt`
+      }
     case 2:
-      return { ...base, Operation: 'MailItemsAccessed', RecordType: 50, Workload: 'Exchange', UserId: user, ResultStatus: 'Succeeded', ClientIP: '203.0.113.7' }
+      return {
+        ...base,
+        Operation: 'MailItemsAccessed',
+        RecordType: 50,
+        Workload: 'Exchange',
+        UserId: user,
+        ResultStatus: 'Succeeded',
+        ClientIP: '203.0.113.7'
+      }
     case 3:
-      return { ...base, Operation: 'UserLoggedIn', RecordType: 15, Workload: 'AzureActiveDirectory', UserId: user, ResultStatus: 'Success', ClientIP: '79.159.10.151' }
+      return {
+        ...base,
+        Operation: 'UserLoggedIn',
+        RecordType: 15,
+        Workload: 'AzureActiveDirectory',
+        UserId: user,
+        ResultStatus: 'Success',
+        ClientIP: '79.159.10.151'
+      }
     case 4:
-      return { ...base, Operation: 'DLPRuleMatch', RecordType: 11, Workload: 'SharePoint', UserId: user, PolicyDetails: [{ PolicyName: 'Tarjetas, "PCI"' }] }
+      return {
+        ...base,
+        Operation: 'DLPRuleMatch',
+        RecordType: 11,
+        Workload: 'SharePoint',
+        UserId: user,
+        PolicyDetails: [{ PolicyName: 'Tarjetas, "PCI"' }]
+      }
     default:
-      return { ...base, Operation: 'MemberAdded', RecordType: 25, Workload: 'MicrosoftTeams', UserId: user, TeamName: 'Ventas, "Norte"' }
+      return {
+        ...base,
+        Operation: 'MemberAdded',
+        RecordType: 25,
+        Workload: 'MicrosoftTeams',
+        UserId: user,
+        TeamName: 'Ventas, "Norte"'
+      }
   }
 }
 
@@ -75,7 +132,16 @@ function compactRecord(kind: number, rng: Rng, tenantId: string, time: Date, ind
  */
 export async function writePurviewExports(
   workspace: string,
-  options: { now: Date; tenantId: string; rows: number; shared: number; extra: readonly AuditRecord[]; minDays: number; maxDays: number; seed: number }
+  options: {
+    now: Date
+    tenantId: string
+    rows: number
+    shared: number
+    extra: readonly AuditRecord[]
+    minDays: number
+    maxDays: number
+    seed: number
+  }
 ): Promise<WrittenExports> {
   const rng = new Rng(options.seed)
   const records = new Map<string, AuditRecord>()
@@ -85,7 +151,12 @@ export async function writePurviewExports(
     const time = new Date(Math.floor((newest - rng.next() * span) / 1000) * 1000)
     const record =
       index % 40 === 0
-        ? makeRecord(index % 80 === 0 ? 'launch-legacy' : 'launch-unified', { rng, tenantId: options.tenantId, creationTime: time, index })
+        ? makeRecord(index % 80 === 0 ? 'launch-legacy' : 'launch-unified', {
+            rng,
+            tenantId: options.tenantId,
+            creationTime: time,
+            index
+          })
         : compactRecord(index % 6, rng, options.tenantId, time, index)
     records.set(String(record.Id).toLowerCase(), record)
     return record
@@ -130,7 +201,7 @@ export async function writePurviewExports(
       records.set(String(record.Id).toLowerCase(), record)
       push(record, JSON.stringify(Object.fromEntries(Object.entries(record).reverse())))
     } else if (index % sharedEvery === 0 && index / sharedEvery < options.shared) {
-      const record = first[(index / sharedEvery) * 13 % half]!
+      const record = first[((index / sharedEvery) * 13) % half]!
       push(record, JSON.stringify(record))
     } else {
       const record = make(half + index)

@@ -7,7 +7,10 @@ import { DuckDBInstance } from '@duckdb/node-api'
  * by name. Read from the repository root, as the tests run.
  */
 export async function userDocs(): Promise<string> {
-  const pages = (await readdir('docs')).filter((name) => name.endsWith('.md')).sort().map((name) => join('docs', name))
+  const pages = (await readdir('docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => join('docs', name))
   return (await Promise.all(['README.md', ...pages].map((path) => readFile(path, 'utf8')))).join('\n')
 }
 
@@ -27,9 +30,15 @@ export async function runRecipe(dir: string, sql: string): Promise<Record<string
   const instance = await DuckDBInstance.create(':memory:')
   const connection = await instance.connect()
   try {
-    const statements = sql.replaceAll(`('audit/`, `('${dir}/audit/`).replaceAll(`('usage/`, `('${dir}/usage/`).split(';').map((statement) => statement.trim()).filter(Boolean)
+    const statements = sql
+      .replaceAll(`('audit/`, `('${dir}/audit/`)
+      .replaceAll(`('usage/`, `('${dir}/usage/`)
+      .split(';')
+      .map((statement) => statement.trim())
+      .filter(Boolean)
     let rows: Record<string, unknown>[] = []
-    for (const statement of statements) rows = (await connection.runAndReadAll(statement)).getRowObjects() as Record<string, unknown>[]
+    for (const statement of statements)
+      rows = (await connection.runAndReadAll(statement)).getRowObjects() as Record<string, unknown>[]
     return rows
   } finally {
     connection.closeSync()
@@ -38,7 +47,9 @@ export async function runRecipe(dir: string, sql: string): Promise<Record<string
 }
 
 /** What the READMEs' users-per-day recipe must give, computed from the records themselves. */
-export function launchUsersPerDay(records: Iterable<{ time: string; operation?: string; userId?: string }>): [string, number][] {
+export function launchUsersPerDay(
+  records: Iterable<{ time: string; operation?: string; userId?: string }>
+): [string, number][] {
   const users = new Map<string, Set<string>>()
   for (const record of records) {
     if (record.operation !== 'LaunchPowerApp' || !record.userId) continue
@@ -54,7 +65,9 @@ export function asUsersPerDay(rows: readonly Record<string, unknown>[]): [string
 }
 
 /** Per app id, the last day a usage file shows launches of it: the README's last-launched recipe, computed without DuckDB. */
-export function lastLaunchPerApp(usageFiles: ReadonlyMap<string, readonly { Date: string; AppId: string; Launches: string }[]>): Map<string, string> {
+export function lastLaunchPerApp(
+  usageFiles: ReadonlyMap<string, readonly { Date: string; AppId: string; Launches: string }[]>
+): Map<string, string> {
   const last = new Map<string, string>()
   for (const rows of usageFiles.values()) {
     for (const row of rows) {

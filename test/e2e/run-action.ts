@@ -77,9 +77,15 @@ export async function runAction(run: ActionRun): Promise<ActionResult> {
       GITHUB_EVENT_NAME: 'schedule',
       ...run.env
     }
-    for (const [name, value] of Object.entries(run.inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+    for (const [name, value] of Object.entries(run.inputs))
+      env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
 
-    const { exitCode, signal, stdout, stderr } = await spawnNode(ACTION_ENTRY, env, run.timeoutMs ?? ACTION_RUN_BUDGET_MS, run.killWhen)
+    const { exitCode, signal, stdout, stderr } = await spawnNode(
+      ACTION_ENTRY,
+      env,
+      run.timeoutMs ?? ACTION_RUN_BUDGET_MS,
+      run.killWhen
+    )
     const commands = parseCommands(stdout)
     const masked = commands.filter((c) => c.command === 'add-mask').map((c) => c.message)
     return {

@@ -21,22 +21,30 @@ describe('set-up problems are explained, and nothing is written', { timeout: E2E
     const wrong = 'not-the-secret~0123456789'
     const result = await world.run({ ...backfill(), 'client-secret': wrong })
     expect(result.exitCode).toBe(1)
-    expect(result.errors.at(-1)?.message).toMatch(/^Sign-in to Entra ID failed for app \S+ in tenant \S+ at \S+: AADSTS7000215: the client secret is wrong: use the secret's Value \(not its Secret ID\).*\(Entra ID: Invalid client secret provided\./)
+    expect(result.errors.at(-1)?.message).toMatch(
+      /^Sign-in to Entra ID failed for app \S+ in tenant \S+ at \S+: AADSTS7000215: the client secret is wrong: use the secret's Value \(not its Secret ID\).*\(Entra ID: Invalid client secret provided\./
+    )
     expect(await world.head()).toBeUndefined()
     expect(world.emulator.requests.byRoute('list', 'content', 'blob')).toEqual([])
     expect(findLeaks([wrong, GITHUB_TOKEN], { log: result.visibleLog, summary: result.summary })).toEqual([])
     // The job summary says where the run stopped, why, and that the branch is untouched.
     expect(result.summary).toContain('m365-audit-sync: stopped')
-    expect(result.summary).toMatch(/The run stopped while checking the subscriptions: Sign-in to Entra ID failed .*AADSTS7000215/)
+    expect(result.summary).toMatch(
+      /The run stopped while checking the subscriptions: Sign-in to Entra ID failed .*AADSTS7000215/
+    )
     expect(result.summary).toContain('Nothing was committed: the data branch is as it was')
-    expect(result.summary).toContain('Data branch: <a href="https://github.com/contoso/audit/tree/audit-data">audit-data</a>.')
+    expect(result.summary).toContain(
+      'Data branch: <a href="https://github.com/contoso/audit/tree/audit-data">audit-data</a>.'
+    )
   })
 
   it('an unknown app in the tenant', async () => {
     world = await startWorld()
     const result = await world.run({ ...backfill(), 'client-id': '99999999-9999-4999-8999-999999999999' })
     expect(result.exitCode).toBe(1)
-    expect(result.errors.at(-1)?.message).toMatch(/: AADSTS700016: no app with this client-id exists in this tenant: check 'client-id' and 'tenant-id'/)
+    expect(result.errors.at(-1)?.message).toMatch(
+      /: AADSTS700016: no app with this client-id exists in this tenant: check 'client-id' and 'tenant-id'/
+    )
   })
 
   it('a subscription an administrator disables during the run', async () => {
@@ -45,7 +53,9 @@ describe('set-up problems are explained, and nothing is written', { timeout: E2E
     const result = await world.run(backfill())
     expect(result.exitCode).toBe(1)
     const windowError = result.errors.find((error) => error.properties.title === 'Window failed (AF20023)')
-    expect(windowError?.message).toMatch(/Audit\.General subscription was disabled by an administrator \(AF20023\).*re-enable/)
+    expect(windowError?.message).toMatch(
+      /Audit\.General subscription was disabled by an administrator \(AF20023\).*re-enable/
+    )
     expect(result.outputs['failed-segments']).toBe('2')
   })
 
@@ -70,6 +80,8 @@ describe('set-up problems are explained, and nothing is written', { timeout: E2E
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
     const tokens = result.masked.filter((value) => value.split('.').length === 3)
     expect(tokens.length).toBeGreaterThanOrEqual(1)
-    expect(findLeaks([SECRET, GITHUB_TOKEN, ...tokens], { log: result.visibleLog, summary: result.summary })).toEqual([])
+    expect(findLeaks([SECRET, GITHUB_TOKEN, ...tokens], { log: result.visibleLog, summary: result.summary })).toEqual(
+      []
+    )
   })
 })

@@ -6,7 +6,14 @@ import { findLeaks } from './run-action.js'
 import { BRANCH, csvFiles, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
 import { parseCoverageTable } from './coverage-readme.js'
-import { asUsersPerDay, duckdbRecipes, lastLaunchPerApp, launchUsersPerDay, runRecipe, userDocs } from './readme-recipes.js'
+import {
+  asUsersPerDay,
+  duckdbRecipes,
+  lastLaunchPerApp,
+  launchUsersPerDay,
+  runRecipe,
+  userDocs
+} from './readme-recipes.js'
 import { expectedUsageFiles } from './usage-expectations.js'
 
 const HOUR = 3_600_000
@@ -27,7 +34,11 @@ describe('sync: backfill of two content types', { timeout: E2E_TEST_BUDGET_MS },
     const blobs = emulator.generate({ contentTypes: types as never, from: start, to: end, blobsPerHour: 2 })
     expect(emulator.subscriptions.get('Audit.General')).toBeUndefined()
 
-    const first = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(',') })
+    const first = await world.run({
+      start: start.toISOString(),
+      end: end.toISOString(),
+      'content-types': types.join(',')
+    })
     expect(first.exitCode, first.stdout + first.stderr).toBe(0)
 
     const served = await expectBranchHoldsExactlyServed(world, types)
@@ -45,7 +56,8 @@ describe('sync: backfill of two content types', { timeout: E2E_TEST_BUDGET_MS },
     const windows = log.listWindows()
     expect(windows).toHaveLength(60)
     expect(new Set(windows.map((w) => `${w.contentType} ${w.startTime}`)).size).toBe(60)
-    for (const window of windows) expect((window.end?.getTime() ?? 0) - (window.start?.getTime() ?? 0)).toBeLessThanOrEqual(24 * HOUR)
+    for (const window of windows)
+      expect((window.end?.getTime() ?? 0) - (window.start?.getTime() ?? 0)).toBeLessThanOrEqual(24 * HOUR)
     const pages = log.nextPageFollowCounts()
     expect(pages.size).toBeGreaterThan(0)
     for (const [page, count] of pages) expect(count, `page ${page}`).toBe(1)
@@ -63,7 +75,11 @@ describe('sync: backfill of two content types', { timeout: E2E_TEST_BUDGET_MS },
     const head = await world.head()
     const filesBefore = await world.branchFiles()
     const requestsBefore = log.length
-    const again = await world.run({ start: start.toISOString(), end: end.toISOString(), 'content-types': types.join(',') })
+    const again = await world.run({
+      start: start.toISOString(),
+      end: end.toISOString(),
+      'content-types': types.join(',')
+    })
     expect(again.exitCode, again.stdout + again.stderr).toBe(0)
     expect(again.outputs['commit-sha']).toBe('')
     expect(again.outputs['records-added']).toBe('0')
@@ -90,24 +106,40 @@ describe('sync: backfill of two content types', { timeout: E2E_TEST_BUDGET_MS },
     connection.closeSync()
 
     // The recipes the READMEs give for CSV read this branch and count what it holds.
-    const [operations, ...otherBranchRecipes] = duckdbRecipes((await world.branchFiles()).get('README.md')!).filter((sql) => sql.includes('read_csv'))
+    const [operations, ...otherBranchRecipes] = duckdbRecipes((await world.branchFiles()).get('README.md')!).filter(
+      (sql) => sql.includes('read_csv')
+    )
     expect(otherBranchRecipes).toEqual([])
-    const general = (await world.branchRows()).filter((entry) => entry.path.startsWith('audit/Audit.General/')).map((entry) => entry.row)
-    expect((await runRecipe(dir, operations!)).reduce((sum, row) => sum + Number(row['count_star()']), 0)).toBe(general.length)
+    const general = (await world.branchRows())
+      .filter((entry) => entry.path.startsWith('audit/Audit.General/'))
+      .map((entry) => entry.row)
+    expect((await runRecipe(dir, operations!)).reduce((sum, row) => sum + Number(row['count_star()']), 0)).toBe(
+      general.length
+    )
     const readmeRecipes = duckdbRecipes(await userDocs())
-    const [usersPerDay, perContentType, ...otherRecipes] = readmeRecipes.filter((sql) => sql.includes("read_csv('audit/"))
+    const [usersPerDay, perContentType, ...otherRecipes] = readmeRecipes.filter((sql) =>
+      sql.includes("read_csv('audit/")
+    )
     expect(otherRecipes).toEqual([])
-    const [launchesPerApp, lastLaunched, ...otherUsageRecipes] = readmeRecipes.filter((sql) => sql.includes("read_csv('usage/"))
+    const [launchesPerApp, lastLaunched, ...otherUsageRecipes] = readmeRecipes.filter((sql) =>
+      sql.includes("read_csv('usage/")
+    )
     expect(otherUsageRecipes).toEqual([])
     // The CoE's App Last Launched On, to the day: per app, the last day the served records launch it.
     const expectedLastLaunch = lastLaunchPerApp(expectedUsageFiles(emulator.servedRecords('Audit.General')))
     expect(expectedLastLaunch.size).toBeGreaterThan(1)
     const lastLaunchRows = await runRecipe(dir, lastLaunched!)
-    expect(new Map(lastLaunchRows.map((row) => [String(row['AppId']), String(row['last_launched'])]))).toEqual(expectedLastLaunch)
+    expect(new Map(lastLaunchRows.map((row) => [String(row['AppId']), String(row['last_launched'])]))).toEqual(
+      expectedLastLaunch
+    )
     const launches = general.filter((row) => row.Operation === 'LaunchPowerApp').length
     expect(launches).toBeGreaterThan(0)
-    expect((await runRecipe(dir, launchesPerApp!)).reduce((sum, row) => sum + Number(row['launches']), 0)).toBe(launches)
-    const expectedUsers = launchUsersPerDay(general.map((row) => ({ time: row.CreationTime!, operation: row.Operation, userId: row.UserId })))
+    expect((await runRecipe(dir, launchesPerApp!)).reduce((sum, row) => sum + Number(row['launches']), 0)).toBe(
+      launches
+    )
+    const expectedUsers = launchUsersPerDay(
+      general.map((row) => ({ time: row.CreationTime!, operation: row.Operation, userId: row.UserId }))
+    )
     expect(expectedUsers.length).toBeGreaterThan(0)
     expect(asUsersPerDay(await runRecipe(dir, usersPerDay!))).toEqual(expectedUsers)
     // The content type of each row is its folder: the recipe counts every file's rows under it.
@@ -118,10 +150,15 @@ describe('sync: backfill of two content types', { timeout: E2E_TEST_BUDGET_MS },
     }
     expect([...expectedPerType.keys()].sort()).toEqual([...types].sort())
     const perTypeRows = await runRecipe(dir, perContentType!)
-    expect(new Map(perTypeRows.map((row) => [String(row['content_type']), Number(row['records'])]))).toEqual(expectedPerType)
+    expect(new Map(perTypeRows.map((row) => [String(row['content_type']), Number(row['records'])]))).toEqual(
+      expectedPerType
+    )
 
     // Secrets stay out of logs, summaries and data.
-    const texts: Record<string, string> = { log: first.visibleLog + again.visibleLog, summary: first.summary + again.summary }
+    const texts: Record<string, string> = {
+      log: first.visibleLog + again.visibleLog,
+      summary: first.summary + again.summary
+    }
     for (const [path, text] of await world.branchFiles()) texts[path] = text
     texts.commits = await github.git(['log', '--format=%B', BRANCH])
     expect(findLeaks([SECRET, GITHUB_TOKEN], texts)).toEqual([])
@@ -150,7 +187,9 @@ describe('sync: concurrent writers', { timeout: E2E_TEST_BUDGET_MS }, () => {
     for (const sha of foreign) await github.git(['merge-base', '--is-ancestor', sha, BRANCH])
     const files = await world.branchFiles()
     expect(files.get('notes/hello.txt')).toBe('written by someone else\n')
-    const ledger = JSON.parse(files.get('state/ledger.json') ?? '{}') as { contentTypes: Record<string, { fetched: Record<string, string> }> }
+    const ledger = JSON.parse(files.get('state/ledger.json') ?? '{}') as {
+      contentTypes: Record<string, { fetched: Record<string, string> }>
+    }
     expect(Object.keys(ledger.contentTypes).sort()).toEqual([...types].sort())
     for (const type of types) {
       const served = emulator.blobs(type as never).map((blob) => blob.contentId)
@@ -176,7 +215,9 @@ describe('sync: concurrent writers', { timeout: E2E_TEST_BUDGET_MS }, () => {
     }
     expect(results.some((result) => /moved while committing/.test(result.stdout))).toBe(true)
     const rebuilt = results.map((result) => result.stdout.match(/moved while committing/g)?.length ?? 0)
-    console.info(`matrix: ${(await world.branchRows()).length} records, commit rebuilds per run ${rebuilt.join('/')}, ${foreign.length} foreign commits kept`)
+    console.info(
+      `matrix: ${(await world.branchRows()).length} records, commit rebuilds per run ${rebuilt.join('/')}, ${foreign.length} foreign commits kept`
+    )
   })
 })
 
@@ -189,7 +230,12 @@ describe('sync: scheduled runs', { timeout: E2E_TEST_BUDGET_MS }, () => {
       'state/ledger.json': `${JSON.stringify({ version: 1, contentTypes: { 'Audit.General': { coveredUntil: coveredUntil.toISOString().replace('.000', ''), fetched: {} } } }, null, 2)}\n`
     })
     emulator.subscriptions.enable('Audit.General')
-    emulator.generate({ contentTypes: ['Audit.General'], from: coveredUntil, to: new Date(Date.now() - HOUR), blobsPerHour: 1 })
+    emulator.generate({
+      contentTypes: ['Audit.General'],
+      from: coveredUntil,
+      to: new Date(Date.now() - HOUR),
+      blobsPerHour: 1
+    })
 
     const first = await world.run({ lookback: '1d', segment: '6h' })
     expect(first.exitCode, first.stdout + first.stderr).toBe(0)
@@ -201,12 +247,18 @@ describe('sync: scheduled runs', { timeout: E2E_TEST_BUDGET_MS }, () => {
     await expectBranchHoldsExactlyServed(world, ['Audit.General'])
 
     // New content arrives, some of it late; the next run fetches it and nothing twice.
-    emulator.generate({ contentTypes: ['Audit.General'], from: new Date(Date.now() - HOUR), to: new Date(Date.now() - 60_000), blobsPerHour: 4 })
+    emulator.generate({
+      contentTypes: ['Audit.General'],
+      from: new Date(Date.now() - HOUR),
+      to: new Date(Date.now() - 60_000),
+      blobsPerHour: 4
+    })
     const second = await world.run({ lookback: '1d', segment: '6h' })
     expect(second.exitCode, second.stdout + second.stderr).toBe(0)
     const secondWindows = emulator.requests.listWindows().slice(windows.length)
     expect(secondWindows[0]?.start?.getTime()).toBeGreaterThan(Date.now() - 25 * HOUR)
-    for (const [id, count] of emulator.requests.blobFetchCounts({ successfulOnly: false })) expect(count, `blob ${id}`).toBe(1)
+    for (const [id, count] of emulator.requests.blobFetchCounts({ successfulOnly: false }))
+      expect(count, `blob ${id}`).toBe(1)
     expect(emulator.requests.blobFetchCounts().size).toBe(emulator.blobs('Audit.General').length)
     await expectBranchHoldsExactlyServed(world, ['Audit.General'])
   })
@@ -219,13 +271,28 @@ describe('sync: records without a CreationTime', { timeout: E2E_TEST_BUDGET_MS }
     emulator.subscriptions.enable('Audit.General')
     const now = hourFloor(Date.now())
     const odd = { Id: '0DD00000-0000-4000-8000-000000000001', Operation: 'NoTime', Workload: 'Odd', RecordType: 1 }
-    const timed = { Id: '0DD00000-0000-4000-8000-000000000002', CreationTime: new Date(now.getTime() - 30 * HOUR).toISOString().slice(0, 19), Operation: 'Timed' }
-    emulator.publish({ contentType: 'Audit.General', contentCreated: new Date(now.getTime() - 30 * HOUR), records: [odd, timed] })
-    const first = await world.run({ start: new Date(now.getTime() - 31 * HOUR).toISOString(), end: new Date(now.getTime() - 29 * HOUR).toISOString() })
+    const timed = {
+      Id: '0DD00000-0000-4000-8000-000000000002',
+      CreationTime: new Date(now.getTime() - 30 * HOUR).toISOString().slice(0, 19),
+      Operation: 'Timed'
+    }
+    emulator.publish({
+      contentType: 'Audit.General',
+      contentCreated: new Date(now.getTime() - 30 * HOUR),
+      records: [odd, timed]
+    })
+    const first = await world.run({
+      start: new Date(now.getTime() - 31 * HOUR).toISOString(),
+      end: new Date(now.getTime() - 29 * HOUR).toISOString()
+    })
     expect(first.exitCode, first.stdout + first.stderr).toBe(0)
 
     // A copy, keys in another order, in a blob created a day later, listed by a later run.
-    emulator.publish({ contentType: 'Audit.General', contentCreated: new Date(now.getTime() - 2 * HOUR), records: [{ RecordType: 1, Workload: 'Odd', Operation: 'NoTime', Id: odd.Id }] })
+    emulator.publish({
+      contentType: 'Audit.General',
+      contentCreated: new Date(now.getTime() - 2 * HOUR),
+      records: [{ RecordType: 1, Workload: 'Odd', Operation: 'NoTime', Id: odd.Id }]
+    })
     const second = await world.run({ start: new Date(now.getTime() - 3 * HOUR).toISOString(), end: now.toISOString() })
     expect(second.exitCode, second.stdout + second.stderr).toBe(0)
     expect(second.outputs['records-added']).toBe('0')

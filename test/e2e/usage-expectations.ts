@@ -33,7 +33,9 @@ export function expectedUsageFiles(records: Iterable<Record<string, unknown>>): 
     let app: string
     let env: string
     if (record.RecordType === 256) {
-      const pairs = Object.fromEntries((record.PropertyCollection as { Name: string; Value: string }[]).map((pair) => [pair.Name, pair.Value]))
+      const pairs = Object.fromEntries(
+        (record.PropertyCollection as { Name: string; Value: string }[]).map((pair) => [pair.Name, pair.Value])
+      )
       app = String(pairs['powerplatform.analytics.resource.power_app.id']).toLowerCase()
       env = String(record.EnvironmentId).toLowerCase()
       note(appNames, `${day}|${app}`, pairs['powerplatform.analytics.resource.power_app.display_name'])
@@ -79,7 +81,10 @@ export function expectedUsageFiles(records: Iterable<Record<string, unknown>>): 
 /** The usage files on the data branch, parsed with a CSV parser, by path (no other file is read). */
 export async function branchUsageFiles(world: World): Promise<Map<string, UsageRow[]>> {
   const files = new Map<string, UsageRow[]>()
-  const paths = (await world.github.git(['ls-tree', '-r', '--name-only', BRANCH])).split('\n').filter((path) => path.startsWith('usage/'))
-  for (const path of paths) files.set(path, parse((await world.github.readFile(BRANCH, path)) ?? '', { columns: true }) as UsageRow[])
+  const paths = (await world.github.git(['ls-tree', '-r', '--name-only', BRANCH]))
+    .split('\n')
+    .filter((path) => path.startsWith('usage/'))
+  for (const path of paths)
+    files.set(path, parse((await world.github.readFile(BRANCH, path)) ?? '', { columns: true }) as UsageRow[])
   return files
 }

@@ -23,7 +23,11 @@ describe('Power Apps usage per day', { timeout: E2E_TEST_BUDGET_MS }, () => {
     // Default lateness: most events within the hour, some a day or more before their blob.
     emulator.generate({ contentTypes: types as never, from: start, to: middle, blobsPerHour: 3 })
 
-    const first = await world.run({ start: start.toISOString(), end: middle.toISOString(), 'content-types': types.join(',') })
+    const first = await world.run({
+      start: start.toISOString(),
+      end: middle.toISOString(),
+      'content-types': types.join(',')
+    })
     expect(first.exitCode, first.visibleLog).toBe(0)
     const served = emulator.servedRecords('Audit.General')
     const launches = served.filter((record) => record.Operation === 'LaunchPowerApp')
@@ -35,14 +39,25 @@ describe('Power Apps usage per day', { timeout: E2E_TEST_BUDGET_MS }, () => {
 
     // Later blobs bring late launches into the days already counted: their files are recounted.
     emulator.generate({ contentTypes: types as never, from: middle, to: end, blobsPerHour: 3 })
-    const second = await world.run({ start: middle.toISOString(), end: end.toISOString(), 'content-types': types.join(',') })
+    const second = await world.run({
+      start: middle.toISOString(),
+      end: end.toISOString(),
+      'content-types': types.join(',')
+    })
     expect(second.exitCode, second.visibleLog).toBe(0)
     const all = emulator.servedRecords('Audit.General')
-    const late = all.filter((record) => record.Operation === 'LaunchPowerApp' && String(record.CreationTime) < middle.toISOString().slice(0, 19))
+    const late = all.filter(
+      (record) =>
+        record.Operation === 'LaunchPowerApp' && String(record.CreationTime) < middle.toISOString().slice(0, 19)
+    )
     expect(late.length).toBeGreaterThan(launches.length)
     const recounted = expectedUsageFiles(all)
     expect(await branchUsageFiles(world)).toEqual(recounted)
-    expect([...recounted.keys()].some((path) => expected.has(path) && JSON.stringify(expected.get(path)) !== JSON.stringify(recounted.get(path)))).toBe(true)
+    expect(
+      [...recounted.keys()].some(
+        (path) => expected.has(path) && JSON.stringify(expected.get(path)) !== JSON.stringify(recounted.get(path))
+      )
+    ).toBe(true)
     await expectBranchHoldsExactlyServed(world, types)
     const rows = [...recounted.values()].flat()
     console.info(
@@ -52,7 +67,11 @@ describe('Power Apps usage per day', { timeout: E2E_TEST_BUDGET_MS }, () => {
 
     // Nothing new: nothing recounted, no commit.
     const head = await world.head()
-    const again = await world.run({ start: middle.toISOString(), end: end.toISOString(), 'content-types': types.join(',') })
+    const again = await world.run({
+      start: middle.toISOString(),
+      end: end.toISOString(),
+      'content-types': types.join(',')
+    })
     expect(again.exitCode, again.visibleLog).toBe(0)
     expect(await world.head()).toBe(head)
   })
@@ -61,7 +80,11 @@ describe('Power Apps usage per day', { timeout: E2E_TEST_BUDGET_MS }, () => {
     world = await startWorld({ emulator: { seed: 12 } })
     const start = hourFloor(Date.now() - 6 * HOUR)
     world.emulator.generate({ from: start, to: new Date(start.getTime() + 4 * HOUR), blobsPerHour: 2 })
-    const run = await world.run({ start: start.toISOString(), end: new Date(start.getTime() + 4 * HOUR).toISOString(), usage: 'false' })
+    const run = await world.run({
+      start: start.toISOString(),
+      end: new Date(start.getTime() + 4 * HOUR).toISOString(),
+      usage: 'false'
+    })
     expect(run.exitCode, run.visibleLog).toBe(0)
     expect(await branchUsageFiles(world)).toEqual(new Map())
     await expectBranchHoldsExactlyServed(world, ['Audit.General'])
@@ -80,11 +103,15 @@ describe('the CoE preset: operations LaunchPowerApp,DeletePowerApp', { timeout: 
     const run = await world.run({ ...range, operations: 'launchpowerapp,\nDeletePowerApp' })
     expect(run.exitCode, run.visibleLog).toBe(0)
     const served = emulator.servedRecords('Audit.General')
-    const kept = served.filter((record) => record.Operation === 'LaunchPowerApp' || record.Operation === 'DeletePowerApp')
+    const kept = served.filter(
+      (record) => record.Operation === 'LaunchPowerApp' || record.Operation === 'DeletePowerApp'
+    )
     expect(kept.length).toBeGreaterThan(100)
     expect(kept.length).toBeLessThan(served.length)
     const rows = await world.branchRows()
-    expect(rows.map((entry) => entry.row.Id).sort()).toEqual(kept.map((record) => String(record.Id).toLowerCase()).sort())
+    expect(rows.map((entry) => entry.row.Id).sort()).toEqual(
+      kept.map((record) => String(record.Id).toLowerCase()).sort()
+    )
     for (const { row } of rows) expect(['LaunchPowerApp', 'DeletePowerApp']).toContain(row.Operation)
     expect(Number(run.outputs['records-added'])).toBe(kept.length)
     expect(run.visibleLog).toContain('Keeping only records with operations launchpowerapp, DeletePowerApp.')
@@ -100,7 +127,10 @@ describe('the CoE preset: operations LaunchPowerApp,DeletePowerApp', { timeout: 
     expect(emulator.requests.entries.slice(before).filter((entry) => entry.route === 'blob')).toEqual([])
     expect(again.outputs['commit-sha']).toBe('')
 
-    const size = (records: Record<string, unknown>[]) => records.reduce((sum, record) => sum + Buffer.byteLength(JSON.stringify(record)), 0)
-    console.info(`CoE preset on the emulator's mix: kept ${kept.length} of ${served.length} records, ${size(kept)} of ${size(served)} bytes of JSON`)
+    const size = (records: Record<string, unknown>[]) =>
+      records.reduce((sum, record) => sum + Buffer.byteLength(JSON.stringify(record)), 0)
+    console.info(
+      `CoE preset on the emulator's mix: kept ${kept.length} of ${served.length} records, ${size(kept)} of ${size(served)} bytes of JSON`
+    )
   })
 })

@@ -21,7 +21,12 @@ export const BRANCH = 'audit-data'
 export interface World {
   emulator: Emulator
   github: FakeGitHub
-  run(inputs: Record<string, string>, env?: Record<string, string>, timeoutMs?: number, killWhen?: () => boolean): Promise<ActionResult>
+  run(
+    inputs: Record<string, string>,
+    env?: Record<string, string>,
+    timeoutMs?: number,
+    killWhen?: () => boolean
+  ): Promise<ActionResult>
   /** Every file on the data branch, path → text. */
   branchFiles(): Promise<Map<string, string>>
   /** Rows of every audit day CSV on the branch (under audit/), parsed with a CSV parser. */
@@ -43,7 +48,8 @@ export async function startWorld(
   const dirs: string[] = []
   const git = (args: string[]) => github.git(args)
 
-  const head = async () => (await git(['rev-parse', '--verify', '--quiet', `refs/heads/${BRANCH}`]).catch(() => '')) || undefined
+  const head = async () =>
+    (await git(['rev-parse', '--verify', '--quiet', `refs/heads/${BRANCH}`]).catch(() => '')) || undefined
 
   const branchFiles = async () => {
     const files = new Map<string, string>()
@@ -96,7 +102,11 @@ export async function startWorld(
       return dir
     },
     async close() {
-      await Promise.all([emulator.close(), github.close(), ...dirs.map((dir) => rm(dir, { recursive: true, force: true }))])
+      await Promise.all([
+        emulator.close(),
+        github.close(),
+        ...dirs.map((dir) => rm(dir, { recursive: true, force: true }))
+      ])
     }
   }
 }

@@ -83,7 +83,8 @@ export class ActivityApi {
     if (tenant.toLowerCase() !== claims.tid.toLowerCase()) return send(af.tenantMismatch(tenant, claims.tid))
     if (tenant.toLowerCase() !== this.settings.tenantId.toLowerCase()) return send(af.tenantNotFound(tenant))
     const roles = Array.isArray(claims.roles) ? claims.roles : []
-    if (!roles.includes(this.settings.requiredRole)) return send(af.missingPermission(roles, this.settings.requiredRole))
+    if (!roles.includes(this.settings.requiredRole))
+      return send(af.missingPermission(roles, this.settings.requiredRole))
     return undefined
   }
 
@@ -130,10 +131,16 @@ export class ActivityApi {
     if (page === 'invalid-cursor') return send(af.invalidNextPage(cursor ?? ''))
     const items = page.items.map((blob) =>
       req.route === 'notifications'
-        ? { ...this.listItem(req, blob), notificationSent: blob.contentCreated.toISOString(), notificationStatus: 'Success' }
+        ? {
+            ...this.listItem(req, blob),
+            notificationSent: blob.contentCreated.toISOString(),
+            notificationStatus: 'Success'
+          }
         : this.listItem(req, blob)
     )
-    const extra: Record<string, string> = page.nextPage ? { NextPageUri: this.nextPageUri(req, ct, window, page.nextPage) } : {}
+    const extra: Record<string, string> = page.nextPage
+      ? { NextPageUri: this.nextPageUri(req, ct, window, page.nextPage) }
+      : {}
     return apiJson(200, items, extra)
   }
 

@@ -79,7 +79,10 @@ describe('API authorisation', () => {
   })
 
   it('answers AF20013 for a tenant that is not a GUID', async () => {
-    const answer = await client.api('GET', `${emulator.url}/api/v1.0/contoso.onmicrosoft.com/activity/feed/subscriptions/list`)
+    const answer = await client.api(
+      'GET',
+      `${emulator.url}/api/v1.0/contoso.onmicrosoft.com/activity/feed/subscriptions/list`
+    )
     expect(answer.status).toBe(400)
     expect(answer.json).toMatchObject({ error: { code: 'AF20013' } })
   })
@@ -93,7 +96,8 @@ describe('API authorisation', () => {
     expect(answer.json).toEqual({
       error: {
         code: 'AF10001',
-        message: 'The permission set (ServiceHealth.Read) sent in the request did not include the expected permission ActivityFeed.Read.'
+        message:
+          'The permission set (ServiceHealth.Read) sent in the request did not include the expected permission ActivityFeed.Read.'
       }
     })
     await c.close()

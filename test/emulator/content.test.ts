@@ -29,9 +29,21 @@ beforeAll(async () => {
       records: [{ Id: `r${i}`, CreationTime: '2026-11-20T05:00:00' }]
     })
   }
-  emulator.publish({ contentType: 'Audit.General', contentCreated: new Date('2026-11-20T11:00:00Z'), records: [{ Id: 'edge' }] })
-  emulator.publish({ contentType: 'Audit.General', contentCreated: new Date('2026-11-20T12:30:00Z'), records: [{ Id: 'future' }] })
-  emulator.publish({ contentType: 'Audit.SharePoint', contentCreated: new Date('2026-11-20T07:00:00Z'), records: [{ Id: 'sp' }] })
+  emulator.publish({
+    contentType: 'Audit.General',
+    contentCreated: new Date('2026-11-20T11:00:00Z'),
+    records: [{ Id: 'edge' }]
+  })
+  emulator.publish({
+    contentType: 'Audit.General',
+    contentCreated: new Date('2026-11-20T12:30:00Z'),
+    records: [{ Id: 'future' }]
+  })
+  emulator.publish({
+    contentType: 'Audit.SharePoint',
+    contentCreated: new Date('2026-11-20T07:00:00Z'),
+    records: [{ Id: 'sp' }]
+  })
   client = new TestClient(emulator)
   await client.login()
 })
@@ -48,7 +60,8 @@ afterAll(async () => {
   await emulator.close()
 })
 
-const list = (query: Record<string, string>) => client.api('GET', 'subscriptions/content', { contentType: 'Audit.General', ...query })
+const list = (query: Record<string, string>) =>
+  client.api('GET', 'subscriptions/content', { contentType: 'Audit.General', ...query })
 
 async function listAll(query: Record<string, string>): Promise<{ items: ListItem[]; pages: number }> {
   let answer = await list(query)
@@ -66,7 +79,11 @@ async function listAll(query: Record<string, string>): Promise<{ items: ListItem
 
 describe('listing', () => {
   it('selects start <= contentCreated < end, ordered, with absolute contentUri and 7-day expiration', async () => {
-    const answer = await list({ startTime: '2026-11-20T07:00:00', endTime: '2026-11-20T08:00:00', PublisherIdentifier: PUBLISHER })
+    const answer = await list({
+      startTime: '2026-11-20T07:00:00',
+      endTime: '2026-11-20T08:00:00',
+      PublisherIdentifier: PUBLISHER
+    })
     expect(answer.status).toBe(200)
     expect(answer.headers.get('nextpageuri')).toBeNull()
     const items = answer.json as ListItem[]
@@ -94,7 +111,11 @@ describe('listing', () => {
       ['2026-11-20T07:00:00+01:00', '2026-11-20T08:00:00-04:00']
     ]
     for (const [start, end] of forms) {
-      const answer = await client.api('GET', 'subscriptions/content', { contenttype: 'Audit.General', starttime: start!, endtime: end! })
+      const answer = await client.api('GET', 'subscriptions/content', {
+        contenttype: 'Audit.General',
+        starttime: start!,
+        endtime: end!
+      })
       expect(answer.status, `${start} .. ${end}`).toBe(200)
     }
     expect(emulator.requests.listWindows().map((w) => w.start?.toISOString())).toContain('2026-11-20T06:00:00.000Z')
@@ -138,7 +159,9 @@ describe('window rules', () => {
   })
 
   it('answers AF20002 for a time it cannot parse', async () => {
-    expect((await list({ startTime: '20/11/2026', endTime: '2026-11-20T06:00' })).json).toMatchObject({ error: { code: 'AF20002' } })
+    expect((await list({ startTime: '20/11/2026', endTime: '2026-11-20T06:00' })).json).toMatchObject({
+      error: { code: 'AF20002' }
+    })
   })
 
   it('applies the 7-day rule in UTC whatever TZ the tests run in', async () => {
@@ -151,7 +174,11 @@ describe('window rules', () => {
 
 describe('paging', () => {
   it('pages with an absolute NextPageUri that repeats the window, until no header', async () => {
-    const first = await list({ startTime: '2026-11-20T06:00:00', endTime: '2026-11-20T12:00:00', PublisherIdentifier: PUBLISHER })
+    const first = await list({
+      startTime: '2026-11-20T06:00:00',
+      endTime: '2026-11-20T12:00:00',
+      PublisherIdentifier: PUBLISHER
+    })
     const next = first.headers.get('NextPageUri')!
     const url = new URL(next)
     expect(url.origin).toBe(emulator.url)
@@ -206,14 +233,20 @@ describe('blobs', () => {
     expect(answer.status).toBe(200)
     expect(answer.json).toEqual([{ Id: 'sp' }])
     expect(emulator.requests.blobFetchCounts().get(blob.contentId)).toBe(1)
-    expect(emulator.requests.byRoute('blob')[0]).toMatchObject({ publisherId: PUBLISHER, contentId: blob.contentId, status: 200 })
+    expect(emulator.requests.byRoute('blob')[0]).toMatchObject({
+      publisherId: PUBLISHER,
+      contentId: blob.contentId,
+      status: 200
+    })
   })
 
   it('answers AF20050 for an unknown id, AF20052 for a malformed one, AF20051 once expired', async () => {
     const unknown = '20261120060000000000000$20261120060000000000000$audit_general$Audit_General'
     const missing = await client.api('GET', blobPath(unknown))
     expect(missing.status).toBe(404)
-    expect(missing.json).toEqual({ error: { code: 'AF20050', message: `The specified content (${unknown}) does not exist.` } })
+    expect(missing.json).toEqual({
+      error: { code: 'AF20050', message: `The specified content (${unknown}) does not exist.` }
+    })
 
     const malformed = await client.api('GET', blobPath('not-a-content-id'))
     expect(malformed.status).toBe(400)
@@ -240,7 +273,9 @@ describe('blobs', () => {
       records: []
     })
     const answer = await list({ startTime: '2026-11-19T11:00', endTime: '2026-11-19T13:00' })
-    expect((answer.json as ListItem[]).find((i) => i.contentId === blob.contentId)?.contentExpiration).toBe('2026-12-09T12:00:00.000Z')
+    expect((answer.json as ListItem[]).find((i) => i.contentId === blob.contentId)?.contentExpiration).toBe(
+      '2026-12-09T12:00:00.000Z'
+    )
   })
 
   it('accepts the /api/v1/ root and percent-encoded $', async () => {

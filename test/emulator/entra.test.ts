@@ -50,7 +50,15 @@ function msalApp(auth: Partial<Configuration['auth']>): ConfidentialClientApplic
 function githubAssertion(overrides: Record<string, unknown> = {}): string {
   const now = Math.floor(Date.now() / 1000)
   return signRs256(
-    { iss: GITHUB_ISSUER, sub: GITHUB_SUBJECT, aud: 'api://AzureADTokenExchange', iat: now, nbf: now, exp: now + 300, ...overrides },
+    {
+      iss: GITHUB_ISSUER,
+      sub: GITHUB_SUBJECT,
+      aud: 'api://AzureADTokenExchange',
+      iat: now,
+      nbf: now,
+      exp: now + 300,
+      ...overrides
+    },
     github.privateKey,
     { kid: 'gh' }
   )
@@ -89,7 +97,9 @@ describe('token endpoint (v2)', () => {
     expect(body.error).toBe('invalid_client')
     expect(body.error_codes).toEqual([7000215])
     expect(body.error_description).toMatch(/^AADSTS7000215: Invalid client secret provided\./)
-    expect(body.error_description).toContain(`\r\nTrace ID: ${body.trace_id}\r\nCorrelation ID: corr-123\r\nTimestamp: `)
+    expect(body.error_description).toContain(
+      `\r\nTrace ID: ${body.trace_id}\r\nCorrelation ID: corr-123\r\nTimestamp: `
+    )
     expect(body.correlation_id).toBe('corr-123')
     expect(body.timestamp).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z$/)
   })
@@ -130,10 +140,18 @@ describe('token endpoint (v2)', () => {
 
 describe('token endpoint (v1)', () => {
   it('takes resource= and answers with string numbers', async () => {
-    const answer = await client.tokenRequest({ scope: undefined, resource: 'https://manage.office.com' }, '/oauth2/token')
+    const answer = await client.tokenRequest(
+      { scope: undefined, resource: 'https://manage.office.com' },
+      '/oauth2/token'
+    )
     expect(answer.status).toBe(200)
     const body = answer.json as Record<string, unknown>
-    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: '3599', ext_expires_in: '3599', resource: 'https://manage.office.com' })
+    expect(body).toMatchObject({
+      token_type: 'Bearer',
+      expires_in: '3599',
+      ext_expires_in: '3599',
+      resource: 'https://manage.office.com'
+    })
     expect(body['expires_on']).toMatch(/^\d+$/)
   })
 })
@@ -165,12 +183,16 @@ describe('MSAL Node', () => {
 
   it('surfaces AADSTS7000215 for a wrong secret', async () => {
     const app = msalApp({ clientSecret: 'nope' })
-    await expect(app.acquireTokenByClientCredential({ scopes: [`${emulator.resource}/.default`] })).rejects.toThrow(/AADSTS7000215/)
+    await expect(app.acquireTokenByClientCredential({ scopes: [`${emulator.resource}/.default`] })).rejects.toThrow(
+      /AADSTS7000215/
+    )
   })
 
   it.each(['thumbprintSha256', 'thumbprint'] as const)('gets a token with a certificate (%s)', async (kind) => {
     const x509 = new X509Certificate(appCert.certPem)
-    const digest = createHash(kind === 'thumbprint' ? 'sha1' : 'sha256').update(x509.raw).digest('hex')
+    const digest = createHash(kind === 'thumbprint' ? 'sha1' : 'sha256')
+      .update(x509.raw)
+      .digest('hex')
     const app = msalApp({ clientCertificate: { [kind]: digest, privateKey: appCert.keyPem } })
     const result = await app.acquireTokenByClientCredential({ scopes: ['https://manage.office.com/.default'] })
     expect(jwtPayload(result!.accessToken)).toMatchObject({ aud: 'https://manage.office.com', appidacr: '2' })
@@ -206,14 +228,19 @@ describe('client assertions', () => {
 
   it('rejects an expired federated assertion (AADSTS700024)', async () => {
     const past = Math.floor(Date.now() / 1000) - 3600
-    const answer = await client.tokenRequest(assertionForm(githubAssertion({ iat: past - 300, nbf: past - 300, exp: past })))
+    const answer = await client.tokenRequest(
+      assertionForm(githubAssertion({ iat: past - 300, nbf: past - 300, exp: past }))
+    )
     expect(answer.json).toMatchObject({ error: 'invalid_client', error_codes: [700024] })
   })
 
   it('rejects a federated assertion signed by another key', async () => {
     const other = generateKeyPairSync('rsa', { modulusLength: 1024 })
     const now = Math.floor(Date.now() / 1000)
-    const forged = signRs256({ iss: GITHUB_ISSUER, sub: GITHUB_SUBJECT, aud: 'api://AzureADTokenExchange', nbf: now, exp: now + 300 }, other.privateKey)
+    const forged = signRs256(
+      { iss: GITHUB_ISSUER, sub: GITHUB_SUBJECT, aud: 'api://AzureADTokenExchange', nbf: now, exp: now + 300 },
+      other.privateKey
+    )
     const answer = await client.tokenRequest(assertionForm(forged))
     expect(answer.json).toMatchObject({ error: 'invalid_client', error_codes: [700027] })
   })
@@ -221,7 +248,14 @@ describe('client assertions', () => {
   it('rejects a certificate assertion with an unregistered thumbprint (AADSTS700027)', async () => {
     const now = Math.floor(Date.now() / 1000)
     const assertion = signRs256(
-      { iss: emulator.clientId, sub: emulator.clientId, aud: `${emulator.authority}/oauth2/v2.0/token`, nbf: now, exp: now + 600, jti: 'x' },
+      {
+        iss: emulator.clientId,
+        sub: emulator.clientId,
+        aud: `${emulator.authority}/oauth2/v2.0/token`,
+        nbf: now,
+        exp: now + 600,
+        jti: 'x'
+      },
       appCert.keyPem,
       { x5t: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA' }
     )

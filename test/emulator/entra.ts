@@ -153,7 +153,8 @@ export class Entra {
       ...(jwt ? { assertion: { header: jwt.header, claims: jwt.payload } } : {})
     }
     const response = this.token(req, attempt)
-    if (response.status !== 200) attempt.code = (JSON.parse(String(response.body)) as { error_codes: number[] }).error_codes[0] ?? -1
+    if (response.status !== 200)
+      attempt.code = (JSON.parse(String(response.body)) as { error_codes: number[] }).error_codes[0] ?? -1
     this.signIns.push(attempt)
     return response
   }
@@ -163,7 +164,15 @@ export class Entra {
     const tenant = req.tenant ?? ''
     const v1 = !req.url.pathname.includes('/v2.0/')
     if (req.method !== 'POST') {
-      return this.error({ status: 405, error: 'invalid_request', code: 900561, description: 'The endpoint only accepts POST requests.' }, req)
+      return this.error(
+        {
+          status: 405,
+          error: 'invalid_request',
+          code: 900561,
+          description: 'The endpoint only accepts POST requests.'
+        },
+        req
+      )
     }
     if (!this.isTenant(tenant)) return this.error(aadsts.tenantNotFound(tenant), req)
     const form = new URLSearchParams(req.body)
@@ -172,7 +181,8 @@ export class Entra {
     if (grant !== 'client_credentials') return this.error(aadsts.unsupportedGrant(grant), req)
     const clientId = form.get('client_id')
     if (!clientId) return this.error(aadsts.missingParameter('client_id'), req)
-    if (clientId.toLowerCase() !== s.clientId.toLowerCase()) return this.error(aadsts.appNotFound(clientId, tenant), req)
+    if (clientId.toLowerCase() !== s.clientId.toLowerCase())
+      return this.error(aadsts.appNotFound(clientId, tenant), req)
 
     const resource = v1 ? this.resourceFromV1(form) : this.resourceFromScope(form)
     if ('status' in resource) return this.error(resource, req)
@@ -193,7 +203,12 @@ export class Entra {
           resource: resource.resource,
           access_token: token
         }
-      : { token_type: 'Bearer', expires_in: s.tokenLifetimeSeconds, ext_expires_in: s.tokenLifetimeSeconds, access_token: token }
+      : {
+          token_type: 'Bearer',
+          expires_in: s.tokenLifetimeSeconds,
+          ext_expires_in: s.tokenLifetimeSeconds,
+          access_token: token
+        }
     return { status: 200, headers: entraHeaders(), body: JSON.stringify(body) }
   }
 
@@ -266,11 +281,17 @@ export class Entra {
 
   private knownResource(raw: string): { resource: string } | EntraErrorSpec {
     const resource = normaliseResource(raw)
-    return this.settings.resources.includes(resource) ? { resource } : aadsts.resourceNotFound(raw, this.settings.tenantId)
+    return this.settings.resources.includes(resource)
+      ? { resource }
+      : aadsts.resourceNotFound(raw, this.settings.tenantId)
   }
 
   /** Checks the client's credential; returns the error, or undefined when it is good. */
-  private authenticateClient(form: URLSearchParams, req: EmulatorRequest, attempt: SignInAttempt): EntraErrorSpec | undefined {
+  private authenticateClient(
+    form: URLSearchParams,
+    req: EmulatorRequest,
+    attempt: SignInAttempt
+  ): EntraErrorSpec | undefined {
     const secret = form.get('client_secret')
     const assertion = form.get('client_assertion')
     if (secret !== null) {
@@ -322,7 +343,11 @@ export class Entra {
     const t = now.getTime() / 1000
     const nbf = numericClaim(jwt.payload, 'nbf')
     const exp = numericClaim(jwt.payload, 'exp')
-    if (exp === undefined || t > exp + ASSERTION_SKEW_SECONDS || (nbf !== undefined && t < nbf - ASSERTION_SKEW_SECONDS)) {
+    if (
+      exp === undefined ||
+      t > exp + ASSERTION_SKEW_SECONDS ||
+      (nbf !== undefined && t < nbf - ASSERTION_SKEW_SECONDS)
+    ) {
       return aadsts.assertionOutOfRange(now, nbf, exp)
     }
     return undefined
@@ -333,7 +358,11 @@ export class Entra {
     const traceId = randomUUID()
     const header = req.headers['client-request-id']
     const correlationId = typeof header === 'string' && header !== '' ? header : randomUUID()
-    const timestamp = this.settings.now().toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z')
+    const timestamp = this.settings
+      .now()
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d{3}Z$/, 'Z')
     const body = {
       error: spec.error,
       error_description: `AADSTS${spec.code}: ${spec.description}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,

@@ -73,8 +73,7 @@ export const af = {
       'AF20051',
       `Content requested with the key ${contentId} has already expired. Content older than 7 days cannot be retrieved.`
     ),
-  invalidContentId: (contentId: string) =>
-    apiError(400, 'AF20052', `Content ID ${contentId} in the URL is invalid.`),
+  invalidContentId: (contentId: string) => apiError(400, 'AF20052', `Content ID ${contentId} in the URL is invalid.`),
   /** `rawStart`/`rawEnd` are echoed as the client sent them, as the service does. */
   invalidWindow: (rawStart: string, rawEnd: string) =>
     apiError(400, 'AF20055', `${WINDOW_RULE_TEXT_55} StartTime:${rawStart}, EndTime:${rawEnd}`),
@@ -134,12 +133,7 @@ export const aadsts = {
   missingParameter: (name: string) =>
     entraError(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`),
   unsupportedGrant: (grant: string) =>
-    entraError(
-      400,
-      'unsupported_grant_type',
-      70003,
-      `The app requested an unsupported grant type '${grant}'.`
-    ),
+    entraError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant}'.`),
   appNotFound: (clientId: string, tenant: string) =>
     entraError(
       400,
@@ -182,7 +176,8 @@ export const aadsts = {
       50027,
       "Invalid client_assertion_type. Expected 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'."
     ),
-  malformedAssertion: (why: string) => entraError(400, 'invalid_request', 50027, `JWT token is invalid or is malformed. ${why}`),
+  malformedAssertion: (why: string) =>
+    entraError(400, 'invalid_request', 50027, `JWT token is invalid or is malformed. ${why}`),
   unknownCertificate: (clientId: string, keyId: string) =>
     entraError(
       401,
@@ -190,8 +185,7 @@ export const aadsts = {
       700027,
       `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '${keyId}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${clientId}'.]`
     ),
-  badSignature: () =>
-    entraError(401, 'invalid_client', 700027, 'Client assertion failed signature validation.'),
+  badSignature: () => entraError(401, 'invalid_client', 700027, 'Client assertion failed signature validation.'),
   badAssertionAudience: (audience: string) =>
     entraError(
       401,

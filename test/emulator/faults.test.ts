@@ -39,7 +39,9 @@ describe('fault kinds', () => {
     emulator.faults.add({ route: 'blob', kind: 'throttle', times: 1, retryAfterSeconds: 7 })
     const answer = await getBlob({ PublisherIdentifier: PUBLISHER })
     expect(answer.status).toBe(403)
-    expect(answer.json).toEqual({ error: { code: 'AF429', message: `Too many requests. Method=GetBlob, PublisherId=${PUBLISHER}` } })
+    expect(answer.json).toEqual({
+      error: { code: 'AF429', message: `Too many requests. Method=GetBlob, PublisherId=${PUBLISHER}` }
+    })
     expect(answer.headers.get('retry-after')).toBe('7')
     expect((await getBlob()).status).toBe(200)
     expect(emulator.requests.entries.map((e) => e.fault)).toEqual(['throttle', undefined])
@@ -54,7 +56,11 @@ describe('fault kinds', () => {
 
   it.each<[FaultRule['kind'], number, RegExp]>([
     ['throttle-429', 429, /"AF429"/],
-    ['internal-error', 500, /^\{"error":\{"code":"AF50000","message":"An internal server error occurred\. Retry the request\."\}\}$/],
+    [
+      'internal-error',
+      500,
+      /^\{"error":\{"code":"AF50000","message":"An internal server error occurred\. Retry the request\."\}\}$/
+    ],
     ['unavailable', 503, /Service Unavailable/],
     ['timeout', 408, /Request Timeout/],
     ['invalid-token', 401, /Authorization has been denied/],
@@ -123,7 +129,11 @@ describe('fault selection', () => {
   })
 
   it('match: fires only for requests the predicate picks', async () => {
-    emulator.faults.add({ route: '*', kind: 'internal-error', match: (req) => req.query.get('publisheridentifier') === 'bad' })
+    emulator.faults.add({
+      route: '*',
+      kind: 'internal-error',
+      match: (req) => req.query.get('publisheridentifier') === 'bad'
+    })
     expect((await getBlob({ PublisherIdentifier: 'bad' })).status).toBe(500)
     expect((await getBlob({ PublisherIdentifier: PUBLISHER })).status).toBe(200)
   })
@@ -168,10 +178,16 @@ describe('tenant quota', () => {
     const c = new TestClient(e)
     await c.login()
     const statuses: number[] = []
-    for (let i = 0; i < 4; i++) statuses.push((await c.api('GET', 'subscriptions/list', { PublisherIdentifier: PUBLISHER })).status)
+    for (let i = 0; i < 4; i++)
+      statuses.push((await c.api('GET', 'subscriptions/list', { PublisherIdentifier: PUBLISHER })).status)
     expect(statuses).toEqual([200, 200, 200, 403])
     const last = await c.api('GET', 'subscriptions/list')
-    expect(last.json).toMatchObject({ error: { code: 'AF429', message: 'Too many requests. Method=ListSubscriptions, PublisherId=00000000-0000-0000-0000-000000000000' } })
+    expect(last.json).toMatchObject({
+      error: {
+        code: 'AF429',
+        message: 'Too many requests. Method=ListSubscriptions, PublisherId=00000000-0000-0000-0000-000000000000'
+      }
+    })
     expect(last.headers.get('retry-after')).toBe('20')
     clock.advance(20_000)
     expect((await c.api('GET', 'subscriptions/list')).status).toBe(200)

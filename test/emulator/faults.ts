@@ -161,7 +161,8 @@ function routeMatches(wanted: FaultRule['route'], route: Route): boolean {
 /** Builds the answer of a throttled request (shared with the quota). */
 export function throttled(req: EmulatorRequest, status: 403 | 429, retryAfterSeconds?: number): EmulatorResponse {
   const error = af.tooManyRequests(METHOD_NAMES[req.route] ?? 'Unknown', req.query.get('publisheridentifier'), status)
-  const extra: Record<string, string> = retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) }
+  const extra: Record<string, string> =
+    retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) }
   return apiJson(error.status, error.body, extra)
 }
 

@@ -92,7 +92,9 @@ export class Feed {
       contentId,
       contentCreated: new Date(input.contentCreated),
       contentExpiration: new Date(input.contentExpiration ?? input.contentCreated.getTime() + this.expirationMs),
-      ...(input.compact ? { records: [], body: Buffer.from(JSON.stringify(input.records), 'utf8') } : { records: input.records.map((r) => ({ ...r })) }),
+      ...(input.compact
+        ? { records: [], body: Buffer.from(JSON.stringify(input.records), 'utf8') }
+        : { records: input.records.map((r) => ({ ...r })) }),
       seq: ++this.seq
     }
     this.all.push(blob)

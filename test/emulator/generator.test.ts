@@ -11,7 +11,14 @@ let blobs: ContentBlob[]
 
 beforeAll(async () => {
   emulator = await startEmulator({ seed: 42, now: NOW })
-  blobs = emulator.generate({ contentTypes: CONTENT_TYPES, from: FROM, to: TO, blobsPerHour: 2, recordsPerBlob: [3, 8], duplicateRate: 0.15 })
+  blobs = emulator.generate({
+    contentTypes: CONTENT_TYPES,
+    from: FROM,
+    to: TO,
+    blobsPerHour: 2,
+    recordsPerBlob: [3, 8],
+    duplicateRate: 0.15
+  })
 })
 
 afterAll(async () => {
@@ -27,7 +34,8 @@ async function fingerprint(seed: number): Promise<string> {
   return text
 }
 
-const records = (ct?: ContentBlob['contentType']) => blobs.filter((b) => !ct || b.contentType === ct).flatMap((b) => b.records)
+const records = (ct?: ContentBlob['contentType']) =>
+  blobs.filter((b) => !ct || b.contentType === ct).flatMap((b) => b.records)
 
 describe('generate', () => {
   it('is deterministic per seed and differs between seeds', async () => {
@@ -82,12 +90,22 @@ describe('generate', () => {
     expect(unified).toMatchObject({ Workload: 'PowerPlatform', RequiresCustomerKeyEncryption: false })
     const props = unified!['PropertyCollection'] as { Name: string; Value: string }[]
     expect(props).toContainEqual({ Name: 'powerplatform.analytics.resource.type', Value: 'PowerApp' })
-    expect(props.find((p) => p.Name === 'powerplatform.analytics.resource.power_app.id')?.Value).toMatch(/^[0-9a-f-]{36}$/)
+    expect(props.find((p) => p.Name === 'powerplatform.analytics.resource.power_app.id')?.Value).toMatch(
+      /^[0-9a-f-]{36}$/
+    )
     expect(props.find((p) => p.Name === 'powerplatform.analytics.activity.id')?.Value).toBe(unified!['Id'])
 
     expect(general.some((r) => r['Operation'] === 'DeletePowerApp' && r['RecordType'] === 256)).toBe(true)
     const workloads = new Set(records().map((r) => r['Workload']))
-    for (const w of ['PowerApps', 'PowerPlatform', 'MicrosoftTeams', 'MicrosoftFlow', 'SharePoint', 'Exchange', 'AzureActiveDirectory']) {
+    for (const w of [
+      'PowerApps',
+      'PowerPlatform',
+      'MicrosoftTeams',
+      'MicrosoftFlow',
+      'SharePoint',
+      'Exchange',
+      'AzureActiveDirectory'
+    ]) {
       expect(workloads, w).toContain(w)
     }
   })
@@ -104,7 +122,9 @@ describe('generate', () => {
         const seen = firstSeen.get(id)
         if (seen) {
           expect(keys).not.toBe(seen.keys)
-          expect(JSON.stringify(Object.entries(record).sort())).toBe(JSON.stringify(Object.entries(seen.blob.records.find((r) => r['Id'] === id)!).sort()))
+          expect(JSON.stringify(Object.entries(record).sort())).toBe(
+            JSON.stringify(Object.entries(seen.blob.records.find((r) => r['Id'] === id)!).sort())
+          )
           if (inBlob.has(id)) within++
           else across++
         } else {

@@ -114,7 +114,12 @@ export class TrafficGenerator {
     }
     recent.push(...records)
     if (recent.length > DUPLICATE_HORIZON) recent.splice(0, recent.length - DUPLICATE_HORIZON)
-    return this.publish({ contentType, contentCreated: created, records, ...(options.compact ? { compact: true } : {}) })
+    return this.publish({
+      contentType,
+      contentCreated: created,
+      records,
+      ...(options.compact ? { compact: true } : {})
+    })
   }
 
   /** Half the duplicates repeat a record of the same blob, half one of an earlier blob. */

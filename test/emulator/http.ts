@@ -3,16 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 
 /** Which part of the emulator a request addresses; also the key for faults and the log. */
 export type Route =
-  | 'token'
-  | 'openid'
-  | 'start'
-  | 'stop'
-  | 'list'
-  | 'content'
-  | 'blob'
-  | 'notifications'
-  | 'dlp'
-  | 'unknown'
+  'token' | 'openid' | 'start' | 'stop' | 'list' | 'content' | 'blob' | 'notifications' | 'dlp' | 'unknown'
 
 /** A fully read request, already classified. */
 export interface EmulatorRequest {

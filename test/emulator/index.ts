@@ -32,7 +32,15 @@ export { APPS, PEOPLE, formatCreationTime, type RecordKind } from './records.js'
 export type { RequestLogEntry, ListWindow, RequestLog } from './request-log.js'
 export type { SubscriptionView } from './subscriptions.js'
 export { createSelfSignedCertificate, type SelfSignedCertificate } from './tls.js'
-export { ecKeyPair, makeCertificate, pem, rsaKeyPair, type KeyPair, type TestCertificate, type TestCertificateOptions } from './x509.js'
+export {
+  ecKeyPair,
+  makeCertificate,
+  pem,
+  rsaKeyPair,
+  type KeyPair,
+  type TestCertificate,
+  type TestCertificateOptions
+} from './x509.js'
 
 /** Default tenant: a fixed GUID so snapshots and URLs are stable. */
 export const DEFAULT_TENANT_ID = '33333333-3333-4333-8333-333333333333'
@@ -158,15 +166,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const now = options.now ?? (() => new Date())
   const seed = options.seed ?? 1
   // The shared certificate covers 127.0.0.1 only; named hosts need one of their own.
-  const cert = options.hosts?.length ? await createSelfSignedCertificate('127.0.0.1', 'ec', options.hosts) : await getServerCertificate()
+  const cert = options.hosts?.length
+    ? await createSelfSignedCertificate('127.0.0.1', 'ec', options.hosts)
+    : await getServerCertificate()
 
   // The handlers need the origin, known only once the server listens; requests arriving
   // before `parts` is set cannot happen because nobody knows the port yet.
   let parts: ServerParts | undefined
-  const server = await listen({ key: cert.keyPem, cert: cert.certPem }, () => {
-    if (!parts) throw new Error('emulator not ready')
-    return parts
-  }, options.port)
+  const server = await listen(
+    { key: cert.keyPem, cert: cert.certPem },
+    () => {
+      if (!parts) throw new Error('emulator not ready')
+      return parts
+    },
+    options.port
+  )
   const origin = server.origin
   const trustFile = await writeTrustFile(cert.certPem).catch(async (error: unknown) => {
     await server.close()
@@ -264,6 +278,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
 function distinctRecords(blobs: readonly ContentBlob[]): Record<string, unknown>[] {
   const seen = new Map<unknown, Record<string, unknown>>()
-  for (const blob of blobs) for (const record of blob.records) if (!seen.has(record['Id'])) seen.set(record['Id'], record)
+  for (const blob of blobs)
+    for (const record of blob.records) if (!seen.has(record['Id'])) seen.set(record['Id'], record)
   return [...seen.values()]
 }

@@ -19,7 +19,11 @@ export function base64url(data: Buffer | string): string {
 }
 
 /** Signs `payload` with HMAC-SHA256. */
-export function signHs256(payload: Record<string, unknown>, secret: Buffer, header: Record<string, unknown> = {}): string {
+export function signHs256(
+  payload: Record<string, unknown>,
+  secret: Buffer,
+  header: Record<string, unknown> = {}
+): string {
   const input = `${base64url(JSON.stringify({ typ: 'JWT', alg: 'HS256', ...header }))}.${base64url(JSON.stringify(payload))}`
   return `${input}.${base64url(createHmac('sha256', secret).update(input).digest())}`
 }
@@ -54,7 +58,9 @@ export function verifyRsa(jwt: DecodedJwt, key: KeyObject): boolean {
   const alg = jwt.header['alg']
   if (alg !== 'RS256' && alg !== 'PS256') return false
   const keyInput =
-    alg === 'PS256' ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } : key
+    alg === 'PS256'
+      ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+      : key
   try {
     return verify('sha256', Buffer.from(jwt.signingInput), keyInput, jwt.signature)
   } catch {

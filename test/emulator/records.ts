@@ -23,7 +23,18 @@ export type RecordKind =
 
 /** Which kinds each content type carries, in a cycle (repeats act as weights). */
 export const KINDS_BY_CONTENT_TYPE: Record<ContentType, readonly RecordKind[]> = {
-  'Audit.General': ['launch-unified', 'launch-legacy', 'teams', 'launch-unified', 'flow', 'delete-unified', 'launch-unified', 'teams', 'launch-legacy', 'flow'],
+  'Audit.General': [
+    'launch-unified',
+    'launch-legacy',
+    'teams',
+    'launch-unified',
+    'flow',
+    'delete-unified',
+    'launch-unified',
+    'teams',
+    'launch-legacy',
+    'flow'
+  ],
   'Audit.SharePoint': ['sharepoint'],
   'Audit.Exchange': ['exchange'],
   'Audit.AzureActiveDirectory': ['aad-login'],
@@ -34,8 +45,16 @@ export const KINDS_BY_CONTENT_TYPE: Record<ContentType, readonly RecordKind[]> =
 export const PEOPLE = [
   { name: 'José Müller', upn: 'jose.muller@contoso.onmicrosoft.com', objectId: '7ff1e0f1-e2a4-48a0-874e-34db43893df1' },
   { name: '李小龙', upn: 'li.xiaolong@contoso.onmicrosoft.com', objectId: '0b6f3c1e-94a2-4d6b-8e0c-2f1a9c7d5e43' },
-  { name: 'Ñandú, Pérez', upn: 'nandu.perez@contoso.onmicrosoft.com', objectId: 'c2d9a8e7-1f34-4b5c-9a6d-8e7f0a1b2c3d' },
-  { name: 'Dana "DJ" O\'Neil', upn: 'dana.oneil@contoso.onmicrosoft.com', objectId: '5e4d3c2b-1a09-4f8e-b7d6-c5b4a3928170' },
+  {
+    name: 'Ñandú, Pérez',
+    upn: 'nandu.perez@contoso.onmicrosoft.com',
+    objectId: 'c2d9a8e7-1f34-4b5c-9a6d-8e7f0a1b2c3d'
+  },
+  {
+    name: 'Dana "DJ" O\'Neil',
+    upn: 'dana.oneil@contoso.onmicrosoft.com',
+    objectId: '5e4d3c2b-1a09-4f8e-b7d6-c5b4a3928170'
+  },
   { name: 'Zoë Ødegård', upn: 'zoe.odegard@contoso.onmicrosoft.com', objectId: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' }
 ] as const
 
@@ -63,7 +82,13 @@ function legacyEnvironmentName(id: string): string {
   return id.replace(/^default-/, 'Default-')
 }
 
-const CLIENT_IPS = ['167.220.196.178', '79.159.10.151:12345', '[fdfd::555]:12346', '::ffff:172.172.34.12', '203.0.113.7'] as const
+const CLIENT_IPS = [
+  '167.220.196.178',
+  '79.159.10.151:12345',
+  '[fdfd::555]:12346',
+  '::ffff:172.172.34.12',
+  '203.0.113.7'
+] as const
 const FILES = ['Budget, "final"\r\nv2.xlsx', 'Präsentation Q3.pptx', 'notes\nline2.txt', '合同.docx'] as const
 
 /** Inputs of one record. */
@@ -92,13 +117,23 @@ export function makeRecord(kind: RecordKind, ctx: RecordContext): Record<string,
   switch (kind) {
     case 'launch-unified':
     case 'delete-unified':
-      return unifiedPowerApp(kind === 'launch-unified' ? 'LaunchPowerApp' : 'DeletePowerApp', base, ctx, person, app, ip)
+      return unifiedPowerApp(
+        kind === 'launch-unified' ? 'LaunchPowerApp' : 'DeletePowerApp',
+        base,
+        ctx,
+        person,
+        app,
+        ip
+      )
     case 'launch-legacy': {
       // The older schema names the environment in AdditionalInfo, as the Power Apps API names
       // environments (`Default-<tenant>` for the default one, where the newer schema writes
       // `default-…`), and leaves the display name out of some records.
       const env = environmentOf(ctx.index)
-      const info = ctx.index % 3 === 0 ? { environmentName: legacyEnvironmentName(env.id) } : { environmentName: legacyEnvironmentName(env.id), appDisplayName: app.name }
+      const info =
+        ctx.index % 3 === 0
+          ? { environmentName: legacyEnvironmentName(env.id) }
+          : { environmentName: legacyEnvironmentName(env.id), appDisplayName: app.name }
       return {
         ...base,
         Operation: 'LaunchPowerApp',
@@ -153,7 +188,11 @@ export function makeRecord(kind: RecordKind, ctx: RecordContext): Record<string,
     case 'sharepoint': {
       const file = FILES[ctx.index % FILES.length] ?? FILES[0]
       return {
-        AppAccessContext: { AADSessionId: ctx.rng.guid(), CorrelationId: ctx.rng.guid(), UniqueTokenId: ctx.rng.hex(22) },
+        AppAccessContext: {
+          AADSessionId: ctx.rng.guid(),
+          CorrelationId: ctx.rng.guid(),
+          UniqueTokenId: ctx.rng.hex(22)
+        },
         ...base,
         Operation: 'FileAccessed',
         OrganizationId: ctx.tenantId,
@@ -238,7 +277,13 @@ export function makeRecord(kind: RecordKind, ctx: RecordContext): Record<string,
         ObjectId: `https://contoso.sharepoint.com/sites/Finanzas/Shared Documents/${FILES[0]}`,
         UserId: person.upn,
         IncidentId: ctx.rng.guid(),
-        PolicyDetails: [{ PolicyId: ctx.rng.guid(), PolicyName: 'Tarjetas, "PCI"', Rules: [{ RuleName: 'Credit card >= 1', Severity: 'High' }] }],
+        PolicyDetails: [
+          {
+            PolicyId: ctx.rng.guid(),
+            PolicyName: 'Tarjetas, "PCI"',
+            Rules: [{ RuleName: 'Credit card >= 1', Severity: 'High' }]
+          }
+        ],
         SensitiveInfoDetectionIsIncluded: false
       }
   }
@@ -263,7 +308,10 @@ function unifiedPowerApp(
       { Name: 'powerplatform.analytics.operation.is_successful', Value: 'True' },
       { Name: 'powerplatform.analytics.correlation.id', Value: ctx.rng.guid() },
       { Name: 'enduser.ip_address', Value: clientIp },
-      { Name: 'user_agent.original', Value: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)' },
+      {
+        Name: 'user_agent.original',
+        Value: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)'
+      },
       { Name: 'powerplatform.analytics.resource.type', Value: 'PowerApp' },
       { Name: 'version', Value: '1.0' },
       { Name: 'type', Value: 'PowerPlatformAdministratorActivityRecord' },

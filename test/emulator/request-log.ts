@@ -120,13 +120,19 @@ export class RequestLog {
 
   /** How many times each `nextPage` value was requested (answered 200). */
   nextPageFollowCounts(): Map<string, number> {
-    return countBy(this.byRoute('content', 'notifications').filter((e) => e.status === 200), (e) => e.nextPage)
+    return countBy(
+      this.byRoute('content', 'notifications').filter((e) => e.status === 200),
+      (e) => e.nextPage
+    )
   }
 
   /** How many times each blob was fetched successfully (or at all, with `successfulOnly: false`). */
   blobFetchCounts(options: { successfulOnly?: boolean } = {}): Map<string, number> {
     const successfulOnly = options.successfulOnly ?? true
-    return countBy(this.byRoute('blob').filter((e) => !successfulOnly || e.status === 200), (e) => e.contentId)
+    return countBy(
+      this.byRoute('blob').filter((e) => !successfulOnly || e.status === 200),
+      (e) => e.contentId
+    )
   }
 
   /** API requests (not token/openid) that carried no `PublisherIdentifier`. */

@@ -42,7 +42,9 @@ describe('other routes', () => {
     emulator.publish({ contentType: 'Audit.Exchange', contentCreated: new Date('2026-11-20T10:00:00Z'), records: [] })
     const answer = await client.api('GET', 'subscriptions/notifications', { contentType: 'Audit.Exchange' })
     expect(answer.status).toBe(200)
-    expect(answer.json).toMatchObject([{ contentType: 'Audit.Exchange', notificationStatus: 'Success', notificationSent: '2026-11-20T10:00:00.000Z' }])
+    expect(answer.json).toMatchObject([
+      { contentType: 'Audit.Exchange', notificationStatus: 'Success', notificationSent: '2026-11-20T10:00:00.000Z' }
+    ])
   })
 
   it('lists DLP sensitive types', async () => {

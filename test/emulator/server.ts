@@ -59,7 +59,11 @@ export function classify(pathname: string): { route: Route; tenant?: string; con
 }
 
 /** Starts the HTTPS server on 127.0.0.1, on `requestedPort` or (0) an ephemeral one; `parts` is read per request. */
-export async function listen(tls: { key: string; cert: string }, parts: () => ServerParts, requestedPort = 0): Promise<RunningServer> {
+export async function listen(
+  tls: { key: string; cert: string },
+  parts: () => ServerParts,
+  requestedPort = 0
+): Promise<RunningServer> {
   let origin = ''
   const server: Server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     handle(req, res, origin, parts()).catch((error: unknown) => {
@@ -127,7 +131,11 @@ function write(res: ServerResponse, response: EmulatorResponse, now: Date): void
   const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body
   // Clients use Date for clock-skew checks, so it follows the emulator clock, not the host's.
   res.sendDate = false
-  res.writeHead(response.status, { ...response.headers, Date: now.toUTCString(), 'Content-Length': String(body.length) })
+  res.writeHead(response.status, {
+    ...response.headers,
+    Date: now.toUTCString(),
+    'Content-Length': String(body.length)
+  })
   res.end(body)
 }
 

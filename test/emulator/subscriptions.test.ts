@@ -39,7 +39,9 @@ describe('subscriptions', () => {
     clock.advance(15 * MINUTE)
     const enabled = await client.api('POST', 'subscriptions/start', general)
     expect(enabled.status).toBe(400)
-    expect(enabled.json).toEqual({ error: { code: 'AF20024', message: 'The subscription is already enabled. No property change.' } })
+    expect(enabled.json).toEqual({
+      error: { code: 'AF20024', message: 'The subscription is already enabled. No property change.' }
+    })
 
     const stopped = await client.api('POST', 'subscriptions/stop', general)
     expect(stopped.status).toBe(200)
@@ -67,7 +69,9 @@ describe('subscriptions', () => {
   it('answers AF20022 without and AF20023 with a disabled subscription', async () => {
     const none = await client.api('GET', 'subscriptions/content', general)
     expect(none.status).toBe(400)
-    expect(none.json).toEqual({ error: { code: 'AF20022', message: 'No subscription found for the specified content type.' } })
+    expect(none.json).toEqual({
+      error: { code: 'AF20022', message: 'No subscription found for the specified content type.' }
+    })
     emulator.subscriptions.enable('Audit.General')
     emulator.subscriptions.disableByAdmin('Audit.General')
     const disabled = await client.api('GET', 'subscriptions/content', general)
@@ -118,11 +122,25 @@ describe('content made while stopped', () => {
     const strict = await startEmulator({ now: clock.now, contentRequiresSubscription: true })
     const c = new TestClient(strict)
     await c.login()
-    strict.publish({ contentType: 'Audit.General', contentCreated: new Date('2026-11-20T11:00:00Z'), records: [{ Id: 'a' }] })
+    strict.publish({
+      contentType: 'Audit.General',
+      contentCreated: new Date('2026-11-20T11:00:00Z'),
+      records: [{ Id: 'a' }]
+    })
     await c.api('POST', 'subscriptions/start', general)
-    strict.publish({ contentType: 'Audit.General', contentCreated: new Date('2026-11-20T12:00:00Z'), records: [{ Id: 'b' }] })
-    const listed = await c.api('GET', 'subscriptions/content', { ...general, startTime: '2026-11-20T00:00', endTime: '2026-11-20T13:00' })
-    expect((listed.json as { contentCreated: string }[]).map((i) => i.contentCreated)).toEqual(['2026-11-20T12:00:00.000Z'])
+    strict.publish({
+      contentType: 'Audit.General',
+      contentCreated: new Date('2026-11-20T12:00:00Z'),
+      records: [{ Id: 'b' }]
+    })
+    const listed = await c.api('GET', 'subscriptions/content', {
+      ...general,
+      startTime: '2026-11-20T00:00',
+      endTime: '2026-11-20T13:00'
+    })
+    expect((listed.json as { contentCreated: string }[]).map((i) => i.contentCreated)).toEqual([
+      '2026-11-20T12:00:00.000Z'
+    ])
     await c.close()
     await strict.close()
   })

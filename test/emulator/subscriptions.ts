@@ -80,7 +80,9 @@ export class Subscriptions {
   /** Whether the subscription was enabled at `at` (for "content made while stopped is lost"). */
   wasEnabledAt(contentType: ContentType, at: Date): boolean {
     const t = at.getTime()
-    return (this.states.get(contentType)?.enabledPeriods ?? []).some((p) => p.from <= t && (p.to === undefined || t < p.to))
+    return (this.states.get(contentType)?.enabledPeriods ?? []).some(
+      (p) => p.from <= t && (p.to === undefined || t < p.to)
+    )
   }
 
   /**

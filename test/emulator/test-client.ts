@@ -37,7 +37,10 @@ export class TestClient {
     }
     const body = new URLSearchParams()
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) body.set(k, v)
-    return this.send('POST', `${e.authority}${path}`, { body: body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    return this.send('POST', `${e.authority}${path}`, {
+      body: body.toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' }
+    })
   }
 
   /** Fetches (and keeps) an access token. */
@@ -60,7 +63,11 @@ export class TestClient {
   }
 
   /** Raw request. */
-  async send(method: string, url: string, init: { body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+  async send(
+    method: string,
+    url: string,
+    init: { body?: string; headers?: Record<string, string> } = {}
+  ): Promise<Answer> {
     const res = await fetch(url, { method, dispatcher: this.agent, ...init })
     const text = await res.text()
     let json: unknown
@@ -89,7 +96,12 @@ export class UndiciNetworkClient implements INetworkModule {
     return this.send<T>('POST', url, options)
   }
 
-  private async send<T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+  private async send<T>(
+    method: 'GET' | 'POST',
+    url: string,
+    options?: NetworkRequestOptions,
+    timeout?: number
+  ): Promise<NetworkResponse<T>> {
     const res = await fetch(url, {
       method,
       ...(options?.headers ? { headers: options.headers } : {}),
@@ -113,7 +125,11 @@ export class UndiciNetworkClient implements INetworkModule {
 }
 
 /** Signs an RS256 JWT (for hand-made client assertions). */
-export function signRs256(payload: Record<string, unknown>, privateKey: KeyLike, header: Record<string, unknown> = {}): string {
+export function signRs256(
+  payload: Record<string, unknown>,
+  privateKey: KeyLike,
+  header: Record<string, unknown> = {}
+): string {
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
   const input = `${encode({ alg: 'RS256', typ: 'JWT', ...header })}.${encode(payload)}`
   return `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`

@@ -24,16 +24,26 @@ describe('parseApiTime', () => {
     expect((parseApiTime('2026-11-20T00:00:00.0000001Z') ?? 0n) - (parseApiTime('2026-11-20') ?? 0n)).toBe(1n)
   })
 
-  it.each(['2026-11-31', '2026-13-01', '2026-11-20T24:00', '2026-11-20 06:00', '2026-11-20T06:00:00.12345678', '20/11/2026', '2026-11-20Z', ''])(
-    'rejects %j',
-    (text) => {
-      expect(parseApiTime(text)).toBeUndefined()
-    }
-  )
+  it.each([
+    '2026-11-31',
+    '2026-13-01',
+    '2026-11-20T24:00',
+    '2026-11-20 06:00',
+    '2026-11-20T06:00:00.12345678',
+    '20/11/2026',
+    '2026-11-20Z',
+    ''
+  ])('rejects %j', (text) => {
+    expect(parseApiTime(text)).toBeUndefined()
+  })
 })
 
 describe('resolveWindow', () => {
-  const rules = { now: new Date('2026-11-20T12:00:00Z'), maxAgeMs: 7 * 86_400_000 + 3_600_000, omittedWindowMode: 'last24h' as const }
+  const rules = {
+    now: new Date('2026-11-20T12:00:00Z'),
+    maxAgeMs: 7 * 86_400_000 + 3_600_000,
+    omittedWindowMode: 'last24h' as const
+  }
 
   it('keeps a 24 h window at tick precision', () => {
     expect(isApiError(resolveWindow('2026-11-19T06:00:00.0000000Z', '2026-11-20T06:00:00.0000000Z', rules))).toBe(false)
@@ -44,7 +54,10 @@ describe('resolveWindow', () => {
     const last = resolveWindow(undefined, undefined, rules)
     const today = resolveWindow(undefined, undefined, { ...rules, omittedWindowMode: 'todayUtc' })
     if (isApiError(last) || isApiError(today)) throw new Error('unexpected error')
-    expect([formatTicks(last.start), formatTicks(last.end)]).toEqual(['2026-11-19T12:00:00.000Z', '2026-11-20T12:00:00.000Z'])
+    expect([formatTicks(last.start), formatTicks(last.end)]).toEqual([
+      '2026-11-19T12:00:00.000Z',
+      '2026-11-20T12:00:00.000Z'
+    ])
     expect(formatTicks(today.start)).toBe('2026-11-20T00:00:00.000Z')
     expect(last.implicit).toBe(true)
   })

@@ -37,11 +37,20 @@ export async function createSelfSignedCertificate(
     const keyPath = join(dir, 'key.pem')
     const certPath = join(dir, 'cert.pem')
     await run('openssl', [
-      'req', '-x509', '-nodes',
+      'req',
+      '-x509',
+      '-nodes',
       ...(keyType === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']),
-      '-keyout', keyPath, '-out', certPath, '-days', '2',
-      '-subj', `/CN=${commonName}`,
-      '-addext', `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...dnsNames.map((name) => `DNS:${name}`)].join(',')}`
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${commonName}`,
+      '-addext',
+      `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...dnsNames.map((name) => `DNS:${name}`)].join(',')}`
     ])
     const [certPem, keyPem] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')])
     return { certPem, keyPem }

@@ -72,7 +72,12 @@ export async function makeCertificate(options: TestCertificateOptions = {}): Pro
   const der = sequence(tbs, algorithm, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])))
   const certPem = pem('CERTIFICATE', der)
   new X509Certificate(certPem) // fails here, not in a test, if the writer is wrong
-  return { ...key, certPem, keyPem: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), subject: `CN=${subject}` }
+  return {
+    ...key,
+    certPem,
+    keyPem: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    subject: `CN=${subject}`
+  }
 }
 
 /** DER as PEM with 64-character lines. */
@@ -83,7 +88,9 @@ export function pem(label: string, der: Buffer): string {
 
 function signatureAlgorithm(key: KeyObject): Buffer {
   // sha256WithRSAEncryption takes NULL parameters; ecdsa-with-SHA256 takes none.
-  return key.asymmetricKeyType === 'ec' ? sequence(oid('1.2.840.10045.4.3.2')) : sequence(oid('1.2.840.113549.1.1.11'), Buffer.from([0x05, 0x00]))
+  return key.asymmetricKeyType === 'ec'
+    ? sequence(oid('1.2.840.10045.4.3.2'))
+    : sequence(oid('1.2.840.113549.1.1.11'), Buffer.from([0x05, 0x00]))
 }
 
 function name(commonName: string): Buffer {

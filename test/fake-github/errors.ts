@@ -26,7 +26,11 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly options: { documentationUrl?: string; errors?: ValidationErrorDetail[]; headers?: Record<string, string> } = {}
+    readonly options: {
+      documentationUrl?: string
+      errors?: ValidationErrorDetail[]
+      headers?: Record<string, string>
+    } = {}
   ) {
     super(message)
     this.name = 'ApiError'

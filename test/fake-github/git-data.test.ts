@@ -32,7 +32,12 @@ describe('Git Data API recipe, checked with git itself', () => {
 
   it('stores a binary blob sent as base64 and returns it wrapped like GitHub', async () => {
     const octokit = clientFor(fake)
-    const created = await octokit.git.createBlob({ owner, repo, content: binary.toString('base64'), encoding: 'base64' })
+    const created = await octokit.git.createBlob({
+      owner,
+      repo,
+      content: binary.toString('base64'),
+      encoding: 'base64'
+    })
     expect(created.data.sha).toBe(gitBlobSha(binary))
     expect(await fake.git(['cat-file', '-s', created.data.sha])).toBe('300')
 
@@ -65,7 +70,13 @@ describe('Git Data API recipe, checked with git itself', () => {
       ['state', 'tree']
     ])
 
-    const commit = await octokit.git.createCommit({ owner, repo, message: 'Audit snapshot 2026-11-20', tree: tree.data.sha, parents: [] })
+    const commit = await octokit.git.createCommit({
+      owner,
+      repo,
+      message: 'Audit snapshot 2026-11-20',
+      tree: tree.data.sha,
+      parents: []
+    })
     expect(commit.status).toBe(201)
     expect(commit.data).toMatchObject({
       tree: { sha: tree.data.sha },
@@ -122,7 +133,13 @@ describe('Git Data API recipe, checked with git itself', () => {
       author: { name: 'Audit Sync', email: 'audit-sync@contoso.com', date: '2026-11-21T06:00:00Z' }
     })
     secondCommit = commit.data.sha
-    const updated = await octokit.git.updateRef({ owner, repo, ref: 'heads/audit-data', sha: secondCommit, force: false })
+    const updated = await octokit.git.updateRef({
+      owner,
+      repo,
+      ref: 'heads/audit-data',
+      sha: secondCommit,
+      force: false
+    })
     expect(updated.status).toBe(200)
     expect(updated.data.object.sha).toBe(secondCommit)
 
@@ -138,7 +155,9 @@ describe('Git Data API recipe, checked with git itself', () => {
     )
     // Deleting the only file of `blobs/` removes the directory itself.
     expect(await fake.git(['ls-tree', '--name-only', 'audit-data'])).toBe('audit\nstate')
-    expect((await fake.readFile('audit-data', 'audit/Audit.General/2026/11/2026-11-21.csv'))?.toString('utf8')).toBe(csvDay2)
+    expect((await fake.readFile('audit-data', 'audit/Audit.General/2026/11/2026-11-21.csv'))?.toString('utf8')).toBe(
+      csvDay2
+    )
     const raw = await fake.git(['cat-file', '-p', secondCommit])
     // The author is who the client said; the committer defaults to the author, as on GitHub.
     expect(raw).toContain('\nauthor Audit Sync <audit-sync@contoso.com> 1795240800 +0000\n')
@@ -178,11 +197,18 @@ describe('Git Data API recipe, checked with git itself', () => {
 
   it('serves file contents for a branch', async () => {
     const octokit = clientFor(fake)
-    const { data } = await octokit.repos.getContent({ owner, repo, path: 'audit/Audit.General/2026/11/2026-11-20.csv', ref: 'audit-data' })
+    const { data } = await octokit.repos.getContent({
+      owner,
+      repo,
+      path: 'audit/Audit.General/2026/11/2026-11-20.csv',
+      ref: 'audit-data'
+    })
     if (Array.isArray(data) || data.type !== 'file') throw new Error('expected a file')
     expect(Buffer.from(data.content, 'base64').toString('utf8')).toBe(csvDay1)
     expect(data.sha).toBe(gitBlobSha(csvDay1))
-    expect((await failure(octokit.repos.getContent({ owner, repo, path: 'nope.csv', ref: 'audit-data' }))).status).toBe(404)
+    expect((await failure(octokit.repos.getContent({ owner, repo, path: 'nope.csv', ref: 'audit-data' }))).status).toBe(
+      404
+    )
   })
 
   it('refuses trees and commits that point at missing or wrong objects', async () => {
@@ -191,13 +217,51 @@ describe('Git Data API recipe, checked with git itself', () => {
     const blob = gitBlobSha(csvDay1)
     // Thunks, so each request starts only when awaited and no rejection goes unhandled.
     const cases: Array<[() => Promise<unknown>, string]> = [
-      [() => octokit.git.createTree({ owner, repo, base_tree: missing, tree: [] }), 'base_tree is not a valid tree oid'],
-      [() => octokit.git.createTree({ owner, repo, tree: [{ path: 'a.csv', mode: '100644', type: 'blob', sha: missing }] }), `tree.sha ${missing} is not a valid blob`],
-      [() => octokit.git.createTree({ owner, repo, tree: [{ path: 'a', mode: '040000', type: 'tree', sha: blob }] }), `tree.sha ${blob} is not a valid tree`],
-      [() => octokit.git.createTree({ owner, repo, tree: [{ path: 'a//b.csv', mode: '100644', type: 'blob', content: 'x' }] }), 'tree.path contains a malformed path component'],
-      [() => octokit.git.createCommit({ owner, repo, message: 'm', tree: missing, parents: [] }), 'Tree SHA does not exist'],
-      [() => octokit.git.createCommit({ owner, repo, message: 'm', tree: blob, parents: [] }), 'Tree SHA is not a tree object'],
-      [() => octokit.git.createCommit({ owner, repo, message: 'm', tree: '4b825dc642cb6eb9a060e54bf8d69288fbee4904', parents: [missing] }), 'Parent SHA does not exist or is not a commit object']
+      [
+        () => octokit.git.createTree({ owner, repo, base_tree: missing, tree: [] }),
+        'base_tree is not a valid tree oid'
+      ],
+      [
+        () =>
+          octokit.git.createTree({
+            owner,
+            repo,
+            tree: [{ path: 'a.csv', mode: '100644', type: 'blob', sha: missing }]
+          }),
+        `tree.sha ${missing} is not a valid blob`
+      ],
+      [
+        () => octokit.git.createTree({ owner, repo, tree: [{ path: 'a', mode: '040000', type: 'tree', sha: blob }] }),
+        `tree.sha ${blob} is not a valid tree`
+      ],
+      [
+        () =>
+          octokit.git.createTree({
+            owner,
+            repo,
+            tree: [{ path: 'a//b.csv', mode: '100644', type: 'blob', content: 'x' }]
+          }),
+        'tree.path contains a malformed path component'
+      ],
+      [
+        () => octokit.git.createCommit({ owner, repo, message: 'm', tree: missing, parents: [] }),
+        'Tree SHA does not exist'
+      ],
+      [
+        () => octokit.git.createCommit({ owner, repo, message: 'm', tree: blob, parents: [] }),
+        'Tree SHA is not a tree object'
+      ],
+      [
+        () =>
+          octokit.git.createCommit({
+            owner,
+            repo,
+            message: 'm',
+            tree: '4b825dc642cb6eb9a060e54bf8d69288fbee4904',
+            parents: [missing]
+          }),
+        'Parent SHA does not exist or is not a commit object'
+      ]
     ]
     for (const [request, message] of cases) {
       const { status, data } = await failure(request())

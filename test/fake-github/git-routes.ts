@@ -20,12 +20,14 @@ const DOCS = {
 
 /** The Git Database API (refs, blobs, trees, commits) on top of a {@link GitStore}. */
 export function gitRoutes(store: GitStore): Route[] {
-  const route = (
-    method: Route['method'],
-    pattern: string,
-    docs: string,
-    handler: Route['handler']
-  ): Route => ({ method, pattern, docs, scope: 'contents', gitDatabase: true, handler })
+  const route = (method: Route['method'], pattern: string, docs: string, handler: Route['handler']): Route => ({
+    method,
+    pattern,
+    docs,
+    scope: 'contents',
+    gitDatabase: true,
+    handler
+  })
 
   return [
     route('GET', '/git/ref/*ref', DOCS.getRef, async (context) => {
@@ -51,7 +53,11 @@ export function gitRoutes(store: GitStore): Route[] {
       if (!(await store.createRef(ref, sha.toLowerCase()))) throw unprocessable(Messages.referenceExists)
       const record = await store.getRef(ref)
       if (record === null) throw new Error(`${ref} vanished right after it was created`)
-      return { status: 201, body: renderRef(context, record), headers: { location: `${context.repoApiUrl}/git/${ref}` } }
+      return {
+        status: 201,
+        body: renderRef(context, record),
+        headers: { location: `${context.repoApiUrl}/git/${ref}` }
+      }
     }),
 
     route('PATCH', '/git/refs/*ref', DOCS.updateRef, async (context) => {
@@ -94,7 +100,11 @@ export function gitRoutes(store: GitStore): Route[] {
         return {
           status: 200,
           raw: bytes,
-          headers: { 'content-type': 'application/vnd.github.raw', 'content-length': String(bytes.length), 'x-github-media-type': 'github.v3; param=raw' }
+          headers: {
+            'content-type': 'application/vnd.github.raw',
+            'content-length': String(bytes.length),
+            'x-github-media-type': 'github.v3; param=raw'
+          }
         }
       }
       return {
@@ -138,7 +148,8 @@ export function gitRoutes(store: GitStore): Route[] {
       if (treeInfo === null) throw unprocessable(Messages.treeMissing)
       if (treeInfo.type !== 'tree') throw unprocessable(Messages.treeNotATree)
       const parentInfo = await store.describeObjects(parents)
-      if (parents.some((parent) => parentInfo.get(parent)?.type !== 'commit')) throw unprocessable(Messages.parentMissing)
+      if (parents.some((parent) => parentInfo.get(parent)?.type !== 'commit'))
+        throw unprocessable(Messages.parentMissing)
       const author = parseSignature(body.author, 'author')
       const committer = parseSignature(body.committer, 'committer')
       const sha = await store.writeCommit({
@@ -148,7 +159,11 @@ export function gitRoutes(store: GitStore): Route[] {
         ...(author ? { author } : {}),
         ...(committer ? { committer } : {})
       })
-      return { status: 201, body: await commitBody(store, context, sha), headers: { location: objectUrl(context, 'commit', sha) } }
+      return {
+        status: 201,
+        body: await commitBody(store, context, sha),
+        headers: { location: objectUrl(context, 'commit', sha) }
+      }
     }),
 
     route('GET', '/git/commits/:sha', DOCS.getCommit, async (context) => {
@@ -179,7 +194,8 @@ async function parseTreeEntries(store: GitStore, value: unknown): Promise<TreeCh
     const type = optionalString(entry, 'type')
     const content = optionalString(entry, 'content')
     const sha = entry.sha === null ? null : optionalString(entry, 'sha')?.toLowerCase()
-    if (!isTreeMode(mode)) throw invalidRequest(`tree[${index}].mode is "${mode}", not one of ${Object.keys(TREE_MODES).join(', ')}.`)
+    if (!isTreeMode(mode))
+      throw invalidRequest(`tree[${index}].mode is "${mode}", not one of ${Object.keys(TREE_MODES).join(', ')}.`)
     if (type !== undefined && type !== TREE_MODES[mode]) throw unprocessable(Messages.invalidTreeInfo)
     if (!isWellFormedPath(path)) throw unprocessable(Messages.malformedPath)
     // GitHub: "Use either tree.sha or content to specify the contents of the entry."
@@ -209,7 +225,11 @@ function isTreeMode(mode: string): mode is TreeMode {
 
 /** Git refuses empty, `.`, `..` and `.git` components; GitHub refuses them before git does. */
 function isWellFormedPath(path: string): boolean {
-  return path.split('/').every((part) => part !== '' && part !== '.' && part !== '..' && part.toLowerCase() !== '.git' && !part.includes('\0'))
+  return path
+    .split('/')
+    .every(
+      (part) => part !== '' && part !== '.' && part !== '..' && part.toLowerCase() !== '.git' && !part.includes('\0')
+    )
 }
 
 /** `GET /git/trees/{tree_sha}` accepts any tree-ish: a tree, a commit, or a branch or tag name. */
@@ -233,7 +253,8 @@ function parseSignature(value: unknown, key: string): Author | undefined {
   if (date !== undefined && Number.isNaN(Date.parse(date))) {
     throw invalidRequest(`For '${key}/date', "${date}" is not a valid date-time.`)
   }
-  if (name.trim() === '' || email.trim() === '') throw new ApiError(422, `${key}.name and ${key}.email must not be empty`)
+  if (name.trim() === '' || email.trim() === '')
+    throw new ApiError(422, `${key}.name and ${key}.email must not be empty`)
   return { name, email, ...(date === undefined ? {} : { date }) }
 }
 

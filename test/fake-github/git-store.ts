@@ -152,7 +152,11 @@ export class GitStore {
     await git.run(['config', 'gc.auto', '0'])
     const store = new GitStore(git, repoPath, scratchDir, options.clock)
     if (!options.empty) {
-      await store.commitFiles(options.defaultBranch, { 'README.md': `# ${options.repo}\n` }, { message: 'Initial commit' })
+      await store.commitFiles(
+        options.defaultBranch,
+        { 'README.md': `# ${options.repo}\n` },
+        { message: 'Initial commit' }
+      )
     }
     return store
   }
@@ -204,7 +208,9 @@ export class GitStore {
     if (commit === null) return files
     const blobs = (await this.readTree(commit, true)).filter((entry) => entry.type === 'blob')
     if (blobs.length === 0) return files
-    const { stdout } = await this.git.run(['cat-file', '--batch'], { input: blobs.map((entry) => `${entry.sha}\n`).join('') })
+    const { stdout } = await this.git.run(['cat-file', '--batch'], {
+      input: blobs.map((entry) => `${entry.sha}\n`).join('')
+    })
     let offset = 0
     for (const entry of blobs) {
       const headerEnd = stdout.indexOf(0x0a, offset)

@@ -14,7 +14,13 @@ export { secondaryRateLimit, SECONDARY_RATE_LIMIT_MESSAGE, type Fault, type Faul
 export type { FileChanges } from './git-store.js'
 export type { FakeComment, FakeIssue, FakeLabel } from './issue-store.js'
 export { MAX_BODY_LENGTH } from './issue-routes.js'
-export { GITHUB_OIDC_ISSUER, startFakeOidcIssuer, type FakeOidcIssuer, type FakeOidcIssuerOptions, type OidcTokenRequest } from './oidc-issuer.js'
+export {
+  GITHUB_OIDC_ISSUER,
+  startFakeOidcIssuer,
+  type FakeOidcIssuer,
+  type FakeOidcIssuerOptions,
+  type OidcTokenRequest
+} from './oidc-issuer.js'
 export type { Permissions, RequestLogEntry } from './server.js'
 
 /** How to set up the fake. Every field is optional. */
@@ -139,7 +145,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       },
       readAllFiles: (rev) => store.readAllFiles(rev),
       commitFiles: (branch, files, message = 'Update from another clone') =>
-        store.commitFiles(branch, files, { message, author: { name: 'Another Clone', email: 'another-clone@example.com' } }),
+        store.commitFiles(branch, files, {
+          message,
+          author: { name: 'Another Clone', email: 'another-clone@example.com' }
+        }),
       raceNextRefUpdates: (count, branch, files) => store.raceNextRefUpdates(count, branch, files),
       close: () => {
         closed ??= stopServer(server).finally(() => rm(rootDir, { recursive: true, force: true }))

@@ -1,5 +1,12 @@
 import { invalidRequest, notFound, validationFailed, type ValidationErrorDetail } from './errors.js'
-import { BOT_LOGIN, type FakeComment, type FakeIssue, type FakeLabel, type IssuePatch, type IssueStore } from './issue-store.js'
+import {
+  BOT_LOGIN,
+  type FakeComment,
+  type FakeIssue,
+  type FakeLabel,
+  type IssuePatch,
+  type IssueStore
+} from './issue-store.js'
 import { paginate } from './pagination.js'
 import { nodeId, type UrlContext } from './render.js'
 import type { Reply, Route, RouteContext } from './router.js'
@@ -40,14 +47,20 @@ export function issueRoutes(store: IssueStore): Route[] {
     route('GET', '/issues', DOCS.listIssues, async (context) => {
       const { query } = context
       const state = query.get('state') ?? 'open'
-      if (state !== 'open' && state !== 'closed' && state !== 'all') throw invalidRequest(`"state" is "${state}", not one of open, closed, all.`)
-      const wanted = (query.get('labels') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '')
+      if (state !== 'open' && state !== 'closed' && state !== 'all')
+        throw invalidRequest(`"state" is "${state}", not one of open, closed, all.`)
+      const wanted = (query.get('labels') ?? '')
+        .split(',')
+        .map((name) => name.trim().toLowerCase())
+        .filter((name) => name !== '')
       const matching = store.issues.filter(
         (issue) =>
           (state === 'all' || issue.state === state) &&
           wanted.every((name) => issue.labels.some((label) => label.toLowerCase() === name))
       )
-      return listReply(sortIssues(matching, query), query, `${context.repoApiUrl}/issues`, (issue) => renderIssue(context, store, issue))
+      return listReply(sortIssues(matching, query), query, `${context.repoApiUrl}/issues`, (issue) =>
+        renderIssue(context, store, issue)
+      )
     }),
 
     route('POST', '/issues', DOCS.createIssue, async (context) => {
@@ -78,7 +91,8 @@ export function issueRoutes(store: IssueStore): Route[] {
       if ('body' in body) patch.body = checkBody(optionalString(body, 'body') ?? null, 'Issue')
       const state = optionalString(body, 'state')
       if (state !== undefined) {
-        if (state !== 'open' && state !== 'closed') throw validationFailed({ resource: 'Issue', code: 'invalid', field: 'state' })
+        if (state !== 'open' && state !== 'closed')
+          throw validationFailed({ resource: 'Issue', code: 'invalid', field: 'state' })
         patch.state = state
       }
       const reason = optionalString(body, 'state_reason')

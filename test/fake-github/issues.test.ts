@@ -50,7 +50,12 @@ describe('issues', () => {
 
   it('lists open issues by label, comments on one and closes it', async () => {
     await octokit.issues.create({ owner, repo, title: 'unrelated', labels: ['question'] })
-    const { data: failing } = await octokit.issues.create({ owner, repo, title: 'Audit collection failing', labels: ['audit-sync'] })
+    const { data: failing } = await octokit.issues.create({
+      owner,
+      repo,
+      title: 'Audit collection failing',
+      labels: ['audit-sync']
+    })
 
     const open = await octokit.issues.listForRepo({ owner, repo, labels: 'audit-sync', state: 'open' })
     expect(open.data.map((issue) => issue.number)).toEqual([failing.number])
@@ -58,11 +63,22 @@ describe('issues', () => {
     expect((await octokit.issues.listForRepo({ owner, repo, labels: 'Audit-Sync' })).data).toHaveLength(1)
     expect((await octokit.issues.listForRepo({ owner, repo, labels: 'audit-sync,question' })).data).toHaveLength(0)
 
-    const comment = await octokit.issues.createComment({ owner, repo, issue_number: failing.number, body: 'Still failing: 2 segments' })
+    const comment = await octokit.issues.createComment({
+      owner,
+      repo,
+      issue_number: failing.number,
+      body: 'Still failing: 2 segments'
+    })
     expect(comment.status).toBe(201)
     expect(comment.data.html_url).toBe(`${fake.htmlUrl}/${owner}/${repo}/issues/2#issuecomment-${comment.data.id}`)
     await octokit.issues.createComment({ owner, repo, issue_number: failing.number, body: 'Recovered.' })
-    const closed = await octokit.issues.update({ owner, repo, issue_number: failing.number, state: 'closed', state_reason: 'completed' })
+    const closed = await octokit.issues.update({
+      owner,
+      repo,
+      issue_number: failing.number,
+      state: 'closed',
+      state_reason: 'completed'
+    })
     expect(closed.data).toMatchObject({ state: 'closed', state_reason: 'completed', comments: 2 })
     expect(closed.data.closed_at).not.toBeNull()
 
@@ -71,22 +87,43 @@ describe('issues', () => {
     expect(closedList.data.map((issue) => issue.number)).toEqual([failing.number])
     const comments = await octokit.issues.listComments({ owner, repo, issue_number: failing.number })
     expect(comments.data.map((item) => item.body)).toEqual(['Still failing: 2 segments', 'Recovered.'])
-    expect(fake.issues[1]).toMatchObject({ state: 'closed', comments: [{ body: 'Still failing: 2 segments' }, { body: 'Recovered.' }] })
+    expect(fake.issues[1]).toMatchObject({
+      state: 'closed',
+      comments: [{ body: 'Still failing: 2 segments' }, { body: 'Recovered.' }]
+    })
 
     const reopened = await octokit.issues.update({ owner, repo, issue_number: failing.number, state: 'open' })
     expect(reopened.data).toMatchObject({ state: 'open', state_reason: 'reopened', closed_at: null })
   })
 
   it('updates title, body and labels', async () => {
-    const { data } = await octokit.issues.create({ owner, repo, title: 'old', body: 'old body', labels: ['audit-sync'] })
-    const updated = await octokit.issues.update({ owner, repo, issue_number: data.number, title: 'new', body: 'new body', labels: ['audit-sync', 'urgent'] })
-    expect(updated.data).toMatchObject({ title: 'new', body: 'new body', labels: [{ name: 'audit-sync' }, { name: 'urgent' }] })
+    const { data } = await octokit.issues.create({
+      owner,
+      repo,
+      title: 'old',
+      body: 'old body',
+      labels: ['audit-sync']
+    })
+    const updated = await octokit.issues.update({
+      owner,
+      repo,
+      issue_number: data.number,
+      title: 'new',
+      body: 'new body',
+      labels: ['audit-sync', 'urgent']
+    })
+    expect(updated.data).toMatchObject({
+      title: 'new',
+      body: 'new body',
+      labels: [{ name: 'audit-sync' }, { name: 'urgent' }]
+    })
     expect((await octokit.issues.get({ owner, repo, issue_number: data.number })).data.title).toBe('new')
     expect((await failure(octokit.issues.get({ owner, repo, issue_number: 99 }))).status).toBe(404)
   })
 
   it('paginates with a Link header that Octokit can follow', async () => {
-    for (let n = 1; n <= 5; n++) await octokit.issues.create({ owner, repo, title: `issue ${n}`, labels: ['audit-sync'] })
+    for (let n = 1; n <= 5; n++)
+      await octokit.issues.create({ owner, repo, title: `issue ${n}`, labels: ['audit-sync'] })
 
     const first = await octokit.issues.listForRepo({ owner, repo, labels: 'audit-sync', per_page: 2 })
     expect(first.data.map((issue) => issue.title)).toEqual(['issue 5', 'issue 4'])
@@ -109,7 +146,9 @@ describe('issues', () => {
     expect(created.status).toBe(422)
     expect(created.data).toEqual({
       message: 'Validation Failed',
-      errors: [{ resource: 'Issue', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }],
+      errors: [
+        { resource: 'Issue', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }
+      ],
       documentation_url: 'https://docs.github.com/rest/issues/issues#create-an-issue',
       status: '422'
     })
@@ -117,10 +156,17 @@ describe('issues', () => {
 
     // Exactly at the limit is fine; the limit counts characters, not UTF-16 units.
     const { data } = await octokit.issues.create({ owner, repo, title: 't', body: '😀'.repeat(MAX_BODY_LENGTH) })
-    const comment = await failure(octokit.issues.createComment({ owner, repo, issue_number: data.number, body: tooLong }))
+    const comment = await failure(
+      octokit.issues.createComment({ owner, repo, issue_number: data.number, body: tooLong })
+    )
     expect(comment.status).toBe(422)
     expect(comment.data.errors).toEqual([
-      { resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }
+      {
+        resource: 'IssueComment',
+        code: 'custom',
+        field: 'body',
+        message: 'body is too long (maximum is 65536 characters)'
+      }
     ])
     const edit = await failure(octokit.issues.update({ owner, repo, issue_number: data.number, body: tooLong }))
     expect(edit.status).toBe(422)
@@ -133,7 +179,13 @@ describe('issues', () => {
   })
 
   it('creates labels explicitly and refuses duplicates', async () => {
-    const created = await octokit.issues.createLabel({ owner, repo, name: 'audit-sync', color: 'd73a4a', description: 'Collector failures' })
+    const created = await octokit.issues.createLabel({
+      owner,
+      repo,
+      name: 'audit-sync',
+      color: 'd73a4a',
+      description: 'Collector failures'
+    })
     expect(created.status).toBe(201)
     expect(created.data).toMatchObject({ name: 'audit-sync', color: 'd73a4a', description: 'Collector failures' })
     const duplicate = await failure(octokit.issues.createLabel({ owner, repo, name: 'Audit-Sync' }))

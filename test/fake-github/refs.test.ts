@@ -27,7 +27,13 @@ describe('refs', () => {
       base_tree: base.tree.sha,
       tree: [{ path: file, mode: '100644', type: 'blob', content }]
     })
-    const commit = await octokit.git.createCommit({ owner, repo, message: `add ${file}`, tree: tree.data.sha, parents: [parent] })
+    const commit = await octokit.git.createCommit({
+      owner,
+      repo,
+      message: `add ${file}`,
+      tree: tree.data.sha,
+      parents: [parent]
+    })
     return commit.data.sha
   }
 
@@ -70,7 +76,10 @@ describe('refs', () => {
     const exists = await failure(octokit.git.createRef({ owner, repo, ref: 'refs/heads/main', sha: main }))
     expect([exists.status, exists.data.message]).toEqual([422, 'Reference already exists'])
     const badName = await failure(octokit.git.createRef({ owner, repo, ref: 'heads/audit-data', sha: main }))
-    expect([badName.status, badName.data.message]).toEqual([422, "Reference name must start with 'refs/' and have at least two slashes."])
+    expect([badName.status, badName.data.message]).toEqual([
+      422,
+      "Reference name must start with 'refs/' and have at least two slashes."
+    ])
     const nowhere = await failure(octokit.git.createRef({ owner, repo, ref: 'refs/heads/x', sha: 'a'.repeat(40) }))
     expect([nowhere.status, nowhere.data.message]).toEqual([422, 'Object does not exist'])
     expect(await fake.git(['for-each-ref', '--format=%(refname)'])).toBe('refs/heads/main')
@@ -87,7 +96,10 @@ describe('refs', () => {
     const refused = await failure(octokit.git.updateRef({ owner, repo, ref: 'heads/main', sha: sibling, force: false }))
     expect(refused).toMatchObject({
       status: 422,
-      data: { message: 'Update is not a fast forward', documentation_url: 'https://docs.github.com/rest/git/refs#update-a-reference' }
+      data: {
+        message: 'Update is not a fast forward',
+        documentation_url: 'https://docs.github.com/rest/git/refs#update-a-reference'
+      }
     })
     expect(await head()).toBe(ahead)
 
@@ -100,7 +112,9 @@ describe('refs', () => {
   })
 
   it('refuses to update a ref that does not exist', async () => {
-    const { status, data } = await failure(octokit.git.updateRef({ owner, repo, ref: 'heads/audit-data', sha: await head() }))
+    const { status, data } = await failure(
+      octokit.git.updateRef({ owner, repo, ref: 'heads/audit-data', sha: await head() })
+    )
     expect([status, data.message]).toEqual([422, 'Reference does not exist'])
     expect(await fake.git(['for-each-ref', '--format=%(refname)'])).toBe('refs/heads/main')
   })
@@ -115,7 +129,8 @@ describe('refs', () => {
     expect(winners).toHaveLength(1)
     expect(await head()).toBe(winners[0])
     for (const result of results) {
-      if (result.status === 'rejected') expect((await failure(Promise.reject(result.reason))).data.message).toBe(Messages.notFastForward)
+      if (result.status === 'rejected')
+        expect((await failure(Promise.reject(result.reason))).data.message).toBe(Messages.notFastForward)
     }
     expect(await fake.git(['rev-list', '--count', 'main'])).toBe('2')
   })
@@ -139,14 +154,20 @@ describe('refs', () => {
     expect([collided.status, collided.data.message]).toEqual([422, Messages.notFastForward])
     expect(foreign).toHaveLength(1)
     expect(await head()).toBe(foreign[0])
-    expect(await fake.git(['log', '--format=%P|%an|%s', '-1', 'main'])).toBe(`${base}|Concurrent Writer|Concurrent update 1`)
+    expect(await fake.git(['log', '--format=%P|%an|%s', '-1', 'main'])).toBe(
+      `${base}|Concurrent Writer|Concurrent update 1`
+    )
 
     // What the product does on that 422: re-read the head, rebuild on it, try again.
     const { data: ref } = await octokit.git.getRef({ owner, repo, ref: 'heads/main' })
     const rebuilt = await commitOn(ref.object.sha, 'audit/day.csv')
     await octokit.git.updateRef({ owner, repo, ref: 'heads/main', sha: rebuilt })
-    expect(await fake.git(['log', '--format=%s', 'main'])).toBe('add audit/day.csv\nConcurrent update 1\nInitial commit')
-    expect(await fake.git(['ls-tree', '-r', '--name-only', 'main'])).toBe('README.md\naudit/day.csv\nstate/other-writer.json')
+    expect(await fake.git(['log', '--format=%s', 'main'])).toBe(
+      'add audit/day.csv\nConcurrent update 1\nInitial commit'
+    )
+    expect(await fake.git(['ls-tree', '-r', '--name-only', 'main'])).toBe(
+      'README.md\naudit/day.csv\nstate/other-writer.json'
+    )
     expect(foreign).toHaveLength(1)
   })
 
@@ -161,7 +182,9 @@ describe('refs', () => {
     for (const attempt of [1, 2]) {
       const parent = await head('audit-data')
       const commit = await commitOn(parent, `attempt-${attempt}.txt`)
-      expect((await failure(octokit.git.updateRef({ owner, repo, ref: 'heads/audit-data', sha: commit }))).status).toBe(422)
+      expect((await failure(octokit.git.updateRef({ owner, repo, ref: 'heads/audit-data', sha: commit }))).status).toBe(
+        422
+      )
     }
     const parent = await head('audit-data')
     const third = await commitOn(parent, 'attempt-3.txt')

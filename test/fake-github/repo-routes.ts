@@ -33,9 +33,14 @@ export function repoRoutes(store: GitStore, info: RepositoryInfo): Route[] {
     handler
   })
   return [
-    route('GET', '', DOCS.getRepo, async (context) => ({ status: 200, body: await renderRepository(store, info, context) })),
+    route('GET', '', DOCS.getRepo, async (context) => ({
+      status: 200,
+      body: await renderRepository(store, info, context)
+    })),
     route('GET', '/contents', DOCS.getContent, (context) => getContent(store, info, context, '')),
-    route('GET', '/contents/*path', DOCS.getContent, (context) => getContent(store, info, context, context.params.path ?? '')),
+    route('GET', '/contents/*path', DOCS.getContent, (context) =>
+      getContent(store, info, context, context.params.path ?? '')
+    ),
     route('PUT', '/contents/*path', DOCS.putContent, (context) => putContent(store, info, context))
   ]
 }
@@ -62,7 +67,12 @@ async function renderRepository(store: GitStore, info: RepositoryInfo, context: 
   }
 }
 
-async function getContent(store: GitStore, info: RepositoryInfo, context: RouteContext, rawPath: string): Promise<Reply> {
+async function getContent(
+  store: GitStore,
+  info: RepositoryInfo,
+  context: RouteContext,
+  rawPath: string
+): Promise<Reply> {
   if (await store.isEmpty()) throw new ApiError(404, 'This repository is empty.')
   const path = rawPath.replace(/\/+$/, '')
   const ref = context.query.get('ref') ?? info.defaultBranch
@@ -74,7 +84,14 @@ async function getContent(store: GitStore, info: RepositoryInfo, context: RouteC
     const entries = await store.readTree(found.sha)
     const kind = { tree: 'dir', commit: 'submodule', blob: 'file', tag: 'file' } as const
     const body = entries.map((entry) =>
-      contentEntry(context, path === '' ? entry.path : `${path}/${entry.path}`, entry.sha, kind[entry.type], entry.size ?? 0, ref)
+      contentEntry(
+        context,
+        path === '' ? entry.path : `${path}/${entry.path}`,
+        entry.sha,
+        kind[entry.type],
+        entry.size ?? 0,
+        ref
+      )
     )
     return { status: 200, body }
   }
@@ -82,7 +99,11 @@ async function getContent(store: GitStore, info: RepositoryInfo, context: RouteC
   if (bytes === null) throw notFound()
   return {
     status: 200,
-    body: { ...contentEntry(context, path, found.sha, 'file', bytes.length, ref), content: wrappedBase64(bytes), encoding: 'base64' }
+    body: {
+      ...contentEntry(context, path, found.sha, 'file', bytes.length, ref),
+      content: wrappedBase64(bytes),
+      encoding: 'base64'
+    }
   }
 }
 
@@ -95,30 +116,45 @@ async function putContent(store: GitStore, info: RepositoryInfo, context: RouteC
   const branch = optionalString(body, 'branch') ?? info.defaultBranch
   let existed = false
 
-  const commit = await store.commitFiles(branch, { [path]: content }, {
-    message,
-    // Runs under the ref lock, so the sha check and the commit cannot interleave with another writer.
-    precondition: async (head) => {
-      if (head === null) {
-        if (!(await store.isEmpty())) throw new ApiError(404, `Branch ${branch} not found`)
-        return
+  const commit = await store.commitFiles(
+    branch,
+    { [path]: content },
+    {
+      message,
+      // Runs under the ref lock, so the sha check and the commit cannot interleave with another writer.
+      precondition: async (head) => {
+        if (head === null) {
+          if (!(await store.isEmpty())) throw new ApiError(404, `Branch ${branch} not found`)
+          return
+        }
+        const current = await store.objectAtPath(head, path)
+        existed = current !== null
+        if (current !== null && expectedSha === undefined) throw invalidRequest('"sha" wasn\'t supplied.')
+        if (current !== null && expectedSha !== current.sha)
+          throw new ApiError(409, `${path} does not match ${expectedSha}`)
       }
-      const current = await store.objectAtPath(head, path)
-      existed = current !== null
-      if (current !== null && expectedSha === undefined) throw invalidRequest('"sha" wasn\'t supplied.')
-      if (current !== null && expectedSha !== current.sha) throw new ApiError(409, `${path} does not match ${expectedSha}`)
     }
-  })
+  )
   const blob = await store.objectAtPath(commit, path)
   if (blob === null) throw new Error(`${path} is missing from the commit just written`)
   return {
     status: existed ? 200 : 201,
-    body: { content: contentEntry(context, path, blob.sha, 'file', blob.info.size, branch), commit: await commitBody(store, context, commit) }
+    body: {
+      content: contentEntry(context, path, blob.sha, 'file', blob.info.size, branch),
+      commit: await commitBody(store, context, commit)
+    }
   }
 }
 
 /** One item of the Contents API, as listed in a directory or returned for a file. */
-function contentEntry(urls: UrlContext, path: string, sha: string, type: 'file' | 'dir' | 'submodule', size: number, ref: string) {
+function contentEntry(
+  urls: UrlContext,
+  path: string,
+  sha: string,
+  type: 'file' | 'dir' | 'submodule',
+  size: number,
+  ref: string
+) {
   const name = path.split('/').pop() ?? path
   const url = `${urls.repoApiUrl}/contents/${path}?ref=${encodeURIComponent(ref)}`
   const htmlUrl = `${urls.repoHtmlUrl}/${type === 'dir' ? 'tree' : 'blob'}/${ref}/${path}`

@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SECONDARY_RATE_LIMIT_MESSAGE, secondaryRateLimit, startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from './index.js'
+import {
+  SECONDARY_RATE_LIMIT_MESSAGE,
+  secondaryRateLimit,
+  startFakeGitHub,
+  type FakeGitHub,
+  type FakeGitHubOptions
+} from './index.js'
 import { clientFor, failure } from './test-client.js'
 
 describe('HTTP layer', () => {
@@ -34,7 +40,9 @@ describe('HTTP layer', () => {
     it('accepts both `token X` and `Bearer X`', async () => {
       const github = await start({ token: 'ghs_right' })
       for (const scheme of ['token', 'Bearer']) {
-        const response = await fetch(`${github.url}/repos/${owner}/${repo}`, { headers: { authorization: `${scheme} ghs_right` } })
+        const response = await fetch(`${github.url}/repos/${owner}/${repo}`, {
+          headers: { authorization: `${scheme} ghs_right` }
+        })
         expect(response.status).toBe(200)
       }
     })
@@ -62,8 +70,20 @@ describe('HTTP layer', () => {
     expect(first.headers['x-github-request-id']).toMatch(/^[0-9A-F]{4}(:[0-9A-F]+){4}$/)
     expect(first.headers['x-github-request-id']).not.toBe(second.headers['x-github-request-id'])
     expect(github.requests).toEqual([
-      { method: 'GET', path: '/repos/contoso/audit/git/ref/heads%2Fmain', query: '', status: 200, receivedAt: expect.any(Number) },
-      { method: 'GET', path: '/repos/contoso/audit/git/ref/heads%2Fmain', query: '', status: 200, receivedAt: expect.any(Number) }
+      {
+        method: 'GET',
+        path: '/repos/contoso/audit/git/ref/heads%2Fmain',
+        query: '',
+        status: 200,
+        receivedAt: expect.any(Number)
+      },
+      {
+        method: 'GET',
+        path: '/repos/contoso/audit/git/ref/heads%2Fmain',
+        query: '',
+        status: 200,
+        receivedAt: expect.any(Number)
+      }
     ])
     expect(github.requests[1]!.receivedAt).toBeGreaterThanOrEqual(github.requests[0]!.receivedAt)
   })
@@ -73,7 +93,9 @@ describe('HTTP layer', () => {
     expect(github.url).toMatch(/\/api\/v3$/)
     const { data } = await clientFor(github).git.getRef({ owner, repo, ref: 'heads/main' })
     expect(data.url).toBe(`${github.url}/repos/${owner}/${repo}/git/refs/heads/main`)
-    const outside = await fetch(`${github.htmlUrl}/repos/${owner}/${repo}`, { headers: { authorization: `token ${github.token}` } })
+    const outside = await fetch(`${github.htmlUrl}/repos/${owner}/${repo}`, {
+      headers: { authorization: `token ${github.token}` }
+    })
     expect(outside.status).toBe(404)
   })
 
@@ -132,7 +154,12 @@ describe('HTTP layer', () => {
       github.faults.add({ path: /\/git\/ref\//, status: 503, every: 2, times: 2, body: 'upstream connect error' })
       const statuses: number[] = []
       for (let attempt = 0; attempt < 6; attempt++) {
-        statuses.push(await octokit.git.getRef({ owner, repo, ref: 'heads/main' }).then((r) => r.status, (e: { status: number }) => e.status))
+        statuses.push(
+          await octokit.git.getRef({ owner, repo, ref: 'heads/main' }).then(
+            (r) => r.status,
+            (e: { status: number }) => e.status
+          )
+        )
       }
       expect(statuses).toEqual([503, 200, 503, 200, 200, 200])
     })
@@ -140,10 +167,21 @@ describe('HTTP layer', () => {
     it('lets the first matching requests through when asked to fire only after them', async () => {
       const github = await start()
       const octokit = clientFor(github)
-      github.faults.add({ path: /\/git\/ref\//, status: 503, after: 2, times: Infinity, body: 'upstream connect error' })
+      github.faults.add({
+        path: /\/git\/ref\//,
+        status: 503,
+        after: 2,
+        times: Infinity,
+        body: 'upstream connect error'
+      })
       const statuses: number[] = []
       for (let attempt = 0; attempt < 4; attempt++) {
-        statuses.push(await octokit.git.getRef({ owner, repo, ref: 'heads/main' }).then((r) => r.status, (e: { status: number }) => e.status))
+        statuses.push(
+          await octokit.git.getRef({ owner, repo, ref: 'heads/main' }).then(
+            (r) => r.status,
+            (e: { status: number }) => e.status
+          )
+        )
       }
       expect(statuses).toEqual([200, 200, 503, 503])
     })

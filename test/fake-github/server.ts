@@ -74,8 +74,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? 'GET'
     const url = new URL(request.url ?? '/', 'http://fake')
-    const path = url.pathname.startsWith(config.pathPrefix) ? url.pathname.slice(config.pathPrefix.length) : url.pathname
-    const entry: RequestLogEntry = { method, path, query: url.search.slice(1), status: 0, receivedAt: performance.now() }
+    const path = url.pathname.startsWith(config.pathPrefix)
+      ? url.pathname.slice(config.pathPrefix.length)
+      : url.pathname
+    const entry: RequestLogEntry = {
+      method,
+      path,
+      query: url.search.slice(1),
+      status: 0,
+      receivedAt: performance.now()
+    }
     config.requests.push(entry)
     rateLimit.used += 1
 

@@ -42,5 +42,5 @@ export function optionalStringArray(body: Record<string, unknown>, key: string):
 }
 
 function describe(value: unknown): string {
-  return value === undefined ? 'wasn\'t supplied' : `is ${JSON.stringify(value)}`
+  return value === undefined ? "wasn't supplied" : `is ${JSON.stringify(value)}`
 }

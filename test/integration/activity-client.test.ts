@@ -13,7 +13,9 @@ afterEach(async () => {
   emulator = undefined
 })
 
-async function setUp(options: Parameters<typeof startEmulator>[0] = {}): Promise<{ emulator: Emulator; client: ActivityClient }> {
+async function setUp(
+  options: Parameters<typeof startEmulator>[0] = {}
+): Promise<{ emulator: Emulator; client: ActivityClient }> {
   emulator = await startEmulator(options)
   // The client uses the global fetch; trust the emulator's throwaway certificate for this test.
   setGlobalDispatcher(new Agent({ connect: { ca: emulator.caCertPem } }))
@@ -60,7 +62,10 @@ describe('ActivityClient against the emulator', () => {
     for await (const page of client.listContent('Audit.General', { start, end })) pages.push(page)
     expect(pages).toHaveLength(5)
     expect(pages.flat().map((blob) => blob.contentId)).toEqual(published.map((blob) => blob.contentId))
-    const content = await client.fetchBlob(pages[0]![0]!, ({ bytes, records }) => ({ count: records.count, text: bytes.toString('utf8') }))
+    const content = await client.fetchBlob(pages[0]![0]!, ({ bytes, records }) => ({
+      count: records.count,
+      text: bytes.toString('utf8')
+    }))
     expect(content.count).toBe(published[0]!.records.length)
     expect(JSON.parse(content.text)).toEqual(published[0]!.records)
     expect(emulator.requests.withoutPublisherId()).toEqual([])
@@ -71,14 +76,22 @@ describe('ActivityClient against the emulator', () => {
     const { emulator, client } = await setUp()
     emulator.subscriptions.enable('Audit.General')
     const start = new Date(Date.now() - 2 * 3_600_000)
-    const [blob] = emulator.generate({ contentTypes: ['Audit.General'], from: start, to: new Date(start.getTime() + 600_000), blobsPerHour: 6 })
-    const count = await client.fetchBlob({
-      contentType: blob!.contentType,
-      contentId: blob!.contentId,
-      contentUri: 'https://attacker.example/steal',
-      contentCreated: blob!.contentCreated.toISOString(),
-      contentExpiration: blob!.contentExpiration.toISOString()
-    }, (content) => content.records.count)
+    const [blob] = emulator.generate({
+      contentTypes: ['Audit.General'],
+      from: start,
+      to: new Date(start.getTime() + 600_000),
+      blobsPerHour: 6
+    })
+    const count = await client.fetchBlob(
+      {
+        contentType: blob!.contentType,
+        contentId: blob!.contentId,
+        contentUri: 'https://attacker.example/steal',
+        contentCreated: blob!.contentCreated.toISOString(),
+        contentExpiration: blob!.contentExpiration.toISOString()
+      },
+      (content) => content.records.count
+    )
     expect(count).toBe(blob!.records.length)
     expect(emulator.requests.byRoute('blob').at(-1)?.contentId).toBe(blob!.contentId)
   })

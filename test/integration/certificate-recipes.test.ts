@@ -28,7 +28,9 @@ afterEach(async () => {
 /** The page's shell block that makes the certificate, dedented. */
 async function recipe(): Promise<string> {
   const text = await readFile(SIGN_IN, 'utf8')
-  const block = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? '').find((body) => body.includes('openssl req -x509'))
+  const block = [...text.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .map((match) => match[1] ?? '')
+    .find((body) => body.includes('openssl req -x509'))
   if (!block) throw new Error('docs/sign-in.md has no sh block with openssl req -x509')
   const indent = /^ */.exec(block)?.[0].length ?? 0
   return block
@@ -49,7 +51,7 @@ async function sh(script: string): Promise<void> {
   await exec('sh', ['-e', '-c', script], { cwd: dir })
 }
 
-describe("the certificate recipes of docs/sign-in.md", () => {
+describe('the certificate recipes of docs/sign-in.md', () => {
   it('openssl req -x509 ... then cat key.pem cert.pem: a PEM the action signs in with', async () => {
     await sh(await recipe())
     const result = readClientCertificate(await readFile(join(dir, 'm365-audit-sync.pem'), 'utf8'), '', new Date())
@@ -59,7 +61,9 @@ describe("the certificate recipes of docs/sign-in.md", () => {
 
   it('an encrypted key (openssl pkcs8 -topk8) with certificate-password', async () => {
     await sh(await recipe())
-    await sh(`${await inline('openssl pkcs8 -topk8')} -passout pass:${PASSWORD} && ${await inline('cat key.enc.pem cert.pem')} > encrypted.pem`)
+    await sh(
+      `${await inline('openssl pkcs8 -topk8')} -passout pass:${PASSWORD} && ${await inline('cat key.enc.pem cert.pem')} > encrypted.pem`
+    )
     const pem = await readFile(join(dir, 'encrypted.pem'), 'utf8')
     expect(pem).toContain('-----BEGIN ENCRYPTED PRIVATE KEY-----')
     expect(readClientCertificate(pem, PASSWORD, new Date()).certificate.subject).toBe('CN=m365-audit-sync')

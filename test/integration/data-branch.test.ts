@@ -25,26 +25,42 @@ async function setUp(
   return { fake, git: createGitDatabase(octokit, { owner: fake.owner, repo: fake.repo }) }
 }
 
-const files = (entries: Record<string, string>) => async () => ({ files: new Map(Object.entries(entries)), message: 'test commit\n' })
+const files = (entries: Record<string, string>) => async () => ({
+  files: new Map(Object.entries(entries)),
+  message: 'test commit\n'
+})
 
 describe('commitFiles through the Git Data API (real git behind the fake)', () => {
   it('creates a missing branch as an orphan holding exactly the files', async () => {
     const { fake, git } = await setUp()
-    const result = await commitFiles({ git, branch: 'audit-data', build: files({ 'audit/a.csv': 'x\r\n', 'state/ledger.json': '{}\n' }) })
+    const result = await commitFiles({
+      git,
+      branch: 'audit-data',
+      build: files({ 'audit/a.csv': 'x\r\n', 'state/ledger.json': '{}\n' })
+    })
     expect(result).toMatchObject({ status: 'committed', createdBranch: true, attempts: 1 })
     expect(await fake.git(['rev-parse', 'audit-data'])).toBe(result.status === 'committed' ? result.commitSha : '')
     expect(await fake.git(['rev-list', '--count', 'audit-data'])).toBe('1')
-    expect((await fake.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n')).toEqual(['audit/a.csv', 'state/ledger.json'])
+    expect((await fake.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n')).toEqual([
+      'audit/a.csv',
+      'state/ledger.json'
+    ])
     expect(await fake.git(['show', 'audit-data:audit/a.csv'])).toBe('x\r')
     expect(await fake.git(['log', '-1', '--format=%s', 'audit-data'])).toBe('test commit')
-    expect(await fake.git(['merge-base', '--is-ancestor', 'main', 'audit-data']).catch(() => 'not an ancestor')).toBe('not an ancestor')
+    expect(await fake.git(['merge-base', '--is-ancestor', 'main', 'audit-data']).catch(() => 'not an ancestor')).toBe(
+      'not an ancestor'
+    )
     await fake.git(['fsck', '--strict'])
   })
 
   it('builds on the tip, sends only changed files, and makes no commit when nothing changed', async () => {
     const { fake, git } = await setUp()
     await commitFiles({ git, branch: 'audit-data', build: files({ 'a.csv': '1\n', 'b.csv': '2\n' }) })
-    const second = await commitFiles({ git, branch: 'audit-data', build: files({ 'a.csv': '1\n', 'b.csv': '22\n', 'c.csv': '3\n' }) })
+    const second = await commitFiles({
+      git,
+      branch: 'audit-data',
+      build: files({ 'a.csv': '1\n', 'b.csv': '22\n', 'c.csv': '3\n' })
+    })
     expect(second).toMatchObject({ status: 'committed', changedPaths: ['b.csv', 'c.csv'], createdBranch: false })
     const lastTree = fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/trees')).at(-1)
     expect((lastTree?.body as { tree: { path: string }[] }).tree.map((entry) => entry.path)).toEqual(['b.csv', 'c.csv'])
@@ -52,20 +68,36 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
     expect(await fake.git(['show', 'audit-data:b.csv'])).toBe('22')
 
     const head = await fake.git(['rev-parse', 'audit-data'])
-    expect(await commitFiles({ git, branch: 'audit-data', build: files({ 'a.csv': '1\n' }) })).toEqual({ status: 'unchanged', attempts: 1 })
-    expect(await commitFiles({ git, branch: 'audit-data', build: async () => undefined })).toEqual({ status: 'unchanged', attempts: 1 })
+    expect(await commitFiles({ git, branch: 'audit-data', build: files({ 'a.csv': '1\n' }) })).toEqual({
+      status: 'unchanged',
+      attempts: 1
+    })
+    expect(await commitFiles({ git, branch: 'audit-data', build: async () => undefined })).toEqual({
+      status: 'unchanged',
+      attempts: 1
+    })
     expect(await fake.git(['rev-parse', 'audit-data'])).toBe(head)
   })
 
   it('makes no commit for files that only ride along, and takes them with a change that does', async () => {
     const { fake, git } = await setUp()
     const alongside = new Set(['README.md'])
-    const build = (entries: Record<string, string>) => async () => ({ files: new Map(Object.entries(entries)), message: 'test commit\n', alongside })
+    const build = (entries: Record<string, string>) => async () => ({
+      files: new Map(Object.entries(entries)),
+      message: 'test commit\n',
+      alongside
+    })
     await commitFiles({ git, branch: 'audit-data', build: build({ 'a.csv': '1\n', 'README.md': 'as of day 1\n' }) })
     const head = await fake.git(['rev-parse', 'audit-data'])
-    expect(await commitFiles({ git, branch: 'audit-data', build: build({ 'a.csv': '1\n', 'README.md': 'as of day 2\n' }) })).toEqual({ status: 'unchanged', attempts: 1 })
+    expect(
+      await commitFiles({ git, branch: 'audit-data', build: build({ 'a.csv': '1\n', 'README.md': 'as of day 2\n' }) })
+    ).toEqual({ status: 'unchanged', attempts: 1 })
     expect(await fake.git(['rev-parse', 'audit-data'])).toBe(head)
-    const changed = await commitFiles({ git, branch: 'audit-data', build: build({ 'a.csv': '11\n', 'README.md': 'as of day 2\n' }) })
+    const changed = await commitFiles({
+      git,
+      branch: 'audit-data',
+      build: build({ 'a.csv': '11\n', 'README.md': 'as of day 2\n' })
+    })
     expect(changed).toMatchObject({ status: 'committed', changedPaths: ['README.md', 'a.csv'] })
     expect(await fake.git(['show', 'audit-data:README.md'])).toBe('as of day 2')
   })
@@ -105,7 +137,10 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
       build: async () => ({ files: new Map([['mine.csv', `mine ${++builds}\n`]]), message: 'mine\n' })
     })
     expect(result).toMatchObject({ status: 'committed', attempts: 2, createdBranch: false })
-    expect((await fake.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n')).toEqual(['mine.csv', 'theirs.csv'])
+    expect((await fake.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n')).toEqual([
+      'mine.csv',
+      'theirs.csv'
+    ])
   })
 
   it('removes files the build sets to null, and ignores a removal of a file that is not there', async () => {
@@ -125,15 +160,23 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
       })
     })
     expect(split).toMatchObject({ status: 'committed', changedPaths: ['day.1.csv', 'day.2.csv', 'day.csv'] })
-    expect((await fake.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n')).toEqual(['day.1.csv', 'day.2.csv', 'other.csv'])
-    expect(await fake.git(['diff', '--name-status', 'audit-data~1', 'audit-data'])).toBe('A\tday.1.csv\nA\tday.2.csv\nD\tday.csv')
+    expect((await fake.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n')).toEqual([
+      'day.1.csv',
+      'day.2.csv',
+      'other.csv'
+    ])
+    expect(await fake.git(['diff', '--name-status', 'audit-data~1', 'audit-data'])).toBe(
+      'A\tday.1.csv\nA\tday.2.csv\nD\tday.csv'
+    )
     await fake.git(['fsck', '--strict'])
     expect(await commitFiles({ git, branch: 'audit-data', build: files({}) }).then((r) => r.status)).toBe('unchanged')
   })
 
   it('writes more files than one tree call takes', async () => {
     const { fake, git } = await setUp()
-    const many = Object.fromEntries(Array.from({ length: 230 }, (_, i) => [`audit/d/${String(i).padStart(3, '0')}.csv`, `${i}\n`]))
+    const many = Object.fromEntries(
+      Array.from({ length: 230 }, (_, i) => [`audit/d/${String(i).padStart(3, '0')}.csv`, `${i}\n`])
+    )
     const result = await commitFiles({ git, branch: 'audit-data', build: files(many) })
     expect(result.status).toBe('committed')
     expect((await fake.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n')).toHaveLength(230)
@@ -187,11 +230,19 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
       const again = await commitFiles({
         git,
         branch: 'audit-data',
-        build: async () => ({ files: new Map<string, FileContent>([['day.csv', { file: join(dir, 'part'), size: text.byteLength }]]), message: 'same\n' })
+        build: async () => ({
+          files: new Map<string, FileContent>([['day.csv', { file: join(dir, 'part'), size: text.byteLength }]]),
+          message: 'same\n'
+        })
       })
       expect(again.status).toBe('unchanged')
       expect(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/commits'))).toHaveLength(commits)
-      const cut: GitDatabase = { ...git, async *streamBlob(sha) { yield (await git.readBlob(sha)).subarray(0, 5) } }
+      const cut: GitDatabase = {
+        ...git,
+        async *streamBlob(sha) {
+          yield (await git.readBlob(sha)).subarray(0, 5)
+        }
+      }
       await expect(
         commitFiles({
           git: cut,
@@ -218,10 +269,15 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
       const result = await commitFiles({
         git,
         branch: 'audit-data',
-        build: async () => ({ files: new Map<string, FileContent>([['big.csv', { file: join(dir, 'part'), size: text.byteLength }]]), message: 'big\n' })
+        build: async () => ({
+          files: new Map<string, FileContent>([['big.csv', { file: join(dir, 'part'), size: text.byteLength }]]),
+          message: 'big\n'
+        })
       })
       expect(result.status).toBe('committed')
-      expect(fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/blobs')).map((r) => r.status)).toEqual([502, 403, 201])
+      expect(
+        fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/git/blobs')).map((r) => r.status)
+      ).toEqual([502, 403, 201])
       expect((await fake.readFile('audit-data', 'big.csv'))?.equals(text)).toBe(true)
     } finally {
       await rm(dir, { recursive: true, force: true })
@@ -230,9 +286,9 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
 
   it('explains an empty repository and a bad token', async () => {
     const empty = await setUp({ empty: true })
-    await expect(commitFiles({ git: empty.git, branch: 'audit-data', build: files({ 'a.csv': '1\n' }) })).rejects.toThrow(
-      /contoso\/audit has no commits yet.*create an initial commit/
-    )
+    await expect(
+      commitFiles({ git: empty.git, branch: 'audit-data', build: files({ 'a.csv': '1\n' }) })
+    ).rejects.toThrow(/contoso\/audit has no commits yet.*create an initial commit/)
     await empty.fake.close()
     fake = undefined
 

@@ -13,11 +13,17 @@ afterEach(async () => {
 /** Milliseconds between the arrival of the first and the last of `count` blob creations sent at once. */
 async function spreadOfWrites(count: number, pacingMs?: number): Promise<number> {
   fake = await startFakeGitHub()
-  const octokit = createGitHubClient({ token: fake.token, baseUrl: fake.url, ...(pacingMs === undefined ? {} : { pacingMs }) })
+  const octokit = createGitHubClient({
+    token: fake.token,
+    baseUrl: fake.url,
+    ...(pacingMs === undefined ? {} : { pacingMs })
+  })
   // A read first, so that every write reuses the same connection and arrives as it is sent.
   await octokit.rest.repos.get({ owner: fake.owner, repo: fake.repo })
   await Promise.all(
-    Array.from({ length: count }, (_, index) => octokit.rest.git.createBlob({ owner: fake!.owner, repo: fake!.repo, content: `blob ${index}\n` }))
+    Array.from({ length: count }, (_, index) =>
+      octokit.rest.git.createBlob({ owner: fake!.owner, repo: fake!.repo, content: `blob ${index}\n` })
+    )
   )
   const arrivals = fake.requests.filter((request) => request.method === 'POST').map((request) => request.receivedAt)
   expect(arrivals).toHaveLength(count)
@@ -43,21 +49,33 @@ describe('GitHub pacing', () => {
     const blob = (content: string) => octokit.rest.git.createBlob({ owner: fake!.owner, repo: fake!.repo, content })
     const posts = () => fake!.requests.filter((request) => request.method === 'POST').map((request) => request.status)
 
-    const once = fake.faults.add({ ...secondaryRateLimit(0, { method: 'POST', path: /\/git\/blobs$/, times: 1 }), status: 429 })
+    const once = fake.faults.add({
+      ...secondaryRateLimit(0, { method: 'POST', path: /\/git\/blobs$/, times: 1 }),
+      status: 429
+    })
     await blob('limited once\n')
     expect(posts()).toEqual([429, 201])
     once.remove()
 
     // Were 429 also the retry plugin's, each of its retries would go through the throttling
     // plugin's retries again: many more requests, the later ones without waiting as asked.
-    fake.faults.add({ ...secondaryRateLimit(0, { method: 'POST', path: /\/git\/blobs$/, times: Infinity }), status: 429 })
+    fake.faults.add({
+      ...secondaryRateLimit(0, { method: 'POST', path: /\/git\/blobs$/, times: Infinity }),
+      status: 429
+    })
     await expect(blob('limited for ever\n')).rejects.toMatchObject({ status: 429 })
     expect(posts().slice(2)).toEqual([429, 429, 429, 429])
   })
 
   it('is lowered only through the documented test hooks, and ignores values that are not numbers', () => {
     expect(readTestHooks({})).toEqual({})
-    expect(readTestHooks({ [TEST_HOOKS.githubPacingMs]: '0', [TEST_HOOKS.retryBaseDelayMs]: ' 20 ', [TEST_HOOKS.maxPartBytes]: '262144' })).toEqual({
+    expect(
+      readTestHooks({
+        [TEST_HOOKS.githubPacingMs]: '0',
+        [TEST_HOOKS.retryBaseDelayMs]: ' 20 ',
+        [TEST_HOOKS.maxPartBytes]: '262144'
+      })
+    ).toEqual({
       githubPacingMs: 0,
       retryBaseDelayMs: 20,
       maxPartBytes: 262_144

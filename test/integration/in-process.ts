@@ -30,8 +30,20 @@ export interface PortRecord {
 }
 
 /** A port that answers inputs from a map and records everything else. */
-export function recordingPort(inputs: Readonly<Record<string, string>>, idToken?: (audience: string) => Promise<string>): { port: ActionPort; record: PortRecord } {
-  const record: PortRecord = { log: [], warnings: [], errors: [], outputs: {}, summary: '', secrets: [], failed: undefined, idTokens: [] }
+export function recordingPort(
+  inputs: Readonly<Record<string, string>>,
+  idToken?: (audience: string) => Promise<string>
+): { port: ActionPort; record: PortRecord } {
+  const record: PortRecord = {
+    log: [],
+    warnings: [],
+    errors: [],
+    outputs: {},
+    summary: '',
+    secrets: [],
+    failed: undefined,
+    idTokens: []
+  }
   const port: ActionPort = {
     getInput: (name) => inputs[name] ?? '',
     setSecret: (value) => void record.secrets.push(value),
@@ -71,7 +83,12 @@ export function recordingPort(inputs: Readonly<Record<string, string>>, idToken?
 
 /** The context @actions/github would read on a runner, for the fake's repository. */
 export function runnerContext(world: World): ActionsContext {
-  return { serverUrl: 'https://github.com', apiUrl: world.github.url, runId: 4242, repo: { owner: 'contoso', repo: 'audit' } }
+  return {
+    serverUrl: 'https://github.com',
+    apiUrl: world.github.url,
+    runId: 4242,
+    repo: { owner: 'contoso', repo: 'audit' }
+  }
 }
 
 /** Trusts the emulator's throwaway certificate in this process, beside the usual roots. */
@@ -83,7 +100,12 @@ export function trustEmulator(world: World): void {
 export async function runInProcess(
   world: World,
   inputs: Record<string, string>,
-  options: { env?: Record<string, string>; now?: () => Date; workspace?: string; idToken?: (audience: string) => Promise<string> } = {}
+  options: {
+    env?: Record<string, string>
+    now?: () => Date
+    workspace?: string
+    idToken?: (audience: string) => Promise<string>
+  } = {}
 ): Promise<PortRecord> {
   trustEmulator(world)
   const temp = await mkdtemp(join(tmpdir(), 'm365-action-run-'))

@@ -31,10 +31,20 @@ afterEach(async () => {
 })
 
 /** A backfill of the `hours` hours before the last full hour, and the blobs the emulator serves for it. */
-function backfill(world: World, hours: number, options: { blobsPerHour?: number; recordsPerBlob?: number } = {}): Record<string, string> {
+function backfill(
+  world: World,
+  hours: number,
+  options: { blobsPerHour?: number; recordsPerBlob?: number } = {}
+): Record<string, string> {
   const start = hourFloor(Date.now() - (hours + 1) * HOUR)
   const end = new Date(start.getTime() + hours * HOUR)
-  world.emulator.generate({ contentTypes: ['Audit.General'], from: start, to: end, blobsPerHour: options.blobsPerHour ?? 3, recordsPerBlob: options.recordsPerBlob ?? 6 })
+  world.emulator.generate({
+    contentTypes: ['Audit.General'],
+    from: start,
+    to: end,
+    blobsPerHour: options.blobsPerHour ?? 3,
+    recordsPerBlob: options.recordsPerBlob ?? 6
+  })
   return { start: start.toISOString(), end: end.toISOString() }
 }
 
@@ -59,7 +69,15 @@ describe('run(): the composition root, in process', () => {
       'issue-url': '',
       'bad-rows': '0'
     })
-    expect(first.log).toEqual(expect.arrayContaining(['::group::Inputs', '::group::Plan', '::group::Subscriptions', '::group::Collect', '::group::Commit']))
+    expect(first.log).toEqual(
+      expect.arrayContaining([
+        '::group::Inputs',
+        '::group::Plan',
+        '::group::Subscriptions',
+        '::group::Collect',
+        '::group::Commit'
+      ])
+    )
     expect(first.summary).toMatch(/^<h2>m365-audit-sync<\/h2>\nBackfill: /)
     expect(first.summary).toContain(`<a href="https://github.com/contoso/audit/tree/${BRANCH}">${BRANCH}</a>`)
     expect(first.summary).toContain('<h3>Coverage of the data branch, last 7 days</h3>')
@@ -95,10 +113,21 @@ describe('run(): the composition root, in process', () => {
     const range = backfill(world, 3)
     // The blobs of the middle hour are missing (AF20050) until the fault goes.
     const middle = new Date(Date.parse(range.start!) + HOUR)
-    const doomed = new Set(emulator.blobs('Audit.General').filter((blob) => blob.contentCreated >= middle && blob.contentCreated < new Date(middle.getTime() + HOUR)).map((blob) => blob.contentId))
-    const missing = emulator.faults.add({ route: 'blob', kind: 'missing', match: (request) => doomed.has(request.contentId ?? '') })
+    const doomed = new Set(
+      emulator
+        .blobs('Audit.General')
+        .filter((blob) => blob.contentCreated >= middle && blob.contentCreated < new Date(middle.getTime() + HOUR))
+        .map((blob) => blob.contentId)
+    )
+    const missing = emulator.faults.add({
+      route: 'blob',
+      kind: 'missing',
+      match: (request) => doomed.has(request.contentId ?? '')
+    })
     const failed = await runInProcess(world, range)
-    expect(failed.failed).toMatch(/^1 listing window\(s\) failed after retries; everything else was committed \([0-9a-f]{7}\)/)
+    expect(failed.failed).toMatch(
+      /^1 listing window\(s\) failed after retries; everything else was committed \([0-9a-f]{7}\)/
+    )
     expect(failed.errors.map((error) => error.title)).toEqual(['Window failed (AF20050)'])
     expect(failed.outputs['failed-segments']).toBe('1')
     const [issue] = world.github.issues
@@ -127,7 +156,16 @@ describe('run(): the composition root, in process', () => {
     const workspace = await mkdtemp(join(tmpdir(), 'm365-exports-'))
     dirs.push(workspace)
     await mkdir(join(workspace, 'exports'))
-    const written = await writePurviewExports(workspace, { now: new Date(), tenantId: TENANT, rows: 4_200, shared: 5, extra: [], minDays: 20, maxDays: 40, seed: 7 })
+    const written = await writePurviewExports(workspace, {
+      now: new Date(),
+      tenantId: TENANT,
+      rows: 4_200,
+      shared: 5,
+      extra: [],
+      minDays: 20,
+      maxDays: 40,
+      seed: 7
+    })
     const record = await runInProcess(world, { import: 'exports/*.csv', 'client-secret': '' }, { workspace })
     expect(record.failed).toBeUndefined()
     expect(world.emulator.requests.length).toBe(0)
@@ -151,7 +189,9 @@ describe('run(): the composition root, in process', () => {
     const record = await runInProcess(world, { 'dry-run': 'true', lookback: '3h' })
     expect(record.failed).toBeUndefined()
     expect(record.outputs).toEqual({})
-    expect(record.log).toContain("dry-run: the plan above is what a real run would list now; the branch's ledger was read, nothing was written.")
+    expect(record.log).toContain(
+      "dry-run: the plan above is what a real run would list now; the branch's ledger was read, nothing was written."
+    )
     expect(record.summary).toMatch(/^<h2>m365-audit-sync: plan \(dry run\)<\/h2>\nScheduled run: /)
     expect((await commits(world))[0]).toBe(head)
     expect(writes()).toBe(writesBefore)
@@ -173,7 +213,13 @@ describe('run(): the composition root, in process', () => {
     world = await startWorld()
     const range = backfill(world, 6, { blobsPerHour: 2, recordsPerBlob: 10 })
     // The first pass commits; every later ref update is refused, as a token without write access would be.
-    world.github.faults.add({ method: 'PATCH', path: /\/git\/refs\//, status: 403, body: { message: 'Resource not accessible by integration' }, times: Infinity })
+    world.github.faults.add({
+      method: 'PATCH',
+      path: /\/git\/refs\//,
+      status: 403,
+      body: { message: 'Resource not accessible by integration' },
+      times: Infinity
+    })
     const record = await runInProcess(world, { ...range, 'records-per-commit': '40' })
     expect(record.failed).toMatch(/GitHub refused to update branch 'audit-data' in contoso\/audit \(403 /)
     const made = await commits(world)
@@ -186,7 +232,11 @@ describe('run(): the composition root, in process', () => {
   it('reports every invalid input at once and requests nothing', async () => {
     world = await startWorld()
     const record = await runInProcess(world, { 'tenant-id': 'x', cloud: 'mars', format: 'xml' })
-    expect(record.errors.map((error) => error.title)).toEqual(["Invalid input 'tenant-id'", "Invalid input 'cloud'", "Invalid input 'format'"])
+    expect(record.errors.map((error) => error.title)).toEqual([
+      "Invalid input 'tenant-id'",
+      "Invalid input 'cloud'",
+      "Invalid input 'format'"
+    ])
     expect(record.failed).toBe('3 inputs are invalid (see above); nothing was requested or written.')
     expect(world.emulator.requests.length + world.github.requests.length).toBe(0)
   })
@@ -195,7 +245,13 @@ describe('run(): the composition root, in process', () => {
 describe('sync(): the orchestrator against any source', () => {
   /** A Management API of one blob, in memory. */
   function oneBlobSource(records: object[]) {
-    const blob: ContentBlob = { contentType: 'Audit.General', contentId: 'blob-1', contentUri: 'memory:blob-1', contentCreated: '2026-01-01T00:00:00.000Z', contentExpiration: '' }
+    const blob: ContentBlob = {
+      contentType: 'Audit.General',
+      contentId: 'blob-1',
+      contentUri: 'memory:blob-1',
+      contentCreated: '2026-01-01T00:00:00.000Z',
+      contentExpiration: ''
+    }
     const bytes = Buffer.from(JSON.stringify(records))
     return {
       listSubscriptions: async () => [{ contentType: 'Audit.General', status: 'enabled' }],
@@ -203,7 +259,8 @@ describe('sync(): the orchestrator against any source', () => {
       async *listContent() {
         yield [blob]
       },
-      fetchBlob: async <T>(_: ContentBlob, use: (content: BlobContent) => T) => use({ bytes, records: scanRecords(bytes, fieldKeys(SCANNED_COLUMNS)) })
+      fetchBlob: async <T>(_: ContentBlob, use: (content: BlobContent) => T) =>
+        use({ bytes, records: scanRecords(bytes, fieldKeys(SCANNED_COLUMNS)) })
     }
   }
 
@@ -211,14 +268,28 @@ describe('sync(): the orchestrator against any source', () => {
     world = await startWorld()
     const now = new Date()
     const time = new Date(now.getTime() - HOUR).toISOString().slice(0, 19)
-    const given: Record<string, string> = { 'tenant-id': TENANT, 'client-id': TENANT, 'client-secret': 'x', 'github-token': GITHUB_TOKEN, repository: 'contoso/audit', lookback: '2h' }
+    const given: Record<string, string> = {
+      'tenant-id': TENANT,
+      'client-id': TENANT,
+      'client-secret': 'x',
+      'github-token': GITHUB_TOKEN,
+      repository: 'contoso/audit',
+      lookback: '2h'
+    }
     const { settings } = readSettings({ getInput: (name) => given[name] ?? '', setSecret: () => {}, env: {} }, now)
     const octokit = createGitHubClient({ token: GITHUB_TOKEN, baseUrl: world.github.url, pacingMs: 0 })
     const git = createGitDatabase(octokit, { owner: 'contoso', repo: 'audit' })
     const temp = await mkdtemp(join(tmpdir(), 'm365-action-run-'))
     dirs.push(temp)
     const log: string[] = []
-    const deps = { tempDir: temp, workspace: temp, git, now: () => now, log: (line: string) => log.push(line), group: <T>(_: string, work: () => Promise<T>) => work() }
+    const deps = {
+      tempDir: temp,
+      workspace: temp,
+      git,
+      now: () => now,
+      log: (line: string) => log.push(line),
+      group: <T>(_: string, work: () => Promise<T>) => work()
+    }
 
     const records = [{ Id: 'A', CreationTime: time, Operation: 'LaunchPowerApp', Workload: 'PowerApps' }]
     const result = await sync(settings, { ...deps, api: oneBlobSource(records) })
@@ -226,7 +297,10 @@ describe('sync(): the orchestrator against any source', () => {
     expect(result.stats).toMatchObject({ windowsListed: 2, blobsDownloaded: 1, blobsSkipped: 1, recordsReceived: 1 })
     expect((await world.branchRows()).map((entry) => entry.row.Id)).toEqual(['a'])
 
-    const failing = { ...oneBlobSource(records), listSubscriptions: () => Promise.reject(new Error('the service is down')) }
+    const failing = {
+      ...oneBlobSource(records),
+      listSubscriptions: () => Promise.reject(new Error('the service is down'))
+    }
     const stopped = await sync(settings, { ...deps, api: failing }).catch((error: unknown) => error)
     expect(stopped).toBeInstanceOf(SyncStopped)
     expect((stopped as SyncStopped).message).toBe('the service is down')

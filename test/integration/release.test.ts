@@ -24,7 +24,12 @@ afterEach(() => {
 })
 
 /** A clone of a bare "origin", both in a temp folder, holding a package.json and a CHANGELOG.md. */
-function repository(): { work: string; origin: string; git: (args: string[], cwd?: string) => string; commitVersion: (version: string) => void } {
+function repository(): {
+  work: string
+  origin: string
+  git: (args: string[], cwd?: string) => string
+  commitVersion: (version: string) => void
+} {
   const root = mkdtempSync(join(tmpdir(), 'm365-release-'))
   dirs.push(root)
   const origin = join(root, 'origin.git')
@@ -34,7 +39,10 @@ function repository(): { work: string; origin: string; git: (args: string[], cwd
   git(['clone', '--quiet', origin, work], root)
   const commitVersion = (version: string) => {
     writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'm365-audit-sync', version }, null, 2))
-    writeFileSync(join(work, 'CHANGELOG.md'), `# Changelog\n\n## [Unreleased]\n\n## [${version}] - 2026-12-01\n\n### Added\n\n- Release ${version}.\n`)
+    writeFileSync(
+      join(work, 'CHANGELOG.md'),
+      `# Changelog\n\n## [Unreleased]\n\n## [${version}] - 2026-12-01\n\n### Added\n\n- Release ${version}.\n`
+    )
     git(['add', '-A'])
     git(['commit', '--quiet', '-m', `Release ${version}`])
     git(['push', '--quiet', 'origin', 'HEAD'])
@@ -43,7 +51,17 @@ function repository(): { work: string; origin: string; git: (args: string[], cwd
 }
 
 function options(work: string, version: string, extra: Partial<ReleaseOptions> = {}): ReleaseOptions {
-  return { version, cwd: work, dryRun: false, push: true, remote: 'origin', distIsCurrent: () => true, env: GIT_ENV, log: () => {}, ...extra }
+  return {
+    version,
+    cwd: work,
+    dryRun: false,
+    push: true,
+    remote: 'origin',
+    distIsCurrent: () => true,
+    env: GIT_ENV,
+    log: () => {},
+    ...extra
+  }
 }
 
 /** Tag → commit it points at. */
@@ -128,8 +146,16 @@ describe('release tags vX.Y.Z and moves vX, as the actions versioning guide says
       },
       /working tree has changes.*\n\?\? scratch\.txt/
     ],
-    ['a stale dist/', ({ work }) => options(work, '0.1.0', { distIsCurrent: () => false }), /dist\/ was not built from the committed sources: run npm run build/],
-    ['package.json on another version', ({ work }) => options(work, '0.1.1'), /package\.json says version 0\.1\.0; set it to 0\.1\.1/],
+    [
+      'a stale dist/',
+      ({ work }) => options(work, '0.1.0', { distIsCurrent: () => false }),
+      /dist\/ was not built from the committed sources: run npm run build/
+    ],
+    [
+      'package.json on another version',
+      ({ work }) => options(work, '0.1.1'),
+      /package\.json says version 0\.1\.0; set it to 0\.1\.1/
+    ],
     [
       'a version released on the remote only',
       ({ work, git }) => {
@@ -165,7 +191,8 @@ describe('release helpers', () => {
     expect(parseVersion('v1.20.3')).toEqual({ major: 1, minor: 20, patch: 3 })
     expect(parseVersion('01.2.3')).toBeUndefined()
     expect(parseVersion('1.2.3-rc.1')).toBeUndefined()
-    const changelog = '# Changelog\n\n## [Unreleased]\n\n## [0.2.0] - 2026-12-02\n\n- Two.\n\n## [0.1.0] - 2026-12-01\n\n- One.\n'
+    const changelog =
+      '# Changelog\n\n## [Unreleased]\n\n## [0.2.0] - 2026-12-02\n\n- Two.\n\n## [0.1.0] - 2026-12-01\n\n- One.\n'
     expect(changelogSection(changelog, '0.2.0')).toBe('- Two.')
     expect(changelogSection(changelog, '0.1.0')).toBe('- One.')
     expect(changelogSection(changelog, '0.1.1')).toBeUndefined()

@@ -5,7 +5,13 @@ import { readClientCertificate } from '../../src/action/certificate-input.js'
 import { createTokenProvider, type EntraOptions, type TokenProvider } from '../../src/auth/entra-token.js'
 import type { PresentedToken } from '../../src/auth/github-oidc.js'
 import type { Credential } from '../../src/auth/credential.js'
-import { makeCertificate, startEmulator, type Emulator, type EmulatorOptions, type TestCertificate } from '../emulator/index.js'
+import {
+  makeCertificate,
+  startEmulator,
+  type Emulator,
+  type EmulatorOptions,
+  type TestCertificate
+} from '../emulator/index.js'
 import { signRs256 } from '../emulator/test-client.js'
 
 const GITHUB = 'https://token.actions.githubusercontent.com'
@@ -18,7 +24,10 @@ let unregistered: TestCertificate
 let emulator: Emulator | undefined
 
 beforeAll(async () => {
-  ;[registered, unregistered] = await Promise.all([makeCertificate({ subject: 'm365-audit-sync' }), makeCertificate({ subject: 'not uploaded' })])
+  ;[registered, unregistered] = await Promise.all([
+    makeCertificate({ subject: 'm365-audit-sync' }),
+    makeCertificate({ subject: 'not uploaded' })
+  ])
 })
 
 afterEach(async () => {
@@ -30,7 +39,10 @@ afterEach(async () => {
 /** A GitHub token as the fake issuer would make it, for `subject`. */
 function githubToken(audience: string, subject = MAIN): string {
   const now = Math.floor(Date.now() / 1000)
-  return signRs256({ iss: GITHUB, sub: subject, aud: audience, nbf: now, iat: now, exp: now + 300, jti: crypto.randomUUID() }, github.privateKey)
+  return signRs256(
+    { iss: GITHUB, sub: subject, aud: audience, nbf: now, iat: now, exp: now + 300, jti: crypto.randomUUID() },
+    github.privateKey
+  )
 }
 
 async function provider(
@@ -40,7 +52,11 @@ async function provider(
 ): Promise<{ emulator: Emulator; tokens: TokenProvider }> {
   emulator = await startEmulator({
     certificate: registered.certPem,
-    federated: { issuer: GITHUB, subject: MAIN, publicKeyPem: github.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+    federated: {
+      issuer: GITHUB,
+      subject: MAIN,
+      publicKeyPem: github.publicKey.export({ type: 'spki', format: 'pem' }).toString()
+    },
     ...options
   })
   // MSAL uses the global fetch: trust the emulator's throwaway certificate for this test.
@@ -74,7 +90,11 @@ describe('the token provider', () => {
   })
 
   it('renews a token from 5 minutes before it expires', async () => {
-    const { emulator, tokens } = await provider({ kind: 'client-secret', secret: 'emulator-secret~value' }, {}, { tokenLifetimeSeconds: 299 })
+    const { emulator, tokens } = await provider(
+      { kind: 'client-secret', secret: 'emulator-secret~value' },
+      {},
+      { tokenLifetimeSeconds: 299 }
+    )
     await tokens.getToken()
     await tokens.getToken()
     expect(emulator.signIns).toHaveLength(2)
@@ -114,7 +134,10 @@ describe('the token provider', () => {
     expect(signIn?.assertion?.header).toEqual({
       alg: 'PS256',
       typ: 'JWT',
-      'x5t#S256': Buffer.from(credential.kind === 'certificate' ? credential.certificate.thumbprintSha256 : '', 'hex').toString('base64url')
+      'x5t#S256': Buffer.from(
+        credential.kind === 'certificate' ? credential.certificate.thumbprintSha256 : '',
+        'hex'
+      ).toString('base64url')
     })
   })
 })
@@ -146,7 +169,9 @@ describe('sign-in failures say what to do, the code first', () => {
 
   it('AADSTS7000215 and AADSTS700016', async () => {
     const { tokens } = await provider({ kind: 'client-secret', secret: 'the Secret ID, not its Value' })
-    await expect(tokens.getToken()).rejects.toThrow(/: AADSTS7000215: the client secret is wrong: use the secret's Value \(not its Secret ID\)/)
+    await expect(tokens.getToken()).rejects.toThrow(
+      /: AADSTS7000215: the client secret is wrong: use the secret's Value \(not its Secret ID\)/
+    )
     await emulator?.close()
     emulator = await startEmulator({ clientId: '99999999-9999-4999-8999-999999999999' })
     setGlobalDispatcher(new Agent({ connect: { ca: emulator.caCertPem } }))
@@ -166,7 +191,9 @@ describe('sign-in failures say what to do, the code first', () => {
       { kind: 'github-oidc', audience: 'api://AzureADTokenExchangeUSGov' },
       {
         getIDToken: async () => {
-          throw new Error('Error message: Failed to get ID Token. \n \n        Error Code : 403\n \n        Error Message: Forbidden')
+          throw new Error(
+            'Error message: Failed to get ID Token. \n \n        Error Code : 403\n \n        Error Message: Forbidden'
+          )
         }
       }
     )

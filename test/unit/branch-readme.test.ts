@@ -51,7 +51,16 @@ async function commit(
   let report: CommitReport | undefined
   const changes = await buildCommit(
     tip(files),
-    { updates, spool, dir: join(dir, 'build'), branch: 'audit-data', format: CSV_FORMAT, observers: [], now: NOW, coverageSlackMs: 0 },
+    {
+      updates,
+      spool,
+      dir: join(dir, 'build'),
+      branch: 'audit-data',
+      format: CSV_FORMAT,
+      observers: [],
+      now: NOW,
+      coverageSlackMs: 0
+    },
     (built) => (report = built)
   )
   for (const [path, content] of changes?.files ?? []) {
@@ -78,7 +87,9 @@ describe('the data branch README and its chart', () => {
     expect(text(files, COVERAGE_CHART_PATH)).toContain('<title>Audit.General 2026-11-19: 3 records</title>')
     expect(report.coverage[0]?.days).toHaveLength(30)
     // The recipes the README promises stay as they were.
-    expect(readme).toContain(`duckdb -c "SELECT Operation, count(*) FROM read_csv('audit/Audit.General/*/*/*.csv') GROUP BY 1 ORDER BY 2 DESC"`)
+    expect(readme).toContain(
+      `duckdb -c "SELECT Operation, count(*) FROM read_csv('audit/Audit.General/*/*/*.csv') GROUP BY 1 ORDER BY 2 DESC"`
+    )
 
     // Nothing new: no commit, whatever the README would say now.
     expect((await commit(files, '2026-11-19', 3)).changes).toBeUndefined()
@@ -92,7 +103,14 @@ describe('the data branch README and its chart', () => {
     const failure: LedgerUpdate = {
       type: 'Audit.General',
       fetched: [],
-      failures: [{ start: new Date('2026-11-17T05:00:00Z'), end: new Date('2026-11-17T06:00:00Z'), code: 'AF50000', message: 'Internal error' }]
+      failures: [
+        {
+          start: new Date('2026-11-17T05:00:00Z'),
+          end: new Date('2026-11-17T06:00:00Z'),
+          code: 'AF50000',
+          message: 'Internal error'
+        }
+      ]
     }
     await commit(theirs, '2026-11-19', 4, [failure])
     // Rebuilt on their tip, the README has both writers' days and their failing window.
@@ -114,7 +132,11 @@ describe('the data branch README and its chart', () => {
     expect(isGeneratedBranchReadme(undefined)).toBe(true)
     expect(isGeneratedBranchReadme(renderBranchReadme('audit-data', []))).toBe(true)
     // A README of an earlier version (no coverage yet) is ours: it gets the coverage.
-    expect(isGeneratedBranchReadme('# Microsoft 365 audit log snapshots\n\nThis branch is written by the m365-audit-sync GitHub Action')).toBe(true)
+    expect(
+      isGeneratedBranchReadme(
+        '# Microsoft 365 audit log snapshots\n\nThis branch is written by the m365-audit-sync GitHub Action'
+      )
+    ).toBe(true)
     expect(isGeneratedBranchReadme('# Our audit data\n')).toBe(false)
   })
 })
@@ -122,7 +144,15 @@ describe('the data branch README and its chart', () => {
 describe('coverage windows and tables', () => {
   const manifest: Manifest = {
     version: 1,
-    files: { 'audit/Audit.General/2026/11/2026-11-22.csv': { rows: 7, bytes: 1, sha256: 'x', firstCreationTime: '', lastCreationTime: '' } }
+    files: {
+      'audit/Audit.General/2026/11/2026-11-22.csv': {
+        rows: 7,
+        bytes: 1,
+        sha256: 'x',
+        firstCreationTime: '',
+        lastCreationTime: ''
+      }
+    }
   }
 
   it('ends at the later of today and the newest day with data', () => {
@@ -133,7 +163,15 @@ describe('coverage windows and tables', () => {
 
   it('cuts to the last days and gives table rows, newest first', () => {
     const week = lastDays(coverage(manifest, emptyLedger(), '2026-11-22', 30), 7)
-    expect(week[0]?.days.map((day) => day.day)).toEqual(['2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20', '2026-11-21', '2026-11-22'])
+    expect(week[0]?.days.map((day) => day.day)).toEqual([
+      '2026-11-16',
+      '2026-11-17',
+      '2026-11-18',
+      '2026-11-19',
+      '2026-11-20',
+      '2026-11-21',
+      '2026-11-22'
+    ])
     const rows = coverageTableRows(week)
     expect(rows[0]).toEqual(['Day (UTC)', 'Audit.General'])
     expect(rows[1]).toEqual(['2026-11-22', '7'])

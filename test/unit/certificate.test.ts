@@ -1,6 +1,11 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { CertificateError, expiryWarning, privateKeyLines, readClientCertificate } from '../../src/action/certificate-input.js'
+import {
+  CertificateError,
+  expiryWarning,
+  privateKeyLines,
+  readClientCertificate
+} from '../../src/action/certificate-input.js'
 import { ecKeyPair, makeCertificate, rsaKeyPair, type TestCertificate } from '../emulator/index.js'
 
 const NOW = new Date('2026-11-22T03:57:00Z')
@@ -12,9 +17,17 @@ let ca: TestCertificate
 let leaf: TestCertificate
 
 beforeAll(async () => {
-  ca = await makeCertificate({ subject: 'Contoso CA', notBefore: new Date('2026-01-01'), notAfter: new Date('2030-01-01') })
+  ca = await makeCertificate({
+    subject: 'Contoso CA',
+    notBefore: new Date('2026-01-01'),
+    notAfter: new Date('2030-01-01')
+  })
   ;[app, leaf] = await Promise.all([
-    makeCertificate({ subject: 'm365-audit-sync', notBefore: new Date('2026-11-01'), notAfter: new Date('2027-11-01') }),
+    makeCertificate({
+      subject: 'm365-audit-sync',
+      notBefore: new Date('2026-11-01'),
+      notAfter: new Date('2027-11-01')
+    }),
     makeCertificate({
       subject: 'leaf',
       issuer: { subject: 'Contoso CA', privateKey: ca.privateKey },
@@ -56,8 +69,18 @@ describe('readClientCertificate', () => {
 
   it.each([
     ['PKCS#1', () => app.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), ''],
-    ['encrypted PKCS#8', () => app.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSWORD }).toString(), PASSWORD],
-    ['encrypted PKCS#1 (Proc-Type header)', () => app.privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-128-cbc', passphrase: PASSWORD }).toString(), PASSWORD]
+    [
+      'encrypted PKCS#8',
+      () =>
+        app.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSWORD }).toString(),
+      PASSWORD
+    ],
+    [
+      'encrypted PKCS#1 (Proc-Type header)',
+      () =>
+        app.privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-128-cbc', passphrase: PASSWORD }).toString(),
+      PASSWORD
+    ]
   ])('reads a %s key', (_, key, password) => {
     const result = readClientCertificate(key() + app.certPem, password, NOW)
     expect(result.certificate.subject).toBe('CN=m365-audit-sync')
@@ -82,15 +105,42 @@ describe('readClientCertificate', () => {
 
   it('explains each mistake, naming the input to fix and never quoting the key', async () => {
     const other = await makeCertificate({ subject: 'another app' })
-    const encrypted = app.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSWORD }).toString()
+    const encrypted = app.privateKey
+      .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSWORD })
+      .toString()
     const ec = await makeCertificate({ subject: 'ec app', key: await ecKeyPair() })
     const small = await makeCertificate({ subject: 'small app', key: await rsaKeyPair(1024) })
     const cases: [string, () => unknown, string, RegExp][] = [
-      ['not PEM', () => readClientCertificate('MIIKUQIBAzCCChcGCSqGSIb3DQEHAaCCCggEggoE', '', NOW), 'certificate', /is not PEM text .*openssl pkcs12 -in app\.pfx -nodes -out app\.pem/],
-      ['certificate only', () => readClientCertificate(app.certPem, '', NOW), 'certificate', /holds 1 certificate but no private key/],
-      ['chain only', () => readClientCertificate(leaf.certPem + ca.certPem, '', NOW), 'certificate', /holds 2 certificates but no private key/],
-      ['key only', () => readClientCertificate(app.keyPem, '', NOW), 'certificate', /holds a private key but no certificate/],
-      ['two keys', () => readClientCertificate(app.keyPem + other.keyPem + app.certPem, '', NOW), 'certificate', /holds 2 private keys/],
+      [
+        'not PEM',
+        () => readClientCertificate('MIIKUQIBAzCCChcGCSqGSIb3DQEHAaCCCggEggoE', '', NOW),
+        'certificate',
+        /is not PEM text .*openssl pkcs12 -in app\.pfx -nodes -out app\.pem/
+      ],
+      [
+        'certificate only',
+        () => readClientCertificate(app.certPem, '', NOW),
+        'certificate',
+        /holds 1 certificate but no private key/
+      ],
+      [
+        'chain only',
+        () => readClientCertificate(leaf.certPem + ca.certPem, '', NOW),
+        'certificate',
+        /holds 2 certificates but no private key/
+      ],
+      [
+        'key only',
+        () => readClientCertificate(app.keyPem, '', NOW),
+        'certificate',
+        /holds a private key but no certificate/
+      ],
+      [
+        'two keys',
+        () => readClientCertificate(app.keyPem + other.keyPem + app.certPem, '', NOW),
+        'certificate',
+        /holds 2 private keys/
+      ],
       [
         'key of another certificate',
         () => readClientCertificate(other.keyPem + app.certPem, '', NOW),
@@ -103,17 +153,42 @@ describe('readClientCertificate', () => {
         'certificate',
         /does not belong to any of its 2 certificates \(CN=leaf, .*; CN=Contoso CA, .*\)/
       ],
-      ['encrypted, no password', () => readClientCertificate(encrypted + app.certPem, '', NOW), 'certificate-password', /is encrypted and 'certificate-password' is empty/],
-      ['encrypted, wrong password', () => readClientCertificate(encrypted + app.certPem, 'wrong', NOW), 'certificate-password', /does not decrypt the private key in 'certificate' \(.+\): check that the password secret belongs to this key/],
-      ['EC key', () => readClientCertificate(ec.keyPem + ec.certPem, '', NOW), 'certificate', /is an EC key; certificate sign-in to Entra ID is signed with RSA/],
-      ['1024-bit key', () => readClientCertificate(small.keyPem + small.certPem, '', NOW), 'certificate', /has 1024 bits; Entra ID accepts RSA keys of 2048 bits or more/],
+      [
+        'encrypted, no password',
+        () => readClientCertificate(encrypted + app.certPem, '', NOW),
+        'certificate-password',
+        /is encrypted and 'certificate-password' is empty/
+      ],
+      [
+        'encrypted, wrong password',
+        () => readClientCertificate(encrypted + app.certPem, 'wrong', NOW),
+        'certificate-password',
+        /does not decrypt the private key in 'certificate' \(.+\): check that the password secret belongs to this key/
+      ],
+      [
+        'EC key',
+        () => readClientCertificate(ec.keyPem + ec.certPem, '', NOW),
+        'certificate',
+        /is an EC key; certificate sign-in to Entra ID is signed with RSA/
+      ],
+      [
+        '1024-bit key',
+        () => readClientCertificate(small.keyPem + small.certPem, '', NOW),
+        'certificate',
+        /has 1024 bits; Entra ID accepts RSA keys of 2048 bits or more/
+      ],
       [
         'damaged key',
         () => readClientCertificate(app.keyPem.replace(/\n[A-Za-z0-9+/]{64}\n/, '\nAAAA\n') + app.certPem, '', NOW),
         'certificate',
         /^The private key in 'certificate' cannot be read \(.+\): it must be an RSA key in PEM/
       ],
-      ['damaged certificate', () => readClientCertificate(app.keyPem + app.certPem.replace(/\n[A-Za-z0-9+/]{64}\n/, '\nAAAA\n'), '', NOW), 'certificate', /^The certificate in 'certificate' cannot be read/],
+      [
+        'damaged certificate',
+        () => readClientCertificate(app.keyPem + app.certPem.replace(/\n[A-Za-z0-9+/]{64}\n/, '\nAAAA\n'), '', NOW),
+        'certificate',
+        /^The certificate in 'certificate' cannot be read/
+      ],
       [
         'expired',
         () => readClientCertificate(app.keyPem + app.certPem, '', new Date('2027-11-01T00:00:00Z')),
@@ -132,7 +207,10 @@ describe('readClientCertificate', () => {
       const error = mistake(read)
       expect(error.input, what).toBe(input)
       expect(error.message, what).toMatch(message)
-      expect(keyLines.filter((line) => error.message.includes(line)), what).toEqual([])
+      expect(
+        keyLines.filter((line) => error.message.includes(line)),
+        what
+      ).toEqual([])
       expect(error.message, what).not.toContain(PASSWORD)
     }
   })
@@ -153,14 +231,20 @@ describe('expiryWarning', () => {
 
 describe('privateKeyLines', () => {
   it('gives every line of the key blocks, as pasted and as rewrapped, and nothing of the certificate', () => {
-    const encrypted = app.privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-128-cbc', passphrase: PASSWORD }).toString()
+    const encrypted = app.privateKey
+      .export({ type: 'pkcs1', format: 'pem', cipher: 'aes-128-cbc', passphrase: PASSWORD })
+      .toString()
     const lines = privateKeyLines(encrypted + app.certPem)
     const body = encrypted.split('\n').filter((line) => /^[A-Za-z0-9+/=]{8,}$/.test(line))
     expect(lines).toEqual(expect.arrayContaining(body))
-    expect(lines.some((line) => line.includes('Proc-Type') || line.includes('DEK-Info') || line.startsWith('-----'))).toBe(false)
+    expect(
+      lines.some((line) => line.includes('Proc-Type') || line.includes('DEK-Info') || line.startsWith('-----'))
+    ).toBe(false)
     expect(lines.filter((line) => app.certPem.includes(line))).toEqual([])
     // A key pasted as one line with spaces: its rewrapped lines are masked too.
     const oneLine = app.keyPem.replace(/\n/g, ' ')
-    expect(privateKeyLines(oneLine)).toEqual(expect.arrayContaining(app.keyPem.split('\n').filter((line) => line.length >= 8 && !line.startsWith('-----'))))
+    expect(privateKeyLines(oneLine)).toEqual(
+      expect.arrayContaining(app.keyPem.split('\n').filter((line) => line.length >= 8 && !line.startsWith('-----')))
+    )
   })
 })

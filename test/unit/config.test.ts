@@ -56,12 +56,19 @@ describe('parseInstant', () => {
     expect(date && formatInstant(date)).toBe(iso)
   })
 
-  it.each(['', 'yesterday', '11/20/2026', '2026-13-01', '2026-02-30', '2025-02-29', '2026-11-20T24:00', '2026-11-20T06', '20261120'])(
-    'refuses %j',
-    (text) => {
-      expect(parseInstant(text)).toBeUndefined()
-    }
-  )
+  it.each([
+    '',
+    'yesterday',
+    '11/20/2026',
+    '2026-13-01',
+    '2026-02-30',
+    '2025-02-29',
+    '2026-11-20T24:00',
+    '2026-11-20T06',
+    '20261120'
+  ])('refuses %j', (text) => {
+    expect(parseInstant(text)).toBeUndefined()
+  })
 })
 
 describe('explainInvalidBranchName', () => {
@@ -114,9 +121,12 @@ describe('parseCloud and parseContentType', () => {
     ['gcc', 'https://login.microsoftonline.com', 'https://manage-gcc.office.com', 'api://AzureADTokenExchange'],
     ['gcc-high', 'https://login.microsoftonline.us', 'https://manage.office365.us', 'api://AzureADTokenExchangeUSGov'],
     ['dod', 'https://login.microsoftonline.us', 'https://manage.protection.apps.mil', 'api://AzureADTokenExchangeUSGov']
-  ] as const)('%s signs in at %s, calls %s, federates with %s', (cloud, authorityHost, audience, federationAudience) => {
-    expect(cloudEndpoints(cloud)).toEqual({ authorityHost, audience, federationAudience })
-  })
+  ] as const)(
+    '%s signs in at %s, calls %s, federates with %s',
+    (cloud, authorityHost, audience, federationAudience) => {
+      expect(cloudEndpoints(cloud)).toEqual({ authorityHost, audience, federationAudience })
+    }
+  )
 
   it('matches content types regardless of case', () => {
     expect(parseContentType(' audit.general ')).toBe('Audit.General')

@@ -4,7 +4,13 @@ import { coverage, renderCoverageTable } from '../../src/branch/coverage.js'
 import { emptyLedger, type Ledger } from '../../src/branch/ledger.js'
 import type { Manifest, ManifestEntry } from '../../src/branch/manifest.js'
 
-const entry = (rows: number): ManifestEntry => ({ rows, bytes: 1, sha256: 'x', firstCreationTime: '', lastCreationTime: '' })
+const entry = (rows: number): ManifestEntry => ({
+  rows,
+  bytes: 1,
+  sha256: 'x',
+  firstCreationTime: '',
+  lastCreationTime: ''
+})
 
 const manifest: Manifest = {
   version: 1,
@@ -22,8 +28,27 @@ function ledger(): Ledger {
   const state = emptyLedger()
   state.contentTypes['Audit.General'] = {
     fetched: {},
-    failed: [{ start: '2026-11-29T23:00:00Z', end: '2026-11-30T01:00:00Z', code: 'AF429', message: 'throttled', attempts: 2, firstFailure: '', lastFailure: '' }],
-    gaps: [{ start: '2026-11-28T05:00:00Z', end: '2026-11-28T06:00:00Z', reason: 'expired-blob', code: 'AF20051', message: 'expired', recordedAt: '' }]
+    failed: [
+      {
+        start: '2026-11-29T23:00:00Z',
+        end: '2026-11-30T01:00:00Z',
+        code: 'AF429',
+        message: 'throttled',
+        attempts: 2,
+        firstFailure: '',
+        lastFailure: ''
+      }
+    ],
+    gaps: [
+      {
+        start: '2026-11-28T05:00:00Z',
+        end: '2026-11-28T06:00:00Z',
+        reason: 'expired-blob',
+        code: 'AF20051',
+        message: 'expired',
+        recordedAt: ''
+      }
+    ]
   }
   return state
 }
@@ -70,6 +95,8 @@ describe('coverage of the data branch', () => {
   })
 
   it('says so when nothing has been collected', () => {
-    expect(renderCoverageTable(coverage({ version: 1, files: {} }, emptyLedger(), '2026-11-30', 30))).toBe('_Nothing collected yet._\n')
+    expect(renderCoverageTable(coverage({ version: 1, files: {} }, emptyLedger(), '2026-11-30', 30))).toBe(
+      '_Nothing collected yet._\n'
+    )
   })
 })

@@ -10,12 +10,19 @@ const NOW = new Date('2026-11-22T03:57:00Z')
 const CLIENT = '0f8d2a6e-5b1c-4d3e-9a7f-1c2b3d4e5f60'
 const SECRET = 'Xy9~s3cr3t.value_with-symbols'
 const PASSWORD = 'pem-Passw0rd'
-const OIDC_ENV = { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://pipelines.example/idtoken?api-version=2.0', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token-value' }
+const OIDC_ENV = {
+  ACTIONS_ID_TOKEN_REQUEST_URL: 'https://pipelines.example/idtoken?api-version=2.0',
+  ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token-value'
+}
 
 let app: TestCertificate
 
 beforeAll(async () => {
-  app = await makeCertificate({ subject: 'm365-audit-sync', notBefore: new Date('2026-11-01'), notAfter: new Date('2027-11-01') })
+  app = await makeCertificate({
+    subject: 'm365-audit-sync',
+    notBefore: new Date('2026-11-01'),
+    notAfter: new Date('2027-11-01')
+  })
 })
 
 function read(
@@ -23,7 +30,13 @@ function read(
   options: { env?: Record<string, string>; cloud?: 'commercial' | 'gcc' | 'gcc-high' | 'dod' } = {}
 ): { credential: Credential | undefined; problems: { input: string; message: string }[] } {
   const problems: { input: string; message: string }[] = []
-  const inputs: CredentialInputs = { clientSecret: '', certificate: '', certificatePassword: '', oidcAudience: '', ...given }
+  const inputs: CredentialInputs = {
+    clientSecret: '',
+    certificate: '',
+    certificatePassword: '',
+    oidcAudience: '',
+    ...given
+  }
   const credential = readCredential(
     inputs,
     { clientId: CLIENT, cloud: options.cloud ?? 'commercial', env: options.env ?? {}, now: NOW },
@@ -37,7 +50,10 @@ function read(
 
 describe('readCredential: exactly one credential', () => {
   it('a client secret', () => {
-    expect(read({ clientSecret: SECRET })).toEqual({ credential: { kind: 'client-secret', secret: SECRET }, problems: [] })
+    expect(read({ clientSecret: SECRET })).toEqual({
+      credential: { kind: 'client-secret', secret: SECRET },
+      problems: []
+    })
   })
 
   it('a certificate, even where OIDC is available', () => {
@@ -56,7 +72,10 @@ describe('readCredential: exactly one credential', () => {
   })
 
   it("GitHub OIDC with 'oidc-audience' asks for that audience", () => {
-    expect(read({ oidcAudience: ' api://contoso ' }, { env: OIDC_ENV, cloud: 'dod' }).credential).toEqual({ kind: 'github-oidc', audience: 'api://contoso' })
+    expect(read({ oidcAudience: ' api://contoso ' }, { env: OIDC_ENV, cloud: 'dod' }).credential).toEqual({
+      kind: 'github-oidc',
+      audience: 'api://contoso'
+    })
   })
 
   it('a secret and a certificate together: an error naming both inputs', () => {
@@ -76,7 +95,9 @@ describe('readCredential: exactly one credential', () => {
     const { problems } = read({})
     expect(problems).toHaveLength(1)
     expect(problems[0]?.input).toBe('client-secret')
-    expect(problems[0]?.message).toMatch(/^No credential for app 0f8d2a6e-5b1c-4d3e-9a7f-1c2b3d4e5f60: set 'client-secret' to a client secret of the app, or 'certificate' to a PEM/)
+    expect(problems[0]?.message).toMatch(
+      /^No credential for app 0f8d2a6e-5b1c-4d3e-9a7f-1c2b3d4e5f60: set 'client-secret' to a client secret of the app, or 'certificate' to a PEM/
+    )
     expect(problems[0]?.message).toContain(
       '(ACTIONS_ID_TOKEN_REQUEST_URL is not set). Grant it in the workflow or the job:\n' +
         'permissions:\n  id-token: write # sign in to Entra ID with GitHub OIDC\n  contents: write # commit snapshots to the data branch\n' +
@@ -85,15 +106,32 @@ describe('readCredential: exactly one credential', () => {
   })
 
   it("'oidc-audience' without an ID token: the OIDC error, under that input", () => {
-    const { problems } = read({ oidcAudience: 'api://AzureADTokenExchange' }, { env: { ACTIONS_ID_TOKEN_REQUEST_URL: OIDC_ENV.ACTIONS_ID_TOKEN_REQUEST_URL } })
+    const { problems } = read(
+      { oidcAudience: 'api://AzureADTokenExchange' },
+      { env: { ACTIONS_ID_TOKEN_REQUEST_URL: OIDC_ENV.ACTIONS_ID_TOKEN_REQUEST_URL } }
+    )
     expect(problems.map((problem) => problem.input)).toEqual(['oidc-audience'])
-    expect(problems[0]?.message).toMatch(/^GitHub OIDC sign-in \('oidc-audience' is set\) needs an ID token from GitHub, and this job may not ask for one/)
+    expect(problems[0]?.message).toMatch(
+      /^GitHub OIDC sign-in \('oidc-audience' is set\) needs an ID token from GitHub, and this job may not ask for one/
+    )
   })
 
   it.each([
-    [{ oidcAudience: 'api://a api://b' }, 'oidc-audience', /must be one audience, such as api:\/\/AzureADTokenExchange; got 'api:\/\/a api:\/\/b'/],
-    [{ oidcAudience: 'api://x', clientSecret: SECRET }, 'oidc-audience', /is for GitHub OIDC sign-in.*remove 'oidc-audience', or remove 'client-secret'/],
-    [{ certificatePassword: PASSWORD, clientSecret: SECRET }, 'certificate-password', /is set but 'certificate' is empty/]
+    [
+      { oidcAudience: 'api://a api://b' },
+      'oidc-audience',
+      /must be one audience, such as api:\/\/AzureADTokenExchange; got 'api:\/\/a api:\/\/b'/
+    ],
+    [
+      { oidcAudience: 'api://x', clientSecret: SECRET },
+      'oidc-audience',
+      /is for GitHub OIDC sign-in.*remove 'oidc-audience', or remove 'client-secret'/
+    ],
+    [
+      { certificatePassword: PASSWORD, clientSecret: SECRET },
+      'certificate-password',
+      /is set but 'certificate' is empty/
+    ]
   ])('refuses %j', (given, input, message) => {
     const { problems } = read(given, { env: OIDC_ENV })
     expect(problems.map((problem) => problem.input)).toEqual([input])
@@ -134,7 +172,9 @@ describe('readSettings masks every credential secret before it checks anything',
   }
 
   it('the PEM whole, each line of its key, the password, and the key MSAL gets', () => {
-    const encrypted = app.privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSWORD }).toString()
+    const encrypted = app.privateKey
+      .export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSWORD })
+      .toString()
     const { input, events } = source({ certificate: encrypted + app.certPem, 'certificate-password': PASSWORD })
     const { settings } = readSettings(input, NOW)
     const masked = events.map((event) => event.slice('mask:'.length))
@@ -145,7 +185,11 @@ describe('readSettings masks every credential secret before it checks anything',
   })
 
   it('masks before reporting a mistake, and the mistake quotes none of it', () => {
-    const { input, events } = source({ 'client-secret': SECRET, certificate: app.keyPem + app.certPem, 'tenant-id': 'x' })
+    const { input, events } = source({
+      'client-secret': SECRET,
+      certificate: app.keyPem + app.certPem,
+      'tenant-id': 'x'
+    })
     let error: unknown
     try {
       readSettings(input, NOW)
@@ -161,7 +205,10 @@ describe('readSettings masks every credential secret before it checks anything',
 
   it("masks the runner's ID-token request token for OIDC", () => {
     const { input, events } = source({}, OIDC_ENV)
-    expect(readSettings(input, NOW).settings.credential).toEqual({ kind: 'github-oidc', audience: 'api://AzureADTokenExchange' })
+    expect(readSettings(input, NOW).settings.credential).toEqual({
+      kind: 'github-oidc',
+      audience: 'api://AzureADTokenExchange'
+    })
     expect(events).toContain(`mask:${OIDC_ENV.ACTIONS_ID_TOKEN_REQUEST_TOKEN}`)
   })
 })

@@ -7,13 +7,16 @@ import { launch, referenceRow } from './fixtures.js'
 
 const rows = [
   referenceRow({ ...launch, Id: 'a', CreationTime: '2026-11-20T09:00:00' }, '2026-11-20T09:00:00Z'),
-  referenceRow({ Id: 'b,"odd"', CreationTime: '2026-11-20T10:00:00', ObjectId: 'a\nb', UserId: 'c\rd' }, '2026-11-20T10:00:00Z'),
+  referenceRow(
+    { Id: 'b,"odd"', CreationTime: '2026-11-20T10:00:00', ObjectId: 'a\nb', UserId: 'c\rd' },
+    '2026-11-20T10:00:00Z'
+  ),
   referenceRow({ ...launch, Id: 'c' }, '2026-11-20T23:59:59Z')
 ]
 const file = Buffer.concat([CSV_HEADER, ...rows.map(encodeCsvRow)])
 
 async function* chunked(bytes: Buffer, sizes: () => number): AsyncGenerator<Buffer> {
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const size = Math.max(1, sizes())
     yield bytes.subarray(at, at + size)
     at += size
@@ -23,7 +26,8 @@ async function* chunked(bytes: Buffer, sizes: () => number): AsyncGenerator<Buff
 async function readAll(chunks: AsyncIterable<Buffer>, path = 'f.csv'): Promise<KeyedRow[]> {
   const out: KeyedRow[] = []
   // A batch's bytes are good until the next batch is asked for: keep copies.
-  for await (const batch of readCsvRows(chunks, path)) out.push(...batch.map((row) => ({ ...row, payload: Buffer.from(row.payload) })))
+  for await (const batch of readCsvRows(chunks, path))
+    out.push(...batch.map((row) => ({ ...row, payload: Buffer.from(row.payload) })))
   return out
 }
 
@@ -43,9 +47,11 @@ describe('CSV day files', () => {
   it('quotes every field exactly when it needs it, the last one too, for any text', () => {
     const alphabet = ['a', 'é', '李', '"', ',', '\r', '\n', '\r\n', ' ', '{', '\\', '😀']
     let seed = 7
-    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n)
+    const random = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n
     for (let trial = 0; trial < 300; trial++) {
-      const row = Array.from({ length: SNAPSHOT_COLUMNS.length }, () => Array.from({ length: random(6) }, () => alphabet[random(alphabet.length)]).join(''))
+      const row = Array.from({ length: SNAPSHOT_COLUMNS.length }, () =>
+        Array.from({ length: random(6) }, () => alphabet[random(alphabet.length)]).join('')
+      )
       const line = encodeCsvRow(row)
       expect(parse(line)).toEqual([row])
       const quoted = line.toString().endsWith('"\r\n')
@@ -67,9 +73,11 @@ describe('CSV day files', () => {
   it('finds where rows end with quotes, CRs and LFs at any byte of a word, in long fields too', async () => {
     const alphabet = ['a', 'é', '"', ',', '\r', '\n', '\r\n', '""', 'xxxxxxx']
     let seed = 11
-    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n)
+    const random = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n
     const many = Array.from({ length: 400 }, (_, index) => {
-      const row = Array.from({ length: SNAPSHOT_COLUMNS.length }, () => Array.from({ length: random(24) }, () => alphabet[random(alphabet.length)]).join(''))
+      const row = Array.from({ length: SNAPSHOT_COLUMNS.length }, () =>
+        Array.from({ length: random(24) }, () => alphabet[random(alphabet.length)]).join('')
+      )
       row[0] = `id-${index}`
       row[1] = '2026-11-20T10:00:00Z'
       return row
@@ -82,8 +90,18 @@ describe('CSV day files', () => {
   })
 
   it('refuses a file that is not ours, or that ends inside a row, naming it', async () => {
-    await expect(readAll(chunked(Buffer.from('a,b\r\n1,2\r\n'), () => 100), 'audit/x.csv')).rejects.toThrow(/audit\/x\.csv.*expected header/)
-    await expect(readAll(chunked(file.subarray(0, file.length - 10), () => 100), 'audit/y.csv')).rejects.toThrow(/audit\/y\.csv.*ends inside a row/)
+    await expect(
+      readAll(
+        chunked(Buffer.from('a,b\r\n1,2\r\n'), () => 100),
+        'audit/x.csv'
+      )
+    ).rejects.toThrow(/audit\/x\.csv.*expected header/)
+    await expect(
+      readAll(
+        chunked(file.subarray(0, file.length - 10), () => 100),
+        'audit/y.csv'
+      )
+    ).rejects.toThrow(/audit\/y\.csv.*ends inside a row/)
     expect(await readAll(chunked(Buffer.alloc(0), () => 1))).toEqual([])
   })
 })

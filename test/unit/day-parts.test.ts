@@ -26,7 +26,15 @@ function rows(count: number, from = 0): SnapshotRow[] {
     const second = String(n % 60).padStart(2, '0')
     const minute = String(Math.floor(n / 60) % 60).padStart(2, '0')
     const time = `${DAY}T10:${minute}:${second}`
-    return referenceRow({ Id: `id-${String(n).padStart(5, '0')}`, CreationTime: time, Operation: 'LaunchPowerApp', Note: `row ${n}, "quoted"\nline` }, `${time}Z`)
+    return referenceRow(
+      {
+        Id: `id-${String(n).padStart(5, '0')}`,
+        CreationTime: time,
+        Operation: 'LaunchPowerApp',
+        Note: `row ${n}, "quoted"\nline`
+      },
+      `${time}Z`
+    )
   })
 }
 
@@ -65,14 +73,25 @@ async function buildWith(
   const observers = usage ? [powerAppsUsageObserver(CSV_FORMAT)] : []
   const changes = await buildCommit(
     files,
-    { updates: [], spool, dir: join(dir, 'build'), branch: 'audit-data', format: CSV_FORMAT, observers, now: new Date(`${DAY}T12:00:00Z`), coverageSlackMs: 0, maxFileBytes },
+    {
+      updates: [],
+      spool,
+      dir: join(dir, 'build'),
+      branch: 'audit-data',
+      format: CSV_FORMAT,
+      observers,
+      now: new Date(`${DAY}T12:00:00Z`),
+      coverageSlackMs: 0,
+      maxFileBytes
+    },
     (built) => (report = built)
   )
   if (!report) throw new Error('expected a report')
   return { changes, report }
 }
 
-const build = (branch: Map<string, Buffer>, batch: SnapshotRow[], maxFileBytes: number) => buildWith(tip(branch), batch, maxFileBytes)
+const build = (branch: Map<string, Buffer>, batch: SnapshotRow[], maxFileBytes: number) =>
+  buildWith(tip(branch), batch, maxFileBytes)
 
 /** Applies changes to the in-memory branch, reading staged files from disk. */
 function apply(branch: Map<string, Buffer>, changes: FileChanges | undefined): void {
@@ -199,7 +218,12 @@ describe('merging a day into its files', () => {
     const streamed: string[] = []
     const watched = tip(branch)
     const stream = watched.stream.bind(watched)
-    const { changes, report } = await buildWith({ ...watched, stream: (path) => (streamed.push(path), stream(path)) }, rows(1, 300), cap, false)
+    const { changes, report } = await buildWith(
+      { ...watched, stream: (path) => (streamed.push(path), stream(path)) },
+      rows(1, 300),
+      cap,
+      false
+    )
     expect(streamed).toEqual([paths.at(-1)])
     expect([...(changes?.files.keys() ?? [])].filter((path) => path.startsWith('audit/'))).toEqual([paths.at(-1)])
     expect(report.filesChanged).toBe(1)
@@ -218,7 +242,11 @@ describe('merging a day into its files', () => {
     const streamed: string[] = []
     const watched = tip(branch)
     const stream = watched.stream.bind(watched)
-    const { changes, report } = await buildWith({ ...watched, stream: (path) => (streamed.push(path), stream(path)) }, rows(1, 300), cap)
+    const { changes, report } = await buildWith(
+      { ...watched, stream: (path) => (streamed.push(path), stream(path)) },
+      rows(1, 300),
+      cap
+    )
     expect([...streamed].sort()).toEqual([...paths].sort())
     expect(streamed.filter((path) => path === paths.at(-1))).toHaveLength(1)
     expect([...(changes?.files.keys() ?? [])].filter((path) => path.startsWith('audit/'))).toEqual([paths.at(-1)])
@@ -261,8 +289,14 @@ describe('merging a day into its files', () => {
     expect(written).not.toContain(paths[0])
     expect(written).toContain(paths[1])
     apply(branch, changes)
-    expect(dayPaths(branch).flatMap((path) => readRows(branch.get(path))).map((row) => row[0])).toEqual(
-      [...rows(300), late].sort((a, b) => (a[1]! < b[1]! ? -1 : a[1]! > b[1]! ? 1 : a[0]! < b[0]! ? -1 : 1)).map((row) => row[0])
+    expect(
+      dayPaths(branch)
+        .flatMap((path) => readRows(branch.get(path)))
+        .map((row) => row[0])
+    ).toEqual(
+      [...rows(300), late]
+        .sort((a, b) => (a[1]! < b[1]! ? -1 : a[1]! > b[1]! ? 1 : a[0]! < b[0]! ? -1 : 1))
+        .map((row) => row[0])
     )
   })
 

@@ -14,7 +14,11 @@ const certificate: Credential = {
   }
 }
 const oidc: Credential = { kind: 'github-oidc', audience: 'api://AzureADTokenExchangeUSGov' }
-const presented = { issuer: 'https://token.actions.githubusercontent.com', subject: 'repo:contoso/audit:environment:prod', audience: 'api://AzureADTokenExchangeUSGov' }
+const presented = {
+  issuer: 'https://token.actions.githubusercontent.com',
+  subject: 'repo:contoso/audit:environment:prod',
+  audience: 'api://AzureADTokenExchangeUSGov'
+}
 
 describe('adviceFor', () => {
   it('finds the code in what Entra ID said', () => {
@@ -31,17 +35,24 @@ describe('adviceFor', () => {
     )
   })
 
-  it.each(['70021', '700211', '700212', '700213'])('AADSTS%s shows what the workflow presented, and where to register it', (code) => {
-    const advice = adviceFor(code, { credential: oidc, presented })
-    expect(advice).toContain(
-      "This workflow presents subject 'repo:contoso/audit:environment:prod' (issuer https://token.actions.githubusercontent.com, audience api://AzureADTokenExchangeUSGov)"
-    )
-    expect(advice).toContain('Certificates & secrets → Federated credentials → Add credential')
-  })
+  it.each(['70021', '700211', '700212', '700213'])(
+    'AADSTS%s shows what the workflow presented, and where to register it',
+    (code) => {
+      const advice = adviceFor(code, { credential: oidc, presented })
+      expect(advice).toContain(
+        "This workflow presents subject 'repo:contoso/audit:environment:prod' (issuer https://token.actions.githubusercontent.com, audience api://AzureADTokenExchangeUSGov)"
+      )
+      expect(advice).toContain('Certificates & secrets → Federated credentials → Add credential')
+    }
+  )
 
   it('without context, or for an unknown code, falls back to the plain advice', () => {
-    expect(adviceFor('70021')).toBe("no federated credential of the app matches this workflow's token: check the credential's issuer, subject and audience")
-    expect(adviceFor('7000215', { credential: { kind: 'client-secret', secret: 'x' } })).toMatch(/^the client secret is wrong/)
+    expect(adviceFor('70021')).toBe(
+      "no federated credential of the app matches this workflow's token: check the credential's issuer, subject and audience"
+    )
+    expect(adviceFor('7000215', { credential: { kind: 'client-secret', secret: 'x' } })).toMatch(
+      /^the client secret is wrong/
+    )
     expect(adviceFor('12345', { credential: oidc, presented })).toBeUndefined()
   })
 })

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import type { OpenFailure } from '../../src/branch/ledger.js'
-import { issueMarker, issueTitle, MAX_ISSUE_TEXT, renderIssueBody, renderRecoveredComment } from '../../src/report/failure-issue-text.js'
+import {
+  issueMarker,
+  issueTitle,
+  MAX_ISSUE_TEXT,
+  renderIssueBody,
+  renderRecoveredComment
+} from '../../src/report/failure-issue-text.js'
 import { cell } from '../../src/report/markup.js'
 
 const failure: OpenFailure = {
@@ -23,11 +29,18 @@ const context = {
 
 describe('failure issue text', () => {
   it('has a table row per window and a ready backfill command for the failed range', () => {
-    const second = { ...failure, type: 'Audit.SharePoint' as const, start: '2026-11-21T14:00:00Z', end: '2026-11-21T15:00:00Z' }
+    const second = {
+      ...failure,
+      type: 'Audit.SharePoint' as const,
+      start: '2026-11-21T14:00:00Z',
+      end: '2026-11-21T15:00:00Z'
+    }
     const body = renderIssueBody([failure, second], [], context)
     expect(body.startsWith(issueMarker('audit-data'))).toBe(true)
     expect(body).toContain('| Audit.General | 2026-11-21T10:00:00Z – 2026-11-21T11:00:00Z | AF50000 |')
-    expect(body).toContain('gh workflow run audit-sync.yml --repo contoso/audit -f start=2026-11-21T10:00:00Z -f end=2026-11-21T15:00:00Z')
+    expect(body).toContain(
+      'gh workflow run audit-sync.yml --repo contoso/audit -f start=2026-11-21T10:00:00Z -f end=2026-11-21T15:00:00Z'
+    )
     expect(body).toContain(context.runUrl)
     expect(issueTitle([failure, second])).toBe('m365-audit-sync: 2 audit log windows failed to sync')
   })
@@ -42,14 +55,20 @@ describe('failure issue text', () => {
     expect(cell('x'.repeat(1000)).length).toBeLessThanOrEqual(240)
   })
 
-  it('stays under GitHub\'s size limit with thousands of failures', () => {
-    const many = Array.from({ length: 5000 }, (_, i) => ({ ...failure, message: 'y'.repeat(500), start: `2026-11-21T${String(i).padStart(6, '0')}` }))
+  it("stays under GitHub's size limit with thousands of failures", () => {
+    const many = Array.from({ length: 5000 }, (_, i) => ({
+      ...failure,
+      message: 'y'.repeat(500),
+      start: `2026-11-21T${String(i).padStart(6, '0')}`
+    }))
     const body = renderIssueBody(many, [], context)
     expect(body.length).toBeLessThanOrEqual(MAX_ISSUE_TEXT)
     expect(body).toContain('…and 4950 more windows')
   })
 
   it('says what recovered when it closes', () => {
-    expect(renderRecoveredComment([failure], context)).toMatch(/All failed windows have recovered[\s\S]*\| Audit\.General \| 2026-11-21T10:00:00Z – 2026-11-21T11:00:00Z \| 2 \|/)
+    expect(renderRecoveredComment([failure], context)).toMatch(
+      /All failed windows have recovered[\s\S]*\| Audit\.General \| 2026-11-21T10:00:00Z – 2026-11-21T11:00:00Z \| 2 \|/
+    )
   })
 })

@@ -14,7 +14,9 @@ export const launch: AuditRecord = {
   OrganizationId: '33333333-3333-3333-3333-333333333333',
   ResultStatus: 'Succeeded',
   ClientIP: '[fdfd::555]:12346',
-  PropertyCollection: [{ Name: 'powerplatform.analytics.resource.power_app.display_name', Value: 'Ñandú, "Pérez"\r\nline 2 李小龙' }]
+  PropertyCollection: [
+    { Name: 'powerplatform.analytics.resource.power_app.display_name', Value: 'Ñandú, "Pérez"\r\nline 2 李小龙' }
+  ]
 }
 
 /**
@@ -24,7 +26,24 @@ export const launch: AuditRecord = {
  */
 export function referenceRow(record: AuditRecord, creationTime: string, id: string = recordId(record)): SnapshotRow {
   const cell = (value: unknown): string =>
-    value === undefined || value === null ? '' : typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value)
-  const columns = ['RecordType', 'Operation', 'Workload', 'UserId', 'UserType', 'UserKey', 'OrganizationId', 'ResultStatus', 'ObjectId', 'ClientIP']
+    value === undefined || value === null
+      ? ''
+      : typeof value === 'string'
+        ? value
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value)
+  const columns = [
+    'RecordType',
+    'Operation',
+    'Workload',
+    'UserId',
+    'UserType',
+    'UserKey',
+    'OrganizationId',
+    'ResultStatus',
+    'ObjectId',
+    'ClientIP'
+  ]
   return [id, creationTime, ...columns.map((column) => cell(record[column])), JSON.stringify(record)]
 }

@@ -18,7 +18,8 @@ import type { KeyedRow } from '../../src/record/keyed-row.js'
 import { launch, referenceRow } from './fixtures.js'
 
 const CLASSIC = 'CreationDate,UserIds,Operations,AuditData'
-const SEARCH = 'RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames'
+const SEARCH =
+  'RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames'
 /** A CSV field as Purview writes AuditData: quoted, quotes doubled. */
 const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`
 
@@ -40,10 +41,26 @@ describe('export headers', () => {
   it('tells the classic and the audit search layouts apart, in any case and column order', () => {
     expect(detectExportFormat(CLASSIC.split(','))).toEqual({ format: 'classic', auditData: 3, columns: 4 })
     expect(detectExportFormat(SEARCH.split(','))).toEqual({ format: 'search', auditData: 5, columns: 8 })
-    expect(detectExportFormat(['RecordId', 'CreationDate', 'RecordType', 'Operation', 'UserId', 'AuditData'])).toMatchObject({ format: 'search', columns: 6 })
-    const powershell = ['RunspaceId', 'RecordType', 'CreationDate', 'UserIds', 'Operations', 'AuditData', 'ResultIndex', 'ResultCount', 'Identity']
+    expect(
+      detectExportFormat(['RecordId', 'CreationDate', 'RecordType', 'Operation', 'UserId', 'AuditData'])
+    ).toMatchObject({ format: 'search', columns: 6 })
+    const powershell = [
+      'RunspaceId',
+      'RecordType',
+      'CreationDate',
+      'UserIds',
+      'Operations',
+      'AuditData',
+      'ResultIndex',
+      'ResultCount',
+      'Identity'
+    ]
     expect(detectExportFormat(powershell)).toEqual({ format: 'classic', auditData: 5, columns: 9 })
-    expect(detectExportFormat([' auditdata ', 'OPERATIONS', 'userids', 'creationdate'])).toEqual({ format: 'classic', auditData: 0, columns: 4 })
+    expect(detectExportFormat([' auditdata ', 'OPERATIONS', 'userids', 'creationdate'])).toEqual({
+      format: 'classic',
+      auditData: 0,
+      columns: 4
+    })
   })
 
   it('refuses any other header', () => {
@@ -90,19 +107,37 @@ describe('one AuditData value', () => {
     // For Parquet day files the same row travels as a field frame.
     const framed = importRecord(pretty, PARQUET_FORMAT.fromFields)
     if (framed.kind !== 'row') throw new Error('expected a row')
-    expect(decodeFieldFrame(framed.row.payload).map((field) => field.toString('utf8'))).toEqual(referenceRow(launch, '2026-11-20T23:59:59Z'))
+    expect(decodeFieldFrame(framed.row.payload).map((field) => field.toString('utf8'))).toEqual(
+      referenceRow(launch, '2026-11-20T23:59:59Z')
+    )
   })
 
   it('takes the day from CreationTime (UTC, a zone honoured)', () => {
-    const outcome = importRecord(JSON.stringify({ Id: 'X', CreationTime: '2026-11-20T23:30:00-02:00', Workload: 'Exchange' }), CSV_FORMAT.fromFields)
-    expect(outcome).toMatchObject({ kind: 'row', type: 'Audit.Exchange', row: { id: 'x', time: '2026-11-21T01:30:00Z' } })
+    const outcome = importRecord(
+      JSON.stringify({ Id: 'X', CreationTime: '2026-11-20T23:30:00-02:00', Workload: 'Exchange' }),
+      CSV_FORMAT.fromFields
+    )
+    expect(outcome).toMatchObject({
+      kind: 'row',
+      type: 'Audit.Exchange',
+      row: { id: 'x', time: '2026-11-21T01:30:00Z' }
+    })
   })
 
   it('says why a value is not a record', () => {
     expect(importRecord('', CSV_FORMAT.fromFields)).toEqual({ kind: 'bad', reason: 'AuditData is empty' })
-    expect(importRecord('{"Id": "x",', CSV_FORMAT.fromFields)).toMatchObject({ kind: 'bad', reason: expect.stringMatching(/^AuditData is not JSON \(/) })
-    expect(importRecord('[1]', CSV_FORMAT.fromFields)).toEqual({ kind: 'bad', reason: 'AuditData is not a JSON object' })
-    expect(importRecord('{"Id":"x"}', CSV_FORMAT.fromFields)).toEqual({ kind: 'bad', reason: 'AuditData has no CreationTime' })
+    expect(importRecord('{"Id": "x",', CSV_FORMAT.fromFields)).toMatchObject({
+      kind: 'bad',
+      reason: expect.stringMatching(/^AuditData is not JSON \(/)
+    })
+    expect(importRecord('[1]', CSV_FORMAT.fromFields)).toEqual({
+      kind: 'bad',
+      reason: 'AuditData is not a JSON object'
+    })
+    expect(importRecord('{"Id":"x"}', CSV_FORMAT.fromFields)).toEqual({
+      kind: 'bad',
+      reason: 'AuditData has no CreationTime'
+    })
     expect(importRecord('{"Id":"x","CreationTime":"6/26/2022 5:40:02 AM"}', CSV_FORMAT.fromFields)).toEqual({
       kind: 'bad',
       reason: 'AuditData has CreationTime "6/26/2022 5:40:02 AM", not a time'
@@ -146,7 +181,9 @@ describe('reading an export', () => {
   })
 
   it('skips the #TYPE line PowerShell writes before the header', async () => {
-    const dir = await folder({ 'ps.csv': `#TYPE Deserialized.Microsoft.Exchange.Management.UnifiedAuditLog\r\n${CLASSIC}\r\nx,y,z,${quoted('{}')}\r\n` })
+    const dir = await folder({
+      'ps.csv': `#TYPE Deserialized.Microsoft.Exchange.Management.UnifiedAuditLog\r\n${CLASSIC}\r\nx,y,z,${quoted('{}')}\r\n`
+    })
     const { rows } = await openExport(join(dir, 'ps.csv'), 'ps.csv')
     const read = []
     for await (const row of rows) read.push(row)
@@ -154,7 +191,11 @@ describe('reading an export', () => {
   })
 
   it.each([
-    ['a CSV of something else', 'Id,Name\r\n1,x\r\n', /other\.csv is not a Microsoft Purview audit log export: its header is 'Id,Name'; expected 'CreationDate,UserIds,Operations,AuditData'/],
+    [
+      'a CSV of something else',
+      'Id,Name\r\n1,x\r\n',
+      /other\.csv is not a Microsoft Purview audit log export: its header is 'Id,Name'; expected 'CreationDate,UserIds,Operations,AuditData'/
+    ],
     ['an empty file', '', /other\.csv is empty/],
     ['a header only line', '\ufeff', /other\.csv is not a Microsoft Purview audit log export: it has no header row/],
     ['UTF-16 text', Buffer.from(`\ufeff${CLASSIC}\r\n`, 'utf16le'), /other\.csv cannot be imported: it is UTF-16 text/]
@@ -176,17 +217,26 @@ describe('reading an export', () => {
 describe('importing exports', () => {
   const row = (record: object, extra = '') => `x,u,op,${quoted(JSON.stringify(record))}${extra}\r\n`
 
-  async function importInto(files: Record<string, string>, filter = compileFilter({ operations: [], workloads: [], recordTypes: [] })) {
+  async function importInto(
+    files: Record<string, string>,
+    filter = compileFilter({ operations: [], workloads: [], recordTypes: [] })
+  ) {
     const dir = await folder(files)
     const spool = await Spool.create(join(dir, 'spool'))
     const exports = await prepareImport(['*.csv'], dir)
     const logged: string[] = []
-    const importing = new ExportImport(exports, { encode: CSV_FORMAT.fromFields, filter, log: (line) => logged.push(line) })
+    const importing = new ExportImport(exports, {
+      encode: CSV_FORMAT.fromFields,
+      filter,
+      log: (line) => logged.push(line)
+    })
     await importing.fill(spool)
     const report = importing.report
     const held: Record<string, KeyedRow[]> = {}
     for (const { type, day } of spool.entries()) {
-      for await (const batch of spool.read(type, day)) for (const spooled of batch) (held[`${type} ${day}`] ??= []).push({ ...spooled, payload: Buffer.from(spooled.payload) })
+      for await (const batch of spool.read(type, day))
+        for (const spooled of batch)
+          (held[`${type} ${day}`] ??= []).push({ ...spooled, payload: Buffer.from(spooled.payload) })
     }
     await spool.remove()
     return { report, held, logged }
@@ -199,15 +249,35 @@ describe('importing exports', () => {
         row({ Id: 'E1', CreationTime: '2026-11-20T23:59:59', Workload: 'Exchange', Operation: 'Send' }) +
         row({ Id: 'S1', CreationTime: '2026-11-21T00:00:00', Workload: 'OneDrive', Operation: 'FileAccessed' }) +
         'x,u,op,"not json"\r\n' +
-        row({ Id: 'G1', CreationTime: '2026-11-21T00:00:01', Workload: 'PowerApps', Operation: 'LaunchPowerApp', RecordType: 45 }, ',extra'),
-      'b.csv': `${CLASSIC}\n` + row({ Id: 'D1', CreationTime: '2026-11-21T08:00:00', Workload: 'SharePoint', RecordType: 11 }) + row({ Id: 'N' })
+        row(
+          {
+            Id: 'G1',
+            CreationTime: '2026-11-21T00:00:01',
+            Workload: 'PowerApps',
+            Operation: 'LaunchPowerApp',
+            RecordType: 45
+          },
+          ',extra'
+        ),
+      'b.csv':
+        `${CLASSIC}\n` +
+        row({ Id: 'D1', CreationTime: '2026-11-21T08:00:00', Workload: 'SharePoint', RecordType: 11 }) +
+        row({ Id: 'N' })
     })
-    expect(Object.fromEntries(Object.entries(held).map(([key, rows]) => [key, rows.map((spooled) => spooled.id)]))).toEqual({
+    expect(
+      Object.fromEntries(Object.entries(held).map(([key, rows]) => [key, rows.map((spooled) => spooled.id)]))
+    ).toEqual({
       'Audit.Exchange 2026-11-20': ['e1'],
       'Audit.SharePoint 2026-11-21': ['s1'],
       'DLP.All 2026-11-21': ['d1']
     })
-    expect(report).toMatchObject({ rows: 6, records: 3, filtered: 0, badRows: 3, byType: { 'Audit.Exchange': 1, 'Audit.SharePoint': 1, 'DLP.All': 1 } })
+    expect(report).toMatchObject({
+      rows: 6,
+      records: 3,
+      filtered: 0,
+      badRows: 3,
+      byType: { 'Audit.Exchange': 1, 'Audit.SharePoint': 1, 'DLP.All': 1 }
+    })
     expect(report.bad).toEqual([
       { file: 'a.csv', line: 4, reason: expect.stringMatching(/^AuditData is not JSON/) },
       { file: 'a.csv', line: 5, reason: '5 fields where the header has 4' },
@@ -225,20 +295,39 @@ describe('importing exports', () => {
       {
         'a.csv':
           `${CLASSIC}\r\n` +
-          row({ Id: 'L', CreationTime: '2026-11-20T10:00:00', Workload: 'PowerPlatform', Operation: 'LaunchPowerApp' }) +
+          row({
+            Id: 'L',
+            CreationTime: '2026-11-20T10:00:00',
+            Workload: 'PowerPlatform',
+            Operation: 'LaunchPowerApp'
+          }) +
           row({ Id: 'T', CreationTime: '2026-11-20T10:00:00', Workload: 'MicrosoftTeams', Operation: 'MemberAdded' })
       },
       compileFilter({ operations: ['launchpowerapp'], workloads: [], recordTypes: [] })
     )
-    expect(Object.values(held).flat().map((spooled) => spooled.id)).toEqual(['l'])
+    expect(
+      Object.values(held)
+        .flat()
+        .map((spooled) => spooled.id)
+    ).toEqual(['l'])
     expect(report).toMatchObject({ rows: 2, records: 1, filtered: 1, badRows: 0 })
   })
 
   it('stops once a spool holds enough records for a commit, and goes on from the next row into the next spool', async () => {
-    const records = Array.from({ length: 25 }, (_, n) => ({ Id: `R${n}`, CreationTime: `2026-11-20T10:00:${String(n).padStart(2, '0')}`, Workload: 'Exchange' }))
+    const records = Array.from({ length: 25 }, (_, n) => ({
+      Id: `R${n}`,
+      CreationTime: `2026-11-20T10:00:${String(n).padStart(2, '0')}`,
+      Workload: 'Exchange'
+    }))
     const dir = await folder({
-      'a.csv': `${CLASSIC}\r\n${records.slice(0, 12).map((record) => row(record)).join('')}`,
-      'b.csv': `${CLASSIC}\n${records.slice(12).map((record) => row(record)).join('')}x,u,op,"{}"\n`
+      'a.csv': `${CLASSIC}\r\n${records
+        .slice(0, 12)
+        .map((record) => row(record))
+        .join('')}`,
+      'b.csv': `${CLASSIC}\n${records
+        .slice(12)
+        .map((record) => row(record))
+        .join('')}x,u,op,"{}"\n`
     })
     const importing = new ExportImport(await prepareImport(['*.csv'], dir), { encode: CSV_FORMAT.fromFields })
     const ids: string[][] = []
@@ -246,13 +335,19 @@ describe('importing exports', () => {
       const spool = await Spool.create(join(dir, `spool-${pass}`))
       expect(await importing.fill(spool, 10)).toBe(importing.done)
       const held: string[] = []
-      for await (const batch of spool.read('Audit.Exchange', '2026-11-20')) held.push(...batch.map((spooled) => spooled.id))
+      for await (const batch of spool.read('Audit.Exchange', '2026-11-20'))
+        held.push(...batch.map((spooled) => spooled.id))
       ids.push(held)
       await spool.remove()
     }
     expect(ids.map((held) => held.length)).toEqual([10, 10, 5])
     expect(ids.flat().sort()).toEqual(records.map((record) => record.Id.toLowerCase()).sort())
-    expect(importing.report).toMatchObject({ rows: 26, records: 25, badRows: 1, bad: [{ file: 'b.csv', line: 15, reason: 'AuditData has no CreationTime' }] })
+    expect(importing.report).toMatchObject({
+      rows: 26,
+      records: 25,
+      badRows: 1,
+      bad: [{ file: 'b.csv', line: 15, reason: 'AuditData has no CreationTime' }]
+    })
     expect(importing.report.files.map((file) => [file.file, file.records])).toEqual([
       ['a.csv', 12],
       ['b.csv', 13]
@@ -261,13 +356,21 @@ describe('importing exports', () => {
 
   it('fails before reading any row when one of the files is not an export', async () => {
     const dir = await folder({ 'a.csv': `${CLASSIC}\r\n`, 'notes.csv': 'name,value\r\n' })
-    await expect(prepareImport(['*.csv'], dir)).rejects.toThrow(/^notes\.csv is not a Microsoft Purview audit log export/)
+    await expect(prepareImport(['*.csv'], dir)).rejects.toThrow(
+      /^notes\.csv is not a Microsoft Purview audit log export/
+    )
   })
 })
 
 describe('finding the exports', () => {
   it('matches patterns relative to the workspace, files only, each once, in a stable order', async () => {
-    const dir = await folder({ 'exports/b.csv': '', 'exports/a.csv': '', 'exports/old/c.csv': '', 'exports/dir.csv/x': '', 'other.txt': '' })
+    const dir = await folder({
+      'exports/b.csv': '',
+      'exports/a.csv': '',
+      'exports/old/c.csv': '',
+      'exports/dir.csv/x': '',
+      'other.txt': ''
+    })
     const found = await findExports(['exports/**/*.csv', 'exports/a.csv'], dir)
     expect(found.map((file) => file.shown)).toEqual(['exports/a.csv', 'exports/b.csv', 'exports/old/c.csv'])
     expect(found[0]?.path).toBe(join(dir, 'exports/a.csv'))
@@ -275,6 +378,8 @@ describe('finding the exports', () => {
 
   it('fails on a pattern that matches nothing, saying where it looked', async () => {
     const dir = await folder({ 'exports/a.csv': '' })
-    await expect(findExports(['exports/*.csv', 'history/*.csv'], dir)).rejects.toThrow(`Input 'import': 'history/*.csv' matches no file under ${dir}.`)
+    await expect(findExports(['exports/*.csv', 'history/*.csv'], dir)).rejects.toThrow(
+      `Input 'import': 'history/*.csv' matches no file under ${dir}.`
+    )
   })
 })

@@ -9,7 +9,10 @@ const SECRET = 'Xy9~s3cr3t.value_with-symbols'
 const TOKEN = 'ghs_faketoken0123456789'
 
 /** `context` is what the run context says; by default the workflow runs in contoso/audit. */
-function source(inputs: Record<string, string>, context: { currentRepository?: string } = { currentRepository: 'contoso/audit' }) {
+function source(
+  inputs: Record<string, string>,
+  context: { currentRepository?: string } = { currentRepository: 'contoso/audit' }
+) {
   const masked: string[] = []
   const all: Record<string, string> = {
     'tenant-id': TENANT,
@@ -79,7 +82,10 @@ describe('readSettings', () => {
 
   it('reads the cloud presets and overrides', () => {
     const gccHigh = readSettings(source({ cloud: 'gcc-high' }).input, NOW).settings
-    expect([gccHigh.authorityHost, gccHigh.audience]).toEqual(['https://login.microsoftonline.us', 'https://manage.office365.us'])
+    expect([gccHigh.authorityHost, gccHigh.audience]).toEqual([
+      'https://login.microsoftonline.us',
+      'https://manage.office365.us'
+    ])
     const dod = readSettings(source({ cloud: 'DoD' }).input, NOW).settings
     expect(dod.audience).toBe('https://manage.protection.apps.mil')
     const gcc = readSettings(source({ cloud: 'gcc' }).input, NOW).settings
@@ -89,7 +95,10 @@ describe('readSettings', () => {
       NOW
     ).settings
     expect([custom.authorityHost, custom.audience]).toEqual(['https://login.windows.net', 'https://127.0.0.1:8443'])
-    const withTenant = readSettings(source({ authority: `https://login.microsoftonline.com/${TENANT}` }).input, NOW).settings
+    const withTenant = readSettings(
+      source({ authority: `https://login.microsoftonline.com/${TENANT}` }).input,
+      NOW
+    ).settings
     expect(withTenant.authorityHost).toBe('https://login.microsoftonline.com')
   })
 
@@ -120,14 +129,22 @@ describe('readSettings', () => {
 
   it.each([
     [{ 'tenant-id': '' }, 'tenant-id', /is required/],
-    [{ 'tenant-id': 'contoso.onmicrosoft.com' }, 'tenant-id', /must be the Directory \(tenant\) ID.*got 'contoso.onmicrosoft.com'/],
+    [
+      { 'tenant-id': 'contoso.onmicrosoft.com' },
+      'tenant-id',
+      /must be the Directory \(tenant\) ID.*got 'contoso.onmicrosoft.com'/
+    ],
     [{ 'client-id': '1234' }, 'client-id', /Application \(client\) ID.*got '1234'/],
     [{ 'client-secret': '' }, 'client-secret', /No credential/],
     [{ cloud: 'azure-china' }, 'cloud', /one of commercial, gcc, gcc-high, dod; got 'azure-china'/],
     [{ authority: 'http://login.microsoftonline.com' }, 'authority', /must use https/],
     [{ audience: 'manage.office.com' }, 'audience', /https URL/],
     [{ audience: 'https://manage.office.com/api/v1.0' }, 'audience', /scheme and host only/],
-    [{ 'content-types': 'Audit.General,Audit.PowerApps' }, 'content-types', /'Audit.PowerApps'.*Audit.AzureActiveDirectory, Audit.Exchange, Audit.SharePoint, Audit.General, DLP.All/],
+    [
+      { 'content-types': 'Audit.General,Audit.PowerApps' },
+      'content-types',
+      /'Audit.PowerApps'.*Audit.AzureActiveDirectory, Audit.Exchange, Audit.SharePoint, Audit.General, DLP.All/
+    ],
     [{ 'content-types': ' , ' }, 'content-types', /names no content type/],
     [{ 'publisher-id': 'me' }, 'publisher-id', /got 'me'/],
     [{ format: 'json' }, 'format', /'csv' or 'parquet'; got 'json'/],
@@ -142,7 +159,11 @@ describe('readSettings', () => {
     [{ start: '2026-11-21', end: 'tomorrow' }, 'end', /got 'tomorrow'/],
     [{ segment: '5m', 'max-segments': '60' }, 'max-segments', /takes 288 segments.*\(60\)/],
     [{ 'max-segments': 'lots' }, 'max-segments', /whole number/],
-    [{ 'data-branch': 'audit data' }, 'data-branch', /not a valid git branch name: it must not contain spaces; got 'audit data'/],
+    [
+      { 'data-branch': 'audit data' },
+      'data-branch',
+      /not a valid git branch name: it must not contain spaces; got 'audit data'/
+    ],
     [{ 'data-branch': 'audit..data' }, 'data-branch', /'\.\.'/],
     [{ repository: 'just-a-name' }, 'repository', /owner\/name; got 'just-a-name'/],
     [{ 'github-token': '' }, 'github-token', /contents: write/],
@@ -168,10 +189,18 @@ describe('readSettings', () => {
 
   it('reads the filters, record types by number or enum name in any case', () => {
     const { settings } = readSettings(
-      source({ operations: 'LaunchPowerApp,DeletePowerApp', workloads: 'PowerApps\nPowerPlatform', 'record-types': '45, powerplatformadministratoractivity' }).input,
+      source({
+        operations: 'LaunchPowerApp,DeletePowerApp',
+        workloads: 'PowerApps\nPowerPlatform',
+        'record-types': '45, powerplatformadministratoractivity'
+      }).input,
       NOW
     )
-    expect(settings.filter).toEqual({ operations: ['LaunchPowerApp', 'DeletePowerApp'], workloads: ['PowerApps', 'PowerPlatform'], recordTypes: [45, 256] })
+    expect(settings.filter).toEqual({
+      operations: ['LaunchPowerApp', 'DeletePowerApp'],
+      workloads: ['PowerApps', 'PowerPlatform'],
+      recordTypes: [45, 256]
+    })
   })
 
   it('names an unknown record type and suggests members of the enum', () => {
@@ -180,14 +209,17 @@ describe('readSettings', () => {
     expect(problem?.message).toBe(
       "Input 'record-types' has unknown record type names 'PowerApp' (did you mean PowerAppsApp (45), PowerAppsPlan (46), PowerAppsResource (79)?); " +
         "'Teems' (did you mean PowerAppsApp (45), PowerPlatformAdministratorActivity (256), MicrosoftFlow (30), SharePointFileOperation (6)?). " +
-        'Give numbers or the API\'s RecordType names, for example PowerAppsApp (45) or PowerPlatformAdministratorActivity (256).'
+        "Give numbers or the API's RecordType names, for example PowerAppsApp (45) or PowerPlatformAdministratorActivity (256)."
     )
   })
 
   it('imports only when import is set and content-types is empty or none', () => {
     const read = (inputs: Record<string, string>) => readSettings(source(inputs).input, NOW).settings
     expect(read({ import: 'exports/*.csv' })).toMatchObject({ contentTypes: [], importPatterns: ['exports/*.csv'] })
-    expect(read({ import: 'a/*.csv\n\n b/{x,y}.csv \na/*.csv', 'content-types': 'None' })).toMatchObject({ contentTypes: [], importPatterns: ['a/*.csv', 'b/{x,y}.csv'] })
+    expect(read({ import: 'a/*.csv\n\n b/{x,y}.csv \na/*.csv', 'content-types': 'None' })).toMatchObject({
+      contentTypes: [],
+      importPatterns: ['a/*.csv', 'b/{x,y}.csv']
+    })
     expect(read({ import: 'exports/*.csv', 'content-types': 'Audit.General' }).contentTypes).toEqual(['Audit.General'])
     expect(read({ usage: 'false' }).usage).toBe(false)
   })
@@ -196,7 +228,9 @@ describe('readSettings', () => {
     const noCredential = { 'client-secret': '', import: 'exports/*.csv' }
     expect(readSettings(source(noCredential).input, NOW).settings.credential).toBeUndefined()
     expect(problemsOf({ 'client-secret': '' }).map((problem) => problem.input)).toContain('client-secret')
-    expect(problemsOf({ ...noCredential, 'certificate-password': 'pw' }).map((problem) => problem.input)).toEqual(['certificate-password'])
+    expect(problemsOf({ ...noCredential, 'certificate-password': 'pw' }).map((problem) => problem.input)).toEqual([
+      'certificate-password'
+    ])
   })
 
   it.each([

@@ -42,7 +42,11 @@ function records(count: number): SnapshotRow[] {
   })
 }
 
-const spooled = (row: SnapshotRow): KeyedRow => ({ id: row[0]!, time: row[1]!, payload: encodeFieldFrame(row.map((value) => Buffer.from(value, 'utf8'))) })
+const spooled = (row: SnapshotRow): KeyedRow => ({
+  id: row[0]!,
+  time: row[1]!,
+  payload: encodeFieldFrame(row.map((value) => Buffer.from(value, 'utf8')))
+})
 
 describe('Parquet day files', () => {
   it('decodes our CSV lines back into their fields', () => {
@@ -66,7 +70,8 @@ describe('Parquet day files', () => {
 
     const read: KeyedRow[] = []
     // A batch is good until the next is read: keep copies.
-    for await (const batch of readParquetRows(part!.file, 'day.parquet')) read.push(...batch.map((row) => ({ ...row, payload: Buffer.from(row.payload) })))
+    for await (const batch of readParquetRows(part!.file, 'day.parquet'))
+      read.push(...batch.map((row) => ({ ...row, payload: Buffer.from(row.payload) })))
     expect(read.length).toBe(rows.length)
     for (const [index, row] of read.entries()) {
       expect(row.id).toBe(rows[index]![0])
@@ -77,7 +82,9 @@ describe('Parquet day files', () => {
     const instance = await DuckDBInstance.create(':memory:')
     const connection = await instance.connect()
     try {
-      const types = await connection.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${part!.file}'))`)
+      const types = await connection.runAndReadAll(
+        `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${part!.file}'))`
+      )
       expect(Object.fromEntries(types.getRows().map(([name, type]) => [name, type]))).toMatchObject({
         Id: 'VARCHAR',
         CreationTime: 'TIMESTAMP WITH TIME ZONE',
@@ -89,11 +96,23 @@ describe('Parquet day files', () => {
       const result = await connection.runAndReadAll(
         `SELECT Id, strftime(CreationTime AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS t, RecordType, UserId, AuditData::VARCHAR AS audit FROM read_parquet('${part!.file}') ORDER BY CreationTime, Id`
       )
-      const back = result.getRowObjects() as { Id: string; t: string; RecordType: number; UserId: string | null; audit: string }[]
+      const back = result.getRowObjects() as {
+        Id: string
+        t: string
+        RecordType: number
+        UserId: string | null
+        audit: string
+      }[]
       expect(back.length).toBe(rows.length)
       for (const [index, row] of back.entries()) {
         const expected = rows[index]!
-        expect([row.Id, row.t, String(row.RecordType), row.UserId ?? '', row.audit]).toEqual([expected[0], expected[1], expected[2], expected[5], expected[12]])
+        expect([row.Id, row.t, String(row.RecordType), row.UserId ?? '', row.audit]).toEqual([
+          expected[0],
+          expected[1],
+          expected[2],
+          expected[5],
+          expected[12]
+        ])
       }
     } finally {
       connection.closeSync()
@@ -118,7 +137,8 @@ describe('Parquet day files', () => {
     expect(Number(auditData.total_compressed_size)).toBeGreaterThan(512 * 1024)
 
     const read: string[][] = []
-    for await (const batch of readParquetRows(part!.file, 'day.parquet')) for (const row of batch) read.push(decodeFieldFrame(row.payload).map((field) => field.toString('utf8')))
+    for await (const batch of readParquetRows(part!.file, 'day.parquet'))
+      for (const row of batch) read.push(decodeFieldFrame(row.payload).map((field) => field.toString('utf8')))
     expect(read).toEqual(rows)
   })
 
@@ -134,12 +154,15 @@ describe('Parquet day files', () => {
     for (const row of rows) writer.write(spooled(row))
     const [part] = writer.finish()
     const read: string[][] = []
-    for await (const batch of readParquetRows(part!.file, 'day.parquet')) for (const row of batch) read.push(decodeFieldFrame(row.payload).map((field) => field.toString('utf8')))
+    for await (const batch of readParquetRows(part!.file, 'day.parquet'))
+      for (const row of batch) read.push(decodeFieldFrame(row.payload).map((field) => field.toString('utf8')))
     expect(read.map((row) => [row[2], row[6]])).toEqual(rows.map((row) => [row[2], row[6]]))
 
     const outOfRange = [...records(1)[0]!]
     outOfRange[2] = '2147483648'
-    expect(() => new ParquetPartWriter(dir, 1024).write(spooled(outOfRange))).toThrow("RecordType '2147483648' is not a 32-bit integer; it cannot be written as Parquet.")
+    expect(() => new ParquetPartWriter(dir, 1024).write(spooled(outOfRange))).toThrow(
+      "RecordType '2147483648' is not a 32-bit integer; it cannot be written as Parquet."
+    )
   })
 
   it('names the day file and what to do when a page of it cannot be read', async () => {
@@ -155,9 +178,12 @@ describe('Parquet day files', () => {
     bytes.fill(0xff, middle, middle + 64)
     await writeFile(part!.file, bytes)
     const reading = (async () => {
-      for await (const batch of readParquetRows(part!.file, 'audit/Audit.General/2026/11/2026-11-20.parquet')) expect(batch.length).toBeGreaterThan(0)
+      for await (const batch of readParquetRows(part!.file, 'audit/Audit.General/2026/11/2026-11-20.parquet'))
+        expect(batch.length).toBeGreaterThan(0)
     })()
-    await expect(reading).rejects.toThrow(/audit\/Audit\.General\/2026\/11\/2026-11-20\.parquet on the data branch cannot be read as Parquet, rows 1-\d+ \(.+\); move or delete it/)
+    await expect(reading).rejects.toThrow(
+      /audit\/Audit\.General\/2026\/11\/2026-11-20\.parquet on the data branch cannot be read as Parquet, rows 1-\d+ \(.+\); move or delete it/
+    )
   })
 
   it('cuts parts at the size cap, after whole row groups, and each part reads back on its own', async () => {
@@ -174,7 +200,8 @@ describe('Parquet day files', () => {
       expect(part.rows).toBeLessThanOrEqual(ROW_GROUP_ROWS)
     }
     let total = 0
-    for (const part of parts) for await (const batch of readParquetRows(part.file, 'part.parquet')) total += batch.length
+    for (const part of parts)
+      for await (const batch of readParquetRows(part.file, 'part.parquet')) total += batch.length
     expect(total).toBe(rows.length)
   })
 })

@@ -21,7 +21,7 @@ describe('createConcurrencyGate', () => {
     expect(most).toBe(3)
   })
 
-  it('rejects with the task\'s own error and frees its slot', async () => {
+  it("rejects with the task's own error and frees its slot", async () => {
     const limiter = createConcurrencyGate(1)
     await expect(limiter.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom')
     expect(await limiter.run(async () => 'next')).toBe('next')

@@ -14,7 +14,11 @@ const APP = '6c39e97c-6ddd-4a37-afd4-494a605925cf'
 const ENV = 'aa289efd-09f4-eaeb-bbb8-c08fc9e27d09'
 
 /** A RecordType 256 launch, shaped as Microsoft's documented sample. */
-function unified(id: string, user: string, extra: Partial<Record<'app' | 'appName' | 'env' | 'envName', string>> = {}): AuditRecord {
+function unified(
+  id: string,
+  user: string,
+  extra: Partial<Record<'app' | 'appName' | 'env' | 'envName', string>> = {}
+): AuditRecord {
   const pairs = [
     ['powerplatform.analytics.resource.power_app.display_name', extra.appName ?? 'TestEmptyApp'],
     ['powerplatform.analytics.resource.power_app.id', extra.app ?? APP],
@@ -37,7 +41,11 @@ function unified(id: string, user: string, extra: Partial<Record<'app' | 'appNam
 }
 
 /** A RecordType 45 launch: the app in AppName, the rest in AdditionalInfo's JSON text. */
-function legacy(id: string, user: string, info: Record<string, string> = { environmentName: ENV.toUpperCase(), appDisplayName: 'Old name' }): AuditRecord {
+function legacy(
+  id: string,
+  user: string,
+  info: Record<string, string> = { environmentName: ENV.toUpperCase(), appDisplayName: 'Old name' }
+): AuditRecord {
   return {
     CreationTime: '2026-11-20T09:15:02',
     Id: id,
@@ -53,12 +61,27 @@ function legacy(id: string, user: string, info: Record<string, string> = { envir
 
 describe('a LaunchPowerApp record, in either schema', () => {
   it('reads RecordType 256 from PropertyCollection and EnvironmentId', () => {
-    expect(readPowerAppLaunch(unified('1', 'amber'))).toEqual({ appId: APP, appName: 'TestEmptyApp', environmentId: ENV, environmentName: 'Contoso (default)', user: 'key-amber' })
+    expect(readPowerAppLaunch(unified('1', 'amber'))).toEqual({
+      appId: APP,
+      appName: 'TestEmptyApp',
+      environmentId: ENV,
+      environmentName: 'Contoso (default)',
+      user: 'key-amber'
+    })
   })
 
   it('reads RecordType 45 from AppName and the JSON in AdditionalInfo, ids lower-cased', () => {
-    expect(readPowerAppLaunch(legacy('1', 'amber'))).toEqual({ appId: APP, appName: 'Old name', environmentId: ENV, user: 'key-amber' })
-    expect(readPowerAppLaunch({ ...legacy('1', 'amber'), AdditionalInfo: 'not json' })).toEqual({ appId: APP, environmentId: '', user: 'key-amber' })
+    expect(readPowerAppLaunch(legacy('1', 'amber'))).toEqual({
+      appId: APP,
+      appName: 'Old name',
+      environmentId: ENV,
+      user: 'key-amber'
+    })
+    expect(readPowerAppLaunch({ ...legacy('1', 'amber'), AdditionalInfo: 'not json' })).toEqual({
+      appId: APP,
+      environmentId: '',
+      user: 'key-amber'
+    })
   })
 
   it('falls back to the lower-cased UserId without a UserKey, and to the environment pair without EnvironmentId', () => {
@@ -67,7 +90,9 @@ describe('a LaunchPowerApp record, in either schema', () => {
   })
 
   it('takes the GUID at the end of an app id given as a path', () => {
-    expect(readPowerAppLaunch(unified('1', 'a', { app: `/providers/Microsoft.PowerApps/apps/${APP}` }))?.appId).toBe(APP)
+    expect(readPowerAppLaunch(unified('1', 'a', { app: `/providers/Microsoft.PowerApps/apps/${APP}` }))?.appId).toBe(
+      APP
+    )
   })
 
   it('is nothing for other operations', () => {
@@ -83,7 +108,10 @@ describe('usage of one day', () => {
     [unified('u3', 'bob', { appName: 'Renamed, "v2"' }), '2026-11-20T15:00:00Z'],
     [legacy('l1', 'carol'), '2026-11-20T09:15:02Z'],
     [legacy('l2', 'dave', { environmentName: 'Default-99CA' }), '2026-11-20T10:00:00Z'],
-    [unified('u4', 'erin', { app: 'B-APP', appName: '', env: 'default-99ca', envName: 'Ventas\r\nNorte' }), '2026-11-20T11:00:00Z']
+    [
+      unified('u4', 'erin', { app: 'B-APP', appName: '', env: 'default-99ca', envName: 'Ventas\r\nNorte' }),
+      '2026-11-20T11:00:00Z'
+    ]
   ]
 
   const count = (order: [AuditRecord, string][]) => {
@@ -94,9 +122,33 @@ describe('usage of one day', () => {
 
   it('counts launches and distinct users per environment and app, across both schemas', () => {
     expect(count(launches).rows()).toEqual([
-      { date: '2026-11-20', environmentId: ENV, environmentName: 'Contoso (default)', appId: APP, appName: 'Renamed, "v2"', launches: 4, uniqueUsers: 3 },
-      { date: '2026-11-20', environmentId: 'default-99ca', environmentName: 'Ventas\r\nNorte', appId: APP, appName: 'Renamed, "v2"', launches: 1, uniqueUsers: 1 },
-      { date: '2026-11-20', environmentId: 'default-99ca', environmentName: 'Ventas\r\nNorte', appId: 'b-app', appName: '', launches: 1, uniqueUsers: 1 }
+      {
+        date: '2026-11-20',
+        environmentId: ENV,
+        environmentName: 'Contoso (default)',
+        appId: APP,
+        appName: 'Renamed, "v2"',
+        launches: 4,
+        uniqueUsers: 3
+      },
+      {
+        date: '2026-11-20',
+        environmentId: 'default-99ca',
+        environmentName: 'Ventas\r\nNorte',
+        appId: APP,
+        appName: 'Renamed, "v2"',
+        launches: 1,
+        uniqueUsers: 1
+      },
+      {
+        date: '2026-11-20',
+        environmentId: 'default-99ca',
+        environmentName: 'Ventas\r\nNorte',
+        appId: 'b-app',
+        appName: '',
+        launches: 1,
+        uniqueUsers: 1
+      }
     ])
   })
 
@@ -112,7 +164,9 @@ describe('usage of one day', () => {
     expect(table[0]).toEqual([...USAGE_COLUMNS])
     expect(table[1]).toEqual(['2026-11-20', ENV, 'Contoso (default)', APP, 'Renamed, "v2"', '4', '3'])
     expect(table[2]?.[2]).toBe('Ventas\r\nNorte')
-    expect(file.toString('utf8').startsWith('Date,EnvironmentId,EnvironmentName,AppId,AppName,Launches,UniqueUsers\r\n')).toBe(true)
+    expect(
+      file.toString('utf8').startsWith('Date,EnvironmentId,EnvironmentName,AppId,AppName,Launches,UniqueUsers\r\n')
+    ).toBe(true)
     expect(usagePath('2026-11-20')).toBe('usage/power-apps/2026/11/2026-11-20.csv')
   })
 })
@@ -125,25 +179,32 @@ describe('launches among day-file rows', () => {
     expect(operation({ Id: 'x, "quoted"', Operation: 'LaunchPowerApp' })).toBe('LaunchPowerApp')
     expect(operation({ Id: 'x', RecordType: 'a,b', Operation: 'LaunchPowerApp' })).toBe('LaunchPowerApp')
     expect(operation({ Id: 'x', Operation: 'Say "hi", then go' })).toBe('Say "hi", then go')
-    expect(csvField(line({ Id: 'x', Operation: 'Op' }), Column.AuditData).toString('utf8')).toBe('{"Id":"x","Operation":"Op"}')
+    expect(csvField(line({ Id: 'x', Operation: 'Op' }), Column.AuditData).toString('utf8')).toBe(
+      '{"Id":"x","Operation":"Op"}'
+    )
     expect(csvField(Buffer.from('a,b\r\n'), Column.Operation)).toEqual(Buffer.alloc(0))
   })
 
   it.each([
     ['CSV lines', (payload: Buffer) => payload, CSV_FORMAT],
     ['field frames (Parquet)', (payload: Buffer) => convertPayload(payload, CSV_FORMAT, PARQUET_FORMAT), PARQUET_FORMAT]
-  ] as const)('counts only launch rows of %s, in any case, leaves their bytes as they were, and ignores a launch whose AuditData is not JSON', (_, as, format) => {
-    const usage = new PowerAppsUsage('2026-11-20')
-    const rows = [
-      line(unified('u1', 'amber')),
-      line({ ...legacy('l1', 'bob'), Operation: 'LAUNCHPOWERAPP' }),
-      line({ Id: 't', Operation: 'MemberAdded', Workload: 'MicrosoftTeams' }),
-      line({ ...unified('u2', 'carol'), Operation: 'LaunchPowerApps' }),
-      encodeCsvRow([...referenceRow(unified('u9', 'x'), '2026-11-20T10:00:00Z').slice(0, -1), '{not json'])
-    ].map(as)
-    const copies = rows.map((row) => Buffer.from(row))
-    rows.forEach((payload, index) => countLaunch(usage, { time: '2026-11-20T10:00:00Z', id: `r${index}`, payload }, format))
-    expect(rows).toEqual(copies)
-    expect(usage.rows()).toEqual([expect.objectContaining({ appId: APP, launches: 2, uniqueUsers: 2 })])
-  })
+  ] as const)(
+    'counts only launch rows of %s, in any case, leaves their bytes as they were, and ignores a launch whose AuditData is not JSON',
+    (_, as, format) => {
+      const usage = new PowerAppsUsage('2026-11-20')
+      const rows = [
+        line(unified('u1', 'amber')),
+        line({ ...legacy('l1', 'bob'), Operation: 'LAUNCHPOWERAPP' }),
+        line({ Id: 't', Operation: 'MemberAdded', Workload: 'MicrosoftTeams' }),
+        line({ ...unified('u2', 'carol'), Operation: 'LaunchPowerApps' }),
+        encodeCsvRow([...referenceRow(unified('u9', 'x'), '2026-11-20T10:00:00Z').slice(0, -1), '{not json'])
+      ].map(as)
+      const copies = rows.map((row) => Buffer.from(row))
+      rows.forEach((payload, index) =>
+        countLaunch(usage, { time: '2026-11-20T10:00:00Z', id: `r${index}`, payload }, format)
+      )
+      expect(rows).toEqual(copies)
+      expect(usage.rows()).toEqual([expect.objectContaining({ appId: APP, launches: 2, uniqueUsers: 2 })])
+    }
+  )
 })

@@ -9,7 +9,9 @@ const counts = { windowsListed: 12, windowsTotal: 48, blobsDownloaded: 300, blob
 
 describe('progress of long runs', () => {
   it('says what was listed, downloaded and received, the time taken and the rate', () => {
-    expect(describeProgress(counts, 125_000)).toBe('Progress after 2 min 05 s: 12 of 48 windows listed, 300 of 410 blobs downloaded, 250,000 records (2,000 a second).')
+    expect(describeProgress(counts, 125_000)).toBe(
+      'Progress after 2 min 05 s: 12 of 48 windows listed, 300 of 410 blobs downloaded, 250,000 records (2,000 a second).'
+    )
     expect(describeProgress({ ...counts, recordsReceived: 0 }, 400)).toContain('after 1 s')
   })
 
@@ -17,7 +19,12 @@ describe('progress of long runs', () => {
     vi.useFakeTimers()
     const lines: string[] = []
     let received = 0
-    const stop = startProgress(() => ({ ...counts, recordsReceived: received }), (line) => lines.push(line), 30_000, () => Date.now())
+    const stop = startProgress(
+      () => ({ ...counts, recordsReceived: received }),
+      (line) => lines.push(line),
+      30_000,
+      () => Date.now()
+    )
     vi.advanceTimersByTime(29_999)
     expect(lines).toEqual([])
     received = 30_000
@@ -38,7 +45,13 @@ describe('progress around a piece of work', () => {
     vi.useFakeTimers()
     const lines: string[] = []
     let finish: (value: string) => void = () => undefined
-    const work = withProgress(() => counts, (line) => lines.push(line), () => new Promise<string>((resolve) => (finish = resolve)), 30_000, () => Date.now())
+    const work = withProgress(
+      () => counts,
+      (line) => lines.push(line),
+      () => new Promise<string>((resolve) => (finish = resolve)),
+      30_000,
+      () => Date.now()
+    )
     await vi.advanceTimersByTimeAsync(65_000)
     expect(lines).toHaveLength(2)
     finish('done')
@@ -46,7 +59,13 @@ describe('progress around a piece of work', () => {
     await vi.advanceTimersByTimeAsync(120_000)
     expect(lines).toHaveLength(2)
 
-    const failing = withProgress(() => counts, (line) => lines.push(line), () => new Promise((_, reject) => setTimeout(() => reject(new Error('commit refused')), 31_000)), 30_000, () => Date.now())
+    const failing = withProgress(
+      () => counts,
+      (line) => lines.push(line),
+      () => new Promise((_, reject) => setTimeout(() => reject(new Error('commit refused')), 31_000)),
+      30_000,
+      () => Date.now()
+    )
     const outcome = expect(failing).rejects.toThrow('commit refused')
     await vi.advanceTimersByTimeAsync(31_000)
     await outcome

@@ -46,7 +46,12 @@ interface RunStats {
 }
 
 /** One run of the action: `calls` calls, `concurrency` at a time, each 40 ms long, retried when throttled. */
-function startRun(clock: VirtualClock, admit: () => boolean, calls: number, options: { concurrency?: number; retryAfterMs?: number } = {}): RunStats {
+function startRun(
+  clock: VirtualClock,
+  admit: () => boolean,
+  calls: number,
+  options: { concurrency?: number; retryAfterMs?: number } = {}
+): RunStats {
   const limiter = createQuotaLimiter({ perMinute: 2_000, now: () => clock.now, wait: clock.wait })
   const stats: RunStats = { calls, throttled: 0, finishedAt: -1, limiter }
   let remaining = calls
@@ -77,7 +82,11 @@ const boundMs = (calls: number, quota: number): number => Math.floor((calls - 1)
 describe('the quota limiter', () => {
   it('finds a quota it is not told about: near the least possible time, with few calls throttled', async () => {
     const clock = new VirtualClock()
-    const run = startRun(clock, rollingQuota(clock, () => 300), 800)
+    const run = startRun(
+      clock,
+      rollingQuota(clock, () => 300),
+      800
+    )
     await clock.runUntil(() => run.finishedAt >= 0)
     expect(run.finishedAt).toBeLessThanOrEqual(1.15 * boundMs(800, 300))
     expect(run.throttled).toBeLessThanOrEqual(0.03 * 800)
@@ -105,7 +114,8 @@ describe('the quota limiter', () => {
     let done = 0
     for (let i = 0; i < 120; i++) void limiter.acquire().then(() => (started.push(clock.now), done++))
     await clock.runUntil(() => done === 120)
-    for (const t of started) expect(started.filter((other) => other > t - 60_000 && other <= t).length).toBeLessThanOrEqual(50)
+    for (const t of started)
+      expect(started.filter((other) => other > t - 60_000 && other <= t).length).toBeLessThanOrEqual(50)
     expect(started.filter((t) => t === 0)).toHaveLength(50)
     expect(Math.max(...started)).toBe(120_000)
   })
@@ -124,7 +134,11 @@ describe('the quota limiter', () => {
   it('probes back up when the quota grows (another tool stopped using it)', async () => {
     const clock = new VirtualClock()
     let quota = 200
-    const run = startRun(clock, rollingQuota(clock, () => quota), 3_000)
+    const run = startRun(
+      clock,
+      rollingQuota(clock, () => quota),
+      3_000
+    )
     await clock.runUntil(() => clock.now >= 90_000)
     const squeezed = run.limiter.limit
     expect(squeezed).toBeLessThanOrEqual(1.05 * 200)

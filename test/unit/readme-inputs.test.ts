@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { ACTION_PATH, README_PATH, parseAction, renderInputs, updateReadme, type ActionMetadata } from '../../scripts/readme-inputs.js'
+import {
+  ACTION_PATH,
+  README_PATH,
+  parseAction,
+  renderInputs,
+  updateReadme,
+  type ActionMetadata
+} from '../../scripts/readme-inputs.js'
 import { readSettings, type InputSource } from '../../src/action/inputs.js'
 import { Inputs, Outputs } from '../../src/action/settings.js'
 
@@ -10,7 +17,9 @@ const readme = readFileSync(README_PATH, 'utf8')
 describe('README tables of inputs and outputs', () => {
   it('are what action.yml says, defaults included (npm run docs rewrites them)', () => {
     // One assertion on the whole text, so the diff shows the drifted rows.
-    expect(readme, 'README.md and action.yml drifted apart: run npm run docs and commit README.md').toBe(updateReadme(readme, action))
+    expect(readme, 'README.md and action.yml drifted apart: run npm run docs and commit README.md').toBe(
+      updateReadme(readme, action)
+    )
   })
 
   it('notice a changed default, description or required flag', () => {
@@ -19,7 +28,8 @@ describe('README tables of inputs and outputs', () => {
       (metadata) => (metadata.inputs.find((input) => input.name === Inputs.Format)!.description += ' More.'),
       (metadata) => (metadata.inputs.find((input) => input.name === Inputs.DataBranch)!.required = true),
       (metadata) => (metadata.outputs.find((output) => output.name === Outputs.CommitSha)!.description = 'Changed.'),
-      (metadata) => metadata.inputs.push({ name: 'new-input', description: 'New.', required: false, default: undefined })
+      (metadata) =>
+        metadata.inputs.push({ name: 'new-input', description: 'New.', required: false, default: undefined })
     ]
     for (const change of changes) {
       const changed = structuredClone(action)
@@ -34,7 +44,9 @@ describe('README tables of inputs and outputs', () => {
   })
 
   it('say which markers are missing', () => {
-    expect(() => updateReadme('# README\n<!-- inputs:start -->\n<!-- inputs:end -->\n', action)).toThrow(/no '<!-- outputs:start -->'/)
+    expect(() => updateReadme('# README\n<!-- inputs:start -->\n<!-- inputs:end -->\n', action)).toThrow(
+      /no '<!-- outputs:start -->'/
+    )
   })
 })
 
@@ -53,10 +65,17 @@ describe('action.yml and the code agree', () => {
     }
     // Expressions such as ${{ github.token }} are the runner's to fill in, not the action's.
     const declared = Object.fromEntries(
-      action.inputs.filter((input) => input.default !== undefined && !input.default.includes('${{')).map((input) => [input.name, input.default!])
+      action.inputs
+        .filter((input) => input.default !== undefined && !input.default.includes('${{'))
+        .map((input) => [input.name, input.default!])
     )
     const settingsOf = (given: Record<string, string>) => {
-      const source: InputSource = { getInput: (name) => given[name] ?? '', setSecret: () => {}, env: {}, currentRepository: 'contoso/audit' }
+      const source: InputSource = {
+        getInput: (name) => given[name] ?? '',
+        setSecret: () => {},
+        env: {},
+        currentRepository: 'contoso/audit'
+      }
       return readSettings(source, new Date('2026-11-22T03:57:00Z')).settings
     }
     expect(Object.keys(declared).length).toBeGreaterThan(5)

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { compileFilter, describeFilter, isFiltering, KEEP_ALL, readRecordTypes, splitList, type FilterField } from '../../src/record/filter.js'
+import {
+  compileFilter,
+  describeFilter,
+  isFiltering,
+  KEEP_ALL,
+  readRecordTypes,
+  splitList,
+  type FilterField
+} from '../../src/record/filter.js'
 import { describeRecordType, parseRecordType, RECORD_TYPES, suggestRecordTypes } from '../../src/record/record-types.js'
 import { fieldKeys, scanRecords } from '../../src/record/record-scanner.js'
 import { blobRows } from '../../src/collect/blob-rows.js'
@@ -21,7 +29,9 @@ describe('the RecordType enum', () => {
   })
 
   it('holds the documented members the CoE and the content types rely on', () => {
-    expect([...RECORD_TYPES.entries()].filter(([value]) => [6, 11, 13, 15, 25, 30, 45, 187, 256].includes(value))).toEqual([
+    expect(
+      [...RECORD_TYPES.entries()].filter(([value]) => [6, 11, 13, 15, 25, 30, 45, 187, 256].includes(value))
+    ).toEqual([
       [6, 'SharePointFileOperation'],
       [11, 'ComplianceDLPSharePoint'],
       [13, 'ComplianceDLPExchange'],
@@ -38,30 +48,49 @@ describe('the RecordType enum', () => {
   })
 
   it('suggests members close to a wrong name, and common ones otherwise', () => {
-    expect(suggestRecordTypes('PowerApp')).toEqual(['PowerAppsApp (45)', 'PowerAppsPlan (46)', 'PowerAppsResource (79)'])
+    expect(suggestRecordTypes('PowerApp')).toEqual([
+      'PowerAppsApp (45)',
+      'PowerAppsPlan (46)',
+      'PowerAppsResource (79)'
+    ])
     expect(suggestRecordTypes('teams', 2)).toEqual(['MicrosoftTeams (25)', 'TeamsHealthcare (49)'])
-    expect(suggestRecordTypes('zz')).toEqual(['PowerAppsApp (45)', 'PowerPlatformAdministratorActivity (256)', 'MicrosoftFlow (30)', 'SharePointFileOperation (6)'])
+    expect(suggestRecordTypes('zz')).toEqual([
+      'PowerAppsApp (45)',
+      'PowerPlatformAdministratorActivity (256)',
+      'MicrosoftFlow (30)',
+      'SharePointFileOperation (6)'
+    ])
   })
 })
 
 describe('filter inputs', () => {
   it('splits on commas and newlines, trims, and drops empties and repeats whatever their case', () => {
     expect(splitList('LaunchPowerApp,DeletePowerApp')).toEqual(['LaunchPowerApp', 'DeletePowerApp'])
-    expect(splitList(' LaunchPowerApp ,\n\nlaunchpowerapp\r\n DeletePowerApp,, ')).toEqual(['LaunchPowerApp', 'DeletePowerApp'])
+    expect(splitList(' LaunchPowerApp ,\n\nlaunchpowerapp\r\n DeletePowerApp,, ')).toEqual([
+      'LaunchPowerApp',
+      'DeletePowerApp'
+    ])
     expect(splitList('')).toEqual([])
   })
 
   it('reads record types, reporting each unknown name with suggestions', () => {
-    expect(readRecordTypes(['45', 'PowerPlatformAdministratorActivity', 'powerappsapp'])).toEqual({ types: [45, 256], unknown: [] })
+    expect(readRecordTypes(['45', 'PowerPlatformAdministratorActivity', 'powerappsapp'])).toEqual({
+      types: [45, 256],
+      unknown: []
+    })
     expect(readRecordTypes(['45', 'PowerApp'])).toEqual({
       types: [45],
-      unknown: [{ name: 'PowerApp', suggestions: ['PowerAppsApp (45)', 'PowerAppsPlan (46)', 'PowerAppsResource (79)'] }]
+      unknown: [
+        { name: 'PowerApp', suggestions: ['PowerAppsApp (45)', 'PowerAppsPlan (46)', 'PowerAppsResource (79)'] }
+      ]
     })
   })
 
   it('describes what it keeps, and nothing when it keeps everything', () => {
     expect(describeFilter(KEEP_ALL)).toBeUndefined()
-    expect(describeFilter({ operations: ['LaunchPowerApp', 'DeletePowerApp'], workloads: [], recordTypes: [45, 256] })).toBe(
+    expect(
+      describeFilter({ operations: ['LaunchPowerApp', 'DeletePowerApp'], workloads: [], recordTypes: [45, 256] })
+    ).toBe(
       'Keeping only records with operations LaunchPowerApp, DeletePowerApp; and record types PowerAppsApp (45), PowerPlatformAdministratorActivity (256).'
     )
   })
@@ -74,7 +103,11 @@ describe('matching records', () => {
   })
 
   it('needs every constrained field to be among its values, names compared without case', () => {
-    const matcher = compileFilter({ operations: ['LaunchPowerApp', 'DeletePowerApp'], workloads: ['PowerPlatform', 'powerapps'], recordTypes: [] })!
+    const matcher = compileFilter({
+      operations: ['LaunchPowerApp', 'DeletePowerApp'],
+      workloads: ['PowerPlatform', 'powerapps'],
+      recordTypes: []
+    })!
     expect(matcher.matches(record({ Operation: 'launchpowerapp', Workload: 'PowerApps' }))).toBe(true)
     expect(matcher.matches(record({ Operation: 'DeletePowerApp', Workload: 'POWERPLATFORM' }))).toBe(true)
     expect(matcher.matches(record({ Operation: 'LaunchPowerApp', Workload: 'MicrosoftTeams' }))).toBe(false)
@@ -99,11 +132,29 @@ describe('matching records', () => {
 
 describe('filtering a downloaded blob', () => {
   const records = [
-    { Id: 'A', CreationTime: '2026-11-20T10:00:00', Operation: 'LaunchPowerApp', Workload: 'PowerPlatform', RecordType: 256 },
-    { Id: 'B', CreationTime: '2026-11-20T10:00:01', Operation: 'MemberAdded', Workload: 'MicrosoftTeams', RecordType: 25 },
+    {
+      Id: 'A',
+      CreationTime: '2026-11-20T10:00:00',
+      Operation: 'LaunchPowerApp',
+      Workload: 'PowerPlatform',
+      RecordType: 256
+    },
+    {
+      Id: 'B',
+      CreationTime: '2026-11-20T10:00:01',
+      Operation: 'MemberAdded',
+      Workload: 'MicrosoftTeams',
+      RecordType: 25
+    },
     { Id: 'C', Operation: 'DeletePowerApp', Workload: 'PowerPlatform', RecordType: 256 },
     { Id: 'D', Operation: 'NoTime' },
-    { Id: 'E', CreationTime: '2026-11-20T10:00:02', Operation: 'Launch\\u0050owerApp', Workload: 'PowerApps', RecordType: 45 }
+    {
+      Id: 'E',
+      CreationTime: '2026-11-20T10:00:02',
+      Operation: 'Launch\\u0050owerApp',
+      Workload: 'PowerApps',
+      RecordType: 45
+    }
   ]
   const bytes = Buffer.from(JSON.stringify(records).replace('Launch\\\\u0050owerApp', 'Launch\\u0050owerApp'), 'utf8')
   const content = { bytes, records: scanRecords(bytes, fieldKeys(SCANNED_COLUMNS)) }

@@ -14,7 +14,11 @@ const KEYS = fieldKeys(SCANNED_COLUMNS)
 /** A random JSON value: nested objects and arrays, escapes, non-ASCII, numbers, literals. */
 function randomValue(random: () => number, depth: number): unknown {
   const pick = Math.floor(random() * (depth > 3 ? 4 : 7))
-  const text = (): string => Array.from({ length: Math.floor(random() * 8) }, () => ['a', '"', '\\', '\n', 'é', '李', '😀', '{', ']', ',', ':', '\u0001'][Math.floor(random() * 12)]).join('')
+  const text = (): string =>
+    Array.from(
+      { length: Math.floor(random() * 8) },
+      () => ['a', '"', '\\', '\n', 'é', '李', '😀', '{', ']', ',', ':', '\u0001'][Math.floor(random() * 12)]
+    ).join('')
   switch (pick) {
     case 0:
       return text()
@@ -27,12 +31,14 @@ function randomValue(random: () => number, depth: number): unknown {
     case 4:
       return Array.from({ length: Math.floor(random() * 4) }, () => randomValue(random, depth + 1))
     default:
-      return Object.fromEntries(Array.from({ length: Math.floor(random() * 5) }, () => [text(), randomValue(random, depth + 1)]))
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(random() * 5) }, () => [text(), randomValue(random, depth + 1)])
+      )
   }
 }
 
 function seeded(seed: number): () => number {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
 }
 
 /** What the scanner must agree with: JSON.parse of the record, field by field, and its CSV escape. */
@@ -66,10 +72,17 @@ describe('reading content blobs without JSON.parse', () => {
 
   it('finds every record and field of generated blobs, as JSON.parse reads them', () => {
     const now = Date.now()
-    emulator.generate({ contentTypes: ['Audit.General', 'Audit.SharePoint', 'Audit.Exchange', 'Audit.AzureActiveDirectory', 'DLP.All'], from: new Date(now - 6 * 3_600_000), to: new Date(now), blobsPerHour: 2 })
+    emulator.generate({
+      contentTypes: ['Audit.General', 'Audit.SharePoint', 'Audit.Exchange', 'Audit.AzureActiveDirectory', 'DLP.All'],
+      from: new Date(now - 6 * 3_600_000),
+      to: new Date(now),
+      blobsPerHour: 2
+    })
     for (const blob of emulator.blobs()) expectAgreesWithJsonParse(JSON.stringify(blob.records))
     // More records than the first allocation holds.
-    expectAgreesWithJsonParse(JSON.stringify(Array.from({ length: 150 }, (_, index) => ({ ...launch, Id: `id-${index}` }))))
+    expectAgreesWithJsonParse(
+      JSON.stringify(Array.from({ length: 150 }, (_, index) => ({ ...launch, Id: `id-${index}` })))
+    )
   })
 
   it('agrees with JSON.parse on random records, with the wanted fields holding any kind of value, compact or spaced out', () => {
@@ -77,7 +90,8 @@ describe('reading content blobs without JSON.parse', () => {
     for (let trial = 0; trial < 300; trial++) {
       const records = Array.from({ length: Math.floor(random() * 4) }, () => {
         const record: Record<string, unknown> = {}
-        for (const column of SCANNED_COLUMNS) if (random() < 0.7) record[random() < 0.1 ? `${column}x` : column] = randomValue(random, 1)
+        for (const column of SCANNED_COLUMNS)
+          if (random() < 0.7) record[random() < 0.1 ? `${column}x` : column] = randomValue(random, 1)
         Object.assign(record, randomValue(random, 3) as object)
         return record
       })
@@ -96,16 +110,27 @@ describe('reading content blobs without JSON.parse', () => {
           const text = 'x'.repeat(length).split('')
           if (length > 0) text[place] = special
           const value = text.join('')
-          records.push({ Id: value, [`k${value}`]: [value, { [value]: value }], Operation: value.repeat(3), UserId: `${value}"${value}` })
+          records.push({
+            Id: value,
+            [`k${value}`]: [value, { [value]: value }],
+            Operation: value.repeat(3),
+            UserId: `${value}"${value}`
+          })
         }
     const text = JSON.stringify(records)
     expectAgreesWithJsonParse(text)
     // The columns are copied a word at a time too, and quoted or decoded when they must be.
     const bytes = Buffer.from(text, 'utf8')
     const scanned = scanRecords(bytes, KEYS)
-    const lines = records.map((_, index) => (parse(encodeBlobRecord(bytes, scanned, index, 'the-id', '2026-11-20T01:02:03Z')) as string[][])[0]!.slice(0, -1))
+    const lines = records.map((_, index) =>
+      (parse(encodeBlobRecord(bytes, scanned, index, 'the-id', '2026-11-20T01:02:03Z')) as string[][])[0]!.slice(0, -1)
+    )
     expect(lines).toEqual(records.map((record) => referenceRow(record, '2026-11-20T01:02:03Z', 'the-id').slice(0, -1)))
-    const frames = records.map((_, index) => decodeFieldFrame(Buffer.from(encodeBlobRecordFrame(bytes, scanned, index, 'the-id', '2026-11-20T01:02:03Z'))).map((field) => field.toString('utf8')).slice(0, -1))
+    const frames = records.map((_, index) =>
+      decodeFieldFrame(Buffer.from(encodeBlobRecordFrame(bytes, scanned, index, 'the-id', '2026-11-20T01:02:03Z')))
+        .map((field) => field.toString('utf8'))
+        .slice(0, -1)
+    )
     expect(frames).toEqual(lines)
     // Blobs arrive as views into larger buffers, at any alignment.
     for (let shift = 1; shift < 8; shift++) {
@@ -117,7 +142,10 @@ describe('reading content blobs without JSON.parse', () => {
       const read = records.map((_, index) => {
         const [start, end, escapedStart, escapedEnd] = scanned.bounds.subarray(4 * index, 4 * index + 4)
         const own = view.toString('utf8', start, end)
-        return { record: JSON.parse(own) as unknown, escapedRight: scanned.escaped.toString('utf8', escapedStart, escapedEnd) === own.replaceAll('"', '""') }
+        return {
+          record: JSON.parse(own) as unknown,
+          escapedRight: scanned.escaped.toString('utf8', escapedStart, escapedEnd) === own.replaceAll('"', '""')
+        }
       })
       expect(read).toEqual(records.map((record) => ({ record, escapedRight: true })))
     }
@@ -127,7 +155,11 @@ describe('reading content blobs without JSON.parse', () => {
     // More records than a scan first has room for (it scans again with more), tiny ones...
     const tiny = Array.from({ length: 5000 }, (_, index) => (index % 3 === 0 ? {} : { Id: `i${index}` }))
     // ...then a blob larger than the memory so far, then small ones again.
-    const large = Array.from({ length: 800 }, (_, index) => ({ ...launch, Id: `large-${index}`, Padding: 'é"'.repeat(1500 + (index % 17)) }))
+    const large = Array.from({ length: 800 }, (_, index) => ({
+      ...launch,
+      Id: `large-${index}`,
+      Padding: 'é"'.repeat(1500 + (index % 17))
+    }))
     const small = [{ ...launch, Id: 'small' }]
     for (const records of [small, tiny, large, small, tiny]) expectAgreesWithJsonParse(JSON.stringify(records))
   })

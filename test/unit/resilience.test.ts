@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { explainSubscriptionError } from '../../src/collect/subscriptions.js'
 import { parseRetryAfter, withRetry } from '../../src/http/retry.js'
-import { ApiError, classifyApiError, isTransient, parseErrorBody, retryAfterFromMessage } from '../../src/m365/api-error.js'
+import {
+  ApiError,
+  classifyApiError,
+  isTransient,
+  parseErrorBody,
+  retryAfterFromMessage
+} from '../../src/m365/api-error.js'
 
 const fast = { attempts: 4, baseDelayMs: 1, maxDelayMs: 1_000 }
 
@@ -29,10 +35,14 @@ describe('withRetry', () => {
   it('does not retry what another try cannot fix', async () => {
     let calls = 0
     await expect(
-      withRetry(async () => {
-        calls++
-        throw new ApiError('no subscription', 400, 'AF20022', false)
-      }, classifyApiError, fast)
+      withRetry(
+        async () => {
+          calls++
+          throw new ApiError('no subscription', 400, 'AF20022', false)
+        },
+        classifyApiError,
+        fast
+      )
     ).rejects.toThrow('no subscription')
     expect(calls).toBe(1)
   })
@@ -40,18 +50,26 @@ describe('withRetry', () => {
   it('gives up after the last attempt, and at once when Retry-After asks for too long', async () => {
     let calls = 0
     await expect(
-      withRetry(async () => {
-        calls++
-        throw new ApiError('down', 503, undefined, true)
-      }, classifyApiError, fast)
+      withRetry(
+        async () => {
+          calls++
+          throw new ApiError('down', 503, undefined, true)
+        },
+        classifyApiError,
+        fast
+      )
     ).rejects.toThrow('down')
     expect(calls).toBe(4)
     calls = 0
     await expect(
-      withRetry(async () => {
-        calls++
-        throw new ApiError('come back in 9 minutes', 403, '429', true, 540_000)
-      }, classifyApiError, fast)
+      withRetry(
+        async () => {
+          calls++
+          throw new ApiError('come back in 9 minutes', 403, '429', true, 540_000)
+        },
+        classifyApiError,
+        fast
+      )
     ).rejects.toThrow('9 minutes')
     expect(calls).toBe(1)
   })
@@ -73,10 +91,14 @@ describe('withRetry', () => {
     // A second renewal counts as an attempt: a credential that keeps failing cannot loop.
     calls = 0
     await expect(
-      withRetry(async () => {
-        calls++
-        throw new ApiError('401 again', 401, undefined, true, 0)
-      }, classifyApiError, fast)
+      withRetry(
+        async () => {
+          calls++
+          throw new ApiError('401 again', 401, undefined, true, 0)
+        },
+        classifyApiError,
+        fast
+      )
     ).rejects.toThrow('401 again')
     expect(calls).toBe(5)
   })
@@ -102,17 +124,23 @@ describe('withRetry', () => {
   })
 
   it('reads AF bodies, the 401 shape and HTML pages', () => {
-    expect(parseErrorBody('{"error":{"code":"AF20022","message":"No subscription found for the specified content type."}}')).toEqual({
+    expect(
+      parseErrorBody('{"error":{"code":"AF20022","message":"No subscription found for the specified content type."}}')
+    ).toEqual({
       code: 'AF20022',
       message: 'No subscription found for the specified content type.'
     })
     expect(parseErrorBody('{"Message":"Authorization has been denied for this request."}').message).toMatch(/denied/)
-    expect(parseErrorBody('<html><head><title>Service Unavailable</title></head></html>').message).toBe('Service Unavailable')
+    expect(parseErrorBody('<html><head><title>Service Unavailable</title></head></html>').message).toBe(
+      'Service Unavailable'
+    )
     expect(parseErrorBody('')).toEqual({})
   })
 
   it('reads the wait out of the subscription-start throttle message', () => {
-    expect(retryAfterFromMessage('Too many frequent subscription start requests. Please retry again after 8m 46s.')).toBe(526_000)
+    expect(
+      retryAfterFromMessage('Too many frequent subscription start requests. Please retry again after 8m 46s.')
+    ).toBe(526_000)
     expect(retryAfterFromMessage('Please retry again after 45s.')).toBe(45_000)
     expect(retryAfterFromMessage('An internal error occurred.')).toBeUndefined()
   })
@@ -130,15 +158,31 @@ describe('withRetry', () => {
 
 describe('explaining a failed window', () => {
   it('follows the error code: a throttled call is never reported as a missing permission', () => {
-    const throttled = explainSubscriptionError(new ApiError('list Audit.General …: HTTP 403 AF429 Too many requests. Method=ListContent', 403, 'AF429', true), 'Audit.General')
-    expect(throttled.message).toMatch(/quota kept refusing calls for Audit\.General \(AF429, throttled\).*next run retries this window.*'api-quota'/)
+    const throttled = explainSubscriptionError(
+      new ApiError('list Audit.General …: HTTP 403 AF429 Too many requests. Method=ListContent', 403, 'AF429', true),
+      'Audit.General'
+    )
+    expect(throttled.message).toMatch(
+      /quota kept refusing calls for Audit\.General \(AF429, throttled\).*next run retries this window.*'api-quota'/
+    )
     expect(throttled.message).not.toMatch(/ActivityFeed\.Read|permission/)
-    const plain429 = explainSubscriptionError(new ApiError('download …: HTTP 429 Too Many Requests', 429, undefined, true), 'Audit.General')
+    const plain429 = explainSubscriptionError(
+      new ApiError('download …: HTTP 429 Too Many Requests', 429, undefined, true),
+      'Audit.General'
+    )
     expect(plain429.message).toMatch(/HTTP 429, throttled/)
-    const denied = explainSubscriptionError(new ApiError('list …: HTTP 403 AF10001 permission set', 403, 'AF10001', false), 'DLP.All')
+    const denied = explainSubscriptionError(
+      new ApiError('list …: HTTP 403 AF10001 permission set', 403, 'AF10001', false),
+      'DLP.All'
+    )
     expect(denied.message).toMatch(/ActivityFeed\.Read \(and ActivityFeed\.ReadDlp for DLP\.All\)/)
     const startThrottle = explainSubscriptionError(
-      new ApiError('start subscription: HTTP 403 429 Too many frequent subscription start requests. Please retry again after 8m 46s.', 403, '429', true),
+      new ApiError(
+        'start subscription: HTTP 403 429 Too many frequent subscription start requests. Please retry again after 8m 46s.',
+        403,
+        '429',
+        true
+      ),
       'Audit.General'
     )
     expect(startThrottle.message).toMatch(/one start per 15 minutes/)

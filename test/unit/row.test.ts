@@ -10,7 +10,9 @@ import { launch } from './fixtures.js'
 /** The rows a downloaded blob serving `records` gives, each with its CSV line parsed. */
 function rowsOf(records: readonly object[], placeUntimed: (id: string) => string = () => 'unused') {
   const bytes = Buffer.from(JSON.stringify(records), 'utf8')
-  return [...blobRows({ bytes, records: scanRecords(bytes, fieldKeys(SCANNED_COLUMNS)) }, placeUntimed, CSV_FORMAT.fromBlob)].map((row) => ({
+  return [
+    ...blobRows({ bytes, records: scanRecords(bytes, fieldKeys(SCANNED_COLUMNS)) }, placeUntimed, CSV_FORMAT.fromBlob)
+  ].map((row) => ({
     id: row.id,
     time: row.time,
     columns: (parse(Buffer.from(row.payload)) as string[][])[0]!

@@ -9,7 +9,8 @@ function actionsContext(fields: Partial<Omit<ActionsContext, 'repo'>> & { reposi
     apiUrl: fields.apiUrl ?? 'https://api.github.com',
     runId: fields.runId ?? 4242,
     get repo() {
-      if (!fields.repository) throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'")
+      if (!fields.repository)
+        throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'")
       const [owner = '', repo = ''] = fields.repository.split('/')
       return { owner, repo }
     }
@@ -35,7 +36,12 @@ describe('readRunContext', () => {
 
   it('knows a GitHub Enterprise Server run by its host and links there', () => {
     const context = readRunContext(
-      actionsContext({ repository: 'it/audit', serverUrl: 'https://ghes.contoso.com/', apiUrl: 'https://ghes.contoso.com/api/v3/', runId: 7 }),
+      actionsContext({
+        repository: 'it/audit',
+        serverUrl: 'https://ghes.contoso.com/',
+        apiUrl: 'https://ghes.contoso.com/api/v3/',
+        runId: 7
+      }),
       {}
     )
     expect(context).toMatchObject({

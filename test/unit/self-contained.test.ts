@@ -70,11 +70,20 @@ describe('the repository is self-contained', () => {
   const files = projectFiles()
 
   it('finds the files it checks', () => {
-    expect(files).toEqual(expect.arrayContaining(['README.md', 'action.yml', join('src', 'main.ts'), join('examples', 'audit-sync.yml')]))
+    expect(files).toEqual(
+      expect.arrayContaining(['README.md', 'action.yml', join('src', 'main.ts'), join('examples', 'audit-sync.yml')])
+    )
   })
 
   it('cites no document outside the repository (research notes, design reviews, a parent folder)', () => {
-    const outside = [/\.\.\/shared\b/, /\bshared\/research\b/, /\/work\/(?:shared|main|wt-)/, /\bDESIGN\.md\b/, /\bdesign-review/i, /\breference §/]
+    const outside = [
+      /\.\.\/shared\b/,
+      /\bshared\/research\b/,
+      /\/work\/(?:shared|main|wt-)/,
+      /\bDESIGN\.md\b/,
+      /\bdesign-review/i,
+      /\breference §/
+    ]
     const citing = files
       .filter((file) => file !== THIS_FILE)
       .flatMap((file) => {
@@ -94,7 +103,11 @@ describe('the repository is self-contained', () => {
         const [path, anchor] = target!.split('#') as [string, string | undefined]
         const linked = path === '' ? file : join(dirname(file), path)
         if (!existsSync(join(ROOT, linked))) broken.push(`${file}: ${target} (no such file)`)
-        else if (anchor !== undefined && linked.endsWith('.md') && !anchorsOf(readFileSync(join(ROOT, linked), 'utf8')).has(anchor)) {
+        else if (
+          anchor !== undefined &&
+          linked.endsWith('.md') &&
+          !anchorsOf(readFileSync(join(ROOT, linked), 'utf8')).has(anchor)
+        ) {
           broken.push(`${file}: ${target} (no such heading)`)
         }
       }
@@ -104,7 +117,9 @@ describe('the repository is self-contained', () => {
 
   it("promises in the action's messages only inputs action.yml declares", () => {
     const sources = files.filter((file) => file.startsWith('src/') && file.endsWith('.ts'))
-    const mentioned = sources.flatMap((file) => quotedInputNames(readFileSync(join(ROOT, file), 'utf8')).map((name) => ({ file, name })))
+    const mentioned = sources.flatMap((file) =>
+      quotedInputNames(readFileSync(join(ROOT, file), 'utf8')).map((name) => ({ file, name }))
+    )
     expect(mentioned.length).toBeGreaterThan(20)
     expect(mentioned.filter(({ name }) => !declared.has(name))).toEqual([])
   })
@@ -112,13 +127,19 @@ describe('the repository is self-contained', () => {
   it('reads input names the way messages write them', () => {
     expect(quotedInputNames("Input 'no-such-input' must be set")).toEqual(['no-such-input'])
     expect(quotedInputNames("or set 'open-issue: false'. The data was committed.")).toEqual(['open-issue'])
-    expect(quotedInputNames("set 'cloud' (or 'authority'/'audience') to the tenant's cloud")).toEqual(['cloud', 'authority', 'audience'])
+    expect(quotedInputNames("set 'cloud' (or 'authority'/'audience') to the tenant's cloud")).toEqual([
+      'cloud',
+      'authority',
+      'audience'
+    ])
     expect(quotedInputNames("Input 'format' must be 'csv' or 'parquet'")).toEqual(['format'])
     expect(quotedInputNames("the token needs 'contents: write'")).toEqual([])
   })
 
   it('names in .env.example only inputs action.yml declares', () => {
-    const names = [...readFileSync(join(ROOT, '.env.example'), 'utf8').matchAll(/^INPUT_([A-Z0-9-]+)=/gm)].map((match) => match[1]!.toLowerCase())
+    const names = [...readFileSync(join(ROOT, '.env.example'), 'utf8').matchAll(/^INPUT_([A-Z0-9-]+)=/gm)].map(
+      (match) => match[1]!.toLowerCase()
+    )
     expect(names.length).toBeGreaterThan(3)
     expect(names.filter((name) => !declared.has(name))).toEqual([])
   })

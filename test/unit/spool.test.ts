@@ -25,7 +25,8 @@ const row = (second: number, id: string, payload = `${id} at ${second}`): KeyedR
 
 async function all(batches: AsyncIterable<KeyedRow[]>): Promise<string[]> {
   const out: string[] = []
-  for await (const batch of batches) for (const entry of batch) out.push(`${entry.time.slice(17, 19)} ${entry.id} ${entry.payload.toString()}`)
+  for await (const batch of batches)
+    for (const entry of batch) out.push(`${entry.time.slice(17, 19)} ${entry.id} ${entry.payload.toString()}`)
   return out
 }
 
@@ -67,9 +68,20 @@ describe('merging sorted rows', () => {
       for (const stale of previous) stale.payload.fill(0x21)
     }
     const groups = (offset: number): KeyedRow[][] =>
-      Array.from({ length: 20 }, (_, batch) => Array.from({ length: 3 }, (_, at) => row((batch * 3 + at) % 60, `id${(batch * 3 + at + offset) % 7}`, `p${batch}-${at}-${offset}`)))
-    const plain = await all(mergeSorted([batches(...groups(0)), batches(...groups(1)), batches(...groups(2))], { rank: () => 0, batchRows: 4 }))
-    const reused = await all(mergeSorted([reusing(groups(0)), reusing(groups(1)), reusing(groups(2))], { rank: () => 0, batchRows: 4 }))
+      Array.from({ length: 20 }, (_, batch) =>
+        Array.from({ length: 3 }, (_, at) =>
+          row((batch * 3 + at) % 60, `id${(batch * 3 + at + offset) % 7}`, `p${batch}-${at}-${offset}`)
+        )
+      )
+    const plain = await all(
+      mergeSorted([batches(...groups(0)), batches(...groups(1)), batches(...groups(2))], {
+        rank: () => 0,
+        batchRows: 4
+      })
+    )
+    const reused = await all(
+      mergeSorted([reusing(groups(0)), reusing(groups(1)), reusing(groups(2))], { rank: () => 0, batchRows: 4 })
+    )
     expect(reused).toEqual(plain)
     expect(plain.length).toBeGreaterThan(50)
     expect(reused.join('\n')).not.toContain('!')
@@ -85,14 +97,16 @@ describe('the spool', () => {
   it('sorts a day of rows by time to the second, then by Id, in memory and in run files alike', async () => {
     const dir = await tempDir()
     let seed = 7
-    const random = (below: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % below)
+    const random = (below: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % below
     const two = (value: number): string => String(value).padStart(2, '0')
     // Few distinct seconds, so that many rows share one and are told apart by Id alone.
     const rows = Array.from({ length: 3000 }, () => {
       const time = `2026-11-20T${two(random(24))}:${two(random(2) * 59)}:${two(random(3) * 29)}Z`
       return { time, id: `${['a', 'B', 'é', '李', '0'][random(5)]}${random(400)}`, payload: Buffer.from('x') }
     })
-    const expected = [...new Set(rows.map((entry) => `${entry.time} ${entry.id}`))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    const expected = [...new Set(rows.map((entry) => `${entry.time} ${entry.id}`))].sort((a, b) =>
+      a < b ? -1 : a > b ? 1 : 0
+    )
     for (const budget of [1_000_000_000, 20_000]) {
       const spool = await Spool.create(join(dir, `spool-${budget}`), budget)
       for (const entry of rows) {
@@ -100,7 +114,8 @@ describe('the spool', () => {
         await spool.spillIfFull()
       }
       const read: string[] = []
-      for await (const batch of spool.read('Audit.General', '2026-11-20')) for (const entry of batch) read.push(`${entry.time} ${entry.id}`)
+      for await (const batch of spool.read('Audit.General', '2026-11-20'))
+        for (const entry of batch) read.push(`${entry.time} ${entry.id}`)
       expect(read).toEqual(expected)
       await spool.remove()
     }
@@ -143,17 +158,26 @@ describe('the spool', () => {
     await Promise.all(writes)
     const read = await all(spool.read('Audit.General', '2026-11-20'))
     expect(read).toHaveLength(60)
-    expect(read.map((line) => line.split(' ')[1])).toEqual(Array.from({ length: 60 }, (_, second) => `id${String(second).padStart(2, '0')}`))
+    expect(read.map((line) => line.split(' ')[1])).toEqual(
+      Array.from({ length: 60 }, (_, second) => `id${String(second).padStart(2, '0')}`)
+    )
     await spool.remove()
   })
 
   it('reads back megabytes of rows through its reused buffers exactly, a row larger than a read among them', async () => {
     const spool = await Spool.create(join(await tempDir(), 'spool'), 1_500_000)
-    const payloadOf = (index: number): Buffer => Buffer.from(`${index}:`.padEnd(index === 777 ? 700_000 : 200 + (index % 1_000), String.fromCharCode(97 + (index % 26))))
+    const payloadOf = (index: number): Buffer =>
+      Buffer.from(
+        `${index}:`.padEnd(index === 777 ? 700_000 : 200 + (index % 1_000), String.fromCharCode(97 + (index % 26)))
+      )
     const expected: string[] = []
     for (let index = 0; index < 12_000; index++) {
       const second = (index * 7919) % 60
-      spool.add('Audit.General', '2026-11-20', row(second, `id${String(index).padStart(5, '0')}`, payloadOf(index).toString()))
+      spool.add(
+        'Audit.General',
+        '2026-11-20',
+        row(second, `id${String(index).padStart(5, '0')}`, payloadOf(index).toString())
+      )
       expected.push(`${String(second).padStart(2, '0')} id${String(index).padStart(5, '0')}`)
       if (index % 100 === 99) await spool.spillIfFull()
     }

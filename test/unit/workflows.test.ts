@@ -68,7 +68,9 @@ function isThisAction(uses: string | undefined): boolean {
 function stepsOfThisAction(file: string): { where: string; step: Step }[] {
   const workflow = readWorkflow(file)
   return Object.entries(workflow.jobs ?? {}).flatMap(([job, { steps = [] }]) =>
-    steps.filter((step) => isThisAction(step.uses)).map((step, index) => ({ where: `${file} job '${job}' step ${step.name ?? index + 1}`, step }))
+    steps
+      .filter((step) => isThisAction(step.uses))
+      .map((step, index) => ({ where: `${file} job '${job}' step ${step.name ?? index + 1}`, step }))
   )
 }
 
@@ -84,8 +86,14 @@ describe('workflows and examples that use the action', () => {
   it.each(files)('%s parses and gives the action only inputs action.yml declares, and every required one', (file) => {
     for (const { where, step } of stepsOfThisAction(file)) {
       const given = Object.keys(step.with ?? {})
-      expect(given.filter((name) => !declared.has(name)), `${where}: inputs action.yml does not declare`).toEqual([])
-      expect(required.filter((name) => !given.includes(name)), `${where}: required inputs missing`).toEqual([])
+      expect(
+        given.filter((name) => !declared.has(name)),
+        `${where}: inputs action.yml does not declare`
+      ).toEqual([])
+      expect(
+        required.filter((name) => !given.includes(name)),
+        `${where}: required inputs missing`
+      ).toEqual([])
     }
   })
 })
@@ -112,7 +120,9 @@ describe('examples', () => {
     for (const job of jobs) {
       const granted = job.permissions ?? workflow.permissions
       expect(typeof granted, `${file}: permissions: as a map, not read-all or write-all`).toBe('object')
-      expect(granted, `${file}: permissions`).toEqual(neededPermissions((job.steps ?? []).filter((step) => isThisAction(step.uses))))
+      expect(granted, `${file}: permissions`).toEqual(
+        neededPermissions((job.steps ?? []).filter((step) => isThisAction(step.uses)))
+      )
     }
   })
 
@@ -123,7 +133,11 @@ describe('examples', () => {
       expect(concurrency, `${file} job '${name}': concurrency`).toBeDefined()
       const group = typeof concurrency === 'string' ? concurrency : (concurrency as { group?: string }).group
       expect(group, `${file} job '${name}': concurrency group`).toBeTruthy()
-      if (typeof concurrency === 'object') expect((concurrency as { 'cancel-in-progress'?: unknown })['cancel-in-progress'], `${file}: a new run must not cancel one that is committing`).not.toBe(true)
+      if (typeof concurrency === 'object')
+        expect(
+          (concurrency as { 'cancel-in-progress'?: unknown })['cancel-in-progress'],
+          `${file}: a new run must not cancel one that is committing`
+        ).not.toBe(true)
       expect(job['timeout-minutes'], `${file} job '${name}': timeout-minutes`).toBeGreaterThan(0)
     }
   })
@@ -132,9 +146,13 @@ describe('examples', () => {
     // The failure issue offers `gh workflow run <file> -f start=… -f end=…`; a workflow without
     // those inputs would refuse it.
     const workflow = readWorkflow(file)
-    const collecting = stepsOfThisAction(file).filter(({ step }) => String(step.with?.['content-types'] ?? '').trim() !== 'none')
+    const collecting = stepsOfThisAction(file).filter(
+      ({ step }) => String(step.with?.['content-types'] ?? '').trim() !== 'none'
+    )
     if (collecting.length === 0) return
-    expect(Object.keys(workflow.on?.workflow_dispatch?.inputs ?? {}), `${file}: workflow_dispatch inputs`).toEqual(expect.arrayContaining(['start', 'end']))
+    expect(Object.keys(workflow.on?.workflow_dispatch?.inputs ?? {}), `${file}: workflow_dispatch inputs`).toEqual(
+      expect.arrayContaining(['start', 'end'])
+    )
     for (const { where, step } of collecting) {
       expect(step.with?.['start'], where).toBe('${{ inputs.start }}')
       expect(step.with?.['end'], where).toBe('${{ inputs.end }}')
@@ -144,7 +162,9 @@ describe('examples', () => {
 
 describe('dependabot', () => {
   it('updates npm packages and the workflows’ actions', () => {
-    const config = parse(readFileSync(join(ROOT, '.github/dependabot.yml'), 'utf8')) as { updates: { 'package-ecosystem': string }[] }
+    const config = parse(readFileSync(join(ROOT, '.github/dependabot.yml'), 'utf8')) as {
+      updates: { 'package-ecosystem': string }[]
+    }
     expect(config.updates.map((update) => update['package-ecosystem']).sort()).toEqual(['github-actions', 'npm'])
   })
 })

@@ -13,7 +13,8 @@ const CHUNK_BYTES = 1024 * 1024
  */
 export class CsvPartWriter implements PartWriter {
   private readonly parts: WrittenPart[] = []
-  private current: { fd: number; file: string; bytes: number; rows: number; sha256: Hash; first: string; last: string } | undefined
+  private current:
+    { fd: number; file: string; bytes: number; rows: number; sha256: Hash; first: string; last: string } | undefined
   private chunk = Buffer.allocUnsafe(CHUNK_BYTES)
   private used = 0
 

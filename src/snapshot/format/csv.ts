@@ -73,7 +73,8 @@ export function encodeBlobRecord(body: Buffer, records: BlobRecords, index: numb
   const base = 2 * columns * index
   const { spans, bounds } = records
   // Every value lies inside the record, so twice the record (every byte quoted) bounds them.
-  const headBound = 6 * Buffer.byteLength(id) + 2 * time.length + 2 * (bounds[4 * index + 1]! - bounds[4 * index]!) + 256
+  const headBound =
+    6 * Buffer.byteLength(id) + 2 * time.length + 2 * (bounds[4 * index + 1]! - bounds[4 * index]!) + 256
   if (headBound > scratch.length) growScratch(headBound, 0)
   const bodyView = viewOfBlob(body)
   const out: Uint8Array = scratch
@@ -214,7 +215,10 @@ function rowEnd(bytes: Buffer, start: number): number {
 function splitRow(bytes: Buffer, start: number, end: number, path: string): KeyedRow {
   const [id, afterId] = readField(bytes, start, end)
   const [time] = readField(bytes, afterId, end)
-  if (time.length !== 20) throw new Error(`${path} on the data branch has a row whose CreationTime is not YYYY-MM-DDTHH:MM:SSZ ('${time.slice(0, 40)}'); move or delete it, then run again.`)
+  if (time.length !== 20)
+    throw new Error(
+      `${path} on the data branch has a row whose CreationTime is not YYYY-MM-DDTHH:MM:SSZ ('${time.slice(0, 40)}'); move or delete it, then run again.`
+    )
   return { id, time, payload: bytes.subarray(start, end) }
 }
 
@@ -323,7 +327,8 @@ export function csvField(line: Buffer, column: number): Buffer {
         scan = quote + 2
         continue
       }
-      if (index === column) return doubled ? decodeCsvLine(Buffer.from(line.subarray(at, quote + 1)))[0]! : line.subarray(at + 1, quote)
+      if (index === column)
+        return doubled ? decodeCsvLine(Buffer.from(line.subarray(at, quote + 1)))[0]! : line.subarray(at + 1, quote)
       at = quote + 2
       break
     }

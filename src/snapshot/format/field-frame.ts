@@ -32,7 +32,8 @@ export function encodeFieldFrame(fields: readonly Uint8Array[]): Buffer {
 
 /** The bytes the frame of `fields` takes. */
 export function fieldFrameBytes(fields: readonly Uint8Array[]): number {
-  if (fields.length !== COLUMNS) throw new Error(`A row of ${fields.length} fields cannot be a snapshot row (expected ${COLUMNS}).`)
+  if (fields.length !== COLUMNS)
+    throw new Error(`A row of ${fields.length} fields cannot be a snapshot row (expected ${COLUMNS}).`)
   let bytes = FIELD_FRAME_HEADER_BYTES
   for (const field of fields) bytes += field.length
   return bytes
@@ -58,7 +59,8 @@ export function decodeFieldFrame(frame: Buffer): Buffer[] {
     fields.push(frame.subarray(at, at + length))
     at += length
   }
-  if (at !== frame.length) throw new Error(`A spooled row of ${frame.length} bytes is not a field frame (its fields take ${at}).`)
+  if (at !== frame.length)
+    throw new Error(`A spooled row of ${frame.length} bytes is not a field frame (its fields take ${at}).`)
   return fields
 }
 
@@ -68,7 +70,13 @@ export function decodeFieldFrame(frame: Buffer): Buffer[] {
  * left empty), and the record's bytes as served as AuditData. The frame lives in a buffer
  * the next call reuses (the spool copies it).
  */
-export function encodeBlobRecordFrame(body: Buffer, records: BlobRecords, index: number, id: string, time: string): Buffer {
+export function encodeBlobRecordFrame(
+  body: Buffer,
+  records: BlobRecords,
+  index: number,
+  id: string,
+  time: string
+): Buffer {
   const scanned = COLUMNS - 1
   const base = 2 * scanned * index
   const { spans, bounds } = records
@@ -105,7 +113,8 @@ export function encodeBlobRecordFrame(body: Buffer, records: BlobRecords, index:
     }
     const kind = valueKind(body, start, end)
     if (kind === ValueKind.PlainString) at += body.copy(frame, at, start + 1, end - 1)
-    else if (kind === ValueKind.EscapedString) at += frame.write(JSON.parse(body.toString('utf8', start, end)) as string, at, 'utf8')
+    else if (kind === ValueKind.EscapedString)
+      at += frame.write(JSON.parse(body.toString('utf8', start, end)) as string, at, 'utf8')
     else if (kind === ValueKind.Literal) at += body.copy(frame, at, start, end)
     frame.writeUInt32LE(at - from, 4 * column)
   }

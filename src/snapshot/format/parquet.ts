@@ -51,7 +51,13 @@ const SCHEMA = [
   { name: 'root', num_children: SNAPSHOT_COLUMNS.length },
   ...SNAPSHOT_COLUMNS.map((name) => {
     if (name === 'Id') return { name, ...STRING, repetition_type: 'REQUIRED' }
-    if (name === 'CreationTime') return { name, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' }, repetition_type: 'REQUIRED' }
+    if (name === 'CreationTime')
+      return {
+        name,
+        type: 'INT64',
+        logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
+        repetition_type: 'REQUIRED'
+      }
     if (name === 'RecordType' || name === 'UserType') return { name, ...INT32, repetition_type: 'OPTIONAL' }
     if (name === 'AuditData') return { name, ...STRING, repetition_type: 'REQUIRED' }
     return { name, ...STRING, repetition_type: 'OPTIONAL' }
@@ -107,7 +113,9 @@ type ColumnValues = (Uint8Array | number | bigint | null)[]
  */
 export class ParquetPartWriter implements PartWriter {
   private readonly parts: WrittenPart[] = []
-  private current: { writer: ParquetWriter; output: HashingFileWriter; file: string; rows: number; first: string; last: string } | undefined
+  private current:
+    | { writer: ParquetWriter; output: HashingFileWriter; file: string; rows: number; first: string; last: string }
+    | undefined
   private columns: ColumnValues[] = SNAPSHOT_COLUMNS.map(() => [])
   private groupFirst = ''
   private groupLast = ''
@@ -192,7 +200,13 @@ export class ParquetPartWriter implements PartWriter {
   private openPart(): NonNullable<ParquetPartWriter['current']> {
     const file = join(this.dir, `part-${this.parts.length + 1}.parquet`)
     const output = new HashingFileWriter(file)
-    const writer = new ParquetWriter({ writer: output, schema: SCHEMA as never, codec: 'ZSTD', compressors: this.compressors, createdBy: 'm365-audit-sync' })
+    const writer = new ParquetWriter({
+      writer: output,
+      schema: SCHEMA as never,
+      codec: 'ZSTD',
+      compressors: this.compressors,
+      createdBy: 'm365-audit-sync'
+    })
     this.current = { writer, output, file, rows: 0, first: '', last: '' }
     return this.current
   }
@@ -224,14 +238,23 @@ function written(result: void | Promise<void>): void {
 }
 
 /** Field `bytes[start, end)` as the column's Parquet value: a view of the bytes for strings. */
-function columnValue(column: number, bytes: Buffer, start: number, end: number, time: string): Uint8Array | number | bigint | null {
+function columnValue(
+  column: number,
+  bytes: Buffer,
+  start: number,
+  end: number,
+  time: string
+): Uint8Array | number | bigint | null {
   if (column === Column.CreationTime) return timestampMillis(time)
-  if (column === Column.AuditData || column === Column.Id) return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start)
+  if (column === Column.AuditData || column === Column.Id)
+    return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start)
   if (end === start) return null
   if (column === Column.RecordType || column === Column.UserType) {
     const number = asciiInteger(bytes, start, end) ?? Number(bytes.toString('latin1', start, end))
     if (!Number.isInteger(number) || number < -2147483648 || number > 2147483647) {
-      throw new Error(`${SNAPSHOT_COLUMNS[column]} '${bytes.toString('utf8', start, Math.min(end, start + 40))}' is not a 32-bit integer; it cannot be written as Parquet.`)
+      throw new Error(
+        `${SNAPSHOT_COLUMNS[column]} '${bytes.toString('utf8', start, Math.min(end, start + 40))}' is not a 32-bit integer; it cannot be written as Parquet.`
+      )
     }
     return number
   }
@@ -318,7 +341,9 @@ export async function* readParquetRows(file: string, path: string): AsyncGenerat
     const metadata = await parquetMetadataAsync(fileSlices(fd))
     const names = metadata.schema.slice(1).map((element) => element.name)
     if (names.join(',') !== SNAPSHOT_COLUMNS.join(',')) {
-      throw new Error(`${path} on the data branch is not one of our Parquet snapshots (columns ${names.slice(0, 5).join(', ')}…); move or delete it, then run again.`)
+      throw new Error(
+        `${path} on the data branch is not one of our Parquet snapshots (columns ${names.slice(0, 5).join(', ')}…); move or delete it, then run again.`
+      )
     }
     const groupFile = fileSlices(fd, (bytes) => groupBuffers.push(bytes))
     const groupDecompressors = {
@@ -359,7 +384,11 @@ export async function* readParquetRows(file: string, path: string): AsyncGenerat
         const start = at
         at = writeFieldFrame(fields, frames, at)
         const id = fields[Column.Id]!
-        return { time, id: Buffer.from(id.buffer, id.byteOffset, id.length).toString('utf8'), payload: frames.subarray(start, at) }
+        return {
+          time,
+          id: Buffer.from(id.buffer, id.byteOffset, id.length).toString('utf8'),
+          payload: frames.subarray(start, at)
+        }
       })
       // The rows' fields were views of these buffers; the frames are copies.
       for (const bytes of groupBuffers.splice(0)) releaseWhole(bytes)
@@ -381,7 +410,7 @@ function fileSlices(fd: number, onSlice?: (bytes: Uint8Array) => void): AsyncBuf
     byteLength,
     slice(start: number, end = byteLength): ArrayBuffer {
       const bytes = new Uint8Array(end - start)
-      for (let at = 0; at < bytes.length; ) {
+      for (let at = 0; at < bytes.length;) {
         const read = readSync(fd, bytes, at, bytes.length - at, start + at)
         if (read === 0) throw new Error(`the file ends at byte ${start + at}, before byte ${end}`)
         at += read
@@ -395,7 +424,8 @@ function fileSlices(fd: number, onSlice?: (bytes: Uint8Array) => void): AsyncBuf
 function rowFields(values: unknown[], path: string): { time: string; fields: Uint8Array[] } {
   const time = values[Column.CreationTime]
   const millis = time instanceof Date ? time.getTime() : Number(time)
-  if (!Number.isFinite(millis)) throw new Error(`${path} on the data branch has a row without a CreationTime; move or delete it, then run again.`)
+  if (!Number.isFinite(millis))
+    throw new Error(`${path} on the data branch has a row without a CreationTime; move or delete it, then run again.`)
   const written = writtenTime(millis)
   const fields = values.map((value, column) => {
     if (column === Column.CreationTime) return written.bytes
@@ -432,7 +462,11 @@ export const PARQUET_FORMAT: SnapshotFormat = {
   readRows: (chunks, path, scratchFile) => readDownloadedParquet(chunks, path, scratchFile)
 }
 
-async function* readDownloadedParquet(chunks: AsyncIterable<Buffer>, path: string, file: string): AsyncGenerator<KeyedRow[]> {
+async function* readDownloadedParquet(
+  chunks: AsyncIterable<Buffer>,
+  path: string,
+  file: string
+): AsyncGenerator<KeyedRow[]> {
   const handle = await open(file, 'w')
   try {
     for await (const chunk of chunks) await handle.write(chunk)

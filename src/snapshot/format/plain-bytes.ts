@@ -29,7 +29,15 @@ export function viewOfBlob(blob: Uint8Array): DataView {
  * needs CSV quotes or is a JSON escape (a quote, comma, backslash, or a control byte such as
  * CR or LF); returns the new end, or -1 (having written some of it) when one does.
  */
-export function copyPlainBytes(out: Uint8Array, outView: DataView, at: number, source: Uint8Array, sourceView: DataView, start: number, end: number): number {
+export function copyPlainBytes(
+  out: Uint8Array,
+  outView: DataView,
+  at: number,
+  source: Uint8Array,
+  sourceView: DataView,
+  start: number,
+  end: number
+): number {
   let from = start
   for (; from + 8 <= end; from += 8, at += 8) {
     const low = sourceView.getInt32(from, true)
@@ -48,5 +56,10 @@ export function copyPlainBytes(out: Uint8Array, outView: DataView, at: number, s
 
 /** Non-zero when a byte of `word` is a quote, a comma, a backslash or below 0x0e (see util/swar.ts). */
 function needsCare(word: number): number {
-  return bytesEqualTo(word, 0x22222222) | bytesEqualTo(word, 0x2c2c2c2c) | bytesEqualTo(word, 0x5c5c5c5c) | bytesBelow(word, 0x0e0e0e0e)
+  return (
+    bytesEqualTo(word, 0x22222222) |
+    bytesEqualTo(word, 0x2c2c2c2c) |
+    bytesEqualTo(word, 0x5c5c5c5c) |
+    bytesBelow(word, 0x0e0e0e0e)
+  )
 }

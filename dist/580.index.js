@@ -2016,10 +2016,9 @@ const UPLOAD_READ_BYTES = 1024 * 1024;
  * Encode this much at a time (a multiple of 3: base64 pieces then join without padding):
  * 64 KiB of text, a short-lived string V8 collects cheaply, where a megabyte would be
  * allocated as a large object. Each piece goes to the socket as the string it is: turned
- * into a Buffer first, every piece was a new allocation outside V8's heap, some 480 MB of
- * them for a 360 MB day, and V8 answers such a churn with full garbage collections (19 in
- * a 250,000-record backfill, against 2 with strings; measured by `npm run bench` with
- * BENCH_V8_FLAGS=--trace-gc).
+ * into a Buffer first, every piece was a new allocation outside V8's heap, more than the
+ * day's size in all, and V8 answers such a churn with full garbage collections
+ * (docs/benchmarks.md, "Buffers outside V8's heap").
  */
 const BASE64_PIECE_BYTES = 3 * 16 * 1024;
 /** The length of the createBlob body for content of `size` bytes. */
@@ -3705,7 +3704,7 @@ async function issueAfterStop(target, progress, context) {
 /**
  * A count with thousands separators, `1,234,567`, as `toLocaleString('en-US')` writes it. Not
  * with `toLocaleString` itself: its first call in a process loads ICU's number formatting,
- * 15-20 ms of CPU, some 3 % of a run that adds nothing.
+ * a cost every run would pay for nothing (docs/benchmarks.md, "Counts without ICU").
  */
 function countText(count) {
     if (!Number.isSafeInteger(count))
@@ -4580,8 +4579,8 @@ const NO_REFUSED = new Uint8Array(128);
  * Writes `text` into `out` at `at` as bytes when every character is ASCII and none is in
  * `refused` (a 128-entry table, 1 = refused; none when left out); returns the new end,
  * or -1 (having written some of it) when one is not. For the short keys and times a run
- * writes for every row, a loop over char codes costs a third of `Buffer#write` with an
- * encoding, a call into C++ (measured with `--cpu-prof` by `npm run bench`).
+ * writes for every row, a loop over char codes costs less than `Buffer#write` with an
+ * encoding, a call into C++ (docs/benchmarks.md, "Copying bytes a word at a time").
  */
 function writeAscii(out, at, text, refused = NO_REFUSED) {
     const length = text.length;
@@ -4726,8 +4725,8 @@ class CsvPartWriter {
  * Copying a value's bytes out of a content blob eight at a time (two 32-bit words), for the
  * values that need no care on the way: no CSV quotes, no JSON escapes. Such values (GUIDs,
  * names, operations) are most of a row's columns; a byte loop over them, and a call into
- * C++ per value for `Buffer#copy`, were a tenth of a run's CPU (measured with `--cpu-prof`
- * by `npm run bench`).
+ * C++ per value for `Buffer#copy`, were a large share of a run's CPU (docs/benchmarks.md,
+ * "Copying bytes a word at a time").
  */
 const plain_bytes_QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -4787,10 +4786,10 @@ function needsCare(word) {
  * Rows are encoded once, straight from the blob's bytes, and existing files are read back by
  * splitting them into raw rows, not by parsing every field: a day can hold a million rows
  * and each run rewrites the parts that new rows fall into. Both directions are written here
- * rather than with csv-stringify and csv-parse because they are the hottest code of a run:
- * measured on a 1 KB audit record, csv-stringify took 20 µs a row and csv-parse 60 µs, where
- * the whole run may spend a few tens. The dialect is our own, and the test suite reads every
- * file back with csv-parse and DuckDB.
+ * rather than with csv-stringify and csv-parse because they are the hottest code of a run,
+ * and those libraries alone would take the run past its CPU target (docs/benchmarks.md,
+ * "The CSV codec", measured by `npm run bench -- --scenarios codecs`). The dialect is our
+ * own, and the test suite reads every file back with csv-parse and DuckDB as oracles.
  */
 const CSV_HEADER = Buffer.from(`${SNAPSHOT_COLUMNS.join(',')}\r\n`, 'utf8');
 /** Where rows are assembled before they get a buffer of their own; grows for a larger row. */
@@ -4975,7 +4974,7 @@ const READ_BUFFER_BYTES = 256 * 1024;
 /** The offset just past the CRLF that ends the row starting at `start`, or -1 if it is not complete. */
 function rowEnd(bytes, start) {
     // Byte by byte: a row is mostly AuditData, whose doubled quotes come every few bytes, so
-    // stepping over words of neither quote nor CR measured no faster (npm run bench).
+    // stepping over words of neither quote nor CR measured no faster (docs/benchmarks.md).
     let quoted = false;
     for (let index = start; index < bytes.length; index++) {
         const byte = bytes[index];
@@ -5046,36 +5045,40 @@ function decodeCsvLine(line) {
         }
         // Quoted: runs to the quote that is not followed by another.
         const start = at + 1;
-        let doubled = false;
-        let scan = start;
-        for (;;) {
-            const quote = line.indexOf(csv_QUOTE, scan);
-            if (quote < 0 || quote >= end)
-                throw new Error('a CSV line ends inside a quoted field');
-            if (line[quote + 1] === csv_QUOTE) {
-                doubled = true;
-                scan = quote + 2;
-                continue;
-            }
-            if (!doubled)
-                fields.push(line.subarray(start, quote));
-            else {
-                let write = start;
-                for (let index = start; index < quote; index++) {
-                    const byte = line[index];
-                    line[write++] = byte;
-                    if (byte === csv_QUOTE)
-                        index++;
-                }
-                fields.push(line.subarray(start, write));
-            }
-            at = quote + 1;
-            if (at >= end)
-                return fields;
-            at++; // the comma
-            break;
-        }
+        const { quote, doubled } = closingQuote(line, start, end);
+        fields.push(line.subarray(start, doubled ? undoubleQuotes(line, start, quote) : quote));
+        at = quote + 1;
+        if (at >= end)
+            return fields;
+        at++; // the comma
     }
+}
+/**
+ * The quote that closes a quoted field whose content starts at `from` (the first quote not
+ * followed by another), and whether the field holds doubled quotes.
+ */
+function closingQuote(line, from, end) {
+    let doubled = false;
+    for (let scan = from;;) {
+        const quote = line.indexOf(csv_QUOTE, scan);
+        if (quote < 0 || quote >= end)
+            throw new Error('a CSV line ends inside a quoted field');
+        if (line[quote + 1] !== csv_QUOTE)
+            return { quote, doubled };
+        doubled = true;
+        scan = quote + 2;
+    }
+}
+/** Undoubles the quotes of `bytes[start, end)` where they stand (it only shrinks); returns the new end. */
+function undoubleQuotes(bytes, start, end) {
+    let write = start;
+    for (let index = start; index < end; index++) {
+        const byte = bytes[index];
+        bytes[write++] = byte;
+        if (byte === csv_QUOTE)
+            index++;
+    }
+    return write;
 }
 /**
  * Field `column` of one of our CSV lines (CRLF included or not), unquoted: a view of `line`,
@@ -5098,22 +5101,14 @@ function csvField(line, column) {
             continue;
         }
         // Quoted: runs to the quote that is not followed by another.
-        let doubled = false;
-        let scan = at + 1;
-        for (;;) {
-            const quote = line.indexOf(csv_QUOTE, scan);
-            if (quote < 0 || quote >= end)
-                throw new Error('a CSV line ends inside a quoted field');
-            if (line[quote + 1] === csv_QUOTE) {
-                doubled = true;
-                scan = quote + 2;
-                continue;
-            }
-            if (index === column)
-                return doubled ? decodeCsvLine(Buffer.from(line.subarray(at, quote + 1)))[0] : line.subarray(at + 1, quote);
-            at = quote + 2;
-            break;
+        const { quote, doubled } = closingQuote(line, at + 1, end);
+        if (index === column) {
+            if (!doubled)
+                return line.subarray(at + 1, quote);
+            const copy = Buffer.from(line.subarray(at + 1, quote));
+            return copy.subarray(0, undoubleQuotes(copy, 0, copy.length));
         }
+        at = quote + 2;
     }
     return Buffer.alloc(0);
 }
@@ -5143,8 +5138,9 @@ var bytewriter = __webpack_require__(3732);
 /**
  * Memory given back when we are done with it, not when V8 next collects. A buffer outside
  * V8's heap costs V8 nothing to keep, so a run that makes and drops megabytes of them (pages
- * of Parquet read and written) lets them pile up to some 64 MB above what it holds before
- * it collects, and the memory allocator then keeps much of that for the rest of the run.
+ * of Parquet read and written) lets them pile up to tens of megabytes above what it holds
+ * before it collects, and the memory allocator then keeps much of that for the rest of the
+ * run (docs/benchmarks.md, "Buffers outside V8's heap").
  * Detaching a buffer (`transfer(0)`) frees its memory at once.
  */
 /** Frees `view`'s memory now when the view covers its whole buffer; else leaves it to V8. */
@@ -5168,8 +5164,8 @@ function releaseBuffer(buffer) {
 /**
  * A row as its fields' raw bytes, for day files that are not CSV (Parquet): what travels
  * through the spool and the merge in place of a CSV line, so that the Parquet writer takes
- * views of its columns instead of parsing a CSV line back (which cost a third of a Parquet
- * run's CPU, measured by `npm run bench`).
+ * views of its columns instead of parsing a CSV line back, which was most of what a Parquet
+ * run spent beyond a CSV run (docs/benchmarks.md, "Parquet columns and compression").
  *
  * Layout: one u32 (little-endian) length per column of SNAPSHOT_COLUMNS, then the columns'
  * bytes one after another. A column without a value has length 0, as an empty CSV field
@@ -5307,10 +5303,10 @@ function frameField(frame, column) {
 /**
  * A row group ends at this many rows or this many bytes of rows, whichever comes first. A
  * group is held whole while it is encoded, and while it is read back in a merge, in several
- * forms at once (rows, columns, pages, compressed pages): a run's peak memory grew by about
- * fifteen times the group's bytes. Measured by `npm run bench` on a day of 1.1 KB audit
- * records, the merging run: 12 MiB groups peaked at 380 MB, 2 MiB at 292-326 MB, 1 MiB
- * (about 850 records) at 276-283 MB, for a file 4 % larger than with 12 MiB and no more CPU.
+ * forms at once (rows, columns, pages, compressed pages): a run's peak memory grows by many
+ * times the group's bytes. A megabyte (about 850 audit records) keeps the merging run of a
+ * large day under its memory bound, for a file a few percent larger than with large groups
+ * and no more CPU (docs/benchmarks.md, "Parquet row groups").
  */
 const ROW_GROUP_ROWS = 25_000;
 const ROW_GROUP_BYTES = 1024 * 1024;
@@ -5340,9 +5336,9 @@ const SCHEMA = [
  * How each column is encoded. Only `CreationTime` keeps min/max statistics: rows are sorted by
  * it, so a reader skips row groups by time; every other column's range spans the whole group
  * and prunes nothing. The other columns are PLAIN: under ZSTD a plain page of repeated
- * strings (Operation, UserId, …) is as small as a dictionary-encoded one (within 0.1 % on a
- * row group of audit records), and building the dictionary (a map lookup per value) cost more
- * than a third of hyparquet-writer's time. Their strings then go to the writer as the bytes
+ * strings (Operation, UserId, …) is as small as a dictionary-encoded one, and building the
+ * dictionary (a map lookup per value) was a large share of hyparquet-writer's time
+ * (docs/benchmarks.md, "Parquet columns and compression"). Their strings then go to the writer as the bytes
  * they already are, never decoded to JavaScript strings and encoded back. `CreationTime`
  * keeps the writer's dictionary (rows share their second): read back in a merge, each
  * distinct time then becomes one Date, not one per row.
@@ -5351,14 +5347,13 @@ const COLUMN_ENCODING = SNAPSHOT_COLUMNS.map((name) => name === 'CreationTime' ?
 // Views of node:zlib's output: `new Uint8Array(buffer)` would copy every page once more.
 const asView = (buffer) => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 /**
- * ZSTD's level 1, not its default 3: on pages of audit records it compresses a fifth faster,
- * and the 250,000-record day's file was no larger (24.5 MB against 25.4, measured by
- * `npm run bench` when level 1 was tried alone; docs/benchmarks.md).
+ * ZSTD's level 1, not its default 3: on pages of audit records it compresses faster, for a
+ * file no larger (docs/benchmarks.md, "Parquet columns and compression").
  */
 const ZSTD_OPTIONS = { params: { [external_node_zlib_.constants.ZSTD_c_compressionLevel]: 1 } };
 // A page's size is in its header: decompressed into one buffer of that size, not the
-// default 64 KiB chunks joined at the end (twice the memory, and a quarter slower on audit
-// records), and never into more than the header says.
+// default 64 KiB chunks joined at the end (twice the memory, and slower), and never into
+// more than the header says.
 function decompressZstd(input, outputLength) {
     const size = Math.max(outputLength, MIN_ZLIB_CHUNK_BYTES);
     try {
@@ -6935,7 +6930,7 @@ class Spool {
  * The indices of a day's buffered rows in file order: by time, then Id. The rows of a day
  * differ in time by their seconds of the day, so a typed array of (second, index) pairs sorts
  * them natively, and only rows of the same second are compared by Id: a comparator over the
- * key strings cost four times as much, a tenth of a run's CPU (measured by `npm run bench`).
+ * key strings cost several times as much (docs/benchmarks.md, "Sorting a spill").
  */
 function sortedOrder(entry) {
     const { keys } = entry;
@@ -7724,12 +7719,10 @@ var external_node_v8_ = __webpack_require__(8877);
  * How much V8 lets its old generation grow past what its last full collection kept, once a
  * run reads a Parquet day back to merge into it: 60 %. Left to itself, V8 picks the factor,
  * up to 4×, from how fast it collects. Reading a day back and writing it anew makes objects
- * per row that live as long as their row group, long enough to reach the old generation, and
- * with V8's choice the merging run of a 250,000-record day peaked at 270–323 MB, its old
- * generation mostly garbage; with 1.6×, at 250–270 MB, for the same CPU (measured by
- * `npm run bench`, docs/benchmarks.md). Other runs keep V8's choice: they peak well under
- * 300 MB without it, and the more frequent full collections of a fixed factor cost CPU (up
- * to a quarter of a CSV backfill's).
+ * per row that live as long as their row group, long enough to reach the old generation,
+ * which V8's choice then fills with garbage. Other runs keep V8's choice: the more frequent
+ * full collections of a fixed factor cost them CPU. The figures: docs/benchmarks.md, "Heap
+ * growth when a Parquet day is read back"; main.ts decides when it applies.
  */
 const MERGE_HEAP_GROWING_PERCENT = 60;
 /**
@@ -8034,7 +8027,7 @@ class Wiring {
  * The run's one process-wide memory switch beyond the worker's young generation (index.ts):
  * once a Parquet day file is read back to be merged, V8's old generation may grow 1.6× past
  * what its last full collection kept, not the up to 4× it picks itself (docs/benchmarks.md,
- * "heap growth"); other runs keep V8's choice.
+ * "Heap growth when a Parquet day is read back"); other runs keep V8's choice.
  */
 function holdHeapGrowthWhenReadingParquet(format) {
     if (format.name === 'parquet')

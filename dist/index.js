@@ -12,9 +12,9 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /**
  * The action's entry point. The work runs in a worker thread, for one reason: it is the only
  * way an action can size V8's heap (a runner starts `node dist/index.js` with no flags).
- * V8 grows its young generation up to 48 MiB on a busy process whose objects mostly die
- * young; a sync allocates a short-lived string or row for every record, so the default
- * doubled the run's memory without making it faster (docs/benchmarks.md). The worker's
+ * V8 grows its young generation on a busy process whose objects mostly die young; a sync
+ * allocates a short-lived string or row for every record, which took the default to its
+ * maximum for no speed (docs/benchmarks.md, "Young generation of the worker"). The worker's
  * output, exit code and uncaught errors are the process's.
  */
 

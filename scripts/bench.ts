@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: how lean, fast and polite a sync is, measured on this machine with the test
  * fakes (no tenant, no github.com). Every figure is of the shipped dist/index.js, run as a
- * runner runs it, with a probe in its process for peak memory and CPU time. Three scenarios:
+ * runner runs it, with a probe in its process for peak memory and CPU time. Four scenarios:
  *
  * - day: one UTC day of N records (--day-records, a list), collected by a backfill of the
  *   first 20 hours, then a second run whose late events merge into that day. Peak RSS and CPU
@@ -13,8 +13,11 @@
  *   possible, ⌊(calls − 1) / quota⌋ minutes.
  * - growth: one day collected by 24 hourly runs; the repository's packed size after `git gc`
  *   against the day's final CSV bytes.
+ * - codecs: our CSV codec against csv-stringify and csv-parse on the same records, in this
+ *   process: what writing and reading back a record costs each way (the libraries are the
+ *   oracles of the codec's tests; docs/benchmarks.md says why the codec is ours).
  *
- * `--smoke` runs all three on small numbers, for CI. BENCH_NODE_OPTIONS adds Node flags to the
+ * `--smoke` runs them all on small numbers, for CI. BENCH_NODE_OPTIONS adds Node flags to the
  * action's process (`--cpu-prof`), BENCH_V8_FLAGS sets V8 flags from inside it (those Node
  * refuses in NODE_OPTIONS, such as `--trace-gc`); BENCH_TIMELINE=1 samples its memory every
  * 100 ms (or every N ms, BENCH_TIMELINE=N), among the lines it logs. Each run leaves
@@ -31,6 +34,14 @@ import { resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
+import { parse } from 'csv-parse/sync'
+import { stringify } from 'csv-stringify/sync'
+import { blobRows } from '../src/collect/blob-rows.js'
+import { SCANNED_COLUMNS } from '../src/record/columns.js'
+import { fieldKeys, scanRecords } from '../src/record/record-scanner.js'
+import { CSV_FORMAT, CSV_HEADER, readCsvRows } from '../src/snapshot/format/csv.js'
+import { KINDS_BY_CONTENT_TYPE, makeRecord } from '../test/emulator/records.js'
+import { Rng } from '../test/emulator/rng.js'
 import { BRANCH, startWorld, type World } from '../test/e2e/world.js'
 
 const exec = promisify(execFile)
@@ -51,7 +62,7 @@ interface Options {
 function readOptions(): Options {
   const { values } = parseArgs({
     options: {
-      scenarios: { type: 'string', default: 'day,quota,growth' },
+      scenarios: { type: 'string', default: 'day,quota,growth,codecs' },
       'day-records': { type: 'string', default: '50000,250000,1000000' },
       formats: { type: 'string', default: 'csv,parquet' },
       'parquet-day-records': { type: 'string', default: '250000' },
@@ -68,7 +79,8 @@ function readOptions(): Options {
     })
   const scenarios = new Set(values.scenarios.split(',').map((name) => name.trim()))
   for (const name of scenarios)
-    if (!['day', 'quota', 'growth'].includes(name)) throw new Error(`Unknown scenario '${name}': day, quota or growth.`)
+    if (!['day', 'quota', 'growth', 'codecs'].includes(name))
+      throw new Error(`Unknown scenario '${name}': day, quota, growth or codecs.`)
   return {
     scenarios,
     dayRecords: values.smoke ? [2_000] : numbers(values['day-records'], 'day-records'),
@@ -471,6 +483,78 @@ async function growthScenario(smoke: boolean, format: 'csv' | 'parquet'): Promis
   }
 }
 
+/**
+ * Our CSV codec against the libraries it replaces, on the same records in this process. Ours
+ * writes a record straight from the content blob's bytes (the scan included) and reads a day
+ * file back as raw rows with their Id and time; csv-stringify writes the same fields, already
+ * strings, and csv-parse reads the same file into fields. Each is the best of three passes.
+ */
+async function codecScenario(smoke: boolean): Promise<Record<string, string | number>> {
+  const count = smoke ? 2_000 : 50_000
+  const rng = new Rng(7)
+  const kinds = KINDS_BY_CONTENT_TYPE[TYPE]
+  const start = Date.parse('2026-11-20T00:00:00Z')
+  const records = Array.from({ length: count }, (_, index) =>
+    makeRecord(kinds[index % kinds.length]!, {
+      rng,
+      tenantId: 'bench',
+      creationTime: new Date(start + index * 1_000),
+      index
+    })
+  )
+  const blob = Buffer.from(JSON.stringify(records), 'utf8')
+  const keys = fieldKeys(SCANNED_COLUMNS)
+  const fields = records.map((record) => {
+    const json = JSON.stringify(record)
+    const cells = SCANNED_COLUMNS.map((column) => {
+      const value = record[column]
+      return value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value)
+    })
+    return [...cells, json]
+  })
+  // The best of three passes, in µs a record, with what the last pass returned.
+  const best = async (work: () => number | Promise<number>): Promise<{ us: number; result: number }> => {
+    let fastest = Infinity
+    let result = 0
+    for (let round = 0; round < 3; round++) {
+      const started = performance.now()
+      result = await work()
+      fastest = Math.min(fastest, performance.now() - started)
+    }
+    return { us: (fastest * 1_000) / count, result }
+  }
+  const lines: Buffer[] = []
+  const ours = await best(() => {
+    lines.length = 0
+    const content = { bytes: blob, records: scanRecords(blob, keys) }
+    for (const row of blobRows(content, () => '2026-11-20T00:00:00Z', CSV_FORMAT.fromBlob))
+      lines.push(Buffer.from(row.payload))
+    return lines.length
+  })
+  const library = await best(() => stringify(fields).length)
+  const file = Buffer.concat([CSV_HEADER, ...lines])
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for (let at = 0; at < file.length; at += 256 * 1024) yield file.subarray(at, at + 256 * 1024)
+  }
+  const oursRead = await best(async () => {
+    let rows = 0
+    for await (const batch of readCsvRows(chunks(), 'bench.csv')) rows += batch.length
+    return rows
+  })
+  const libraryRead = await best(() => (parse(file, { bom: true }) as string[][]).length - 1)
+  if (oursRead.result !== count || libraryRead.result !== count) {
+    throw new Error(`The codecs read ${oursRead.result} and ${libraryRead.result} rows of ${count}.`)
+  }
+  return {
+    records: count,
+    'bytes a record': round(file.length / count),
+    'write, ours (µs a record, scan of the blob included)': round(ours.us, 2),
+    'write, csv-stringify (µs a record, fields given)': round(library.us, 2),
+    'read back, ours (µs a record, Id and time)': round(oursRead.us, 2),
+    'read back, csv-parse (µs a record, every field)': round(libraryRead.us, 2)
+  }
+}
+
 function markdownTable(rows: Record<string, Record<string, string | number>>): string {
   const columns = Object.keys(rows)
   const names = [...new Set(Object.values(rows).flatMap((row) => Object.keys(row)))]
@@ -529,6 +613,13 @@ async function main(): Promise<void> {
     console.table(growth)
     report.growth = growth
     markdown.push('', '### Repository growth for a day of hourly runs', '', markdownTable(growth))
+  }
+  if (options.scenarios.has('codecs')) {
+    console.log('\ncodecs: our CSV codec against csv-stringify and csv-parse…')
+    const codecs = { [TYPE]: await codecScenario(options.smoke) }
+    console.table(codecs)
+    report.codecs = codecs[TYPE]
+    markdown.push('', '### The CSV codec against csv-stringify and csv-parse', '', markdownTable(codecs))
   }
   await writeFile(resolve(process.cwd(), 'build', 'bench.json'), `${JSON.stringify(report, null, 2)}\n`)
   await writeFile(resolve(process.cwd(), 'build', 'bench.md'), `${markdown.join('\n')}\n`)

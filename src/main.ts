@@ -286,7 +286,7 @@ class Wiring {
  * The run's one process-wide memory switch beyond the worker's young generation (index.ts):
  * once a Parquet day file is read back to be merged, V8's old generation may grow 1.6× past
  * what its last full collection kept, not the up to 4× it picks itself (docs/benchmarks.md,
- * "heap growth"); other runs keep V8's choice.
+ * "Heap growth when a Parquet day is read back"); other runs keep V8's choice.
  */
 function holdHeapGrowthWhenReadingParquet(format: SnapshotFormat): void {
   if (format.name === 'parquet') limitHeapGrowthForMerge()

@@ -37,10 +37,9 @@ const UPLOAD_READ_BYTES = 1024 * 1024
  * Encode this much at a time (a multiple of 3: base64 pieces then join without padding):
  * 64 KiB of text, a short-lived string V8 collects cheaply, where a megabyte would be
  * allocated as a large object. Each piece goes to the socket as the string it is: turned
- * into a Buffer first, every piece was a new allocation outside V8's heap, some 480 MB of
- * them for a 360 MB day, and V8 answers such a churn with full garbage collections (19 in
- * a 250,000-record backfill, against 2 with strings; measured by `npm run bench` with
- * BENCH_V8_FLAGS=--trace-gc).
+ * into a Buffer first, every piece was a new allocation outside V8's heap, more than the
+ * day's size in all, and V8 answers such a churn with full garbage collections
+ * (docs/benchmarks.md, "Buffers outside V8's heap").
  */
 const BASE64_PIECE_BYTES = 3 * 16 * 1024
 

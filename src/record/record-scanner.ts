@@ -16,8 +16,7 @@ import { RECORD_SCANNER_WASM } from './record-scanner-wasm.js'
  * The loop over the bytes is WebAssembly (assembly/record-scanner.ts, built by
  * `npm run build:wasm`): most of a record's bytes are inside strings, which it copies and
  * tests sixteen bytes at a time (SIMD). The same loop in JavaScript, eight bytes at a time,
- * took 2.5 times as long (1.6-2.9 against 0.95-1.0 ns a byte on a blob of audit records,
- * copying the blob into the module's memory included).
+ * took more than twice as long (docs/benchmarks.md, "The record scanner in WebAssembly").
  */
 
 /**

@@ -156,7 +156,7 @@ export class Spool {
  * The indices of a day's buffered rows in file order: by time, then Id. The rows of a day
  * differ in time by their seconds of the day, so a typed array of (second, index) pairs sorts
  * them natively, and only rows of the same second are compared by Id: a comparator over the
- * key strings cost four times as much, a tenth of a run's CPU (measured by `npm run bench`).
+ * key strings cost several times as much (docs/benchmarks.md, "Sorting a spill").
  */
 function sortedOrder(entry: SpoolDay): number[] {
   const { keys } = entry

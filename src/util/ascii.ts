@@ -4,8 +4,8 @@ const NO_REFUSED = new Uint8Array(128)
  * Writes `text` into `out` at `at` as bytes when every character is ASCII and none is in
  * `refused` (a 128-entry table, 1 = refused; none when left out); returns the new end,
  * or -1 (having written some of it) when one is not. For the short keys and times a run
- * writes for every row, a loop over char codes costs a third of `Buffer#write` with an
- * encoding, a call into C++ (measured with `--cpu-prof` by `npm run bench`).
+ * writes for every row, a loop over char codes costs less than `Buffer#write` with an
+ * encoding, a call into C++ (docs/benchmarks.md, "Copying bytes a word at a time").
  */
 export function writeAscii(out: Uint8Array, at: number, text: string, refused: Uint8Array = NO_REFUSED): number {
   const length = text.length

@@ -1,7 +1,7 @@
 /**
  * A count with thousands separators, `1,234,567`, as `toLocaleString('en-US')` writes it. Not
  * with `toLocaleString` itself: its first call in a process loads ICU's number formatting,
- * 15-20 ms of CPU, some 3 % of a run that adds nothing.
+ * a cost every run would pay for nothing (docs/benchmarks.md, "Counts without ICU").
  */
 export function countText(count: number): string {
   if (!Number.isSafeInteger(count)) return String(count)

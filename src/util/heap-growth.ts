@@ -4,12 +4,10 @@ import { setFlagsFromString } from 'node:v8'
  * How much V8 lets its old generation grow past what its last full collection kept, once a
  * run reads a Parquet day back to merge into it: 60 %. Left to itself, V8 picks the factor,
  * up to 4×, from how fast it collects. Reading a day back and writing it anew makes objects
- * per row that live as long as their row group, long enough to reach the old generation, and
- * with V8's choice the merging run of a 250,000-record day peaked at 270–323 MB, its old
- * generation mostly garbage; with 1.6×, at 250–270 MB, for the same CPU (measured by
- * `npm run bench`, docs/benchmarks.md). Other runs keep V8's choice: they peak well under
- * 300 MB without it, and the more frequent full collections of a fixed factor cost CPU (up
- * to a quarter of a CSV backfill's).
+ * per row that live as long as their row group, long enough to reach the old generation,
+ * which V8's choice then fills with garbage. Other runs keep V8's choice: the more frequent
+ * full collections of a fixed factor cost them CPU. The figures: docs/benchmarks.md, "Heap
+ * growth when a Parquet day is read back"; main.ts decides when it applies.
  */
 const MERGE_HEAP_GROWING_PERCENT = 60
 

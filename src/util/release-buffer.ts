@@ -1,8 +1,9 @@
 /**
  * Memory given back when we are done with it, not when V8 next collects. A buffer outside
  * V8's heap costs V8 nothing to keep, so a run that makes and drops megabytes of them (pages
- * of Parquet read and written) lets them pile up to some 64 MB above what it holds before
- * it collects, and the memory allocator then keeps much of that for the rest of the run.
+ * of Parquet read and written) lets them pile up to tens of megabytes above what it holds
+ * before it collects, and the memory allocator then keeps much of that for the rest of the
+ * run (docs/benchmarks.md, "Buffers outside V8's heap").
  * Detaching a buffer (`transfer(0)`) frees its memory at once.
  */
 

@@ -14,10 +14,10 @@ import type { SnapshotFormat } from './snapshot-format.js'
  * Rows are encoded once, straight from the blob's bytes, and existing files are read back by
  * splitting them into raw rows, not by parsing every field: a day can hold a million rows
  * and each run rewrites the parts that new rows fall into. Both directions are written here
- * rather than with csv-stringify and csv-parse because they are the hottest code of a run:
- * measured on a 1 KB audit record, csv-stringify took 20 µs a row and csv-parse 60 µs, where
- * the whole run may spend a few tens. The dialect is our own, and the test suite reads every
- * file back with csv-parse and DuckDB.
+ * rather than with csv-stringify and csv-parse because they are the hottest code of a run,
+ * and those libraries alone would take the run past its CPU target (docs/benchmarks.md,
+ * "The CSV codec", measured by `npm run bench -- --scenarios codecs`). The dialect is our
+ * own, and the test suite reads every file back with csv-parse and DuckDB as oracles.
  */
 
 export const CSV_HEADER = Buffer.from(`${SNAPSHOT_COLUMNS.join(',')}\r\n`, 'utf8')
@@ -200,7 +200,7 @@ const READ_BUFFER_BYTES = 256 * 1024
 /** The offset just past the CRLF that ends the row starting at `start`, or -1 if it is not complete. */
 function rowEnd(bytes: Buffer, start: number): number {
   // Byte by byte: a row is mostly AuditData, whose doubled quotes come every few bytes, so
-  // stepping over words of neither quote nor CR measured no faster (npm run bench).
+  // stepping over words of neither quote nor CR measured no faster (docs/benchmarks.md).
   let quoted = false
   for (let index = start; index < bytes.length; index++) {
     const byte = bytes[index]
@@ -271,32 +271,38 @@ export function decodeCsvLine(line: Buffer): Buffer[] {
     }
     // Quoted: runs to the quote that is not followed by another.
     const start = at + 1
-    let doubled = false
-    let scan = start
-    for (;;) {
-      const quote = line.indexOf(QUOTE, scan)
-      if (quote < 0 || quote >= end) throw new Error('a CSV line ends inside a quoted field')
-      if (line[quote + 1] === QUOTE) {
-        doubled = true
-        scan = quote + 2
-        continue
-      }
-      if (!doubled) fields.push(line.subarray(start, quote))
-      else {
-        let write = start
-        for (let index = start; index < quote; index++) {
-          const byte = line[index]!
-          line[write++] = byte
-          if (byte === QUOTE) index++
-        }
-        fields.push(line.subarray(start, write))
-      }
-      at = quote + 1
-      if (at >= end) return fields
-      at++ // the comma
-      break
-    }
+    const { quote, doubled } = closingQuote(line, start, end)
+    fields.push(line.subarray(start, doubled ? undoubleQuotes(line, start, quote) : quote))
+    at = quote + 1
+    if (at >= end) return fields
+    at++ // the comma
   }
+}
+
+/**
+ * The quote that closes a quoted field whose content starts at `from` (the first quote not
+ * followed by another), and whether the field holds doubled quotes.
+ */
+function closingQuote(line: Buffer, from: number, end: number): { quote: number; doubled: boolean } {
+  let doubled = false
+  for (let scan = from; ;) {
+    const quote = line.indexOf(QUOTE, scan)
+    if (quote < 0 || quote >= end) throw new Error('a CSV line ends inside a quoted field')
+    if (line[quote + 1] !== QUOTE) return { quote, doubled }
+    doubled = true
+    scan = quote + 2
+  }
+}
+
+/** Undoubles the quotes of `bytes[start, end)` where they stand (it only shrinks); returns the new end. */
+function undoubleQuotes(bytes: Buffer, start: number, end: number): number {
+  let write = start
+  for (let index = start; index < end; index++) {
+    const byte = bytes[index]!
+    bytes[write++] = byte
+    if (byte === QUOTE) index++
+  }
+  return write
 }
 
 /**
@@ -317,21 +323,13 @@ export function csvField(line: Buffer, column: number): Buffer {
       continue
     }
     // Quoted: runs to the quote that is not followed by another.
-    let doubled = false
-    let scan = at + 1
-    for (;;) {
-      const quote = line.indexOf(QUOTE, scan)
-      if (quote < 0 || quote >= end) throw new Error('a CSV line ends inside a quoted field')
-      if (line[quote + 1] === QUOTE) {
-        doubled = true
-        scan = quote + 2
-        continue
-      }
-      if (index === column)
-        return doubled ? decodeCsvLine(Buffer.from(line.subarray(at, quote + 1)))[0]! : line.subarray(at + 1, quote)
-      at = quote + 2
-      break
+    const { quote, doubled } = closingQuote(line, at + 1, end)
+    if (index === column) {
+      if (!doubled) return line.subarray(at + 1, quote)
+      const copy = Buffer.from(line.subarray(at + 1, quote))
+      return copy.subarray(0, undoubleQuotes(copy, 0, copy.length))
     }
+    at = quote + 2
   }
   return Buffer.alloc(0)
 }

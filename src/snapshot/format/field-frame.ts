@@ -7,8 +7,8 @@ import { SNAPSHOT_COLUMNS } from '../../record/columns.js'
 /**
  * A row as its fields' raw bytes, for day files that are not CSV (Parquet): what travels
  * through the spool and the merge in place of a CSV line, so that the Parquet writer takes
- * views of its columns instead of parsing a CSV line back (which cost a third of a Parquet
- * run's CPU, measured by `npm run bench`).
+ * views of its columns instead of parsing a CSV line back, which was most of what a Parquet
+ * run spent beyond a CSV run (docs/benchmarks.md, "Parquet columns and compression").
  *
  * Layout: one u32 (little-endian) length per column of SNAPSHOT_COLUMNS, then the columns'
  * bytes one after another. A column without a value has length 0, as an empty CSV field

@@ -35,10 +35,10 @@ import type { PartWriter, SnapshotFormat, WrittenPart } from './snapshot-format.
 /**
  * A row group ends at this many rows or this many bytes of rows, whichever comes first. A
  * group is held whole while it is encoded, and while it is read back in a merge, in several
- * forms at once (rows, columns, pages, compressed pages): a run's peak memory grew by about
- * fifteen times the group's bytes. Measured by `npm run bench` on a day of 1.1 KB audit
- * records, the merging run: 12 MiB groups peaked at 380 MB, 2 MiB at 292-326 MB, 1 MiB
- * (about 850 records) at 276-283 MB, for a file 4 % larger than with 12 MiB and no more CPU.
+ * forms at once (rows, columns, pages, compressed pages): a run's peak memory grows by many
+ * times the group's bytes. A megabyte (about 850 audit records) keeps the merging run of a
+ * large day under its memory bound, for a file a few percent larger than with large groups
+ * and no more CPU (docs/benchmarks.md, "Parquet row groups").
  */
 export const ROW_GROUP_ROWS = 25_000
 export const ROW_GROUP_BYTES = 1024 * 1024
@@ -68,9 +68,9 @@ const SCHEMA = [
  * How each column is encoded. Only `CreationTime` keeps min/max statistics: rows are sorted by
  * it, so a reader skips row groups by time; every other column's range spans the whole group
  * and prunes nothing. The other columns are PLAIN: under ZSTD a plain page of repeated
- * strings (Operation, UserId, …) is as small as a dictionary-encoded one (within 0.1 % on a
- * row group of audit records), and building the dictionary (a map lookup per value) cost more
- * than a third of hyparquet-writer's time. Their strings then go to the writer as the bytes
+ * strings (Operation, UserId, …) is as small as a dictionary-encoded one, and building the
+ * dictionary (a map lookup per value) was a large share of hyparquet-writer's time
+ * (docs/benchmarks.md, "Parquet columns and compression"). Their strings then go to the writer as the bytes
  * they already are, never decoded to JavaScript strings and encoded back. `CreationTime`
  * keeps the writer's dictionary (rows share their second): read back in a merge, each
  * distinct time then becomes one Date, not one per row.
@@ -82,14 +82,13 @@ const COLUMN_ENCODING = SNAPSHOT_COLUMNS.map((name) =>
 // Views of node:zlib's output: `new Uint8Array(buffer)` would copy every page once more.
 const asView = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
 /**
- * ZSTD's level 1, not its default 3: on pages of audit records it compresses a fifth faster,
- * and the 250,000-record day's file was no larger (24.5 MB against 25.4, measured by
- * `npm run bench` when level 1 was tried alone; docs/benchmarks.md).
+ * ZSTD's level 1, not its default 3: on pages of audit records it compresses faster, for a
+ * file no larger (docs/benchmarks.md, "Parquet columns and compression").
  */
 const ZSTD_OPTIONS = { params: { [zlib.ZSTD_c_compressionLevel]: 1 } }
 // A page's size is in its header: decompressed into one buffer of that size, not the
-// default 64 KiB chunks joined at the end (twice the memory, and a quarter slower on audit
-// records), and never into more than the header says.
+// default 64 KiB chunks joined at the end (twice the memory, and slower), and never into
+// more than the header says.
 function decompressZstd(input: Uint8Array, outputLength: number): Uint8Array {
   const size = Math.max(outputLength, MIN_ZLIB_CHUNK_BYTES)
   try {

@@ -4,8 +4,8 @@ import { bytesBelow, bytesEqualTo, viewOf } from '../../util/swar.js'
  * Copying a value's bytes out of a content blob eight at a time (two 32-bit words), for the
  * values that need no care on the way: no CSV quotes, no JSON escapes. Such values (GUIDs,
  * names, operations) are most of a row's columns; a byte loop over them, and a call into
- * C++ per value for `Buffer#copy`, were a tenth of a run's CPU (measured with `--cpu-prof`
- * by `npm run bench`).
+ * C++ per value for `Buffer#copy`, were a large share of a run's CPU (docs/benchmarks.md,
+ * "Copying bytes a word at a time").
  */
 
 const QUOTE = 0x22

@@ -250,6 +250,7 @@ class Wiring {
       runUrl: this.context.runUrl,
       maxPartBytes: this.hooks.maxPartBytes,
       progressEveryMs: this.hooks.progressEveryMs,
+      settleAfterMs: this.hooks.settleAfterMs,
       onReadBack: holdHeapGrowthWhenReadingParquet
     }
   }

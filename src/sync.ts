@@ -57,6 +57,8 @@ export interface SyncDependencies {
   progressEveryMs?: number | undefined
   /** Told before a day file of the branch is read back (the run's memory policy, see main.ts). */
   onReadBack?: ((format: SnapshotFormat) => void) | undefined
+  /** How long after its end a day settles (SETTLE_AFTER_MS unless a test says). */
+  settleAfterMs?: number | undefined
 }
 
 /** What a sync did. */
@@ -350,6 +352,7 @@ class SyncRun {
               settings.scope.mode === 'scheduled' && collection.remaining.length === 0 ? settings.scope.lookbackMs : 0,
             runUrl: deps.runUrl,
             maxFileBytes: deps.maxPartBytes,
+            settleAfterMs: deps.settleAfterMs,
             onReadBack: deps.onReadBack
           },
           (last) => (built = last)

@@ -10,12 +10,14 @@
  * | `M365_AUDIT_SYNC_TEST_RETRY_BASE_MS` | 500 | first backoff of a failed Management API call (doubles per attempt) |
  * | `M365_AUDIT_SYNC_TEST_MAX_PART_BYTES` | 33554432 | size at which a day's snapshot is cut into parts |
  * | `M365_AUDIT_SYNC_TEST_PROGRESS_MS` | 30000 | how often a long run logs its progress |
+ * | `M365_AUDIT_SYNC_TEST_SETTLE_MS` | 691200000 | how long after its end a day settles and is compacted |
  */
 export const TEST_HOOKS = {
   githubPacingMs: 'M365_AUDIT_SYNC_TEST_GITHUB_PACING_MS',
   retryBaseDelayMs: 'M365_AUDIT_SYNC_TEST_RETRY_BASE_MS',
   maxPartBytes: 'M365_AUDIT_SYNC_TEST_MAX_PART_BYTES',
-  progressEveryMs: 'M365_AUDIT_SYNC_TEST_PROGRESS_MS'
+  progressEveryMs: 'M365_AUDIT_SYNC_TEST_PROGRESS_MS',
+  settleAfterMs: 'M365_AUDIT_SYNC_TEST_SETTLE_MS'
 } as const
 
 /** The hooks that are set, as numbers; an unset or unreadable one is left out. */

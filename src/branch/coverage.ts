@@ -1,6 +1,7 @@
 import { CONTENT_TYPES, type ContentType } from '../record/content-types.js'
 import type { Ledger } from './ledger.js'
 import type { Manifest } from './manifest.js'
+import { DAY_FILE } from './paths.js'
 import { countText } from '../util/count-text.js'
 import { DAY_MS } from '../util/duration.js'
 import { utcDay } from '../util/time.js'
@@ -24,8 +25,6 @@ export interface TypeCoverage {
   type: ContentType
   days: DayCoverage[]
 }
-
-const DAY_FILE = /^audit\/([^/]+)\/\d{4}\/\d{2}\/(\d{4}-\d{2}-\d{2})(?:\.\d+)?\.(?:csv|parquet)$/
 
 /**
  * The `days` UTC days up to and including `lastDay` (YYYY-MM-DD), for each content type the

@@ -15,7 +15,10 @@ export type FormatName = (typeof FORMAT_NAMES)[number]
 
 /**
  * `audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.<format>`: one file per content type and UTC
- * day, or `<YYYY-MM-DD>.<part>.<format>` (part 1, 2, …) for a day too large for one file.
+ * day, or `<YYYY-MM-DD>.<part>.<format>` (part 1, 2, …) for a day too large for one file: the
+ * day's canonical layout, sorted by CreationTime then Id. Rows that later runs add to a day
+ * that is not settled yet go to additions beside it (`additionPath`) until the day is
+ * compacted back into this layout.
  */
 export function dayFilePath(contentType: ContentType, day: string, format: FormatName, part?: number): string {
   const [year, month] = day.split('-')
@@ -50,3 +53,65 @@ export function findDayFiles(
   }
   return found.sort((a, b) => a.part - b.part).map((entry) => entry.path)
 }
+
+/**
+ * `audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.added-<n>.<format>`: the n-th file of rows a
+ * later run added to the day, sorted within itself; every row of a day is in exactly one of
+ * its files.
+ */
+export function additionPath(contentType: ContentType, day: string, format: FormatName, n: number): string {
+  const [year, month] = day.split('-')
+  return `audit/${contentType}/${year}/${month}/${day}.added-${n}.${format}`
+}
+
+/** The additions of a day among `paths`, in the order they were added (by their number). */
+export function findAdditions(
+  paths: Iterable<string>,
+  contentType: ContentType,
+  day: string,
+  format: FormatName
+): string[] {
+  const stem = additionPath(contentType, day, format, 0).slice(0, -`0.${format}`.length)
+  const found: { path: string; n: number }[] = []
+  for (const path of paths) {
+    if (!path.startsWith(stem) || !path.endsWith(`.${format}`)) continue
+    const n = path.slice(stem.length, -format.length - 1)
+    if (/^[1-9]\d*$/.test(n)) found.push({ path, n: Number(n) })
+  }
+  return found.sort((a, b) => a.n - b.n).map((entry) => entry.path)
+}
+
+/**
+ * `state/keys/<ContentType>/<YYYY>/<MM>/<file>.keys`: the record keys of one day file of a day
+ * that is not settled, so that a later run can tell which of its rows the day already holds
+ * without reading the day (see day-keys.ts).
+ */
+export function keyFilePath(dayFile: string): string {
+  return `state/keys/${dayFile.slice('audit/'.length)}.keys`
+}
+
+/**
+ * The days of each content type that are not in their canonical layout alone: days with
+ * additions or key files, in any format (the days a settling compacts or lets go of keys).
+ */
+export function daysWithAdditionsOrKeys(paths: Iterable<string>): { type: ContentType; day: string }[] {
+  const seen = new Map<string, { type: ContentType; day: string }>()
+  for (const path of paths) {
+    const match = ADDITION_OR_KEYS.exec(path)
+    const type = match?.[1] ?? match?.[3]
+    const day = match?.[2] ?? match?.[4]
+    if (type && day) seen.set(`${type} ${day}`, { type: type as ContentType, day })
+  }
+  return [...seen.values()]
+}
+
+/** Whether a path is an addition of a day, in any format. */
+export function isAddition(path: string): boolean {
+  return /\.added-\d+\.(?:csv|parquet)$/.test(path)
+}
+
+const ADDITION_OR_KEYS =
+  /^(?:audit\/([^/]+)\/\d{4}\/\d{2}\/(\d{4}-\d{2}-\d{2})\.added-\d+\.(?:csv|parquet)|state\/keys\/([^/]+)\/\d{4}\/\d{2}\/(\d{4}-\d{2}-\d{2})[^/]*\.keys)$/
+
+/** A day file of any layout: the single file, a part, or an addition. Groups: content type, day. */
+export const DAY_FILE = /^audit\/([^/]+)\/\d{4}\/\d{2}\/(\d{4}-\d{2}-\d{2})(?:\.\d+|\.added-\d+)?\.(?:csv|parquet)$/

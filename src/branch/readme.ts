@@ -44,18 +44,22 @@ ${renderCoverageTable(coverage)}
 \`\`\`
 audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.csv      records whose CreationTime falls on that UTC day (format: csv)
 audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.<n>.csv  part n of a day too large for one file (at most 32 MB each)
-audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.parquet  the same, as Parquet (format: parquet; parts .<n>.parquet)
+audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.added-<n>.csv  rows a later run added to the day, until it settles
+audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.parquet  the same, as Parquet (format: parquet; .<n>.parquet, .added-<n>.parquet)
 usage/power-apps/<YYYY>/<MM>/<YYYY-MM-DD>.csv        Power Apps launches and unique users per app, environment and UTC day
 ${COVERAGE_CHART_PATH}                                         the chart above: records per content type and day, last ${BRANCH_COVERAGE_DAYS} days
-state/ledger.json                                    coverage and downloaded content blobs (the action's state)
+state/                                               the action's state: ledger.json (coverage, downloaded blobs), keys/ and usage/ (of days that can still grow)
 manifest.json                                        every audit file: format, rows, bytes, sha256, first/last CreationTime
 \`\`\`
 
-Each record appears once (de-duplicated by \`Id\`), rows are sorted by \`CreationTime\` then \`Id\`.
-Events arrive late: a run can add rows to an earlier day's file. A day that outgrows one
-file is rewritten as parts 1, 2, … in the same row order; the globs below read both shapes.
-A day is in one format only: when the format changes, a day is converted when it is next
-written.
+A day is all of its files: each record is in exactly one of them (de-duplicated by \`Id\`),
+and each file is sorted by \`CreationTime\` then \`Id\`. Events arrive late: a run adds the
+rows it finds for a day that already has files as a new file of that day (\`.added-<n>\`),
+without rewriting the others; 8 days after a day ends, when the Management API can add
+nothing more to it, the day is compacted: its files become parts 1, 2, … (or one file), in
+one row order, as a backfill of the same records would write them. The globs below read
+every shape. A day is in one format only: when the format changes, a day is converted when
+it is next written.
 
 ## Columns
 

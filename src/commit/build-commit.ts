@@ -14,13 +14,22 @@ import {
   type OpenFailure
 } from '../branch/ledger.js'
 import { parseManifest, renderManifest, type Manifest } from '../branch/manifest.js'
-import { COVERAGE_CHART_PATH, LEDGER_PATH, MANIFEST_PATH, README_PATH } from '../branch/paths.js'
+import {
+  COVERAGE_CHART_PATH,
+  daysWithAdditionsOrKeys,
+  isAddition,
+  keyFilePath,
+  LEDGER_PATH,
+  MANIFEST_PATH,
+  README_PATH
+} from '../branch/paths.js'
 import { BRANCH_COVERAGE_DAYS, isGeneratedBranchReadme, renderBranchReadme } from '../branch/readme.js'
 import type { ContentType } from '../record/content-types.js'
 import type { KeyedRow } from '../record/keyed-row.js'
 import type { DayObserver } from '../snapshot/day-observer.js'
 import type { SnapshotFormat } from '../snapshot/format/snapshot-format.js'
-import { mergeDay } from '../snapshot/merge-day.js'
+import { addToDay, compactDay, dayFiles, type DayInput } from '../snapshot/merge-day.js'
+import { dayWrite, isSettled } from './day-plan.js'
 import type { Spool } from '../snapshot/spool.js'
 import { commitMessage } from './commit-message.js'
 
@@ -79,6 +88,8 @@ export interface CommitInput {
   runUrl?: string | undefined
   /** Split a day's snapshot into parts above this size (default MAX_DAY_FILE_BYTES). */
   maxFileBytes?: number | undefined
+  /** How long after its end a day settles (SETTLE_AFTER_MS unless a test says). */
+  settleAfterMs?: number | undefined
   /** Told before a day file of the branch is read back. */
   onReadBack?: ((format: SnapshotFormat) => void) | undefined
 }
@@ -150,66 +161,106 @@ export async function buildCommit(
 
 /**
  * Merges every day the spool holds into the branch's files (updating `manifest` to match),
- * with the day observers watching: the data files and derived files to write.
+ * with the day observers watching, and compacts the settled days that still have additions:
+ * the data files, key files and derived files to write.
  */
-async function mergeDays(
-  files: BranchFiles,
-  manifest: Manifest,
-  input: CommitInput
-): Promise<{
+async function mergeDays(files: BranchFiles, manifest: Manifest, input: CommitInput): Promise<DayChanges> {
+  const changes: DayChanges = {
+    changed: new Map(),
+    added: [],
+    derived: input.observers.map((observer): DerivedDays => ({
+      title: observer.title,
+      folder: observer.folder,
+      days: []
+    })),
+    filesChanged: 0
+  }
+  const spooled = input.spool.entries()
+  for (const [index, day] of spooled.entries()) {
+    const incoming = { rows: input.spool.read(day.type, day.day), firstTime: day.firstTime }
+    await mergeOneDay(files, manifest, input, changes, { ...day, dir: join(input.dir, `day-${index + 1}`), incoming })
+  }
+  // Settled days nothing new came for: their additions are compacted, their keys let go of.
+  const inSpool = new Set(spooled.map((day) => `${day.type} ${day.day}`))
+  for (const [index, { type, day }] of daysWithAdditionsOrKeys(files.paths()).entries()) {
+    if (inSpool.has(`${type} ${day}`) || !isSettled(day, input.now, input.settleAfterMs)) continue
+    const found = dayFiles(files, type, day, input.format)
+    if (found.additions.length > 0 || found.converted.some((entry) => entry.paths.some(isAddition))) {
+      await mergeOneDay(files, manifest, input, changes, {
+        type,
+        day,
+        dir: join(input.dir, `settled-${index + 1}`),
+        incoming: undefined
+      })
+    } else {
+      for (const path of [...found.parts, ...found.converted.flatMap((entry) => entry.paths)]) {
+        if (files.has(keyFilePath(path))) changes.changed.set(keyFilePath(path), null)
+      }
+    }
+  }
+  return changes
+}
+
+/** What merging the days of a commit changes. */
+interface DayChanges {
   changed: Map<string, FileContent | null>
   added: CommitReport['added']
   derived: DerivedDays[]
   filesChanged: number
-}> {
-  const changed = new Map<string, FileContent | null>()
-  const added: CommitReport['added'] = []
-  const derived = input.observers.map((observer): DerivedDays => ({
-    title: observer.title,
-    folder: observer.folder,
-    days: []
-  }))
-  let filesChanged = 0
-  for (const [index, day] of input.spool.entries().entries()) {
-    const watches = input.observers.map((observer) => observer.watch(day.type, day.day, files))
-    const watching = watches.filter((watch) => watch !== undefined)
-    const merge = await mergeDay({
-      type: day.type,
-      day: day.day,
-      branch: files,
-      manifest,
-      incoming: input.spool.read(day.type, day.day),
-      firstIncomingTime: day.firstTime,
-      dir: join(input.dir, `day-${index + 1}`),
-      maxPartBytes: input.maxFileBytes ?? MAX_DAY_FILE_BYTES,
-      format: input.format,
-      ...(watching.length > 0
-        ? {
-            observe: (row: KeyedRow) => {
-              for (const watch of watching) watch.observe(row)
-            },
-            observeUnchanged: watching.some((watch) => watch.needsUnchangedDay)
-          }
-        : {}),
-      onReadBack: input.onReadBack
-    })
-    watches.forEach((watch, observer) => {
-      const written = watch?.files(merge.added)
-      if (!written || written.size === 0) return
-      for (const [path, content] of written) changed.set(path, content)
-      derived[observer]!.days.push(day.day)
-    })
-    if (merge.added === 0) continue
-    for (const [path, content] of merge.files) changed.set(path, content)
-    for (const [path, entry] of merge.manifest) {
-      if (entry) manifest.files[path] = entry
-      else delete manifest.files[path]
-    }
-    filesChanged += merge.files.size
-    added.push({ type: day.type, day: day.day, records: merge.added, paths: merge.paths })
-  }
-  return { changed, added, derived, filesChanged }
 }
+
+/** Adds rows to one day, or compacts it, with the observers watching; records what changed. */
+async function mergeOneDay(
+  files: BranchFiles,
+  manifest: Manifest,
+  input: CommitInput,
+  changes: DayChanges,
+  day: {
+    type: ContentType
+    day: string
+    dir: string
+    incoming: { rows: AsyncIterable<KeyedRow[]>; firstTime: string } | undefined
+  }
+): Promise<void> {
+  const found = dayFiles(files, day.type, day.day, input.format)
+  const settled = isSettled(day.day, input.now, input.settleAfterMs)
+  const write = day.incoming ? dayWrite(found, settled) : 'compact'
+  const watches = await Promise.all(
+    input.observers.map((observer) => observer.watch(day.type, day.day, files, write === 'compact'))
+  )
+  const watching = watches.filter((watch) => watch !== undefined)
+  const dayInput: DayInput = {
+    type: day.type,
+    day: day.day,
+    branch: files,
+    manifest,
+    files: found,
+    incoming: day.incoming?.rows ?? noRows(),
+    firstIncomingTime: day.incoming?.firstTime ?? '',
+    dir: day.dir,
+    maxPartBytes: input.maxFileBytes ?? MAX_DAY_FILE_BYTES,
+    format: input.format,
+    observe: watching.length === 0 ? undefined : (row: KeyedRow) => watching.forEach((watch) => watch.observe(row)),
+    observeExisting: watching.some((watch) => watch.needsWholeDay),
+    onReadBack: input.onReadBack
+  }
+  const merge = write === 'add' ? await addToDay(dayInput) : await compactDay({ ...dayInput, keys: !settled })
+  watches.forEach((watch, observer) => {
+    const written = watch?.files(merge.added, settled)
+    if (!written || written.size === 0) return
+    for (const [path, content] of written) changes.changed.set(path, content)
+    changes.derived[observer]!.days.push(day.day)
+  })
+  for (const [path, content] of merge.files) changes.changed.set(path, content)
+  for (const [path, entry] of merge.manifest) {
+    if (entry) manifest.files[path] = entry
+    else delete manifest.files[path]
+  }
+  changes.filesChanged += [...merge.files.keys()].filter((path) => path.startsWith('audit/')).length
+  if (merge.added > 0) changes.added.push({ type: day.type, day: day.day, records: merge.added, paths: merge.paths })
+}
+
+async function* noRows(): AsyncGenerator<KeyedRow[]> {}
 
 function ledgerWorthCommitting(before: Ledger, after: Ledger, input: CommitInput): boolean {
   for (const [type, entry] of Object.entries(after.contentTypes)) {

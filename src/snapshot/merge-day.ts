@@ -1,155 +1,245 @@
 import { mkdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import type { BranchFiles, FileContent } from '../branch/branch-files.js'
+import { DayKeys, KeyLog } from '../branch/day-keys.js'
 import type { Manifest, ManifestEntry } from '../branch/manifest.js'
-import { dayFilePaths, findDayFiles } from '../branch/paths.js'
+import { additionPath, dayFilePaths, findAdditions, findDayFiles, keyFilePath } from '../branch/paths.js'
 import type { ContentType } from '../record/content-types.js'
 import type { KeyedRow } from '../record/keyed-row.js'
 import { otherFormats } from './format/formats.js'
 import { convertPayload, type SnapshotFormat, type WrittenPart } from './format/snapshot-format.js'
 import { mergeSorted } from './sorted-merge.js'
 
-/** What merging new rows into one day's files changes. */
+/** What adding rows to a day, or compacting it, changes. */
 export interface DayMerge {
   /** Rows the day did not hold before. */
   added: number
-  /** The day's files after the merge, in part order. */
+  /** The day's files after the merge: its parts, then its additions. */
   paths: string[]
-  /** Files to write (or remove, null) for the commit. */
+  /** Files to write (or remove, null) for the commit: data files and their key files. */
   files: Map<string, FileContent | null>
   /** Manifest entries to set (or remove, null). */
   manifest: Map<string, ManifestEntry | null>
 }
 
-/**
- * Merges a day's new rows (sorted, one per key) into its files on the branch, streaming:
- *
- * - parts that end before the first new row are kept as they are, unread (the manifest
- *   knows each part's time range; late events mostly land at the end of a day);
- * - the other parts are streamed from the branch and merged with the new rows, dropping
- *   copies of rows the branch already holds, into new parts cut at `maxPartBytes`;
- * - a part that comes out the same as the branch's is not written again;
- * - a day found in another format is read, converted and written in `format`, its old files
- *   removed.
- */
-export async function mergeDay(input: {
+/** A day of one content type as the branch holds it, in the format the run writes. */
+export interface DayFiles {
+  /** Its canonical files: the single file, or parts 1, 2, … */
+  parts: string[]
+  /** Rows later runs added, one file each, in the order they came. */
+  additions: string[]
+  /** Files of the day in another format, with that format. */
+  converted: { format: SnapshotFormat; paths: string[] }[]
+  /** Whether every file of the day has its key file (see day-keys.ts). */
+  keyed: boolean
+}
+
+/** Finds a day's files on the branch. */
+export function dayFiles(branch: BranchFiles, type: ContentType, day: string, format: SnapshotFormat): DayFiles {
+  const parts = findDayFiles(branch.paths(), type, day, format.name)
+  const additions = findAdditions(branch.paths(), type, day, format.name)
+  const converted = otherFormats(format)
+    .map((other) => ({
+      format: other,
+      paths: [
+        ...findDayFiles(branch.paths(), type, day, other.name),
+        ...findAdditions(branch.paths(), type, day, other.name)
+      ]
+    }))
+    .filter((entry) => entry.paths.length > 0)
+  const keyed = [...parts, ...additions].every((path) => branch.has(keyFilePath(path)))
+  return { parts, additions, converted, keyed }
+}
+
+/** What merging one day needs. */
+export interface DayInput {
   type: ContentType
   day: string
   branch: BranchFiles
   manifest: Manifest
+  files: DayFiles
+  /** The new rows, sorted, one per key. */
   incoming: AsyncIterable<KeyedRow[]>
   /** The earliest time among the new rows. */
   firstIncomingTime: string
-  /** A fresh temp folder for the parts. */
+  /** A fresh temp folder for the files written. */
   dir: string
   maxPartBytes: number
   /** The format to write. */
   format: SnapshotFormat
   /**
-   * Shown every row of the day as it stands after the merge, once each, when the merge adds
-   * rows (for files derived from the whole day, see day-observer.ts): the merged rows as they
-   * are written, then the rows of the parts kept as they are, read from the branch for it.
-   * A row's bytes are only good during the call.
+   * Shown the rows of the day, once each, as they are written (a row's bytes are only good
+   * during the call): a compaction shows every row of the day; an addition shows its new
+   * rows, and the day's other rows too when `observeExisting` says so.
    */
-  observe?: (row: KeyedRow) => void
-  /** Show `observe` the whole day even when the merge adds nothing. */
-  observeUnchanged?: boolean
-  /** Told before a file of the branch is read back (the run's memory policy may change then). */
-  onReadBack?: (format: SnapshotFormat) => void
-}): Promise<DayMerge> {
-  const { branch, manifest, format } = input
-  const existing = findDayFiles(branch.paths(), input.type, input.day, format.name)
-  const converted = otherFormats(format).map((other) => ({
-    other,
-    paths: findDayFiles(branch.paths(), input.type, input.day, other.name)
-  }))
-  const keep = keptPrefix(existing, branch, manifest, input.firstIncomingTime, format)
-  const rewritten = existing.slice(keep)
-
-  await mkdir(input.dir, { recursive: true })
-  const writer = format.partWriter(input.dir, input.maxPartBytes)
-  const read = (path: string, from: SnapshotFormat): AsyncIterable<KeyedRow[]> => {
-    input.onReadBack?.(from)
-    return from.readRows(branch.stream(path), path, join(input.dir, `existing-${basename(path)}`))
-  }
-  let added = 0
-  // Each source is sorted (a day's parts follow one another); copies in an earlier source win.
-  const sources = [
-    concat(rewritten.map((path) => () => read(path, format))),
-    ...converted.map(({ other, paths }) =>
-      convertRows(concat(paths.map((path) => () => read(path, other))), other, format)
-    ),
-    input.incoming
-  ]
-  const incomingSource = sources.length - 1
-  const { observe } = input
-  for await (const batch of mergeSorted(sources, { onKept: (source) => source === incomingSource && added++ })) {
-    for (const row of batch) {
-      writer.write(row)
-      observe?.(row)
-    }
-  }
-  const written = writer.finish()
-  if (observe && (added > 0 || input.observeUnchanged)) {
-    for await (const batch of concat(existing.slice(0, keep).map((path) => () => read(path, format))))
-      for (const row of batch) observe(row)
-  }
-  const previous = [...existing, ...converted.flatMap(({ paths }) => paths)]
-  if (added === 0) return { added, paths: previous, files: new Map(), manifest: new Map() }
-  return { added, ...dayChanges(input, written, keep, previous) }
+  observe?: ((row: KeyedRow) => void) | undefined
+  observeExisting?: boolean | undefined
+  /** Told before a day file of the branch is read back (the run's memory policy may change then). */
+  onReadBack?: ((format: SnapshotFormat) => void) | undefined
 }
 
 /**
- * The files and manifest entries a merge changes. Kept parts stay where they are (keptPrefix
- * makes sure they are numbered 1, 2, …); the parts written take the next numbers on; a file
- * of the day that is no longer among them is removed.
+ * Adds a day's new rows beside its files, never reading or rewriting them: the day's key
+ * files say which rows it holds already, and the rows it does not hold become additions,
+ * cut as parts are (each sorted within itself), each with its key file.
+ */
+export async function addToDay(input: DayInput): Promise<DayMerge> {
+  const { branch, files, format } = input
+  const existing = [...files.parts, ...files.additions]
+  const keys = new DayKeys(
+    await Promise.all(existing.map(async (path) => (await branch.read(keyFilePath(path))) ?? Buffer.alloc(0)))
+  )
+  await mkdir(input.dir, { recursive: true })
+  const writer = format.partWriter(input.dir, input.maxPartBytes)
+  const log = new KeyLog()
+  let added = 0
+  for await (const batch of input.incoming) {
+    for (const row of batch) {
+      if (keys.has(row.id)) continue
+      writer.write(row)
+      log.add(row.id)
+      input.observe?.(row)
+      added++
+    }
+  }
+  const written = writer.finish()
+  if (input.observe && input.observeExisting) {
+    for await (const batch of readFiles(input, existing, format)) for (const row of batch) input.observe(row)
+  }
+  if (added === 0) return { added, paths: existing, files: new Map(), manifest: new Map() }
+  const next = nextAdditionNumber(files.additions)
+  const paths = written.map((_, index) => additionPath(input.type, input.day, format.name, next + index))
+  const merge: DayMerge = { added, paths: [...existing, ...paths], files: new Map(), manifest: new Map() }
+  const keyFiles = log.files(written.map((part) => part.rows))
+  written.forEach((part, index) => {
+    merge.files.set(paths[index]!, { file: part.file, size: part.bytes })
+    merge.files.set(keyFilePath(paths[index]!), keyFiles[index]!)
+    merge.manifest.set(paths[index]!, describePart(part, format))
+  })
+  return merge
+}
+
+/**
+ * Merges a day into its canonical layout, streaming: its parts, its additions, files of
+ * another format (converted) and its new rows become parts sorted by CreationTime then Id,
+ * cut at `maxPartBytes`, as one backfill of the same rows writes them. Parts that end
+ * before the first row to merge are kept as they are, unread (the manifest knows each part's
+ * time range); a part that comes out the same is not written again; additions and the
+ * files of another format are removed. With `keys` (a day not settled yet) every part gets
+ * its key file, so that later runs can add to the day; without, the day's key files go.
+ */
+export async function compactDay(input: DayInput & { keys: boolean }): Promise<DayMerge> {
+  const { branch, manifest, format, files } = input
+  // Rows of additions and of another format may fall anywhere in the day: none kept for the
+  // latter, parts up to the earliest new or added row for the former.
+  const starts = [
+    ...(input.firstIncomingTime ? [input.firstIncomingTime] : []),
+    ...files.additions.map((path) => manifest.files[path]?.firstCreationTime ?? '')
+  ]
+  const firstTime =
+    starts.length === 0 || starts.includes('')
+      ? ''
+      : starts.reduce((earliest, time) => (time < earliest ? time : earliest))
+  const keep = files.converted.length > 0 ? 0 : keptPrefix(files.parts, input, firstTime)
+  await mkdir(input.dir, { recursive: true })
+  const writer = format.partWriter(input.dir, input.maxPartBytes)
+  const log = new KeyLog()
+  let added = 0
+  // Each source is sorted; copies in an earlier source win: what the day holds over new rows.
+  const sources = [
+    readFiles(input, files.parts.slice(keep), format),
+    ...files.additions.map((path) => readFiles(input, [path], format)),
+    ...files.converted.map(({ format: other, paths }) => convertRows(readFiles(input, paths, other), other, format)),
+    input.incoming
+  ]
+  const incomingSource = sources.length - 1
+  for await (const batch of mergeSorted(sources, { onKept: (source) => source === incomingSource && added++ })) {
+    for (const row of batch) {
+      writer.write(row)
+      if (input.keys) log.add(row.id)
+      input.observe?.(row)
+    }
+  }
+  const written = writer.finish()
+  if (input.observe)
+    for await (const batch of readFiles(input, files.parts.slice(0, keep), format))
+      for (const row of batch) input.observe(row)
+  const previous = [...files.parts, ...files.additions, ...files.converted.flatMap(({ paths }) => paths)]
+  const reshaped = files.additions.length > 0 || files.converted.length > 0
+  const keysChange = input.keys ? !files.keyed : previous.some((path) => branch.has(keyFilePath(path)))
+  if (added === 0 && !reshaped && !keysChange) return { added, paths: previous, files: new Map(), manifest: new Map() }
+  return { added, ...dayChanges(input, written, keep, previous, input.keys ? log : undefined) }
+}
+
+/**
+ * The files, key files and manifest entries a compaction changes. Kept parts stay where they
+ * are (keptPrefix makes sure they are numbered 1, 2, …); the parts written take the next
+ * numbers on; a file of the day that is no longer among them is removed, with its key file.
  */
 function dayChanges(
-  input: { type: ContentType; day: string; branch: BranchFiles; manifest: Manifest; format: SnapshotFormat },
+  input: DayInput & { keys: boolean },
   written: readonly WrittenPart[],
   keep: number,
-  previous: readonly string[]
+  previous: readonly string[],
+  log: KeyLog | undefined
 ): Omit<DayMerge, 'added'> {
   const { branch, manifest, format } = input
   const paths = dayFilePaths(input.type, input.day, format.name, keep + written.length)
   const changes: Omit<DayMerge, 'added'> = { paths, files: new Map(), manifest: new Map() }
+  const keyFiles = log?.files(written.map((part) => part.rows))
   written.forEach((part, index) => {
     const path = paths[keep + index]!
     changes.manifest.set(path, describePart(part, format))
     if (!sameContent(path, part, branch, manifest)) changes.files.set(path, { file: part.file, size: part.bytes })
+    if (keyFiles) changes.files.set(keyFilePath(path), keyFiles[index]!)
   })
   for (const stale of previous.filter((path) => !paths.includes(path))) {
     changes.files.set(stale, null)
     changes.manifest.set(stale, null)
   }
+  // Key files of files gone, and of every file of a day that settles.
+  for (const path of previous) {
+    if (branch.has(keyFilePath(path)) && (!input.keys || !paths.includes(path)))
+      changes.files.set(keyFilePath(path), null)
+  }
   return changes
 }
 
-/**
- * How many leading parts no new row can fall into: parts 1, 2, … (numbered without a gap),
- * each ending before the first new row, and the manifest's word for it trusted (an entry
- * whose size matches the blob). The last part is always rewritten: new rows may fill it.
- */
-function keptPrefix(
-  existing: readonly string[],
-  branch: BranchFiles,
-  manifest: Manifest,
-  firstIncomingTime: string,
+/** The rows of some files of the day, one file after the other, each opened when its turn comes. */
+async function* readFiles(
+  input: DayInput,
+  paths: readonly string[],
   format: SnapshotFormat
-): number {
+): AsyncGenerator<KeyedRow[]> {
+  for (const path of paths) {
+    input.onReadBack?.(format)
+    yield* format.readRows(input.branch.stream(path), path, join(input.dir, `existing-${basename(path)}`))
+  }
+}
+
+/**
+ * How many leading parts no row to merge can fall into: parts 1, 2, … (numbered without a
+ * gap), each ending before `firstTime`, the manifest's word for it trusted (an entry whose
+ * size matches the blob), and its key file there when the day keeps keys. The last part is
+ * always rewritten: new rows may fill it.
+ */
+function keptPrefix(parts: readonly string[], input: DayInput & { keys: boolean }, firstTime: string): number {
+  const { branch, manifest, format } = input
   let keep = 0
-  for (const path of existing.slice(0, -1)) {
+  for (const path of parts.slice(0, -1)) {
     const entry = manifest.files[path]
-    if (
-      !path.endsWith(`.${keep + 1}.${format.name}`) ||
-      !entry ||
-      entry.bytes !== branch.size(path) ||
-      !(entry.lastCreationTime < firstIncomingTime)
-    )
-      break
+    const numbered = path.endsWith(`.${keep + 1}.${format.name}`)
+    const trusted = entry !== undefined && entry.bytes === branch.size(path) && entry.lastCreationTime < firstTime
+    if (!numbered || !trusted || (input.keys && !branch.has(keyFilePath(path)))) break
     keep++
   }
   return keep
+}
+
+/** The number the next addition of a day takes. */
+function nextAdditionNumber(additions: readonly string[]): number {
+  const last = additions.at(-1)
+  return last ? Number(/\.added-(\d+)\.[a-z]+$/.exec(last)?.[1] ?? 0) + 1 : 1
 }
 
 /**
@@ -185,9 +275,4 @@ async function* convertRows(
 ): AsyncGenerator<KeyedRow[]> {
   for await (const batch of source)
     yield batch.map((row) => ({ ...row, payload: convertPayload(row.payload, from, to) }))
-}
-
-/** The sources one after another, each opened only when its turn comes. */
-async function* concat(sources: readonly (() => AsyncIterable<KeyedRow[]>)[]): AsyncGenerator<KeyedRow[]> {
-  for (const source of sources) yield* source()
 }

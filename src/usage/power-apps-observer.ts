@@ -7,40 +7,80 @@ import type { DayObserver, DayWatch } from '../snapshot/day-observer.js'
 import { encodeCsvRow } from '../snapshot/format/csv.js'
 import type { SnapshotFormat } from '../snapshot/format/snapshot-format.js'
 import { readPowerAppLaunch } from './power-app-launch.js'
-import { PowerAppsUsage, usagePath, usageTable, type UsageRow } from './power-apps-usage.js'
+import {
+  PowerAppsUsage,
+  usagePath,
+  usageStatePath,
+  usageTable,
+  type UsageRow,
+  type UsageState
+} from './power-apps-usage.js'
 
 /** The content type that carries Power Apps launches. */
 const USAGE_CONTENT_TYPE: ContentType = 'Audit.General'
 
 /**
  * Power Apps usage as a day observer: every Audit.General day a commit changes gets its usage
- * file recounted from the whole merged day, so that late events and imports keep it exact. A
- * day the branch holds without a usage file (written before usage existed) gets one when a
- * run brings it records, even known ones. `format` is the day files' format: rows are read
- * through it.
+ * file counted again, so that late events and imports keep it exact. A day the branch holds
+ * without a usage file (written before usage existed) gets one when a run brings it records,
+ * even known ones. `format` is the day files' format: rows are read through it.
  */
 export function powerAppsUsageObserver(format: SnapshotFormat): DayObserver {
   return {
     title: 'Power Apps usage',
     folder: 'usage/power-apps/',
-    watch: (type, day, branch) => (type === USAGE_CONTENT_TYPE ? watchDay(day, branch, format) : undefined)
+    watch: async (type, day, branch, wholeDay) =>
+      type === USAGE_CONTENT_TYPE ? watchDay(day, branch, format, wholeDay) : undefined
   }
 }
 
-function watchDay(day: string, branch: BranchFiles, format: SnapshotFormat): DayWatch {
+/**
+ * A day's usage file, recounted: from every row of the day when the commit shows them all or
+ * when the day's state is missing (a day written before states existed), else from the state
+ * and the rows the commit adds. The state is kept while the day can grow, and removed once
+ * it settles (a later addition to a settled day compacts it, which shows every row).
+ */
+async function watchDay(
+  day: string,
+  branch: BranchFiles,
+  format: SnapshotFormat,
+  wholeDay: boolean
+): Promise<DayWatch> {
   const path = usagePath(day)
-  const exists = branch.has(path)
-  const usage = new PowerAppsUsage(day)
+  const statePath = usageStatePath(day)
+  const [csvNow, stateNow] = await Promise.all([branch.read(path), branch.read(statePath)])
+  const state = wholeDay || !csvNow ? undefined : parseState(stateNow)
+  const usage = state ? PowerAppsUsage.fromState(state) : new PowerAppsUsage(day)
+  const needsWholeDay = !wholeDay && !state
   return {
-    needsUnchangedDay: !exists,
+    needsWholeDay,
     observe: (row) => countLaunch(usage, row, format),
-    files(added) {
+    files(added, settled) {
       const files = new Map<string, FileContent | null>()
-      if (added === 0 && exists) return files
-      if (usage.launches > 0) files.set(path, renderUsageCsv(usage.rows()))
-      else if (exists) files.set(path, null)
+      const set = (target: string, now: Buffer | undefined, next: Buffer | null): void => {
+        if (next ? !now?.equals(next) : now !== undefined) files.set(target, next)
+      }
+      // The usage is the whole day's when rows came, when the day was counted whole, or when
+      // it had no usage file (a day the branch held before usage existed gets one).
+      const counted = added > 0 || wholeDay || needsWholeDay || !csvNow
+      if (counted) set(path, csvNow, usage.launches > 0 ? renderUsageCsv(usage.rows()) : null)
+      if (settled) set(statePath, stateNow, null)
+      else if (counted)
+        set(statePath, stateNow, usage.launches > 0 ? Buffer.from(`${JSON.stringify(usage.toState())}\n`) : null)
       return files
     }
+  }
+}
+
+/** A day's usage state, or undefined when there is none or it is not one (the day is then recounted). */
+function parseState(bytes: Buffer | undefined): UsageState | undefined {
+  if (bytes === undefined) return undefined
+  try {
+    const state = JSON.parse(bytes.toString('utf8')) as Partial<UsageState>
+    const valid = state.version === 1 && Array.isArray(state.apps) && state.appNames && state.environmentNames
+    return valid ? (state as UsageState) : undefined
+  } catch {
+    return undefined
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { compareText as compare } from '../util/compare.js'
 import type { PowerAppLaunch } from './power-app-launch.js'
 
@@ -29,6 +30,24 @@ export function usagePath(day: string): string {
 }
 
 /**
+ * `state/usage/power-apps/<YYYY>/<MM>/<YYYY-MM-DD>.json`: what a day's usage was counted from
+ * (PowerAppsUsage.toState), kept while the day can still grow, so that a run adding rows to
+ * it counts only them.
+ */
+export function usageStatePath(day: string): string {
+  return `state/usage/power-apps/${day.slice(0, 4)}/${day.slice(5, 7)}/${day}.json`
+}
+
+/** What PowerAppsUsage keeps of a day, as JSON: users as keys (see userKey), names with the order of the record that gave them. */
+export interface UsageState {
+  version: 1
+  day: string
+  apps: { environmentId: string; appId: string; launches: number; users: string[] }[]
+  appNames: Record<string, [name: string, order: string]>
+  environmentNames: Record<string, [name: string, order: string]>
+}
+
+/**
  * Counts one UTC day's Power Apps launches per app and environment: launches (each record
  * once, by its Id) and distinct users. Display names are the latest the day shows for an
  * app or environment, from either schema (an app renamed during the day shows its new name;
@@ -36,7 +55,9 @@ export function usagePath(day: string): string {
  * gives the same environment). The result depends only on the launches added, not on their
  * order, so a day gives the same rows whatever order its parts are read in.
  *
- * Memory: the day's launch Ids and, per app, its distinct users, never the records.
+ * Memory: the launch Ids it was shown and, per app, its distinct users (as keys), never the
+ * records. Its state (toState) survives between runs without the Ids: the rows a run adds to
+ * a day are new to it (see day-keys.ts), so they are counted as they come.
  */
 export class PowerAppsUsage {
   private readonly counts = new Map<
@@ -46,8 +67,44 @@ export class PowerAppsUsage {
   private readonly ids = new Set<string>()
   private readonly appNames = new Map<string, Named>()
   private readonly environmentNames = new Map<string, Named>()
+  private total = 0
 
   constructor(readonly day: string) {}
+
+  /** A day's usage as a state said it was (what toState wrote). */
+  static fromState(state: UsageState): PowerAppsUsage {
+    const usage = new PowerAppsUsage(state.day)
+    for (const app of state.apps) {
+      usage.counts.set(`${app.environmentId}\u0000${app.appId}`, { ...app, users: new Set(app.users) })
+      usage.total += app.launches
+    }
+    for (const [key, [name, order]] of Object.entries(state.appNames)) usage.appNames.set(key, { name, order })
+    for (const [key, [name, order]] of Object.entries(state.environmentNames))
+      usage.environmentNames.set(key, { name, order })
+    return usage
+  }
+
+  /** What the usage was counted from, for fromState: the same state gives the same text. */
+  toState(): UsageState {
+    const named = (names: Map<string, Named>): Record<string, [string, string]> =>
+      Object.fromEntries(
+        [...names].sort(([a], [b]) => compare(a, b)).map(([key, { name, order }]) => [key, [name, order]])
+      )
+    return {
+      version: 1,
+      day: this.day,
+      apps: [...this.counts.values()]
+        .sort((a, b) => compare(a.environmentId, b.environmentId) || compare(a.appId, b.appId))
+        .map((entry) => ({
+          environmentId: entry.environmentId,
+          appId: entry.appId,
+          launches: entry.launches,
+          users: [...entry.users].sort()
+        })),
+      appNames: named(this.appNames),
+      environmentNames: named(this.environmentNames)
+    }
+  }
 
   /** Adds a launch with its record's sort key (`time`, `id`); a second record with the same Id is not counted. */
   add(launch: PowerAppLaunch, time: string, id: string): void {
@@ -61,7 +118,8 @@ export class PowerAppsUsage {
         (entry = { environmentId: launch.environmentId, appId: launch.appId, launches: 0, users: new Set() })
       )
     entry.launches++
-    if (launch.user) entry.users.add(launch.user)
+    this.total++
+    if (launch.user) entry.users.add(userKey(launch.user))
     const order = `${time}\u0000${id}`
     if (launch.appName) remember(this.appNames, launch.appId, launch.appName, order)
     if (launch.environmentName) remember(this.environmentNames, launch.environmentId, launch.environmentName, order)
@@ -69,7 +127,7 @@ export class PowerAppsUsage {
 
   /** Launches counted so far. */
   get launches(): number {
-    return this.ids.size
+    return this.total
   }
 
   /** The day's rows, sorted by environment id then app id (the same launches always give the same rows). */
@@ -113,4 +171,13 @@ export function usageTable(rows: readonly UsageRow[]): string[][] {
       String(row.uniqueUsers)
     ])
   ]
+}
+
+/**
+ * How a user is counted and kept: the first 12 bytes of the SHA-256 of what identifies them
+ * (UserKey, else UserId, lower-cased), base64; distinct users stay distinct, and the state
+ * on the branch names nobody.
+ */
+function userKey(user: string): string {
+  return createHash('sha256').update(user, 'utf8').digest().subarray(0, 12).toString('base64')
 }

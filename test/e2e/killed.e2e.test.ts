@@ -67,4 +67,44 @@ describe('a run killed at any point', { timeout: E2E_TEST_BUDGET_MS }, () => {
     await github.git(['fsck', '--strict'])
     expect(await github.git(['rev-list', '--count', BRANCH])).toBe('2')
   })
+
+  it('keeps every record exactly once when killed while compacting a settled day, and the next run compacts it', async () => {
+    world = await startWorld({ emulator: { seed: 5 } })
+    const { emulator, github } = world
+    // Hours of a day that has ended, so that it can settle.
+    const start = new Date(Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR - 2 * 24 * HOUR + 6 * HOUR)
+    emulator.generate({ from: start, to: new Date(start.getTime() + 4 * HOUR), blobsPerHour: 3, recordsPerBlob: 30 })
+    // Hour by hour, as a schedule runs: the day's first files, then additions beside them.
+    for (let hour = 0; hour < 4; hour++) {
+      const from = new Date(start.getTime() + hour * HOUR)
+      const run = await world.run({ start: from.toISOString(), end: new Date(from.getTime() + HOUR).toISOString() })
+      expect(run.exitCode, run.stdout + run.stderr).toBe(0)
+    }
+    const files = async (): Promise<string[]> =>
+      (await github.git(['ls-tree', '-r', '--name-only', BRANCH])).split('\n')
+    expect((await files()).some((path) => path.includes('.added-'))).toBe(true)
+    expect((await files()).some((path) => path.startsWith('state/keys/'))).toBe(true)
+    const served = await expectBranchHoldsExactlyServed(world, ['Audit.General'])
+    const before = await world.head()
+
+    // The days settle once they end: the next run compacts them. It is killed once its first blob is up.
+    const settle = { [TEST_HOOKS.settleAfterMs]: '0', [TEST_HOOKS.githubPacingMs]: '400' }
+    const window = { start: start.toISOString(), end: new Date(start.getTime() + HOUR).toISOString() }
+    github.requests.length = 0
+    const killed = await world.run(window, settle, undefined, () =>
+      github.requests.some((request) => request.method === 'POST' && request.path.endsWith('/git/blobs'))
+    )
+    expect(killed.signal, killed.stdout).toBe('SIGKILL')
+    expect(await world.head()).toBe(before)
+    expect(await expectBranchHoldsExactlyServed(world, ['Audit.General'])).toBe(served)
+    await github.git(['fsck', '--strict', '--no-dangling'])
+
+    const compacted = await world.run(window, { [TEST_HOOKS.settleAfterMs]: '0' })
+    expect(compacted.exitCode, compacted.stdout + compacted.stderr).toBe(0)
+    expect(await expectBranchHoldsExactlyServed(world, ['Audit.General'])).toBe(served)
+    const after = await files()
+    expect(after.filter((path) => path.includes('.added-') || path.startsWith('state/keys/'))).toEqual([])
+    const manifest = JSON.parse((await github.readFile(BRANCH, 'manifest.json'))?.toString('utf8') ?? '{}')
+    expect(Object.keys(manifest.files).sort()).toEqual(after.filter((path) => path.startsWith('audit/')).sort())
+  })
 })

@@ -75,14 +75,16 @@ describe('HTTP layer', () => {
         path: '/repos/contoso/audit/git/ref/heads%2Fmain',
         query: '',
         status: 200,
-        receivedAt: expect.any(Number)
+        receivedAt: expect.any(Number),
+        bytes: 0
       },
       {
         method: 'GET',
         path: '/repos/contoso/audit/git/ref/heads%2Fmain',
         query: '',
         status: 200,
-        receivedAt: expect.any(Number)
+        receivedAt: expect.any(Number),
+        bytes: 0
       }
     ])
     expect(github.requests[1]!.receivedAt).toBeGreaterThanOrEqual(github.requests[0]!.receivedAt)

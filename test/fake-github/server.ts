@@ -22,6 +22,8 @@ export interface RequestLogEntry {
   injected?: boolean
   /** When the request arrived (`performance.now()` of the fake's process), for pacing checks. */
   receivedAt: number
+  /** Bytes of the request body: what the client sent. */
+  bytes?: number
 }
 
 /** Token permissions, as a GitHub App installation token or `permissions:` block grants them. */
@@ -107,6 +109,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       send(error.status, JSON.stringify(error.toBody(docs)), error.options.headers)
 
     const raw = await readBody(request)
+    entry.bytes = raw.length
     let body: unknown
     try {
       body = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'))

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
@@ -8,6 +8,11 @@ import type { BranchFiles, FileChanges } from '../../src/branch/branch-files.js'
 import { buildCommit, type CommitReport } from '../../src/commit/build-commit.js'
 import { CSV_FORMAT, CSV_HEADER, encodeCsvRow } from '../../src/snapshot/format/csv.js'
 import { powerAppsUsageObserver } from '../../src/usage/power-apps-observer.js'
+import { SETTLE_AFTER_MS } from '../../src/commit/day-plan.js'
+import { keyFilePath } from '../../src/branch/paths.js'
+import { PARQUET_FORMAT, readParquetRows } from '../../src/snapshot/format/parquet.js'
+import { convertPayload, type SnapshotFormat } from '../../src/snapshot/format/snapshot-format.js'
+import { DAY_MS } from '../../src/util/duration.js'
 import { dayFilePath, dayFilePaths, findDayFiles, MANIFEST_PATH } from '../../src/branch/paths.js'
 import type { SnapshotRow } from '../../src/record/columns.js'
 import { Spool } from '../../src/snapshot/spool.js'
@@ -60,17 +65,23 @@ async function buildWith(
   files: BranchFiles,
   batch: SnapshotRow[],
   maxFileBytes: number,
-  usage = true
+  usage = true,
+  settled = true,
+  format: SnapshotFormat = CSV_FORMAT
 ): Promise<{ changes: FileChanges | undefined; report: CommitReport }> {
   const dir = await mkdtemp(join(tmpdir(), 'm365-day-parts-'))
   dirs.push(dir)
   const spool = await Spool.create(join(dir, 'spool'), 4_096)
   for (const row of [...batch].reverse()) {
-    spool.add('Audit.General', DAY, { id: row[0]!, time: row[1]!, payload: encodeCsvRow(row) })
+    spool.add('Audit.General', DAY, {
+      id: row[0]!,
+      time: row[1]!,
+      payload: convertPayload(encodeCsvRow(row), CSV_FORMAT, format)
+    })
     await spool.spillIfFull()
   }
   let report: CommitReport | undefined
-  const observers = usage ? [powerAppsUsageObserver(CSV_FORMAT)] : []
+  const observers = usage ? [powerAppsUsageObserver(format)] : []
   const changes = await buildCommit(
     files,
     {
@@ -78,9 +89,11 @@ async function buildWith(
       spool,
       dir: join(dir, 'build'),
       branch: 'audit-data',
-      format: CSV_FORMAT,
+      format,
       observers,
       now: new Date(`${DAY}T12:00:00Z`),
+      // The day is settled (its rows are merged into its parts) unless a test says otherwise.
+      settleAfterMs: settled ? -DAY_MS : SETTLE_AFTER_MS,
       coverageSlackMs: 0,
       maxFileBytes
     },
@@ -140,7 +153,7 @@ describe('day file paths', () => {
   })
 })
 
-describe('merging a day into its files', () => {
+describe('merging new rows into a settled day (its canonical parts)', () => {
   const single = dayFilePath('Audit.General', DAY, 'csv')
   const cap = fileOf(rows(100)).byteLength + 100
 
@@ -306,5 +319,113 @@ describe('merging a day into its files', () => {
     const again = await build(branch, rows(150), cap)
     expect(again.changes).toBeUndefined()
     expect(again.report.recordsAdded).toBe(0)
+  })
+})
+
+describe('adding to a day that can still grow, and compacting it when it settles', () => {
+  const cap = fileOf(rows(100)).byteLength + 100
+  const usagePath = 'usage/power-apps/2026/11/2026-11-20.csv'
+  const statePath = 'state/usage/power-apps/2026/11/2026-11-20.json'
+  const audit = (branch: Map<string, Buffer>) => [...branch.keys()].filter((path) => path.startsWith('audit/')).sort()
+  const keys = (branch: Map<string, Buffer>) =>
+    [...branch.keys()].filter((path) => path.startsWith('state/keys/')).sort()
+
+  it('writes new rows beside the day, reading and rewriting none of its files, and leaves out the rows it holds', async () => {
+    const branch = new Map<string, Buffer>()
+    apply(branch, (await buildWith(tip(branch), rows(300), cap, true, false)).changes)
+    const parts = audit(branch)
+    expect(parts.length).toBeGreaterThanOrEqual(3)
+    expect(keys(branch)).toEqual(parts.map(keyFilePath).sort())
+    const before = new Map(branch)
+
+    const streamed: string[] = []
+    const watched = tip(branch)
+    const stream = watched.stream.bind(watched)
+    // 20 rows the day holds, 30 new ones, some of them in hours its parts cover.
+    const late = rows(30, 400).map((row, index) =>
+      referenceRow(
+        { Id: row[0], CreationTime: `${DAY}T10:0${index % 5}:3${index % 10}`, Operation: 'LaunchPowerApp' },
+        `${DAY}T10:0${index % 5}:3${index % 10}Z`
+      )
+    )
+    const { changes, report } = await buildWith(
+      { ...watched, stream: (path) => (streamed.push(path), stream(path)) },
+      [...rows(20, 280), ...late],
+      cap,
+      true,
+      false
+    )
+    expect(streamed).toEqual([])
+    expect(report.recordsAdded).toBe(30)
+    const added = 'audit/Audit.General/2026/11/2026-11-20.added-1.csv'
+    expect(report.added).toEqual([{ type: 'Audit.General', day: DAY, records: 30, paths: [...parts, added] }])
+    apply(branch, changes)
+    for (const path of parts) expect(branch.get(path)?.equals(before.get(path)!)).toBe(true)
+    expect(readRows(branch.get(added))).toEqual(
+      [...late].sort((a, b) => (a[1]! < b[1]! ? -1 : a[1]! > b[1]! ? 1 : a[0]! < b[0]! ? -1 : 1))
+    )
+    expect(keys(branch)).toEqual([...parts, added].map(keyFilePath).sort())
+    // Usage counted from its state and the new rows alone.
+    expect(readRows(branch.get(usagePath))).toEqual([[DAY, '', '', '', '', '330', '0']])
+    expect(branch.has(statePath)).toBe(true)
+    // The same rows again: nothing to add.
+    expect((await buildWith(tip(branch), [...late, ...rows(5)], cap, true, false)).changes).toBeUndefined()
+  })
+
+  it.each([
+    ['CSV', CSV_FORMAT],
+    ['Parquet', PARQUET_FORMAT]
+  ] as const)(
+    'compacts a settled %s day into the bytes one build of its rows writes, and lets its keys and usage state go',
+    async (_, format) => {
+      const branch = new Map<string, Buffer>()
+      const first = rows(200)
+      const later = [rows(40, 150).slice(0, 10), rows(60, 200), rows(30, 260)]
+      apply(branch, (await buildWith(tip(branch), first, cap, true, false, format)).changes)
+      for (const batch of later) apply(branch, (await buildWith(tip(branch), batch, cap, true, false, format)).changes)
+      expect(audit(branch).filter((path) => path.includes('.added-'))).toHaveLength(2)
+
+      // A run on a later day (no row of this one): the day has settled and is compacted.
+      const { changes, report } = await buildWith(tip(branch), [], cap, true, true, format)
+      expect(report.recordsAdded).toBe(0)
+      apply(branch, changes)
+      const once = new Map<string, Buffer>()
+      apply(once, (await buildWith(tip(once), rows(290), cap, true, true, format)).changes)
+      expect(audit(branch)).toEqual(audit(once))
+      for (const path of audit(once)) expect(branch.get(path)?.equals(once.get(path)!), path).toBe(true)
+      expect(keys(branch)).toEqual([])
+      expect(branch.has(statePath)).toBe(false)
+      expect(branch.get(usagePath)?.equals(once.get(usagePath)!)).toBe(true)
+      const manifest = parseManifest(branch.get(MANIFEST_PATH)?.toString())
+      expect(Object.keys(manifest.files).sort()).toEqual(audit(once))
+      if (format === PARQUET_FORMAT) {
+        const dir = await mkdtemp(join(tmpdir(), 'm365-day-parts-'))
+        dirs.push(dir)
+        const file = join(dir, 'day.parquet')
+        await writeFile(file, branch.get(audit(branch)[0]!)!)
+        let count = 0
+        for await (const batch of readParquetRows(file, 'day.parquet')) count += batch.length
+        expect(count).toBe(290)
+      }
+    }
+  )
+
+  it('gives a day written before key files existed its keys by compacting it once, then adds to it', async () => {
+    const branch = new Map<string, Buffer>()
+    apply(branch, (await buildWith(tip(branch), rows(150), cap, false, false)).changes)
+    for (const path of keys(branch)) branch.delete(path)
+    apply(branch, (await buildWith(tip(branch), rows(10, 150), cap, false, false)).changes)
+    expect(audit(branch).some((path) => path.includes('.added-'))).toBe(false)
+    expect(keys(branch)).toEqual(audit(branch).map(keyFilePath).sort())
+    apply(branch, (await buildWith(tip(branch), rows(10, 160), cap, false, false)).changes)
+    expect(audit(branch).filter((path) => path.includes('.added-'))).toEqual([
+      'audit/Audit.General/2026/11/2026-11-20.added-1.csv'
+    ])
+    expect(
+      audit(branch)
+        .flatMap((path) => readRows(branch.get(path)))
+        .map((row) => row[0])
+        .sort()
+    ).toEqual(rows(170).map((row) => row[0]))
   })
 })

@@ -4634,6 +4634,8 @@ Power BI: *Get Data > Parquet* or *Text/CSV* (or *Folder*) on the files; Excel: 
 `;
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __webpack_require__(3024);
 ;// CONCATENATED MODULE: ./src/branch/day-keys.ts
 
 /**
@@ -4649,7 +4651,7 @@ Power BI: *Get Data > Parquet* or *Text/CSV* (or *Folder*) on the files; Excel: 
 const KEY_BYTES = 8;
 /** The key of a record, by the Id its row carries. */
 function day_keys_recordKey(id) {
-    return (0,external_node_crypto_.createHash)('sha256').update(id, 'utf8').digest().readBigUInt64BE(0);
+    return (0,external_node_crypto_.hash)('sha256', id, 'buffer').readBigUInt64BE(0);
 }
 /**
  * The keys of rows as they are written, in order, into files cut as the writer cuts them:
@@ -4658,13 +4660,13 @@ function day_keys_recordKey(id) {
 class KeyLog {
     keys = new BigUint64Array(1024);
     count = 0;
-    add(id) {
+    add(key) {
         if (this.count === this.keys.length) {
             const larger = new BigUint64Array(2 * this.keys.length);
             larger.set(this.keys);
             this.keys = larger;
         }
-        this.keys[this.count++] = day_keys_recordKey(id);
+        this.keys[this.count++] = key;
     }
     /** The key files of files holding `rows[0]`, `rows[1]`, … of the rows added, in order. */
     files(rows) {
@@ -4698,9 +4700,8 @@ class DayKeys {
     get size() {
         return this.sorted.length;
     }
-    /** Whether the day holds a record with this Id. */
-    has(id) {
-        const key = day_keys_recordKey(id);
+    /** Whether the day holds a record with this key (recordKey of its Id). */
+    has(key) {
         const keys = this.sorted;
         let low = 0;
         let high = keys.length - 1;
@@ -4782,8 +4783,6 @@ function viewOf(bytes) {
     return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __webpack_require__(3024);
 ;// CONCATENATED MODULE: ./src/snapshot/format/csv-part-writer.ts
 
 
@@ -6043,6 +6042,7 @@ class CursorHeap {
 
 
 
+
 /** Finds a day's files on the branch. */
 function dayFiles(branch, type, day, format) {
     const parts = findDayFiles(branch.paths(), type, day, format.name);
@@ -6074,10 +6074,11 @@ async function addToDay(input) {
     let added = 0;
     for await (const batch of input.incoming) {
         for (const row of batch) {
-            if (keys.has(row.id))
+            const key = day_keys_recordKey(row.id);
+            if (keys.has(key))
                 continue;
             writer.write(row);
-            log.add(row.id);
+            log.add(key);
             input.observe?.(row);
             added++;
         }
@@ -6129,7 +6130,9 @@ async function compactDay(input) {
     // Each source is sorted; copies in an earlier source win: what the day holds over new rows.
     const sources = [
         readFiles(input, files.parts.slice(keep), format),
-        ...files.additions.map((path) => readFiles(input, [path], format)),
+        // Read side by side, a download each: fetched to disk first, one at a time, so that they do
+        // not hold the connections the merge needs for the others.
+        ...(await downloadAll(input, files.additions)).map((local) => readFiles(input, [local.path], format, local.file)),
         ...files.converted.map(({ format: other, paths }) => convertRows(readFiles(input, paths, other), other, format)),
         input.incoming
     ];
@@ -6138,7 +6141,7 @@ async function compactDay(input) {
         for (const row of batch) {
             writer.write(row);
             if (input.keys)
-                log.add(row.id);
+                log.add(day_keys_recordKey(row.id));
             input.observe?.(row);
         }
     }
@@ -6183,12 +6186,33 @@ function dayChanges(input, written, keep, previous, log) {
     }
     return changes;
 }
-/** The rows of some files of the day, one file after the other, each opened when its turn comes. */
-async function* readFiles(input, paths, format) {
+/**
+ * The rows of some files of the day, one file after the other, each opened when its turn
+ * comes: downloaded as it is read, or read from `local` (a copy on disk).
+ */
+async function* readFiles(input, paths, format, local) {
     for (const path of paths) {
         input.onReadBack?.(format);
-        yield* format.readRows(input.branch.stream(path), path, (0,external_node_path_.join)(input.dir, `existing-${(0,external_node_path_.basename)(path)}`));
+        const chunks = local ? (0,external_node_fs_.createReadStream)(local, { highWaterMark: 256 * 1024 }) : input.branch.stream(path);
+        yield* format.readRows(chunks, path, (0,external_node_path_.join)(input.dir, `existing-${(0,external_node_path_.basename)(path)}`));
     }
+}
+/** Copies files of the branch to disk, one after the other. */
+async function downloadAll(input, paths) {
+    const local = [];
+    for (const path of paths) {
+        const file = (0,external_node_path_.join)(input.dir, `download-${(0,external_node_path_.basename)(path)}`);
+        const handle = await (0,external_node_fs_promises_.open)(file, 'w');
+        try {
+            for await (const chunk of input.branch.stream(path))
+                await handle.write(chunk);
+        }
+        finally {
+            await handle.close();
+        }
+        local.push({ path, file });
+    }
+    return local;
 }
 /**
  * How many leading parts no row to merge can fall into: parts 1, 2, … (numbered without a

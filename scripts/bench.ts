@@ -11,8 +11,9 @@
  * - quota: a 36-hour backfill of about 800 calls against a rolling-minute quota the action is
  *   not told (--quota per minute): calls, throttled calls, and wall time against the least
  *   possible, ⌊(calls − 1) / quota⌋ minutes.
- * - growth: one day collected by 24 hourly runs; the repository's packed size after `git gc`
- *   against the day's final CSV bytes.
+ * - growth: one day collected by 24 hourly runs, events late with a tail, then the run that
+ *   compacts the days once settled: bytes sent to GitHub, CPU per record, and the
+ *   repository's packed size after `git gc` against the final files.
  * - codecs: our CSV codec against csv-stringify and csv-parse on the same records, in this
  *   process: what writing and reading back a record costs each way (the libraries are the
  *   oracles of the codec's tests; docs/benchmarks.md says why the codec is ours).
@@ -42,6 +43,7 @@ import { fieldKeys, scanRecords } from '../src/record/record-scanner.js'
 import { CSV_FORMAT, CSV_HEADER, readCsvRows } from '../src/snapshot/format/csv.js'
 import { KINDS_BY_CONTENT_TYPE, makeRecord } from '../test/emulator/records.js'
 import { Rng } from '../test/emulator/rng.js'
+import { TEST_HOOKS } from '../src/action/test-hooks.js'
 import { BRANCH, startWorld, type World } from '../test/e2e/world.js'
 
 const exec = promisify(execFile)
@@ -174,15 +176,23 @@ interface Measured {
   cpuMs: number
   /** Of cpuMs, V8's own threads: concurrent compilation, marking and sweeping. */
   v8BackgroundMs: number
+  /** Bytes of the requests the run sent to GitHub. */
+  sentBytes: number
 }
 
 const outDir = resolve(process.cwd(), 'build', 'bench')
 const probePath = resolve(outDir, 'probe.mjs')
 
 /** One run of the action with the probe; fails the bench when the action fails. */
-async function measure(world: World, name: string, inputs: Record<string, string>): Promise<Measured> {
+async function measure(
+  world: World,
+  name: string,
+  inputs: Record<string, string>,
+  env: Record<string, string> = {}
+): Promise<Measured> {
   const probeFile = resolve(outDir, `${name}.json`)
   const started = performance.now()
+  const requestsBefore = world.github.requests.length
   const result = await world.run(
     inputs,
     {
@@ -191,7 +201,8 @@ async function measure(world: World, name: string, inputs: Record<string, string
       BENCH_TIMELINE: process.env.BENCH_TIMELINE ?? '',
       BENCH_V8_FLAGS: process.env.BENCH_V8_FLAGS ?? '',
       BENCH_HEAP_SNAPSHOT_MS: process.env.BENCH_HEAP_SNAPSHOT_MS ?? '',
-      BENCH_ALLOCATIONS: process.env.BENCH_ALLOCATIONS ?? ''
+      BENCH_ALLOCATIONS: process.env.BENCH_ALLOCATIONS ?? '',
+      ...env
     },
     60 * 60_000
   )
@@ -210,13 +221,18 @@ async function measure(world: World, name: string, inputs: Record<string, string
     await writeFile(probeFile, JSON.stringify(probe))
     await rm(`${probeFile}.worker`)
   }
+  // What the run sent to GitHub: the bodies of its requests (blob uploads are base64).
+  const sentBytes = world.github.requests.slice(requestsBefore).reduce((sum, request) => sum + (request.bytes ?? 0), 0)
+  // The fake keeps parsed request bodies for tests; the bench has no use for them.
+  for (const request of world.github.requests.slice(requestsBefore)) delete request.body
   return {
     exitCode: result.exitCode,
     outputs: result.outputs,
     wallMs,
     peakRssMb: probe.maxRssKb / 1024,
     cpuMs: probe.cpuMs,
-    v8BackgroundMs: probe.threads.V8Worker ?? 0
+    v8BackgroundMs: probe.threads.V8Worker ?? 0,
+    sentBytes
   }
 }
 
@@ -308,7 +324,8 @@ async function dayScenario(records: number, format: 'csv' | 'parquet'): Promise<
     const day = benchDay()
     const dayText = day.toISOString().slice(0, 10)
     // Blobs of a thousand records through the day and two hours into the next, their events
-    // up to an hour old: the day's records, a few of the day before, late ones after midnight.
+    // late as the emulator's default has them (most within the hour, a sixth up to a day, a
+    // twentieth up to six days): the day's records, and records of the days before.
     const recordsPerBlob = Math.min(1_000, Math.max(20, Math.round(records / 100)))
     const blobsPerHour = Math.max(1, Math.round(records / 0.9 / 24 / recordsPerBlob))
     const generateStarted = performance.now()
@@ -318,7 +335,6 @@ async function dayScenario(records: number, format: 'csv' | 'parquet'): Promise<
       to: new Date(day.getTime() + 26 * HOUR),
       blobsPerHour,
       recordsPerBlob,
-      lateness: [{ share: 1, minMinutes: 0, maxMinutes: 60 }],
       compact: true
     })
     const generateMs = performance.now() - generateStarted
@@ -374,12 +390,14 @@ async function dayScenario(records: number, format: 'csv' | 'parquet'): Promise<
       'run 1: CPU µs/record': round((first.cpuMs * 1000) / added[0]!, 1),
       'run 1: of which V8 threads (compiling, GC)': round((first.v8BackgroundMs * 1000) / added[0]!, 1),
       'run 1: wall (s)': round(first.wallMs / 1000, 1),
+      'run 1: sent to GitHub (MB)': round(first.sentBytes / 1024 / 1024, 1),
       'run 2: records added': added[1]!,
       'run 2: peak RSS (MB)': round(second.peakRssMb),
       'run 2: CPU µs/record': round((second.cpuMs * 1000) / added[1]!, 1),
       'run 2: rows of rewritten parts': rewritten,
-      'run 2: CPU µs/row written': round((second.cpuMs * 1000) / rewritten, 1),
+      'run 2: CPU µs/row written': rewritten === 0 ? '-' : round((second.cpuMs * 1000) / rewritten, 1),
       'run 2: wall (s)': round(second.wallMs / 1000, 1),
+      'run 2: sent to GitHub (MB)': round(second.sentBytes / 1024 / 1024, 1),
       'a run adding nothing: CPU (s)': round(idle.cpuMs / 1000, 2),
       "DuckDB over the day: launches' users (s)": round(counted.columnsMs / 1000, 2),
       'DuckDB over the day: a field of AuditData (s)': round(counted.jsonMs / 1000, 2),
@@ -435,48 +453,78 @@ async function quotaScenario(quota: number, smoke: boolean): Promise<Record<stri
   }
 }
 
-/** One day collected by 24 hourly runs: how much the repository grows. */
+/**
+ * One day collected by 24 hourly runs, its events late as the emulator's default has them
+ * (most within the hour, a sixth up to a day, a twentieth up to six days), then the run that
+ * compacts the days once they settle: what the runs send to GitHub, what they cost, and how
+ * much the repository grows, against the final files of every day they wrote.
+ */
 async function growthScenario(smoke: boolean, format: 'csv' | 'parquet'): Promise<Record<string, string | number>> {
   const world = await startWorld({ emulator: { seed: 11 } })
   try {
     const day = benchDay()
-    const dayText = day.toISOString().slice(0, 10)
     const runs = smoke ? 3 : 24
     world.emulator.generate({
       contentTypes: [TYPE],
       from: day,
       to: new Date(day.getTime() + runs * HOUR),
       blobsPerHour: 6,
-      recordsPerBlob: smoke ? 20 : 120,
-      lateness: [{ share: 1, minMinutes: 0, maxMinutes: 50 }]
+      recordsPerBlob: smoke ? 20 : 500
     })
+    const hourly: Measured[] = []
     for (let hour = 0; hour < runs; hour++) {
-      const result = await world.run({
-        start: new Date(day.getTime() + hour * HOUR).toISOString(),
-        end: new Date(day.getTime() + (hour + 1) * HOUR).toISOString(),
-        'content-types': TYPE,
-        format,
-        usage: 'false'
-      })
-      if (result.exitCode !== 0) throw new Error(`Hourly run ${hour + 1} failed:\n${result.visibleLog}`)
+      const window = { start: new Date(day.getTime() + hour * HOUR), end: new Date(day.getTime() + (hour + 1) * HOUR) }
+      hourly.push(
+        await measure(world, `growth-${format}-${hour + 1}`, {
+          start: window.start.toISOString(),
+          end: window.end.toISOString(),
+          'content-types': TYPE,
+          format,
+          usage: 'false'
+        })
+      )
     }
     const git = (args: string[]) => exec('git', [`--git-dir=${world.github.repoPath}`, ...args])
-    await git(['gc', '--quiet', '--prune=now'])
-    const counts = (await git(['count-objects', '-v'])).stdout
-    const packedKb = Number(/size-pack: (\d+)/.exec(counts)?.[1] ?? NaN)
-    const manifest = JSON.parse((await world.github.readFile(BRANCH, 'manifest.json'))?.toString('utf8') ?? '{}') as {
-      files: Record<string, { bytes: number }>
+    const packedMb = async (): Promise<number> => {
+      await git(['gc', '--quiet', '--prune=now'])
+      return Number(/size-pack: (\d+)/.exec((await git(['count-objects', '-v'])).stdout)?.[1] ?? NaN) / 1024
     }
-    const dayBytes = Object.entries(manifest.files)
-      .filter(([path]) => path.includes(dayText))
-      .reduce((sum, [, entry]) => sum + entry.bytes, 0)
+    const beforeCompaction = await packedMb()
+    // A run once the days have settled (the test hook settles a day as it ends): it compacts them.
+    const last = {
+      start: new Date(day.getTime() + (runs - 1) * HOUR).toISOString(),
+      end: new Date(day.getTime() + runs * HOUR).toISOString()
+    }
+    const inputs = { ...last, 'content-types': TYPE, format, usage: 'false' }
+    const compaction = await measure(world, `growth-${format}-compaction`, inputs, { [TEST_HOOKS.settleAfterMs]: '0' })
+    const idle = await measure(world, `growth-${format}-nothing-new`, inputs)
+    const repository = await packedMb()
+    const manifest = JSON.parse((await world.github.readFile(BRANCH, 'manifest.json'))?.toString('utf8') ?? '{}') as {
+      files: Record<string, { bytes: number; rows: number }>
+    }
+    const files = Object.values(manifest.files)
+    const finalMb = files.reduce((sum, entry) => sum + entry.bytes, 0) / 1024 / 1024
+    const rows = files.reduce((sum, entry) => sum + entry.rows, 0)
+    const added = hourly.reduce((sum, run) => sum + Number(run.outputs['records-added']), 0)
+    if (added !== rows) throw new Error(`The hourly runs added ${added} records; the branch holds ${rows}.`)
+    const sentMb = hourly.reduce((sum, run) => sum + run.sentBytes, 0) / 1024 / 1024
+    const beyondFixedMs = hourly.reduce((sum, run) => sum + Math.max(0, run.cpuMs - idle.cpuMs), 0)
     const commits = Number((await git(['rev-list', '--count', BRANCH])).stdout.trim())
     return {
       'hourly runs': runs,
       commits,
-      'final files of the day (MB)': round(dayBytes / 1024 / 1024, 2),
-      'repository after git gc (MB)': round(packedKb / 1024, 2),
-      'repository / final files': round((packedKb * 1024) / dayBytes, 2)
+      'records (all days the runs wrote)': rows,
+      'final files (MB)': round(finalMb, 2),
+      'sent to GitHub by the hourly runs (MB)': round(sentMb, 2),
+      'sent by the hourly runs / final files': round(sentMb / finalMb, 2),
+      'sent by the largest hourly run (MB)': round(Math.max(...hourly.map((run) => run.sentBytes)) / 1024 / 1024, 2),
+      'sent by the compaction (MB)': round(compaction.sentBytes / 1024 / 1024, 2),
+      'repository after git gc, before compaction (MB)': round(beforeCompaction, 2),
+      'repository after git gc, after compaction (MB)': round(repository, 2),
+      'repository / final files': round(repository / finalMb, 2),
+      'hourly runs: CPU µs a record beyond a run adding nothing': round((beyondFixedMs * 1000) / rows, 1),
+      'a run adding nothing: CPU (s)': round(idle.cpuMs / 1000, 2),
+      'compaction: CPU (s), peak RSS (MB)': `${round(compaction.cpuMs / 1000, 2)}, ${round(compaction.peakRssMb)}`
     }
   } finally {
     await world.close()

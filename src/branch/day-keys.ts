@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /**
  * The keys of a day's records, for a run that adds rows to a day without reading its files:
@@ -14,7 +14,7 @@ export const KEY_BYTES = 8
 
 /** The key of a record, by the Id its row carries. */
 export function recordKey(id: string): bigint {
-  return createHash('sha256').update(id, 'utf8').digest().readBigUInt64BE(0)
+  return hash('sha256', id, 'buffer').readBigUInt64BE(0)
 }
 
 /**
@@ -25,13 +25,13 @@ export class KeyLog {
   private keys = new BigUint64Array(1024)
   private count = 0
 
-  add(id: string): void {
+  add(key: bigint): void {
     if (this.count === this.keys.length) {
       const larger = new BigUint64Array(2 * this.keys.length)
       larger.set(this.keys)
       this.keys = larger
     }
-    this.keys[this.count++] = recordKey(id)
+    this.keys[this.count++] = key
   }
 
   /** The key files of files holding `rows[0]`, `rows[1]`, … of the rows added, in order. */
@@ -68,9 +68,8 @@ export class DayKeys {
     return this.sorted.length
   }
 
-  /** Whether the day holds a record with this Id. */
-  has(id: string): boolean {
-    const key = recordKey(id)
+  /** Whether the day holds a record with this key (recordKey of its Id). */
+  has(key: bigint): boolean {
     const keys = this.sorted
     let low = 0
     let high = keys.length - 1

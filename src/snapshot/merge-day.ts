@@ -1,7 +1,8 @@
-import { mkdir } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { mkdir, open } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import type { BranchFiles, FileContent } from '../branch/branch-files.js'
-import { DayKeys, KeyLog } from '../branch/day-keys.js'
+import { DayKeys, KeyLog, recordKey } from '../branch/day-keys.js'
 import type { Manifest, ManifestEntry } from '../branch/manifest.js'
 import { additionPath, dayFilePaths, findAdditions, findDayFiles, keyFilePath } from '../branch/paths.js'
 import type { ContentType } from '../record/content-types.js'
@@ -95,9 +96,10 @@ export async function addToDay(input: DayInput): Promise<DayMerge> {
   let added = 0
   for await (const batch of input.incoming) {
     for (const row of batch) {
-      if (keys.has(row.id)) continue
+      const key = recordKey(row.id)
+      if (keys.has(key)) continue
       writer.write(row)
-      log.add(row.id)
+      log.add(key)
       input.observe?.(row)
       added++
     }
@@ -148,7 +150,9 @@ export async function compactDay(input: DayInput & { keys: boolean }): Promise<D
   // Each source is sorted; copies in an earlier source win: what the day holds over new rows.
   const sources = [
     readFiles(input, files.parts.slice(keep), format),
-    ...files.additions.map((path) => readFiles(input, [path], format)),
+    // Read side by side, a download each: fetched to disk first, one at a time, so that they do
+    // not hold the connections the merge needs for the others.
+    ...(await downloadAll(input, files.additions)).map((local) => readFiles(input, [local.path], format, local.file)),
     ...files.converted.map(({ format: other, paths }) => convertRows(readFiles(input, paths, other), other, format)),
     input.incoming
   ]
@@ -156,7 +160,7 @@ export async function compactDay(input: DayInput & { keys: boolean }): Promise<D
   for await (const batch of mergeSorted(sources, { onKept: (source) => source === incomingSource && added++ })) {
     for (const row of batch) {
       writer.write(row)
-      if (input.keys) log.add(row.id)
+      if (input.keys) log.add(recordKey(row.id))
       input.observe?.(row)
     }
   }
@@ -205,16 +209,37 @@ function dayChanges(
   return changes
 }
 
-/** The rows of some files of the day, one file after the other, each opened when its turn comes. */
+/**
+ * The rows of some files of the day, one file after the other, each opened when its turn
+ * comes: downloaded as it is read, or read from `local` (a copy on disk).
+ */
 async function* readFiles(
   input: DayInput,
   paths: readonly string[],
-  format: SnapshotFormat
+  format: SnapshotFormat,
+  local?: string
 ): AsyncGenerator<KeyedRow[]> {
   for (const path of paths) {
     input.onReadBack?.(format)
-    yield* format.readRows(input.branch.stream(path), path, join(input.dir, `existing-${basename(path)}`))
+    const chunks = local ? createReadStream(local, { highWaterMark: 256 * 1024 }) : input.branch.stream(path)
+    yield* format.readRows(chunks, path, join(input.dir, `existing-${basename(path)}`))
   }
+}
+
+/** Copies files of the branch to disk, one after the other. */
+async function downloadAll(input: DayInput, paths: readonly string[]): Promise<{ path: string; file: string }[]> {
+  const local: { path: string; file: string }[] = []
+  for (const path of paths) {
+    const file = join(input.dir, `download-${basename(path)}`)
+    const handle = await open(file, 'w')
+    try {
+      for await (const chunk of input.branch.stream(path)) await handle.write(chunk)
+    } finally {
+      await handle.close()
+    }
+    local.push({ path, file })
+  }
+  return local
 }
 
 /**

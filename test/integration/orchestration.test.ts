@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readSettings } from '../../src/action/inputs.js'
+import { TEST_HOOKS } from '../../src/action/test-hooks.js'
 import { createGitHubClient } from '../../src/github/client.js'
 import { createGitDatabase } from '../../src/github/git-database.js'
 import type { BlobContent, ContentBlob } from '../../src/m365/activity-client.js'
@@ -227,6 +228,41 @@ describe('run(): the composition root, in process', () => {
     expect(record.summary).toContain('The run stopped while committing to the data branch')
     expect(record.summary).toMatch(/Committed before it stopped: \d+ new records in 1 commit\(s\), kept/)
     expect(record.summary).toContain(`/commit/${made[0]?.slice(0, 40)}`)
+  })
+
+  it('adds rows beside a day hour by hour, then compacts it when it settles, every record once throughout', async () => {
+    world = await startWorld({ emulator: { seed: 3 } })
+    // A day that has ended, collected hour by hour: more additions than the run has connections.
+    const start = new Date(Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR - 2 * 24 * HOUR + 4 * HOUR)
+    world.emulator.generate({
+      contentTypes: ['Audit.General'],
+      from: start,
+      to: new Date(start.getTime() + 15 * HOUR),
+      blobsPerHour: 2,
+      recordsPerBlob: 8
+    })
+    for (let hour = 0; hour < 15; hour++) {
+      const from = new Date(start.getTime() + hour * HOUR)
+      const record = await runInProcess(world, {
+        start: from.toISOString(),
+        end: new Date(from.getTime() + HOUR).toISOString()
+      })
+      expect(record.failed).toBeUndefined()
+    }
+    const served = await expectBranchHoldsExactlyServed(world, ['Audit.General'])
+    const files = async (): Promise<string[]> => [...(await world!.github.readAllFiles(BRANCH)).keys()]
+    const day = start.toISOString().slice(0, 10)
+    expect((await files()).filter((path) => path.includes(`${day}.added-`)).length).toBeGreaterThan(12)
+
+    const settled = await runInProcess(
+      world,
+      { start: start.toISOString(), end: new Date(start.getTime() + HOUR).toISOString() },
+      { env: { [TEST_HOOKS.settleAfterMs]: '0' } }
+    )
+    expect(settled.failed).toBeUndefined()
+    expect(await expectBranchHoldsExactlyServed(world, ['Audit.General'])).toBe(served)
+    expect((await files()).filter((path) => path.includes('.added-') || path.startsWith('state/keys/'))).toEqual([])
+    expect(settled.outputs['records-added']).toBe('0')
   })
 
   it('reports every invalid input at once and requests nothing', async () => {

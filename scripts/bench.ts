@@ -4,8 +4,9 @@
  * runner runs it, with a probe in its process for peak memory and CPU time. Four scenarios:
  *
  * - day: one UTC day of N records (--day-records, a list), collected by a backfill of the
- *   first 20 hours, then a second run whose late events merge into that day. Peak RSS and CPU
- *   per record of each run; the day's rows are counted back with DuckDB. Power Apps usage
+ *   first 20 hours, then a second run whose late events are added to that day, then the run
+ *   that compacts the day once it settles. Peak RSS and CPU per record of each run; the
+ *   day's rows are counted back with DuckDB after run 2 and after the compaction. Power Apps usage
  *   files are off (`usage: false`) here and in growth: the emulator's Audit.General is mostly
  *   launches, nothing like a tenant's mix, and counting them would measure JSON.parse.
  * - quota: a 36-hour backfill of about 800 calls against a rolling-minute quota the action is
@@ -178,6 +179,8 @@ interface Measured {
   v8BackgroundMs: number
   /** Bytes of the requests the run sent to GitHub. */
   sentBytes: number
+  /** Requests the run made to GitHub. */
+  githubRequests: number
 }
 
 const outDir = resolve(process.cwd(), 'build', 'bench')
@@ -223,6 +226,7 @@ async function measure(
   }
   // What the run sent to GitHub: the bodies of its requests (blob uploads are base64).
   const sentBytes = world.github.requests.slice(requestsBefore).reduce((sum, request) => sum + (request.bytes ?? 0), 0)
+  const githubRequests = world.github.requests.length - requestsBefore
   // The fake keeps parsed request bodies for tests; the bench has no use for them.
   for (const request of world.github.requests.slice(requestsBefore)) delete request.body
   return {
@@ -232,7 +236,8 @@ async function measure(
     peakRssMb: probe.maxRssKb / 1024,
     cpuMs: probe.cpuMs,
     v8BackgroundMs: probe.threads.V8Worker ?? 0,
-    sentBytes
+    sentBytes,
+    githubRequests
   }
 }
 
@@ -378,13 +383,36 @@ async function dayScenario(records: number, format: 'csv' | 'parquet'): Promise<
       )
     }
     const dayFiles = Object.entries(manifestAfter).filter(([path]) => path.includes(dayText))
-    const parts = dayFiles.length
     const dayBytes = dayFiles.reduce((sum, [, entry]) => sum + entry.bytes, 0)
     const added = [first, second].map((run) => Number(run.outputs['records-added']))
+    // The days once settled (the test hook settles a day as it ends): their files compacted.
+    const compaction = await measure(
+      world,
+      `day-${records}-${format}-compaction`,
+      {
+        start: cut.toISOString(),
+        end: new Date(day.getTime() + 26 * HOUR).toISOString(),
+        'content-types': TYPE,
+        format,
+        usage: 'false'
+      },
+      { [TEST_HOOKS.settleAfterMs]: '0' }
+    )
+    const manifestCompacted = await auditManifest(world)
+    const compacted = Object.entries(manifestCompacted)
+      .filter(([path, entry]) => manifestAfter[path]?.sha256 !== entry.sha256)
+      .reduce((rows, [, entry]) => rows + entry.rows, 0)
+    const recounted = await countDayRows(world, dayText, format)
+    if (recounted.rows !== expected || recounted.ids !== expected)
+      throw new Error(
+        `Day ${dayText}: after compaction the branch holds ${recounted.rows} rows (${recounted.ids} distinct Ids); ${expected} were served.`
+      )
+    const parts = Object.keys(manifestCompacted).filter((path) => path.includes(dayText)).length
     return {
       'records in the day': expected,
-      'day parts': parts,
+      'day files after run 2': dayFiles.length,
       'day files (MB)': round(dayBytes / 1024 / 1024, 1),
+      'day parts once compacted': parts,
       'run 1: records added': added[0]!,
       'run 1: peak RSS (MB)': round(first.peakRssMb),
       'run 1: CPU µs/record': round((first.cpuMs * 1000) / added[0]!, 1),
@@ -394,11 +422,14 @@ async function dayScenario(records: number, format: 'csv' | 'parquet'): Promise<
       'run 2: records added': added[1]!,
       'run 2: peak RSS (MB)': round(second.peakRssMb),
       'run 2: CPU µs/record': round((second.cpuMs * 1000) / added[1]!, 1),
-      'run 2: rows of rewritten parts': rewritten,
-      'run 2: CPU µs/row written': rewritten === 0 ? '-' : round((second.cpuMs * 1000) / rewritten, 1),
+      'run 2: rows of files written': rewritten,
       'run 2: wall (s)': round(second.wallMs / 1000, 1),
       'run 2: sent to GitHub (MB)': round(second.sentBytes / 1024 / 1024, 1),
       'a run adding nothing: CPU (s)': round(idle.cpuMs / 1000, 2),
+      'compaction: rows of the days compacted': compacted,
+      'compaction: CPU µs/row': compacted === 0 ? '-' : round((compaction.cpuMs * 1000) / compacted, 1),
+      'compaction: peak RSS (MB)': round(compaction.peakRssMb),
+      'compaction: sent to GitHub (MB)': round(compaction.sentBytes / 1024 / 1024, 1),
       "DuckDB over the day: launches' users (s)": round(counted.columnsMs / 1000, 2),
       'DuckDB over the day: a field of AuditData (s)': round(counted.jsonMs / 1000, 2),
       'generating the records (s)': round(generateMs / 1000, 1)
@@ -519,6 +550,7 @@ async function growthScenario(smoke: boolean, format: 'csv' | 'parquet'): Promis
       'sent by the hourly runs / final files': round(sentMb / finalMb, 2),
       'sent by the largest hourly run (MB)': round(Math.max(...hourly.map((run) => run.sentBytes)) / 1024 / 1024, 2),
       'sent by the compaction (MB)': round(compaction.sentBytes / 1024 / 1024, 2),
+      'GitHub requests of an hourly run, most': Math.max(...hourly.map((run) => run.githubRequests)),
       'repository after git gc, before compaction (MB)': round(beforeCompaction, 2),
       'repository after git gc, after compaction (MB)': round(repository, 2),
       'repository / final files': round(repository / finalMb, 2),
@@ -641,7 +673,7 @@ async function main(): Promise<void> {
     report.day = days
     markdown.push(
       '',
-      '### One day, collected by a backfill, then a run merging late events into it',
+      '### One day, collected by a backfill, a run adding its late events, then its compaction',
       '',
       markdownTable(days)
     )

@@ -7,6 +7,8 @@ export interface BranchFiles {
   size(path: string): number | undefined
   /** A file's bytes (for the small state files). */
   read(path: string): Promise<Buffer | undefined>
+  /** Many small files' bytes, by path, in few requests; paths not on the tip are left out. */
+  readMany(paths: readonly string[]): Promise<Map<string, Buffer>>
   /** A file's bytes in chunks, downloaded as they are read (for day files of any size). */
   stream(path: string): AsyncIterable<Buffer>
 }
@@ -41,6 +43,7 @@ export const NO_FILES: BranchFiles = {
   paths: () => [],
   size: () => undefined,
   read: async () => undefined,
+  readMany: async () => new Map(),
   stream: (path) => {
     throw new Error(`${path} is not on the branch.`)
   }

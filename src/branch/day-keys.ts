@@ -8,7 +8,9 @@ import { hash } from 'node:crypto'
  * sides, about one record in 10^13 would be taken for a copy it is not.
  *
  * A key file (state/keys/…, one per day file of a day that is not settled yet) holds its
- * records' keys, sorted, 8 bytes each, big-endian, and nothing else.
+ * records' keys, sorted, 8 bytes each, big-endian, written as one line of base64 text: a run
+ * reads every key file of the days it adds to, and GitHub hands out text files many at a
+ * time (see readBlobs in src/github/git-database.ts), binary files one request each.
  */
 export const KEY_BYTES = 8
 
@@ -52,14 +54,11 @@ export class DayKeys {
   private readonly sorted: BigUint64Array
 
   constructor(keyFiles: readonly Buffer[]) {
-    const total = keyFiles.reduce((sum, file) => sum + file.length, 0)
-    this.sorted = new BigUint64Array(total / KEY_BYTES)
+    const decoded = keyFiles.map(decodeKeys)
+    this.sorted = new BigUint64Array(decoded.reduce((sum, keys) => sum + keys.length, 0) / KEY_BYTES)
     let at = 0
-    for (const file of keyFiles) {
-      if (file.length % KEY_BYTES !== 0)
-        throw new Error(`a key file of ${file.length} bytes is not made of ${KEY_BYTES}-byte keys`)
-      for (let offset = 0; offset < file.length; offset += KEY_BYTES) this.sorted[at++] = file.readBigUInt64BE(offset)
-    }
+    for (const keys of decoded)
+      for (let offset = 0; offset < keys.length; offset += KEY_BYTES) this.sorted[at++] = keys.readBigUInt64BE(offset)
     this.sorted.sort()
   }
 
@@ -85,7 +84,17 @@ export class DayKeys {
 }
 
 function encodeKeys(keys: BigUint64Array): Buffer {
-  const file = Buffer.allocUnsafe(keys.length * KEY_BYTES)
-  keys.forEach((key, index) => file.writeBigUInt64BE(key, index * KEY_BYTES))
-  return file
+  const bytes = Buffer.allocUnsafe(keys.length * KEY_BYTES)
+  keys.forEach((key, index) => bytes.writeBigUInt64BE(key, index * KEY_BYTES))
+  return Buffer.from(`${bytes.toString('base64')}\n`, 'latin1')
+}
+
+const BASE64_LINE = /^[A-Za-z0-9+/]*={0,2}\n?$/
+
+function decodeKeys(file: Buffer): Buffer {
+  const text = file.toString('latin1')
+  const keys = BASE64_LINE.test(text) ? Buffer.from(text, 'base64') : undefined
+  if (keys === undefined || keys.length % KEY_BYTES !== 0)
+    throw new Error(`a key file of ${file.length} bytes is not a base64 line of ${KEY_BYTES}-byte keys`)
+  return keys
 }

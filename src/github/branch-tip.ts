@@ -24,6 +24,14 @@ export async function openBranchTip(git: GitDatabase, branch: string): Promise<B
       const entry = existing.get(path)
       return entry ? await git.readBlob(entry.sha) : undefined
     },
+    readMany: async (paths) => {
+      const found = paths.flatMap((path) => {
+        const entry = existing.get(path)
+        return entry ? [{ path, ...entry }] : []
+      })
+      const blobs = await git.readBlobs(found)
+      return new Map(found.map((entry) => [entry.path, blobs.get(entry.sha)!]))
+    },
     stream: (path) => {
       const entry = existing.get(path)
       if (!entry) throw new Error(`${path} is not on branch '${branch}'.`)

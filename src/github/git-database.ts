@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import type { StagedFile } from '../branch/branch-files.js'
+import { readBlobsInBatches, type BlobRef } from './blob-batch.js'
 import { uploadBlob } from './blob-upload.js'
 import type { GitHubClient } from './client.js'
 
@@ -31,6 +32,8 @@ export interface GitDatabase {
   /** Every file of a tree, path → blob sha and size. */
   listFiles(treeSha: string): Promise<Map<string, { sha: string; size: number }>>
   readBlob(sha: string): Promise<Buffer>
+  /** Many small blobs, by sha, in as few requests as GitHub allows (see blob-batch.ts). */
+  readBlobs(blobs: readonly BlobRef[]): Promise<Map<string, Buffer>>
   /** A blob's bytes in chunks as they download (the raw media type: no base64, no JSON). */
   streamBlob(sha: string): AsyncIterable<Buffer>
   /** Writes the changes as a tree on `baseTree` (in as many requests as their size needs). */
@@ -69,6 +72,7 @@ export function createGitDatabase(octokit: GitHubClient, target: { owner: string
     getHead: (branch) => api.getHead(branch),
     listFiles: (treeSha) => api.listFiles(treeSha),
     readBlob: (sha) => api.readBlob(sha),
+    readBlobs: (blobs) => api.readBlobs(blobs),
     streamBlob: (sha) => api.streamBlob(sha),
     writeTree: (baseTree, changes) => api.writeTree(baseTree, changes),
     createCommit: (message, treeSha, parents) => api.createCommit(message, treeSha, parents),
@@ -117,6 +121,10 @@ class OctokitGitDatabase implements GitDatabase {
     const chunks: Buffer[] = []
     for await (const chunk of this.streamBlob(sha)) chunks.push(chunk)
     return Buffer.concat(chunks)
+  }
+
+  readBlobs(blobs: readonly BlobRef[]): Promise<Map<string, Buffer>> {
+    return readBlobsInBatches(this.octokit, this.repo, blobs, (sha) => this.readBlob(sha))
   }
 
   async *streamBlob(sha: string): AsyncGenerator<Buffer> {

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs'
-import { mkdir, open } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import type { BranchFiles, FileContent } from '../branch/branch-files.js'
 import { DayKeys, KeyLog, recordKey } from '../branch/day-keys.js'
@@ -10,6 +9,7 @@ import type { KeyedRow } from '../record/keyed-row.js'
 import { otherFormats } from './format/formats.js'
 import { convertPayload, type SnapshotFormat, type WrittenPart } from './format/snapshot-format.js'
 import { mergeSorted } from './sorted-merge.js'
+import { Spool } from './spool.js'
 
 /** What adding rows to a day, or compacting it, changes. */
 export interface DayMerge {
@@ -87,11 +87,9 @@ export interface DayInput {
 export async function addToDay(input: DayInput): Promise<DayMerge> {
   const { branch, files, format } = input
   const existing = [...files.parts, ...files.additions]
-  const keys = new DayKeys(
-    await Promise.all(existing.map(async (path) => (await branch.read(keyFilePath(path))) ?? Buffer.alloc(0)))
-  )
+  const keys = new DayKeys([...(await branch.readMany(existing.map(keyFilePath))).values()])
   await mkdir(input.dir, { recursive: true })
-  const writer = format.partWriter(input.dir, input.maxPartBytes)
+  const writer = format.partWriter(input.dir, input.maxPartBytes, 'additions')
   const log = new KeyLog()
   let added = 0
   for await (const batch of input.incoming) {
@@ -147,22 +145,25 @@ export async function compactDay(input: DayInput & { keys: boolean }): Promise<D
   const writer = format.partWriter(input.dir, input.maxPartBytes)
   const log = new KeyLog()
   let added = 0
+  const additions = await spoolAdditions(input)
   // Each source is sorted; copies in an earlier source win: what the day holds over new rows.
   const sources = [
     readFiles(input, files.parts.slice(keep), format),
-    // Read side by side, a download each: fetched to disk first, one at a time, so that they do
-    // not hold the connections the merge needs for the others.
-    ...(await downloadAll(input, files.additions)).map((local) => readFiles(input, [local.path], format, local.file)),
+    additions.read(input.type, input.day),
     ...files.converted.map(({ format: other, paths }) => convertRows(readFiles(input, paths, other), other, format)),
     input.incoming
   ]
   const incomingSource = sources.length - 1
-  for await (const batch of mergeSorted(sources, { onKept: (source) => source === incomingSource && added++ })) {
-    for (const row of batch) {
-      writer.write(row)
-      if (input.keys) log.add(recordKey(row.id))
-      input.observe?.(row)
+  try {
+    for await (const batch of mergeSorted(sources, { onKept: (source) => source === incomingSource && added++ })) {
+      for (const row of batch) {
+        writer.write(row)
+        if (input.keys) log.add(recordKey(row.id))
+        input.observe?.(row)
+      }
     }
+  } finally {
+    await additions.remove()
   }
   const written = writer.finish()
   if (input.observe)
@@ -211,35 +212,38 @@ function dayChanges(
 
 /**
  * The rows of some files of the day, one file after the other, each opened when its turn
- * comes: downloaded as it is read, or read from `local` (a copy on disk).
+ * comes and downloaded as it is read.
  */
 async function* readFiles(
   input: DayInput,
   paths: readonly string[],
-  format: SnapshotFormat,
-  local?: string
+  format: SnapshotFormat
 ): AsyncGenerator<KeyedRow[]> {
   for (const path of paths) {
     input.onReadBack?.(format)
-    const chunks = local ? createReadStream(local, { highWaterMark: 256 * 1024 }) : input.branch.stream(path)
-    yield* format.readRows(chunks, path, join(input.dir, `existing-${basename(path)}`))
+    yield* format.readRows(input.branch.stream(path), path, join(input.dir, `existing-${basename(path)}`))
   }
 }
 
-/** Copies files of the branch to disk, one after the other. */
-async function downloadAll(input: DayInput, paths: readonly string[]): Promise<{ path: string; file: string }[]> {
-  const local: { path: string; file: string }[] = []
-  for (const path of paths) {
-    const file = join(input.dir, `download-${basename(path)}`)
-    const handle = await open(file, 'w')
-    try {
-      for await (const chunk of input.branch.stream(path)) await handle.write(chunk)
-    } finally {
-      await handle.close()
+/**
+ * A day's additions, into a spool of their own, one after the other. Each is sorted within
+ * itself, and a day may have a couple of hundred: merged side by side, each would hold a
+ * download and a reader (a Parquet row group, decoded) open for the whole merge, memory and
+ * connections by the number of additions. The spool holds a few megabytes whatever their
+ * number, and hands their rows back as one sorted source.
+ */
+async function spoolAdditions(input: DayInput): Promise<Spool> {
+  const spool = await Spool.create(join(input.dir, 'additions'))
+  try {
+    for await (const batch of readFiles(input, input.files.additions, input.format)) {
+      for (const row of batch) spool.add(input.type, input.day, row)
+      await spool.spillIfFull()
     }
-    local.push({ path, file })
+  } catch (error) {
+    await spool.remove()
+    throw error
   }
-  return local
+  return spool
 }
 
 /**

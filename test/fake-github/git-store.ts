@@ -198,6 +198,28 @@ export class GitStore {
     return (await this.git.run(['cat-file', 'blob', sha])).stdout
   }
 
+  /** Blobs by id, read with one git process however many (ids that are not blobs are left out). */
+  async readBlobs(ids: readonly string[]): Promise<Map<string, Buffer>> {
+    const blobs = new Map<string, Buffer>()
+    const wellFormed = [...new Set(ids.filter(isSha))]
+    if (wellFormed.length === 0) return blobs
+    const { stdout } = await this.git.run(['cat-file', '--batch'], {
+      input: wellFormed.map((id) => `${id}\n`).join('')
+    })
+    let offset = 0
+    while (offset < stdout.length) {
+      const headerEnd = stdout.indexOf(0x0a, offset)
+      const [id = '', type, size] = stdout.subarray(offset, headerEnd).toString('latin1').split(' ')
+      if (type === 'missing' || size === undefined) {
+        offset = headerEnd + 1
+        continue
+      }
+      if (type === 'blob') blobs.set(id, Buffer.from(stdout.subarray(headerEnd + 1, headerEnd + 1 + Number(size))))
+      offset = headerEnd + 1 + Number(size) + 1
+    }
+    return blobs
+  }
+
   /**
    * Every file of a commit's tree, path → bytes, read with two git processes (ls-tree and one
    * `cat-file --batch`) however many files there are: tests read whole branches back often.

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FaultInjector } from './faults.js'
 import { gitRoutes } from './git-routes.js'
+import { answerGraphql } from './graphql.js'
 import { GitStore, type FileChanges } from './git-store.js'
 import { issueRoutes } from './issue-routes.js'
 import { IssueStore, type FakeIssue, type FakeLabel } from './issue-store.js'
@@ -43,6 +44,8 @@ export interface FakeGitHubOptions {
   port?: number
   /** Clock for commit dates and issue timestamps. Default the real clock. */
   now?: () => Date
+  /** GraphQL: bytes of a blob's `text` before it is cut short (`isTruncated`). Default 512 KiB. */
+  blobTextLimit?: number
 }
 
 /** A running fake GitHub REST API for one repository, backed by a real bare git repository. */
@@ -115,6 +118,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       requests,
       internalErrors,
       isEmpty: () => store.isEmpty(),
+      graphql: (body) =>
+        answerGraphql(body, { owner, repo, store, blobTextLimit: options.blobTextLimit ?? 512 * 1024 }),
       port: options.port ?? 0,
       routes: [
         ...repoRoutes(store, { owner, repo, defaultBranch, permissions }),

@@ -46,6 +46,8 @@ export interface ServerConfig {
   /** Unexpected exceptions in handlers (answered with 500), so tests can fail loudly on them. */
   internalErrors: unknown[]
   isEmpty: () => Promise<boolean>
+  /** Answers a GraphQL request body (see graphql.ts). */
+  graphql: (body: unknown) => Promise<unknown>
   /** Port on 127.0.0.1; 0 for one the OS assigns. */
   port: number
 }
@@ -123,6 +125,25 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     if (injected !== undefined) {
       entry.injected = true
       send(injected.status, injected.body, injected.headers)
+      return
+    }
+    // GraphQL lives beside the REST root: /graphql on api.github.com, /api/graphql on a server.
+    if (url.pathname === `${config.pathPrefix.replace(/\/v3$/, '')}/graphql`) {
+      if (!isAuthorized(request.headers.authorization, config.token)) {
+        sendError(new ApiError(401, Messages.badCredentials), DOCS_ROOT)
+        return
+      }
+      if (method !== 'POST' || body === PARSE_FAILED) {
+        sendError(
+          new ApiError(
+            method === 'POST' ? 400 : 404,
+            method === 'POST' ? Messages.problemsParsingJson : Messages.notFound
+          ),
+          DOCS_ROOT
+        )
+        return
+      }
+      send(200, JSON.stringify(await config.graphql(body)), { 'x-ratelimit-resource': 'graphql' })
       return
     }
     if (!path.startsWith('/') || (config.pathPrefix !== '' && !url.pathname.startsWith(config.pathPrefix))) {

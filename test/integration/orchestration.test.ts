@@ -241,14 +241,23 @@ describe('run(): the composition root, in process', () => {
       blobsPerHour: 2,
       recordsPerBlob: 8
     })
+    const blobReads: number[] = []
     for (let hour = 0; hour < 15; hour++) {
       const from = new Date(start.getTime() + hour * HOUR)
+      const requestsBefore = world.github.requests.length
       const record = await runInProcess(world, {
         start: from.toISOString(),
         end: new Date(from.getTime() + HOUR).toISOString()
       })
       expect(record.failed).toBeUndefined()
+      const requests = world.github.requests.slice(requestsBefore).map((request) => `${request.method} ${request.path}`)
+      blobReads.push(requests.filter((request) => /^GET .*\/git\/blobs\//.test(request)).length)
+      // One request a day the run adds to (this day, and the day before for late records).
+      expect(requests.filter((request) => request === 'POST /graphql').length).toBeLessThanOrEqual(2)
     }
+    // However many additions the day gathers (more than 12 below), a run reads their key files
+    // in one request: its REST reads are the few state files of the branch and of the days.
+    expect(Math.max(...blobReads)).toBeLessThanOrEqual(10)
     const served = await expectBranchHoldsExactlyServed(world, ['Audit.General'])
     const files = async (): Promise<string[]> => [...(await world!.github.readAllFiles(BRANCH)).keys()]
     const day = start.toISOString().slice(0, 10)

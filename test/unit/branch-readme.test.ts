@@ -27,6 +27,7 @@ function tip(files: Map<string, Buffer>): BranchFiles {
     paths: () => files.keys(),
     size: (path) => files.get(path)?.byteLength,
     read: async (path) => files.get(path),
+    readMany: async (paths) => new Map(paths.flatMap((path) => (files.has(path) ? [[path, files.get(path)!]] : []))),
     async *stream(path) {
       yield files.get(path) ?? Buffer.alloc(0)
     }

@@ -53,6 +53,7 @@ function tip(files: Map<string, Buffer>): BranchFiles {
     paths: () => files.keys(),
     size: (path) => files.get(path)?.byteLength,
     read: async (path) => files.get(path),
+    readMany: async (paths) => new Map(paths.flatMap((path) => (files.has(path) ? [[path, files.get(path)!]] : []))),
     async *stream(path) {
       const bytes = files.get(path) ?? Buffer.alloc(0)
       for (let at = 0; at < bytes.length; at += 997) yield bytes.subarray(at, at + 997)

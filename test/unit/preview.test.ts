@@ -44,6 +44,10 @@ function branchWith(files: Map<string, string> | undefined): { git: GitDatabase;
       new Map([...(files ?? [])].map(([path, text]) => [path, { sha: `sha:${path}`, size: text.length }]))
     ),
     readBlob: async (sha) => (calls.push('readBlob'), Buffer.from(files?.get(sha.slice(4)) ?? '')),
+    readBlobs: async (blobs) => (
+      calls.push('readBlobs'),
+      new Map(blobs.map(({ sha }) => [sha, Buffer.from(files?.get(sha.slice(4)) ?? '')]))
+    ),
     streamBlob: () => {
       throw new Error('not used')
     },

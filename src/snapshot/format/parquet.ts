@@ -85,7 +85,13 @@ const asView = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buf
  * ZSTD's level 1, not its default 3: on pages of audit records it compresses faster, for a
  * file no larger (docs/benchmarks.md, "Parquet columns and compression").
  */
-const ZSTD_OPTIONS = { params: { [zlib.ZSTD_c_compressionLevel]: 1 } }
+const ZSTD_PARTS = { params: { [zlib.ZSTD_c_compressionLevel]: 1 } }
+/**
+ * An hourly run's additions are small, and a small page packs worse than a day's; their bytes
+ * stay in the repository's history after the day is compacted. A stronger level wins back
+ * part of that for milliseconds a run: docs/benchmarks.md, "Why the code is the way it is".
+ */
+const ZSTD_ADDITIONS = { params: { [zlib.ZSTD_c_compressionLevel]: 10 } }
 // A page's size is in its header: decompressed into one buffer of that size, not the
 // default 64 KiB chunks joined at the end (twice the memory, and slower), and never into
 // more than the header says.
@@ -131,15 +137,20 @@ export class ParquetPartWriter implements PartWriter {
   private readonly compressors = {
     ZSTD: (page: Uint8Array): Uint8Array => {
       this.releaseLastCompressed()
-      this.lastCompressed = asView(zstdCompressSync(page, ZSTD_OPTIONS))
+      this.lastCompressed = asView(zstdCompressSync(page, this.zstdOptions))
       return this.lastCompressed
     }
   }
 
+  private readonly zstdOptions: typeof ZSTD_PARTS
+
   constructor(
     private readonly dir: string,
-    private readonly maxBytes: number
-  ) {}
+    private readonly maxBytes: number,
+    use: 'parts' | 'additions' = 'parts'
+  ) {
+    this.zstdOptions = use === 'parts' ? ZSTD_PARTS : ZSTD_ADDITIONS
+  }
 
   write(row: KeyedRow): void {
     // The row's bytes are only good until the next batch: the group keeps copies.
@@ -457,7 +468,7 @@ export const PARQUET_FORMAT: SnapshotFormat = {
   fromFields: encodeFieldFrame,
   fields: decodeFieldFrame,
   field: frameField,
-  partWriter: (dir, maxBytes) => new ParquetPartWriter(dir, maxBytes),
+  partWriter: (dir, maxBytes, use = 'parts') => new ParquetPartWriter(dir, maxBytes, use),
   readRows: (chunks, path, scratchFile) => readDownloadedParquet(chunks, path, scratchFile)
 }
 

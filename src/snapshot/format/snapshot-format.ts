@@ -20,8 +20,11 @@ export interface SnapshotFormat {
   fields(payload: Buffer): Buffer[]
   /** One field of a payload, read without decoding the fields after it where the format allows. */
   field(payload: Buffer, column: number): Buffer
-  /** A writer of sorted rows into part files of about `maxBytes` each, in `dir`. */
-  partWriter(dir: string, maxBytes: number): PartWriter
+  /**
+   * A writer of sorted rows into part files of about `maxBytes` each, in `dir`: a day's parts,
+   * or the additions of a run (a few thousand rows, which a format may pack harder).
+   */
+  partWriter(dir: string, maxBytes: number, use?: 'parts' | 'additions'): PartWriter
   /**
    * A day file of this format, as it downloads, read back as batches of sorted rows (each good
    * until the next is asked for). `scratchFile` is where a format that reads from the end of

@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from './index.js'
+import { clientFor } from './test-client.js'
+
+const BLOB_QUERY = `query ($owner: String!, $name: String!) {
+  repository(owner: $owner, name: $name) {
+    b0: object(oid: $first) { ... on Blob { byteSize isBinary isTruncated text } }
+  }
+}`
+
+describe('GraphQL: blob texts by object id', () => {
+  let fake: FakeGitHub | undefined
+  async function start(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
+    fake = await startFakeGitHub(options)
+    return fake
+  }
+  afterEach(async () => {
+    expect(fake?.internalErrors ?? []).toEqual([])
+    await fake?.close()
+    fake = undefined
+  })
+
+  async function blobs(github: FakeGitHub, files: Record<string, string | Buffer>): Promise<string[]> {
+    await github.commitFiles('data', files)
+    const listing = await github.git(['ls-tree', 'data'])
+    return Object.keys(files).map((path) => new RegExp(`blob ([0-9a-f]{40})\\t${path}$`, 'm').exec(listing)![1]!)
+  }
+
+  async function post(github: FakeGitHub, body: unknown, url = `${github.url}/graphql`): Promise<Response> {
+    return fetch(url, {
+      method: 'POST',
+      headers: { authorization: `bearer ${github.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body)
+    })
+  }
+
+  it('answers many blobs in one query: text, binary (no text), truncated, missing', async () => {
+    const github = await start({ blobTextLimit: 10 })
+    const [text, binary, long] = await blobs(github, {
+      'a.txt': 'hello\n',
+      'b.bin': Buffer.from([1, 0, 2]),
+      'c.txt': 'x'.repeat(25)
+    })
+    const fields = '... on Blob { byteSize isBinary isTruncated text }'
+    const query = `query ($owner: String!, $name: String!) { repository(owner: $owner, name: $name) {
+      t: object(oid: "${text}") { ${fields} }
+      b: object(oid: "${binary}") { ${fields} }
+      l: object(oid: "${long}") { ${fields} }
+      m: object(oid: "${'0'.repeat(40)}") { ${fields} }
+    } }`
+    const data = await clientFor(github).graphql(query, { owner: 'Contoso', name: 'audit' })
+    expect(data).toEqual({
+      repository: {
+        t: { byteSize: 6, isBinary: false, isTruncated: false, text: 'hello\n' },
+        b: { byteSize: 3, isBinary: true, isTruncated: false, text: null },
+        l: { byteSize: 25, isBinary: false, isTruncated: true, text: 'x'.repeat(10) },
+        m: null
+      }
+    })
+    expect(github.requests.at(-1)).toMatchObject({ method: 'POST', path: '/graphql', status: 200 })
+  })
+
+  it('takes variables for object ids, and answers only the fields asked for', async () => {
+    const github = await start()
+    const [sha] = await blobs(github, { 'a.txt': 'abc' })
+    const response = await post(github, {
+      query: BLOB_QUERY.replace('$name: String!', '$name: String!, $first: String!').replace(
+        'byteSize isBinary isTruncated text',
+        'text'
+      ),
+      variables: { owner: 'contoso', name: 'audit', first: sha }
+    })
+    expect(await response.json()).toEqual({ data: { repository: { b0: { text: 'abc' } } } })
+  })
+
+  it('answers errors, not data, for another repository or a query it does not serve', async () => {
+    const github = await start()
+    const elsewhere = await post(github, {
+      query: BLOB_QUERY.replace('$first', `"${'0'.repeat(40)}"`),
+      variables: { owner: 'contoso', name: 'elsewhere' }
+    })
+    expect(await elsewhere.json()).toMatchObject({
+      data: { repository: null },
+      errors: [{ type: 'NOT_FOUND', message: "Could not resolve to a Repository with the name 'contoso/elsewhere'." }]
+    })
+    for (const query of [
+      '{ viewer { login } }',
+      BLOB_QUERY.replace('text', 'content'),
+      '{ repository(owner: "contoso"'
+    ]) {
+      const response = await post(github, { query, variables: { owner: 'contoso', name: 'audit', first: 'x' } })
+      expect(response.status).toBe(200)
+      expect(await response.json()).toMatchObject({ errors: [{ message: expect.any(String) }] })
+    }
+  })
+
+  it('wants the token, and sits at /api/graphql beside a server’s /api/v3', async () => {
+    const github = await start({ pathPrefix: '/api/v3' })
+    const [sha] = await blobs(github, { 'a.txt': 'abc' })
+    const query = BLOB_QUERY.replace('$first', `"${sha}"`)
+    const anonymous = await fetch(`${new URL(github.url).origin}/api/graphql`, { method: 'POST', body: '{}' })
+    expect(anonymous.status).toBe(401)
+    const response = await post(
+      github,
+      { query, variables: { owner: 'contoso', name: 'audit' } },
+      `${new URL(github.url).origin}/api/graphql`
+    )
+    expect(await response.json()).toMatchObject({ data: { repository: { b0: { text: 'abc' } } } })
+  })
+})

@@ -4735,6 +4735,7 @@ Power BI: *Get Data > Parquet* or *Text/CSV* (or *Folder*) on the files; Excel: 
 
 ;// CONCATENATED MODULE: ./src/branch/day-keys.ts
 
+
 /**
  * The keys of a day's records, for a run that adds rows to a day without reading its files:
  * a record is the day's already when its key is among the day's keys. Copies of a record
@@ -4750,7 +4751,9 @@ Power BI: *Get Data > Parquet* or *Text/CSV* (or *Folder*) on the files; Excel: 
 const KEY_BYTES = 8;
 /** The key of a record, by the Id its row carries. */
 function day_keys_recordKey(id) {
-    return (0,external_node_crypto_.hash)('sha256', id, 'buffer').readBigUInt64BE(0);
+    // A hex digest and BigInt's parse cost a third of a Buffer digest read as a BigInt: each
+    // Buffer is an allocation (docs/benchmarks.md, "Why the code is the way it is").
+    return BigInt(`0x${(0,external_node_crypto_.hash)('sha256', id, 'hex').slice(0, 2 * KEY_BYTES)}`);
 }
 /**
  * The keys of rows as they are written, in order, into files cut as the writer cuts them:
@@ -4785,11 +4788,12 @@ class DayKeys {
     sorted;
     constructor(keyFiles) {
         const decoded = keyFiles.map(decodeKeys);
-        this.sorted = new BigUint64Array(decoded.reduce((sum, keys) => sum + keys.length, 0) / KEY_BYTES);
+        this.sorted = new BigUint64Array(decoded.reduce((sum, keys) => sum + keys.length, 0));
         let at = 0;
-        for (const keys of decoded)
-            for (let offset = 0; offset < keys.length; offset += KEY_BYTES)
-                this.sorted[at++] = keys.readBigUInt64BE(offset);
+        for (const keys of decoded) {
+            this.sorted.set(keys, at);
+            at += keys.length;
+        }
         this.sorted.sort();
     }
     /** How many records the day holds. */
@@ -4814,17 +4818,28 @@ class DayKeys {
         return false;
     }
 }
+const LITTLE_ENDIAN = (0,external_node_os_.endianness)() === 'LE';
+/** A key file of keys the caller no longer needs: their bytes are swapped to big-endian in place. */
 function encodeKeys(keys) {
-    const bytes = Buffer.allocUnsafe(keys.length * KEY_BYTES);
-    keys.forEach((key, index) => bytes.writeBigUInt64BE(key, index * KEY_BYTES));
+    const bytes = Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength);
+    if (LITTLE_ENDIAN)
+        bytes.swap64();
     return Buffer.from(`${bytes.toString('base64')}\n`, 'latin1');
 }
-const BASE64_LINE = /^[A-Za-z0-9+/]*={0,2}\n?$/;
+/** A key file's keys as numbers; the file's big-endian bytes are swapped into an array of them. */
 function decodeKeys(file) {
-    const text = file.toString('latin1');
-    const keys = BASE64_LINE.test(text) ? Buffer.from(text, 'base64') : undefined;
-    if (keys === undefined || keys.length % KEY_BYTES !== 0)
+    const text = file.toString('latin1').replace(/\n$/, '');
+    // The decoder skips characters that are not base64: fewer bytes than the text's length promises.
+    const bytes = Buffer.from(text, 'base64');
+    if (bytes.length !== Buffer.byteLength(text, 'base64') ||
+        bytes.length % KEY_BYTES !== 0 ||
+        /[^A-Za-z0-9+/=]/.test(text))
         throw new Error(`a key file of ${file.length} bytes is not a base64 line of ${KEY_BYTES}-byte keys`);
+    const keys = new BigUint64Array(bytes.length / KEY_BYTES);
+    const view = Buffer.from(keys.buffer);
+    bytes.copy(view);
+    if (LITTLE_ENDIAN)
+        view.swap64();
     return keys;
 }
 
@@ -5607,11 +5622,15 @@ const asView = (buffer) => new Uint8Array(buffer.buffer, buffer.byteOffset, buff
  */
 const ZSTD_PARTS = { params: { [external_node_zlib_.constants.ZSTD_c_compressionLevel]: 1 } };
 /**
- * An hourly run's additions are small, and a small page packs worse than a day's; their bytes
- * stay in the repository's history after the day is compacted. A stronger level wins back
- * part of that for milliseconds a run: docs/benchmarks.md, "Why the code is the way it is".
+ * The rows an hourly run adds to a day are stored twice in the repository's history: in the
+ * addition, and again when the day is compacted. Level 10 makes additions about a seventh
+ * smaller, at a sixth of level 1's speed: milliseconds for an hourly run's few thousand rows,
+ * seconds for a catch-up run's hundreds of thousands. So a run's first ADDITION_PACKED_ROWS
+ * rows of a day are packed harder, the rest as parts are (docs/benchmarks.md, "Why the code
+ * is the way it is").
  */
 const ZSTD_ADDITIONS = { params: { [external_node_zlib_.constants.ZSTD_c_compressionLevel]: 10 } };
+const ADDITION_PACKED_ROWS = ROW_GROUP_ROWS;
 // A page's size is in its header: decompressed into one buffer of that size, not the
 // default 64 KiB chunks joined at the end (twice the memory, and slower), and never into
 // more than the header says.
@@ -5637,6 +5656,7 @@ const MIN_ZLIB_CHUNK_BYTES = 64;
 class ParquetPartWriter {
     dir;
     maxBytes;
+    use;
     parts = [];
     current;
     columns = SNAPSHOT_COLUMNS.map(() => []);
@@ -5660,9 +5680,11 @@ class ParquetPartWriter {
         }
     };
     zstdOptions;
+    rowsWritten = 0;
     constructor(dir, maxBytes, use = 'parts') {
         this.dir = dir;
         this.maxBytes = maxBytes;
+        this.use = use;
         this.zstdOptions = use === 'parts' ? ZSTD_PARTS : ZSTD_ADDITIONS;
     }
     write(row) {
@@ -5707,6 +5729,9 @@ class ParquetPartWriter {
         const rows = this.columns[0].length;
         if (rows === 0)
             return;
+        if (this.use === 'additions' && this.rowsWritten >= ADDITION_PACKED_ROWS)
+            this.zstdOptions = ZSTD_PARTS;
+        this.rowsWritten += rows;
         const part = this.current ?? this.openPart();
         written(part.writer.write({
             columnData: COLUMN_ENCODING.map((encoding, index) => ({ ...encoding, data: this.columns[index] })),

@@ -12,7 +12,7 @@
  * - quota: a 36-hour backfill of about 800 calls against a rolling-minute quota the action is
  *   not told (--quota per minute): calls, throttled calls, and wall time against the least
  *   possible, ⌊(calls − 1) / quota⌋ minutes.
- * - growth: one day collected by 24 hourly runs, events late with a tail, then the run that
+ * - growth: one day collected by 24 hourly runs of --growth-hour-records each (3,000), events late with a tail, then the run that
  *   compacts the days once settled: bytes sent to GitHub, CPU per record, and the
  *   repository's packed size after `git gc` against the final files.
  * - codecs: our CSV codec against csv-stringify and csv-parse on the same records, in this
@@ -57,6 +57,8 @@ interface Options {
   dayRecords: number[]
   /** Day sizes measured in Parquet too (a subset: the figures are alike per record). */
   parquetDayRecords: number[]
+  /** Records served to each hourly run of the growth scenario (in six blobs). */
+  growthHourRecords: number
   formats: ('csv' | 'parquet')[]
   quota: number
   smoke: boolean
@@ -69,6 +71,7 @@ function readOptions(): Options {
       'day-records': { type: 'string', default: '50000,250000,1000000' },
       formats: { type: 'string', default: 'csv,parquet' },
       'parquet-day-records': { type: 'string', default: '250000' },
+      'growth-hour-records': { type: 'string', default: '3000' },
       quota: { type: 'string', default: '300' },
       smoke: { type: 'boolean', default: false }
     }
@@ -88,6 +91,7 @@ function readOptions(): Options {
     scenarios,
     dayRecords: values.smoke ? [2_000] : numbers(values['day-records'], 'day-records'),
     parquetDayRecords: values.smoke ? [2_000] : numbers(values['parquet-day-records'], 'parquet-day-records'),
+    growthHourRecords: values.smoke ? 120 : (numbers(values['growth-hour-records'], 'growth-hour-records')[0] ?? 3000),
     formats: values.formats.split(',').map((name) => {
       const format = name.trim()
       if (format !== 'csv' && format !== 'parquet') throw new Error(`--formats takes csv and parquet; got '${name}'.`)
@@ -490,7 +494,11 @@ async function quotaScenario(quota: number, smoke: boolean): Promise<Record<stri
  * compacts the days once they settle: what the runs send to GitHub, what they cost, and how
  * much the repository grows, against the final files of every day they wrote.
  */
-async function growthScenario(smoke: boolean, format: 'csv' | 'parquet'): Promise<Record<string, string | number>> {
+async function growthScenario(
+  smoke: boolean,
+  hourRecords: number,
+  format: 'csv' | 'parquet'
+): Promise<Record<string, string | number>> {
   const world = await startWorld({ emulator: { seed: 11 } })
   try {
     const day = benchDay()
@@ -500,7 +508,7 @@ async function growthScenario(smoke: boolean, format: 'csv' | 'parquet'): Promis
       from: day,
       to: new Date(day.getTime() + runs * HOUR),
       blobsPerHour: 6,
-      recordsPerBlob: smoke ? 20 : 500
+      recordsPerBlob: Math.round(hourRecords / 6)
     })
     const hourly: Measured[] = []
     for (let hour = 0; hour < runs; hour++) {
@@ -689,7 +697,11 @@ async function main(): Promise<void> {
     console.log('\ngrowth: hourly runs of one day…')
     const growth: Record<string, Record<string, string | number>> = {}
     for (const format of options.formats)
-      growth[format === 'csv' ? 'CSV' : 'Parquet'] = await growthScenario(options.smoke, format)
+      growth[format === 'csv' ? 'CSV' : 'Parquet'] = await growthScenario(
+        options.smoke,
+        options.growthHourRecords,
+        format
+      )
     console.table(growth)
     report.growth = growth
     markdown.push('', '### Repository growth for a day of hourly runs', '', markdownTable(growth))

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto'
+import { endianness } from 'node:os'
 
 /**
  * The keys of a day's records, for a run that adds rows to a day without reading its files:
@@ -16,7 +17,9 @@ export const KEY_BYTES = 8
 
 /** The key of a record, by the Id its row carries. */
 export function recordKey(id: string): bigint {
-  return hash('sha256', id, 'buffer').readBigUInt64BE(0)
+  // A hex digest and BigInt's parse cost a third of a Buffer digest read as a BigInt: each
+  // Buffer is an allocation (docs/benchmarks.md, "Why the code is the way it is").
+  return BigInt(`0x${hash('sha256', id, 'hex').slice(0, 2 * KEY_BYTES)}`)
 }
 
 /**
@@ -55,10 +58,12 @@ export class DayKeys {
 
   constructor(keyFiles: readonly Buffer[]) {
     const decoded = keyFiles.map(decodeKeys)
-    this.sorted = new BigUint64Array(decoded.reduce((sum, keys) => sum + keys.length, 0) / KEY_BYTES)
+    this.sorted = new BigUint64Array(decoded.reduce((sum, keys) => sum + keys.length, 0))
     let at = 0
-    for (const keys of decoded)
-      for (let offset = 0; offset < keys.length; offset += KEY_BYTES) this.sorted[at++] = keys.readBigUInt64BE(offset)
+    for (const keys of decoded) {
+      this.sorted.set(keys, at)
+      at += keys.length
+    }
     this.sorted.sort()
   }
 
@@ -83,18 +88,29 @@ export class DayKeys {
   }
 }
 
+const LITTLE_ENDIAN = endianness() === 'LE'
+
+/** A key file of keys the caller no longer needs: their bytes are swapped to big-endian in place. */
 function encodeKeys(keys: BigUint64Array): Buffer {
-  const bytes = Buffer.allocUnsafe(keys.length * KEY_BYTES)
-  keys.forEach((key, index) => bytes.writeBigUInt64BE(key, index * KEY_BYTES))
+  const bytes = Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength)
+  if (LITTLE_ENDIAN) bytes.swap64()
   return Buffer.from(`${bytes.toString('base64')}\n`, 'latin1')
 }
 
-const BASE64_LINE = /^[A-Za-z0-9+/]*={0,2}\n?$/
-
-function decodeKeys(file: Buffer): Buffer {
-  const text = file.toString('latin1')
-  const keys = BASE64_LINE.test(text) ? Buffer.from(text, 'base64') : undefined
-  if (keys === undefined || keys.length % KEY_BYTES !== 0)
+/** A key file's keys as numbers; the file's big-endian bytes are swapped into an array of them. */
+function decodeKeys(file: Buffer): BigUint64Array {
+  const text = file.toString('latin1').replace(/\n$/, '')
+  // The decoder skips characters that are not base64: fewer bytes than the text's length promises.
+  const bytes = Buffer.from(text, 'base64')
+  if (
+    bytes.length !== Buffer.byteLength(text, 'base64') ||
+    bytes.length % KEY_BYTES !== 0 ||
+    /[^A-Za-z0-9+/=]/.test(text)
+  )
     throw new Error(`a key file of ${file.length} bytes is not a base64 line of ${KEY_BYTES}-byte keys`)
+  const keys = new BigUint64Array(bytes.length / KEY_BYTES)
+  const view = Buffer.from(keys.buffer)
+  bytes.copy(view)
+  if (LITTLE_ENDIAN) view.swap64()
   return keys
 }

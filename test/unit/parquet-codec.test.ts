@@ -7,7 +7,12 @@ import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet'
 import { afterEach, describe, expect, it } from 'vitest'
 import { decodeCsvLine, encodeCsvRow } from '../../src/snapshot/format/csv.js'
 import { decodeFieldFrame, encodeFieldFrame } from '../../src/snapshot/format/field-frame.js'
-import { ParquetPartWriter, readParquetRows, ROW_GROUP_ROWS } from '../../src/snapshot/format/parquet.js'
+import {
+  ADDITION_PACKED_ROWS,
+  ParquetPartWriter,
+  readParquetRows,
+  ROW_GROUP_ROWS
+} from '../../src/snapshot/format/parquet.js'
 import type { SnapshotRow } from '../../src/record/columns.js'
 import type { KeyedRow } from '../../src/record/keyed-row.js'
 import { referenceRow } from './fixtures.js'
@@ -203,5 +208,36 @@ describe('Parquet day files', () => {
     for (const part of parts)
       for await (const batch of readParquetRows(part.file, 'part.parquet')) total += batch.length
     expect(total).toBe(rows.length)
+  })
+
+  it('packs a run’s first rows of additions harder than parts, the rest alike, and both read back the same', async () => {
+    const rows = records(2 * ADDITION_PACKED_ROWS)
+    const write = async (use: 'parts' | 'additions') => {
+      const writer = new ParquetPartWriter(await tempDir(), Number.MAX_SAFE_INTEGER, use)
+      for (const row of rows) writer.write(spooled(row))
+      const [part] = writer.finish()
+      const back: string[][] = []
+      for await (const batch of readParquetRows(part!.file, 'day.parquet'))
+        for (const row of batch) back.push(decodeFieldFrame(row.payload).map((field) => field.toString('utf8')))
+      // Each row group: the rows before it, and its compressed bytes.
+      let before = 0
+      const groups = (await parquetMetadataAsync(await asyncBufferFromFile(part!.file))).row_groups.map((group) => {
+        const bytes = group.columns.reduce((sum, column) => sum + Number(column.meta_data!.total_compressed_size), 0)
+        const entry = { before, bytes }
+        before += Number(group.num_rows)
+        return entry
+      })
+      return { back, groups }
+    }
+    const [parts, additions] = [await write('parts'), await write('additions')]
+    expect(additions.back).toEqual(parts.back)
+    expect(additions.back).toHaveLength(rows.length)
+    expect(additions.groups.map((group) => group.before)).toEqual(parts.groups.map((group) => group.before))
+    const sum = (groups: { before: number; bytes: number }[], first: boolean): number =>
+      groups
+        .filter((group) => group.before < ADDITION_PACKED_ROWS === first)
+        .reduce((total, group) => total + group.bytes, 0)
+    expect(sum(additions.groups, true)).toBeLessThan(0.95 * sum(parts.groups, true))
+    expect(sum(additions.groups, false)).toBe(sum(parts.groups, false))
   })
 })

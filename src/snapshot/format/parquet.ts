@@ -87,11 +87,15 @@ const asView = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buf
  */
 const ZSTD_PARTS = { params: { [zlib.ZSTD_c_compressionLevel]: 1 } }
 /**
- * An hourly run's additions are small, and a small page packs worse than a day's; their bytes
- * stay in the repository's history after the day is compacted. A stronger level wins back
- * part of that for milliseconds a run: docs/benchmarks.md, "Why the code is the way it is".
+ * The rows an hourly run adds to a day are stored twice in the repository's history: in the
+ * addition, and again when the day is compacted. Level 10 makes additions about a seventh
+ * smaller, at a sixth of level 1's speed: milliseconds for an hourly run's few thousand rows,
+ * seconds for a catch-up run's hundreds of thousands. So a run's first ADDITION_PACKED_ROWS
+ * rows of a day are packed harder, the rest as parts are (docs/benchmarks.md, "Why the code
+ * is the way it is").
  */
 const ZSTD_ADDITIONS = { params: { [zlib.ZSTD_c_compressionLevel]: 10 } }
+export const ADDITION_PACKED_ROWS = ROW_GROUP_ROWS
 // A page's size is in its header: decompressed into one buffer of that size, not the
 // default 64 KiB chunks joined at the end (twice the memory, and slower), and never into
 // more than the header says.
@@ -142,12 +146,13 @@ export class ParquetPartWriter implements PartWriter {
     }
   }
 
-  private readonly zstdOptions: typeof ZSTD_PARTS
+  private zstdOptions: typeof ZSTD_PARTS
+  private rowsWritten = 0
 
   constructor(
     private readonly dir: string,
     private readonly maxBytes: number,
-    use: 'parts' | 'additions' = 'parts'
+    private readonly use: 'parts' | 'additions' = 'parts'
   ) {
     this.zstdOptions = use === 'parts' ? ZSTD_PARTS : ZSTD_ADDITIONS
   }
@@ -192,6 +197,8 @@ export class ParquetPartWriter implements PartWriter {
   private flushGroup(): void {
     const rows = this.columns[0]!.length
     if (rows === 0) return
+    if (this.use === 'additions' && this.rowsWritten >= ADDITION_PACKED_ROWS) this.zstdOptions = ZSTD_PARTS
+    this.rowsWritten += rows
     const part = this.current ?? this.openPart()
     written(
       part.writer.write({

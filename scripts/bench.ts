@@ -546,6 +546,17 @@ async function growthScenario(
     const rows = files.reduce((sum, entry) => sum + entry.rows, 0)
     const added = hourly.reduce((sum, run) => sum + Number(run.outputs['records-added']), 0)
     if (added !== rows) throw new Error(`The hourly runs added ${added} records; the branch holds ${rows}.`)
+    for (const [name, run] of [
+      ['compaction', compaction],
+      ['repeated', idle]
+    ] as const)
+      if (run.outputs['records-added'] !== '0')
+        throw new Error(`The ${name} run added ${run.outputs['records-added']} records.`)
+    const leftOver = (await git(['ls-tree', '-r', '--name-only', BRANCH])).stdout
+      .split('\n')
+      .filter((path) => path.includes('.added-') || path.startsWith('state/keys/'))
+    if (leftOver.length > 0)
+      throw new Error(`The compaction left ${leftOver.length} additions or key files, such as ${leftOver[0]}.`)
     const sentMb = hourly.reduce((sum, run) => sum + run.sentBytes, 0) / 1024 / 1024
     const beyondFixedMs = hourly.reduce((sum, run) => sum + Math.max(0, run.cpuMs - idle.cpuMs), 0)
     const commits = Number((await git(['rev-list', '--count', BRANCH])).stdout.trim())

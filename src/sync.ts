@@ -329,7 +329,7 @@ class SyncRun {
   private async commitPass(pass: number, spool: Spool, collection: Collection, scratch: string): Promise<CommitResult> {
     const { settings, deps } = this
     this.step = 'commit'
-    const observers: DayObserver[] = settings.usage ? [powerAppsUsageObserver(this.format)] : []
+    const observers: DayObserver[] = settings.usage ? [powerAppsUsageObserver()] : []
     const attemptDir = (attempt: number): string => join(scratch, `commit-${pass}-${attempt}`)
     let built: CommitReport | undefined
     const result = await commitFiles({
@@ -381,6 +381,8 @@ function emptyReport(ledger: Ledger): CommitReport {
   return {
     recordsAdded: 0,
     added: [],
+    compacted: [],
+    settled: [],
     filesChanged: 0,
     derived: [],
     failures: { open: allFailures(ledger), recovered: [], newGaps: [] },
@@ -404,6 +406,8 @@ function combineReports(earlier: CommitReport, later: CommitReport): CommitRepor
   return {
     recordsAdded: earlier.recordsAdded + later.recordsAdded,
     added: mergeAdded([...earlier.added, ...later.added]),
+    compacted: [...earlier.compacted, ...later.compacted],
+    settled: [...earlier.settled, ...later.settled],
     filesChanged: earlier.filesChanged + later.filesChanged,
     derived: later.derived.map((entry, index) => ({
       ...entry,

@@ -36,15 +36,3 @@ export interface FileChanges {
    */
   alongside?: ReadonlySet<string>
 }
-
-/** A tip with no files: the state of a branch that does not exist yet. */
-export const NO_FILES: BranchFiles = {
-  has: () => false,
-  paths: () => [],
-  size: () => undefined,
-  read: async () => undefined,
-  readMany: async () => new Map(),
-  stream: (path) => {
-    throw new Error(`${path} is not on the branch.`)
-  }
-}

@@ -13,7 +13,7 @@ import { endianness } from 'node:os'
  * reads every key file of the days it adds to, and GitHub hands out text files many at a
  * time (see readBlobs in src/github/git-database.ts), binary files one request each.
  */
-export const KEY_BYTES = 8
+const KEY_BYTES = 8
 
 /** The key of a record, by the Id its row carries. */
 export function recordKey(id: string): bigint {

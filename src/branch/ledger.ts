@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto'
 import { CONTENT_TYPES, type ContentType } from '../record/content-types.js'
 import { LISTABLE_MS, RETENTION_MS } from '../m365/retention.js'
 import type { TimeRange } from '../record/time-range.js'
 import { compareText as compare } from '../util/compare.js'
 import { formatInstant, parseInstant, utcDay } from '../util/time.js'
+import { sha256Prefix } from '../util/digest.js'
 
 /**
  * What earlier runs achieved, committed with the data it describes (state/ledger.json):
@@ -83,7 +83,7 @@ const BLOB_KEY_LENGTH = 12
  * 50,000 a busy content type holds is about 1 in 10^17, against a download skipped.
  */
 export function blobKey(contentId: string): string {
-  return createHash('sha256').update(contentId, 'utf8').digest().subarray(0, 9).toString('base64')
+  return sha256Prefix(contentId, 9)
 }
 
 /** A blob downloaded by a run: where the ledger files it. */

@@ -74,11 +74,16 @@ export function findAdditions(
   const stem = additionPath(contentType, day, format, 0).slice(0, -`0.${format}`.length)
   const found: { path: string; n: number }[] = []
   for (const path of paths) {
-    if (!path.startsWith(stem) || !path.endsWith(`.${format}`)) continue
-    const n = path.slice(stem.length, -format.length - 1)
-    if (/^[1-9]\d*$/.test(n)) found.push({ path, n: Number(n) })
+    const n = path.startsWith(stem) && path.endsWith(`.${format}`) ? additionNumber(path) : undefined
+    if (n !== undefined) found.push({ path, n })
   }
   return found.sort((a, b) => a.n - b.n).map((entry) => entry.path)
+}
+
+/** The number of an addition (`<day>.added-<n>.<format>`), or undefined when the path is none. */
+export function additionNumber(path: string): number | undefined {
+  const n = ADDITION.exec(path)?.[1]
+  return n === undefined ? undefined : Number(n)
 }
 
 /**
@@ -107,11 +112,16 @@ export function daysWithAdditionsOrKeys(paths: Iterable<string>): { type: Conten
 
 /** Whether a path is an addition of a day, in any format. */
 export function isAddition(path: string): boolean {
-  return /\.added-\d+\.(?:csv|parquet)$/.test(path)
+  return additionNumber(path) !== undefined
 }
 
-const ADDITION_OR_KEYS =
-  /^(?:audit\/([^/]+)\/\d{4}\/\d{2}\/(\d{4}-\d{2}-\d{2})\.added-\d+\.(?:csv|parquet)|state\/keys\/([^/]+)\/\d{4}\/\d{2}\/(\d{4}-\d{2}-\d{2})[^/]*\.keys)$/
+const FORMAT = `(?:${FORMAT_NAMES.join('|')})`
+const ADDITION = new RegExp(`\\.added-([1-9]\\d*)\\.${FORMAT}$`)
+const ADDITION_OR_KEYS = new RegExp(
+  `^(?:audit/([^/]+)/\\d{4}/\\d{2}/(\\d{4}-\\d{2}-\\d{2})\\.added-\\d+\\.${FORMAT}|state/keys/([^/]+)/\\d{4}/\\d{2}/(\\d{4}-\\d{2}-\\d{2})[^/]*\\.keys)$`
+)
 
 /** A day file of any layout: the single file, a part, or an addition. Groups: content type, day. */
-export const DAY_FILE = /^audit\/([^/]+)\/\d{4}\/\d{2}\/(\d{4}-\d{2}-\d{2})(?:\.\d+|\.added-\d+)?\.(?:csv|parquet)$/
+export const DAY_FILE = new RegExp(
+  `^audit/([^/]+)/\\d{4}/\\d{2}/(\\d{4}-\\d{2}-\\d{2})(?:\\.\\d+|\\.added-\\d+)?\\.${FORMAT}$`
+)

@@ -29,7 +29,8 @@ export function renderBranchReadme(branch: string, coverage: readonly TypeCovera
 
 This branch is written by the m365-audit-sync GitHub Action and holds Microsoft 365 audit
 records from the Office 365 Management Activity API, one file per content type and UTC day.
-Do not edit it by hand: every run merges into these files.
+Do not edit it by hand: runs add files beside a day's files and compact the day when it
+settles.
 
 ## Coverage, last ${BRANCH_COVERAGE_DAYS} days${span}
 

@@ -18,7 +18,7 @@ import type { BlobRecordEncoder } from '../snapshot/format/snapshot-format.js'
 import type { Spool } from '../snapshot/spool.js'
 import { formatInstant } from '../util/time.js'
 import { blobRows } from './blob-rows.js'
-import { createConcurrencyGate } from './concurrency-gate.js'
+import { createConcurrencyGate } from '../util/concurrency-gate.js'
 import { explainSubscriptionError } from './subscriptions.js'
 
 /** The two calls collection needs from the Management API. */

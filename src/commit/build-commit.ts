@@ -44,8 +44,12 @@ export const MAX_DAY_FILE_BYTES = 32 * 1024 * 1024
 /** What one commit adds, for the message, the outputs and the summary. */
 export interface CommitReport {
   recordsAdded: number
-  /** Records added per content type and day, and the day's files (one, or its parts). */
+  /** Records added per content type and day, and the day files written: its additions, or its parts. */
   added: { type: ContentType; day: string; records: number; paths: string[] }[]
+  /** Days (`<type> <day>`) whose additions were compacted into their parts. */
+  compacted: string[]
+  /** Settled days (`<type> <day>`) whose keys and observer state were let go of, with nothing to compact. */
+  settled: string[]
   /** Data files written or removed (a day re-split into parts changes several). */
   filesChanged: number
   /** Per day observer, the days whose files it wrote (or removed). */
@@ -110,6 +114,7 @@ export async function buildCommit(
   const days = await mergeDays(files, manifest, input)
   const changed = days.changed
 
+  // Read as text too: the ledger is written again only when its text would change.
   const ledgerText = (await files.read(LEDGER_PATH))?.toString('utf8')
   const ledger = ledgerText === undefined ? emptyLedger() : parseLedger(ledgerText, LEDGER_PATH)
   const { ledger: nextLedger, changes } = applyUpdates(ledger, input.updates, input.now)
@@ -130,7 +135,16 @@ export async function buildCommit(
   const committedLedger = changed.has(LEDGER_PATH) ? nextLedger : ledger
   const branchCoverage = coverage(manifest, committedLedger, coverageEndDay(manifest, input.now), BRANCH_COVERAGE_DAYS)
   if (changed.size === 0) {
-    report({ recordsAdded: 0, added: [], filesChanged: 0, derived: [], failures, coverage: branchCoverage })
+    report({
+      recordsAdded: 0,
+      added: [],
+      compacted: [],
+      settled: [],
+      filesChanged: 0,
+      derived: [],
+      failures,
+      coverage: branchCoverage
+    })
     return undefined
   }
   const nextManifestText = renderManifest(manifest)
@@ -146,6 +160,8 @@ export async function buildCommit(
   const built: CommitReport = {
     recordsAdded,
     added: days.added,
+    compacted: days.compacted,
+    settled: days.settled,
     filesChanged: days.filesChanged,
     derived: days.derived,
     failures,
@@ -161,13 +177,15 @@ export async function buildCommit(
 
 /**
  * Merges every day the spool holds into the branch's files (updating `manifest` to match),
- * with the day observers watching, and compacts the settled days that still have additions:
- * the data files, key files and derived files to write.
+ * with the day observers watching, compacts the settled days that still have additions, and
+ * lets go of the keys and observer state of settled days: the files to write.
  */
 async function mergeDays(files: BranchFiles, manifest: Manifest, input: CommitInput): Promise<DayChanges> {
   const changes: DayChanges = {
     changed: new Map(),
     added: [],
+    compacted: [],
+    settled: [],
     derived: input.observers.map((observer): DerivedDays => ({
       title: observer.title,
       folder: observer.folder,
@@ -186,17 +204,15 @@ async function mergeDays(files: BranchFiles, manifest: Manifest, input: CommitIn
     if (inSpool.has(`${type} ${day}`) || !isSettled(day, input.now, input.settleAfterMs)) continue
     const found = dayFiles(files, type, day, input.format)
     if (found.additions.length > 0 || found.converted.some((entry) => entry.paths.some(isAddition))) {
-      await mergeOneDay(files, manifest, input, changes, {
-        type,
-        day,
-        dir: join(input.dir, `settled-${index + 1}`),
-        incoming: undefined
-      })
-    } else {
-      for (const path of [...found.parts, ...found.converted.flatMap((entry) => entry.paths)]) {
-        if (files.has(keyFilePath(path))) changes.changed.set(keyFilePath(path), null)
-      }
+      await mergeOneDay(files, manifest, input, changes, { type, day, dir: join(input.dir, `settled-${index + 1}`) })
+      continue
     }
+    const kept = [
+      ...[...found.parts, ...found.converted.flatMap((entry) => entry.paths)].map(keyFilePath),
+      ...input.observers.flatMap((observer) => observer.stateOf(type, day))
+    ]
+    for (const path of kept.filter((path) => files.has(path))) changes.changed.set(path, null)
+    changes.settled.push(`${type} ${day}`)
   }
   return changes
 }
@@ -205,46 +221,45 @@ async function mergeDays(files: BranchFiles, manifest: Manifest, input: CommitIn
 interface DayChanges {
   changed: Map<string, FileContent | null>
   added: CommitReport['added']
+  compacted: CommitReport['compacted']
+  settled: CommitReport['settled']
   derived: DerivedDays[]
   filesChanged: number
 }
 
-/** Adds rows to one day, or compacts it, with the observers watching; records what changed. */
+/**
+ * Adds rows to one day, or compacts it, with the observers watching; records what changed.
+ * Without `incoming`, a settled day is compacted.
+ */
 async function mergeOneDay(
   files: BranchFiles,
   manifest: Manifest,
   input: CommitInput,
   changes: DayChanges,
-  day: {
-    type: ContentType
-    day: string
-    dir: string
-    incoming: { rows: AsyncIterable<KeyedRow[]>; firstTime: string } | undefined
-  }
+  day: Pick<DayInput, 'type' | 'day' | 'dir' | 'incoming'>
 ): Promise<void> {
   const found = dayFiles(files, day.type, day.day, input.format)
   const settled = isSettled(day.day, input.now, input.settleAfterMs)
   const write = day.incoming ? dayWrite(found, settled) : 'compact'
   const watches = await Promise.all(
-    input.observers.map((observer) => observer.watch(day.type, day.day, files, write === 'compact'))
+    input.observers.map((observer) => observer.watch(day.type, day.day, files, write === 'compact', input.format))
   )
   const watching = watches.filter((watch) => watch !== undefined)
   const dayInput: DayInput = {
-    type: day.type,
-    day: day.day,
+    ...day,
     branch: files,
     manifest,
     files: found,
-    incoming: day.incoming?.rows ?? noRows(),
-    firstIncomingTime: day.incoming?.firstTime ?? '',
-    dir: day.dir,
     maxPartBytes: input.maxFileBytes ?? MAX_DAY_FILE_BYTES,
     format: input.format,
     observe: watching.length === 0 ? undefined : (row: KeyedRow) => watching.forEach((watch) => watch.observe(row)),
     observeExisting: watching.some((watch) => watch.needsWholeDay),
     onReadBack: input.onReadBack
   }
-  const merge = write === 'add' ? await addToDay(dayInput) : await compactDay({ ...dayInput, keys: !settled })
+  const merge =
+    write === 'add' && dayInput.incoming
+      ? await addToDay({ ...dayInput, incoming: dayInput.incoming })
+      : await compactDay({ ...dayInput, keys: !settled })
   watches.forEach((watch, observer) => {
     const written = watch?.files(merge.added, settled)
     if (!written || written.size === 0) return
@@ -258,9 +273,8 @@ async function mergeOneDay(
   }
   changes.filesChanged += [...merge.files.keys()].filter((path) => path.startsWith('audit/')).length
   if (merge.added > 0) changes.added.push({ type: day.type, day: day.day, records: merge.added, paths: merge.paths })
+  if (write === 'compact' && found.additions.length > 0) changes.compacted.push(`${day.type} ${day.day}`)
 }
-
-async function* noRows(): AsyncGenerator<KeyedRow[]> {}
 
 function ledgerWorthCommitting(before: Ledger, after: Ledger, input: CommitInput): boolean {
   for (const [type, entry] of Object.entries(after.contentTypes)) {

@@ -1,8 +1,9 @@
+import { isAddition } from '../branch/paths.js'
 import type { CommitReport } from './build-commit.js'
 
 /** The commit's message: what it adds per content type, the days it touches, what changed about failures. */
 export function commitMessage(report: CommitReport, runUrl: string | undefined): string {
-  const { recordsAdded, added, derived, failures } = report
+  const { recordsAdded, added, compacted, settled, derived, failures } = report
   const perType = new Map<string, number>()
   for (const entry of added) perType.set(entry.type, (perType.get(entry.type) ?? 0) + entry.records)
   const days = [...new Set(added.map((entry) => entry.day))].sort()
@@ -10,15 +11,23 @@ export function commitMessage(report: CommitReport, runUrl: string | undefined):
   const title =
     recordsAdded > 0
       ? `audit-sync: +${recordsAdded} record${recordsAdded === 1 ? '' : 's'} (${[...perType].map(([type, n]) => `${type} ${n}`).join(', ')})`
-      : firstDerived
-        ? `audit-sync: ${firstDerived.title} of ${firstDerived.days.length} day${firstDerived.days.length === 1 ? '' : 's'}`
-        : 'audit-sync: update coverage ledger'
+      : compacted.length > 0
+        ? `audit-sync: compact ${plural(compacted.length, 'day')}`
+        : firstDerived
+          ? `audit-sync: ${firstDerived.title} of ${plural(firstDerived.days.length, 'day')}`
+          : settled.length > 0
+            ? `audit-sync: settle ${plural(settled.length, 'day')}`
+            : 'audit-sync: update coverage ledger'
   const lines = [title, '']
   if (days.length > 0) lines.push(`Days: ${days.join(', ')}`)
   for (const entry of added) {
-    const where = entry.paths.length === 1 ? entry.paths[0] : `${entry.type} ${entry.day} (${entry.paths.length} parts)`
+    const files = entry.paths.every(isAddition) ? 'additions' : 'parts'
+    const where =
+      entry.paths.length === 1 ? entry.paths[0] : `${entry.type} ${entry.day} (${entry.paths.length} ${files})`
     lines.push(`- ${where}: +${entry.records}`)
   }
+  if (compacted.length > 0) lines.push(`Compacted (additions merged into the day's parts): ${compacted.join(', ')}`)
+  if (settled.length > 0) lines.push(`Settled (record keys no longer kept): ${settled.join(', ')}`)
   for (const entry of derived)
     if (entry.days.length > 0) lines.push(`${entry.title} recomputed: ${entry.days.join(', ')}`)
   if (failures.recovered.length > 0) lines.push(`Recovered ${failures.recovered.length} failed window(s).`)
@@ -28,4 +37,8 @@ export function commitMessage(report: CommitReport, runUrl: string | undefined):
     lines.push(`New gaps (content the API no longer serves): ${failures.newGaps.length}.`)
   if (runUrl) lines.push('', `Run: ${runUrl}`)
   return `${lines.join('\n').trimEnd()}\n`
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
 }

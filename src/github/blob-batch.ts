@@ -1,3 +1,4 @@
+import { createConcurrencyGate } from '../util/concurrency-gate.js'
 import type { GitHubClient } from './client.js'
 
 /** A blob to read, with the size its tree entry gives. */
@@ -42,9 +43,12 @@ export async function readBlobsInBatches(
   const read = new Map<string, Buffer>()
   const unique = [...new Map(blobs.map((blob) => [blob.sha, blob])).values()]
   const rest: BlobRef[] = []
+  let graphqlAnswers = true
   const batchable = (blob: BlobRef): boolean => blob.size <= BATCH_BLOB_MAX_BYTES && OBJECT_ID.test(blob.sha)
   for (const batch of batches(unique.filter(batchable))) {
-    const texts = await queryBlobTexts(octokit, repo, batch)
+    // A query that failed once (no GraphQL for this token, an outage) is not tried again.
+    const texts = graphqlAnswers ? await queryBlobTexts(octokit, repo, batch) : undefined
+    if (!texts) graphqlAnswers = false
     batch.forEach((blob, index) => {
       const bytes = wholeText(texts?.[`b${index}`], blob.size)
       if (bytes) read.set(blob.sha, bytes)
@@ -52,11 +56,8 @@ export async function readBlobsInBatches(
     })
   }
   rest.push(...unique.filter((blob) => !batchable(blob)))
-  for (let at = 0; at < rest.length; at += REST_READS_AT_ONCE) {
-    const slice = rest.slice(at, at + REST_READS_AT_ONCE)
-    const bytes = await Promise.all(slice.map((blob) => readOne(blob.sha)))
-    slice.forEach((blob, index) => read.set(blob.sha, bytes[index]!))
-  }
+  const gate = createConcurrencyGate(REST_READS_AT_ONCE)
+  await Promise.all(rest.map((blob) => gate.run(async () => read.set(blob.sha, await readOne(blob.sha)))))
   return read
 }
 

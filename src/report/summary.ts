@@ -57,6 +57,10 @@ export function renderSyncSummary(outcome: SyncOutcome, headline: string, links:
         `${derived.title} (${derived.folder}) recomputed for ${derived.days.length} day(s): ${derived.days.join(', ')}.`
       )
   }
+  if (report.compacted.length > 0)
+    summary.line(
+      `Compacted ${report.compacted.length} settled day(s) into their parts: ${report.compacted.join(', ')}.`
+    )
   writeAdded(summary, report.added)
   summary.line(outcome.commitSha ? `Commit: ${commitLink(outcome.commitSha, links)}` : 'No commit: nothing new.')
   writeLinks(summary, links)

@@ -1,6 +1,7 @@
 import type { BranchFiles, FileContent } from '../branch/branch-files.js'
 import type { ContentType } from '../record/content-types.js'
 import type { KeyedRow } from '../record/keyed-row.js'
+import type { SnapshotFormat } from './format/snapshot-format.js'
 
 /**
  * Files derived from whole days (Power Apps usage, say), kept exact as days grow. A commit
@@ -15,8 +16,17 @@ export interface DayObserver {
   /**
    * Starts watching a day on the tip a commit is built on; undefined when the day is none of
    * its concern. `wholeDay`: the commit will show every row of the day (it compacts it).
+   * Rows are in `format`, the day files'.
    */
-  watch(type: ContentType, day: string, branch: BranchFiles, wholeDay: boolean): Promise<DayWatch | undefined>
+  watch(
+    type: ContentType,
+    day: string,
+    branch: BranchFiles,
+    wholeDay: boolean,
+    format: SnapshotFormat
+  ): Promise<DayWatch | undefined>
+  /** The files it keeps about a day while the day can grow: they go when the day settles. */
+  stateOf(type: ContentType, day: string): string[]
 }
 
 /** An observer's watch over one day of one commit. */

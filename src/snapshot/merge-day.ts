@@ -3,7 +3,14 @@ import { basename, join } from 'node:path'
 import type { BranchFiles, FileContent } from '../branch/branch-files.js'
 import { DayKeys, KeyLog, recordKey } from '../branch/day-keys.js'
 import type { Manifest, ManifestEntry } from '../branch/manifest.js'
-import { additionPath, dayFilePaths, findAdditions, findDayFiles, keyFilePath } from '../branch/paths.js'
+import {
+  additionNumber,
+  additionPath,
+  dayFilePaths,
+  findAdditions,
+  findDayFiles,
+  keyFilePath
+} from '../branch/paths.js'
 import type { ContentType } from '../record/content-types.js'
 import type { KeyedRow } from '../record/keyed-row.js'
 import { otherFormats } from './format/formats.js'
@@ -15,7 +22,7 @@ import { Spool } from './spool.js'
 export interface DayMerge {
   /** Rows the day did not hold before. */
   added: number
-  /** The day's files after the merge: its parts, then its additions. */
+  /** The day files it wrote: the additions written, or the day's parts after a compaction. */
   paths: string[]
   /** Files to write (or remove, null) for the commit: data files and their key files. */
   files: Map<string, FileContent | null>
@@ -59,10 +66,8 @@ export interface DayInput {
   branch: BranchFiles
   manifest: Manifest
   files: DayFiles
-  /** The new rows, sorted, one per key. */
-  incoming: AsyncIterable<KeyedRow[]>
-  /** The earliest time among the new rows. */
-  firstIncomingTime: string
+  /** The new rows, sorted, one per key, and the earliest time among them; none when a settled day is compacted. */
+  incoming?: { rows: AsyncIterable<KeyedRow[]>; firstTime: string } | undefined
   /** A fresh temp folder for the files written. */
   dir: string
   maxPartBytes: number
@@ -84,7 +89,7 @@ export interface DayInput {
  * files say which rows it holds already, and the rows it does not hold become additions,
  * cut as parts are (each sorted within itself), each with its key file.
  */
-export async function addToDay(input: DayInput): Promise<DayMerge> {
+export async function addToDay(input: DayInput & Required<Pick<DayInput, 'incoming'>>): Promise<DayMerge> {
   const { branch, files, format } = input
   const existing = [...files.parts, ...files.additions]
   const keys = new DayKeys([...(await branch.readMany(existing.map(keyFilePath))).values()])
@@ -92,7 +97,7 @@ export async function addToDay(input: DayInput): Promise<DayMerge> {
   const writer = format.partWriter(input.dir, input.maxPartBytes, 'additions')
   const log = new KeyLog()
   let added = 0
-  for await (const batch of input.incoming) {
+  for await (const batch of input.incoming.rows) {
     for (const row of batch) {
       const key = recordKey(row.id)
       if (keys.has(key)) continue
@@ -106,10 +111,10 @@ export async function addToDay(input: DayInput): Promise<DayMerge> {
   if (input.observe && input.observeExisting) {
     for await (const batch of readFiles(input, existing, format)) for (const row of batch) input.observe(row)
   }
-  if (added === 0) return { added, paths: existing, files: new Map(), manifest: new Map() }
-  const next = nextAdditionNumber(files.additions)
+  if (added === 0) return { added, paths: [], files: new Map(), manifest: new Map() }
+  const next = (files.additions.map(additionNumber).at(-1) ?? 0) + 1
   const paths = written.map((_, index) => additionPath(input.type, input.day, format.name, next + index))
-  const merge: DayMerge = { added, paths: [...existing, ...paths], files: new Map(), manifest: new Map() }
+  const merge: DayMerge = { added, paths, files: new Map(), manifest: new Map() }
   const keyFiles = log.files(written.map((part) => part.rows))
   written.forEach((part, index) => {
     merge.files.set(paths[index]!, { file: part.file, size: part.bytes })
@@ -133,7 +138,7 @@ export async function compactDay(input: DayInput & { keys: boolean }): Promise<D
   // Rows of additions and of another format may fall anywhere in the day: none kept for the
   // latter, parts up to the earliest new or added row for the former.
   const starts = [
-    ...(input.firstIncomingTime ? [input.firstIncomingTime] : []),
+    ...(input.incoming ? [input.incoming.firstTime] : []),
     ...files.additions.map((path) => manifest.files[path]?.firstCreationTime ?? '')
   ]
   const firstTime =
@@ -151,9 +156,9 @@ export async function compactDay(input: DayInput & { keys: boolean }): Promise<D
     readFiles(input, files.parts.slice(keep), format),
     additions.read(input.type, input.day),
     ...files.converted.map(({ format: other, paths }) => convertRows(readFiles(input, paths, other), other, format)),
-    input.incoming
+    ...(input.incoming ? [input.incoming.rows] : [])
   ]
-  const incomingSource = sources.length - 1
+  const incomingSource = input.incoming ? sources.length - 1 : -1
   try {
     for await (const batch of mergeSorted(sources, { onKept: (source) => source === incomingSource && added++ })) {
       for (const row of batch) {
@@ -263,12 +268,6 @@ function keptPrefix(parts: readonly string[], input: DayInput & { keys: boolean 
     keep++
   }
   return keep
-}
-
-/** The number the next addition of a day takes. */
-function nextAdditionNumber(additions: readonly string[]): number {
-  const last = additions.at(-1)
-  return last ? Number(/\.added-(\d+)\.[a-z]+$/.exec(last)?.[1] ?? 0) + 1 : 1
 }
 
 /**

@@ -23,14 +23,15 @@ const USAGE_CONTENT_TYPE: ContentType = 'Audit.General'
  * Power Apps usage as a day observer: every Audit.General day a commit changes gets its usage
  * file counted again, so that late events and imports keep it exact. A day the branch holds
  * without a usage file (written before usage existed) gets one when a run brings it records,
- * even known ones. `format` is the day files' format: rows are read through it.
+ * even known ones.
  */
-export function powerAppsUsageObserver(format: SnapshotFormat): DayObserver {
+export function powerAppsUsageObserver(): DayObserver {
   return {
     title: 'Power Apps usage',
     folder: 'usage/power-apps/',
-    watch: async (type, day, branch, wholeDay) =>
-      type === USAGE_CONTENT_TYPE ? watchDay(day, branch, format, wholeDay) : undefined
+    watch: async (type, day, branch, wholeDay, format) =>
+      type === USAGE_CONTENT_TYPE ? watchDay(day, branch, format, wholeDay) : undefined,
+    stateOf: (type, day) => (type === USAGE_CONTENT_TYPE ? [usageStatePath(day)] : [])
   }
 }
 
@@ -60,9 +61,9 @@ async function watchDay(
       const set = (target: string, now: Buffer | undefined, next: Buffer | null): void => {
         if (next ? !now?.equals(next) : now !== undefined) files.set(target, next)
       }
-      // The usage is the whole day's when rows came, when the day was counted whole, or when
-      // it had no usage file (a day the branch held before usage existed gets one).
-      const counted = added > 0 || wholeDay || needsWholeDay || !csvNow
+      // The usage is the whole day's when rows came, or when the day was counted whole (a day
+      // the branch held before usage existed, with no usage file, always is: it has no state).
+      const counted = added > 0 || wholeDay || needsWholeDay
       if (counted) set(path, csvNow, usage.launches > 0 ? renderUsageCsv(usage.rows()) : null)
       if (settled) set(statePath, stateNow, null)
       else if (counted)

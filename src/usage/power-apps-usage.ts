@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
 import { compareText as compare } from '../util/compare.js'
 import type { PowerAppLaunch } from './power-app-launch.js'
+import { sha256Prefix } from '../util/digest.js'
 
 /** Columns of a Power Apps usage file, in file order. */
 export const USAGE_COLUMNS = [
@@ -179,5 +179,5 @@ export function usageTable(rows: readonly UsageRow[]): string[][] {
  * on the branch names nobody.
  */
 function userKey(user: string): string {
-  return createHash('sha256').update(user, 'utf8').digest().subarray(0, 12).toString('base64')
+  return sha256Prefix(user, 12)
 }

@@ -2,11 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from './index.js'
 import { clientFor } from './test-client.js'
 
-const BLOB_QUERY = `query ($owner: String!, $name: String!) {
+/** The action's query shape, with the object id as a declared variable `$first`. */
+const BLOB_QUERY = `query ($owner: String!, $name: String!, $first: GitObjectID!) {
   repository(owner: $owner, name: $name) {
     b0: object(oid: $first) { ... on Blob { byteSize isBinary isTruncated text } }
   }
 }`
+/** The same with the object id inlined. */
+const inlined = (sha: string): string => BLOB_QUERY.replace(', $first: GitObjectID!', '').replace('$first', `"${sha}"`)
 
 describe('GraphQL: blob texts by object id', () => {
   let fake: FakeGitHub | undefined
@@ -15,9 +18,13 @@ describe('GraphQL: blob texts by object id', () => {
     return fake
   }
   afterEach(async () => {
-    expect(fake?.internalErrors ?? []).toEqual([])
-    await fake?.close()
+    const closing = fake
     fake = undefined
+    try {
+      expect(closing?.internalErrors ?? []).toEqual([])
+    } finally {
+      await closing?.close()
+    }
   })
 
   async function blobs(github: FakeGitHub, files: Record<string, string | Buffer>): Promise<string[]> {
@@ -64,10 +71,7 @@ describe('GraphQL: blob texts by object id', () => {
     const github = await start()
     const [sha] = await blobs(github, { 'a.txt': 'abc' })
     const response = await post(github, {
-      query: BLOB_QUERY.replace('$name: String!', '$name: String!, $first: String!').replace(
-        'byteSize isBinary isTruncated text',
-        'text'
-      ),
+      query: BLOB_QUERY.replace('byteSize isBinary isTruncated text', 'text'),
       variables: { owner: 'contoso', name: 'audit', first: sha }
     })
     expect(await response.json()).toEqual({ data: { repository: { b0: { text: 'abc' } } } })
@@ -76,28 +80,33 @@ describe('GraphQL: blob texts by object id', () => {
   it('answers errors, not data, for another repository or a query it does not serve', async () => {
     const github = await start()
     const elsewhere = await post(github, {
-      query: BLOB_QUERY.replace('$first', `"${'0'.repeat(40)}"`),
+      query: inlined('0'.repeat(40)),
       variables: { owner: 'contoso', name: 'elsewhere' }
     })
     expect(await elsewhere.json()).toMatchObject({
       data: { repository: null },
       errors: [{ type: 'NOT_FOUND', message: "Could not resolve to a Repository with the name 'contoso/elsewhere'." }]
     })
-    for (const query of [
-      '{ viewer { login } }',
-      BLOB_QUERY.replace('text', 'content'),
-      '{ repository(owner: "contoso"'
-    ]) {
-      const response = await post(github, { query, variables: { owner: 'contoso', name: 'audit', first: 'x' } })
+    const sha = '0'.repeat(40)
+    for (const [query, message] of [
+      ['{ viewer { login } }', /^Field 'viewer' doesn't exist on type 'Query'/],
+      [inlined(sha).replace('text', 'content'), /^Field 'content' doesn't exist on type 'Blob'$/],
+      ['{ repository(owner: "contoso"', /^Parse error on end of query$/],
+      [BLOB_QUERY.replace(', $first: GitObjectID!', ''), /^Variable \$first is used but not declared$/],
+      [BLOB_QUERY.replace('$first: GitObjectID!', '$first: String!'), /^Type mismatch on variable \$first/]
+    ] as const) {
+      const response = await post(github, { query, variables: { owner: 'contoso', name: 'audit', first: sha } })
       expect(response.status).toBe(200)
-      expect(await response.json()).toMatchObject({ errors: [{ message: expect.any(String) }] })
+      const body = (await response.json()) as { data?: unknown; errors: { message: string }[] }
+      expect(body.data, query).toBeUndefined()
+      expect(body.errors.map((error) => error.message)).toEqual([expect.stringMatching(message)])
     }
   })
 
   it('wants the token, and sits at /api/graphql beside a server’s /api/v3', async () => {
     const github = await start({ pathPrefix: '/api/v3' })
     const [sha] = await blobs(github, { 'a.txt': 'abc' })
-    const query = BLOB_QUERY.replace('$first', `"${sha}"`)
+    const query = inlined(sha!)
     const anonymous = await fetch(`${new URL(github.url).origin}/api/graphql`, { method: 'POST', body: '{}' })
     expect(anonymous.status).toBe(401)
     const response = await post(

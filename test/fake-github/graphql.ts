@@ -119,25 +119,29 @@ function parse(query: string): { args: Record<string, Value>; objects: ObjectSel
     if (!/^[_A-Za-z]/.test(token)) throw new Error(`Parse error on "${token}" (expected a name)`)
     return token
   }
-  const declared = new Set<string>()
-  const value = (): Value => {
+  // Variable name → its type; GitHub refuses a variable whose type does not fit the argument.
+  const declared = new Map<string, string>()
+  const value = (type: string): Value => {
     if (peek() === '$') {
       take('$')
       const variable = name()
-      if (!declared.has(variable)) throw new Error(`Variable $${variable} is used but not declared`)
+      const declaredType = declared.get(variable)
+      if (declaredType === undefined) throw new Error(`Variable $${variable} is used but not declared`)
+      if (declaredType !== type)
+        throw new Error(`Type mismatch on variable $${variable}: declared ${declaredType}!, expected ${type}`)
       return { variable }
     }
     const token = take()
     if (!token.startsWith('"')) throw new Error(`Parse error on "${token}" (expected a string or a variable)`)
     return { literal: JSON.parse(token) as string }
   }
-  const args = (): Record<string, Value> => {
+  const args = (types: Record<string, string>): Record<string, Value> => {
     const result: Record<string, Value> = {}
     take('(')
     while (peek() !== ')') {
       const key = name()
       take(':')
-      result[key] = value()
+      result[key] = value(types[key] ?? 'String')
     }
     take(')')
     return result
@@ -150,11 +154,13 @@ function parse(query: string): { args: Record<string, Value>; objects: ObjectSel
       take('(')
       while (peek() !== ')') {
         take('$')
-        declared.add(name())
+        const variable = name()
         take(':')
         const type = name()
         if (peek() === '!') take('!')
-        if (type !== 'String') throw new Error(`Variable types other than String are not served by the fake: ${type}`)
+        if (type !== 'String' && type !== 'GitObjectID')
+          throw new Error(`Variable types other than String and GitObjectID are not served by the fake: ${type}`)
+        declared.set(variable, type)
       }
       take(')')
     }
@@ -163,7 +169,7 @@ function parse(query: string): { args: Record<string, Value>; objects: ObjectSel
   const root = name()
   if (root !== 'repository')
     throw new Error(`Field '${root}' doesn't exist on type 'Query' (the fake serves 'repository')`)
-  const repositoryArgs = args()
+  const repositoryArgs = args({ owner: 'String', name: 'String' })
   take('{')
   const objects: ObjectSelection[] = []
   while (peek() !== '}') {
@@ -175,7 +181,7 @@ function parse(query: string): { args: Record<string, Value>; objects: ObjectSel
     }
     if (field !== 'object')
       throw new Error(`Field '${field}' on 'Repository' is not served by the fake (only 'object')`)
-    const objectArgs = args()
+    const objectArgs = args({ oid: 'GitObjectID' })
     if (Object.keys(objectArgs).join() !== 'oid')
       throw new Error(`'object' takes 'oid' here; got ${Object.keys(objectArgs).join(', ')}`)
     take('{')

@@ -6,9 +6,13 @@ import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../fak
 let fake: FakeGitHub | undefined
 
 afterEach(async () => {
-  expect(fake?.internalErrors ?? []).toEqual([])
-  await fake?.close()
+  const closing = fake
   fake = undefined
+  try {
+    expect(closing?.internalErrors ?? []).toEqual([])
+  } finally {
+    await closing?.close()
+  }
 })
 
 /** A data branch holding `files`, and the Git Data adapter the action reads it with. */
@@ -77,5 +81,24 @@ describe('reading many small blobs', () => {
     })
     github.faults.add({ method: 'GET', path: /\/git\/blobs\//, status: 404, times: Infinity })
     await expect(git.readBlobs([blobs.get('b.keys')!])).rejects.toThrow(/read blob [0-9a-f]{40} .*404/)
+  })
+
+  it('asks GraphQL no more once a batch fails, and reads the rest over REST', async () => {
+    const files: Record<string, Buffer> = {}
+    for (let index = 0; index < 250; index++)
+      files[`state/keys/f${index}.keys`] = Buffer.from(`${Buffer.alloc(8, index).toString('base64')}\n`)
+    const { github, git, blobs } = await branchWith(files)
+    github.faults.add({
+      method: 'POST',
+      path: /^\/graphql$/,
+      status: 403,
+      body: { message: 'Resource not accessible by integration' }
+    })
+    const before = github.requests.length
+    const read = await git.readBlobs([...blobs.values()])
+    for (const [path, bytes] of Object.entries(files)) expect(read.get(blobs.get(path)!.sha)).toEqual(bytes)
+    const requests = github.requests.slice(before)
+    expect(requests.filter((request) => request.path === '/graphql')).toHaveLength(1)
+    expect(requests.filter((request) => request.path.includes('/git/blobs/'))).toHaveLength(250)
   })
 })

@@ -173,6 +173,7 @@ describe('run(): the composition root, in process', () => {
     expect(record.outputs['bad-rows']).toBe(String(written.bad.length))
     expect(record.warnings.map((warning) => warning.title)).toEqual(['Bad rows in Purview exports'])
     expect(record.summary).toContain('<h3>Imported Purview exports</h3>')
+    expect(world.github.issues).toEqual([])
     expect(record.log).not.toContain('::group::Failure issue')
     const rows = (await world.branchRows()).length
     expect(rows).toBe(Number(record.outputs['records-added']))
@@ -272,6 +273,9 @@ describe('run(): the composition root, in process', () => {
     expect(await expectBranchHoldsExactlyServed(world, ['Audit.General'])).toBe(served)
     expect((await files()).filter((path) => path.includes('.added-') || path.startsWith('state/keys/'))).toEqual([])
     expect(settled.outputs['records-added']).toBe('0')
+    expect(settled.summary).toMatch(
+      new RegExp(`Compacted \\d settled day\\(s\\) into their parts: .*Audit.General ${day}`)
+    )
   })
 
   it('reports every invalid input at once and requests nothing', async () => {

@@ -82,7 +82,7 @@ async function buildWith(
     await spool.spillIfFull()
   }
   let report: CommitReport | undefined
-  const observers = usage ? [powerAppsUsageObserver(format)] : []
+  const observers = usage ? [powerAppsUsageObserver()] : []
   const changes = await buildCommit(
     files,
     {
@@ -342,6 +342,8 @@ describe('adding to a day that can still grow, and compacting it when it settles
     const streamed: string[] = []
     const watched = tip(branch)
     const stream = watched.stream.bind(watched)
+    const read = watched.read.bind(watched)
+    const readMany = watched.readMany.bind(watched)
     // 20 rows the day holds, 30 new ones, some of them in hours its parts cover.
     const late = rows(30, 400).map((row, index) =>
       referenceRow(
@@ -350,16 +352,24 @@ describe('adding to a day that can still grow, and compacting it when it settles
       )
     )
     const { changes, report } = await buildWith(
-      { ...watched, stream: (path) => (streamed.push(path), stream(path)) },
+      {
+        ...watched,
+        stream: (path) => (streamed.push(path), stream(path)),
+        read: (path) => (streamed.push(path), read(path)),
+        readMany: (paths) => (streamed.push(...paths), readMany(paths))
+      },
       [...rows(20, 280), ...late],
       cap,
       true,
       false
     )
-    expect(streamed).toEqual([])
+    // Its key files and the usage state, never an audit file.
+    expect(streamed.filter((path) => path.startsWith('audit/'))).toEqual([])
+    expect(streamed.filter((path) => path.startsWith('state/keys/')).sort()).toEqual(parts.map(keyFilePath).sort())
     expect(report.recordsAdded).toBe(30)
     const added = 'audit/Audit.General/2026/11/2026-11-20.added-1.csv'
-    expect(report.added).toEqual([{ type: 'Audit.General', day: DAY, records: 30, paths: [...parts, added] }])
+    expect(report.added).toEqual([{ type: 'Audit.General', day: DAY, records: 30, paths: [added] }])
+    expect(changes?.message).toContain(`- ${added}: +30`)
     apply(branch, changes)
     for (const path of parts) expect(branch.get(path)?.equals(before.get(path)!)).toBe(true)
     expect(readRows(branch.get(added))).toEqual(
@@ -388,7 +398,8 @@ describe('adding to a day that can still grow, and compacting it when it settles
 
       // A run on a later day (no row of this one): the day has settled and is compacted.
       const { changes, report } = await buildWith(tip(branch), [], cap, true, true, format)
-      expect(report.recordsAdded).toBe(0)
+      expect(report).toMatchObject({ recordsAdded: 0, compacted: [`Audit.General ${DAY}`], settled: [] })
+      expect(changes?.message).toMatch(/^audit-sync: compact 1 day\n/)
       apply(branch, changes)
       const once = new Map<string, Buffer>()
       apply(once, (await buildWith(tip(once), rows(290), cap, true, true, format)).changes)
@@ -410,6 +421,24 @@ describe('adding to a day that can still grow, and compacting it when it settles
       }
     }
   )
+
+  it('lets a settled day without additions keep its files and drops its keys and usage state', async () => {
+    const branch = new Map<string, Buffer>()
+    apply(branch, (await buildWith(tip(branch), rows(200), cap, true, false)).changes)
+    expect(keys(branch).length).toBeGreaterThan(0)
+    expect(branch.has(statePath)).toBe(true)
+    const before = new Map(branch)
+
+    const { changes, report } = await buildWith(tip(branch), [], cap, true, true)
+    expect(report).toMatchObject({ recordsAdded: 0, compacted: [], settled: [`Audit.General ${DAY}`] })
+    expect(changes?.message).toMatch(/^audit-sync: settle 1 day\n/)
+    apply(branch, changes)
+    expect(keys(branch)).toEqual([])
+    expect(branch.has(statePath)).toBe(false)
+    for (const path of [...audit(branch), usagePath])
+      expect(branch.get(path)?.equals(before.get(path)!), path).toBe(true)
+    expect((await buildWith(tip(branch), [], cap, true, true)).changes).toBeUndefined()
+  })
 
   it('gives a day written before key files existed its keys by compacting it once, then adds to it', async () => {
     const branch = new Map<string, Buffer>()

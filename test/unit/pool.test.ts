@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { createConcurrencyGate } from '../../src/collect/concurrency-gate.js'
+import { createConcurrencyGate } from '../../src/util/concurrency-gate.js'
 
 describe('createConcurrencyGate', () => {
   it('never has more than the limit in flight, even with tasks arriving while others finish', async () => {

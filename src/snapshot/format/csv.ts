@@ -12,8 +12,8 @@ import type { SnapshotFormat } from './snapshot-format.js'
  * a JSON object, always needs them).
  *
  * Rows are encoded once, straight from the blob's bytes, and existing files are read back by
- * splitting them into raw rows, not by parsing every field: a day can hold a million rows
- * and each run rewrites the parts that new rows fall into. Both directions are written here
+ * splitting them into raw rows, not by parsing every field: a day can hold a million rows,
+ * all read back when the day is compacted. Both directions are written here
  * rather than with csv-stringify and csv-parse because they are the hottest code of a run,
  * and those libraries alone would take the run past its CPU target (docs/benchmarks.md,
  * "The CSV codec", measured by `npm run bench -- --scenarios codecs`). The dialect is our

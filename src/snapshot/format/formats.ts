@@ -4,7 +4,7 @@ import { PARQUET_FORMAT } from './parquet.js'
 import type { SnapshotFormat } from './snapshot-format.js'
 
 /** Every format, by name. */
-export const SNAPSHOT_FORMATS: Readonly<Record<FormatName, SnapshotFormat>> = {
+const SNAPSHOT_FORMATS: Readonly<Record<FormatName, SnapshotFormat>> = {
   csv: CSV_FORMAT,
   parquet: PARQUET_FORMAT
 }

@@ -1661,6 +1661,11 @@ function readBranch(value, problem) {
 function readApiUrl(value, problem) {
     if (!value)
         return undefined;
+    // What comes before an '@' in the host part may be a credential: never echoed, always refused.
+    const userInfo = /^(?:[a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i;
+    if (userInfo.test(value)) {
+        return problem(Inputs.GitHubApiUrl, `Input 'github-api-url' must not hold a user name or password (user:password@host): give the token as 'github-token', and the URL as https://host/api/v3.`);
+    }
     const url = URL.canParse(value) ? new URL(value) : undefined;
     const loopback = url?.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
     if (!url || !(url.protocol === 'https:' || loopback) || url.search || url.hash) {
@@ -8586,14 +8591,20 @@ class Wiring {
     managementApi(credential) {
         const { settings } = this;
         const { port } = this.runtime;
+        const mask = maskOnce(port);
         const tokens = createTokenProvider({
             tenantId: settings.tenantId,
             clientId: settings.clientId,
             credential,
             authorityHost: settings.authorityHost,
             audience: settings.audience,
-            onToken: maskOnce(port),
-            getIDToken: (audience) => port.getIDToken(audience),
+            onToken: mask,
+            // The workflow's ID token is a credential too: masked whatever port hands it over.
+            getIDToken: async (audience) => {
+                const idToken = await port.getIDToken(audience);
+                mask(idToken);
+                return idToken;
+            },
             onPresented: logPresentedOnce(port)
         });
         const { retryBaseDelayMs } = this.hooks;

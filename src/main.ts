@@ -259,14 +259,20 @@ class Wiring {
   private managementApi(credential: Credential): ActivityClient {
     const { settings } = this
     const { port } = this.runtime
+    const mask = maskOnce(port)
     const tokens = createTokenProvider({
       tenantId: settings.tenantId,
       clientId: settings.clientId,
       credential,
       authorityHost: settings.authorityHost,
       audience: settings.audience,
-      onToken: maskOnce(port),
-      getIDToken: (audience) => port.getIDToken(audience),
+      onToken: mask,
+      // The workflow's ID token is a credential too: masked whatever port hands it over.
+      getIDToken: async (audience) => {
+        const idToken = await port.getIDToken(audience)
+        mask(idToken)
+        return idToken
+      },
       onPresented: logPresentedOnce(port)
     })
     const { retryBaseDelayMs } = this.hooks

@@ -528,6 +528,14 @@ function readBranch(value: string, problem: Report): string | undefined {
 /** https, or http to this machine only (a local fake): a token never crosses a network in clear. */
 function readApiUrl(value: string, problem: Report): string | undefined {
   if (!value) return undefined
+  // What comes before an '@' in the host part may be a credential: never echoed, always refused.
+  const userInfo = /^(?:[a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i
+  if (userInfo.test(value)) {
+    return problem(
+      Inputs.GitHubApiUrl,
+      `Input 'github-api-url' must not hold a user name or password (user:password@host): give the token as 'github-token', and the URL as https://host/api/v3.`
+    )
+  }
   const url = URL.canParse(value) ? new URL(value) : undefined
   const loopback = url?.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
   if (!url || !(url.protocol === 'https:' || loopback) || url.search || url.hash) {

@@ -17,7 +17,7 @@ import { BRANCH, CLIENT, GITHUB_TOKEN, SECRET, TENANT, type World } from '../e2e
 
 /** What the action said through its port. */
 export interface PortRecord {
-  /** Every line, as the log shows it: `info`, `::notice::`, `::warning title=…::`, `::error …::`, group markers. */
+  /** Every line, as the log shows it: `::debug::`, `info`, `::notice::`, `::warning title=…::`, `::error …::`, group markers. */
   log: string[]
   warnings: { message: string; title?: string | undefined }[]
   errors: { message: string; title?: string | undefined }[]
@@ -52,7 +52,7 @@ export function recordingPort(
       if (!idToken) throw new Error('this job may not ask for an ID token')
       return idToken(audience)
     },
-    debug: () => {},
+    debug: (message) => void record.log.push(`::debug::${message}`),
     info: (message) => void record.log.push(message),
     notice: (message) => void record.log.push(`::notice::${message}`),
     warning: (message, title) => {

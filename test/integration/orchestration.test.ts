@@ -20,6 +20,7 @@ import { expectBranchHoldsExactlyServed } from '../e2e/assertions.js'
 import { writePurviewExports } from '../e2e/purview-exports.js'
 import { BRANCH, GITHUB_TOKEN, hourFloor, SECRET, startWorld, TENANT, type World } from '../e2e/world.js'
 import { runInProcess } from './in-process.js'
+import { startFakeOidcIssuer } from '../fake-github/index.js'
 
 const HOUR = 3_600_000
 let world: World | undefined
@@ -200,6 +201,39 @@ describe('run(): the composition root, in process', () => {
     expect(world.emulator.requests.length).toBe(apiCallsBefore)
   })
 
+  it('masks the ID token GitHub hands over for OIDC sign-in, whatever the port did with it', async () => {
+    const issuer = await startFakeOidcIssuer()
+    try {
+      world = await startWorld({
+        emulator: {
+          clientSecret: null,
+          federated: {
+            issuer: issuer.issuer,
+            subject: issuer.subject,
+            audience: 'api://AzureADTokenExchange',
+            publicKeyPem: issuer.publicKeyPem
+          }
+        }
+      })
+      const range = backfill(world, 1)
+      // A port that hands the token over without masking it (the recording port masks nothing itself).
+      const idToken = async (audience: string): Promise<string> => {
+        const response = await fetch(`${issuer.url}&audience=${encodeURIComponent(audience)}`, {
+          headers: { authorization: `Bearer ${issuer.requestToken}` }
+        })
+        return ((await response.json()) as { value: string }).value
+      }
+      const record = await runInProcess(world, { ...range, 'client-secret': '' }, { idToken, env: issuer.env() })
+      expect(record.failed).toBeUndefined()
+      expect(issuer.issued.length).toBeGreaterThan(0)
+      expect(record.secrets).toEqual(expect.arrayContaining([...issuer.issued]))
+      const said = [...record.log, record.summary].join('\n')
+      for (const token of issuer.issued) expect(said).not.toContain(token)
+    } finally {
+      await issuer.close()
+    }
+  })
+
   it('reports a run that stops before committing: why, where, and that the branch is as it was', async () => {
     world = await startWorld()
     const range = backfill(world, 2)
@@ -208,7 +242,8 @@ describe('run(): the composition root, in process', () => {
     expect(record.summary).toMatch(/The run stopped while checking the subscriptions: Sign-in to Entra ID failed/)
     expect(record.summary).toContain('Nothing was committed: the data branch is as it was')
     expect(await commits(world)).toEqual([])
-    expect(record.summary).not.toContain('not-the-secret~0123456789')
+    expect(record.secrets).toContain('not-the-secret~0123456789')
+    expect([...record.log, record.summary, record.failed].join('\n')).not.toContain('not-the-secret~0123456789')
   })
 
   it('reports a run that stops after a pass was committed: the commit is kept and listed', async () => {

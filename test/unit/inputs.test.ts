@@ -249,6 +249,22 @@ describe('readSettings', () => {
     expect(read('')).toBeUndefined()
   })
 
+  it('refuses a GitHub API root holding a user name or password, and never repeats it', () => {
+    for (const url of [
+      'https://octocat:hunter2-secret@ghes.example.com/api/v3',
+      'http://octocat:hunter2-secret@ghes.example.com/api/v3',
+      'octocat:hunter2-secret@ghes.example.com/api/v3',
+      'https://hunter2-secret@ghes.example.com'
+    ]) {
+      const problems = problemsOf({ 'github-api-url': url })
+      expect(problems.map((problem) => problem.input)).toEqual(['github-api-url'])
+      expect(problems[0]?.message).toMatch(/must not hold a user name or password/)
+      expect(problems[0]?.message).not.toContain('hunter2')
+    }
+    const path = 'https://ghes.example.com/api/v3/@scope'
+    expect(readSettings(source({ 'github-api-url': path }).input, NOW).settings.githubApiUrl).toBe(path)
+  })
+
   it('needs a repository unless it is a dry run', () => {
     expect(problemsOf({}, {}).map((problem) => problem.input)).toEqual(['repository'])
     expect(readSettings(source({ 'dry-run': 'true' }, {}).input, NOW).settings.repository).toBeUndefined()

@@ -7286,7 +7286,14 @@ function importRecord(auditData, encode, keep) {
     }
     if (!value || typeof value !== 'object' || Array.isArray(value))
         return { kind: 'bad', reason: 'AuditData is not a JSON object' };
-    const record = value;
+    return auditRecordRow(value, encode, keep);
+}
+/**
+ * The snapshot row of a parsed AuditData object, as `importRecord` makes it: the one place
+ * that turns a record which did not come in a Management API blob (a Purview export, a
+ * Microsoft Graph audit log query) into a row, so each source lands a record the same way.
+ */
+function auditRecordRow(record, encode, keep) {
     if (keep && !keep.matches((field) => import_record_cell(record[field])))
         return { kind: 'filtered' };
     const time = normalizeCreationTime(record.CreationTime);

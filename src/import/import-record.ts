@@ -39,7 +39,19 @@ export function importRecord(
   }
   if (!value || typeof value !== 'object' || Array.isArray(value))
     return { kind: 'bad', reason: 'AuditData is not a JSON object' }
-  const record = value as AuditRecord
+  return auditRecordRow(value as AuditRecord, encode, keep)
+}
+
+/**
+ * The snapshot row of a parsed AuditData object, as `importRecord` makes it: the one place
+ * that turns a record which did not come in a Management API blob (a Purview export, a
+ * Microsoft Graph audit log query) into a row, so each source lands a record the same way.
+ */
+export function auditRecordRow(
+  record: AuditRecord,
+  encode: (fields: readonly Uint8Array[]) => Buffer,
+  keep?: RecordMatcher
+): ImportedRecord {
   if (keep && !keep.matches((field: FilterField) => cell(record[field]))) return { kind: 'filtered' }
   const time = normalizeCreationTime(record.CreationTime)
   if (!time) {

@@ -33,9 +33,14 @@ export interface EntraSettings {
   /** PEM certificate registered on the app. */
   certificatePem?: string
   federated: readonly FederatedCredential[]
-  /** Accepted resources (audiences), without `/.default` or trailing slash. */
+  /** Accepted resources (audiences) of the Management API, without `/.default` or trailing slash. */
   resources: readonly string[]
+  /** Roles in tokens for the Management API. */
   roles: readonly string[]
+  /** Accepted resources of the Graph listener (its origin first); empty when there is none. */
+  graphResources: readonly string[]
+  /** Roles in tokens for Graph. */
+  graphRoles: readonly string[]
   tokenLifetimeSeconds: number
   /** Emulator clock: token issue and expiry. */
   now: () => Date
@@ -212,14 +217,18 @@ export class Entra {
     return { status: 200, headers: entraHeaders(), body: JSON.stringify(body) }
   }
 
-  /** Signs an access token; overrides let tests forge tenant, roles or audience. */
+  /**
+   * Signs an access token; overrides let tests forge tenant, roles or audience. Its roles are
+   * those the app holds on the audience's API: Graph's for a Graph audience.
+   */
   mintAccessToken(overrides: MintOptions = {}): string {
     const s = this.settings
     const { lifetimeSeconds = s.tokenLifetimeSeconds, ...claimOverrides } = overrides
     const now = Math.floor(s.now().getTime() / 1000)
     const tid = claimOverrides.tid ?? s.tenantId
+    const aud = claimOverrides.aud ?? s.resources[0] ?? s.origin
     const claims: AccessTokenClaims = {
-      aud: s.resources[0] ?? s.origin,
+      aud,
       iss: `https://sts.windows.net/${tid}/`,
       iat: now,
       nbf: now,
@@ -228,7 +237,7 @@ export class Entra {
       appidacr: '1',
       idtyp: 'app',
       oid: this.servicePrincipalId,
-      roles: [...s.roles],
+      roles: [...(this.isGraphAudience(aud) ? s.graphRoles : s.roles)],
       sub: this.servicePrincipalId,
       tid,
       uti: randomBytes(16).toString('base64url'),
@@ -245,14 +254,39 @@ export class Entra {
    * clock) and revocation. Returns the claims, or undefined for "Authorization has been denied".
    */
   validateAccessToken(authorization: string | undefined): AccessTokenClaims | undefined {
+    const checked = this.checkToken(authorization)
+    if (!('claims' in checked)) return undefined
+    return this.settings.resources.includes(normaliseResource(String(checked.claims.aud))) ? checked.claims : undefined
+  }
+
+  /**
+   * Validates `Authorization: Bearer …` as Graph's gateway does: the claims, or the message of
+   * its 401 `InvalidAuthenticationToken` (a token for another API fails on its audience).
+   */
+  validateGraphToken(authorization: string | undefined): { claims: AccessTokenClaims } | { refused: string } {
+    const checked = this.checkToken(authorization)
+    if (!('claims' in checked)) return checked
+    return this.isGraphAudience(String(checked.claims.aud))
+      ? checked
+      : { refused: 'Access token validation failure. Invalid audience.' }
+  }
+
+  /** Signature, lifetime (emulator clock) and revocation; the messages are Graph's. */
+  private checkToken(authorization: string | undefined): { claims: AccessTokenClaims } | { refused: string } {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')
-    const jwt = match?.[1] ? decodeJwt(match[1]) : undefined
-    if (!jwt || !verifyHs256(jwt, this.signingKey)) return undefined
+    if (!match?.[1]) return { refused: 'Access token is empty.' }
+    const jwt = decodeJwt(match[1])
+    if (!jwt) return { refused: 'CompactToken parsing failed with error code: 80049217' }
+    if (!verifyHs256(jwt, this.signingKey)) return { refused: 'Access token validation failure.' }
     const claims = jwt.payload as unknown as AccessTokenClaims
     const now = this.settings.now().getTime() / 1000
-    if (!this.live.has(claims.uti) || now >= claims.exp || now < claims.nbf) return undefined
-    if (!this.settings.resources.includes(normaliseResource(claims.aud))) return undefined
-    return claims
+    if (now >= claims.exp || now < claims.nbf) return { refused: 'Lifetime validation failed, the token is expired.' }
+    if (!this.live.has(claims.uti)) return { refused: 'Access token validation failure.' }
+    return { claims }
+  }
+
+  private isGraphAudience(aud: string): boolean {
+    return this.settings.graphResources.includes(normaliseResource(aud))
   }
 
   /** Invalidates every token issued so far (as a secret rotation or policy change would). */
@@ -281,7 +315,7 @@ export class Entra {
 
   private knownResource(raw: string): { resource: string } | EntraErrorSpec {
     const resource = normaliseResource(raw)
-    return this.settings.resources.includes(resource)
+    return this.settings.resources.includes(resource) || this.isGraphAudience(resource)
       ? { resource }
       : aadsts.resourceNotFound(raw, this.settings.tenantId)
   }

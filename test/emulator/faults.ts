@@ -2,10 +2,12 @@
  * Fault injection per route, and the tenant-wide request quota.
  *
  * A fault rule picks requests (route, `match`, every N-th, seeded probability, a budget of
- * `times`) and replaces or distorts the answer. The first rule that fires wins.
+ * `times`) and replaces or distorts the answer. The first rule that fires wins. On the Graph
+ * routes the answers take Graph's shape (JSON error bodies, 429 for throttling).
  */
 import { af, AUTHORIZATION_DENIED } from './errors.js'
-import { apiJson, type EmulatorRequest, type EmulatorResponse, type Route } from './http.js'
+import { GRAPH_WWW_AUTHENTICATE, graphError, retryAfter } from './graph-http.js'
+import { apiJson, isGraphRoute, type EmulatorRequest, type EmulatorResponse, type Route } from './http.js'
 import type { Rng } from './rng.js'
 
 /** The ways a request can go wrong. */
@@ -32,8 +34,10 @@ export type FaultKind =
   | 'invalid-token'
   /** AF20051 (content expired). */
   | 'expired'
-  /** AF20050 (content missing). */
+  /** AF20050 (content missing); 404 NotFound on Graph routes. */
   | 'missing'
+  /** 400 (Graph: BadRequest, as a status poll sometimes answers; Management: ASP.NET's invalid request). */
+  | 'bad-request'
 
 /** How to pick requests and what to do to them. */
 export interface FaultRule {
@@ -48,7 +52,7 @@ export interface FaultRule {
   probability?: number
   /** Extra predicate on the request. */
   match?: (req: EmulatorRequest) => boolean
-  /** Adds `Retry-After` to throttling answers. */
+  /** Adds `Retry-After` to throttling answers (on Graph routes, to every error answer). */
   retryAfterSeconds?: number
   /** For `slow` (default 1,000 ms). */
   delayMs?: number
@@ -87,7 +91,11 @@ export class Faults {
   /** Faults in a row per request target (method, path and query), reset by a clean answer. */
   private readonly streaks = new Map<string, number>()
 
-  constructor(private readonly rng: Rng) {}
+  constructor(
+    private readonly rng: Rng,
+    /** Emulator clock, for the date in Graph error bodies. */
+    private readonly now: () => Date = () => new Date()
+  ) {}
 
   /** Registers a rule; returns a handle to inspect or remove it. */
   add(rule: FaultRule): ActiveFault {
@@ -147,7 +155,10 @@ export class Faults {
       if (rule.every !== undefined && entry.seen % rule.every !== 0) continue
       if (rule.probability !== undefined && !this.rng.chance(rule.probability)) continue
       entry.fired++
-      return { kind: rule.kind, action: actionFor(rule, req) }
+      return {
+        kind: rule.kind,
+        action: isGraphRoute(req.route) ? graphActionFor(rule, req, this.now()) : actionFor(rule, req)
+      }
     }
     return undefined
   }
@@ -217,6 +228,49 @@ function actionFor(rule: FaultRule, req: EmulatorRequest): FaultAction {
       const e = af.contentNotFound(req.contentId ?? '')
       return respond(apiJson(e.status, e.body))
     }
+    case 'bad-request':
+      return respond(apiJson(400, { Message: 'The request is invalid.' }))
+  }
+}
+
+/** The same faults as Graph's gateway and workload answer them: JSON bodies, 429 for throttling. */
+function graphActionFor(rule: FaultRule, req: EmulatorRequest, now: Date): FaultAction {
+  const retry = retryAfter(rule.retryAfterSeconds)
+  const respond = (status: number, code: string, message: string, extra = retry): FaultAction => ({
+    type: 'respond',
+    response: graphError(status, code, message, req, now, extra)
+  })
+  switch (rule.kind) {
+    case 'throttle':
+    case 'throttle-429':
+      return respond(429, 'TooManyRequests', 'Too many requests.')
+    case 'internal-error':
+      return respond(500, 'InternalServerError', 'An internal server error occurred.')
+    case 'unavailable':
+      return respond(503, 'ServiceUnavailable', 'The service is temporarily unavailable.')
+    case 'timeout':
+      return respond(504, 'GatewayTimeout', 'The request timed out.')
+    case 'invalid-token':
+      return respond(401, 'InvalidAuthenticationToken', 'Access token validation failure.', {
+        'WWW-Authenticate': GRAPH_WWW_AUTHENTICATE
+      })
+    case 'expired':
+    case 'missing':
+      return respond(404, 'NotFound', `The audit log query '${req.queryId ?? ''}' was not found.`)
+    case 'bad-request':
+      return respond(400, 'BadRequest', 'Invalid request data')
+    case 'error-object':
+      return {
+        type: 'respond',
+        response: {
+          ...graphError(500, 'InternalServerError', 'An internal server error occurred.', req, now),
+          status: 200
+        }
+      }
+    case 'reset':
+    case 'truncated':
+    case 'slow':
+      return actionFor(rule, req)
   }
 }
 

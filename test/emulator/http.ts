@@ -2,8 +2,20 @@
 import type { IncomingHttpHeaders } from 'node:http'
 
 /** Which part of the emulator a request addresses; also the key for faults and the log. */
-export type Route =
+export type Route = ManagementRoute | GraphRoute
+
+/** Routes of the main listener: Entra and the Management Activity API. */
+export type ManagementRoute =
   'token' | 'openid' | 'start' | 'stop' | 'list' | 'content' | 'blob' | 'notifications' | 'dlp' | 'unknown'
+
+/** Routes of the Graph listener (the audit log query API); `graph-unknown` is any other path there. */
+export type GraphRoute =
+  'graph-create' | 'graph-list' | 'graph-status' | 'graph-records' | 'graph-delete' | 'graph-unknown'
+
+/** Whether a route belongs to the Graph listener. */
+export function isGraphRoute(route: Route): route is GraphRoute {
+  return route.startsWith('graph-')
+}
 
 /** A fully read request, already classified. */
 export interface EmulatorRequest {
@@ -14,6 +26,10 @@ export interface EmulatorRequest {
   tenant?: string
   /** Decoded `{contentId}` of `audit/{contentId}`. */
   contentId?: string
+  /** Decoded `{id}` of `security/auditLog/queries/{id}` (Graph listener). */
+  queryId?: string
+  /** `beta` or `v1.0` (lower-cased) on the Graph listener; absent when the path names neither. */
+  graphVersion?: 'beta' | 'v1.0'
   /** Query parameters with lower-cased names (the service ignores case); first value wins. */
   query: Map<string, string>
   headers: IncomingHttpHeaders

@@ -1,11 +1,13 @@
 /**
  * An emulator of the Office 365 Management Activity API and the Entra ID token endpoint, on
- * one HTTPS server at 127.0.0.1, for tests that cannot reach a Microsoft tenant.
+ * one HTTPS server at 127.0.0.1, and of Microsoft Graph's audit log query API on a second one
+ * (`graphUrl`), for tests that cannot reach a Microsoft tenant.
  *
  * @example
  * const emulator = await startEmulator({ clientSecret: 's3cret' })
  * emulator.generate({ from, to })
- * // point the action at emulator.authority / emulator.apiRoot, trusting emulator.caCertPem
+ * // point the action at emulator.authority / emulator.apiRoot (or emulator.graphUrl),
+ * // trusting emulator.caCertPem
  * await emulator.close()
  */
 import { ActivityApi } from './activity-api.js'
@@ -14,6 +16,15 @@ import type { ContentType } from './content-types.js'
 import { Entra, normaliseResource, type FederatedCredential, type MintOptions, type SignInAttempt } from './entra.js'
 import { Faults, Quota, type ActiveFault, type FaultRule, type QuotaOptions } from './faults.js'
 import { Feed, type ContentBlob, type PublishInput } from './feed.js'
+import {
+  DEFAULT_GRAPH_QUERY_DURATION_MS,
+  GraphAuditApi,
+  type GraphDurationInput,
+  type GraphQueryOutcome,
+  type GraphQueryOutcomeInput,
+  type GraphQueryView,
+  type GraphSettings
+} from './graph-api.js'
 import { TrafficGenerator, type GenerateOptions } from './generator.js'
 import { RequestLog } from './request-log.js'
 import { Rng } from './rng.js'
@@ -26,8 +37,19 @@ export { CONTENT_TYPES, type ContentType } from './content-types.js'
 export type { FederatedCredential, MintOptions, AccessTokenClaims, SignInAttempt } from './entra.js'
 export type { FaultKind, FaultRule, ActiveFault, QuotaOptions } from './faults.js'
 export type { ContentBlob, PublishInput } from './feed.js'
+export {
+  DEFAULT_GRAPH_QUERY_DURATION_MS,
+  formatGraphDate,
+  type GraphDurationInput,
+  type GraphQueryFilters,
+  type GraphQueryOutcome,
+  type GraphQueryOutcomeInput,
+  type GraphQueryStatus,
+  type GraphQueryView
+} from './graph-api.js'
+export { graphRecordTypeName, graphUserTypeName, toGraphAuditLogRecord } from './graph-records.js'
 export { DEFAULT_LATENESS, type GenerateOptions, type LatenessBand } from './generator.js'
-export type { Route } from './http.js'
+export type { GraphRoute, ManagementRoute, Route } from './http.js'
 export { APPS, PEOPLE, formatCreationTime, type RecordKind } from './records.js'
 export type { RequestLogEntry, ListWindow, RequestLog } from './request-log.js'
 export type { SubscriptionView } from './subscriptions.js'
@@ -68,8 +90,35 @@ export interface EmulatorOptions {
    * addressed.
    */
   hosts?: readonly string[]
-  /** Application roles in issued tokens; default `['ActivityFeed.Read']`. */
+  /** Application roles in tokens for the Management API; default `['ActivityFeed.Read']`. */
   roles?: readonly string[]
+  /** Application roles in tokens for Graph (`${graphUrl}/.default`); default `['AuditLogsQuery.Read.All']`. */
+  graphRoles?: readonly string[]
+  /** Extra audiences of Graph tokens, such as https://graph.microsoft.com (`graphUrl` is always one). */
+  graphResource?: string | readonly string[]
+  /** Port of the Graph listener on 127.0.0.1; default 0, an ephemeral one. */
+  graphPort?: number
+  /**
+   * Unified audit logging, tenant-wide: off, Graph creates answer AuditingDisabledTenant and
+   * Management starts the DataServiceException. Default on (unless `auditDisabled`).
+   */
+  auditingEnabled?: boolean
+  /** Serve `/v1.0/security/auditLog/…` too; default false (404, as while the API was beta-only). */
+  graphV1Served?: boolean
+  /** Unfinished Graph queries at which a create answers 429; default 10. */
+  graphConcurrentQueries?: number
+  /** Graph creates in the rolling 24 h at which a create answers 429; default 200. */
+  graphDailySubmissions?: number
+  /** `Retry-After` of a throttled create; default none (Graph often sends none). */
+  graphRetryAfterSeconds?: number
+  /** Time a Graph query takes, or a function of its window and record count; default 2 minutes. */
+  graphQueryDurationMs?: number | ((input: GraphDurationInput) => number)
+  /** How each Graph query ends (asked once, when it finishes); default succeeded. */
+  graphQueryOutcome?: (query: GraphQueryOutcomeInput) => GraphQueryOutcome
+  /** Records a Graph query returns at most; default 1,000,000. */
+  graphRecordCountLimit?: number
+  /** Chance (0..1) that a record appears twice in a Graph query's results; default 0. */
+  graphDuplicateRate?: number
   /** Emulator clock; default real time. */
   now?: () => Date
   /** Clock for client assertions, which clients stamp with real time; default real time. */
@@ -86,7 +135,7 @@ export interface EmulatorOptions {
   retentionGraceMinutes?: number
   /** Lifetime of issued tokens; default 3599. */
   tokenLifetimeSeconds?: number
-  /** Unified audit logging off: every start fails with the DataServiceException. */
+  /** Unified audit logging off: every start fails with the DataServiceException (see `auditingEnabled`). */
   auditDisabled?: boolean
   /** Wait between two starts of one content type; default 15. */
   subscriptionStartCooldownMinutes?: number
@@ -153,9 +202,31 @@ export interface Emulator {
   servedRecords(contentType?: ContentType): Record<string, unknown>[]
   /** Invalidates every issued access token (API answers 401 until a new one is fetched). */
   revokeTokens(): void
-  /** Signs an access token directly, e.g. with another `tid` or without roles. */
+  /**
+   * Signs an access token directly, e.g. with another `tid` or without roles; `aud: graphUrl`
+   * makes a Graph token (with `graphRoles` unless `roles` is given).
+   */
   mintAccessToken(overrides?: MintOptions): string
   close(): Promise<void>
+
+  /** `https://127.0.0.1:PORT`: the Graph root, as https://graph.microsoft.com. */
+  readonly graphUrl: string
+  /** Every Graph audit log query created, deleted ones included, with its status on the emulator clock. */
+  readonly graphQueries: readonly GraphQueryView[]
+  /** Unified audit logging, tenant-wide (Graph creates and Management starts); settable. */
+  auditingEnabled: boolean
+  /** The options of the same names, settable while the emulator runs. */
+  graphV1Served: boolean
+  graphConcurrentQueries: number
+  graphDailySubmissions: number
+  graphRetryAfterSeconds: number | undefined
+  /** Applies to queries created afterwards. */
+  graphQueryDurationMs: number | ((input: GraphDurationInput) => number)
+  /** Applies to queries that have not been seen finished yet. */
+  graphQueryOutcome: ((query: GraphQueryOutcomeInput) => GraphQueryOutcome) | undefined
+  /** Applies to queries created afterwards. */
+  graphRecordCountLimit: number
+  graphDuplicateRate: number
 }
 
 /** Starts an emulator, on an ephemeral port unless `port` is given. */
@@ -170,24 +241,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ? await createSelfSignedCertificate('127.0.0.1', 'ec', options.hosts)
     : await getServerCertificate()
 
-  // The handlers need the origin, known only once the server listens; requests arriving
-  // before `parts` is set cannot happen because nobody knows the port yet.
+  // The handlers need the origins, known only once the servers listen; requests arriving
+  // before `parts` is set cannot happen because nobody knows the ports yet.
   let parts: ServerParts | undefined
-  const server = await listen(
-    { key: cert.keyPem, cert: cert.certPem },
-    () => {
-      if (!parts) throw new Error('emulator not ready')
-      return parts
-    },
-    options.port
-  )
-  const origin = server.origin
-  const trustFile = await writeTrustFile(cert.certPem).catch(async (error: unknown) => {
+  const getParts = () => {
+    if (!parts) throw new Error('emulator not ready')
+    return parts
+  }
+  const tls = { key: cert.keyPem, cert: cert.certPem }
+  const server = await listen(tls, getParts, options.port)
+  const graphServer = await listen(tls, getParts, options.graphPort, 'graph').catch(async (error: unknown) => {
     await server.close()
+    throw error
+  })
+  const origin = server.origin
+  const graphUrl = graphServer.origin
+  const trustFile = await writeTrustFile(cert.certPem).catch(async (error: unknown) => {
+    await Promise.all([server.close(), graphServer.close()])
     throw error
   })
   const extraResources = typeof options.resource === 'string' ? [options.resource] : (options.resource ?? [])
   const resources = [origin, ...extraResources].map(normaliseResource)
+  const extraGraphResources =
+    typeof options.graphResource === 'string' ? [options.graphResource] : (options.graphResource ?? [])
+  const graphResources = [graphUrl, ...extraGraphResources].map(normaliseResource)
+  const auditingEnabled = options.auditingEnabled ?? !(options.auditDisabled ?? false)
   const federated: readonly FederatedCredential[] =
     options.federated === undefined ? [] : 'issuer' in options.federated ? [options.federated] : options.federated
 
@@ -201,6 +279,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     federated,
     resources,
     roles: options.roles ?? ['ActivityFeed.Read'],
+    graphResources,
+    graphRoles: options.graphRoles ?? ['AuditLogsQuery.Read.All'],
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
     now,
     assertionNow: options.assertionNow ?? (() => new Date())
@@ -210,7 +290,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     tenantId,
     now,
     cooldownMs: (options.subscriptionStartCooldownMinutes ?? 15) * MINUTE,
-    auditDisabled: options.auditDisabled ?? false
+    auditDisabled: !auditingEnabled
   })
   const api = new ActivityApi(
     {
@@ -226,15 +306,30 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     subscriptions,
     feed
   )
-  const faults = new Faults(rng)
+  const faults = new Faults(rng, now)
   const log = new RequestLog()
   const quota = options.throttle ? new Quota(options.throttle, now) : undefined
+  const graphSettings: GraphSettings = {
+    now,
+    requiredRole: 'AuditLogsQuery.Read.All',
+    v1Served: options.graphV1Served ?? false,
+    auditingEnabled,
+    concurrentQueries: options.graphConcurrentQueries ?? 10,
+    dailySubmissions: options.graphDailySubmissions ?? 200,
+    retryAfterSeconds: options.graphRetryAfterSeconds,
+    queryDurationMs: options.graphQueryDurationMs ?? DEFAULT_GRAPH_QUERY_DURATION_MS,
+    queryOutcome: options.graphQueryOutcome,
+    recordCountLimit: options.graphRecordCountLimit ?? 1_000_000,
+    duplicateRate: options.graphDuplicateRate ?? 0
+  }
+  const graph = new GraphAuditApi(graphSettings, entra, feed, seed)
   parts = {
     now,
     log,
     faults,
     entra,
     api,
+    graph,
     ...(quota ? { quota } : {})
   }
   const generator = new TrafficGenerator(seed, tenantId, (input) => feed.publish(input))
@@ -271,7 +366,66 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     revokeTokens: () => entra.revokeTokens(),
     mintAccessToken: (overrides) => entra.mintAccessToken(overrides),
     close: async () => {
-      await Promise.all([server.close(), trustFile.remove()])
+      await Promise.all([server.close(), graphServer.close(), trustFile.remove()])
+    },
+    graphUrl,
+    get graphQueries() {
+      return graph.views()
+    },
+    get auditingEnabled() {
+      return graphSettings.auditingEnabled
+    },
+    set auditingEnabled(value) {
+      graphSettings.auditingEnabled = value
+      subscriptions.setAuditDisabled(!value)
+    },
+    get graphV1Served() {
+      return graphSettings.v1Served
+    },
+    set graphV1Served(value) {
+      graphSettings.v1Served = value
+    },
+    get graphConcurrentQueries() {
+      return graphSettings.concurrentQueries
+    },
+    set graphConcurrentQueries(value) {
+      graphSettings.concurrentQueries = value
+    },
+    get graphDailySubmissions() {
+      return graphSettings.dailySubmissions
+    },
+    set graphDailySubmissions(value) {
+      graphSettings.dailySubmissions = value
+    },
+    get graphRetryAfterSeconds() {
+      return graphSettings.retryAfterSeconds
+    },
+    set graphRetryAfterSeconds(value) {
+      graphSettings.retryAfterSeconds = value
+    },
+    get graphQueryDurationMs() {
+      return graphSettings.queryDurationMs
+    },
+    set graphQueryDurationMs(value) {
+      graphSettings.queryDurationMs = value
+    },
+    get graphQueryOutcome() {
+      return graphSettings.queryOutcome
+    },
+    set graphQueryOutcome(value) {
+      graphSettings.queryOutcome = value
+    },
+    get graphRecordCountLimit() {
+      return graphSettings.recordCountLimit
+    },
+    set graphRecordCountLimit(value) {
+      graphSettings.recordCountLimit = value
+    },
+    get graphDuplicateRate() {
+      return graphSettings.duplicateRate
+    },
+    set graphDuplicateRate(value) {
+      graphSettings.duplicateRate = value
     }
   }
 }

@@ -3,7 +3,7 @@
  * NextPageUri followed once", "each blob fetched once", "PublisherIdentifier always sent".
  */
 import type { FaultKind } from './faults.js'
-import type { EmulatorRequest, Route } from './http.js'
+import { isGraphRoute, type EmulatorRequest, type Route } from './http.js'
 import { parseApiTime, TICKS_PER_MS } from './time-window.js'
 
 /** One logged request; `status` is filled in when the answer is sent (0 = connection reset). */
@@ -27,6 +27,8 @@ export interface RequestLogEntry {
   nextPage?: string
   contentId?: string
   publisherId?: string
+  /** The audit log query a Graph request names. */
+  queryId?: string
   /** The fault that shaped the answer, if any. */
   fault?: FaultKind
 }
@@ -84,7 +86,8 @@ export class RequestLog {
         endTime: q.get('endtime'),
         nextPage: q.get('nextpage'),
         contentId: req.contentId,
-        publisherId: q.get('publisheridentifier')
+        publisherId: q.get('publisheridentifier'),
+        queryId: req.queryId
       })
     }
     this.list.push(entry)
@@ -94,6 +97,20 @@ export class RequestLog {
   /** Entries of one route (or several). */
   byRoute(...routes: Route[]): RequestLogEntry[] {
     return this.list.filter((e) => routes.includes(e.route))
+  }
+
+  /** Requests per route, e.g. how many Graph status polls (`graph-status`) a run made. */
+  countByRoute(options: { status?: number } = {}): Map<Route, number> {
+    const counts = new Map<Route, number>()
+    for (const e of this.list)
+      if (options.status === undefined || e.status === options.status)
+        counts.set(e.route, (counts.get(e.route) ?? 0) + 1)
+    return counts
+  }
+
+  /** Requests to the Graph listener. */
+  graphRequests(): RequestLogEntry[] {
+    return this.list.filter((e) => isGraphRoute(e.route))
   }
 
   /**
@@ -135,9 +152,11 @@ export class RequestLog {
     )
   }
 
-  /** API requests (not token/openid) that carried no `PublisherIdentifier`. */
+  /** Management API requests (not token/openid, not Graph, which has no such parameter) that carried no `PublisherIdentifier`. */
   withoutPublisherId(): RequestLogEntry[] {
-    return this.list.filter((e) => e.route !== 'token' && e.route !== 'openid' && e.publisherId === undefined)
+    return this.list.filter(
+      (e) => e.route !== 'token' && e.route !== 'openid' && !isGraphRoute(e.route) && e.publisherId === undefined
+    )
   }
 
   /** Forgets everything (e.g. between phases of a test). */

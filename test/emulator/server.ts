@@ -1,6 +1,7 @@
 /**
  * The HTTPS front: classifies each request, logs it, applies faults and the quota, dispatches
- * to Entra or the API, and writes the answer with the emulator clock's `Date`.
+ * to Entra or the API, and writes the answer with the emulator clock's `Date`. The Graph
+ * listener runs the same pipeline, without the Management API's tenant quota.
  */
 import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -9,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { ActivityApi } from './activity-api.js'
 import type { Entra } from './entra.js'
 import type { Faults, Quota } from './faults.js'
+import { classifyGraph, type GraphAuditApi } from './graph-api.js'
 import { lowerCaseQuery, type EmulatorRequest, type EmulatorResponse, type Route } from './http.js'
 import type { RequestLog } from './request-log.js'
 
@@ -20,7 +22,11 @@ export interface ServerParts {
   quota?: Quota
   entra: Entra
   api: ActivityApi
+  graph: GraphAuditApi
 }
+
+/** Which listener: Entra and the Management API, or Graph. */
+export type Surface = 'management' | 'graph'
 
 /** A listening server. */
 export interface RunningServer {
@@ -62,11 +68,12 @@ export function classify(pathname: string): { route: Route; tenant?: string; con
 export async function listen(
   tls: { key: string; cert: string },
   parts: () => ServerParts,
-  requestedPort = 0
+  requestedPort = 0,
+  surface: Surface = 'management'
 ): Promise<RunningServer> {
   let origin = ''
   const server: Server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
-    handle(req, res, origin, parts()).catch((error: unknown) => {
+    handle(req, res, origin, parts(), surface).catch((error: unknown) => {
       // An emulator bug must surface in the test, not hang the client.
       res.destroy(error instanceof Error ? error : new Error(String(error)))
     })
@@ -88,15 +95,22 @@ export async function listen(
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, origin: string, parts: ServerParts): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  origin: string,
+  parts: ServerParts,
+  surface: Surface
+): Promise<void> {
   const body = await readBody(req)
   // Addressed by name (login.microsoftonline.us through a test proxy), the emulator answers
   // as that host: discovery documents, token audiences and content URIs name it.
   const url = new URL(req.url ?? '/', requestOrigin(req.headers.host, origin))
+  const method = req.method ?? 'GET'
   const request: EmulatorRequest = {
-    method: req.method ?? 'GET',
+    method,
     url,
-    ...classify(url.pathname),
+    ...(surface === 'graph' ? classifyGraph(method, url.pathname) : classify(url.pathname)),
     query: lowerCaseQuery(url.searchParams),
     headers: req.headers,
     body
@@ -113,7 +127,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, origin: string,
   if (fault?.action.type === 'respond') {
     response = fault.action.response
   } else {
-    response = dispatch(request, parts)
+    response = surface === 'graph' ? parts.graph.handle(request) : dispatch(request, parts)
     if (fault?.action.type === 'distort') response = fault.action.distort(response)
   }
   entry.status = response.status

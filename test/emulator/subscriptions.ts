@@ -102,6 +102,11 @@ export class Subscriptions {
     if (by !== undefined) state.disabledBy = by
   }
 
+  /** Test control: unified audit logging turned off (or on again) for the tenant. */
+  setAuditDisabled(disabled: boolean): void {
+    this.rules.auditDisabled = disabled
+  }
+
   /** Test control: forget everything about `contentType` (or all types). */
   reset(contentType?: ContentType): void {
     if (contentType) this.states.delete(contentType)

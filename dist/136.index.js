@@ -6828,6 +6828,10 @@ function plural(count, noun) {
  * contents API) and to read back and merge on the next run.
  */
 const MAX_DAY_FILE_BYTES = 32 * 1024 * 1024;
+/** The report of a commit that adds and changes nothing: only failures and coverage to tell. */
+function emptyCommitReport(failures, coverage) {
+    return { recordsAdded: 0, added: [], compacted: [], settled: [], filesChanged: 0, derived: [], failures, coverage };
+}
 /**
  * Merges collected rows into the day files of the branch tip, and updates the ledger and
  * the manifest to match, all for one commit: state never moves ahead of data.
@@ -6858,16 +6862,7 @@ async function buildCommit(files, input, report) {
     const committedLedger = changed.has(LEDGER_PATH) ? nextLedger : ledger;
     const branchCoverage = coverage(manifest, committedLedger, coverageEndDay(manifest, input.now), BRANCH_COVERAGE_DAYS);
     if (changed.size === 0) {
-        report({
-            recordsAdded: 0,
-            added: [],
-            compacted: [],
-            settled: [],
-            filesChanged: 0,
-            derived: [],
-            failures,
-            coverage: branchCoverage
-        });
+        report(emptyCommitReport(failures, branchCoverage));
         return undefined;
     }
     const nextManifestText = renderManifest(manifest);
@@ -8212,16 +8207,7 @@ function partSuffix(pass) {
 }
 /** The report of a run before its first commit: the ledger's open failures, nothing added. */
 function emptyReport(ledger) {
-    return {
-        recordsAdded: 0,
-        added: [],
-        compacted: [],
-        settled: [],
-        filesChanged: 0,
-        derived: [],
-        failures: { open: allFailures(ledger), recovered: [], newGaps: [] },
-        coverage: []
-    };
+    return emptyCommitReport({ open: allFailures(ledger), recovered: [], newGaps: [] }, []);
 }
 /** One entry per content type and day, whichever commits of the run added to it. */
 function mergeAdded(entries) {

@@ -20,7 +20,7 @@ import {
   type ListingFailure
 } from './collect/collect.js'
 import { ensureSubscriptions, type SubscriptionApi } from './collect/subscriptions.js'
-import { buildCommit, type CommitReport } from './commit/build-commit.js'
+import { buildCommit, emptyCommitReport, type CommitReport } from './commit/build-commit.js'
 import { commitFiles, type CommitResult } from './commit/commit-files.js'
 import { openBranchTip } from './github/branch-tip.js'
 import { ExportImport, prepareImport, type ExportFile } from './import/import-exports.js'
@@ -378,16 +378,7 @@ function partSuffix(pass: number): string {
 
 /** The report of a run before its first commit: the ledger's open failures, nothing added. */
 function emptyReport(ledger: Ledger): CommitReport {
-  return {
-    recordsAdded: 0,
-    added: [],
-    compacted: [],
-    settled: [],
-    filesChanged: 0,
-    derived: [],
-    failures: { open: allFailures(ledger), recovered: [], newGaps: [] },
-    coverage: []
-  }
+  return emptyCommitReport({ open: allFailures(ledger), recovered: [], newGaps: [] }, [])
 }
 
 /** One entry per content type and day, whichever commits of the run added to it. */

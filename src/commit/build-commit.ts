@@ -63,6 +63,14 @@ export interface CommitReport {
   coverage: TypeCoverage[]
 }
 
+/** The report of a commit that adds and changes nothing: only failures and coverage to tell. */
+export function emptyCommitReport(
+  failures: CommitReport['failures'],
+  coverage: CommitReport['coverage']
+): CommitReport {
+  return { recordsAdded: 0, added: [], compacted: [], settled: [], filesChanged: 0, derived: [], failures, coverage }
+}
+
 /** The days whose derived files (Power Apps usage, say) a commit wrote. */
 export interface DerivedDays {
   title: string
@@ -135,16 +143,7 @@ export async function buildCommit(
   const committedLedger = changed.has(LEDGER_PATH) ? nextLedger : ledger
   const branchCoverage = coverage(manifest, committedLedger, coverageEndDay(manifest, input.now), BRANCH_COVERAGE_DAYS)
   if (changed.size === 0) {
-    report({
-      recordsAdded: 0,
-      added: [],
-      compacted: [],
-      settled: [],
-      filesChanged: 0,
-      derived: [],
-      failures,
-      coverage: branchCoverage
-    })
+    report(emptyCommitReport(failures, branchCoverage))
     return undefined
   }
   const nextManifestText = renderManifest(manifest)

@@ -256,7 +256,7 @@ describe('routes', () => {
     expect(answer.status).toBe(404)
     expect(answer.json).toMatchObject({ error: { code: 'UnknownError', message: '' } })
     expect(w.emulator.graphQueries).toHaveLength(0)
-    w.emulator.graphV1Served = true
+    w.emulator.graph.v1Served = true
     const served = await w.call('POST', '/v1.0/security/auditLog/queries', { body: WINDOW })
     expect(served.status).toBe(201)
     expect(served.json).toMatchObject({
@@ -401,7 +401,7 @@ describe('throttling', () => {
     const refused = await w.create()
     expect(refused.status).toBe(429)
     expect(refused.headers.get('retry-after')).toBe('30')
-    w.emulator.graphRetryAfterSeconds = undefined
+    w.emulator.graph.retryAfterSeconds = undefined
     expect((await w.create()).headers.get('retry-after')).toBeNull()
     // 24 h after the first submission, its slot is free again.
     w.clock.set(new Date(NOW.getTime() + DAY + 1))
@@ -448,7 +448,7 @@ describe('a query’s life on the emulator clock', () => {
     const w = await World.start()
     w.publish('Audit.General', '2026-11-20T10:00:00Z', [record('2026-11-20T09:00:00'), record('2026-11-20T09:30:00')])
     const inputs: unknown[] = []
-    w.emulator.graphQueryDurationMs = (input) => {
+    w.emulator.graph.queryDurationMs = (input) => {
       inputs.push(input)
       return input.recordCount * 10 * MINUTE
     }
@@ -472,7 +472,7 @@ describe('a query’s life on the emulator clock', () => {
     const cancelled = await w.submit({ displayName: 'cancel me' })
     const fine = await w.submit({ displayName: 'fine' })
     const asked: string[] = []
-    w.emulator.graphQueryOutcome = (query) => {
+    w.emulator.graph.queryOutcome = (query) => {
       asked.push(query.displayName ?? '')
       return query.displayName === 'fail me' ? 'failed' : query.displayName === 'cancel me' ? 'cancelled' : 'succeeded'
     }

@@ -215,18 +215,12 @@ export interface Emulator {
   readonly graphQueries: readonly GraphQueryView[]
   /** Unified audit logging, tenant-wide (Graph creates and Management starts); settable. */
   auditingEnabled: boolean
-  /** The options of the same names, settable while the emulator runs. */
-  graphV1Served: boolean
-  graphConcurrentQueries: number
-  graphDailySubmissions: number
-  graphRetryAfterSeconds: number | undefined
-  /** Applies to queries created afterwards. */
-  graphQueryDurationMs: number | ((input: GraphDurationInput) => number)
-  /** Applies to queries that have not been seen finished yet. */
-  graphQueryOutcome: ((query: GraphQueryOutcomeInput) => GraphQueryOutcome) | undefined
-  /** Applies to queries created afterwards. */
-  graphRecordCountLimit: number
-  graphDuplicateRate: number
+  /**
+   * The `graph…` options (`graph.queryOutcome` is `graphQueryOutcome`), settable while the
+   * emulator runs: a duration, limit or duplicate rate applies to queries created afterwards,
+   * an outcome to queries not yet seen finished.
+   */
+  readonly graph: Omit<GraphSettings, 'now' | 'requiredRole' | 'auditingEnabled'>
 }
 
 /** Starts an emulator, on an ephemeral port unless `port` is given. */
@@ -379,54 +373,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       graphSettings.auditingEnabled = value
       subscriptions.setAuditDisabled(!value)
     },
-    get graphV1Served() {
-      return graphSettings.v1Served
-    },
-    set graphV1Served(value) {
-      graphSettings.v1Served = value
-    },
-    get graphConcurrentQueries() {
-      return graphSettings.concurrentQueries
-    },
-    set graphConcurrentQueries(value) {
-      graphSettings.concurrentQueries = value
-    },
-    get graphDailySubmissions() {
-      return graphSettings.dailySubmissions
-    },
-    set graphDailySubmissions(value) {
-      graphSettings.dailySubmissions = value
-    },
-    get graphRetryAfterSeconds() {
-      return graphSettings.retryAfterSeconds
-    },
-    set graphRetryAfterSeconds(value) {
-      graphSettings.retryAfterSeconds = value
-    },
-    get graphQueryDurationMs() {
-      return graphSettings.queryDurationMs
-    },
-    set graphQueryDurationMs(value) {
-      graphSettings.queryDurationMs = value
-    },
-    get graphQueryOutcome() {
-      return graphSettings.queryOutcome
-    },
-    set graphQueryOutcome(value) {
-      graphSettings.queryOutcome = value
-    },
-    get graphRecordCountLimit() {
-      return graphSettings.recordCountLimit
-    },
-    set graphRecordCountLimit(value) {
-      graphSettings.recordCountLimit = value
-    },
-    get graphDuplicateRate() {
-      return graphSettings.duplicateRate
-    },
-    set graphDuplicateRate(value) {
-      graphSettings.duplicateRate = value
-    }
+    graph: graphSettings
   }
 }
 

@@ -108,7 +108,7 @@ describe('Graph audit log queries against the emulator', () => {
       graphQueryDurationMs: 7 * MINUTE
     })
     let failedOnce = false
-    emulator.graphQueryOutcome = () => (failedOnce ? 'succeeded' : ((failedOnce = true), 'failed'))
+    emulator.graph.queryOutcome = () => (failedOnce ? 'succeeded' : ((failedOnce = true), 'failed'))
     emulator.faults.add({ route: 'graph-records', kind: 'unavailable', every: 5 })
     emulator.faults.add({ route: 'graph-records', kind: 'throttle-429', every: 7 })
     emulator.faults.add({ route: 'graph-records', kind: 'truncated', times: 2 })

@@ -20,6 +20,7 @@ import { expectBranchHoldsExactlyServed } from '../e2e/assertions.js'
 import { writePurviewExports } from '../e2e/purview-exports.js'
 import { BRANCH, GITHUB_TOKEN, hourFloor, SECRET, startWorld, TENANT, type World } from '../e2e/world.js'
 import { runInProcess } from './in-process.js'
+import { E2E_TEST_BUDGET_MS } from '../e2e/budgets.js'
 import { startFakeOidcIssuer } from '../fake-github/index.js'
 
 const HOUR = 3_600_000
@@ -266,52 +267,60 @@ describe('run(): the composition root, in process', () => {
     expect(record.summary).toContain(`/commit/${made[0]?.slice(0, 40)}`)
   })
 
-  it('adds rows beside a day hour by hour, then compacts it when it settles, every record once throughout', async () => {
-    world = await startWorld({ emulator: { seed: 3 } })
-    // A day that has ended, collected hour by hour: more additions than the run has connections.
-    const start = new Date(Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR - 2 * 24 * HOUR + 4 * HOUR)
-    world.emulator.generate({
-      contentTypes: ['Audit.General'],
-      from: start,
-      to: new Date(start.getTime() + 15 * HOUR),
-      blobsPerHour: 2,
-      recordsPerBlob: 8
-    })
-    const blobReads: number[] = []
-    for (let hour = 0; hour < 15; hour++) {
-      const from = new Date(start.getTime() + hour * HOUR)
-      const requestsBefore = world.github.requests.length
-      const record = await runInProcess(world, {
-        start: from.toISOString(),
-        end: new Date(from.getTime() + HOUR).toISOString()
+  it(
+    'adds rows beside a day hour by hour, then compacts it when it settles, every record once throughout',
+    async () => {
+      world = await startWorld({ emulator: { seed: 3 } })
+      // A day that has ended, collected hour by hour: more additions than the run has connections.
+      const start = new Date(Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR - 2 * 24 * HOUR + 4 * HOUR)
+      world.emulator.generate({
+        contentTypes: ['Audit.General'],
+        from: start,
+        to: new Date(start.getTime() + 11 * HOUR),
+        blobsPerHour: 2,
+        recordsPerBlob: 8
       })
-      expect(record.failed).toBeUndefined()
-      const requests = world.github.requests.slice(requestsBefore).map((request) => `${request.method} ${request.path}`)
-      blobReads.push(requests.filter((request) => /^GET .*\/git\/blobs\//.test(request)).length)
-      // One request a day the run adds to (this day, and the day before for late records).
-      expect(requests.filter((request) => request === 'POST /graphql').length).toBeLessThanOrEqual(2)
-    }
-    // However many additions the day gathers (more than 12 below), a run reads their key files
-    // in one request: its REST reads are the few state files of the branch and of the days.
-    expect(Math.max(...blobReads)).toBeLessThanOrEqual(10)
-    const served = await expectBranchHoldsExactlyServed(world, ['Audit.General'])
-    const files = async (): Promise<string[]> => [...(await world!.github.readAllFiles(BRANCH)).keys()]
-    const day = start.toISOString().slice(0, 10)
-    expect((await files()).filter((path) => path.includes(`${day}.added-`)).length).toBeGreaterThan(12)
+      const blobReads: number[] = []
+      for (let hour = 0; hour < 11; hour++) {
+        const from = new Date(start.getTime() + hour * HOUR)
+        const requestsBefore = world.github.requests.length
+        const record = await runInProcess(world, {
+          start: from.toISOString(),
+          end: new Date(from.getTime() + HOUR).toISOString()
+        })
+        expect(record.failed).toBeUndefined()
+        const requests = world.github.requests
+          .slice(requestsBefore)
+          .map((request) => `${request.method} ${request.path}`)
+        blobReads.push(requests.filter((request) => /^GET .*\/git\/blobs\//.test(request)).length)
+        // One request a day the run adds to (this day, and the day before for late records).
+        expect(requests.filter((request) => request === 'POST /graphql').length).toBeLessThanOrEqual(2)
+      }
+      // However many additions the day gathers (more than 8 below, the REST reads a run makes at
+      // once), a run reads their key files
+      // in one request: its REST reads are the few state files of the branch and of the days.
+      expect(Math.max(...blobReads)).toBeLessThanOrEqual(10)
+      const served = await expectBranchHoldsExactlyServed(world, ['Audit.General'])
+      const files = async (): Promise<string[]> => [...(await world!.github.readAllFiles(BRANCH)).keys()]
+      const day = start.toISOString().slice(0, 10)
+      expect((await files()).filter((path) => path.includes(`${day}.added-`)).length).toBeGreaterThan(8)
 
-    const settled = await runInProcess(
-      world,
-      { start: start.toISOString(), end: new Date(start.getTime() + HOUR).toISOString() },
-      { env: { [TEST_HOOKS.settleAfterMs]: '0' } }
-    )
-    expect(settled.failed).toBeUndefined()
-    expect(await expectBranchHoldsExactlyServed(world, ['Audit.General'])).toBe(served)
-    expect((await files()).filter((path) => path.includes('.added-') || path.startsWith('state/keys/'))).toEqual([])
-    expect(settled.outputs['records-added']).toBe('0')
-    expect(settled.summary).toMatch(
-      new RegExp(`Compacted \\d settled day\\(s\\) into their parts: .*Audit.General ${day}`)
-    )
-  })
+      const settled = await runInProcess(
+        world,
+        { start: start.toISOString(), end: new Date(start.getTime() + HOUR).toISOString() },
+        { env: { [TEST_HOOKS.settleAfterMs]: '0' } }
+      )
+      expect(settled.failed).toBeUndefined()
+      expect(await expectBranchHoldsExactlyServed(world, ['Audit.General'])).toBe(served)
+      expect((await files()).filter((path) => path.includes('.added-') || path.startsWith('state/keys/'))).toEqual([])
+      expect(settled.outputs['records-added']).toBe('0')
+      expect(settled.summary).toMatch(
+        new RegExp(`Compacted \\d settled day\\(s\\) into their parts: .*Audit.General ${day}`)
+      )
+      // A dozen runs in process: the budget of a scenario, not of a unit test.
+    },
+    E2E_TEST_BUDGET_MS
+  )
 
   it('reports every invalid input at once and requests nothing', async () => {
     world = await startWorld()

@@ -154,33 +154,38 @@ describe('run(): the composition root, in process', () => {
     await expectBranchHoldsExactlyServed(world, ['Audit.General'])
   })
 
-  it('only imports when given exports and no credential: asks Microsoft for nothing and opens no issue', async () => {
-    world = await startWorld()
-    const workspace = await mkdtemp(join(tmpdir(), 'm365-exports-'))
-    dirs.push(workspace)
-    await mkdir(join(workspace, 'exports'))
-    const written = await writePurviewExports(workspace, {
-      now: new Date(),
-      tenantId: TENANT,
-      rows: 4_200,
-      shared: 5,
-      extra: [],
-      minDays: 20,
-      maxDays: 40,
-      seed: 7
-    })
-    const record = await runInProcess(world, { import: 'exports/*.csv', 'client-secret': '' }, { workspace })
-    expect(record.failed).toBeUndefined()
-    expect(world.emulator.requests.length).toBe(0)
-    expect(record.outputs['bad-rows']).toBe(String(written.bad.length))
-    expect(record.warnings.map((warning) => warning.title)).toEqual(['Bad rows in Purview exports'])
-    expect(record.summary).toContain('<h3>Imported Purview exports</h3>')
-    expect(world.github.issues).toEqual([])
-    expect(record.log).not.toContain('::group::Failure issue')
-    const rows = (await world.branchRows()).length
-    expect(rows).toBe(Number(record.outputs['records-added']))
-    expect(rows).toBeGreaterThan(4_000)
-  })
+  it(
+    'only imports when given exports and no credential: asks Microsoft for nothing and opens no issue',
+    async () => {
+      world = await startWorld()
+      const workspace = await mkdtemp(join(tmpdir(), 'm365-exports-'))
+      dirs.push(workspace)
+      await mkdir(join(workspace, 'exports'))
+      const written = await writePurviewExports(workspace, {
+        now: new Date(),
+        tenantId: TENANT,
+        rows: 4_200,
+        shared: 5,
+        extra: [],
+        minDays: 20,
+        maxDays: 40,
+        seed: 7
+      })
+      const record = await runInProcess(world, { import: 'exports/*.csv', 'client-secret': '' }, { workspace })
+      expect(record.failed).toBeUndefined()
+      expect(world.emulator.requests.length).toBe(0)
+      expect(record.outputs['bad-rows']).toBe(String(written.bad.length))
+      expect(record.warnings.map((warning) => warning.title)).toEqual(['Bad rows in Purview exports'])
+      expect(record.summary).toContain('<h3>Imported Purview exports</h3>')
+      expect(world.github.issues).toEqual([])
+      expect(record.log).not.toContain('::group::Failure issue')
+      const rows = (await world.branchRows()).length
+      expect(rows).toBe(Number(record.outputs['records-added']))
+      expect(rows).toBeGreaterThan(4_000)
+      // Writes and imports 4,200 export rows: the budget of a scenario.
+    },
+    E2E_TEST_BUDGET_MS
+  )
 
   it('plans a dry run from the branch, writes nothing and shows the plan', async () => {
     world = await startWorld()

@@ -2,9 +2,11 @@ import { STATUS_CODES } from 'node:http'
 import { request } from 'undici'
 import type { TokenProvider } from '../auth/entra-token.js'
 import { parseRetryAfter, withRetry, type RetryableFailure, type RetryPolicy } from '../http/retry.js'
+import { BodyBuffers, BodyTooLargeError } from '../http/body-buffers.js'
+import { describeNetworkError, headerValue, originOf, REQUEST_TIMEOUT_MS } from '../http/response.js'
 import { ApiError, classifyApiError, parseErrorBody } from '../m365/api-error.js'
 import type { TimeRange } from '../record/time-range.js'
-import { formatInstant, parseInstant } from '../util/time.js'
+import { formatInstant, formatRange } from '../util/time.js'
 import { queryDisplayName, type QueryFilters } from './query-windows.js'
 
 /**
@@ -21,7 +23,6 @@ export type AuditQueryStatus = 'notStarted' | 'running' | 'succeeded' | 'failed'
 export interface AuditQuery {
   id: string
   displayName: string
-  window: TimeRange | undefined
   status: AuditQueryStatus
   /** True when the query stopped at its record-count limit: its records are not the whole window. */
   recordCountLimitExceeded: boolean
@@ -29,8 +30,6 @@ export interface AuditQuery {
 
 /** Records asked for a page; the service documents neither a default nor a maximum. */
 const PAGE_SIZE = 500
-/** Longest time one call may take before it counts as a dropped connection. */
-const REQUEST_TIMEOUT_MS = 120_000
 /** Largest response read: a page of 500 records is a few MB; anything far larger is not one. */
 const MAX_BODY_BYTES = 64 * 1024 * 1024
 /** A guard against a service that keeps handing out next pages. */
@@ -48,6 +47,8 @@ export interface AuditQueryClientOptions {
   tokens: TokenProvider
   retry?: RetryPolicy
   onRetry?: (what: string, error: unknown, attempt: number, delayMs: number) => void
+  /** Largest response read; default 64 MiB. */
+  maxBodyBytes?: number
 }
 
 /**
@@ -59,6 +60,8 @@ export interface AuditQueryClientOptions {
 export class AuditQueryClient {
   private readonly root: string
   private readonly origin: string
+  /** A page at a time per query being read, and a poll or two. */
+  private readonly bodies = new BodyBuffers(4)
 
   constructor(private readonly options: AuditQueryClientOptions) {
     this.origin = new URL(options.graphUrl).origin
@@ -66,12 +69,14 @@ export class AuditQueryClient {
   }
 
   /**
-   * Submits the query of a window; the service answers 201 with the query, not started. A
+   * Submits the query of a window; the service answers 201 with the query, not started. Tried
+   * once: a submission whose answer was lost may have created the query all the same, and a
    * refusal for throttling (429: too many queries running, or the day's submissions used up)
-   * is not retried here: the caller submits it later and looks after the queries it has.
+   * is not worth trying again at once. The runner looks the query up by its name, or submits
+   * it later.
    */
   async submit(window: TimeRange, filters: QueryFilters): Promise<AuditQuery> {
-    const what = `submit the audit log query for ${formatInstant(window.start)}..${formatInstant(window.end)}`
+    const what = `submit the audit log query for ${formatRange(window)}`
     const body = {
       displayName: queryDisplayName(window, filters),
       filterStartDateTime: formatInstant(window.start),
@@ -80,14 +85,14 @@ export class AuditQueryClient {
       ...nonEmpty('recordTypeFilters', filters.recordTypeFilters),
       ...nonEmpty('serviceFilters', filters.serviceFilters)
     }
-    return readQuery(await this.call(what, 'POST', this.root, { body, throttledIsFinal: true }), what)
+    return readQuery(await this.call(what, 'POST', this.root, { body, once: true }), what)
   }
 
-  /** A query's current status. */
+  /** A query's current status; tried once, since the runner polls again with its own backoff. */
   async status(id: string): Promise<AuditQuery> {
     const what = `read the status of audit log query ${id}`
     return readQuery(
-      await this.call(what, 'GET', `${this.root}/${encodeURIComponent(id)}`, { pollingStatus: true }),
+      await this.call(what, 'GET', `${this.root}/${encodeURIComponent(id)}`, { pollingStatus: true, once: true }),
       what
     )
   }
@@ -112,8 +117,9 @@ export class AuditQueryClient {
   private async *pages(what: string, first: string): AsyncGenerator<unknown[]> {
     const seen = new Set<string>()
     for (let url: string | undefined = first; url !== undefined;) {
-      if (seen.has(url) || seen.size >= MAX_PAGES)
+      if (seen.has(url))
         throw new ApiError(`${what}: the service returned the same next page twice`, 200, undefined, false)
+      if (seen.size >= MAX_PAGES) throw new ApiError(`${what}: more than ${MAX_PAGES} pages`, 200, undefined, false)
       seen.add(url)
       const page = (await this.call(`${what} (page ${seen.size})`, 'GET', url, { page: true })) as {
         value: unknown[]
@@ -129,8 +135,9 @@ export class AuditQueryClient {
     what: string,
     method: 'GET' | 'POST',
     url: string,
-    options: { body?: unknown; page?: boolean; pollingStatus?: boolean; throttledIsFinal?: boolean } = {}
+    options: { body?: unknown; page?: boolean; pollingStatus?: boolean; once?: boolean } = {}
   ): Promise<unknown> {
+    const policy = this.options.retry ?? GRAPH_RETRY
     let refreshed = false
     return withRetry(
       async () => {
@@ -150,11 +157,19 @@ export class AuditQueryClient {
             signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)
           })
           status = response.statusCode
-          retryAfter = firstHeader(response.headers['retry-after'])
-          text = (await readCapped(response.body, what)).toString('utf8')
+          retryAfter = headerValue(response.headers, 'retry-after')
+          const { bytes, release } = await this.bodies.read(
+            response.body,
+            Number(headerValue(response.headers, 'content-length')) || undefined,
+            this.options.maxBodyBytes ?? MAX_BODY_BYTES
+          )
+          text = bytes.toString('utf8')
+          release()
         } catch (error) {
-          if (error instanceof ApiError) throw error
-          throw new ApiError(`${what}: ${(error as Error).message}`, undefined, undefined, true)
+          // A body far larger than a page is not one: trying again would read it again.
+          if (error instanceof BodyTooLargeError)
+            throw new ApiError(`${what}: ${error.message}`, undefined, undefined, false)
+          throw new ApiError(`${what}: ${describeNetworkError(error)}`, undefined, undefined, true)
         }
         if (status === 401 && !refreshed) {
           refreshed = true
@@ -176,21 +191,15 @@ export class AuditQueryClient {
           throw new ApiError(`${what}: the response has no list of values`, status, undefined, true)
         return body
       },
-      (error) => classifyGraphError(error, options.throttledIsFinal ?? false),
-      this.options.retry ?? GRAPH_RETRY,
+      (error) => classifyGraphError(error, options.once ?? false),
+      options.once ? { ...policy, attempts: 1 } : policy,
       (error, attempt, delayMs) => this.options.onRetry?.(what, error, attempt, delayMs)
     )
   }
 
   private sameOrigin(url: string, what: string): string {
-    let origin: string | undefined
-    try {
-      origin = new URL(url).origin
-    } catch {
-      origin = undefined
-    }
     // The bearer token goes only to the Graph host, whatever a response says the next page is.
-    if (origin !== this.origin)
+    if (originOf(url) !== this.origin)
       throw new ApiError(
         `${what}: the next page is on another host; refusing to send the token there`,
         200,
@@ -201,11 +210,11 @@ export class AuditQueryClient {
   }
 }
 
-/** Throttled calls back off like any transient failure (or as Retry-After says), unless final. */
-function classifyGraphError(error: unknown, throttledIsFinal: boolean): RetryableFailure {
+/** Throttled calls back off like any transient failure (or as Retry-After says), unless tried once. */
+function classifyGraphError(error: unknown, once: boolean): RetryableFailure {
   const failure = classifyApiError(error)
   if (!(error instanceof ApiError) || error.status !== 429) return failure
-  if (throttledIsFinal) return { retryable: false }
+  if (once) return { retryable: false }
   return { retryable: true, ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }) }
 }
 
@@ -255,34 +264,27 @@ function readQuery(value: unknown, what: string): AuditQuery {
   const query = value as Record<string, unknown> | null
   if (!query || typeof query['id'] !== 'string' || typeof query['status'] !== 'string')
     throw new ApiError(`${what}: the response is not an audit log query`, 200, undefined, true)
-  const start =
-    typeof query['filterStartDateTime'] === 'string' ? parseInstant(query['filterStartDateTime']) : undefined
-  const end = typeof query['filterEndDateTime'] === 'string' ? parseInstant(query['filterEndDateTime']) : undefined
   return {
     id: query['id'],
     displayName: typeof query['displayName'] === 'string' ? query['displayName'] : '',
-    window: start && end ? { start, end } : undefined,
     status: query['status'] as AuditQueryStatus,
-    recordCountLimitExceeded: query['isRecordCountLimitExceeded'] === true
+    recordCountLimitExceeded: limitExceeded(query)
   }
+}
+
+/**
+ * Whether a query stopped at its record-count limit: `isRecordCountLimitExceeded`, which
+ * Microsoft calls authoritative; a response without it (older ones lack it) is judged by
+ * the counts, so that a cut result is never taken for a whole window.
+ */
+function limitExceeded(query: Record<string, unknown>): boolean {
+  const flag = query['isRecordCountLimitExceeded']
+  if (typeof flag === 'boolean') return flag
+  const count = query['approximateReturnedRecordCount']
+  const limit = query['recordCountLimit']
+  return typeof count === 'number' && typeof limit === 'number' && count >= limit
 }
 
 function nonEmpty(name: string, values: readonly string[] | undefined): Record<string, string[]> {
   return values && values.length > 0 ? { [name]: [...values] } : {}
-}
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value
-}
-
-async function readCapped(body: AsyncIterable<Uint8Array>, what: string): Promise<Buffer> {
-  const chunks: Uint8Array[] = []
-  let length = 0
-  for await (const chunk of body) {
-    length += chunk.byteLength
-    if (length > MAX_BODY_BYTES)
-      throw new ApiError(`${what}: the response is larger than ${MAX_BODY_BYTES} bytes`, undefined, undefined, false)
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks, length)
 }

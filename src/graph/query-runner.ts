@@ -1,8 +1,9 @@
-import type { TimeRange } from '../record/time-range.js'
-import { errorMessage } from '../util/error-message.js'
-import { formatInstant } from '../util/time.js'
-import type { AuditQuery } from './audit-query-client.js'
 import { ApiError } from '../m365/api-error.js'
+import type { TimeRange } from '../record/time-range.js'
+import { DAY_MS } from '../util/duration.js'
+import { errorMessage } from '../util/error-message.js'
+import { formatInstant, formatRange } from '../util/time.js'
+import type { AuditQuery } from './audit-query-client.js'
 import { halveQueryWindow, windowOfDisplayName, type QueryFilters } from './query-windows.js'
 
 /** A query submitted by this run or an earlier one, as the ledger keeps it between runs. */
@@ -10,9 +11,15 @@ export interface PendingQuery {
   id: string
   start: string
   end: string
+  /** When it was submitted (or, for one found by its name, first seen): Purview keeps queries 30 days. */
   submitted: string
   /** Times this window's query ended failed or cancelled and was submitted again. */
   resubmitted: number
+}
+
+/** A window to query, with the times its query already ended failed or cancelled. */
+export interface QueryWindow extends TimeRange {
+  resubmitted?: number
 }
 
 /** The calls the runner makes to Graph (an `AuditQueryClient`, or a test's fake). */
@@ -49,7 +56,7 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
 
 export interface QueryRunInput {
   /** Windows to collect, in order (oldest first is fairest). */
-  windows: readonly TimeRange[]
+  windows: readonly QueryWindow[]
   /** Queries earlier runs left running, from the ledger: adopted, not submitted again. */
   pending: readonly PendingQuery[]
   filters: QueryFilters
@@ -72,11 +79,17 @@ export interface QueryRunResult {
   failed: { window: TimeRange; reason: string }[]
   /** Still running when the run stopped waiting: the next run adopts them. */
   pending: PendingQuery[]
-  /** Windows not submitted this run (the cap, or throttling): the next run plans them again. */
-  deferred: TimeRange[]
+  /**
+   * Windows not submitted this run (the cap, throttling, a query gone): the ledger keeps them
+   * as they are (halves stay halves) for the next run.
+   */
+  deferred: QueryWindow[]
   submitted: number
   throttled: number
 }
+
+/** How long Purview keeps a query (https://learn.microsoft.com/purview/audit-new-search). */
+const QUERY_KEPT_MS = 30 * DAY_MS
 
 interface Tracked {
   query: PendingQuery
@@ -87,159 +100,247 @@ interface Tracked {
 
 /**
  * Runs the Graph audit log queries of a run: adopts the queries earlier runs left, finds a
- * query of ours whose id was lost (by its display name), submits the windows still wanted
- * within the bounds, polls with backoff, harvests what succeeded, halves a window that hit
- * the record-count limit, submits a failed or cancelled query again (bounded), and stops
- * waiting at `waitMs`, handing back what still runs.
+ * running query of ours whose id was lost (by its display name), submits the windows still
+ * wanted within the bounds, polls with backoff, harvests what succeeded, halves a window
+ * that hit the record-count limit, submits a failed or cancelled query again (bounded), and
+ * stops waiting at `waitMs`, handing back what still runs and what it did not submit.
  */
 export async function runAuditQueries(input: QueryRunInput): Promise<QueryRunResult> {
-  const { api, limits, filters } = input
-  const log = input.log ?? (() => {})
-  const started = input.now().getTime()
-  const result: QueryRunResult = { collected: [], failed: [], pending: [], deferred: [], submitted: 0, throttled: 0 }
-  // Queries of earlier runs may have finished long ago: polled at once.
-  const running: Tracked[] = input.pending.map((query) => track(query, started, limits.firstPollMs))
-  const waiting: { window: TimeRange; resubmitted: number }[] = []
-  const covered = (window: TimeRange) =>
-    running.some((tracked) => sameWindow(tracked.window, window)) ||
-    waiting.some((entry) => sameWindow(entry.window, window))
+  return new QueryRun(input).run()
+}
 
-  // A query submitted by a run that stopped before saving its id: found by name, not submitted twice.
-  const wanted = input.windows.filter((window) => !covered(window))
-  if (wanted.length > 0 && limits.submissionsPerRun > 0) {
-    const known = await api.list().catch((error: unknown) => {
-      log(`Could not list the audit log queries to find ones already submitted: ${errorMessage(error)}`)
-      return []
-    })
-    for (const query of known) {
-      const window = windowOfDisplayName(query.displayName, filters)
-      if (!window || !wanted.some((entry) => sameWindow(entry, window)) || covered(window)) continue
-      if (query.status === 'failed' || query.status === 'cancelled') continue
-      const adopted: PendingQuery = {
-        id: query.id,
-        ...windowText(window),
-        submitted: formatInstant(input.now()),
-        resubmitted: 0
+class QueryRun {
+  private readonly result: QueryRunResult = {
+    collected: [],
+    failed: [],
+    pending: [],
+    deferred: [],
+    submitted: 0,
+    throttled: 0
+  }
+  private readonly running: Tracked[] = []
+  private readonly waiting: Required<QueryWindow>[] = []
+  private readonly started: number
+  private readonly log: (message: string) => void
+  /** Until when Graph takes no new query (it throttled, or a submission's outcome was unclear). */
+  private refusingUntil = 0
+
+  constructor(private readonly input: QueryRunInput) {
+    this.started = input.now().getTime()
+    this.log = input.log ?? (() => {})
+  }
+
+  async run(): Promise<QueryRunResult> {
+    const { input, running, waiting, result } = this
+    for (const query of input.pending) {
+      const window = windowOf(query)
+      if (Date.parse(query.submitted) + QUERY_KEPT_MS <= this.started) {
+        this.log(
+          `Audit log query ${query.id} for ${formatRange(window)} is older than Purview keeps queries; querying again.`
+        )
+        waiting.push({ ...window, resubmitted: query.resubmitted })
+      } else {
+        // Queries of earlier runs may have finished long ago: polled at once.
+        running.push(track(query, this.started, input.limits.firstPollMs))
       }
-      running.push(track(adopted, started, limits.firstPollMs))
-      log(`Adopted audit log query ${query.id} for ${describe(window)}, submitted by an earlier run.`)
+    }
+    const wanted = input.windows.filter((window) => !this.covers(window))
+    if (wanted.length > 0 && input.limits.submissionsPerRun > 0) await this.adoptLost(wanted)
+    for (const window of input.windows)
+      if (!this.covers(window))
+        waiting.push({ start: window.start, end: window.end, resubmitted: window.resubmitted ?? 0 })
+
+    while (running.length > 0 || waiting.length > 0) {
+      await this.submitWhatFits()
+      // Nothing of ours runs: what waits is the next run's (the cap is reached, or Graph takes no query now).
+      if (running.length === 0) break
+      if (this.input.now().getTime() - this.started >= input.limits.waitMs) break
+      const due = running.filter((tracked) => tracked.nextPollAt <= input.now().getTime())
+      if (due.length > 0) {
+        for (const tracked of due) await this.poll(tracked)
+        continue
+      }
+      const maySubmit = waiting.length > 0 && running.length < input.limits.inFlight && !this.capReached()
+      const wake = Math.min(
+        ...running.map((tracked) => tracked.nextPollAt),
+        maySubmit ? this.refusingUntil : Infinity,
+        this.started + input.limits.waitMs
+      )
+      // At least a millisecond: time moves on each turn, so the deadline ends any loop.
+      await input.sleep(Math.max(1, wake - input.now().getTime()))
+    }
+    result.pending = running.map((tracked) => tracked.query)
+    result.deferred = waiting.map((entry) => ({ ...entry }))
+    return result
+  }
+
+  /**
+   * A query a run submitted and stopped before saving: found by its name and adopted while it
+   * runs. A finished one is not taken: the window is wanted again because it was not settled,
+   * and an old answer would hold none of what arrived since.
+   */
+  private async adoptLost(wanted: readonly TimeRange[]): Promise<void> {
+    for (const query of await this.listQueries()) {
+      const window = windowOfDisplayName(query.displayName, this.input.filters)
+      if (!window || !wanted.some((entry) => sameWindow(entry, window)) || this.covers(window)) continue
+      if (query.status !== 'notStarted' && query.status !== 'running') continue
+      this.running.push(track(this.pendingOf(query.id, window, 0), this.started, this.input.limits.firstPollMs))
+      this.log(`Adopted audit log query ${query.id} for ${formatRange(window)}, submitted by an earlier run.`)
     }
   }
-  for (const window of input.windows) if (!covered(window)) waiting.push({ window, resubmitted: 0 })
 
-  let throttledUntil = 0
-  while (running.length > 0 || waiting.length > 0) {
-    const now = input.now().getTime()
-    // Submit while there is room, the run's cap allows and the service did not just refuse.
+  /** Submits waiting windows while there is room, the run's cap allows and Graph takes queries. */
+  private async submitWhatFits(): Promise<void> {
+    const { input, running, waiting, result } = this
     while (
       waiting.length > 0 &&
-      running.length < limits.inFlight &&
-      result.submitted < limits.submissionsPerRun &&
-      now >= throttledUntil
+      running.length < input.limits.inFlight &&
+      !this.capReached() &&
+      input.now().getTime() >= this.refusingUntil
     ) {
       const next = waiting[0]!
+      let query: AuditQuery | undefined
       try {
-        const query = await api.submit(next.window, filters)
-        waiting.shift()
-        result.submitted++
-        const pending = {
-          id: query.id,
-          ...windowText(next.window),
-          submitted: formatInstant(input.now()),
-          resubmitted: next.resubmitted
-        }
-        running.push(track(pending, input.now().getTime() + limits.firstPollMs, limits.firstPollMs))
-        log(`Submitted audit log query ${query.id} for ${describe(next.window)}.`)
+        query = await input.api.submit(next, input.filters)
       } catch (error) {
         // A refusal that says what is wrong (permission, auditing off, a bad window) stops the run.
         if (!(error instanceof ApiError) || !(error.status === 429 || error.retryable)) throw error
         if (error.status === 429) result.throttled++
-        throttledUntil = input.now().getTime() + (error.retryAfterMs ?? limits.maxPollMs)
-        log(`Graph took no new query for now (${errorMessage(error)}); the queries running go on.`)
-        break
+        else query = await this.submittedAnyway(next, error)
+        if (!query) {
+          this.refusingUntil = input.now().getTime() + (error.retryAfterMs ?? input.limits.maxPollMs)
+          this.log(`Graph took no new query for now (${errorMessage(error)}); the queries running go on.`)
+          return
+        }
       }
-    }
-    if (running.length === 0) {
-      // Nothing to wait for: what is left waits for the next run (cap reached, or throttled with nothing running).
-      if (result.submitted >= limits.submissionsPerRun || now >= throttledUntil) break
-    }
-    if (input.now().getTime() - started >= limits.waitMs) break
-
-    const due = running.filter((tracked) => tracked.nextPollAt <= input.now().getTime())
-    if (due.length === 0) {
-      const maySubmit =
-        waiting.length > 0 && running.length < limits.inFlight && result.submitted < limits.submissionsPerRun
-      const wake = Math.min(
-        ...running.map((tracked) => tracked.nextPollAt),
-        maySubmit ? throttledUntil : Infinity,
-        started + limits.waitMs
+      waiting.shift()
+      result.submitted++
+      running.push(
+        track(
+          this.pendingOf(query.id, next, next.resubmitted),
+          input.now().getTime() + input.limits.firstPollMs,
+          input.limits.firstPollMs
+        )
       )
-      // At least a millisecond: time moves on each turn, so the deadline ends any loop.
-      await input.sleep(Math.max(1, wake - input.now().getTime()))
-      continue
-    }
-    for (const tracked of due) {
-      let query: AuditQuery
-      try {
-        query = await api.status(tracked.query.id)
-      } catch (error) {
-        // The query runs on whatever a poll met: poll it again later, or the next run adopts it.
-        log(`Could not read the status of audit log query ${tracked.query.id}: ${errorMessage(error)}`)
-        backOff(tracked, input.now().getTime(), limits)
-        continue
-      }
-      if (query.status === 'notStarted' || query.status === 'running' || query.status === 'unknownFutureValue') {
-        backOff(tracked, input.now().getTime(), limits)
-        continue
-      }
-      running.splice(running.indexOf(tracked), 1)
-      if (query.status === 'failed' || query.status === 'cancelled') {
-        if (tracked.query.resubmitted < limits.resubmissions) {
-          waiting.unshift({ window: tracked.window, resubmitted: tracked.query.resubmitted + 1 })
-          log(`Audit log query ${query.id} for ${describe(tracked.window)} ended ${query.status}; submitting it again.`)
-        } else {
-          result.failed.push({
-            window: tracked.window,
-            reason: `its Graph audit log query ended ${query.status} ${tracked.query.resubmitted + 1} times`
-          })
-        }
-        continue
-      }
-      if (query.recordCountLimitExceeded) {
-        const halves = halveQueryWindow(tracked.window)
-        if (halves) {
-          waiting.unshift(...halves.map((window) => ({ window, resubmitted: 0 })))
-          log(
-            `Audit log query ${query.id} for ${describe(tracked.window)} hit its record-count limit; querying it in halves.`
-          )
-        } else {
-          result.failed.push({
-            window: tracked.window,
-            reason: 'an hour of it holds more records than a Graph audit log query returns'
-          })
-        }
-        continue
-      }
-      try {
-        await input.harvest(tracked.window, api.records(query.id))
-        result.collected.push(tracked.window)
-      } catch (error) {
-        result.failed.push({ window: tracked.window, reason: `reading its records failed: ${errorMessage(error)}` })
-      }
+      this.log(`Submitted audit log query ${query.id} for ${formatRange(next)}.`)
     }
   }
-  result.pending = running.map((tracked) => tracked.query)
-  result.deferred = waiting.map((entry) => entry.window)
-  return result
+
+  /**
+   * After a submission whose answer was lost (a dropped connection, a 5xx, a body that did not
+   * parse), the query may exist all the same: looked up by its name before the window is
+   * submitted again, so the tenant's allowance is not spent twice.
+   */
+  private async submittedAnyway(window: TimeRange, error: unknown): Promise<AuditQuery | undefined> {
+    this.log(
+      `Submitting the audit log query for ${formatRange(window)} failed (${errorMessage(error)}); looking for it.`
+    )
+    return (await this.listQueries()).find((query) => {
+      const named = windowOfDisplayName(query.displayName, this.input.filters)
+      return (
+        named !== undefined && sameWindow(named, window) && query.status !== 'failed' && query.status !== 'cancelled'
+      )
+    })
+  }
+
+  private async listQueries(): Promise<AuditQuery[]> {
+    try {
+      return await this.input.api.list()
+    } catch (error) {
+      this.log(`Could not list the audit log queries to find ones already submitted: ${errorMessage(error)}`)
+      return []
+    }
+  }
+
+  private async poll(tracked: Tracked): Promise<void> {
+    const { input } = this
+    let query: AuditQuery
+    try {
+      query = await input.api.status(tracked.query.id)
+    } catch (error) {
+      if (error instanceof ApiError && !error.retryable) {
+        // Gone (deleted, expired) or refused: its window is queried again.
+        this.running.splice(this.running.indexOf(tracked), 1)
+        this.waiting.push({ ...tracked.window, resubmitted: tracked.query.resubmitted })
+        this.log(
+          `Audit log query ${tracked.query.id} cannot be read (${errorMessage(error)}); querying its window again.`
+        )
+        return
+      }
+      // The query runs on whatever a poll met: polled again later, or adopted by the next run.
+      this.log(`Could not read the status of audit log query ${tracked.query.id}: ${errorMessage(error)}`)
+      backOff(tracked, input.now().getTime(), input.limits)
+      return
+    }
+    if (query.status === 'notStarted' || query.status === 'running' || query.status === 'unknownFutureValue') {
+      backOff(tracked, input.now().getTime(), input.limits)
+      return
+    }
+    this.running.splice(this.running.indexOf(tracked), 1)
+    await this.finished(tracked, query)
+  }
+
+  private async finished(tracked: Tracked, query: AuditQuery): Promise<void> {
+    const { window } = tracked
+    const { result, input, waiting } = this
+    if (query.status === 'failed' || query.status === 'cancelled') {
+      if (tracked.query.resubmitted < input.limits.resubmissions) {
+        waiting.unshift({ ...window, resubmitted: tracked.query.resubmitted + 1 })
+        this.log(`Audit log query ${query.id} for ${formatRange(window)} ended ${query.status}; submitting it again.`)
+      } else {
+        const reason = `its Graph audit log query ended ${query.status} ${tracked.query.resubmitted + 1} times`
+        result.failed.push({ window, reason })
+      }
+      return
+    }
+    if (query.recordCountLimitExceeded) {
+      const halves = halveQueryWindow(window)
+      if (halves) {
+        waiting.unshift(...halves.map((half) => ({ ...half, resubmitted: 0 })))
+        this.log(
+          `Audit log query ${query.id} for ${formatRange(window)} hit its record-count limit; querying it in halves.`
+        )
+      } else {
+        result.failed.push({ window, reason: 'an hour of it holds more records than a Graph audit log query returns' })
+      }
+      return
+    }
+    try {
+      await input.harvest(window, input.api.records(query.id))
+      result.collected.push(window)
+    } catch (error) {
+      result.failed.push({ window, reason: `reading its records failed: ${errorMessage(error)}` })
+    }
+  }
+
+  private capReached(): boolean {
+    return this.result.submitted >= this.input.limits.submissionsPerRun
+  }
+
+  private covers(window: TimeRange): boolean {
+    return (
+      this.running.some((tracked) => sameWindow(tracked.window, window)) ||
+      this.waiting.some((entry) => sameWindow(entry, window))
+    )
+  }
+
+  private pendingOf(id: string, window: TimeRange, resubmitted: number): PendingQuery {
+    return {
+      id,
+      start: formatInstant(window.start),
+      end: formatInstant(window.end),
+      submitted: formatInstant(this.input.now()),
+      resubmitted
+    }
+  }
+}
+
+function windowOf(query: PendingQuery): TimeRange {
+  return { start: new Date(query.start), end: new Date(query.end) }
 }
 
 function track(query: PendingQuery, firstPollAt: number, pollDelay: number): Tracked {
-  return {
-    query,
-    window: { start: new Date(query.start), end: new Date(query.end) },
-    nextPollAt: firstPollAt,
-    pollDelay
-  }
+  return { query, window: windowOf(query), nextPollAt: firstPollAt, pollDelay }
 }
 
 function backOff(tracked: Tracked, now: number, limits: QueryLimits): void {
@@ -247,14 +348,6 @@ function backOff(tracked: Tracked, now: number, limits: QueryLimits): void {
   tracked.pollDelay = Math.min(limits.maxPollMs, tracked.pollDelay * 2)
 }
 
-function windowText(window: TimeRange): { start: string; end: string } {
-  return { start: formatInstant(window.start), end: formatInstant(window.end) }
-}
-
 function sameWindow(a: TimeRange, b: TimeRange): boolean {
   return a.start.getTime() === b.start.getTime() && a.end.getTime() === b.end.getTime()
-}
-
-function describe(window: TimeRange): string {
-  return `${formatInstant(window.start)}..${formatInstant(window.end)}`
 }

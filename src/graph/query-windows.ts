@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
 import type { TimeRange } from '../record/time-range.js'
+import { sha256Prefix } from '../util/digest.js'
 import { DAY_MS, HOUR_MS } from '../util/duration.js'
 import { formatInstant, parseInstant } from '../util/time.js'
 
@@ -73,7 +73,7 @@ function filterDigest(filters: QueryFilters): string {
       [...(list ?? [])].map((value) => value.toLowerCase()).sort()
     )
   )
-  return createHash('sha256').update(canonical, 'utf8').digest('hex').slice(0, 8)
+  return sha256Prefix(canonical, 4, 'hex')
 }
 
 /**

@@ -20,12 +20,16 @@ export class BodyBuffers {
    */
   async read(
     body: AsyncIterable<Uint8Array>,
-    expectedLength?: number
+    expectedLength?: number,
+    /** A body that would grow past this fails with `BodyTooLargeError`, before it is held. */
+    maxBytes = Infinity
   ): Promise<{ bytes: Buffer; release: () => void }> {
+    if (expectedLength !== undefined && expectedLength > maxBytes) throw new BodyTooLargeError(maxBytes)
     let buffer = this.take(expectedLength !== undefined && expectedLength > 0 ? expectedLength : INITIAL_BYTES)
     let filled = 0
     try {
       for await (const chunk of body) {
+        if (filled + chunk.byteLength > maxBytes) throw new BodyTooLargeError(maxBytes)
         if (filled + chunk.byteLength > buffer.length) {
           const larger = Buffer.allocUnsafe(Math.max(filled + chunk.byteLength, 2 * buffer.length))
           buffer.copy(larger, 0, 0, filled)
@@ -73,3 +77,11 @@ export class BodyBuffers {
 }
 
 const INITIAL_BYTES = 64 * 1024
+
+/** A response body larger than its reader allows. */
+export class BodyTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the response is larger than ${maxBytes} bytes`)
+    this.name = 'BodyTooLargeError'
+  }
+}

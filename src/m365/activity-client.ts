@@ -1,5 +1,13 @@
 import type { ContentType } from '../record/content-types.js'
-import { formatInstant } from '../util/time.js'
+import { formatInstant, formatRange } from '../util/time.js'
+import {
+  describeNetworkError,
+  headerValue,
+  hostOf,
+  originOf,
+  REQUEST_TIMEOUT_MS,
+  type IncomingHeaders
+} from '../http/response.js'
 import { STATUS_CODES } from 'node:http'
 import { request, type Dispatcher } from 'undici'
 import { BodyBuffers } from '../http/body-buffers.js'
@@ -40,8 +48,6 @@ export interface ActivityClientOptions {
   onRetry?: (what: string, error: unknown, attempt: number, delayMs: number) => void
 }
 
-/** Longest time a single call may take before it counts as a dropped connection. */
-const REQUEST_TIMEOUT_MS = 120_000
 /** Response bodies read at once, about: downloads in flight plus a listing or two. */
 const BODY_BUFFERS_KEPT = 12
 /** A guard against a service that keeps handing out the same next page. */
@@ -91,7 +97,7 @@ export class ActivityClient {
       `${this.root}/subscriptions/content?contentType=${encodeURIComponent(type)}` +
       `&startTime=${formatInstant(segment.start)}&endTime=${formatInstant(segment.end)}`
     const seen = new Set<string>()
-    const what = `list ${type} ${formatInstant(segment.start)}..${formatInstant(segment.end)}`
+    const what = `list ${type} ${formatRange(segment)}`
     while (url) {
       if (seen.has(url) || seen.size >= MAX_PAGES) {
         throw new ApiError(
@@ -228,17 +234,13 @@ export class ActivityClient {
   }
 
   private isSameOrigin(url: string): boolean {
-    try {
-      return new URL(url).origin === this.origin
-    } catch {
-      return false
-    }
+    return originOf(url) === this.origin
   }
 
   private sameOrigin(url: string, what: string): string {
     if (!this.isSameOrigin(url)) {
       throw new ApiError(
-        `${what}: NextPageUri points to another host (${safeHost(url)}); refusing to send the token there.`,
+        `${what}: NextPageUri points to another host (${hostOf(url)}); refusing to send the token there.`,
         200,
         undefined,
         false
@@ -251,14 +253,6 @@ export class ActivityClient {
 function withPublisher(url: string, publisherId: string): string {
   if (/[?&]publisheridentifier=/i.test(url)) return url
   return `${url}${url.includes('?') ? '&' : '?'}PublisherIdentifier=${encodeURIComponent(publisherId)}`
-}
-
-/** Response headers as undici gives them: lower-case names, a value or a list of values. */
-type IncomingHeaders = Record<string, string | string[] | undefined>
-
-function headerValue(headers: IncomingHeaders, name: string): string | undefined {
-  const value = headers[name]
-  return Array.isArray(value) ? value[0] : value
 }
 
 /** A blob's bytes and its records, found (and escaped for CSV) by the scanner. */
@@ -299,21 +293,4 @@ function expectArray(body: unknown, what: string): void {
     code,
     true
   )
-}
-
-function describeNetworkError(error: unknown): string {
-  if (error instanceof Error) {
-    const { code, cause } = error as Error & { code?: string; cause?: { code?: string; message?: string } }
-    if (cause?.code) return `${cause.code} ${cause.message ?? ''}`.trim()
-    return code && !error.message.includes(code) ? `${code} ${error.message}` : error.message
-  }
-  return String(error)
-}
-
-function safeHost(url: string): string {
-  try {
-    return new URL(url).host
-  } catch {
-    return 'an invalid URL'
-  }
 }

@@ -39,6 +39,11 @@ export function formatInstant(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
+/** `2026-11-20T06:00:00Z..2026-11-20T07:00:00Z`: a window as the log and errors show it. */
+export function formatRange(range: { start: Date; end: Date }): string {
+  return `${formatInstant(range.start)}..${formatInstant(range.end)}`
+}
+
 /** The UTC day (`YYYY-MM-DD`) of an instant. */
 export function utcDay(date: Date): string {
   return date.toISOString().slice(0, 10)

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici'
 import { AuditQueryClient } from '../../src/graph/audit-query-client.js'
@@ -59,6 +61,8 @@ async function setUp(options: Parameters<typeof startEmulator>[0] = {}) {
   const client = clientOf(emulator)
   /** Each harvested record once per query result, normalised and turned into a row as import does. */
   const landed = new Map<string, { type: string; time: string }>()
+  /** Rows harvested, repeats included: the spool and the day merge keep one per Id downstream. */
+  const harvested = { rows: 0 }
   const run = (windows: readonly TimeRange[], pending: QueryRunResult['pending'] = []) =>
     runAuditQueries({
       windows,
@@ -81,9 +85,10 @@ async function setUp(options: Parameters<typeof startEmulator>[0] = {}) {
           }
         }
         for (const row of rows) landed.set(row.id, row)
+        harvested.rows += rows.length
       }
     })
-  return { emulator, clock, client, range, expected, landed, run }
+  return { emulator, clock, client, range, expected, landed, harvested, run }
 }
 
 describe('Graph audit log queries against the emulator', () => {
@@ -102,7 +107,7 @@ describe('Graph audit log queries against the emulator', () => {
   })
 
   it('is exact under faults: record-count limit, failed queries, failing pages and polls, 429 without Retry-After, duplicates', async () => {
-    const { emulator, range, expected, landed, run } = await setUp({
+    const { emulator, range, expected, landed, harvested, run } = await setUp({
       graphRecordCountLimit: 120,
       graphDuplicateRate: 0.05,
       graphQueryDurationMs: 7 * MINUTE
@@ -119,6 +124,8 @@ describe('Graph audit log queries against the emulator', () => {
       result = await run(result.failed.map((entry) => entry.window))
     expect(result.failed).toEqual([])
     expect(new Set(landed.keys())).toEqual(expected)
+    // Graph's repeats reached the harvest (and are left to the spool's merge by Id).
+    expect(harvested.rows).toBeGreaterThan(expected.size)
     // The limit made the runner halve days; the failed query was submitted again.
     expect(emulator.graphQueries.length).toBeGreaterThan(4)
     expect(emulator.graphQueries.some((query) => query.status === 'failed')).toBe(true)
@@ -136,8 +143,9 @@ describe('Graph audit log queries against the emulator', () => {
     expect(first.collected).toEqual([])
     expect(first.pending).toHaveLength(2)
     expect(first.deferred).toHaveLength(1)
-    clock.advance(3 * HOUR)
-    // The run lost the id of the second query (it stopped before saving it): found by its name.
+    clock.advance(HOUR)
+    // The run lost the id of the second query (it stopped before saving it): found by its name
+    // while it still runs.
     const second = await run(first.deferred.concat(windows[1]!), first.pending.slice(0, 1))
     expect(second.submitted).toBe(1)
     clock.advance(9 * HOUR)
@@ -160,5 +168,63 @@ describe('Graph audit log queries against the emulator', () => {
     emulator.auditingEnabled = false
     const off = await client.submit(window, {}).catch((error: unknown) => error)
     expect((off as ApiError).message).toMatch(/Audit logging is off in the tenant: turn it on in Microsoft Purview/)
+  })
+
+  it('tries a submission Graph throttles once, and explains it as throttling', async () => {
+    const { emulator, client, range } = await setUp()
+    emulator.graph.concurrentQueries = 0
+    const refused = await client.submit(dailyQueryWindows(range)[0]!, {}).catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(ApiError)
+    expect(refused).toMatchObject({ status: 429, retryable: true })
+    expect((refused as ApiError).message).not.toMatch(/permission|consent/)
+    expect(emulator.requests.graphRequests().filter((entry) => entry.route === 'graph-create')).toHaveLength(1)
+  })
+})
+
+describe('the Graph client’s own guards', () => {
+  /** A plain HTTP Graph root answering each path with what `pages` says; it records every request. */
+  async function graphRoot(pages: Record<string, string>) {
+    const seen: { path: string; authorization: string | undefined }[] = []
+    const server = createServer((req, res) => {
+      seen.push({ path: req.url ?? '', authorization: req.headers.authorization })
+      const body = pages[(req.url ?? '').split('?')[0]!]
+      res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' }).end(body ?? '{}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    return { url, seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+  }
+
+  it('never follows a next page to another host, and refuses a body past its cap', async () => {
+    const records = '/beta/security/auditLog/queries/q1/records'
+    const root = await graphRoot({
+      [records]: JSON.stringify({ value: [{ id: 'a' }], '@odata.nextLink': 'https://attacker.example/beta/next' }),
+      '/beta/security/auditLog/queries/q2/records': JSON.stringify({ value: ['x'.repeat(4096)] })
+    })
+    try {
+      const client = new AuditQueryClient({
+        graphUrl: root.url,
+        tokens: { getToken: async () => 'graph-token-not-for-others' },
+        retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+        maxBodyBytes: 1024
+      })
+      const pages: unknown[][] = []
+      const followed = (async () => {
+        for await (const page of client.records('q1')) pages.push(page)
+      })()
+      await expect(followed).rejects.toThrow(/next page is on another host; refusing to send the token there/)
+      expect(pages).toEqual([[{ id: 'a' }]])
+      const big = (async () => {
+        for await (const page of client.records('q2')) pages.push(page)
+      })()
+      await expect(big).rejects.toThrow(/larger than 1024 bytes/)
+      // Refused without trying again: one request each, every one to the Graph root.
+      expect(root.seen.map((request) => request.path.split('?')[0])).toEqual([
+        records,
+        '/beta/security/auditLog/queries/q2/records'
+      ])
+    } finally {
+      await root.close()
+    }
   })
 })

@@ -29,10 +29,18 @@ function fakeGraph(
     maxRunning?: number
     retryAfterMs?: number
     failStatusPolls?: number
+    /** Submissions that create their query but whose answer is lost (a 503). */
+    lostAnswers?: number
   } = {}
 ) {
   let clock = Date.parse('2026-12-01T00:00:00Z')
-  const queries: (AuditQuery & { readyAt: number; end: AuditQuery['status']; limit: boolean })[] = []
+  const queries: (AuditQuery & {
+    window: TimeRange
+    readyAt: number
+    end: AuditQuery['status']
+    limit: boolean
+  })[] = []
+  let lostAnswers = options.lostAnswers ?? 0
   const attempts = new Map<string, number>()
   const polls: { id: string; at: number }[] = []
   let failStatusPolls = options.failStatusPolls ?? 0
@@ -55,6 +63,10 @@ function fakeGraph(
         limit: outcome === 'limit'
       }
       queries.push(query)
+      if (lostAnswers > 0) {
+        lostAnswers--
+        throw new ApiError('HTTP 503 ServiceUnavailable', 503, 'ServiceUnavailable', true)
+      }
       return { ...query }
     },
     async status(id: string) {
@@ -63,7 +75,8 @@ function fakeGraph(
         failStatusPolls--
         throw new ApiError('HTTP 400 BadRequest', 400, 'BadRequest', true)
       }
-      const query = queries.find((entry) => entry.id === id)!
+      const query = queries.find((entry) => entry.id === id)
+      if (!query) throw new ApiError(`HTTP 404 NotFound ${id}`, 404, 'NotFound', false)
       const done = clock >= query.readyAt
       return {
         ...query,
@@ -77,7 +90,7 @@ function fakeGraph(
     async *records(id: string) {
       const query = queries.find((entry) => entry.id === id)!
       yield [{ id: `${id}-a` }, { id: `${id}-b` }]
-      yield [{ id: `${id}-c`, window: text(query.window!) }]
+      yield [{ id: `${id}-c`, window: text(query.window) }]
     }
   }
   const harvested: { window: string; records: number }[] = []
@@ -219,6 +232,77 @@ describe('running the Graph audit log queries of a run', () => {
     })
     expect(result.collected.map(text)).toEqual([text(windows[1]!)])
     expect(result.failed).toEqual([{ window: windows[0], reason: 'reading its records failed: page 2 does not parse' }])
+  })
+
+  it('does not take a finished query found by its name: the window is wanted again for what arrived since', async () => {
+    const graph = fakeGraph({ durationMs: 10 * MINUTE_MS })
+    const [window] = days(1)
+    await graph.api.submit(window!, {})
+    graph.advance(HOUR_MS)
+    const result = await runAuditQueries(graph.input({ windows: [window!] }))
+    expect(result.submitted).toBe(1)
+    expect(graph.harvested).toEqual([{ window: text(window!), records: 3 }])
+    expect(graph.queries.map((query) => query.id)).toEqual(['q1', 'q2'])
+  })
+
+  it('queries a window again when its pending query is gone or older than Purview keeps queries', async () => {
+    const graph = fakeGraph()
+    const [first, second] = days(2)
+    const pending = [
+      {
+        id: 'deleted',
+        start: '2026-11-01T00:00:00Z',
+        end: '2026-11-02T00:00:00Z',
+        submitted: '2026-11-30T00:00:00Z',
+        resubmitted: 1
+      },
+      {
+        id: 'old',
+        start: '2026-11-02T00:00:00Z',
+        end: '2026-11-03T00:00:00Z',
+        submitted: '2026-10-01T00:00:00Z',
+        resubmitted: 0
+      }
+    ]
+    const result = await runAuditQueries(graph.input({ pending, limits: { waitMs: 3 * HOUR_MS } }))
+    expect(result.collected.map(text).sort()).toEqual([text(first!), text(second!)])
+    expect(graph.polls.filter((poll) => poll.id === 'deleted')).toHaveLength(1)
+    expect(graph.polls.filter((poll) => poll.id === 'old')).toEqual([])
+    expect(result.submitted).toBe(2)
+  })
+
+  it('stops at once when Graph takes no query and nothing of its own runs, keeping what waits as it is', async () => {
+    const graph = fakeGraph({ maxRunning: 0 })
+    const windows = days(2).map((window, index) => ({ ...window, resubmitted: index }))
+    const started = graph.now()
+    const result = await runAuditQueries(graph.input({ windows }))
+    expect(graph.now()).toBe(started)
+    expect(result).toMatchObject({ submitted: 0, throttled: 1, pending: [], collected: [] })
+    expect(result.deferred).toEqual(windows)
+  })
+
+  it('finds a query whose submission lost its answer by its name, instead of submitting it twice', async () => {
+    const graph = fakeGraph({ lostAnswers: 1 })
+    const windows = days(2)
+    const result = await runAuditQueries(graph.input({ windows }))
+    expect(result.collected.map(text)).toEqual(windows.map(text))
+    expect(graph.queries).toHaveLength(2)
+  })
+
+  it('hands back the halves it did not submit as halves, when the run’s time is up', async () => {
+    const graph = fakeGraph({
+      outcome: (window) => (window.end.getTime() - window.start.getTime() > 6 * HOUR_MS ? 'limit' : 'succeeded')
+    })
+    const result = await runAuditQueries(
+      graph.input({ windows: days(1), limits: { inFlight: 1, waitMs: 30 * MINUTE_MS } })
+    )
+    expect(result.collected).toEqual([])
+    const hours = [
+      ...result.deferred,
+      ...result.pending.map((query) => ({ start: new Date(query.start), end: new Date(query.end) }))
+    ].map((window) => (window.end.getTime() - window.start.getTime()) / HOUR_MS)
+    expect(hours.reduce((sum, length) => sum + length, 0)).toBe(24)
+    expect(Math.max(...hours)).toBeLessThan(24)
   })
 
   it('stops at a refusal that says what is wrong', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { graphFailure } from '../../src/graph/audit-query-client.js'
 import { auditDataOf } from '../../src/graph/graph-record.js'
 import {
   dailyQueryWindows,
@@ -150,5 +151,41 @@ describe('the windows of Graph audit log queries', () => {
     const window = range('2026-11-18T00:00:00Z', '2026-11-19T00:00:00Z')
     expect(isQueryWindowSettled(window, at('2026-11-19T23:59:00Z'), 24 * HOUR_MS)).toBe(false)
     expect(isQueryWindowSettled(window, at('2026-11-20T00:00:00Z'), 24 * HOUR_MS)).toBe(true)
+  })
+})
+
+describe('a failed Graph call, explained by what it is', () => {
+  const body = (code: string, message: string) => JSON.stringify({ error: { code, message } })
+
+  it('retries throttling, server errors and a status poll answered 400, and gives them no advice', () => {
+    for (const [status, text, polling] of [
+      [429, body('TooManyRequests', 'Too many requests'), false],
+      [503, '<html><title>Service Unavailable</title></html>', false],
+      [400, body('BadRequest', 'Invalid request data'), true]
+    ] as const) {
+      const error = graphFailure('read a page', status, text, undefined, polling)
+      expect(error, text).toMatchObject({ status, retryable: true })
+      expect(error.message).not.toMatch(/permission|consent|audit logging|window or filters/i)
+    }
+    expect(graphFailure('submit', 429, '', '7').retryAfterMs).toBe(7000)
+  })
+
+  it('says what to do about a refusal', () => {
+    const cases: [number, string, RegExp][] = [
+      [
+        403,
+        body('UnknownError', '{"message":"App:1 dont have any permissions"}'),
+        /AuditLogsQuery\.Read\.All.*admin consent/
+      ],
+      [400, body('UnknownError', '{"Status":"AuditingDisabledTenant"}'), /Audit logging is off in the tenant/],
+      [400, body('BadRequest', 'Invalid request data'), /refused the query’s window or filters/],
+      [401, body('InvalidAuthenticationToken', 'Invalid audience.'), /graph-url/],
+      [404, body('UnknownError', ''), /commercial and GCC clouds only/]
+    ]
+    for (const [status, text, advice] of cases) {
+      const error = graphFailure('submit the audit log query', status, text)
+      expect(error.retryable, text).toBe(false)
+      expect(error.message).toMatch(advice)
+    }
   })
 })

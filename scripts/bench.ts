@@ -42,6 +42,7 @@ import { blobRows } from '../src/collect/blob-rows.js'
 import { SCANNED_COLUMNS } from '../src/record/columns.js'
 import { fieldKeys, scanRecords } from '../src/record/record-scanner.js'
 import { CSV_FORMAT, CSV_HEADER, readCsvRows } from '../src/snapshot/format/csv.js'
+import { findDayFiles } from '../src/branch/paths.js'
 import { KINDS_BY_CONTENT_TYPE, makeRecord } from '../test/emulator/records.js'
 import { Rng } from '../test/emulator/rng.js'
 import { TEST_HOOKS } from '../src/action/test-hooks.js'
@@ -292,6 +293,24 @@ async function countDayRows(
   }
 }
 
+/** Rows and distinct Ids of every day of TYPE on the branch, counted by DuckDB over a clone. */
+async function countBranchRows(world: World, format: 'csv' | 'parquet'): Promise<{ rows: number; ids: number }> {
+  const dir = await world.checkout()
+  const instance = await DuckDBInstance.create(':memory:')
+  const connection = await instance.connect()
+  try {
+    const glob = `${dir}/audit/${TYPE}/*/*/*.${format}`
+    const source =
+      format === 'csv' ? `read_csv('${glob}', header = true, all_varchar = true)` : `read_parquet('${glob}')`
+    const result = await connection.runAndReadAll(`SELECT count(*) AS n, count(DISTINCT Id) AS ids FROM ${source}`)
+    const [row] = result.getRowObjects() as { n: bigint; ids: bigint }[]
+    return { rows: Number(row?.n ?? 0), ids: Number(row?.ids ?? 0) }
+  } finally {
+    connection.closeSync()
+    instance.closeSync()
+  }
+}
+
 /**
  * How fast this machine is right now, for comparing figures across machines and days (a
  * shared virtual machine's speed drifts): a loop over bytes like the record scanner's, and
@@ -318,6 +337,13 @@ function machineSpeed(): { loopNsPerByte: number; sha256NsPerByte: number } {
   const sha256NsPerByte = best(() => void createHash('sha256').update(bytes).digest())
   if (sink < 0) console.log(sink)
   return { loopNsPerByte, sha256NsPerByte }
+}
+
+/** Additions and key files left on the branch: none once every day it holds is compacted. */
+async function additionsOrKeysLeft(world: World): Promise<string[]> {
+  return (await world.github.git(['ls-tree', '-r', '--name-only', BRANCH]))
+    .split('\n')
+    .filter((path) => path.includes('.added-') || path.startsWith('state/keys/'))
 }
 
 /** The manifest's entries, as the branch holds them now. */
@@ -402,16 +428,23 @@ async function dayScenario(records: number, format: 'csv' | 'parquet'): Promise<
       },
       { [TEST_HOOKS.settleAfterMs]: '0' }
     )
+    if (compaction.outputs['records-added'] !== '0')
+      throw new Error(`The compaction run added ${compaction.outputs['records-added']} records.`)
     const manifestCompacted = await auditManifest(world)
     const compacted = Object.entries(manifestCompacted)
       .filter(([path, entry]) => manifestAfter[path]?.sha256 !== entry.sha256)
       .reduce((rows, [, entry]) => rows + entry.rows, 0)
+    if (compacted === 0) throw new Error(`Day ${dayText}: the compaction run compacted no rows.`)
+    const leftOver = await additionsOrKeysLeft(world)
+    if (leftOver.length > 0)
+      throw new Error(`The compaction left ${leftOver.length} additions or key files, such as ${leftOver[0]}.`)
     const recounted = await countDayRows(world, dayText, format)
     if (recounted.rows !== expected || recounted.ids !== expected)
       throw new Error(
         `Day ${dayText}: after compaction the branch holds ${recounted.rows} rows (${recounted.ids} distinct Ids); ${expected} were served.`
       )
-    const parts = Object.keys(manifestCompacted).filter((path) => path.includes(dayText)).length
+    // The day's canonical files (one, or numbered parts), not its additions: none are left.
+    const parts = findDayFiles(Object.keys(manifestCompacted), TYPE, dayText, format).length
     return {
       'records in the day': expected,
       'day files after run 2': dayFiles.length,
@@ -546,15 +579,26 @@ async function growthScenario(
     const rows = files.reduce((sum, entry) => sum + entry.rows, 0)
     const added = hourly.reduce((sum, run) => sum + Number(run.outputs['records-added']), 0)
     if (added !== rows) throw new Error(`The hourly runs added ${added} records; the branch holds ${rows}.`)
+    // What the emulator served, not the action's own count: the distinct Ids of the records in
+    // the blobs the hourly runs could list (created in their windows), whatever day they fall in.
+    const listed = world.emulator
+      .blobs(TYPE)
+      .filter((blob) => blob.contentCreated >= day && blob.contentCreated.getTime() < day.getTime() + runs * HOUR)
+    if (listed.some((blob) => blob.records.length === 0 && blob.body !== undefined))
+      throw new Error('The growth blobs are published compact: their records cannot be counted.')
+    const served = new Set(listed.flatMap((blob) => blob.records.map((record) => record['Id']))).size
+    const counted = await countBranchRows(world, format)
+    if (rows === 0 || rows !== served || counted.rows !== served || counted.ids !== served)
+      throw new Error(
+        `The branch holds ${rows} rows by its manifest, ${counted.rows} counted (${counted.ids} distinct Ids); the emulator served ${served} distinct records to the hourly runs.`
+      )
     for (const [name, run] of [
       ['compaction', compaction],
       ['repeated', idle]
     ] as const)
       if (run.outputs['records-added'] !== '0')
         throw new Error(`The ${name} run added ${run.outputs['records-added']} records.`)
-    const leftOver = (await git(['ls-tree', '-r', '--name-only', BRANCH])).stdout
-      .split('\n')
-      .filter((path) => path.includes('.added-') || path.startsWith('state/keys/'))
+    const leftOver = await additionsOrKeysLeft(world)
     if (leftOver.length > 0)
       throw new Error(`The compaction left ${leftOver.length} additions or key files, such as ${leftOver[0]}.`)
     const sentMb = hourly.reduce((sum, run) => sum + run.sentBytes, 0) / 1024 / 1024
@@ -643,6 +687,24 @@ async function codecScenario(smoke: boolean): Promise<Record<string, string | nu
   const libraryRead = await best(() => (parse(file, { bom: true }) as string[][]).length - 1)
   if (oursRead.result !== count || libraryRead.result !== count) {
     throw new Error(`The codecs read ${oursRead.result} and ${libraryRead.result} rows of ${count}.`)
+  }
+  // The two writes did the same work: a row of every record, as many fields in each. Checked
+  // once the passes are timed (csv-stringify's output written again), so that neither table
+  // weighs on the heap while they run.
+  const ourTable = parse(file, { bom: true }) as string[][]
+  const libraryTable = parse(stringify(fields)) as string[][]
+  const header = ourTable[0]?.length ?? 0
+  if (ours.result !== count || ourTable.length - 1 !== count || libraryTable.length !== count)
+    throw new Error(
+      `Our codec wrote ${ours.result} rows (${ourTable.length - 1} read back), csv-stringify ${libraryTable.length}, of ${count} records.`
+    )
+  for (let index = 0; index < count; index++) {
+    const oursWide = ourTable[index + 1]!.length
+    const theirsWide = libraryTable[index]!.length
+    if (oursWide !== header || theirsWide !== header)
+      throw new Error(
+        `Record ${index}: our row has ${oursWide} fields, csv-stringify's ${theirsWide}, the header ${header}.`
+      )
   }
   return {
     records: count,

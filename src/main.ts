@@ -23,7 +23,7 @@ import { ActivityClient } from './m365/activity-client.js'
 import { describePlan } from './plan/render-plan.js'
 import { issueAfterStop, updateFailureIssue, type IssueOutcome, type IssueTarget } from './report/failure-issue.js'
 import type { IssueContext } from './report/failure-issue-text.js'
-import { renderStoppedSummary, renderSyncSummary, type RunLinks } from './report/summary.js'
+import { renderStoppedSummary, renderSyncSummary, runLinks, type RunLinks } from './report/summary.js'
 import type { SnapshotFormat } from './snapshot/format/snapshot-format.js'
 import { dryRun, sync, SyncStopped, type SyncDependencies, type SyncResult } from './sync.js'
 import { errorMessage } from './util/error-message.js'
@@ -194,18 +194,8 @@ class Wiring {
       },
       { debug: (message) => port.debug(message), warn: (message) => port.warning(message) }
     )
-    const root = endpoints.serverUrl ? `${endpoints.serverUrl}/${repository.owner}/${repository.repo}` : undefined
-    const links = (issue?: IssueOutcome): RunLinks => ({
-      branch: {
-        name: this.settings.dataBranch,
-        url: root ? `${root}/tree/${encodeURI(this.settings.dataBranch)}` : undefined
-      },
-      commitUrl: (sha) => (root ? `${root}/commit/${sha}` : undefined),
-      issue:
-        issue && issue.action !== 'none'
-          ? { url: issue.url, number: issue.number, open: issue.action !== 'closed' }
-          : undefined
-    })
+    const links = (issue?: IssueOutcome): RunLinks =>
+      runLinks(endpoints.serverUrl, repository, this.settings.dataBranch, issue)
     return { octokit, git: createGitDatabase(octokit, repository), links }
   }
 

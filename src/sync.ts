@@ -9,7 +9,6 @@ import { join } from 'node:path'
 import type { Settings } from './action/settings.js'
 import type { GitDatabase } from './github/git-database.js'
 import { allFailures, type Ledger } from './branch/ledger.js'
-import { readLedger } from './branch/read-ledger.js'
 import {
   addStats,
   collect,
@@ -20,9 +19,10 @@ import {
   type ListingFailure
 } from './collect/collect.js'
 import { ensureSubscriptions, type SubscriptionApi } from './collect/subscriptions.js'
-import { buildCommit, emptyCommitReport, type CommitReport } from './commit/build-commit.js'
+import { buildCommit } from './commit/build-commit.js'
+import { combineCommitReports, emptyCommitReport, type CommitReport } from './commit/commit-report.js'
 import { commitFiles, type CommitResult } from './commit/commit-files.js'
-import { openBranchTip } from './github/branch-tip.js'
+import { readBranchLedger } from './github/branch-tip.js'
 import { ExportImport, prepareImport, type ExportFile } from './import/import-exports.js'
 import type { ListingWindow } from './plan/listing-window.js'
 import { planRun } from './plan/plan-run.js'
@@ -188,7 +188,7 @@ class SyncRun {
 
   private async planFromBranch(): Promise<{ plan: Plan; windows: ListingWindow[]; ledger: Ledger }> {
     const { settings, deps } = this
-    const ledger = await readLedger((await openBranchTip(deps.git, settings.dataBranch)).files)
+    const { ledger } = await readBranchLedger(deps.git, settings.dataBranch)
     const planned = planRun(settings, ledger, deps.now())
     deps.log(describePlan(planned.plan, settings.contentTypes))
     if (planned.retried > 0) deps.log(`Retrying ${planned.retried} window(s) that failed in earlier runs first.`)
@@ -242,7 +242,7 @@ class SyncRun {
         commitSha = committed.commitSha
         this.commits.push(committed.commitSha)
       }
-      if (remaining.length > 0) tipLedger = await readLedger((await openBranchTip(deps.git, settings.dataBranch)).files)
+      if (remaining.length > 0) tipLedger = (await readBranchLedger(deps.git, settings.dataBranch)).ledger
     }
     return {
       plan,
@@ -359,7 +359,7 @@ class SyncRun {
         )
     })
     deps.log(describeCommit(result, settings.dataBranch))
-    if (built) this.report = this.report ? combineReports(this.report, built) : built
+    if (built) this.report = this.report ? combineCommitReports(this.report, built) : built
     return result
   }
 }
@@ -379,38 +379,6 @@ function partSuffix(pass: number): string {
 /** The report of a run before its first commit: the ledger's open failures, nothing added. */
 function emptyReport(ledger: Ledger): CommitReport {
   return emptyCommitReport({ open: allFailures(ledger), recovered: [], newGaps: [] }, [])
-}
-
-/** One entry per content type and day, whichever commits of the run added to it. */
-function mergeAdded(entries: CommitReport['added']): CommitReport['added'] {
-  const byDay = new Map<string, CommitReport['added'][number]>()
-  for (const entry of entries) {
-    const key = `${entry.type}|${entry.day}`
-    const known = byDay.get(key)
-    byDay.set(key, known ? { ...entry, records: known.records + entry.records } : entry)
-  }
-  return [...byDay.values()].sort((a, b) => (a.type + a.day < b.type + b.day ? -1 : 1))
-}
-
-/** The report of a run that committed in parts: additions add up; failures are the last commit's. */
-function combineReports(earlier: CommitReport, later: CommitReport): CommitReport {
-  return {
-    recordsAdded: earlier.recordsAdded + later.recordsAdded,
-    added: mergeAdded([...earlier.added, ...later.added]),
-    compacted: [...earlier.compacted, ...later.compacted],
-    settled: [...earlier.settled, ...later.settled],
-    filesChanged: earlier.filesChanged + later.filesChanged,
-    derived: later.derived.map((entry, index) => ({
-      ...entry,
-      days: [...new Set([...(earlier.derived[index]?.days ?? []), ...entry.days])].sort()
-    })),
-    failures: {
-      open: later.failures.open,
-      recovered: [...earlier.failures.recovered, ...later.failures.recovered],
-      newGaps: [...earlier.failures.newGaps, ...later.failures.newGaps]
-    },
-    coverage: later.coverage
-  }
 }
 
 /** What a dry run needs from outside. */
@@ -464,11 +432,12 @@ async function readBranchForPreview(settings: Settings, git: GitDatabase | undef
       status: 'unread',
       reason: "no repository to read it from (input 'repository' is empty and GITHUB_REPOSITORY is not set)"
     }
-  if (!settings.githubToken || !git) return { status: 'unread', reason: "input 'github-token' is empty" }
+  // The composition root makes no GitHub client without a token.
+  if (!git) return { status: 'unread', reason: "input 'github-token' is empty" }
   const where = `branch '${dataBranch}' of ${repository.owner}/${repository.repo}`
   try {
-    const tip = await openBranchTip(git, dataBranch)
-    return { status: 'read', ledger: await readLedger(tip.files), branchExists: tip.head !== undefined, where }
+    const { ledger, exists } = await readBranchLedger(git, dataBranch)
+    return { status: 'read', ledger, branchExists: exists, where }
   } catch (error) {
     return { status: 'unread', reason: `reading ${where} failed: ${errorMessage(error)}` }
   }

@@ -17,16 +17,13 @@ import { distIsCurrent } from '../scripts/dist-stamp.js'
 
 const exec = promisify(execFile)
 
-/** Prefixes of the temp folders the fakes and the harness make; each must be removed by its test. */
-const OWN_TEMP_PREFIXES = [
-  'o365-emulator-',
-  'fake-github-',
-  'm365-action-run-',
-  'm365-branch-',
-  'm365-cert-recipe-',
-  'm365-exports-',
-  'm365-release-'
-]
+/**
+ * Prefixes of the temp folders this project makes: every test's and harness's (m365-…), the
+ * emulator's TLS files (o365-emulator-…), a fake repository (fake-github-…), and the action's
+ * own scratch folder (m365-audit-sync-…, under TMPDIR when a run has no RUNNER_TEMP). Each must
+ * be removed by whoever made it. Anything else in TMPDIR is another tool's, left alone.
+ */
+const OWN_TEMP_PREFIXES = ['m365-', 'o365-', 'fake-github-']
 
 export default async function setup(): Promise<() => void> {
   if (!distIsCurrent()) {

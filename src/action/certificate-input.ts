@@ -12,6 +12,7 @@ import { DAY_MS } from '../util/duration.js'
 import { formatInstant } from '../util/time.js'
 import type { CertificateFacts } from '../auth/credential.js'
 import { Inputs } from './settings.js'
+import { countNoun } from '../util/count-text.js'
 
 /** A certificate that can sign in, as MSAL takes it. */
 export interface ClientCertificate {
@@ -72,7 +73,7 @@ export function readClientCertificate(text: string, password: string, now: Date)
   if (!keyBlock) {
     throw new CertificateError(
       CERTIFICATE_PEM,
-      `Input '${CERTIFICATE_PEM}' holds ${count(certificates.length, 'certificate')} but no private key: the action signs its sign-in with the key, ` +
+      `Input '${CERTIFICATE_PEM}' holds ${countNoun(certificates.length, 'certificate')} but no private key: the action signs its sign-in with the key, ` +
         `so the secret must hold the key (-----BEGIN PRIVATE KEY-----) and the certificate, for example ${COMBINE}. ` +
         `Only the certificate is uploaded to the app registration.`
     )
@@ -122,7 +123,7 @@ export function expiryWarning(certificate: CertificateFacts, now: Date): string 
   const days = Math.floor(left / DAY_MS)
   return (
     `The certificate ${certificateName(certificate)} expires on ${formatInstant(certificate.notAfter)}, ` +
-    `${days === 0 ? 'within a day' : `in ${count(days, 'day')}`}; sign-in fails from then on. Make a new one, upload it to the app ` +
+    `${days === 0 ? 'within a day' : `in ${countNoun(days, 'day')}`}; sign-in fails from then on. Make a new one, upload it to the app ` +
     `registration beside the old one (Certificates & secrets → Certificates), and update the '${CERTIFICATE_PEM}' secret.`
   )
 }
@@ -258,8 +259,4 @@ function describeCertificate(x509: X509Certificate): CertificateFacts {
 function cryptoReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   return /::([^:]+)$/.exec(message)?.[1] ?? 'unreadable'
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`
 }

@@ -1,7 +1,7 @@
 import { CONTENT_TYPES, type ContentType } from '../record/content-types.js'
 import type { Ledger } from './ledger.js'
 import type { Manifest } from './manifest.js'
-import { DAY_FILE } from './paths.js'
+import { parseDayPath } from './paths.js'
 import { countText } from '../util/count-text.js'
 import { DAY_MS } from '../util/duration.js'
 import { utcDay } from '../util/time.js'
@@ -36,10 +36,10 @@ export function coverage(manifest: Manifest, ledger: Ledger, lastDay: string, da
   const records = new Map<string, number>()
   const types = new Set<ContentType>(Object.keys(ledger.contentTypes) as ContentType[])
   for (const [path, entry] of Object.entries(manifest.files)) {
-    const match = DAY_FILE.exec(path)
-    if (!match) continue
-    types.add(match[1] as ContentType)
-    const key = `${match[1]} ${match[2]}`
+    const parsed = parseDayPath(path)
+    if (!parsed) continue
+    types.add(parsed.type as ContentType)
+    const key = `${parsed.type} ${parsed.day}`
     records.set(key, (records.get(key) ?? 0) + entry.rows)
   }
   return CONTENT_TYPES.filter((type) => types.has(type)).map((type) => {
@@ -66,7 +66,7 @@ export function coverageEndDay(manifest: Manifest, now: Date): string {
   const today = utcDay(now)
   let newest = today
   for (const path of Object.keys(manifest.files)) {
-    const day = DAY_FILE.exec(path)?.[2]
+    const day = parseDayPath(path)?.day
     if (day && day > newest) newest = day
   }
   return newest

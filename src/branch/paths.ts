@@ -32,29 +32,6 @@ export function dayFilePaths(contentType: ContentType, day: string, format: Form
 }
 
 /**
- * The files among `paths` that hold a day's snapshot in a format, the single file first, then
- * the parts in part order: whatever layout an earlier run left, all of it is read back.
- */
-export function findDayFiles(
-  paths: Iterable<string>,
-  contentType: ContentType,
-  day: string,
-  format: FormatName
-): string[] {
-  const single = dayFilePath(contentType, day, format)
-  const stem = single.slice(0, -`.${format}`.length)
-  const found: { path: string; part: number }[] = []
-  for (const path of paths) {
-    if (path === single) found.push({ path, part: 0 })
-    else if (path.startsWith(`${stem}.`) && path.endsWith(`.${format}`)) {
-      const part = path.slice(stem.length + 1, -format.length - 1)
-      if (/^[1-9]\d*$/.test(part)) found.push({ path, part: Number(part) })
-    }
-  }
-  return found.sort((a, b) => a.part - b.part).map((entry) => entry.path)
-}
-
-/**
  * `audit/<ContentType>/<YYYY>/<MM>/<YYYY-MM-DD>.added-<n>.<format>`: the n-th file of rows a
  * later run added to the day, sorted within itself; every row of a day is in exactly one of
  * its files.
@@ -64,35 +41,86 @@ export function additionPath(contentType: ContentType, day: string, format: Form
   return `audit/${contentType}/${year}/${month}/${day}.added-${n}.${format}`
 }
 
-/** The additions of a day among `paths`, in the order they were added (by their number). */
-export function findAdditions(
-  paths: Iterable<string>,
-  contentType: ContentType,
-  day: string,
-  format: FormatName
-): string[] {
-  const stem = additionPath(contentType, day, format, 0).slice(0, -`0.${format}`.length)
-  const found: { path: string; n: number }[] = []
-  for (const path of paths) {
-    const n = path.startsWith(stem) && path.endsWith(`.${format}`) ? additionNumber(path) : undefined
-    if (n !== undefined) found.push({ path, n })
-  }
-  return found.sort((a, b) => a.n - b.n).map((entry) => entry.path)
-}
-
-/** The number of an addition (`<day>.added-<n>.<format>`), or undefined when the path is none. */
-export function additionNumber(path: string): number | undefined {
-  const n = ADDITION.exec(path)?.[1]
-  return n === undefined ? undefined : Number(n)
-}
-
 /**
  * `state/keys/<ContentType>/<YYYY>/<MM>/<file>.keys`: the record keys of one day file of a day
  * that is not settled, so that a later run can tell which of its rows the day already holds
  * without reading the day (see day-keys.ts).
  */
 export function keyFilePath(dayFile: string): string {
-  return `state/keys/${dayFile.slice('audit/'.length)}.keys`
+  return `${KEYS_FOLDER}${dayFile.slice('audit/'.length)}.keys`
+}
+
+/** What a day file's path says: its content type and day, its format, and which file of the day it is. */
+export interface DayPath {
+  type: string
+  day: string
+  format: FormatName
+  /** The part number of a day cut into parts; absent for the single file and for additions. */
+  part?: number
+  /** The number of an addition (`.added-<n>`); absent for the canonical files. */
+  addition?: number
+}
+
+const DAY_PATH = new RegExp(
+  `^audit/([^/]+)/(\\d{4})/(\\d{2})/((\\d{4})-(\\d{2})-\\d{2})(?:\\.([1-9]\\d*)|\\.added-([1-9]\\d*))?\\.(${FORMAT_NAMES.join('|')})$`
+)
+
+/**
+ * Reads a day file's path (`dayFilePath`, `additionPath`), or undefined when it is none: the
+ * one parser of the layout, so that finding, compacting and counting a day agree on its files.
+ */
+export function parseDayPath(path: string): DayPath | undefined {
+  const match = DAY_PATH.exec(path)
+  if (!match) return undefined
+  const [, type, year, month, day, dayYear, dayMonth, part, addition, format] = match
+  // The folders are the day's own: a file filed under another month is not that day's.
+  if (year !== dayYear || month !== dayMonth) return undefined
+  return {
+    type: type!,
+    day: day!,
+    format: format as FormatName,
+    ...(part === undefined ? {} : { part: Number(part) }),
+    ...(addition === undefined ? {} : { addition: Number(addition) })
+  }
+}
+
+/**
+ * A day's files among `paths`, per format: its canonical files (the single file first, then
+ * the parts in part order) and its additions (by number). Whatever layout an earlier run
+ * left, all of it is found.
+ */
+export function findDayFilesByFormat(
+  paths: Iterable<string>,
+  contentType: ContentType,
+  day: string
+): Map<FormatName, { parts: string[]; additions: string[] }> {
+  const found = new Map<
+    FormatName,
+    { parts: { path: string; n: number }[]; additions: { path: string; n: number }[] }
+  >()
+  for (const path of paths) {
+    const parsed = parseDayPath(path)
+    if (!parsed || parsed.type !== contentType || parsed.day !== day) continue
+    let files = found.get(parsed.format)
+    if (!files) found.set(parsed.format, (files = { parts: [], additions: [] }))
+    if (parsed.addition === undefined) files.parts.push({ path, n: parsed.part ?? 0 })
+    else files.additions.push({ path, n: parsed.addition })
+  }
+  const inOrder = (entries: { path: string; n: number }[]) =>
+    entries.sort((a, b) => a.n - b.n).map((entry) => entry.path)
+  return new Map(
+    [...found].map(([format, files]) => [format, { parts: inOrder(files.parts), additions: inOrder(files.additions) }])
+  )
+}
+
+/** The canonical files of a day in a format (see `findDayFilesByFormat`). */
+export function findDayFiles(
+  paths: Iterable<string>,
+  contentType: ContentType,
+  day: string,
+  format: FormatName
+): string[] {
+  return findDayFilesByFormat(paths, contentType, day).get(format)?.parts ?? []
 }
 
 /**
@@ -102,12 +130,20 @@ export function keyFilePath(dayFile: string): string {
 export function daysWithAdditionsOrKeys(paths: Iterable<string>): { type: ContentType; day: string }[] {
   const seen = new Map<string, { type: ContentType; day: string }>()
   for (const path of paths) {
-    const match = ADDITION_OR_KEYS.exec(path)
-    const type = match?.[1] ?? match?.[3]
-    const day = match?.[2] ?? match?.[4]
-    if (type && day) seen.set(`${type} ${day}`, { type: type as ContentType, day })
+    const parsed = path.startsWith(KEYS_FOLDER)
+      ? path.endsWith('.keys')
+        ? parseDayPath(`audit/${path.slice(KEYS_FOLDER.length, -'.keys'.length)}`)
+        : undefined
+      : parseDayPath(path)
+    if (!parsed || (parsed.addition === undefined && !path.startsWith(KEYS_FOLDER))) continue
+    seen.set(`${parsed.type} ${parsed.day}`, { type: parsed.type as ContentType, day: parsed.day })
   }
   return [...seen.values()]
+}
+
+/** The number of an addition (`<day>.added-<n>.<format>`), or undefined when the path is none. */
+export function additionNumber(path: string): number | undefined {
+  return parseDayPath(path)?.addition
 }
 
 /** Whether a path is an addition of a day, in any format. */
@@ -115,13 +151,4 @@ export function isAddition(path: string): boolean {
   return additionNumber(path) !== undefined
 }
 
-const FORMAT = `(?:${FORMAT_NAMES.join('|')})`
-const ADDITION = new RegExp(`\\.added-([1-9]\\d*)\\.${FORMAT}$`)
-const ADDITION_OR_KEYS = new RegExp(
-  `^(?:audit/([^/]+)/\\d{4}/\\d{2}/(\\d{4}-\\d{2}-\\d{2})\\.added-\\d+\\.${FORMAT}|state/keys/([^/]+)/\\d{4}/\\d{2}/(\\d{4}-\\d{2}-\\d{2})[^/]*\\.keys)$`
-)
-
-/** A day file of any layout: the single file, a part, or an addition. Groups: content type, day. */
-export const DAY_FILE = new RegExp(
-  `^audit/([^/]+)/\\d{4}/\\d{2}/(\\d{4}-\\d{2}-\\d{2})(?:\\.\\d+|\\.added-\\d+)?\\.${FORMAT}$`
-)
+const KEYS_FOLDER = 'state/keys/'

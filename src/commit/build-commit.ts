@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { BranchFiles, FileChanges, FileContent } from '../branch/branch-files.js'
-import { coverage, coverageEndDay, type TypeCoverage } from '../branch/coverage.js'
+import { coverage, coverageEndDay } from '../branch/coverage.js'
 import { renderCoverageSvg } from '../branch/coverage-chart.js'
 import {
   allFailures,
@@ -8,10 +8,8 @@ import {
   emptyLedger,
   parseLedger,
   renderLedger,
-  type FailureChanges,
   type Ledger,
-  type LedgerUpdate,
-  type OpenFailure
+  type LedgerUpdate
 } from '../branch/ledger.js'
 import { parseManifest, renderManifest, type Manifest } from '../branch/manifest.js'
 import {
@@ -32,6 +30,7 @@ import { addToDay, compactDay, dayFiles, type DayInput } from '../snapshot/merge
 import { dayWrite, isSettled } from './day-plan.js'
 import type { Spool } from '../snapshot/spool.js'
 import { commitMessage } from './commit-message.js'
+import { emptyCommitReport, type CommitReport, type DerivedDays } from './commit-report.js'
 
 /**
  * A day's snapshot larger than this is split into parts. GitHub warns about files over
@@ -40,43 +39,6 @@ import { commitMessage } from './commit-message.js'
  * contents API) and to read back and merge on the next run.
  */
 export const MAX_DAY_FILE_BYTES = 32 * 1024 * 1024
-
-/** What one commit adds, for the message, the outputs and the summary. */
-export interface CommitReport {
-  recordsAdded: number
-  /** Records added per content type and day, and the day files written: its additions, or its parts. */
-  added: { type: ContentType; day: string; records: number; paths: string[] }[]
-  /** Days (`<type> <day>`) whose additions were compacted into their parts. */
-  compacted: string[]
-  /** Settled days (`<type> <day>`) whose keys and observer state were let go of, with nothing to compact. */
-  settled: string[]
-  /** Data files written or removed (a day re-split into parts changes several). */
-  filesChanged: number
-  /** Per day observer, the days whose files it wrote (or removed). */
-  derived: DerivedDays[]
-  /** Failed windows open in the committed ledger (all content types), and what changed. */
-  failures: FailureChanges & { open: OpenFailure[] }
-  /**
-   * What the branch holds after this build (or as it is, when nothing is committed): the
-   * last 30 days per content type, as the branch README shows them.
-   */
-  coverage: TypeCoverage[]
-}
-
-/** The report of a commit that adds and changes nothing: only failures and coverage to tell. */
-export function emptyCommitReport(
-  failures: CommitReport['failures'],
-  coverage: CommitReport['coverage']
-): CommitReport {
-  return { recordsAdded: 0, added: [], compacted: [], settled: [], filesChanged: 0, derived: [], failures, coverage }
-}
-
-/** The days whose derived files (Power Apps usage, say) a commit wrote. */
-export interface DerivedDays {
-  title: string
-  folder: string
-  days: string[]
-}
 
 /** Everything needed to turn what a pass collected into file changes on a given branch tip. */
 export interface CommitInput {

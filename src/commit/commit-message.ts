@@ -1,5 +1,6 @@
 import { isAddition } from '../branch/paths.js'
-import type { CommitReport } from './build-commit.js'
+import type { CommitReport } from './commit-report.js'
+import { countNoun } from '../util/count-text.js'
 
 /** The commit's message: what it adds per content type, the days it touches, what changed about failures. */
 export function commitMessage(report: CommitReport, runUrl: string | undefined): string {
@@ -10,13 +11,13 @@ export function commitMessage(report: CommitReport, runUrl: string | undefined):
   const firstDerived = derived.find((entry) => entry.days.length > 0)
   const title =
     recordsAdded > 0
-      ? `audit-sync: +${recordsAdded} record${recordsAdded === 1 ? '' : 's'} (${[...perType].map(([type, n]) => `${type} ${n}`).join(', ')})`
+      ? `audit-sync: +${countNoun(recordsAdded, 'record')} (${[...perType].map(([type, n]) => `${type} ${n}`).join(', ')})`
       : compacted.length > 0
-        ? `audit-sync: compact ${plural(compacted.length, 'day')}`
+        ? `audit-sync: compact ${countNoun(compacted.length, 'day')}`
         : firstDerived
-          ? `audit-sync: ${firstDerived.title} of ${plural(firstDerived.days.length, 'day')}`
+          ? `audit-sync: ${firstDerived.title} of ${countNoun(firstDerived.days.length, 'day')}`
           : settled.length > 0
-            ? `audit-sync: settle ${plural(settled.length, 'day')}`
+            ? `audit-sync: settle ${countNoun(settled.length, 'day')}`
             : 'audit-sync: update coverage ledger'
   const lines = [title, '']
   if (days.length > 0) lines.push(`Days: ${days.join(', ')}`)
@@ -37,8 +38,4 @@ export function commitMessage(report: CommitReport, runUrl: string | undefined):
     lines.push(`New gaps (content the API no longer serves): ${failures.newGaps.length}.`)
   if (runUrl) lines.push('', `Run: ${runUrl}`)
   return `${lines.join('\n').trimEnd()}\n`
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`
 }

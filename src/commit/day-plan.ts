@@ -15,7 +15,7 @@ export const SETTLE_AFTER_MS = LISTABLE_MS
  * day's files, and a schedule more often than hourly would otherwise leave hundreds of small
  * files a day (an hourly one adds at most 24 a day while the API can add to it, 192 in all).
  */
-export const MAX_ADDITIONS = 200
+const MAX_ADDITIONS = 200
 
 /** Whether a day (`YYYY-MM-DD`) has settled at `now`. */
 export function isSettled(day: string, now: Date, settleAfterMs: number = SETTLE_AFTER_MS): boolean {

@@ -1,3 +1,4 @@
+import { chunkBySize } from '../util/chunk.js'
 import { createConcurrencyGate } from '../util/concurrency-gate.js'
 import type { GitHubClient } from './client.js'
 
@@ -45,7 +46,7 @@ export async function readBlobsInBatches(
   const rest: BlobRef[] = []
   let graphqlAnswers = true
   const batchable = (blob: BlobRef): boolean => blob.size <= BATCH_BLOB_MAX_BYTES && OBJECT_ID.test(blob.sha)
-  for (const batch of batches(unique.filter(batchable))) {
+  for (const batch of chunkBySize(unique.filter(batchable), BATCH_BLOBS, BATCH_BYTES, (blob) => blob.size)) {
     // A query that failed once (no GraphQL for this token, an outage) is not tried again.
     const texts = graphqlAnswers ? await queryBlobTexts(octokit, repo, batch) : undefined
     if (!texts) graphqlAnswers = false
@@ -59,23 +60,6 @@ export async function readBlobsInBatches(
   const gate = createConcurrencyGate(REST_READS_AT_ONCE)
   await Promise.all(rest.map((blob) => gate.run(async () => read.set(blob.sha, await readOne(blob.sha)))))
   return read
-}
-
-function batches(blobs: readonly BlobRef[]): BlobRef[][] {
-  const all: BlobRef[][] = []
-  let current: BlobRef[] = []
-  let bytes = 0
-  for (const blob of blobs) {
-    if (current.length > 0 && (current.length >= BATCH_BLOBS || bytes + blob.size > BATCH_BYTES)) {
-      all.push(current)
-      current = []
-      bytes = 0
-    }
-    current.push(blob)
-    bytes += blob.size
-  }
-  if (current.length > 0) all.push(current)
-  return all
 }
 
 /** The texts of a batch by alias (`b0`, `b1`, …), or undefined when the query failed. */

@@ -1,4 +1,7 @@
 import type { BranchFiles } from '../branch/branch-files.js'
+import type { Ledger } from '../branch/ledger.js'
+import { readLedger } from '../branch/read-ledger.js'
+import type { BlobRef } from './blob-batch.js'
 import type { BranchHead, GitDatabase } from './git-database.js'
 
 /** A branch as it stands: its head (none when the branch does not exist) and its files. */
@@ -6,7 +9,13 @@ export interface BranchTip {
   head: BranchHead | undefined
   files: BranchFiles
   /** Each file's blob sha and size, as the tree lists them. */
-  blobs: ReadonlyMap<string, { sha: string; size: number }>
+  blobs: ReadonlyMap<string, BlobRef>
+}
+
+/** The ledger at a branch's tip (empty when it has none), and whether the branch exists. */
+export async function readBranchLedger(git: GitDatabase, branch: string): Promise<{ ledger: Ledger; exists: boolean }> {
+  const tip = await openBranchTip(git, branch)
+  return { ledger: await readLedger(tip.files), exists: tip.head !== undefined }
 }
 
 /**
@@ -15,7 +24,7 @@ export interface BranchTip {
  */
 export async function openBranchTip(git: GitDatabase, branch: string): Promise<BranchTip> {
   const head = await git.getHead(branch)
-  const existing = head ? await git.listFiles(head.treeSha) : new Map<string, { sha: string; size: number }>()
+  const existing = head ? await git.listFiles(head.treeSha) : new Map<string, BlobRef>()
   const files: BranchFiles = {
     has: (path) => existing.has(path),
     paths: () => existing.keys(),

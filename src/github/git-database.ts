@@ -3,6 +3,7 @@ import type { StagedFile } from '../branch/branch-files.js'
 import { readBlobsInBatches, type BlobRef } from './blob-batch.js'
 import { uploadBlob } from './blob-upload.js'
 import type { GitHubClient } from './client.js'
+import { chunkBySize } from '../util/chunk.js'
 
 /** The tip of a branch. */
 export interface BranchHead {
@@ -30,7 +31,7 @@ export interface GitDatabase {
   /** The branch tip, or undefined when the branch does not exist. */
   getHead(branch: string): Promise<BranchHead | undefined>
   /** Every file of a tree, path → blob sha and size. */
-  listFiles(treeSha: string): Promise<Map<string, { sha: string; size: number }>>
+  listFiles(treeSha: string): Promise<Map<string, BlobRef>>
   readBlob(sha: string): Promise<Buffer>
   /** Many small blobs, by sha, in as few requests as GitHub allows (see blob-batch.ts). */
   readBlobs(blobs: readonly BlobRef[]): Promise<Map<string, Buffer>>
@@ -102,11 +103,11 @@ class OctokitGitDatabase implements GitDatabase {
     }
   }
 
-  async listFiles(treeSha: string): Promise<Map<string, { sha: string; size: number }>> {
+  async listFiles(treeSha: string): Promise<Map<string, BlobRef>> {
     try {
       const { data } = await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: treeSha, recursive: 'true' })
       if (data.truncated) throw new Error(`the tree ${treeSha} is too large for one listing`)
-      const files = new Map<string, { sha: string; size: number }>()
+      const files = new Map<string, BlobRef>()
       for (const entry of data.tree) {
         if (entry.type === 'blob' && entry.path && entry.sha)
           files.set(entry.path, { sha: entry.sha, size: entry.size ?? 0 })
@@ -276,19 +277,7 @@ const TREE_CHUNK_BYTES = 8 * 1024 * 1024
  * a paced content-creating call.
  */
 export function chunkTreeChanges(entries: readonly TreeChange[]): TreeChange[][] {
-  const chunks: TreeChange[][] = []
-  let current: TreeChange[] = []
-  let bytes = 0
-  for (const entry of entries) {
-    const size = entry.content && 'bytes' in entry.content ? entry.content.bytes.byteLength : 0
-    if (current.length > 0 && (current.length >= TREE_CHUNK_ENTRIES || bytes + size > TREE_CHUNK_BYTES)) {
-      chunks.push(current)
-      current = []
-      bytes = 0
-    }
-    current.push(entry)
-    bytes += size
-  }
-  if (current.length > 0) chunks.push(current)
-  return chunks
+  return chunkBySize(entries, TREE_CHUNK_ENTRIES, TREE_CHUNK_BYTES, (entry) =>
+    entry.content && 'bytes' in entry.content ? entry.content.bytes.byteLength : 0
+  )
 }

@@ -1,6 +1,7 @@
 import { formatDuration } from '../util/duration.js'
 import { formatInstant } from '../util/time.js'
 import type { Plan } from './windows.js'
+import { countNoun } from '../util/count-text.js'
 
 /** One line that says what a plan covers, for logs and the job summary. */
 export function describePlan(plan: Plan, contentTypes: readonly string[]): string {
@@ -8,8 +9,8 @@ export function describePlan(plan: Plan, contentTypes: readonly string[]): strin
   const listings = plan.windows.length * contentTypes.length
   return (
     `${plan.mode === 'backfill' ? 'Backfill' : 'Scheduled run'}: ${formatInstant(plan.from)} to ${formatInstant(plan.to)}, ` +
-    `${plan.windows.length} segment${plan.windows.length === 1 ? '' : 's'} of ${formatDuration(plan.windowMs)} ` +
-    `for ${contentTypes.join(', ')} (${listings} listing${listings === 1 ? '' : 's'}).`
+    `${countNoun(plan.windows.length, 'segment')} of ${formatDuration(plan.windowMs)} ` +
+    `for ${contentTypes.join(', ')} (${countNoun(listings, 'listing')}).`
   )
 }
 

@@ -2,6 +2,7 @@ import type { OpenFailure, TypedGap } from '../branch/ledger.js'
 import { formatInstant } from '../util/time.js'
 import { GAP_COLUMNS, gapRows, GAPS_ADVICE, GAPS_TITLE } from './gaps.js'
 import { cell, MAX_TABLE_ROWS as MAX_ROWS } from './markup.js'
+import { countNoun } from '../util/count-text.js'
 
 /** GitHub refuses issue bodies over 65,536 characters; stay well below. */
 export const MAX_ISSUE_TEXT = 60_000
@@ -24,7 +25,7 @@ export interface IssueContext {
 
 /** Title of the failure issue. */
 export function issueTitle(failures: readonly OpenFailure[]): string {
-  return `m365-audit-sync: ${failures.length} audit log window${failures.length === 1 ? '' : 's'} failed to sync`
+  return `m365-audit-sync: ${countNoun(failures.length, 'audit log window')} failed to sync`
 }
 
 /** Body of the failure issue: what failed, since when, and the command to backfill it. */
@@ -55,7 +56,7 @@ export function renderStillFailingComment(
 ): string {
   return fit(
     [
-      `Still failing after the run of ${formatInstant(context.now)}: ${failures.length} window${failures.length === 1 ? '' : 's'}.`,
+      `Still failing after the run of ${formatInstant(context.now)}: ${countNoun(failures.length, 'window')}.`,
       '',
       ...failureTable(failures),
       ...gapSection(gaps),

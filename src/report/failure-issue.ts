@@ -1,6 +1,5 @@
 import { allFailures, type FailureChanges, type OpenFailure, type TypedGap } from '../branch/ledger.js'
-import { readLedger } from '../branch/read-ledger.js'
-import { openBranchTip } from '../github/branch-tip.js'
+import { readBranchLedger } from '../github/branch-tip.js'
 import type { GitHubClient } from '../github/client.js'
 import type { GitDatabase } from '../github/git-database.js'
 import type { SyncProgress } from './progress.js'
@@ -26,7 +25,7 @@ export type IssueOutcome =
  * windows fail, comments on it while they keep failing (never a second issue), and comments
  * and closes it once they have all recovered.
  */
-export async function syncFailureIssue(
+async function syncFailureIssue(
   octokit: GitHubClient,
   target: { owner: string; repo: string; labels: readonly string[] },
   state: { open: readonly OpenFailure[]; recovered: readonly OpenFailure[]; gaps: readonly TypedGap[] },
@@ -76,16 +75,6 @@ export async function syncFailureIssue(
   } catch (error) {
     throw explainIssueError(error, target)
   }
-}
-
-/** The open failure issue of a data branch, if there is one (read-only: for a run that stopped). */
-export async function findFailureIssue(
-  octokit: GitHubClient,
-  target: { owner: string; repo: string; labels: readonly string[] },
-  branch: string
-): Promise<{ url: string; number: number } | undefined> {
-  const issue = await findIssue(octokit, target, branch)
-  return issue ? { url: issue.html_url, number: issue.number } : undefined
 }
 
 async function findIssue(
@@ -142,7 +131,7 @@ export async function updateFailureIssue(
   context: IssueContext
 ): Promise<IssueOutcome> {
   try {
-    const open = allFailures(await readLedger((await openBranchTip(target.git, target.branch)).files))
+    const open = allFailures((await readBranchLedger(target.git, target.branch)).ledger)
     const outcome = await syncFailureIssue(
       target.octokit,
       target,
@@ -172,8 +161,9 @@ export async function issueAfterStop(
     return updateFailureIssue(target, progress.report?.failures ?? { recovered: [], newGaps: [] }, context)
   }
   try {
-    const found = await findFailureIssue(target.octokit, target, target.branch)
-    return found ? { action: 'found', ...found } : { action: 'none' }
+    // Read-only: a run that stopped only links the open issue.
+    const found = await findIssue(target.octokit, target, target.branch)
+    return found ? { action: 'found', url: found.html_url, number: found.number } : { action: 'none' }
   } catch (error) {
     target.log(`Could not look for the failure issue: ${errorMessage(error)}`)
     return { action: 'none' }

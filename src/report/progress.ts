@@ -1,5 +1,5 @@
 import type { CollectionStats } from '../collect/collect.js'
-import type { CommitReport } from '../commit/build-commit.js'
+import type { CommitReport } from '../commit/commit-report.js'
 import type { ImportReport } from '../import/import-exports.js'
 import type { Plan } from '../plan/windows.js'
 import { countText } from '../util/count-text.js'

@@ -1,5 +1,5 @@
 import type { CollectionStats } from '../collect/collect.js'
-import type { CommitReport } from '../commit/build-commit.js'
+import type { CommitReport } from '../commit/commit-report.js'
 import type { ImportReport } from '../import/import-exports.js'
 import { planTableRows } from '../plan/render-plan.js'
 import type { Plan } from '../plan/windows.js'
@@ -7,6 +7,7 @@ import { COVERAGE_LEGEND, coverageTableRows, lastDays, type TypeCoverage } from 
 import { GAP_COLUMNS, gapRows, GAPS_ADVICE, GAPS_TITLE } from './gaps.js'
 import { cell, escapeHtml, headerRow, link, MAX_TABLE_ROWS, SummaryText } from './markup.js'
 import type { SyncProgress, SyncStep } from './progress.js'
+import type { IssueOutcome } from './failure-issue.js'
 
 /** Where a run's results are: the data branch, its commits and the failure issue. */
 export interface RunLinks {
@@ -16,6 +17,27 @@ export interface RunLinks {
   commitUrl: (sha: string) => string | undefined
   /** The failure issue as the run left it, when there is one. */
   issue?: { url: string; number: number; open: boolean } | undefined
+}
+
+/**
+ * The links of a run: the data branch and its commits on the repository's web pages (when
+ * the web root is known: not on every GitHub Enterprise Server), and the failure issue.
+ */
+export function runLinks(
+  webRoot: string | undefined,
+  repository: { owner: string; repo: string },
+  branch: string,
+  issue: IssueOutcome | undefined
+): RunLinks {
+  const root = webRoot ? `${webRoot}/${repository.owner}/${repository.repo}` : undefined
+  return {
+    branch: { name: branch, url: root ? `${root}/tree/${encodeURI(branch)}` : undefined },
+    commitUrl: (sha) => (root ? `${root}/commit/${sha}` : undefined),
+    issue:
+      issue && issue.action !== 'none'
+        ? { url: issue.url, number: issue.number, open: issue.action !== 'closed' }
+        : undefined
+  }
 }
 
 /** What a finished sync did, as its summary shows it. */

@@ -3,14 +3,7 @@ import { basename, join } from 'node:path'
 import type { BranchFiles, FileContent } from '../branch/branch-files.js'
 import { DayKeys, KeyLog, recordKey } from '../branch/day-keys.js'
 import type { Manifest, ManifestEntry } from '../branch/manifest.js'
-import {
-  additionNumber,
-  additionPath,
-  dayFilePaths,
-  findAdditions,
-  findDayFiles,
-  keyFilePath
-} from '../branch/paths.js'
+import { additionNumber, additionPath, dayFilePaths, findDayFilesByFormat, keyFilePath } from '../branch/paths.js'
 import type { ContentType } from '../record/content-types.js'
 import type { KeyedRow } from '../record/keyed-row.js'
 import { otherFormats } from './format/formats.js'
@@ -44,16 +37,13 @@ export interface DayFiles {
 
 /** Finds a day's files on the branch. */
 export function dayFiles(branch: BranchFiles, type: ContentType, day: string, format: SnapshotFormat): DayFiles {
-  const parts = findDayFiles(branch.paths(), type, day, format.name)
-  const additions = findAdditions(branch.paths(), type, day, format.name)
+  const byFormat = findDayFilesByFormat(branch.paths(), type, day)
+  const { parts = [], additions = [] } = byFormat.get(format.name) ?? {}
   const converted = otherFormats(format)
-    .map((other) => ({
-      format: other,
-      paths: [
-        ...findDayFiles(branch.paths(), type, day, other.name),
-        ...findAdditions(branch.paths(), type, day, other.name)
-      ]
-    }))
+    .map((other) => {
+      const files = byFormat.get(other.name)
+      return { format: other, paths: files ? [...files.parts, ...files.additions] : [] }
+    })
     .filter((entry) => entry.paths.length > 0)
   const keyed = [...parts, ...additions].every((path) => branch.has(keyFilePath(path)))
   return { parts, additions, converted, keyed }

@@ -67,7 +67,6 @@ export class PowerAppsUsage {
   private readonly ids = new Set<string>()
   private readonly appNames = new Map<string, Named>()
   private readonly environmentNames = new Map<string, Named>()
-  private total = 0
 
   constructor(readonly day: string) {}
 
@@ -76,7 +75,6 @@ export class PowerAppsUsage {
     const usage = new PowerAppsUsage(state.day)
     for (const app of state.apps) {
       usage.counts.set(`${app.environmentId}\u0000${app.appId}`, { ...app, users: new Set(app.users) })
-      usage.total += app.launches
     }
     for (const [key, [name, order]] of Object.entries(state.appNames)) usage.appNames.set(key, { name, order })
     for (const [key, [name, order]] of Object.entries(state.environmentNames))
@@ -93,14 +91,12 @@ export class PowerAppsUsage {
     return {
       version: 1,
       day: this.day,
-      apps: [...this.counts.values()]
-        .sort((a, b) => compare(a.environmentId, b.environmentId) || compare(a.appId, b.appId))
-        .map((entry) => ({
-          environmentId: entry.environmentId,
-          appId: entry.appId,
-          launches: entry.launches,
-          users: [...entry.users].sort()
-        })),
+      apps: this.sortedApps().map((entry) => ({
+        environmentId: entry.environmentId,
+        appId: entry.appId,
+        launches: entry.launches,
+        users: [...entry.users].sort()
+      })),
       appNames: named(this.appNames),
       environmentNames: named(this.environmentNames)
     }
@@ -118,31 +114,37 @@ export class PowerAppsUsage {
         (entry = { environmentId: launch.environmentId, appId: launch.appId, launches: 0, users: new Set() })
       )
     entry.launches++
-    this.total++
     if (launch.user) entry.users.add(userKey(launch.user))
     const order = `${time}\u0000${id}`
     if (launch.appName) remember(this.appNames, launch.appId, launch.appName, order)
     if (launch.environmentName) remember(this.environmentNames, launch.environmentId, launch.environmentName, order)
   }
 
-  /** Launches counted so far. */
+  /** Launches counted so far (read once a day, when its files are written). */
   get launches(): number {
-    return this.total
+    let launches = 0
+    for (const entry of this.counts.values()) launches += entry.launches
+    return launches
   }
 
   /** The day's rows, sorted by environment id then app id (the same launches always give the same rows). */
   rows(): UsageRow[] {
-    return [...this.counts.values()]
-      .sort((a, b) => compare(a.environmentId, b.environmentId) || compare(a.appId, b.appId))
-      .map((entry) => ({
-        date: this.day,
-        environmentId: entry.environmentId,
-        environmentName: this.environmentNames.get(entry.environmentId)?.name ?? '',
-        appId: entry.appId,
-        appName: this.appNames.get(entry.appId)?.name ?? '',
-        launches: entry.launches,
-        uniqueUsers: entry.users.size
-      }))
+    return this.sortedApps().map((entry) => ({
+      date: this.day,
+      environmentId: entry.environmentId,
+      environmentName: this.environmentNames.get(entry.environmentId)?.name ?? '',
+      appId: entry.appId,
+      appName: this.appNames.get(entry.appId)?.name ?? '',
+      launches: entry.launches,
+      uniqueUsers: entry.users.size
+    }))
+  }
+
+  /** By environment id then app id: the same launches always give the same rows and state. */
+  private sortedApps() {
+    return [...this.counts.values()].sort(
+      (a, b) => compare(a.environmentId, b.environmentId) || compare(a.appId, b.appId)
+    )
   }
 }
 

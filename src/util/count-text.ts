@@ -11,3 +11,8 @@ export function countText(count: number): string {
     text = (end > 3 ? ',' : '') + digits.slice(Math.max(0, end - 3), end) + text
   return count < 0 ? `-${text}` : text
 }
+
+/** `1 window`, `3 windows`: a count with its noun, for nouns that take an s. */
+export function countNoun(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
+}

@@ -3,10 +3,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { expectBranchHoldsExactlyServed } from './assertions.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
 import { findLeaks, type ActionResult } from './run-action.js'
-import { CLIENT, disableWhenListing, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
+import { backfillRange, CLIENT, disableWhenListing, GITHUB_TOKEN, SECRET, startWorld, type World } from './world.js'
 import { makeCertificate, rsaKeyPair, type TestCertificate } from '../emulator/index.js'
 
-const HOUR = 3_600_000
 const DAY = 86_400_000
 const PASSWORD = 'c3rt-Passw0rd~e2e'
 
@@ -29,12 +28,6 @@ function secretsOf(...pems: string[]): string[] {
 function published(world: World, result: ActionResult): Record<string, string> {
   const issues = world.github.issues.map((issue) => JSON.stringify(issue)).join('\n')
   return { log: result.visibleLog, summary: result.summary, outputs: JSON.stringify(result.outputs), issues }
-}
-
-function backfill(hours: number): { inputs: Record<string, string>; from: Date; to: Date } {
-  const to = hourFloor(Date.now() - HOUR)
-  const from = new Date(to.getTime() - hours * HOUR)
-  return { inputs: { start: from.toISOString(), end: to.toISOString() }, from, to }
 }
 
 describe('certificate sign-in against the shipped bundle', { timeout: E2E_TEST_BUDGET_MS }, () => {
@@ -60,7 +53,7 @@ describe('certificate sign-in against the shipped bundle', { timeout: E2E_TEST_B
     world = await startWorld({ emulator: { certificate: leaf.certPem } })
     const { emulator } = world
     emulator.subscriptions.enable('Audit.General')
-    const { inputs, from, to } = backfill(3)
+    const { inputs, from, to } = backfillRange(3)
     emulator.generate({ contentTypes: ['Audit.General'], from, to, blobsPerHour: 2 })
 
     const result = await world.run({ ...inputs, 'client-secret': '', certificate, 'certificate-password': PASSWORD })
@@ -109,7 +102,7 @@ describe('a failure issue opened by a certificate run', { timeout: E2E_TEST_BUDG
     try {
       disableWhenListing(world)
       const result = await world.run({
-        ...backfill(2).inputs,
+        ...backfillRange(2).inputs,
         'client-secret': '',
         certificate: encryptedKey + app.certPem,
         'certificate-password': PASSWORD
@@ -208,7 +201,7 @@ describe('each certificate mistake has its own error, before any request', { tim
     const requestsBefore = world.emulator.requests.length
     const githubBefore = world.github.requests.length
     const given: Record<string, string> = { 'client-secret': '', ...inputs() }
-    const result = await world.run({ ...backfill(1).inputs, ...given })
+    const result = await world.run({ ...backfillRange(1).inputs, ...given })
 
     expect(result.exitCode).toBe(1)
     const error = result.errors.find((e) => e.message.includes(`'${input}'`))

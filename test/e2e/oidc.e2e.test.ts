@@ -2,10 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { expectBranchHoldsExactlyServed } from './assertions.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
 import { findLeaks, type ActionResult } from './run-action.js'
-import { disableWhenListing, GITHUB_TOKEN, hourFloor, startWorld, type World } from './world.js'
+import { backfillRange, disableWhenListing, GITHUB_TOKEN, startWorld, type World } from './world.js'
 import { startFakeOidcIssuer, type FakeOidcIssuer } from '../fake-github/index.js'
 
-const HOUR = 3_600_000
 const MAIN = 'repo:contoso/audit:ref:refs/heads/main'
 
 let world: World | undefined
@@ -36,10 +35,10 @@ async function start(
   return { world, issuer }
 }
 
+/** A backfill (see backfillRange) signing in without a client secret. */
 function backfill(hours: number): { inputs: Record<string, string>; from: Date; to: Date } {
-  const to = hourFloor(Date.now() - HOUR)
-  const from = new Date(to.getTime() - hours * HOUR)
-  return { inputs: { start: from.toISOString(), end: to.toISOString(), 'client-secret': '' }, from, to }
+  const range = backfillRange(hours)
+  return { ...range, inputs: { ...range.inputs, 'client-secret': '' } }
 }
 
 function claims(jwt: string): Record<string, unknown> {

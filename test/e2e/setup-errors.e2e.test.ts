@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { findLeaks } from './run-action.js'
-import { disableWhenListing, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
+import { backfillRange, disableWhenListing, GITHUB_TOKEN, SECRET, startWorld, type World } from './world.js'
 import { E2E_TEST_BUDGET_MS } from './budgets.js'
 
 let world: World | undefined
@@ -10,16 +10,11 @@ afterEach(async () => {
   world = undefined
 })
 
-function backfill(): Record<string, string> {
-  const start = hourFloor(Date.now() - 3 * 3_600_000)
-  return { start: start.toISOString(), end: new Date(start.getTime() + 2 * 3_600_000).toISOString() }
-}
-
 describe('set-up problems are explained, and nothing is written', { timeout: E2E_TEST_BUDGET_MS }, () => {
   it('a wrong client secret: says what to do, leaks nothing, creates no branch', async () => {
     world = await startWorld()
     const wrong = 'not-the-secret~0123456789'
-    const result = await world.run({ ...backfill(), 'client-secret': wrong })
+    const result = await world.run({ ...backfillRange(2).inputs, 'client-secret': wrong })
     expect(result.exitCode).toBe(1)
     expect(result.errors.at(-1)?.message).toMatch(
       /^Sign-in to Entra ID failed for app \S+ in tenant \S+ at \S+: AADSTS7000215: the client secret is wrong: use the secret's Value \(not its Secret ID\).*\(Entra ID: Invalid client secret provided\./
@@ -40,7 +35,7 @@ describe('set-up problems are explained, and nothing is written', { timeout: E2E
 
   it('an unknown app in the tenant', async () => {
     world = await startWorld()
-    const result = await world.run({ ...backfill(), 'client-id': '99999999-9999-4999-8999-999999999999' })
+    const result = await world.run({ ...backfillRange(2).inputs, 'client-id': '99999999-9999-4999-8999-999999999999' })
     expect(result.exitCode).toBe(1)
     expect(result.errors.at(-1)?.message).toMatch(
       /: AADSTS700016: no app with this client-id exists in this tenant: check 'client-id' and 'tenant-id'/
@@ -50,7 +45,7 @@ describe('set-up problems are explained, and nothing is written', { timeout: E2E
   it('a subscription an administrator disables during the run', async () => {
     world = await startWorld()
     disableWhenListing(world)
-    const result = await world.run(backfill())
+    const result = await world.run(backfillRange(2).inputs)
     expect(result.exitCode).toBe(1)
     const windowError = result.errors.find((error) => error.properties.title === 'Window failed (AF20023)')
     expect(windowError?.message).toMatch(
@@ -61,14 +56,14 @@ describe('set-up problems are explained, and nothing is written', { timeout: E2E
 
   it('a tenant with unified audit logging off', async () => {
     world = await startWorld({ emulator: { auditDisabled: true } })
-    const result = await world.run(backfill())
+    const result = await world.run(backfillRange(2).inputs)
     expect(result.exitCode).toBe(1)
     expect(result.errors.at(-1)?.message).toMatch(/unified audit logging is off for this tenant.*Purview/)
   })
 
   it('an app without ActivityFeed.Read', async () => {
     world = await startWorld({ emulator: { roles: [] } })
-    const result = await world.run(backfill())
+    const result = await world.run(backfillRange(2).inputs)
     expect(result.exitCode).toBe(1)
     expect(result.errors.at(-1)?.message).toMatch(/ActivityFeed\.Read with admin consent/)
   })
@@ -76,7 +71,7 @@ describe('set-up problems are explained, and nothing is written', { timeout: E2E
   it('masks every access token it receives before using it', async () => {
     world = await startWorld()
     world.emulator.subscriptions.enable('Audit.General')
-    const result = await world.run(backfill())
+    const result = await world.run(backfillRange(2).inputs)
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
     const tokens = result.masked.filter((value) => value.split('.').length === 3)
     expect(tokens.length).toBeGreaterThanOrEqual(1)

@@ -129,6 +129,17 @@ export function hourFloor(t: number): Date {
 }
 
 /**
+ * A backfill of the `hours` hours before the last full hour (the hour under way and the one
+ * before it are left out): its `start` and `end` inputs, and the same bounds as dates, to
+ * generate the blobs it lists.
+ */
+export function backfillRange(hours: number): { inputs: Record<string, string>; from: Date; to: Date } {
+  const to = hourFloor(Date.now() - 3_600_000)
+  const from = new Date(to.getTime() - hours * 3_600_000)
+  return { inputs: { start: from.toISOString(), end: to.toISOString() }, from, to }
+}
+
+/**
  * An administrator disables the Audit.General subscription as the first listing arrives:
  * every window fails with AF20023, which is not retried, and the run opens the failure issue.
  */

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from './index.js'
-import { clientFor } from './test-client.js'
+import { describe, expect, it } from 'vitest'
+import type { FakeGitHub } from './index.js'
+import { clientFor, useFakeGitHub } from './test-client.js'
 
 /** The action's query shape, with the object id as a declared variable `$first`. */
 const BLOB_QUERY = `query ($owner: String!, $name: String!, $first: GitObjectID!) {
@@ -12,20 +12,7 @@ const BLOB_QUERY = `query ($owner: String!, $name: String!, $first: GitObjectID!
 const inlined = (sha: string): string => BLOB_QUERY.replace(', $first: GitObjectID!', '').replace('$first', `"${sha}"`)
 
 describe('GraphQL: blob texts by object id', () => {
-  let fake: FakeGitHub | undefined
-  async function start(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
-    fake = await startFakeGitHub(options)
-    return fake
-  }
-  afterEach(async () => {
-    const closing = fake
-    fake = undefined
-    try {
-      expect(closing?.internalErrors ?? []).toEqual([])
-    } finally {
-      await closing?.close()
-    }
-  })
+  const start = useFakeGitHub()
 
   async function blobs(github: FakeGitHub, files: Record<string, string | Buffer>): Promise<string[]> {
     await github.commitFiles('data', files)

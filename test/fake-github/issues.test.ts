@@ -1,7 +1,7 @@
 import type { Octokit } from '@octokit/rest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { MAX_BODY_LENGTH, startFakeGitHub, type FakeGitHub } from './index.js'
-import { clientFor, failure } from './test-client.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { MAX_BODY_LENGTH, type FakeGitHub } from './index.js'
+import { clientFor, failure, useFakeGitHub } from './test-client.js'
 
 describe('issues', () => {
   let fake: FakeGitHub
@@ -12,14 +12,12 @@ describe('issues', () => {
   // One second per reading, so sorting by time is deterministic.
   const now = (): Date => new Date(Date.UTC(2026, 10, 22, 6, 0, tick++))
 
+  const start = useFakeGitHub()
+
   beforeEach(async () => {
-    fake = await startFakeGitHub({ now })
+    fake = await start({ now })
     tick = 0
     octokit = clientFor(fake)
-  })
-  afterEach(async () => {
-    expect(fake.internalErrors).toEqual([])
-    await fake.close()
   })
 
   it('opens an issue, creating its labels on the way', async () => {
@@ -198,24 +196,22 @@ describe('issues', () => {
 })
 
 describe('issues without the issues permission', () => {
+  const start = useFakeGitHub()
+
   it('answers 403 Resource not accessible by integration', async () => {
-    const fake = await startFakeGitHub({ permissions: { issues: 'none' } })
-    try {
-      const octokit = clientFor(fake)
-      for (const request of [
-        () => octokit.issues.listForRepo({ owner: fake.owner, repo: fake.repo }),
-        () => octokit.issues.create({ owner: fake.owner, repo: fake.repo, title: 't' }),
-        () => octokit.issues.createComment({ owner: fake.owner, repo: fake.repo, issue_number: 1, body: 'b' })
-      ]) {
-        const { status, data } = await failure(request())
-        expect(status).toBe(403)
-        expect(data.message).toBe('Resource not accessible by integration')
-      }
-      expect(fake.issues).toHaveLength(0)
-      // Contents access is unaffected.
-      expect((await octokit.git.getRef({ owner: fake.owner, repo: fake.repo, ref: 'heads/main' })).status).toBe(200)
-    } finally {
-      await fake.close()
+    const fake = await start({ permissions: { issues: 'none' } })
+    const octokit = clientFor(fake)
+    for (const request of [
+      () => octokit.issues.listForRepo({ owner: fake.owner, repo: fake.repo }),
+      () => octokit.issues.create({ owner: fake.owner, repo: fake.repo, title: 't' }),
+      () => octokit.issues.createComment({ owner: fake.owner, repo: fake.repo, issue_number: 1, body: 'b' })
+    ]) {
+      const { status, data } = await failure(request())
+      expect(status).toBe(403)
+      expect(data.message).toBe('Resource not accessible by integration')
     }
+    expect(fake.issues).toHaveLength(0)
+    // Contents access is unaffected.
+    expect((await octokit.git.getRef({ owner: fake.owner, repo: fake.repo, ref: 'heads/main' })).status).toBe(200)
   })
 })

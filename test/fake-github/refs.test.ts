@@ -1,7 +1,7 @@
 import type { Octokit } from '@octokit/rest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Messages, startFakeGitHub, type FakeGitHub } from './index.js'
-import { clientFor, failure } from './test-client.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { Messages, type FakeGitHub } from './index.js'
+import { clientFor, failure, useFakeGitHub } from './test-client.js'
 
 describe('refs', () => {
   let fake: FakeGitHub
@@ -9,13 +9,11 @@ describe('refs', () => {
   const owner = 'contoso'
   const repo = 'audit'
 
+  const start = useFakeGitHub()
+
   beforeEach(async () => {
-    fake = await startFakeGitHub()
+    fake = await start()
     octokit = clientFor(fake)
-  })
-  afterEach(async () => {
-    expect(fake.internalErrors).toEqual([])
-    await fake.close()
   })
 
   /** A commit on top of `parent` adding one file, made through the API. */

@@ -1,28 +1,12 @@
 import { existsSync } from 'node:fs'
-import { afterEach, describe, expect, it } from 'vitest'
-import {
-  SECONDARY_RATE_LIMIT_MESSAGE,
-  secondaryRateLimit,
-  startFakeGitHub,
-  type FakeGitHub,
-  type FakeGitHubOptions
-} from './index.js'
-import { clientFor, failure } from './test-client.js'
+import { describe, expect, it } from 'vitest'
+import { SECONDARY_RATE_LIMIT_MESSAGE, secondaryRateLimit } from './index.js'
+import { clientFor, failure, useFakeGitHub } from './test-client.js'
 
 describe('HTTP layer', () => {
-  let fake: FakeGitHub | undefined
   const owner = 'contoso'
   const repo = 'audit'
-
-  async function start(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
-    fake = await startFakeGitHub(options)
-    return fake
-  }
-  afterEach(async () => {
-    expect(fake?.internalErrors ?? []).toEqual([])
-    await fake?.close()
-    fake = undefined
-  })
+  const start = useFakeGitHub()
 
   describe('authentication', () => {
     it('rejects a wrong token and a missing one with 401 Bad credentials', async () => {
@@ -108,7 +92,6 @@ describe('HTTP layer', () => {
     await github.close()
     expect(existsSync(github.repoPath)).toBe(false)
     await expect(fetch(`${github.url}/repos/${owner}/${repo}`)).rejects.toThrow()
-    fake = undefined
   })
 
   it('answers 400 to a body that is not JSON', async () => {

@@ -1,6 +1,50 @@
 import { createHash } from 'node:crypto'
 import { Octokit } from '@octokit/rest'
-import type { FakeGitHub } from './index.js'
+import { afterAll, afterEach, beforeAll, expect } from 'vitest'
+import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from './index.js'
+
+/**
+ * Fakes per test: the returned function starts one (as many as a test needs); after each test
+ * every fake it started is closed, even when the test failed, and the test fails if one of them
+ * met an error of its own.
+ */
+export function useFakeGitHub(): (options?: FakeGitHubOptions) => Promise<FakeGitHub> {
+  const fakes: FakeGitHub[] = []
+  afterEach(() => closeAll(fakes))
+  return async (options = {}) => {
+    const fake = await startFakeGitHub(options)
+    fakes.push(fake)
+    return fake
+  }
+}
+
+/**
+ * One fake for the tests of a file or describe block: started before the first, closed after
+ * the last (then checked for errors of its own, as {@link useFakeGitHub} checks). The returned
+ * function gives the fake to a test.
+ */
+export function useSharedFakeGitHub(options: FakeGitHubOptions = {}): () => FakeGitHub {
+  const fakes: FakeGitHub[] = []
+  beforeAll(async () => {
+    fakes.push(await startFakeGitHub(options))
+  })
+  afterAll(() => closeAll(fakes))
+  return () => {
+    const [fake] = fakes
+    if (!fake) throw new Error('The shared fake GitHub is started in beforeAll: ask for it inside a test or hook.')
+    return fake
+  }
+}
+
+/** Closes every fake in `fakes` (and forgets them), after checking none met an internal error. */
+async function closeAll(fakes: FakeGitHub[]): Promise<void> {
+  const closing = fakes.splice(0)
+  try {
+    for (const fake of closing) expect(fake.internalErrors).toEqual([])
+  } finally {
+    await Promise.all(closing.map((fake) => fake.close()))
+  }
+}
 
 /**
  * An Octokit client for the fake. `request.fetch` is the global fetch, passed explicitly so

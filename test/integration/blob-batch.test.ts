@@ -1,30 +1,29 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createGitHubClient } from '../../src/github/client.js'
 import { createGitDatabase, type GitDatabase } from '../../src/github/git-database.js'
-import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../fake-github/index.js'
+import type { FakeGitHub, FakeGitHubOptions } from '../fake-github/index.js'
+import { useFakeGitHub } from '../fake-github/test-client.js'
 
-let fake: FakeGitHub | undefined
-
-afterEach(async () => {
-  const closing = fake
-  fake = undefined
-  try {
-    expect(closing?.internalErrors ?? []).toEqual([])
-  } finally {
-    await closing?.close()
-  }
-})
+const startFake = useFakeGitHub()
 
 /** A data branch holding `files`, and the Git Data adapter the action reads it with. */
 async function branchWith(
   files: Record<string, Buffer>,
   options: FakeGitHubOptions = {}
 ): Promise<{ github: FakeGitHub; git: GitDatabase; blobs: Map<string, { sha: string; size: number }> }> {
-  fake = await startFakeGitHub(options)
+  const fake = await startFake(options)
   await fake.commitFiles('audit-data', files)
   const git = createGitDatabase(createGitHubClient({ token: fake.token, baseUrl: fake.url, pacingMs: 0 }), fake)
   const head = await git.getHead('audit-data')
   return { github: fake, git, blobs: await git.listFiles(head!.treeSha) }
+}
+
+/** `count` small key files, as a day's additions leave them. */
+function keyFiles(count: number): Record<string, Buffer> {
+  const files: Record<string, Buffer> = {}
+  for (let index = 0; index < count; index++)
+    files[`state/keys/f${index}.keys`] = Buffer.from(`${Buffer.alloc(8, index).toString('base64')}\n`)
+  return files
 }
 
 const count = (github: FakeGitHub, method: string, path: RegExp): number =>
@@ -32,9 +31,7 @@ const count = (github: FakeGitHub, method: string, path: RegExp): number =>
 
 describe('reading many small blobs', () => {
   it('reads hundreds of text files in a few GraphQL requests, byte for byte', async () => {
-    const files: Record<string, Buffer> = {}
-    for (let index = 0; index < 250; index++)
-      files[`state/keys/f${index}.keys`] = Buffer.from(`${Buffer.alloc(8, index).toString('base64')}\n`)
+    const files = keyFiles(250)
     const { github, git, blobs } = await branchWith(files)
     const before = github.requests.length
     const read = await git.readBlobs([...blobs.values()])
@@ -84,9 +81,7 @@ describe('reading many small blobs', () => {
   })
 
   it('asks GraphQL no more once a batch fails, and reads the rest over REST', async () => {
-    const files: Record<string, Buffer> = {}
-    for (let index = 0; index < 250; index++)
-      files[`state/keys/f${index}.keys`] = Buffer.from(`${Buffer.alloc(8, index).toString('base64')}\n`)
+    const files = keyFiles(250)
     const { github, git, blobs } = await branchWith(files)
     github.faults.add({
       method: 'POST',

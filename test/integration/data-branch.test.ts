@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,20 +7,16 @@ import { commitFiles, gitBlobSha } from '../../src/commit/commit-files.js'
 import { createGitHubClient } from '../../src/github/client.js'
 import { createGitDatabase, type GitDatabase } from '../../src/github/git-database.js'
 import { secondaryRateLimit } from '../fake-github/faults.js'
-import { startFakeGitHub, type FakeGitHub } from '../fake-github/index.js'
+import type { FakeGitHub, FakeGitHubOptions } from '../fake-github/index.js'
+import { useFakeGitHub } from '../fake-github/test-client.js'
 
-let fake: FakeGitHub | undefined
-
-afterEach(async () => {
-  await fake?.close()
-  fake = undefined
-})
+const startFake = useFakeGitHub()
 
 async function setUp(
-  options: Parameters<typeof startFakeGitHub>[0] = {},
+  options: FakeGitHubOptions = {},
   clientToken?: string
 ): Promise<{ fake: FakeGitHub; git: GitDatabase }> {
-  fake = await startFakeGitHub(options)
+  const fake = await startFake(options)
   const octokit = createGitHubClient({ token: clientToken ?? fake.token, baseUrl: fake.url, pacingMs: 0 })
   return { fake, git: createGitDatabase(octokit, { owner: fake.owner, repo: fake.repo }) }
 }
@@ -289,8 +285,6 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
     await expect(
       commitFiles({ git: empty.git, branch: 'audit-data', build: files({ 'a.csv': '1\n' }) })
     ).rejects.toThrow(/contoso\/audit has no commits yet.*create an initial commit/)
-    await empty.fake.close()
-    fake = undefined
 
     const bad = await setUp({}, 'ghs_not-the-right-token')
     await expect(commitFiles({ git: bad.git, branch: 'audit-data', build: files({ 'a.csv': '1\n' }) })).rejects.toThrow(

@@ -1,18 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createGitHubClient, GITHUB_PACING_MS } from '../../src/github/client.js'
 import { readTestHooks, TEST_HOOKS } from '../../src/action/test-hooks.js'
-import { secondaryRateLimit, startFakeGitHub, type FakeGitHub } from '../fake-github/index.js'
+import { secondaryRateLimit } from '../fake-github/index.js'
+import { useFakeGitHub } from '../fake-github/test-client.js'
 
-let fake: FakeGitHub | undefined
-
-afterEach(async () => {
-  await fake?.close()
-  fake = undefined
-})
+const startFake = useFakeGitHub()
 
 /** Milliseconds between the arrival of the first and the last of `count` blob creations sent at once. */
 async function spreadOfWrites(count: number, pacingMs?: number): Promise<number> {
-  fake = await startFakeGitHub()
+  const fake = await startFake()
   const octokit = createGitHubClient({
     token: fake.token,
     baseUrl: fake.url,
@@ -22,7 +18,7 @@ async function spreadOfWrites(count: number, pacingMs?: number): Promise<number>
   await octokit.rest.repos.get({ owner: fake.owner, repo: fake.repo })
   await Promise.all(
     Array.from({ length: count }, (_, index) =>
-      octokit.rest.git.createBlob({ owner: fake!.owner, repo: fake!.repo, content: `blob ${index}\n` })
+      octokit.rest.git.createBlob({ owner: fake.owner, repo: fake.repo, content: `blob ${index}\n` })
     )
   )
   const arrivals = fake.requests.filter((request) => request.method === 'POST').map((request) => request.receivedAt)
@@ -44,10 +40,10 @@ describe('GitHub pacing', () => {
   })
 
   it('leaves a 429 to the throttling plugin alone: retried as GitHub asks, a bounded number of times', async () => {
-    fake = await startFakeGitHub()
+    const fake = await startFake()
     const octokit = createGitHubClient({ token: fake.token, baseUrl: fake.url, pacingMs: 0 })
-    const blob = (content: string) => octokit.rest.git.createBlob({ owner: fake!.owner, repo: fake!.repo, content })
-    const posts = () => fake!.requests.filter((request) => request.method === 'POST').map((request) => request.status)
+    const blob = (content: string) => octokit.rest.git.createBlob({ owner: fake.owner, repo: fake.repo, content })
+    const posts = () => fake.requests.filter((request) => request.method === 'POST').map((request) => request.status)
 
     const once = fake.faults.add({
       ...secondaryRateLimit(0, { method: 'POST', path: /\/git\/blobs$/, times: 1 }),

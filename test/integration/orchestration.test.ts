@@ -18,7 +18,8 @@ import { SCANNED_COLUMNS } from '../../src/record/columns.js'
 import { sync, SyncStopped } from '../../src/sync.js'
 import { expectBranchHoldsExactlyServed } from '../e2e/assertions.js'
 import { writePurviewExports } from '../e2e/purview-exports.js'
-import { BRANCH, GITHUB_TOKEN, hourFloor, SECRET, startWorld, TENANT, type World } from '../e2e/world.js'
+import { findLeaks } from '../e2e/run-action.js'
+import { backfillRange, BRANCH, GITHUB_TOKEN, SECRET, startWorld, TENANT, type World } from '../e2e/world.js'
 import { runInProcess } from './in-process.js'
 import { E2E_TEST_BUDGET_MS } from '../e2e/budgets.js'
 import { startFakeOidcIssuer } from '../fake-github/index.js'
@@ -33,22 +34,21 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
 })
 
-/** A backfill of the `hours` hours before the last full hour, and the blobs the emulator serves for it. */
+/** A backfill of the `hours` hours before the last full hour (backfillRange), and the blobs the emulator serves for it. */
 function backfill(
   world: World,
   hours: number,
   options: { blobsPerHour?: number; recordsPerBlob?: number } = {}
 ): Record<string, string> {
-  const start = hourFloor(Date.now() - (hours + 1) * HOUR)
-  const end = new Date(start.getTime() + hours * HOUR)
+  const { inputs, from, to } = backfillRange(hours)
   world.emulator.generate({
     contentTypes: ['Audit.General'],
-    from: start,
-    to: end,
+    from,
+    to,
     blobsPerHour: options.blobsPerHour ?? 3,
     recordsPerBlob: options.recordsPerBlob ?? 6
   })
-  return { start: start.toISOString(), end: end.toISOString() }
+  return inputs
 }
 
 /** Commits on the data branch, newest first. */
@@ -86,8 +86,13 @@ describe('run(): the composition root, in process', () => {
     expect(first.summary).toContain('<h3>Coverage of the data branch, last 7 days</h3>')
     // Secrets are masked before anything could print them, and printed nowhere.
     expect(first.secrets).toEqual(expect.arrayContaining([SECRET, GITHUB_TOKEN]))
-    const said = [...first.log, first.summary].join('\n')
-    for (const secret of first.secrets) expect(said).not.toContain(secret)
+    expect(
+      findLeaks(first.secrets, {
+        log: first.log.join('\n'),
+        summary: first.summary,
+        outputs: JSON.stringify(first.outputs)
+      })
+    ).toEqual([])
 
     const again = await runInProcess(world, range)
     expect(again.outputs).toMatchObject({ 'records-added': '0', 'commit-sha': '' })
@@ -152,6 +157,24 @@ describe('run(): the composition root, in process', () => {
     expect(world.github.issues[0]?.state).toBe('closed')
     expect(recovered.summary).toContain('(closed: every failed window recovered)')
     await expectBranchHoldsExactlyServed(world, ['Audit.General'])
+
+    // The client secret and the GitHub token reached none of what the runs wrote: the issue and
+    // its comments, the logs, summaries and outputs, the branch's files and commit messages.
+    const runs = { failed, warned, recovered }
+    for (const run of Object.values(runs)) expect(run.secrets).toEqual(expect.arrayContaining([SECRET, GITHUB_TOKEN]))
+    const texts: Record<string, string> = { issues: JSON.stringify(world.github.issues) }
+    for (const [name, run] of Object.entries(runs)) {
+      texts[`${name} log`] = run.log.join('\n')
+      texts[`${name} summary`] = run.summary
+      texts[`${name} outputs`] = JSON.stringify(run.outputs)
+      texts[`${name} failure`] = run.failed ?? ''
+    }
+    const files = await world.branchFiles()
+    expect(files.size).toBeGreaterThan(0)
+    for (const [path, text] of files) texts[`branch ${path}`] = text
+    texts['commit messages'] = await world.github.git(['log', '--format=%B', BRANCH])
+    expect(world.github.issues[0]?.comments.length).toBeGreaterThan(0)
+    expect(findLeaks([SECRET, GITHUB_TOKEN], texts)).toEqual([])
   })
 
   it(
@@ -233,8 +256,7 @@ describe('run(): the composition root, in process', () => {
       expect(record.failed).toBeUndefined()
       expect(issuer.issued.length).toBeGreaterThan(0)
       expect(record.secrets).toEqual(expect.arrayContaining([...issuer.issued]))
-      const said = [...record.log, record.summary].join('\n')
-      for (const token of issuer.issued) expect(said).not.toContain(token)
+      expect(findLeaks(issuer.issued, { log: record.log.join('\n'), summary: record.summary })).toEqual([])
     } finally {
       await issuer.close()
     }
@@ -249,7 +271,13 @@ describe('run(): the composition root, in process', () => {
     expect(record.summary).toContain('Nothing was committed: the data branch is as it was')
     expect(await commits(world)).toEqual([])
     expect(record.secrets).toContain('not-the-secret~0123456789')
-    expect([...record.log, record.summary, record.failed].join('\n')).not.toContain('not-the-secret~0123456789')
+    expect(
+      findLeaks(['not-the-secret~0123456789'], {
+        log: record.log.join('\n'),
+        summary: record.summary,
+        failed: record.failed ?? ''
+      })
+    ).toEqual([])
   })
 
   it('reports a run that stops after a pass was committed: the commit is kept and listed', async () => {

@@ -2,16 +2,17 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { BranchFiles, FileChanges } from '../../src/branch/branch-files.js'
+import type { FileChanges } from '../../src/branch/branch-files.js'
 import { coverage, coverageEndDay, coverageTableRows, lastDays } from '../../src/branch/coverage.js'
 import { isGeneratedBranchReadme, renderBranchReadme } from '../../src/branch/readme.js'
-import { buildCommit, type CommitReport } from '../../src/commit/build-commit.js'
+import { buildCommit } from '../../src/commit/build-commit.js'
+import type { CommitReport } from '../../src/commit/commit-report.js'
 import { CSV_FORMAT, encodeCsvRow } from '../../src/snapshot/format/csv.js'
 import { COVERAGE_CHART_PATH, README_PATH } from '../../src/branch/paths.js'
 import { Spool } from '../../src/snapshot/spool.js'
 import { emptyLedger, type LedgerUpdate } from '../../src/branch/ledger.js'
 import type { Manifest } from '../../src/branch/manifest.js'
-import { referenceRow } from './fixtures.js'
+import { memoryTip, referenceRow } from './fixtures.js'
 
 const dirs: string[] = []
 afterEach(async () => {
@@ -19,20 +20,6 @@ afterEach(async () => {
 })
 
 const NOW = new Date('2026-11-20T12:00:00Z')
-
-/** A branch tip in memory. */
-function tip(files: Map<string, Buffer>): BranchFiles {
-  return {
-    has: (path) => files.has(path),
-    paths: () => files.keys(),
-    size: (path) => files.get(path)?.byteLength,
-    read: async (path) => files.get(path),
-    readMany: async (paths) => new Map(paths.flatMap((path) => (files.has(path) ? [[path, files.get(path)!]] : []))),
-    async *stream(path) {
-      yield files.get(path) ?? Buffer.alloc(0)
-    }
-  }
-}
 
 /** Builds a commit of `count` records of Audit.General on `day` onto `files`, and applies it. */
 async function commit(
@@ -51,7 +38,7 @@ async function commit(
   }
   let report: CommitReport | undefined
   const changes = await buildCommit(
-    tip(files),
+    memoryTip(files),
     {
       updates,
       spool,

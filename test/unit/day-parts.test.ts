@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BranchFiles, FileChanges } from '../../src/branch/branch-files.js'
-import { buildCommit, type CommitReport } from '../../src/commit/build-commit.js'
+import { buildCommit } from '../../src/commit/build-commit.js'
+import type { CommitReport } from '../../src/commit/commit-report.js'
 import { CSV_FORMAT, CSV_HEADER, encodeCsvRow } from '../../src/snapshot/format/csv.js'
 import { powerAppsUsageObserver } from '../../src/usage/power-apps-observer.js'
 import { SETTLE_AFTER_MS } from '../../src/commit/day-plan.js'
@@ -17,7 +18,7 @@ import { dayFilePath, dayFilePaths, findDayFiles, MANIFEST_PATH } from '../../sr
 import type { SnapshotRow } from '../../src/record/columns.js'
 import { Spool } from '../../src/snapshot/spool.js'
 import { parseManifest } from '../../src/branch/manifest.js'
-import { referenceRow } from './fixtures.js'
+import { memoryTip, referenceRow } from './fixtures.js'
 
 const DAY = '2026-11-20'
 const dirs: string[] = []
@@ -46,20 +47,8 @@ function rows(count: number, from = 0): SnapshotRow[] {
 const fileOf = (day: SnapshotRow[]): Buffer => Buffer.concat([CSV_HEADER, ...day.map(encodeCsvRow)])
 const readRows = (bytes: Buffer | undefined): string[][] => (parse(bytes ?? Buffer.alloc(0)) as string[][]).slice(1)
 
-/** A branch tip in memory; day files are streamed in small chunks, as a download arrives. */
-function tip(files: Map<string, Buffer>): BranchFiles {
-  return {
-    has: (path) => files.has(path),
-    paths: () => files.keys(),
-    size: (path) => files.get(path)?.byteLength,
-    read: async (path) => files.get(path),
-    readMany: async (paths) => new Map(paths.flatMap((path) => (files.has(path) ? [[path, files.get(path)!]] : []))),
-    async *stream(path) {
-      const bytes = files.get(path) ?? Buffer.alloc(0)
-      for (let at = 0; at < bytes.length; at += 997) yield bytes.subarray(at, at + 997)
-    }
-  }
-}
+/** A branch tip's day files are streamed in small chunks, as a download arrives. */
+const CHUNK = 997
 
 /** Merges `batch` into the branch tip, spilling the spool often and in reverse order, as a real run might. */
 async function buildWith(
@@ -105,7 +94,7 @@ async function buildWith(
 }
 
 const build = (branch: Map<string, Buffer>, batch: SnapshotRow[], maxFileBytes: number) =>
-  buildWith(tip(branch), batch, maxFileBytes)
+  buildWith(memoryTip(branch, CHUNK), batch, maxFileBytes)
 
 /** Applies changes to the in-memory branch, reading staged files from disk. */
 function apply(branch: Map<string, Buffer>, changes: FileChanges | undefined): void {
@@ -230,7 +219,7 @@ describe('merging new rows into a settled day (its canonical parts)', () => {
     const before = new Map(branch)
 
     const streamed: string[] = []
-    const watched = tip(branch)
+    const watched = memoryTip(branch, CHUNK)
     const stream = watched.stream.bind(watched)
     const { changes, report } = await buildWith(
       { ...watched, stream: (path) => (streamed.push(path), stream(path)) },
@@ -254,7 +243,7 @@ describe('merging new rows into a settled day (its canonical parts)', () => {
     expect(readRows(branch.get(usage))).toEqual([[DAY, '', '', '', '', '300', '0']])
 
     const streamed: string[] = []
-    const watched = tip(branch)
+    const watched = memoryTip(branch, CHUNK)
     const stream = watched.stream.bind(watched)
     const { changes, report } = await buildWith(
       { ...watched, stream: (path) => (streamed.push(path), stream(path)) },
@@ -333,14 +322,14 @@ describe('adding to a day that can still grow, and compacting it when it settles
 
   it('writes new rows beside the day, reading and rewriting none of its files, and leaves out the rows it holds', async () => {
     const branch = new Map<string, Buffer>()
-    apply(branch, (await buildWith(tip(branch), rows(300), cap, true, false)).changes)
+    apply(branch, (await buildWith(memoryTip(branch, CHUNK), rows(300), cap, true, false)).changes)
     const parts = audit(branch)
     expect(parts.length).toBeGreaterThanOrEqual(3)
     expect(keys(branch)).toEqual(parts.map(keyFilePath).sort())
     const before = new Map(branch)
 
     const streamed: string[] = []
-    const watched = tip(branch)
+    const watched = memoryTip(branch, CHUNK)
     const stream = watched.stream.bind(watched)
     const read = watched.read.bind(watched)
     const readMany = watched.readMany.bind(watched)
@@ -380,7 +369,7 @@ describe('adding to a day that can still grow, and compacting it when it settles
     expect(readRows(branch.get(usagePath))).toEqual([[DAY, '', '', '', '', '330', '0']])
     expect(branch.has(statePath)).toBe(true)
     // The same rows again: nothing to add.
-    expect((await buildWith(tip(branch), [...late, ...rows(5)], cap, true, false)).changes).toBeUndefined()
+    expect((await buildWith(memoryTip(branch, CHUNK), [...late, ...rows(5)], cap, true, false)).changes).toBeUndefined()
   })
 
   it.each([
@@ -392,17 +381,18 @@ describe('adding to a day that can still grow, and compacting it when it settles
       const branch = new Map<string, Buffer>()
       const first = rows(200)
       const later = [rows(40, 150).slice(0, 10), rows(60, 200), rows(30, 260)]
-      apply(branch, (await buildWith(tip(branch), first, cap, true, false, format)).changes)
-      for (const batch of later) apply(branch, (await buildWith(tip(branch), batch, cap, true, false, format)).changes)
+      apply(branch, (await buildWith(memoryTip(branch, CHUNK), first, cap, true, false, format)).changes)
+      for (const batch of later)
+        apply(branch, (await buildWith(memoryTip(branch, CHUNK), batch, cap, true, false, format)).changes)
       expect(audit(branch).filter((path) => path.includes('.added-'))).toHaveLength(2)
 
       // A run on a later day (no row of this one): the day has settled and is compacted.
-      const { changes, report } = await buildWith(tip(branch), [], cap, true, true, format)
+      const { changes, report } = await buildWith(memoryTip(branch, CHUNK), [], cap, true, true, format)
       expect(report).toMatchObject({ recordsAdded: 0, compacted: [`Audit.General ${DAY}`], settled: [] })
       expect(changes?.message).toMatch(/^audit-sync: compact 1 day\n/)
       apply(branch, changes)
       const once = new Map<string, Buffer>()
-      apply(once, (await buildWith(tip(once), rows(290), cap, true, true, format)).changes)
+      apply(once, (await buildWith(memoryTip(once, CHUNK), rows(290), cap, true, true, format)).changes)
       expect(audit(branch)).toEqual(audit(once))
       for (const path of audit(once)) expect(branch.get(path)?.equals(once.get(path)!), path).toBe(true)
       expect(keys(branch)).toEqual([])
@@ -424,12 +414,12 @@ describe('adding to a day that can still grow, and compacting it when it settles
 
   it('lets a settled day without additions keep its files and drops its keys and usage state', async () => {
     const branch = new Map<string, Buffer>()
-    apply(branch, (await buildWith(tip(branch), rows(200), cap, true, false)).changes)
+    apply(branch, (await buildWith(memoryTip(branch, CHUNK), rows(200), cap, true, false)).changes)
     expect(keys(branch).length).toBeGreaterThan(0)
     expect(branch.has(statePath)).toBe(true)
     const before = new Map(branch)
 
-    const { changes, report } = await buildWith(tip(branch), [], cap, true, true)
+    const { changes, report } = await buildWith(memoryTip(branch, CHUNK), [], cap, true, true)
     expect(report).toMatchObject({ recordsAdded: 0, compacted: [], settled: [`Audit.General ${DAY}`] })
     expect(changes?.message).toMatch(/^audit-sync: settle 1 day\n/)
     apply(branch, changes)
@@ -437,17 +427,17 @@ describe('adding to a day that can still grow, and compacting it when it settles
     expect(branch.has(statePath)).toBe(false)
     for (const path of [...audit(branch), usagePath])
       expect(branch.get(path)?.equals(before.get(path)!), path).toBe(true)
-    expect((await buildWith(tip(branch), [], cap, true, true)).changes).toBeUndefined()
+    expect((await buildWith(memoryTip(branch, CHUNK), [], cap, true, true)).changes).toBeUndefined()
   })
 
   it('gives a day written before key files existed its keys by compacting it once, then adds to it', async () => {
     const branch = new Map<string, Buffer>()
-    apply(branch, (await buildWith(tip(branch), rows(150), cap, false, false)).changes)
+    apply(branch, (await buildWith(memoryTip(branch, CHUNK), rows(150), cap, false, false)).changes)
     for (const path of keys(branch)) branch.delete(path)
-    apply(branch, (await buildWith(tip(branch), rows(10, 150), cap, false, false)).changes)
+    apply(branch, (await buildWith(memoryTip(branch, CHUNK), rows(10, 150), cap, false, false)).changes)
     expect(audit(branch).some((path) => path.includes('.added-'))).toBe(false)
     expect(keys(branch)).toEqual(audit(branch).map(keyFilePath).sort())
-    apply(branch, (await buildWith(tip(branch), rows(10, 160), cap, false, false)).changes)
+    apply(branch, (await buildWith(memoryTip(branch, CHUNK), rows(10, 160), cap, false, false)).changes)
     expect(audit(branch).filter((path) => path.includes('.added-'))).toEqual([
       'audit/Audit.General/2026/11/2026-11-20.added-1.csv'
     ])

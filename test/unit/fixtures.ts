@@ -1,3 +1,4 @@
+import type { BranchFiles } from '../../src/branch/branch-files.js'
 import { recordId, type AuditRecord } from '../../src/record/audit-record.js'
 import type { SnapshotRow } from '../../src/record/columns.js'
 
@@ -46,4 +47,23 @@ export function referenceRow(record: AuditRecord, creationTime: string, id: stri
     'ClientIP'
   ]
   return [id, creationTime, ...columns.map((column) => cell(record[column])), JSON.stringify(record)]
+}
+
+/**
+ * A branch tip in memory. Files are streamed whole, or in chunks of `chunkBytes` as a download
+ * arrives (a missing or empty file then streams no chunk at all).
+ */
+export function memoryTip(files: Map<string, Buffer>, chunkBytes?: number): BranchFiles {
+  return {
+    has: (path) => files.has(path),
+    paths: () => files.keys(),
+    size: (path) => files.get(path)?.byteLength,
+    read: async (path) => files.get(path),
+    readMany: async (paths) => new Map(paths.flatMap((path) => (files.has(path) ? [[path, files.get(path)!]] : []))),
+    async *stream(path) {
+      const bytes = files.get(path) ?? Buffer.alloc(0)
+      if (chunkBytes === undefined) yield bytes
+      else for (let at = 0; at < bytes.length; at += chunkBytes) yield bytes.subarray(at, at + chunkBytes)
+    }
+  }
 }

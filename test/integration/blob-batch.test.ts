@@ -26,6 +26,14 @@ function keyFiles(count: number): Record<string, Buffer> {
   return files
 }
 
+/** GitHub's answer to a token that may not use the GraphQL API. */
+const GRAPHQL_REFUSED = {
+  method: 'POST',
+  path: /^\/graphql$/,
+  status: 403,
+  body: { message: 'Resource not accessible by integration' }
+} as const
+
 const count = (github: FakeGitHub, method: string, path: RegExp): number =>
   github.requests.filter((request) => request.method === method && path.test(request.path)).length
 
@@ -60,12 +68,7 @@ describe('reading many small blobs', () => {
   it('falls back to REST when the GraphQL API refuses, and fails as REST explains', async () => {
     const files = { 'a.keys': Buffer.from('AQEBAQEBAQE=\n'), 'b.keys': Buffer.from('AgICAgICAgI=\n') }
     const { github, git, blobs } = await branchWith(files)
-    github.faults.add({
-      method: 'POST',
-      path: /^\/graphql$/,
-      status: 403,
-      body: { message: 'Resource not accessible by integration' }
-    })
+    github.faults.add(GRAPHQL_REFUSED)
     const read = await git.readBlobs([...blobs.values()])
     expect(read.get(blobs.get('a.keys')!.sha)).toEqual(files['a.keys'])
     expect(count(github, 'GET', /\/git\/blobs\//)).toBe(2)
@@ -83,12 +86,7 @@ describe('reading many small blobs', () => {
   it('asks GraphQL no more once a batch fails, and reads the rest over REST', async () => {
     const files = keyFiles(250)
     const { github, git, blobs } = await branchWith(files)
-    github.faults.add({
-      method: 'POST',
-      path: /^\/graphql$/,
-      status: 403,
-      body: { message: 'Resource not accessible by integration' }
-    })
+    github.faults.add(GRAPHQL_REFUSED)
     const before = github.requests.length
     const read = await git.readBlobs([...blobs.values()])
     for (const [path, bytes] of Object.entries(files)) expect(read.get(blobs.get(path)!.sha)).toEqual(bytes)

@@ -10,9 +10,11 @@ import { describeSettings, InputError, readSettings } from './action/inputs.js'
 import { gitHubEndpoints, readRunContext, type RunContext } from './action/run-context.js'
 import type { ActionPort, Runtime } from './action/runtime.js'
 import { Outputs, type RepositoryRef, type Settings } from './action/settings.js'
+import { GRAPH_QUERIES } from './branch/ledger.js'
 import { readTestHooks, type TestHooks } from './action/test-hooks.js'
 import type { Credential } from './auth/credential.js'
-import { createTokenProvider } from './auth/entra-token.js'
+import { createTokenProvider, type TokenProvider } from './auth/entra-token.js'
+import { AuditQueryClient, GRAPH_RETRY } from './graph/audit-query-client.js'
 import type { PresentedToken } from './auth/github-oidc.js'
 import { createGitHubClient, type GitHubClient } from './github/client.js'
 import { createGitDatabase, type GitDatabase } from './github/git-database.js'
@@ -116,7 +118,7 @@ function publish(port: ActionPort, result: SyncResult, issue: IssueOutcome | und
   port.setOutput(Outputs.RecordsAdded, result.report.recordsAdded)
   port.setOutput(Outputs.FilesChanged, result.report.filesChanged)
   port.setOutput(Outputs.CommitSha, result.commitSha ?? '')
-  port.setOutput(Outputs.FailedSegments, result.failures.length)
+  port.setOutput(Outputs.FailedSegments, result.failures.length + (result.graph?.failed ?? 0))
   port.setOutput(Outputs.IssueUrl, issue && issue.action !== 'none' ? issue.url : '')
   port.setOutput(Outputs.BadRows, result.imported?.badRows ?? 0)
 }
@@ -137,15 +139,24 @@ function annotate(port: ActionPort, settings: Settings, result: SyncResult): voi
   for (const gap of result.report.failures.newGaps.slice(0, MAX_ANNOTATIONS)) {
     port.warning(`${gap.type} ${gap.start}: ${gap.message}`, 'Audit content no longer available from the API')
   }
-  if (result.failures.length === 0) return
+  const graphFailed = result.graph?.failed ?? 0
+  if (result.failures.length === 0 && graphFailed === 0) return
   for (const failure of result.failures.slice(0, MAX_ANNOTATIONS)) {
     port.error(
       `${failure.type} ${formatInstant(failure.start)} to ${formatInstant(failure.end)}: ${failure.message}`,
       `Window failed (${failure.code})`
     )
   }
+  const graphWindows = result.report.failures.open.filter((failure) => failure.type === GRAPH_QUERIES)
+  for (const failure of graphFailed > 0 ? graphWindows.slice(0, MAX_ANNOTATIONS) : []) {
+    port.error(`${failure.start} to ${failure.end}: ${failure.message}`, `Graph window failed (${failure.code})`)
+  }
+  const failed = [
+    ...(result.failures.length > 0 ? [`${result.failures.length} listing window(s)`] : []),
+    ...(graphFailed > 0 ? [`${graphFailed} Graph audit log query window(s)`] : [])
+  ].join(' and ')
   const message =
-    `${result.failures.length} listing window(s) failed after retries; everything else was committed` +
+    `${failed} failed after retries; everything else was committed` +
     `${result.commitSha ? ` (${result.commitSha.slice(0, 7)})` : ''} and the next run retries them first.`
   if (settings.failOnError) port.setFailed(message)
   else port.warning(message)
@@ -164,6 +175,9 @@ function reportFailure(port: ActionPort, error: unknown): void {
 class Wiring {
   /** Settings only a test suite changes (src/action/test-hooks.ts), read once. */
   private readonly hooks: TestHooks
+  /** Masks every token of the run, whichever resource it is for. */
+  private readonly mask: (token: string) => void
+  private readonly logPresented: (presented: PresentedToken | undefined) => void
 
   constructor(
     readonly runtime: Runtime,
@@ -171,6 +185,8 @@ class Wiring {
     private readonly context: RunContext
   ) {
     this.hooks = readTestHooks(runtime.env)
+    this.mask = maskOnce(runtime.port)
+    this.logPresented = logPresentedOnce(runtime.port)
   }
 
   /**
@@ -233,6 +249,12 @@ class Wiring {
       tempDir: env.RUNNER_TEMP || tmpdir(),
       workspace: this.context.workspace,
       api: credential ? this.managementApi(credential) : importOnlyApi(),
+      graph: credential && this.settings.graphUrl ? this.graphQueries(credential, this.settings.graphUrl) : undefined,
+      graphWaitMs: this.hooks.graphWaitMs,
+      graphPollMs:
+        this.hooks.graphPollMs === undefined
+          ? undefined
+          : { first: this.hooks.graphPollMs, max: this.hooks.graphPollMs * 24 },
       git,
       now,
       log: (line) => port.info(line),
@@ -245,26 +267,45 @@ class Wiring {
     }
   }
 
-  /** The Management API client, signing in with the app's credential when it is first needed. */
-  private managementApi(credential: Credential): ActivityClient {
+  /** Tokens for one resource, signing in with the app's credential when one is first needed. */
+  private tokensFor(credential: Credential, resource: string): TokenProvider {
     const { settings } = this
     const { port } = this.runtime
-    const mask = maskOnce(port)
-    const tokens = createTokenProvider({
+    return createTokenProvider({
       tenantId: settings.tenantId,
       clientId: settings.clientId,
       credential,
       authorityHost: settings.authorityHost,
-      audience: settings.audience,
-      onToken: mask,
+      audience: resource,
+      onToken: this.mask,
       // The workflow's ID token is a credential too: masked whatever port hands it over.
       getIDToken: async (audience) => {
         const idToken = await port.getIDToken(audience)
-        mask(idToken)
+        this.mask(idToken)
         return idToken
       },
-      onPresented: logPresentedOnce(port)
+      onPresented: this.logPresented
     })
+  }
+
+  /** Microsoft Graph's audit log queries, with a token of their own (`<graph-url>/.default`). */
+  private graphQueries(credential: Credential, graphUrl: string): AuditQueryClient {
+    const { port } = this.runtime
+    const { graphRetryMs } = this.hooks
+    return new AuditQueryClient({
+      graphUrl,
+      tokens: this.tokensFor(credential, graphUrl),
+      ...(graphRetryMs === undefined ? {} : { retry: { ...GRAPH_RETRY, baseDelayMs: graphRetryMs } }),
+      onRetry: (what, error, attempt, delayMs) =>
+        port.info(`${what}: attempt ${attempt} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms.`)
+    })
+  }
+
+  /** The Management API client, signing in with the app's credential when it is first needed. */
+  private managementApi(credential: Credential): ActivityClient {
+    const { settings } = this
+    const { port } = this.runtime
+    const tokens = this.tokensFor(credential, settings.audience)
     const { retryBaseDelayMs } = this.hooks
     return new ActivityClient({
       audience: settings.audience,

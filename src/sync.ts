@@ -19,6 +19,14 @@ import {
   type ListingFailure
 } from './collect/collect.js'
 import { ensureSubscriptions, type SubscriptionApi } from './collect/subscriptions.js'
+import type { GraphLedgerUpdate } from './branch/graph-ledger.js'
+import { submissionsLeft } from './branch/graph-ledger.js'
+import { collectFromGraph, type GraphStats } from './graph/graph-collect.js'
+import { planGraphQueries, type GraphPlan } from './graph/graph-plan.js'
+import { DEFAULT_QUERY_LIMITS, type AuditQueryApi } from './graph/query-runner.js'
+import { GRAPH_SETTLE_MS, type QueryFilters } from './graph/query-windows.js'
+import { splitScope } from './plan/sources.js'
+import { describeGraphPlan } from './plan/render-plan.js'
 import { buildCommit } from './commit/build-commit.js'
 import { combineCommitReports, emptyCommitReport, type CommitReport } from './commit/commit-report.js'
 import { commitFiles, type CommitResult } from './commit/commit-files.js'
@@ -31,7 +39,7 @@ import { describePlan, renderPlanTable } from './plan/render-plan.js'
 import type { Plan } from './plan/windows.js'
 import { compileFilter, type RecordMatcher } from './record/filter.js'
 import { withProgress, type ProgressCounts, type SyncProgress } from './report/progress.js'
-import { renderPlanSummary, type SyncOutcome } from './report/summary.js'
+import { describeGraphStats, renderPlanSummary, type SyncOutcome } from './report/summary.js'
 import type { DayObserver } from './snapshot/day-observer.js'
 import { snapshotFormat } from './snapshot/format/formats.js'
 import type { SnapshotFormat } from './snapshot/format/snapshot-format.js'
@@ -59,6 +67,16 @@ export interface SyncDependencies {
   onReadBack?: ((format: SnapshotFormat) => void) | undefined
   /** How long after its end a day settles (SETTLE_AFTER_MS unless a test says). */
   settleAfterMs?: number | undefined
+  /** Microsoft Graph's audit log queries, for `source: graph` or `auto`. */
+  graph?: AuditQueryApi | undefined
+  /** Waits between status polls of Graph queries (a timer unless a test says). */
+  sleep?: ((ms: number) => Promise<void>) | undefined
+  /** First and longest wait between status polls of a Graph query (5 s and 2 min unless a test says). */
+  graphPollMs?: { first: number; max: number } | undefined
+  /** How long a run waits for its Graph queries (`graph-wait` unless a test says). */
+  graphWaitMs?: number | undefined
+  /** How long after its end a Graph window settles (GRAPH_SETTLE_MS unless a test says). */
+  graphSettleMs?: number | undefined
 }
 
 /** What a sync did. */
@@ -109,6 +127,8 @@ class SyncRun {
   private readonly commits: string[] = []
   private report: CommitReport | undefined
   private importing: ExportImport | undefined
+  private graphPlan: GraphPlan | undefined
+  private graphStats: GraphStats | undefined
   private readonly format: SnapshotFormat
   private readonly filter: RecordMatcher | undefined
 
@@ -121,15 +141,16 @@ class SyncRun {
   }
 
   async steps(): Promise<SyncResult> {
-    const { settings, deps } = this
+    const { deps } = this
     // Exports are checked first: a file that is not one fails the run before any request.
     const exports = await this.checkExports()
     this.step = 'plan'
-    const { plan, windows, ledger } = await deps.group('Plan', () => this.planFromBranch())
+    const { plan, windows, ledger, graphPlan } = await deps.group('Plan', () => this.planFromBranch())
     this.plan = plan
     this.windowsTotal = windows.length
-    // A run that only imports needs no subscription (nor a token).
-    if (settings.contentTypes.length > 0) {
+    this.graphPlan = graphPlan
+    // A run that only imports, or only queries Graph, needs no subscription.
+    if (this.listsManagementApi(plan)) {
       this.step = 'subscriptions'
       await deps.group('Subscriptions', () => this.ensureSubscriptions())
     }
@@ -186,14 +207,35 @@ class SyncRun {
     })
   }
 
-  private async planFromBranch(): Promise<{ plan: Plan; windows: ListingWindow[]; ledger: Ledger }> {
+  private async planFromBranch(): Promise<{
+    plan: Plan
+    windows: ListingWindow[]
+    ledger: Ledger
+    graphPlan: GraphPlan | undefined
+  }> {
     const { settings, deps } = this
     const { ledger } = await readBranchLedger(deps.git, settings.dataBranch)
-    const planned = planRun(settings, ledger, deps.now())
-    deps.log(describePlan(planned.plan, settings.contentTypes))
+    const now = deps.now()
+    const scopes = splitScope(settings.scope, settings.source, now)
+    const planned = scopes.management
+      ? planRun({ ...settings, scope: scopes.management }, ledger, now)
+      : { plan: emptyPlan(settings, now), windows: [], retried: 0 }
+    deps.log(describePlan(planned.plan, settings.contentTypes, settings.source))
     if (planned.retried > 0) deps.log(`Retrying ${planned.retried} window(s) that failed in earlier runs first.`)
     for (const note of planned.plan.notes) deps.log(note)
-    return { ...planned, ledger }
+    const graphPlan =
+      settings.source === 'management-api' || settings.contentTypes.length === 0
+        ? undefined
+        : planGraphQueries(scopes.graph, ledger.graph, now)
+    if (graphPlan) deps.log(describeGraphPlan(graphPlan))
+    return { ...planned, ledger, graphPlan }
+  }
+
+  /** Whether the run lists anything from the Management API. */
+  private listsManagementApi(plan: Plan): boolean {
+    return (
+      this.settings.contentTypes.length > 0 && (this.settings.source === 'management-api' || plan.windows.length > 0)
+    )
   }
 
   private async ensureSubscriptions(): Promise<void> {
@@ -231,11 +273,13 @@ class SyncRun {
     for (let pass = 1; pass === 1 || remaining.length > 0 || (this.importing && !this.importing.done); pass++) {
       const spool = await Spool.create(join(scratch, `spool-${pass}`))
       await this.importPass(pass, spool)
+      // Graph first: a refused permission stops the run before anything is downloaded.
+      const graphUpdate = pass === 1 ? await this.graphPass(spool, tipLedger, scratch) : undefined
       const collection = await this.collectPass(pass, spool, remaining, tipLedger, plan)
       failures.push(...collection.failures)
       remaining = collection.remaining
       const committed = await deps.group(`Commit${partSuffix(pass)}`, () =>
-        this.commitPass(pass, spool, collection, scratch)
+        this.commitPass(pass, spool, collection, scratch, graphUpdate)
       )
       await spool.remove()
       if (committed.status === 'committed') {
@@ -250,8 +294,48 @@ class SyncRun {
       failures,
       report: this.report ?? emptyReport(ledger),
       imported: this.importing?.report,
-      commitSha
+      commitSha,
+      graph: this.graphStats
     }
+  }
+
+  /**
+   * Runs the plan's Graph audit log queries into the spool: adopts what earlier runs left
+   * running, submits within the run's share of the tenant's allowance, waits up to
+   * `graph-wait`, and returns the ledger's update (undefined when there was nothing to do).
+   */
+  private async graphPass(spool: Spool, ledger: Ledger, scratch: string): Promise<GraphLedgerUpdate | undefined> {
+    const { settings, deps, graphPlan } = this
+    if (!graphPlan || (graphPlan.windows.length === 0 && graphPlan.pending.length === 0)) return undefined
+    const api = deps.graph
+    if (!api) throw new Error(`source '${settings.source}' needs a Microsoft Graph client; this run has none.`)
+    this.step = 'query'
+    const { update, stats } = await deps.group('Graph audit log queries', () =>
+      collectFromGraph({
+        api,
+        plan: graphPlan,
+        spool,
+        scratch,
+        contentTypes: settings.contentTypes,
+        encode: this.format.fromFields,
+        filter: this.filter,
+        queryFilters: queryFiltersOf(settings),
+        limits: {
+          ...DEFAULT_QUERY_LIMITS,
+          inFlight: settings.graphLimits.inFlight,
+          submissionsPerRun: submissionsLeft(ledger.graph, settings.graphLimits.submissionsPerDay, deps.now()),
+          waitMs: deps.graphWaitMs ?? settings.graphLimits.waitMs,
+          ...(deps.graphPollMs ? { firstPollMs: deps.graphPollMs.first, maxPollMs: deps.graphPollMs.max } : {})
+        },
+        settleMs: deps.graphSettleMs ?? GRAPH_SETTLE_MS,
+        now: deps.now,
+        sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+        log: deps.log
+      })
+    )
+    this.graphStats = stats
+    deps.log(describeGraphStats(stats))
+    return update
   }
 
   /**
@@ -288,7 +372,7 @@ class SyncRun {
     plan: Plan
   ): Promise<Collection> {
     const { settings, deps } = this
-    const listing = settings.contentTypes.length > 0 && (!this.importing || this.importing.done)
+    const listing = this.listsManagementApi(plan) && (!this.importing || this.importing.done)
     if (!listing) return noCollection(windows)
     this.step = 'collect'
     const stats = (this.current = emptyCollectionStats())
@@ -326,7 +410,13 @@ class SyncRun {
   }
 
   /** Commits what a pass gathered (data, ledger and manifest in one commit), rebuilt on a moved tip. */
-  private async commitPass(pass: number, spool: Spool, collection: Collection, scratch: string): Promise<CommitResult> {
+  private async commitPass(
+    pass: number,
+    spool: Spool,
+    collection: Collection,
+    scratch: string,
+    graphUpdate: GraphLedgerUpdate | undefined
+  ): Promise<CommitResult> {
     const { settings, deps } = this
     this.step = 'commit'
     const observers: DayObserver[] = settings.usage ? [powerAppsUsageObserver()] : []
@@ -342,6 +432,7 @@ class SyncRun {
           files,
           {
             updates: collection.updates,
+            graphUpdate,
             spool,
             dir: attemptDir(attempt),
             branch: settings.dataBranch,
@@ -362,6 +453,21 @@ class SyncRun {
     if (built) this.report = this.report ? combineCommitReports(this.report, built) : built
     return result
   }
+}
+
+/**
+ * The filters a Graph query carries: operations, which Graph documents and the CoE's Graph
+ * mode sent. Record types and workloads are applied here only: Graph's names for them are
+ * PascalCase enum members, partly undocumented, and a server-side filter that names one wrong
+ * would drop records without a word. Every filter is applied again to what comes back.
+ */
+function queryFiltersOf(settings: Settings): QueryFilters {
+  return settings.filter.operations.length > 0 ? { operationFilters: settings.filter.operations } : {}
+}
+
+/** The plan of a run that lists nothing from the Management API. */
+function emptyPlan(settings: Settings, now: Date): Plan {
+  return { mode: settings.scope.mode, from: now, to: now, windowMs: settings.windowMs, windows: [], notes: [] }
 }
 
 /** The log line of a commit attempt's outcome. */

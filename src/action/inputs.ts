@@ -6,6 +6,9 @@ import { parseInstant } from '../util/time.js'
 import { DOCUMENTED_QUOTA_PER_MINUTE } from '../http/quota-limiter.js'
 import { checkWindowLength, PlanError, resolveRange, splitRange, type Plan, type PlanScope } from '../plan/windows.js'
 import { FORMAT_NAMES, type FormatName } from '../branch/paths.js'
+import { SOURCE_NAMES, splitScope, type SourceName } from '../plan/sources.js'
+import { formatInstant } from '../util/time.js'
+import { HOUR_MS, MINUTE_MS } from '../util/duration.js'
 import {
   credentialSecrets,
   describeCredential,
@@ -60,20 +63,31 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
   const identity = readIdentity(read)
   const collection = readCollection(read)
   const signIn = readSignIn(read, credentialInputs, identity, collection, now)
+  const sources = readSources(read, identity.cloud)
   const filters = readFilters(read, identity)
   const timing = readTiming(read)
   const destination = readDestination(read, githubToken)
   const limits = readLimits(read)
   // A range too old is worth saying even when the window length is wrong.
   const { scope, windowMs, maxWindows } = timing
-  const range = scope ? read.attempt(() => resolveRange(scope, now)) : undefined
+  const range = scope && sources ? read.attempt(() => sourceRange(scope, sources.source, now)) : undefined
   const plan =
     range && windowMs !== undefined && maxWindows !== undefined
       ? read.attempt(() => splitRange(range, windowMs, maxWindows))
       : undefined
   const { tenantId, clientId, cloud } = identity
   const incomplete =
-    !tenantId || !clientId || !cloud || !collection || !signIn || !filters || !scope || !plan || !destination || !limits
+    !tenantId ||
+    !clientId ||
+    !cloud ||
+    !collection ||
+    !signIn ||
+    !sources ||
+    !filters ||
+    !scope ||
+    !plan ||
+    !destination ||
+    !limits
   if (read.problems.length > 0 || incomplete || windowMs === undefined || maxWindows === undefined)
     throw new InputError(read.problems)
   const settings: Settings = {
@@ -81,6 +95,7 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
     clientId,
     ...signIn,
     cloud,
+    ...sources,
     ...collection,
     ...filters,
     scope,
@@ -204,6 +219,73 @@ function readSignIn(
   return { credential, authorityHost, audience }
 }
 
+/**
+ * Where records come from, and the Graph side's endpoint and bounds. Graph's audit log query
+ * API is served in the global cloud only (commercial and GCC): elsewhere a Graph source is
+ * refused here, before any token is asked for, unless 'graph-url' names a root to use.
+ */
+function readSources(
+  read: InputReader,
+  cloud: Cloud | undefined
+): Pick<Settings, 'source' | 'graphUrl' | 'graphLimits'> | undefined {
+  const sourceText = (read.text(Inputs.Source) || 'management-api').toLowerCase()
+  const source = (SOURCE_NAMES as readonly string[]).includes(sourceText)
+    ? (sourceText as SourceName)
+    : read.problem(
+        Inputs.Source,
+        `Input 'source' must be one of ${SOURCE_NAMES.join(', ')}; got ${quote(read.text(Inputs.Source))}.`
+      )
+  const given = readEndpoint(read.text(Inputs.GraphUrl), Inputs.GraphUrl, undefined, read.problem)
+  const inFlight = readInteger(read.text(Inputs.GraphQueries) || '2', Inputs.GraphQueries, 1, 10, read.problem)
+  const submissionsPerDay = readInteger(
+    read.text(Inputs.GraphSubmissions) || '100',
+    Inputs.GraphSubmissions,
+    1,
+    10_000,
+    read.problem
+  )
+  const waitMs = readDuration(read.text(Inputs.GraphWait) || '45m', Inputs.GraphWait, read.problem)
+  if (waitMs !== undefined && !(waitMs >= MINUTE_MS && waitMs <= 6 * HOUR_MS))
+    read.problem(
+      Inputs.GraphWait,
+      `Input 'graph-wait' must be from 1m to 6h (a job runs 6 hours at most); got ${quote(read.text(Inputs.GraphWait))}.`
+    )
+  if (!source || inFlight === undefined || submissionsPerDay === undefined || waitMs === undefined) return undefined
+  let graphUrl: string | undefined
+  if (source !== 'management-api') {
+    graphUrl = given ?? (cloud ? cloudEndpoints(cloud).graphUrl : undefined)
+    if (!graphUrl && cloud && !read.text(Inputs.GraphUrl))
+      return read.problem(
+        Inputs.Source,
+        `Input 'source' is '${source}', but Microsoft Graph's audit log queries are not served in cloud '${cloud}' ` +
+          `(the API is global only; Microsoft support confirmed it does not work in GCC High). Use 'source: management-api' ` +
+          `for the last 7 days and import Purview audit exports for older history, or set 'graph-url' if your cloud serves the API.`
+      )
+  }
+  return { source, graphUrl, graphLimits: { inFlight, submissionsPerDay, waitMs } }
+}
+
+/**
+ * The range the Management API lists for a scope. With a Graph source a backfill may reach
+ * past its 7 days: only its recent part is listed (nothing, with 'graph'), the rest is queried.
+ */
+function sourceRange(scope: PlanScope, source: SourceName, now: Date) {
+  if (scope.mode === 'backfill' && source !== 'management-api') {
+    const end = scope.end ?? now
+    if (scope.start >= end)
+      throw new PlanError(
+        'start',
+        scope.end
+          ? `Input 'start' (${formatInstant(scope.start)}) must be before 'end' (${formatInstant(end)}).`
+          : `Input 'start' (${formatInstant(scope.start)}) is in the future; it must be before now (${formatInstant(now)}).`
+      )
+  }
+  const { management } = splitScope(scope, source, now)
+  if (management) return resolveRange(management, now)
+  const minute = new Date(Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS)
+  return { mode: scope.mode, from: minute, to: minute, notes: [] }
+}
+
 /** Which records to keep, the usage files, and the quota the calls count against. */
 function readFilters(
   read: InputReader,
@@ -320,7 +402,8 @@ export function describeSettings(settings: Settings): string {
     : '(no repository: dry run)'
   const filter = describeFilter(settings.filter)
   return [
-    `Tenant ${settings.tenantId}, app ${settings.clientId}, cloud ${settings.cloud}: sign-in at ${settings.authorityHost}, API at ${settings.audience}.`,
+    `Tenant ${settings.tenantId}, app ${settings.clientId}, cloud ${settings.cloud}: sign-in at ${settings.authorityHost}, ` +
+      describeSources(settings),
     describeCredential(settings.credential),
     settings.contentTypes.length > 0
       ? `Content types ${settings.contentTypes.join(', ')}; PublisherIdentifier ${settings.publisherId}.`
@@ -338,6 +421,14 @@ export function describeSettings(settings: Settings): string {
 }
 
 type Report = (input: string, message: string) => undefined
+
+function describeSources(settings: Settings): string {
+  const graph = `Microsoft Graph audit log queries at ${settings.graphUrl ?? ''} (${settings.graphLimits.inFlight} at once, ${settings.graphLimits.submissionsPerDay} a day)`
+  if (settings.source === 'graph') return `${graph} only (source: graph).`
+  if (settings.source === 'auto')
+    return `Management API at ${settings.audience}, and ${graph} for anything older than it serves (source: auto).`
+  return `API at ${settings.audience}.`
+}
 
 function readGuid(value: string, name: string, what: string, problem: Report): string | undefined {
   if (!value)

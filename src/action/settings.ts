@@ -3,6 +3,7 @@ import type { Cloud } from '../auth/clouds.js'
 import type { FormatName } from '../branch/paths.js'
 import type { ContentType } from '../record/content-types.js'
 import type { PlanScope } from '../plan/windows.js'
+import type { SourceName } from '../plan/sources.js'
 import type { RecordFilter } from '../record/filter.js'
 
 /** Input names as they appear in action.yml; no other module spells them. */
@@ -16,6 +17,11 @@ export const Inputs = {
   Cloud: 'cloud',
   Authority: 'authority',
   Audience: 'audience',
+  Source: 'source',
+  GraphUrl: 'graph-url',
+  GraphQueries: 'graph-queries',
+  GraphWait: 'graph-wait',
+  GraphSubmissions: 'graph-submissions',
   ContentTypes: 'content-types',
   PublisherId: 'publisher-id',
   Start: 'start',
@@ -52,6 +58,16 @@ export const Outputs = {
   BadRows: 'bad-rows'
 } as const
 
+/** How much of the tenant's audit search allowance (shared with Purview's users) a run may take. */
+export interface GraphLimits {
+  /** Queries of this action running at once. */
+  inFlight: number
+  /** Queries submitted in any 24 hours, counted across runs in the ledger. */
+  submissionsPerDay: number
+  /** How long a run waits for queries before it commits what finished (the rest is adopted by the next run). */
+  waitMs: number
+}
+
 /** `owner/name` of the repository that receives the data branch. */
 export interface RepositoryRef {
   owner: string
@@ -75,6 +91,12 @@ export interface Settings {
   authorityHost: string
   /** Management API root and token resource (from the cloud, or the `audience` override). */
   audience: string
+  /** Where records come from: the Management API, Microsoft Graph audit log queries, or both (`auto`). */
+  source: SourceName
+  /** Microsoft Graph root (its token resource and API host) for `graph` and `auto`; undefined otherwise. */
+  graphUrl: string | undefined
+  /** The bounds of a run's work with Graph audit log queries. */
+  graphLimits: GraphLimits
   /** Content types to collect, without duplicates, in the order given; none for a run that only imports. */
   contentTypes: ContentType[]
   /** `PublisherIdentifier` sent on every API call: it selects the tenant's own quota. */

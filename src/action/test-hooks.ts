@@ -11,13 +11,19 @@
  * | `M365_AUDIT_SYNC_TEST_MAX_PART_BYTES` | 33554432 | size at which a day's snapshot is cut into parts |
  * | `M365_AUDIT_SYNC_TEST_PROGRESS_MS` | 30000 | how often a long run logs its progress |
  * | `M365_AUDIT_SYNC_TEST_SETTLE_MS` | 691200000 | how long after its end a day settles and is compacted |
+ * | `M365_AUDIT_SYNC_TEST_GRAPH_POLL_MS` | 5000 | first wait between status polls of a Graph query (it doubles up to 24×) |
+ * | `M365_AUDIT_SYNC_TEST_GRAPH_RETRY_MS` | 2000 | first backoff of a failed Graph call (doubles per attempt) |
+ * | `M365_AUDIT_SYNC_TEST_GRAPH_WAIT_MS` | `graph-wait` | how long a run waits for its Graph queries (the input allows 1m at least) |
  */
 export const TEST_HOOKS = {
   githubPacingMs: 'M365_AUDIT_SYNC_TEST_GITHUB_PACING_MS',
   retryBaseDelayMs: 'M365_AUDIT_SYNC_TEST_RETRY_BASE_MS',
   maxPartBytes: 'M365_AUDIT_SYNC_TEST_MAX_PART_BYTES',
   progressEveryMs: 'M365_AUDIT_SYNC_TEST_PROGRESS_MS',
-  settleAfterMs: 'M365_AUDIT_SYNC_TEST_SETTLE_MS'
+  settleAfterMs: 'M365_AUDIT_SYNC_TEST_SETTLE_MS',
+  graphPollMs: 'M365_AUDIT_SYNC_TEST_GRAPH_POLL_MS',
+  graphRetryMs: 'M365_AUDIT_SYNC_TEST_GRAPH_RETRY_MS',
+  graphWaitMs: 'M365_AUDIT_SYNC_TEST_GRAPH_WAIT_MS'
 } as const
 
 /** The hooks that are set, as numbers; an unset or unreadable one is left out. */

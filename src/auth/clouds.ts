@@ -23,6 +23,12 @@ export interface CloudEndpoints {
    * audience of the app's federated credential.
    */
   federationAudience: string
+  /**
+   * Microsoft Graph root, for audit log queries: undefined where Graph's audit log query API is
+   * not served (it is global only: https://learn.microsoft.com/graph/api/security-auditcoreroot-post-auditlogqueries,
+   * "National cloud deployments"; GCC uses the global service).
+   */
+  graphUrl: string | undefined
 }
 
 /** Federation audience of Entra ID's global service (commercial and GCC). */
@@ -34,22 +40,26 @@ const PRESETS: Readonly<Record<Cloud, CloudEndpoints>> = {
   commercial: {
     authorityHost: 'https://login.microsoftonline.com',
     audience: 'https://manage.office.com',
-    federationAudience: FEDERATION_AUDIENCE
+    federationAudience: FEDERATION_AUDIENCE,
+    graphUrl: 'https://graph.microsoft.com'
   },
   gcc: {
     authorityHost: 'https://login.microsoftonline.com',
     audience: 'https://manage-gcc.office.com',
-    federationAudience: FEDERATION_AUDIENCE
+    federationAudience: FEDERATION_AUDIENCE,
+    graphUrl: 'https://graph.microsoft.com'
   },
   'gcc-high': {
     authorityHost: 'https://login.microsoftonline.us',
     audience: 'https://manage.office365.us',
-    federationAudience: FEDERATION_AUDIENCE_US_GOV
+    federationAudience: FEDERATION_AUDIENCE_US_GOV,
+    graphUrl: undefined
   },
   dod: {
     authorityHost: 'https://login.microsoftonline.us',
     audience: 'https://manage.protection.apps.mil',
-    federationAudience: FEDERATION_AUDIENCE_US_GOV
+    federationAudience: FEDERATION_AUDIENCE_US_GOV,
+    graphUrl: undefined
   }
 }
 

@@ -4,6 +4,15 @@ import type { TimeRange } from '../record/time-range.js'
 import { compareText as compare } from '../util/compare.js'
 import { formatInstant, parseInstant, utcDay } from '../util/time.js'
 import { sha256Prefix } from '../util/digest.js'
+import {
+  applyGraphUpdate,
+  emptyGraphLedger,
+  isGraphLedgerEmpty,
+  readGraphLedger,
+  renderGraphLedger,
+  type GraphLedger,
+  type GraphLedgerUpdate
+} from './graph-ledger.js'
 
 /**
  * What earlier runs achieved, committed with the data it describes (state/ledger.json):
@@ -14,6 +23,8 @@ import { sha256Prefix } from '../util/digest.js'
 export interface Ledger {
   version: 2
   contentTypes: Partial<Record<ContentType, ContentTypeLedger>>
+  /** Microsoft Graph audit log queries (source `graph` or `auto`): what is running, waiting, failed, done. */
+  graph?: GraphLedger
 }
 
 /** The ledger of one content type. */
@@ -109,6 +120,7 @@ export function parseLedger(text: string, path: string): Ledger {
   const candidate = value as {
     version?: unknown
     contentTypes?: Partial<Record<ContentType, Partial<ContentTypeLedger>>>
+    graph?: unknown
   } | null
   if (
     !candidate ||
@@ -132,6 +144,8 @@ export function parseLedger(text: string, path: string): Ledger {
       ...(entry.untimed && typeof entry.untimed === 'object' ? { untimed: { ...entry.untimed } } : {})
     }
   }
+  const graph = readGraphLedger(candidate.graph)
+  if (graph && !isGraphLedgerEmpty(graph)) ledger.graph = graph
   return ledger
 }
 
@@ -173,7 +187,8 @@ export function renderLedger(ledger: Ledger): string {
         : {})
     }
   }
-  return `${JSON.stringify({ version: 2, contentTypes }, null, 2)}\n`
+  const graph = ledger.graph && !isGraphLedgerEmpty(ledger.graph) ? { graph: renderGraphLedger(ledger.graph) } : {}
+  return `${JSON.stringify({ version: 2, contentTypes, ...graph }, null, 2)}\n`
 }
 
 /** The earliest coverage over the given content types, or undefined if any is uncovered. */
@@ -230,8 +245,17 @@ export interface LedgerUpdate {
   untimed?: Record<string, string>
 }
 
-/** A failed window with its content type. */
-export type OpenFailure = FailedWindow & { type: ContentType }
+/**
+ * Where a failed window is collected from: a content type of the Management API, or
+ * Microsoft Graph's audit log queries (one query serves every content type).
+ */
+export type FailureSource = ContentType | typeof GRAPH_QUERIES
+
+/** How failures and reports name the windows of Graph audit log queries. */
+export const GRAPH_QUERIES = 'Graph audit log query'
+
+/** A failed window with its content type (or Graph). */
+export type OpenFailure = FailedWindow & { type: FailureSource }
 /** A gap with its content type. */
 export type TypedGap = ContentGap & { type: ContentType }
 
@@ -256,7 +280,8 @@ export function applyUpdates(
   ledger: Ledger,
   updates: readonly LedgerUpdate[],
   now: Date,
-  oldestReachable: Date = new Date(now.getTime() - RETENTION_MS)
+  oldestReachable: Date = new Date(now.getTime() - RETENTION_MS),
+  graphUpdate?: GraphLedgerUpdate
 ): { ledger: Ledger; changes: FailureChanges } {
   const next = parseLedger(renderLedger(ledger), 'ledger')
   const changes: FailureChanges = { recovered: [], newGaps: [] }
@@ -279,6 +304,11 @@ export function applyUpdates(
   for (const [type, entry] of Object.entries(next.contentTypes) as [ContentType, ContentTypeLedger][]) {
     changes.newGaps.push(...failuresOutOfReach(entry, oldestReachable, stamp).map((gap) => ({ ...gap, type })))
     forgetUnlisted(entry, utcDay(new Date(now.getTime() - LISTABLE_MS)))
+  }
+  if (graphUpdate) {
+    const applied = applyGraphUpdate(next.graph ?? emptyGraphLedger(), graphUpdate, now)
+    next.graph = applied.graph
+    changes.recovered.push(...applied.recovered.map((failure): OpenFailure => ({ ...failure, type: GRAPH_QUERIES })))
   }
   return { ledger: next, changes }
 }
@@ -410,7 +440,10 @@ export function failedWindows(
 
 /** Every open failure in the ledger, whatever run recorded it. */
 export function allFailures(ledger: Ledger): OpenFailure[] {
-  return (Object.entries(ledger.contentTypes) as [ContentType, ContentTypeLedger][]).flatMap(([type, entry]) =>
-    entry.failed.map((failure) => ({ ...failure, type }))
-  )
+  return [
+    ...(Object.entries(ledger.contentTypes) as [ContentType, ContentTypeLedger][]).flatMap(([type, entry]) =>
+      entry.failed.map((failure): OpenFailure => ({ ...failure, type }))
+    ),
+    ...(ledger.graph?.failed ?? []).map((failure): OpenFailure => ({ ...failure, type: GRAPH_QUERIES }))
+  ]
 }

@@ -29,6 +29,7 @@ import type { SnapshotFormat } from '../snapshot/format/snapshot-format.js'
 import { addToDay, compactDay, dayFiles, type DayInput } from '../snapshot/merge-day.js'
 import { dayWrite, isSettled } from './day-plan.js'
 import type { Spool } from '../snapshot/spool.js'
+import { isGraphLedgerEmpty, type GraphLedgerUpdate } from '../branch/graph-ledger.js'
 import { commitMessage } from './commit-message.js'
 import { emptyCommitReport, type CommitReport, type DerivedDays } from './commit-report.js'
 
@@ -44,6 +45,8 @@ export const MAX_DAY_FILE_BYTES = 32 * 1024 * 1024
 export interface CommitInput {
   /** What the pass adds to the ledger, per content type (none for a pass that only imports). */
   updates: readonly LedgerUpdate[]
+  /** What the pass did with Graph audit log queries, when it ran any. */
+  graphUpdate?: GraphLedgerUpdate | undefined
   /** The collected rows, by content type and day. */
   spool: Spool
   /** A fresh temp folder for this build's files (removed by the caller after the commit attempt). */
@@ -87,12 +90,12 @@ export async function buildCommit(
   // Read as text too: the ledger is written again only when its text would change.
   const ledgerText = (await files.read(LEDGER_PATH))?.toString('utf8')
   const ledger = ledgerText === undefined ? emptyLedger() : parseLedger(ledgerText, LEDGER_PATH)
-  const { ledger: nextLedger, changes } = applyUpdates(ledger, input.updates, input.now)
+  const { ledger: nextLedger, changes } = applyUpdates(ledger, input.updates, input.now, undefined, input.graphUpdate)
   const failures = { ...changes, open: allFailures(nextLedger) }
   const nextLedgerText = renderLedger(nextLedger)
   // A pass that collected nothing from the API (an import alone) leaves the ledger as it is:
   // it records API collection, and imported records come from no blob.
-  const collected = input.updates.length > 0
+  const collected = input.updates.length > 0 || input.graphUpdate !== undefined
   if (
     collected &&
     nextLedgerText !== ledgerText &&
@@ -238,6 +241,14 @@ async function mergeOneDay(
 }
 
 function ledgerWorthCommitting(before: Ledger, after: Ledger, input: CommitInput): boolean {
+  // Graph's queries running, waiting and failed are what the next run starts from; the
+  // submission count alone rides along with the next commit.
+  const graphState = (ledger: Ledger): string => {
+    if (!ledger.graph) return ''
+    const state = { ...ledger.graph, submissions: [] }
+    return isGraphLedgerEmpty(state) ? '' : JSON.stringify(state)
+  }
+  if (graphState(before) !== graphState(after)) return true
   for (const [type, entry] of Object.entries(after.contentTypes)) {
     const previous = before.contentTypes[type as ContentType]
     if (!previous) return true

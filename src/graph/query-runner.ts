@@ -1,3 +1,4 @@
+import type { PendingQuery, QueryWindow } from '../branch/graph-ledger.js'
 import { ApiError } from '../m365/api-error.js'
 import type { TimeRange } from '../record/time-range.js'
 import { DAY_MS } from '../util/duration.js'
@@ -5,22 +6,6 @@ import { errorMessage } from '../util/error-message.js'
 import { formatInstant, formatRange } from '../util/time.js'
 import type { AuditQuery } from './audit-query-client.js'
 import { halveQueryWindow, windowOfDisplayName, type QueryFilters } from './query-windows.js'
-
-/** A query submitted by this run or an earlier one, as the ledger keeps it between runs. */
-export interface PendingQuery {
-  id: string
-  start: string
-  end: string
-  /** When it was submitted (or, for one found by its name, first seen): Purview keeps queries 30 days. */
-  submitted: string
-  /** Times this window's query ended failed or cancelled and was submitted again. */
-  resubmitted: number
-}
-
-/** A window to query, with the times its query already ended failed or cancelled. */
-export interface QueryWindow extends TimeRange {
-  resubmitted?: number
-}
 
 /** The calls the runner makes to Graph (an `AuditQueryClient`, or a test's fake). */
 export interface AuditQueryApi {
@@ -75,8 +60,10 @@ export interface QueryRunInput {
 
 /** What a run did with Graph: the ledger records `collected` and `failed`, and keeps `pending`. */
 export interface QueryRunResult {
-  collected: TimeRange[]
-  failed: { window: TimeRange; reason: string }[]
+  /** Windows harvested completely, with when their query was submitted (what it can hold was ingested by then). */
+  collected: (TimeRange & { submitted: Date })[]
+  /** Windows given up on this run, with a code for the ledger and the reason. */
+  failed: { window: TimeRange; code: string; reason: string }[]
   /** Still running when the run stopped waiting: the next run adopts them. */
   pending: PendingQuery[]
   /**
@@ -87,6 +74,9 @@ export interface QueryRunResult {
   submitted: number
   throttled: number
 }
+
+/** Refusals of new queries in a row after which a run with nothing running stops waiting. */
+const MAX_REFUSALS_IN_A_ROW = 3
 
 /** How long Purview keeps a query (https://learn.microsoft.com/purview/audit-new-search). */
 const QUERY_KEPT_MS = 30 * DAY_MS
@@ -124,6 +114,8 @@ class QueryRun {
   private readonly log: (message: string) => void
   /** Until when Graph takes no new query (it throttled, or a submission's outcome was unclear). */
   private refusingUntil = 0
+  /** Refusals of new queries in a row. */
+  private refusals = 0
 
   constructor(private readonly input: QueryRunInput) {
     this.started = input.now().getTime()
@@ -152,8 +144,9 @@ class QueryRun {
 
     while (running.length > 0 || waiting.length > 0) {
       await this.submitWhatFits()
-      // Nothing of ours runs: what waits is the next run's (the cap is reached, or Graph takes no query now).
-      if (running.length === 0) break
+      // Nothing of ours runs: what waits is the next run's when the cap is reached, or when
+      // Graph kept refusing new queries (the day's allowance is likely spent).
+      if (running.length === 0 && !this.mayWaitOutRefusal()) break
       if (this.input.now().getTime() - this.started >= input.limits.waitMs) break
       const due = running.filter((tracked) => tracked.nextPollAt <= input.now().getTime())
       if (due.length > 0) {
@@ -208,12 +201,16 @@ class QueryRun {
         if (error.status === 429) result.throttled++
         else query = await this.submittedAnyway(next, error)
         if (!query) {
-          this.refusingUntil = input.now().getTime() + (error.retryAfterMs ?? input.limits.maxPollMs)
+          // Without Retry-After: 1/4 of the longest poll, doubling (30 s, 1 min, 2 min by default).
+          const backoff = Math.min(input.limits.maxPollMs, (input.limits.maxPollMs / 4) * 2 ** this.refusals)
+          this.refusals++
+          this.refusingUntil = input.now().getTime() + (error.retryAfterMs ?? backoff)
           this.log(`Graph took no new query for now (${errorMessage(error)}); the queries running go on.`)
           return
         }
       }
       waiting.shift()
+      this.refusals = 0
       result.submitted++
       running.push(
         track(
@@ -289,7 +286,7 @@ class QueryRun {
         this.log(`Audit log query ${query.id} for ${formatRange(window)} ended ${query.status}; submitting it again.`)
       } else {
         const reason = `its Graph audit log query ended ${query.status} ${tracked.query.resubmitted + 1} times`
-        result.failed.push({ window, reason })
+        result.failed.push({ window, code: query.status === 'failed' ? 'QueryFailed' : 'QueryCancelled', reason })
       }
       return
     }
@@ -301,16 +298,40 @@ class QueryRun {
           `Audit log query ${query.id} for ${formatRange(window)} hit its record-count limit; querying it in halves.`
         )
       } else {
-        result.failed.push({ window, reason: 'an hour of it holds more records than a Graph audit log query returns' })
+        result.failed.push({
+          window,
+          code: 'RecordCountLimitExceeded',
+          reason: 'an hour of it holds more records than a Graph audit log query returns'
+        })
       }
       return
     }
     try {
       await input.harvest(window, input.api.records(query.id))
-      result.collected.push(window)
+      result.collected.push({ ...window, submitted: new Date(tracked.query.submitted) })
     } catch (error) {
-      result.failed.push({ window, reason: `reading its records failed: ${errorMessage(error)}` })
+      result.failed.push({
+        window,
+        code: 'RecordsUnreadable',
+        reason: `reading its records failed: ${errorMessage(error)}`
+      })
     }
+  }
+
+  /**
+   * Whether a run with nothing running waits for Graph to take queries again: after a refusal
+   * or two (too many queries at once: Purview's users share them), but not a third in a row,
+   * nor past the run's wait.
+   */
+  private mayWaitOutRefusal(): boolean {
+    const { input } = this
+    return (
+      this.waiting.length > 0 &&
+      !this.capReached() &&
+      this.refusals > 0 &&
+      this.refusals < MAX_REFUSALS_IN_A_ROW &&
+      this.refusingUntil < this.started + input.limits.waitMs
+    )
   }
 
   private capReached(): boolean {

@@ -77,6 +77,16 @@ function filterDigest(filters: QueryFilters): string {
 }
 
 /**
+ * How long after a window ends Graph is taken to have ingested everything in it. Microsoft
+ * documents that audit records take from 30 minutes up to 24 hours to become available
+ * (https://learn.microsoft.com/office/office-365-management-api/office-365-management-activity-api-reference,
+ * "Working with the Office 365 Management Activity API"; the same pipeline feeds Purview's
+ * search), so a window is queried again by later runs until a query submitted a day after its
+ * end has returned it.
+ */
+export const GRAPH_SETTLE_MS = DAY_MS
+
+/**
  * Whether Graph has ingested what a window will ever hold: records reach the audit log
  * minutes to a day after they happen, and a query finds only what is ingested. A window
  * that ends less than `settleMs` before `now` is queried again by later runs.

@@ -2,15 +2,38 @@ import { formatDuration } from '../util/duration.js'
 import { formatInstant } from '../util/time.js'
 import type { Plan } from './windows.js'
 import { countNoun } from '../util/count-text.js'
+import type { TimeRange } from '../record/time-range.js'
+import type { SourceName } from './sources.js'
 
 /** One line that says what a plan covers, for logs and the job summary. */
-export function describePlan(plan: Plan, contentTypes: readonly string[]): string {
+export function describePlan(
+  plan: Plan,
+  contentTypes: readonly string[],
+  source: SourceName = 'management-api'
+): string {
   if (contentTypes.length === 0) return 'Import only: nothing is listed from the Management API.'
+  if (plan.windows.length === 0 && source !== 'management-api')
+    return `${plan.mode === 'backfill' ? 'Backfill' : 'Scheduled run'} through Microsoft Graph audit log queries (source: ${source}): nothing is listed from the Management API; for ${contentTypes.join(', ')}.`
   const listings = plan.windows.length * contentTypes.length
   return (
     `${plan.mode === 'backfill' ? 'Backfill' : 'Scheduled run'}: ${formatInstant(plan.from)} to ${formatInstant(plan.to)}, ` +
     `${countNoun(plan.windows.length, 'segment')} of ${formatDuration(plan.windowMs)} ` +
     `for ${contentTypes.join(', ')} (${countNoun(listings, 'listing')}).`
+  )
+}
+
+/** One line that says what a run asks of Graph. */
+export function describeGraphPlan(plan: {
+  windows: readonly TimeRange[]
+  pending: readonly unknown[]
+  range: TimeRange | undefined
+  carried: number
+}): string {
+  const asked = plan.range ? `${formatInstant(plan.range.start)} to ${formatInstant(plan.range.end)}` : 'nothing new'
+  return (
+    `Graph audit log queries: ${asked}; ${countNoun(plan.windows.length, 'window')} to query` +
+    `${plan.carried > 0 ? ` (${plan.carried} left waiting or failed by earlier runs, first)` : ''}, ` +
+    `${plan.pending.length} ${plan.pending.length === 1 ? 'query' : 'queries'} of earlier runs to adopt.`
   )
 }
 

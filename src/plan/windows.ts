@@ -137,8 +137,9 @@ function backfillRange(
     throw new PlanError(
       'start',
       `Input 'start' (${formatInstant(from)}) is ${describeAge(now, from)} ago; the Management Activity API keeps content for 7 days, ` +
-        `so the oldest start is ${formatInstant(oldestReachable)}. For older history, export the audit log from Microsoft Purview ` +
-        `and merge it in with the 'import' input.`
+        `so the oldest start is ${formatInstant(oldestReachable)}. For older history, set 'source: auto' (Microsoft Graph audit log ` +
+        `queries for what the API no longer serves; the app needs the Microsoft Graph application permission AuditLogsQuery.Read.All ` +
+        `with admin consent), or export the audit log from Microsoft Purview and merge it in with the 'import' input.`
     )
   }
   if (to.getTime() > now.getTime()) {

@@ -5,7 +5,7 @@ import type { Plan } from '../plan/windows.js'
 import { countText } from '../util/count-text.js'
 
 /** The steps of a sync, in order. */
-export type SyncStep = 'import files' | 'plan' | 'subscriptions' | 'import' | 'collect' | 'commit'
+export type SyncStep = 'import files' | 'plan' | 'subscriptions' | 'import' | 'query' | 'collect' | 'commit'
 
 /** How far a sync got, kept as it goes: a run that stops part-way says what it did. */
 export interface SyncProgress {

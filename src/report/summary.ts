@@ -1,3 +1,5 @@
+import type { GraphStats } from '../graph/graph-collect.js'
+import { countNoun } from '../util/count-text.js'
 import type { CollectionStats } from '../collect/collect.js'
 import type { CommitReport } from '../commit/commit-report.js'
 import type { ImportReport } from '../import/import-exports.js'
@@ -46,6 +48,19 @@ export interface SyncOutcome {
   report: CommitReport
   imported?: ImportReport | undefined
   commitSha?: string | undefined
+  /** What the run did with Graph audit log queries, when it used them. */
+  graph?: GraphStats | undefined
+}
+
+/** The log line of a run's Graph work. */
+export function describeGraphStats(stats: GraphStats): string {
+  return (
+    `Graph: ${`${stats.submitted} ${stats.submitted === 1 ? 'query' : 'queries'}`} submitted` +
+    `${stats.throttled > 0 ? ` (${stats.throttled} refused for throttling)` : ''}, ` +
+    `${countNoun(stats.collected, 'window')} read (${stats.settled} settled), ${stats.records} records kept` +
+    `${stats.skipped > 0 ? ` (${stats.skipped} of other content types or left out by the filters)` : ''}; ` +
+    `${stats.pending} still running (the next run adopts them), ${stats.queued} waiting, ${stats.failed} failed.`
+  )
 }
 
 /** Days of coverage the job summary shows at a glance. */
@@ -73,6 +88,7 @@ export function renderSyncSummary(outcome: SyncOutcome, headline: string, links:
       `received ${stats.recordsReceived} records${filtered}; ${report.recordsAdded} new records in ${report.filesChanged} files.`
   )
   if (imported) writeImport(summary, imported)
+  if (outcome.graph) summary.line(escapeHtml(describeGraphStats(outcome.graph)))
   for (const derived of report.derived) {
     if (derived.days.length > 0)
       summary.line(
@@ -141,6 +157,7 @@ const STEPS: Record<SyncStep, string> = {
   plan: 'reading the data branch to plan',
   subscriptions: 'checking the subscriptions',
   import: 'importing Purview exports',
+  query: 'running Microsoft Graph audit log queries',
   collect: 'listing and downloading content',
   commit: 'committing to the data branch'
 }

@@ -27,6 +27,40 @@ export async function expectBranchHoldsExactlyServed(world: World, contentTypes:
 }
 
 /**
+ * Asserts every record the emulator served for these content types that happened in
+ * `[from, to)` is on the branch exactly once, in its UTC day, with its JSON intact (whichever
+ * source served it: Graph's copy is normalised to the Management API's), and that the branch
+ * holds nothing the emulator did not serve. For runs that query by the time a record happened
+ * (Graph), where `expectBranchHoldsExactlyServed` counts by when content was published.
+ */
+export async function expectBranchHoldsServedBetween(
+  world: World,
+  contentTypes: readonly string[],
+  from: Date,
+  to: Date
+): Promise<number> {
+  const rows = await world.branchRows()
+  const byId = new Map(rows.map((entry) => [entry.row.Id, entry]))
+  expect(byId.size, 'no record twice').toBe(rows.length)
+  const served = new Map<string, { record: Record<string, unknown>; type: string }>()
+  for (const type of contentTypes)
+    for (const record of world.emulator.servedRecords(type as never))
+      served.set(String(record.Id).toLowerCase(), { record, type })
+  let inRange = 0
+  for (const [id, { record, type }] of served) {
+    const at = Date.parse(`${String(record.CreationTime)}Z`)
+    if (at < from.getTime() || at >= to.getTime()) continue
+    inRange++
+    const entry = byId.get(id)
+    const dayFile = entry?.path.replace(/\.(?:\d+|added-\d+)\.csv$/, '.csv')
+    expect(dayFile, `record ${id}`).toBe(expectedPath(type, String(record.CreationTime)))
+    expect(JSON.parse(entry?.row.AuditData ?? 'null')).toEqual(record)
+  }
+  for (const { row } of rows) expect(served.has(row.Id ?? ''), `branch row ${row.Id} was served`).toBe(true)
+  return inRange
+}
+
+/**
  * The blobs a committed ledger says were downloaded, for one content type: the contentIds of
  * `candidates` whose key (9 bytes of SHA-256, base64, as state/ledger.json documents) it holds.
  */

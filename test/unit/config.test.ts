@@ -117,14 +117,38 @@ describe('parseCloud and parseContentType', () => {
   })
 
   it.each([
-    ['commercial', 'https://login.microsoftonline.com', 'https://manage.office.com', 'api://AzureADTokenExchange'],
-    ['gcc', 'https://login.microsoftonline.com', 'https://manage-gcc.office.com', 'api://AzureADTokenExchange'],
-    ['gcc-high', 'https://login.microsoftonline.us', 'https://manage.office365.us', 'api://AzureADTokenExchangeUSGov'],
-    ['dod', 'https://login.microsoftonline.us', 'https://manage.protection.apps.mil', 'api://AzureADTokenExchangeUSGov']
+    [
+      'commercial',
+      'https://login.microsoftonline.com',
+      'https://manage.office.com',
+      'api://AzureADTokenExchange',
+      'https://graph.microsoft.com'
+    ],
+    [
+      'gcc',
+      'https://login.microsoftonline.com',
+      'https://manage-gcc.office.com',
+      'api://AzureADTokenExchange',
+      'https://graph.microsoft.com'
+    ],
+    [
+      'gcc-high',
+      'https://login.microsoftonline.us',
+      'https://manage.office365.us',
+      'api://AzureADTokenExchangeUSGov',
+      undefined
+    ],
+    [
+      'dod',
+      'https://login.microsoftonline.us',
+      'https://manage.protection.apps.mil',
+      'api://AzureADTokenExchangeUSGov',
+      undefined
+    ]
   ] as const)(
-    '%s signs in at %s, calls %s, federates with %s',
-    (cloud, authorityHost, audience, federationAudience) => {
-      expect(cloudEndpoints(cloud)).toEqual({ authorityHost, audience, federationAudience })
+    '%s signs in at %s, calls %s, federates with %s, queries Graph at %s',
+    (cloud, authorityHost, audience, federationAudience, graphUrl) => {
+      expect(cloudEndpoints(cloud)).toStrictEqual({ authorityHost, audience, federationAudience, graphUrl })
     }
   )
 

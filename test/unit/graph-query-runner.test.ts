@@ -27,6 +27,8 @@ function fakeGraph(
     durationMs?: number
     outcome?: (window: TimeRange, attempt: number) => 'succeeded' | 'failed' | 'cancelled' | 'limit'
     maxRunning?: number
+    /** Refuses a submission (429 without Retry-After) while this says so. */
+    refuse?: () => boolean
     retryAfterMs?: number
     failStatusPolls?: number
     /** Submissions that create their query but whose answer is lost (a 503). */
@@ -47,7 +49,7 @@ function fakeGraph(
   const api: AuditQueryApi = {
     async submit(window: TimeRange, filters: QueryFilters) {
       const running = queries.filter((query) => query.readyAt > clock).length
-      if (running >= (options.maxRunning ?? Infinity))
+      if (running >= (options.maxRunning ?? Infinity) || options.refuse?.())
         throw new ApiError('HTTP 429 TooManyRequests', 429, 'TooManyRequests', true, options.retryAfterMs)
       const attempt = (attempts.get(text(window)) ?? 0) + 1
       attempts.set(text(window), attempt)
@@ -170,7 +172,9 @@ describe('running the Graph audit log queries of a run', () => {
     })
     const result = await runAuditQueries(graph.input({ windows }))
     expect(result.collected.map(text)).toEqual([text(windows[0]!)])
-    expect(result.failed).toEqual([{ window: windows[1], reason: 'its Graph audit log query ended cancelled 3 times' }])
+    expect(result.failed).toEqual([
+      { window: windows[1], code: 'QueryCancelled', reason: 'its Graph audit log query ended cancelled 3 times' }
+    ])
     expect(result.submitted).toBe(5)
   })
 
@@ -231,7 +235,9 @@ describe('running the Graph audit log queries of a run', () => {
       }
     })
     expect(result.collected.map(text)).toEqual([text(windows[1]!)])
-    expect(result.failed).toEqual([{ window: windows[0], reason: 'reading its records failed: page 2 does not parse' }])
+    expect(result.failed).toEqual([
+      { window: windows[0], code: 'RecordsUnreadable', reason: 'reading its records failed: page 2 does not parse' }
+    ])
   })
 
   it('does not take a finished query found by its name: the window is wanted again for what arrived since', async () => {
@@ -271,14 +277,24 @@ describe('running the Graph audit log queries of a run', () => {
     expect(result.submitted).toBe(2)
   })
 
-  it('stops at once when Graph takes no query and nothing of its own runs, keeping what waits as it is', async () => {
+  it('waits out two refusals while nothing of its own runs, then stops at the third, keeping what waits as it is', async () => {
     const graph = fakeGraph({ maxRunning: 0 })
     const windows = days(2).map((window, index) => ({ ...window, resubmitted: index }))
     const started = graph.now()
     const result = await runAuditQueries(graph.input({ windows }))
-    expect(graph.now()).toBe(started)
-    expect(result).toMatchObject({ submitted: 0, throttled: 1, pending: [], collected: [] })
+    // 30 s, then 60 s without Retry-After (a quarter of the longest poll, doubling); no third wait.
+    expect(graph.now() - started).toBe(90_000)
+    expect(result).toMatchObject({ submitted: 0, throttled: 3, pending: [], collected: [] })
     expect(result.deferred).toEqual(windows)
+  })
+
+  it('goes on submitting once Graph takes queries again after a refusal', async () => {
+    let refusals = 1
+    const graph = fakeGraph({ refuse: () => refusals-- > 0 })
+    const windows = days(2)
+    const result = await runAuditQueries(graph.input({ windows }))
+    expect(result.throttled).toBe(1)
+    expect(result.collected.map(text)).toEqual(windows.map(text))
   })
 
   it('finds a query whose submission lost its answer by its name, instead of submitting it twice', async () => {

@@ -1,0 +1,60 @@
+import { RETENTION_MS, RETENTION_SAFETY_MS } from '../m365/retention.js'
+import type { TimeRange } from '../record/time-range.js'
+import { DAY_MS, MINUTE_MS } from '../util/duration.js'
+import type { PlanScope } from './windows.js'
+
+/**
+ * Where a run's records come from: the Management Activity API (7 days, every content type),
+ * Microsoft Graph audit log queries (the whole audit retention: the CoE Starter Kit's "Audit
+ * Logs - Use Graph API" mode), or both: the Management API for what it still serves and
+ * Graph for anything older.
+ */
+export const SOURCE_NAMES = ['management-api', 'graph', 'auto'] as const
+export type SourceName = (typeof SOURCE_NAMES)[number]
+
+/**
+ * How far Graph's part of an `auto` backfill reaches into the Management API's 7 days. The
+ * Management API lists content by when it was published, Graph finds records by when they
+ * happened; a record that happened just before the 7-day line can be in content published
+ * after it, or before. A day of overlap puts every such record in one source or both; both
+ * copies have the same Id and land once.
+ */
+export const SOURCE_OVERLAP_MS = DAY_MS
+
+/** A run's range, split between its sources. */
+export interface SourceScopes {
+  /** What the Management API lists; undefined when it lists nothing. */
+  management: PlanScope | undefined
+  /**
+   * What Graph is asked for by the inputs: a backfill's range (with `auto`, the part older than
+   * the Management API serves, plus the overlap), or for a scheduled run with `graph`, its
+   * look-back (the ledger then says where earlier runs stopped). Undefined: nothing but what the
+   * ledger keeps waiting.
+   */
+  graph: { kind: 'range'; range: TimeRange } | { kind: 'scheduled'; lookbackMs: number } | undefined
+}
+
+/** The oldest start the Management API can still list at `now`, with the safety margin the planner keeps. */
+export function oldestListableStart(now: Date): Date {
+  const minute = Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS
+  return new Date(minute - RETENTION_MS + RETENTION_SAFETY_MS)
+}
+
+/** Splits a scope between the sources of a run. */
+export function splitScope(scope: PlanScope, source: SourceName, now: Date): SourceScopes {
+  if (source === 'management-api') return { management: scope, graph: undefined }
+  if (source === 'graph') {
+    if (scope.mode === 'scheduled')
+      return { management: undefined, graph: { kind: 'scheduled', lookbackMs: scope.lookbackMs } }
+    const end = scope.end && scope.end < now ? scope.end : now
+    return { management: undefined, graph: { kind: 'range', range: { start: scope.start, end } } }
+  }
+  if (scope.mode === 'scheduled') return { management: scope, graph: undefined }
+  const listable = oldestListableStart(now)
+  if (scope.start >= listable) return { management: scope, graph: undefined }
+  const end = scope.end && scope.end < now ? scope.end : now
+  const graphEnd = new Date(Math.min(end.getTime(), listable.getTime() + SOURCE_OVERLAP_MS))
+  const management: PlanScope | undefined =
+    end > listable ? { mode: 'backfill', start: listable, ...(scope.end ? { end: scope.end } : {}) } : undefined
+  return { management, graph: { kind: 'range', range: { start: scope.start, end: graphEnd } } }
+}

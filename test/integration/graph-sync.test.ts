@@ -1,0 +1,260 @@
+/**
+ * Runs with `source: graph` and `source: auto`, in process, against the emulator's Management
+ * API and its Graph audit log query API: history older than the Management API's 7 days,
+ * exactly once on the branch whichever source served each record.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { TEST_HOOKS } from '../../src/action/test-hooks.js'
+import { expectBranchHoldsServedBetween } from '../e2e/assertions.js'
+import { branchUsageFiles, expectedUsageFiles } from '../e2e/usage-expectations.js'
+import { E2E_TEST_BUDGET_MS } from '../e2e/budgets.js'
+import { BRANCH, startWorld, type World } from '../e2e/world.js'
+import { runInProcess } from './in-process.js'
+
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+let world: World | undefined
+
+afterEach(async () => {
+  await world?.close()
+  world = undefined
+})
+
+/** Polls and retries in milliseconds: queries take a fraction of a second on the emulator here. */
+const FAST = {
+  [TEST_HOOKS.graphPollMs]: '10',
+  [TEST_HOOKS.graphRetryMs]: '5'
+}
+
+function hourFloor(ms: number): Date {
+  return new Date(Math.floor(ms / HOUR) * HOUR)
+}
+
+/** `days` of traffic up to the last full hour, in two content types; the inputs of a backfill of it. */
+function history(world: World, days: number): { inputs: Record<string, string>; from: Date; to: Date } {
+  const to = hourFloor(Date.now() - HOUR)
+  const from = new Date(to.getTime() - days * DAY)
+  world.emulator.generate({
+    contentTypes: ['Audit.General', 'Audit.Exchange'],
+    from,
+    to,
+    blobsPerHour: 1,
+    recordsPerBlob: [1, 3]
+  })
+  return { inputs: { start: from.toISOString(), end: to.toISOString() }, from, to }
+}
+
+function graphRequests(world: World): number {
+  return world.emulator.requests.filter((entry) => entry.route.startsWith('graph-')).length
+}
+
+function managementRequests(world: World): number {
+  return world.emulator.requests.filter(
+    (entry) => !entry.route.startsWith('graph-') && entry.route !== 'token' && entry.route !== 'openid'
+  ).length
+}
+
+describe('source: auto and graph', () => {
+  it(
+    'auto: 20 days back land exactly once, the Management API for its 7 days and Graph for the rest; a re-run queries nothing',
+    async () => {
+      world = await startWorld({ emulator: { graphQueryDurationMs: 30 } })
+      const { inputs: range, from, to } = history(world, 20)
+      const inputs = {
+        ...range,
+        source: 'auto',
+        'graph-url': world.emulator.graphUrl,
+        'content-types': 'Audit.General',
+        segment: '24h'
+      }
+      const first = await runInProcess(world, inputs, { env: FAST })
+      expect(first.failed, first.log.join('\n')).toBeUndefined()
+      expect(await expectBranchHoldsServedBetween(world, ['Audit.General'], from, to)).toBeGreaterThan(500)
+      // 13 days and the overlap's day, one query a UTC day (the first and last cut at the range).
+      const queries = world.emulator.graphQueries.length
+      expect(queries).toBeGreaterThanOrEqual(14)
+      expect(queries).toBeLessThanOrEqual(15)
+      expect(first.log.join('\n')).toMatch(/Graph: \d+ queries submitted/)
+
+      const requestsBefore = graphRequests(world)
+      const again = await runInProcess(world, inputs, { env: FAST })
+      expect(again.failed, again.log.join('\n')).toBeUndefined()
+      expect(world.emulator.graphQueries.length, 'no query for days already collected').toBe(queries)
+      expect(graphRequests(world)).toBe(requestsBefore)
+      expect(await expectBranchHoldsServedBetween(world, ['Audit.General'], from, to)).toBeGreaterThan(500)
+    },
+    E2E_TEST_BUDGET_MS
+  )
+
+  it(
+    'graph: an app with only AuditLogsQuery.Read.All collects a backfill without a Management API call',
+    async () => {
+      world = await startWorld({ emulator: { graphQueryDurationMs: 30, roles: [] } })
+      const { inputs: range, from, to } = history(world, 3)
+      const record = await runInProcess(
+        world,
+        {
+          ...range,
+          source: 'graph',
+          'graph-url': world.emulator.graphUrl,
+          'content-types': 'Audit.General, Audit.Exchange'
+        },
+        { env: FAST }
+      )
+      expect(record.failed, record.log.join('\n')).toBeUndefined()
+      expect(managementRequests(world)).toBe(0)
+      expect(
+        await expectBranchHoldsServedBetween(world, ['Audit.General', 'Audit.Exchange'], from, to)
+      ).toBeGreaterThan(100)
+      const ledger = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
+      expect(ledger.graph.collected.length).toBeGreaterThan(0)
+      expect(ledger.graph.pending).toEqual([])
+      expect(Object.keys(ledger.contentTypes)).toEqual([])
+      expect(BRANCH).toBe('audit-data')
+    },
+    E2E_TEST_BUDGET_MS
+  )
+
+  it(
+    'graph: a 5-day backfill under faults is exact within a few runs; failed windows open the issue, which closes once they land',
+    async () => {
+      world = await startWorld({
+        emulator: { graphQueryDurationMs: 30, graphRecordCountLimit: 60, graphDuplicateRate: 0.05, seed: 7 }
+      })
+      const { emulator } = world
+      const { inputs: range, from, to } = history(world, 5)
+      const inputs = {
+        ...range,
+        source: 'graph',
+        'graph-url': emulator.graphUrl,
+        'content-types': 'Audit.General, Audit.Exchange'
+      }
+      let failedOnce = false
+      emulator.graph.queryOutcome = () => (failedOnce ? 'succeeded' : ((failedOnce = true), 'failed'))
+      emulator.faults.add({ route: 'graph-create', kind: 'throttle-429', times: 1 })
+      // The first window's pages fail every retry (6 tries): the window fails, and lands in a later run.
+      emulator.faults.add({ route: 'graph-records', kind: 'unavailable', times: 6 })
+      emulator.faults.add({ route: 'graph-records', kind: 'unavailable', every: 5 })
+      emulator.faults.add({ route: 'graph-records', kind: 'throttle-429', every: 7 })
+      emulator.faults.add({ route: 'graph-records', kind: 'truncated', times: 9 })
+      emulator.faults.add({ route: 'graph-status', kind: 'bad-request', every: 3 })
+      const runs = []
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const record = await runInProcess(world, inputs, { env: FAST })
+        runs.push(record)
+        const ledger = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
+        const graph = ledger.graph ?? {}
+        if ((graph.failed ?? []).length + (graph.queued ?? []).length + (graph.pending ?? []).length === 0) break
+      }
+      expect(
+        await expectBranchHoldsServedBetween(world, ['Audit.General', 'Audit.Exchange'], from, to)
+      ).toBeGreaterThan(200)
+      // The limit halved days, a failed query was submitted again, and 429 without Retry-After was waited out.
+      expect(
+        emulator.graphQueries.some(
+          (query) => query.filterEndDateTime.getTime() - query.filterStartDateTime.getTime() < DAY
+        )
+      ).toBe(true)
+      expect(emulator.graphQueries.some((query) => query.status === 'failed')).toBe(true)
+      expect(runs.at(-1)?.failed).toBeUndefined()
+      expect(runs.length).toBeGreaterThan(1)
+      expect(runs[0]?.failed).toMatch(/Graph audit log query window\(s\) failed after retries/)
+      expect(runs[0]?.log.join('\n')).toMatch(/Graph took no new query for now .*HTTP 429/)
+      // A window whose pages kept failing was recorded, reported with a backfill command, and recovered by a later run.
+      const issues = world.github.issues
+      expect(issues).toHaveLength(1)
+      expect(issues[0]?.body).toMatch(/Graph audit log query/)
+      expect(issues[0]?.body).toMatch(/gh workflow run/)
+      expect(issues[0]?.state).toBe('closed')
+    },
+    E2E_TEST_BUDGET_MS
+  )
+
+  it(
+    'graph: a query slower than the run is left running, adopted by the next run and harvested then, never submitted twice',
+    async () => {
+      world = await startWorld({ emulator: { graphQueryDurationMs: 2_500 } })
+      const { emulator } = world
+      const { inputs: range, from, to } = history(world, 1)
+      const inputs = { ...range, source: 'graph', 'graph-url': emulator.graphUrl, 'content-types': 'Audit.General' }
+      const env = { ...FAST, [TEST_HOOKS.graphWaitMs]: '300' }
+      const first = await runInProcess(world, inputs, { env })
+      expect(first.failed, first.log.join('\n')).toBeUndefined()
+      const submitted = emulator.graphQueries.length
+      expect(submitted).toBe(2)
+      const ledger = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
+      expect(ledger.graph.pending).toHaveLength(2)
+      expect(first.summary).toMatch(/2 still running/)
+
+      await new Promise((resolve) => setTimeout(resolve, 2_600))
+      const second = await runInProcess(world, inputs, { env })
+      expect(second.failed, second.log.join('\n')).toBeUndefined()
+      expect(emulator.graphQueries.length, 'adopted, not submitted again').toBe(submitted)
+      expect(await expectBranchHoldsServedBetween(world, ['Audit.General'], from, to)).toBeGreaterThan(10)
+      const after = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
+      expect(after.graph.pending ?? []).toEqual([])
+    },
+    E2E_TEST_BUDGET_MS
+  )
+
+  it('refuses a Graph source where Graph has no audit log queries, and a Management API start past 7 days, before any request', async () => {
+    world = await startWorld()
+    const gccHigh = await runInProcess(world, { source: 'auto', cloud: 'gcc-high', authority: '', audience: '' })
+    expect(gccHigh.failed).toMatch(/not served in cloud 'gcc-high'.*Microsoft support confirmed/)
+    const old = new Date(Date.now() - 20 * DAY).toISOString().slice(0, 10)
+    const tooOld = await runInProcess(world, { start: old })
+    expect(tooOld.failed).toMatch(/source: auto.*AuditLogsQuery\.Read\.All.*'import'/)
+    expect(world.emulator.requests.length).toBe(0)
+    expect(await world.head()).toBeUndefined()
+  })
+
+  it(
+    'stops before committing when the app lacks the Graph permission, and says which permission and who consents',
+    async () => {
+      world = await startWorld({ emulator: { graphRoles: [] } })
+      const { inputs: range } = history(world, 2)
+      const record = await runInProcess(
+        world,
+        { ...range, source: 'graph', 'graph-url': world.emulator.graphUrl },
+        { env: FAST }
+      )
+      expect(record.failed).toMatch(/HTTP 403.*AuditLogsQuery\.Read\.All.*admin consent/)
+      expect(await world.head()).toBeUndefined()
+      expect(record.summary).toMatch(/running Microsoft Graph audit log queries/)
+    },
+    E2E_TEST_BUDGET_MS
+  )
+
+  it(
+    "graph: the CoE's Graph mode (launches and deletions of apps) gives exact records and usage files, filtered by Graph and here",
+    async () => {
+      world = await startWorld({ emulator: { graphQueryDurationMs: 30, roles: [] } })
+      const { emulator } = world
+      const { inputs: range, from, to } = history(world, 3)
+      const record = await runInProcess(
+        world,
+        { ...range, source: 'graph', 'graph-url': emulator.graphUrl, operations: 'LaunchPowerApp, DeletePowerApp' },
+        { env: FAST }
+      )
+      expect(record.failed, record.log.join('\n')).toBeUndefined()
+      expect(managementRequests(world)).toBe(0)
+      // Graph filtered by operation; both operations and the record types of both schemas came back.
+      expect(emulator.graphQueries.every((query) => query.filters.operationFilters.length === 2)).toBe(true)
+      const inRange = emulator
+        .servedRecords('Audit.General')
+        .filter((served) => {
+          const at = Date.parse(`${String(served.CreationTime)}Z`)
+          return at >= from.getTime() && at < to.getTime()
+        })
+        .filter((served) => served.Operation === 'LaunchPowerApp' || served.Operation === 'DeletePowerApp')
+      expect(new Set(inRange.map((served) => served.RecordType))).toEqual(new Set([45, 256]))
+      expect(inRange.some((served) => served.Operation === 'DeletePowerApp')).toBe(true)
+      const rows = await world.branchRows()
+      expect(rows.map((entry) => entry.row.Id).sort()).toEqual(
+        inRange.map((served) => String(served.Id).toLowerCase()).sort()
+      )
+      expect(await branchUsageFiles(world)).toEqual(expectedUsageFiles(inRange))
+    },
+    E2E_TEST_BUDGET_MS
+  )
+})

@@ -2438,6 +2438,7 @@ function allFailures(ledger) {
  * | `M365_AUDIT_SYNC_TEST_SETTLE_MS` | 691200000 | how long after its end a day settles and is compacted |
  * | `M365_AUDIT_SYNC_TEST_GRAPH_POLL_MS` | 5000 | first wait between status polls of a Graph query (it doubles up to 24×) |
  * | `M365_AUDIT_SYNC_TEST_GRAPH_RETRY_MS` | 2000 | first backoff of a failed Graph call (doubles per attempt) |
+ * | `M365_AUDIT_SYNC_TEST_GRAPH_SETTLE_MS` | 86400000 | how long after its end a Graph window is queried again |
  * | `M365_AUDIT_SYNC_TEST_GRAPH_WAIT_MS` | `graph-wait` | how long a run waits for its Graph queries (the input allows 1m at least) |
  */
 const TEST_HOOKS = {
@@ -2448,7 +2449,8 @@ const TEST_HOOKS = {
     settleAfterMs: 'M365_AUDIT_SYNC_TEST_SETTLE_MS',
     graphPollMs: 'M365_AUDIT_SYNC_TEST_GRAPH_POLL_MS',
     graphRetryMs: 'M365_AUDIT_SYNC_TEST_GRAPH_RETRY_MS',
-    graphWaitMs: 'M365_AUDIT_SYNC_TEST_GRAPH_WAIT_MS'
+    graphWaitMs: 'M365_AUDIT_SYNC_TEST_GRAPH_WAIT_MS',
+    graphSettleMs: 'M365_AUDIT_SYNC_TEST_GRAPH_SETTLE_MS'
 };
 function readTestHooks(env) {
     const hooks = {};
@@ -9493,13 +9495,16 @@ function emptyReport(ledger) {
  * it; otherwise it says why, and plans from the inputs alone. Returns the job summary.
  */
 async function dryRun(settings, inputPlan, deps) {
-    const listing = settings.contentTypes.length > 0;
-    const branch = listing ? await readBranchForPreview(settings, deps.git) : undefined;
-    const preview = branch
-        ? previewRun(settings, branch, deps.now())
+    const now = deps.now();
+    const scopes = splitScope(settings.scope, settings.source, now);
+    const collecting = settings.contentTypes.length > 0;
+    const listing = collecting && scopes.management !== undefined;
+    const branch = collecting ? await readBranchForPreview(settings, deps.git) : undefined;
+    const preview = branch && scopes.management
+        ? previewRun({ ...settings, scope: scopes.management }, branch, now)
         : { plan: inputPlan, windows: [], retried: 0, notes: [] };
     const { plan } = preview;
-    const headline = describePlan(plan, settings.contentTypes);
+    const headline = describePlan(plan, settings.contentTypes, settings.source);
     deps.log(headline);
     for (const note of plan.notes.filter((note) => !inputPlan.notes.includes(note)))
         deps.notice(note);
@@ -9507,6 +9512,11 @@ async function dryRun(settings, inputPlan, deps) {
         deps.log(note);
     if (listing)
         deps.log(renderPlanTable(plan));
+    const graphLine = collecting && settings.source !== 'management-api'
+        ? `Would ${describeGraphPlan(planGraphQueries(scopes.graph, branch?.status === 'read' ? branch.ledger.graph : undefined, now)).replace(/^Graph audit log queries: /, 'ask Graph audit log queries for ')}`
+        : undefined;
+    if (graphLine)
+        deps.log(graphLine);
     // Exports are local files: a dry run checks them too.
     const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, deps.workspace) : [];
     for (const file of exports)
@@ -9514,6 +9524,7 @@ async function dryRun(settings, inputPlan, deps) {
     const notes = [
         ...plan.notes,
         ...preview.notes,
+        ...(graphLine ? [graphLine] : []),
         ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)
     ];
     deps.log(branch?.status === 'read'
@@ -9826,6 +9837,7 @@ class Wiring {
             api: credential ? this.managementApi(credential) : importOnlyApi(),
             graph: credential && this.settings.graphUrl ? this.graphQueries(credential, this.settings.graphUrl) : undefined,
             graphWaitMs: this.hooks.graphWaitMs,
+            graphSettleMs: this.hooks.graphSettleMs,
             graphPollMs: this.hooks.graphPollMs === undefined
                 ? undefined
                 : { first: this.hooks.graphPollMs, max: this.hooks.graphPollMs * 24 },

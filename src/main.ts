@@ -251,6 +251,7 @@ class Wiring {
       api: credential ? this.managementApi(credential) : importOnlyApi(),
       graph: credential && this.settings.graphUrl ? this.graphQueries(credential, this.settings.graphUrl) : undefined,
       graphWaitMs: this.hooks.graphWaitMs,
+      graphSettleMs: this.hooks.graphSettleMs,
       graphPollMs:
         this.hooks.graphPollMs === undefined
           ? undefined

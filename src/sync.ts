@@ -503,23 +503,35 @@ export interface DryRunDependencies {
  * it; otherwise it says why, and plans from the inputs alone. Returns the job summary.
  */
 export async function dryRun(settings: Settings, inputPlan: Plan, deps: DryRunDependencies): Promise<string> {
-  const listing = settings.contentTypes.length > 0
-  const branch = listing ? await readBranchForPreview(settings, deps.git) : undefined
-  const preview = branch
-    ? previewRun(settings, branch, deps.now())
-    : { plan: inputPlan, windows: [], retried: 0, notes: [] }
+  const now = deps.now()
+  const scopes = splitScope(settings.scope, settings.source, now)
+  const collecting = settings.contentTypes.length > 0
+  const listing = collecting && scopes.management !== undefined
+  const branch = collecting ? await readBranchForPreview(settings, deps.git) : undefined
+  const preview =
+    branch && scopes.management
+      ? previewRun({ ...settings, scope: scopes.management }, branch, now)
+      : { plan: inputPlan, windows: [], retried: 0, notes: [] }
   const { plan } = preview
-  const headline = describePlan(plan, settings.contentTypes)
+  const headline = describePlan(plan, settings.contentTypes, settings.source)
   deps.log(headline)
   for (const note of plan.notes.filter((note) => !inputPlan.notes.includes(note))) deps.notice(note)
   for (const note of preview.notes) deps.log(note)
   if (listing) deps.log(renderPlanTable(plan))
+  const graphLine =
+    collecting && settings.source !== 'management-api'
+      ? `Would ${describeGraphPlan(
+          planGraphQueries(scopes.graph, branch?.status === 'read' ? branch.ledger.graph : undefined, now)
+        ).replace(/^Graph audit log queries: /, 'ask Graph audit log queries for ')}`
+      : undefined
+  if (graphLine) deps.log(graphLine)
   // Exports are local files: a dry run checks them too.
   const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, deps.workspace) : []
   for (const file of exports) deps.log(`Would import ${file.shown} (a ${file.format} Purview audit export).`)
   const notes = [
     ...plan.notes,
     ...preview.notes,
+    ...(graphLine ? [graphLine] : []),
     ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)
   ]
   deps.log(

@@ -13,6 +13,7 @@
  * | `M365_AUDIT_SYNC_TEST_SETTLE_MS` | 691200000 | how long after its end a day settles and is compacted |
  * | `M365_AUDIT_SYNC_TEST_GRAPH_POLL_MS` | 5000 | first wait between status polls of a Graph query (it doubles up to 24×) |
  * | `M365_AUDIT_SYNC_TEST_GRAPH_RETRY_MS` | 2000 | first backoff of a failed Graph call (doubles per attempt) |
+ * | `M365_AUDIT_SYNC_TEST_GRAPH_SETTLE_MS` | 86400000 | how long after its end a Graph window is queried again |
  * | `M365_AUDIT_SYNC_TEST_GRAPH_WAIT_MS` | `graph-wait` | how long a run waits for its Graph queries (the input allows 1m at least) |
  */
 export const TEST_HOOKS = {
@@ -23,7 +24,8 @@ export const TEST_HOOKS = {
   settleAfterMs: 'M365_AUDIT_SYNC_TEST_SETTLE_MS',
   graphPollMs: 'M365_AUDIT_SYNC_TEST_GRAPH_POLL_MS',
   graphRetryMs: 'M365_AUDIT_SYNC_TEST_GRAPH_RETRY_MS',
-  graphWaitMs: 'M365_AUDIT_SYNC_TEST_GRAPH_WAIT_MS'
+  graphWaitMs: 'M365_AUDIT_SYNC_TEST_GRAPH_WAIT_MS',
+  graphSettleMs: 'M365_AUDIT_SYNC_TEST_GRAPH_SETTLE_MS'
 } as const
 
 /** The hooks that are set, as numbers; an unset or unreadable one is left out. */

@@ -257,4 +257,39 @@ describe('source: auto and graph', () => {
     },
     E2E_TEST_BUDGET_MS
   )
+
+  it(
+    'graph, scheduled: a window younger than the settle time is queried again by later runs, then never again once settled',
+    async () => {
+      world = await startWorld({ emulator: { graphQueryDurationMs: 30 } })
+      const { emulator } = world
+      history(world, 2)
+      const inputs = { source: 'graph', 'graph-url': emulator.graphUrl, lookback: '1d' }
+      const first = await runInProcess(world, inputs, { env: FAST })
+      expect(first.failed, first.log.join('\n')).toBeUndefined()
+      const afterFirst = emulator.graphQueries.length
+      // The last day and the minutes of today: nothing settled yet, nothing remembered as collected.
+      expect(afterFirst).toBe(2)
+      const unsettled = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
+      expect(unsettled.graph?.collected ?? []).toEqual([])
+      const rows = (await world.branchRows()).length
+      expect(rows).toBeGreaterThan(10)
+
+      await runInProcess(world, inputs, { env: FAST })
+      expect(emulator.graphQueries.length, 'queried again: not settled').toBe(afterFirst + 2)
+      expect((await world.branchRows()).length, 'the same records land once').toBe(rows)
+
+      // Once a query submitted after the settle time returned them, the windows are done.
+      const settledNow = { ...FAST, [TEST_HOOKS.graphSettleMs]: '0' }
+      await runInProcess(world, inputs, { env: settledNow })
+      const settled = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
+      expect(settled.graph.collected).toHaveLength(1)
+      const queries = emulator.graphQueries.length
+      const last = await runInProcess(world, { ...inputs, 'dry-run': 'true' }, { env: settledNow })
+      // Collected up to the minute of the last run: only minutes since then are left to query.
+      expect(last.log.join('\n')).toMatch(/Would ask Graph audit log queries for .*; [01] windows? to query, 0 queries/)
+      expect(emulator.graphQueries.length).toBe(queries)
+    },
+    E2E_TEST_BUDGET_MS
+  )
 })

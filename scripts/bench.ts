@@ -18,6 +18,10 @@
  * - codecs: our CSV codec against csv-stringify and csv-parse on the same records, in this
  *   process: what writing and reading back a record costs each way (the libraries are the
  *   oracles of the codec's tests; docs/benchmarks.md says why the codec is ours).
+ * - graph: a backfill of --graph-days (90) with `source: auto`, Graph audit log queries taking
+ *   --graph-query-minutes (10) each, continued by hourly runs until nothing waits: runs
+ *   needed, queries submitted and refused, CPU per record and peak RSS. Time is modelled:
+ *   one second here is GRAPH_TIME_SCALE / 60 minutes of the queries, polls and waits.
  *
  * `--smoke` runs them all on small numbers, for CI. BENCH_NODE_OPTIONS adds Node flags to the
  * action's process (`--cpu-prof`), BENCH_V8_FLAGS sets V8 flags from inside it (those Node
@@ -62,18 +66,25 @@ interface Options {
   growthHourRecords: number
   formats: ('csv' | 'parquet')[]
   quota: number
+  /** Days of history the graph scenario backfills, records a day, and minutes a query takes. */
+  graphDays: number
+  graphDayRecords: number
+  graphQueryMinutes: number
   smoke: boolean
 }
 
 function readOptions(): Options {
   const { values } = parseArgs({
     options: {
-      scenarios: { type: 'string', default: 'day,quota,growth,codecs' },
+      scenarios: { type: 'string', default: 'day,quota,growth,codecs,graph' },
       'day-records': { type: 'string', default: '50000,250000,1000000' },
       formats: { type: 'string', default: 'csv,parquet' },
       'parquet-day-records': { type: 'string', default: '250000' },
       'growth-hour-records': { type: 'string', default: '3000' },
       quota: { type: 'string', default: '300' },
+      'graph-days': { type: 'string', default: '90' },
+      'graph-day-records': { type: 'string', default: '2000' },
+      'graph-query-minutes': { type: 'string', default: '10' },
       smoke: { type: 'boolean', default: false }
     }
   })
@@ -86,8 +97,8 @@ function readOptions(): Options {
     })
   const scenarios = new Set(values.scenarios.split(',').map((name) => name.trim()))
   for (const name of scenarios)
-    if (!['day', 'quota', 'growth', 'codecs'].includes(name))
-      throw new Error(`Unknown scenario '${name}': day, quota, growth or codecs.`)
+    if (!['day', 'quota', 'growth', 'codecs', 'graph'].includes(name))
+      throw new Error(`Unknown scenario '${name}': day, quota, growth, codecs or graph.`)
   return {
     scenarios,
     dayRecords: values.smoke ? [2_000] : numbers(values['day-records'], 'day-records'),
@@ -99,6 +110,9 @@ function readOptions(): Options {
       return format
     }),
     quota: values.smoke ? 600 : (numbers(values.quota, 'quota')[0] ?? 300),
+    graphDays: values.smoke ? 9 : Number(values['graph-days']),
+    graphDayRecords: values.smoke ? 100 : (numbers(values['graph-day-records'], 'graph-day-records')[0] ?? 2000),
+    graphQueryMinutes: values.smoke ? 2 : Number(values['graph-query-minutes']),
     smoke: values.smoke
   }
 }
@@ -725,6 +739,149 @@ function markdownTable(rows: Record<string, Record<string, string | number>>): s
   return lines.join('\n')
 }
 
+/** Modelled minutes of the graph scenario per real minute: queries, polls and waits all run this much faster. */
+const GRAPH_TIME_SCALE = 120
+
+/**
+ * A backfill of `days` with `source: auto`, as a team starting today runs it: the Management
+ * API serves the last 7 days, Graph audit log queries the rest, each taking `queryMinutes`.
+ * A run waits `graph-wait` (45 minutes) and commits; the hourly schedule (`source: auto`)
+ * adopts what still runs and submits what waits, until the ledger holds nothing in flight.
+ * The emulator's allowance is the documented baseline (10 queries at once, 200 a day).
+ */
+async function graphScenario(
+  days: number,
+  dayRecords: number,
+  queryMinutes: number
+): Promise<Record<string, string | number>> {
+  const modelled = (ms: number) => String(Math.round(ms / GRAPH_TIME_SCALE))
+  const world = await startWorld({
+    emulator: { seed: 11, graphQueryDurationMs: Number(modelled(queryMinutes * 60_000)) }
+  })
+  try {
+    const end = new Date(Math.floor(Date.now() / HOUR) * HOUR - HOUR)
+    const start = new Date(end.getTime() - days * DAY)
+    world.emulator.generate({
+      contentTypes: [TYPE],
+      from: start,
+      to: end,
+      blobsPerHour: Math.max(1, Math.round(dayRecords / 24 / 6)),
+      recordsPerBlob: [5, 7]
+    })
+    const inRange = new Set(
+      world.emulator
+        .servedRecords(TYPE)
+        .filter((record) => Date.parse(`${String(record.CreationTime)}Z`) >= start.getTime())
+        .map((record) => String(record.Id).toLowerCase())
+    )
+    const env = {
+      [TEST_HOOKS.graphPollMs]: modelled(5_000),
+      [TEST_HOOKS.graphRetryMs]: modelled(2_000),
+      [TEST_HOOKS.graphWaitMs]: modelled(45 * 60_000),
+      [TEST_HOOKS.retryBaseDelayMs]: '20'
+    }
+    const common = { source: 'auto', 'graph-url': world.emulator.graphUrl, 'content-types': TYPE, usage: 'false' }
+    const runs: Measured[] = []
+    const started = performance.now()
+    runs.push(
+      await measure(
+        world,
+        'graph-1',
+        { ...common, start: start.toISOString(), end: end.toISOString(), segment: '24h' },
+        env
+      )
+    )
+    const inFlight = async (): Promise<number> => {
+      const ledger = JSON.parse(
+        (await world.github.readFile(BRANCH, 'state/ledger.json'))?.toString('utf8') ?? '{}'
+      ) as {
+        graph?: { pending?: unknown[]; queued?: unknown[]; failed?: unknown[] }
+      }
+      const graph = ledger.graph ?? {}
+      return (graph.pending?.length ?? 0) + (graph.queued?.length ?? 0) + (graph.failed?.length ?? 0)
+    }
+    while ((await inFlight()) > 0) {
+      if (runs.length >= 48) throw new Error('graph: 48 hourly runs and queries are still in flight.')
+      // The rest of the hour until the next scheduled run.
+      await new Promise((resolve) => setTimeout(resolve, Number(modelled(15 * 60_000))))
+      runs.push(await measure(world, `graph-${runs.length + 1}`, common, env))
+    }
+    const wallMs = performance.now() - started
+    // What every run costs whatever it harvests (starting Node, signing in, reading the branch).
+    const idle = await measure(world, 'graph-idle', common, env)
+    // Every record that happened since the start is on the branch once; the Management API also
+    // brings older records of content it still serves (late events), which the branch keeps too.
+    const { rows, ids } = await countBranchRows(world, 'csv')
+    const onBranch = new Set((await world.branchRows()).map((entry) => entry.row.Id))
+    const servedIds = new Set(world.emulator.servedRecords(TYPE).map((record) => String(record.Id).toLowerCase()))
+    const missing = [...inRange].filter((id) => !onBranch.has(id)).length
+    const foreign = [...onBranch].filter((id) => !servedIds.has(id ?? '')).length
+    if (rows !== ids || missing > 0 || foreign > 0)
+      throw new Error(
+        `graph: ${rows} rows (${ids} Ids) on the branch; ${missing} of the ${inRange.size} records since the start missing, ${foreign} never served.`
+      )
+    const creates = world.emulator.requests.filter((entry) => entry.route === 'graph-create')
+    const cpuMs = runs.reduce((sum, run) => sum + run.cpuMs, 0)
+    return {
+      'days (Graph / Management API, 1 day both)': `${days - 6} / 7`,
+      'records on the branch': rows,
+      'minutes a query takes': queryMinutes,
+      'hourly runs until done': runs.length,
+      'modelled hours': round((wallMs * GRAPH_TIME_SCALE) / HOUR, 1),
+      'queries submitted': world.emulator.graphQueries.length,
+      'submissions refused (429)': creates.filter((entry) => entry.status === 429).length,
+      'CPU µs a record, all runs': round((cpuMs * 1000) / rows, 1),
+      'CPU µs a record beyond a run adding nothing': round(((cpuMs - runs.length * idle.cpuMs) * 1000) / rows, 1),
+      'a run adding nothing: CPU (s)': round(idle.cpuMs / 1000, 2),
+      'CPU of the first run (s)': round((runs[0]?.cpuMs ?? 0) / 1000, 1),
+      'peak RSS (MB)': round(Math.max(...runs.map((run) => run.peakRssMb)))
+    }
+  } finally {
+    await world.close()
+  }
+}
+
+/**
+ * The Graph path's cost a record, as the Management API's is measured: one run harvesting a
+ * large backfill (`source: graph`, `days` of `dayRecords`, queries of a minute and a wait long
+ * enough for all), against a run adding nothing.
+ */
+async function graphOneRun(days: number, dayRecords: number): Promise<Record<string, string | number>> {
+  const world = await startWorld({ emulator: { seed: 12, graphQueryDurationMs: 500 } })
+  try {
+    const end = new Date(Math.floor(Date.now() / DAY) * DAY - 10 * DAY)
+    const start = new Date(end.getTime() - days * DAY)
+    world.emulator.generate({
+      contentTypes: [TYPE],
+      from: start,
+      to: end,
+      blobsPerHour: Math.max(1, Math.round(dayRecords / 24 / 20)),
+      recordsPerBlob: 20
+    })
+    const env = { [TEST_HOOKS.graphPollMs]: '100', [TEST_HOOKS.graphRetryMs]: '20' }
+    const inputs = {
+      source: 'graph',
+      'graph-url': world.emulator.graphUrl,
+      'content-types': TYPE,
+      usage: 'false',
+      'graph-queries': '4',
+      start: start.toISOString(),
+      end: end.toISOString()
+    }
+    const run = await measure(world, 'graph-one-run', inputs, env)
+    const idle = await measure(world, 'graph-one-run-idle', inputs, env)
+    const records = Number(run.outputs['records-added'])
+    return {
+      records,
+      'CPU µs a record': round((run.cpuMs * 1000) / records, 1),
+      'CPU µs a record beyond a run adding nothing': round(((run.cpuMs - idle.cpuMs) * 1000) / records, 1),
+      'peak RSS (MB)': round(run.peakRssMb)
+    }
+  } finally {
+    await world.close()
+  }
+}
+
 async function main(): Promise<void> {
   const options = readOptions()
   await mkdir(outDir, { recursive: true })
@@ -785,6 +942,28 @@ async function main(): Promise<void> {
     console.table(codecs)
     report.codecs = codecs[TYPE]
     markdown.push('', '### The CSV codec against csv-stringify and csv-parse', '', markdownTable(codecs))
+  }
+  if (options.scenarios.has('graph')) {
+    console.log(`\ngraph: a ${options.graphDays}-day backfill with source: auto…`)
+    const graph = {
+      [`${options.graphDays} days`]: await graphScenario(
+        options.graphDays,
+        options.graphDayRecords,
+        options.graphQueryMinutes
+      )
+    }
+    console.log('graph: one run harvesting a large backfill…')
+    const oneRun = {
+      [`${options.smoke ? 2 : 10} days, one run`]: await graphOneRun(
+        options.smoke ? 2 : 10,
+        options.smoke ? 200 : 20_000
+      )
+    }
+    console.table(graph)
+    console.table(oneRun)
+    report.graph = { ...graph, ...oneRun }
+    markdown.push('', '### Months of history through Graph audit log queries (source: auto)', '', markdownTable(graph))
+    markdown.push('', '### One run harvesting a large Graph backfill', '', markdownTable(oneRun))
   }
   await writeFile(resolve(process.cwd(), 'build', 'bench.json'), `${JSON.stringify(report, null, 2)}\n`)
   await writeFile(resolve(process.cwd(), 'build', 'bench.md'), `${markdown.join('\n')}\n`)

@@ -1,13 +1,16 @@
 /**
  * `npm run demo`: the action end to end on this machine, with no tenant and no github.com.
- * Starts the Management API emulator and the GitHub fake (a real bare repository), publishes
- * two days of generated audit data (one hour of it made unavailable, to show how a failing
- * window looks), runs the shipped dist/index.js as a runner would, then shows the job summary,
+ * Starts the Management API emulator (with Microsoft Graph's audit log queries) and the GitHub
+ * fake (a real bare repository), publishes generated audit data (one hour of it made
+ * unavailable, to show how a failing window looks), runs the shipped dist/index.js as a runner
+ * would, then shows the job summary,
  * the data branch's files with their sizes, its README and coverage chart, the first rows of a
  * day file and of a Power Apps usage file, and queries the branch with DuckDB. The branch is
  * left in .demo/audit-data to explore.
  *
- *   npm run demo                          Audit.General as CSV, signed in with a client secret
+ *   npm run demo                          a month of Audit.General as CSV in one backfill (source: auto:
+ *                                         the Management API for 7 days, Graph queries for the rest),
+ *                                         signed in with a client secret
  *   npm run demo -- --coe                 the CoE preset (examples/coe-power-apps-usage.yml):
  *                                         launches and deletions only, GitHub OIDC, a dry run first
  *   npm run demo -- --format parquet      every content type as Parquet (examples/parquet.yml)
@@ -22,9 +25,13 @@ import { BRANCH, startWorld, type World } from '../test/e2e/world.js'
 import { startFakeOidcIssuer, type FakeOidcIssuer } from '../test/fake-github/index.js'
 import { CONTENT_TYPES, type ContentType } from '../test/emulator/content-types.js'
 import { summaryAsText } from './summary-text.js'
+import { TEST_HOOKS } from '../src/action/test-hooks.js'
 
 const exec = promisify(execFile)
 const HOUR = 3_600_000
+const DAY = 24 * HOUR
+/** How long a Graph query takes here; minutes to hours in a tenant (docs/graph-history.md). */
+const DEMO_QUERY_MS = 1_500
 
 function heading(text: string): void {
   console.log(`\n\x1b[1m== ${text}\x1b[0m`)
@@ -92,7 +99,11 @@ async function query(dir: string, title: string, sql: string): Promise<void> {
 
 /** The fakes, and for the CoE set-up a GitHub OIDC issuer the emulator's app trusts (as examples/coe-power-apps-usage.yml signs in). */
 async function startDemoWorld(options: DemoOptions): Promise<{ world: World; issuer: FakeOidcIssuer | undefined }> {
-  if (!options.coe) return { world: await startWorld({ emulator: { seed: 2026 } }), issuer: undefined }
+  if (!options.coe)
+    return {
+      world: await startWorld({ emulator: { seed: 2026, graphQueryDurationMs: DEMO_QUERY_MS } }),
+      issuer: undefined
+    }
   const subject = 'repo:contoso/audit:ref:refs/heads/main'
   const issuer = await startFakeOidcIssuer({ subject })
   const federated = {
@@ -123,12 +134,18 @@ async function main(options: DemoOptions): Promise<void> {
     options.format === 'parquet' && !options.coe ? CONTENT_TYPES : ['Audit.General']
   const extension = options.format
   const read = options.format === 'parquet' ? 'read_parquet' : 'read_csv'
+  // The default set-up backfills a month through both APIs; the others two days of the Management API.
+  const history = options.format === 'csv' && !options.coe
   try {
     const end = new Date(Math.floor(Date.now() / HOUR) * HOUR)
-    const start = new Date(end.getTime() - 48 * HOUR)
-    const blobs = emulator.generate({ contentTypes, from: start, to: end, blobsPerHour: 4 })
+    const recent = new Date(end.getTime() - 48 * HOUR)
+    const start = history ? new Date(end.getTime() - 30 * DAY) : recent
+    const blobs = [
+      ...(history ? emulator.generate({ contentTypes, from: start, to: recent, blobsPerHour: 1 }) : []),
+      ...emulator.generate({ contentTypes, from: recent, to: end, blobsPerHour: 4 })
+    ]
     // One hour's content cannot be downloaded (AF20050, as the service answers for content it lost).
-    const failing = new Date(start.getTime() + 20 * HOUR)
+    const failing = new Date(recent.getTime() + 20 * HOUR)
     const lost = new Set(
       blobs
         .filter((blob) => blob.contentCreated >= failing && blob.contentCreated.getTime() < failing.getTime() + HOUR)
@@ -140,14 +157,18 @@ async function main(options: DemoOptions): Promise<void> {
     console.log(
       `${blobs.length} content blobs of ${contentTypes.join(', ')} holding ${served} distinct records ` +
         `(Power Apps launches in both schemas, SharePoint, Teams, Flow, Exchange; duplicates and late events included). ` +
-        `The ${lost.size} blobs of ${failing.toISOString()} cannot be downloaded: that window fails, and the run says so.`
+        `The ${lost.size} blobs of ${failing.toISOString()} cannot be downloaded: that window fails, and the run says so.` +
+        (history
+          ? ` Days older than 7 come from Microsoft Graph audit log queries (${DEMO_QUERY_MS / 1000} s each here; minutes to hours in a tenant).`
+          : '')
     )
 
     // What the workflow's step gives the action, besides the IDs and the fakes' addresses.
     const inputs: Record<string, string> = {
       start: start.toISOString(),
       end: end.toISOString(),
-      segment: '1 hour',
+      segment: history ? '24h' : '1 hour',
+      ...(history ? { source: 'auto', 'graph-url': emulator.graphUrl } : {}),
       'content-types': contentTypes.join(','),
       format: options.format,
       // fail-on-error: false keeps the step green despite the failing window; the issue is still opened.
@@ -155,9 +176,10 @@ async function main(options: DemoOptions): Promise<void> {
       // The CoE preset; no client secret, so the action signs in with GitHub OIDC (the fake issuer's token).
       ...(options.coe ? { operations: 'LaunchPowerApp,DeletePowerApp', 'client-secret': '' } : {})
     }
-    const env = issuer?.env() ?? {}
+    // Polls a query every half second rather than from 5 s up: queries take seconds here.
+    const env = { ...(issuer?.env() ?? {}), ...(history ? { [TEST_HOOKS.graphPollMs]: '500' } : {}) }
     heading(
-      `Set-up: ${options.coe ? 'the CoE preset, signed in with GitHub OIDC' : options.format === 'parquet' ? 'every content type, as Parquet' : 'Audit.General as CSV'}`
+      `Set-up: ${options.coe ? 'the CoE preset, signed in with GitHub OIDC' : options.format === 'parquet' ? 'every content type, as Parquet' : 'a month of Audit.General as CSV, through the Management API and Graph (source: auto)'}`
     )
     console.log(
       Object.entries(inputs)

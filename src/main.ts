@@ -94,7 +94,7 @@ async function runSync(wiring: Wiring, settings: Settings): Promise<void> {
       const issue = issues
         ? await port.group('Failure issue', () => issueAfterStop(issues, progress, wiring.issueContext()))
         : undefined
-      const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes) : ''
+      const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes, settings.source) : ''
       await port.appendSummary(renderStoppedSummary(errorMessage(error), progress, headline, github.links(issue)))
     } catch (reportError) {
       port.warning(`The job summary of this stopped run was not written: ${errorMessage(reportError)}`)
@@ -108,7 +108,7 @@ async function runSync(wiring: Wiring, settings: Settings): Promise<void> {
     : undefined
   publish(port, result, issue)
   await port.appendSummary(
-    renderSyncSummary(result, describePlan(result.plan, settings.contentTypes), github.links(issue))
+    renderSyncSummary(result, describePlan(result.plan, settings.contentTypes, settings.source), github.links(issue))
   )
   annotate(port, settings, result)
 }

@@ -22,10 +22,10 @@ import { ensureSubscriptions, type SubscriptionApi } from './collect/subscriptio
 import type { GraphLedgerUpdate } from './branch/graph-ledger.js'
 import { submissionsLeft } from './branch/graph-ledger.js'
 import { collectFromGraph, type GraphStats } from './graph/graph-collect.js'
-import { planGraphQueries, type GraphPlan } from './graph/graph-plan.js'
+import { planGraphQueries, selectionOf, type GraphPlan, type GraphPlanContext } from './graph/graph-plan.js'
 import { DEFAULT_QUERY_LIMITS, type AuditQueryApi } from './graph/query-runner.js'
 import { GRAPH_SETTLE_MS, type QueryFilters } from './graph/query-windows.js'
-import { splitScope } from './plan/sources.js'
+import { splitScope, stillListable } from './plan/sources.js'
 import { describeGraphPlan } from './plan/render-plan.js'
 import { buildCommit } from './commit/build-commit.js'
 import { combineCommitReports, emptyCommitReport, type CommitReport } from './commit/commit-report.js'
@@ -226,9 +226,24 @@ class SyncRun {
     const graphPlan =
       settings.source === 'management-api' || settings.contentTypes.length === 0
         ? undefined
-        : planGraphQueries(scopes.graph, ledger.graph, now)
+        : planGraphQueries(scopes.graph, ledger.graph, this.graphPlanContext(now))
     if (graphPlan) deps.log(describeGraphPlan(graphPlan))
+    const leftForGraph = waitingForGraph(ledger)
+    if (!graphPlan && leftForGraph > 0)
+      deps.log(
+        `${leftForGraph} Graph audit log query window(s) of earlier runs (running, waiting, failed or not settled) ` +
+          `wait for a run with 'source: auto' or 'graph'; this one reads the Management API only.`
+      )
     return { ...planned, ledger, graphPlan }
+  }
+
+  private graphPlanContext(now: Date): GraphPlanContext {
+    const { settings, deps } = this
+    return {
+      now,
+      selection: selectionOf(settings.contentTypes, settings.filter),
+      settleMs: deps.graphSettleMs ?? GRAPH_SETTLE_MS
+    }
   }
 
   /** Whether the run lists anything from the Management API. */
@@ -320,6 +335,7 @@ class SyncRun {
         encode: this.format.fromFields,
         filter: this.filter,
         queryFilters: queryFiltersOf(settings),
+        selection: selectionOf(settings.contentTypes, settings.filter),
         limits: {
           ...DEFAULT_QUERY_LIMITS,
           inFlight: settings.graphLimits.inFlight,
@@ -375,12 +391,16 @@ class SyncRun {
     const listing = this.listsManagementApi(plan) && (!this.importing || this.importing.done)
     if (!listing) return noCollection(windows)
     this.step = 'collect'
+    // Graph queries ran first (a refused permission stops the run before any download); in
+    // that time the oldest windows of an `auto` backfill may have aged past the 7 days.
+    const listable =
+      settings.source === 'auto' && settings.scope.mode === 'backfill' ? stillListable(windows, deps.now()) : windows
     const stats = (this.current = emptyCollectionStats())
     const collection = await deps.group(`Collect${partSuffix(pass)}`, () =>
       collect({
         source: deps.api,
         spool,
-        windows,
+        windows: listable,
         range: { from: plan.from, to: plan.to },
         ledger,
         concurrency: settings.concurrency,
@@ -465,6 +485,12 @@ function queryFiltersOf(settings: Settings): QueryFilters {
   return settings.filter.operations.length > 0 ? { operationFilters: settings.filter.operations } : {}
 }
 
+/** Graph windows of earlier runs that a run without Graph leaves as they are. */
+function waitingForGraph(ledger: Ledger): number {
+  const graph = ledger.graph
+  return graph ? graph.pending.length + graph.queued.length + graph.failed.length + graph.unsettled.length : 0
+}
+
 /** The plan of a run that lists nothing from the Management API. */
 function emptyPlan(settings: Settings, now: Date): Plan {
   return { mode: settings.scope.mode, from: now, to: now, windowMs: settings.windowMs, windows: [], notes: [] }
@@ -521,7 +547,11 @@ export async function dryRun(settings: Settings, inputPlan: Plan, deps: DryRunDe
   const graphLine =
     collecting && settings.source !== 'management-api'
       ? `Would ${describeGraphPlan(
-          planGraphQueries(scopes.graph, branch?.status === 'read' ? branch.ledger.graph : undefined, now)
+          planGraphQueries(scopes.graph, branch?.status === 'read' ? branch.ledger.graph : undefined, {
+            now,
+            selection: selectionOf(settings.contentTypes, settings.filter),
+            settleMs: GRAPH_SETTLE_MS
+          })
         ).replace(/^Graph audit log queries: /, 'ask Graph audit log queries for ')}`
       : undefined
   if (graphLine) deps.log(graphLine)

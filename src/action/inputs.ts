@@ -245,13 +245,19 @@ function readSources(
     read.problem
   )
   const waitMs = readDuration(read.text(Inputs.GraphWait) || '45m', Inputs.GraphWait, read.problem)
-  if (waitMs !== undefined && !(waitMs >= MINUTE_MS && waitMs <= 6 * HOUR_MS))
+  // A job runs 6 hours at most; the wait leaves an hour for the rest of the run and its commit.
+  if (waitMs !== undefined && !(waitMs >= MINUTE_MS && waitMs <= 5 * HOUR_MS))
     read.problem(
       Inputs.GraphWait,
-      `Input 'graph-wait' must be from 1m to 6h (a job runs 6 hours at most); got ${quote(read.text(Inputs.GraphWait))}.`
+      `Input 'graph-wait' must be from 1m to 5h (a job runs 6 hours at most, and the run commits after waiting); got ${quote(read.text(Inputs.GraphWait))}.`
     )
   if (!source || inFlight === undefined || submissionsPerDay === undefined || waitMs === undefined) return undefined
   let graphUrl: string | undefined
+  if (source === 'management-api' && read.text(Inputs.GraphUrl))
+    return read.problem(
+      Inputs.GraphUrl,
+      `Input 'graph-url' is set, but 'source' is management-api, which makes no Graph call: set 'source' to auto or graph to query Graph, or remove 'graph-url'.`
+    )
   if (source !== 'management-api') {
     graphUrl = given ?? (cloud ? cloudEndpoints(cloud).graphUrl : undefined)
     if (!graphUrl && cloud && !read.text(Inputs.GraphUrl))
@@ -282,6 +288,8 @@ function sourceRange(scope: PlanScope, source: SourceName, now: Date) {
   }
   const { management } = splitScope(scope, source, now)
   if (management) return resolveRange(management, now)
+  // A scheduled Graph run asks for its look-back: the same bounds as the Management API's.
+  if (scope.mode === 'scheduled') resolveRange(scope, now)
   const minute = new Date(Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS)
   return { mode: scope.mode, from: minute, to: minute, notes: [] }
 }

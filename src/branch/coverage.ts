@@ -15,7 +15,7 @@ import { utcDay } from '../util/time.js'
 export interface DayCoverage {
   day: string
   records: number
-  /** Listing windows that failed after retries and overlap this day. */
+  /** Listing windows (and Graph query windows) that failed after retries and overlap this day. */
   failedWindows: number
   /** Expired blobs and windows past the API's reach that overlap this day. */
   gaps: number
@@ -44,7 +44,10 @@ export function coverage(manifest: Manifest, ledger: Ledger, lastDay: string, da
   }
   return CONTENT_TYPES.filter((type) => types.has(type)).map((type) => {
     const state = ledger.contentTypes[type]
-    const failed = (state?.failed ?? []).map((window) => daysOverlapping(window.start, window.end))
+    // A Graph query serves every content type: a window of it that fails marks each one.
+    const failed = [...(state?.failed ?? []), ...(ledger.graph?.failed ?? [])].map((window) =>
+      daysOverlapping(window.start, window.end)
+    )
     const gaps = (state?.gaps ?? []).map((gap) => daysOverlapping(gap.start, gap.end))
     return {
       type,

@@ -3,6 +3,7 @@ import { compareText as compare } from '../util/compare.js'
 import { DAY_MS } from '../util/duration.js'
 import { formatInstant, parseInstant } from '../util/time.js'
 import type { FailedWindow } from './ledger.js'
+import { recordFailedWindow } from './failed-windows.js'
 
 /**
  * What earlier runs did with Microsoft Graph audit log queries, kept in the ledger beside
@@ -13,14 +14,20 @@ import type { FailedWindow } from './ledger.js'
 export interface GraphLedger {
   /**
    * Windows whose records were harvested from a query submitted after they settled
-   * (everything in them was ingested): never queried again. Sorted, merged where they touch.
+   * (everything in them was ingested), for a selection of content types and filters: never
+   * queried again for it. Sorted, merged where they touch.
    */
-  collected: StoredRange[]
+  collected: SelectedRange[]
+  /**
+   * Windows harvested before they settled: queried again once they have, so that records the
+   * service ingested late are found. Sorted, merged where they touch.
+   */
+  unsettled: SelectedRange[]
   /** Queries still running when a run stopped waiting for them. */
   pending: PendingQuery[]
   /** Windows not submitted yet (a run's cap, throttling, a query gone): halves stay halves. */
   queued: QueuedWindow[]
-  /** Windows whose queries failed (after resubmissions); every run queries them again. */
+  /** Windows whose queries failed (after resubmissions); later runs query them again. */
   failed: FailedWindow[]
   /** Queries submitted per run over the last 24 hours: the tenant's allowance is counted per rolling day. */
   submissions: { at: string; count: number }[]
@@ -32,28 +39,48 @@ export interface StoredRange {
   end: string
 }
 
+/**
+ * A range harvested for one selection: a digest of the content types kept and the filters.
+ * A window collected for `Audit.General` alone is not collected for `Audit.Exchange`.
+ */
+export interface SelectedRange extends StoredRange {
+  selection: string
+}
+
+/** How a window's query is retried within a run. */
+interface RetryState {
+  /** Times this window's query ended failed or cancelled and was submitted again this time round. */
+  resubmitted?: number
+  /** A window that failed in an earlier run: tried once per run, not submitted again within it. */
+  final?: boolean
+}
+
 /** A query submitted by this run or an earlier one, as the ledger keeps it between runs. */
-export interface PendingQuery extends StoredRange {
+export interface PendingQuery extends StoredRange, RetryState {
   id: string
   /** When it was submitted (or, for one found by its name, first seen): Purview keeps queries 30 days. */
   submitted: string
-  /** Times this window's query ended failed or cancelled and was submitted again. */
   resubmitted: number
+  /**
+   * Found by its display name, not submitted by a run that saved it: when it was submitted is
+   * unknown, so what it returns never counts as settled.
+   */
+  foundByName?: boolean
+  /** The selection of the run that submitted it: harvested for another, it is looked at again once settled. */
+  selection?: string
 }
 
 /** A window waiting to be submitted. */
-export interface QueuedWindow extends StoredRange {
-  resubmitted?: number
-}
+export interface QueuedWindow extends StoredRange, RetryState {}
 
-/** A window to query, with the times its query already ended failed or cancelled. */
-export interface QueryWindow extends TimeRange {
-  resubmitted?: number
-}
+/** A window to query, and how its query is retried. */
+export interface QueryWindow extends TimeRange, RetryState {}
 
 /** What one run did with Graph, for the ledger. */
 export interface GraphLedgerUpdate {
-  /** Windows harvested completely; `settled` ones are never queried again. */
+  /** The selection the run harvested for (content types and filters). */
+  selection: string
+  /** Windows harvested completely; `settled` ones are never queried again for the selection. */
   collected: (TimeRange & { settled: boolean })[]
   failed: { window: TimeRange; code: string; reason: string }[]
   /** Queries left running: the next run adopts them (replaces what the ledger had). */
@@ -65,7 +92,7 @@ export interface GraphLedgerUpdate {
 }
 
 export function emptyGraphLedger(): GraphLedger {
-  return { collected: [], pending: [], queued: [], failed: [], submissions: [] }
+  return { collected: [], unsettled: [], pending: [], queued: [], failed: [], submissions: [] }
 }
 
 /** The Graph section of a ledger file, keeping only entries that parse (a hand edit loses no more than itself). */
@@ -79,27 +106,42 @@ export function readGraphLedger(value: unknown): GraphLedger | undefined {
             !!item && typeof item === 'object' && isRange(item as Record<string, unknown>)
         )
       : []
+  const selected = (key: string): SelectedRange[] =>
+    mergeSelected(
+      list(key)
+        .filter((item) => typeof item.selection === 'string')
+        .map((item) => ({ start: String(item.start), end: String(item.end), selection: String(item.selection) }))
+    )
   return {
-    collected: mergeRanges(list('collected').map((item) => ({ start: String(item.start), end: String(item.end) }))),
+    collected: selected('collected'),
+    unsettled: selected('unsettled'),
     pending: list('pending')
-      .filter((item) => typeof item.id === 'string' && typeof item.submitted === 'string')
+      .filter(
+        (item) => typeof item.id === 'string' && typeof item.submitted === 'string' && parseInstant(item.submitted)
+      )
       .map((item) => ({
         id: String(item.id),
         start: String(item.start),
         end: String(item.end),
         submitted: String(item.submitted),
-        resubmitted: typeof item.resubmitted === 'number' ? item.resubmitted : 0
+        resubmitted: typeof item.resubmitted === 'number' ? item.resubmitted : 0,
+        ...retryStateOf(item),
+        ...(item.foundByName === true ? { foundByName: true } : {}),
+        ...(typeof item.selection === 'string' ? { selection: item.selection } : {})
       })),
-    queued: list('queued').map((item) => ({
-      start: String(item.start),
-      end: String(item.end),
-      ...(typeof item.resubmitted === 'number' && item.resubmitted > 0 ? { resubmitted: item.resubmitted } : {})
-    })),
+    queued: list('queued').map((item) => ({ start: String(item.start), end: String(item.end), ...retryStateOf(item) })),
     failed: list('failed').map((item) => ({ ...(item as unknown as FailedWindow) })),
     submissions: (Array.isArray(entry.submissions) ? (entry.submissions as unknown[]) : []).flatMap((item) => {
       const { at, count } = (item ?? {}) as { at?: unknown; count?: unknown }
       return typeof at === 'string' && parseInstant(at) && typeof count === 'number' && count > 0 ? [{ at, count }] : []
     })
+  }
+}
+
+function retryStateOf(item: Record<string, unknown>): RetryState {
+  return {
+    ...(typeof item.resubmitted === 'number' && item.resubmitted > 0 ? { resubmitted: item.resubmitted } : {}),
+    ...(item.final === true ? { final: true } : {})
   }
 }
 
@@ -113,7 +155,8 @@ function isRange(item: Record<string, unknown>): boolean {
 export function renderGraphLedger(graph: GraphLedger): GraphLedger {
   const byTime = <T extends StoredRange>(a: T, b: T) => compare(a.start, b.start) || compare(a.end, b.end)
   return {
-    collected: mergeRanges(graph.collected),
+    collected: mergeSelected(graph.collected),
+    unsettled: mergeSelected(graph.unsettled),
     pending: [...graph.pending].sort(byTime),
     queued: [...graph.queued].sort(byTime),
     failed: [...graph.failed].sort(byTime),
@@ -125,6 +168,7 @@ export function renderGraphLedger(graph: GraphLedger): GraphLedger {
 export function isGraphLedgerEmpty(graph: GraphLedger): boolean {
   return (
     graph.collected.length +
+      graph.unsettled.length +
       graph.pending.length +
       graph.queued.length +
       graph.failed.length +
@@ -134,9 +178,10 @@ export function isGraphLedgerEmpty(graph: GraphLedger): boolean {
 }
 
 /**
- * Applies a run's Graph work (to a copy): collected settled windows are remembered, the
- * pending queries and queued windows are the run's, a failed window is recorded (or its
- * count raised) and one that a collected window covers is recovered. Returns what recovered.
+ * Applies a run's Graph work (to a copy): settled windows are remembered as collected for the
+ * run's selection, unsettled ones as such (until a later query of them settles), the pending
+ * queries and queued windows are the run's, a failed window is recorded (or its count
+ * raised), and one that what is harvested now covers is recovered. Returns what recovered.
  */
 export function applyGraphUpdate(
   graph: GraphLedger,
@@ -144,45 +189,44 @@ export function applyGraphUpdate(
   now: Date
 ): { graph: GraphLedger; recovered: FailedWindow[] } {
   const stamp = formatInstant(now)
-  const collected = update.collected.map(toStored)
-  const harvested = update.collected.map((window) => ({ start: window.start.getTime(), end: window.end.getTime() }))
+  const { selection } = update
+  const harvestedNow = update.collected.map((window) => ({ ...toStored(window), selection }))
+  const settledNow = harvestedNow.filter((_, index) => update.collected[index]?.settled)
+  const collected = mergeSelected([...graph.collected, ...settledNow])
+  const collectedHere = collected.filter((range) => range.selection === selection).map(toRange)
+  // What a settled query returned needs no second look: only the rest stays unsettled.
+  const unsettled = mergeSelected(
+    [...graph.unsettled, ...harvestedNow.filter((_, index) => !update.collected[index]?.settled)].flatMap((range) =>
+      range.selection === selection
+        ? uncoveredParts(toRange(range), collectedHere).map((part) => ({ ...toStored(part), selection }))
+        : [range]
+    )
+  )
+  // A failed day may come back in halves (the record-count limit): judged against what is
+  // harvested now, merged, not window by window.
+  const harvested = mergeRanges([
+    ...collected.filter((range) => range.selection === selection),
+    ...unsettled.filter((range) => range.selection === selection)
+  ]).map(toRange)
   const recovered: FailedWindow[] = []
-  const failed = graph.failed.filter((failure) => {
-    const start = Date.parse(failure.start)
-    const end = Date.parse(failure.end)
-    const covered = harvested.some((window) => window.start <= start && window.end >= end)
-    if (covered) recovered.push(failure)
-    return !covered
-  })
-  for (const failure of update.failed) {
-    const start = formatInstant(failure.window.start)
-    const end = formatInstant(failure.window.end)
-    const known = failed.find((existing) => existing.start === start && existing.end === end)
-    if (known)
-      Object.assign(known, {
-        code: failure.code,
-        message: failure.reason,
-        attempts: known.attempts + 1,
-        lastFailure: stamp
-      })
-    else
-      failed.push({
-        start,
-        end,
-        code: failure.code,
-        message: failure.reason,
-        attempts: 1,
-        firstFailure: stamp,
-        lastFailure: stamp
-      })
-  }
+  const failed = graph.failed
+    .map((failure) => ({ ...failure }))
+    .filter((failure) => {
+      const covered = uncoveredParts(toRange(failure), harvested).length === 0
+      if (covered) recovered.push(failure)
+      return !covered
+    })
+  for (const failure of update.failed)
+    recordFailedWindow(failed, { ...failure.window, code: failure.code, message: failure.reason }, stamp)
   return {
     graph: {
-      collected: mergeRanges([...graph.collected, ...collected.filter((_, index) => update.collected[index]?.settled)]),
+      collected,
+      unsettled,
       pending: update.pending.map((query) => ({ ...query })),
       queued: update.queued.map((window) => ({
         ...toStored(window),
-        ...(window.resubmitted ? { resubmitted: window.resubmitted } : {})
+        ...(window.resubmitted ? { resubmitted: window.resubmitted } : {}),
+        ...(window.final ? { final: true } : {})
       })),
       failed,
       submissions: [
@@ -200,6 +244,20 @@ export function submissionsLeft(graph: GraphLedger | undefined, perDay: number, 
     .filter((entry) => Date.parse(entry.at) > now.getTime() - DAY_MS)
     .reduce((sum, entry) => sum + entry.count, 0)
   return Math.max(0, perDay - used)
+}
+
+/** A stored range as times. */
+export function toRange(entry: StoredRange): TimeRange {
+  return { start: new Date(entry.start), end: new Date(entry.end) }
+}
+
+/** Ranges merged within each selection, sorted by selection then time. */
+function mergeSelected(ranges: readonly SelectedRange[]): SelectedRange[] {
+  const groups = new Map<string, StoredRange[]>()
+  for (const range of ranges) groups.set(range.selection, [...(groups.get(range.selection) ?? []), range])
+  return [...groups.keys()]
+    .sort(compare)
+    .flatMap((selection) => mergeRanges(groups.get(selection) ?? []).map((range) => ({ ...range, selection })))
 }
 
 function toStored(range: TimeRange): StoredRange {

@@ -4,6 +4,7 @@ import type { TimeRange } from '../record/time-range.js'
 import { compareText as compare } from '../util/compare.js'
 import { formatInstant, parseInstant, utcDay } from '../util/time.js'
 import { sha256Prefix } from '../util/digest.js'
+import { recordFailedWindow } from './failed-windows.js'
 import {
   applyGraphUpdate,
   emptyGraphLedger,
@@ -296,7 +297,7 @@ export function applyUpdates(
     changes.recovered.push(
       ...recoverFailures(entry, update.succeeded ?? []).map((failure) => ({ ...failure, type: update.type }))
     )
-    for (const failure of update.failures ?? []) recordFailure(entry, failure, stamp)
+    for (const failure of update.failures ?? []) recordFailedWindow(entry.failed, failure, stamp)
     changes.newGaps.push(
       ...recordExpired(entry, update.expired ?? [], stamp).map((gap) => ({ ...gap, type: update.type }))
     )
@@ -348,30 +349,6 @@ function recoverFailures(entry: ContentTypeLedger, succeeded: readonly TimeRange
     return !covered
   })
   return recovered
-}
-
-/** Records a window that failed, or counts one more failed run of it. */
-function recordFailure(entry: ContentTypeLedger, failure: WindowFailure, stamp: string): void {
-  const start = formatInstant(failure.start)
-  const end = formatInstant(failure.end)
-  const known = entry.failed.find((existing) => existing.start === start && existing.end === end)
-  if (known)
-    Object.assign(known, {
-      code: failure.code,
-      message: failure.message,
-      attempts: known.attempts + 1,
-      lastFailure: stamp
-    })
-  else
-    entry.failed.push({
-      start,
-      end,
-      code: failure.code,
-      message: failure.message,
-      attempts: 1,
-      firstFailure: stamp,
-      lastFailure: stamp
-    })
 }
 
 /** Records blobs that expired before they could be downloaded as gaps (each once); returns the new ones. */

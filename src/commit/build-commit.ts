@@ -29,7 +29,7 @@ import type { SnapshotFormat } from '../snapshot/format/snapshot-format.js'
 import { addToDay, compactDay, dayFiles, type DayInput } from '../snapshot/merge-day.js'
 import { dayWrite, isSettled } from './day-plan.js'
 import type { Spool } from '../snapshot/spool.js'
-import { isGraphLedgerEmpty, type GraphLedgerUpdate } from '../branch/graph-ledger.js'
+import { isGraphLedgerEmpty, renderGraphLedger, type GraphLedgerUpdate } from '../branch/graph-ledger.js'
 import { commitMessage } from './commit-message.js'
 import { emptyCommitReport, type CommitReport, type DerivedDays } from './commit-report.js'
 
@@ -241,11 +241,12 @@ async function mergeOneDay(
 }
 
 function ledgerWorthCommitting(before: Ledger, after: Ledger, input: CommitInput): boolean {
-  // Graph's queries running, waiting and failed are what the next run starts from; the
-  // submission count alone rides along with the next commit.
+  // Graph's queries running, waiting and failed are what the next run starts from, and what
+  // it submitted counts against the tenant's allowance for a day.
+  if ((input.graphUpdate?.submitted ?? 0) > 0) return true
   const graphState = (ledger: Ledger): string => {
     if (!ledger.graph) return ''
-    const state = { ...ledger.graph, submissions: [] }
+    const state = renderGraphLedger({ ...ledger.graph, submissions: [] })
     return isGraphLedgerEmpty(state) ? '' : JSON.stringify(state)
   }
   if (graphState(before) !== graphState(after)) return true

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { GraphLedgerUpdate } from '../branch/graph-ledger.js'
-import { auditRecordRow } from '../import/import-record.js'
+import { auditRecordRow } from '../record/record-row.js'
 import { dayOf } from '../record/columns.js'
 import type { ContentType } from '../record/content-types.js'
 import type { RecordMatcher } from '../record/filter.js'
@@ -27,6 +27,8 @@ export interface GraphCollectOptions {
   filter: RecordMatcher | undefined
   queryFilters: QueryFilters
   limits: QueryLimits
+  /** The digest of the content types and filters kept (`selectionOf`): what the ledger's windows were collected for. */
+  selection: string
   /** A window is queried again until a query submitted this long after its end returned it. */
   settleMs: number
   now: () => Date
@@ -100,12 +102,8 @@ export async function collectFromGraph(
         }
         await staging.spillIfFull()
       }
-      for (const { type, day } of staging.entries()) {
-        for await (const rows of staging.read(type, day)) {
-          for (const row of rows) options.spool.add(type, day, row)
-          await options.spool.spillIfFull()
-        }
-      }
+      // Whole: the window's rows join the pass's spool as they are, run files and all.
+      await options.spool.absorb(staging)
       stats.records += counts.records
       stats.skipped += counts.skipped
       stats.bad += counts.bad
@@ -130,10 +128,16 @@ export async function collectFromGraph(
     harvest,
     log: options.log
   })
+  // A query found by its name has no known submission time, and one an earlier run submitted
+  // for other content types or filters may hold less than asked for now: what they returned is
+  // looked at again once settled.
   const collected = result.collected.map((window) => ({
     start: window.start,
     end: window.end,
-    settled: isQueryWindowSettled(window, window.submitted, options.settleMs)
+    settled:
+      !window.foundByName &&
+      (window.selection ?? options.selection) === options.selection &&
+      isQueryWindowSettled(window, window.submitted, options.settleMs)
   }))
   Object.assign(stats, {
     submitted: result.submitted,
@@ -146,9 +150,10 @@ export async function collectFromGraph(
   })
   return {
     update: {
+      selection: options.selection,
       collected,
       failed: result.failed,
-      pending: result.pending,
+      pending: result.pending.map((query) => ({ ...query, selection: query.selection ?? options.selection })),
       queued: result.deferred,
       submitted: result.submitted
     },

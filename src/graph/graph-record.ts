@@ -27,12 +27,13 @@ export function auditDataOf(graphRecord: unknown): { record: AuditRecord } | { b
 const ZONED_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/
 
 function withoutAnnotations(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
   if (Array.isArray(value)) return value.map(withoutAnnotations)
-  if (!isObject(value)) return value
   const result: Record<string, unknown> = {}
-  for (const [key, entry] of Object.entries(value)) {
-    if (key === '@odata.type' || key.endsWith('@odata.type')) continue
-    result[key] = withoutAnnotations(entry)
+  const source = value as Record<string, unknown>
+  for (const key in source) {
+    if (key.endsWith('@odata.type')) continue
+    result[key] = withoutAnnotations(source[key])
   }
   return result
 }

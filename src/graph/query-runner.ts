@@ -60,8 +60,11 @@ export interface QueryRunInput {
 
 /** What a run did with Graph: the ledger records `collected` and `failed`, and keeps `pending`. */
 export interface QueryRunResult {
-  /** Windows harvested completely, with when their query was submitted (what it can hold was ingested by then). */
-  collected: (TimeRange & { submitted: Date })[]
+  /**
+   * Windows harvested completely, with when their query was submitted (what it can hold was
+   * ingested by then); a query found by its name has no known submission time.
+   */
+  collected: (TimeRange & { submitted: Date; foundByName: boolean; selection?: string })[]
   /** Windows given up on this run, with a code for the ledger and the reason. */
   failed: { window: TimeRange; code: string; reason: string }[]
   /** Still running when the run stopped waiting: the next run adopts them. */
@@ -80,6 +83,9 @@ const MAX_REFUSALS_IN_A_ROW = 3
 
 /** How long Purview keeps a query (https://learn.microsoft.com/purview/audit-new-search). */
 const QUERY_KEPT_MS = 30 * DAY_MS
+
+/** A window waiting to be submitted, and how its query is retried. */
+type Waiting = TimeRange & { resubmitted: number; final: boolean }
 
 interface Tracked {
   query: PendingQuery
@@ -109,7 +115,7 @@ class QueryRun {
     throttled: 0
   }
   private readonly running: Tracked[] = []
-  private readonly waiting: Required<QueryWindow>[] = []
+  private readonly waiting: Waiting[] = []
   private readonly started: number
   private readonly log: (message: string) => void
   /** Until when Graph takes no new query (it throttled, or a submission's outcome was unclear). */
@@ -130,7 +136,7 @@ class QueryRun {
         this.log(
           `Audit log query ${query.id} for ${formatRange(window)} is older than Purview keeps queries; querying again.`
         )
-        waiting.push({ ...window, resubmitted: query.resubmitted })
+        waiting.push({ ...window, resubmitted: query.resubmitted, final: query.final ?? false })
       } else {
         // Queries of earlier runs may have finished long ago: polled at once.
         running.push(track(query, this.started, input.limits.firstPollMs))
@@ -140,7 +146,12 @@ class QueryRun {
     if (wanted.length > 0 && input.limits.submissionsPerRun > 0) await this.adoptLost(wanted)
     for (const window of input.windows)
       if (!this.covers(window))
-        waiting.push({ start: window.start, end: window.end, resubmitted: window.resubmitted ?? 0 })
+        waiting.push({
+          start: window.start,
+          end: window.end,
+          resubmitted: window.resubmitted ?? 0,
+          final: window.final ?? false
+        })
 
     while (running.length > 0 || waiting.length > 0) {
       await this.submitWhatFits()
@@ -163,7 +174,7 @@ class QueryRun {
       await input.sleep(Math.max(1, wake - input.now().getTime()))
     }
     result.pending = running.map((tracked) => tracked.query)
-    result.deferred = waiting.map((entry) => ({ ...entry }))
+    result.deferred = waiting.map(({ final, ...entry }) => ({ ...entry, ...(final ? { final } : {}) }))
     return result
   }
 
@@ -177,7 +188,13 @@ class QueryRun {
       const window = windowOfDisplayName(query.displayName, this.input.filters)
       if (!window || !wanted.some((entry) => sameWindow(entry, window)) || this.covers(window)) continue
       if (query.status !== 'notStarted' && query.status !== 'running') continue
-      this.running.push(track(this.pendingOf(query.id, window, 0), this.started, this.input.limits.firstPollMs))
+      this.running.push(
+        track(
+          this.pendingOf(query.id, window, { resubmitted: 0, foundByName: true }),
+          this.started,
+          this.input.limits.firstPollMs
+        )
+      )
       this.log(`Adopted audit log query ${query.id} for ${formatRange(window)}, submitted by an earlier run.`)
     }
   }
@@ -193,13 +210,17 @@ class QueryRun {
     ) {
       const next = waiting[0]!
       let query: AuditQuery | undefined
+      let foundByName = false
       try {
         query = await input.api.submit(next, input.filters)
       } catch (error) {
         // A refusal that says what is wrong (permission, auditing off, a bad window) stops the run.
         if (!(error instanceof ApiError) || !(error.status === 429 || error.retryable)) throw error
         if (error.status === 429) result.throttled++
-        else query = await this.submittedAnyway(next, error)
+        else {
+          query = await this.submittedAnyway(next, error)
+          foundByName = query !== undefined
+        }
         if (!query) {
           // Without Retry-After: 1/4 of the longest poll, doubling (30 s, 1 min, 2 min by default).
           const backoff = Math.min(input.limits.maxPollMs, (input.limits.maxPollMs / 4) * 2 ** this.refusals)
@@ -214,7 +235,11 @@ class QueryRun {
       result.submitted++
       running.push(
         track(
-          this.pendingOf(query.id, next, next.resubmitted),
+          this.pendingOf(query.id, next, {
+            resubmitted: next.resubmitted,
+            final: next.final,
+            foundByName
+          }),
           input.now().getTime() + input.limits.firstPollMs,
           input.limits.firstPollMs
         )
@@ -234,8 +259,11 @@ class QueryRun {
     )
     return (await this.listQueries()).find((query) => {
       const named = windowOfDisplayName(query.displayName, this.input.filters)
+      // Only a query still running: a finished one is an earlier run's answer, without what arrived since.
       return (
-        named !== undefined && sameWindow(named, window) && query.status !== 'failed' && query.status !== 'cancelled'
+        named !== undefined &&
+        sameWindow(named, window) &&
+        (query.status === 'notStarted' || query.status === 'running')
       )
     })
   }
@@ -244,6 +272,8 @@ class QueryRun {
     try {
       return await this.input.api.list()
     } catch (error) {
+      // A sign-in that fails is not a listing that failed: it stops the run.
+      if (!(error instanceof ApiError)) throw error
       this.log(`Could not list the audit log queries to find ones already submitted: ${errorMessage(error)}`)
       return []
     }
@@ -255,10 +285,16 @@ class QueryRun {
     try {
       query = await input.api.status(tracked.query.id)
     } catch (error) {
-      if (error instanceof ApiError && !error.retryable) {
+      // A sign-in that fails is no answer about the query: it stops the run.
+      if (!(error instanceof ApiError)) throw error
+      if (!error.retryable) {
         // Gone (deleted, expired) or refused: its window is queried again.
         this.running.splice(this.running.indexOf(tracked), 1)
-        this.waiting.push({ ...tracked.window, resubmitted: tracked.query.resubmitted })
+        this.waiting.push({
+          ...tracked.window,
+          resubmitted: tracked.query.resubmitted,
+          final: tracked.query.final ?? false
+        })
         this.log(
           `Audit log query ${tracked.query.id} cannot be read (${errorMessage(error)}); querying its window again.`
         )
@@ -281,11 +317,14 @@ class QueryRun {
     const { window } = tracked
     const { result, input, waiting } = this
     if (query.status === 'failed' || query.status === 'cancelled') {
-      if (tracked.query.resubmitted < input.limits.resubmissions) {
-        waiting.unshift({ ...window, resubmitted: tracked.query.resubmitted + 1 })
+      if (!tracked.query.final && tracked.query.resubmitted < input.limits.resubmissions) {
+        waiting.unshift({ ...window, resubmitted: tracked.query.resubmitted + 1, final: false })
         this.log(`Audit log query ${query.id} for ${formatRange(window)} ended ${query.status}; submitting it again.`)
       } else {
-        const reason = `its Graph audit log query ended ${query.status} ${tracked.query.resubmitted + 1} times`
+        // A window that failed in an earlier run is tried once a run: it does not spend the allowance again and again.
+        const reason = tracked.query.final
+          ? `its Graph audit log query ended ${query.status} again`
+          : `its Graph audit log query ended ${query.status} ${tracked.query.resubmitted + 1} times`
         result.failed.push({ window, code: query.status === 'failed' ? 'QueryFailed' : 'QueryCancelled', reason })
       }
       return
@@ -293,7 +332,10 @@ class QueryRun {
     if (query.recordCountLimitExceeded) {
       const halves = halveQueryWindow(window)
       if (halves) {
-        waiting.unshift(...halves.map((half) => ({ ...half, resubmitted: 0 })))
+        // A half already running or waiting (a window an earlier run split) is not queued twice.
+        waiting.unshift(
+          ...halves.filter((half) => !this.covers(half)).map((half) => ({ ...half, resubmitted: 0, final: false }))
+        )
         this.log(
           `Audit log query ${query.id} for ${formatRange(window)} hit its record-count limit; querying it in halves.`
         )
@@ -308,7 +350,12 @@ class QueryRun {
     }
     try {
       await input.harvest(window, input.api.records(query.id))
-      result.collected.push({ ...window, submitted: new Date(tracked.query.submitted) })
+      result.collected.push({
+        ...window,
+        submitted: new Date(tracked.query.submitted),
+        foundByName: tracked.query.foundByName ?? false,
+        ...(tracked.query.selection === undefined ? {} : { selection: tracked.query.selection })
+      })
     } catch (error) {
       result.failed.push({
         window,
@@ -345,13 +392,19 @@ class QueryRun {
     )
   }
 
-  private pendingOf(id: string, window: TimeRange, resubmitted: number): PendingQuery {
+  private pendingOf(
+    id: string,
+    window: TimeRange,
+    retry: { resubmitted: number; final?: boolean; foundByName?: boolean }
+  ): PendingQuery {
     return {
       id,
       start: formatInstant(window.start),
       end: formatInstant(window.end),
       submitted: formatInstant(this.input.now()),
-      resubmitted
+      resubmitted: retry.resubmitted,
+      ...(retry.final ? { final: true } : {}),
+      ...(retry.foundByName ? { foundByName: true } : {})
     }
   }
 }

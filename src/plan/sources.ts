@@ -58,3 +58,18 @@ export function splitScope(scope: PlanScope, source: SourceName, now: Date): Sou
     end > listable ? { mode: 'backfill', start: listable, ...(scope.end ? { end: scope.end } : {}) } : undefined
   return { management, graph: { kind: 'range', range: { start: scope.start, end: graphEnd } } }
 }
+
+/**
+ * The Management API's windows of an `auto` backfill as they can still be listed at `now`: a
+ * run that first waited for Graph queries (up to `graph-wait`) finds its oldest windows past
+ * the 7 days. They are cut at the oldest start the API still serves; what is cut off lies in
+ * the day Graph's part overlaps, so nothing falls between the sources.
+ */
+export function stillListable<T extends { range: TimeRange }>(windows: readonly T[], now: Date): T[] {
+  const oldest = oldestListableStart(now)
+  return windows.flatMap((window) => {
+    if (window.range.start >= oldest) return [window]
+    if (window.range.end <= oldest) return []
+    return [{ ...window, range: { start: oldest, end: window.range.end } }]
+  })
+}

@@ -1,4 +1,4 @@
-import type { OpenFailure, TypedGap } from '../branch/ledger.js'
+import { GRAPH_QUERIES, type OpenFailure, type TypedGap } from '../branch/ledger.js'
 import { formatInstant } from '../util/time.js'
 import { GAP_COLUMNS, gapRows, GAPS_ADVICE, GAPS_TITLE } from './gaps.js'
 import { cell, MAX_TABLE_ROWS as MAX_ROWS } from './markup.js'
@@ -36,8 +36,10 @@ export function renderIssueBody(
 ): string {
   const lines = [
     issueMarker(context.branch),
-    `The audit log sync to branch \`${cell(context.branch)}\` could not collect these listing windows, even after retries.`,
-    "Every run retries them first (within the API's 7 days); this issue closes itself when they recover.",
+    `The audit log sync to branch \`${cell(context.branch)}\` could not collect these windows, even after retries.`,
+    failures.some((failure) => failure.type === GRAPH_QUERIES)
+      ? "Every run retries the Management API's windows first (within its 7 days), and every run with `source: auto` or `graph` the Graph audit log query windows; this issue closes itself when they recover."
+      : "Every run retries them first (within the API's 7 days); this issue closes itself when they recover.",
     '',
     ...failureTable(failures),
     '',
@@ -99,19 +101,32 @@ function failureTable(failures: readonly OpenFailure[]): string[] {
 
 function backfillHint(failures: readonly OpenFailure[], context: IssueContext): string[] {
   if (failures.length === 0) return []
-  const start = failures.map((failure) => failure.start).sort()[0]
-  const end = failures
-    .map((failure) => failure.end)
-    .sort()
-    .at(-1)
   const workflow = context.workflowFile ?? '<workflow file>'
   const repo = context.repository ? ` --repo ${context.repository}` : ''
+  // The Management API's windows and Graph's are retried by different runs: a command each.
+  const command = (group: readonly OpenFailure[], extra: string): string => {
+    const start = group.map((failure) => failure.start).sort()[0]
+    const end = group
+      .map((failure) => failure.end)
+      .sort()
+      .at(-1)
+    return `gh workflow run ${shellWord(workflow)}${repo} -f start=${start} -f end=${end}${extra}`
+  }
+  const graph = failures.filter((failure) => failure.type === GRAPH_QUERIES)
+  const listing = failures.filter((failure) => failure.type !== GRAPH_QUERIES)
   return [
     'To retry now rather than at the next scheduled run, dispatch a backfill of the failed range:',
     '',
     '```sh',
-    `gh workflow run ${shellWord(workflow)}${repo} -f start=${start} -f end=${end}`,
-    '```'
+    ...(listing.length > 0 ? [command(listing, '')] : []),
+    ...(graph.length > 0 ? [command(graph, ' -f source=auto')] : []),
+    '```',
+    ...(graph.length > 0
+      ? [
+          '',
+          'The Graph windows need a workflow whose `source` input reaches the step (as in `examples/history-backfill.yml`).'
+        ]
+      : [])
   ]
 }
 

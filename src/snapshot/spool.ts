@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs'
-import { open, mkdir, rm } from 'node:fs/promises'
+import { open, mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ContentType } from '../record/content-types.js'
 import { writeAscii } from '../util/ascii.js'
@@ -91,6 +91,41 @@ export class Spool {
     this.arena = [this.spareChunks.pop() ?? Buffer.allocUnsafe(ARENA_CHUNK_BYTES)]
     this.arenaUsed = 0
     this.bufferedBytes = 0
+  }
+
+  /**
+   * Takes every row of another spool, which is left empty: its buffered rows are spilled and
+   * its run files moved into this spool's folder, so nothing is read or copied row by row.
+   */
+  async absorb(other: Spool): Promise<void> {
+    await other.spill()
+    for (const source of other.allDays()) {
+      let days = this.days.get(source.type)
+      if (!days) this.days.set(source.type, (days = new Map()))
+      let entry = days.get(source.day)
+      if (!entry)
+        days.set(
+          source.day,
+          (entry = {
+            type: source.type,
+            day: source.day,
+            keys: [],
+            places: [],
+            lengths: [],
+            runs: [],
+            rows: 0,
+            firstTime: source.firstTime
+          })
+        )
+      for (const run of source.runs) {
+        const path = join(this.dir, `run-${++this.runCount}.bin`)
+        await rename(run, path)
+        entry.runs.push(path)
+      }
+      entry.rows += source.rows
+      if (source.firstTime < entry.firstTime) entry.firstTime = source.firstTime
+    }
+    other.days.clear()
   }
 
   /** The days that hold rows, by content type then day. */

@@ -71,9 +71,15 @@ describe('source: auto and graph', () => {
       expect(first.failed, first.log.join('\n')).toBeUndefined()
       expect(await expectBranchHoldsServedBetween(world, ['Audit.General'], from, to)).toBeGreaterThan(500)
       // 13 days and the overlap's day, one query a UTC day (the first and last cut at the range).
+      // One query a UTC day of Graph's part: the 13 days past the Management API's reach and
+      // the day of overlap, the first and last cut at the range's ends.
+      const asked = /Graph audit log queries: (\S+) to (\S+);/.exec(first.log.join('\n'))
+      const [askedStart, askedEnd] = [Date.parse(asked?.[1] ?? ''), Date.parse(asked?.[2] ?? '')]
+      expect(askedStart).toBe(from.getTime())
+      expect(askedEnd - Date.now()).toBeGreaterThan(-(6 * DAY + HOUR))
+      const utcDays = Math.floor((askedEnd - 1) / DAY) - Math.floor(askedStart / DAY) + 1
       const queries = world.emulator.graphQueries.length
-      expect(queries).toBeGreaterThanOrEqual(14)
-      expect(queries).toBeLessThanOrEqual(15)
+      expect(queries).toBe(utcDays)
       expect(first.log.join('\n')).toMatch(/Graph: \d+ queries submitted/)
 
       const requestsBefore = graphRequests(world)
@@ -259,31 +265,42 @@ describe('source: auto and graph', () => {
   )
 
   it(
-    'graph, scheduled: a window younger than the settle time is queried again by later runs, then never again once settled',
+    'graph, scheduled: windows harvested before they settled are queried once more when they have, finding what arrived late',
     async () => {
       world = await startWorld({ emulator: { graphQueryDurationMs: 30 } })
       const { emulator } = world
-      history(world, 2)
+      const { to } = history(world, 2)
       const inputs = { source: 'graph', 'graph-url': emulator.graphUrl, lookback: '1d' }
       const first = await runInProcess(world, inputs, { env: FAST })
       expect(first.failed, first.log.join('\n')).toBeUndefined()
+      const asked = /Graph audit log queries: (\S+) to (\S+);/.exec(first.log.join('\n'))
+      const start = new Date(asked?.[1] ?? '')
       const afterFirst = emulator.graphQueries.length
-      // The last day and the minutes of today: nothing settled yet, nothing remembered as collected.
+      // The look-back's day: yesterday's part and today's, nothing settled yet.
       expect(afterFirst).toBe(2)
-      const unsettled = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
-      expect(unsettled.graph?.collected ?? []).toEqual([])
-      const rows = (await world.branchRows()).length
-      expect(rows).toBeGreaterThan(10)
+      const ledger = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
+      expect(ledger.graph.collected).toEqual([])
+      expect(ledger.graph.unsettled).toHaveLength(1)
 
-      await runInProcess(world, inputs, { env: FAST })
-      expect(emulator.graphQueries.length, 'queried again: not settled').toBe(afterFirst + 2)
-      expect((await world.branchRows()).length, 'the same records land once').toBe(rows)
+      // Content published since carries events of the hours already harvested.
+      const late = emulator
+        .generate({ contentTypes: ['Audit.General'], from: to, to: new Date(), blobsPerHour: 12 })
+        .flatMap((blob) => blob.records)
+        .filter((record) => Date.parse(`${String(record.CreationTime)}Z`) < Date.parse(asked?.[2] ?? ''))
+      expect(late.length, 'late events in windows already harvested').toBeGreaterThan(0)
+      const second = await runInProcess(world, inputs, { env: FAST })
+      expect(second.failed, second.log.join('\n')).toBeUndefined()
+      expect(emulator.graphQueries.length, 'only the minutes since the last run').toBeLessThanOrEqual(afterFirst + 1)
 
-      // Once a query submitted after the settle time returned them, the windows are done.
+      // Once settled, the harvested windows are queried again, a UTC day at a time, and done.
       const settledNow = { ...FAST, [TEST_HOOKS.graphSettleMs]: '0' }
-      await runInProcess(world, inputs, { env: settledNow })
+      const third = await runInProcess(world, inputs, { env: settledNow })
+      expect(third.failed, third.log.join('\n')).toBeUndefined()
       const settled = JSON.parse((await world.branchFiles()).get('state/ledger.json') ?? '{}')
       expect(settled.graph.collected).toHaveLength(1)
+      expect(settled.graph.unsettled).toEqual([])
+      expect(settled.graph.collected[0].start).toBe(asked?.[1])
+      expect(await expectBranchHoldsServedBetween(world, ['Audit.General'], start, new Date())).toBeGreaterThan(10)
       const queries = emulator.graphQueries.length
       const last = await runInProcess(world, { ...inputs, 'dry-run': 'true' }, { env: settledNow })
       // Collected up to the minute of the last run: only minutes since then are left to query.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { renderCoverageSvg } from '../../src/branch/coverage-chart.js'
 import { coverage, renderCoverageTable } from '../../src/branch/coverage.js'
+import { emptyGraphLedger } from '../../src/branch/graph-ledger.js'
 import { emptyLedger, type Ledger } from '../../src/branch/ledger.js'
 import type { Manifest, ManifestEntry } from '../../src/branch/manifest.js'
 
@@ -73,6 +74,29 @@ describe('coverage of the data branch', () => {
           { day: '2026-11-30', records: 1234, failedWindows: 1, gaps: 0 }
         ]
       }
+    ])
+  })
+
+  it('marks the days a failed Graph query window touches in every content type: one query serves them all', () => {
+    const state = ledger()
+    state.graph = {
+      ...emptyGraphLedger(),
+      failed: [
+        {
+          start: '2026-11-28T00:00:00Z',
+          end: '2026-11-29T00:00:00Z',
+          code: 'QueryFailed',
+          message: 'its query ended failed 3 times',
+          attempts: 1,
+          firstFailure: '',
+          lastFailure: ''
+        }
+      ]
+    }
+    const marked = coverage(manifest, state, '2026-11-30', 3).map((type) => type.days.map((day) => day.failedWindows))
+    expect(marked).toEqual([
+      [1, 0, 0],
+      [1, 1, 1]
     ])
   })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { OpenFailure } from '../../src/branch/ledger.js'
+import { GRAPH_QUERIES, type OpenFailure } from '../../src/branch/ledger.js'
 import {
   issueMarker,
   issueTitle,
@@ -43,6 +43,25 @@ describe('failure issue text', () => {
     )
     expect(body).toContain(context.runUrl)
     expect(issueTitle([failure, second])).toBe('m365-audit-sync: 2 audit log windows failed to sync')
+  })
+
+  it('gives Graph windows a backfill command of their own, with source=auto, and says which runs retry them', () => {
+    const graphWindow: OpenFailure = {
+      ...failure,
+      type: GRAPH_QUERIES,
+      start: '2026-08-02T00:00:00Z',
+      end: '2026-08-03T00:00:00Z',
+      code: 'QueryFailed'
+    }
+    const body = renderIssueBody([failure, graphWindow], [], context)
+    expect(body).toContain('| Graph audit log query | 2026-08-02T00:00:00Z – 2026-08-03T00:00:00Z | QueryFailed |')
+    expect(body).toContain(
+      'gh workflow run audit-sync.yml --repo contoso/audit -f start=2026-11-21T10:00:00Z -f end=2026-11-21T11:00:00Z\n'
+    )
+    expect(body).toContain(
+      'gh workflow run audit-sync.yml --repo contoso/audit -f start=2026-08-02T00:00:00Z -f end=2026-08-03T00:00:00Z -f source=auto'
+    )
+    expect(body).toMatch(/every run with `source: auto` or `graph` the Graph audit log query windows/)
   })
 
   it('escapes untrusted error text: no broken table, no HTML, no mentions, no code fences', () => {

@@ -1,3 +1,4 @@
+import type { InputSource } from '../../src/action/inputs.js'
 import type { BranchFiles } from '../../src/branch/branch-files.js'
 import { recordId, type AuditRecord } from '../../src/record/audit-record.js'
 import type { SnapshotRow } from '../../src/record/columns.js'
@@ -66,4 +67,24 @@ export function memoryTip(files: Map<string, Buffer>, chunkBytes?: number): Bran
       else for (let at = 0; at < bytes.length; at += chunkBytes) yield bytes.subarray(at, at + chunkBytes)
     }
   }
+}
+
+/**
+ * The inputs of a step as `readSettings` reads them: `inputs` over `base` (the ones every run
+ * needs), the workflow's repository, and the values the action masked.
+ */
+export function inputSource(
+  base: Readonly<Record<string, string>>,
+  inputs: Readonly<Record<string, string>>,
+  context: { currentRepository?: string } = { currentRepository: 'contoso/audit' }
+): { input: InputSource; masked: string[] } {
+  const masked: string[] = []
+  const all: Record<string, string> = { ...base, ...inputs }
+  const input: InputSource = {
+    getInput: (name) => all[name] ?? '',
+    setSecret: (value) => void masked.push(value),
+    env: {},
+    ...context
+  }
+  return { input, masked }
 }

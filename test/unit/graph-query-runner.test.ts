@@ -329,4 +329,51 @@ describe('running the Graph audit log queries of a run', () => {
       runAuditQueries({ ...input, api: { ...input.api, submit: async () => Promise.reject(forbidden) } })
     ).rejects.toBe(forbidden)
   })
+
+  it('stops the run when a status poll cannot sign in: that is no answer about the query', async () => {
+    const graph = fakeGraph()
+    const refused = new Error('Sign-in refused: AADSTS7000222 the client secret has expired')
+    graph.api.status = async () => {
+      throw refused
+    }
+    await expect(runAuditQueries(graph.input({ windows: days(1) }))).rejects.toBe(refused)
+  })
+
+  it('takes no finished query found by its name after a lost answer, and never counts one found by name as settled', async () => {
+    const graph = fakeGraph({ lostAnswers: 2, durationMs: 10 * MINUTE_MS })
+    const [day] = days(1)
+    // An earlier run's query of the same window (its answer lost too), finished long ago.
+    await graph.api.submit(day!, {}).catch(() => undefined)
+    graph.advance(HOUR_MS)
+    const result = await runAuditQueries(graph.input({ windows: [day!] }))
+    // The lost answer's query is running: it is the one adopted, marked as found by its name.
+    expect(graph.queries).toHaveLength(2)
+    expect(result.collected).toHaveLength(1)
+    expect(result.collected[0]?.foundByName).toBe(true)
+    expect(graph.harvested.map((entry) => entry.window)).toEqual([text(day!)])
+    expect(new Set(graph.polls.map((poll) => poll.id))).toEqual(new Set(['q2']))
+  })
+
+  it('tries a window that failed in an earlier run once, without submitting it again within the run', async () => {
+    const graph = fakeGraph({ outcome: () => 'failed' })
+    const [day] = days(1)
+    const result = await runAuditQueries(graph.input({ windows: [{ ...day!, final: true }] }))
+    expect(graph.queries).toHaveLength(1)
+    expect(result.failed).toEqual([
+      { window: day, code: 'QueryFailed', reason: 'its Graph audit log query ended failed again' }
+    ])
+  })
+
+  it('does not queue a half twice when the window it came from is split while that half already waits', async () => {
+    const graph = fakeGraph({
+      outcome: (window) => (window.end.getTime() - window.start.getTime() > 12 * HOUR_MS ? 'limit' : 'succeeded')
+    })
+    const [day] = days(1)
+    const secondHalf = { start: new Date(day!.start.getTime() + 12 * HOUR_MS), end: day!.end }
+    const result = await runAuditQueries(graph.input({ windows: [day!, secondHalf], limits: { inFlight: 1 } }))
+    expect(result.collected.map(text).sort()).toEqual(
+      [text({ start: day!.start, end: secondHalf.start }), text(secondHalf)].sort()
+    )
+    expect(graph.queries.filter((query) => text(query.window) === text(secondHalf))).toHaveLength(1)
+  })
 })

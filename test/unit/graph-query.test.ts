@@ -8,7 +8,8 @@ import {
   queryDisplayName,
   windowOfDisplayName
 } from '../../src/graph/query-windows.js'
-import { auditRecordRow, importRecord } from '../../src/import/import-record.js'
+import { importRecord } from '../../src/import/import-record.js'
+import { auditRecordRow } from '../../src/record/record-row.js'
 import { CSV_FORMAT } from '../../src/snapshot/format/csv.js'
 import { HOUR_MS } from '../../src/util/duration.js'
 

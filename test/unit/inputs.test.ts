@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { InputError, readSettings, type InputSource } from '../../src/action/inputs.js'
+import { InputError, readSettings } from '../../src/action/inputs.js'
+import { inputSource } from './fixtures.js'
 import { DAY_MS, HOUR_MS } from '../../src/util/duration.js'
 
 const NOW = new Date('2026-11-22T03:57:00Z')
@@ -13,21 +14,11 @@ function source(
   inputs: Record<string, string>,
   context: { currentRepository?: string } = { currentRepository: 'contoso/audit' }
 ) {
-  const masked: string[] = []
-  const all: Record<string, string> = {
-    'tenant-id': TENANT,
-    'client-id': CLIENT,
-    'client-secret': SECRET,
-    'github-token': TOKEN,
-    ...inputs
-  }
-  const input: InputSource = {
-    getInput: (name) => all[name] ?? '',
-    setSecret: (value) => masked.push(value),
-    env: {},
-    ...context
-  }
-  return { input, masked }
+  return inputSource(
+    { 'tenant-id': TENANT, 'client-id': CLIENT, 'client-secret': SECRET, 'github-token': TOKEN },
+    inputs,
+    context
+  )
 }
 
 function problemsOf(inputs: Record<string, string>, context?: { currentRepository?: string }) {

@@ -147,6 +147,38 @@ describe('the spool', () => {
     expect(await readdir(dir)).toEqual([])
   })
 
+  it('absorbs another spool whole (its run files moved, its buffered rows spilled), leaving it empty', async () => {
+    const dir = await tempDir()
+    const spool = await Spool.create(join(dir, 'spool'), 1_000)
+    const window = await Spool.create(join(dir, 'window'), 1_000)
+    for (const second of [5, 1, 3]) spool.add('Audit.General', '2026-11-20', row(second, `a${second}`))
+    for (const second of [4, 0, 2, 1]) window.add('Audit.General', '2026-11-20', row(second, `b${second}`))
+    await window.spill()
+    window.add('Audit.General', '2026-11-20', row(6, 'b6'))
+    window.add('Audit.Exchange', '2026-11-21', row(9, 'x9'))
+    await spool.absorb(window)
+    expect(window.rows).toBe(0)
+    expect(await readdir(join(dir, 'window'))).toEqual([])
+    expect(spool.entries()).toEqual([
+      { type: 'Audit.Exchange', day: '2026-11-21', rows: 1, firstTime: '2026-11-20T10:00:09Z' },
+      { type: 'Audit.General', day: '2026-11-20', rows: 8, firstTime: '2026-11-20T10:00:00Z' }
+    ])
+    expect((await all(spool.read('Audit.General', '2026-11-20'))).map((line) => line.split(' ')[1])).toEqual([
+      'b0',
+      'a1',
+      'b1',
+      'b2',
+      'a3',
+      'b4',
+      'a5',
+      'b6'
+    ])
+    expect(await all(spool.read('Audit.Exchange', '2026-11-21'))).toEqual(['09 x9 x9 at 9'])
+    await window.remove()
+    await spool.remove()
+    expect(await readdir(dir)).toEqual([])
+  })
+
   it('loses no row that arrives while a spill is being written (downloads go on meanwhile)', async () => {
     const spool = await Spool.create(join(await tempDir(), 'spool'), 2_000)
     const writes: Promise<void>[] = []

@@ -105,6 +105,7 @@ describe('examples', () => {
     expect(examples.map((file) => file.slice('examples/'.length)).sort()).toEqual([
       'audit-sync.yml',
       'coe-power-apps-usage.yml',
+      'history-backfill.yml',
       'import-purview-exports.yml',
       'matrix-content-types.yml',
       'oidc.yml',

@@ -38,7 +38,7 @@ if (node_worker_threads__WEBPACK_IMPORTED_MODULE_0__.isMainThread) {
 }
 else {
     // Loaded here only: the main thread needs none of it.
-    const { run, actionsRuntime } = await Promise.all(/* import() */[__nccwpck_require__.e(397), __nccwpck_require__.e(782)]).then(__nccwpck_require__.bind(__nccwpck_require__, 4782));
+    const { run, actionsRuntime } = await Promise.all(/* import() */[__nccwpck_require__.e(397), __nccwpck_require__.e(505)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9505));
     await run(actionsRuntime());
 }
 

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { context as actionsContext } from '@actions/github'
 import type { ActionsContext } from './run-context.js'
+import { asLogText } from './log-text.js'
 
 /**
  * Everything the action says to the runner and asks of it, in one small port: the composition
@@ -49,7 +50,8 @@ function actionsPort(env: Readonly<Record<string, string | undefined>>): ActionP
     setSecret: (value) => core.setSecret(value),
     getIDToken: (audience) => core.getIDToken(audience),
     debug: (message) => core.debug(message),
-    info: (message) => core.info(message),
+    // Text from outside reaches the log through here: it must not become a workflow command.
+    info: (message) => core.info(asLogText(message)),
     notice: (message) => core.notice(message),
     warning: (message, title) => core.warning(message, title === undefined ? {} : { title }),
     error: (message, title) => core.error(message, title === undefined ? {} : { title }),

@@ -322,3 +322,28 @@ describe('one issue for the whole data branch', { timeout: E2E_TEST_BUDGET_MS },
     await expectBranchHoldsExactlyServed(world, ['Audit.General', 'Audit.Exchange'])
   })
 })
+
+describe('hostile text from the tenant', { timeout: E2E_TEST_BUDGET_MS }, () => {
+  it('stays text in the log: an error body full of workflow commands forges none, masks nothing, stops nothing', async () => {
+    world = await startWorld()
+    const { emulator } = world
+    const start = hourFloor(Date.now() - 3 * HOUR)
+    const end = new Date(start.getTime() + 2 * HOUR)
+    emulator.generate({ contentTypes: ['Audit.General'], from: start, to: end, blobsPerHour: 2 })
+    const hostile =
+      'Retry later.\n::warning title=forged::from the tenant\n::add-mask::Audit\r\n  ::stop-commands::pwned\n::error::forged too'
+    emulator.faults.add({ route: 'content', kind: 'internal-error', message: hostile })
+    const run = await world.run({ start: start.toISOString(), end: end.toISOString(), 'fail-on-error': 'false' })
+    expect(run.exitCode, run.visibleLog).toBe(0)
+    // The text reached the log, as text: no line the runner reads as a command carries it.
+    expect(run.visibleLog.replace(/\u200B/g, '')).toContain('::add-mask::Audit')
+    const commandLines = run.stdout.split(/\r\n|\n|\r/).filter((line) => /^\s*(::|##\[)/.test(line))
+    expect(commandLines.length).toBeGreaterThan(0)
+    expect(
+      commandLines.filter((line) =>
+        /^\s*::(warning title=forged|add-mask::Audit|stop-commands::pwned|error::forged)/.test(line)
+      )
+    ).toEqual([])
+    expect(run.masked).not.toContain('Audit')
+  })
+})

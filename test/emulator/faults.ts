@@ -56,6 +56,8 @@ export interface FaultRule {
   retryAfterSeconds?: number
   /** For `slow` (default 1,000 ms). */
   delayMs?: number
+  /** For `internal-error` on Management routes: the error's message instead of the service's (hostile text, say). */
+  message?: string
 }
 
 /** A registered rule; `fired` counts how often it acted. */
@@ -186,7 +188,8 @@ function actionFor(rule: FaultRule, req: EmulatorRequest): FaultAction {
       return respond(throttled(req, 429, rule.retryAfterSeconds))
     case 'internal-error': {
       const e = af.internal()
-      return respond(apiJson(e.status, e.body))
+      const body = rule.message === undefined ? e.body : { error: { ...e.body.error, message: rule.message } }
+      return respond(apiJson(e.status, body))
     }
     case 'unavailable':
       return respond({

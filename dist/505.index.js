@@ -9193,14 +9193,24 @@ function usageTable(rows) {
         [...USAGE_COLUMNS],
         ...rows.map((row) => [
             row.date,
-            row.environmentId,
-            row.environmentName,
-            row.appId,
-            row.appName,
+            spreadsheetSafe(row.environmentId),
+            spreadsheetSafe(row.environmentName),
+            spreadsheetSafe(row.appId),
+            spreadsheetSafe(row.appName),
             String(row.launches),
             String(row.uniqueUsers)
         ])
     ];
+}
+/**
+ * A cell as text to a spreadsheet. The docs suggest opening usage files in Excel, and their
+ * names come from the tenant's makers: a name that starts with `=`, `+`, `-` or `@` (or a tab
+ * or carriage return) would be taken for a formula (`=HYPERLINK(…)`), so it gets a leading `'`,
+ * as OWASP's advice for CSV exports has it (https://owasp.org/www-community/attacks/CSV_Injection).
+ * The audit files stay as the API served them, byte for byte.
+ */
+function spreadsheetSafe(text) {
+    return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 /**
  * How a user is counted and kept: the first 12 bytes of the SHA-256 of what identifies them

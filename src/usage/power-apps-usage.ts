@@ -165,14 +165,25 @@ export function usageTable(rows: readonly UsageRow[]): string[][] {
     [...USAGE_COLUMNS],
     ...rows.map((row) => [
       row.date,
-      row.environmentId,
-      row.environmentName,
-      row.appId,
-      row.appName,
+      spreadsheetSafe(row.environmentId),
+      spreadsheetSafe(row.environmentName),
+      spreadsheetSafe(row.appId),
+      spreadsheetSafe(row.appName),
       String(row.launches),
       String(row.uniqueUsers)
     ])
   ]
+}
+
+/**
+ * A cell as text to a spreadsheet. The docs suggest opening usage files in Excel, and their
+ * names come from the tenant's makers: a name that starts with `=`, `+`, `-` or `@` (or a tab
+ * or carriage return) would be taken for a formula (`=HYPERLINK(…)`), so it gets a leading `'`,
+ * as OWASP's advice for CSV exports has it (https://owasp.org/www-community/attacks/CSV_Injection).
+ * The audit files stay as the API served them, byte for byte.
+ */
+export function spreadsheetSafe(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text
 }
 
 /**

@@ -171,6 +171,35 @@ describe('usage of one day', () => {
   })
 })
 
+describe('names a spreadsheet would take for formulas', () => {
+  it('are written with a leading apostrophe in the usage file, and only those', () => {
+    const hostile = '=HYPERLINK("https://example.invalid/?steal","Open me")'
+    const usage = new PowerAppsUsage('2026-11-20')
+    const rows = [
+      [unified('f1', 'amber', { appName: hostile }), '2026-11-20T10:00:00Z'],
+      [
+        unified('f2', 'bob', { app: 'C-APP', appName: '+SUM(1,2)', env: 'env-c', envName: '@cmd' }),
+        '2026-11-20T10:01:00Z'
+      ],
+      [
+        unified('f3', 'carol', { app: 'D-APP', appName: '-10 apps\tx', env: 'env-d', envName: '\tTabbed' }),
+        '2026-11-20T10:02:00Z'
+      ],
+      [unified('f4', 'dave', { app: 'E-APP', appName: 'Plain = name' }), '2026-11-20T10:03:00Z']
+    ] as [AuditRecord, string][]
+    for (const [record, time] of rows) usage.add(readPowerAppLaunch(record)!, time, String(record.Id))
+    const table = parse(renderUsageCsv(usage.rows())) as string[][]
+    const names = new Map(table.slice(1).map((row) => [row[3], [row[2], row[4]]]))
+    expect(names.get(APP)?.[1]).toBe(`'${hostile}`)
+    expect(names.get('c-app')).toEqual(["'@cmd", "'+SUM(1,2)"])
+    // Names are trimmed when read; what is left of this one starts no formula.
+    expect(names.get('d-app')).toEqual(['Tabbed', "'-10 apps\tx"])
+    expect(names.get('e-app')?.[1]).toBe('Plain = name')
+    // No cell of the file starts a formula.
+    for (const row of table.slice(1)) for (const cell of row) expect(cell).not.toMatch(/^[=+\-@\t\r]/)
+  })
+})
+
 describe('launches among day-file rows', () => {
   const line = (record: AuditRecord, time = '2026-11-20T10:00:00Z') => encodeCsvRow(referenceRow(record, time))
 

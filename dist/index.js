@@ -1,6 +1,27 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 5221:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   A: () => (/* binding */ unsupportedNode)
+/* harmony export */ });
+/** The Node the action is built for (action.yml: `runs.using: node24`). */
+const NODE_MAJOR = 24;
+/** Why this Node cannot run the action, or undefined when it can. */
+function unsupportedNode(version) {
+    const major = Number(/^v?(\d+)\./.exec(version)?.[1]);
+    if (major >= NODE_MAJOR)
+        return undefined;
+    return (`m365-audit-sync needs Node ${NODE_MAJOR} or later; this is Node ${version}. On GitHub the runner starts it with ` +
+        `Node ${NODE_MAJOR} (action.yml: runs.using node${NODE_MAJOR}); to run dist/index.js yourself, use Node ${NODE_MAJOR} ` +
+        `(after npm ci: node_modules/.bin/node).`);
+}
+
+
+/***/ }),
+
 /***/ 9407:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
@@ -9,6 +30,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_worker_threads__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_worker_threads__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3136);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _action_node_version_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5221);
 /**
  * The action's entry point. The work runs in a worker thread, for one reason: it is the only
  * way an action can size V8's heap (a runner starts `node dist/index.js` with no flags).
@@ -19,16 +41,27 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
  */
 
 
+
 /** The worker's young generation (two semi-spaces and their large objects), in MiB. */
 const YOUNG_GENERATION_MB = 32;
-if (node_worker_threads__WEBPACK_IMPORTED_MODULE_0__.isMainThread) {
+/** A line the runner shows as an error annotation, escaped as @actions/core escapes one. */
+function errorCommand(text) {
+    return `::error::${text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n`;
+}
+const unsupported = node_worker_threads__WEBPACK_IMPORTED_MODULE_0__.isMainThread ? (0,_action_node_version_js__WEBPACK_IMPORTED_MODULE_2__/* .unsupportedNode */ .A)(process.version) : undefined;
+if (unsupported) {
+    // Before anything else loads: an older Node fails on the bundle with a TypeError that says nothing.
+    process.stdout.write(errorCommand(unsupported));
+    process.exitCode = 1;
+}
+else if (node_worker_threads__WEBPACK_IMPORTED_MODULE_0__.isMainThread) {
     const worker = new node_worker_threads__WEBPACK_IMPORTED_MODULE_0__.Worker((0,node_url__WEBPACK_IMPORTED_MODULE_1__.fileURLToPath)(import.meta.url), {
         resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }
     });
     worker.on('error', (error) => {
-        // run() reports every failure itself; this is a crash outside it. Workflow-command escaping as @actions/core does it.
+        // run() reports every failure itself; this is a crash outside it.
         const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-        process.stdout.write(`::error::${text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n`);
+        process.stdout.write(errorCommand(text));
         process.exitCode = 1;
     });
     worker.on('exit', (code) => {

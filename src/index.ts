@@ -8,18 +8,29 @@
  */
 import { isMainThread, Worker } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
+import { unsupportedNode } from './action/node-version.js'
 
 /** The worker's young generation (two semi-spaces and their large objects), in MiB. */
 const YOUNG_GENERATION_MB = 32
 
-if (isMainThread) {
+/** A line the runner shows as an error annotation, escaped as @actions/core escapes one. */
+function errorCommand(text: string): string {
+  return `::error::${text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n`
+}
+
+const unsupported = isMainThread ? unsupportedNode(process.version) : undefined
+if (unsupported) {
+  // Before anything else loads: an older Node fails on the bundle with a TypeError that says nothing.
+  process.stdout.write(errorCommand(unsupported))
+  process.exitCode = 1
+} else if (isMainThread) {
   const worker = new Worker(fileURLToPath(import.meta.url), {
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }
   })
   worker.on('error', (error) => {
-    // run() reports every failure itself; this is a crash outside it. Workflow-command escaping as @actions/core does it.
+    // run() reports every failure itself; this is a crash outside it.
     const text = error instanceof Error ? (error.stack ?? error.message) : String(error)
-    process.stdout.write(`::error::${text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n`)
+    process.stdout.write(errorCommand(text))
     process.exitCode = 1
   })
   worker.on('exit', (code) => {

@@ -908,13 +908,17 @@ const KEYS_FOLDER = 'state/keys/';
  */
 const SOURCE_NAMES = ['management-api', 'graph', 'auto'];
 /**
- * How far Graph's part of an `auto` backfill reaches into the Management API's 7 days. The
- * Management API lists content by when it was published, Graph finds records by when they
- * happened; a record that happened just before the 7-day line can be in content published
- * after it, or before. A day of overlap puts every such record in one source or both; both
- * copies have the same Id and land once.
+ * How far Graph's part of an `auto` backfill reaches into the Management API's 7 days: to the
+ * UTC midnight a day or two past the line. The Management API lists content by when it was
+ * published, Graph finds records by when they happened; a record that happened just before
+ * the line can be in content published after it, or before. A day or more of overlap puts
+ * every such record in one source or both (both copies have the same Id and land once), and
+ * an end on a midnight stays the same all day, so a backfill run again the same day asks
+ * Graph for nothing new.
  */
-const SOURCE_OVERLAP_MS = DAY_MS;
+function graphPartEnd(listable) {
+    return new Date(Math.floor(listable.getTime() / DAY_MS) * DAY_MS + 2 * DAY_MS);
+}
 /** The oldest start the Management API can still list at `now`, with the safety margin the planner keeps. */
 function oldestListableStart(now) {
     const minute = Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS;
@@ -936,7 +940,7 @@ function splitScope(scope, source, now) {
     if (scope.start >= listable)
         return { management: scope, graph: undefined };
     const end = scope.end && scope.end < now ? scope.end : now;
-    const graphEnd = new Date(Math.min(end.getTime(), listable.getTime() + SOURCE_OVERLAP_MS));
+    const graphEnd = new Date(Math.min(end.getTime(), graphPartEnd(listable).getTime()));
     const management = end > listable ? { mode: 'backfill', start: listable, ...(scope.end ? { end: scope.end } : {}) } : undefined;
     return { management, graph: { kind: 'range', range: { start: scope.start, end: graphEnd } } };
 }

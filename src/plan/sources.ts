@@ -13,13 +13,17 @@ export const SOURCE_NAMES = ['management-api', 'graph', 'auto'] as const
 export type SourceName = (typeof SOURCE_NAMES)[number]
 
 /**
- * How far Graph's part of an `auto` backfill reaches into the Management API's 7 days. The
- * Management API lists content by when it was published, Graph finds records by when they
- * happened; a record that happened just before the 7-day line can be in content published
- * after it, or before. A day of overlap puts every such record in one source or both; both
- * copies have the same Id and land once.
+ * How far Graph's part of an `auto` backfill reaches into the Management API's 7 days: to the
+ * UTC midnight a day or two past the line. The Management API lists content by when it was
+ * published, Graph finds records by when they happened; a record that happened just before
+ * the line can be in content published after it, or before. A day or more of overlap puts
+ * every such record in one source or both (both copies have the same Id and land once), and
+ * an end on a midnight stays the same all day, so a backfill run again the same day asks
+ * Graph for nothing new.
  */
-export const SOURCE_OVERLAP_MS = DAY_MS
+export function graphPartEnd(listable: Date): Date {
+  return new Date(Math.floor(listable.getTime() / DAY_MS) * DAY_MS + 2 * DAY_MS)
+}
 
 /** A run's range, split between its sources. */
 export interface SourceScopes {
@@ -53,7 +57,7 @@ export function splitScope(scope: PlanScope, source: SourceName, now: Date): Sou
   const listable = oldestListableStart(now)
   if (scope.start >= listable) return { management: scope, graph: undefined }
   const end = scope.end && scope.end < now ? scope.end : now
-  const graphEnd = new Date(Math.min(end.getTime(), listable.getTime() + SOURCE_OVERLAP_MS))
+  const graphEnd = new Date(Math.min(end.getTime(), graphPartEnd(listable).getTime()))
   const management: PlanScope | undefined =
     end > listable ? { mode: 'backfill', start: listable, ...(scope.end ? { end: scope.end } : {}) } : undefined
   return { management, graph: { kind: 'range', range: { start: scope.start, end: graphEnd } } }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { RETENTION_MS, RETENTION_SAFETY_MS } from '../../src/m365/retention.js'
-import { oldestListableStart, SOURCE_OVERLAP_MS, splitScope, stillListable } from '../../src/plan/sources.js'
+import { graphPartEnd, oldestListableStart, splitScope, stillListable } from '../../src/plan/sources.js'
 import type { PlanScope } from '../../src/plan/windows.js'
 import { DAY_MS } from '../../src/util/duration.js'
 
@@ -21,7 +21,9 @@ describe('the oldest start the Management API lists', () => {
   it('is 7 days before now’s minute, less the safety margin, and a day of overlap is a day', () => {
     expect(oldestListableStart(NOW)).toEqual(LISTABLE)
     expect(LISTABLE.getTime()).toBe(at('2026-11-22T03:57:00Z').getTime() - RETENTION_MS + RETENTION_SAFETY_MS)
-    expect(SOURCE_OVERLAP_MS).toBe(DAY_MS)
+    // Graph's part of an auto backfill ends at the UTC midnight a day or two past the line.
+    expect(graphPartEnd(LISTABLE)).toEqual(at('2026-11-17T00:00:00Z'))
+    expect(graphPartEnd(at('2026-11-15T23:59:00Z'))).toEqual(at('2026-11-17T00:00:00Z'))
   })
 })
 
@@ -67,12 +69,12 @@ describe('splitting a run’s scope between its sources', () => {
     }
   })
 
-  it('sends what the Management API no longer serves to Graph with source auto, with a day of overlap', () => {
+  it('sends what the Management API no longer serves to Graph with source auto, overlapping to the midnight a day or two past the line', () => {
     expect(splitScope(backfill('2026-11-02T00:00:00Z'), 'auto', NOW)).toEqual({
       management: { mode: 'backfill', start: LISTABLE },
       graph: {
         kind: 'range',
-        range: { start: at('2026-11-02T00:00:00Z'), end: new Date(LISTABLE.getTime() + SOURCE_OVERLAP_MS) }
+        range: { start: at('2026-11-02T00:00:00Z'), end: graphPartEnd(LISTABLE) }
       }
     })
     // The Management API keeps the backfill's own end (its planner cuts a future end at now).
@@ -80,7 +82,7 @@ describe('splitting a run’s scope between its sources', () => {
     expect(future.management).toEqual({ mode: 'backfill', start: LISTABLE, end: at('2026-11-30T00:00:00Z') })
     expect(future.graph).toEqual({
       kind: 'range',
-      range: { start: at('2026-11-02T00:00:00Z'), end: at('2026-11-16T04:02:00Z') }
+      range: { start: at('2026-11-02T00:00:00Z'), end: at('2026-11-17T00:00:00Z') }
     })
   })
 

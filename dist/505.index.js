@@ -5119,9 +5119,15 @@ function explainSubscriptionError(error, type) {
     if (error.code === 'AF20022') {
         return new Error(`There is no ${type} subscription (AF20022): it was stopped during the run; the next run starts it again. ${text}`);
     }
-    if (/DataServiceException|does not exist/i.test(text)) {
-        return new Error(`Starting the ${type} subscription failed because unified audit logging is off for this tenant; turn it on in Microsoft Purview ` +
+    // Only the tenant's own absence means audit logging is off: content that "does not exist"
+    // (AF20050) is a blob the service lost, not an audit setting.
+    if (/DataServiceException/.test(text) || /\bTenant\b[^.]*\bdoes not exist/i.test(text)) {
+        return new Error(`The Management API answered for ${type} that the tenant has no audit log: unified audit logging is off; turn it on in Microsoft Purview ` +
             `(Audit > Start recording user and admin activity), wait up to 60 minutes, then run again. ${text}`);
+    }
+    if (error.code === 'AF20050') {
+        return new Error(`A ${type} content blob the listing named is not there (AF20050): the service lists content it cannot serve now and then; ` +
+            `the next run retries this window first, and a window still failing after 7 days is reported as a gap to fill from a Purview export. ${text}`);
     }
     if (error.code === '429') {
         return new Error(`Starting the ${type} subscription was throttled: the service allows one start per 15 minutes; run again later. ${text}`);

@@ -58,7 +58,7 @@ describe('set-up problems are explained, and nothing is written', { timeout: E2E
     world = await startWorld({ emulator: { auditDisabled: true } })
     const result = await world.run(backfillRange(2).inputs)
     expect(result.exitCode).toBe(1)
-    expect(result.errors.at(-1)?.message).toMatch(/unified audit logging is off for this tenant.*Purview/)
+    expect(result.errors.at(-1)?.message).toMatch(/unified audit logging is off; turn it on in Microsoft Purview/)
   })
 
   it('an app without ActivityFeed.Read', async () => {

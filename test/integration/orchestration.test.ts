@@ -137,6 +137,10 @@ describe('run(): the composition root, in process', () => {
       /^1 listing window\(s\) failed after retries; everything else was committed \([0-9a-f]{7}\)/
     )
     expect(failed.errors.map((error) => error.title)).toEqual(['Window failed (AF20050)'])
+    // Explained as what it is: content the service lost, not an audit setting, in the annotation and the issue.
+    expect(failed.errors[0]?.message).toMatch(/content blob the listing named is not there \(AF20050\)/)
+    for (const text of [failed.errors[0]?.message, failed.summary, world.github.issues[0]?.body])
+      expect(text).not.toMatch(/audit logging is off/i)
     expect(failed.outputs['failed-segments']).toBe('1')
     const [issue] = world.github.issues
     expect(issue?.state).toBe('open')

@@ -469,6 +469,189 @@ function cloudEndpoints(cloud) {
     return PRESETS[cloud];
 }
 
+;// CONCATENATED MODULE: ./src/util/error-message.ts
+/** The message of anything thrown, for logs and annotations. */
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
+}
+
+;// CONCATENATED MODULE: ./src/auth/github-oidc.ts
+/**
+ * GitHub Actions OIDC as the app's credential: the job's ID token from GitHub is the client
+ * assertion, and a federated credential on the app registration says which workflow's tokens
+ * Entra ID trusts. No secret is stored anywhere.
+ * https://docs.github.com/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect
+ * https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust
+ */
+
+/** The `iss` of GitHub's tokens on github.com. */
+const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
+/** The runner sets these only for jobs allowed `id-token: write`. */
+const REQUEST_URL = 'ACTIONS_ID_TOKEN_REQUEST_URL';
+const REQUEST_TOKEN = 'ACTIONS_ID_TOKEN_REQUEST_TOKEN';
+/** What a workflow needs to declare for OIDC sign-in (and the action's other work). */
+const PERMISSIONS_BLOCK = [
+    'permissions:',
+    '  id-token: write # sign in to Entra ID with GitHub OIDC',
+    '  contents: write # commit snapshots to the data branch',
+    '  issues: write # open, update and close the failure issue'
+].join('\n');
+/** Whether this job may ask GitHub for an ID token. */
+function oidcAvailable(env) {
+    return Boolean(env[REQUEST_URL]?.trim() && env[REQUEST_TOKEN]?.trim());
+}
+/** The token that lets the job ask for ID tokens: not an input, but a secret all the same. */
+function oidcRequestToken(env) {
+    return env[REQUEST_TOKEN]?.trim() || undefined;
+}
+/**
+ * The issuer, subject and audience of a GitHub token, read without checking its signature:
+ * they only go into messages, and Entra ID does the checking.
+ */
+function presentedToken(jwt) {
+    try {
+        const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
+        if (typeof payload !== 'object' || payload === null)
+            return undefined;
+        const claims = payload;
+        const aud = Array.isArray(claims['aud']) ? claims['aud'].join(', ') : claims['aud'];
+        return typeof claims['sub'] === 'string'
+            ? { issuer: String(claims['iss'] ?? ''), subject: claims['sub'], audience: String(aud ?? '') }
+            : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** GitHub did not hand out an ID token. */
+class OidcTokenError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'OidcTokenError';
+    }
+}
+/**
+ * MSAL's client-assertion callback: a new GitHub token each time it is called, so that no
+ * token outlives its few minutes. `onToken` hears what each token presents.
+ */
+function gitHubAssertion(getIDToken, audience, onToken) {
+    return async () => {
+        let token;
+        try {
+            token = await getIDToken(audience);
+        }
+        catch (error) {
+            throw new OidcTokenError(`GitHub did not issue an OIDC token for audience '${audience}' (${oneLine(errorMessage(error)).replace(/^Error message:\s*/i, '')}). ` +
+                `The job needs 'id-token: write' in its permissions, and pull requests from forks never get one.`);
+        }
+        onToken(presentedToken(token));
+        return token;
+    };
+}
+/** @actions/core's errors spread over several indented lines. */
+function oneLine(text) {
+    return text.replace(/\s+/g, ' ').trim();
+}
+
+;// CONCATENATED MODULE: ./src/action/credential-inputs.ts
+/**
+ * The app's credential, from the inputs: exactly one of a client secret, a certificate, or
+ * (with neither) GitHub OIDC. Everything about it is decided here, before any request.
+ */
+
+
+
+
+
+/**
+ * Every value to mask as soon as the inputs are read: the secrets whole, and each line of a
+ * private key, since the runner hides a value only where it appears whole on one line.
+ */
+function inputSecrets(inputs, env) {
+    const values = [
+        inputs.clientSecret,
+        inputs.certificatePassword,
+        inputs.certificate,
+        ...privateKeyLines(inputs.certificate),
+        oidcRequestToken(env)
+    ];
+    return unique(values);
+}
+/** Values derived from the inputs that are just as secret: the key MSAL gets, line by line. */
+function credentialSecrets(credential) {
+    return credential.kind === 'certificate'
+        ? unique([credential.privateKeyPem.trim(), ...privateKeyLines(credential.privateKeyPem)])
+        : [];
+}
+/** The credential, or undefined after reporting why there is none. */
+function readCredential(inputs, context, problem) {
+    const hasSecret = inputs.clientSecret !== '';
+    const hasCertificate = inputs.certificate.trim() !== '';
+    const oidcAudience = inputs.oidcAudience.trim();
+    if (hasSecret && hasCertificate) {
+        return problem(Inputs.Certificate, `Inputs '${Inputs.ClientSecret}' and '${Inputs.Certificate}' are both set; the action signs in with exactly one credential: ` +
+            `remove '${Inputs.ClientSecret}' to use the certificate, or '${Inputs.Certificate}' to use the secret.`);
+    }
+    if (inputs.certificatePassword !== '' && !hasCertificate) {
+        return problem(Inputs.CertificatePassword, `Input '${Inputs.CertificatePassword}' is set but '${Inputs.Certificate}' is empty: the password decrypts the private key given in '${Inputs.Certificate}'.`);
+    }
+    if (oidcAudience !== '' && (hasSecret || hasCertificate)) {
+        const other = hasSecret ? Inputs.ClientSecret : Inputs.Certificate;
+        return problem(Inputs.OidcAudience, `Input '${Inputs.OidcAudience}' is for GitHub OIDC sign-in, which is used only when neither '${Inputs.ClientSecret}' nor '${Inputs.Certificate}' is set: ` +
+            `remove '${Inputs.OidcAudience}', or remove '${other}' to sign in with OIDC.`);
+    }
+    if (hasSecret)
+        return { kind: 'client-secret', secret: inputs.clientSecret };
+    if (hasCertificate) {
+        try {
+            const certificate = readClientCertificate(inputs.certificate, inputs.certificatePassword, context.now);
+            return { kind: 'certificate', ...certificate };
+        }
+        catch (error) {
+            if (error instanceof CertificateError)
+                return problem(error.input, error.message);
+            throw error;
+        }
+    }
+    return readOidc(oidcAudience, context, problem);
+}
+/** A line for the log on how the run signs in; nothing secret. */
+function describeCredential(credential) {
+    if (!credential)
+        return 'No sign-in: this run only imports and asks Microsoft for nothing.';
+    switch (credential.kind) {
+        case 'client-secret':
+            return 'Sign-in with a client secret.';
+        case 'certificate':
+            return (`Sign-in with the certificate ${certificateName(credential.certificate)} ` +
+                `(x5t#S256 ${credential.certificate.thumbprintSha256}), valid until ${formatInstant(credential.certificate.notAfter)}.`);
+        case 'github-oidc':
+            return `Sign-in with GitHub OIDC: GitHub's token for audience ${credential.audience}, exchanged through a federated credential of the app.`;
+    }
+}
+function readOidc(audienceInput, context, problem) {
+    if (/\s/.test(audienceInput)) {
+        return problem(Inputs.OidcAudience, `Input '${Inputs.OidcAudience}' must be one audience, such as ${FEDERATION_AUDIENCE}; got '${audienceInput}'.`);
+    }
+    if (!oidcAvailable(context.env)) {
+        const app = context.clientId ?? `(${Inputs.ClientId})`;
+        const intro = audienceInput !== ''
+            ? `GitHub OIDC sign-in ('${Inputs.OidcAudience}' is set) needs an ID token from GitHub, and this job may not ask for one`
+            : `No credential for app ${app}: set '${Inputs.ClientSecret}' to a client secret of the app, or '${Inputs.Certificate}' to a PEM ` +
+                `with its private key and certificate, each from a repository secret (for example ${Inputs.ClientSecret}: \${{ secrets.M365_CLIENT_SECRET }}). ` +
+                `Or sign in with GitHub OIDC and keep no secret at all; this job may not ask GitHub for an ID token`;
+        return problem(audienceInput !== '' ? Inputs.OidcAudience : Inputs.ClientSecret, `${intro} (ACTIONS_ID_TOKEN_REQUEST_URL is not set). Grant it in the workflow or the job:\n${PERMISSIONS_BLOCK}\n` +
+            `and add a federated credential for this workflow to the app (see docs/sign-in.md of the action). Pull requests from forks never get an ID token.`);
+    }
+    const audience = audienceInput || (context.cloud ? cloudEndpoints(context.cloud).federationAudience : FEDERATION_AUDIENCE);
+    return { kind: 'github-oidc', audience };
+}
+function unique(values) {
+    return [...new Set(values.filter((value) => value !== undefined && value.trim() !== ''))];
+}
+
 ;// CONCATENATED MODULE: ./src/record/content-types.ts
 /** The five content types of the Office 365 Management Activity API. */
 const CONTENT_TYPES = [
@@ -959,189 +1142,6 @@ function stillListable(windows, now) {
             return [];
         return [{ ...window, range: { start: oldest, end: window.range.end } }];
     });
-}
-
-;// CONCATENATED MODULE: ./src/util/error-message.ts
-/** The message of anything thrown, for logs and annotations. */
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
-}
-
-;// CONCATENATED MODULE: ./src/auth/github-oidc.ts
-/**
- * GitHub Actions OIDC as the app's credential: the job's ID token from GitHub is the client
- * assertion, and a federated credential on the app registration says which workflow's tokens
- * Entra ID trusts. No secret is stored anywhere.
- * https://docs.github.com/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect
- * https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust
- */
-
-/** The `iss` of GitHub's tokens on github.com. */
-const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
-/** The runner sets these only for jobs allowed `id-token: write`. */
-const REQUEST_URL = 'ACTIONS_ID_TOKEN_REQUEST_URL';
-const REQUEST_TOKEN = 'ACTIONS_ID_TOKEN_REQUEST_TOKEN';
-/** What a workflow needs to declare for OIDC sign-in (and the action's other work). */
-const PERMISSIONS_BLOCK = [
-    'permissions:',
-    '  id-token: write # sign in to Entra ID with GitHub OIDC',
-    '  contents: write # commit snapshots to the data branch',
-    '  issues: write # open, update and close the failure issue'
-].join('\n');
-/** Whether this job may ask GitHub for an ID token. */
-function oidcAvailable(env) {
-    return Boolean(env[REQUEST_URL]?.trim() && env[REQUEST_TOKEN]?.trim());
-}
-/** The token that lets the job ask for ID tokens: not an input, but a secret all the same. */
-function oidcRequestToken(env) {
-    return env[REQUEST_TOKEN]?.trim() || undefined;
-}
-/**
- * The issuer, subject and audience of a GitHub token, read without checking its signature:
- * they only go into messages, and Entra ID does the checking.
- */
-function presentedToken(jwt) {
-    try {
-        const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
-        if (typeof payload !== 'object' || payload === null)
-            return undefined;
-        const claims = payload;
-        const aud = Array.isArray(claims['aud']) ? claims['aud'].join(', ') : claims['aud'];
-        return typeof claims['sub'] === 'string'
-            ? { issuer: String(claims['iss'] ?? ''), subject: claims['sub'], audience: String(aud ?? '') }
-            : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** GitHub did not hand out an ID token. */
-class OidcTokenError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'OidcTokenError';
-    }
-}
-/**
- * MSAL's client-assertion callback: a new GitHub token each time it is called, so that no
- * token outlives its few minutes. `onToken` hears what each token presents.
- */
-function gitHubAssertion(getIDToken, audience, onToken) {
-    return async () => {
-        let token;
-        try {
-            token = await getIDToken(audience);
-        }
-        catch (error) {
-            throw new OidcTokenError(`GitHub did not issue an OIDC token for audience '${audience}' (${oneLine(errorMessage(error)).replace(/^Error message:\s*/i, '')}). ` +
-                `The job needs 'id-token: write' in its permissions, and pull requests from forks never get one.`);
-        }
-        onToken(presentedToken(token));
-        return token;
-    };
-}
-/** @actions/core's errors spread over several indented lines. */
-function oneLine(text) {
-    return text.replace(/\s+/g, ' ').trim();
-}
-
-;// CONCATENATED MODULE: ./src/action/credential-inputs.ts
-/**
- * The app's credential, from the inputs: exactly one of a client secret, a certificate, or
- * (with neither) GitHub OIDC. Everything about it is decided here, before any request.
- */
-
-
-
-
-
-/**
- * Every value to mask as soon as the inputs are read: the secrets whole, and each line of a
- * private key, since the runner hides a value only where it appears whole on one line.
- */
-function inputSecrets(inputs, env) {
-    const values = [
-        inputs.clientSecret,
-        inputs.certificatePassword,
-        inputs.certificate,
-        ...privateKeyLines(inputs.certificate),
-        oidcRequestToken(env)
-    ];
-    return unique(values);
-}
-/** Values derived from the inputs that are just as secret: the key MSAL gets, line by line. */
-function credentialSecrets(credential) {
-    return credential.kind === 'certificate'
-        ? unique([credential.privateKeyPem.trim(), ...privateKeyLines(credential.privateKeyPem)])
-        : [];
-}
-/** The credential, or undefined after reporting why there is none. */
-function readCredential(inputs, context, problem) {
-    const hasSecret = inputs.clientSecret !== '';
-    const hasCertificate = inputs.certificate.trim() !== '';
-    const oidcAudience = inputs.oidcAudience.trim();
-    if (hasSecret && hasCertificate) {
-        return problem(Inputs.Certificate, `Inputs '${Inputs.ClientSecret}' and '${Inputs.Certificate}' are both set; the action signs in with exactly one credential: ` +
-            `remove '${Inputs.ClientSecret}' to use the certificate, or '${Inputs.Certificate}' to use the secret.`);
-    }
-    if (inputs.certificatePassword !== '' && !hasCertificate) {
-        return problem(Inputs.CertificatePassword, `Input '${Inputs.CertificatePassword}' is set but '${Inputs.Certificate}' is empty: the password decrypts the private key given in '${Inputs.Certificate}'.`);
-    }
-    if (oidcAudience !== '' && (hasSecret || hasCertificate)) {
-        const other = hasSecret ? Inputs.ClientSecret : Inputs.Certificate;
-        return problem(Inputs.OidcAudience, `Input '${Inputs.OidcAudience}' is for GitHub OIDC sign-in, which is used only when neither '${Inputs.ClientSecret}' nor '${Inputs.Certificate}' is set: ` +
-            `remove '${Inputs.OidcAudience}', or remove '${other}' to sign in with OIDC.`);
-    }
-    if (hasSecret)
-        return { kind: 'client-secret', secret: inputs.clientSecret };
-    if (hasCertificate) {
-        try {
-            const certificate = readClientCertificate(inputs.certificate, inputs.certificatePassword, context.now);
-            return { kind: 'certificate', ...certificate };
-        }
-        catch (error) {
-            if (error instanceof CertificateError)
-                return problem(error.input, error.message);
-            throw error;
-        }
-    }
-    return readOidc(oidcAudience, context, problem);
-}
-/** A line for the log on how the run signs in; nothing secret. */
-function describeCredential(credential) {
-    if (!credential)
-        return 'No sign-in: this run only imports and asks Microsoft for nothing.';
-    switch (credential.kind) {
-        case 'client-secret':
-            return 'Sign-in with a client secret.';
-        case 'certificate':
-            return (`Sign-in with the certificate ${certificateName(credential.certificate)} ` +
-                `(x5t#S256 ${credential.certificate.thumbprintSha256}), valid until ${formatInstant(credential.certificate.notAfter)}.`);
-        case 'github-oidc':
-            return `Sign-in with GitHub OIDC: GitHub's token for audience ${credential.audience}, exchanged through a federated credential of the app.`;
-    }
-}
-function readOidc(audienceInput, context, problem) {
-    if (/\s/.test(audienceInput)) {
-        return problem(Inputs.OidcAudience, `Input '${Inputs.OidcAudience}' must be one audience, such as ${FEDERATION_AUDIENCE}; got '${audienceInput}'.`);
-    }
-    if (!oidcAvailable(context.env)) {
-        const app = context.clientId ?? `(${Inputs.ClientId})`;
-        const intro = audienceInput !== ''
-            ? `GitHub OIDC sign-in ('${Inputs.OidcAudience}' is set) needs an ID token from GitHub, and this job may not ask for one`
-            : `No credential for app ${app}: set '${Inputs.ClientSecret}' to a client secret of the app, or '${Inputs.Certificate}' to a PEM ` +
-                `with its private key and certificate, each from a repository secret (for example ${Inputs.ClientSecret}: \${{ secrets.M365_CLIENT_SECRET }}). ` +
-                `Or sign in with GitHub OIDC and keep no secret at all; this job may not ask GitHub for an ID token`;
-        return problem(audienceInput !== '' ? Inputs.OidcAudience : Inputs.ClientSecret, `${intro} (ACTIONS_ID_TOKEN_REQUEST_URL is not set). Grant it in the workflow or the job:\n${PERMISSIONS_BLOCK}\n` +
-            `and add a federated credential for this workflow to the app (see docs/sign-in.md of the action). Pull requests from forks never get an ID token.`);
-    }
-    const audience = audienceInput || (context.cloud ? cloudEndpoints(context.cloud).federationAudience : FEDERATION_AUDIENCE);
-    return { kind: 'github-oidc', audience };
-}
-function unique(values) {
-    return [...new Set(values.filter((value) => value !== undefined && value.trim() !== ''))];
 }
 
 ;// CONCATENATED MODULE: ./src/record/record-types.ts
@@ -4452,13 +4452,34 @@ function renderStillFailingComment(failures, gaps, context) {
         ...(context.runUrl ? ['', `Run: ${context.runUrl}`] : [])
     ].join('\n'));
 }
+/** Title of an issue opened by a run that stopped before it could collect. */
+const STOPPED_TITLE = 'm365-audit-sync: a run stopped before collecting';
+/**
+ * Body of the issue a stopped run opens, or the comment it adds to the open one: why it stopped
+ * (the error as the step reported it, secrets redacted, as text) and that the next run that
+ * completes closes it.
+ */
+function renderStoppedText(reason, context, opening) {
+    return fit([
+        ...(opening ? [issueMarker(context.branch)] : []),
+        `The audit log sync to branch \`${cell(context.branch)}\` stopped at ${formatInstant(context.now)} before it committed anything:`,
+        '',
+        `> ${cell(reason)}`,
+        '',
+        'Nothing was lost that the next runs cannot collect while the API still serves it (7 days). ' +
+            'The first run that completes closes this issue.',
+        ...(context.runUrl ? ['', `Run: ${context.runUrl}`] : [])
+    ].join('\n'));
+}
 /** Comment that closes the issue. */
 function renderRecoveredComment(recovered, context) {
     const rows = recovered
         .slice(0, MAX_TABLE_ROWS)
         .map((failure) => `| ${cell(failure.type)} | ${cell(failure.start)} – ${cell(failure.end)} | ${failure.attempts} |`);
     return fit([
-        `All failed windows have recovered${recovered.length > 0 ? `; these were collected by the run of ${formatInstant(context.now)}` : ''}.`,
+        recovered.length > 0
+            ? `All failed windows have recovered; these were collected by the run of ${formatInstant(context.now)}.`
+            : `The run of ${formatInstant(context.now)} completed, and no window is failing.`,
         ...(rows.length > 0 ? ['', '| content type | window (UTC) | failed runs |', '|---|---|---|', ...rows] : []),
         ...(recovered.length > MAX_TABLE_ROWS ? [`…and ${recovered.length - MAX_TABLE_ROWS} more.`] : []),
         ...(context.runUrl ? ['', `Run: ${context.runUrl}`] : [])
@@ -4630,22 +4651,41 @@ async function updateFailureIssue(target, failures, context) {
     }
 }
 /**
- * The failure issue of a run that stopped part-way, for its summary. A run that committed
- * something brings the issue in line with the branch as a finished run does (its commits may
- * hold new failed windows); one that committed nothing only looks for the open issue. Never
- * throws: the run's own error is what the step reports.
+ * The failure issue of a run that stopped part-way. A run that committed something brings the
+ * issue in line with the branch as a finished run does (its commits may hold new failed
+ * windows); one that committed nothing reports the stop (`reason`, already redacted): a comment
+ * on the open issue, or a new issue that the next run to complete closes. Never throws: the
+ * run's own error is what the step reports.
  */
-async function issueAfterStop(target, progress, context) {
+async function issueAfterStop(target, progress, context, reason) {
     if (progress && progress.commits.length > 0) {
         return updateFailureIssue(target, progress.report?.failures ?? { recovered: [], newGaps: [] }, context);
     }
+    // Nothing committed (a refused sign-in, an expired secret, a missing permission): the stop
+    // itself is what someone must hear about, on the open issue or a new one.
+    const repo = { owner: target.owner, repo: target.repo };
     try {
-        // Read-only: a run that stopped only links the open issue.
         const found = await findIssue(target.octokit, target, target.branch);
-        return found ? { action: 'found', url: found.html_url, number: found.number } : { action: 'none' };
+        if (found) {
+            await target.octokit.rest.issues.createComment({
+                ...repo,
+                issue_number: found.number,
+                body: renderStoppedText(reason, context, false)
+            });
+            target.log(`Failure issue #${found.number} commented: ${found.html_url}`);
+            return { action: 'commented', url: found.html_url, number: found.number };
+        }
+        const { data } = await target.octokit.rest.issues.create({
+            ...repo,
+            title: STOPPED_TITLE,
+            body: renderStoppedText(reason, context, true),
+            labels: [...target.labels]
+        });
+        target.log(`Failure issue #${data.number} opened: ${data.html_url}`);
+        return { action: 'opened', url: data.html_url, number: data.number };
     }
     catch (error) {
-        target.log(`Could not look for the failure issue: ${errorMessage(error)}`);
+        target.warn(errorMessage(explainIssueError(error, target)), 'Failure issue not updated');
         return { action: 'none' };
     }
 }
@@ -9914,6 +9954,7 @@ function actionsPort(env) {
 
 
 
+
 /** The runtime of a step on a GitHub Actions runner, for the entry point. */
 
 /**
@@ -9973,7 +10014,7 @@ async function runSync(wiring, settings) {
         const progress = error instanceof SyncStopped ? error.progress : undefined;
         try {
             const issue = issues
-                ? await port.group('Failure issue', () => issueAfterStop(issues, progress, wiring.issueContext()))
+                ? await port.group('Failure issue', () => issueAfterStop(issues, progress, wiring.issueContext(), wiring.redact(errorMessage(error))))
                 : undefined;
             const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes, settings.source) : '';
             await port.appendSummary(renderStoppedSummary(errorMessage(error), progress, headline, github.links(issue)));
@@ -10051,13 +10092,19 @@ class Wiring {
     hooks;
     /** Masks every token of the run, whichever resource it is for. */
     mask;
+    /** The tokens masked so far, for text that is saved rather than logged (the failure issue). */
+    tokens = new Set();
     logPresented;
     constructor(runtime, settings, context) {
         this.runtime = runtime;
         this.settings = settings;
         this.context = context;
         this.hooks = readTestHooks(runtime.env);
-        this.mask = maskOnce(runtime.port);
+        const mask = maskOnce(runtime.port);
+        this.mask = (token) => {
+            this.tokens.add(token);
+            mask(token);
+        };
         this.logPresented = logPresentedOnce(runtime.port);
     }
     /**
@@ -10094,6 +10141,21 @@ class Wiring {
             log: (line) => port.info(line),
             warn: (message, title) => port.warning(message, title)
         };
+    }
+    /**
+     * Text with every secret of the run replaced: the log masks them, but an issue is saved on
+     * GitHub as it is written (the credential, the GitHub token, every access and ID token).
+     */
+    redact(text) {
+        const { settings } = this;
+        const credential = settings.credential;
+        const secrets = [
+            settings.githubToken,
+            ...(credential?.kind === 'client-secret' ? [credential.secret] : []),
+            ...(credential ? credentialSecrets(credential) : []),
+            ...this.tokens
+        ].filter((secret) => secret.length >= 4);
+        return secrets.reduce((redacted, secret) => redacted.split(secret).join('***'), text);
     }
     issueContext() {
         const { runUrl, repository, workflowFile } = this.context;

@@ -6,6 +6,7 @@
  */
 import { tmpdir } from 'node:os'
 import { expiryWarning } from './action/certificate-input.js'
+import { credentialSecrets } from './action/credential-inputs.js'
 import { describeSettings, InputError, readSettings } from './action/inputs.js'
 import { gitHubEndpoints, readRunContext, type RunContext } from './action/run-context.js'
 import type { ActionPort, Runtime } from './action/runtime.js'
@@ -92,7 +93,9 @@ async function runSync(wiring: Wiring, settings: Settings): Promise<void> {
     const progress = error instanceof SyncStopped ? error.progress : undefined
     try {
       const issue = issues
-        ? await port.group('Failure issue', () => issueAfterStop(issues, progress, wiring.issueContext()))
+        ? await port.group('Failure issue', () =>
+            issueAfterStop(issues, progress, wiring.issueContext(), wiring.redact(errorMessage(error)))
+          )
         : undefined
       const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes, settings.source) : ''
       await port.appendSummary(renderStoppedSummary(errorMessage(error), progress, headline, github.links(issue)))
@@ -177,6 +180,8 @@ class Wiring {
   private readonly hooks: TestHooks
   /** Masks every token of the run, whichever resource it is for. */
   private readonly mask: (token: string) => void
+  /** The tokens masked so far, for text that is saved rather than logged (the failure issue). */
+  private readonly tokens = new Set<string>()
   private readonly logPresented: (presented: PresentedToken | undefined) => void
 
   constructor(
@@ -185,7 +190,11 @@ class Wiring {
     private readonly context: RunContext
   ) {
     this.hooks = readTestHooks(runtime.env)
-    this.mask = maskOnce(runtime.port)
+    const mask = maskOnce(runtime.port)
+    this.mask = (token) => {
+      this.tokens.add(token)
+      mask(token)
+    }
     this.logPresented = logPresentedOnce(runtime.port)
   }
 
@@ -229,6 +238,22 @@ class Wiring {
       log: (line) => port.info(line),
       warn: (message, title) => port.warning(message, title)
     }
+  }
+
+  /**
+   * Text with every secret of the run replaced: the log masks them, but an issue is saved on
+   * GitHub as it is written (the credential, the GitHub token, every access and ID token).
+   */
+  redact(text: string): string {
+    const { settings } = this
+    const credential = settings.credential
+    const secrets = [
+      settings.githubToken,
+      ...(credential?.kind === 'client-secret' ? [credential.secret] : []),
+      ...(credential ? credentialSecrets(credential) : []),
+      ...this.tokens
+    ].filter((secret) => secret.length >= 4)
+    return secrets.reduce((redacted, secret) => redacted.split(secret).join('***'), text)
   }
 
   issueContext(): IssueContext {

@@ -67,6 +67,29 @@ export function renderStillFailingComment(
   )
 }
 
+/** Title of an issue opened by a run that stopped before it could collect. */
+export const STOPPED_TITLE = 'm365-audit-sync: a run stopped before collecting'
+
+/**
+ * Body of the issue a stopped run opens, or the comment it adds to the open one: why it stopped
+ * (the error as the step reported it, secrets redacted, as text) and that the next run that
+ * completes closes it.
+ */
+export function renderStoppedText(reason: string, context: IssueContext, opening: boolean): string {
+  return fit(
+    [
+      ...(opening ? [issueMarker(context.branch)] : []),
+      `The audit log sync to branch \`${cell(context.branch)}\` stopped at ${formatInstant(context.now)} before it committed anything:`,
+      '',
+      `> ${cell(reason)}`,
+      '',
+      'Nothing was lost that the next runs cannot collect while the API still serves it (7 days). ' +
+        'The first run that completes closes this issue.',
+      ...(context.runUrl ? ['', `Run: ${context.runUrl}`] : [])
+    ].join('\n')
+  )
+}
+
 /** Comment that closes the issue. */
 export function renderRecoveredComment(recovered: readonly OpenFailure[], context: IssueContext): string {
   const rows = recovered
@@ -74,7 +97,9 @@ export function renderRecoveredComment(recovered: readonly OpenFailure[], contex
     .map((failure) => `| ${cell(failure.type)} | ${cell(failure.start)} – ${cell(failure.end)} | ${failure.attempts} |`)
   return fit(
     [
-      `All failed windows have recovered${recovered.length > 0 ? `; these were collected by the run of ${formatInstant(context.now)}` : ''}.`,
+      recovered.length > 0
+        ? `All failed windows have recovered; these were collected by the run of ${formatInstant(context.now)}.`
+        : `The run of ${formatInstant(context.now)} completed, and no window is failing.`,
       ...(rows.length > 0 ? ['', '| content type | window (UTC) | failed runs |', '|---|---|---|', ...rows] : []),
       ...(recovered.length > MAX_ROWS ? [`…and ${recovered.length - MAX_ROWS} more.`] : []),
       ...(context.runUrl ? ['', `Run: ${context.runUrl}`] : [])

@@ -10,6 +10,8 @@ import {
   renderIssueBody,
   renderRecoveredComment,
   renderStillFailingComment,
+  renderStoppedText,
+  STOPPED_TITLE,
   type IssueContext
 } from './failure-issue-text.js'
 
@@ -147,25 +149,45 @@ export async function updateFailureIssue(
 }
 
 /**
- * The failure issue of a run that stopped part-way, for its summary. A run that committed
- * something brings the issue in line with the branch as a finished run does (its commits may
- * hold new failed windows); one that committed nothing only looks for the open issue. Never
- * throws: the run's own error is what the step reports.
+ * The failure issue of a run that stopped part-way. A run that committed something brings the
+ * issue in line with the branch as a finished run does (its commits may hold new failed
+ * windows); one that committed nothing reports the stop (`reason`, already redacted): a comment
+ * on the open issue, or a new issue that the next run to complete closes. Never throws: the
+ * run's own error is what the step reports.
  */
 export async function issueAfterStop(
   target: IssueTarget,
   progress: SyncProgress | undefined,
-  context: IssueContext
+  context: IssueContext,
+  reason: string
 ): Promise<IssueOutcome> {
   if (progress && progress.commits.length > 0) {
     return updateFailureIssue(target, progress.report?.failures ?? { recovered: [], newGaps: [] }, context)
   }
+  // Nothing committed (a refused sign-in, an expired secret, a missing permission): the stop
+  // itself is what someone must hear about, on the open issue or a new one.
+  const repo = { owner: target.owner, repo: target.repo }
   try {
-    // Read-only: a run that stopped only links the open issue.
     const found = await findIssue(target.octokit, target, target.branch)
-    return found ? { action: 'found', url: found.html_url, number: found.number } : { action: 'none' }
+    if (found) {
+      await target.octokit.rest.issues.createComment({
+        ...repo,
+        issue_number: found.number,
+        body: renderStoppedText(reason, context, false)
+      })
+      target.log(`Failure issue #${found.number} commented: ${found.html_url}`)
+      return { action: 'commented', url: found.html_url, number: found.number }
+    }
+    const { data } = await target.octokit.rest.issues.create({
+      ...repo,
+      title: STOPPED_TITLE,
+      body: renderStoppedText(reason, context, true),
+      labels: [...target.labels]
+    })
+    target.log(`Failure issue #${data.number} opened: ${data.html_url}`)
+    return { action: 'opened', url: data.html_url, number: data.number }
   } catch (error) {
-    target.log(`Could not look for the failure issue: ${errorMessage(error)}`)
+    target.warn(errorMessage(explainIssueError(error, target)), 'Failure issue not updated')
     return { action: 'none' }
   }
 }

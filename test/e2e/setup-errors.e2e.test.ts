@@ -28,9 +28,13 @@ describe('set-up problems are explained, and nothing is written', { timeout: E2E
       /The run stopped while checking the subscriptions: Sign-in to Entra ID failed .*AADSTS7000215/
     )
     expect(result.summary).toContain('Nothing was committed: the data branch is as it was')
+    // …and the stop opened the failure issue, with the reason and without the secret.
+    const [issue] = world.github.issues
     expect(result.summary).toContain(
-      'Data branch: <a href="https://github.com/contoso/audit/tree/audit-data">audit-data</a>.'
+      `Data branch: <a href="https://github.com/contoso/audit/tree/audit-data">audit-data</a>; failure issue <a href="${world.github.htmlUrl}/contoso/audit/issues/${issue?.number}">#${issue?.number}</a>.`
     )
+    expect(issue?.body).toMatch(/AADSTS7000215/)
+    expect(findLeaks([wrong, GITHUB_TOKEN], { issue: `${issue?.title}\n${issue?.body}` })).toEqual([])
   })
 
   it('an unknown app in the tenant', async () => {

@@ -275,13 +275,32 @@ describe('run(): the composition root, in process', () => {
     expect(record.summary).toContain('Nothing was committed: the data branch is as it was')
     expect(await commits(world)).toEqual([])
     expect(record.secrets).toContain('not-the-secret~0123456789')
+    // The stop is reported where someone watches: an issue, with the reason and no secret.
+    const [issue] = world.github.issues
+    expect(issue?.state).toBe('open')
+    expect(issue?.title).toBe('m365-audit-sync: a run stopped before collecting')
+    expect(issue?.body).toMatch(
+      /stopped at .* before it committed anything:\n\n> .*AADSTS7000215: the client secret is wrong/
+    )
+    expect(record.outputs['issue-url'] ?? '').toBe('')
+    expect(record.summary).toContain(`issues/${issue?.number}`)
     expect(
       findLeaks(['not-the-secret~0123456789'], {
         log: record.log.join('\n'),
         summary: record.summary,
-        failed: record.failed ?? ''
+        failed: record.failed ?? '',
+        issue: `${issue?.title}\n${issue?.body}`
       })
     ).toEqual([])
+
+    // Stopped again: one issue, a comment more. Then a run that completes closes it.
+    await runInProcess(world, { ...range, 'client-secret': 'not-the-secret~0123456789' })
+    expect(world.github.issues).toHaveLength(1)
+    expect(world.github.issues[0]?.comments.at(-1)?.body).toMatch(/before it committed anything/)
+    const recovered = await runInProcess(world, range)
+    expect(recovered.failed).toBeUndefined()
+    expect(world.github.issues[0]?.state).toBe('closed')
+    expect(world.github.issues[0]?.comments.at(-1)?.body).toMatch(/completed, and no window is failing/)
   })
 
   it('reports a run that stops after a pass was committed: the commit is kept and listed', async () => {

@@ -4387,7 +4387,11 @@ const MAX_CELL = 240;
 function cell(text) {
     const flat = text.replace(/[\r\n\t]+/g, ' ').trim();
     const short = flat.length > MAX_CELL ? `${flat.slice(0, MAX_CELL - 1)}…` : flat;
-    return escapeHtml(short).replace(/\|/g, '\\|').replace(/`/g, "'").replace(/@/g, '@\u200b');
+    // `#12` links an issue on GitHub: broken before escaping, which writes entities such as `&#39;`.
+    return escapeHtml(short.replace(/#(?=\d)/g, '#\u200b'))
+        .replace(/\|/g, '\\|')
+        .replace(/`/g, "'")
+        .replace(/@/g, '@\u200b');
 }
 
 ;// CONCATENATED MODULE: ./src/report/gaps.ts
@@ -4504,16 +4508,21 @@ function backfillHint(failures, context) {
     const workflow = context.workflowFile ?? '<workflow file>';
     const repo = context.repository ? ` --repo ${context.repository}` : '';
     // The Management API's windows and Graph's are retried by different runs: a command each.
+    // Built from instants read back as instants: the ledger is text a hand may have edited, and
+    // the command sits in a shell fence someone copies.
     const command = (group, extra) => {
-        const start = group.map((failure) => failure.start).sort()[0];
+        const start = group.map((failure) => parseInstant(failure.start).getTime()).sort((a, b) => a - b)[0];
         const end = group
-            .map((failure) => failure.end)
-            .sort()
+            .map((failure) => parseInstant(failure.end).getTime())
+            .sort((a, b) => a - b)
             .at(-1);
-        return `gh workflow run ${shellWord(workflow)}${repo} -f start=${start} -f end=${end}${extra}`;
+        return `gh workflow run ${shellWord(workflow)}${repo} -f start=${formatInstant(new Date(start))} -f end=${formatInstant(new Date(end))}${extra}`;
     };
-    const graph = failures.filter((failure) => failure.type === GRAPH_QUERIES);
-    const listing = failures.filter((failure) => failure.type !== GRAPH_QUERIES);
+    const readable = failures.filter((failure) => parseInstant(failure.start) && parseInstant(failure.end));
+    if (readable.length === 0)
+        return [];
+    const graph = readable.filter((failure) => failure.type === GRAPH_QUERIES);
+    const listing = readable.filter((failure) => failure.type !== GRAPH_QUERIES);
     return [
         'To retry now rather than at the next scheduled run, dispatch a backfill of the failed range:',
         '',
@@ -4816,8 +4825,9 @@ const SUMMARY_COVERAGE_DAYS = 7;
 /** The dry-run summary: what the run would list (no table for a run that only imports). */
 function renderPlanSummary(plan, headline, notes, listing) {
     const summary = new SummaryText().heading('m365-audit-sync: plan (dry run)', 2).line(headline);
+    // Notes name files and windows from the workspace and the ledger: text, not markup.
     if (notes.length > 0)
-        summary.list(notes);
+        summary.list(notes.map(escapeHtml));
     if (!listing)
         return summary.toString();
     const [header = [], ...rows] = planTableRows(plan);
@@ -4943,9 +4953,10 @@ function writeFailures(summary, failures) {
             headerRow('content type', 'window (UTC)', 'error', 'failed runs'),
             ...open
                 .slice(0, MAX_TABLE_ROWS)
+                // Ledger text: a hand-edited ledger is text from outside too.
                 .map((failure) => [
-                failure.type,
-                `${failure.start} to ${failure.end}`,
+                cell(failure.type),
+                cell(`${failure.start} to ${failure.end}`),
                 cell(failure.code),
                 String(failure.attempts)
             ])

@@ -1,5 +1,5 @@
 import { GRAPH_QUERIES, type OpenFailure, type TypedGap } from '../branch/ledger.js'
-import { formatInstant } from '../util/time.js'
+import { formatInstant, parseInstant } from '../util/time.js'
 import { GAP_COLUMNS, gapRows, GAPS_ADVICE, GAPS_TITLE } from './gaps.js'
 import { cell, MAX_TABLE_ROWS as MAX_ROWS } from './markup.js'
 import { countNoun } from '../util/count-text.js'
@@ -129,16 +129,20 @@ function backfillHint(failures: readonly OpenFailure[], context: IssueContext): 
   const workflow = context.workflowFile ?? '<workflow file>'
   const repo = context.repository ? ` --repo ${context.repository}` : ''
   // The Management API's windows and Graph's are retried by different runs: a command each.
+  // Built from instants read back as instants: the ledger is text a hand may have edited, and
+  // the command sits in a shell fence someone copies.
   const command = (group: readonly OpenFailure[], extra: string): string => {
-    const start = group.map((failure) => failure.start).sort()[0]
+    const start = group.map((failure) => parseInstant(failure.start)!.getTime()).sort((a, b) => a - b)[0]!
     const end = group
-      .map((failure) => failure.end)
-      .sort()
-      .at(-1)
-    return `gh workflow run ${shellWord(workflow)}${repo} -f start=${start} -f end=${end}${extra}`
+      .map((failure) => parseInstant(failure.end)!.getTime())
+      .sort((a, b) => a - b)
+      .at(-1)!
+    return `gh workflow run ${shellWord(workflow)}${repo} -f start=${formatInstant(new Date(start))} -f end=${formatInstant(new Date(end))}${extra}`
   }
-  const graph = failures.filter((failure) => failure.type === GRAPH_QUERIES)
-  const listing = failures.filter((failure) => failure.type !== GRAPH_QUERIES)
+  const readable = failures.filter((failure) => parseInstant(failure.start) && parseInstant(failure.end))
+  if (readable.length === 0) return []
+  const graph = readable.filter((failure) => failure.type === GRAPH_QUERIES)
+  const listing = readable.filter((failure) => failure.type !== GRAPH_QUERIES)
   return [
     'To retry now rather than at the next scheduled run, dispatch a backfill of the failed range:',
     '',

@@ -65,5 +65,9 @@ const MAX_CELL = 240
 export function cell(text: string): string {
   const flat = text.replace(/[\r\n\t]+/g, ' ').trim()
   const short = flat.length > MAX_CELL ? `${flat.slice(0, MAX_CELL - 1)}…` : flat
-  return escapeHtml(short).replace(/\|/g, '\\|').replace(/`/g, "'").replace(/@/g, '@\u200b')
+  // `#12` links an issue on GitHub: broken before escaping, which writes entities such as `&#39;`.
+  return escapeHtml(short.replace(/#(?=\d)/g, '#\u200b'))
+    .replace(/\|/g, '\\|')
+    .replace(/`/g, "'")
+    .replace(/@/g, '@\u200b')
 }

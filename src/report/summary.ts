@@ -69,7 +69,8 @@ export const SUMMARY_COVERAGE_DAYS = 7
 /** The dry-run summary: what the run would list (no table for a run that only imports). */
 export function renderPlanSummary(plan: Plan, headline: string, notes: readonly string[], listing: boolean): string {
   const summary = new SummaryText().heading('m365-audit-sync: plan (dry run)', 2).line(headline)
-  if (notes.length > 0) summary.list(notes)
+  // Notes name files and windows from the workspace and the ledger: text, not markup.
+  if (notes.length > 0) summary.list(notes.map(escapeHtml))
   if (!listing) return summary.toString()
   const [header = [], ...rows] = planTableRows(plan)
   return summary.table([headerRow(...header), ...rows]).toString()
@@ -208,9 +209,10 @@ function writeFailures(summary: SummaryText, failures: CommitReport['failures'])
       headerRow('content type', 'window (UTC)', 'error', 'failed runs'),
       ...open
         .slice(0, MAX_TABLE_ROWS)
+        // Ledger text: a hand-edited ledger is text from outside too.
         .map((failure) => [
-          failure.type,
-          `${failure.start} to ${failure.end}`,
+          cell(failure.type),
+          cell(`${failure.start} to ${failure.end}`),
           cell(failure.code),
           String(failure.attempts)
         ])

@@ -2772,8 +2772,11 @@ class BodyBuffers {
     async read(body, expectedLength, 
     /** A body that would grow past this fails with `BodyTooLargeError`, before it is held. */
     maxBytes = Infinity) {
-        if (expectedLength !== undefined && expectedLength > maxBytes)
+        if (expectedLength !== undefined && expectedLength > maxBytes) {
+            // Never read: the connection is let go at once rather than left holding the body.
+            discard(body);
             throw new BodyTooLargeError(maxBytes);
+        }
         let buffer = this.take(expectedLength !== undefined && expectedLength > 0 ? expectedLength : INITIAL_BYTES);
         let filled = 0;
         try {
@@ -2828,6 +2831,12 @@ class BodyBuffers {
 }
 const INITIAL_BYTES = 64 * 1024;
 /** A response body larger than its reader allows. */
+/** Destroys a response body that will not be read (undici's is a stream), quietly. */
+function discard(body) {
+    const stream = body;
+    stream.on?.('error', () => { });
+    stream.destroy?.();
+}
 class BodyTooLargeError extends Error {
     maxBytes;
     constructor(maxBytes) {
@@ -4033,6 +4042,12 @@ function dayOf(time) {
 
 
 
+/**
+ * Largest response read. A content blob holds at most a few thousand records, megabytes; a
+ * body far larger is not one, and held whole it would take the runner's memory (downloads
+ * run several at a time). It fails its window, named, and the rest of the run goes on.
+ */
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 /** Response bodies read at once, about: downloads in flight plus a listing or two. */
 const BODY_BUFFERS_KEPT = 12;
 /** A guard against a service that keeps handing out the same next page. */
@@ -4137,9 +4152,14 @@ class ActivityClient {
             let release;
             try {
                 ;
-                ({ bytes, release } = await this.bodies.read(response.body, Number(headerValue(response.headers, 'content-length'))));
+                ({ bytes, release } = await this.bodies.read(response.body, Number(headerValue(response.headers, 'content-length')), this.options.maxBodyBytes ?? MAX_RESPONSE_BYTES));
             }
             catch (error) {
+                if (error instanceof BodyTooLargeError) {
+                    // Not worth reading again (the reader let the connection go).
+                    throw new ApiError(`${what}: the response is larger than ${sizeText(error.maxBytes)}, which no content blob or listing is; ` +
+                        `the window is retried by the next run, and reported as a gap if the API keeps answering so.`, status, 'ResponseTooLarge', false);
+                }
                 throw new ApiError(`${what}: the connection dropped while reading the response (${describeNetworkError(error)})`, status, undefined, true);
             }
             let text;
@@ -4226,6 +4246,10 @@ function expectArray(body, what) {
     // The service sometimes answers 200 with an error object instead of the array.
     const { code, message } = parseErrorBody(JSON.stringify(body ?? null));
     throw new ApiError(`${what}: expected a JSON array, got ${code ? `${code} ${message ?? ''}`.trim() : typeof body}`, 200, code, true);
+}
+/** 268435456 → "256 MiB"; small sizes in bytes. */
+function sizeText(bytes) {
+    return bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MiB` : `${bytes} bytes`;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/render-plan.ts

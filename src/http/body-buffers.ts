@@ -24,7 +24,11 @@ export class BodyBuffers {
     /** A body that would grow past this fails with `BodyTooLargeError`, before it is held. */
     maxBytes = Infinity
   ): Promise<{ bytes: Buffer; release: () => void }> {
-    if (expectedLength !== undefined && expectedLength > maxBytes) throw new BodyTooLargeError(maxBytes)
+    if (expectedLength !== undefined && expectedLength > maxBytes) {
+      // Never read: the connection is let go at once rather than left holding the body.
+      discard(body)
+      throw new BodyTooLargeError(maxBytes)
+    }
     let buffer = this.take(expectedLength !== undefined && expectedLength > 0 ? expectedLength : INITIAL_BYTES)
     let filled = 0
     try {
@@ -79,6 +83,13 @@ export class BodyBuffers {
 const INITIAL_BYTES = 64 * 1024
 
 /** A response body larger than its reader allows. */
+/** Destroys a response body that will not be read (undici's is a stream), quietly. */
+function discard(body: AsyncIterable<Uint8Array>): void {
+  const stream = body as { on?: (event: 'error', listener: () => void) => unknown; destroy?: () => void }
+  stream.on?.('error', () => {})
+  stream.destroy?.()
+}
+
 export class BodyTooLargeError extends Error {
   constructor(readonly maxBytes: number) {
     super(`the response is larger than ${maxBytes} bytes`)

@@ -10,7 +10,7 @@ import {
 } from '../http/response.js'
 import { STATUS_CODES } from 'node:http'
 import { request, type Dispatcher } from 'undici'
-import { BodyBuffers } from '../http/body-buffers.js'
+import { BodyBuffers, BodyTooLargeError } from '../http/body-buffers.js'
 import { createQuotaLimiter, DOCUMENTED_QUOTA_PER_MINUTE, type QuotaLimiter } from '../http/quota-limiter.js'
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from '../http/retry.js'
 import type { TimeRange } from '../record/time-range.js'
@@ -46,7 +46,16 @@ export interface ActivityClientOptions {
   limiter?: QuotaLimiter
   /** Told of every retry, for the log. */
   onRetry?: (what: string, error: unknown, attempt: number, delayMs: number) => void
+  /** Largest response read (MAX_RESPONSE_BYTES unless a test says). */
+  maxBodyBytes?: number
 }
+
+/**
+ * Largest response read. A content blob holds at most a few thousand records, megabytes; a
+ * body far larger is not one, and held whole it would take the runner's memory (downloads
+ * run several at a time). It fails its window, named, and the rest of the run goes on.
+ */
+export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 
 /** Response bodies read at once, about: downloads in flight plus a listing or two. */
 const BODY_BUFFERS_KEPT = 12
@@ -172,9 +181,20 @@ export class ActivityClient {
         try {
           ;({ bytes, release } = await this.bodies.read(
             response.body,
-            Number(headerValue(response.headers, 'content-length'))
+            Number(headerValue(response.headers, 'content-length')),
+            this.options.maxBodyBytes ?? MAX_RESPONSE_BYTES
           ))
         } catch (error) {
+          if (error instanceof BodyTooLargeError) {
+            // Not worth reading again (the reader let the connection go).
+            throw new ApiError(
+              `${what}: the response is larger than ${sizeText(error.maxBytes)}, which no content blob or listing is; ` +
+                `the window is retried by the next run, and reported as a gap if the API keeps answering so.`,
+              status,
+              'ResponseTooLarge',
+              false
+            )
+          }
           throw new ApiError(
             `${what}: the connection dropped while reading the response (${describeNetworkError(error)})`,
             status,
@@ -293,4 +313,9 @@ function expectArray(body: unknown, what: string): void {
     code,
     true
   )
+}
+
+/** 268435456 → "256 MiB"; small sizes in bytes. */
+function sizeText(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MiB` : `${bytes} bytes`
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Agent, setGlobalDispatcher, getGlobalDispatcher } from 'undici'
 import { ActivityClient } from '../../src/m365/activity-client.js'
+import { ApiError } from '../../src/m365/api-error.js'
 import { ensureSubscriptions } from '../../src/collect/subscriptions.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 
@@ -70,6 +71,39 @@ describe('ActivityClient against the emulator', () => {
     expect(JSON.parse(content.text)).toEqual(published[0]!.records)
     expect(emulator.requests.withoutPublisherId()).toEqual([])
     for (const count of emulator.requests.nextPageFollowCounts().values()) expect(count).toBe(1)
+  })
+
+  it('refuses a body larger than its cap at once, without retrying or holding it, and goes on with the next call', async () => {
+    emulator = await startEmulator()
+    setGlobalDispatcher(new Agent({ connect: { ca: emulator.caCertPem } }))
+    const token = emulator.mintAccessToken()
+    const client = new ActivityClient({
+      audience: emulator.url,
+      tenantId: emulator.tenantId,
+      publisherId: emulator.tenantId,
+      tokens: { getToken: async () => token },
+      retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 50 },
+      maxBodyBytes: 2_000
+    })
+    emulator.subscriptions.enable('Audit.General')
+    const start = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000)
+    const end = new Date(start.getTime() + 3_600_000)
+    // Five records of about a kilobyte each: past the cap.
+    emulator.generate({ contentTypes: ['Audit.General'], from: start, to: end, blobsPerHour: 1, recordsPerBlob: 5 })
+    const listed = async () => {
+      const blobs = []
+      for await (const page of client.listContent('Audit.General', { start, end })) blobs.push(...page)
+      return blobs
+    }
+    const [blob] = await listed()
+    const refused = await client.fetchBlob(blob!, () => 0).catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(ApiError)
+    expect((refused as ApiError).code).toBe('ResponseTooLarge')
+    expect((refused as ApiError).retryable).toBe(false)
+    expect((refused as ApiError).message).toMatch(/larger than 2000 bytes, which no content blob or listing is/)
+    expect(emulator.requests.byRoute('blob')).toHaveLength(1)
+    // The connection was let go: the client goes on.
+    expect(await listed()).toHaveLength(1)
   })
 
   it('refuses to send the token to another host named by a response', async () => {

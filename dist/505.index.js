@@ -1320,13 +1320,31 @@ function suggestRecordTypes(text, count = 4) {
     return picked.slice(0, count).map(([value]) => describeRecordType(value));
 }
 
+;// CONCATENATED MODULE: ./src/util/digest.ts
+
+/** The first `bytes` bytes of the SHA-256 of `text` (UTF-8): a short, stable name that reveals nothing. */
+function sha256Prefix(text, bytes, encoding = 'base64') {
+    return (0,external_node_crypto_.createHash)('sha256').update(text, 'utf8').digest().subarray(0, bytes).toString(encoding);
+}
+
 ;// CONCATENATED MODULE: ./src/record/filter.ts
+
 
 /** A filter that keeps everything. */
 const KEEP_ALL = { operations: [], workloads: [], recordTypes: [] };
 /** Whether the filter drops anything at all. */
 function isFiltering(filter) {
     return filter.operations.length > 0 || filter.workloads.length > 0 || filter.recordTypes.length > 0;
+}
+/**
+ * The filter as the ledger remembers it: '' when it keeps everything, else a digest that
+ * ignores order and case. Blobs read under one filter are not "collected" under another.
+ */
+function filterDigest(filter) {
+    if (!isFiltering(filter))
+        return '';
+    const lower = (values) => values.map((value) => String(value).toLowerCase()).sort();
+    return sha256Prefix(JSON.stringify([lower(filter.operations), lower(filter.workloads), lower(filter.recordTypes)]), 6, 'hex');
 }
 /** The matcher for a filter, or undefined when it keeps everything (callers skip the test). */
 function compileFilter(filter) {
@@ -1389,6 +1407,62 @@ function describeFilter(filter) {
     if (filter.recordTypes.length > 0)
         parts.push(`record types ${filter.recordTypes.map(describeRecordType).join(', ')}`);
     return `Keeping only records with ${parts.join('; and ')}.`;
+}
+/**
+ * Operations users filter on, as the services spell them: Power Platform's
+ * (https://learn.microsoft.com/power-platform/admin/activity-logging-auditing/activity-logs-power-apps)
+ * and a few of the most asked-for elsewhere. Not a whole list: a name not here may be right.
+ */
+const KNOWN_OPERATIONS = [
+    'LaunchPowerApp',
+    'DeletePowerApp',
+    'CreatePowerApp',
+    'EditPowerApp',
+    'PublishPowerApp',
+    'RestorePowerApp',
+    'EditPowerAppPermission',
+    'DeletePowerAppPermission',
+    'CreateFlow',
+    'EditFlow',
+    'DeleteFlow',
+    'FileAccessed',
+    'FileModified',
+    'FileDownloaded',
+    'FileUploaded',
+    'FileDeleted',
+    'UserLoggedIn',
+    'UserLoginFailed',
+    'MailItemsAccessed',
+    'SearchQueryPerformed',
+    'MessageSent'
+];
+/**
+ * Warnings for operation names one or two letters away from a known one (`LaunchPowerApps`):
+ * a filter matches names exactly, so such a typo keeps nothing and says nothing.
+ */
+function operationNameWarnings(filter) {
+    return filter.operations.flatMap((name) => {
+        if (KNOWN_OPERATIONS.some((known) => known.toLowerCase() === name.toLowerCase()))
+            return [];
+        const close = KNOWN_OPERATIONS.filter((known) => editDistance(known.toLowerCase(), name.toLowerCase()) <= 2);
+        return close.length > 0
+            ? [
+                `Input 'operations' names '${name}', which no record is known to carry; did you mean ${close.map((known) => `'${known}'`).join(' or ')}? ` +
+                    `Operations match exactly: records of a misspelt one are left out (fixing it later reads them again while the API serves them).`
+            ]
+            : [];
+    });
+}
+/** Levenshtein distance, for short names. */
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++)
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        previous = current;
+    }
+    return previous[b.length];
 }
 
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
@@ -1975,13 +2049,6 @@ function compareText(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
 }
 
-;// CONCATENATED MODULE: ./src/util/digest.ts
-
-/** The first `bytes` bytes of the SHA-256 of `text` (UTF-8): a short, stable name that reveals nothing. */
-function sha256Prefix(text, bytes, encoding = 'base64') {
-    return (0,external_node_crypto_.createHash)('sha256').update(text, 'utf8').digest().subarray(0, bytes).toString(encoding);
-}
-
 ;// CONCATENATED MODULE: ./src/branch/failed-windows.ts
 
 /**
@@ -2246,6 +2313,7 @@ function parseLedger(text, path) {
                 ? { coveredUntil: entry.coveredUntil }
                 : {}),
             fetched: candidate.version === 1 ? fromVersion1(entry.fetched ?? {}) : readFetched(entry.fetched ?? {}),
+            ...(typeof entry.filter === 'string' && entry.filter !== '' ? { filter: entry.filter } : {}),
             failed: Array.isArray(entry.failed) ? entry.failed.map((failure) => ({ ...failure })) : [],
             gaps: Array.isArray(entry.gaps) ? entry.gaps.map((gap) => ({ ...gap })) : [],
             ...(entry.untimed && typeof entry.untimed === 'object' ? { untimed: { ...entry.untimed } } : {})
@@ -2287,6 +2355,7 @@ function renderLedger(ledger) {
         contentTypes[type] = {
             ...(entry.coveredUntil ? { coveredUntil: entry.coveredUntil } : {}),
             fetched,
+            ...(entry.filter ? { filter: entry.filter } : {}),
             failed: [...entry.failed].sort((a, b) => compareText(a.start, b.start) || compareText(a.end, b.end)),
             gaps: [...entry.gaps].sort((a, b) => compareText(a.start, b.start) || compareText(a.contentId ?? '', b.contentId ?? '')),
             ...(entry.untimed && Object.keys(entry.untimed).length > 0
@@ -2314,10 +2383,15 @@ function coveredUntil(ledger, types) {
 function untimedPlacement(ledger, type, id) {
     return ledger.contentTypes[type]?.untimed?.[id];
 }
-/** Whether a blob was already downloaded and committed. */
-function wasFetched(ledger, type, contentId) {
+/** Whether a blob was already downloaded and committed, read with these filters (`filterDigest`). */
+function wasFetched(ledger, type, contentId, filter = '') {
     const entry = ledger.contentTypes[type];
-    return entry !== undefined && fetchedKeys(entry).has(blobKey(contentId));
+    return entry !== undefined && (entry.filter ?? '') === filter && fetchedKeys(entry).has(blobKey(contentId));
+}
+/** Whether a content type's blobs were read with other filters than these (`filterDigest`). */
+function filterChanged(ledger, type, filter) {
+    const entry = ledger.contentTypes[type];
+    return entry !== undefined && (entry.filter ?? '') !== filter;
 }
 const keyCache = new WeakMap();
 /** Every blob key of a content type, read once per ledger. */
@@ -2350,6 +2424,14 @@ function applyUpdates(ledger, updates, now, oldestReachable = new Date(now.getTi
     for (const update of updates) {
         const entry = next.contentTypes[update.type] ?? { fetched: {}, failed: [], gaps: [] };
         next.contentTypes[update.type] = entry;
+        // Blobs read under other filters are not collected under these: only this run's count.
+        if (update.filter !== undefined && (entry.filter ?? '') !== update.filter) {
+            entry.fetched = {};
+            if (update.filter)
+                entry.filter = update.filter;
+            else
+                delete entry.filter;
+        }
         rememberFetched(entry, update);
         if (update.untimed && Object.keys(update.untimed).length > 0)
             entry.untimed = { ...entry.untimed, ...update.untimed };
@@ -3007,19 +3089,19 @@ const DISPLAY_NAME_PREFIX = 'm365-audit-sync';
  * keeps a query with other filters (a user changed `operations`) from being taken for it.
  */
 function queryDisplayName(window, filters) {
-    return `${DISPLAY_NAME_PREFIX} ${formatInstant(window.start)}/${formatInstant(window.end)} ${filterDigest(filters)}`;
+    return `${DISPLAY_NAME_PREFIX} ${formatInstant(window.start)}/${formatInstant(window.end)} ${query_windows_filterDigest(filters)}`;
 }
 /** The window a `displayName` of ours names, when it was made for these filters. */
 function windowOfDisplayName(name, filters) {
     const [prefix, window, digest, ...rest] = name.split(' ');
-    if (prefix !== DISPLAY_NAME_PREFIX || rest.length > 0 || digest !== filterDigest(filters))
+    if (prefix !== DISPLAY_NAME_PREFIX || rest.length > 0 || digest !== query_windows_filterDigest(filters))
         return undefined;
     const [start, end] = (window ?? '').split('/').map((text) => parseInstant(text));
     if (!start || !end || start >= end)
         return undefined;
     return { start, end };
 }
-function filterDigest(filters) {
+function query_windows_filterDigest(filters) {
     const canonical = JSON.stringify([filters.operationFilters, filters.recordTypeFilters, filters.serviceFilters].map((list) => [...(list ?? [])].map((value) => value.toLowerCase()).sort()));
     return sha256Prefix(canonical, 4, 'hex');
 }
@@ -5291,8 +5373,10 @@ class Collector {
     failures = [];
     types;
     downloads;
+    filterDigest;
     constructor(options) {
         this.options = options;
+        this.filterDigest = options.filterDigest ?? '';
         this.stats = options.stats ?? emptyCollectionStats();
         this.stats.windows = options.windows.length;
         const types = [...new Set(options.windows.map((window) => window.type))];
@@ -5315,7 +5399,8 @@ class Collector {
                 this.stats.pages++;
                 for (const blob of page) {
                     this.stats.blobsListed++;
-                    if (state.queued.has(blob.contentId) || wasFetched(this.options.ledger, window.type, blob.contentId)) {
+                    if (state.queued.has(blob.contentId) ||
+                        wasFetched(this.options.ledger, window.type, blob.contentId, this.filterDigest)) {
                         this.stats.blobsSkipped++;
                         continue;
                     }
@@ -5340,6 +5425,7 @@ class Collector {
             return {
                 type,
                 fetched: state.fetched,
+                filter: this.filterDigest,
                 ...(range ? { listed: range } : {}),
                 succeeded: state.succeeded,
                 failures: this.failures.filter((failure) => failure.type === type),
@@ -8955,15 +9041,29 @@ const SPILL_CHECK_ROWS = 256;
 
 
 
+
 /**
  * Plans a run from the branch's ledger: a scheduled run starts where every content type is
  * covered (within the API's 7 days), and windows earlier runs failed on are retried first.
  * The same for a real run and a dry run, so a dry run shows what would really be listed.
  */
 function planRun(request, ledger, now) {
-    const covered = request.scope.mode === 'scheduled' ? coveredUntil(ledger, request.contentTypes) : undefined;
+    const digest = filterDigest(request.filter ?? KEEP_ALL);
+    const refiltered = request.contentTypes.filter((type) => filterChanged(ledger, type, digest));
+    // Earlier runs read the blobs with other filters: a scheduled run lists the API's whole reach
+    // again, so that what the old filters left out comes back while the API still serves it.
+    const covered = request.scope.mode !== 'scheduled'
+        ? undefined
+        : refiltered.length > 0
+            ? new Date(Math.max(now.getTime() - RETENTION_MS + RETENTION_SAFETY_MS, 
+            // Within max-segments: a run is never refused for it.
+            now.getTime() - (request.maxWindows - 1) * request.windowMs))
+            : coveredUntil(ledger, request.contentTypes);
     const scope = request.scope.mode === 'scheduled' && covered ? { ...request.scope, coveredUntil: covered } : request.scope;
     const plan = planWindows({ now, scope, windowMs: request.windowMs, maxWindows: request.maxWindows });
+    if (refiltered.length > 0)
+        plan.notes.push(`The filters (operations, workloads, record-types) differ from those earlier runs read ${refiltered.join(', ')} with: ` +
+            `what the API still serves is read again, so that records the old filters left out come back.`);
     const retries = retryWindows(ledger, request.contentTypes, plan, now);
     const planned = request.contentTypes.flatMap((type) => plan.windows.map((range) => ({ type, range, retry: false })));
     return { plan, windows: [...retries, ...planned], retried: retries.length };
@@ -9733,6 +9833,7 @@ class SyncRun {
             concurrency: settings.concurrency,
             encode: this.format.fromBlob,
             filter: this.filter,
+            filterDigest: filterDigest(settings.filter),
             maxRecords: settings.recordsPerCommit,
             now: deps.now,
             log: deps.log,
@@ -9990,6 +10091,7 @@ function actionsPort(env) {
 
 
 
+
 /** The runtime of a step on a GitHub Actions runner, for the entry point. */
 
 /**
@@ -10013,6 +10115,8 @@ async function run(runtime) {
         });
         for (const note of plan.notes)
             port.notice(note);
+        for (const warning of operationNameWarnings(settings.filter))
+            port.warning(warning, 'Unknown operation name');
         const expiring = settings.credential?.kind === 'certificate' ? expiryWarning(settings.credential.certificate, now()) : undefined;
         if (expiring)
             port.warning(expiring, 'Certificate expires soon');

@@ -32,6 +32,7 @@ import { dryRun, sync, SyncStopped, type SyncDependencies, type SyncResult } fro
 import { errorMessage } from './util/error-message.js'
 import { limitHeapGrowthForMerge } from './util/heap-growth.js'
 import { formatInstant } from './util/time.js'
+import { operationNameWarnings } from './record/filter.js'
 
 /** The runtime of a step on a GitHub Actions runner, for the entry point. */
 export { actionsRuntime } from './action/runtime.js'
@@ -56,6 +57,7 @@ export async function run(runtime: Runtime): Promise<void> {
       return validated
     })
     for (const note of plan.notes) port.notice(note)
+    for (const warning of operationNameWarnings(settings.filter)) port.warning(warning, 'Unknown operation name')
     const expiring =
       settings.credential?.kind === 'certificate' ? expiryWarning(settings.credential.certificate, now()) : undefined
     if (expiring) port.warning(expiring, 'Certificate expires soon')

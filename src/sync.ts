@@ -37,7 +37,7 @@ import { planRun } from './plan/plan-run.js'
 import { previewRun, type BranchLedger } from './plan/preview.js'
 import { describePlan, renderPlanTable } from './plan/render-plan.js'
 import type { Plan } from './plan/windows.js'
-import { compileFilter, type RecordMatcher } from './record/filter.js'
+import { compileFilter, filterDigest, type RecordMatcher } from './record/filter.js'
 import { withProgress, type ProgressCounts, type SyncProgress } from './report/progress.js'
 import { describeGraphStats, renderPlanSummary, type SyncOutcome } from './report/summary.js'
 import type { DayObserver } from './snapshot/day-observer.js'
@@ -406,6 +406,7 @@ class SyncRun {
         concurrency: settings.concurrency,
         encode: this.format.fromBlob,
         filter: this.filter,
+        filterDigest: filterDigest(settings.filter),
         maxRecords: settings.recordsPerCommit,
         now: deps.now,
         log: deps.log,

@@ -39,6 +39,11 @@ export interface ContentTypeLedger {
    * tenant lists thousands of blobs a day, and the ledger is rewritten with every commit.
    */
   fetched: Record<string, string>
+  /**
+   * The filters (`filterDigest`) the blobs in `fetched` were read with; absent: none. A run
+   * with other filters reads them again, so that what the old ones left out comes back.
+   */
+  filter?: string
   /** Listing windows that still failed after retries; every later run retries them first. */
   failed: FailedWindow[]
   /** Content that can no longer be collected from the API: blobs that expired, windows past 7 days. */
@@ -140,6 +145,7 @@ export function parseLedger(text: string, path: string): Ledger {
         ? { coveredUntil: entry.coveredUntil }
         : {}),
       fetched: candidate.version === 1 ? fromVersion1(entry.fetched ?? {}) : readFetched(entry.fetched ?? {}),
+      ...(typeof entry.filter === 'string' && entry.filter !== '' ? { filter: entry.filter } : {}),
       failed: Array.isArray(entry.failed) ? entry.failed.map((failure) => ({ ...failure })) : [],
       gaps: Array.isArray(entry.gaps) ? entry.gaps.map((gap) => ({ ...gap })) : [],
       ...(entry.untimed && typeof entry.untimed === 'object' ? { untimed: { ...entry.untimed } } : {})
@@ -181,6 +187,7 @@ export function renderLedger(ledger: Ledger): string {
     contentTypes[type] = {
       ...(entry.coveredUntil ? { coveredUntil: entry.coveredUntil } : {}),
       fetched,
+      ...(entry.filter ? { filter: entry.filter } : {}),
       failed: [...entry.failed].sort((a, b) => compare(a.start, b.start) || compare(a.end, b.end)),
       gaps: [...entry.gaps].sort((a, b) => compare(a.start, b.start) || compare(a.contentId ?? '', b.contentId ?? '')),
       ...(entry.untimed && Object.keys(entry.untimed).length > 0
@@ -209,10 +216,16 @@ export function untimedPlacement(ledger: Ledger, type: ContentType, id: string):
   return ledger.contentTypes[type]?.untimed?.[id]
 }
 
-/** Whether a blob was already downloaded and committed. */
-export function wasFetched(ledger: Ledger, type: ContentType, contentId: string): boolean {
+/** Whether a blob was already downloaded and committed, read with these filters (`filterDigest`). */
+export function wasFetched(ledger: Ledger, type: ContentType, contentId: string, filter = ''): boolean {
   const entry = ledger.contentTypes[type]
-  return entry !== undefined && fetchedKeys(entry).has(blobKey(contentId))
+  return entry !== undefined && (entry.filter ?? '') === filter && fetchedKeys(entry).has(blobKey(contentId))
+}
+
+/** Whether a content type's blobs were read with other filters than these (`filterDigest`). */
+export function filterChanged(ledger: Ledger, type: ContentType, filter: string): boolean {
+  const entry = ledger.contentTypes[type]
+  return entry !== undefined && (entry.filter ?? '') !== filter
 }
 
 const keyCache = new WeakMap<Record<string, string>, Set<string>>()
@@ -234,6 +247,8 @@ export interface LedgerUpdate {
   type: ContentType
   /** Blobs downloaded this run. */
   fetched: readonly FetchedBlob[]
+  /** The filters they were read with (`filterDigest`); '' for none. */
+  filter?: string
   /** The range this run's plan listed, `[from, to)`. */
   listed?: { from: Date; to: Date }
   /** Windows listed and downloaded completely this run. */
@@ -290,6 +305,12 @@ export function applyUpdates(
   for (const update of updates) {
     const entry: ContentTypeLedger = next.contentTypes[update.type] ?? { fetched: {}, failed: [], gaps: [] }
     next.contentTypes[update.type] = entry
+    // Blobs read under other filters are not collected under these: only this run's count.
+    if (update.filter !== undefined && (entry.filter ?? '') !== update.filter) {
+      entry.fetched = {}
+      if (update.filter) entry.filter = update.filter
+      else delete entry.filter
+    }
     rememberFetched(entry, update)
     if (update.untimed && Object.keys(update.untimed).length > 0)
       entry.untimed = { ...entry.untimed, ...update.untimed }

@@ -111,9 +111,12 @@ export interface CollectOptions {
   encode: BlobRecordEncoder
   /**
    * Keep only the records it matches. The others are still received: their blobs count as
-   * collected in the ledger, so a filtered-out record is not fetched again.
+   * collected in the ledger (under `filterDigest`), so a filtered-out record is not fetched
+   * again while the filters stay as they are.
    */
   filter?: RecordMatcher | undefined
+  /** `filterDigest` of the filters: blobs read under others are read again. */
+  filterDigest?: string | undefined
   /**
    * Stop listing new windows once the spool holds this many records (downloads under way
    * still finish); the windows not started are returned in `remaining`. At least one is listed.
@@ -175,8 +178,10 @@ class Collector {
   private readonly failures: ListingFailure[] = []
   private readonly types: Map<ContentType, TypeState>
   private readonly downloads: ReturnType<typeof createConcurrencyGate>
+  private readonly filterDigest: string
 
   constructor(private readonly options: CollectOptions) {
+    this.filterDigest = options.filterDigest ?? ''
     this.stats = options.stats ?? emptyCollectionStats()
     this.stats.windows = options.windows.length
     const types = [...new Set(options.windows.map((window) => window.type))]
@@ -202,7 +207,10 @@ class Collector {
         this.stats.pages++
         for (const blob of page) {
           this.stats.blobsListed++
-          if (state.queued.has(blob.contentId) || wasFetched(this.options.ledger, window.type, blob.contentId)) {
+          if (
+            state.queued.has(blob.contentId) ||
+            wasFetched(this.options.ledger, window.type, blob.contentId, this.filterDigest)
+          ) {
             this.stats.blobsSkipped++
             continue
           }
@@ -227,6 +235,7 @@ class Collector {
       return {
         type,
         fetched: state.fetched,
+        filter: this.filterDigest,
         ...(range ? { listed: range } : {}),
         succeeded: state.succeeded,
         failures: this.failures.filter((failure) => failure.type === type),

@@ -1,4 +1,5 @@
 import { describeRecordType, parseRecordType, suggestRecordTypes } from './record-types.js'
+import { sha256Prefix } from '../util/digest.js'
 
 /**
  * Which records a run keeps: those whose `Operation`, `Workload` and `RecordType` are each
@@ -30,6 +31,20 @@ export const KEEP_ALL: RecordFilter = { operations: [], workloads: [], recordTyp
 /** Whether the filter drops anything at all. */
 export function isFiltering(filter: RecordFilter): boolean {
   return filter.operations.length > 0 || filter.workloads.length > 0 || filter.recordTypes.length > 0
+}
+
+/**
+ * The filter as the ledger remembers it: '' when it keeps everything, else a digest that
+ * ignores order and case. Blobs read under one filter are not "collected" under another.
+ */
+export function filterDigest(filter: RecordFilter): string {
+  if (!isFiltering(filter)) return ''
+  const lower = (values: readonly (string | number)[]) => values.map((value) => String(value).toLowerCase()).sort()
+  return sha256Prefix(
+    JSON.stringify([lower(filter.operations), lower(filter.workloads), lower(filter.recordTypes)]),
+    6,
+    'hex'
+  )
 }
 
 /** The matcher for a filter, or undefined when it keeps everything (callers skip the test). */
@@ -90,4 +105,62 @@ export function describeFilter(filter: RecordFilter): string | undefined {
   if (filter.workloads.length > 0) parts.push(`workloads ${filter.workloads.join(', ')}`)
   if (filter.recordTypes.length > 0) parts.push(`record types ${filter.recordTypes.map(describeRecordType).join(', ')}`)
   return `Keeping only records with ${parts.join('; and ')}.`
+}
+
+/**
+ * Operations users filter on, as the services spell them: Power Platform's
+ * (https://learn.microsoft.com/power-platform/admin/activity-logging-auditing/activity-logs-power-apps)
+ * and a few of the most asked-for elsewhere. Not a whole list: a name not here may be right.
+ */
+const KNOWN_OPERATIONS = [
+  'LaunchPowerApp',
+  'DeletePowerApp',
+  'CreatePowerApp',
+  'EditPowerApp',
+  'PublishPowerApp',
+  'RestorePowerApp',
+  'EditPowerAppPermission',
+  'DeletePowerAppPermission',
+  'CreateFlow',
+  'EditFlow',
+  'DeleteFlow',
+  'FileAccessed',
+  'FileModified',
+  'FileDownloaded',
+  'FileUploaded',
+  'FileDeleted',
+  'UserLoggedIn',
+  'UserLoginFailed',
+  'MailItemsAccessed',
+  'SearchQueryPerformed',
+  'MessageSent'
+]
+
+/**
+ * Warnings for operation names one or two letters away from a known one (`LaunchPowerApps`):
+ * a filter matches names exactly, so such a typo keeps nothing and says nothing.
+ */
+export function operationNameWarnings(filter: RecordFilter): string[] {
+  return filter.operations.flatMap((name) => {
+    if (KNOWN_OPERATIONS.some((known) => known.toLowerCase() === name.toLowerCase())) return []
+    const close = KNOWN_OPERATIONS.filter((known) => editDistance(known.toLowerCase(), name.toLowerCase()) <= 2)
+    return close.length > 0
+      ? [
+          `Input 'operations' names '${name}', which no record is known to carry; did you mean ${close.map((known) => `'${known}'`).join(' or ')}? ` +
+            `Operations match exactly: records of a misspelt one are left out (fixing it later reads them again while the API serves them).`
+        ]
+      : []
+  })
+}
+
+/** Levenshtein distance, for short names. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    previous = current
+  }
+  return previous[b.length]!
 }

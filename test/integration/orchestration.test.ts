@@ -303,6 +303,30 @@ describe('run(): the composition root, in process', () => {
     expect(world.github.issues[0]?.comments.at(-1)?.body).toMatch(/completed, and no window is failing/)
   })
 
+  it('warns about a misspelt operation, and once it is fixed reads again what it left out', async () => {
+    world = await startWorld()
+    const range = backfill(world, 3)
+    const typo = await runInProcess(world, { ...range, operations: 'LaunchPowerApps' })
+    expect(typo.failed).toBeUndefined()
+    expect(typo.warnings.map((warning) => warning.message)).toContainEqual(
+      expect.stringMatching(/'LaunchPowerApps'.*did you mean 'LaunchPowerApp'/)
+    )
+    expect((await world.branchRows()).filter((entry) => entry.row.Operation === 'LaunchPowerApp')).toEqual([])
+
+    const fixed = await runInProcess(world, { ...range, operations: 'LaunchPowerApp' })
+    expect(fixed.failed).toBeUndefined()
+    expect(fixed.warnings.filter((warning) => warning.title === 'Unknown operation name')).toEqual([])
+    const launches = world.emulator
+      .servedRecords('Audit.General')
+      .filter((record) => record.Operation === 'LaunchPowerApp')
+    expect(launches.length).toBeGreaterThan(5)
+    const onBranch = (await world.branchRows()).map((entry) => entry.row.Id).sort()
+    expect(onBranch).toEqual(launches.map((record) => String(record.Id).toLowerCase()).sort())
+    // The ledger remembers what the blobs were read with; a third run with the same filter reads nothing again.
+    const again = await runInProcess(world, { ...range, operations: 'LaunchPowerApp' })
+    expect(again.log.join('\n')).toMatch(/downloaded 0 blobs/)
+  })
+
   it('reports a run that stops after a pass was committed: the commit is kept and listed', async () => {
     world = await startWorld()
     const range = backfill(world, 6, { blobsPerHour: 2, recordsPerBlob: 10 })

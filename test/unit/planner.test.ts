@@ -3,6 +3,9 @@ import { DAY_MS, HOUR_MS, MINUTE_MS, parseDuration } from '../../src/util/durati
 import { RETENTION_MS, RETENTION_SAFETY_MS } from '../../src/m365/retention.js'
 import { PlanError, planWindows, type Plan } from '../../src/plan/windows.js'
 import { renderPlanTable } from '../../src/plan/render-plan.js'
+import { planRun } from '../../src/plan/plan-run.js'
+import { emptyLedger, type Ledger } from '../../src/branch/ledger.js'
+import { filterDigest } from '../../src/record/filter.js'
 
 const NOW = new Date('2026-11-22T03:57:00Z')
 
@@ -215,5 +218,44 @@ describe('renderPlanTable', () => {
       '2  2026-11-22T10:00:00Z  2026-11-22T11:00:00Z  1h',
       '3  2026-11-22T11:00:00Z  2026-11-22T12:00:00Z  1h'
     ])
+  })
+})
+
+describe('planRun: filters that changed since earlier runs', () => {
+  const now = new Date('2026-11-22T04:00:00Z')
+  const ledgerWith = (filter?: string): Ledger => {
+    const ledger = emptyLedger()
+    ledger.contentTypes['Audit.General'] = {
+      coveredUntil: '2026-11-22T03:00:00Z',
+      fetched: {},
+      ...(filter ? { filter } : {}),
+      failed: [],
+      gaps: []
+    }
+    return ledger
+  }
+  const request = (operations: string[], maxWindows = 200) => ({
+    contentTypes: ['Audit.General' as const],
+    scope: { mode: 'scheduled' as const, lookbackMs: DAY_MS },
+    windowMs: HOUR_MS,
+    maxWindows,
+    filter: { operations, workloads: [], recordTypes: [] }
+  })
+
+  it('list the API’s whole reach again, within max-segments, and say why', () => {
+    const digest = filterDigest({ operations: ['LaunchPowerApps'], workloads: [], recordTypes: [] })
+    const same = planRun(request(['launchpowerapps']), ledgerWith(digest), now)
+    expect(same.plan.from.toISOString()).toBe('2026-11-21T04:00:00.000Z')
+    expect(same.plan.notes).toEqual([])
+    const fixed = planRun(request(['LaunchPowerApp']), ledgerWith(digest), now)
+    expect(fixed.plan.from.getTime()).toBe(now.getTime() - RETENTION_MS + RETENTION_SAFETY_MS)
+    expect(fixed.plan.notes.join(' ')).toMatch(/filters .* differ .* read again/)
+    const dropped = planRun(request([]), ledgerWith(digest), now)
+    expect(dropped.plan.windows.length).toBeGreaterThan(160)
+    const bounded = planRun(request(['LaunchPowerApp'], 50), ledgerWith(digest), now).plan.windows
+    expect(bounded.length).toBeLessThanOrEqual(50)
+    expect(bounded.length).toBeGreaterThan(45)
+    // A ledger without filters and a run without them: nothing changed.
+    expect(planRun(request([]), ledgerWith(), now).plan.notes).toEqual([])
   })
 })

@@ -2750,6 +2750,11 @@ function msalCredential(options, onPresented) {
         }
     }
 }
+/**
+ * How MSAL says it never got an answer: it fetches the authority's metadata first and reports
+ * a TLS or network failure there as `endpoints_resolution_error`, the cause left out.
+ */
+const UNREACHED = /endpoints_resolution_error|network_error|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|CERT_|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
 function explainSignInFailure(error, options, context) {
     if (error instanceof OidcTokenError)
         return new SignInError(error.message);
@@ -2759,6 +2764,10 @@ function explainSignInFailure(error, options, context) {
     // MSAL's message is Entra's error_description: the AADSTS line, then trace and correlation ids.
     const firstLine = text.split(/\r?\n/)[0] ?? text;
     const where = `app ${options.clientId} in tenant ${options.tenantId} at ${options.authorityHost}`;
+    if (!code && UNREACHED.test(text))
+        return new SignInError(`Sign-in to Entra ID failed for ${where}: ${firstLine}. Entra ID was not reached: ` +
+            `behind a proxy, set HTTPS_PROXY for the step; behind a company TLS inspection, set NODE_EXTRA_CA_CERTS ` +
+            `to the PEM file of its root certificate; otherwise check 'authority' (or 'cloud').`);
     if (!advice || !code)
         return new SignInError(`Sign-in to Entra ID failed for ${where}: ${firstLine}`);
     // The code first, then what it means and what to do; Entra ID's own words last.

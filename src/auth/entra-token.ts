@@ -123,6 +123,13 @@ function msalCredential(
   }
 }
 
+/**
+ * How MSAL says it never got an answer: it fetches the authority's metadata first and reports
+ * a TLS or network failure there as `endpoints_resolution_error`, the cause left out.
+ */
+const UNREACHED =
+  /endpoints_resolution_error|network_error|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|CERT_|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/
+
 function explainSignInFailure(error: unknown, options: EntraOptions, context: SignInContext): SignInError {
   if (error instanceof OidcTokenError) return new SignInError(error.message)
   const text = errorMessage(error)
@@ -131,6 +138,12 @@ function explainSignInFailure(error: unknown, options: EntraOptions, context: Si
   // MSAL's message is Entra's error_description: the AADSTS line, then trace and correlation ids.
   const firstLine = text.split(/\r?\n/)[0] ?? text
   const where = `app ${options.clientId} in tenant ${options.tenantId} at ${options.authorityHost}`
+  if (!code && UNREACHED.test(text))
+    return new SignInError(
+      `Sign-in to Entra ID failed for ${where}: ${firstLine}. Entra ID was not reached: ` +
+        `behind a proxy, set HTTPS_PROXY for the step; behind a company TLS inspection, set NODE_EXTRA_CA_CERTS ` +
+        `to the PEM file of its root certificate; otherwise check 'authority' (or 'cloud').`
+    )
   if (!advice || !code) return new SignInError(`Sign-in to Entra ID failed for ${where}: ${firstLine}`)
   // The code first, then what it means and what to do; Entra ID's own words last.
   const said = firstLine.replace(/^.*?AADSTS\d+:\s*/, '')

@@ -167,6 +167,15 @@ describe('sign-in failures say what to do, the code first', () => {
     )
   })
 
+  it('a TLS failure on the way (a company CA the runner does not trust) names the proxy and CA settings', async () => {
+    const { tokens } = await provider({ kind: 'client-secret', secret: 'any' })
+    // As on a runner behind TLS inspection: the emulator's certificate is not trusted.
+    setGlobalDispatcher(original)
+    await expect(tokens.getToken()).rejects.toThrow(
+      /^Sign-in to Entra ID failed for app \S+ in tenant \S+ at \S+: .*Entra ID was not reached: behind a proxy, set HTTPS_PROXY .*NODE_EXTRA_CA_CERTS/
+    )
+  })
+
   it('AADSTS7000215 and AADSTS700016', async () => {
     const { tokens } = await provider({ kind: 'client-secret', secret: 'the Secret ID, not its Value' })
     await expect(tokens.getToken()).rejects.toThrow(

@@ -15,7 +15,8 @@ afterEach(async () => {
 })
 
 async function setUp(
-  options: Parameters<typeof startEmulator>[0] = {}
+  options: Parameters<typeof startEmulator>[0] = {},
+  clientOptions: { maxBodyBytes?: number } = {}
 ): Promise<{ emulator: Emulator; client: ActivityClient }> {
   emulator = await startEmulator(options)
   // The client uses the global fetch; trust the emulator's throwaway certificate for this test.
@@ -26,7 +27,8 @@ async function setUp(
     tenantId: emulator.tenantId,
     publisherId: emulator.tenantId,
     tokens: { getToken: async () => token },
-    retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 50 }
+    retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 50 },
+    ...clientOptions
   })
   return { emulator, client }
 }
@@ -74,17 +76,7 @@ describe('ActivityClient against the emulator', () => {
   })
 
   it('refuses a body larger than its cap at once, without retrying or holding it, and goes on with the next call', async () => {
-    emulator = await startEmulator()
-    setGlobalDispatcher(new Agent({ connect: { ca: emulator.caCertPem } }))
-    const token = emulator.mintAccessToken()
-    const client = new ActivityClient({
-      audience: emulator.url,
-      tenantId: emulator.tenantId,
-      publisherId: emulator.tenantId,
-      tokens: { getToken: async () => token },
-      retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 50 },
-      maxBodyBytes: 2_000
-    })
+    const { emulator, client } = await setUp({}, { maxBodyBytes: 2_000 })
     emulator.subscriptions.enable('Audit.General')
     const start = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000)
     const end = new Date(start.getTime() + 3_600_000)

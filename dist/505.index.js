@@ -8855,12 +8855,19 @@ function lineBreaks(raw) {
  */
 async function findExports(patterns, workspace) {
     const found = new Map();
+    const root = await (0,external_node_fs_promises_.realpath)(workspace);
     for (const pattern of patterns) {
         let matched = 0;
         for await (const match of (0,external_node_fs_promises_.glob)(pattern, { cwd: workspace })) {
             const path = (0,external_node_path_.resolve)(workspace, match);
             if (!(await (0,external_node_fs_promises_.stat)(path)).isFile())
                 continue;
+            // Exports come from the repository: a pattern (`../`, an absolute path) or a link that
+            // leads out of the workspace would commit a runner's file to the branch.
+            if (!isInside(root, await (0,external_node_fs_promises_.realpath)(path))) {
+                throw new ImportFileError(`Input 'import': '${pattern}' matches ${JSON.stringify(shownPath(path, workspace))}, which is outside the workspace ` +
+                    `(or a link out of it); import only files of the checked-out repository, under ${workspace}.`);
+            }
             matched++;
             if (!found.has(path))
                 found.set(path, { path, shown: shownPath(path, workspace) });
@@ -8872,6 +8879,10 @@ async function findExports(patterns, workspace) {
         }
     }
     return [...found.values()].sort((a, b) => (a.shown < b.shown ? -1 : a.shown > b.shown ? 1 : 0));
+}
+function isInside(root, path) {
+    const inside = (0,external_node_path_.relative)(root, path);
+    return inside !== '' && !inside.startsWith('..') && !(0,external_node_path_.isAbsolute)(inside);
 }
 function shownPath(path, workspace) {
     const inside = (0,external_node_path_.relative)(workspace, path);
@@ -8904,7 +8915,16 @@ function importRecord(auditData, encode, keep) {
         value = JSON.parse(auditData);
     }
     catch (error) {
-        return { kind: 'bad', reason: `AuditData is not JSON (${error.message})` };
+        // Where, not what: V8's message quotes the text, and the log lists no record's content
+        // (a row of an export is a tenant's record, and may hold lines the runner would obey).
+        const found = /position (\d+)/.exec(error.message)?.[1];
+        const at = found === undefined ? undefined : Number(found);
+        const where = at === undefined
+            ? `${auditData.length} characters`
+            : at >= auditData.length
+                ? `its ${auditData.length} characters end early`
+                : `at character ${at + 1} of ${auditData.length}`;
+        return { kind: 'bad', reason: `AuditData is not JSON (${where})` };
     }
     if (!value || typeof value !== 'object' || Array.isArray(value))
         return { kind: 'bad', reason: 'AuditData is not a JSON object' };

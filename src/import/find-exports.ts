@@ -1,4 +1,4 @@
-import { glob, stat } from 'node:fs/promises'
+import { glob, realpath, stat } from 'node:fs/promises'
 import { isAbsolute, relative, resolve } from 'node:path'
 import { ImportFileError } from './read-export.js'
 
@@ -16,11 +16,20 @@ export interface ExportPath {
  */
 export async function findExports(patterns: readonly string[], workspace: string): Promise<ExportPath[]> {
   const found = new Map<string, ExportPath>()
+  const root = await realpath(workspace)
   for (const pattern of patterns) {
     let matched = 0
     for await (const match of glob(pattern, { cwd: workspace })) {
       const path = resolve(workspace, match)
       if (!(await stat(path)).isFile()) continue
+      // Exports come from the repository: a pattern (`../`, an absolute path) or a link that
+      // leads out of the workspace would commit a runner's file to the branch.
+      if (!isInside(root, await realpath(path))) {
+        throw new ImportFileError(
+          `Input 'import': '${pattern}' matches ${JSON.stringify(shownPath(path, workspace))}, which is outside the workspace ` +
+            `(or a link out of it); import only files of the checked-out repository, under ${workspace}.`
+        )
+      }
       matched++
       if (!found.has(path)) found.set(path, { path, shown: shownPath(path, workspace) })
     }
@@ -33,6 +42,11 @@ export async function findExports(patterns: readonly string[], workspace: string
     }
   }
   return [...found.values()].sort((a, b) => (a.shown < b.shown ? -1 : a.shown > b.shown ? 1 : 0))
+}
+
+function isInside(root: string, path: string): boolean {
+  const inside = relative(root, path)
+  return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)
 }
 
 function shownPath(path: string, workspace: string): string {

@@ -28,7 +28,17 @@ export function importRecord(
   try {
     value = JSON.parse(auditData)
   } catch (error) {
-    return { kind: 'bad', reason: `AuditData is not JSON (${(error as Error).message})` }
+    // Where, not what: V8's message quotes the text, and the log lists no record's content
+    // (a row of an export is a tenant's record, and may hold lines the runner would obey).
+    const found = /position (\d+)/.exec((error as Error).message)?.[1]
+    const at = found === undefined ? undefined : Number(found)
+    const where =
+      at === undefined
+        ? `${auditData.length} characters`
+        : at >= auditData.length
+          ? `its ${auditData.length} characters end early`
+          : `at character ${at + 1} of ${auditData.length}`
+    return { kind: 'bad', reason: `AuditData is not JSON (${where})` }
   }
   if (!value || typeof value !== 'object' || Array.isArray(value))
     return { kind: 'bad', reason: 'AuditData is not a JSON object' }

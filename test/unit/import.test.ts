@@ -1,6 +1,6 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import { afterEach, describe, expect, it } from 'vitest'
 import { compileFilter } from '../../src/record/filter.js'
@@ -128,8 +128,12 @@ describe('one AuditData value', () => {
     expect(importRecord('', CSV_FORMAT.fromFields)).toEqual({ kind: 'bad', reason: 'AuditData is empty' })
     expect(importRecord('{"Id": "x",', CSV_FORMAT.fromFields)).toMatchObject({
       kind: 'bad',
-      reason: expect.stringMatching(/^AuditData is not JSON \(/)
+      reason: expect.stringMatching(/^AuditData is not JSON \((its 11 characters end early|11 characters)\)$/)
     })
+    // The reason says where, never what: a record's text (here, lines the runner would obey) stays out of the log.
+    const hostile = importRecord('x\n::warning::pwned\n::add-mask::Audit', CSV_FORMAT.fromFields)
+    expect(hostile).toMatchObject({ kind: 'bad' })
+    expect(JSON.stringify(hostile)).not.toMatch(/pwned|add-mask/)
     expect(importRecord('[1]', CSV_FORMAT.fromFields)).toEqual({
       kind: 'bad',
       reason: 'AuditData is not a JSON object'
@@ -374,6 +378,24 @@ describe('finding the exports', () => {
     const found = await findExports(['exports/**/*.csv', 'exports/a.csv'], dir)
     expect(found.map((file) => file.shown)).toEqual(['exports/a.csv', 'exports/b.csv', 'exports/old/c.csv'])
     expect(found[0]?.path).toBe(join(dir, 'exports/a.csv'))
+  })
+
+  it('refuses a file outside the workspace, by a pattern or through a link, naming it', async () => {
+    const outside = await folder({ 'secret.csv': 'not an export' })
+    const dir = await folder({ 'exports/a.csv': '' })
+    await symlink(join(outside, 'secret.csv'), join(dir, 'exports', 'link.csv'))
+    await expect(findExports(['exports/*.csv'], dir)).rejects.toThrow(
+      /Input 'import': 'exports\/\*\.csv' matches "exports\/link\.csv", which is outside the workspace \(or a link out of it\)/
+    )
+    await expect(findExports([`../${basename(outside)}/*.csv`], dir)).rejects.toThrow(/outside the workspace/)
+    await expect(findExports([join(outside, '*.csv')], dir)).rejects.toThrow(/outside the workspace/)
+    // A link that stays inside is a file of the repository like any other.
+    await symlink(join(dir, 'exports', 'a.csv'), join(dir, 'exports', 'b.csv'))
+    await rm(join(dir, 'exports', 'link.csv'))
+    expect((await findExports(['exports/*.csv'], dir)).map((file) => file.shown)).toEqual([
+      'exports/a.csv',
+      'exports/b.csv'
+    ])
   })
 
   it('fails on a pattern that matches nothing, saying where it looked', async () => {

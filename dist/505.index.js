@@ -2661,6 +2661,26 @@ function adviceFor(code, context) {
 
 
 
+/**
+ * How long a sign-in may take, metadata and token request together. MSAL sets no deadline of
+ * its own: a stalled connection would hold the run until the job's 6 hours are up.
+ */
+const SIGN_IN_TIMEOUT_MS = 120_000;
+/** `work`, or the error `late` makes if it has not settled within `ms`. */
+async function withDeadline(work, ms, late) {
+    let timer;
+    try {
+        return await Promise.race([
+            work,
+            new Promise((_, reject) => {
+                timer = setTimeout(() => reject(late()), ms);
+            })
+        ]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
 /** Raised when Entra ID refuses to issue a token; the message says what to change. */
 class SignInError extends Error {
     constructor(message) {
@@ -2701,11 +2721,15 @@ function createTokenProvider(options) {
         let token;
         let expiresOn;
         try {
-            const result = await app.acquireTokenByClientCredential({ scopes, skipCache: true });
+            const result = await withDeadline(app.acquireTokenByClientCredential({ scopes, skipCache: true }), options.timeoutMs ?? SIGN_IN_TIMEOUT_MS, () => new SignInError(`Sign-in to Entra ID for app ${options.clientId} at ${options.authorityHost} got no answer within ` +
+                `${Math.round((options.timeoutMs ?? SIGN_IN_TIMEOUT_MS) / 1000)} s: check the runner's network to that host ` +
+                `(HTTPS_PROXY, a firewall) and 'authority'.`));
             token = result?.accessToken;
             expiresOn = result?.expiresOn;
         }
         catch (error) {
+            if (error instanceof SignInError)
+                throw error;
             throw explainSignInFailure(error, options, context);
         }
         if (!token)

@@ -28,6 +28,29 @@ export interface EntraOptions {
   getIDToken?(audience: string): Promise<string>
   /** Hears what each GitHub token presents (issuer, subject, audience), for the log. */
   onPresented?(presented: PresentedToken | undefined): void
+  /** How long a sign-in may take (SIGN_IN_TIMEOUT_MS unless a test says). */
+  timeoutMs?: number
+}
+
+/**
+ * How long a sign-in may take, metadata and token request together. MSAL sets no deadline of
+ * its own: a stalled connection would hold the run until the job's 6 hours are up.
+ */
+export const SIGN_IN_TIMEOUT_MS = 120_000
+
+/** `work`, or the error `late` makes if it has not settled within `ms`. */
+async function withDeadline<T>(work: Promise<T>, ms: number, late: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(late()), ms)
+      })
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** Raised when Entra ID refuses to issue a token; the message says what to change. */
@@ -73,10 +96,20 @@ export function createTokenProvider(options: EntraOptions): TokenProvider {
     let token: string | undefined
     let expiresOn: Date | null | undefined
     try {
-      const result = await app.acquireTokenByClientCredential({ scopes, skipCache: true })
+      const result = await withDeadline(
+        app.acquireTokenByClientCredential({ scopes, skipCache: true }),
+        options.timeoutMs ?? SIGN_IN_TIMEOUT_MS,
+        () =>
+          new SignInError(
+            `Sign-in to Entra ID for app ${options.clientId} at ${options.authorityHost} got no answer within ` +
+              `${Math.round((options.timeoutMs ?? SIGN_IN_TIMEOUT_MS) / 1000)} s: check the runner's network to that host ` +
+              `(HTTPS_PROXY, a firewall) and 'authority'.`
+          )
+      )
       token = result?.accessToken
       expiresOn = result?.expiresOn
     } catch (error) {
+      if (error instanceof SignInError) throw error
       throw explainSignInFailure(error, options, context)
     }
     if (!token) throw new SignInError(`Entra ID returned no access token for ${scopes[0]}.`)

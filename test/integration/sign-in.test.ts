@@ -176,6 +176,19 @@ describe('sign-in failures say what to do, the code first', () => {
     )
   })
 
+  it('a sign-in that gets no answer fails within its deadline, naming the host', async () => {
+    const { emulator: slow, tokens } = await provider({ kind: 'client-secret', secret: 'any' }, { timeoutMs: 300 })
+    slow.faults.add({ route: ['openid', 'token'], kind: 'slow', delayMs: 5_000 })
+    const started = Date.now()
+    await expect(tokens.getToken()).rejects.toThrow(
+      new RegExp(
+        `^Sign-in to Entra ID for app \\S+ at ${slow.url.replace(/[.]/g, '\\.')} got no answer within 0 s: .*HTTPS_PROXY`
+      )
+    )
+    // Well before the emulator would have answered.
+    expect(Date.now() - started).toBeLessThan(4_000)
+  })
+
   it('AADSTS7000215 and AADSTS700016', async () => {
     const { tokens } = await provider({ kind: 'client-secret', secret: 'the Secret ID, not its Value' })
     await expect(tokens.getToken()).rejects.toThrow(

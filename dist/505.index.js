@@ -4721,7 +4721,7 @@ async function syncFailureIssue(octokit, target, state, context) {
                     body: renderIssueBody(state.open, state.gaps, context),
                     labels: [...target.labels]
                 });
-                return { action: 'opened', url: data.html_url, number: data.number };
+                return { action: 'opened', ...(await keptAfterOpening(octokit, target, context.branch, data)) };
             }
             await octokit.rest.issues.update({
                 ...repo,
@@ -4756,6 +4756,10 @@ async function syncFailureIssue(octokit, target, state, context) {
         throw explainIssueError(error, target);
     }
 }
+/**
+ * The open issue of the data branch, the oldest when there are several: jobs of a matrix that
+ * fail at the same moment may each open one. The others are closed as its duplicates.
+ */
 async function findIssue(octokit, target, branch) {
     const marker = issueMarker(branch);
     try {
@@ -4766,11 +4770,31 @@ async function findIssue(octokit, target, branch) {
             ...(target.labels[0] ? { labels: target.labels[0] } : {}),
             per_page: 100
         });
-        return issues.find((issue) => !issue.pull_request && (issue.body ?? '').includes(marker));
+        const ours = issues
+            .filter((issue) => !issue.pull_request && (issue.body ?? '').includes(marker))
+            .sort((a, b) => a.number - b.number);
+        const [oldest, ...duplicates] = ours;
+        for (const duplicate of duplicates) {
+            const repo = { owner: target.owner, repo: target.repo, issue_number: duplicate.number };
+            await octokit.rest.issues.createComment({
+                ...repo,
+                body: `Duplicate of #${oldest.number}: one issue per data branch.`
+            });
+            await octokit.rest.issues.update({ ...repo, state: 'closed', state_reason: 'not_planned' });
+        }
+        return oldest;
     }
     catch (error) {
         throw explainIssueError(error, target);
     }
+}
+/**
+ * The issue that stays once this run opened one: another job of a matrix may have opened its
+ * own at the same moment; the oldest is kept and the others closed as its duplicates.
+ */
+async function keptAfterOpening(octokit, target, branch, opened) {
+    const kept = (await findIssue(octokit, target, branch)) ?? opened;
+    return { url: kept.html_url, number: kept.number };
 }
 function explainIssueError(error, target) {
     const status = error.status;
@@ -4829,8 +4853,9 @@ async function issueAfterStop(target, progress, context, reason) {
             body: renderStoppedText(reason, context, true),
             labels: [...target.labels]
         });
-        target.log(`Failure issue #${data.number} opened: ${data.html_url}`);
-        return { action: 'opened', url: data.html_url, number: data.number };
+        const kept = await keptAfterOpening(target.octokit, target, target.branch, data);
+        target.log(`Failure issue #${kept.number} opened: ${kept.url}`);
+        return { action: 'opened', ...kept };
     }
     catch (error) {
         target.warn(errorMessage(explainIssueError(error, target)), 'Failure issue not updated');

@@ -44,7 +44,7 @@ async function syncFailureIssue(
           body: renderIssueBody(state.open, state.gaps, context),
           labels: [...target.labels]
         })
-        return { action: 'opened', url: data.html_url, number: data.number }
+        return { action: 'opened', ...(await keptAfterOpening(octokit, target, context.branch, data)) }
       }
       await octokit.rest.issues.update({
         ...repo,
@@ -79,6 +79,10 @@ async function syncFailureIssue(
   }
 }
 
+/**
+ * The open issue of the data branch, the oldest when there are several: jobs of a matrix that
+ * fail at the same moment may each open one. The others are closed as its duplicates.
+ */
 async function findIssue(
   octokit: GitHubClient,
   target: { owner: string; repo: string; labels: readonly string[] },
@@ -93,10 +97,36 @@ async function findIssue(
       ...(target.labels[0] ? { labels: target.labels[0] } : {}),
       per_page: 100
     })
-    return issues.find((issue) => !issue.pull_request && (issue.body ?? '').includes(marker))
+    const ours = issues
+      .filter((issue) => !issue.pull_request && (issue.body ?? '').includes(marker))
+      .sort((a, b) => a.number - b.number)
+    const [oldest, ...duplicates] = ours
+    for (const duplicate of duplicates) {
+      const repo = { owner: target.owner, repo: target.repo, issue_number: duplicate.number }
+      await octokit.rest.issues.createComment({
+        ...repo,
+        body: `Duplicate of #${oldest!.number}: one issue per data branch.`
+      })
+      await octokit.rest.issues.update({ ...repo, state: 'closed', state_reason: 'not_planned' })
+    }
+    return oldest
   } catch (error) {
     throw explainIssueError(error, target)
   }
+}
+
+/**
+ * The issue that stays once this run opened one: another job of a matrix may have opened its
+ * own at the same moment; the oldest is kept and the others closed as its duplicates.
+ */
+async function keptAfterOpening(
+  octokit: GitHubClient,
+  target: { owner: string; repo: string; labels: readonly string[] },
+  branch: string,
+  opened: { number: number; html_url: string }
+): Promise<{ url: string; number: number }> {
+  const kept = (await findIssue(octokit, target, branch)) ?? opened
+  return { url: kept.html_url, number: kept.number }
 }
 
 function explainIssueError(error: unknown, target: { owner: string; repo: string }): Error {
@@ -184,8 +214,9 @@ export async function issueAfterStop(
       body: renderStoppedText(reason, context, true),
       labels: [...target.labels]
     })
-    target.log(`Failure issue #${data.number} opened: ${data.html_url}`)
-    return { action: 'opened', url: data.html_url, number: data.number }
+    const kept = await keptAfterOpening(target.octokit, target, target.branch, data)
+    target.log(`Failure issue #${kept.number} opened: ${kept.url}`)
+    return { action: 'opened', ...kept }
   } catch (error) {
     target.warn(errorMessage(explainIssueError(error, target)), 'Failure issue not updated')
     return { action: 'none' }

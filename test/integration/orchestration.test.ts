@@ -16,6 +16,7 @@ import type { BlobContent, ContentBlob } from '../../src/m365/activity-client.js
 import { fieldKeys, scanRecords } from '../../src/record/record-scanner.js'
 import { SCANNED_COLUMNS } from '../../src/record/columns.js'
 import { sync, SyncStopped } from '../../src/sync.js'
+import { issueMarker } from '../../src/report/failure-issue-text.js'
 import { expectBranchHoldsExactlyServed } from '../e2e/assertions.js'
 import { writePurviewExports } from '../e2e/purview-exports.js'
 import { findLeaks } from '../e2e/run-action.js'
@@ -325,6 +326,29 @@ describe('run(): the composition root, in process', () => {
     // The ledger remembers what the blobs were read with; a third run with the same filter reads nothing again.
     const again = await runInProcess(world, { ...range, operations: 'LaunchPowerApp' })
     expect(again.log.join('\n')).toMatch(/downloaded 0 blobs/)
+  })
+
+  it('keeps one failure issue per data branch: jobs that opened one each at the same moment end with the oldest', async () => {
+    world = await startWorld()
+    const range = backfill(world, 2)
+    const octokit = createGitHubClient({ token: GITHUB_TOKEN, baseUrl: world.github.url, pacingMs: 0 })
+    // Two jobs of a matrix, stopped at once, each opened the issue.
+    for (const job of ['a', 'b'])
+      await octokit.rest.issues.create({
+        owner: 'contoso',
+        repo: 'audit',
+        title: `stopped (${job})`,
+        body: `${issueMarker(BRANCH)}\nstopped`,
+        labels: ['audit-sync']
+      })
+    const stopped = await runInProcess(world, { ...range, 'client-secret': 'not-the-secret~0123456789' })
+    expect(stopped.failed).toMatch(/AADSTS7000215/)
+    const [first, second] = world.github.issues
+    expect(first?.state).toBe('open')
+    expect(first?.comments.at(-1)?.body).toMatch(/before it committed anything/)
+    expect(second?.state).toBe('closed')
+    expect(second?.comments.at(-1)?.body).toBe(`Duplicate of #${first?.number}: one issue per data branch.`)
+    expect(world.github.issues).toHaveLength(2)
   })
 
   it('reports a run that stops after a pass was committed: the commit is kept and listed', async () => {

@@ -6,7 +6,7 @@
  */
 import { tmpdir } from 'node:os'
 import { expiryWarning } from './action/certificate-input.js'
-import { credentialSecrets } from './action/credential-inputs.js'
+import { maskedValues, type MaskedValues } from './action/masked-values.js'
 import { describeSettings, InputError, readSettings } from './action/inputs.js'
 import { gitHubEndpoints, readRunContext, type RunContext } from './action/run-context.js'
 import type { ActionPort, Runtime } from './action/runtime.js'
@@ -43,12 +43,14 @@ export { actionsRuntime } from './action/runtime.js'
  */
 export async function run(runtime: Runtime): Promise<void> {
   const { port, env, now } = runtime
+  // Everything masked in the log, remembered for text that is saved (the failure issue).
+  const masked = maskedValues((value) => port.setSecret(value))
   try {
     const context = readRunContext(runtime.context, env)
     const { settings, plan } = await port.group('Inputs', async () => {
       const inputs = {
         getInput: (name: string) => port.getInput(name),
-        setSecret: (value: string) => port.setSecret(value),
+        setSecret: (value: string) => masked.mask(value),
         env,
         currentRepository: context.repository
       }
@@ -62,7 +64,7 @@ export async function run(runtime: Runtime): Promise<void> {
       settings.credential?.kind === 'certificate' ? expiryWarning(settings.credential.certificate, now()) : undefined
     if (expiring) port.warning(expiring, 'Certificate expires soon')
 
-    const wiring = new Wiring(runtime, settings, context)
+    const wiring = new Wiring(runtime, settings, context, masked)
     if (settings.dryRun) {
       const git = settings.repository && settings.githubToken ? wiring.github(settings.repository, 4).git : undefined
       await port.appendSummary(
@@ -182,21 +184,16 @@ class Wiring {
   private readonly hooks: TestHooks
   /** Masks every token of the run, whichever resource it is for. */
   private readonly mask: (token: string) => void
-  /** The tokens masked so far, for text that is saved rather than logged (the failure issue). */
-  private readonly tokens = new Set<string>()
   private readonly logPresented: (presented: PresentedToken | undefined) => void
 
   constructor(
     readonly runtime: Runtime,
     private readonly settings: Settings,
-    private readonly context: RunContext
+    private readonly context: RunContext,
+    private readonly masked: MaskedValues
   ) {
     this.hooks = readTestHooks(runtime.env)
-    const mask = maskOnce(runtime.port)
-    this.mask = (token) => {
-      this.tokens.add(token)
-      mask(token)
-    }
+    this.mask = (token) => masked.mask(token)
     this.logPresented = logPresentedOnce(runtime.port)
   }
 
@@ -242,20 +239,9 @@ class Wiring {
     }
   }
 
-  /**
-   * Text with every secret of the run replaced: the log masks them, but an issue is saved on
-   * GitHub as it is written (the credential, the GitHub token, every access and ID token).
-   */
+  /** Text with every value the run masked replaced: an issue is saved on GitHub as it is written. */
   redact(text: string): string {
-    const { settings } = this
-    const credential = settings.credential
-    const secrets = [
-      settings.githubToken,
-      ...(credential?.kind === 'client-secret' ? [credential.secret] : []),
-      ...(credential ? credentialSecrets(credential) : []),
-      ...this.tokens
-    ].filter((secret) => secret.length >= 4)
-    return secrets.reduce((redacted, secret) => redacted.split(secret).join('***'), text)
+    return this.masked.redact(text)
   }
 
   issueContext(): IssueContext {
@@ -369,16 +355,6 @@ function importOnlyApi(): SyncDependencies['api'] {
     )
   }
   return { listContent: refuse, fetchBlob: refuse, listSubscriptions: refuse, startSubscription: refuse }
-}
-
-/** Masks each distinct token once: MSAL hands back the same cached token on every call. */
-function maskOnce(port: ActionPort): (token: string) => void {
-  const masked = new Set<string>()
-  return (token) => {
-    if (masked.has(token)) return
-    masked.add(token)
-    port.setSecret(token)
-  }
 }
 
 /** Logs what the workflow's GitHub token presents, once: what a federated credential must match. */

@@ -5,6 +5,7 @@
  * commit data, ledger and manifest together. And the dry run: the plan alone.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import type { Settings } from './action/settings.js'
 import type { GitDatabase } from './github/git-database.js'
@@ -20,7 +21,7 @@ import {
 } from './collect/collect.js'
 import { ensureSubscriptions, type SubscriptionApi } from './collect/subscriptions.js'
 import type { GraphLedgerUpdate } from './branch/graph-ledger.js'
-import { submissionsLeft } from './branch/graph-ledger.js'
+import { graphWorkLeft, submissionsLeft } from './branch/graph-ledger.js'
 import { collectFromGraph, type GraphStats } from './graph/graph-collect.js'
 import { planGraphQueries, selectionOf, type GraphPlan, type GraphPlanContext } from './graph/graph-plan.js'
 import { DEFAULT_QUERY_LIMITS, type AuditQueryApi } from './graph/query-runner.js'
@@ -228,7 +229,7 @@ class SyncRun {
         ? undefined
         : planGraphQueries(scopes.graph, ledger.graph, this.graphPlanContext(now))
     if (graphPlan) deps.log(describeGraphPlan(graphPlan))
-    const leftForGraph = waitingForGraph(ledger)
+    const leftForGraph = ledger.graph ? graphWorkLeft(ledger.graph) : 0
     if (!graphPlan && leftForGraph > 0)
       deps.log(
         `${leftForGraph} Graph audit log query window(s) of earlier runs (running, waiting, failed or not settled) ` +
@@ -345,7 +346,7 @@ class SyncRun {
         },
         settleMs: deps.graphSettleMs ?? GRAPH_SETTLE_MS,
         now: deps.now,
-        sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+        sleep: deps.sleep ?? ((ms) => sleep(ms)),
         log: deps.log
       })
     )
@@ -484,12 +485,6 @@ class SyncRun {
  */
 function queryFiltersOf(settings: Settings): QueryFilters {
   return settings.filter.operations.length > 0 ? { operationFilters: settings.filter.operations } : {}
-}
-
-/** Graph windows of earlier runs that a run without Graph leaves as they are. */
-function waitingForGraph(ledger: Ledger): number {
-  const graph = ledger.graph
-  return graph ? graph.pending.length + graph.queued.length + graph.failed.length + graph.unsettled.length : 0
 }
 
 /** The plan of a run that lists nothing from the Management API. */

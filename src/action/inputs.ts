@@ -2,12 +2,11 @@ import { cloudEndpoints, CLOUDS, parseCloud, type Cloud } from '../auth/clouds.j
 import { CONTENT_TYPES, parseContentType, type ContentType } from '../record/content-types.js'
 import { explainInvalidBranchName } from './branch-name.js'
 import { parseDuration } from '../util/duration.js'
-import { parseInstant } from '../util/time.js'
+import { floorToMinute, formatInstant, parseInstant } from '../util/time.js'
 import { DOCUMENTED_QUOTA_PER_MINUTE } from '../http/quota-limiter.js'
 import { checkWindowLength, PlanError, resolveRange, splitRange, type Plan, type PlanScope } from '../plan/windows.js'
 import { FORMAT_NAMES, type FormatName } from '../branch/paths.js'
 import { SOURCE_NAMES, splitScope, type SourceName } from '../plan/sources.js'
-import { formatInstant } from '../util/time.js'
 import { HOUR_MS, MINUTE_MS } from '../util/duration.js'
 import {
   credentialSecrets,
@@ -290,7 +289,7 @@ function sourceRange(scope: PlanScope, source: SourceName, now: Date) {
   if (management) return resolveRange(management, now)
   // A scheduled Graph run asks for its look-back: the same bounds as the Management API's.
   if (scope.mode === 'scheduled') resolveRange(scope, now)
-  const minute = new Date(Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS)
+  const minute = floorToMinute(now)
   return { mode: scope.mode, from: minute, to: minute, notes: [] }
 }
 

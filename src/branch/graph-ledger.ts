@@ -177,6 +177,11 @@ export function isGraphLedgerEmpty(graph: GraphLedger): boolean {
   )
 }
 
+/** Windows that later runs still have to query: running, waiting, failed or not settled. */
+export function graphWorkLeft(graph: GraphLedger): number {
+  return graph.pending.length + graph.queued.length + graph.failed.length + graph.unsettled.length
+}
+
 /**
  * Applies a run's Graph work (to a copy): settled windows are remembered as collected for the
  * run's selection, unsettled ones as such (until a later query of them settles), the pending

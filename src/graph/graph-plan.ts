@@ -9,11 +9,12 @@ import {
 import type { FailedWindow } from '../branch/ledger.js'
 import type { SourceScopes } from '../plan/sources.js'
 import type { ContentType } from '../record/content-types.js'
-import type { RecordFilter } from '../record/filter.js'
-import type { TimeRange } from '../record/time-range.js'
+import { filterDigest, type RecordFilter } from '../record/filter.js'
+import { sameRange, type TimeRange } from '../record/time-range.js'
 import { sha256Prefix } from '../util/digest.js'
-import { HOUR_MS, MINUTE_MS } from '../util/duration.js'
-import { dailyQueryWindows } from './query-windows.js'
+import { HOUR_MS } from '../util/duration.js'
+import { floorToMinute } from '../util/time.js'
+import { dailyQueryWindows, isQueryWindowSettled } from './query-windows.js'
 
 /** The Graph work of a run: windows to submit (the ledger's first) and queries to adopt. */
 export interface GraphPlan {
@@ -40,17 +41,7 @@ export interface GraphPlanContext {
  * a content type or drops a filter gets those records queried).
  */
 export function selectionOf(contentTypes: readonly ContentType[], filter: RecordFilter): string {
-  const lower = (values: readonly (string | number)[]) => values.map((value) => String(value).toLowerCase()).sort()
-  return sha256Prefix(
-    JSON.stringify([
-      [...contentTypes].sort(),
-      lower(filter.operations),
-      lower(filter.workloads),
-      lower(filter.recordTypes)
-    ]),
-    6,
-    'hex'
-  )
+  return sha256Prefix(JSON.stringify([[...contentTypes].sort(), filterDigest(filter)]), 6, 'hex')
 }
 
 /**
@@ -66,7 +57,7 @@ export function planGraphQueries(
   ledger: GraphLedger | undefined,
   context: GraphPlanContext
 ): GraphPlan {
-  const now = new Date(Math.floor(context.now.getTime() / MINUTE_MS) * MINUTE_MS)
+  const now = floorToMinute(context.now)
   const mine = (ranges: GraphLedger['collected'] | undefined) =>
     (ranges ?? []).filter((range) => range.selection === context.selection).map(toRange)
   const collected = mine(ledger?.collected)
@@ -79,7 +70,7 @@ export function planGraphQueries(
     .filter((window, index, all) => all.findIndex((other) => sameRange(other, window)) === index)
   const due = mergeRanges(
     unsettled
-      .filter((window) => window.end.getTime() + context.settleMs <= now.getTime())
+      .filter((window) => isQueryWindowSettled(window, now, context.settleMs))
       .map((window) => ({ start: window.start.toISOString(), end: window.end.toISOString() }))
   )
     .map(toRange)
@@ -123,10 +114,6 @@ function askedRange(asked: SourceScopes['graph'], harvested: readonly TimeRange[
     start: new Date(Math.min(lookbackStart, Number.isFinite(lastHarvested) ? lastHarvested : lookbackStart)),
     end: now
   }
-}
-
-function sameRange(a: TimeRange, b: TimeRange): boolean {
-  return a.start.getTime() === b.start.getTime() && a.end.getTime() === b.end.getTime()
 }
 
 function retryOf(entry: { resubmitted?: number; final?: boolean }): Pick<QueryWindow, 'resubmitted' | 'final'> {

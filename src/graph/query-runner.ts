@@ -1,6 +1,6 @@
-import type { PendingQuery, QueryWindow } from '../branch/graph-ledger.js'
+import { toRange, type PendingQuery, type QueryWindow } from '../branch/graph-ledger.js'
 import { ApiError } from '../m365/api-error.js'
-import type { TimeRange } from '../record/time-range.js'
+import { sameRange, type TimeRange } from '../record/time-range.js'
 import { DAY_MS } from '../util/duration.js'
 import { errorMessage } from '../util/error-message.js'
 import { formatInstant, formatRange } from '../util/time.js'
@@ -131,7 +131,7 @@ class QueryRun {
   async run(): Promise<QueryRunResult> {
     const { input, running, waiting, result } = this
     for (const query of input.pending) {
-      const window = windowOf(query)
+      const window = toRange(query)
       if (Date.parse(query.submitted) + QUERY_KEPT_MS <= this.started) {
         this.log(
           `Audit log query ${query.id} for ${formatRange(window)} is older than Purview keeps queries; querying again.`
@@ -186,7 +186,7 @@ class QueryRun {
   private async adoptLost(wanted: readonly TimeRange[]): Promise<void> {
     for (const query of await this.listQueries()) {
       const window = windowOfDisplayName(query.displayName, this.input.filters)
-      if (!window || !wanted.some((entry) => sameWindow(entry, window)) || this.covers(window)) continue
+      if (!window || !wanted.some((entry) => sameRange(entry, window)) || this.covers(window)) continue
       if (query.status !== 'notStarted' && query.status !== 'running') continue
       this.running.push(
         track(
@@ -261,9 +261,7 @@ class QueryRun {
       const named = windowOfDisplayName(query.displayName, this.input.filters)
       // Only a query still running: a finished one is an earlier run's answer, without what arrived since.
       return (
-        named !== undefined &&
-        sameWindow(named, window) &&
-        (query.status === 'notStarted' || query.status === 'running')
+        named !== undefined && sameRange(named, window) && (query.status === 'notStarted' || query.status === 'running')
       )
     })
   }
@@ -387,8 +385,8 @@ class QueryRun {
 
   private covers(window: TimeRange): boolean {
     return (
-      this.running.some((tracked) => sameWindow(tracked.window, window)) ||
-      this.waiting.some((entry) => sameWindow(entry, window))
+      this.running.some((tracked) => sameRange(tracked.window, window)) ||
+      this.waiting.some((entry) => sameRange(entry, window))
     )
   }
 
@@ -409,19 +407,11 @@ class QueryRun {
   }
 }
 
-function windowOf(query: PendingQuery): TimeRange {
-  return { start: new Date(query.start), end: new Date(query.end) }
-}
-
 function track(query: PendingQuery, firstPollAt: number, pollDelay: number): Tracked {
-  return { query, window: windowOf(query), nextPollAt: firstPollAt, pollDelay }
+  return { query, window: toRange(query), nextPollAt: firstPollAt, pollDelay }
 }
 
 function backOff(tracked: Tracked, now: number, limits: QueryLimits): void {
   tracked.nextPollAt = now + tracked.pollDelay
   tracked.pollDelay = Math.min(limits.maxPollMs, tracked.pollDelay * 2)
-}
-
-function sameWindow(a: TimeRange, b: TimeRange): boolean {
-  return a.start.getTime() === b.start.getTime() && a.end.getTime() === b.end.getTime()
 }

@@ -1,7 +1,7 @@
 import type { TimeRange } from '../record/time-range.js'
 import { sha256Prefix } from '../util/digest.js'
 import { DAY_MS, HOUR_MS } from '../util/duration.js'
-import { formatInstant, parseInstant } from '../util/time.js'
+import { formatInstant, parseInstant, startOfUtcDay } from '../util/time.js'
 
 /**
  * The windows of Microsoft Graph audit log queries for a range: one per UTC day, cut at the
@@ -11,7 +11,7 @@ import { formatInstant, parseInstant } from '../util/time.js'
 export function dailyQueryWindows(range: TimeRange): TimeRange[] {
   const windows: TimeRange[] = []
   for (let start = range.start.getTime(); start < range.end.getTime();) {
-    const end = Math.min(range.end.getTime(), Math.floor(start / DAY_MS) * DAY_MS + DAY_MS)
+    const end = Math.min(range.end.getTime(), startOfUtcDay(start) + DAY_MS)
     windows.push({ start: new Date(start), end: new Date(end) })
     start = end
   }

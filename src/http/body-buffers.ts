@@ -82,7 +82,6 @@ export class BodyBuffers {
 
 const INITIAL_BYTES = 64 * 1024
 
-/** A response body larger than its reader allows. */
 /** Destroys a response body that will not be read (undici's is a stream), quietly. */
 function discard(body: AsyncIterable<Uint8Array>): void {
   const stream = body as { on?: (event: 'error', listener: () => void) => unknown; destroy?: () => void }
@@ -90,6 +89,7 @@ function discard(body: AsyncIterable<Uint8Array>): void {
   stream.destroy?.()
 }
 
+/** A response body larger than its reader allows. */
 export class BodyTooLargeError extends Error {
   constructor(readonly maxBytes: number) {
     super(`the response is larger than ${maxBytes} bytes`)

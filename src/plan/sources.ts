@@ -1,6 +1,7 @@
 import { RETENTION_MS, RETENTION_SAFETY_MS } from '../m365/retention.js'
 import type { TimeRange } from '../record/time-range.js'
-import { DAY_MS, MINUTE_MS } from '../util/duration.js'
+import { DAY_MS } from '../util/duration.js'
+import { floorToMinute, startOfUtcDay } from '../util/time.js'
 import type { PlanScope } from './windows.js'
 
 /**
@@ -22,7 +23,7 @@ export type SourceName = (typeof SOURCE_NAMES)[number]
  * Graph for nothing new.
  */
 export function graphPartEnd(listable: Date): Date {
-  return new Date(Math.floor(listable.getTime() / DAY_MS) * DAY_MS + 2 * DAY_MS)
+  return new Date(startOfUtcDay(listable.getTime()) + 2 * DAY_MS)
 }
 
 /** A run's range, split between its sources. */
@@ -40,8 +41,7 @@ export interface SourceScopes {
 
 /** The oldest start the Management API can still list at `now`, with the safety margin the planner keeps. */
 export function oldestListableStart(now: Date): Date {
-  const minute = Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS
-  return new Date(minute - RETENTION_MS + RETENTION_SAFETY_MS)
+  return new Date(floorToMinute(now).getTime() - RETENTION_MS + RETENTION_SAFETY_MS)
 }
 
 /** Splits a scope between the sources of a run. */

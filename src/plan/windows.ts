@@ -1,7 +1,7 @@
 import { MAX_WINDOW_MS, RETENTION_MS, RETENTION_SAFETY_MS } from '../m365/retention.js'
 import type { TimeRange } from '../record/time-range.js'
 import { MINUTE_MS, formatDuration } from '../util/duration.js'
-import { formatInstant } from '../util/time.js'
+import { floorToMinute, formatInstant } from '../util/time.js'
 
 /** An explicit range, as given by `start` and `end` (backfill). */
 export interface BackfillScope {
@@ -172,10 +172,6 @@ function scheduledRange(
     )
   }
   return { from: new Date(from), to: now }
-}
-
-function floorToMinute(date: Date): Date {
-  return new Date(Math.floor(date.getTime() / MINUTE_MS) * MINUTE_MS)
 }
 
 function describeAge(now: Date, then: Date): string {

@@ -6,3 +6,8 @@ export interface TimeRange {
   start: Date
   end: Date
 }
+
+/** Whether two ranges are the same span. */
+export function sameRange(a: TimeRange, b: TimeRange): boolean {
+  return a.start.getTime() === b.start.getTime() && a.end.getTime() === b.end.getTime()
+}

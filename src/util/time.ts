@@ -1,3 +1,4 @@
+import { DAY_MS, MINUTE_MS } from './duration.js'
 /**
  * Instants in inputs are ISO 8601 and UTC unless they say otherwise: `2026-11-20`,
  * `2026-11-20T06:00`, `2026-11-20T06:00Z`, `2026-11-20T06:00:00.000+02:00`. A bare date
@@ -47,4 +48,14 @@ export function formatRange(range: { start: Date; end: Date }): string {
 /** The UTC day (`YYYY-MM-DD`) of an instant. */
 export function utcDay(date: Date): string {
   return date.toISOString().slice(0, 10)
+}
+
+/** The instant at the start of its minute: plans and ranges are whole minutes. */
+export function floorToMinute(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / MINUTE_MS) * MINUTE_MS)
+}
+
+/** The start of the UTC day an instant (milliseconds) falls in. */
+export function startOfUtcDay(ms: number): number {
+  return Math.floor(ms / DAY_MS) * DAY_MS
 }

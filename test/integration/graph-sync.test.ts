@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { TEST_HOOKS } from '../../src/action/test-hooks.js'
+import { graphPartEnd, oldestListableStart } from '../../src/plan/sources.js'
 import { expectBranchHoldsServedBetween } from '../e2e/assertions.js'
 import { branchUsageFiles, expectedUsageFiles } from '../e2e/usage-expectations.js'
 import { E2E_TEST_BUDGET_MS } from '../e2e/budgets.js'
@@ -83,10 +84,14 @@ describe('source: auto and graph', () => {
       expect(first.log.join('\n')).toMatch(/Graph: \d+ queries submitted/)
 
       const requestsBefore = graphRequests(world)
+      const graphEndBefore = graphPartEnd(oldestListableStart(new Date())).getTime()
       const again = await runInProcess(world, inputs, { env: FAST })
       expect(again.failed, again.log.join('\n')).toBeUndefined()
-      expect(world.emulator.graphQueries.length, 'no query for days already collected').toBe(queries)
-      expect(graphRequests(world)).toBe(requestsBefore)
+      // Graph's part ends on a midnight: the same all day (a re-run across 23:55 UTC reaches a day further).
+      if (graphPartEnd(oldestListableStart(new Date())).getTime() === graphEndBefore) {
+        expect(world.emulator.graphQueries.length, 'no query for days already collected').toBe(queries)
+        expect(graphRequests(world)).toBe(requestsBefore)
+      } else expect(world.emulator.graphQueries.length).toBe(queries + 1)
       expect(await expectBranchHoldsServedBetween(world, ['Audit.General'], from, to)).toBeGreaterThan(500)
     },
     E2E_TEST_BUDGET_MS
@@ -179,7 +184,7 @@ describe('source: auto and graph', () => {
   it(
     'graph: a query slower than the run is left running, adopted by the next run and harvested then, never submitted twice',
     async () => {
-      world = await startWorld({ emulator: { graphQueryDurationMs: 2_500 } })
+      world = await startWorld({ emulator: { graphQueryDurationMs: 8_000 } })
       const { emulator } = world
       const { inputs: range, from, to } = history(world, 1)
       const inputs = { ...range, source: 'graph', 'graph-url': emulator.graphUrl, 'content-types': 'Audit.General' }
@@ -194,7 +199,9 @@ describe('source: auto and graph', () => {
       expect(ledger.graph.pending).toHaveLength(utcDays)
       expect(first.summary).toMatch(new RegExp(`${utcDays} still running`))
 
-      await new Promise((resolve) => setTimeout(resolve, 2_600))
+      // Until the service says they finished (a loaded machine must not make the first run see them done).
+      while (!emulator.graphQueries.every((query) => query.status === 'succeeded'))
+        await new Promise((resolve) => setTimeout(resolve, 100))
       const second = await runInProcess(world, inputs, { env })
       expect(second.failed, second.log.join('\n')).toBeUndefined()
       expect(emulator.graphQueries.length, 'adopted, not submitted again').toBe(submitted)
@@ -293,7 +300,11 @@ describe('source: auto and graph', () => {
       expect(late.length, 'late events in windows already harvested').toBeGreaterThan(0)
       const second = await runInProcess(world, inputs, { env: FAST })
       expect(second.failed, second.log.join('\n')).toBeUndefined()
-      expect(emulator.graphQueries.length, 'only the minutes since the last run').toBeLessThanOrEqual(afterFirst + 1)
+      // Only the minutes since the last run: one query, two if UTC midnight passed between the runs.
+      const crossedMidnight = Math.floor(askedEnd / DAY) !== Math.floor(Date.now() / DAY)
+      expect(emulator.graphQueries.length, 'only the minutes since the last run').toBeLessThanOrEqual(
+        afterFirst + (crossedMidnight ? 2 : 1)
+      )
 
       // Once settled, the harvested windows are queried again, a UTC day at a time, and done.
       const settledNow = { ...FAST, [TEST_HOOKS.graphSettleMs]: '0' }

@@ -27,6 +27,9 @@ describe('text from the ledger and the workspace in what the run writes', () => 
     expect(html).not.toContain('<img')
     expect(html).not.toContain('<b>AF</b>')
     expect(html).not.toMatch(/@admin/)
+    // The window is there, as text.
+    expect(html).toContain('&lt;img src=x')
+    expect(html).toContain('@\u200badmin')
     const plan = renderPlanSummary(
       { mode: 'backfill', from: new Date(0), to: new Date(0), windowMs: 60_000, windows: [], notes: [] },
       'Plan.',
@@ -45,6 +48,9 @@ describe('text from the ledger and the workspace in what the run writes', () => 
     // In the table it is text: escaped, no live mention or cross-reference.
     expect(body).not.toContain('<img')
     expect(body).not.toMatch(/@admin|@octocat|#1\b/)
+    expect(body).toContain('&lt;img src=x')
+    expect(body).toContain('@\u200badmin')
+    expect(body).toContain('#\u200b1')
     expect(renderIssueBody([forged], [], context)).not.toContain('gh workflow run')
   })
 })

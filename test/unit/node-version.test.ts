@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -7,7 +7,9 @@ import { unsupportedNode } from '../../src/action/node-version.js'
 
 const exec = promisify(execFile)
 /** A Node older than 24 on this machine (Debian's, say), to start the bundle with. */
-const OLDER_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => existsSync(path))
+const OLDER_NODE = ['/usr/bin/node', '/usr/local/bin/node']
+  .filter((path) => existsSync(path))
+  .find((path) => unsupportedNode(execFileSync(path, ['--version'], { encoding: 'utf8' }).trim()) !== undefined)
 
 describe('the Node that runs the action', () => {
   it('is 24 or later; an older one is named, with what to use instead', () => {
@@ -29,6 +31,7 @@ describe('the Node that runs the action', () => {
       )
       expect('code' in result ? result.code : 0).toBe(1)
       expect(result.stdout).toBe(`::error::${unsupportedNode(version.trim())}\n`)
+      expect(result.stdout).toMatch(/^::error::m365-audit-sync needs Node 24 or later; this is Node v\d+\./)
       expect(result.stderr).toBe('')
     }
   )

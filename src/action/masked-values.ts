@@ -1,0 +1,27 @@
+/**
+ * Every value the run hides from the log (inputs' secrets, the certificate and its password,
+ * the OIDC request token, each access and ID token), kept so that text saved rather than
+ * logged (the failure issue) can be redacted against the same values the log masks.
+ */
+export interface MaskedValues {
+  /** Masks a value in the log, once, and remembers it. */
+  mask(value: string): void
+  /** Text with every masked value replaced by `***`. */
+  redact(text: string): string
+}
+
+export function maskedValues(setSecret: (value: string) => void): MaskedValues {
+  const values = new Set<string>()
+  return {
+    mask(value) {
+      if (values.has(value)) return
+      values.add(value)
+      setSecret(value)
+    },
+    redact(text) {
+      // Longest first: a value that contains another is replaced whole.
+      const secrets = [...values].filter((value) => value.length >= 4).sort((a, b) => b.length - a.length)
+      return secrets.reduce((redacted, secret) => redacted.split(secret).join('***'), text)
+    }
+  }
+}

@@ -3704,14 +3704,22 @@ function streamingFetch(body, length) {
 
 
 /** API error texts the logic recognises. */
-const ERROR_NOT_FAST_FORWARD = 'Update is not a fast forward';
 const ERROR_REFERENCE_EXISTS = 'Reference already exists';
 const ERROR_REPOSITORY_EMPTY = 'Git Repository is empty';
 function apiMessage(error) {
+    const graphqlErrors = error.errors;
+    if (Array.isArray(graphqlErrors))
+        return graphqlErrors.map((graphqlError) => graphqlError.message ?? '').join('; ');
     const e = error;
     return e.response?.data?.message ?? e.message ?? '';
 }
+/** The HTTP status of a failed call; a GraphQL refusal (HTTP 200) by the status its type stands for. */
 function git_database_status(error) {
+    const graphqlType = error.errors?.[0]?.type;
+    if (graphqlType === 'FORBIDDEN')
+        return 403;
+    if (graphqlType === 'NOT_FOUND')
+        return 404;
     return error.status;
 }
 /** The Git Data API of one repository, through Octokit: a plain object, which callers may spread to replace a call. */
@@ -3726,7 +3734,7 @@ function createGitDatabase(octokit, target) {
         writeTree: (baseTree, changes) => api.writeTree(baseTree, changes),
         createCommit: (message, treeSha, parents) => api.createCommit(message, treeSha, parents),
         createRef: (branch, sha) => api.createRef(branch, sha),
-        updateRef: (branch, sha) => api.updateRef(branch, sha)
+        updateRef: (branch, sha, expected) => api.updateRef(branch, sha, expected)
     };
 }
 class OctokitGitDatabase {
@@ -3837,16 +3845,48 @@ class OctokitGitDatabase {
             throw this.explain(error, `create branch '${branch}'`);
         }
     }
-    async updateRef(branch, sha) {
+    /**
+     * REST's ref update checks only that the move is a fast forward: after an erasure reset the
+     * branch to an older commit, a commit built on the erased tip is still a fast forward of it,
+     * and the erased commits would come back. GraphQL's `updateRefs` also checks the value
+     * before (https://docs.github.com/graphql/reference/mutations#updaterefs). Its refusals
+     * are not documented by text, so any failure is judged by where the branch now points.
+     */
+    async updateRef(branch, sha, expected) {
         try {
-            await this.octokit.rest.git.updateRef({ ...this.repo, ref: `heads/${branch}`, sha, force: false });
+            await this.octokit.graphql(UPDATE_REFS, {
+                repositoryId: await this.repositoryId(),
+                refUpdates: [{ name: `refs/heads/${branch}`, beforeOid: expected, afterOid: sha, force: false }]
+            });
             return 'updated';
         }
         catch (error) {
-            if (git_database_status(error) === 422 && apiMessage(error).includes(ERROR_NOT_FAST_FORWARD))
-                return 'not-fast-forward';
+            const now = await this.refSha(branch).catch(() => undefined);
+            if (now === sha)
+                return 'updated';
+            if (now !== undefined && now !== expected)
+                return 'moved';
             throw this.explain(error, `update branch '${branch}'`);
         }
+    }
+    /** Where a branch points now (undefined when it is gone). */
+    async refSha(branch) {
+        try {
+            const { data } = await this.octokit.rest.git.getRef({ ...this.repo, ref: `heads/${branch}` });
+            return data.object.sha;
+        }
+        catch (error) {
+            if (git_database_status(error) === 404)
+                return undefined;
+            throw error;
+        }
+    }
+    repositoryNodeId;
+    /** The repository's GraphQL id, asked for once. */
+    repositoryId() {
+        this.repositoryNodeId ??= this.octokit.rest.repos.get(this.repo).then(({ data }) => data.node_id);
+        this.repositoryNodeId.catch(() => (this.repositoryNodeId = undefined));
+        return this.repositoryNodeId;
     }
     async createTree(baseTree, entries) {
         try {
@@ -3900,6 +3940,9 @@ class OctokitGitDatabase {
         return new Error(`Could not ${action} in ${where}: ${code ?? ''} ${message}`.replace(/\s+/g, ' ').trim());
     }
 }
+const UPDATE_REFS = `mutation ($repositoryId: ID!, $refUpdates: [RefUpdate!]!) {
+  updateRefs(input: { repositoryId: $repositoryId, refUpdates: $refUpdates }) { clientMutationId }
+}`;
 /** Content up to this size (the ledger, the manifest, the README) goes inline in the tree request. */
 const INLINE_MAX_BYTES = 1024 * 1024;
 /**
@@ -8705,9 +8748,10 @@ function ledgerWorthCommitting(before, after, input) {
 
 /**
  * Commits files to a branch through the Git Data API, without a checkout:
- * blobs → tree on the tip's tree → commit → fast-forward ref update (never force). When
- * another writer moved the branch first, the changes are rebuilt on the new tip by calling
- * `build` again, so both writers' data survives. A missing branch is created as an orphan.
+ * blobs → tree on the tip's tree → commit → ref update from the tip the commit was built on
+ * (compare-and-swap, never force). When another writer moved the branch first (forward, or
+ * back by an erasure), the changes are rebuilt on the new tip by calling `build` again, so
+ * both writers' data survives and nothing erased comes back. A missing branch is created as an orphan.
  * `afterAttempt` runs after every attempt, whatever its outcome (to remove its temp files).
  */
 async function commitFiles(options) {
@@ -8733,7 +8777,9 @@ async function commitFiles(options) {
             if (head && tree === head.treeSha)
                 return { status: 'unchanged', attempts: attempt };
             const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : []);
-            const outcome = head ? await git.updateRef(branch, commitSha) : await git.createRef(branch, commitSha);
+            const outcome = head
+                ? await git.updateRef(branch, commitSha, head.commitSha)
+                : await git.createRef(branch, commitSha);
             if (outcome === 'updated' || outcome === 'created') {
                 return {
                     status: 'committed',

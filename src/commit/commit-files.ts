@@ -11,9 +11,10 @@ export type CommitResult =
 
 /**
  * Commits files to a branch through the Git Data API, without a checkout:
- * blobs → tree on the tip's tree → commit → fast-forward ref update (never force). When
- * another writer moved the branch first, the changes are rebuilt on the new tip by calling
- * `build` again, so both writers' data survives. A missing branch is created as an orphan.
+ * blobs → tree on the tip's tree → commit → ref update from the tip the commit was built on
+ * (compare-and-swap, never force). When another writer moved the branch first (forward, or
+ * back by an erasure), the changes are rebuilt on the new tip by calling `build` again, so
+ * both writers' data survives and nothing erased comes back. A missing branch is created as an orphan.
  * `afterAttempt` runs after every attempt, whatever its outcome (to remove its temp files).
  */
 export async function commitFiles(options: {
@@ -45,7 +46,9 @@ export async function commitFiles(options: {
       // Staged files are compared only once uploaded: all of them may turn out the same.
       if (head && tree === head.treeSha) return { status: 'unchanged', attempts: attempt }
       const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : [])
-      const outcome = head ? await git.updateRef(branch, commitSha) : await git.createRef(branch, commitSha)
+      const outcome = head
+        ? await git.updateRef(branch, commitSha, head.commitSha)
+        : await git.createRef(branch, commitSha)
       if (outcome === 'updated' || outcome === 'created') {
         return {
           status: 'committed',

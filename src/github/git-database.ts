@@ -42,12 +42,14 @@ export interface GitDatabase {
   createCommit(message: string, treeSha: string, parents: readonly string[]): Promise<string>
   /** Creates the branch; 'exists' when another writer created it first. */
   createRef(branch: string, sha: string): Promise<'created' | 'exists'>
-  /** Moves the branch without force; 'not-fast-forward' when another writer moved it first. */
-  updateRef(branch: string, sha: string): Promise<'updated' | 'not-fast-forward'>
+  /**
+   * Moves the branch from `expected` to `sha` (a fast forward), compare-and-swap: 'moved' when
+   * the branch no longer points at `expected`, whoever moved it and in whichever direction.
+   */
+  updateRef(branch: string, sha: string, expected: string): Promise<'updated' | 'moved'>
 }
 
 /** API error texts the logic recognises. */
-export const ERROR_NOT_FAST_FORWARD = 'Update is not a fast forward'
 export const ERROR_REFERENCE_EXISTS = 'Reference already exists'
 export const ERROR_REPOSITORY_EMPTY = 'Git Repository is empty'
 
@@ -58,11 +60,17 @@ interface RequestErrorLike {
 }
 
 function apiMessage(error: unknown): string {
+  const graphqlErrors = (error as { errors?: { message?: string }[] }).errors
+  if (Array.isArray(graphqlErrors)) return graphqlErrors.map((graphqlError) => graphqlError.message ?? '').join('; ')
   const e = error as RequestErrorLike
   return e.response?.data?.message ?? e.message ?? ''
 }
 
+/** The HTTP status of a failed call; a GraphQL refusal (HTTP 200) by the status its type stands for. */
 function status(error: unknown): number | undefined {
+  const graphqlType = (error as { errors?: { type?: string }[] }).errors?.[0]?.type
+  if (graphqlType === 'FORBIDDEN') return 403
+  if (graphqlType === 'NOT_FOUND') return 404
   return (error as RequestErrorLike).status
 }
 
@@ -78,7 +86,7 @@ export function createGitDatabase(octokit: GitHubClient, target: { owner: string
     writeTree: (baseTree, changes) => api.writeTree(baseTree, changes),
     createCommit: (message, treeSha, parents) => api.createCommit(message, treeSha, parents),
     createRef: (branch, sha) => api.createRef(branch, sha),
-    updateRef: (branch, sha) => api.updateRef(branch, sha)
+    updateRef: (branch, sha, expected) => api.updateRef(branch, sha, expected)
   }
 }
 
@@ -188,14 +196,46 @@ class OctokitGitDatabase implements GitDatabase {
     }
   }
 
-  async updateRef(branch: string, sha: string): Promise<'updated' | 'not-fast-forward'> {
+  /**
+   * REST's ref update checks only that the move is a fast forward: after an erasure reset the
+   * branch to an older commit, a commit built on the erased tip is still a fast forward of it,
+   * and the erased commits would come back. GraphQL's `updateRefs` also checks the value
+   * before (https://docs.github.com/graphql/reference/mutations#updaterefs). Its refusals
+   * are not documented by text, so any failure is judged by where the branch now points.
+   */
+  async updateRef(branch: string, sha: string, expected: string): Promise<'updated' | 'moved'> {
     try {
-      await this.octokit.rest.git.updateRef({ ...this.repo, ref: `heads/${branch}`, sha, force: false })
+      await this.octokit.graphql(UPDATE_REFS, {
+        repositoryId: await this.repositoryId(),
+        refUpdates: [{ name: `refs/heads/${branch}`, beforeOid: expected, afterOid: sha, force: false }]
+      })
       return 'updated'
     } catch (error) {
-      if (status(error) === 422 && apiMessage(error).includes(ERROR_NOT_FAST_FORWARD)) return 'not-fast-forward'
+      const now = await this.refSha(branch).catch(() => undefined)
+      if (now === sha) return 'updated'
+      if (now !== undefined && now !== expected) return 'moved'
       throw this.explain(error, `update branch '${branch}'`)
     }
+  }
+
+  /** Where a branch points now (undefined when it is gone). */
+  private async refSha(branch: string): Promise<string | undefined> {
+    try {
+      const { data } = await this.octokit.rest.git.getRef({ ...this.repo, ref: `heads/${branch}` })
+      return data.object.sha
+    } catch (error) {
+      if (status(error) === 404) return undefined
+      throw error
+    }
+  }
+
+  private repositoryNodeId: Promise<string> | undefined
+
+  /** The repository's GraphQL id, asked for once. */
+  private repositoryId(): Promise<string> {
+    this.repositoryNodeId ??= this.octokit.rest.repos.get(this.repo).then(({ data }) => data.node_id)
+    this.repositoryNodeId.catch(() => (this.repositoryNodeId = undefined))
+    return this.repositoryNodeId
   }
 
   private async createTree(baseTree: string | undefined, entries: readonly TreeEntry[]): Promise<string> {
@@ -257,6 +297,10 @@ class OctokitGitDatabase implements GitDatabase {
     return new Error(`Could not ${action} in ${where}: ${code ?? ''} ${message}`.replace(/\s+/g, ' ').trim())
   }
 }
+
+const UPDATE_REFS = `mutation ($repositoryId: ID!, $refUpdates: [RefUpdate!]!) {
+  updateRefs(input: { repositoryId: $repositoryId, refUpdates: $refUpdates }) { clientMutationId }
+}`
 
 /** Content up to this size (the ledger, the manifest, the README) goes inline in the tree request. */
 const INLINE_MAX_BYTES = 1024 * 1024

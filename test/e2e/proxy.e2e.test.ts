@@ -44,7 +44,8 @@ describe('behind a proxy', { timeout: E2E_TEST_BUDGET_MS }, () => {
     expect(
       proxy.carried.some(
         (line) =>
-          line.startsWith(`PATCH ${github.url}`) || line.startsWith(`POST ${github.url}/repos/contoso/audit/git/refs`)
+          line.startsWith(`POST ${new URL(github.url).origin}/graphql`) ||
+          line.startsWith(`POST ${github.url}/repos/contoso/audit/git/refs`)
       )
     ).toBe(true)
     expect(proxy.authorizations.length).toBeGreaterThan(0)

@@ -6,6 +6,8 @@ export interface FaultSpec {
   method?: string
   /** Matched against the request path without the query string; any when absent. */
   path?: RegExp
+  /** Matched against the request body as text (a GraphQL query by what it asks); any when absent. */
+  requestBody?: RegExp
   status: number
   /** Response body: an object is sent as JSON, a string as is. Defaults to `{message: <reason phrase>}`. */
   body?: unknown
@@ -62,6 +64,26 @@ export function secondaryRateLimit(
   }
 }
 
+/** Matches GraphQL's `updateRefs` mutation, the one call that moves the data branch. */
+export const REF_UPDATE: Pick<FaultSpec, 'method' | 'path' | 'requestBody'> = {
+  method: 'POST',
+  path: /\/graphql$/,
+  requestBody: /\bupdateRefs\b/
+}
+
+/** A ref update refused as GitHub refuses a token without `contents: write` (HTTP 200, a FORBIDDEN error). */
+export function refUpdateForbidden(times = Infinity): FaultSpec {
+  return {
+    ...REF_UPDATE,
+    times,
+    status: 200,
+    body: {
+      data: { updateRefs: null },
+      errors: [{ type: 'FORBIDDEN', path: ['updateRefs'], message: 'Resource not accessible by integration' }]
+    }
+  }
+}
+
 interface FaultState extends Fault {
   matched: number
   fired: number
@@ -98,13 +120,14 @@ export class FaultInjector {
     this.faults.length = 0
   }
 
-  /** The response to inject for this request, if any fault claims it. */
-  take(method: string, path: string): InjectedResponse | undefined {
+  /** The first fault matching the request; its body is read as text only when a fault asks for it. */
+  take(method: string, path: string, requestBody: () => string = () => ''): InjectedResponse | undefined {
     for (const fault of this.faults) {
       const { spec } = fault
       if (fault.fired >= (spec.times ?? 1)) continue
       if (spec.method !== undefined && spec.method.toUpperCase() !== method) continue
       if (spec.path !== undefined && !matchesWhole(spec.path, path)) continue
+      if (spec.requestBody !== undefined && !matchesWhole(spec.requestBody, requestBody())) continue
       fault.matched += 1
       const counted = fault.matched - 1 - (spec.after ?? 0)
       if (counted < 0 || counted % (spec.every ?? 1) !== 0) continue

@@ -93,8 +93,19 @@ export interface CommitFilesOptions {
 interface PendingRace {
   ref: string
   remaining: number
+  /** 'commit' lands a foreign commit; 'rewind' resets the branch to its tip's first parent (an erasure). */
+  kind: 'commit' | 'rewind'
   files: FileChanges
   commits: string[]
+}
+
+/** One update of a guarded ref transaction, as GraphQL's `RefUpdate` names it. */
+export interface GuardedRefUpdate {
+  ref: string
+  /** The value the ref must have before the update (ZERO_SHA: it must not exist). */
+  beforeOid: string
+  afterOid: string
+  force: boolean
 }
 
 /** Author and committer of commits the fake writes on its own (seed, races, contents API). */
@@ -418,15 +429,62 @@ export class GitStore {
    * foreign commit ids.
    */
   raceNextRefUpdates(count: number, branch: string, files: FileChanges = {}): readonly string[] {
-    const race: PendingRace = { ref: `refs/heads/${branch}`, remaining: count, files, commits: [] }
+    const race: PendingRace = { ref: `refs/heads/${branch}`, remaining: count, kind: 'commit', files, commits: [] }
     this.races.push(race)
     return race.commits
+  }
+
+  /**
+   * Arms an erasure: just before the next guarded update of `refs/heads/<branch>`, the branch
+   * is reset to its tip's first parent, as `git reset --hard HEAD~1 && git push --force` from
+   * elsewhere would. A writer that read the old tip now holds a commit that is still a fast
+   * forward of the rewound branch. Returns the live list of commits the branch was reset to.
+   */
+  rewindNextRefUpdate(branch: string): readonly string[] {
+    const race: PendingRace = { ref: `refs/heads/${branch}`, remaining: 1, kind: 'rewind', files: {}, commits: [] }
+    this.races.push(race)
+    return race.commits
+  }
+
+  /**
+   * Applies `updates` all or none, as GraphQL's `updateRefs` does: each ref must point at its
+   * `beforeOid`, and without `force` its new value must be a fast forward. Returns the first
+   * update that was refused, with why, or undefined when all were applied.
+   */
+  async updateRefsGuarded(updates: readonly GuardedRefUpdate[]): Promise<{ ref: string; reason: string } | undefined> {
+    return this.mutex.run(async () => {
+      for (const update of updates) await this.runPendingRace(update.ref)
+      for (const update of updates) {
+        const current = (await this.getRef(update.ref))?.sha ?? ZERO_SHA
+        if (current !== update.beforeOid)
+          return { ref: update.ref, reason: `expected ${update.beforeOid}, found ${current}` }
+        if (update.afterOid === ZERO_SHA || current === ZERO_SHA || update.force) continue
+        if (!(await this.git.succeeds(['merge-base', '--is-ancestor', current, update.afterOid])))
+          return { ref: update.ref, reason: 'not a fast forward' }
+      }
+      for (const update of updates) {
+        const swapped =
+          update.afterOid === ZERO_SHA
+            ? await this.git.succeeds(['update-ref', '-d', update.ref, update.beforeOid])
+            : await this.git.succeeds(['update-ref', update.ref, update.afterOid, update.beforeOid])
+        if (!swapped) throw new Error(`${update.ref} moved outside the fake's lock during a guarded update`)
+      }
+      return undefined
+    })
   }
 
   private async runPendingRace(ref: string): Promise<void> {
     const race = this.races.find((candidate) => candidate.ref === ref && candidate.remaining > 0)
     if (race === undefined || (await this.getRef(ref)) === null) return
     race.remaining -= 1
+    if (race.kind === 'rewind') {
+      const head = (await this.getRef(ref))!.sha
+      const parent = (await this.readCommit(head))?.parents[0]
+      if (parent === undefined) throw new Error(`${ref} has no parent to rewind to`)
+      await this.git.run(['update-ref', ref, parent, head])
+      race.commits.push(parent)
+      return
+    }
     const message = `Concurrent update ${race.commits.length + 1}`
     race.commits.push(await this.commitFilesLocked(ref, race.files, { message, author: CONCURRENT_WRITER }))
   }

@@ -104,3 +104,85 @@ describe('GraphQL: blob texts by object id', () => {
     expect(await response.json()).toMatchObject({ data: { repository: { b0: { text: 'abc' } } } })
   })
 })
+
+describe('GraphQL: updateRefs, the compare-and-swap of refs', () => {
+  const start = useFakeGitHub()
+  const MUTATION = `mutation ($repositoryId: ID!, $refUpdates: [RefUpdate!]!) {
+  updateRefs(input: { repositoryId: $repositoryId, refUpdates: $refUpdates }) { clientMutationId }
+}`
+
+  async function updateRefs(github: FakeGitHub, refUpdates: unknown[], repositoryId?: string): Promise<unknown> {
+    const repository = (await (
+      await fetch(`${github.url}/repos/contoso/audit`, { headers: { authorization: `token ${github.token}` } })
+    ).json()) as { node_id: string }
+    const response = await fetch(`${github.url}/graphql`, {
+      method: 'POST',
+      headers: { authorization: `bearer ${github.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: MUTATION,
+        variables: { repositoryId: repositoryId ?? repository.node_id, refUpdates }
+      })
+    })
+    expect(response.status).toBe(200)
+    return response.json()
+  }
+
+  /** Two commits on `data`, the second on the first; the branch left at the first. */
+  async function twoCommits(github: FakeGitHub): Promise<[string, string]> {
+    const first = await github.commitFiles('data', { 'a.txt': 'a' })
+    const second = await github.commitFiles('data', { 'b.txt': 'b' })
+    await github.git(['update-ref', 'refs/heads/data', first])
+    return [first, second]
+  }
+
+  it('moves a ref that still points at beforeOid, and refuses one that does not, changing nothing', async () => {
+    const github = await start()
+    const [first, second] = await twoCommits(github)
+    const stale = await updateRefs(github, [{ name: 'refs/heads/data', beforeOid: second, afterOid: second }])
+    expect(stale).toMatchObject({
+      data: { updateRefs: null },
+      errors: [{ type: 'UNPROCESSABLE', message: expect.stringContaining('refs/heads/data') }]
+    })
+    expect(await github.git(['rev-parse', 'data'])).toBe(first)
+    expect(await updateRefs(github, [{ name: 'refs/heads/data', beforeOid: first, afterOid: second }])).toEqual({
+      data: { updateRefs: { clientMutationId: null } }
+    })
+    expect(await github.git(['rev-parse', 'data'])).toBe(second)
+  })
+
+  it('refuses a move back without force, applies all updates or none, and creates a ref from zeros', async () => {
+    const github = await start()
+    const [first, second] = await twoCommits(github)
+    await github.git(['update-ref', 'refs/heads/data', second])
+    expect(await updateRefs(github, [{ name: 'refs/heads/data', beforeOid: second, afterOid: first }])).toMatchObject({
+      errors: [{ message: expect.stringContaining('not a fast forward') }]
+    })
+    const zeros = '0'.repeat(40)
+    const mixed = await updateRefs(github, [
+      { name: 'refs/heads/copy', beforeOid: zeros, afterOid: first },
+      { name: 'refs/heads/data', beforeOid: first, afterOid: second }
+    ])
+    expect(mixed).toMatchObject({ errors: [{ type: 'UNPROCESSABLE' }] })
+    expect(await github.git(['for-each-ref', '--format=%(refname)', 'refs/heads/copy'])).toBe('')
+    await updateRefs(github, [{ name: 'refs/heads/copy', beforeOid: zeros, afterOid: first }])
+    expect(await github.git(['rev-parse', 'copy'])).toBe(first)
+    await updateRefs(github, [{ name: 'refs/heads/data', beforeOid: second, afterOid: first, force: true }])
+    expect(await github.git(['rev-parse', 'data'])).toBe(first)
+  })
+
+  it('answers FORBIDDEN to a read-only token and NOT_FOUND to another repository id', async () => {
+    const readOnly = await start({ permissions: { contents: 'read' } })
+    const [first, second] = await twoCommits(readOnly)
+    expect(await updateRefs(readOnly, [{ name: 'refs/heads/data', beforeOid: first, afterOid: second }])).toMatchObject(
+      {
+        errors: [{ type: 'FORBIDDEN', message: 'Resource not accessible by integration' }]
+      }
+    )
+    const github = await start()
+    const [a, b] = await twoCommits(github)
+    expect(
+      await updateRefs(github, [{ name: 'refs/heads/data', beforeOid: a, afterOid: b }], 'UmVwb3NpdG9yeTpvdGhlcg')
+    ).toMatchObject({ errors: [{ type: 'NOT_FOUND' }] })
+    expect(await github.git(['rev-parse', 'data'])).toBe(a)
+  })
+})

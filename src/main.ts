@@ -12,6 +12,7 @@ import { gitHubEndpoints, readRunContext, type RunContext } from './action/run-c
 import type { ActionPort, Runtime } from './action/runtime.js'
 import { Outputs, type RepositoryRef, type Settings } from './action/settings.js'
 import { GRAPH_QUERIES } from './branch/ledger.js'
+import { HELD_DAY_CODE } from './branch/held-days.js'
 import { readTestHooks, type TestHooks } from './action/test-hooks.js'
 import type { Credential } from './auth/credential.js'
 import { createTokenProvider, type TokenProvider } from './auth/entra-token.js'
@@ -147,7 +148,11 @@ function annotate(port: ActionPort, settings: Settings, result: SyncResult): voi
     port.warning(`${gap.type} ${gap.start}: ${gap.message}`, 'Audit content no longer available from the API')
   }
   const graphFailed = result.graph?.failed ?? 0
-  if (result.failures.length === 0 && graphFailed === 0) return
+  const heldDays = result.report.failures.open.filter((failure) => failure.code === HELD_DAY_CODE)
+  if (result.failures.length === 0 && graphFailed === 0 && heldDays.length === 0) return
+  for (const held of heldDays.slice(0, MAX_ANNOTATIONS)) {
+    port.error(`${held.type} ${held.start.slice(0, 10)}: ${held.message}`, 'Day not merged')
+  }
   for (const failure of result.failures.slice(0, MAX_ANNOTATIONS)) {
     port.error(
       `${failure.type} ${formatInstant(failure.start)} to ${formatInstant(failure.end)}: ${failure.message}`,
@@ -160,7 +165,8 @@ function annotate(port: ActionPort, settings: Settings, result: SyncResult): voi
   }
   const failed = [
     ...(result.failures.length > 0 ? [`${result.failures.length} listing window(s)`] : []),
-    ...(graphFailed > 0 ? [`${graphFailed} Graph audit log query window(s)`] : [])
+    ...(graphFailed > 0 ? [`${graphFailed} Graph audit log query window(s)`] : []),
+    ...(heldDays.length > 0 ? [`${heldDays.length} day(s) that could not be merged (their rows are held)`] : [])
   ].join(' and ')
   const message =
     `${failed} failed after retries; everything else was committed` +
@@ -272,6 +278,7 @@ class Wiring {
       git,
       now,
       log: (line) => port.info(line),
+      warn: (message, title) => port.warning(message, title),
       group: (name, work) => port.group(name, work),
       runUrl: this.context.runUrl,
       maxPartBytes: this.hooks.maxPartBytes,

@@ -58,6 +58,8 @@ export interface SyncDependencies {
   git: GitDatabase
   now: () => Date
   log: (message: string) => void
+  /** A warning annotation (the log, unless given): what a run repaired or could not do. */
+  warn?: ((message: string, title?: string) => void) | undefined
   group: <T>(name: string, work: () => Promise<T>) => Promise<T>
   runUrl?: string | undefined
   /** Cut a day's snapshot into parts above this size (MAX_DAY_FILE_BYTES unless a test says). */
@@ -215,7 +217,10 @@ class SyncRun {
     graphPlan: GraphPlan | undefined
   }> {
     const { settings, deps } = this
-    const { ledger } = await readBranchLedger(deps.git, settings.dataBranch)
+    const warn = deps.warn ?? deps.log
+    const { ledger } = await readBranchLedger(deps.git, settings.dataBranch, (message) =>
+      warn(message, 'Ledger entry dropped')
+    )
     const now = deps.now()
     const scopes = splitScope(settings.scope, settings.source, now)
     const planned = scopes.management

@@ -5,6 +5,7 @@ import { compareText as compare } from '../util/compare.js'
 import { formatInstant, parseInstant, utcDay } from '../util/time.js'
 import { sha256Prefix } from '../util/digest.js'
 import { recordFailedWindow } from './failed-windows.js'
+import { heldDayWindow, nextHeldDays, readHeldDays, type HeldDay, type HeldDayChanges } from './held-days.js'
 import {
   applyGraphUpdate,
   emptyGraphLedger,
@@ -54,6 +55,8 @@ export interface ContentTypeLedger {
    * merge drops it. Rare; kept while the API can still serve a copy.
    */
   untimed?: Record<string, string>
+  /** Days whose new rows could not be merged into their files, held on the branch (held-days.ts). */
+  held?: HeldDay[]
 }
 
 /** A listing window (content type × segment) that failed after retries. */
@@ -113,7 +116,7 @@ export interface FetchedBlob {
  * Reads ledger.json, refusing one that is not ours rather than overwriting it. A version 1
  * ledger (each contentId in full, with its expiry) is read into the compact form.
  */
-export function parseLedger(text: string, path: string): Ledger {
+export function parseLedger(text: string, path: string, warn?: (message: string) => void): Ledger {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -137,23 +140,100 @@ export function parseLedger(text: string, path: string): Ledger {
     throw new Error(`${path} on the data branch is not a version 1 or 2 ledger; fix or delete it, then run again.`)
   }
   const ledger = emptyLedger()
+  // A hand may have edited any entry: what does not read is dropped, with a warning, rather
+  // than failing every run that reads the ledger. Nothing collected depends on it: a dropped
+  // failed window is listed again by the look-back or a backfill, a dropped gap is reported
+  // again when it is met.
+  const dropped = (what: string, entry: unknown): void =>
+    warn?.(`${path}: dropped ${what} that does not read (${JSON.stringify(entry)?.slice(0, 120)}).`)
   for (const type of CONTENT_TYPES) {
     const entry = candidate.contentTypes[type]
-    if (!entry) continue
+    if (!entry || typeof entry !== 'object') continue
+    if (
+      entry.coveredUntil !== undefined &&
+      !(typeof entry.coveredUntil === 'string' && parseInstant(entry.coveredUntil))
+    )
+      dropped(`${type}.coveredUntil`, entry.coveredUntil)
+    const failed = validEntries<FailedWindow>(entry.failed, isFailedWindow, `a failed window of ${type}`, dropped)
+    const gaps = validEntries<ContentGap>(entry.gaps, isGap, `a gap of ${type}`, dropped)
+    const held = readHeldDays(entry.held)
+    if (Array.isArray(entry.held) && held.length !== entry.held.length)
+      dropped(`${entry.held.length - held.length} held day(s) of ${type}`, entry.held)
     ledger.contentTypes[type] = {
       ...(typeof entry.coveredUntil === 'string' && parseInstant(entry.coveredUntil)
         ? { coveredUntil: entry.coveredUntil }
         : {}),
-      fetched: candidate.version === 1 ? fromVersion1(entry.fetched ?? {}) : readFetched(entry.fetched ?? {}),
+      fetched:
+        candidate.version === 1
+          ? fromVersion1(isRecord(entry.fetched) ? entry.fetched : {})
+          : readFetched(isRecord(entry.fetched) ? entry.fetched : {}),
       ...(typeof entry.filter === 'string' && entry.filter !== '' ? { filter: entry.filter } : {}),
-      failed: Array.isArray(entry.failed) ? entry.failed.map((failure) => ({ ...failure })) : [],
-      gaps: Array.isArray(entry.gaps) ? entry.gaps.map((gap) => ({ ...gap })) : [],
-      ...(entry.untimed && typeof entry.untimed === 'object' ? { untimed: { ...entry.untimed } } : {})
+      failed,
+      gaps,
+      ...(isRecord(entry.untimed) ? readUntimed(entry.untimed, type, dropped) : {}),
+      ...(held.length > 0 ? { held } : {})
     }
   }
   const graph = readGraphLedger(candidate.graph)
   if (graph && !isGraphLedgerEmpty(graph)) ledger.graph = graph
   return ledger
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function validEntries<T>(
+  value: unknown,
+  valid: (entry: Record<string, unknown>) => boolean,
+  what: string,
+  dropped: (what: string, entry: unknown) => void
+): T[] {
+  if (!Array.isArray(value)) return []
+  return value.flatMap((entry: unknown) => {
+    if (isRecord(entry) && valid(entry)) return [{ ...entry } as T]
+    dropped(what, entry)
+    return []
+  })
+}
+
+const isInstant = (value: unknown): boolean => typeof value === 'string' && parseInstant(value) !== undefined
+
+function isFailedWindow(entry: Record<string, unknown>): boolean {
+  return (
+    isInstant(entry.start) &&
+    isInstant(entry.end) &&
+    typeof entry.code === 'string' &&
+    typeof entry.message === 'string' &&
+    Number.isSafeInteger(entry.attempts) &&
+    // Only shown, never computed with.
+    typeof entry.firstFailure === 'string' &&
+    typeof entry.lastFailure === 'string'
+  )
+}
+
+function isGap(entry: Record<string, unknown>): boolean {
+  return (
+    isInstant(entry.start) &&
+    isInstant(entry.end) &&
+    (entry.reason === 'expired-blob' || entry.reason === 'out-of-reach') &&
+    typeof entry.code === 'string' &&
+    typeof entry.message === 'string' &&
+    isInstant(entry.recordedAt)
+  )
+}
+
+function readUntimed(
+  value: Record<string, unknown>,
+  type: ContentType,
+  dropped: (what: string, entry: unknown) => void
+): { untimed?: Record<string, string> } {
+  const untimed: Record<string, string> = {}
+  for (const [id, time] of Object.entries(value)) {
+    if (typeof time === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(time)) untimed[id] = time
+    else dropped(`the placement of untimed record ${id} of ${type}`, time)
+  }
+  return Object.keys(untimed).length > 0 ? { untimed } : {}
 }
 
 function readFetched(value: Record<string, unknown>): Record<string, string> {
@@ -192,7 +272,8 @@ export function renderLedger(ledger: Ledger): string {
       gaps: [...entry.gaps].sort((a, b) => compare(a.start, b.start) || compare(a.contentId ?? '', b.contentId ?? '')),
       ...(entry.untimed && Object.keys(entry.untimed).length > 0
         ? { untimed: Object.fromEntries(Object.entries(entry.untimed).sort(([a], [b]) => compare(a, b))) }
-        : {})
+        : {}),
+      ...(entry.held && entry.held.length > 0 ? { held: [...entry.held].sort((a, b) => compare(a.day, b.day)) } : {})
     }
   }
   const graph = ledger.graph && !isGraphLedgerEmpty(ledger.graph) ? { graph: renderGraphLedger(ledger.graph) } : {}
@@ -442,6 +523,52 @@ export function allFailures(ledger: Ledger): OpenFailure[] {
     ...(Object.entries(ledger.contentTypes) as [ContentType, ContentTypeLedger][]).flatMap(([type, entry]) =>
       entry.failed.map((failure): OpenFailure => ({ ...failure, type }))
     ),
+    ...(Object.entries(ledger.contentTypes) as [ContentType, ContentTypeLedger][]).flatMap(([type, entry]) =>
+      (entry.held ?? []).map((held) => heldFailure(type, held))
+    ),
     ...(ledger.graph?.failed ?? []).map((failure): OpenFailure => ({ ...failure, type: GRAPH_QUERIES }))
   ]
+}
+
+/** A held day as an open failure: the day as its window. */
+function heldFailure(type: ContentType, held: HeldDay): OpenFailure {
+  return {
+    ...heldDayWindow(held),
+    attempts: held.attempts,
+    firstFailure: held.firstFailure,
+    lastFailure: held.lastFailure,
+    type
+  }
+}
+
+/**
+ * Records what a commit did with held days (a copy of the ledger): days it could not merge
+ * are held (or their count raised), held days it merged are gone and returned as recovered.
+ */
+export function applyHeldDays(
+  ledger: Ledger,
+  changes: HeldDayChanges,
+  now: Date
+): { ledger: Ledger; recovered: OpenFailure[] } {
+  if (changes.held.length === 0 && changes.merged.length === 0) return { ledger, recovered: [] }
+  const next = parseLedger(renderLedger(ledger), 'ledger')
+  const recovered: OpenFailure[] = []
+  // Every day a commit merges is in `merged`: only types that hold days, or now fail one, change.
+  const types = new Set(
+    [...changes.held, ...changes.merged]
+      .map((entry) => entry.type)
+      .filter(
+        (type) => (next.contentTypes[type]?.held ?? []).length > 0 || changes.held.some((held) => held.type === type)
+      )
+  )
+  if (types.size === 0) return { ledger, recovered: [] }
+  for (const type of types) {
+    const entry: ContentTypeLedger = next.contentTypes[type] ?? { fetched: {}, failed: [], gaps: [] }
+    next.contentTypes[type] = entry
+    const result = nextHeldDays(entry.held ?? [], type, changes, formatInstant(now))
+    if (result.held.length > 0) entry.held = result.held
+    else delete entry.held
+    recovered.push(...result.recovered.map((held) => heldFailure(type, held)))
+  }
+  return { ledger: next, recovered }
 }

@@ -17,17 +17,42 @@ export interface Manifest {
   files: Record<string, ManifestEntry>
 }
 
-/** Reads manifest.json; a missing or unreadable one starts over (it is derived data). */
+/**
+ * Reads manifest.json, keeping only entries that read as entries. What is missing (a broken
+ * or lost manifest, an entry edited by hand) is derived data: the commit describes those
+ * files again from the files themselves (describe-day-file.ts).
+ */
 export function parseManifest(text: string | undefined): Manifest {
-  if (!text) return { version: 1, files: {} }
+  const manifest: Manifest = { version: 1, files: {} }
+  if (!text) return manifest
+  let value: Partial<Manifest> | undefined
   try {
-    const value = JSON.parse(text) as Partial<Manifest>
-    if (value.version === 1 && value.files && typeof value.files === 'object')
-      return { version: 1, files: { ...value.files } }
+    value = JSON.parse(text) as Partial<Manifest>
   } catch {
-    // A manifest is derived from the files; a broken one is rebuilt entry by entry.
+    return manifest
   }
-  return { version: 1, files: {} }
+  if (value?.version !== 1 || !value.files || typeof value.files !== 'object') return manifest
+  for (const [path, entry] of Object.entries(value.files)) if (isEntry(entry)) manifest.files[path] = { ...entry }
+  return manifest
+}
+
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
+
+function isEntry(entry: unknown): entry is ManifestEntry {
+  const candidate = entry as Partial<ManifestEntry> | null
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    (candidate.format === undefined || candidate.format === 'csv' || candidate.format === 'parquet') &&
+    Number.isSafeInteger(candidate.rows) &&
+    Number.isSafeInteger(candidate.bytes) &&
+    typeof candidate.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(candidate.sha256) &&
+    typeof candidate.firstCreationTime === 'string' &&
+    TIME.test(candidate.firstCreationTime) &&
+    typeof candidate.lastCreationTime === 'string' &&
+    TIME.test(candidate.lastCreationTime)
+  )
 }
 
 /** The manifest as stable text, paths sorted. */

@@ -1,9 +1,11 @@
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BranchFiles, FileChanges, FileContent } from '../branch/branch-files.js'
 import { coverage, coverageEndDay } from '../branch/coverage.js'
 import { renderCoverageSvg } from '../branch/coverage-chart.js'
 import {
   allFailures,
+  applyHeldDays,
   applyUpdates,
   emptyLedger,
   parseLedger,
@@ -29,6 +31,12 @@ import type { SnapshotFormat } from '../snapshot/format/snapshot-format.js'
 import { addToDay, compactDay, dayFiles, type DayInput } from '../snapshot/merge-day.js'
 import { dayWrite, isSettled } from './day-plan.js'
 import type { Spool } from '../snapshot/spool.js'
+import { DayContentError } from '../snapshot/day-content-error.js'
+import { describeUnlistedDayFiles } from '../snapshot/describe-day-file.js'
+import { CSV_FORMAT } from '../snapshot/format/csv.js'
+import { convertPayload } from '../snapshot/format/snapshot-format.js'
+import { mergeSorted } from '../snapshot/sorted-merge.js'
+import { findHeldFiles, heldPath, type HeldDayChanges } from '../branch/held-days.js'
 import { isGraphLedgerEmpty, renderGraphLedger, type GraphLedgerUpdate } from '../branch/graph-ledger.js'
 import { commitMessage } from './commit-message.js'
 import { emptyCommitReport, type CommitReport, type DerivedDays } from './commit-report.js'
@@ -90,16 +98,21 @@ export async function buildCommit(
   // Read as text too: the ledger is written again only when its text would change.
   const ledgerText = (await files.read(LEDGER_PATH))?.toString('utf8')
   const ledger = ledgerText === undefined ? emptyLedger() : parseLedger(ledgerText, LEDGER_PATH)
-  const { ledger: nextLedger, changes } = applyUpdates(ledger, input.updates, input.now, undefined, input.graphUpdate)
+  const updated = applyUpdates(ledger, input.updates, input.now, undefined, input.graphUpdate)
+  const held = applyHeldDays(updated.ledger, days.heldDays, input.now)
+  const nextLedger = held.ledger
+  const changes = { ...updated.changes, recovered: [...updated.changes.recovered, ...held.recovered] }
   const failures = { ...changes, open: allFailures(nextLedger) }
   const nextLedgerText = renderLedger(nextLedger)
-  // A pass that collected nothing from the API (an import alone) leaves the ledger as it is:
-  // it records API collection, and imported records come from no blob.
+  // A pass that collected nothing from the API (an import alone) leaves the ledger as it is,
+  // but for the days it could not merge: it records API collection, and imported records
+  // come from no blob.
   const collected = input.updates.length > 0 || input.graphUpdate !== undefined
+  const heldChanged = days.heldDays.held.length > 0 || held.recovered.length > 0
   if (
-    collected &&
+    (collected || heldChanged) &&
     nextLedgerText !== ledgerText &&
-    (changed.size > 0 || ledgerWorthCommitting(ledger, nextLedger, input))
+    (changed.size > 0 || heldChanged || ledgerWorthCommitting(ledger, nextLedger, input))
   ) {
     changed.set(LEDGER_PATH, nextLedgerText)
   }
@@ -111,6 +124,7 @@ export async function buildCommit(
     report(emptyCommitReport(failures, branchCoverage))
     return undefined
   }
+  await describeUnlistedDayFiles(files, manifest, (path) => changed.get(path) === null, input.dir)
   const nextManifestText = renderManifest(manifest)
   if (nextManifestText !== manifestText) changed.set(MANIFEST_PATH, nextManifestText)
   // The README and its chart show dates, so they ride along with commits made for data or
@@ -140,9 +154,11 @@ export async function buildCommit(
 }
 
 /**
- * Merges every day the spool holds into the branch's files (updating `manifest` to match),
- * with the day observers watching, compacts the settled days that still have additions, and
- * lets go of the keys and observer state of settled days: the files to write.
+ * Merges every day the spool holds, and every day with rows held from earlier runs, into the
+ * branch's files (updating `manifest` to match), with the day observers watching; compacts
+ * the settled days that still have additions, and lets go of the keys and observer state of
+ * settled days: the files to write. A day that cannot be merged fails alone: its new rows are
+ * held on the branch, and every other day lands.
  */
 async function mergeDays(files: BranchFiles, manifest: Manifest, input: CommitInput): Promise<DayChanges> {
   const changes: DayChanges = {
@@ -155,20 +171,36 @@ async function mergeDays(files: BranchFiles, manifest: Manifest, input: CommitIn
       folder: observer.folder,
       days: []
     })),
-    filesChanged: 0
+    filesChanged: 0,
+    heldDays: { held: [], merged: [] }
   }
-  const spooled = input.spool.entries()
-  for (const [index, day] of spooled.entries()) {
-    const incoming = { rows: input.spool.read(day.type, day.day), firstTime: day.firstTime }
-    await mergeOneDay(files, manifest, input, changes, { ...day, dir: join(input.dir, `day-${index + 1}`), incoming })
+  const spooled = new Map(input.spool.entries().map((day) => [`${day.type} ${day.day}`, day]))
+  const heldFiles = new Map(findHeldFiles(files.paths()).map((held) => [`${held.type} ${held.day}`, held]))
+  const incomingDays = [...new Set([...spooled.keys(), ...heldFiles.keys()])]
+  for (const [index, key] of incomingDays.entries()) {
+    const fromSpool = spooled.get(key)
+    const held = heldFiles.get(key)
+    const { type, day } = fromSpool ?? held!
+    const incoming = (): NonNullable<DayInput['incoming']> => incomingRows(files, input, type, day, fromSpool, held)
+    await mergeOrHold(
+      files,
+      manifest,
+      input,
+      changes,
+      { type, day, dir: join(input.dir, `day-${index + 1}`) },
+      {
+        incoming,
+        heldPaths: held?.paths ?? []
+      }
+    )
   }
   // Settled days nothing new came for: their additions are compacted, their keys let go of.
-  const inSpool = new Set(spooled.map((day) => `${day.type} ${day.day}`))
+  const merged = new Set(incomingDays)
   for (const [index, { type, day }] of daysWithAdditionsOrKeys(files.paths()).entries()) {
-    if (inSpool.has(`${type} ${day}`) || !isSettled(day, input.now, input.settleAfterMs)) continue
+    if (merged.has(`${type} ${day}`) || !isSettled(day, input.now, input.settleAfterMs)) continue
     const found = dayFiles(files, type, day, input.format)
     if (found.additions.length > 0 || found.converted.some((entry) => entry.paths.some(isAddition))) {
-      await mergeOneDay(files, manifest, input, changes, { type, day, dir: join(input.dir, `settled-${index + 1}`) })
+      await mergeOrHold(files, manifest, input, changes, { type, day, dir: join(input.dir, `settled-${index + 1}`) })
       continue
     }
     const kept = [
@@ -181,6 +213,88 @@ async function mergeDays(files: BranchFiles, manifest: Manifest, input: CommitIn
   return changes
 }
 
+/**
+ * A day's new rows: what the spool holds for it and what earlier runs held, as one sorted
+ * stream (opened anew on each call: a day that fails is read again to be held).
+ */
+function incomingRows(
+  files: BranchFiles,
+  input: CommitInput,
+  type: ContentType,
+  day: string,
+  fromSpool: { firstTime: string } | undefined,
+  held: { paths: string[] } | undefined
+): NonNullable<DayInput['incoming']> {
+  const sources: AsyncIterable<KeyedRow[]>[] = []
+  if (fromSpool) sources.push(input.spool.read(type, day))
+  for (const path of held?.paths ?? []) sources.push(readHeld(files, path, input))
+  // Held rows may be anywhere in the day.
+  const firstTime = held ? `${day}T00:00:00Z` : fromSpool!.firstTime
+  return { rows: sources.length === 1 ? sources[0]! : mergeSorted(sources), firstTime }
+}
+
+/** A held file's rows, in the run's format. */
+async function* readHeld(files: BranchFiles, path: string, input: CommitInput): AsyncGenerator<KeyedRow[]> {
+  const rows = CSV_FORMAT.readRows(files.stream(path), path, join(input.dir, 'held-scratch'))
+  for await (const batch of rows) {
+    yield input.format === CSV_FORMAT
+      ? batch
+      : batch.map((row) => ({ ...row, payload: convertPayload(row.payload, CSV_FORMAT, input.format) }))
+  }
+}
+
+/**
+ * Merges a day (adds its new rows, or compacts it); when the day's content stops that (see
+ * DayContentError), holds its new rows on the branch instead, in CSV, and records why. Held
+ * rows of earlier runs go with the new ones: merged, their files are removed; held again,
+ * rewritten with them.
+ */
+async function mergeOrHold(
+  files: BranchFiles,
+  manifest: Manifest,
+  input: CommitInput,
+  changes: DayChanges,
+  day: Pick<DayInput, 'type' | 'day' | 'dir'>,
+  rows?: { incoming: () => NonNullable<DayInput['incoming']>; heldPaths: readonly string[] }
+): Promise<void> {
+  try {
+    await mergeOneDay(files, manifest, input, changes, { ...day, incoming: rows?.incoming() })
+    for (const path of rows?.heldPaths ?? []) changes.changed.set(path, null)
+    changes.heldDays.merged.push({ type: day.type, day: day.day })
+  } catch (error) {
+    if (!(error instanceof DayContentError)) throw error
+    let count = 0
+    const written: string[] = []
+    if (rows) {
+      await mkdir(join(day.dir, 'held'), { recursive: true })
+      const writer = CSV_FORMAT.partWriter(join(day.dir, 'held'), input.maxFileBytes ?? MAX_DAY_FILE_BYTES)
+      for await (const batch of rows.incoming().rows) {
+        for (const row of batch) {
+          writer.write(
+            input.format === CSV_FORMAT
+              ? row
+              : { ...row, payload: convertPayload(row.payload, input.format, CSV_FORMAT) }
+          )
+          count++
+        }
+      }
+      for (const [index, part] of writer.finish().entries()) {
+        const path = heldPath(day.type, day.day, index + 1)
+        changes.changed.set(path, { file: part.file, size: part.bytes })
+        written.push(path)
+      }
+      for (const path of rows.heldPaths) if (!written.includes(path)) changes.changed.set(path, null)
+    }
+    changes.heldDays.held.push({
+      type: day.type,
+      day: day.day,
+      ...(error.file ? { file: error.file } : {}),
+      reason: error.message,
+      rows: count
+    })
+  }
+}
+
 /** What merging the days of a commit changes. */
 interface DayChanges {
   changed: Map<string, FileContent | null>
@@ -189,6 +303,7 @@ interface DayChanges {
   settled: CommitReport['settled']
   derived: DerivedDays[]
   filesChanged: number
+  heldDays: HeldDayChanges
 }
 
 /**

@@ -13,9 +13,13 @@ export interface BranchTip {
 }
 
 /** The ledger at a branch's tip (empty when it has none), and whether the branch exists. */
-export async function readBranchLedger(git: GitDatabase, branch: string): Promise<{ ledger: Ledger; exists: boolean }> {
+export async function readBranchLedger(
+  git: GitDatabase,
+  branch: string,
+  warn?: (message: string) => void
+): Promise<{ ledger: Ledger; exists: boolean }> {
   const tip = await openBranchTip(git, branch)
-  return { ledger: await readLedger(tip.files), exists: tip.head !== undefined }
+  return { ledger: await readLedger(tip.files, warn), exists: tip.head !== undefined }
 }
 
 /**

@@ -18,7 +18,17 @@ export interface GitHubClientOptions {
    * by it squared per attempt. Only tests against a fake GitHub lower it.
    */
   pacingMs?: number
+  /** How long a request may wait for GitHub to start answering (GITHUB_ANSWER_TIMEOUT_MS unless a test says). */
+  answerTimeoutMs?: number
 }
+
+/**
+ * How long a request may wait for GitHub's answer to begin, its upload included (a part of
+ * 32 MiB takes seconds). A stalled call then fails, names the host, and is retried as a 5xx
+ * is, instead of holding the job until its timeout; a body that stops mid-way is cut by the
+ * connections' own idle limit (src/http/proxy.ts).
+ */
+export const GITHUB_ANSWER_TIMEOUT_MS = 120_000
 
 /** GitHub's advice: at least one second between content-creating requests. */
 export const GITHUB_PACING_MS = 1_000
@@ -62,7 +72,10 @@ export function createGitHubClient(options: GitHubClientOptions, log?: OctokitLo
       // getOctokit's default fetch brings its own undici and proxy agent; the action's calls
       // to every service share one connection pool and one proxy rule (src/http/proxy.ts),
       // which the global fetch uses.
-      request: { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, init) },
+      request: {
+        fetch: (input: string | URL | Request, init?: RequestInit) =>
+          fetchWithDeadline(input, init, options.answerTimeoutMs ?? GITHUB_ANSWER_TIMEOUT_MS)
+      },
       log: { debug, info: debug, warn: debug, error: debug },
       retry: { doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: pacingMs },
       throttle: {
@@ -92,4 +105,28 @@ export function createGitHubClient(options: GitHubClientOptions, log?: OctokitLo
     retry,
     throttling
   )
+}
+
+/** `fetch`, failing with the host named when the answer has not begun within `ms`. */
+async function fetchWithDeadline(
+  input: string | URL | Request,
+  init: RequestInit | undefined,
+  ms: number
+): Promise<Response> {
+  const deadline = new AbortController()
+  const timer = setTimeout(() => deadline.abort(), ms)
+  const signal = init?.signal ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal
+  try {
+    return await fetch(input, { ...init, signal })
+  } catch (error) {
+    if (!deadline.signal.aborted) throw error
+    const url = new URL(input instanceof Request ? input.url : input)
+    // Not an AbortError: Octokit turns other errors into a 5xx its retry plugin retries.
+    throw new Error(
+      `GitHub at ${url.host} did not answer ${init?.method ?? 'GET'} ${decodeURIComponent(url.pathname)} within ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`,
+      { cause: error }
+    )
+  } finally {
+    clearTimeout(timer)
+  }
 }

@@ -1,4 +1,5 @@
 import { Agent, EnvHttpProxyAgent, setGlobalDispatcher } from 'undici'
+import { REQUEST_TIMEOUT_MS } from './response.js'
 
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'] as const
 
@@ -14,7 +15,14 @@ export function configureConnections(
   env: Readonly<Record<string, string | undefined>>,
   connections: number
 ): string | undefined {
-  const options = { connections, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 }
+  // A body that stops arriving fails after this long, whichever host sends it (undici's own
+  // default is five minutes).
+  const options = {
+    connections,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 120_000,
+    bodyTimeout: REQUEST_TIMEOUT_MS
+  }
   const configured = PROXY_VARIABLES.map((name) => env[name]).find((value) => value && value.trim() !== '')
   setGlobalDispatcher(configured ? new EnvHttpProxyAgent(options) : new Agent(options))
   return configured ? describeProxy(configured) : undefined

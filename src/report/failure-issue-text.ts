@@ -1,4 +1,5 @@
 import { GRAPH_QUERIES, type OpenFailure, type TypedGap } from '../branch/ledger.js'
+import { HELD_DAY_CODE } from '../branch/held-days.js'
 import { formatInstant, parseInstant } from '../util/time.js'
 import { GAP_COLUMNS, gapRows, GAPS_ADVICE, GAPS_TITLE } from './gaps.js'
 import { cell, MAX_TABLE_ROWS as MAX_ROWS } from './markup.js'
@@ -40,6 +41,13 @@ export function renderIssueBody(
     failures.some((failure) => failure.type === GRAPH_QUERIES)
       ? "Every run retries the Management API's windows first (within its 7 days), and every run with `source: auto` or `graph` the Graph audit log query windows; this issue closes itself when they recover."
       : "Every run retries them first (within the API's 7 days); this issue closes itself when they recover.",
+    ...(failures.some((failure) => failure.code === HELD_DAY_CODE)
+      ? [
+          '',
+          `Rows marked \`${HELD_DAY_CODE}\` were collected, but their day could not be merged because of the file named: they wait in \`state/held/\` on the branch, and every other day was committed. ` +
+            "Fix that file, or restore it from the branch's history (`git log -- <file>`); the next run merges the day and closes this issue."
+        ]
+      : []),
     '',
     ...failureTable(failures),
     '',
@@ -139,7 +147,10 @@ function backfillHint(failures: readonly OpenFailure[], context: IssueContext): 
       .at(-1)!
     return `gh workflow run ${shellWord(workflow)}${repo} -f start=${formatInstant(new Date(start))} -f end=${formatInstant(new Date(end))}${extra}`
   }
-  const readable = failures.filter((failure) => parseInstant(failure.start) && parseInstant(failure.end))
+  // A held day is not collected again: its rows are on the branch already.
+  const readable = failures.filter(
+    (failure) => failure.code !== HELD_DAY_CODE && parseInstant(failure.start) && parseInstant(failure.end)
+  )
   if (readable.length === 0) return []
   const graph = readable.filter((failure) => failure.type === GRAPH_QUERIES)
   const listing = readable.filter((failure) => failure.type !== GRAPH_QUERIES)

@@ -10,6 +10,7 @@ import { otherFormats } from './format/formats.js'
 import { convertPayload, type SnapshotFormat, type WrittenPart } from './format/snapshot-format.js'
 import { mergeSorted } from './sorted-merge.js'
 import { Spool } from './spool.js'
+import { DayContentError } from './day-content-error.js'
 
 /** What adding rows to a day, or compacting it, changes. */
 export interface DayMerge {
@@ -82,7 +83,7 @@ export interface DayInput {
 export async function addToDay(input: DayInput & Required<Pick<DayInput, 'incoming'>>): Promise<DayMerge> {
   const { branch, files, format } = input
   const existing = [...files.parts, ...files.additions]
-  const keys = new DayKeys([...(await branch.readMany(existing.map(keyFilePath))).values()])
+  const keys = readDayKeys(await branch.readMany(existing.map(keyFilePath)))
   await mkdir(input.dir, { recursive: true })
   const writer = format.partWriter(input.dir, input.maxPartBytes, 'additions')
   const log = new KeyLog()
@@ -205,9 +206,30 @@ function dayChanges(
   return changes
 }
 
+/** The keys of a day's files; a key file that does not read is the day's fault, named. */
+function readDayKeys(keyFiles: ReadonlyMap<string, Buffer>): DayKeys {
+  try {
+    return new DayKeys([...keyFiles.values()])
+  } catch (error) {
+    const bad = [...keyFiles].find(([, bytes]) => {
+      try {
+        new DayKeys([bytes])
+        return false
+      } catch {
+        return true
+      }
+    })
+    throw new DayContentError(`${bad?.[0] ?? 'a key file'} on the data branch: ${(error as Error).message}`, bad?.[0], {
+      cause: error
+    })
+  }
+}
+
 /**
  * The rows of some files of the day, one file after the other, each opened when its turn
- * comes and downloaded as it is read.
+ * comes and downloaded as it is read. A file whose bytes arrive but do not read is the day's
+ * fault (a DayContentError naming it); a download that breaks off is the run's, and is
+ * thrown as it is.
  */
 async function* readFiles(
   input: DayInput,
@@ -216,7 +238,26 @@ async function* readFiles(
 ): AsyncGenerator<KeyedRow[]> {
   for (const path of paths) {
     input.onReadBack?.(format)
-    yield* format.readRows(input.branch.stream(path), path, join(input.dir, `existing-${basename(path)}`))
+    const download = { failed: false }
+    try {
+      yield* format.readRows(
+        watchDownload(input.branch.stream(path), download),
+        path,
+        join(input.dir, `existing-${basename(path)}`)
+      )
+    } catch (error) {
+      if (download.failed || error instanceof DayContentError) throw error
+      throw new DayContentError((error as Error).message, path, { cause: error })
+    }
+  }
+}
+
+async function* watchDownload(chunks: AsyncIterable<Buffer>, download: { failed: boolean }): AsyncGenerator<Buffer> {
+  try {
+    yield* chunks
+  } catch (error) {
+    download.failed = true
+    throw error
   }
 }
 

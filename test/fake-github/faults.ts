@@ -19,6 +19,8 @@ export interface FaultSpec {
   every?: number
   /** Let this many matching requests through before the first one it answers; default 0. */
   after?: number
+  /** Answer nothing: hold the request open until the client gives up (a stalled GitHub); `status` is then unused. */
+  stall?: boolean
 }
 
 /** A registered fault, with counters tests can assert on. */
@@ -34,6 +36,8 @@ export interface Fault {
 
 /** The response a fault produces. */
 export interface InjectedResponse {
+  /** Send nothing, ever. */
+  stall: boolean
   status: number
   headers: Record<string, string>
   body: string
@@ -147,6 +151,7 @@ function render(spec: FaultSpec): InjectedResponse {
   const body = spec.body ?? { message: STATUS_CODES[spec.status] ?? 'Error' }
   const isText = typeof body === 'string'
   return {
+    stall: spec.stall === true,
     status: spec.status,
     headers: {
       'content-type': isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',

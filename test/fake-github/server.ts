@@ -124,6 +124,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const injected = config.faults.take(method, path, () => raw.toString('utf8'))
     if (injected !== undefined) {
       entry.injected = true
+      if (injected.stall) return // the client's deadline, or the server's close, ends it
       send(injected.status, injected.body, injected.headers)
       return
     }

@@ -162,6 +162,26 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
     expect(await fake.git(['rev-parse', 'audit-data'])).toBe(first)
   })
 
+  it('fails a call GitHub never answers within the deadline, naming the host, after retrying it', async () => {
+    const fake = await startFake()
+    const octokit = createGitHubClient({ token: fake.token, baseUrl: fake.url, pacingMs: 0, answerTimeoutMs: 200 })
+    const git = createGitDatabase(octokit, { owner: fake.owner, repo: fake.repo })
+    const stalled = fake.faults.add({ method: 'GET', path: /\/git\/ref\//, status: 200, stall: true, times: Infinity })
+    const started = performance.now()
+    const error = await git.getHead('audit-data').catch((failure: unknown) => failure as Error)
+    expect(error).toBeInstanceOf(Error)
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^Could not read branch 'audit-data' in contoso/audit: 500 GitHub at ${new URL(fake.url).host} did not answer GET /repos/contoso/audit/git/ref/heads/audit-data within 200 ms$`
+      )
+    )
+    // Tried again as a 5xx is, then given up: the job is not held until its timeout.
+    expect(stalled.fired).toBeGreaterThan(1)
+    expect(performance.now() - started).toBeLessThan(30_000)
+    stalled.remove()
+    expect(await git.getHead('main')).toMatchObject({ commitSha: expect.stringMatching(/^[0-9a-f]{40}$/) })
+  })
+
   it('joins a branch another writer created first', async () => {
     const { fake, git } = await setUp()
     const racingGit: GitDatabase = {

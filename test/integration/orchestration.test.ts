@@ -4,8 +4,10 @@
  * in seconds and with the outcomes asserted on the branch, the issue, the outputs and the
  * job summary.
  */
+import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { parse as parseCsv } from 'csv-parse/sync'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readSettings } from '../../src/action/inputs.js'
@@ -327,6 +329,129 @@ describe('run(): the composition root, in process', () => {
     // The ledger remembers what the blobs were read with; a third run with the same filter reads nothing again.
     const again = await runInProcess(world, { ...range, operations: 'LaunchPowerApp' })
     expect(again.log.join('\n')).toMatch(/downloaded 0 blobs/)
+  })
+
+  it('fails only the day whose file is broken: every other day lands, its rows are held, and once the file is fixed the day fills and the issue closes', async () => {
+    world = await startWorld()
+    const { inputs: range, from, to } = backfillRange(30)
+    const generate = (): void => {
+      world!.emulator.generate({ contentTypes: ['Audit.General'], from, to, blobsPerHour: 1, recordsPerBlob: 4 })
+    }
+    generate()
+    expect((await runInProcess(world, range)).failed).toBeUndefined()
+    const dayFiles = (await world.github.git(['ls-tree', '-r', '--name-only', BRANCH]))
+      .split('\n')
+      .filter((path) => /^audit\/Audit\.General\/.*\.csv$/.test(path))
+      .sort()
+    expect(dayFiles.length).toBeGreaterThanOrEqual(2)
+    // The day the range starts in: more content below adds to it.
+    const broken = dayFiles.find((path) => path.endsWith(`${from.toISOString().slice(0, 10)}.csv`))!
+    const original = (await world.github.readFile(BRANCH, broken))!
+    // A hand edit leaves a quote open: the file ends inside a row.
+    await world.github.commitFiles(BRANCH, { [broken]: Buffer.concat([original, Buffer.from('"edited by hand,')]) })
+
+    generate() // more content for every day, the broken one too
+    // Days settle at once here: a settled day is compacted, which reads its files (an addition
+    // to a day that can still grow reads only its key files).
+    const settleNow = { env: { [TEST_HOOKS.settleAfterMs]: '0' } }
+    const held = await runInProcess(world, range, settleNow)
+    expect(held.failed).toMatch(/1 day\(s\) that could not be merged/)
+    const otherDays = dayFiles.filter((path) => path !== broken)
+    const files = await world.github.readAllFiles(BRANCH)
+    const heldFiles = [...files.keys()].filter((path) => path.startsWith('state/held/'))
+    expect(heldFiles).toEqual([`state/held/Audit.General/${broken.slice(-14, -4)}.1.csv`])
+    // Every record served is on the branch once, in its day, or held for the broken day.
+    const servedIds = world.emulator.servedRecords('Audit.General').map((record) => String(record.Id).toLowerCase())
+    const idsIn = (path: string): string[] =>
+      (
+        parseCsv(files.get(path)!, { columns: true, relax_quotes: true, skip_records_with_error: true }) as {
+          Id: string
+        }[]
+      ).map((row) => row.Id)
+    const landed = [...files.keys()]
+      .filter((path) => path.startsWith('audit/Audit.General/') && path !== broken)
+      .flatMap(idsIn)
+    const heldIds = idsIn(heldFiles[0]!)
+    const inBroken = idsIn(broken).filter((id) => /^[0-9a-f-]{36}$/.test(id))
+    expect(heldIds.length).toBeGreaterThan(0)
+    // Held rows are the day's new ones as collected: a copy of a row the day has is dropped
+    // when they are merged.
+    expect(new Set(landed).size).toBe(landed.length)
+    expect([...new Set([...landed, ...heldIds, ...inBroken])].sort()).toEqual([...new Set(servedIds)].sort())
+    expect(otherDays.some((path) => files.get(path) !== undefined)).toBe(true)
+    const issue = world.github.issues.at(-1)
+    expect(issue?.state).toBe('open')
+    expect(issue?.body).toContain(broken)
+    expect(issue?.body).toContain('DayNotMerged')
+    expect(issue?.body).not.toMatch(/gh workflow run/)
+    const ledger = JSON.parse(files.get('state/ledger.json')!.toString('utf8')) as {
+      contentTypes: Record<string, { held?: { day: string; file: string; rows: number }[] }>
+    }
+    expect(ledger.contentTypes['Audit.General']?.held).toEqual([
+      expect.objectContaining({ day: broken.slice(-14, -4), file: broken, rows: heldIds.length })
+    ])
+
+    // The admin restores the file; the next run merges the held rows, nothing else to collect.
+    await world.github.commitFiles(BRANCH, { [broken]: original })
+    const fixed = await runInProcess(world, range, settleNow)
+    expect(fixed.failed).toBeUndefined()
+    await expectBranchHoldsExactlyServed(world, ['Audit.General'])
+    const after = await world.github.readAllFiles(BRANCH)
+    expect([...after.keys()].filter((path) => path.startsWith('state/held/'))).toEqual([])
+    expect(
+      JSON.parse(after.get('state/ledger.json')!.toString('utf8')).contentTypes['Audit.General'].held
+    ).toBeUndefined()
+    expect(world.github.issues.at(-1)?.state).toBe('closed')
+  })
+
+  it('repairs state a hand broke: a ledger entry that does not read is dropped with a warning, a broken manifest is rebuilt from the files', async () => {
+    world = await startWorld()
+    const { inputs: range, from, to } = backfillRange(30)
+    const generate = (): void => {
+      world!.emulator.generate({ contentTypes: ['Audit.General'], from, to, blobsPerHour: 1, recordsPerBlob: 4 })
+    }
+    generate()
+    expect((await runInProcess(world, range)).failed).toBeUndefined()
+    const manifestBefore = JSON.parse((await world.github.readFile(BRANCH, 'manifest.json'))!.toString('utf8')) as {
+      files: Record<string, unknown>
+    }
+    const ledger = JSON.parse((await world.github.readFile(BRANCH, 'state/ledger.json'))!.toString('utf8')) as {
+      contentTypes: Record<string, { failed: unknown[] }>
+    }
+    ledger.contentTypes['Audit.General']!.failed.push({ start: 'last tuesday', end: 7, code: 'X' })
+    await world.github.commitFiles(BRANCH, {
+      'state/ledger.json': `${JSON.stringify(ledger, null, 2)}\n`,
+      'manifest.json': '{"version": 1, "files": {"audit/Audit.General/2026/12/x.csv": {"rows": "many"}'
+    })
+
+    generate()
+    const repaired = await runInProcess(world, range)
+    expect(repaired.failed).toBeUndefined()
+    expect(repaired.warnings).toContainEqual({
+      title: 'Ledger entry dropped',
+      message: expect.stringMatching(
+        /state\/ledger\.json: dropped a failed window of Audit\.General that does not read/
+      )
+    })
+    await expectBranchHoldsExactlyServed(world, ['Audit.General'])
+    const manifest = JSON.parse((await world.github.readFile(BRANCH, 'manifest.json'))!.toString('utf8')) as {
+      files: Record<string, { rows: number; bytes: number; sha256: string }>
+    }
+    const dayFiles = (await world.github.git(['ls-tree', '-r', '--name-only', BRANCH]))
+      .split('\n')
+      .filter((path) => path.startsWith('audit/'))
+    expect(Object.keys(manifest.files).sort()).toEqual(dayFiles.sort())
+    for (const path of dayFiles) {
+      const bytes = (await world.github.readFile(BRANCH, path))!
+      expect(manifest.files[path], path).toMatchObject({
+        bytes: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex')
+      })
+    }
+    // Files the run did not touch are described as they were before the manifest broke.
+    for (const [path, entry] of Object.entries(manifestBefore.files))
+      if (manifest.files[path]?.sha256 === (entry as { sha256: string }).sha256)
+        expect(manifest.files[path]).toEqual(entry)
   })
 
   it('keeps one failure issue per data branch: jobs that opened one each at the same moment end with the oldest', async () => {

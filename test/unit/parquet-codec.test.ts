@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet'
 import { afterEach, describe, expect, it } from 'vitest'
+import { DayContentError } from '../../src/snapshot/day-content-error.js'
 import { decodeCsvLine, encodeCsvRow } from '../../src/snapshot/format/csv.js'
 import { decodeFieldFrame, encodeFieldFrame } from '../../src/snapshot/format/field-frame.js'
 import {
@@ -147,7 +148,7 @@ describe('Parquet day files', () => {
     expect(read).toEqual(rows)
   })
 
-  it('writes RecordType and UserType as 32-bit integers, and refuses one out of range with its value', async () => {
+  it('writes RecordType and UserType as 32-bit integers, and refuses one out of range as the day’s fault, without its value', async () => {
     const dir = await tempDir()
     const rows = records(4).map((row, index) => {
       const copy = [...row]
@@ -165,9 +166,18 @@ describe('Parquet day files', () => {
 
     const outOfRange = [...records(1)[0]!]
     outOfRange[2] = '2147483648'
-    expect(() => new ParquetPartWriter(dir, 1024).write(spooled(outOfRange))).toThrow(
-      "RecordType '2147483648' is not a 32-bit integer; it cannot be written as Parquet."
+    const refusal = (() => {
+      try {
+        new ParquetPartWriter(dir, 1024).write(spooled(outOfRange))
+      } catch (error) {
+        return error
+      }
+    })()
+    expect(refusal).toBeInstanceOf(DayContentError)
+    expect((refusal as Error).message).toMatch(
+      /^a record's RecordType is not a 32-bit integer, so it cannot be written as Parquet/
     )
+    expect((refusal as Error).message).not.toContain('2147483648')
   })
 
   it('names the day file and what to do when a page of it cannot be read', async () => {

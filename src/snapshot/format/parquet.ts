@@ -18,6 +18,7 @@ import {
   writeFieldFrame
 } from './field-frame.js'
 import type { PartWriter, SnapshotFormat, WrittenPart } from './snapshot-format.js'
+import { DayContentError } from '../day-content-error.js'
 
 /**
  * Day files as Parquet: the CSV columns, typed. `CreationTime` is a UTC timestamp (millis),
@@ -269,8 +270,8 @@ function columnValue(
   if (column === Column.RecordType || column === Column.UserType) {
     const number = asciiInteger(bytes, start, end) ?? Number(bytes.toString('latin1', start, end))
     if (!Number.isInteger(number) || number < -2147483648 || number > 2147483647) {
-      throw new Error(
-        `${SNAPSHOT_COLUMNS[column]} '${bytes.toString('utf8', start, Math.min(end, start + 40))}' is not a 32-bit integer; it cannot be written as Parquet.`
+      throw new DayContentError(
+        `a record's ${SNAPSHOT_COLUMNS[column]} is not a 32-bit integer, so it cannot be written as Parquet (its rows are kept as CSV until a run can write them; format: csv takes any value).`
       )
     }
     return number

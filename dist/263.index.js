@@ -3984,19 +3984,32 @@ class OctokitGitDatabase {
         }
     }
     async listFiles(treeSha) {
+        const files = new Map();
         try {
-            const { data } = await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: treeSha, recursive: 'true' });
-            if (data.truncated)
-                throw new Error(`the tree ${treeSha} is too large for one listing`);
-            const files = new Map();
-            for (const entry of data.tree) {
-                if (entry.type === 'blob' && entry.path && entry.sha)
-                    files.set(entry.path, { sha: entry.sha, size: entry.size ?? 0 });
-            }
-            return files;
+            await this.listFolder(treeSha, '', files);
         }
         catch (error) {
             throw this.explain(error, 'list the data branch files');
+        }
+        return files;
+    }
+    /**
+     * One recursive listing per folder, as long as GitHub gives it whole. A branch of some
+     * years outgrows one listing (GitHub cuts it at 100,000 entries or 7 MB); its folders are
+     * then listed one by one, each whole again below some depth.
+     */
+    async listFolder(treeSha, prefix, files) {
+        const { data } = await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: treeSha, recursive: 'true' });
+        const entries = data.truncated
+            ? (await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: treeSha })).data.tree
+            : data.tree;
+        for (const entry of entries) {
+            if (!entry.path || !entry.sha)
+                continue;
+            if (entry.type === 'blob')
+                files.set(`${prefix}${entry.path}`, { sha: entry.sha, size: entry.size ?? 0 });
+            else if (entry.type === 'tree' && data.truncated)
+                await this.listFolder(entry.sha, `${prefix}${entry.path}/`, files);
         }
     }
     async readBlob(sha) {

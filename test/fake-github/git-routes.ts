@@ -19,7 +19,7 @@ const DOCS = {
 } as const
 
 /** The Git Database API (refs, blobs, trees, commits) on top of a {@link GitStore}. */
-export function gitRoutes(store: GitStore): Route[] {
+export function gitRoutes(store: GitStore, limits: { treeEntryLimit: number }): Route[] {
   const route = (method: Route['method'], pattern: string, docs: string, handler: Route['handler']): Route => ({
     method,
     pattern,
@@ -136,7 +136,13 @@ export function gitRoutes(store: GitStore): Route[] {
       if (sha === null) throw notFound()
       // GitHub: "Setting this parameter to any value returns the objects or subtrees".
       const recursive = context.query.has('recursive')
-      return { status: 200, body: renderTree(context, sha, await store.readTree(sha, recursive)) }
+      const entries = await store.readTree(sha, recursive)
+      // https://docs.github.com/rest/git/trees#get-a-tree: past the limit a recursive listing is cut short.
+      const truncated = recursive && entries.length > limits.treeEntryLimit
+      return {
+        status: 200,
+        body: renderTree(context, sha, truncated ? entries.slice(0, limits.treeEntryLimit) : entries, truncated)
+      }
     }),
 
     route('POST', '/git/commits', DOCS.createCommit, async (context) => {

@@ -46,6 +46,11 @@ export interface FakeGitHubOptions {
   now?: () => Date
   /** GraphQL: bytes of a blob's `text` before it is cut short (`isTruncated`). Default 512 KiB. */
   blobTextLimit?: number
+  /**
+   * Entries a recursive tree listing returns before it is cut short (`truncated: true`).
+   * GitHub documents 100,000 entries (or 7 MB), the default.
+   */
+  treeEntryLimit?: number
 }
 
 /** A running fake GitHub REST API for one repository, backed by a real bare git repository. */
@@ -134,7 +139,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       port: options.port ?? 0,
       routes: [
         ...repoRoutes(store, { owner, repo, defaultBranch, permissions }),
-        ...gitRoutes(store),
+        ...gitRoutes(store, { treeEntryLimit: options.treeEntryLimit ?? 100_000 }),
         ...issueRoutes(issueStore)
       ]
     })

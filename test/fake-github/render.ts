@@ -38,12 +38,12 @@ export function renderTreeEntry(urls: UrlContext, entry: TreeEntry): unknown {
 }
 
 /** `GET /git/trees/{sha}` body. */
-export function renderTree(urls: UrlContext, sha: string, entries: readonly TreeEntry[]): unknown {
+export function renderTree(urls: UrlContext, sha: string, entries: readonly TreeEntry[], truncated = false): unknown {
   return {
     sha,
     url: objectUrl(urls, 'tree', sha),
     tree: entries.map((entry) => renderTreeEntry(urls, entry)),
-    truncated: false
+    truncated
   }
 }
 

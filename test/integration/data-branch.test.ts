@@ -182,6 +182,23 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
     expect(await git.getHead('main')).toMatchObject({ commitSha: expect.stringMatching(/^[0-9a-f]{40}$/) })
   })
 
+  it('lists a branch GitHub cuts short in one listing folder by folder, every file once', async () => {
+    const { fake, git } = await setUp({ treeEntryLimit: 5 })
+    const written: Record<string, string> = { 'README.md': 'top\n' }
+    for (const type of ['Audit.General', 'Audit.Exchange'])
+      for (const day of ['2026-11-01', '2026-11-02', '2026-12-01'])
+        written[`audit/${type}/${day.slice(0, 4)}/${day.slice(5, 7)}/${day}.csv`] = `${type} ${day}\n`
+    await fake.commitFiles('audit-data', written)
+    const head = await git.getHead('audit-data')
+    const listed = await git.listFiles(head!.treeSha)
+    expect([...listed.keys()].sort()).toEqual(Object.keys(written).sort())
+    for (const [path, content] of Object.entries(written)) expect(listed.get(path)?.size, path).toBe(content.length)
+    const truncatedListings = fake.requests.filter(
+      (request) => request.path.includes('/git/trees/') && request.query.includes('recursive')
+    )
+    expect(truncatedListings.length).toBeGreaterThan(1)
+  })
+
   it('joins a branch another writer created first', async () => {
     const { fake, git } = await setUp()
     const racingGit: GitDatabase = {

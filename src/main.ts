@@ -34,6 +34,9 @@ import { errorMessage } from './util/error-message.js'
 import { limitHeapGrowthForMerge } from './util/heap-growth.js'
 import { formatInstant } from './util/time.js'
 import { operationNameWarnings } from './record/filter.js'
+import { escapeHtml } from './report/markup.js'
+import { eraseOldDays } from './commit/erase-old-days.js'
+import { countNoun } from './util/count-text.js'
 
 /** The runtime of a step on a GitHub Actions runner, for the entry point. */
 export { actionsRuntime } from './action/runtime.js'
@@ -111,6 +114,9 @@ async function runSync(wiring: Wiring, settings: Settings): Promise<void> {
   })
 
   // The data is committed; from here on nothing may lose it, and a failed report only warns.
+  const retention = settings.retentionDays
+    ? await port.group('Retention', () => applyRetention(port, github.git, settings, wiring.runtime.now()))
+    : undefined
   const issue = issues
     ? await port.group('Failure issue', () => updateFailureIssue(issues, result.report.failures, wiring.issueContext()))
     : undefined
@@ -118,7 +124,37 @@ async function runSync(wiring: Wiring, settings: Settings): Promise<void> {
   await port.appendSummary(
     renderSyncSummary(result, describePlan(result.plan, settings.contentTypes, settings.source), github.links(issue))
   )
+  if (retention) await port.appendSummary(`<p>${escapeHtml(retention.line)}</p>`)
   annotate(port, settings, result)
+  if (retention?.failed) port.setFailed(retention.line)
+}
+
+/**
+ * Erases the days before what `retention-days` keeps, after the run's data is committed. A
+ * failure does not touch what was committed; it fails the step, since days meant to be gone
+ * are still there.
+ */
+async function applyRetention(
+  port: ActionPort,
+  git: GitDatabase,
+  settings: Settings,
+  now: Date
+): Promise<{ line: string; failed: boolean }> {
+  try {
+    const erasure = await eraseOldDays({ git, branch: settings.dataBranch, days: settings.retentionDays!, now })
+    const line =
+      erasure.status === 'nothing-to-erase'
+        ? `Retention: the branch holds no day before ${erasure.keptFrom}; nothing to erase.`
+        : `Retention: erased ${countNoun(erasure.days.length, 'day')} before ${erasure.keptFrom} (${erasure.days[0]} to ${erasure.days.at(-1)}, ${countNoun(erasure.files, 'file')}) from branch '${settings.dataBranch}' and its history: it is now one commit, ${erasure.commitSha.slice(0, 7)}.`
+    port.info(line)
+    return { line, failed: false }
+  } catch (error) {
+    const line =
+      `Retention could not erase the days before what retention-days keeps: ${errorMessage(error)}. ` +
+      `The run's data is committed; a ruleset that blocks force pushes on the data branch needs this token as a bypass actor (docs/data-governance.md).`
+    port.error(line, 'Retention failed')
+    return { line, failed: true }
+  }
 }
 
 /** The step's outputs. */

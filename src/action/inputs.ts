@@ -6,6 +6,7 @@ import { floorToMinute, formatInstant, parseInstant } from '../util/time.js'
 import { DOCUMENTED_QUOTA_PER_MINUTE } from '../http/quota-limiter.js'
 import { checkWindowLength, PlanError, resolveRange, splitRange, type Plan, type PlanScope } from '../plan/windows.js'
 import { FORMAT_NAMES, type FormatName } from '../branch/paths.js'
+import { MIN_RETENTION_DAYS, retentionCutoffDay } from '../branch/retention.js'
 import { SOURCE_NAMES, splitScope, type SourceName } from '../plan/sources.js'
 import { HOUR_MS, MINUTE_MS } from '../util/duration.js'
 import {
@@ -70,6 +71,14 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
   // A range too old is worth saying even when the window length is wrong.
   const { scope, windowMs, maxWindows } = timing
   const range = scope && sources ? read.attempt(() => sourceRange(scope, sources.source, now)) : undefined
+  const keptFrom = destination?.retentionDays ? retentionCutoffDay(now, destination.retentionDays) : undefined
+  if (keptFrom && scope?.mode === 'backfill' && formatInstant(scope.start) < `${keptFrom}T00:00:00Z`) {
+    read.problem(
+      Inputs.Start,
+      `Input 'start' (${formatInstant(scope.start)}) is before the ${destination!.retentionDays} days 'retention-days' keeps (from ${keptFrom}): ` +
+        `what it collected there would be erased again. Start at ${keptFrom} or later, or keep more days.`
+    )
+  }
   const plan =
     range && windowMs !== undefined && maxWindows !== undefined
       ? read.attempt(() => splitRange(range, windowMs, maxWindows))
@@ -338,6 +347,7 @@ function readDestination(
       | 'openIssue'
       | 'issueLabels'
       | 'failOnError'
+      | 'retentionDays'
     >
   | undefined {
   const formatText = (read.text(Inputs.Format) || 'csv').toLowerCase()
@@ -362,6 +372,12 @@ function readDestination(
   const openIssue = readBoolean(read.text(Inputs.OpenIssue), Inputs.OpenIssue, true, read.problem)
   const issueLabels = readLabels(read.text(Inputs.IssueLabels) || 'audit-sync', read.problem)
   const failOnError = readBoolean(read.text(Inputs.FailOnError), Inputs.FailOnError, true, read.problem)
+  const retentionText = read.text(Inputs.RetentionDays)
+  // Fewer than 8 days would erase what the Management API still serves, for a later run to collect again.
+  const retentionDays = retentionText
+    ? readInteger(retentionText, Inputs.RetentionDays, MIN_RETENTION_DAYS, 36_500, read.problem)
+    : undefined
+  if (retentionText && retentionDays === undefined) return undefined
   if (
     !format ||
     !dataBranch ||
@@ -371,7 +387,18 @@ function readDestination(
     failOnError === undefined
   )
     return undefined
-  return { format, dataBranch, dryRun, repository, githubToken, githubApiUrl, openIssue, issueLabels, failOnError }
+  return {
+    format,
+    dataBranch,
+    dryRun,
+    repository,
+    githubToken,
+    githubApiUrl,
+    openIssue,
+    issueLabels,
+    failOnError,
+    retentionDays
+  }
 }
 
 /** How hard the run may pull: downloads at once, API calls a minute, records a commit. */

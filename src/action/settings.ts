@@ -37,6 +37,7 @@ export const Inputs = {
   OpenIssue: 'open-issue',
   IssueLabels: 'issue-labels',
   FailOnError: 'fail-on-error',
+  RetentionDays: 'retention-days',
   Concurrency: 'concurrency',
   ApiQuota: 'api-quota',
   RecordsPerCommit: 'records-per-commit',
@@ -123,6 +124,8 @@ export interface Settings {
   issueLabels: string[]
   /** Exit non-zero when segments failed. */
   failOnError: boolean
+  /** Keep this many UTC days on the data branch, erasing older ones from its history; undefined keeps all. */
+  retentionDays?: number | undefined
   /** Parallel blob downloads. */
   concurrency: number
   /** Management API calls per rolling minute the run starts from (it adapts when throttled). */

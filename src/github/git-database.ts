@@ -47,6 +47,11 @@ export interface GitDatabase {
    * the branch no longer points at `expected`, whoever moved it and in whichever direction.
    */
   updateRef(branch: string, sha: string, expected: string): Promise<'updated' | 'moved'>
+  /**
+   * Points the branch at `sha` whatever its history (a rewrite: retention), but only while it
+   * still points at `expected`; 'moved' otherwise.
+   */
+  replaceRef(branch: string, sha: string, expected: string): Promise<'updated' | 'moved'>
 }
 
 /** API error texts the logic recognises. */
@@ -86,7 +91,8 @@ export function createGitDatabase(octokit: GitHubClient, target: { owner: string
     writeTree: (baseTree, changes) => api.writeTree(baseTree, changes),
     createCommit: (message, treeSha, parents) => api.createCommit(message, treeSha, parents),
     createRef: (branch, sha) => api.createRef(branch, sha),
-    updateRef: (branch, sha, expected) => api.updateRef(branch, sha, expected)
+    updateRef: (branch, sha, expected) => api.updateRef(branch, sha, expected),
+    replaceRef: (branch, sha, expected) => api.replaceRef(branch, sha, expected)
   }
 }
 
@@ -216,18 +222,26 @@ class OctokitGitDatabase implements GitDatabase {
    * before (https://docs.github.com/graphql/reference/mutations#updaterefs). Its refusals
    * are not documented by text, so any failure is judged by where the branch now points.
    */
-  async updateRef(branch: string, sha: string, expected: string): Promise<'updated' | 'moved'> {
+  updateRef(branch: string, sha: string, expected: string): Promise<'updated' | 'moved'> {
+    return this.swapRef(branch, sha, expected, false)
+  }
+
+  replaceRef(branch: string, sha: string, expected: string): Promise<'updated' | 'moved'> {
+    return this.swapRef(branch, sha, expected, true)
+  }
+
+  private async swapRef(branch: string, sha: string, expected: string, force: boolean): Promise<'updated' | 'moved'> {
     try {
       await this.octokit.graphql(UPDATE_REFS, {
         repositoryId: await this.repositoryId(),
-        refUpdates: [{ name: `refs/heads/${branch}`, beforeOid: expected, afterOid: sha, force: false }]
+        refUpdates: [{ name: `refs/heads/${branch}`, beforeOid: expected, afterOid: sha, force }]
       })
       return 'updated'
     } catch (error) {
       const now = await this.refSha(branch).catch(() => undefined)
       if (now === sha) return 'updated'
       if (now !== undefined && now !== expected) return 'moved'
-      throw this.explain(error, `update branch '${branch}'`)
+      throw this.explain(error, force ? `rewrite branch '${branch}' (a force push)` : `update branch '${branch}'`)
     }
   }
 

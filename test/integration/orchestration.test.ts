@@ -454,6 +454,53 @@ describe('run(): the composition root, in process', () => {
         expect(manifest.files[path]).toEqual(entry)
   })
 
+  it('keeps retention-days: older days leave the branch and its history, a writer racing the rewrite keeps its data, every kept record stays', async () => {
+    world = await startWorld()
+    const range = backfill(world, 4)
+    expect((await runInProcess(world, range)).failed).toBeUndefined()
+    const header = (await world.github.readFile(BRANCH, 'manifest.json')) ? 'Id,CreationTime\r\n' : ''
+    const old = {
+      'audit/Audit.General/2026/10/2026-10-01.csv': `${header}old,2026-10-01T00:00:00Z\r\n`,
+      'state/keys/Audit.General/2026/10/2026-10-01.csv.keys': 'AAAAAAAAAAA=\n',
+      'usage/power-apps/2026/10/2026-10-02.csv': 'Day,AppId\r\n'
+    }
+    await world.github.commitFiles(BRANCH, old, 'older days, as an earlier year of runs left them')
+    const oldCommit = await world.head()
+    // A writer commits while the rewrite is being built: the rewrite starts over on its commit.
+    const racing = world.github.raceNextRefUpdates(1, BRANCH, { 'notes/racing.txt': 'kept\n' })
+
+    const run = await runInProcess(world, { ...range, 'retention-days': '8' })
+    expect(run.failed).toBeUndefined()
+    expect(racing).toHaveLength(1)
+    // The run's own commit already let go of the settled day's key file.
+    expect(run.log.join('\n')).toMatch(
+      /Retention: erased 2 days before \d{4}-\d{2}-\d{2} \(2026-10-01 to 2026-10-02, 2 files\) from branch 'audit-data' and its history: it is now one commit/
+    )
+    expect(run.summary).toContain('Retention: erased 2 days')
+    expect(await world.github.git(['rev-list', '--count', BRANCH])).toBe('1')
+    const files = await world.github.readAllFiles(BRANCH)
+    for (const path of Object.keys(old)) expect(files.has(path), path).toBe(false)
+    expect(files.get('notes/racing.txt')?.toString('utf8')).toBe('kept\n')
+    const reachable = await world.github.git(['merge-base', '--is-ancestor', oldCommit!, BRANCH]).then(
+      () => true,
+      () => false
+    )
+    expect(reachable).toBe(false)
+    expect(await world.github.git(['log', '--format=%H', BRANCH, '--', 'audit/Audit.General/2026/10'])).toBe('')
+    await expectBranchHoldsExactlyServed(world, ['Audit.General'])
+
+    // Nothing older left: the next run erases nothing and keeps the one commit it builds on.
+    const again = await runInProcess(world, { ...range, 'retention-days': '8' })
+    expect(again.log.join('\n')).toMatch(/Retention: the branch holds no day before .*; nothing to erase\./)
+    // A backfill that starts before what is kept is refused before any request.
+    const tooOld = await runInProcess(world, {
+      start: new Date(Date.now() - 20 * 24 * HOUR).toISOString(),
+      'retention-days': '8',
+      source: 'auto'
+    })
+    expect(tooOld.failed).toMatch(/Input 'start' .* is before the 8 days 'retention-days' keeps/)
+  })
+
   it('keeps one failure issue per data branch: jobs that opened one each at the same moment end with the oldest', async () => {
     world = await startWorld()
     const range = backfill(world, 2)

@@ -54,7 +54,8 @@ function branchWith(files: Map<string, string> | undefined): { git: GitDatabase;
     writeTree: refuse('writeTree'),
     createCommit: refuse('createCommit'),
     createRef: refuse('createRef'),
-    updateRef: refuse('updateRef')
+    updateRef: refuse('updateRef'),
+    replaceRef: refuse('replaceRef')
   }
   return { git, calls }
 }

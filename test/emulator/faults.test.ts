@@ -97,6 +97,18 @@ describe('fault kinds', () => {
     expect((await getBlob()).json).toEqual([{ Id: 'one', Note: 'x'.repeat(50) }])
   })
 
+  it('huge: a 200 of exactly the bytes asked, with or without its Content-Length, as valid JSON', async () => {
+    for (const sized of [true, false]) {
+      emulator.faults.add({ route: 'blob', kind: 'huge', bytes: 3 * 1024 * 1024 + 5, sized, times: 1 })
+      const answer = await getBlob()
+      expect(answer.status).toBe(200)
+      expect(Buffer.byteLength(answer.text)).toBe(3 * 1024 * 1024 + 5)
+      expect(answer.json).toEqual([])
+      expect(answer.headers.get('content-length'), `sized: ${sized}`).toBe(sized ? String(3 * 1024 * 1024 + 5) : null)
+    }
+    expect((await getBlob()).json).toEqual([{ Id: 'one', Note: 'x'.repeat(50) }])
+  })
+
   it('reset: the connection drops without an answer', async () => {
     emulator.faults.add({ route: 'blob', kind: 'reset', times: 1 })
     await expect(getBlob()).rejects.toThrow()

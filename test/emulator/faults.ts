@@ -38,6 +38,8 @@ export type FaultKind =
   | 'missing'
   /** 400 (Graph: BadRequest, as a status poll sometimes answers; Management: ASP.NET's invalid request). */
   | 'bad-request'
+  /** 200 with a body of `bytes` (a JSON array of blanks), streamed as the client reads it: a blob far past any size. */
+  | 'huge'
 
 /** How to pick requests and what to do to them. */
 export interface FaultRule {
@@ -58,6 +60,10 @@ export interface FaultRule {
   delayMs?: number
   /** For `internal-error` on Management routes: the error's message instead of the service's (hostile text, say). */
   message?: string
+  /** For `huge`: the body's size (default 2 GiB). */
+  bytes?: number
+  /** For `huge`: send its Content-Length (default), or stream it chunked, without one. */
+  sized?: boolean
 }
 
 /** A registered rule; `fired` counts how often it acted. */
@@ -74,6 +80,7 @@ export type FaultAction =
   | { type: 'reset' }
   | { type: 'distort'; distort: (normal: EmulatorResponse) => EmulatorResponse }
   | { type: 'delay'; ms: number }
+  | { type: 'stream'; bytes: number; sized: boolean }
 
 /** The method names the service prints in AF429 messages. */
 const METHOD_NAMES: Partial<Record<Route, string>> = {
@@ -233,6 +240,8 @@ function actionFor(rule: FaultRule, req: EmulatorRequest): FaultAction {
     }
     case 'bad-request':
       return respond(apiJson(400, { Message: 'The request is invalid.' }))
+    case 'huge':
+      return { type: 'stream', bytes: rule.bytes ?? 2 * 1024 ** 3, sized: rule.sized ?? true }
   }
 }
 
@@ -273,6 +282,7 @@ function graphActionFor(rule: FaultRule, req: EmulatorRequest, now: Date): Fault
     case 'reset':
     case 'truncated':
     case 'slow':
+    case 'huge':
       return actionFor(rule, req)
   }
 }

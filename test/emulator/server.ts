@@ -123,6 +123,11 @@ async function handle(
     return
   }
   if (fault?.action.type === 'delay') await sleep(fault.action.ms)
+  if (fault?.action.type === 'stream') {
+    entry.status = 200
+    await stream(res, fault.action.bytes, fault.action.sized, parts.now())
+    return
+  }
   let response: EmulatorResponse
   if (fault?.action.type === 'respond') {
     response = fault.action.response
@@ -151,6 +156,42 @@ function write(res: ServerResponse, response: EmulatorResponse, now: Date): void
     'Content-Length': String(body.length)
   })
   res.end(body)
+}
+
+/**
+ * A 200 of `bytes` (`[`, blanks, `]`: valid JSON however long), written as the client reads
+ * it, never held: the emulator's memory stays flat whatever the size. Stops when the client
+ * lets go.
+ */
+async function stream(res: ServerResponse, bytes: number, sized: boolean, now: Date): Promise<void> {
+  res.sendDate = false
+  res.writeHead(200, {
+    'Content-Type': 'application/json; charset=utf-8',
+    Date: now.toUTCString(),
+    ...(sized ? { 'Content-Length': String(bytes) } : {})
+  })
+  const blanks = Buffer.alloc(1024 * 1024, 0x20)
+  let sent = 0
+  const write = async (chunk: Buffer): Promise<boolean> => {
+    if (res.destroyed) return false
+    sent += chunk.length
+    if (!res.write(chunk))
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          res.off('drain', done)
+          res.off('close', done)
+          resolve()
+        }
+        res.on('drain', done)
+        res.on('close', done)
+      })
+    return !res.destroyed
+  }
+  if (!(await write(Buffer.from('[')))) return
+  while (sent < bytes - 1) {
+    if (!(await write(blanks.subarray(0, Math.min(blanks.length, bytes - 1 - sent))))) return
+  }
+  res.end(']')
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -9474,7 +9474,9 @@ async function openExport(file, shown) {
         raw: true,
         relax_column_count: true,
         // Either ending, even mixed in one file (csv-parse would otherwise take the first row's).
-        record_delimiter: ['\r\n', '\n']
+        record_delimiter: ['\r\n', '\n'],
+        // A quote never closed would otherwise hold the rest of the file as one field.
+        max_record_size: MAX_EXPORT_RECORD_CHARS
     });
     (0,external_node_stream_.pipeline)((0,external_node_fs_.createReadStream)(file, { highWaterMark: read_export_READ_CHUNK_BYTES }), parser, () => {
         // Errors reach the reader through the parser, which the pipeline destroys with them.
@@ -9489,6 +9491,9 @@ async function openExport(file, shown) {
             result = await records.next();
         }
         catch (error) {
+            if (error.code === 'CSV_MAX_RECORD_SIZE')
+                throw new ImportFileError(`${shown}:${line}: a row runs past ${MAX_EXPORT_RECORD_CHARS / 1024 ** 2} MiB, far beyond any audit record: a quote opened there is likely never closed. ` +
+                    `Was the file edited by hand? Export it again from Microsoft Purview.`);
             throw new ImportFileError(`${shown}:${line}: not valid CSV (${error.message}). Was the file cut off or edited by hand? Export it again from Microsoft Purview.`);
         }
         if (result.done)
@@ -9519,6 +9524,12 @@ async function openExport(file, shown) {
     return { layout, rows: rows(), close: () => parser.destroy() };
 }
 const read_export_READ_CHUNK_BYTES = 1024 * 1024;
+/**
+ * The longest row an export may have, in characters. An audit record's AuditData is a few
+ * kilobytes, rarely a few hundred; the bound only stops one open quote from holding the rest
+ * of a file of gigabytes in memory.
+ */
+const MAX_EXPORT_RECORD_CHARS = 8 * 1024 * 1024;
 /** Refuses files whose first bytes show they cannot be a UTF-8 CSV export. */
 async function checkStart(file, shown) {
     const handle = await (0,external_node_fs_promises_.open)(file, 'r').catch((error) => {

@@ -45,7 +45,9 @@ export async function openExport(file: string, shown: string): Promise<OpenExpor
     raw: true,
     relax_column_count: true,
     // Either ending, even mixed in one file (csv-parse would otherwise take the first row's).
-    record_delimiter: ['\r\n', '\n']
+    record_delimiter: ['\r\n', '\n'],
+    // A quote never closed would otherwise hold the rest of the file as one field.
+    max_record_size: MAX_EXPORT_RECORD_CHARS
   })
   pipeline(createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }), parser, () => {
     // Errors reach the reader through the parser, which the pipeline destroys with them.
@@ -59,6 +61,11 @@ export async function openExport(file: string, shown: string): Promise<OpenExpor
     try {
       result = await records.next()
     } catch (error) {
+      if ((error as { code?: string }).code === 'CSV_MAX_RECORD_SIZE')
+        throw new ImportFileError(
+          `${shown}:${line}: a row runs past ${MAX_EXPORT_RECORD_CHARS / 1024 ** 2} MiB, far beyond any audit record: a quote opened there is likely never closed. ` +
+            `Was the file edited by hand? Export it again from Microsoft Purview.`
+        )
       throw new ImportFileError(
         `${shown}:${line}: not valid CSV (${(error as Error).message}). Was the file cut off or edited by hand? Export it again from Microsoft Purview.`
       )
@@ -92,6 +99,13 @@ export async function openExport(file: string, shown: string): Promise<OpenExpor
 }
 
 const READ_CHUNK_BYTES = 1024 * 1024
+
+/**
+ * The longest row an export may have, in characters. An audit record's AuditData is a few
+ * kilobytes, rarely a few hundred; the bound only stops one open quote from holding the rest
+ * of a file of gigabytes in memory.
+ */
+export const MAX_EXPORT_RECORD_CHARS = 8 * 1024 * 1024
 
 /** Refuses files whose first bytes show they cannot be a UTF-8 CSV export. */
 async function checkStart(file: string, shown: string): Promise<void> {

@@ -9,7 +9,7 @@ import { detectExportFormat, explainEncoding } from '../../src/import/export-for
 import { findExports } from '../../src/import/find-exports.js'
 import { ExportImport, prepareImport } from '../../src/import/import-exports.js'
 import { importRecord } from '../../src/import/import-record.js'
-import { lineBreaks, openExport } from '../../src/import/read-export.js'
+import { lineBreaks, MAX_EXPORT_RECORD_CHARS, openExport } from '../../src/import/read-export.js'
 import { decodeFieldFrame } from '../../src/snapshot/format/field-frame.js'
 import { CSV_FORMAT } from '../../src/snapshot/format/csv.js'
 import { PARQUET_FORMAT } from '../../src/snapshot/format/parquet.js'
@@ -215,6 +215,18 @@ describe('reading an export', () => {
       for await (const _row of rows);
     }
     await expect(read()).rejects.toThrow(/^cut\.csv:3: not valid CSV \(.*Quote Not Closed.*\)\. Was the file cut off/)
+  })
+
+  it('stops at a row past the record size bound instead of holding the rest of the file', async () => {
+    const rest = 'x'.repeat(MAX_EXPORT_RECORD_CHARS + 1024)
+    const dir = await folder({
+      'open.csv': `${SEARCH}\n1,d,6,Op,u,${quoted('{}')},,\n2,d,6,Op,u,"{${rest}\n3,d,6,Op,u,{},,\n`
+    })
+    const { rows } = await openExport(join(dir, 'open.csv'), 'open.csv')
+    const read = async () => {
+      for await (const _row of rows);
+    }
+    await expect(read()).rejects.toThrow(/^open\.csv:3: a row runs past 8 MiB, far beyond any audit record/)
   })
 })
 

@@ -429,8 +429,12 @@ function maskedValues(setSecret) {
             setSecret(value);
         },
         redact(text) {
-            // Longest first: a value that contains another is replaced whole.
-            const secrets = [...values].filter((value) => value.length >= 4).sort((a, b) => b.length - a.length);
+            // Longest first: a value that contains another is replaced whole. Each also as JSON
+            // writes it inside a string (a PEM's line breaks as \n), for saved JSON like the ledger.
+            const secrets = [...values]
+                .filter((value) => value.length >= 4)
+                .flatMap((value) => [value, JSON.stringify(value).slice(1, -1)])
+                .sort((a, b) => b.length - a.length);
             return secrets.reduce((redacted, secret) => redacted.split(secret).join('***'), text);
         }
     };
@@ -5005,7 +5009,7 @@ function renderIssueBody(failures, gaps, context) {
         ...gapSection(gaps),
         ...(context.runUrl ? ['', `Last failing run: ${context.runUrl}`] : [])
     ];
-    return fit(lines.join('\n'));
+    return fit(lines.join('\n'), context);
 }
 /** Comment for a run that still fails. */
 function renderStillFailingComment(failures, gaps, context) {
@@ -5015,7 +5019,7 @@ function renderStillFailingComment(failures, gaps, context) {
         ...failureTable(failures),
         ...gapSection(gaps),
         ...(context.runUrl ? ['', `Run: ${context.runUrl}`] : [])
-    ].join('\n'));
+    ].join('\n'), context);
 }
 /** Title of an issue opened by a run that stopped before it could collect. */
 const STOPPED_TITLE = 'm365-audit-sync: a run stopped before collecting';
@@ -5034,7 +5038,7 @@ function renderStoppedText(reason, context, opening) {
         'Nothing was lost that the next runs cannot collect while the API still serves it (7 days). ' +
             'The first run that completes closes this issue.',
         ...(context.runUrl ? ['', `Run: ${context.runUrl}`] : [])
-    ].join('\n'));
+    ].join('\n'), context);
 }
 /** Comment that closes the issue. */
 function renderRecoveredComment(recovered, context) {
@@ -5048,7 +5052,7 @@ function renderRecoveredComment(recovered, context) {
         ...(rows.length > 0 ? ['', '| content type | window (UTC) | failed runs |', '|---|---|---|', ...rows] : []),
         ...(recovered.length > MAX_TABLE_ROWS ? [`…and ${recovered.length - MAX_TABLE_ROWS} more.`] : []),
         ...(context.runUrl ? ['', `Run: ${context.runUrl}`] : [])
-    ].join('\n'));
+    ].join('\n'), context);
 }
 function failureTable(failures) {
     const rows = failures
@@ -5116,7 +5120,8 @@ function gapSection(gaps) {
 function shellWord(text) {
     return /^[A-Za-z0-9._/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
-function fit(text) {
+function fit(full, context) {
+    const text = context.redact ? context.redact(full) : full;
     return text.length <= MAX_ISSUE_TEXT
         ? text
         : `${text.slice(0, MAX_ISSUE_TEXT - 40)}\n\n…(truncated to fit GitHub's limit)`;
@@ -9084,7 +9089,8 @@ async function buildCommit(files, input, report) {
     const nextLedger = held.ledger;
     const changes = { ...updated.changes, recovered: [...updated.changes.recovered, ...held.recovered] };
     const failures = { ...changes, open: allFailures(nextLedger) };
-    const nextLedgerText = renderLedger(nextLedger);
+    const rendered = renderLedger(nextLedger);
+    const nextLedgerText = input.redact ? input.redact(rendered) : rendered;
     // A pass that collected nothing from the API (an import alone) leaves the ledger as it is,
     // but for the days it could not merge: it records API collection, and imported records
     // come from no blob.
@@ -10623,7 +10629,8 @@ class SyncRun {
                 runUrl: deps.runUrl,
                 maxFileBytes: deps.maxPartBytes,
                 settleAfterMs: deps.settleAfterMs,
-                onReadBack: deps.onReadBack
+                onReadBack: deps.onReadBack,
+                redact: deps.redact
             }, (last) => (built = last))
         });
         deps.log(describeCommit(result, settings.dataBranch));
@@ -10965,7 +10972,7 @@ async function runSync(wiring, settings) {
                 ? await port.group('Failure issue', () => issueAfterStop(issues, progress, wiring.issueContext(), wiring.redact(errorMessage(error))))
                 : undefined;
             const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes, settings.source) : '';
-            await port.appendSummary(renderStoppedSummary(errorMessage(error), progress, headline, github.links(issue)));
+            await port.appendSummary(wiring.redact(renderStoppedSummary(errorMessage(error), progress, headline, github.links(issue))));
         }
         catch (reportError) {
             port.warning(`The job summary of this stopped run was not written: ${errorMessage(reportError)}`);
@@ -10980,9 +10987,9 @@ async function runSync(wiring, settings) {
         ? await port.group('Failure issue', () => updateFailureIssue(issues, result.report.failures, wiring.issueContext()))
         : undefined;
     publish(port, result, issue);
-    await port.appendSummary(renderSyncSummary(result, describePlan(result.plan, settings.contentTypes, settings.source), github.links(issue)));
+    await port.appendSummary(wiring.redact(renderSyncSummary(result, describePlan(result.plan, settings.contentTypes, settings.source), github.links(issue))));
     if (retention)
-        await port.appendSummary(`<p>${escapeHtml(retention.line)}</p>`);
+        await port.appendSummary(wiring.redact(`<p>${escapeHtml(retention.line)}</p>`));
     annotate(port, settings, result);
     if (retention?.failed)
         port.setFailed(retention.line);
@@ -11128,6 +11135,7 @@ class Wiring {
         return {
             branch: this.settings.dataBranch,
             now: this.runtime.now(),
+            redact: (text) => this.redact(text),
             ...(runUrl ? { runUrl } : {}),
             ...(repository ? { repository } : {}),
             ...(workflowFile ? { workflowFile } : {})
@@ -11150,6 +11158,7 @@ class Wiring {
             now,
             log: (line) => port.info(line),
             warn: (message, title) => port.warning(message, title),
+            redact: (text) => this.redact(text),
             group: (name, work) => port.group(name, work),
             runUrl: this.context.runUrl,
             maxPartBytes: this.hooks.maxPartBytes,

@@ -106,7 +106,9 @@ async function runSync(wiring: Wiring, settings: Settings): Promise<void> {
           )
         : undefined
       const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes, settings.source) : ''
-      await port.appendSummary(renderStoppedSummary(errorMessage(error), progress, headline, github.links(issue)))
+      await port.appendSummary(
+        wiring.redact(renderStoppedSummary(errorMessage(error), progress, headline, github.links(issue)))
+      )
     } catch (reportError) {
       port.warning(`The job summary of this stopped run was not written: ${errorMessage(reportError)}`)
     }
@@ -122,9 +124,11 @@ async function runSync(wiring: Wiring, settings: Settings): Promise<void> {
     : undefined
   publish(port, result, issue)
   await port.appendSummary(
-    renderSyncSummary(result, describePlan(result.plan, settings.contentTypes, settings.source), github.links(issue))
+    wiring.redact(
+      renderSyncSummary(result, describePlan(result.plan, settings.contentTypes, settings.source), github.links(issue))
+    )
   )
-  if (retention) await port.appendSummary(`<p>${escapeHtml(retention.line)}</p>`)
+  if (retention) await port.appendSummary(wiring.redact(`<p>${escapeHtml(retention.line)}</p>`))
   annotate(port, settings, result)
   if (retention?.failed) port.setFailed(retention.line)
 }
@@ -291,6 +295,7 @@ class Wiring {
     return {
       branch: this.settings.dataBranch,
       now: this.runtime.now(),
+      redact: (text) => this.redact(text),
       ...(runUrl ? { runUrl } : {}),
       ...(repository ? { repository } : {}),
       ...(workflowFile ? { workflowFile } : {})
@@ -315,6 +320,7 @@ class Wiring {
       now,
       log: (line) => port.info(line),
       warn: (message, title) => port.warning(message, title),
+      redact: (text) => this.redact(text),
       group: (name, work) => port.group(name, work),
       runUrl: this.context.runUrl,
       maxPartBytes: this.hooks.maxPartBytes,

@@ -58,6 +58,8 @@ export interface SyncDependencies {
   git: GitDatabase
   now: () => Date
   log: (message: string) => void
+  /** Text with every value the run masked replaced (for the ledger, which is saved on the branch). */
+  redact?: ((text: string) => string) | undefined
   /** A warning annotation (the log, unless given): what a run repaired or could not do. */
   warn?: ((message: string, title?: string) => void) | undefined
   group: <T>(name: string, work: () => Promise<T>) => Promise<T>
@@ -471,7 +473,8 @@ class SyncRun {
             runUrl: deps.runUrl,
             maxFileBytes: deps.maxPartBytes,
             settleAfterMs: deps.settleAfterMs,
-            onReadBack: deps.onReadBack
+            onReadBack: deps.onReadBack,
+            redact: deps.redact
           },
           (last) => (built = last)
         )

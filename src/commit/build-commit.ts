@@ -77,6 +77,8 @@ export interface CommitInput {
   settleAfterMs?: number | undefined
   /** Told before a day file of the branch is read back. */
   onReadBack?: ((format: SnapshotFormat) => void) | undefined
+  /** Replaces every value the run masked in the ledger's text (its error messages are saved on the branch). */
+  redact?: ((text: string) => string) | undefined
 }
 
 /**
@@ -103,7 +105,8 @@ export async function buildCommit(
   const nextLedger = held.ledger
   const changes = { ...updated.changes, recovered: [...updated.changes.recovered, ...held.recovered] }
   const failures = { ...changes, open: allFailures(nextLedger) }
-  const nextLedgerText = renderLedger(nextLedger)
+  const rendered = renderLedger(nextLedger)
+  const nextLedgerText = input.redact ? input.redact(rendered) : rendered
   // A pass that collected nothing from the API (an import alone) leaves the ledger as it is,
   // but for the days it could not merge: it records API collection, and imported records
   // come from no blob.

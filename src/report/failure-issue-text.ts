@@ -22,6 +22,8 @@ export interface IssueContext {
   /** The workflow file name, for the backfill command. */
   workflowFile?: string
   now: Date
+  /** Replaces every value the run masked: an issue is saved on GitHub as it is written. */
+  redact?: (text: string) => string
 }
 
 /** Title of the failure issue. */
@@ -55,7 +57,7 @@ export function renderIssueBody(
     ...gapSection(gaps),
     ...(context.runUrl ? ['', `Last failing run: ${context.runUrl}`] : [])
   ]
-  return fit(lines.join('\n'))
+  return fit(lines.join('\n'), context)
 }
 
 /** Comment for a run that still fails. */
@@ -71,7 +73,8 @@ export function renderStillFailingComment(
       ...failureTable(failures),
       ...gapSection(gaps),
       ...(context.runUrl ? ['', `Run: ${context.runUrl}`] : [])
-    ].join('\n')
+    ].join('\n'),
+    context
   )
 }
 
@@ -94,7 +97,8 @@ export function renderStoppedText(reason: string, context: IssueContext, opening
       'Nothing was lost that the next runs cannot collect while the API still serves it (7 days). ' +
         'The first run that completes closes this issue.',
       ...(context.runUrl ? ['', `Run: ${context.runUrl}`] : [])
-    ].join('\n')
+    ].join('\n'),
+    context
   )
 }
 
@@ -111,7 +115,8 @@ export function renderRecoveredComment(recovered: readonly OpenFailure[], contex
       ...(rows.length > 0 ? ['', '| content type | window (UTC) | failed runs |', '|---|---|---|', ...rows] : []),
       ...(recovered.length > MAX_ROWS ? [`…and ${recovered.length - MAX_ROWS} more.`] : []),
       ...(context.runUrl ? ['', `Run: ${context.runUrl}`] : [])
-    ].join('\n')
+    ].join('\n'),
+    context
   )
 }
 
@@ -187,7 +192,8 @@ function shellWord(text: string): string {
   return /^[A-Za-z0-9._/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`
 }
 
-function fit(text: string): string {
+function fit(full: string, context: IssueContext): string {
+  const text = context.redact ? context.redact(full) : full
   return text.length <= MAX_ISSUE_TEXT
     ? text
     : `${text.slice(0, MAX_ISSUE_TEXT - 40)}\n\n…(truncated to fit GitHub's limit)`

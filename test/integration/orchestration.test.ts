@@ -185,6 +185,25 @@ describe('run(): the composition root, in process', () => {
     expect(findLeaks([SECRET, GITHUB_TOKEN], texts)).toEqual([])
   })
 
+  it('redacts a masked value an error body echoes from everything it saves: the ledger, the issue, the summary', async () => {
+    world = await startWorld()
+    const range = backfill(world, 2)
+    // A service (or a proxy on the way) that echoes the request's secret in its error.
+    world.emulator.faults.add({
+      route: 'content',
+      kind: 'internal-error',
+      message: `Internal error for client_secret=${SECRET} (PEM "${SECRET}")`,
+      match: (request) => request.url.searchParams.get('startTime')?.startsWith(range.start!.slice(0, 13)) ?? false
+    })
+    const failed = await runInProcess(world, range)
+    expect(failed.failed).toMatch(/1 listing window\(s\) failed/)
+    const ledger = (await world.github.readFile(BRANCH, 'state/ledger.json'))!.toString('utf8')
+    const saved = { ledger, issue: JSON.stringify(world.github.issues), summary: failed.summary }
+    expect(findLeaks([SECRET], saved)).toEqual([])
+    expect(JSON.parse(ledger).contentTypes['Audit.General'].failed[0].message).toContain('client_secret=***')
+    expect(world.github.issues[0]?.body).toContain('client_secret=***')
+  })
+
   it(
     'only imports when given exports and no credential: asks Microsoft for nothing and opens no issue',
     async () => {

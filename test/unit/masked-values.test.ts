@@ -15,4 +15,14 @@ describe('values the run masks', () => {
     masked.mask('ab')
     expect(masked.redact('about')).toBe('about')
   })
+
+  it('redacts a value also as JSON writes it inside a string, so saved JSON stays JSON', () => {
+    const masked = maskedValues(() => undefined)
+    const pem = '-----BEGIN KEY-----\nMIIB"x"\n-----END KEY-----'
+    masked.mask(pem)
+    const saved = JSON.stringify({ message: `bad certificate ${pem}` })
+    const redacted = masked.redact(saved)
+    expect(redacted).not.toContain('MIIB')
+    expect(JSON.parse(redacted)).toEqual({ message: 'bad certificate ***' })
+  })
 })

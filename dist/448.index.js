@@ -976,6 +976,9 @@ function manifestWithout(manifest, erased) {
 function ledgerWithout(ledger, cutoffDay) {
     const cutoff = `${cutoffDay}T00:00:00Z`;
     const next = { ...ledger, contentTypes: {} };
+    // Graph's failed windows of erased days would be queried again, for days erased again.
+    if (ledger.graph)
+        next.graph = { ...ledger.graph, failed: ledger.graph.failed.filter((failure) => failure.end > cutoff) };
     for (const [type, entry] of Object.entries(ledger.contentTypes)) {
         if (!entry)
             continue;
@@ -2876,6 +2879,34 @@ function applyHeldDays(ledger, changes, now) {
     }
     return { ledger: next, recovered };
 }
+/**
+ * The ledger with its free text (error messages, reasons, file names) passed through
+ * `redact`: only text that came from outside, never its structure. Redacting the rendered
+ * JSON would also hit times and blob keys that happen to hold a short masked value.
+ */
+function redactLedger(ledger, redact) {
+    const window = (entry) => ({ ...entry, message: redact(entry.message) });
+    const next = { ...ledger, contentTypes: {} };
+    for (const [type, entry] of Object.entries(ledger.contentTypes)) {
+        next.contentTypes[type] = {
+            ...entry,
+            failed: entry.failed.map(window),
+            gaps: entry.gaps.map(window),
+            ...(entry.held
+                ? {
+                    held: entry.held.map((held) => ({
+                        ...held,
+                        reason: redact(held.reason),
+                        ...(held.file === undefined ? {} : { file: redact(held.file) })
+                    }))
+                }
+                : {})
+        };
+    }
+    if (ledger.graph)
+        next.graph = { ...ledger.graph, failed: ledger.graph.failed.map(window) };
+    return next;
+}
 
 ;// CONCATENATED MODULE: ./src/action/test-hooks.ts
 /**
@@ -3920,6 +3951,7 @@ var external_node_stream_ = __webpack_require__(7075);
 
 
 
+
 /**
  * Uploads content as a git blob (`POST /git/blobs`), base64 and streamed from disk: base64
  * needs no JSON escaping, and a part file is never held in memory (a CSV file sent inline in
@@ -3939,6 +3971,8 @@ async function uploadBlob(octokit, repo, source) {
 }
 const BLOB_BODY_START = Buffer.from('{"encoding":"base64","content":"');
 const BLOB_BODY_END = Buffer.from('"}');
+/** The slowest upload a deadline allows for: 256 KiB a second. */
+const UPLOAD_BYTES_A_SECOND = 256 * 1024;
 /** Read this much of a file at a time. */
 const UPLOAD_READ_BYTES = 1024 * 1024;
 /**
@@ -4000,12 +4034,23 @@ function streamingFetch(body, length) {
         const headers = {};
         new Headers(init?.headers).forEach((value, name) => (headers[name] = value));
         headers['content-length'] = String(length);
-        const response = await (0,undici/* request */.Em)(url, {
-            method: 'POST',
-            headers,
-            body: external_node_stream_.Readable.from(body()),
-            ...(init?.signal ? { signal: init.signal } : {})
-        });
+        // The answer's deadline (see client.ts) with time to send the body, even slowly.
+        const deadlineMs = GITHUB_ANSWER_TIMEOUT_MS + Math.ceil(length / UPLOAD_BYTES_A_SECOND) * 1000;
+        const deadline = AbortSignal.timeout(deadlineMs);
+        let response;
+        try {
+            response = await (0,undici/* request */.Em)(url, {
+                method: 'POST',
+                headers,
+                body: external_node_stream_.Readable.from(body()),
+                signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline
+            });
+        }
+        catch (error) {
+            if (!deadline.aborted)
+                throw error;
+            throw new Error(`GitHub at ${new URL(url).host} did not take a blob of ${length} bytes within ${Math.round(deadlineMs / 1000)} s`, { cause: error });
+        }
         const responseHeaders = new Headers();
         for (const [name, value] of Object.entries(response.headers)) {
             for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value])
@@ -4096,9 +4141,14 @@ class OctokitGitDatabase {
      */
     async listFolder(treeSha, prefix, files) {
         const { data } = await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: treeSha, recursive: 'true' });
-        const entries = data.truncated
-            ? (await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: treeSha })).data.tree
-            : data.tree;
+        let entries = data.tree;
+        if (data.truncated) {
+            const { data: folder } = await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: treeSha });
+            // One folder past GitHub's limit by itself: listing part of it would read as files gone.
+            if (folder.truncated)
+                throw new Error(`the folder '${prefix || '/'}' of the data branch holds more entries than GitHub lists at once (100,000)`);
+            entries = folder.tree;
+        }
         for (const entry of entries) {
             if (!entry.path || !entry.sha)
                 continue;
@@ -4193,21 +4243,26 @@ class OctokitGitDatabase {
         return this.swapRef(branch, sha, expected, true);
     }
     async swapRef(branch, sha, expected, force) {
+        let failure;
         try {
-            await this.octokit.graphql(UPDATE_REFS, {
+            const answer = await this.octokit.graphql(UPDATE_REFS, {
                 repositoryId: await this.repositoryId(),
                 refUpdates: [{ name: `refs/heads/${branch}`, beforeOid: expected, afterOid: sha, force }]
             });
-            return 'updated';
+            // Only an answer that says so counts: a body cut short reaches here as no data at all.
+            if (answer?.updateRefs)
+                return 'updated';
+            failure = new Error('GitHub answered the ref update without saying it was made');
         }
         catch (error) {
-            const now = await this.refSha(branch).catch(() => undefined);
-            if (now === sha)
-                return 'updated';
-            if (now !== undefined && now !== expected)
-                return 'moved';
-            throw this.explain(error, force ? `rewrite branch '${branch}' (a force push)` : `update branch '${branch}'`);
+            failure = error;
         }
+        const now = await this.refSha(branch).catch(() => undefined);
+        if (now === sha)
+            return 'updated';
+        if (now !== undefined && now !== expected)
+            return 'moved';
+        throw this.explain(failure, force ? `rewrite branch '${branch}' (a force push)` : `update branch '${branch}'`);
     }
     /** Where a branch points now (undefined when it is gone). */
     async refSha(branch) {
@@ -8780,16 +8835,28 @@ function readDayKeys(keyFiles) {
 async function* readFiles(input, paths, format) {
     for (const path of paths) {
         input.onReadBack?.(format);
-        const download = { failed: false };
-        try {
-            yield* format.readRows(watchDownload(input.branch.stream(path), download), path, (0,external_node_path_.join)(input.dir, `existing-${(0,external_node_path_.basename)(path)}`));
-        }
-        catch (error) {
-            if (download.failed || error instanceof DayContentError)
-                throw error;
-            throw new DayContentError(error.message, path, { cause: error });
-        }
+        yield* readBranchFile(input.branch, path, format, (0,external_node_path_.join)(input.dir, `existing-${(0,external_node_path_.basename)(path)}`));
     }
+}
+/**
+ * A file of the branch read back as rows of `format`. Bytes that arrive but do not read are
+ * the file's fault (a DayContentError naming it); a download that breaks off, or the
+ * runner's own disk (an error with a system code), is the run's, thrown as it is.
+ */
+async function* readBranchFile(branch, path, format, scratchFile) {
+    const download = { failed: false };
+    try {
+        yield* format.readRows(watchDownload(branch.stream(path), download), path, scratchFile);
+    }
+    catch (error) {
+        if (download.failed || error instanceof DayContentError || isSystemError(error))
+            throw error;
+        throw new DayContentError(error.message, path, { cause: error });
+    }
+}
+function isSystemError(error) {
+    return (typeof error.syscall === 'string' ||
+        typeof error.errno === 'number');
 }
 async function* watchDownload(chunks, download) {
     try {
@@ -9085,12 +9152,12 @@ async function buildCommit(files, input, report) {
     const ledgerText = (await files.read(LEDGER_PATH))?.toString('utf8');
     const ledger = ledgerText === undefined ? emptyLedger() : parseLedger(ledgerText, LEDGER_PATH);
     const updated = applyUpdates(ledger, input.updates, input.now, undefined, input.graphUpdate);
-    const held = applyHeldDays(updated.ledger, days.heldDays, input.now);
-    const nextLedger = held.ledger;
+    const held = applyHeldDays(updated.ledger, withHeldFilesGone(updated.ledger, files, days.heldDays), input.now);
+    // Error messages are saved on the branch: no value the run masked goes with them.
+    const nextLedger = input.redact ? redactLedger(held.ledger, input.redact) : held.ledger;
     const changes = { ...updated.changes, recovered: [...updated.changes.recovered, ...held.recovered] };
     const failures = { ...changes, open: allFailures(nextLedger) };
-    const rendered = renderLedger(nextLedger);
-    const nextLedgerText = input.redact ? input.redact(rendered) : rendered;
+    const nextLedgerText = renderLedger(nextLedger);
     // A pass that collected nothing from the API (an import alone) leaves the ledger as it is,
     // but for the days it could not merge: it records API collection, and imported records
     // come from no blob.
@@ -9104,12 +9171,14 @@ async function buildCommit(files, input, report) {
     // Coverage as the branch will hold it: the manifest with this build's days, the ledger as
     // committed (or as it stands, when this build leaves it).
     const committedLedger = changed.has(LEDGER_PATH) ? nextLedger : ledger;
+    // A commit describes the day files the manifest lost (before the coverage, which counts them).
+    if (changed.size > 0)
+        await describeUnlistedDayFiles(files, manifest, (path) => changed.get(path) === null, input.dir);
     const branchCoverage = coverage(manifest, committedLedger, coverageEndDay(manifest, input.now), BRANCH_COVERAGE_DAYS);
     if (changed.size === 0) {
         report(emptyCommitReport(failures, branchCoverage));
         return undefined;
     }
-    await describeUnlistedDayFiles(files, manifest, (path) => changed.get(path) === null, input.dir);
     const nextManifestText = renderManifest(manifest);
     if (nextManifestText !== manifestText)
         changed.set(MANIFEST_PATH, nextManifestText);
@@ -9160,12 +9229,13 @@ async function mergeDays(files, manifest, input) {
     };
     const spooled = new Map(input.spool.entries().map((day) => [`${day.type} ${day.day}`, day]));
     const heldFiles = new Map(findHeldFiles(files.paths()).map((held) => [`${held.type} ${held.day}`, held]));
-    const incomingDays = [...new Set([...spooled.keys(), ...heldFiles.keys()])];
+    const retained = (key) => !input.keepFromDay || key.slice(-10) >= input.keepFromDay;
+    const incomingDays = [...new Set([...spooled.keys(), ...heldFiles.keys()])].filter(retained);
     for (const [index, key] of incomingDays.entries()) {
         const fromSpool = spooled.get(key);
         const held = heldFiles.get(key);
         const { type, day } = fromSpool ?? held;
-        const incoming = () => incomingRows(files, input, type, day, fromSpool, held);
+        const incoming = (withHeld = true) => incomingRows(files, input, type, day, fromSpool, withHeld ? held : undefined);
         await mergeOrHold(files, manifest, input, changes, { type, day, dir: (0,external_node_path_.join)(input.dir, `day-${index + 1}`) }, {
             incoming,
             heldPaths: held?.paths ?? []
@@ -9174,7 +9244,7 @@ async function mergeDays(files, manifest, input) {
     // Settled days nothing new came for: their additions are compacted, their keys let go of.
     const merged = new Set(incomingDays);
     for (const [index, { type, day }] of daysWithAdditionsOrKeys(files.paths()).entries()) {
-        if (merged.has(`${type} ${day}`) || !isSettled(day, input.now, input.settleAfterMs))
+        if (merged.has(`${type} ${day}`) || !retained(day) || !isSettled(day, input.now, input.settleAfterMs))
             continue;
         const found = dayFiles(files, type, day, input.format);
         if (found.additions.length > 0 || found.converted.some((entry) => entry.paths.some(isAddition))) {
@@ -9188,6 +9258,8 @@ async function mergeDays(files, manifest, input) {
         for (const path of kept.filter((path) => files.has(path)))
             changes.changed.set(path, null);
         changes.settled.push(`${type} ${day}`);
+        // A day held for a compaction it no longer needs (its broken addition removed by hand).
+        changes.heldDays.merged.push({ type, day });
     }
     return changes;
 }
@@ -9201,13 +9273,15 @@ function incomingRows(files, input, type, day, fromSpool, held) {
         sources.push(input.spool.read(type, day));
     for (const path of held?.paths ?? [])
         sources.push(readHeld(files, path, input));
+    if (sources.length === 0)
+        return undefined;
     // Held rows may be anywhere in the day.
     const firstTime = held ? `${day}T00:00:00Z` : fromSpool.firstTime;
     return { rows: sources.length === 1 ? sources[0] : mergeSorted(sources), firstTime };
 }
 /** A held file's rows, in the run's format. */
 async function* readHeld(files, path, input) {
-    const rows = CSV_FORMAT.readRows(files.stream(path), path, (0,external_node_path_.join)(input.dir, 'held-scratch'));
+    const rows = readBranchFile(files, path, CSV_FORMAT, (0,external_node_path_.join)(input.dir, 'held-scratch'));
     for await (const batch of rows) {
         yield input.format === CSV_FORMAT
             ? batch
@@ -9218,7 +9292,8 @@ async function* readHeld(files, path, input) {
  * Merges a day (adds its new rows, or compacts it); when the day's content stops that (see
  * DayContentError), holds its new rows on the branch instead, in CSV, and records why. Held
  * rows of earlier runs go with the new ones: merged, their files are removed; held again,
- * rewritten with them.
+ * rewritten with them, unless a held file is what does not read: it is left for a hand to
+ * fix, and the new rows are held beside it.
  */
 async function mergeOrHold(files, manifest, input, changes, day, rows) {
     try {
@@ -9232,10 +9307,16 @@ async function mergeOrHold(files, manifest, input, changes, day, rows) {
             throw error;
         let count = 0;
         const written = [];
-        if (rows) {
+        const heldFileBroken = error.file !== undefined && (rows?.heldPaths ?? []).includes(error.file);
+        const incoming = rows?.incoming(!heldFileBroken);
+        if (rows && incoming) {
             await (0,external_node_fs_promises_.mkdir)((0,external_node_path_.join)(day.dir, 'held'), { recursive: true });
             const writer = CSV_FORMAT.partWriter((0,external_node_path_.join)(day.dir, 'held'), input.maxFileBytes ?? MAX_DAY_FILE_BYTES);
-            for await (const batch of rows.incoming().rows) {
+            // Beside a broken held file, under the next numbers; otherwise in place of the old ones.
+            const first = heldFileBroken
+                ? Math.max(...rows.heldPaths.map((path) => Number(/\.(\d+)\.csv$/.exec(path)?.[1] ?? 0))) + 1
+                : 1;
+            for await (const batch of incoming.rows) {
                 for (const row of batch) {
                     writer.write(input.format === CSV_FORMAT
                         ? row
@@ -9244,13 +9325,14 @@ async function mergeOrHold(files, manifest, input, changes, day, rows) {
                 }
             }
             for (const [index, part] of writer.finish().entries()) {
-                const path = heldPath(day.type, day.day, index + 1);
+                const path = heldPath(day.type, day.day, first + index);
                 changes.changed.set(path, { file: part.file, size: part.bytes });
                 written.push(path);
             }
-            for (const path of rows.heldPaths)
-                if (!written.includes(path))
-                    changes.changed.set(path, null);
+            if (!heldFileBroken)
+                for (const path of rows.heldPaths)
+                    if (!written.includes(path))
+                        changes.changed.set(path, null);
         }
         changes.heldDays.held.push({
             type: day.type,
@@ -9260,6 +9342,19 @@ async function mergeOrHold(files, manifest, input, changes, day, rows) {
             rows: count
         });
     }
+}
+/**
+ * The commit's held-day changes, with days the ledger holds rows for whose held files are no
+ * longer on the branch (removed by hand) counted as merged: nothing is left to merge, and
+ * their failure would otherwise never clear.
+ */
+function withHeldFilesGone(ledger, files, changes) {
+    const onBranch = new Set(findHeldFiles(files.paths()).map((held) => `${held.type} ${held.day}`));
+    const heldNow = new Set(changes.held.map((held) => `${held.type} ${held.day}`));
+    const gone = Object.entries(ledger.contentTypes).flatMap(([type, entry]) => (entry.held ?? [])
+        .filter((held) => held.rows > 0 && !onBranch.has(`${type} ${held.day}`) && !heldNow.has(`${type} ${held.day}`))
+        .map((held) => ({ type, day: held.day })));
+    return gone.length === 0 ? changes : { ...changes, merged: [...changes.merged, ...gone] };
 }
 /**
  * Adds rows to one day, or compacts it, with the observers watching; records what changed.
@@ -10304,6 +10399,7 @@ function auditRecordOf(json) {
 
 
 
+
 /** A sync that stopped part-way: the error (`cause`), and what the run did before. */
 class SyncStopped extends Error {
     progress;
@@ -10630,6 +10726,7 @@ class SyncRun {
                 maxFileBytes: deps.maxPartBytes,
                 settleAfterMs: deps.settleAfterMs,
                 onReadBack: deps.onReadBack,
+                keepFromDay: settings.retentionDays ? retentionCutoffDay(deps.now(), settings.retentionDays) : undefined,
                 redact: deps.redact
             }, (last) => (built = last))
         });

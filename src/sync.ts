@@ -4,6 +4,7 @@
  * subscriptions exist → in passes of at most `records-per-commit` records: import, collect,
  * commit data, ledger and manifest together. And the dry run: the plan alone.
  */
+import { retentionCutoffDay } from './branch/retention.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
@@ -474,6 +475,7 @@ class SyncRun {
             maxFileBytes: deps.maxPartBytes,
             settleAfterMs: deps.settleAfterMs,
             onReadBack: deps.onReadBack,
+            keepFromDay: settings.retentionDays ? retentionCutoffDay(deps.now(), settings.retentionDays) : undefined,
             redact: deps.redact
           },
           (last) => (built = last)

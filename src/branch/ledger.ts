@@ -572,3 +572,31 @@ export function applyHeldDays(
   }
   return { ledger: next, recovered }
 }
+
+/**
+ * The ledger with its free text (error messages, reasons, file names) passed through
+ * `redact`: only text that came from outside, never its structure. Redacting the rendered
+ * JSON would also hit times and blob keys that happen to hold a short masked value.
+ */
+export function redactLedger(ledger: Ledger, redact: (text: string) => string): Ledger {
+  const window = <T extends { message: string }>(entry: T): T => ({ ...entry, message: redact(entry.message) })
+  const next: Ledger = { ...ledger, contentTypes: {} }
+  for (const [type, entry] of Object.entries(ledger.contentTypes) as [ContentType, ContentTypeLedger][]) {
+    next.contentTypes[type] = {
+      ...entry,
+      failed: entry.failed.map(window),
+      gaps: entry.gaps.map(window),
+      ...(entry.held
+        ? {
+            held: entry.held.map((held) => ({
+              ...held,
+              reason: redact(held.reason),
+              ...(held.file === undefined ? {} : { file: redact(held.file) })
+            }))
+          }
+        : {})
+    }
+  }
+  if (ledger.graph) next.graph = { ...ledger.graph, failed: ledger.graph.failed.map(window) }
+  return next
+}

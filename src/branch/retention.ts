@@ -54,6 +54,9 @@ export function manifestWithout(manifest: Manifest, erased: ReadonlySet<string>)
 export function ledgerWithout(ledger: Ledger, cutoffDay: string): Ledger {
   const cutoff = `${cutoffDay}T00:00:00Z`
   const next: Ledger = { ...ledger, contentTypes: {} }
+  // Graph's failed windows of erased days would be queried again, for days erased again.
+  if (ledger.graph)
+    next.graph = { ...ledger.graph, failed: ledger.graph.failed.filter((failure) => failure.end > cutoff) }
   for (const [type, entry] of Object.entries(ledger.contentTypes)) {
     if (!entry) continue
     const untimed = Object.fromEntries(Object.entries(entry.untimed ?? {}).filter(([, time]) => time >= cutoff))

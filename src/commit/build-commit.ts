@@ -9,6 +9,7 @@ import {
   applyUpdates,
   emptyLedger,
   parseLedger,
+  redactLedger,
   renderLedger,
   type Ledger,
   type LedgerUpdate
@@ -28,7 +29,7 @@ import type { ContentType } from '../record/content-types.js'
 import type { KeyedRow } from '../record/keyed-row.js'
 import type { DayObserver } from '../snapshot/day-observer.js'
 import type { SnapshotFormat } from '../snapshot/format/snapshot-format.js'
-import { addToDay, compactDay, dayFiles, type DayInput } from '../snapshot/merge-day.js'
+import { addToDay, compactDay, dayFiles, readBranchFile, type DayInput } from '../snapshot/merge-day.js'
 import { dayWrite, isSettled } from './day-plan.js'
 import type { Spool } from '../snapshot/spool.js'
 import { DayContentError } from '../snapshot/day-content-error.js'
@@ -77,6 +78,11 @@ export interface CommitInput {
   settleAfterMs?: number | undefined
   /** Told before a day file of the branch is read back. */
   onReadBack?: ((format: SnapshotFormat) => void) | undefined
+  /**
+   * The first day `retention-days` keeps: rows of earlier days (late ones, imports) are not
+   * written, since the retention pass would erase them again, rewriting the branch each run.
+   */
+  keepFromDay?: string | undefined
   /** Replaces every value the run masked in the ledger's text (its error messages are saved on the branch). */
   redact?: ((text: string) => string) | undefined
 }
@@ -101,12 +107,12 @@ export async function buildCommit(
   const ledgerText = (await files.read(LEDGER_PATH))?.toString('utf8')
   const ledger = ledgerText === undefined ? emptyLedger() : parseLedger(ledgerText, LEDGER_PATH)
   const updated = applyUpdates(ledger, input.updates, input.now, undefined, input.graphUpdate)
-  const held = applyHeldDays(updated.ledger, days.heldDays, input.now)
-  const nextLedger = held.ledger
+  const held = applyHeldDays(updated.ledger, withHeldFilesGone(updated.ledger, files, days.heldDays), input.now)
+  // Error messages are saved on the branch: no value the run masked goes with them.
+  const nextLedger = input.redact ? redactLedger(held.ledger, input.redact) : held.ledger
   const changes = { ...updated.changes, recovered: [...updated.changes.recovered, ...held.recovered] }
   const failures = { ...changes, open: allFailures(nextLedger) }
-  const rendered = renderLedger(nextLedger)
-  const nextLedgerText = input.redact ? input.redact(rendered) : rendered
+  const nextLedgerText = renderLedger(nextLedger)
   // A pass that collected nothing from the API (an import alone) leaves the ledger as it is,
   // but for the days it could not merge: it records API collection, and imported records
   // come from no blob.
@@ -122,12 +128,13 @@ export async function buildCommit(
   // Coverage as the branch will hold it: the manifest with this build's days, the ledger as
   // committed (or as it stands, when this build leaves it).
   const committedLedger = changed.has(LEDGER_PATH) ? nextLedger : ledger
+  // A commit describes the day files the manifest lost (before the coverage, which counts them).
+  if (changed.size > 0) await describeUnlistedDayFiles(files, manifest, (path) => changed.get(path) === null, input.dir)
   const branchCoverage = coverage(manifest, committedLedger, coverageEndDay(manifest, input.now), BRANCH_COVERAGE_DAYS)
   if (changed.size === 0) {
     report(emptyCommitReport(failures, branchCoverage))
     return undefined
   }
-  await describeUnlistedDayFiles(files, manifest, (path) => changed.get(path) === null, input.dir)
   const nextManifestText = renderManifest(manifest)
   if (nextManifestText !== manifestText) changed.set(MANIFEST_PATH, nextManifestText)
   // The README and its chart show dates, so they ride along with commits made for data or
@@ -179,12 +186,14 @@ async function mergeDays(files: BranchFiles, manifest: Manifest, input: CommitIn
   }
   const spooled = new Map(input.spool.entries().map((day) => [`${day.type} ${day.day}`, day]))
   const heldFiles = new Map(findHeldFiles(files.paths()).map((held) => [`${held.type} ${held.day}`, held]))
-  const incomingDays = [...new Set([...spooled.keys(), ...heldFiles.keys()])]
+  const retained = (key: string): boolean => !input.keepFromDay || key.slice(-10) >= input.keepFromDay
+  const incomingDays = [...new Set([...spooled.keys(), ...heldFiles.keys()])].filter(retained)
   for (const [index, key] of incomingDays.entries()) {
     const fromSpool = spooled.get(key)
     const held = heldFiles.get(key)
     const { type, day } = fromSpool ?? held!
-    const incoming = (): NonNullable<DayInput['incoming']> => incomingRows(files, input, type, day, fromSpool, held)
+    const incoming = (withHeld = true): NonNullable<DayInput['incoming']> | undefined =>
+      incomingRows(files, input, type, day, fromSpool, withHeld ? held : undefined)
     await mergeOrHold(
       files,
       manifest,
@@ -200,7 +209,7 @@ async function mergeDays(files: BranchFiles, manifest: Manifest, input: CommitIn
   // Settled days nothing new came for: their additions are compacted, their keys let go of.
   const merged = new Set(incomingDays)
   for (const [index, { type, day }] of daysWithAdditionsOrKeys(files.paths()).entries()) {
-    if (merged.has(`${type} ${day}`) || !isSettled(day, input.now, input.settleAfterMs)) continue
+    if (merged.has(`${type} ${day}`) || !retained(day) || !isSettled(day, input.now, input.settleAfterMs)) continue
     const found = dayFiles(files, type, day, input.format)
     if (found.additions.length > 0 || found.converted.some((entry) => entry.paths.some(isAddition))) {
       await mergeOrHold(files, manifest, input, changes, { type, day, dir: join(input.dir, `settled-${index + 1}`) })
@@ -212,6 +221,8 @@ async function mergeDays(files: BranchFiles, manifest: Manifest, input: CommitIn
     ]
     for (const path of kept.filter((path) => files.has(path))) changes.changed.set(path, null)
     changes.settled.push(`${type} ${day}`)
+    // A day held for a compaction it no longer needs (its broken addition removed by hand).
+    changes.heldDays.merged.push({ type, day })
   }
   return changes
 }
@@ -227,10 +238,11 @@ function incomingRows(
   day: string,
   fromSpool: { firstTime: string } | undefined,
   held: { paths: string[] } | undefined
-): NonNullable<DayInput['incoming']> {
+): NonNullable<DayInput['incoming']> | undefined {
   const sources: AsyncIterable<KeyedRow[]>[] = []
   if (fromSpool) sources.push(input.spool.read(type, day))
   for (const path of held?.paths ?? []) sources.push(readHeld(files, path, input))
+  if (sources.length === 0) return undefined
   // Held rows may be anywhere in the day.
   const firstTime = held ? `${day}T00:00:00Z` : fromSpool!.firstTime
   return { rows: sources.length === 1 ? sources[0]! : mergeSorted(sources), firstTime }
@@ -238,7 +250,7 @@ function incomingRows(
 
 /** A held file's rows, in the run's format. */
 async function* readHeld(files: BranchFiles, path: string, input: CommitInput): AsyncGenerator<KeyedRow[]> {
-  const rows = CSV_FORMAT.readRows(files.stream(path), path, join(input.dir, 'held-scratch'))
+  const rows = readBranchFile(files, path, CSV_FORMAT, join(input.dir, 'held-scratch'))
   for await (const batch of rows) {
     yield input.format === CSV_FORMAT
       ? batch
@@ -250,7 +262,8 @@ async function* readHeld(files: BranchFiles, path: string, input: CommitInput): 
  * Merges a day (adds its new rows, or compacts it); when the day's content stops that (see
  * DayContentError), holds its new rows on the branch instead, in CSV, and records why. Held
  * rows of earlier runs go with the new ones: merged, their files are removed; held again,
- * rewritten with them.
+ * rewritten with them, unless a held file is what does not read: it is left for a hand to
+ * fix, and the new rows are held beside it.
  */
 async function mergeOrHold(
   files: BranchFiles,
@@ -258,7 +271,7 @@ async function mergeOrHold(
   input: CommitInput,
   changes: DayChanges,
   day: Pick<DayInput, 'type' | 'day' | 'dir'>,
-  rows?: { incoming: () => NonNullable<DayInput['incoming']>; heldPaths: readonly string[] }
+  rows?: { incoming: (withHeld?: boolean) => DayInput['incoming']; heldPaths: readonly string[] }
 ): Promise<void> {
   try {
     await mergeOneDay(files, manifest, input, changes, { ...day, incoming: rows?.incoming() })
@@ -268,10 +281,16 @@ async function mergeOrHold(
     if (!(error instanceof DayContentError)) throw error
     let count = 0
     const written: string[] = []
-    if (rows) {
+    const heldFileBroken = error.file !== undefined && (rows?.heldPaths ?? []).includes(error.file)
+    const incoming = rows?.incoming(!heldFileBroken)
+    if (rows && incoming) {
       await mkdir(join(day.dir, 'held'), { recursive: true })
       const writer = CSV_FORMAT.partWriter(join(day.dir, 'held'), input.maxFileBytes ?? MAX_DAY_FILE_BYTES)
-      for await (const batch of rows.incoming().rows) {
+      // Beside a broken held file, under the next numbers; otherwise in place of the old ones.
+      const first = heldFileBroken
+        ? Math.max(...rows.heldPaths.map((path) => Number(/\.(\d+)\.csv$/.exec(path)?.[1] ?? 0))) + 1
+        : 1
+      for await (const batch of incoming.rows) {
         for (const row of batch) {
           writer.write(
             input.format === CSV_FORMAT
@@ -282,11 +301,12 @@ async function mergeOrHold(
         }
       }
       for (const [index, part] of writer.finish().entries()) {
-        const path = heldPath(day.type, day.day, index + 1)
+        const path = heldPath(day.type, day.day, first + index)
         changes.changed.set(path, { file: part.file, size: part.bytes })
         written.push(path)
       }
-      for (const path of rows.heldPaths) if (!written.includes(path)) changes.changed.set(path, null)
+      if (!heldFileBroken)
+        for (const path of rows.heldPaths) if (!written.includes(path)) changes.changed.set(path, null)
     }
     changes.heldDays.held.push({
       type: day.type,
@@ -296,6 +316,24 @@ async function mergeOrHold(
       rows: count
     })
   }
+}
+
+/**
+ * The commit's held-day changes, with days the ledger holds rows for whose held files are no
+ * longer on the branch (removed by hand) counted as merged: nothing is left to merge, and
+ * their failure would otherwise never clear.
+ */
+function withHeldFilesGone(ledger: Ledger, files: BranchFiles, changes: HeldDayChanges): HeldDayChanges {
+  const onBranch = new Set(findHeldFiles(files.paths()).map((held) => `${held.type} ${held.day}`))
+  const heldNow = new Set(changes.held.map((held) => `${held.type} ${held.day}`))
+  const gone = (
+    Object.entries(ledger.contentTypes) as [ContentType, NonNullable<Ledger['contentTypes'][ContentType]>][]
+  ).flatMap(([type, entry]) =>
+    (entry.held ?? [])
+      .filter((held) => held.rows > 0 && !onBranch.has(`${type} ${held.day}`) && !heldNow.has(`${type} ${held.day}`))
+      .map((held) => ({ type, day: held.day }))
+  )
+  return gone.length === 0 ? changes : { ...changes, merged: [...changes.merged, ...gone] }
 }
 
 /** What merging the days of a commit changes. */

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { request } from 'undici'
 import type { StagedFile } from '../branch/branch-files.js'
-import type { GitHubClient } from './client.js'
+import { GITHUB_ANSWER_TIMEOUT_MS, type GitHubClient } from './client.js'
 
 /**
  * Uploads content as a git blob (`POST /git/blobs`), base64 and streamed from disk: base64
@@ -31,6 +31,8 @@ export async function uploadBlob(
 
 const BLOB_BODY_START = Buffer.from('{"encoding":"base64","content":"')
 const BLOB_BODY_END = Buffer.from('"}')
+/** The slowest upload a deadline allows for: 256 KiB a second. */
+const UPLOAD_BYTES_A_SECOND = 256 * 1024
 /** Read this much of a file at a time. */
 const UPLOAD_READ_BYTES = 1024 * 1024
 /**
@@ -91,12 +93,24 @@ function streamingFetch(body: () => AsyncIterable<Buffer | string>, length: numb
     const headers: Record<string, string> = {}
     new Headers(init?.headers).forEach((value, name) => (headers[name] = value))
     headers['content-length'] = String(length)
-    const response = await request(url, {
-      method: 'POST',
-      headers,
-      body: Readable.from(body()),
-      ...(init?.signal ? { signal: init.signal } : {})
-    })
+    // The answer's deadline (see client.ts) with time to send the body, even slowly.
+    const deadlineMs = GITHUB_ANSWER_TIMEOUT_MS + Math.ceil(length / UPLOAD_BYTES_A_SECOND) * 1000
+    const deadline = AbortSignal.timeout(deadlineMs)
+    let response: Awaited<ReturnType<typeof request>>
+    try {
+      response = await request(url, {
+        method: 'POST',
+        headers,
+        body: Readable.from(body()),
+        signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline
+      })
+    } catch (error) {
+      if (!deadline.aborted) throw error
+      throw new Error(
+        `GitHub at ${new URL(url).host} did not take a blob of ${length} bytes within ${Math.round(deadlineMs / 1000)} s`,
+        { cause: error }
+      )
+    }
     const responseHeaders = new Headers()
     for (const [name, value] of Object.entries(response.headers)) {
       for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value])

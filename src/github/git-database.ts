@@ -134,9 +134,16 @@ class OctokitGitDatabase implements GitDatabase {
    */
   private async listFolder(treeSha: string, prefix: string, files: Map<string, BlobRef>): Promise<void> {
     const { data } = await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: treeSha, recursive: 'true' })
-    const entries = data.truncated
-      ? (await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: treeSha })).data.tree
-      : data.tree
+    let entries = data.tree
+    if (data.truncated) {
+      const { data: folder } = await this.octokit.rest.git.getTree({ ...this.repo, tree_sha: treeSha })
+      // One folder past GitHub's limit by itself: listing part of it would read as files gone.
+      if (folder.truncated)
+        throw new Error(
+          `the folder '${prefix || '/'}' of the data branch holds more entries than GitHub lists at once (100,000)`
+        )
+      entries = folder.tree
+    }
     for (const entry of entries) {
       if (!entry.path || !entry.sha) continue
       if (entry.type === 'blob') files.set(`${prefix}${entry.path}`, { sha: entry.sha, size: entry.size ?? 0 })
@@ -231,18 +238,22 @@ class OctokitGitDatabase implements GitDatabase {
   }
 
   private async swapRef(branch: string, sha: string, expected: string, force: boolean): Promise<'updated' | 'moved'> {
+    let failure: unknown
     try {
-      await this.octokit.graphql(UPDATE_REFS, {
+      const answer = await this.octokit.graphql<{ updateRefs?: unknown } | undefined>(UPDATE_REFS, {
         repositoryId: await this.repositoryId(),
         refUpdates: [{ name: `refs/heads/${branch}`, beforeOid: expected, afterOid: sha, force }]
       })
-      return 'updated'
+      // Only an answer that says so counts: a body cut short reaches here as no data at all.
+      if (answer?.updateRefs) return 'updated'
+      failure = new Error('GitHub answered the ref update without saying it was made')
     } catch (error) {
-      const now = await this.refSha(branch).catch(() => undefined)
-      if (now === sha) return 'updated'
-      if (now !== undefined && now !== expected) return 'moved'
-      throw this.explain(error, force ? `rewrite branch '${branch}' (a force push)` : `update branch '${branch}'`)
+      failure = error
     }
+    const now = await this.refSha(branch).catch(() => undefined)
+    if (now === sha) return 'updated'
+    if (now !== undefined && now !== expected) return 'moved'
+    throw this.explain(failure, force ? `rewrite branch '${branch}' (a force push)` : `update branch '${branch}'`)
   }
 
   /** Where a branch points now (undefined when it is gone). */

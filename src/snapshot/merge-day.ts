@@ -238,18 +238,35 @@ async function* readFiles(
 ): AsyncGenerator<KeyedRow[]> {
   for (const path of paths) {
     input.onReadBack?.(format)
-    const download = { failed: false }
-    try {
-      yield* format.readRows(
-        watchDownload(input.branch.stream(path), download),
-        path,
-        join(input.dir, `existing-${basename(path)}`)
-      )
-    } catch (error) {
-      if (download.failed || error instanceof DayContentError) throw error
-      throw new DayContentError((error as Error).message, path, { cause: error })
-    }
+    yield* readBranchFile(input.branch, path, format, join(input.dir, `existing-${basename(path)}`))
   }
+}
+
+/**
+ * A file of the branch read back as rows of `format`. Bytes that arrive but do not read are
+ * the file's fault (a DayContentError naming it); a download that breaks off, or the
+ * runner's own disk (an error with a system code), is the run's, thrown as it is.
+ */
+export async function* readBranchFile(
+  branch: BranchFiles,
+  path: string,
+  format: SnapshotFormat,
+  scratchFile: string
+): AsyncGenerator<KeyedRow[]> {
+  const download = { failed: false }
+  try {
+    yield* format.readRows(watchDownload(branch.stream(path), download), path, scratchFile)
+  } catch (error) {
+    if (download.failed || error instanceof DayContentError || isSystemError(error)) throw error
+    throw new DayContentError((error as Error).message, path, { cause: error })
+  }
+}
+
+function isSystemError(error: unknown): boolean {
+  return (
+    typeof (error as { syscall?: unknown }).syscall === 'string' ||
+    typeof (error as { errno?: unknown }).errno === 'number'
+  )
 }
 
 async function* watchDownload(chunks: AsyncIterable<Buffer>, download: { failed: boolean }): AsyncGenerator<Buffer> {

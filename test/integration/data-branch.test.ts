@@ -6,7 +6,7 @@ import type { BranchFiles, FileContent } from '../../src/branch/branch-files.js'
 import { commitFiles, gitBlobSha } from '../../src/commit/commit-files.js'
 import { createGitHubClient } from '../../src/github/client.js'
 import { createGitDatabase, type GitDatabase } from '../../src/github/git-database.js'
-import { secondaryRateLimit } from '../fake-github/faults.js'
+import { REF_UPDATE, secondaryRateLimit } from '../fake-github/faults.js'
 import type { FakeGitHub, FakeGitHubOptions } from '../fake-github/index.js'
 import { useFakeGitHub } from '../fake-github/test-client.js'
 
@@ -197,6 +197,22 @@ describe('commitFiles through the Git Data API (real git behind the fake)', () =
       (request) => request.path.includes('/git/trees/') && request.query.includes('recursive')
     )
     expect(truncatedListings.length).toBeGreaterThan(1)
+  })
+
+  it('takes a ref update GitHub answers without a result as not made, judged by where the branch points', async () => {
+    const { fake, git } = await setUp()
+    const first = await fake.commitFiles('audit-data', { 'a.csv': 'a\n' })
+    const second = await fake.commitFiles('audit-data', { 'b.csv': 'b\n' })
+    await fake.git(['update-ref', 'refs/heads/audit-data', first])
+    // A body cut short reaches Octokit's graphql as no data.
+    fake.faults.add({ ...REF_UPDATE, status: 200, body: { data: null } })
+    const error = await git.updateRef('audit-data', second, first).catch((failure: unknown) => failure as Error)
+    expect(error).toBeInstanceOf(Error)
+    expect((error as Error).message).toMatch(/update branch 'audit-data'.*without saying it was made/)
+    expect(await fake.git(['rev-parse', 'audit-data'])).toBe(first)
+    // Answered properly, it is made.
+    expect(await git.updateRef('audit-data', second, first)).toBe('updated')
+    expect(await fake.git(['rev-parse', 'audit-data'])).toBe(second)
   })
 
   it('joins a branch another writer created first', async () => {

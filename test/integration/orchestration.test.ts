@@ -55,6 +55,19 @@ function backfill(
   return inputs
 }
 
+/**
+ * A 30-hour backfill, which spans two UTC days and more (its records are late), its content
+ * published; `generate` publishes as much again, some of it into the days already collected.
+ */
+function twoDaysCollected(world: World): { range: Record<string, string>; from: Date; generate: () => void } {
+  const { inputs: range, from, to } = backfillRange(30)
+  const generate = (): void => {
+    world.emulator.generate({ contentTypes: ['Audit.General'], from, to, blobsPerHour: 1, recordsPerBlob: 4 })
+  }
+  generate()
+  return { range, from, generate }
+}
+
 /** Commits on the data branch, newest first. */
 async function commits(world: World): Promise<string[]> {
   const log = await world.github.git(['log', '--format=%H %s', BRANCH]).catch(() => '')
@@ -352,11 +365,7 @@ describe('run(): the composition root, in process', () => {
 
   it('fails only the day whose file is broken: every other day lands, its rows are held, and once the file is fixed the day fills and the issue closes', async () => {
     world = await startWorld()
-    const { inputs: range, from, to } = backfillRange(30)
-    const generate = (): void => {
-      world!.emulator.generate({ contentTypes: ['Audit.General'], from, to, blobsPerHour: 1, recordsPerBlob: 4 })
-    }
-    generate()
+    const { range, from, generate } = twoDaysCollected(world)
     expect((await runInProcess(world, range)).failed).toBeUndefined()
     const dayFiles = (await world.github.git(['ls-tree', '-r', '--name-only', BRANCH]))
       .split('\n')
@@ -410,8 +419,22 @@ describe('run(): the composition root, in process', () => {
       expect.objectContaining({ day: broken.slice(-14, -4), file: broken, rows: heldIds.length })
     ])
 
-    // The admin restores the file; the next run merges the held rows, nothing else to collect.
-    await world.github.commitFiles(BRANCH, { [broken]: original })
+    // A hand breaks the held file too: it is left as it is, the new rows are held beside it.
+    const heldFile = heldFiles[0]!
+    const heldBytes = files.get(heldFile)!
+    await world.github.commitFiles(BRANCH, { [heldFile]: Buffer.concat([heldBytes, Buffer.from('"cut')]) })
+    generate()
+    const beside = await runInProcess(world, range, settleNow)
+    expect(beside.failed).toMatch(/1 day\(s\) that could not be merged/)
+    const besideFiles = (await world.github.git(['ls-tree', '-r', '--name-only', BRANCH])).split('\n')
+    expect(besideFiles.filter((path) => path.startsWith('state/held/'))).toEqual([
+      heldFile,
+      heldFile.replace(/\.1\.csv$/, '.2.csv')
+    ])
+    expect(world.github.issues.at(-1)?.body).toContain(heldFile)
+
+    // The admin restores both files; the next run merges the held rows, nothing else to collect.
+    await world.github.commitFiles(BRANCH, { [broken]: original, [heldFile]: heldBytes })
     const fixed = await runInProcess(world, range, settleNow)
     expect(fixed.failed).toBeUndefined()
     await expectBranchHoldsExactlyServed(world, ['Audit.General'])
@@ -425,11 +448,7 @@ describe('run(): the composition root, in process', () => {
 
   it('repairs state a hand broke: a ledger entry that does not read is dropped with a warning, a broken manifest is rebuilt from the files', async () => {
     world = await startWorld()
-    const { inputs: range, from, to } = backfillRange(30)
-    const generate = (): void => {
-      world!.emulator.generate({ contentTypes: ['Audit.General'], from, to, blobsPerHour: 1, recordsPerBlob: 4 })
-    }
-    generate()
+    const { range, generate } = twoDaysCollected(world)
     expect((await runInProcess(world, range)).failed).toBeUndefined()
     const manifestBefore = JSON.parse((await world.github.readFile(BRANCH, 'manifest.json'))!.toString('utf8')) as {
       files: Record<string, unknown>
@@ -491,9 +510,8 @@ describe('run(): the composition root, in process', () => {
     const run = await runInProcess(world, { ...range, 'retention-days': '8' })
     expect(run.failed).toBeUndefined()
     expect(racing).toHaveLength(1)
-    // The run's own commit already let go of the settled day's key file.
     expect(run.log.join('\n')).toMatch(
-      /Retention: erased 2 days before \d{4}-\d{2}-\d{2} \(2026-10-01 to 2026-10-02, 2 files\) from branch 'audit-data' and its history: it is now one commit/
+      /Retention: erased 2 days before \d{4}-\d{2}-\d{2} \(2026-10-01 to 2026-10-02, 3 files\) from branch 'audit-data' and its history: it is now one commit/
     )
     expect(run.summary).toContain('Retention: erased 2 days')
     expect(await world.github.git(['rev-list', '--count', BRANCH])).toBe('1')

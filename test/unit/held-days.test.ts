@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { findHeldFiles, heldPath, nextHeldDays, readHeldDays } from '../../src/branch/held-days.js'
-import { allFailures, applyHeldDays, emptyLedger, parseLedger, renderLedger } from '../../src/branch/ledger.js'
+import {
+  allFailures,
+  applyHeldDays,
+  emptyLedger,
+  parseLedger,
+  redactLedger,
+  renderLedger
+} from '../../src/branch/ledger.js'
 import { parseManifest } from '../../src/branch/manifest.js'
 
 const NOW = new Date('2026-11-22T04:00:00Z')
@@ -150,5 +157,39 @@ describe('state edited by hand', () => {
     )
     expect(manifest.files).toEqual({ 'a.csv': entry })
     expect(parseManifest('{"version": 1, "files": {').files).toEqual({})
+  })
+
+  it('redacts only the free text of a ledger: a short masked value leaves times and blob keys alone', () => {
+    const ledger = parseLedger(
+      JSON.stringify({
+        version: 2,
+        contentTypes: {
+          'Audit.General': {
+            coveredUntil: '2026-11-20T00:00:00Z',
+            fetched: { '2026-11-20': 'x2026AAAAAAA' },
+            failed: [
+              {
+                start: '2026-11-20T00:00:00Z',
+                end: '2026-11-20T01:00:00Z',
+                code: 'AF50000',
+                message: 'password 2026 refused',
+                attempts: 1,
+                firstFailure: '2026-11-20T02:00:00Z',
+                lastFailure: '2026-11-20T02:00:00Z'
+              }
+            ],
+            gaps: []
+          }
+        }
+      }),
+      'ledger'
+    )
+    const redacted = redactLedger(ledger, (text) => text.split('2026').join('***'))
+    const entry = redacted.contentTypes['Audit.General']!
+    expect(entry.failed[0]?.message).toBe('password *** refused')
+    expect(entry.failed[0]?.start).toBe('2026-11-20T00:00:00Z')
+    expect(entry.coveredUntil).toBe('2026-11-20T00:00:00Z')
+    expect(entry.fetched).toEqual({ '2026-11-20': 'x2026AAAAAAA' })
+    expect(parseLedger(renderLedger(redacted), 'ledger')).toEqual(redacted)
   })
 })

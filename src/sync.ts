@@ -300,7 +300,9 @@ class SyncRun {
       // Graph first: a refused permission stops the run before anything is downloaded.
       const graphUpdate = pass === 1 ? await this.graphPass(spool, tipLedger, scratch) : undefined
       const collection = await this.collectPass(pass, spool, remaining, tipLedger, plan)
-      failures.push(...collection.failures)
+      // Their messages reach the summary as they are: none carries a value the run masked.
+      const redact = deps.redact ?? ((text: string) => text)
+      failures.push(...collection.failures.map((failure) => ({ ...failure, message: redact(failure.message) })))
       remaining = collection.remaining
       const committed = await deps.group(`Commit${partSuffix(pass)}`, () =>
         this.commitPass(pass, spool, collection, scratch, graphUpdate)

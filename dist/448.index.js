@@ -10708,6 +10708,11 @@ class SyncRun {
         this.step = 'commit';
         const observers = settings.usage ? [powerAppsUsageObserver()] : [];
         const attemptDir = (attempt) => (0,external_node_path_.join)(scratch, `commit-${pass}-${attempt}`);
+        const keepFromDay = settings.retentionDays ? retentionCutoffDay(deps.now(), settings.retentionDays) : undefined;
+        const beforeKept = keepFromDay ? spool.entries().filter((entry) => entry.day < keepFromDay) : [];
+        if (beforeKept.length > 0)
+            deps.log(`${beforeKept.reduce((sum, entry) => sum + entry.rows, 0)} collected row(s) of ${beforeKept.length} day(s) before ${keepFromDay} ` +
+                `are not written: retention-days keeps the days from ${keepFromDay}.`);
         let built;
         const result = await commitFiles({
             git: deps.git,
@@ -10728,7 +10733,7 @@ class SyncRun {
                 maxFileBytes: deps.maxPartBytes,
                 settleAfterMs: deps.settleAfterMs,
                 onReadBack: deps.onReadBack,
-                keepFromDay: settings.retentionDays ? retentionCutoffDay(deps.now(), settings.retentionDays) : undefined,
+                keepFromDay,
                 redact: deps.redact
             }, (last) => (built = last))
         });

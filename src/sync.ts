@@ -453,6 +453,13 @@ class SyncRun {
     this.step = 'commit'
     const observers: DayObserver[] = settings.usage ? [powerAppsUsageObserver()] : []
     const attemptDir = (attempt: number): string => join(scratch, `commit-${pass}-${attempt}`)
+    const keepFromDay = settings.retentionDays ? retentionCutoffDay(deps.now(), settings.retentionDays) : undefined
+    const beforeKept = keepFromDay ? spool.entries().filter((entry) => entry.day < keepFromDay) : []
+    if (beforeKept.length > 0)
+      deps.log(
+        `${beforeKept.reduce((sum, entry) => sum + entry.rows, 0)} collected row(s) of ${beforeKept.length} day(s) before ${keepFromDay} ` +
+          `are not written: retention-days keeps the days from ${keepFromDay}.`
+      )
     let built: CommitReport | undefined
     const result = await commitFiles({
       git: deps.git,
@@ -477,7 +484,7 @@ class SyncRun {
             maxFileBytes: deps.maxPartBytes,
             settleAfterMs: deps.settleAfterMs,
             onReadBack: deps.onReadBack,
-            keepFromDay: settings.retentionDays ? retentionCutoffDay(deps.now(), settings.retentionDays) : undefined,
+            keepFromDay,
             redact: deps.redact
           },
           (last) => (built = last)

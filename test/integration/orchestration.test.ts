@@ -529,6 +529,30 @@ describe('run(): the composition root, in process', () => {
     // Nothing older left: the next run erases nothing and keeps the one commit it builds on.
     const again = await runInProcess(world, { ...range, 'retention-days': '8' })
     expect(again.log.join('\n')).toMatch(/Retention: the branch holds no day before .*; nothing to erase\./)
+    // Exports reaching further back: what is before the kept days is not written (retention
+    // would erase it again, rewriting the branch every run); the rest lands.
+    const workspace = await mkdtemp(join(tmpdir(), 'm365-exports-'))
+    dirs.push(workspace)
+    await mkdir(join(workspace, 'exports'))
+    await writePurviewExports(workspace, {
+      now: new Date(),
+      tenantId: TENANT,
+      rows: 200,
+      shared: 0,
+      extra: [],
+      minDays: 2,
+      maxDays: 14,
+      seed: 3
+    })
+    const imported = await runInProcess(world, { import: 'exports/*.csv', 'retention-days': '8' }, { workspace })
+    expect(imported.failed).toBeUndefined()
+    expect(imported.log.join('\n')).toMatch(
+      /\d+ collected row\(s\) of \d+ day\(s\) before \d{4}-\d{2}-\d{2} are not written/
+    )
+    expect(imported.log.join('\n')).toMatch(/Retention: the branch holds no day before .*; nothing to erase\./)
+    expect(Number(imported.outputs['records-added'])).toBeGreaterThan(0)
+    expect(await world.github.git(['rev-list', '--count', BRANCH])).toBe('2')
+
     // A backfill that starts before what is kept is refused before any request.
     const tooOld = await runInProcess(world, {
       start: new Date(Date.now() - 20 * 24 * HOUR).toISOString(),

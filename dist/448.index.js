@@ -10400,6 +10400,8 @@ function auditRecordOf(json) {
 
 
 
+
+
 /** A sync that stopped part-way: the error (`cause`), and what the run did before. */
 class SyncStopped extends Error {
     progress;
@@ -10803,6 +10805,9 @@ async function dryRun(settings, inputPlan, deps) {
         : undefined;
     if (graphLine)
         deps.log(graphLine);
+    const retentionLine = settings.retentionDays ? describeRetention(settings.retentionDays, now, branch) : undefined;
+    if (retentionLine)
+        deps.log(retentionLine);
     // Exports are local files: a dry run checks them too.
     const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, deps.workspace) : [];
     for (const file of exports)
@@ -10811,6 +10816,7 @@ async function dryRun(settings, inputPlan, deps) {
         ...plan.notes,
         ...preview.notes,
         ...(graphLine ? [graphLine] : []),
+        ...(retentionLine ? [retentionLine] : []),
         ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)
     ];
     deps.log(branch?.status === 'read'
@@ -10818,24 +10824,36 @@ async function dryRun(settings, inputPlan, deps) {
         : 'dry-run: the plan above is what a real run would list from these inputs; nothing was requested or written.');
     return renderPlanSummary(plan, headline, notes, listing);
 }
+/** What retention would erase now, from the branch's file list (a dry run's line). */
+function describeRetention(days, now, branch) {
+    const keptFrom = retentionCutoffDay(now, days);
+    if (branch?.status !== 'read')
+        return `retention-days ${days} keeps the days from ${keptFrom}.`;
+    const old = filesBefore(branch.paths, keptFrom);
+    return old.days.length === 0
+        ? `retention-days ${days} keeps the days from ${keptFrom}: the branch holds none before, nothing to erase.`
+        : `Would erase ${countNoun(old.days.length, 'day')} before ${keptFrom} (${old.days[0]} to ${old.days.at(-1)}, ${countNoun(old.paths.length, 'file')}) from the branch and its history (retention-days ${days}).`;
+}
 /** The branch's ledger for a dry run (GET requests alone), or why it was not read. */
 async function readBranchForPreview(settings, git) {
     const { repository, dataBranch } = settings;
     if (!repository)
         return {
             status: 'unread',
-            reason: "no repository to read it from (input 'repository' is empty and GITHUB_REPOSITORY is not set)"
+            reason: "no repository to read it from (input 'repository' is empty and GITHUB_REPOSITORY is not set)",
+            paths: []
         };
     // The composition root makes no GitHub client without a token.
     if (!git)
-        return { status: 'unread', reason: "input 'github-token' is empty" };
+        return { status: 'unread', reason: "input 'github-token' is empty", paths: [] };
     const where = `branch '${dataBranch}' of ${repository.owner}/${repository.repo}`;
     try {
-        const { ledger, exists } = await readBranchLedger(git, dataBranch);
-        return { status: 'read', ledger, branchExists: exists, where };
+        const tip = await openBranchTip(git, dataBranch);
+        const ledger = await readLedger(tip.files);
+        return { status: 'read', ledger, branchExists: tip.head !== undefined, where, paths: [...tip.files.paths()] };
     }
     catch (error) {
-        return { status: 'unread', reason: `reading ${where} failed: ${errorMessage(error)}` };
+        return { status: 'unread', reason: `reading ${where} failed: ${errorMessage(error)}`, paths: [] };
     }
 }
 

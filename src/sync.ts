@@ -4,7 +4,9 @@
  * subscriptions exist → in passes of at most `records-per-commit` records: import, collect,
  * commit data, ledger and manifest together. And the dry run: the plan alone.
  */
-import { retentionCutoffDay } from './branch/retention.js'
+import { filesBefore, retentionCutoffDay } from './branch/retention.js'
+import { readLedger } from './branch/read-ledger.js'
+import { countNoun } from './util/count-text.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
@@ -32,7 +34,7 @@ import { describeGraphPlan } from './plan/render-plan.js'
 import { buildCommit } from './commit/build-commit.js'
 import { combineCommitReports, emptyCommitReport, type CommitReport } from './commit/commit-report.js'
 import { commitFiles, type CommitResult } from './commit/commit-files.js'
-import { readBranchLedger } from './github/branch-tip.js'
+import { openBranchTip, readBranchLedger } from './github/branch-tip.js'
 import { ExportImport, prepareImport, type ExportFile } from './import/import-exports.js'
 import type { ListingWindow } from './plan/listing-window.js'
 import { planRun } from './plan/plan-run.js'
@@ -570,6 +572,8 @@ export async function dryRun(settings: Settings, inputPlan: Plan, deps: DryRunDe
         ).replace(/^Graph audit log queries: /, 'ask Graph audit log queries for ')}`
       : undefined
   if (graphLine) deps.log(graphLine)
+  const retentionLine = settings.retentionDays ? describeRetention(settings.retentionDays, now, branch) : undefined
+  if (retentionLine) deps.log(retentionLine)
   // Exports are local files: a dry run checks them too.
   const exports = settings.importPatterns.length > 0 ? await prepareImport(settings.importPatterns, deps.workspace) : []
   for (const file of exports) deps.log(`Would import ${file.shown} (a ${file.format} Purview audit export).`)
@@ -577,6 +581,7 @@ export async function dryRun(settings: Settings, inputPlan: Plan, deps: DryRunDe
     ...plan.notes,
     ...preview.notes,
     ...(graphLine ? [graphLine] : []),
+    ...(retentionLine ? [retentionLine] : []),
     ...exports.map((file) => `Would import ${file.shown} (${file.format} export).`)
   ]
   deps.log(
@@ -587,21 +592,36 @@ export async function dryRun(settings: Settings, inputPlan: Plan, deps: DryRunDe
   return renderPlanSummary(plan, headline, notes, listing)
 }
 
+/** What retention would erase now, from the branch's file list (a dry run's line). */
+function describeRetention(days: number, now: Date, branch: PreviewBranch | undefined): string {
+  const keptFrom = retentionCutoffDay(now, days)
+  if (branch?.status !== 'read') return `retention-days ${days} keeps the days from ${keptFrom}.`
+  const old = filesBefore(branch.paths, keptFrom)
+  return old.days.length === 0
+    ? `retention-days ${days} keeps the days from ${keptFrom}: the branch holds none before, nothing to erase.`
+    : `Would erase ${countNoun(old.days.length, 'day')} before ${keptFrom} (${old.days[0]} to ${old.days.at(-1)}, ${countNoun(old.paths.length, 'file')}) from the branch and its history (retention-days ${days}).`
+}
+
+/** The branch's ledger and file list for a dry run. */
+type PreviewBranch = BranchLedger & { paths: string[] }
+
 /** The branch's ledger for a dry run (GET requests alone), or why it was not read. */
-async function readBranchForPreview(settings: Settings, git: GitDatabase | undefined): Promise<BranchLedger> {
+async function readBranchForPreview(settings: Settings, git: GitDatabase | undefined): Promise<PreviewBranch> {
   const { repository, dataBranch } = settings
   if (!repository)
     return {
       status: 'unread',
-      reason: "no repository to read it from (input 'repository' is empty and GITHUB_REPOSITORY is not set)"
+      reason: "no repository to read it from (input 'repository' is empty and GITHUB_REPOSITORY is not set)",
+      paths: []
     }
   // The composition root makes no GitHub client without a token.
-  if (!git) return { status: 'unread', reason: "input 'github-token' is empty" }
+  if (!git) return { status: 'unread', reason: "input 'github-token' is empty", paths: [] }
   const where = `branch '${dataBranch}' of ${repository.owner}/${repository.repo}`
   try {
-    const { ledger, exists } = await readBranchLedger(git, dataBranch)
-    return { status: 'read', ledger, branchExists: exists, where }
+    const tip = await openBranchTip(git, dataBranch)
+    const ledger = await readLedger(tip.files)
+    return { status: 'read', ledger, branchExists: tip.head !== undefined, where, paths: [...tip.files.paths()] }
   } catch (error) {
-    return { status: 'unread', reason: `reading ${where} failed: ${errorMessage(error)}` }
+    return { status: 'unread', reason: `reading ${where} failed: ${errorMessage(error)}`, paths: [] }
   }
 }

@@ -504,6 +504,12 @@ describe('run(): the composition root, in process', () => {
     }
     await world.github.commitFiles(BRANCH, old, 'older days, as an earlier year of runs left them')
     const oldCommit = await world.head()
+    // A dry run says what retention would erase, and erases nothing.
+    const preview = await runInProcess(world, { ...range, 'retention-days': '8', 'dry-run': 'true' })
+    expect(preview.log.join('\n')).toMatch(
+      /Would erase 2 days before \d{4}-\d{2}-\d{2} \(2026-10-01 to 2026-10-02, 3 files\) from the branch and its history \(retention-days 8\)\./
+    )
+    expect(await world.head()).toBe(oldCommit)
     // A writer commits while the rewrite is being built: the rewrite starts over on its commit.
     const racing = world.github.raceNextRefUpdates(1, BRANCH, { 'notes/racing.txt': 'kept\n' })
 

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { TEST_HOOKS } from '../../src/action/test-hooks.js'
 import { expectBranchHoldsExactlyServed } from './assertions.js'
 import { findLeaks } from './run-action.js'
 import { BRANCH, GITHUB_TOKEN, hourFloor, SECRET, startWorld, type World } from './world.js'
@@ -345,5 +346,46 @@ describe('hostile text from the tenant', { timeout: E2E_TEST_BUDGET_MS }, () => 
       )
     ).toEqual([])
     expect(run.masked).not.toContain('Audit')
+  })
+})
+
+describe('a day file broken by hand, through the shipped bundle', { timeout: E2E_TEST_BUDGET_MS }, () => {
+  it('holds that day, commits every other, names the file on the issue; once the file is restored the day fills and the issue closes', async () => {
+    world = await startWorld()
+    const { emulator, github } = world
+    const to = hourFloor(Date.now() - HOUR)
+    const from = new Date(to.getTime() - 30 * HOUR)
+    const inputs = { start: from.toISOString(), end: to.toISOString() }
+    const generate = (): void =>
+      void emulator.generate({ contentTypes: ['Audit.General'], from, to, blobsPerHour: 1, recordsPerBlob: 4 })
+    generate()
+    expect((await world.run(inputs)).exitCode).toBe(0)
+    const broken = `audit/Audit.General/${from.toISOString().slice(0, 4)}/${from.toISOString().slice(5, 7)}/${from.toISOString().slice(0, 10)}.csv`
+    const original = (await github.readFile(BRANCH, broken))!
+    expect(original).toBeDefined()
+    await github.commitFiles(BRANCH, {
+      [broken]: Buffer.concat([original, Buffer.from('"edited by hand,')]),
+      'manifest.json': '{"version": 1, "files": {'
+    })
+
+    generate()
+    // Days settle at once: the broken day is compacted, which reads it.
+    const settleNow = { [TEST_HOOKS.settleAfterMs]: '0' }
+    const held = await world.run(inputs, settleNow)
+    expect(held.exitCode, held.visibleLog).toBe(1)
+    expect(held.errors.map((error) => error.properties.title)).toContain('Day not merged')
+    const files = await world.branchFiles()
+    expect([...files.keys()].filter((path) => path.startsWith('state/held/'))).toHaveLength(1)
+    const manifest = JSON.parse(files.get('manifest.json')!) as { files: Record<string, unknown> }
+    expect(Object.keys(manifest.files).length).toBeGreaterThan(1)
+    expect(github.issues.at(-1)?.state).toBe('open')
+    expect(github.issues.at(-1)?.body).toContain(broken)
+
+    await github.commitFiles(BRANCH, { [broken]: original })
+    const fixed = await world.run(inputs, settleNow)
+    expect(fixed.exitCode, fixed.visibleLog).toBe(0)
+    await expectBranchHoldsExactlyServed(world, ['Audit.General'])
+    expect([...(await world.branchFiles()).keys()].filter((path) => path.startsWith('state/held/'))).toEqual([])
+    expect(github.issues.at(-1)?.state).toBe('closed')
   })
 })

@@ -152,3 +152,8 @@ export function isAddition(path: string): boolean {
 }
 
 const KEYS_FOLDER = 'state/keys/'
+
+/** Whether a path is a key file (`keyFilePath`). */
+export function isKeyFile(path: string): boolean {
+  return path.startsWith(KEYS_FOLDER) && path.endsWith('.keys')
+}

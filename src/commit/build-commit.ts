@@ -19,6 +19,7 @@ import {
   COVERAGE_CHART_PATH,
   daysWithAdditionsOrKeys,
   isAddition,
+  isKeyFile,
   keyFilePath,
   LEDGER_PATH,
   MANIFEST_PATH,
@@ -274,48 +275,84 @@ async function mergeOrHold(
   rows?: { incoming: (withHeld?: boolean) => DayInput['incoming']; heldPaths: readonly string[] }
 ): Promise<void> {
   try {
-    await mergeOneDay(files, manifest, input, changes, { ...day, incoming: rows?.incoming() })
+    try {
+      await mergeOneDay(files, manifest, input, changes, { ...day, incoming: rows?.incoming() })
+    } catch (error) {
+      // A key file is derived from the day's files: one that does not read is written again
+      // by a compaction of the day, which reads the files instead.
+      if (!(error instanceof DayContentError && error.file && isKeyFile(error.file))) throw error
+      const again = { ...day, dir: join(day.dir, 'again'), incoming: rows?.incoming() }
+      await mergeOneDay(files, manifest, input, changes, again, 'compact')
+    }
     for (const path of rows?.heldPaths ?? []) changes.changed.set(path, null)
     changes.heldDays.merged.push({ type: day.type, day: day.day })
   } catch (error) {
     if (!(error instanceof DayContentError)) throw error
-    let count = 0
-    const written: string[] = []
-    const heldFileBroken = error.file !== undefined && (rows?.heldPaths ?? []).includes(error.file)
-    const incoming = rows?.incoming(!heldFileBroken)
-    if (rows && incoming) {
-      await mkdir(join(day.dir, 'held'), { recursive: true })
-      const writer = CSV_FORMAT.partWriter(join(day.dir, 'held'), input.maxFileBytes ?? MAX_DAY_FILE_BYTES)
-      // Beside a broken held file, under the next numbers; otherwise in place of the old ones.
-      const first = heldFileBroken
-        ? Math.max(...rows.heldPaths.map((path) => Number(/\.(\d+)\.csv$/.exec(path)?.[1] ?? 0))) + 1
-        : 1
-      for await (const batch of incoming.rows) {
-        for (const row of batch) {
-          writer.write(
-            input.format === CSV_FORMAT
-              ? row
-              : { ...row, payload: convertPayload(row.payload, input.format, CSV_FORMAT) }
-          )
-          count++
-        }
-      }
-      for (const [index, part] of writer.finish().entries()) {
-        const path = heldPath(day.type, day.day, first + index)
-        changes.changed.set(path, { file: part.file, size: part.bytes })
-        written.push(path)
-      }
-      if (!heldFileBroken)
-        for (const path of rows.heldPaths) if (!written.includes(path)) changes.changed.set(path, null)
+    let failure: DayContentError = error
+    let held = rows ? await holdRows(input, day, rows, failure.file) : { rows: 0, paths: [] }
+    if ('brokenHeld' in held) {
+      // A held file does not read either: it is left for a hand, the new rows held beside it.
+      const { brokenHeld } = held
+      failure = new DayContentError(
+        `${failure.message} (and ${brokenHeld.file} does not read either: ${brokenHeld.message})`,
+        failure.file
+      )
+      held = await holdRows(input, day, rows!, brokenHeld.file)
     }
+    if ('paths' in held) for (const [path, content] of held.paths) changes.changed.set(path, content)
+    const count = 'rows' in held ? held.rows : 0
     changes.heldDays.held.push({
       type: day.type,
       day: day.day,
-      ...(error.file ? { file: error.file } : {}),
-      reason: error.message,
+      ...(failure.file ? { file: failure.file } : {}),
+      reason: failure.message,
       rows: count
     })
   }
+}
+
+/**
+ * Writes a day's new rows as held files (CSV): with the rows held before, in their place, or,
+ * when `broken` names a held file that does not read, without them and beside them. Returns
+ * the files to write (null: remove), or the held file found broken while reading them.
+ */
+async function holdRows(
+  input: CommitInput,
+  day: Pick<DayInput, 'type' | 'day' | 'dir'>,
+  rows: { incoming: (withHeld?: boolean) => DayInput['incoming']; heldPaths: readonly string[] },
+  broken: string | undefined
+): Promise<{ rows: number; paths: [string, FileContent | null][] } | { brokenHeld: DayContentError }> {
+  const heldFileBroken = broken !== undefined && rows.heldPaths.includes(broken)
+  const incoming = rows.incoming(!heldFileBroken)
+  if (!incoming) return { rows: 0, paths: [] }
+  const dir = join(day.dir, heldFileBroken ? 'held-beside' : 'held')
+  await mkdir(dir, { recursive: true })
+  const writer = CSV_FORMAT.partWriter(dir, input.maxFileBytes ?? MAX_DAY_FILE_BYTES)
+  let count = 0
+  try {
+    for await (const batch of incoming.rows) {
+      for (const row of batch) {
+        writer.write(
+          input.format === CSV_FORMAT ? row : { ...row, payload: convertPayload(row.payload, input.format, CSV_FORMAT) }
+        )
+        count++
+      }
+    }
+  } catch (error) {
+    if (!heldFileBroken && error instanceof DayContentError && error.file && rows.heldPaths.includes(error.file))
+      return { brokenHeld: error }
+    throw error
+  }
+  // Beside a broken held file, under the next numbers; otherwise in place of the old ones.
+  const first = heldFileBroken
+    ? Math.max(...rows.heldPaths.map((path) => Number(/\.(\d+)\.csv$/.exec(path)?.[1] ?? 0))) + 1
+    : 1
+  const paths: [string, FileContent | null][] = writer
+    .finish()
+    .map((part, index) => [heldPath(day.type, day.day, first + index), { file: part.file, size: part.bytes }])
+  if (!heldFileBroken)
+    for (const path of rows.heldPaths) if (!paths.some(([written]) => written === path)) paths.push([path, null])
+  return { rows: count, paths }
 }
 
 /**
@@ -356,11 +393,12 @@ async function mergeOneDay(
   manifest: Manifest,
   input: CommitInput,
   changes: DayChanges,
-  day: Pick<DayInput, 'type' | 'day' | 'dir' | 'incoming'>
+  day: Pick<DayInput, 'type' | 'day' | 'dir' | 'incoming'>,
+  forced?: 'compact'
 ): Promise<void> {
   const found = dayFiles(files, day.type, day.day, input.format)
   const settled = isSettled(day.day, input.now, input.settleAfterMs)
-  const write = day.incoming ? dayWrite(found, settled) : 'compact'
+  const write = forced ?? (day.incoming ? dayWrite(found, settled) : 'compact')
   const watches = await Promise.all(
     input.observers.map((observer) => observer.watch(day.type, day.day, files, write === 'compact', input.format))
   )
@@ -374,6 +412,8 @@ async function mergeOneDay(
     format: input.format,
     observe: watching.length === 0 ? undefined : (row: KeyedRow) => watching.forEach((watch) => watch.observe(row)),
     observeExisting: watching.some((watch) => watch.needsWholeDay),
+    // Forced (a key file did not read): every part is written again, its key file with it.
+    rewriteAll: forced === 'compact',
     onReadBack: input.onReadBack
   }
   const merge =

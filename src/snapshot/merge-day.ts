@@ -73,6 +73,8 @@ export interface DayInput {
   observeExisting?: boolean | undefined
   /** Told before a day file of the branch is read back (the run's memory policy may change then). */
   onReadBack?: ((format: SnapshotFormat) => void) | undefined
+  /** A compaction writes every part again, none kept as it is (their key files may be broken). */
+  rewriteAll?: boolean | undefined
 }
 
 /**
@@ -136,7 +138,7 @@ export async function compactDay(input: DayInput & { keys: boolean }): Promise<D
     starts.length === 0 || starts.includes('')
       ? ''
       : starts.reduce((earliest, time) => (time < earliest ? time : earliest))
-  const keep = files.converted.length > 0 ? 0 : keptPrefix(files.parts, input, firstTime)
+  const keep = files.converted.length > 0 || input.rewriteAll ? 0 : keptPrefix(files.parts, input, firstTime)
   await mkdir(input.dir, { recursive: true })
   const writer = format.partWriter(input.dir, input.maxPartBytes)
   const log = new KeyLog()

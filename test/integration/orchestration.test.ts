@@ -446,6 +446,25 @@ describe('run(): the composition root, in process', () => {
     expect(world.github.issues.at(-1)?.state).toBe('closed')
   })
 
+  it('writes a key file that does not read again, by compacting its day, and the day takes its new rows', async () => {
+    world = await startWorld()
+    const { range, generate } = twoDaysCollected(world)
+    expect((await runInProcess(world, range)).failed).toBeUndefined()
+    const keyFiles = (await world.github.git(['ls-tree', '-r', '--name-only', BRANCH]))
+      .split('\n')
+      .filter((path) => path.startsWith('state/keys/'))
+    expect(keyFiles.length).toBeGreaterThan(0)
+    const broken = keyFiles.at(-1)!
+    await world.github.commitFiles(BRANCH, { [broken]: 'not base64 at all!\n' })
+    generate()
+    const repaired = await runInProcess(world, range)
+    expect(repaired.failed).toBeUndefined()
+    await expectBranchHoldsExactlyServed(world, ['Audit.General'])
+    const rewritten = (await world.github.readFile(BRANCH, broken))?.toString('latin1') ?? ''
+    expect(rewritten).toMatch(/^[A-Za-z0-9+/=]+\n$/)
+    expect([...(await world.branchFiles()).keys()].filter((path) => path.startsWith('state/held/'))).toEqual([])
+  })
+
   it('repairs state a hand broke: a ledger entry that does not read is dropped with a warning, a broken manifest is rebuilt from the files', async () => {
     world = await startWorld()
     const { range, generate } = twoDaysCollected(world)

@@ -26,45 +26,53 @@ export async function* mergeSorted(
     at: 0,
     done: false
   }))
-  await Promise.all(cursors.map(refill))
-  const heap = new CursorHeap(cursors, rank)
+  try {
+    await Promise.all(cursors.map(refill))
+    const heap = new CursorHeap(cursors, rank)
 
-  let out: KeyedRow[] = []
-  // The row last kept: it goes into `out` once a row with another key follows, since a copy
-  // of it from a better source, or a preferred copy, may still replace it.
-  let kept: KeyedRow | undefined
-  let keptSource = -1
-  while (heap.size > 0) {
-    const top = heap.top()
-    const row = top.batch[top.at++]!
-    if (kept && compareRows(kept, row) === 0) {
-      if (rank(top.index) === rank(keptSource) && preferredCopy(kept, row) === row) {
+    let out: KeyedRow[] = []
+    // The row last kept: it goes into `out` once a row with another key follows, since a copy
+    // of it from a better source, or a preferred copy, may still replace it.
+    let kept: KeyedRow | undefined
+    let keptSource = -1
+    while (heap.size > 0) {
+      const top = heap.top()
+      const row = top.batch[top.at++]!
+      if (kept && compareRows(kept, row) === 0) {
+        if (rank(top.index) === rank(keptSource) && preferredCopy(kept, row) === row) {
+          kept = row
+          keptSource = top.index
+        }
+      } else {
+        if (kept) out.push(kept)
+        if (out.length >= batchRows) {
+          yield out
+          out = []
+        }
         kept = row
         keptSource = top.index
+        options.onKept?.(top.index)
       }
-    } else {
-      if (kept) out.push(kept)
-      if (out.length >= batchRows) {
-        yield out
-        out = []
+      if (top.at >= top.batch.length) {
+        if (out.length > 0) {
+          yield out
+          out = []
+        }
+        if (kept && keptSource === top.index)
+          kept = { time: kept.time, id: kept.id, payload: Buffer.from(kept.payload) }
+        await refill(top)
+        if (top.done) heap.dropTop()
       }
-      kept = row
-      keptSource = top.index
-      options.onKept?.(top.index)
+      heap.siftDown(0)
     }
-    if (top.at >= top.batch.length) {
-      if (out.length > 0) {
-        yield out
-        out = []
-      }
-      if (kept && keptSource === top.index) kept = { time: kept.time, id: kept.id, payload: Buffer.from(kept.payload) }
-      await refill(top)
-      if (top.done) heap.dropTop()
-    }
-    heap.siftDown(0)
+    if (kept) out.push(kept)
+    if (out.length > 0) yield out
+  } finally {
+    // However the merge ends (done, stopped early, a source failing), no source is left open:
+    // a run file or a download each holds.
+    const open = cursors.filter((cursor) => !cursor.done)
+    await Promise.all(open.map(async (cursor) => cursor.iterator.return?.().catch(() => undefined)))
   }
-  if (kept) out.push(kept)
-  if (out.length > 0) yield out
 }
 
 /** Where the merge stands in one source: its current batch and row. */

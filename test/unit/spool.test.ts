@@ -91,6 +91,26 @@ describe('merging sorted rows', () => {
     const sources = [batches([row(1, 'a', 'zz')]), batches([row(1, 'a', 'aa'), row(2, 'b')])]
     expect(await all(mergeSorted(sources, { rank: () => 0, batchRows: 1 }))).toEqual(['01 a aa', '02 b b at 2'])
   })
+  it('closes every source however it ends: a source failing, or the reader stopping early', async () => {
+    const closed: string[] = []
+    async function* source(name: string, fail = false): AsyncGenerator<KeyedRow[]> {
+      try {
+        yield [row(1, `${name}1`)]
+        if (fail) throw new Error(`${name} does not read`)
+        yield [row(3, `${name}3`)]
+      } finally {
+        closed.push(name)
+      }
+    }
+    await expect(all(mergeSorted([source('a'), source('b', true)], { batchRows: 1 }))).rejects.toThrow(
+      'b does not read'
+    )
+    expect(closed.sort()).toEqual(['a', 'b'])
+
+    closed.length = 0
+    for await (const _batch of mergeSorted([source('c'), source('d')], { batchRows: 1 })) break
+    expect(closed.sort()).toEqual(['c', 'd'])
+  })
 })
 
 describe('the spool', () => {

@@ -71,7 +71,7 @@ else if (node_worker_threads__WEBPACK_IMPORTED_MODULE_0__.isMainThread) {
 }
 else {
     // Loaded here only: the main thread needs none of it.
-    const { run, actionsRuntime } = await Promise.all(/* import() */[__nccwpck_require__.e(397), __nccwpck_require__.e(448)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8448));
+    const { run, actionsRuntime } = await Promise.all(/* import() */[__nccwpck_require__.e(397), __nccwpck_require__.e(859)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8859));
     await run(actionsRuntime());
 }
 

@@ -924,13 +924,120 @@ function additionNumber(path) {
 function isAddition(path) {
     return additionNumber(path) !== undefined;
 }
+/** Where key files live (`keyFilePath`). */
 const KEYS_FOLDER = 'state/keys/';
 /** Whether a path is a key file (`keyFilePath`). */
 function isKeyFile(path) {
     return path.startsWith(KEYS_FOLDER) && path.endsWith('.keys');
 }
 
+;// CONCATENATED MODULE: ./src/branch/held-days.ts
+
+
+
+/** The code a held day has in failure lists. */
+const HELD_DAY_CODE = 'DayNotMerged';
+/** Where held files live (`heldPath`). */
+const HELD_FOLDER = 'state/held/';
+/** `state/held/<ContentType>/<YYYY-MM-DD>.<n>.csv`: the n-th file of a day's held rows. */
+function heldPath(type, day, n) {
+    return `${HELD_FOLDER}${type}/${day}.${n}.csv`;
+}
+const HELD_PATH = /^state\/held\/([^/]+)\/(\d{4}-\d{2}-\d{2})\.([1-9]\d*)\.csv$/;
+/** The held files among `paths`, per content type and day, in order, with the number after the last. */
+function findHeldFiles(paths) {
+    const found = new Map();
+    for (const path of paths) {
+        const match = HELD_PATH.exec(path);
+        if (!match || !CONTENT_TYPES.includes(match[1]))
+            continue;
+        const type = match[1];
+        const day = match[2];
+        const key = `${type} ${day}`;
+        let entry = found.get(key);
+        if (!entry)
+            found.set(key, (entry = { type, day, files: [] }));
+        entry.files.push({ path, n: Number(match[3]) });
+    }
+    return [...found.values()]
+        .sort((a, b) => (a.type === b.type ? (a.day < b.day ? -1 : 1) : a.type < b.type ? -1 : 1))
+        .map(({ type, day, files }) => {
+        files.sort((a, b) => a.n - b.n);
+        return { type, day, paths: files.map((file) => file.path), nextNumber: files.at(-1).n + 1 };
+    });
+}
+/** A held day as the failure issue and the summary list it: the day as its window. */
+function heldDayWindow(held) {
+    const start = Date.parse(`${held.day}T00:00:00Z`);
+    const where = held.file ? `${held.file}: ` : '';
+    const rows = held.rows > 0 ? ` ${held.rows} new rows wait in state/held/ on the branch.` : '';
+    return {
+        start: formatInstant(new Date(start)),
+        end: formatInstant(new Date(start + DAY_MS)),
+        code: HELD_DAY_CODE,
+        message: `${where}${held.reason}${rows} Fix the file (or restore it from the branch's history); the next run merges the day.`
+    };
+}
+/** Held days of a ledger entry as written by any hand: only well-formed ones are kept. */
+function readHeldDays(value) {
+    if (!Array.isArray(value))
+        return [];
+    return value.flatMap((raw) => {
+        const entry = raw;
+        if (!entry ||
+            typeof entry.day !== 'string' ||
+            !/^\d{4}-\d{2}-\d{2}$/.test(entry.day) ||
+            Number.isNaN(Date.parse(`${entry.day}T00:00:00Z`)) ||
+            typeof entry.reason !== 'string' ||
+            typeof entry.firstFailure !== 'string' ||
+            !parseInstant(entry.firstFailure) ||
+            typeof entry.lastFailure !== 'string' ||
+            !parseInstant(entry.lastFailure))
+            return [];
+        return [
+            {
+                day: entry.day,
+                ...(typeof entry.file === 'string' ? { file: entry.file } : {}),
+                reason: entry.reason,
+                rows: Number.isSafeInteger(entry.rows) && entry.rows >= 0 ? entry.rows : 0,
+                attempts: Number.isSafeInteger(entry.attempts) && entry.attempts > 0 ? entry.attempts : 1,
+                firstFailure: entry.firstFailure,
+                lastFailure: entry.lastFailure
+            }
+        ];
+    });
+}
+/** A content type's held days after a commit: new ones added, failing ones counted, merged ones gone. */
+function nextHeldDays(previous, type, changes, now) {
+    const merged = new Set(changes.merged.filter((entry) => entry.type === type).map((entry) => entry.day));
+    const failing = new Map(changes.held.filter((entry) => entry.type === type).map((entry) => [entry.day, entry]));
+    const held = [];
+    const recovered = [];
+    for (const entry of previous) {
+        if (merged.has(entry.day))
+            recovered.push(entry);
+        else if (!failing.has(entry.day))
+            held.push(entry);
+    }
+    for (const [day, failure] of failing) {
+        const before = previous.find((entry) => entry.day === day);
+        held.push({
+            day,
+            ...(failure.file ? { file: failure.file } : {}),
+            reason: failure.reason,
+            rows: failure.rows,
+            attempts: (before?.attempts ?? 0) + 1,
+            firstFailure: before?.firstFailure ?? now,
+            lastFailure: now
+        });
+    }
+    return { held: held.sort((a, b) => (a.day < b.day ? -1 : 1)), recovered };
+}
+
 ;// CONCATENATED MODULE: ./src/branch/retention.ts
+
+
+
 
 
 /** The fewest days `retention-days` may keep: the Management API's 7 days and today. */
@@ -943,7 +1050,7 @@ function retentionCutoffDay(now, days) {
  * Folders whose files belong to one UTC day, named by it (`…/<YYYY-MM-DD>…`): the day files,
  * their key files, the usage files and their state, held rows.
  */
-const DAY_FOLDERS = ['audit/', 'usage/', 'state/keys/', 'state/usage/', 'state/held/'];
+const DAY_FOLDERS = ['audit/', 'usage/', KEYS_FOLDER, 'state/usage/', HELD_FOLDER];
 const DAY_IN_NAME = /\/(\d{4}-\d{2}-\d{2})[^/]*$/;
 /** The day a branch file belongs to, if it belongs to one. */
 function dayOfPath(path) {
@@ -997,6 +1104,10 @@ function ledgerWithout(ledger, cutoffDay) {
         };
     }
     return next;
+}
+/** `2 days before 2026-12-01 (2026-10-01 to 2026-10-02, 3 files)`, after a verb: what retention erases. */
+function describeErasure(old, keptFrom, verb) {
+    return `${verb} ${countNoun(old.days.length, 'day')} before ${keptFrom} (${old.days[0]} to ${old.days.at(-1)}, ${countNoun(old.paths.length, 'file')})`;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/sources.ts
@@ -1620,7 +1731,7 @@ function readSettings(source, now) {
     const { scope, windowMs, maxWindows } = timing;
     const range = scope && sources ? read.attempt(() => sourceRange(scope, sources.source, now)) : undefined;
     const keptFrom = destination?.retentionDays ? retentionCutoffDay(now, destination.retentionDays) : undefined;
-    if (keptFrom && scope?.mode === 'backfill' && formatInstant(scope.start) < `${keptFrom}T00:00:00Z`) {
+    if (keptFrom && scope?.mode === 'backfill' && utcDay(scope.start) < keptFrom) {
         read.problem(Inputs.Start, `Input 'start' (${formatInstant(scope.start)}) is before the ${destination.retentionDays} days 'retention-days' keeps (from ${keptFrom}): ` +
             `what it collected there would be erased again. Start at ${keptFrom} or later, or keep more days.`);
     }
@@ -2176,6 +2287,18 @@ function compareText(a, b) {
 
 ;// CONCATENATED MODULE: ./src/branch/failed-windows.ts
 
+/** Whether an entry read from the ledger file is a failed window (a hand may have edited it). */
+function isFailedWindow(entry) {
+    const isInstant = (value) => typeof value === 'string' && parseInstant(value) !== undefined;
+    return (isInstant(entry.start) &&
+        isInstant(entry.end) &&
+        typeof entry.code === 'string' &&
+        typeof entry.message === 'string' &&
+        Number.isSafeInteger(entry.attempts) &&
+        // Only shown, never computed with.
+        typeof entry.firstFailure === 'string' &&
+        typeof entry.lastFailure === 'string');
+}
 /**
  * Records a window that failed in a list of the ledger's failed windows, or counts one more
  * failed run of it: a Management API listing window or a Graph query window alike.
@@ -2201,105 +2324,6 @@ function recordFailedWindow(failed, failure, stamp) {
             firstFailure: stamp,
             lastFailure: stamp
         });
-}
-
-;// CONCATENATED MODULE: ./src/branch/held-days.ts
-
-
-
-/** The code a held day has in failure lists. */
-const HELD_DAY_CODE = 'DayNotMerged';
-const HELD_FOLDER = 'state/held/';
-/** `state/held/<ContentType>/<YYYY-MM-DD>.<n>.csv`: the n-th file of a day's held rows. */
-function heldPath(type, day, n) {
-    return `${HELD_FOLDER}${type}/${day}.${n}.csv`;
-}
-const HELD_PATH = /^state\/held\/([^/]+)\/(\d{4}-\d{2}-\d{2})\.([1-9]\d*)\.csv$/;
-/** The held files among `paths`, per content type and day, in order. */
-function findHeldFiles(paths) {
-    const found = new Map();
-    for (const path of paths) {
-        const match = HELD_PATH.exec(path);
-        if (!match || !CONTENT_TYPES.includes(match[1]))
-            continue;
-        const type = match[1];
-        const day = match[2];
-        const key = `${type} ${day}`;
-        let entry = found.get(key);
-        if (!entry)
-            found.set(key, (entry = { type, day, files: [] }));
-        entry.files.push({ path, n: Number(match[3]) });
-    }
-    return [...found.values()]
-        .sort((a, b) => (a.type === b.type ? (a.day < b.day ? -1 : 1) : a.type < b.type ? -1 : 1))
-        .map(({ type, day, files }) => ({ type, day, paths: files.sort((a, b) => a.n - b.n).map((file) => file.path) }));
-}
-/** A held day as the failure issue and the summary list it: the day as its window. */
-function heldDayWindow(held) {
-    const start = Date.parse(`${held.day}T00:00:00Z`);
-    const where = held.file ? `${held.file}: ` : '';
-    const rows = held.rows > 0 ? ` ${held.rows} new rows wait in state/held/ on the branch.` : '';
-    return {
-        start: formatInstant(new Date(start)),
-        end: formatInstant(new Date(start + DAY_MS)),
-        code: HELD_DAY_CODE,
-        message: `${where}${held.reason}${rows} Fix the file (or restore it from the branch's history); the next run merges the day.`
-    };
-}
-/** Held days of a ledger entry as written by any hand: only well-formed ones are kept. */
-function readHeldDays(value) {
-    if (!Array.isArray(value))
-        return [];
-    return value.flatMap((raw) => {
-        const entry = raw;
-        if (!entry ||
-            typeof entry.day !== 'string' ||
-            !/^\d{4}-\d{2}-\d{2}$/.test(entry.day) ||
-            Number.isNaN(Date.parse(`${entry.day}T00:00:00Z`)) ||
-            typeof entry.reason !== 'string' ||
-            typeof entry.firstFailure !== 'string' ||
-            !parseInstant(entry.firstFailure) ||
-            typeof entry.lastFailure !== 'string' ||
-            !parseInstant(entry.lastFailure))
-            return [];
-        return [
-            {
-                day: entry.day,
-                ...(typeof entry.file === 'string' ? { file: entry.file } : {}),
-                reason: entry.reason,
-                rows: Number.isSafeInteger(entry.rows) && entry.rows >= 0 ? entry.rows : 0,
-                attempts: Number.isSafeInteger(entry.attempts) && entry.attempts > 0 ? entry.attempts : 1,
-                firstFailure: entry.firstFailure,
-                lastFailure: entry.lastFailure
-            }
-        ];
-    });
-}
-/** A content type's held days after a commit: new ones added, failing ones counted, merged ones gone. */
-function nextHeldDays(previous, type, changes, now) {
-    const merged = new Set(changes.merged.filter((entry) => entry.type === type).map((entry) => entry.day));
-    const failing = new Map(changes.held.filter((entry) => entry.type === type).map((entry) => [entry.day, entry]));
-    const held = [];
-    const recovered = [];
-    for (const entry of previous) {
-        if (merged.has(entry.day))
-            recovered.push(entry);
-        else if (!failing.has(entry.day))
-            held.push(entry);
-    }
-    for (const [day, failure] of failing) {
-        const before = previous.find((entry) => entry.day === day);
-        held.push({
-            day,
-            ...(failure.file ? { file: failure.file } : {}),
-            reason: failure.reason,
-            rows: failure.rows,
-            attempts: (before?.attempts ?? 0) + 1,
-            firstFailure: before?.firstFailure ?? now,
-            lastFailure: now
-        });
-    }
-    return { held: held.sort((a, b) => (a.day < b.day ? -1 : 1)), recovered };
 }
 
 ;// CONCATENATED MODULE: ./src/branch/graph-ledger.ts
@@ -2337,7 +2361,9 @@ function readGraphLedger(value) {
             ...(typeof item.selection === 'string' ? { selection: item.selection } : {})
         })),
         queued: list('queued').map((item) => ({ start: String(item.start), end: String(item.end), ...retryStateOf(item) })),
-        failed: list('failed').map((item) => ({ ...item })),
+        failed: list('failed')
+            .filter(isFailedWindow)
+            .map((item) => ({ ...item })),
         submissions: (Array.isArray(entry.submissions) ? entry.submissions : []).flatMap((item) => {
             const { at, count } = (item ?? {});
             return typeof at === 'string' && parseInstant(at) && typeof count === 'number' && count > 0 ? [{ at, count }] : [];
@@ -2583,16 +2609,6 @@ function validEntries(value, valid, what, dropped) {
     });
 }
 const isInstant = (value) => typeof value === 'string' && parseInstant(value) !== undefined;
-function isFailedWindow(entry) {
-    return (isInstant(entry.start) &&
-        isInstant(entry.end) &&
-        typeof entry.code === 'string' &&
-        typeof entry.message === 'string' &&
-        Number.isSafeInteger(entry.attempts) &&
-        // Only shown, never computed with.
-        typeof entry.firstFailure === 'string' &&
-        typeof entry.lastFailure === 'string');
-}
 function isGap(entry) {
     return (isInstant(entry.start) &&
         isInstant(entry.end) &&
@@ -4900,10 +4916,10 @@ async function readLedger(files, warn) {
 
 ;// CONCATENATED MODULE: ./src/github/branch-tip.ts
 
-/** The ledger at a branch's tip (empty when it has none), and whether the branch exists. */
+/** The ledger at a branch's tip (empty when it has none), whether the branch exists, and its file paths. */
 async function readBranchLedger(git, branch, warn) {
     const tip = await openBranchTip(git, branch);
-    return { ledger: await readLedger(tip.files, warn), exists: tip.head !== undefined };
+    return { ledger: await readLedger(tip.files, warn), exists: tip.head !== undefined, paths: [...tip.files.paths()] };
 }
 /**
  * Reads a branch's tip through the Git Data API: its head and its file list, one request
@@ -5179,6 +5195,11 @@ function gapSection(gaps) {
 function shellWord(text) {
     return /^[A-Za-z0-9._/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
+/**
+ * The text within GitHub's limit, redacted: a second net, since escaping a cell can hide a
+ * masked value from the redaction. The first is where text comes from: the ledger's free text
+ * and a stop's reason are redacted before they reach the issue.
+ */
 function fit(full, context) {
     const text = context.redact ? context.redact(full) : full;
     return text.length <= MAX_ISSUE_TEXT
@@ -5283,13 +5304,18 @@ async function keptAfterOpening(octokit, target, branch, opened) {
     const kept = (await findIssue(octokit, target, branch)) ?? opened;
     return { url: kept.html_url, number: kept.number };
 }
+/** A failed issue call in words: what failed, where, and what to change (said once). */
+class IssueError extends Error {
+}
 function explainIssueError(error, target) {
+    if (error instanceof IssueError)
+        return error;
     const status = error.status;
     if (status === 403 || status === 404) {
-        return new Error(`Could not update the failure issue in ${target.owner}/${target.repo} (${status} ${errorMessage(error)}): ` +
+        return new IssueError(`Could not update the failure issue in ${target.owner}/${target.repo} (${status} ${errorMessage(error)}): ` +
             `the workflow needs 'permissions: issues: write', or set 'open-issue: false'. The collected data was committed.`);
     }
-    return new Error(`Could not update the failure issue in ${target.owner}/${target.repo}: ${errorMessage(error)}`);
+    return new IssueError(`Could not update the failure issue in ${target.owner}/${target.repo}: ${errorMessage(error)}`);
 }
 /**
  * Brings the failure issue in line with the branch. Decides from the ledger at the branch
@@ -5300,9 +5326,7 @@ async function updateFailureIssue(target, failures, context) {
     try {
         const open = allFailures((await readBranchLedger(target.git, target.branch)).ledger);
         const outcome = await syncFailureIssue(target.octokit, target, { open, recovered: failures.recovered, gaps: failures.newGaps }, context);
-        if (outcome.action !== 'none')
-            target.log(`Failure issue #${outcome.number} ${outcome.action}: ${outcome.url}`);
-        return outcome;
+        return logged(target, outcome);
     }
     catch (error) {
         target.warn(errorMessage(error), 'Failure issue not updated');
@@ -5331,8 +5355,7 @@ async function issueAfterStop(target, progress, context, reason) {
                 issue_number: found.number,
                 body: renderStoppedText(reason, context, false)
             });
-            target.log(`Failure issue #${found.number} commented: ${found.html_url}`);
-            return { action: 'commented', url: found.html_url, number: found.number };
+            return logged(target, { action: 'commented', url: found.html_url, number: found.number });
         }
         const { data } = await target.octokit.rest.issues.create({
             ...repo,
@@ -5340,14 +5363,21 @@ async function issueAfterStop(target, progress, context, reason) {
             body: renderStoppedText(reason, context, true),
             labels: [...target.labels]
         });
-        const kept = await keptAfterOpening(target.octokit, target, target.branch, data);
-        target.log(`Failure issue #${kept.number} opened: ${kept.url}`);
-        return { action: 'opened', ...kept };
+        return logged(target, {
+            action: 'opened',
+            ...(await keptAfterOpening(target.octokit, target, target.branch, data))
+        });
     }
     catch (error) {
         target.warn(errorMessage(explainIssueError(error, target)), 'Failure issue not updated');
         return { action: 'none' };
     }
+}
+/** The outcome, told to the log when the issue changed. */
+function logged(target, outcome) {
+    if (outcome.action !== 'none')
+        target.log(`Failure issue #${outcome.number} ${outcome.action}: ${outcome.url}`);
+    return outcome;
 }
 
 ;// CONCATENATED MODULE: ./src/branch/coverage.ts
@@ -5638,6 +5668,10 @@ function writeImport(summary, imported) {
         headerRow('file:line', 'reason'),
         ...imported.bad.slice(0, listed).map((row) => [cell(`${row.file}:${row.line}`), cell(row.reason)])
     ]);
+}
+/** The retention pass's line, as a paragraph of the job summary. */
+function renderRetentionSummary(line) {
+    return `<p>${escapeHtml(line)}</p>`;
 }
 
 // EXTERNAL MODULE: external "node:path"
@@ -8558,10 +8592,9 @@ function otherFormats(format) {
  * the file itself: after a manifest was broken, hand-edited or lost, it is rebuilt from the
  * tree rather than replaced by one that forgets every day the run did not touch. Files the
  * commit removes are skipped; a file that does not read is left without an entry (the day
- * fails when it is merged, and says why). Returns the paths described.
+ * fails when it is merged, and says why).
  */
 async function describeUnlistedDayFiles(files, manifest, removed, scratchDir) {
-    const described = [];
     for (const path of [...files.paths()].sort()) {
         const parsed = parseDayPath(path);
         if (!parsed || manifest.files[path] || removed(path))
@@ -8570,9 +8603,7 @@ async function describeUnlistedDayFiles(files, manifest, removed, scratchDir) {
         if (!entry)
             continue;
         manifest.files[path] = entry;
-        described.push(path);
     }
-    return described;
 }
 async function describeDayFile(files, path, formatName, scratchDir) {
     const hash = (0,external_node_crypto_.createHash)('sha256');
@@ -8689,12 +8720,6 @@ function mergeAdded(entries) {
     return [...byDay.values()].sort((a, b) => (a.type + a.day < b.type + b.day ? -1 : 1));
 }
 
-;// CONCATENATED MODULE: ./src/snapshot/format/snapshot-format.ts
-/** A payload of one format as a payload of another, in a buffer of its own. */
-function convertPayload(payload, from, to) {
-    return to.fromFields(from.fields(payload));
-}
-
 ;// CONCATENATED MODULE: ./src/branch/day-keys.ts
 
 
@@ -8803,6 +8828,12 @@ function decodeKeys(file) {
     if (LITTLE_ENDIAN)
         view.swap64();
     return keys;
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/format/snapshot-format.ts
+/** A payload of one format as a payload of another, in a buffer of its own. */
+function convertPayload(payload, from, to) {
+    return to.fromFields(from.fields(payload));
 }
 
 ;// CONCATENATED MODULE: ./src/snapshot/merge-day.ts
@@ -9083,7 +9114,12 @@ function describePart(part, format) {
         lastCreationTime: part.lastCreationTime
     };
 }
+/** Rows of one format as rows of another (as they are when the formats are the same). */
 async function* convertRows(source, from, to) {
+    if (from === to) {
+        yield* source;
+        return;
+    }
     for await (const batch of source)
         yield batch.map((row) => ({ ...row, payload: convertPayload(row.payload, from, to) }));
 }
@@ -9132,7 +9168,6 @@ function dayWrite(files, settled) {
 
 
 
-
 /**
  * A day's snapshot larger than this is split into parts. GitHub warns about files over
  * 50 MB and refuses them over 100 MB, and its Git Data API has been measured to refuse
@@ -9163,8 +9198,8 @@ async function mergeDays(files, manifest, input) {
     };
     const spooled = new Map(input.spool.entries().map((day) => [`${day.type} ${day.day}`, day]));
     const heldFiles = new Map(findHeldFiles(files.paths()).map((held) => [`${held.type} ${held.day}`, held]));
-    const retained = (key) => !input.keepFromDay || key.slice(-10) >= input.keepFromDay;
-    const incomingDays = [...new Set([...spooled.keys(), ...heldFiles.keys()])].filter(retained);
+    const retained = (day) => !input.keepFromDay || day >= input.keepFromDay;
+    const incomingDays = [...new Set([...spooled.keys(), ...heldFiles.keys()])].filter((key) => retained(key.slice(key.indexOf(' ') + 1)));
     for (const [index, key] of incomingDays.entries()) {
         const fromSpool = spooled.get(key);
         const held = heldFiles.get(key);
@@ -9172,7 +9207,8 @@ async function mergeDays(files, manifest, input) {
         const incoming = (withHeld = true) => incomingRows(files, input, type, day, fromSpool, withHeld ? held : undefined);
         await mergeOrHold(files, manifest, input, changes, { type, day, dir: (0,external_node_path_.join)(input.dir, `day-${index + 1}`) }, {
             incoming,
-            heldPaths: held?.paths ?? []
+            heldPaths: held?.paths ?? [],
+            nextHeldNumber: held?.nextNumber ?? 1
         });
     }
     // Settled days nothing new came for: their additions are compacted, their keys let go of.
@@ -9215,12 +9251,7 @@ function incomingRows(files, input, type, day, fromSpool, held) {
 }
 /** A held file's rows, in the run's format. */
 async function* readHeld(files, path, input) {
-    const rows = readBranchFile(files, path, CSV_FORMAT, (0,external_node_path_.join)(input.dir, 'held-scratch'));
-    for await (const batch of rows) {
-        yield input.format === CSV_FORMAT
-            ? batch
-            : batch.map((row) => ({ ...row, payload: convertPayload(row.payload, CSV_FORMAT, input.format) }));
-    }
+    yield* convertRows(readBranchFile(files, path, CSV_FORMAT, (0,external_node_path_.join)(input.dir, 'held-scratch')), CSV_FORMAT, input.format);
 }
 /**
  * Merges a day (adds its new rows, or compacts it); when the day's content stops that (see
@@ -9285,11 +9316,10 @@ async function holdRows(input, day, rows, broken) {
     const writer = CSV_FORMAT.partWriter(dir, input.maxFileBytes ?? MAX_DAY_FILE_BYTES);
     let count = 0;
     try {
-        for await (const batch of incoming.rows) {
-            for (const row of batch) {
-                writer.write(input.format === CSV_FORMAT ? row : { ...row, payload: convertPayload(row.payload, input.format, CSV_FORMAT) });
-                count++;
-            }
+        for await (const batch of convertRows(incoming.rows, input.format, CSV_FORMAT)) {
+            for (const row of batch)
+                writer.write(row);
+            count += batch.length;
         }
     }
     catch (error) {
@@ -9298,9 +9328,7 @@ async function holdRows(input, day, rows, broken) {
         throw error;
     }
     // Beside a broken held file, under the next numbers; otherwise in place of the old ones.
-    const first = heldFileBroken
-        ? Math.max(...rows.heldPaths.map((path) => Number(/\.(\d+)\.csv$/.exec(path)?.[1] ?? 0))) + 1
-        : 1;
+    const first = heldFileBroken ? rows.nextHeldNumber : 1;
     const paths = writer
         .finish()
         .map((part, index) => [heldPath(day.type, day.day, first + index), { file: part.file, size: part.bytes }]);
@@ -9493,7 +9521,9 @@ function ledgerWorthCommitting(before, after, input) {
  * (compare-and-swap, never force). When another writer moved the branch first (forward, or
  * back by an erasure), the changes are rebuilt on the new tip by calling `build` again, so
  * both writers' data survives and nothing erased comes back. A missing branch is created as an orphan.
- * `afterAttempt` runs after every attempt, whatever its outcome (to remove its temp files).
+ * With `history: 'replace'` the commit has no parent and replaces the branch's history (a
+ * forced compare-and-swap: retention). `afterAttempt` runs after every attempt, whatever its
+ * outcome (to remove its temp files).
  */
 async function commitFiles(options) {
     const { git, branch } = options;
@@ -9517,10 +9547,13 @@ async function commitFiles(options) {
             // Staged files are compared only once uploaded: all of them may turn out the same.
             if (head && tree === head.treeSha)
                 return { status: 'unchanged', attempts: attempt };
-            const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : []);
-            const outcome = head
-                ? await git.updateRef(branch, commitSha, head.commitSha)
-                : await git.createRef(branch, commitSha);
+            const replace = options.history === 'replace';
+            const commitSha = await git.createCommit(changes.message, tree, head && !replace ? [head.commitSha] : []);
+            const outcome = !head
+                ? await git.createRef(branch, commitSha)
+                : replace
+                    ? await git.replaceRef(branch, commitSha, head.commitSha)
+                    : await git.updateRef(branch, commitSha, head.commitSha);
             if (outcome === 'updated' || outcome === 'created') {
                 return {
                     status: 'committed',
@@ -10451,8 +10484,6 @@ function auditRecordOf(json) {
 
 
 
-
-
 /** A sync that stopped part-way: the error (`cause`), and what the run did before. */
 class SyncStopped extends Error {
     progress;
@@ -10497,9 +10528,12 @@ class SyncRun {
     graphStats;
     format;
     filter;
+    /** Text with every value the run masked replaced (none when the caller masks nothing). */
+    redact;
     constructor(settings, deps) {
         this.settings = settings;
         this.deps = deps;
+        this.redact = deps.redact ?? ((text) => text);
         this.format = snapshotFormat(settings.format);
         this.filter = compileFilter(settings.filter);
     }
@@ -10594,7 +10628,7 @@ class SyncRun {
         const { settings, deps } = this;
         return {
             now,
-            selection: selectionOf(settings.contentTypes, settings.filter),
+            selection: graphSelection(settings),
             settleMs: deps.graphSettleMs ?? GRAPH_SETTLE_MS
         };
     }
@@ -10634,9 +10668,8 @@ class SyncRun {
             // Graph first: a refused permission stops the run before anything is downloaded.
             const graphUpdate = pass === 1 ? await this.graphPass(spool, tipLedger, scratch) : undefined;
             const collection = await this.collectPass(pass, spool, remaining, tipLedger, plan);
-            // Their messages reach the summary as they are: none carries a value the run masked.
-            const redact = deps.redact ?? ((text) => text);
-            failures.push(...collection.failures.map((failure) => ({ ...failure, message: redact(failure.message) })));
+            // Their messages reach the summary: none may carry a value the run masked.
+            failures.push(...collection.failures.map((failure) => ({ ...failure, message: this.redact(failure.message) })));
             remaining = collection.remaining;
             const committed = await deps.group(`Commit${partSuffix(pass)}`, () => this.commitPass(pass, spool, collection, scratch, graphUpdate));
             await spool.remove();
@@ -10679,7 +10712,7 @@ class SyncRun {
             encode: this.format.fromFields,
             filter: this.filter,
             queryFilters: queryFiltersOf(settings),
-            selection: selectionOf(settings.contentTypes, settings.filter),
+            selection: graphSelection(settings),
             limits: {
                 ...DEFAULT_QUERY_LIMITS,
                 inFlight: settings.graphLimits.inFlight,
@@ -10850,7 +10883,7 @@ async function dryRun(settings, inputPlan, deps) {
     const graphLine = collecting && settings.source !== 'management-api'
         ? `Would ${describeGraphPlan(planGraphQueries(scopes.graph, branch?.status === 'read' ? branch.ledger.graph : undefined, {
             now,
-            selection: selectionOf(settings.contentTypes, settings.filter),
+            selection: graphSelection(settings),
             settleMs: GRAPH_SETTLE_MS
         })).replace(/^Graph audit log queries: /, 'ask Graph audit log queries for ')}`
         : undefined;
@@ -10883,7 +10916,7 @@ function describeRetention(days, now, branch) {
     const old = filesBefore(branch.paths, keptFrom);
     return old.days.length === 0
         ? `retention-days ${days} keeps the days from ${keptFrom}: the branch holds none before, nothing to erase.`
-        : `Would erase ${countNoun(old.days.length, 'day')} before ${keptFrom} (${old.days[0]} to ${old.days.at(-1)}, ${countNoun(old.paths.length, 'file')}) from the branch and its history (retention-days ${days}).`;
+        : `${describeErasure(old, keptFrom, 'Would erase')} from the branch and its history (retention-days ${days}).`;
 }
 /** The branch's ledger for a dry run (GET requests alone), or why it was not read. */
 async function readBranchForPreview(settings, git) {
@@ -10899,13 +10932,16 @@ async function readBranchForPreview(settings, git) {
         return { status: 'unread', reason: "input 'github-token' is empty", paths: [] };
     const where = `branch '${dataBranch}' of ${repository.owner}/${repository.repo}`;
     try {
-        const tip = await openBranchTip(git, dataBranch);
-        const ledger = await readLedger(tip.files);
-        return { status: 'read', ledger, branchExists: tip.head !== undefined, where, paths: [...tip.files.paths()] };
+        const { ledger, exists, paths } = await readBranchLedger(git, dataBranch);
+        return { status: 'read', ledger, branchExists: exists, where, paths };
     }
     catch (error) {
         return { status: 'unread', reason: `reading ${where} failed: ${errorMessage(error)}`, paths: [] };
     }
+}
+/** What a run's Graph windows are collected for: its content types and filters (`selectionOf`). */
+function graphSelection(settings) {
+    return selectionOf(settings.contentTypes, settings.filter);
 }
 
 // EXTERNAL MODULE: external "node:v8"
@@ -10938,58 +10974,67 @@ function limitHeapGrowthForMerge() {
 
 
 
-
 /**
  * Erases the days before what `days` of retention keep from the data branch and from its
  * history: the branch becomes one commit (no parent) holding every other file as it is, the
  * manifest and the ledger without the erased days. Committing only a deletion would leave
  * the days in the history, where anyone with read access reaches them.
  *
- * The ref moves only from the tip the rewrite was built on (compare-and-swap, forced): a run
- * that committed meanwhile makes it start over on the new tip, and a run in flight that
- * built on the old history finds the branch moved and rebuilds on the rewritten one (its
- * update is compare-and-swap too), so nothing erased comes back and nothing kept is lost.
+ * The ref moves only from the tip the rewrite was built on (a forced compare-and-swap, see
+ * commitFiles): a run that committed meanwhile makes it start over on the new tip, and a run
+ * in flight that built on the old history finds the branch moved and rebuilds on the
+ * rewritten one, so nothing erased comes back and nothing kept is lost. A failure does not
+ * touch what was committed; it fails the step, since days meant to be gone are still there.
  */
 async function eraseOldDays(options) {
-    const { git, branch } = options;
     const keptFrom = retentionCutoffDay(options.now, options.days);
-    const maxAttempts = options.maxAttempts ?? 5;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const { head, files } = await openBranchTip(git, branch);
-        const old = filesBefore(files.paths(), keptFrom);
-        if (!head || old.paths.length === 0)
-            return { status: 'nothing-to-erase', keptFrom };
-        const erased = new Set(old.paths);
-        const entries = old.paths.map((path) => ({ path, sha: null }));
-        const manifestText = (await files.read(MANIFEST_PATH))?.toString('utf8');
-        if (manifestText !== undefined) {
-            const bytes = Buffer.from(renderManifest(manifestWithout(parseManifest(manifestText), erased)), 'utf8');
-            entries.push({ path: MANIFEST_PATH, sha: undefined, content: { bytes } });
-        }
-        const ledgerText = (await files.read(LEDGER_PATH))?.toString('utf8');
-        if (ledgerText !== undefined) {
-            const ledger = ledgerWithout(parseLedger(ledgerText, LEDGER_PATH), keptFrom);
-            entries.push({ path: LEDGER_PATH, sha: undefined, content: { bytes: Buffer.from(renderLedger(ledger), 'utf8') } });
-        }
-        const tree = await git.writeTree(head.treeSha, entries);
-        const message = `Retention: erase ${countNoun(old.days.length, 'day')} before ${keptFrom} (${countNoun(old.paths.length, 'file')})\n\n` +
-            `retention-days keeps the days from ${keptFrom}. The branch was rewritten as this one commit, which holds\n` +
-            `every file kept as it was; the history before it, which held the erased days, was dropped\n` +
-            `(it was ${head.commitSha}).\n`;
-        const commitSha = await git.createCommit(message, tree, []);
-        const outcome = await git.replaceRef(branch, commitSha, head.commitSha);
-        if (outcome === 'updated')
-            return {
-                status: 'erased',
-                keptFrom,
-                days: old.days,
-                files: old.paths.length,
-                commitSha,
-                replaced: head.commitSha
-            };
-        await (0,promises_.setTimeout)(Math.random() * Math.min(8_000, 250 * 2 ** attempt));
+    let erased;
+    try {
+        const result = await commitFiles({
+            git: options.git,
+            branch: options.branch,
+            history: 'replace',
+            maxAttempts: 5,
+            build: async (files) => {
+                const changes = await erasureChanges(files, keptFrom);
+                erased = changes?.erased;
+                return changes;
+            }
+        });
+        if (result.status === 'unchanged' || !erased)
+            return { line: `Retention: the branch holds no day before ${keptFrom}; nothing to erase.`, failed: false };
+        return {
+            line: `Retention: ${describeErasure(erased, keptFrom, 'erased')} from branch '${options.branch}' and its history: it is now one commit, ${result.commitSha.slice(0, 7)}.`,
+            failed: false
+        };
     }
-    throw new Error(`Branch '${branch}' kept moving while erasing the days before ${keptFrom}; gave up after ${maxAttempts} attempts. The next run tries again.`);
+    catch (error) {
+        return {
+            line: `Retention could not erase the days before ${keptFrom}: ${errorMessage(error)}. ` +
+                `The run's data is committed; a ruleset that blocks force pushes on the data branch needs this token as a bypass actor (docs/data-governance.md).`,
+            failed: true
+        };
+    }
+}
+/** The files a rewrite keeping the days from `keptFrom` changes, or undefined when none is older. */
+async function erasureChanges(files, keptFrom) {
+    const old = filesBefore(files.paths(), keptFrom);
+    if (old.paths.length === 0)
+        return undefined;
+    const changed = new Map(old.paths.map((path) => [path, null]));
+    const manifestText = (await files.read(MANIFEST_PATH))?.toString('utf8');
+    if (manifestText !== undefined)
+        changed.set(MANIFEST_PATH, renderManifest(manifestWithout(parseManifest(manifestText), new Set(old.paths))));
+    const ledgerText = (await files.read(LEDGER_PATH))?.toString('utf8');
+    if (ledgerText !== undefined)
+        changed.set(LEDGER_PATH, renderLedger(ledgerWithout(parseLedger(ledgerText, LEDGER_PATH), keptFrom)));
+    return {
+        files: changed,
+        erased: old,
+        message: `Retention: ${describeErasure(old, keptFrom, 'erase')}\n\n` +
+            `retention-days keeps the days from ${keptFrom}. The branch was rewritten as this one commit, which holds\n` +
+            `every file kept as it was; the history before it, which held the erased days, was dropped.\n`
+    };
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 14 modules
@@ -11077,8 +11122,6 @@ function actionsPort(env) {
 
 
 
-
-
 /** The runtime of a step on a GitHub Actions runner, for the entry point. */
 
 /**
@@ -11112,13 +11155,14 @@ async function run(runtime) {
         const wiring = new Wiring(runtime, settings, context, masked);
         if (settings.dryRun) {
             const git = settings.repository && settings.githubToken ? wiring.github(settings.repository, 4).git : undefined;
-            await port.appendSummary(await dryRun(settings, plan, {
+            const preview = await dryRun(settings, plan, {
                 git,
                 workspace: context.workspace,
                 now,
                 log: (line) => port.info(line),
                 notice: (line) => port.notice(line)
-            }));
+            });
+            await port.appendSummary(wiring.redact(preview));
         }
         else {
             await runSync(wiring, settings);
@@ -11140,12 +11184,14 @@ async function runSync(wiring, settings) {
     const result = await sync(settings, wiring.syncDependencies(github.git)).catch(async (error) => {
         // The step fails with the error as it is; the summary says what the run did before.
         const progress = error instanceof SyncStopped ? error.progress : undefined;
+        // Redacted before it is rendered: escaping could hide a masked value from the redaction.
+        const reason = wiring.redact(errorMessage(error));
         try {
             const issue = issues
-                ? await port.group('Failure issue', () => issueAfterStop(issues, progress, wiring.issueContext(), wiring.redact(errorMessage(error))))
+                ? await port.group('Failure issue', () => issueAfterStop(issues, progress, wiring.issueContext(), reason))
                 : undefined;
             const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes, settings.source) : '';
-            await port.appendSummary(wiring.redact(renderStoppedSummary(errorMessage(error), progress, headline, github.links(issue))));
+            await port.appendSummary(wiring.redact(renderStoppedSummary(reason, progress, headline, github.links(issue))));
         }
         catch (reportError) {
             port.warning(`The job summary of this stopped run was not written: ${errorMessage(reportError)}`);
@@ -11154,7 +11200,17 @@ async function runSync(wiring, settings) {
     });
     // The data is committed; from here on nothing may lose it, and a failed report only warns.
     const retention = settings.retentionDays
-        ? await port.group('Retention', () => applyRetention(port, github.git, settings, wiring.runtime.now()))
+        ? await port.group('Retention', async () => {
+            const outcome = await eraseOldDays({
+                git: github.git,
+                branch: settings.dataBranch,
+                days: settings.retentionDays,
+                now: wiring.runtime.now()
+            });
+            if (!outcome.failed)
+                port.info(outcome.line);
+            return outcome;
+        })
         : undefined;
     const issue = issues
         ? await port.group('Failure issue', () => updateFailureIssue(issues, result.report.failures, wiring.issueContext()))
@@ -11162,31 +11218,10 @@ async function runSync(wiring, settings) {
     publish(port, result, issue);
     await port.appendSummary(wiring.redact(renderSyncSummary(result, describePlan(result.plan, settings.contentTypes, settings.source), github.links(issue))));
     if (retention)
-        await port.appendSummary(wiring.redact(`<p>${escapeHtml(retention.line)}</p>`));
+        await port.appendSummary(renderRetentionSummary(wiring.redact(retention.line)));
     annotate(port, settings, result);
     if (retention?.failed)
-        port.setFailed(retention.line);
-}
-/**
- * Erases the days before what `retention-days` keeps, after the run's data is committed. A
- * failure does not touch what was committed; it fails the step, since days meant to be gone
- * are still there.
- */
-async function applyRetention(port, git, settings, now) {
-    try {
-        const erasure = await eraseOldDays({ git, branch: settings.dataBranch, days: settings.retentionDays, now });
-        const line = erasure.status === 'nothing-to-erase'
-            ? `Retention: the branch holds no day before ${erasure.keptFrom}; nothing to erase.`
-            : `Retention: erased ${countNoun(erasure.days.length, 'day')} before ${erasure.keptFrom} (${erasure.days[0]} to ${erasure.days.at(-1)}, ${countNoun(erasure.files, 'file')}) from branch '${settings.dataBranch}' and its history: it is now one commit, ${erasure.commitSha.slice(0, 7)}.`;
-        port.info(line);
-        return { line, failed: false };
-    }
-    catch (error) {
-        const line = `Retention could not erase the days before what retention-days keeps: ${errorMessage(error)}. ` +
-            `The run's data is committed; a ruleset that blocks force pushes on the data branch needs this token as a bypass actor (docs/data-governance.md).`;
-        port.error(line, 'Retention failed');
-        return { line, failed: true };
-    }
+        port.setFailed(wiring.redact(retention.line));
 }
 /** The step's outputs. */
 function publish(port, result, issue) {
@@ -11253,7 +11288,6 @@ class Wiring {
     /** Settings only a test suite changes (src/action/test-hooks.ts), read once. */
     hooks;
     /** Masks every token of the run, whichever resource it is for. */
-    mask;
     logPresented;
     constructor(runtime, settings, context, masked) {
         this.runtime = runtime;
@@ -11261,7 +11295,6 @@ class Wiring {
         this.context = context;
         this.masked = masked;
         this.hooks = readTestHooks(runtime.env);
-        this.mask = (token) => masked.mask(token);
         this.logPresented = logPresentedOnce(runtime.port);
     }
     /**
@@ -11350,11 +11383,11 @@ class Wiring {
             credential,
             authorityHost: settings.authorityHost,
             audience: resource,
-            onToken: this.mask,
+            onToken: (token) => this.masked.mask(token),
             // The workflow's ID token is a credential too: masked whatever port hands it over.
             getIDToken: async (audience) => {
                 const idToken = await port.getIDToken(audience);
-                this.mask(idToken);
+                this.masked.mask(idToken);
                 return idToken;
             },
             onPresented: this.logPresented

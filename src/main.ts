@@ -27,16 +27,20 @@ import { ActivityClient } from './m365/activity-client.js'
 import { describePlan } from './plan/render-plan.js'
 import { issueAfterStop, updateFailureIssue, type IssueOutcome, type IssueTarget } from './report/failure-issue.js'
 import type { IssueContext } from './report/failure-issue-text.js'
-import { renderStoppedSummary, renderSyncSummary, runLinks, type RunLinks } from './report/summary.js'
+import {
+  renderRetentionSummary,
+  renderStoppedSummary,
+  renderSyncSummary,
+  runLinks,
+  type RunLinks
+} from './report/summary.js'
 import type { SnapshotFormat } from './snapshot/format/snapshot-format.js'
 import { dryRun, sync, SyncStopped, type SyncDependencies, type SyncResult } from './sync.js'
 import { errorMessage } from './util/error-message.js'
 import { limitHeapGrowthForMerge } from './util/heap-growth.js'
 import { formatInstant } from './util/time.js'
 import { operationNameWarnings } from './record/filter.js'
-import { escapeHtml } from './report/markup.js'
 import { eraseOldDays } from './commit/erase-old-days.js'
-import { countNoun } from './util/count-text.js'
 
 /** The runtime of a step on a GitHub Actions runner, for the entry point. */
 export { actionsRuntime } from './action/runtime.js'
@@ -71,15 +75,14 @@ export async function run(runtime: Runtime): Promise<void> {
     const wiring = new Wiring(runtime, settings, context, masked)
     if (settings.dryRun) {
       const git = settings.repository && settings.githubToken ? wiring.github(settings.repository, 4).git : undefined
-      await port.appendSummary(
-        await dryRun(settings, plan, {
-          git,
-          workspace: context.workspace,
-          now,
-          log: (line) => port.info(line),
-          notice: (line) => port.notice(line)
-        })
-      )
+      const preview = await dryRun(settings, plan, {
+        git,
+        workspace: context.workspace,
+        now,
+        log: (line) => port.info(line),
+        notice: (line) => port.notice(line)
+      })
+      await port.appendSummary(wiring.redact(preview))
     } else {
       await runSync(wiring, settings)
     }
@@ -99,16 +102,14 @@ async function runSync(wiring: Wiring, settings: Settings): Promise<void> {
   const result = await sync(settings, wiring.syncDependencies(github.git)).catch(async (error: unknown) => {
     // The step fails with the error as it is; the summary says what the run did before.
     const progress = error instanceof SyncStopped ? error.progress : undefined
+    // Redacted before it is rendered: escaping could hide a masked value from the redaction.
+    const reason = wiring.redact(errorMessage(error))
     try {
       const issue = issues
-        ? await port.group('Failure issue', () =>
-            issueAfterStop(issues, progress, wiring.issueContext(), wiring.redact(errorMessage(error)))
-          )
+        ? await port.group('Failure issue', () => issueAfterStop(issues, progress, wiring.issueContext(), reason))
         : undefined
       const headline = progress?.plan ? describePlan(progress.plan, settings.contentTypes, settings.source) : ''
-      await port.appendSummary(
-        wiring.redact(renderStoppedSummary(errorMessage(error), progress, headline, github.links(issue)))
-      )
+      await port.appendSummary(wiring.redact(renderStoppedSummary(reason, progress, headline, github.links(issue))))
     } catch (reportError) {
       port.warning(`The job summary of this stopped run was not written: ${errorMessage(reportError)}`)
     }
@@ -117,7 +118,16 @@ async function runSync(wiring: Wiring, settings: Settings): Promise<void> {
 
   // The data is committed; from here on nothing may lose it, and a failed report only warns.
   const retention = settings.retentionDays
-    ? await port.group('Retention', () => applyRetention(port, github.git, settings, wiring.runtime.now()))
+    ? await port.group('Retention', async () => {
+        const outcome = await eraseOldDays({
+          git: github.git,
+          branch: settings.dataBranch,
+          days: settings.retentionDays!,
+          now: wiring.runtime.now()
+        })
+        if (!outcome.failed) port.info(outcome.line)
+        return outcome
+      })
     : undefined
   const issue = issues
     ? await port.group('Failure issue', () => updateFailureIssue(issues, result.report.failures, wiring.issueContext()))
@@ -128,37 +138,9 @@ async function runSync(wiring: Wiring, settings: Settings): Promise<void> {
       renderSyncSummary(result, describePlan(result.plan, settings.contentTypes, settings.source), github.links(issue))
     )
   )
-  if (retention) await port.appendSummary(wiring.redact(`<p>${escapeHtml(retention.line)}</p>`))
+  if (retention) await port.appendSummary(renderRetentionSummary(wiring.redact(retention.line)))
   annotate(port, settings, result)
-  if (retention?.failed) port.setFailed(retention.line)
-}
-
-/**
- * Erases the days before what `retention-days` keeps, after the run's data is committed. A
- * failure does not touch what was committed; it fails the step, since days meant to be gone
- * are still there.
- */
-async function applyRetention(
-  port: ActionPort,
-  git: GitDatabase,
-  settings: Settings,
-  now: Date
-): Promise<{ line: string; failed: boolean }> {
-  try {
-    const erasure = await eraseOldDays({ git, branch: settings.dataBranch, days: settings.retentionDays!, now })
-    const line =
-      erasure.status === 'nothing-to-erase'
-        ? `Retention: the branch holds no day before ${erasure.keptFrom}; nothing to erase.`
-        : `Retention: erased ${countNoun(erasure.days.length, 'day')} before ${erasure.keptFrom} (${erasure.days[0]} to ${erasure.days.at(-1)}, ${countNoun(erasure.files, 'file')}) from branch '${settings.dataBranch}' and its history: it is now one commit, ${erasure.commitSha.slice(0, 7)}.`
-    port.info(line)
-    return { line, failed: false }
-  } catch (error) {
-    const line =
-      `Retention could not erase the days before what retention-days keeps: ${errorMessage(error)}. ` +
-      `The run's data is committed; a ruleset that blocks force pushes on the data branch needs this token as a bypass actor (docs/data-governance.md).`
-    port.error(line, 'Retention failed')
-    return { line, failed: true }
-  }
+  if (retention?.failed) port.setFailed(wiring.redact(retention.line))
 }
 
 /** The step's outputs. */
@@ -229,7 +211,6 @@ class Wiring {
   /** Settings only a test suite changes (src/action/test-hooks.ts), read once. */
   private readonly hooks: TestHooks
   /** Masks every token of the run, whichever resource it is for. */
-  private readonly mask: (token: string) => void
   private readonly logPresented: (presented: PresentedToken | undefined) => void
 
   constructor(
@@ -239,7 +220,6 @@ class Wiring {
     private readonly masked: MaskedValues
   ) {
     this.hooks = readTestHooks(runtime.env)
-    this.mask = (token) => masked.mask(token)
     this.logPresented = logPresentedOnce(runtime.port)
   }
 
@@ -340,11 +320,11 @@ class Wiring {
       credential,
       authorityHost: settings.authorityHost,
       audience: resource,
-      onToken: this.mask,
+      onToken: (token) => this.masked.mask(token),
       // The workflow's ID token is a credential too: masked whatever port hands it over.
       getIDToken: async (audience) => {
         const idToken = await port.getIDToken(audience)
-        this.mask(idToken)
+        this.masked.mask(idToken)
         return idToken
       },
       onPresented: this.logPresented

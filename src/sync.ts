@@ -4,9 +4,7 @@
  * subscriptions exist → in passes of at most `records-per-commit` records: import, collect,
  * commit data, ledger and manifest together. And the dry run: the plan alone.
  */
-import { filesBefore, retentionCutoffDay } from './branch/retention.js'
-import { readLedger } from './branch/read-ledger.js'
-import { countNoun } from './util/count-text.js'
+import { describeErasure, filesBefore, retentionCutoffDay } from './branch/retention.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
@@ -34,7 +32,7 @@ import { describeGraphPlan } from './plan/render-plan.js'
 import { buildCommit } from './commit/build-commit.js'
 import { combineCommitReports, emptyCommitReport, type CommitReport } from './commit/commit-report.js'
 import { commitFiles, type CommitResult } from './commit/commit-files.js'
-import { openBranchTip, readBranchLedger } from './github/branch-tip.js'
+import { readBranchLedger } from './github/branch-tip.js'
 import { ExportImport, prepareImport, type ExportFile } from './import/import-exports.js'
 import type { ListingWindow } from './plan/listing-window.js'
 import { planRun } from './plan/plan-run.js'
@@ -139,11 +137,14 @@ class SyncRun {
   private graphStats: GraphStats | undefined
   private readonly format: SnapshotFormat
   private readonly filter: RecordMatcher | undefined
+  /** Text with every value the run masked replaced (none when the caller masks nothing). */
+  private readonly redact: (text: string) => string
 
   constructor(
     private readonly settings: Settings,
     private readonly deps: SyncDependencies
   ) {
+    this.redact = deps.redact ?? ((text) => text)
     this.format = snapshotFormat(settings.format)
     this.filter = compileFilter(settings.filter)
   }
@@ -252,7 +253,7 @@ class SyncRun {
     const { settings, deps } = this
     return {
       now,
-      selection: selectionOf(settings.contentTypes, settings.filter),
+      selection: graphSelection(settings),
       settleMs: deps.graphSettleMs ?? GRAPH_SETTLE_MS
     }
   }
@@ -302,9 +303,8 @@ class SyncRun {
       // Graph first: a refused permission stops the run before anything is downloaded.
       const graphUpdate = pass === 1 ? await this.graphPass(spool, tipLedger, scratch) : undefined
       const collection = await this.collectPass(pass, spool, remaining, tipLedger, plan)
-      // Their messages reach the summary as they are: none carries a value the run masked.
-      const redact = deps.redact ?? ((text: string) => text)
-      failures.push(...collection.failures.map((failure) => ({ ...failure, message: redact(failure.message) })))
+      // Their messages reach the summary: none may carry a value the run masked.
+      failures.push(...collection.failures.map((failure) => ({ ...failure, message: this.redact(failure.message) })))
       remaining = collection.remaining
       const committed = await deps.group(`Commit${partSuffix(pass)}`, () =>
         this.commitPass(pass, spool, collection, scratch, graphUpdate)
@@ -348,7 +348,7 @@ class SyncRun {
         encode: this.format.fromFields,
         filter: this.filter,
         queryFilters: queryFiltersOf(settings),
-        selection: selectionOf(settings.contentTypes, settings.filter),
+        selection: graphSelection(settings),
         limits: {
           ...DEFAULT_QUERY_LIMITS,
           inFlight: settings.graphLimits.inFlight,
@@ -566,7 +566,7 @@ export async function dryRun(settings: Settings, inputPlan: Plan, deps: DryRunDe
       ? `Would ${describeGraphPlan(
           planGraphQueries(scopes.graph, branch?.status === 'read' ? branch.ledger.graph : undefined, {
             now,
-            selection: selectionOf(settings.contentTypes, settings.filter),
+            selection: graphSelection(settings),
             settleMs: GRAPH_SETTLE_MS
           })
         ).replace(/^Graph audit log queries: /, 'ask Graph audit log queries for ')}`
@@ -599,7 +599,7 @@ function describeRetention(days: number, now: Date, branch: PreviewBranch | unde
   const old = filesBefore(branch.paths, keptFrom)
   return old.days.length === 0
     ? `retention-days ${days} keeps the days from ${keptFrom}: the branch holds none before, nothing to erase.`
-    : `Would erase ${countNoun(old.days.length, 'day')} before ${keptFrom} (${old.days[0]} to ${old.days.at(-1)}, ${countNoun(old.paths.length, 'file')}) from the branch and its history (retention-days ${days}).`
+    : `${describeErasure(old, keptFrom, 'Would erase')} from the branch and its history (retention-days ${days}).`
 }
 
 /** The branch's ledger and file list for a dry run. */
@@ -618,10 +618,14 @@ async function readBranchForPreview(settings: Settings, git: GitDatabase | undef
   if (!git) return { status: 'unread', reason: "input 'github-token' is empty", paths: [] }
   const where = `branch '${dataBranch}' of ${repository.owner}/${repository.repo}`
   try {
-    const tip = await openBranchTip(git, dataBranch)
-    const ledger = await readLedger(tip.files)
-    return { status: 'read', ledger, branchExists: tip.head !== undefined, where, paths: [...tip.files.paths()] }
+    const { ledger, exists, paths } = await readBranchLedger(git, dataBranch)
+    return { status: 'read', ledger, branchExists: exists, where, paths }
   } catch (error) {
     return { status: 'unread', reason: `reading ${where} failed: ${errorMessage(error)}`, paths: [] }
   }
+}
+
+/** What a run's Graph windows are collected for: its content types and filters (`selectionOf`). */
+function graphSelection(settings: Settings): string {
+  return selectionOf(settings.contentTypes, settings.filter)
 }

@@ -2,7 +2,7 @@ import { cloudEndpoints, CLOUDS, parseCloud, type Cloud } from '../auth/clouds.j
 import { CONTENT_TYPES, parseContentType, type ContentType } from '../record/content-types.js'
 import { explainInvalidBranchName } from './branch-name.js'
 import { parseDuration } from '../util/duration.js'
-import { floorToMinute, formatInstant, parseInstant } from '../util/time.js'
+import { floorToMinute, formatInstant, parseInstant, utcDay } from '../util/time.js'
 import { DOCUMENTED_QUOTA_PER_MINUTE } from '../http/quota-limiter.js'
 import { checkWindowLength, PlanError, resolveRange, splitRange, type Plan, type PlanScope } from '../plan/windows.js'
 import { FORMAT_NAMES, type FormatName } from '../branch/paths.js'
@@ -72,7 +72,7 @@ export function readSettings(source: InputSource, now: Date): { settings: Settin
   const { scope, windowMs, maxWindows } = timing
   const range = scope && sources ? read.attempt(() => sourceRange(scope, sources.source, now)) : undefined
   const keptFrom = destination?.retentionDays ? retentionCutoffDay(now, destination.retentionDays) : undefined
-  if (keptFrom && scope?.mode === 'backfill' && formatInstant(scope.start) < `${keptFrom}T00:00:00Z`) {
+  if (keptFrom && scope?.mode === 'backfill' && utcDay(scope.start) < keptFrom) {
     read.problem(
       Inputs.Start,
       `Input 'start' (${formatInstant(scope.start)}) is before the ${destination!.retentionDays} days 'retention-days' keeps (from ${keptFrom}): ` +

@@ -1,5 +1,20 @@
 import type { FailedWindow } from './ledger.js'
-import { formatInstant } from '../util/time.js'
+import { formatInstant, parseInstant } from '../util/time.js'
+
+/** Whether an entry read from the ledger file is a failed window (a hand may have edited it). */
+export function isFailedWindow(entry: Record<string, unknown>): boolean {
+  const isInstant = (value: unknown): boolean => typeof value === 'string' && parseInstant(value) !== undefined
+  return (
+    isInstant(entry.start) &&
+    isInstant(entry.end) &&
+    typeof entry.code === 'string' &&
+    typeof entry.message === 'string' &&
+    Number.isSafeInteger(entry.attempts) &&
+    // Only shown, never computed with.
+    typeof entry.firstFailure === 'string' &&
+    typeof entry.lastFailure === 'string'
+  )
+}
 
 /**
  * Records a window that failed in a list of the ledger's failed windows, or counts one more

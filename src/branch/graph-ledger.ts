@@ -3,7 +3,7 @@ import { compareText as compare } from '../util/compare.js'
 import { DAY_MS } from '../util/duration.js'
 import { formatInstant, parseInstant } from '../util/time.js'
 import type { FailedWindow } from './ledger.js'
-import { recordFailedWindow } from './failed-windows.js'
+import { isFailedWindow, recordFailedWindow } from './failed-windows.js'
 
 /**
  * What earlier runs did with Microsoft Graph audit log queries, kept in the ledger beside
@@ -130,7 +130,9 @@ export function readGraphLedger(value: unknown): GraphLedger | undefined {
         ...(typeof item.selection === 'string' ? { selection: item.selection } : {})
       })),
     queued: list('queued').map((item) => ({ start: String(item.start), end: String(item.end), ...retryStateOf(item) })),
-    failed: list('failed').map((item) => ({ ...(item as unknown as FailedWindow) })),
+    failed: list('failed')
+      .filter(isFailedWindow)
+      .map((item) => ({ ...(item as unknown as FailedWindow) })),
     submissions: (Array.isArray(entry.submissions) ? (entry.submissions as unknown[]) : []).flatMap((item) => {
       const { at, count } = (item ?? {}) as { at?: unknown; count?: unknown }
       return typeof at === 'string' && parseInstant(at) && typeof count === 'number' && count > 0 ? [{ at, count }] : []

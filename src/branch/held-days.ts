@@ -25,7 +25,8 @@ export interface HeldDay {
 /** The code a held day has in failure lists. */
 export const HELD_DAY_CODE = 'DayNotMerged'
 
-const HELD_FOLDER = 'state/held/'
+/** Where held files live (`heldPath`). */
+export const HELD_FOLDER = 'state/held/'
 
 /** `state/held/<ContentType>/<YYYY-MM-DD>.<n>.csv`: the n-th file of a day's held rows. */
 export function heldPath(type: ContentType, day: string, n: number): string {
@@ -34,8 +35,10 @@ export function heldPath(type: ContentType, day: string, n: number): string {
 
 const HELD_PATH = /^state\/held\/([^/]+)\/(\d{4}-\d{2}-\d{2})\.([1-9]\d*)\.csv$/
 
-/** The held files among `paths`, per content type and day, in order. */
-export function findHeldFiles(paths: Iterable<string>): { type: ContentType; day: string; paths: string[] }[] {
+/** The held files among `paths`, per content type and day, in order, with the number after the last. */
+export function findHeldFiles(
+  paths: Iterable<string>
+): { type: ContentType; day: string; paths: string[]; nextNumber: number }[] {
   const found = new Map<string, { type: ContentType; day: string; files: { path: string; n: number }[] }>()
   for (const path of paths) {
     const match = HELD_PATH.exec(path)
@@ -49,7 +52,10 @@ export function findHeldFiles(paths: Iterable<string>): { type: ContentType; day
   }
   return [...found.values()]
     .sort((a, b) => (a.type === b.type ? (a.day < b.day ? -1 : 1) : a.type < b.type ? -1 : 1))
-    .map(({ type, day, files }) => ({ type, day, paths: files.sort((a, b) => a.n - b.n).map((file) => file.path) }))
+    .map(({ type, day, files }) => {
+      files.sort((a, b) => a.n - b.n)
+      return { type, day, paths: files.map((file) => file.path), nextNumber: files.at(-1)!.n + 1 }
+    })
 }
 
 /** A held day as the failure issue and the summary list it: the day as its window. */

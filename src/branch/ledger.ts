@@ -4,7 +4,7 @@ import type { TimeRange } from '../record/time-range.js'
 import { compareText as compare } from '../util/compare.js'
 import { formatInstant, parseInstant, utcDay } from '../util/time.js'
 import { sha256Prefix } from '../util/digest.js'
-import { recordFailedWindow } from './failed-windows.js'
+import { isFailedWindow, recordFailedWindow } from './failed-windows.js'
 import { heldDayWindow, nextHeldDays, readHeldDays, type HeldDay, type HeldDayChanges } from './held-days.js'
 import {
   applyGraphUpdate,
@@ -198,19 +198,6 @@ function validEntries<T>(
 }
 
 const isInstant = (value: unknown): boolean => typeof value === 'string' && parseInstant(value) !== undefined
-
-function isFailedWindow(entry: Record<string, unknown>): boolean {
-  return (
-    isInstant(entry.start) &&
-    isInstant(entry.end) &&
-    typeof entry.code === 'string' &&
-    typeof entry.message === 'string' &&
-    Number.isSafeInteger(entry.attempts) &&
-    // Only shown, never computed with.
-    typeof entry.firstFailure === 'string' &&
-    typeof entry.lastFailure === 'string'
-  )
-}
 
 function isGap(entry: Record<string, unknown>): boolean {
   return (

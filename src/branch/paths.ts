@@ -151,7 +151,8 @@ export function isAddition(path: string): boolean {
   return additionNumber(path) !== undefined
 }
 
-const KEYS_FOLDER = 'state/keys/'
+/** Where key files live (`keyFilePath`). */
+export const KEYS_FOLDER = 'state/keys/'
 
 /** Whether a path is a key file (`keyFilePath`). */
 export function isKeyFile(path: string): boolean {

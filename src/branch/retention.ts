@@ -1,6 +1,9 @@
+import { countNoun } from '../util/count-text.js'
 import { utcDay } from '../util/time.js'
 import { DAY_MS } from '../util/duration.js'
+import { HELD_FOLDER } from './held-days.js'
 import type { Ledger } from './ledger.js'
+import { KEYS_FOLDER } from './paths.js'
 import type { Manifest } from './manifest.js'
 
 /** The fewest days `retention-days` may keep: the Management API's 7 days and today. */
@@ -15,7 +18,7 @@ export function retentionCutoffDay(now: Date, days: number): string {
  * Folders whose files belong to one UTC day, named by it (`…/<YYYY-MM-DD>…`): the day files,
  * their key files, the usage files and their state, held rows.
  */
-const DAY_FOLDERS = ['audit/', 'usage/', 'state/keys/', 'state/usage/', 'state/held/']
+const DAY_FOLDERS = ['audit/', 'usage/', KEYS_FOLDER, 'state/usage/', HELD_FOLDER]
 const DAY_IN_NAME = /\/(\d{4}-\d{2}-\d{2})[^/]*$/
 
 /** The day a branch file belongs to, if it belongs to one. */
@@ -70,4 +73,13 @@ export function ledgerWithout(ledger: Ledger, cutoffDay: string): Ledger {
     }
   }
   return next
+}
+
+/** `2 days before 2026-12-01 (2026-10-01 to 2026-10-02, 3 files)`, after a verb: what retention erases. */
+export function describeErasure(
+  old: { days: readonly string[]; paths: readonly string[] },
+  keptFrom: string,
+  verb: string
+): string {
+  return `${verb} ${countNoun(old.days.length, 'day')} before ${keptFrom} (${old.days[0]} to ${old.days.at(-1)}, ${countNoun(old.paths.length, 'file')})`
 }

@@ -15,7 +15,9 @@ export type CommitResult =
  * (compare-and-swap, never force). When another writer moved the branch first (forward, or
  * back by an erasure), the changes are rebuilt on the new tip by calling `build` again, so
  * both writers' data survives and nothing erased comes back. A missing branch is created as an orphan.
- * `afterAttempt` runs after every attempt, whatever its outcome (to remove its temp files).
+ * With `history: 'replace'` the commit has no parent and replaces the branch's history (a
+ * forced compare-and-swap: retention). `afterAttempt` runs after every attempt, whatever its
+ * outcome (to remove its temp files).
  */
 export async function commitFiles(options: {
   git: GitDatabase
@@ -24,6 +26,8 @@ export async function commitFiles(options: {
   afterAttempt?: (attempt: number) => Promise<void>
   maxAttempts?: number
   log?: (message: string) => void
+  /** 'replace': the commit has no parent and replaces the branch's history. */
+  history?: 'extend' | 'replace'
 }): Promise<CommitResult> {
   const { git, branch } = options
   const maxAttempts = options.maxAttempts ?? 8
@@ -45,10 +49,13 @@ export async function commitFiles(options: {
       const tree = await git.writeTree(head?.treeSha, entries)
       // Staged files are compared only once uploaded: all of them may turn out the same.
       if (head && tree === head.treeSha) return { status: 'unchanged', attempts: attempt }
-      const commitSha = await git.createCommit(changes.message, tree, head ? [head.commitSha] : [])
-      const outcome = head
-        ? await git.updateRef(branch, commitSha, head.commitSha)
-        : await git.createRef(branch, commitSha)
+      const replace = options.history === 'replace'
+      const commitSha = await git.createCommit(changes.message, tree, head && !replace ? [head.commitSha] : [])
+      const outcome = !head
+        ? await git.createRef(branch, commitSha)
+        : replace
+          ? await git.replaceRef(branch, commitSha, head.commitSha)
+          : await git.updateRef(branch, commitSha, head.commitSha)
       if (outcome === 'updated' || outcome === 'created') {
         return {
           status: 'committed',

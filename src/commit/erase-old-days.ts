@@ -1,16 +1,23 @@
-import { setTimeout as sleep } from 'node:timers/promises'
-import { parseManifest, renderManifest } from '../branch/manifest.js'
+import type { BranchFiles, FileChanges } from '../branch/branch-files.js'
 import { parseLedger, renderLedger } from '../branch/ledger.js'
+import { parseManifest, renderManifest } from '../branch/manifest.js'
 import { LEDGER_PATH, MANIFEST_PATH } from '../branch/paths.js'
-import { filesBefore, ledgerWithout, manifestWithout, retentionCutoffDay } from '../branch/retention.js'
-import { openBranchTip } from '../github/branch-tip.js'
-import type { GitDatabase, TreeChange } from '../github/git-database.js'
-import { countNoun } from '../util/count-text.js'
+import {
+  describeErasure,
+  filesBefore,
+  ledgerWithout,
+  manifestWithout,
+  retentionCutoffDay
+} from '../branch/retention.js'
+import type { GitDatabase } from '../github/git-database.js'
+import { errorMessage } from '../util/error-message.js'
+import { commitFiles } from './commit-files.js'
 
-/** What a retention pass did. */
-export type Erasure =
-  | { status: 'nothing-to-erase'; keptFrom: string }
-  | { status: 'erased'; keptFrom: string; days: string[]; files: number; commitSha: string; replaced: string }
+/** What a retention pass did, in a line for the log and the summary; `failed` fails the step. */
+export interface RetentionOutcome {
+  line: string
+  failed: boolean
+}
 
 /**
  * Erases the days before what `days` of retention keep from the data branch and from its
@@ -18,57 +25,68 @@ export type Erasure =
  * manifest and the ledger without the erased days. Committing only a deletion would leave
  * the days in the history, where anyone with read access reaches them.
  *
- * The ref moves only from the tip the rewrite was built on (compare-and-swap, forced): a run
- * that committed meanwhile makes it start over on the new tip, and a run in flight that
- * built on the old history finds the branch moved and rebuilds on the rewritten one (its
- * update is compare-and-swap too), so nothing erased comes back and nothing kept is lost.
+ * The ref moves only from the tip the rewrite was built on (a forced compare-and-swap, see
+ * commitFiles): a run that committed meanwhile makes it start over on the new tip, and a run
+ * in flight that built on the old history finds the branch moved and rebuilds on the
+ * rewritten one, so nothing erased comes back and nothing kept is lost. A failure does not
+ * touch what was committed; it fails the step, since days meant to be gone are still there.
  */
 export async function eraseOldDays(options: {
   git: GitDatabase
   branch: string
   days: number
   now: Date
-  maxAttempts?: number
-}): Promise<Erasure> {
-  const { git, branch } = options
+}): Promise<RetentionOutcome> {
   const keptFrom = retentionCutoffDay(options.now, options.days)
-  const maxAttempts = options.maxAttempts ?? 5
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const { head, files } = await openBranchTip(git, branch)
-    const old = filesBefore(files.paths(), keptFrom)
-    if (!head || old.paths.length === 0) return { status: 'nothing-to-erase', keptFrom }
-    const erased = new Set(old.paths)
-    const entries: TreeChange[] = old.paths.map((path) => ({ path, sha: null }))
-    const manifestText = (await files.read(MANIFEST_PATH))?.toString('utf8')
-    if (manifestText !== undefined) {
-      const bytes = Buffer.from(renderManifest(manifestWithout(parseManifest(manifestText), erased)), 'utf8')
-      entries.push({ path: MANIFEST_PATH, sha: undefined, content: { bytes } })
-    }
-    const ledgerText = (await files.read(LEDGER_PATH))?.toString('utf8')
-    if (ledgerText !== undefined) {
-      const ledger = ledgerWithout(parseLedger(ledgerText, LEDGER_PATH), keptFrom)
-      entries.push({ path: LEDGER_PATH, sha: undefined, content: { bytes: Buffer.from(renderLedger(ledger), 'utf8') } })
-    }
-    const tree = await git.writeTree(head.treeSha, entries)
-    const message =
-      `Retention: erase ${countNoun(old.days.length, 'day')} before ${keptFrom} (${countNoun(old.paths.length, 'file')})\n\n` +
-      `retention-days keeps the days from ${keptFrom}. The branch was rewritten as this one commit, which holds\n` +
-      `every file kept as it was; the history before it, which held the erased days, was dropped\n` +
-      `(it was ${head.commitSha}).\n`
-    const commitSha = await git.createCommit(message, tree, [])
-    const outcome = await git.replaceRef(branch, commitSha, head.commitSha)
-    if (outcome === 'updated')
-      return {
-        status: 'erased',
-        keptFrom,
-        days: old.days,
-        files: old.paths.length,
-        commitSha,
-        replaced: head.commitSha
+  let erased: { days: string[]; paths: string[] } | undefined
+  try {
+    const result = await commitFiles({
+      git: options.git,
+      branch: options.branch,
+      history: 'replace',
+      maxAttempts: 5,
+      build: async (files) => {
+        const changes = await erasureChanges(files, keptFrom)
+        erased = changes?.erased
+        return changes
       }
-    await sleep(Math.random() * Math.min(8_000, 250 * 2 ** attempt))
+    })
+    if (result.status === 'unchanged' || !erased)
+      return { line: `Retention: the branch holds no day before ${keptFrom}; nothing to erase.`, failed: false }
+    return {
+      line: `Retention: ${describeErasure(erased, keptFrom, 'erased')} from branch '${options.branch}' and its history: it is now one commit, ${result.commitSha.slice(0, 7)}.`,
+      failed: false
+    }
+  } catch (error) {
+    return {
+      line:
+        `Retention could not erase the days before ${keptFrom}: ${errorMessage(error)}. ` +
+        `The run's data is committed; a ruleset that blocks force pushes on the data branch needs this token as a bypass actor (docs/data-governance.md).`,
+      failed: true
+    }
   }
-  throw new Error(
-    `Branch '${branch}' kept moving while erasing the days before ${keptFrom}; gave up after ${maxAttempts} attempts. The next run tries again.`
-  )
+}
+
+/** The files a rewrite keeping the days from `keptFrom` changes, or undefined when none is older. */
+async function erasureChanges(
+  files: BranchFiles,
+  keptFrom: string
+): Promise<(FileChanges & { erased: { days: string[]; paths: string[] } }) | undefined> {
+  const old = filesBefore(files.paths(), keptFrom)
+  if (old.paths.length === 0) return undefined
+  const changed: FileChanges['files'] = new Map(old.paths.map((path) => [path, null]))
+  const manifestText = (await files.read(MANIFEST_PATH))?.toString('utf8')
+  if (manifestText !== undefined)
+    changed.set(MANIFEST_PATH, renderManifest(manifestWithout(parseManifest(manifestText), new Set(old.paths))))
+  const ledgerText = (await files.read(LEDGER_PATH))?.toString('utf8')
+  if (ledgerText !== undefined)
+    changed.set(LEDGER_PATH, renderLedger(ledgerWithout(parseLedger(ledgerText, LEDGER_PATH), keptFrom)))
+  return {
+    files: changed,
+    erased: old,
+    message:
+      `Retention: ${describeErasure(old, keptFrom, 'erase')}\n\n` +
+      `retention-days keeps the days from ${keptFrom}. The branch was rewritten as this one commit, which holds\n` +
+      `every file kept as it was; the history before it, which held the erased days, was dropped.\n`
+  }
 }

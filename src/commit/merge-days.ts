@@ -10,8 +10,8 @@ import type { KeyedRow } from '../record/keyed-row.js'
 import { DayContentError } from '../snapshot/day-content-error.js'
 import type { DayObserver } from '../snapshot/day-observer.js'
 import { CSV_FORMAT } from '../snapshot/format/csv.js'
-import { convertPayload, type SnapshotFormat } from '../snapshot/format/snapshot-format.js'
-import { addToDay, compactDay, dayFiles, readBranchFile, type DayInput } from '../snapshot/merge-day.js'
+import type { SnapshotFormat } from '../snapshot/format/snapshot-format.js'
+import { addToDay, compactDay, convertRows, dayFiles, readBranchFile, type DayInput } from '../snapshot/merge-day.js'
 import { mergeSorted } from '../snapshot/sorted-merge.js'
 import type { Spool } from '../snapshot/spool.js'
 import type { CommitReport, DerivedDays } from './commit-report.js'
@@ -72,8 +72,10 @@ export async function mergeDays(files: BranchFiles, manifest: Manifest, input: D
   }
   const spooled = new Map(input.spool.entries().map((day) => [`${day.type} ${day.day}`, day]))
   const heldFiles = new Map(findHeldFiles(files.paths()).map((held) => [`${held.type} ${held.day}`, held]))
-  const retained = (key: string): boolean => !input.keepFromDay || key.slice(-10) >= input.keepFromDay
-  const incomingDays = [...new Set([...spooled.keys(), ...heldFiles.keys()])].filter(retained)
+  const retained = (day: string): boolean => !input.keepFromDay || day >= input.keepFromDay
+  const incomingDays = [...new Set([...spooled.keys(), ...heldFiles.keys()])].filter((key) =>
+    retained(key.slice(key.indexOf(' ') + 1))
+  )
   for (const [index, key] of incomingDays.entries()) {
     const fromSpool = spooled.get(key)
     const held = heldFiles.get(key)
@@ -88,7 +90,8 @@ export async function mergeDays(files: BranchFiles, manifest: Manifest, input: D
       { type, day, dir: join(input.dir, `day-${index + 1}`) },
       {
         incoming,
-        heldPaths: held?.paths ?? []
+        heldPaths: held?.paths ?? [],
+        nextHeldNumber: held?.nextNumber ?? 1
       }
     )
   }
@@ -136,12 +139,15 @@ function incomingRows(
 
 /** A held file's rows, in the run's format. */
 async function* readHeld(files: BranchFiles, path: string, input: DayMergeInput): AsyncGenerator<KeyedRow[]> {
-  const rows = readBranchFile(files, path, CSV_FORMAT, join(input.dir, 'held-scratch'))
-  for await (const batch of rows) {
-    yield input.format === CSV_FORMAT
-      ? batch
-      : batch.map((row) => ({ ...row, payload: convertPayload(row.payload, CSV_FORMAT, input.format) }))
-  }
+  yield* convertRows(readBranchFile(files, path, CSV_FORMAT, join(input.dir, 'held-scratch')), CSV_FORMAT, input.format)
+}
+
+/** A day's new rows (with those held before, or without), and the files they were held in. */
+interface HeldRows {
+  incoming: (withHeld?: boolean) => DayInput['incoming']
+  heldPaths: readonly string[]
+  /** The number a held file written beside the existing ones takes. */
+  nextHeldNumber: number
 }
 
 /**
@@ -157,7 +163,7 @@ async function mergeOrHold(
   input: DayMergeInput,
   changes: DayChanges,
   day: Pick<DayInput, 'type' | 'day' | 'dir'>,
-  rows?: { incoming: (withHeld?: boolean) => DayInput['incoming']; heldPaths: readonly string[] }
+  rows?: HeldRows
 ): Promise<void> {
   try {
     try {
@@ -204,7 +210,7 @@ async function mergeOrHold(
 async function holdRows(
   input: DayMergeInput,
   day: Pick<DayInput, 'type' | 'day' | 'dir'>,
-  rows: { incoming: (withHeld?: boolean) => DayInput['incoming']; heldPaths: readonly string[] },
+  rows: HeldRows,
   broken: string | undefined
 ): Promise<{ rows: number; paths: [string, FileContent | null][] } | { brokenHeld: DayContentError }> {
   const heldFileBroken = broken !== undefined && rows.heldPaths.includes(broken)
@@ -215,13 +221,9 @@ async function holdRows(
   const writer = CSV_FORMAT.partWriter(dir, input.maxFileBytes ?? MAX_DAY_FILE_BYTES)
   let count = 0
   try {
-    for await (const batch of incoming.rows) {
-      for (const row of batch) {
-        writer.write(
-          input.format === CSV_FORMAT ? row : { ...row, payload: convertPayload(row.payload, input.format, CSV_FORMAT) }
-        )
-        count++
-      }
+    for await (const batch of convertRows(incoming.rows, input.format, CSV_FORMAT)) {
+      for (const row of batch) writer.write(row)
+      count += batch.length
     }
   } catch (error) {
     if (!heldFileBroken && error instanceof DayContentError && error.file && rows.heldPaths.includes(error.file))
@@ -229,9 +231,7 @@ async function holdRows(
     throw error
   }
   // Beside a broken held file, under the next numbers; otherwise in place of the old ones.
-  const first = heldFileBroken
-    ? Math.max(...rows.heldPaths.map((path) => Number(/\.(\d+)\.csv$/.exec(path)?.[1] ?? 0))) + 1
-    : 1
+  const first = heldFileBroken ? rows.nextHeldNumber : 1
   const paths: [string, FileContent | null][] = writer
     .finish()
     .map((part, index) => [heldPath(day.type, day.day, first + index), { file: part.file, size: part.bytes }])

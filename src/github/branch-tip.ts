@@ -12,14 +12,14 @@ export interface BranchTip {
   blobs: ReadonlyMap<string, BlobRef>
 }
 
-/** The ledger at a branch's tip (empty when it has none), and whether the branch exists. */
+/** The ledger at a branch's tip (empty when it has none), whether the branch exists, and its file paths. */
 export async function readBranchLedger(
   git: GitDatabase,
   branch: string,
   warn?: (message: string) => void
-): Promise<{ ledger: Ledger; exists: boolean }> {
+): Promise<{ ledger: Ledger; exists: boolean; paths: string[] }> {
   const tip = await openBranchTip(git, branch)
-  return { ledger: await readLedger(tip.files, warn), exists: tip.head !== undefined }
+  return { ledger: await readLedger(tip.files, warn), exists: tip.head !== undefined, paths: [...tip.files.paths()] }
 }
 
 /**

@@ -192,6 +192,11 @@ function shellWord(text: string): string {
   return /^[A-Za-z0-9._/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`
 }
 
+/**
+ * The text within GitHub's limit, redacted: a second net, since escaping a cell can hide a
+ * masked value from the redaction. The first is where text comes from: the ledger's free text
+ * and a stop's reason are redacted before they reach the issue.
+ */
 function fit(full: string, context: IssueContext): string {
   const text = context.redact ? context.redact(full) : full
   return text.length <= MAX_ISSUE_TEXT

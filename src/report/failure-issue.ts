@@ -17,10 +17,7 @@ import {
 
 /** What the issue step did. */
 export type IssueOutcome =
-  | { action: 'opened' | 'commented' | 'closed'; url: string; number: number }
-  /** The open issue, left as it was (a run that stopped before committing). */
-  | { action: 'found'; url: string; number: number }
-  | { action: 'none' }
+  { action: 'opened' | 'commented' | 'closed'; url: string; number: number } | { action: 'none' }
 
 /**
  * Keeps one issue per data branch in step with the ledger's failed windows: opens it when
@@ -129,15 +126,19 @@ async function keptAfterOpening(
   return { url: kept.html_url, number: kept.number }
 }
 
+/** A failed issue call in words: what failed, where, and what to change (said once). */
+class IssueError extends Error {}
+
 function explainIssueError(error: unknown, target: { owner: string; repo: string }): Error {
+  if (error instanceof IssueError) return error
   const status = (error as { status?: number }).status
   if (status === 403 || status === 404) {
-    return new Error(
+    return new IssueError(
       `Could not update the failure issue in ${target.owner}/${target.repo} (${status} ${errorMessage(error)}): ` +
         `the workflow needs 'permissions: issues: write', or set 'open-issue: false'. The collected data was committed.`
     )
   }
-  return new Error(`Could not update the failure issue in ${target.owner}/${target.repo}: ${errorMessage(error)}`)
+  return new IssueError(`Could not update the failure issue in ${target.owner}/${target.repo}: ${errorMessage(error)}`)
 }
 
 /** Where the failure issue is, and what to say when it cannot be updated. */
@@ -170,8 +171,7 @@ export async function updateFailureIssue(
       { open, recovered: failures.recovered, gaps: failures.newGaps },
       context
     )
-    if (outcome.action !== 'none') target.log(`Failure issue #${outcome.number} ${outcome.action}: ${outcome.url}`)
-    return outcome
+    return logged(target, outcome)
   } catch (error) {
     target.warn(errorMessage(error), 'Failure issue not updated')
     return { action: 'none' }
@@ -205,8 +205,7 @@ export async function issueAfterStop(
         issue_number: found.number,
         body: renderStoppedText(reason, context, false)
       })
-      target.log(`Failure issue #${found.number} commented: ${found.html_url}`)
-      return { action: 'commented', url: found.html_url, number: found.number }
+      return logged(target, { action: 'commented', url: found.html_url, number: found.number })
     }
     const { data } = await target.octokit.rest.issues.create({
       ...repo,
@@ -214,11 +213,18 @@ export async function issueAfterStop(
       body: renderStoppedText(reason, context, true),
       labels: [...target.labels]
     })
-    const kept = await keptAfterOpening(target.octokit, target, target.branch, data)
-    target.log(`Failure issue #${kept.number} opened: ${kept.url}`)
-    return { action: 'opened', ...kept }
+    return logged(target, {
+      action: 'opened',
+      ...(await keptAfterOpening(target.octokit, target, target.branch, data))
+    })
   } catch (error) {
     target.warn(errorMessage(explainIssueError(error, target)), 'Failure issue not updated')
     return { action: 'none' }
   }
+}
+
+/** The outcome, told to the log when the issue changed. */
+function logged(target: IssueTarget, outcome: IssueOutcome): IssueOutcome {
+  if (outcome.action !== 'none') target.log(`Failure issue #${outcome.number} ${outcome.action}: ${outcome.url}`)
+  return outcome
 }

@@ -246,3 +246,8 @@ function writeImport(summary: SummaryText, imported: ImportReport): void {
     ...imported.bad.slice(0, listed).map((row) => [cell(`${row.file}:${row.line}`), cell(row.reason)])
   ])
 }
+
+/** The retention pass's line, as a paragraph of the job summary. */
+export function renderRetentionSummary(line: string): string {
+  return `<p>${escapeHtml(line)}</p>`
+}

@@ -10,24 +10,21 @@ import { snapshotFormat } from './format/formats.js'
  * the file itself: after a manifest was broken, hand-edited or lost, it is rebuilt from the
  * tree rather than replaced by one that forgets every day the run did not touch. Files the
  * commit removes are skipped; a file that does not read is left without an entry (the day
- * fails when it is merged, and says why). Returns the paths described.
+ * fails when it is merged, and says why).
  */
 export async function describeUnlistedDayFiles(
   files: BranchFiles,
   manifest: Manifest,
   removed: (path: string) => boolean,
   scratchDir: string
-): Promise<string[]> {
-  const described: string[] = []
+): Promise<void> {
   for (const path of [...files.paths()].sort()) {
     const parsed = parseDayPath(path)
     if (!parsed || manifest.files[path] || removed(path)) continue
     const entry = await describeDayFile(files, path, parsed.format, scratchDir).catch(() => undefined)
     if (!entry) continue
     manifest.files[path] = entry
-    described.push(path)
   }
-  return described
 }
 
 async function describeDayFile(

@@ -346,11 +346,16 @@ function describePart(part: WrittenPart, format: SnapshotFormat): ManifestEntry 
   }
 }
 
-async function* convertRows(
+/** Rows of one format as rows of another (as they are when the formats are the same). */
+export async function* convertRows(
   source: AsyncIterable<KeyedRow[]>,
   from: SnapshotFormat,
   to: SnapshotFormat
 ): AsyncGenerator<KeyedRow[]> {
+  if (from === to) {
+    yield* source
+    return
+  }
   for await (const batch of source)
     yield batch.map((row) => ({ ...row, payload: convertPayload(row.payload, from, to) }))
 }

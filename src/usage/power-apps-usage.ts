@@ -182,7 +182,7 @@ export function usageTable(rows: readonly UsageRow[]): string[][] {
  * as OWASP's advice for CSV exports has it (https://owasp.org/www-community/attacks/CSV_Injection).
  * The audit files stay as the API served them, byte for byte.
  */
-export function spreadsheetSafe(text: string): string {
+function spreadsheetSafe(text: string): string {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text
 }
 

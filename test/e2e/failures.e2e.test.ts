@@ -375,9 +375,15 @@ describe('a day file broken by hand, through the shipped bundle', { timeout: E2E
     expect(held.exitCode, held.visibleLog).toBe(1)
     expect(held.errors.map((error) => error.properties.title)).toContain('Day not merged')
     const files = await world.branchFiles()
-    expect([...files.keys()].filter((path) => path.startsWith('state/held/'))).toHaveLength(1)
+    expect([...files.keys()].filter((path) => path.startsWith('state/held/'))).toEqual([
+      `state/held/Audit.General/${from.toISOString().slice(0, 10)}.1.csv`
+    ])
+    // The broken manifest is rebuilt: an entry for every audit file of the branch but the one
+    // that does not read (described once it is fixed).
     const manifest = JSON.parse(files.get('manifest.json')!) as { files: Record<string, unknown> }
-    expect(Object.keys(manifest.files).length).toBeGreaterThan(1)
+    expect(Object.keys(manifest.files).sort()).toEqual(
+      [...files.keys()].filter((path) => path.startsWith('audit/') && path !== broken).sort()
+    )
     expect(github.issues.at(-1)?.state).toBe('open')
     expect(github.issues.at(-1)?.body).toContain(broken)
 

@@ -96,6 +96,15 @@ describe('ActivityClient against the emulator', () => {
     expect(emulator.requests.byRoute('blob')).toHaveLength(1)
     // The connection was let go: the client goes on.
     expect(await listed()).toHaveLength(1)
+
+    // A body that says nothing of its size (chunked) is refused once it passes the cap.
+    emulator.faults.add({ route: 'blob', kind: 'huge', bytes: 50_000, sized: false, times: 1 })
+    const chunked = await client.fetchBlob(blob!, () => 0).catch((error: unknown) => error)
+    expect(chunked).toBeInstanceOf(ApiError)
+    expect((chunked as ApiError).code).toBe('ResponseTooLarge')
+    expect((chunked as ApiError).retryable).toBe(false)
+    expect(emulator.requests.byRoute('blob')).toHaveLength(2)
+    expect(await listed()).toHaveLength(1)
   })
 
   it('refuses to send the token to another host named by a response', async () => {

@@ -149,7 +149,13 @@ describe('reading the Graph section of a ledger', () => {
         { start: '2026-11-13T00:00:00Z', end: '2026-11-14T00:00:00Z', final: true },
         { start: '2026-11-14T00:00:00Z', end: '2026-11-15T00:00:00Z', final: 'true' }
       ],
-      failed: [kept, { ...kept, start: '2026-11-05T00:00:00Z', end: '2026-11-04T00:00:00Z' }, 'failed'],
+      failed: [
+        kept,
+        { ...kept, start: '2026-11-05T00:00:00Z', end: '2026-11-04T00:00:00Z' },
+        'failed',
+        // No message, no count: the redaction and the retry count would stumble on it.
+        { start: kept.start, end: kept.end, code: 'X' }
+      ],
       submissions: [
         { at: '2026-11-21T10:00:00Z', count: 3 },
         { at: 'soon', count: 3 },

@@ -26,9 +26,15 @@ describe('held days', () => {
       {
         type: 'Audit.General',
         day: '2026-11-20',
-        paths: ['state/held/Audit.General/2026-11-20.1.csv', 'state/held/Audit.General/2026-11-20.2.csv']
+        paths: ['state/held/Audit.General/2026-11-20.1.csv', 'state/held/Audit.General/2026-11-20.2.csv'],
+        nextNumber: 3
       },
-      { type: 'Audit.SharePoint', day: '2026-11-19', paths: ['state/held/Audit.SharePoint/2026-11-19.1.csv'] }
+      {
+        type: 'Audit.SharePoint',
+        day: '2026-11-19',
+        paths: ['state/held/Audit.SharePoint/2026-11-19.1.csv'],
+        nextNumber: 2
+      }
     ])
   })
 

@@ -25,7 +25,7 @@ describe('the Node that runs the action', () => {
     'stops the bundle on an older Node with that message, as an error annotation, before loading it',
     async () => {
       const { stdout: version } = await exec(OLDER_NODE!, ['--version'])
-      if (!unsupportedNode(version.trim())) return
+      expect(unsupportedNode(version.trim())).toMatch(/needs Node 24/)
       const result = await exec(OLDER_NODE!, [resolve(import.meta.dirname, '../../dist/index.js')], { env: {} }).catch(
         (error: { code: number; stdout: string; stderr: string }) => error
       )
